@@ -1,0 +1,20 @@
+//! `solder-syntax`: the Alloy configuration language as a library.
+//!
+//! Parse to a spanned AST ([`parse`]), evaluate expressions to [`Value`]s
+//! ([`eval`]), format ([`format`]) and report problems as [`Diagnostic`]s.
+//! Nothing here is async or touches the network, so the language can be
+//! fuzzed, benchmarked and embedded in editor tooling on its own.
+
+pub mod ast;
+pub mod diagnostic;
+mod fast_parser;
+pub mod literal;
+mod parse_error;
+pub mod parser;
+pub mod render;
+pub mod scanner;
+pub mod span;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use parser::{parse, parse_expression};
+pub use span::{SourceFile, Span};

@@ -1,0 +1,155 @@
+//! Decoding string literals with Go's escape set, as Alloy does.
+
+/// What is wrong with a literal, and where inside it (a byte offset from
+/// the opening quote).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscapeError {
+    pub offset: usize,
+    pub len: usize,
+    pub message: String,
+}
+
+/// Decodes a double-quoted literal (quotes included) or a raw backtick one.
+///
+/// Supports `\a \b \f \n \r \t \v \\ \"`, octal `\NNN`, `\xNN`, `\uNNNN` and
+/// `\UNNNNNNNN`. Octal and `\x` escapes name bytes, as in Go, so a sequence
+/// of them can spell a UTF-8 character; the result must be valid UTF-8.
+pub fn unquote(lit: &str) -> Result<String, EscapeError> {
+    if let Some(raw) = lit.strip_prefix('`') {
+        // Carriage returns are dropped from raw strings, as in Go.
+        return Ok(raw.strip_suffix('`').unwrap_or(raw).replace('\r', ""));
+    }
+    let inner = lit.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(lit);
+    if !inner.contains('\\') {
+        return Ok(inner.to_string());
+    }
+    let bytes = inner.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        // +1 for the opening quote, so offsets are relative to `lit`.
+        let at = i + 1;
+        let Some(&kind) = bytes.get(i + 1) else {
+            return Err(err(at, 1, "escape sequence not terminated"));
+        };
+        let simple = match kind {
+            b'a' => Some(0x07),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0c),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'v' => Some(0x0b),
+            b'\\' => Some(b'\\'),
+            b'"' => Some(b'"'),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            i += 2;
+            continue;
+        }
+        let (digits, base, skip) = match kind {
+            b'0'..=b'7' => (3, 8, 1),
+            b'x' => (2, 16, 2),
+            b'u' => (4, 16, 2),
+            b'U' => (8, 16, 2),
+            _ => return Err(err(at, 2, "unknown escape sequence")),
+        };
+        let start = i + skip;
+        let mut value: u32 = 0;
+        for k in 0..digits {
+            let Some(&c) = bytes.get(start + k) else {
+                return Err(err(at, start + k - i, "escape sequence not terminated"));
+            };
+            let Some(d) = (c as char).to_digit(base) else {
+                let ch = inner[start + k..].chars().next().unwrap_or('?');
+                return Err(err(at, start + k - i + 1, format!("illegal character U+{:04X} '{}' in escape sequence", ch as u32, ch)));
+            };
+            value = value * base + d;
+        }
+        let len = skip + digits;
+        match kind {
+            b'0'..=b'7' | b'x' => {
+                if value > 255 {
+                    return Err(err(at, len, "escape sequence is invalid Unicode code point"));
+                }
+                out.push(value as u8);
+            }
+            _ => match char::from_u32(value) {
+                Some(c) => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                None => return Err(err(at, len, "escape sequence is invalid Unicode code point")),
+            },
+        }
+        i += len;
+    }
+    String::from_utf8(out).map_err(|_| err(1, inner.len(), "escapes in string literal do not form valid UTF-8"))
+}
+
+/// Quotes a string so that `unquote` gives it back: the form the formatter
+/// and value printer use.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn err(offset: usize, len: usize, message: impl Into<String>) -> EscapeError {
+    EscapeError { offset, len, message: message.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_escape_set() {
+        assert_eq!(unquote(r#""a\tb\n\\\"""#).unwrap(), "a\tb\n\\\"");
+        assert_eq!(unquote(r#""\a\b\f\v\r""#).unwrap(), "\x07\x08\x0c\x0b\r");
+        assert_eq!(unquote(r#""\101\x42\u00e9\U0001F600""#).unwrap(), "ABé😀");
+        // Octal and hex escapes are bytes: two of them spell "é".
+        assert_eq!(unquote(r#""\xc3\xa9""#).unwrap(), "é");
+    }
+
+    #[test]
+    fn bad_escapes_point_at_the_backslash() {
+        let e = unquote(r#""ab\'""#).unwrap_err();
+        assert_eq!((e.offset, e.message.as_str()), (3, "unknown escape sequence"));
+        assert_eq!(unquote(r#""\xZZ""#).unwrap_err().message, "illegal character U+005A 'Z' in escape sequence");
+        assert_eq!(unquote(r#""\uD800""#).unwrap_err().message, "escape sequence is invalid Unicode code point");
+        assert_eq!(unquote(r#""\400""#).unwrap_err().message, "escape sequence is invalid Unicode code point");
+        assert!(unquote(r#""\xff""#).is_err(), "a lone 0xff byte is not UTF-8");
+    }
+
+    #[test]
+    fn raw_strings_are_verbatim() {
+        assert_eq!(unquote("`a\\n\nb`").unwrap(), "a\\n\nb");
+    }
+
+    #[test]
+    fn quote_round_trips() {
+        for s in ["plain", "tab\there", "quote\"back\\slash", "nl\nx", "\u{1}ctl", "ünïcödé"] {
+            assert_eq!(unquote(&quote(s)).unwrap(), s);
+        }
+    }
+}
