@@ -7,6 +7,8 @@
 
 pub mod ast;
 pub mod diagnostic;
+pub mod eval;
+pub mod format;
 mod fast_parser;
 pub mod literal;
 mod parse_error;
@@ -14,7 +16,13 @@ pub mod parser;
 pub mod render;
 pub mod scanner;
 pub mod span;
+pub mod stdlib;
+pub mod suggest;
+pub mod value;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use parser::{parse, parse_expression};
+pub use eval::{Evaluator, Scope};
+pub use format::format_source;
 pub use span::{SourceFile, Span};
+pub use value::Value;

@@ -1,0 +1,67 @@
+//! A block body after evaluation: attributes hold values, blocks hold
+//! bodies, and everything keeps its span so decoding errors can point at
+//! the character that caused them.
+
+use solder_syntax::ast::{self, Stmt};
+use solder_syntax::{Diagnostic, Evaluator, Span, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalBody {
+    pub items: Vec<Item>,
+    /// Where the body's block name is, for "missing required attribute".
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Attribute { name: String, name_span: Span, value: Value, value_span: Span },
+    Block { name: String, name_span: Span, label: Option<String>, body: EvalBody },
+}
+
+impl Item {
+    pub fn name(&self) -> &str {
+        match self {
+            Item::Attribute { name, .. } | Item::Block { name, .. } => name,
+        }
+    }
+
+    pub fn name_span(&self) -> Span {
+        match self {
+            Item::Attribute { name_span, .. } | Item::Block { name_span, .. } => *name_span,
+        }
+    }
+}
+
+/// Evaluates every attribute of a body, nested blocks included. Collects
+/// every error rather than stopping at the first.
+pub fn evaluate(ev: &mut Evaluator<'_>, body: &ast::Body, span: Span) -> Result<EvalBody, Vec<Diagnostic>> {
+    let mut items = Vec::with_capacity(body.len());
+    let mut errors = Vec::new();
+    for stmt in body {
+        match stmt {
+            Stmt::Attribute(a) => match ev.eval(&a.value) {
+                Ok(value) => items.push(Item::Attribute {
+                    name: a.name.name.clone(),
+                    name_span: a.name.span,
+                    value,
+                    value_span: a.value.span,
+                }),
+                Err(d) => errors.push(d),
+            },
+            Stmt::Block(b) => match evaluate(ev, &b.body, b.name_span()) {
+                Ok(inner) => items.push(Item::Block {
+                    name: b.full_name(),
+                    name_span: b.name_span(),
+                    label: b.label.as_ref().map(|l| l.value.clone()),
+                    body: inner,
+                }),
+                Err(mut d) => errors.append(&mut d),
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok(EvalBody { items, span })
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,301 @@
+//! Where lines break: statements, blocks, and the shape of expressions.
+//!
+//! The layout keeps the decisions the author made that carry meaning (blank
+//! lines between statements, whether a list was written across lines) and
+//! makes every other choice the same way each time, so formatting its own
+//! output changes nothing.
+
+use crate::ast::{Attribute, Block, Expr, ExprKind, Field, Literal, Stmt};
+
+use super::align::AlignGroup;
+use super::printer::{find_punct, Printer};
+
+impl Printer<'_> {
+    /// Prints statements at `indent`, up to the body's end at `end` (the
+    /// closing `}` or the end of the file), with the comments among them.
+    ///
+    /// Attributes on consecutive lines form one alignment group. A blank
+    /// line, a comment line or a block ends the group; so does an attribute
+    /// printed over several lines, after taking part itself.
+    pub(super) fn body(&mut self, stmts: &[Stmt], end: usize, indent: usize) {
+        let mut first = true;
+        let mut group = AlignGroup::default();
+        for (i, stmt) in stmts.iter().enumerate() {
+            let start = stmt.span().start;
+            if self.comment_lines(start, indent, &mut first, false) {
+                group.finish(self);
+            }
+            if !first && self.blank_between(self.last_end, start) {
+                group.finish(self);
+                self.blank_line();
+            }
+            self.break_line(indent);
+            self.base = indent;
+            let first_line = self.lines.len();
+            match stmt {
+                Stmt::Attribute(a) => self.attribute(a, &mut group),
+                Stmt::Block(b) => {
+                    group.finish(self);
+                    self.block(b, indent);
+                }
+            }
+            let next = stmts.get(i + 1).map_or(end, |s| s.span().start);
+            self.trailing_comments(next);
+            let multi_line = self.lines.len() > first_line || self.cur.text.contains('\n');
+            self.break_line(indent);
+            if multi_line {
+                group.finish(self);
+            }
+            first = false;
+        }
+        group.finish(self);
+        self.comment_lines(end, indent, &mut first, true);
+    }
+
+    fn attribute(&mut self, a: &Attribute, group: &mut AlignGroup) {
+        self.token(a.name.span.start, a.name.span.end);
+        let eq = find_punct(self.src, a.name.span.end, b'=');
+        self.name_cell_end(eq, Some(group));
+        self.expr(&a.value);
+    }
+
+    /// Ends a name cell before its `=` (comments before the `=` belong to
+    /// the cell), records it for alignment, and writes ` = `.
+    fn name_cell_end(&mut self, eq: Option<usize>, group: Option<&mut AlignGroup>) {
+        if let Some(p) = eq {
+            self.flush(p);
+        }
+        if let Some(group) = group {
+            group.push(self);
+        }
+        self.space();
+        self.punct(eq, "=");
+        self.space();
+    }
+
+    fn block(&mut self, b: &Block, indent: usize) {
+        let mut after = b.span.start;
+        for (i, part) in b.name.iter().enumerate() {
+            if i > 0 {
+                self.punct_tight(find_punct(self.src, after, b'.'), ".");
+            }
+            self.token(part.span.start, part.span.end);
+            after = part.span.end;
+        }
+        if let Some(label) = &b.label {
+            self.space();
+            self.token(label.span.start, label.span.end);
+            after = label.span.end;
+        }
+        self.space();
+        let open = find_punct(self.src, after, b'{');
+        self.punct(open, "{");
+        if b.body.is_empty() && !self.has_comment_before(b.close.start) {
+            self.space();
+            self.punct(Some(b.close.start), "}");
+            return;
+        }
+        // `name { /* note */ }` opens up with the note inside, not after `{`.
+        let one_line = !self.has_newline(open.unwrap_or(after), b.close.start);
+        if !(b.body.is_empty() && one_line) {
+            let first = b.body.first().map_or(b.close.start, |s| s.span().start);
+            self.trailing_comments(first);
+        }
+        self.break_line(indent + 1);
+        self.body(&b.body, b.close.start, indent + 1);
+        self.break_line(indent);
+        self.base = indent;
+        self.punct(Some(b.close.start), "}");
+    }
+
+    pub(super) fn expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Literal(_) => self.token(e.span.start, e.span.end),
+            ExprKind::Ident(id) => self.token(id.span.start, id.span.end),
+            ExprKind::Array(items) => {
+                self.punct(Some(e.span.start), "[");
+                let list = List { open: e.span.start, close: close_of(e), closer: "]" };
+                self.list(&list, items);
+            }
+            ExprKind::Object(fields) => {
+                self.punct(Some(e.span.start), "{");
+                self.object(e.span.start, close_of(e), fields);
+            }
+            ExprKind::Access { value, name } => {
+                self.expr(value);
+                let dot = find_punct(self.src, value.span.end, b'.');
+                if matches!(value.kind, ExprKind::Literal(Literal::Number(_))) {
+                    // `1.x` would scan as the number `1.` followed by `x`.
+                    self.space();
+                    self.punct(dot, ".");
+                } else {
+                    self.punct_tight(dot, ".");
+                }
+                self.token(name.span.start, name.span.end);
+            }
+            ExprKind::Index { value, index } => {
+                self.expr(value);
+                self.punct_tight(find_punct(self.src, value.span.end, b'['), "[");
+                self.expr(index);
+                self.punct_tight(Some(close_of(e)), "]");
+            }
+            ExprKind::Call { func, args } => {
+                self.expr(func);
+                let open = find_punct(self.src, func.span.end, b'(');
+                self.punct_tight(open, "(");
+                let list = List { open: open.unwrap_or(func.span.end), close: close_of(e), closer: ")" };
+                self.list(&list, args);
+            }
+            ExprKind::Unary { op, op_span, operand } => {
+                self.punct(Some(op_span.start), op.symbol());
+                self.expr(operand);
+            }
+            ExprKind::Binary { op, op_span, left, right } => {
+                self.expr(left);
+                self.space();
+                self.punct(Some(op_span.start), op.symbol());
+                self.space();
+                self.expr(right);
+            }
+            ExprKind::Paren(inner) => {
+                self.punct(Some(e.span.start), "(");
+                self.expr(inner);
+                self.punct_tight(Some(close_of(e)), ")");
+            }
+        }
+    }
+
+    /// Array elements or call arguments, after the opening bracket.
+    fn list(&mut self, list: &List, items: &[Expr]) {
+        if !self.is_multi_line(list, items.is_empty()) {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    let prev = &items[i - 1];
+                    self.punct_tight(find_punct(self.src, prev.span.end, b','), ",");
+                    self.space();
+                }
+                self.expr(item);
+            }
+            self.punct_tight(Some(list.close), list.closer);
+            return;
+        }
+        let mut lines = self.open_lines(list, items.first().map(|e| e.span.start));
+        for (i, item) in items.iter().enumerate() {
+            let next = items.get(i + 1).map_or(list.close, |n| n.span.start);
+            lines.item_start(self, item.span.start);
+            self.expr(item);
+            lines.item_end(self, item.span.end, next);
+        }
+        self.close_lines(list, lines);
+    }
+
+    /// Object fields, after the `{`; multi-line objects align their `=`.
+    fn object(&mut self, open: usize, close: usize, fields: &[Field]) {
+        let list = List { open, close, closer: "}" };
+        if !self.is_multi_line(&list, fields.is_empty()) {
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    let prev = &fields[i - 1];
+                    self.punct_tight(find_punct(self.src, prev.value.span.end, b','), ",");
+                }
+                self.space();
+                self.token(field.name_span.start, field.name_span.end);
+                self.name_cell_end(find_punct(self.src, field.name_span.end, b'='), None);
+                self.expr(&field.value);
+            }
+            if !fields.is_empty() {
+                self.space();
+            }
+            self.punct(Some(close), "}");
+            return;
+        }
+        let mut lines = self.open_lines(&list, fields.first().map(|f| f.name_span.start));
+        for (i, field) in fields.iter().enumerate() {
+            let next = fields.get(i + 1).map_or(close, |n| n.name_span.start);
+            lines.item_start(self, field.name_span.start);
+            self.token(field.name_span.start, field.name_span.end);
+            self.name_cell_end(find_punct(self.src, field.name_span.end, b'='), Some(&mut lines.group));
+            self.expr(&field.value);
+            lines.item_end(self, field.value.span.end, next);
+        }
+        self.close_lines(&list, lines);
+    }
+
+    /// A list keeps the shape it was written in: one item per line if its
+    /// brackets are on different lines. An empty list with nothing inside
+    /// prints closed up whatever its shape.
+    fn is_multi_line(&self, list: &List, empty: bool) -> bool {
+        if empty && !self.has_comment_before(list.close) {
+            return false;
+        }
+        self.has_newline(list.open, list.close)
+    }
+
+    fn open_lines(&mut self, list: &List, first: Option<usize>) -> ItemLines {
+        let outer = self.cur.indent;
+        self.trailing_comments(first.unwrap_or(list.close));
+        self.break_line(outer + 1);
+        ItemLines { outer, base: self.base, first: true, group: AlignGroup::default(), first_line: 0 }
+    }
+
+    fn close_lines(&mut self, list: &List, mut lines: ItemLines) {
+        lines.group.finish(self);
+        self.comment_lines(list.close, lines.outer + 1, &mut lines.first, true);
+        self.break_line(lines.outer);
+        self.base = lines.base;
+        self.punct_tight(Some(list.close), list.closer);
+    }
+}
+
+/// The brackets of an array, object or argument list.
+struct List {
+    open: usize,
+    close: usize,
+    closer: &'static str,
+}
+
+/// The state of a list being printed one item per line.
+struct ItemLines {
+    outer: usize,
+    /// The printer's `base` before the list, restored after it.
+    base: usize,
+    first: bool,
+    group: AlignGroup,
+    first_line: usize,
+}
+
+impl ItemLines {
+    fn item_start(&mut self, p: &mut Printer<'_>, start: usize) {
+        let indent = self.outer + 1;
+        if p.comment_lines(start, indent, &mut self.first, false) {
+            self.group.finish(p);
+        }
+        if !self.first && p.blank_between(p.last_end, start) {
+            self.group.finish(p);
+            p.blank_line();
+        }
+        p.break_line(indent);
+        p.base = indent;
+        self.first_line = p.lines.len();
+    }
+
+    /// Ends an item with its comma and trailing comments. `end` is where the
+    /// item ends in the source and `next` where the next one (or the closing
+    /// bracket) starts.
+    fn item_end(&mut self, p: &mut Printer<'_>, end: usize, next: usize) {
+        let comma = find_punct(p.src, end, b',').filter(|&c| c < next);
+        p.punct_tight(comma, ",");
+        p.trailing_comments(next);
+        let multi_line = p.lines.len() > self.first_line || p.cur.text.contains('\n');
+        p.break_line(self.outer + 1);
+        if multi_line {
+            self.group.finish(p);
+        }
+        self.first = false;
+    }
+}
+
+/// The offset of an expression's closing bracket: its last byte.
+fn close_of(e: &Expr) -> usize {
+    e.span.end.saturating_sub(1)
+}

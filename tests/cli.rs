@@ -1,0 +1,173 @@
+//! The CLI as a user runs it: the real binary, real files, exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn solder(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_solder")).args(args).output().expect("run solder")
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli").join(name).display().to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn validate_accepts_a_valid_config_silently() {
+    let out = solder(&["validate", &data("valid.alloy")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn validate_reports_every_error_with_file_line_and_column() {
+    let out = solder(&["validate", &data("invalid.alloy")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("string literal not terminated"), "{err}");
+    assert!(err.contains("invalid.alloy:3:14"), "{err}");
+    assert!(err.contains(r#"attribute names may only consist of a single identifier with no ".""#), "{err}");
+    assert!(err.contains("invalid.alloy:6:1"), "{err}");
+}
+
+#[test]
+fn validate_checks_every_file_it_is_given() {
+    let out = solder(&["validate", &data("valid.alloy"), &data("invalid.alloy"), &data("dangling.alloy")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("string literal not terminated"), "{err}");
+    assert!(err.contains(r#"component "otelcol.processor.batch.defualt" does not exist"#), "{err}");
+    assert!(err.contains(r#"did you mean "otelcol.processor.batch.default"?"#), "{err}");
+}
+
+#[test]
+fn validate_reads_a_directory_as_one_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(data("valid.alloy"), dir.path().join("a.alloy")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a config").unwrap();
+    let out = solder(&["validate", &dir.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn validate_explains_unreadable_input() {
+    let out = solder(&["validate", "/nonexistent/config.alloy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot read /nonexistent/config.alloy"), "{}", stderr(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("latin1.alloy");
+    std::fs::write(&bad, b"a = \"caf\xe9\"\n").unwrap();
+    let out = solder(&["validate", &bad.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not valid UTF-8 (invalid byte at offset 8)"), "{}", stderr(&out));
+}
+
+/// Arbitrary bytes must give exit 0 or 1 and a message, never a panic.
+#[test]
+fn validate_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let alphabet = b"ab.=\"`{}[](),+-*/%^!<>|&\n\t 019e\\'#/*";
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for i in 0..40 {
+        let mut bytes = Vec::new();
+        for _ in 0..(i * 7 % 120 + 1) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            bytes.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+        }
+        let p = dir.path().join(format!("f{i}.alloy"));
+        std::fs::write(&p, bytes).unwrap();
+        paths.push(p);
+    }
+    let args: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut cmd = vec!["validate"];
+    cmd.extend(args.iter().map(String::as_str));
+    let out = solder(&cmd);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "exit {:?}: {}", out.status, stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
+
+#[test]
+fn fmt_prints_the_canonical_form() {
+    let out = solder(&["fmt", &data("unformatted.alloy")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\ttimeout         = \"200ms\" // how long to wait\n"), "{text}");
+    assert!(text.contains("\tsend_batch_size = 2000    // how many spans\n"), "{text}");
+    // Formatting the output again changes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("once.alloy");
+    std::fs::write(&p, &text).unwrap();
+    let again = solder(&["fmt", &p.display().to_string()]);
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), text);
+}
+
+#[test]
+fn fmt_w_rewrites_the_file_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.alloy");
+    std::fs::copy(data("unformatted.alloy"), &p).unwrap();
+    let out = solder(&["fmt", "-w", &p.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let rewritten = std::fs::read_to_string(&p).unwrap();
+    assert!(rewritten.starts_with("otelcol.processor.batch \"default\" {\n\ttimeout "), "{rewritten}");
+}
+
+#[test]
+fn fmt_reads_stdin() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_solder"))
+        .args(["fmt", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a=1\nbb=[1,2]\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "a  = 1\nbb = [1, 2]\n");
+}
+
+#[test]
+fn fmt_refuses_invalid_input_and_leaves_the_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.alloy");
+    std::fs::copy(data("invalid.alloy"), &p).unwrap();
+    let before = std::fs::read(&p).unwrap();
+    let out = solder(&["fmt", "-w", &p.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("string literal not terminated"));
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+}
+
+/// Every example config and the embedded default config pass `validate`.
+#[test]
+fn examples_and_default_config_validate() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<String> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "alloy"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(!files.is_empty(), "no examples in {}", examples.display());
+    files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/default.alloy").display().to_string());
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let out = solder(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn no_arguments_runs_the_embedded_default_config() {
+    let out = solder(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("<default config> is valid"), "{}", stderr(&out));
+}
