@@ -194,11 +194,16 @@ impl<'a> Evaluator<'a> {
                 Lte => Ok(Value::Bool(a <= b)),
                 Gt => Ok(Value::Bool(a > b)),
                 Gte => Ok(Value::Bool(a >= b)),
-                _ => Err(Diagnostic::error(op_span, format!("operator {} cannot be applied to strings", op.symbol()))),
+                // `-`, `*`, `/`, `%` and `^` are number operators: the left
+                // string is the operand at fault.
+                _ => Err(self.type_error(le, Type::Number, &Value::String(a))),
             },
-            (l @ (Value::Number(_) | Value::String(_)), r) => Err(self.type_error(re, l.ty(), &r)),
+            // `+` and comparisons take numbers or strings: the left operand
+            // decides which, so a mismatch is the right operand's fault.
+            (l @ (Value::Number(_) | Value::String(_)), r) if matches!(op, Add | Lt | Lte | Gt | Gte) => Err(self.type_error(re, l.ty(), &r)),
+            (Value::Number(_), r) => Err(self.type_error(re, Type::Number, &r)),
             (l, _) => {
-                let expected = if op == Add { "number or string" } else if matches!(op, Lt | Lte | Gt | Gte) { "number or string" } else { "number" };
+                let expected = if matches!(op, Add | Lt | Lte | Gt | Gte) { "number or string" } else { "number" };
                 Err(Diagnostic::error(le.span, format!("{} should be {expected}, got {}", self.text(le), l.ty())))
             }
         }

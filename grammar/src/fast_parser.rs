@@ -109,7 +109,7 @@ impl<'a> FastParser<'a> {
         let label = match self.peek() {
             Some(t) if t.tok == Tok::String && self.text(t).starts_with('"') => {
                 self.pos += 1;
-                let value = literal::unquote(self.text(t)).map_err(|_| Reject)?;
+                let value = crate::parser::label_text(self.text(t)).to_string();
                 if !value.is_empty() && !crate::scanner::is_valid_identifier(&value) {
                     return Err(Reject);
                 }

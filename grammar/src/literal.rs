@@ -35,7 +35,7 @@ pub fn unquote(lit: &str) -> Result<String, EscapeError> {
         // +1 for the opening quote, so offsets are relative to `lit`.
         let at = i + 1;
         let Some(&kind) = bytes.get(i + 1) else {
-            return Err(err(at, 1, "escape sequence not terminated"));
+            return Err(err(at, 1, "unknown escape sequence"));
         };
         let simple = match kind {
             b'a' => Some(0x07),
@@ -59,17 +59,22 @@ pub fn unquote(lit: &str) -> Result<String, EscapeError> {
             b'x' => (2, 16, 2),
             b'u' => (4, 16, 2),
             b'U' => (8, 16, 2),
-            _ => return Err(err(at, 2, "unknown escape sequence")),
+            _ => {
+                let width = inner[i + 1..].chars().next().map_or(1, char::len_utf8);
+                return Err(err(at, 1 + width, "unknown escape sequence"));
+            }
         };
         let start = i + skip;
         let mut value: u32 = 0;
         for k in 0..digits {
             let Some(&c) = bytes.get(start + k) else {
-                return Err(err(at, start + k - i, "escape sequence not terminated"));
+                // The literal's closing quote is where Go's scanner reads the
+                // next digit, so that is the character it names.
+                return Err(err(at, start + k - i + 1, "illegal character U+0022 '\"' in escape sequence"));
             };
             let Some(d) = (c as char).to_digit(base) else {
                 let ch = inner[start + k..].chars().next().unwrap_or('?');
-                return Err(err(at, start + k - i + 1, format!("illegal character U+{:04X} '{}' in escape sequence", ch as u32, ch)));
+                return Err(err(at, start + k - i + ch.len_utf8(), format!("illegal character U+{:04X} '{}' in escape sequence", ch as u32, ch)));
             };
             value = value * base + d;
         }
@@ -139,6 +144,14 @@ mod tests {
         assert_eq!(unquote(r#""\uD800""#).unwrap_err().message, "escape sequence is invalid Unicode code point");
         assert_eq!(unquote(r#""\400""#).unwrap_err().message, "escape sequence is invalid Unicode code point");
         assert!(unquote(r#""\xff""#).is_err(), "a lone 0xff byte is not UTF-8");
+    }
+
+    #[test]
+    fn error_spans_end_on_character_boundaries() {
+        for lit in ["\"\\\u{dd7f2}\"", "\"\\xé\"", "\"\\u12é\""] {
+            let e = unquote(lit).unwrap_err();
+            assert!(lit.is_char_boundary(e.offset + e.len), "{lit:?}: {e:?}");
+        }
     }
 
     #[test]

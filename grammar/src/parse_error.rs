@@ -20,7 +20,16 @@ const MAX_ERRORS: usize = 50;
 /// Diagnoses the first failure, then keeps parsing from the line after each
 /// failure with the lenient `resync` rule.
 pub(crate) fn recover(src: &str, scanned: &Scanned, first: pest::error::Error<Rule>) -> Vec<Diagnostic> {
-    let mut out = vec![classify(src, scanned, &first, 0)];
+    let mut out = Vec::new();
+    // The lines before the first failure parsed, but were never built: check
+    // them for the mistakes the builder reports.
+    let failed_line = line_start(src, position(&first));
+    if failed_line > 0 {
+        if let Ok(pairs) = AlloyParser::parse(Rule::resync, &src[..failed_line]) {
+            collect_semantic_errors(pairs, 0, &mut out);
+        }
+    }
+    out.push(classify(src, scanned, &first, 0));
     let mut offset = next_line(src, position(&first));
     while offset < src.len() && out.len() < MAX_ERRORS {
         match AlloyParser::parse(Rule::resync, &src[offset..]) {
@@ -108,7 +117,10 @@ fn next_line(src: &str, from: usize) -> usize {
 enum Context {
     TopLevel,
     BlockBody,
+    /// Array elements or call arguments.
     List,
+    /// A parenthesised expression: one expression, then `)`.
+    Paren,
     Object,
 }
 
@@ -116,10 +128,14 @@ enum Context {
 fn classify(src: &str, scanned: &Scanned, err: &pest::error::Error<Rule>, offset: usize) -> Diagnostic {
     let pos = offset + position(err);
     let tokens: Vec<&Token> = scanned.tokens.iter().collect();
-    let idx = tokens.iter().position(|t| t.span.end > pos).unwrap_or(tokens.len());
+    let mut idx = tokens.iter().position(|t| t.span.end > pos).unwrap_or(tokens.len());
+    let context = enclosing(src, &tokens[..idx]);
+    // pest tracks rules, not literal tokens, so a statement or field whose
+    // `=` or `{` is missing fails at its *start*. Step over a well-formed
+    // name (and label) to the token that is really wrong.
+    idx = skip_well_formed_name(src, &tokens, idx, context);
     let got = tokens.get(idx).copied();
     let prev = idx.checked_sub(1).and_then(|i| tokens.get(i)).copied();
-    let context = enclosing(src, &tokens[..idx]);
     let text = |t: Option<&Token>| t.map_or("", |t| &src[t.span.range()]);
     let at = got.map_or(Span::at(src.len()), |t| t.span);
     let got_desc = describe(src, got);
@@ -134,9 +150,19 @@ fn classify(src: &str, scanned: &Scanned, err: &pest::error::Error<Rule>, offset
             return Diagnostic::error(at, "missing ',' in expression list")
                 .with_help("separate elements with commas; a list or call that spans lines needs a comma after every element, the last one too");
         }
-        Context::Object if in_list_missing_comma => {
+        Context::List if !starts_value && !matches!(text(got), "]" | ")") => {
+            return Diagnostic::error(at, format!("expected expression, got {got_desc}"));
+        }
+        Context::Paren if ends_value => {
+            return Diagnostic::error(at, format!("expected ), got {got_desc}"))
+                .with_help("a parenthesised expression must close on the line where it ends");
+        }
+        Context::Object if in_list_missing_comma && !(matches!(prev.map(|t| t.tok), Some(Tok::Ident | Tok::String)) && field_start(src, &tokens, idx - 1)) => {
             return Diagnostic::error(at, "missing ',' in field list")
                 .with_help("separate fields with commas; an object that spans lines needs a comma after every field, the last one too");
+        }
+        Context::Object if prev.is_some_and(|p| matches!(p.tok, Tok::Ident | Tok::String)) && field_start(src, &tokens, idx - 1) => {
+            return Diagnostic::error(at, format!("expected =, got {got_desc}")).with_help("object fields are written `name = value`");
         }
         Context::Object if matches!(prev_text, "{" | ",") && !matches!(got.map(|t| t.tok), Some(Tok::Ident | Tok::String)) => {
             return Diagnostic::error(at, format!("expected field name (string or identifier), got {got_desc}"));
@@ -168,6 +194,46 @@ fn classify(src: &str, scanned: &Scanned, err: &pest::error::Error<Rule>, offset
         ErrorVariant::CustomError { message } => message.clone(),
     };
     Diagnostic::error(at, format!("expected {expected}, got {got_desc}"))
+}
+
+/// Whether the token at `i` starts an object field (follows `{` or `,`).
+fn field_start(src: &str, tokens: &[&Token], i: usize) -> bool {
+    i == 0 || matches!(&src[tokens[i - 1].span.range()], "{" | ",")
+}
+
+/// From a failure at the start of a statement (or object field), the index
+/// of the first token after its name: `a.b.c "label"` for a statement, the
+/// key for a field. Anything else leaves `idx` alone.
+fn skip_well_formed_name(src: &str, tokens: &[&Token], mut idx: usize, context: Context) -> usize {
+    let text = |i: usize| tokens.get(i).map_or("", |t| &src[t.span.range()]);
+    // A failure inside a dotted name (`a.b.c`) belongs to the whole name.
+    while idx >= 2 && text(idx - 1) == "." && tokens[idx - 2].tok == Tok::Ident && tokens.get(idx).is_some_and(|t| t.tok == Tok::Ident) {
+        idx -= 2;
+    }
+    let Some(first) = tokens.get(idx) else { return idx };
+    match context {
+        Context::Object if matches!(first.tok, Tok::Ident | Tok::String) && field_start(src, tokens, idx) => idx + 1,
+        Context::TopLevel | Context::BlockBody if first.tok == Tok::Ident => {
+            let starts_statement = idx == 0 || tokens[idx - 1].tok == Tok::Terminator || matches!(text(idx - 1), "{" | "}");
+            if !starts_statement {
+                return idx;
+            }
+            let mut i = idx + 1;
+            while text(i) == "." && tokens.get(i + 1).is_some_and(|t| t.tok == Tok::Ident) {
+                i += 2;
+            }
+            if tokens.get(i).is_some_and(|t| t.tok == Tok::String) {
+                i += 1;
+            }
+            // A name followed by `=` or `{` is fine: the error is further on.
+            if matches!(text(i), "=" | "{") {
+                idx
+            } else {
+                i
+            }
+        }
+        _ => idx,
+    }
 }
 
 /// Errors right after a block or attribute name: a `{` on the wrong line,
@@ -217,7 +283,11 @@ fn enclosing(src: &str, tokens: &[&Token]) -> Context {
     let mut prev: Option<&Token> = None;
     for t in tokens {
         match &src[t.span.range()] {
-            "[" | "(" if t.tok == Tok::Punct => stack.push(Context::List),
+            "[" if t.tok == Tok::Punct => stack.push(Context::List),
+            "(" if t.tok == Tok::Punct => {
+                let call = prev.is_some_and(|p| ends_expression(src, p));
+                stack.push(if call { Context::List } else { Context::Paren });
+            }
             "{" if t.tok == Tok::Punct => {
                 let block = prev.is_some_and(|p| matches!(p.tok, Tok::Ident | Tok::String))
                     && matches!(stack.last(), None | Some(Context::BlockBody));
@@ -265,7 +335,8 @@ fn describe(src: &str, t: Option<&Token>) -> String {
 }
 
 fn phrase_list(rules: &[Rule]) -> String {
-    let mut phrases: Vec<&str> = rules.iter().map(|&r| phrase(r)).collect();
+    // A comment is allowed almost anywhere and is never what is missing.
+    let mut phrases: Vec<&str> = rules.iter().filter(|r| !matches!(r, Rule::multiline_comment)).map(|&r| phrase(r)).collect();
     phrases.sort_unstable();
     phrases.dedup();
     match phrases.len() {

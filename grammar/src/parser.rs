@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::sync::LazyLock;
 
-use pest::iterators::{Pair, Pairs};
+use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 
@@ -45,6 +45,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// and further failures found by resuming on the following lines.
 pub fn parse(src: &str) -> Result<File, Vec<Diagnostic>> {
     let scanned = scanner::scan(src);
+    if scanned.too_deep {
+        // Every parser and tree walk recurses with nesting; stop here.
+        return Err(parse_error::one_per_line(src, scanned.errors));
+    }
     let comments = comments(src, &scanned);
     if scanned.errors.is_empty() {
         if let Ok(body) = fast_parser::parse(src, &scanned.tokens) {
@@ -74,7 +78,14 @@ fn parse_with_pest(src: &str, scanned: &scanner::Scanned, comments: Vec<Comment>
             Some(File { body, comments })
         }
         Err(err) => {
-            diags.extend(parse_error::recover(src, scanned, err));
+            // A lexical error explains its line better than the grammar
+            // failure it causes, and an unterminated string or comment
+            // swallows the text after it: keep only the lexical error there.
+            let lexical = &scanned.errors;
+            let grammar = parse_error::recover(src, scanned, err).into_iter().filter(|g| {
+                !lexical.iter().any(|l| same_line(src, l.span.start, g.span.start) || (l.span.start <= g.span.start && g.span.start <= l.span.end))
+            });
+            diags.extend(grammar);
             None
         }
     };
@@ -115,7 +126,7 @@ impl Builder {
         self.diags.borrow_mut().push(d);
     }
 
-    pub(crate) fn body(&self, pairs: Pairs<'_, Rule>) -> Body {
+    pub(crate) fn body<'i>(&self, pairs: impl Iterator<Item = Pair<'i, Rule>>) -> Body {
         pairs.filter_map(|p| self.stmt(p)).collect()
     }
 
@@ -123,20 +134,23 @@ impl Builder {
         let span = Span::from(pair.as_span());
         match pair.as_rule() {
             Rule::attribute => {
-                let mut inner = pair.into_inner();
+                let mut inner = children(pair);
                 let name = ident(inner.next()?);
                 let value = self.expr(inner.next()?);
+                // From the name to the end of the value: pest's pair can take
+                // in trailing white space before a multi-line comment.
+                let span = name.span.to(value.span);
                 Some(Stmt::Attribute(Attribute { name, value, span }))
             }
             Rule::block => {
                 let mut name = Vec::new();
                 let mut label = None;
                 let mut body = Vec::new();
-                for p in pair.into_inner() {
+                for p in children(pair) {
                     match p.as_rule() {
-                        Rule::block_name => name = p.into_inner().map(ident).collect(),
+                        Rule::block_name => name = children(p).map(ident).collect(),
                         Rule::label => label = Some(self.label(p)),
-                        Rule::block_body => body = self.body(p.into_inner()),
+                        Rule::block_body => body = self.body(children(p)),
                         _ => {}
                     }
                 }
@@ -152,9 +166,9 @@ impl Builder {
     }
 
     fn dotted_attribute(&self, pair: Pair<'_, Rule>) {
-        for p in pair.into_inner() {
+        for p in children(pair) {
             match p.as_rule() {
-                Rule::block_name if p.clone().into_inner().count() > 1 => self.error(
+                Rule::block_name if children(p.clone()).count() > 1 => self.error(
                     Diagnostic::error(p.as_span().into(), r#"attribute names may only consist of a single identifier with no ".""#)
                         .with_help("to set a field inside a block, write the block: `name { field = value }`"),
                 ),
@@ -170,9 +184,18 @@ impl Builder {
         }
     }
 
+    /// Alloy takes a label as written between its quotes, without decoding
+    /// escapes, and requires that text to be an identifier.
     fn label(&self, pair: Pair<'_, Rule>) -> Label {
         let span = Span::from(pair.as_span());
-        let value = literal::unquote(pair.as_str()).unwrap_or_default();
+        let text = pair.as_str();
+        if text.starts_with('`') {
+            self.error(
+                Diagnostic::error(span, format!("expected block label to be a double quoted string, but got {text:?}"))
+                    .with_help("write the label in double quotes"),
+            );
+        }
+        let value = label_text(text).to_string();
         if !value.is_empty() && !scanner::is_valid_identifier(&value) {
             self.error(
                 Diagnostic::error(span, format!("expected block label to be a valid identifier, but got {}", literal::quote(&value)))
@@ -199,7 +222,7 @@ impl Builder {
                     kind: ExprKind::Binary { op, op_span, left: Box::new(left), right: Box::new(right) },
                 }
             })
-            .parse(pair.into_inner())
+            .parse(children(pair))
     }
 
     fn primary(&self, pair: Pair<'_, Rule>) -> Expr {
@@ -213,19 +236,19 @@ impl Builder {
                 ExprKind::Literal(Literal::String(literal::unquote(pair.as_str()).unwrap_or_default()))
             }
             Rule::ident => ExprKind::Ident(ident(pair)),
-            Rule::paren => match pair.into_inner().next() {
+            Rule::paren => match children(pair).next() {
                 Some(inner) => ExprKind::Paren(Box::new(self.expr(inner))),
                 None => ExprKind::Literal(Literal::Null),
             },
-            Rule::array => ExprKind::Array(pair.into_inner().map(|p| self.expr(p)).collect()),
-            Rule::object => ExprKind::Object(pair.into_inner().filter_map(|p| self.field(p)).collect()),
+            Rule::array => ExprKind::Array(children(pair).map(|p| self.expr(p)).collect()),
+            Rule::object => ExprKind::Object(children(pair).filter_map(|p| self.field(p)).collect()),
             _ => ExprKind::Literal(Literal::Null),
         };
         Expr { kind, span }
     }
 
     fn field(&self, pair: Pair<'_, Rule>) -> Option<Field> {
-        let mut inner = pair.into_inner();
+        let mut inner = children(pair);
         let key = inner.next()?;
         let name_span = Span::from(key.as_span());
         let quoted = key.as_rule() == Rule::string;
@@ -238,15 +261,15 @@ impl Builder {
         let op_span = Span::from(op.as_span());
         let span = value.span.to(op_span);
         let kind = match op.as_rule() {
-            Rule::access => match op.into_inner().next() {
+            Rule::access => match children(op).next() {
                 Some(name) => ExprKind::Access { value: Box::new(value), name: ident(name) },
                 None => return value,
             },
-            Rule::index => match op.into_inner().next() {
+            Rule::index => match children(op).next() {
                 Some(index) => ExprKind::Index { value: Box::new(value), index: Box::new(self.expr(index)) },
                 None => return value,
             },
-            Rule::call => ExprKind::Call { func: Box::new(value), args: op.into_inner().map(|p| self.expr(p)).collect() },
+            Rule::call => ExprKind::Call { func: Box::new(value), args: children(op).map(|p| self.expr(p)).collect() },
             _ => {
                 self.error(
                     Diagnostic::error(span, "cannot use a block as an expression")
@@ -257,6 +280,22 @@ impl Builder {
         };
         Expr { kind, span }
     }
+}
+
+fn same_line(src: &str, a: usize, b: usize) -> bool {
+    let (lo, hi) = (a.min(b).min(src.len()), a.max(b).min(src.len()));
+    !src.as_bytes()[lo..hi].contains(&b'\n')
+}
+
+/// A pair's children without the multi-line comments the grammar leaves
+/// in the tree (see `multiline_comment` in alloy.pest).
+fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pair.into_inner().filter(|p| p.as_rule() != Rule::multiline_comment)
+}
+
+/// The text between a label's quotes.
+pub(crate) fn label_text(quoted: &str) -> &str {
+    quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or("")
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {
@@ -339,6 +378,9 @@ fn shift_expr(mut e: Expr, by: usize) -> Expr {
 #[doc(hidden)]
 pub fn parse_reference(src: &str) -> Result<File, Vec<Diagnostic>> {
     let scanned = scanner::scan(src);
+    if scanned.too_deep {
+        return Err(parse_error::one_per_line(src, scanned.errors));
+    }
     let comments = comments(src, &scanned);
     parse_with_pest(src, &scanned, comments)
 }

@@ -37,14 +37,37 @@ pub struct Scanned {
     /// Comment spans, kept apart so the parsers never step over them.
     pub comments: Vec<Span>,
     pub errors: Vec<Diagnostic>,
+    /// The input nests past [`MAX_NESTING`] (or chains past
+    /// [`MAX_OPERATORS`]): nothing may recurse over it.
+    pub too_deep: bool,
 }
 
 /// Scans the whole source. Never fails: lexical mistakes become diagnostics
 /// and the scan goes on.
 pub fn scan(src: &str) -> Scanned {
-    let mut s = Scanner { src, bytes: src.as_bytes(), pos: 0, out: Scanned::default(), insert_term: false };
+    let mut s = Scanner { src, bytes: src.as_bytes(), pos: 0, out: Scanned::default(), insert_term: false, nesting: Nesting::default() };
     s.run();
     s.out
+}
+
+/// How deep a config may nest: brackets and blocks, runs of unary
+/// operators, and chains of `^`. Each level is a level of recursion in the
+/// parsers, the evaluator and the formatter; past this, input is refused
+/// with one clear error instead of risking the stack. Real configs nest
+/// about ten deep.
+pub const MAX_NESTING: usize = 100;
+
+/// How many binary operators one expression may chain (`1 + 1 + ...`):
+/// a left-leaning tree that is walked recursively, like nesting.
+pub const MAX_OPERATORS: usize = 1_000;
+
+#[derive(Default)]
+struct Nesting {
+    brackets: usize,
+    unary_run: usize,
+    pow_run: usize,
+    operators: usize,
+    reported: bool,
 }
 
 struct Scanner<'a> {
@@ -53,6 +76,7 @@ struct Scanner<'a> {
     pos: usize,
     out: Scanned,
     insert_term: bool,
+    nesting: Nesting,
 }
 
 impl Scanner<'_> {
@@ -111,8 +135,58 @@ impl Scanner<'_> {
     }
 
     fn push(&mut self, tok: Tok, start: usize, insert_term: bool) {
+        self.track_nesting(tok, start);
         self.out.tokens.push(Token { tok, span: Span::new(start, self.pos) });
         self.insert_term = insert_term;
+    }
+
+    /// Keeps the nesting measures current and reports the first excess.
+    fn track_nesting(&mut self, tok: Tok, start: usize) {
+        let text = &self.src[start..self.pos];
+        let after_value = self.insert_term;
+        let n = &mut self.nesting;
+        match (tok, text) {
+            (Tok::Punct, "{" | "[" | "(") => {
+                n.brackets += 1;
+                n.unary_run = 0;
+            }
+            (Tok::Punct, "}" | "]" | ")") => {
+                n.brackets = n.brackets.saturating_sub(1);
+                n.unary_run = 0;
+            }
+            (Tok::Punct, "!" | "-") if !after_value => n.unary_run += 1,
+            (Tok::Punct, "^") => {
+                n.pow_run += 1;
+                n.operators += 1;
+            }
+            (Tok::Punct, "," | "=") | (Tok::Terminator, _) => {
+                n.unary_run = 0;
+                n.pow_run = 0;
+                n.operators = 0;
+            }
+            (Tok::Punct, "||" | "&&" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "-" | "*" | "/" | "%") => {
+                n.operators += 1;
+                n.pow_run = 0;
+                n.unary_run = 0;
+            }
+            _ => n.unary_run = 0,
+        }
+        if n.reported {
+            return;
+        }
+        let (depth, chain) = (n.brackets + n.unary_run + n.pow_run, n.operators);
+        let message = if depth > MAX_NESTING {
+            format!("nesting is deeper than {MAX_NESTING} levels")
+        } else if chain > MAX_OPERATORS {
+            format!("expression chains more than {MAX_OPERATORS} operators")
+        } else {
+            return;
+        };
+        n.reported = true;
+        self.out.errors.push(
+            Diagnostic::error(Span::new(start, self.pos), message).with_help("split the value into smaller pieces; no real config needs this much"),
+        );
+        self.out.too_deep = true;
     }
 
     fn comment(&mut self, start: usize) {

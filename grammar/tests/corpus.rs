@@ -51,7 +51,10 @@ fn expectations(src: &str) -> Vec<Expectation> {
                     None => (0, rest),
                 };
                 let Some(tail) = tail.strip_prefix(" \"") else { continue };
-                let Some(end) = tail.find("\" ").or_else(|| tail.rfind('"')) else { continue };
+                // The text runs to the quote that closes the marker: before
+                // ` */` in a block comment, else the line's last quote. So
+                // messages that quote an expression can be matched whole.
+                let Some(end) = tail.find("\" */").or_else(|| tail.rfind('"')) else { continue };
                 out.push(Expectation { line: i + 1 + offset, severity, text: tail[..end].to_string() });
             }
         }

@@ -6,6 +6,7 @@
 //! output changes nothing.
 
 use crate::ast::{Attribute, Block, Expr, ExprKind, Field, Literal, Stmt};
+use crate::span::Span;
 
 use super::align::AlignGroup;
 use super::printer::{find_punct, Printer};
@@ -16,7 +17,9 @@ impl Printer<'_> {
     ///
     /// Attributes on consecutive lines form one alignment group. A blank
     /// line, a comment line or a block ends the group; so does an attribute
-    /// printed over several lines, after taking part itself.
+    /// printed over several lines, after taking part itself. An attribute
+    /// with a comment before its `=` stands alone, as the comment would
+    /// otherwise push every `=` of the group out to its right.
     pub(super) fn body(&mut self, stmts: &[Stmt], end: usize, indent: usize) {
         let mut first = true;
         let mut group = AlignGroup::default();
@@ -32,18 +35,19 @@ impl Printer<'_> {
             self.break_line(indent);
             self.base = indent;
             let first_line = self.lines.len();
-            match stmt {
-                Stmt::Attribute(a) => self.attribute(a, &mut group),
+            let alone = match stmt {
+                Stmt::Attribute(a) => !self.attribute(a, &mut group),
                 Stmt::Block(b) => {
                     group.finish(self);
                     self.block(b, indent);
+                    false
                 }
-            }
+            };
             let next = stmts.get(i + 1).map_or(end, |s| s.span().start);
             self.trailing_comments(next);
             let multi_line = self.lines.len() > first_line || self.cur.text.contains('\n');
             self.break_line(indent);
-            if multi_line {
+            if multi_line || alone {
                 group.finish(self);
             }
             first = false;
@@ -52,25 +56,39 @@ impl Printer<'_> {
         self.comment_lines(end, indent, &mut first, true);
     }
 
-    fn attribute(&mut self, a: &Attribute, group: &mut AlignGroup) {
-        self.token(a.name.span.start, a.name.span.end);
-        let eq = find_punct(self.src, a.name.span.end, b'=');
-        self.name_cell_end(eq, Some(group));
+    /// Returns whether the attribute joined the alignment group.
+    fn attribute(&mut self, a: &Attribute, group: &mut AlignGroup) -> bool {
+        let joined = self.name_cell(a.name.span, Some(group));
         self.expr(&a.value);
+        joined
     }
 
-    /// Ends a name cell before its `=` (comments before the `=` belong to
-    /// the cell), records it for alignment, and writes ` = `.
-    fn name_cell_end(&mut self, eq: Option<usize>, group: Option<&mut AlignGroup>) {
+    /// Writes a name, the comments before its `=` and ` = `. The name joins
+    /// `group` for alignment unless comments share its cell, in which case
+    /// the group is ended and the name stands alone; returns whether it
+    /// joined.
+    fn name_cell(&mut self, name: Span, group: Option<&mut AlignGroup>) -> bool {
+        self.token(name.start, name.end);
+        let eq = find_punct(self.src, name.end, b'=');
         if let Some(p) = eq {
             self.flush(p);
         }
-        if let Some(group) = group {
-            group.push(self);
-        }
+        let plain = self.src.get(name.range()) == Some(self.cur.text.as_str());
+        let joined = match group {
+            Some(group) if plain => {
+                group.push(self);
+                true
+            }
+            Some(group) => {
+                group.finish(self);
+                false
+            }
+            None => false,
+        };
         self.space();
         self.punct(eq, "=");
         self.space();
+        joined
     }
 
     fn block(&mut self, b: &Block, indent: usize) {
@@ -199,8 +217,7 @@ impl Printer<'_> {
                     self.punct_tight(find_punct(self.src, prev.value.span.end, b','), ",");
                 }
                 self.space();
-                self.token(field.name_span.start, field.name_span.end);
-                self.name_cell_end(find_punct(self.src, field.name_span.end, b'='), None);
+                self.name_cell(field.name_span, None);
                 self.expr(&field.value);
             }
             if !fields.is_empty() {
@@ -213,8 +230,7 @@ impl Printer<'_> {
         for (i, field) in fields.iter().enumerate() {
             let next = fields.get(i + 1).map_or(close, |n| n.name_span.start);
             lines.item_start(self, field.name_span.start);
-            self.token(field.name_span.start, field.name_span.end);
-            self.name_cell_end(find_punct(self.src, field.name_span.end, b'='), Some(&mut lines.group));
+            lines.alone = !self.name_cell(field.name_span, Some(&mut lines.group));
             self.expr(&field.value);
             lines.item_end(self, field.value.span.end, next);
         }
@@ -235,7 +251,7 @@ impl Printer<'_> {
         let outer = self.cur.indent;
         self.trailing_comments(first.unwrap_or(list.close));
         self.break_line(outer + 1);
-        ItemLines { outer, base: self.base, first: true, group: AlignGroup::default(), first_line: 0 }
+        ItemLines { outer, base: self.base, first: true, group: AlignGroup::default(), first_line: 0, alone: false }
     }
 
     fn close_lines(&mut self, list: &List, mut lines: ItemLines) {
@@ -262,6 +278,8 @@ struct ItemLines {
     first: bool,
     group: AlignGroup,
     first_line: usize,
+    /// The current item stands outside alignment groups.
+    alone: bool,
 }
 
 impl ItemLines {
@@ -288,9 +306,10 @@ impl ItemLines {
         p.trailing_comments(next);
         let multi_line = p.lines.len() > self.first_line || p.cur.text.contains('\n');
         p.break_line(self.outer + 1);
-        if multi_line {
+        if multi_line || self.alone {
             self.group.finish(p);
         }
+        self.alone = false;
         self.first = false;
     }
 }

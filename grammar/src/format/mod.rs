@@ -21,9 +21,16 @@
 //! - Operators, `=` and `.` never start a continuation line: line breaks
 //!   inside expressions are joined, unless a comment needs a line end there,
 //!   in which case the expression continues one tab deeper.
-//! - A comment that shares a line with a `{` and a statement after it stays
-//!   on the `{` line; a block comment on the line of a closing bracket moves
-//!   to a line of its own before it.
+//! - Comments keep their line: a comment after code stays on that code's
+//!   line, and one that began a line begins a line. The exceptions are
+//!   where code cannot follow on the same line: a comment between `{` and a
+//!   statement on the same line stays on the `{` line and the statement
+//!   moves down; a block comment before a closing `}` or `]` on the same
+//!   line gets a line of its own above it; `name { /* c */ }` opens up.
+//! - An empty block prints as `name { }`, an empty list as `[]`, `{}` or
+//!   `f()`, whatever their shape in the source.
+//! - Alignment widths count characters, as Alloy's tabwriter does; wide
+//!   (CJK) characters therefore align by count, not by display width.
 //! - Lines end without trailing white space, except inside raw strings,
 //!   whose text is their value; block comments lose trailing white space on
 //!   each of their lines.

@@ -168,10 +168,10 @@ impl<'a> Printer<'a> {
     /// Writes every comment that starts before `pos`, inside a statement.
     pub fn flush(&mut self, pos: usize) {
         while let Some(c) = self.peek_comment(pos) {
-            if self.cur.text.is_empty() || self.has_newline(self.last_end, c.span.start) {
-                if !self.cur.text.is_empty() {
-                    self.break_line(self.base + 1);
-                }
+            // A comment that had a line of its own keeps one; others stay
+            // on the line of the token before them.
+            if !self.cur.text.is_empty() && self.has_newline(self.last_end, c.span.start) {
+                self.break_line(self.base + 1);
             }
             self.append_comment(c);
             let next = self.peek_comment(pos).map_or(pos, |n| n.span.start);
@@ -241,7 +241,7 @@ impl<'a> Printer<'a> {
         for line in &self.lines {
             let text = line.text.trim_end();
             if !text.is_empty() {
-                out.extend(std::iter::repeat('\t').take(line.indent));
+                out.push_str(&"\t".repeat(line.indent));
                 out.push_str(text);
             }
             out.push('\n');

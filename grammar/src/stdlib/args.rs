@@ -58,18 +58,15 @@ pub fn array(args: &[Value], index: usize) -> Result<&[Value], CallError> {
 }
 
 /// A function of exactly `N` string arguments; most of the library is one.
-pub fn on_strings<const N: usize>(
-    name: &str,
-    f: impl Fn([&str; N]) -> Result<Value, CallError> + Send + Sync + 'static,
-) -> Function {
+pub fn on_strings<const N: usize>(name: &str, f: impl Fn([&str; N]) -> Result<Value, CallError> + Send + Sync + 'static) -> Function {
     Function::new(name, move |args| f(strings(args)?))
 }
 
 /// Helpers for the evaluate-through-the-language tests of every module.
 #[cfg(test)]
 pub mod testing {
-    use crate::eval::eval_str;
-    use crate::value::Value;
+    use crate::eval::{eval_str, Evaluator, Scope};
+    use crate::value::{Secret, Value};
     use crate::Severity;
 
     /// The value of `src`, which must evaluate without warnings.
@@ -85,6 +82,14 @@ pub mod testing {
             Ok(v) => panic!("{src} evaluated to {v}"),
             Err(d) => d[0].message.clone(),
         }
+    }
+
+    /// Evaluates `src` with `pw` bound to a secret, for the tests that
+    /// check secrets never turn into text; errors come back as messages.
+    pub fn eval_with_secret(src: &str) -> Result<Value, String> {
+        let scope = Scope::new().with("pw", Value::Secret(Secret::new("hunter2")));
+        let expr = crate::parse_expression(src).map_err(|d| d[0].message.clone())?;
+        Evaluator::new(src, &scope).eval(&expr).map_err(|d| d.message)
     }
 
     /// Evaluates a deprecated alias: it must work and warn exactly once,

@@ -20,16 +20,8 @@ fn nonsensitive(args: &[Value]) -> Result<Value, CallError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::args::testing::{eval_deprecated, eval_error};
+    use super::super::args::testing::{eval_deprecated, eval_error, eval_with_secret};
     use super::*;
-    use crate::eval::{Evaluator, Scope};
-    use crate::value::Secret;
-
-    fn eval_with_secret(src: &str) -> Result<Value, String> {
-        let scope = Scope::new().with("pw", Value::Secret(Secret::new("hunter2")));
-        let expr = crate::parse_expression(src).map_err(|d| d[0].message.clone())?;
-        Evaluator::new(src, &scope).eval(&expr).map_err(|d| d.message)
-    }
 
     #[test]
     fn reveals_secrets() {
@@ -40,6 +32,8 @@ mod tests {
     #[test]
     fn secrets_do_not_leak_elsewhere() {
         assert_eq!(eval_with_secret("string.to_upper(pw)"), Err("pw should be string, got secret".to_string()));
+        assert_eq!(eval_with_secret(r#"string.join([pw], ",")"#), Err("string.join: element 0 should be string, got secret".to_string()));
+        assert_eq!(eval_with_secret("encoding.to_base64(pw)"), Err("pw should be string, got secret".to_string()));
     }
 
     #[test]

@@ -36,8 +36,7 @@ const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, CONFIG
 const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, CONFIG);
 
 /// Line breaks are skipped, as Go skips them, so wrapped base64 from a PEM
-/// or a Kubernetes secret decodes as is. The result must be text: Alloy
-/// strings are UTF-8.
+/// or a Kubernetes secret decodes as is.
 fn from_base64(engine: &GeneralPurpose, s: &str) -> Result<Value, CallError> {
     let compact: String = s.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
     let bytes = engine.decode(compact).map_err(|e| {
@@ -52,9 +51,12 @@ fn from_base64(engine: &GeneralPurpose, s: &str) -> Result<Value, CallError> {
             },
         )
     })?;
-    String::from_utf8(bytes).map(Value::String).map_err(|e| {
-        CallError::arg(0, format!("decoded data is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
-    })
+    text(bytes).map(Value::String).map_err(|e| CallError::arg(0, e))
+}
+
+/// Decoded bytes as a string: Alloy strings are UTF-8, whatever Go allows.
+fn text(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| format!("decoded data is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
 }
 
 /// Go's `url.QueryEscape`: unreserved characters stay, space becomes `+`,
@@ -99,7 +101,7 @@ fn query_unescape(s: &str) -> Result<String, String> {
             }
         }
     }
-    String::from_utf8(out).map_err(|e| format!("decoded data is not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))
+    text(out)
 }
 
 #[cfg(test)]

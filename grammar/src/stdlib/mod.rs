@@ -97,11 +97,14 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     LIBRARY.keys().map(String::as_str)
 }
 
-/// The first argument that is neither null nor empty (an empty string,
-/// array or object), or the last argument when all of them are.
+/// The first argument that is not a zero value (null, `false`, `0`, `""`,
+/// `[]` or `{}`, as Alloy's Go implementation judges it), or the last
+/// argument when all of them are.
 fn coalesce(args: &[Value]) -> Result<Value, CallError> {
     let empty = |v: &Value| match v {
         Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == 0.0,
         Value::String(s) => s.is_empty(),
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),

@@ -3,8 +3,10 @@
 //! Alloy hands the arguments straight to `fmt.Sprintf`, so configs depend
 //! on Go's output, mistakes included: a mismatched verb prints
 //! `%!d(string=foo)` rather than failing the config. We keep those forms,
-//! naming Alloy's types (`number`) instead of Go's (`int64`). Secrets are
-//! the exception: formatting one is an error, never text.
+//! naming Alloy's types (`number`) instead of Go's (`int64`). Arrays and
+//! objects print in Alloy syntax, not Go's `[a b]` and `map[k:v]`, so the
+//! output can be pasted back into a config. Secrets are the exception to
+//! all of this: formatting one is an error, never text.
 
 use super::super::args::{at_least, string};
 use super::number::{float, integer, whole};
@@ -129,7 +131,8 @@ fn checked(n: Option<usize>, complaint: &str, out: &mut String) -> Option<usize>
     }
 }
 
-/// The type a verb wants, for the error that replaces a formatted secret.
+/// A secret argument fails the call, naming the type the verb wanted, so a
+/// secret can never become text by way of a format string.
 fn refuse_secret(index: usize, verb: char, value: &Value) -> Result<(), CallError> {
     if !matches!(value, Value::Secret(_)) {
         return Ok(());
@@ -147,6 +150,7 @@ fn refuse_secret(index: usize, verb: char, value: &Value) -> Result<(), CallErro
 fn render(spec: &Spec, verb: char, value: &Value) -> String {
     let formatted = match (verb, value) {
         ('v', Value::Null) => Some(spec.pad("<nil>")),
+        ('T', _) => Some(spec.pad(&value.ty().to_string())),
         ('v' | 't', Value::Bool(b)) => Some(spec.pad(if *b { "true" } else { "false" })),
         // `%+v` and `%#v` mean something else to Go; on numbers they are plain `%v`.
         ('v', Value::Number(Number::Float(f))) => Some(float(&Spec { plus: false, sharp: false, ..*spec }, 'g', *f)),
@@ -154,9 +158,7 @@ fn render(spec: &Spec, verb: char, value: &Value) -> String {
         ('d' | 'b' | 'o' | 'x' | 'X' | 'c' | 'q', Value::Number(n)) => whole(*n).map(|i| integer(spec, verb, i)),
         ('e' | 'E' | 'f' | 'F' | 'g' | 'G', Value::Number(n)) => Some(float(spec, verb, n.as_f64())),
         ('v' | 's' | 'q' | 'x' | 'X', Value::String(s)) => Some(text(spec, verb, s)),
-        ('v' | 's', Value::Array(_) | Value::Object(_) | Value::Function(_) | Value::Capsule(_)) => {
-            Some(spec.pad(&value.to_string()))
-        }
+        ('v' | 's', Value::Array(_) | Value::Object(_) | Value::Function(_) | Value::Capsule(_)) => Some(spec.pad(&value.to_string())),
         _ => None,
     };
     formatted.unwrap_or_else(|| match value {
@@ -173,23 +175,30 @@ fn typed(value: &Value) -> String {
     }
 }
 
-/// Strings under `%s`, `%q` and `%x`; the precision cuts the input first.
+/// Strings under `%s`, `%q` and `%x`; the precision cuts the input first,
+/// in characters, or in bytes for `%x`.
 fn text(spec: &Spec, verb: char, s: &str) -> String {
+    if let 'x' | 'X' = verb {
+        let bytes = &s.as_bytes()[..spec.precision.unwrap_or(usize::MAX).min(s.len())];
+        let hex: String = bytes.iter().map(|b| if verb == 'x' { format!("{b:02x}") } else { format!("{b:02X}") }).collect();
+        let prefix = if !spec.sharp {
+            ""
+        } else if verb == 'x' {
+            "0x"
+        } else {
+            "0X"
+        };
+        return spec.pad(&format!("{prefix}{hex}"));
+    }
     let s = match spec.precision {
-        Some(p) if matches!(verb, 'x' | 'X') => s.get(..p).unwrap_or(s),
         Some(p) => s.char_indices().nth(p).map_or(s, |(i, _)| &s[..i]),
         None => s,
     };
-    let body = match verb {
-        'q' => quote(s, '"'),
-        'x' | 'X' => {
-            let hex: String = s.bytes().map(|b| if verb == 'x' { format!("{b:02x}") } else { format!("{b:02X}") }).collect();
-            let prefix = if !spec.sharp { "" } else if verb == 'x' { "0x" } else { "0X" };
-            format!("{prefix}{hex}")
-        }
-        _ => s.to_string(),
-    };
-    spec.pad(&body)
+    if verb == 'q' {
+        spec.pad(&quote(s, '"'))
+    } else {
+        spec.pad(s)
+    }
 }
 
 /// Go's `strconv.Quote` (with `"`) and `QuoteRune` (with `'`).
@@ -228,10 +237,8 @@ fn invisible(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::args::testing::{eval, eval_error};
+    use super::super::super::args::testing::{eval, eval_error, eval_with_secret};
     use super::*;
-    use crate::eval::{Evaluator, Scope};
-    use crate::value::Secret;
 
     fn fmt(src: &str) -> String {
         match eval(src) {
@@ -248,7 +255,8 @@ mod tests {
         assert_eq!(fmt(r#"string.format("%v|%v", [1, "a"], {k = null})"#), r#"[1, "a"]|{ k = null }"#);
         assert_eq!(fmt(r#"string.format("%v %s", null, [])"#), "<nil> []");
         assert_eq!(fmt(r#"string.format("%q", "a\"b\n")"#), r#""a\"b\n""#);
-        assert_eq!(fmt(r#"string.format("%x %X %#x", "hi", 255, 255)"#), "6869 FF 0xff");
+        assert_eq!(fmt(r#"string.format("%x %X %#x %.1x", "hi", 255, 255, "é")"#), "6869 FF 0xff c3");
+        assert_eq!(fmt(r#"string.format("%T %T %T", 1, "a", null)"#), "number string null");
         assert_eq!(fmt(r#"string.format("%o %b %c", 8, 5, 65)"#), "10 101 A");
         assert_eq!(fmt(r#"string.format("%e %g", 1000000.0, 1000000.0)"#), "1.000000e+06 1e+06");
         assert_eq!(fmt(r#"string.format("100%%")"#), "100%");
@@ -294,11 +302,7 @@ mod tests {
 
     #[test]
     fn secrets_are_refused() {
-        let scope = Scope::new().with("pw", Value::Secret(Secret::new("hunter2")));
-        let run = |src: &str| {
-            let expr = crate::parse_expression(src).map_err(|d| d[0].message.clone())?;
-            Evaluator::new(src, &scope).eval(&expr).map_err(|d| d.message)
-        };
+        let run = eval_with_secret;
         assert_eq!(run(r#"string.format("%s", pw)"#), Err("pw should be string, got secret".to_string()));
         assert_eq!(run(r#"string.format("%d", pw)"#), Err("pw should be number, got secret".to_string()));
         assert_eq!(run(r#"string.format("x", pw)"#), Err("pw should be string, got secret".to_string()));

@@ -183,7 +183,7 @@ mod tests {
     fn general_form_follows_go() {
         let g = |f: f64| float(&Spec::default(), 'g', f);
         assert_eq!(g(3.0), "3");
-        assert_eq!(g(3.14), "3.14");
+        assert_eq!(g(2.75), "2.75");
         assert_eq!(g(100000.0), "100000");
         assert_eq!(g(1e6), "1e+06");
         assert_eq!(g(123456789.0), "1.23456789e+08");
@@ -192,7 +192,7 @@ mod tests {
         assert_eq!(g(0.0), "0");
         assert_eq!(g(-2.5), "-2.5");
         assert_eq!(g(1e100), "1e+100");
-        assert_eq!(float(&spec(None, Some(3)), 'g', 3.14159), "3.14");
+        assert_eq!(float(&spec(None, Some(3)), 'g', 1.23456), "1.23");
         assert_eq!(float(&spec(None, Some(3)), 'g', 1.0), "1");
         assert_eq!(float(&spec(None, Some(2)), 'g', 1234.0), "1.2e+03");
         assert_eq!(float(&spec(None, Some(0)), 'g', 0.5), "0.5");
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn signs_and_padding() {
         let zero = Spec { zero: true, ..spec(Some(8), Some(3)) };
-        assert_eq!(float(&zero, 'f', -3.14159), "-003.142");
+        assert_eq!(float(&zero, 'f', -1.23456), "-001.235");
         assert_eq!(float(&Spec { plus: true, ..spec(None, Some(1)) }, 'e', 12345.678), "+1.2e+04");
         assert_eq!(float(&Spec { space: true, ..Spec::default() }, 'g', 1.5), " 1.5");
         assert_eq!(float(&Spec { minus: true, ..spec(Some(6), Some(1)) }, 'f', 1.0), "1.0   ");

@@ -1,0 +1,54 @@
+//! The promises the fuzz targets check, shared by both of them.
+//!
+//! They are the same promises `tests/differential.rs` checks with proptest
+//! in CI; the fuzzer explores inputs no generator thought of, and a crash
+//! it finds belongs in that file's `REGRESSIONS` list.
+
+use solder_syntax::ast::File;
+use solder_syntax::parser::parse_reference;
+use solder_syntax::{parse, Diagnostic, Span};
+
+/// Parses `src` with the fast path and with the grammar of record, and
+/// panics if they disagree or an error list breaks its promises. Returns
+/// the tree when the source is valid.
+pub fn check_parse(src: &str) -> Option<File> {
+    let fast = parse(src);
+    let reference = parse_reference(src);
+    match (fast, reference) {
+        (Ok(a), Ok(b)) => {
+            assert!(a == b, "trees differ for {src:?}\nfast:      {a:?}\nreference: {b:?}");
+            Some(a)
+        }
+        (Err(a), Err(b)) => {
+            check_diagnostics(src, &a);
+            check_diagnostics(src, &b);
+            None
+        }
+        (Ok(_), Err(d)) => panic!("fast path accepts what the grammar rejects: {src:?}\n{d:?}"),
+        (Err(d), Ok(_)) => panic!("parse rejects what the grammar accepts: {src:?}\n{d:?}"),
+    }
+}
+
+/// At least one diagnostic, sorted by position, at most one per line, and
+/// every span a slice of the source.
+pub fn check_diagnostics(src: &str, diags: &[Diagnostic]) {
+    assert!(!diags.is_empty(), "failed without a diagnostic: {src:?}");
+    let mut previous: Option<(usize, usize)> = None;
+    for d in diags {
+        check_span(src, d.span);
+        d.labels.iter().for_each(|l| check_span(src, l.span));
+        let line = src.as_bytes()[..d.span.start].iter().filter(|&&b| b == b'\n').count();
+        if let Some((start, previous_line)) = previous {
+            assert!(d.span.start >= start, "diagnostics out of order for {src:?}: {diags:?}");
+            assert!(line != previous_line, "two diagnostics on one line for {src:?}: {diags:?}");
+        }
+        previous = Some((d.span.start, line));
+    }
+}
+
+fn check_span(src: &str, span: Span) {
+    assert!(
+        span.start <= span.end && span.end <= src.len() && src.is_char_boundary(span.start) && src.is_char_boundary(span.end),
+        "span {span:?} is not a slice of {src:?}"
+    );
+}
