@@ -92,10 +92,10 @@ fn component_references(expr: &Expr, components: &BTreeSet<String>, diags: &mut 
         if !resolved && !components.iter().any(|c| c.starts_with(&format!("{joined}."))) {
             let span = root.span.to(path.last().map_or(root.span, |p| p.span));
             let d = Diagnostic::error(span, format!("component {joined:?} does not exist or is out of scope"));
-            let near = components.iter().map(String::as_str).min_by_key(|c| solder_syntax::suggest::distance(c, &joined));
-            diags.push(match near {
-                Some(n) if solder_syntax::suggest::distance(n, &joined) <= 3 => d.with_help(format!("did you mean {n:?}?")),
-                _ => d,
+            let names: Vec<String> = path.iter().map(|p| p.name.clone()).collect();
+            diags.push(match crate::runtime::loader::nearest_component(&names, components.iter().map(String::as_str)) {
+                Some(n) => d.with_help(format!("did you mean {n:?}?")),
+                None => d,
             });
         }
     });

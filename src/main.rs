@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod commands;
+mod runtime;
 mod source;
 
 #[derive(Parser)]

@@ -32,6 +32,8 @@ fn validate_reports_every_error_with_file_line_and_column() {
     assert!(err.contains("invalid.alloy:3:14"), "{err}");
     assert!(err.contains(r#"attribute names may only consist of a single identifier with no ".""#), "{err}");
     assert!(err.contains("invalid.alloy:6:1"), "{err}");
+    assert!(err.contains("missing ',' in expression list"), "{err}");
+    assert!(err.contains("invalid.alloy:7:8"), "{err}");
 }
 
 #[test]
@@ -40,7 +42,7 @@ fn validate_checks_every_file_it_is_given() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("string literal not terminated"), "{err}");
-    assert!(err.contains(r#"component "otelcol.processor.batch.defualt" does not exist"#), "{err}");
+    assert!(err.contains(r#"component "otelcol.processor.batch.defualt.input" does not exist or is out of scope"#), "{err}");
     assert!(err.contains(r#"did you mean "otelcol.processor.batch.default"?"#), "{err}");
 }
 

@@ -1,0 +1,157 @@
+//! `local.file`: exports the contents of a file and keeps them current.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use serde::Deserialize;
+use solder_syntax::value::Secret;
+use solder_syntax::{Diagnostic, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::body::EvalBody;
+use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
+use crate::decode::decode;
+use crate::types::Duration;
+
+pub const REGISTRATION: Registration = Registration { name: "local.file", build };
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arguments {
+    /// Path of the file to read. Required.
+    pub filename: String,
+    /// How changes are noticed: `"fsnotify"` (default) watches the file's
+    /// directory, which also catches atomic renames and Kubernetes
+    /// `..data` symlink swaps; `"poll"` re-reads every `poll_frequency`.
+    #[serde(default)]
+    pub detector: Detector,
+    /// How often to re-read the file. Default `"1m"`. With `fsnotify` this
+    /// is a safety net for changes the watcher cannot see.
+    #[serde(default = "default_poll")]
+    pub poll_frequency: Duration,
+    /// Export the contents as a secret, so they never print. Default false.
+    #[serde(default)]
+    pub is_secret: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detector {
+    #[default]
+    Fsnotify,
+    Poll,
+}
+
+fn default_poll() -> Duration {
+    Duration(StdDuration::from_secs(60))
+}
+
+struct LocalFile {
+    opts: Options,
+    args: Mutex<Arguments>,
+    content: Mutex<Option<String>>,
+    health: HealthCell,
+    /// Wakes the run loop when the arguments change.
+    changed: tokio::sync::Notify,
+}
+
+fn build(opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
+    let args: Arguments = decode(body)?;
+    let c = LocalFile {
+        opts,
+        args: Mutex::new(args),
+        content: Mutex::new(None),
+        health: HealthCell::default(),
+        changed: tokio::sync::Notify::new(),
+    };
+    // Read once now so the first evaluation of dependants sees the contents.
+    c.refresh();
+    Ok(Arc::new(c))
+}
+
+impl LocalFile {
+    fn args(&self) -> Arguments {
+        self.args.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Re-reads the file; tells the controller when the contents changed.
+    fn refresh(&self) {
+        let path = PathBuf::from(self.args().filename);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                self.health.set(HealthState::Healthy, format!("read {} bytes", text.len()));
+                let mut content = self.content.lock().unwrap_or_else(|p| p.into_inner());
+                if content.as_deref() != Some(text.as_str()) {
+                    *content = Some(text);
+                    drop(content);
+                    (self.opts.on_exports_changed)();
+                }
+            }
+            Err(e) => self.health.set(HealthState::Unhealthy, format!("cannot read {}: {e}", path.display())),
+        }
+    }
+}
+
+impl Component for LocalFile {
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
+        Box::pin(async move {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+            loop {
+                let args = self.args();
+                let _watcher = match args.detector {
+                    Detector::Fsnotify => watch(&args.filename, tx.clone()),
+                    Detector::Poll => None,
+                };
+                let mut tick = tokio::time::interval(args.poll_frequency.0.max(StdDuration::from_millis(10)));
+                tick.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = self.changed.notified() => break,
+                        _ = tick.tick() => self.refresh(),
+                        Some(()) = rx.recv() => self.refresh(),
+                    }
+                }
+                self.refresh();
+            }
+        })
+    }
+
+    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
+        let args: Arguments = decode(body)?;
+        *self.args.lock().unwrap_or_else(|p| p.into_inner()) = args;
+        self.refresh();
+        self.changed.notify_one();
+        Ok(())
+    }
+
+    fn exports(&self) -> Value {
+        let content = self.content.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
+        let value = if self.args().is_secret { Value::Secret(Secret::new(content)) } else { Value::String(content) };
+        Value::object([("content", value)])
+    }
+
+    fn health(&self) -> Health {
+        self.health.get()
+    }
+
+    fn debug_info(&self) -> Value {
+        let args = self.args();
+        Value::object([("filename", Value::from(args.filename)), ("detector", Value::from(format!("{:?}", args.detector).to_lowercase()))])
+    }
+}
+
+/// Watches the file's directory rather than the file, so that replacing
+/// the file (editors' rename-over, Kubernetes' symlink swap) is seen.
+fn watch(filename: &str, tx: tokio::sync::mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let path = PathBuf::from(filename);
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let mut w = notify::recommended_watcher(move |_event| {
+        let _ = tx.send(());
+    })
+    .ok()?;
+    w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
+    Some(w)
+}

@@ -1,0 +1,3 @@
+//! `local.*` components: things on this machine.
+
+pub mod file;

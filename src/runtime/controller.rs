@@ -1,0 +1,343 @@
+//! The live component graph: applies configs as diffs and re-evaluates
+//! components when the exports they read change.
+//!
+//! Applying a config happens in two phases. The plan evaluates every
+//! component in dependency order and builds the new ones (building has no
+//! side effects: sockets and tasks start in `run`). Only if the whole plan
+//! succeeds is the graph changed: removed components stop first (so a
+//! renamed listener frees its port), changed ones update in place, new ones
+//! start, and unchanged ones are not touched at all.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use solder_components::body::{self, EvalBody};
+use solder_components::{Component, Health, HealthState, Options, Registry};
+use solder_syntax::diagnostic::attach_source;
+use solder_syntax::{Diagnostic, Evaluator, Value};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::loader::{Config, Declaration};
+use super::scope::ScopeBuilder;
+
+/// How long a removed component gets to flush and stop.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every component build gets a fresh number, so "was it rebuilt?" has a
+/// plain answer.
+static INSTANCES: AtomicU64 = AtomicU64::new(1);
+
+/// One running component.
+pub struct Node {
+    pub decl: Declaration,
+    pub args: EvalBody,
+    pub component: Arc<dyn Component>,
+    /// Which build of this component is running.
+    pub instance: u64,
+    pub started: SystemTime,
+    /// Set when re-evaluating or updating the component failed; the
+    /// component keeps running with its previous arguments.
+    pub error: Option<Diagnostic>,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Node {
+    /// The component's health, overridden by an evaluation failure.
+    pub fn health(&self) -> Health {
+        match &self.error {
+            Some(d) => Health { state: HealthState::Unhealthy, message: d.to_string(), updated: SystemTime::now() },
+            None => self.component.health(),
+        }
+    }
+}
+
+/// What a successful apply did, for logs and the API.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ApplyReport {
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: Vec<String>,
+    /// Components whose in-place update failed; they keep their old arguments.
+    pub update_errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    pub evaluation: Duration,
+}
+
+#[derive(Default)]
+struct Graph {
+    nodes: BTreeMap<String, Node>,
+    /// Component IDs in evaluation order.
+    order: Vec<String>,
+}
+
+pub struct Controller {
+    registry: Registry,
+    storage: std::path::PathBuf,
+    graph: Mutex<Graph>,
+    /// Serializes applies and re-evaluations; never held by readers.
+    apply_lock: tokio::sync::Mutex<()>,
+    exports_changed: mpsc::UnboundedSender<String>,
+    evaluations: Mutex<Vec<f64>>,
+}
+
+enum Action {
+    Keep,
+    Update(EvalBody),
+    New(Arc<dyn Component>, EvalBody),
+}
+
+impl Controller {
+    pub fn new(registry: Registry, storage: std::path::PathBuf) -> Arc<Controller> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let c = Arc::new(Controller {
+            registry,
+            storage,
+            graph: Mutex::new(Graph::default()),
+            apply_lock: tokio::sync::Mutex::new(()),
+            exports_changed: tx,
+            evaluations: Mutex::new(Vec::new()),
+        });
+        tokio::spawn(watch_exports(Arc::downgrade(&c), rx));
+        c
+    }
+
+    fn graph(&self) -> std::sync::MutexGuard<'_, Graph> {
+        self.graph.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies a loaded config. On error the running graph is exactly as it
+    /// was before the call.
+    pub async fn apply(&self, cfg: Config) -> Result<ApplyReport, Vec<Diagnostic>> {
+        let _serial = self.apply_lock.lock().await;
+        let started = Instant::now();
+        let (actions, warnings) = {
+            let g = self.graph();
+            self.plan(&g, &cfg)?
+        };
+        let evaluation = started.elapsed();
+        self.record_evaluation(evaluation);
+        let mut report = ApplyReport { warnings, evaluation, ..ApplyReport::default() };
+
+        let keep: BTreeSet<&str> = cfg.components.iter().map(|d| d.id.as_str()).collect();
+        let removed: Vec<Node> = {
+            let mut g = self.graph();
+            let gone: Vec<String> = g.nodes.keys().filter(|id| !keep.contains(id.as_str())).cloned().collect();
+            gone.iter().filter_map(|id| g.nodes.remove(id)).collect()
+        };
+        for node in removed {
+            report.removed.push(node.decl.id.clone());
+            stop(node).await;
+        }
+
+        let mut g = self.graph();
+        for (decl, action) in cfg.components.iter().zip(actions) {
+            match action {
+                Action::Keep => {
+                    if let Some(node) = g.nodes.get_mut(&decl.id) {
+                        node.decl = decl.clone();
+                    }
+                    report.unchanged.push(decl.id.clone());
+                }
+                Action::Update(args) => {
+                    if let Some(node) = g.nodes.get_mut(&decl.id) {
+                        node.decl = decl.clone();
+                        match node.component.update(&args) {
+                            Ok(()) => {
+                                node.args = args;
+                                node.error = None;
+                            }
+                            Err(d) => {
+                                let d = d.with_source(&decl.source);
+                                node.error = Some(d.clone());
+                                report.update_errors.push(d);
+                            }
+                        }
+                    }
+                    report.updated.push(decl.id.clone());
+                }
+                Action::New(component, args) => {
+                    let node = start(decl.clone(), args, component);
+                    g.nodes.insert(decl.id.clone(), node);
+                    report.added.push(decl.id.clone());
+                }
+            }
+        }
+        g.order = cfg.components.iter().map(|d| d.id.clone()).collect();
+        Ok(report)
+    }
+
+    /// Evaluates and builds without touching the graph.
+    fn plan(&self, g: &Graph, cfg: &Config) -> Result<(Vec<Action>, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let mut scope = ScopeBuilder::default();
+        let mut actions = Vec::with_capacity(cfg.components.len());
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        for decl in &cfg.components {
+            let args = match evaluate(decl, &scope, &mut warnings) {
+                Ok(args) => args,
+                Err(mut d) => {
+                    errors.append(&mut d);
+                    continue;
+                }
+            };
+            let Some(reg) = self.registry.get(&decl.name) else { continue };
+            let (action, exports) = match g.nodes.get(&decl.id) {
+                Some(node) if node.args == args => (Action::Keep, node.component.exports()),
+                Some(node) => match (reg.build)(self.options(&decl.id, true), &args) {
+                    // A trial build checks the new arguments the way the
+                    // update will, without touching the running instance.
+                    Ok(_) => (Action::Update(args), node.component.exports()),
+                    Err(d) => {
+                        errors.push(d.with_source(&decl.source));
+                        continue;
+                    }
+                },
+                None => match (reg.build)(self.options(&decl.id, false), &args) {
+                    Ok(component) => {
+                        let exports = component.exports();
+                        (Action::New(component, args), exports)
+                    }
+                    Err(d) => {
+                        errors.push(d.with_source(&decl.source));
+                        continue;
+                    }
+                },
+            };
+            scope.insert(&decl.id, exports);
+            actions.push(action);
+        }
+        if errors.is_empty() {
+            Ok((actions, warnings))
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn options(&self, id: &str, trial: bool) -> Options {
+        let on_exports_changed: Arc<dyn Fn() + Send + Sync> = if trial {
+            Arc::new(|| {})
+        } else {
+            let tx = self.exports_changed.clone();
+            let id = id.to_string();
+            Arc::new(move || {
+                let _ = tx.send(id.clone());
+            })
+        };
+        Options { id: id.to_string(), data_path: self.storage.join(id), on_exports_changed }
+    }
+
+    /// Re-evaluates every component that reads, directly or through others,
+    /// the exports of `changed`, and updates those whose arguments moved.
+    async fn reevaluate(&self, changed: BTreeSet<String>) {
+        let _serial = self.apply_lock.lock().await;
+        let mut g = self.graph();
+        let g = &mut *g;
+        let mut dirty = changed;
+        let mut scope = ScopeBuilder::default();
+        for id in g.order.clone() {
+            let Some(node) = g.nodes.get_mut(&id) else { continue };
+            if node.decl.depends_on.iter().any(|d| dirty.contains(d)) {
+                let mut warnings = Vec::new();
+                match evaluate(&node.decl, &scope, &mut warnings) {
+                    Ok(args) if args == node.args => {}
+                    Ok(args) => match node.component.update(&args) {
+                        Ok(()) => {
+                            node.args = args;
+                            node.error = None;
+                            dirty.insert(id.clone());
+                        }
+                        Err(d) => node.error = Some(d.with_source(&node.decl.source)),
+                    },
+                    Err(d) => node.error = d.into_iter().next(),
+                }
+            }
+            scope.insert(&id, node.component.exports());
+        }
+    }
+
+    fn record_evaluation(&self, took: Duration) {
+        self.evaluations.lock().unwrap_or_else(|p| p.into_inner()).push(took.as_secs_f64());
+    }
+
+    /// Evaluation durations recorded since the last call, for the metric.
+    pub fn drain_evaluations(&self) -> Vec<f64> {
+        std::mem::take(&mut *self.evaluations.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Reads the graph under its lock, in evaluation order.
+    pub fn inspect<R>(&self, f: impl FnOnce(&[&Node]) -> R) -> R {
+        let g = self.graph();
+        let nodes: Vec<&Node> = g.order.iter().filter_map(|id| g.nodes.get(id)).collect();
+        f(&nodes)
+    }
+
+    /// Stops every component and waits for them to flush.
+    pub async fn shutdown(&self) {
+        let _serial = self.apply_lock.lock().await;
+        let nodes: Vec<Node> = std::mem::take(&mut self.graph().nodes).into_values().collect();
+        for node in nodes {
+            stop(node).await;
+        }
+    }
+}
+
+fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnostic>) -> Result<EvalBody, Vec<Diagnostic>> {
+    let scope = scope.scope();
+    let mut ev = Evaluator::new(&decl.source.text, &scope);
+    let result = body::evaluate(&mut ev, &decl.block.body, decl.block.name_span());
+    attach_source(&mut ev.warnings, &decl.source);
+    warnings.append(&mut ev.warnings);
+    result.map_err(|mut d| {
+        attach_source(&mut d, &decl.source);
+        d
+    })
+}
+
+fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Component>) -> Node {
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(Arc::clone(&component).run(cancel.clone()));
+    Node {
+        decl,
+        args,
+        component,
+        instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
+        started: SystemTime::now(),
+        error: None,
+        cancel,
+        task: Some(task),
+    }
+}
+
+async fn stop(mut node: Node) {
+    node.cancel.cancel();
+    if let Some(task) = node.task.take() {
+        if tokio::time::timeout(STOP_TIMEOUT, task).await.is_err() {
+            tracing::warn!(component = %node.decl.id, "component did not stop within {STOP_TIMEOUT:?}");
+        }
+    }
+}
+
+/// Collects export-change notices for a moment, then re-evaluates once:
+/// a burst of changes costs one pass.
+async fn watch_exports(controller: Weak<Controller>, mut rx: mpsc::UnboundedReceiver<String>) {
+    while let Some(first) = rx.recv().await {
+        let mut changed = BTreeSet::from([first]);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        while let Ok(id) = rx.try_recv() {
+            changed.insert(id);
+        }
+        let Some(c) = controller.upgrade() else { return };
+        c.reevaluate(changed).await;
+    }
+}
+
+/// The exports of a node as the API shows them.
+pub fn exports_of(node: &Node) -> Value {
+    node.component.exports()
+}

@@ -1,0 +1,12 @@
+//! The runtime: loading configs, the live component graph, and reloads.
+
+pub mod controller;
+pub mod graph;
+pub mod loader;
+pub mod scope;
+
+pub use controller::{ApplyReport, Controller};
+pub use loader::{load, Config};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,211 @@
+//! Controller behaviour: diffs, in-place updates, failed reloads, graph
+//! errors and export propagation. Uses a small test component that counts
+//! its updates and records when it stops.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use solder_components::body::EvalBody;
+use solder_components::component::{HealthCell, RunFuture};
+use solder_components::decode::decode;
+use solder_components::{Component, Health, HealthState, Options, Registration, Registry};
+use solder_syntax::{Diagnostic, SourceFile, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::{load, Controller};
+
+#[derive(Deserialize, Clone, PartialEq, Debug)]
+#[serde(deny_unknown_fields)]
+struct CounterArgs {
+    value: i64,
+}
+
+/// `test.counter`: exports `value` (its argument) and counts updates.
+struct Counter {
+    args: Mutex<CounterArgs>,
+    updates: AtomicUsize,
+    stopped: Arc<AtomicUsize>,
+    health: HealthCell,
+}
+
+static STOPPED: std::sync::LazyLock<Arc<AtomicUsize>> = std::sync::LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
+
+fn build_counter(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
+    let args: CounterArgs = decode(body)?;
+    if args.value < 0 {
+        return Err(Diagnostic::error(body.span, "value must not be negative"));
+    }
+    Ok(Arc::new(Counter { args: Mutex::new(args), updates: AtomicUsize::new(0), stopped: STOPPED.clone(), health: HealthCell::default() }))
+}
+
+impl Component for Counter {
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
+        Box::pin(async move {
+            self.health.set(HealthState::Healthy, "counting");
+            shutdown.cancelled().await;
+            self.stopped.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+
+    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
+        let args: CounterArgs = decode(body)?;
+        *self.args.lock().unwrap() = args;
+        self.updates.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn exports(&self) -> Value {
+        Value::object([("value", Value::int(self.args.lock().unwrap().value))])
+    }
+
+    fn health(&self) -> Health {
+        self.health.get()
+    }
+
+    fn debug_info(&self) -> Value {
+        Value::object([("updates", Value::int(self.updates.load(Ordering::SeqCst) as i64))])
+    }
+}
+
+fn registry() -> Registry {
+    let mut r = Registry::builtin();
+    r.add(Registration { name: "test.counter", build: build_counter });
+    r
+}
+
+fn config(src: &str) -> Result<super::Config, Vec<Diagnostic>> {
+    load(vec![SourceFile::new("main.alloy", src)], &registry())
+}
+
+fn messages(diags: &[Diagnostic]) -> Vec<String> {
+    diags.iter().map(|d| d.to_string()).collect()
+}
+
+/// (id, instance, args.value, update count) of every component.
+fn snapshot(c: &Controller) -> Vec<(String, u64, String, String)> {
+    c.inspect(|nodes| {
+        nodes
+            .iter()
+            .map(|n| (n.decl.id.clone(), n.instance, n.component.exports().to_string(), n.component.debug_info().to_string()))
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn unchanged_components_are_untouched_and_changed_ones_update_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    let first = c.apply(config("test.counter \"a\" {\n\tvalue = 1\n}\ntest.counter \"b\" {\n\tvalue = test.counter.a.value + 1\n}\n").unwrap()).await.unwrap();
+    assert_eq!(first.added, ["test.counter.a", "test.counter.b"]);
+    let before = snapshot(&c);
+    assert_eq!(before[1].2, "{ value = 2 }");
+
+    // Edit only b: a keeps its instance and sees no update; b updates in place.
+    let second = c.apply(config("test.counter \"a\" {\n\tvalue = 1\n}\ntest.counter \"b\" {\n\tvalue = test.counter.a.value + 10\n}\n").unwrap()).await.unwrap();
+    assert_eq!(second.unchanged, ["test.counter.a"]);
+    assert_eq!(second.updated, ["test.counter.b"]);
+    let after = snapshot(&c);
+    assert_eq!(after[0], before[0], "a was not touched");
+    assert_eq!(after[1].1, before[1].1, "b kept its instance");
+    assert_eq!(after[1].2, "{ value = 11 }");
+    assert_eq!(after[1].3, "{ updates = 1 }");
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_invalid_update_leaves_the_graph_exactly_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    c.apply(config("test.counter \"a\" {\n\tvalue = 1\n}\n").unwrap()).await.unwrap();
+    let before = snapshot(&c);
+    // Evaluation fails (type error), then building fails (negative value).
+    let err = c.apply(config("test.counter \"a\" {\n\tvalue = \"one\"\n}\ntest.counter \"n\" {\n\tvalue = 1\n}\n").unwrap()).await.unwrap_err();
+    assert_eq!(messages(&err), [r#"main.alloy:2:10: "value" should be number, got string"#]);
+    let err = c.apply(config("test.counter \"a\" {\n\tvalue = -1\n}\n").unwrap()).await.unwrap_err();
+    assert_eq!(messages(&err), ["main.alloy:1:1: value must not be negative"]);
+    assert_eq!(snapshot(&c), before);
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn removed_components_are_stopped_and_renamed_ones_rebuilt_in_one_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    c.apply(config("test.counter \"old\" {\n\tvalue = 1\n}\n").unwrap()).await.unwrap();
+    let stopped_before = STOPPED.load(Ordering::SeqCst);
+    let r = c.apply(config("test.counter \"new\" {\n\tvalue = 1\n}\n").unwrap()).await.unwrap();
+    assert_eq!((r.removed.as_slice(), r.added.as_slice()), (&["test.counter.old".to_string()][..], &["test.counter.new".to_string()][..]));
+    // The old one's task ran to completion before apply returned.
+    assert!(STOPPED.load(Ordering::SeqCst) > stopped_before);
+    c.shutdown().await;
+}
+
+#[test]
+fn graph_errors_name_what_is_wrong() {
+    let cycle = config("test.counter \"a\" {\n\tvalue = test.counter.b.value\n}\ntest.counter \"b\" {\n\tvalue = test.counter.a.value\n}\n").unwrap_err();
+    assert_eq!(messages(&cycle), ["main.alloy:1:1: cycle detected: test.counter.a -> test.counter.b -> test.counter.a"]);
+
+    let unknown = config("test.countr \"a\" {\n\tvalue = 1\n}\n").unwrap_err();
+    assert_eq!(messages(&unknown), [r#"main.alloy:1:1: cannot find the definition of component name "test.countr""#]);
+    assert_eq!(unknown[0].help.as_deref(), Some(r#"did you mean "test.counter"?"#));
+
+    let dangling = config("test.counter \"a\" {\n\tvalue = test.counter.z.value\n}\n").unwrap_err();
+    assert_eq!(messages(&dangling), [r#"main.alloy:2:10: component "test.counter.z.value" does not exist or is out of scope"#]);
+
+    let duplicate = config("test.counter \"a\" {\n\tvalue = 1\n}\ntest.counter \"a\" {\n\tvalue = 2\n}\n").unwrap_err();
+    assert_eq!(messages(&duplicate), ["main.alloy:4:1: block test.counter.a already declared at main.alloy:1:1"]);
+
+    let unlabelled = config("test.counter {\n\tvalue = 1\n}\n").unwrap_err();
+    assert_eq!(messages(&unlabelled), [r#"main.alloy:1:1: component "test.counter" must have a label"#]);
+
+    let top_attr = config("value = 1\n").unwrap_err();
+    assert_eq!(messages(&top_attr), [r#"main.alloy:1:1: unrecognized attribute name "value""#]);
+}
+
+#[test]
+fn a_directory_of_files_is_one_config() {
+    let files = vec![
+        SourceFile::new("a.alloy", "test.counter \"a\" {\n\tvalue = test.counter.b.value\n}\n"),
+        SourceFile::new("b.alloy", "test.counter \"b\" {\n\tvalue = 3\n}\n"),
+    ];
+    let cfg = load(files, &registry()).unwrap();
+    let order: Vec<&str> = cfg.components.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(order, ["test.counter.b", "test.counter.a"], "dependencies come first, across files");
+}
+
+#[tokio::test]
+async fn changed_exports_reach_the_components_that_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("value.txt");
+    std::fs::write(&file, "5").unwrap();
+    let c = Controller::new(registry(), dir.path().join("data"));
+    let src = format!(
+        "local.file \"v\" {{\n\tfilename = {:?}\n\tpoll_frequency = \"20ms\"\n\tdetector = \"poll\"\n}}\ntest.counter \"a\" {{\n\tvalue = encoding.from_json(local.file.v.content)\n}}\n",
+        file.display().to_string()
+    );
+    c.apply(config(&src).unwrap()).await.unwrap();
+    assert_eq!(snapshot(&c)[1].2, "{ value = 5 }");
+    std::fs::write(&file, "6").unwrap();
+    let mut seen = String::new();
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        seen = snapshot(&c)[1].2.clone();
+        if seen == "{ value = 6 }" {
+            break;
+        }
+    }
+    assert_eq!(seen, "{ value = 6 }");
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn health_reports_the_running_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    c.apply(config("local.file \"missing\" {\n\tfilename = \"/nonexistent/x\"\n}\n").unwrap()).await.unwrap();
+    let health = c.inspect(|n| n[0].health());
+    assert_eq!(health.state, HealthState::Unhealthy);
+    assert!(health.message.contains("cannot read /nonexistent/x"), "{}", health.message);
+    c.shutdown().await;
+}
