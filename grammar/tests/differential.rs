@@ -284,8 +284,16 @@ fn deep_cases() -> Vec<(String, String)> {
         cases.push((format!("negations_{n}"), format!("a = {}1", "- ".repeat(n))));
         cases.push((format!("powers_{n}"), format!("a = 2{}", " ^ 2".repeat(n))));
     }
-    // Flat to parse, but a left-leaning tree this deep is dropped recursively.
+    // Flat to parse, but a left-leaning tree this deep is dropped (and
+    // compared, walked, evaluated) recursively.
     cases.push(("long_sum_50000".into(), format!("a = 1{}", "+1".repeat(50_000))));
+    cases.push(("accesses_50000".into(), format!("a = a{}", ".b".repeat(50_000))));
+    cases.push(("indexes_50000".into(), format!("a = a{}", "[1]".repeat(50_000))));
+    cases.push(("calls_50000".into(), format!("a = f{}", "()".repeat(50_000))));
+    // A comma inside an operand must not restart the count of the chain
+    // around it.
+    cases.push(("sum_of_calls_50000".into(), format!("a = 1{}", " + f(1,)".repeat(50_000))));
+    cases.push(("calls_with_commas_50000".into(), format!("a = f{}", "(1,)".repeat(50_000))));
     cases
 }
 

@@ -1,13 +1,16 @@
-//! `solder run [PATH]`
+//! `solder run [PATH]`: load the config, run the component graph, and keep
+//! it current as the config changes.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use solder_syntax::diagnostic::has_errors;
-use solder_syntax::SourceFile;
+use solder_components::Registry;
+use tokio_util::sync::CancellationToken;
 
-use crate::{check, source};
+use crate::agent::{http, logging::LogHandle, watch, Agent, ConfigSource};
+use crate::runtime::Controller;
 
 /// The pipeline of the seeds: OTLP in, batch, to Jaeger, span metrics out
 /// to Prometheus. What `solder run` runs when given no config.
@@ -17,56 +20,92 @@ pub const DEFAULT_CONFIG: &str = include_str!("../default.alloy");
 pub struct Args {
     /// A config file or a directory of .alloy files. Omit it to run the
     /// embedded default pipeline.
-    path: Option<PathBuf>,
+    pub path: Option<PathBuf>,
     /// Where the HTTP server (UI, API, /metrics) listens.
     #[arg(long = "server.http.listen-addr", default_value = "127.0.0.1:12345")]
-    listen_addr: SocketAddr,
+    pub listen_addr: SocketAddr,
     /// Where components keep state that must survive restarts.
     #[arg(long = "storage.path", default_value = "data-solder")]
-    storage_path: PathBuf,
+    pub storage_path: PathBuf,
 }
 
 impl Default for Args {
     fn default() -> Args {
-        Args {
-            path: None,
-            listen_addr: SocketAddr::from(([127, 0, 0, 1], 12345)),
-            storage_path: PathBuf::from("data-solder"),
-        }
+        Args { path: None, listen_addr: SocketAddr::from(([127, 0, 0, 1], 12345)), storage_path: PathBuf::from("data-solder") }
     }
 }
 
-/// Loads and checks the config. The component runtime is the next piece of
-/// work; until it lands, `run` stops after a successful check and says so.
 pub fn run(args: Args) -> ExitCode {
-    let sources = match &args.path {
-        None => vec![SourceFile::new("<default config>", DEFAULT_CONFIG)],
-        Some(path) => {
-            let loaded = source::config_files(path).and_then(|files| files.iter().map(|f| source::read(f)).collect::<Result<Vec<_>, _>>());
-            match loaded {
-                Ok(sources) => sources,
-                Err(d) => {
-                    super::report(&[d]);
-                    return ExitCode::FAILURE;
-                }
-            }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
         }
     };
-    let mut failed = false;
-    for src in &sources {
-        let diags = check::check(src);
-        super::report(&diags);
-        failed |= has_errors(&diags);
-    }
-    if failed {
-        return ExitCode::FAILURE;
-    }
-    let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-    eprintln!(
-        "config {} is valid; the component runtime is not built yet, so nothing runs (HTTP would listen on {}, storage at {})",
-        names.join(", "),
-        args.listen_addr,
-        args.storage_path.display()
-    );
+    rt.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> ExitCode {
+    let logging = LogHandle::install();
+    let source = match args.path {
+        Some(p) => ConfigSource::Path(p),
+        None => ConfigSource::Embedded { name: "<default config>", text: DEFAULT_CONFIG },
+    };
+    let controller = Controller::new(Registry::builtin(), args.storage_path.clone());
+    let agent = Agent::new(controller, source, logging);
+    let shutdown = CancellationToken::new();
+
+    let bound = match http::serve(Arc::clone(&agent), args.listen_addr, shutdown.clone()).await {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen_addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(addr = %bound, "HTTP server listening");
+
+    // A failed first load keeps the agent up and not ready: in Kubernetes
+    // the fix arrives as a ConfigMap update, which the watcher picks up.
+    let _ = agent.reload("startup").await;
+    let _watcher = watch::start(Arc::clone(&agent));
+    spawn_sighup(Arc::clone(&agent));
+
+    wait_for_termination().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    agent.controller.shutdown().await;
     ExitCode::SUCCESS
+}
+
+#[cfg(unix)]
+fn spawn_sighup(agent: Arc<Agent>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reload with POST /-/reload");
+        return;
+    };
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            let _ = agent.reload("sighup").await;
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn spawn_sighup(_agent: Arc<Agent>) {}
+
+async fn wait_for_termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

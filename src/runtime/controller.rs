@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use solder_components::body::{self, EvalBody};
 use solder_components::{Component, Health, HealthState, Options, Registry};
 use solder_syntax::diagnostic::attach_source;
-use solder_syntax::{Diagnostic, Evaluator, Value};
+use solder_syntax::{Diagnostic, Evaluator};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -105,6 +105,10 @@ impl Controller {
         });
         tokio::spawn(watch_exports(Arc::downgrade(&c), rx));
         c
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     fn graph(&self) -> std::sync::MutexGuard<'_, Graph> {
@@ -335,9 +339,4 @@ async fn watch_exports(controller: Weak<Controller>, mut rx: mpsc::UnboundedRece
         let Some(c) = controller.upgrade() else { return };
         c.reevaluate(changed).await;
     }
-}
-
-/// The exports of a node as the API shows them.
-pub fn exports_of(node: &Node) -> Value {
-    node.component.exports()
 }

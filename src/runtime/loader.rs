@@ -40,7 +40,6 @@ pub struct Config {
     /// Components in evaluation order: each after those it depends on.
     pub components: Vec<Declaration>,
     pub settings: Settings,
-    pub files: Vec<Arc<SourceFile>>,
 }
 
 const SETTINGS_BLOCKS: &[&str] = &["logging", "livedebugging"];
@@ -49,11 +48,11 @@ const SETTINGS_BLOCKS: &[&str] = &["logging", "livedebugging"];
 pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut parsed = Vec::new();
-    for file in &files {
+    for file in files {
         match solder_syntax::parse(&file.text) {
-            Ok(ast) => parsed.push((Arc::clone(file), ast)),
+            Ok(ast) => parsed.push((Arc::clone(&file), ast)),
             Err(mut d) => {
-                attach_source(&mut d, file);
+                attach_source(&mut d, &file);
                 diags.append(&mut d);
             }
         }
@@ -130,7 +129,7 @@ pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, 
         return Err(diags);
     }
     let components = graph::order(decls)?;
-    Ok(Config { components, settings, files })
+    Ok(Config { components, settings })
 }
 
 /// Fills `depends_on` for every declaration. A reference such as

@@ -6,7 +6,9 @@ pub mod loader;
 pub mod scope;
 
 pub use controller::{ApplyReport, Controller};
-pub use loader::{load, Config};
+pub use loader::load;
+#[cfg(test)]
+pub use loader::Config;
 
 #[cfg(test)]
 mod tests;

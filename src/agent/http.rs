@@ -1,0 +1,238 @@
+//! The agent's HTTP server: readiness and health probes, reload, the
+//! agent's own metrics, and the JSON API the UI reads.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value as Json_};
+use solder_components::body::{EvalBody, Item};
+use solder_components::HealthState;
+use solder_syntax::{Diagnostic, Value};
+
+use super::metrics::{self, Histogram};
+use super::Agent;
+use crate::runtime::controller::Node;
+
+#[derive(Clone)]
+struct AppState {
+    agent: Arc<Agent>,
+    evaluations: Arc<Mutex<Histogram>>,
+}
+
+pub fn router(agent: Arc<Agent>) -> Router {
+    let state = AppState { agent, evaluations: Arc::new(Mutex::new(Histogram::default())) };
+    Router::new()
+        .route("/-/ready", get(ready))
+        .route("/-/healthy", get(healthy))
+        .route("/-/reload", get(reload).post(reload))
+        .route("/metrics", get(metrics_handler))
+        .route("/api/v0/web/components", get(components))
+        .route("/api/v0/web/components/{id}", get(component))
+        .route("/api/v0/web/status", get(status))
+        .with_state(state)
+}
+
+/// Binds the listener first, so a taken port is an error at startup rather
+/// than a silent background failure.
+pub async fn serve(agent: Arc<Agent>, addr: SocketAddr, shutdown: tokio_util::sync::CancellationToken) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let app = router(agent);
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+        if let Err(e) = served {
+            tracing::error!("HTTP server stopped: {e}");
+        }
+    });
+    Ok(bound)
+}
+
+fn text(code: StatusCode, body: impl Into<String>) -> Response {
+    (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body.into()).into_response()
+}
+
+async fn ready(State(s): State<AppState>) -> Response {
+    if s.agent.is_ready() {
+        text(StatusCode::OK, "Solder is ready.\n")
+    } else {
+        text(StatusCode::SERVICE_UNAVAILABLE, "Solder is not ready.\n")
+    }
+}
+
+async fn healthy(State(s): State<AppState>) -> Response {
+    let unhealthy: Vec<String> =
+        s.agent.controller.inspect(|nodes| nodes.iter().filter(|n| n.health().state == HealthState::Unhealthy).map(|n| n.decl.id.clone()).collect());
+    if unhealthy.is_empty() {
+        text(StatusCode::OK, "All Solder components are healthy.\n")
+    } else {
+        text(StatusCode::INTERNAL_SERVER_ERROR, format!("unhealthy components: {}\n", unhealthy.join(", ")))
+    }
+}
+
+async fn reload(State(s): State<AppState>, method: axum::http::Method) -> Response {
+    if method != axum::http::Method::POST {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "use POST to reload\n");
+    }
+    match s.agent.reload("http").await {
+        Ok(_) => text(StatusCode::OK, "config reloaded\n"),
+        Err(diags) => text(StatusCode::BAD_REQUEST, solder_syntax::render::render_all(&diags, solder_syntax::render::Style::Plain)),
+    }
+}
+
+async fn metrics_handler(State(s): State<AppState>) -> Response {
+    let body = {
+        let mut h = s.evaluations.lock().unwrap_or_else(|p| p.into_inner());
+        metrics::render(&s.agent, &mut h)
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+async fn components(State(s): State<AppState>) -> Json<Json_> {
+    Json(s.agent.controller.inspect(|nodes| Json_::Array(nodes.iter().map(|n| component_json(n, nodes)).collect())))
+}
+
+async fn component(State(s): State<AppState>, Path(id): Path<String>) -> Response {
+    let found = s.agent.controller.inspect(|nodes| nodes.iter().find(|n| n.decl.id == id).map(|n| component_json(n, nodes)));
+    match found {
+        Some(j) => Json(j).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({ "error": format!("component {id:?} does not exist") }))).into_response(),
+    }
+}
+
+async fn status(State(s): State<AppState>) -> Json<Json_> {
+    let last = s.agent.status().map(|st| {
+        json!({
+            "success": st.success,
+            "trigger": st.trigger,
+            "time": rfc3339(st.at),
+            "hash": st.hash,
+            "error": st.error,
+            "changes": st.report.as_ref().map(|r| json!({
+                "added": r.added, "updated": r.updated, "removed": r.removed, "unchanged": r.unchanged,
+                "updateErrors": r.update_errors.iter().map(diagnostic_json).collect::<Vec<_>>(),
+            })),
+            "diagnostics": st.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        })
+    });
+    let loaded = s.agent.loaded().map(|l| {
+        json!({
+            "time": rfc3339(l.at),
+            "hash": l.hash,
+            "files": l.files.iter().map(|(name, text)| json!({ "name": name, "text": text })).collect::<Vec<_>>(),
+        })
+    });
+    Json(json!({ "ready": s.agent.is_ready(), "lastReload": last, "running": loaded }))
+}
+
+/// A component in the shape of Alloy's API, plus `instance`: which build of
+/// the component is running, so a client can tell an update in place from
+/// a rebuild.
+fn component_json(n: &Node, all: &[&Node]) -> Json_ {
+    let health = n.health();
+    let referenced_by: Vec<&str> = all.iter().filter(|o| o.decl.depends_on.contains(&n.decl.id)).map(|o| o.decl.id.as_str()).collect();
+    json!({
+        "name": n.decl.name,
+        "localID": n.decl.id,
+        "label": n.decl.block.label.as_ref().map(|l| l.value.clone()).unwrap_or_default(),
+        "health": {
+            "state": health.state.as_str(),
+            "message": health.message,
+            "updatedTime": rfc3339(health.updated),
+        },
+        "arguments": body_json(&n.args),
+        "exports": value_json(&n.component.exports()),
+        "debugInfo": value_json(&n.component.debug_info()),
+        "referencesTo": n.decl.depends_on.iter().collect::<Vec<_>>(),
+        "referencedBy": referenced_by,
+        "instance": n.instance,
+        "startedTime": rfc3339(n.started),
+    })
+}
+
+/// Values as JSON. Secrets stay `(secret)` and capsules show their type:
+/// the API never reveals what the config hides.
+pub fn value_json(v: &Value) -> Json_ {
+    match v {
+        Value::Null => Json_::Null,
+        Value::Bool(b) => json!(b),
+        Value::Number(n) => match *n {
+            solder_syntax::value::Number::Int(i) => json!(i),
+            solder_syntax::value::Number::Uint(u) => json!(u),
+            solder_syntax::value::Number::Float(f) => json!(f),
+        },
+        Value::String(s) => json!(s),
+        Value::Array(items) => Json_::Array(items.iter().map(value_json).collect()),
+        Value::Object(fields) => Json_::Object(fields.iter().map(|(k, v)| (k.clone(), value_json(v))).collect()),
+        other => json!(other.to_string()),
+    }
+}
+
+fn body_json(body: &EvalBody) -> Json_ {
+    let mut out = serde_json::Map::new();
+    for item in &body.items {
+        match item {
+            Item::Attribute { name, value, .. } => {
+                out.insert(name.clone(), value_json(value));
+            }
+            Item::Block { name, body, .. } => {
+                let slot = out.entry(name.clone()).or_insert_with(|| Json_::Array(Vec::new()));
+                if let Json_::Array(list) = slot {
+                    list.push(body_json(body));
+                }
+            }
+        }
+    }
+    Json_::Object(out)
+}
+
+pub fn diagnostic_json(d: &Diagnostic) -> Json_ {
+    let (file, line, column) = match &d.source {
+        Some(src) => {
+            let (l, c) = src.line_col(d.span.start);
+            (Some(src.name.clone()), Some(l), Some(c))
+        }
+        None => (None, None, None),
+    };
+    json!({
+        "severity": if d.is_error() { "error" } else { "warning" },
+        "message": d.message,
+        "file": file,
+        "line": line,
+        "column": column,
+        "help": d.help,
+        "rendered": solder_syntax::render::render(d, solder_syntax::render::Style::Plain),
+    })
+}
+
+/// RFC 3339 in UTC, without a date crate: the API needs only this one form.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let secs = t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_dates() {
+        use std::time::{Duration, UNIX_EPOCH};
+        assert_eq!(super::rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_315_200)), "2026-11-22T00:00:00Z");
+        assert_eq!(super::rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_723)), "2000-02-29T01:02:03Z");
+    }
+}

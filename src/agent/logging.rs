@@ -1,0 +1,109 @@
+//! The `logging` block, applied live: changing `level` or `format` in the
+//! config takes effect on the next reload, without a restart.
+
+use serde::Deserialize;
+use solder_components::body;
+use solder_components::decode::decode;
+use solder_syntax::diagnostic::attach_source;
+use solder_syntax::{Diagnostic, Evaluator, Scope};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, Layer, Registry};
+
+use crate::runtime::loader::Settings;
+
+/// Alloy's `logging` block.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingArgs {
+    /// `"debug"`, `"info"` (default), `"warn"` or `"error"`.
+    #[serde(default)]
+    pub level: Level,
+    /// `"logfmt"` (default: one `key=value` line per event) or `"json"`.
+    #[serde(default)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Debug,
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Logfmt,
+    Json,
+}
+
+type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// Handles to change the installed subscriber's level and format.
+#[derive(Clone)]
+pub struct LogHandle {
+    level: Option<reload::Handle<LevelFilter, tracing_subscriber::layer::Layered<reload::Layer<BoxedLayer, Registry>, Registry>>>,
+    format: Option<reload::Handle<BoxedLayer, Registry>>,
+}
+
+fn layer(format: Format) -> BoxedLayer {
+    let base = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false);
+    match format {
+        Format::Logfmt => Box::new(base),
+        Format::Json => Box::new(base.json()),
+    }
+}
+
+impl LogHandle {
+    /// Installs the global subscriber (once per process) at the defaults.
+    pub fn install() -> LogHandle {
+        let (fmt, format) = reload::Layer::new(layer(Format::Logfmt));
+        let (filter, level) = reload::Layer::new(LevelFilter::INFO);
+        match tracing_subscriber::registry().with(fmt).with(filter).try_init() {
+            Ok(()) => LogHandle { level: Some(level), format: Some(format) },
+            Err(_) => LogHandle::detached(),
+        }
+    }
+
+    /// A handle that changes nothing, for tests that share a process.
+    pub fn detached() -> LogHandle {
+        LogHandle { level: None, format: None }
+    }
+
+    /// Installs logging settings checked by [`parse`].
+    pub fn set(&self, args: &LoggingArgs) {
+        let filter = match args.level {
+            Level::Debug => LevelFilter::DEBUG,
+            Level::Info => LevelFilter::INFO,
+            Level::Warn => LevelFilter::WARN,
+            Level::Error => LevelFilter::ERROR,
+        };
+        if let Some(h) = &self.level {
+            let _ = h.modify(|f| *f = filter);
+        }
+        if let Some(h) = &self.format {
+            let _ = h.modify(|l| *l = layer(args.format));
+        }
+    }
+}
+
+/// Decodes the config's `logging` block (the defaults without one), so a
+/// bad block fails the load before anything changes.
+pub fn parse(settings: &Settings) -> Result<LoggingArgs, Vec<Diagnostic>> {
+    let Some((block, source)) = &settings.logging else {
+        return Ok(LoggingArgs { level: Level::Info, format: Format::Logfmt });
+    };
+    let scope = Scope::new();
+    let mut ev = Evaluator::new(&source.text, &scope);
+    let evaluated = body::evaluate(&mut ev, &block.body, block.name_span()).map_err(|mut d| {
+        attach_source(&mut d, source);
+        d
+    })?;
+    decode::<LoggingArgs>(&evaluated).map_err(|d| vec![d.with_source(source)])
+}

@@ -1,0 +1,161 @@
+//! The running agent: one config source, the component controller, and
+//! the reload story around them (file watching, SIGHUP, HTTP, status and
+//! metrics).
+
+pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod source;
+pub mod watch;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+use solder_syntax::render::{render_all, Style};
+use solder_syntax::Diagnostic;
+
+use crate::runtime::{self, ApplyReport, Controller};
+pub use source::ConfigSource;
+
+/// The outcome of the most recent load or reload attempt.
+#[derive(Debug, Clone)]
+pub struct ReloadStatus {
+    pub at: SystemTime,
+    /// What asked for it: `startup`, `file`, `sighup`, `http`.
+    pub trigger: String,
+    pub success: bool,
+    /// Rendered diagnostics of a failed attempt, as the log shows them.
+    pub error: Option<String>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// SHA-256 of the config that was tried.
+    pub hash: String,
+    pub report: Option<ApplyReport>,
+}
+
+/// What is running: the config last applied successfully.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub at: SystemTime,
+    pub hash: String,
+    /// (file name, text) of every source file.
+    pub files: Vec<(String, String)>,
+}
+
+pub struct Agent {
+    pub controller: Arc<Controller>,
+    pub source: ConfigSource,
+    pub logging: logging::LogHandle,
+    ready: AtomicBool,
+    failures: AtomicU64,
+    status: Mutex<Option<ReloadStatus>>,
+    loaded: Mutex<Option<LoadedConfig>>,
+    /// One reload at a time, whatever triggered it.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+impl Agent {
+    pub fn new(controller: Arc<Controller>, source: ConfigSource, logging: logging::LogHandle) -> Arc<Agent> {
+        Arc::new(Agent {
+            controller,
+            source,
+            logging,
+            ready: AtomicBool::new(false),
+            failures: AtomicU64::new(0),
+            status: Mutex::new(None),
+            loaded: Mutex::new(None),
+            reloading: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Reads, checks and applies the config. On failure the running graph
+    /// is unchanged; the error is logged with its rendered diagnostics,
+    /// kept for the API, and counted.
+    pub async fn reload(&self, trigger: &str) -> Result<ApplyReport, Vec<Diagnostic>> {
+        let _one = self.reloading.lock().await;
+        let files = self.source.read();
+        let (hash, result) = match files {
+            Err(d) => (String::new(), Err(vec![d])),
+            Ok(files) => {
+                let hash = config_hash(&files);
+                let checked = runtime::load(files.clone(), self.controller.registry())
+                    .and_then(|cfg| logging::parse(&cfg.settings).map(|log| (cfg, log)));
+                let result = match checked {
+                    Err(d) => Err(d),
+                    Ok((cfg, log)) => {
+                        match self.controller.apply(cfg).await {
+                            Ok(report) => {
+                                self.logging.set(&log);
+                                *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) = Some(LoadedConfig {
+                                    at: SystemTime::now(),
+                                    hash: hash.clone(),
+                                    files: files.iter().map(|f| (f.name.clone(), f.text.clone())).collect(),
+                                });
+                                Ok(report)
+                            }
+                            Err(d) => Err(d),
+                        }
+                    }
+                };
+                (hash, result)
+            }
+        };
+        let status = match &result {
+            Ok(report) => {
+                self.ready.store(true, Ordering::SeqCst);
+                for d in &report.update_errors {
+                    tracing::error!("component update failed:\n{}", render_all(std::slice::from_ref(d), Style::Plain));
+                }
+                for d in &report.warnings {
+                    tracing::warn!("{}", render_all(std::slice::from_ref(d), Style::Plain));
+                }
+                tracing::info!(
+                    trigger,
+                    added = report.added.len(),
+                    updated = report.updated.len(),
+                    removed = report.removed.len(),
+                    unchanged = report.unchanged.len(),
+                    "config loaded"
+                );
+                ReloadStatus { at: SystemTime::now(), trigger: trigger.into(), success: true, error: None, diagnostics: Vec::new(), hash, report: Some(report.clone()) }
+            }
+            Err(diags) => {
+                self.failures.fetch_add(1, Ordering::SeqCst);
+                let rendered = render_all(diags, Style::Plain);
+                tracing::error!(trigger, "config load failed; the running graph is unchanged\n{rendered}");
+                ReloadStatus { at: SystemTime::now(), trigger: trigger.into(), success: false, error: Some(rendered), diagnostics: diags.clone(), hash, report: None }
+            }
+        };
+        *self.status.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+        result
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    pub fn load_failures(&self) -> u64 {
+        self.failures.load(Ordering::SeqCst)
+    }
+
+    pub fn status(&self) -> Option<ReloadStatus> {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn loaded(&self) -> Option<LoadedConfig> {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// SHA-256 over every file's name and text, in load order.
+fn config_hash(files: &[Arc<solder_syntax::SourceFile>]) -> String {
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.name.as_bytes());
+        h.update([0]);
+        h.update(f.text.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
