@@ -24,7 +24,7 @@ pub fn start(agent: Arc<Agent>) -> Option<notify::RecommendedWatcher> {
     let dir = watched_dir(&path);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut watcher = match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
+        if event.is_ok_and(|e| is_change(&e)) {
             let _ = tx.send(());
         }
     }) {
@@ -50,6 +50,13 @@ pub fn start(agent: Arc<Agent>) -> Option<notify::RecommendedWatcher> {
         }
     });
     Some(watcher)
+}
+
+/// Whether an event can mean new content. Reads are reported too (opening
+/// and closing a file), and reacting to them would make every reader of the
+/// directory, this watcher included, wake every other one.
+pub fn is_change(event: &notify::Event) -> bool {
+    !matches!(event.kind, notify::EventKind::Access(_))
 }
 
 /// The directory to watch for a config path: the directory itself, or the

@@ -148,8 +148,12 @@ fn watch(filename: &str, tx: tokio::sync::mpsc::UnboundedSender<()>) -> Option<n
     use notify::Watcher;
     let path = PathBuf::from(filename);
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let mut w = notify::recommended_watcher(move |_event| {
-        let _ = tx.send(());
+    // Reads are reported too; reacting to them would wake every reader of
+    // the directory, this component's own refresh included.
+    let mut w = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
+            let _ = tx.send(());
+        }
     })
     .ok()?;
     w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
