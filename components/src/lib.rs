@@ -8,8 +8,11 @@
 
 pub mod body;
 pub mod component;
+pub mod consumer;
 pub mod decode;
 pub mod local;
+pub mod otelcol;
+pub mod otlp;
 pub mod registry;
 pub mod types;
 

@@ -1,0 +1,5 @@
+//! `otelcol.exporter.*`: telemetry out of the pipeline.
+
+pub mod debug;
+pub mod otlp;
+pub mod otlphttp;

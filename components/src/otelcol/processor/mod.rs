@@ -1,0 +1,3 @@
+//! `otelcol.processor.*`: telemetry transformed on its way.
+
+pub mod batch;

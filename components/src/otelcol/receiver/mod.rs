@@ -1,0 +1,3 @@
+//! `otelcol.receiver.*`: telemetry into the pipeline.
+
+pub mod otlp;

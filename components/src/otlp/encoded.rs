@@ -1,0 +1,134 @@
+//! [`Encoded`]: an OTLP export request kept as its wire bytes.
+
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
+
+use bytes::{Bytes, BytesMut};
+use prost::Message;
+
+use super::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use super::wire::{self, WireError};
+
+/// Which telemetry a payload holds, and what its items are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signal {
+    Traces,
+    Metrics,
+    Logs,
+}
+
+impl Signal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
+    /// What one item is called in metrics and logs: spans, metric points,
+    /// log records.
+    pub fn item_name(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Metrics => "metric_points",
+            Signal::Logs => "log_records",
+        }
+    }
+}
+
+/// The request message type of each signal.
+pub trait Request: Message + Default + Send + Sync + 'static {
+    const SIGNAL: Signal;
+}
+
+impl Request for ExportTraceServiceRequest {
+    const SIGNAL: Signal = Signal::Traces;
+}
+impl Request for ExportMetricsServiceRequest {
+    const SIGNAL: Signal = Signal::Metrics;
+}
+impl Request for ExportLogsServiceRequest {
+    const SIGNAL: Signal = Signal::Logs;
+}
+
+/// An export request as bytes, the number of items in it, and a decoded
+/// view made on first use and shared by every clone. Cloning is two
+/// reference-count increments.
+pub struct Encoded<M> {
+    bytes: Bytes,
+    items: usize,
+    decoded: Arc<OnceLock<Result<Arc<M>, prost::DecodeError>>>,
+    _m: PhantomData<fn() -> M>,
+}
+
+pub type Traces = Encoded<ExportTraceServiceRequest>;
+pub type Metrics = Encoded<ExportMetricsServiceRequest>;
+pub type Logs = Encoded<ExportLogsServiceRequest>;
+
+impl<M> Clone for Encoded<M> {
+    fn clone(&self) -> Self {
+        Encoded { bytes: self.bytes.clone(), items: self.items, decoded: Arc::clone(&self.decoded), _m: PhantomData }
+    }
+}
+
+impl<M> std::fmt::Debug for Encoded<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Encoded({} bytes, {} items)", self.bytes.len(), self.items)
+    }
+}
+
+impl<M: Request> Encoded<M> {
+    /// Takes received bytes after checking them against the OTLP schema
+    /// (without allocating) and counting their items.
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, WireError> {
+        let items = wire::validate(M::SIGNAL, &bytes)?;
+        Ok(Encoded { bytes, items, decoded: Arc::new(OnceLock::new()), _m: PhantomData })
+    }
+
+    /// Encodes a message built in memory (a component's own output).
+    pub fn from_message(message: M) -> Self {
+        let bytes = Bytes::from(message.encode_to_vec());
+        let items = wire::validate(M::SIGNAL, &bytes).unwrap_or(0);
+        let decoded = Arc::new(OnceLock::new());
+        let _ = decoded.set(Ok(Arc::new(message)));
+        Encoded { bytes, items, decoded, _m: PhantomData }
+    }
+
+    /// Concatenates requests into one: the wire encoding of the merged
+    /// request, without decoding any of them.
+    pub fn concat(parts: &[Self]) -> Self {
+        if let [one] = parts {
+            return one.clone();
+        }
+        let len = parts.iter().map(|p| p.bytes.len()).sum();
+        let mut buf = BytesMut::with_capacity(len);
+        for p in parts {
+            buf.extend_from_slice(&p.bytes);
+        }
+        let items = parts.iter().map(|p| p.items).sum();
+        Encoded { bytes: buf.freeze(), items, decoded: Arc::new(OnceLock::new()), _m: PhantomData }
+    }
+
+    pub fn signal(&self) -> Signal {
+        M::SIGNAL
+    }
+
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Spans, metric data points or log records.
+    pub fn items(&self) -> usize {
+        self.items
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items == 0
+    }
+
+    /// The decoded request, decoding on first use.
+    pub fn decode(&self) -> Result<Arc<M>, prost::DecodeError> {
+        self.decoded.get_or_init(|| M::decode(self.bytes.clone()).map(Arc::new)).clone()
+    }
+}
