@@ -14,6 +14,7 @@ pub mod local;
 pub mod otelcol;
 pub mod otlp;
 pub mod registry;
+pub mod selfmetrics;
 pub mod types;
 
 pub use component::{Component, Health, HealthState, Options, Registration};

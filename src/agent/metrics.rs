@@ -71,5 +71,6 @@ pub fn render(agent: &Agent, evaluations: &mut Histogram) -> String {
     let _ = writeln!(out, "# HELP solder_build_info Solder's version and build.");
     let _ = writeln!(out, "# TYPE solder_build_info gauge");
     let _ = writeln!(out, "solder_build_info{{version=\"{}\",rustc=\"{}\"}} 1", env!("CARGO_PKG_VERSION"), option_env!("SOLDER_RUSTC").unwrap_or("stable"));
+    out.push_str(&solder_components::selfmetrics::render());
     out
 }

@@ -319,6 +319,7 @@ fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Component>) -> No
 }
 
 async fn stop(mut node: Node) {
+    solder_components::selfmetrics::forget(&node.decl.id);
     node.cancel.cancel();
     if let Some(task) = node.task.take() {
         if tokio::time::timeout(STOP_TIMEOUT, task).await.is_err() {
