@@ -61,13 +61,47 @@ pub const MAX_NESTING: usize = 100;
 /// a left-leaning tree that is walked recursively, like nesting.
 pub const MAX_OPERATORS: usize = 1_000;
 
-#[derive(Default)]
+/// Nesting measures. Every bracket opens a level: a comma or `=` ends an
+/// operand only within its own level, so `1 + f(1,) + f(1,) ...` still
+/// counts as one long chain at the outer level.
 struct Nesting {
-    brackets: usize,
+    levels: Vec<Level>,
     unary_run: usize,
-    pow_run: usize,
-    operators: usize,
     reported: bool,
+}
+
+/// The chain being built in one bracket level: binary operators, `^`s in a
+/// row, and postfix links (`.x`, `[i]`, `(args)`), each one more level of
+/// tree under the operand.
+#[derive(Default, Clone, Copy)]
+struct Level {
+    operators: usize,
+    pow_run: usize,
+}
+
+impl Default for Nesting {
+    fn default() -> Nesting {
+        Nesting { levels: vec![Level::default()], unary_run: 0, reported: false }
+    }
+}
+
+impl Nesting {
+    fn current(&mut self) -> &mut Level {
+        if self.levels.is_empty() {
+            self.levels.push(Level::default());
+        }
+        let last = self.levels.len() - 1;
+        &mut self.levels[last]
+    }
+
+    /// Tree depth the operators and links of every open level add up to.
+    fn chain(&self) -> usize {
+        self.levels.iter().map(|l| l.operators).sum()
+    }
+
+    fn depth(&self) -> usize {
+        (self.levels.len() - 1) + self.unary_run + self.levels.last().map_or(0, |l| l.pow_run)
+    }
 }
 
 struct Scanner<'a> {
@@ -147,26 +181,34 @@ impl Scanner<'_> {
         let n = &mut self.nesting;
         match (tok, text) {
             (Tok::Punct, "{" | "[" | "(") => {
-                n.brackets += 1;
+                // `[`/`(` right after a value index or call it: one more link.
+                if after_value && text != "{" {
+                    n.current().operators += 1;
+                }
+                n.levels.push(Level::default());
                 n.unary_run = 0;
             }
             (Tok::Punct, "}" | "]" | ")") => {
-                n.brackets = n.brackets.saturating_sub(1);
+                if n.levels.len() > 1 {
+                    n.levels.pop();
+                }
                 n.unary_run = 0;
             }
+            (Tok::Punct, ".") if after_value => n.current().operators += 1,
             (Tok::Punct, "!" | "-") if !after_value => n.unary_run += 1,
             (Tok::Punct, "^") => {
-                n.pow_run += 1;
-                n.operators += 1;
+                let l = n.current();
+                l.pow_run += 1;
+                l.operators += 1;
             }
             (Tok::Punct, "," | "=") | (Tok::Terminator, _) => {
                 n.unary_run = 0;
-                n.pow_run = 0;
-                n.operators = 0;
+                *n.current() = Level::default();
             }
             (Tok::Punct, "||" | "&&" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "+" | "-" | "*" | "/" | "%") => {
-                n.operators += 1;
-                n.pow_run = 0;
+                let l = n.current();
+                l.operators += 1;
+                l.pow_run = 0;
                 n.unary_run = 0;
             }
             _ => n.unary_run = 0,
@@ -174,10 +216,9 @@ impl Scanner<'_> {
         if n.reported {
             return;
         }
-        let (depth, chain) = (n.brackets + n.unary_run + n.pow_run, n.operators);
-        let message = if depth > MAX_NESTING {
+        let message = if n.depth() > MAX_NESTING {
             format!("nesting is deeper than {MAX_NESTING} levels")
-        } else if chain > MAX_OPERATORS {
+        } else if n.chain() > MAX_OPERATORS {
             format!("expression chains more than {MAX_OPERATORS} operators")
         } else {
             return;
