@@ -4,11 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The suite runs on stable Rust with cargo only (no system packages yet).
-# Peers that later suites need (Prometheus, the OpenTelemetry SDK) are
-# installed here, and their tests fail rather than skip when CI=true.
+# Real peers for the end-to-end tests: the OpenTelemetry Python SDK (the
+# client apps use) and grpcio (the sink standing in for Jaeger), pinned, in
+# a venv of the project's own. Tests that need them fail under CI=true when
+# they are missing, rather than skip.
+PY_PEERS=(opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-grpc==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2)
+if ! .venv/bin/python -c "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http, grpc" 2>/dev/null; then
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check "${PY_PEERS[@]}"
+fi
+export SOLDER_PYTHON="$PWD/.venv/bin/python"
 
-cargo build --workspace --all-targets --locked 2>/dev/null || cargo build --workspace --all-targets
+cargo build --workspace --all-targets
 cargo test --workspace --all-targets "$@"
 # Doc tests are not covered by --all-targets.
 cargo test --workspace --doc

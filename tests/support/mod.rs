@@ -134,3 +134,53 @@ pub fn replace_file(path: &Path, text: &str) {
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, path).unwrap();
 }
+
+/// A request with headers and a binary body; returns status, headers
+/// (lower-cased names) and body bytes.
+pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes())?;
+    s.write_all(body)?;
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(raw.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&raw[..split.min(raw.len())]).into_owned();
+    let mut lines = head.lines();
+    let code = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+    let mut body = raw[split.min(raw.len())..].to_vec();
+    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
+        body = dechunk(&String::from_utf8_lossy(&body)).into_bytes();
+    }
+    Ok((code, headers, body))
+}
+
+/// The Python interpreter with the OpenTelemetry SDK that scripts/test.sh
+/// installs into `.venv`. When it is missing the caller skips, except in
+/// CI (CI=true), where a missing peer is a failure.
+pub fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("SOLDER_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let works = Command::new(&candidate)
+        .args(["-c", "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http, grpc"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if works {
+        return Some(candidate);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "the OpenTelemetry Python SDK is missing at {} (scripts/test.sh installs it)",
+        candidate.display()
+    );
+    eprintln!("skipping: no OpenTelemetry Python SDK at {}; run scripts/test.sh to install it", candidate.display());
+    None
+}

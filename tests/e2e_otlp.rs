@@ -1,0 +1,213 @@
+//! The seeds' trace pipeline end to end, with real peers: the OpenTelemetry
+//! Python SDK sends seed 002's spans to `solder run` over OTLP gRPC and
+//! HTTP; Solder batches them and forwards them over OTLP gRPC to a grpcio
+//! sink standing in for Jaeger. Every span must arrive exactly once, with
+//! its ids and attributes intact.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+use support::{free_port, Agent};
+
+struct Sink {
+    child: Child,
+    port: u16,
+    record: PathBuf,
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
+}
+
+/// Starts the grpcio sink; it answers UNAVAILABLE to its first `fail_first` calls.
+fn start_sink(python: &Path, dir: &Path, fail_first: u32) -> Sink {
+    let port = free_port();
+    let record = dir.join(format!("sink-{port}.jsonl"));
+    let mut child = Command::new(python)
+        .arg(e2e_dir().join("sink.py"))
+        .args([port.to_string(), record.display().to_string(), fail_first.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready", "sink did not start");
+    Sink { child, port, record }
+}
+
+/// receiver (gRPC + HTTP) → batch → OTLP gRPC exporter → the sink.
+fn pipeline(sink_port: u16, grpc: u16, http: u16) -> String {
+    format!(
+        r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	http {{
+		endpoint = "127.0.0.1:{http}"
+	}}
+	output {{
+		traces = [otelcol.processor.batch.default.input]
+	}}
+}}
+
+otelcol.processor.batch "default" {{
+	timeout = "100ms"
+	output {{
+		traces = [otelcol.exporter.otlp.jaeger.input]
+	}}
+}}
+
+otelcol.exporter.otlp "jaeger" {{
+	client {{
+		endpoint = "127.0.0.1:{sink_port}"
+		tls {{
+			insecure = true
+		}}
+	}}
+	retry_on_failure {{
+		initial_interval = "100ms"
+		max_interval     = "500ms"
+	}}
+}}
+"#
+    )
+}
+
+fn read_jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// Spans keyed by span id; panics on a duplicate.
+fn by_id(spans: &[Value], who: &str) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for s in spans {
+        let id = s["span_id"].as_str().unwrap_or_default().to_string();
+        assert!(out.insert(id.clone(), s.clone()).is_none(), "{who} has span {id} twice");
+    }
+    out
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    python: PathBuf,
+    sink: Sink,
+    agent: Agent,
+    grpc: u16,
+    http: u16,
+}
+
+fn setup(fail_first: u32) -> Option<Setup> {
+    let python = support::python()?;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink(&python, dir.path(), fail_first);
+    let (grpc, http) = (free_port(), free_port());
+    let cfg = dir.path().join("pipeline.alloy");
+    std::fs::write(&cfg, pipeline(sink.port, grpc, http)).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+    Some(Setup { _dir: dir, python, sink, agent, grpc, http })
+}
+
+/// Runs the seed app and checks the sink got exactly what it produced.
+fn run_app(s: &Setup, protocol: &str, endpoint: &str, iterations: u32) {
+    let record = s._dir.path().join(format!("app-{protocol}.jsonl"));
+    let status = Command::new(&s.python)
+        .arg(e2e_dir().join("seed_app.py"))
+        .args([protocol, endpoint, &record.display().to_string(), &iterations.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "seed app failed to export ({status}); solder logs:\n{}", s.agent.logs());
+    let sent = by_id(&read_jsonl(&record), "the app");
+    assert_eq!(sent.len(), iterations as usize * 3, "foo, goo and zoo per iteration");
+    s.agent.wait_for("every span at the sink", || {
+        let got = read_jsonl(&s.sink.record);
+        sent.keys().all(|id| got.iter().any(|g| g["span_id"] == id.as_str()))
+    });
+    let received = by_id(&read_jsonl(&s.sink.record), "the sink");
+    for (id, want) in &sent {
+        let got = &received[id];
+        for field in ["trace_id", "parent_span_id", "name", "attributes", "status"] {
+            assert_eq!(got[field], want[field], "span {id}: {field} changed on the way");
+        }
+        assert_eq!(got["service"], "seed-app");
+    }
+}
+
+#[test]
+fn python_sdk_over_grpc_and_http_reaches_the_sink_exactly_once() {
+    let Some(s) = setup(0) else { return };
+    run_app(&s, "grpc", &format!("http://127.0.0.1:{}", s.grpc), 40);
+    run_app(&s, "http", &format!("http://127.0.0.1:{}/v1/traces", s.http), 40);
+    let total = read_jsonl(&s.sink.record).len();
+    assert_eq!(total, 240, "nothing duplicated across both runs");
+    let (_, metrics) = s.agent.get("/metrics");
+    assert!(metrics.contains("otelcol_receiver_accepted_spans_total{component_id=\"otelcol.receiver.otlp.default\",transport=\"grpc\"} 120"), "{metrics}");
+    assert!(metrics.contains("otelcol_exporter_sent_spans_total{component_id=\"otelcol.exporter.otlp.jaeger\"} 240"), "{metrics}");
+}
+
+#[test]
+fn spans_survive_a_sink_that_is_unavailable_at_first() {
+    let Some(s) = setup(3) else { return };
+    run_app(&s, "grpc", &format!("http://127.0.0.1:{}", s.grpc), 30);
+    assert_eq!(read_jsonl(&s.sink.record).len(), 90);
+}
+
+/// OTLP/JSON as a browser or a shell script sends it: hex ids, string
+/// 64-bit integers, enum names, camelCase keys.
+#[test]
+fn otlp_json_reaches_the_sink_intact() {
+    let Some(s) = setup(0) else { return };
+    let body = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"json-client"}}]},
+        "scopeSpans":[{"scope":{"name":"curl"},"spans":[
+          {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"GET /json","kind":"SPAN_KIND_SERVER",
+           "startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000250000000",
+           "attributes":[{"key":"http.status_code","value":{"intValue":"200"}}],"status":{"code":"STATUS_CODE_ERROR"}},
+          {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b175","parentSpanId":"eee19b7ec3c1b174","name":"child","kind":3,
+           "startTimeUnixNano":1700000000100000000,"endTimeUnixNano":1700000000200000000}]}]}]}"#;
+    let addr = format!("127.0.0.1:{}", s.http);
+    let (code, headers, _) = support::send(&addr, "POST", "/v1/traces", &[("Content-Type", "application/json")], body.as_bytes()).unwrap();
+    assert_eq!(code, 200);
+    assert!(headers.iter().any(|(k, v)| k == "content-type" && v.starts_with("application/json")), "answered in JSON: {headers:?}");
+    s.agent.wait_for("both spans at the sink", || read_jsonl(&s.sink.record).len() == 2);
+    let got = by_id(&read_jsonl(&s.sink.record), "the sink");
+    let root = &got["eee19b7ec3c1b174"];
+    assert_eq!(root["trace_id"], "5b8efff798038103d269b633813fc60c");
+    assert_eq!(root["attributes"]["http.status_code"], "200");
+    assert_eq!(root["status"], "ERROR");
+    assert_eq!(got["eee19b7ec3c1b175"]["parent_span_id"], "eee19b7ec3c1b174");
+}
+
+/// Each kind of bad request gets its status, and the agent keeps serving.
+#[test]
+fn bad_requests_are_refused_and_the_agent_keeps_serving() {
+    let Some(s) = setup(0) else { return };
+    let addr = format!("127.0.0.1:{}", s.http);
+    let proto = [("Content-Type", "application/x-protobuf")];
+    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
+        ("truncated protobuf", "POST", proto.to_vec(), vec![0x0a, 0x10, 0x0a], 400),
+        ("invalid JSON", "POST", vec![("Content-Type", "application/json")], b"{\"resourceSpans\": [".to_vec(), 400),
+        ("wrong content type", "POST", vec![("Content-Type", "text/plain")], b"hello".to_vec(), 415),
+        ("GET", "GET", vec![], Vec::new(), 405),
+        ("oversized body", "POST", proto.to_vec(), vec![0u8; 21 * 1024 * 1024], 413),
+        ("garbage gzip", "POST", vec![("Content-Type", "application/x-protobuf"), ("Content-Encoding", "gzip")], b"not gzip at all".to_vec(), 400),
+    ];
+    for (what, method, headers, body, want) in cases {
+        let (code, _, _) = support::send(&addr, method, "/v1/traces", &headers, &body).unwrap();
+        assert_eq!(code, want, "{what}");
+        assert_eq!(s.agent.get("/-/ready").0, 200, "agent still serving after {what}");
+    }
+    // And a good request still goes all the way through.
+    run_app(&s, "http", &format!("http://127.0.0.1:{}/v1/traces", s.http), 5);
+}
