@@ -9,6 +9,7 @@ mod check;
 mod commands;
 mod runtime;
 mod source;
+mod tools;
 
 #[derive(Parser)]
 #[command(name = "solder", version, about = "A telemetry agent configured in the Alloy language")]
@@ -27,6 +28,9 @@ enum Command {
     Fmt(commands::fmt::Args),
     /// Check configs and print every problem found. Exits 1 if any.
     Validate(commands::validate::Args),
+    /// Utilities for testing and measuring pipelines.
+    #[command(subcommand)]
+    Tools(tools::Tool),
 }
 
 fn main() -> ExitCode {
@@ -36,5 +40,6 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(args),
         Some(Command::Fmt(args)) => commands::fmt::run(args),
         Some(Command::Validate(args)) => commands::validate::run(args),
+        Some(Command::Tools(tool)) => tools::run(tool),
     }
 }

@@ -9,6 +9,7 @@
 //! holder of the same batch.
 
 pub mod encoded;
+pub mod grpc;
 pub mod wire;
 
 pub use encoded::{Encoded, Logs, Metrics, Signal, Traces};
