@@ -1,12 +1,15 @@
 //! `solder tools`: utilities for testing and measuring a pipeline.
 
 pub mod loadgen;
+pub mod sink;
 pub mod spans;
 
 #[derive(clap::Subcommand)]
 pub enum Tool {
     /// Send OTLP traces at a fixed rate or flat out, with realistic spans.
     Loadgen(loadgen::Args),
+    /// Receive OTLP and print running counts each second, for load tests.
+    Sink(sink::Args),
 }
 
 pub fn run(tool: Tool) -> std::process::ExitCode {
@@ -20,6 +23,7 @@ pub fn run(tool: Tool) -> std::process::ExitCode {
     let result = rt.block_on(async {
         match tool {
             Tool::Loadgen(args) => loadgen::run(args).await,
+            Tool::Sink(args) => sink::run(args).await,
         }
     });
     match result {

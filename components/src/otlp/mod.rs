@@ -10,6 +10,7 @@
 
 pub mod encoded;
 pub mod grpc;
+pub mod split;
 pub mod wire;
 
 pub use encoded::{Encoded, Logs, Metrics, Signal, Traces};

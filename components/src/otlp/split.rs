@@ -8,12 +8,10 @@
 //! piece that holds part of it. Order is preserved, and nothing is
 //! duplicated or lost.
 
-use prost::Message;
-
 use super::encoded::{Encoded, Request};
-use super::proto::logs::{ResourceLogs, ScopeLogs};
-use super::proto::metrics::{metric::Data, Metric, ResourceMetrics, ScopeMetrics};
-use super::proto::trace::{ResourceSpans, ScopeSpans};
+use super::proto::logs::v1::{ResourceLogs, ScopeLogs};
+use super::proto::metrics::v1::{self as pm, metric::Data, Metric, ResourceMetrics, ScopeMetrics};
+use super::proto::trace::v1::{ResourceSpans, ScopeSpans};
 use super::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 
 /// Splits `data` into requests: the first holds at most `first` items, each
@@ -22,10 +20,10 @@ use super::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, Export
 /// `first == 0` means "the same as `max`"; `max == 0` means no limit, and
 /// returns `data` as it is. Fails only when the bytes do not decode.
 pub fn split<M: Split>(data: &Encoded<M>, first: usize, max: usize) -> Result<Vec<Encoded<M>>, prost::DecodeError> {
-    if max == 0 || data.items() <= if first == 0 { max } else { first.min(max) } {
+    let first = if first == 0 { max } else { first.min(max) };
+    if max == 0 || data.items() <= first {
         return Ok(vec![data.clone()]);
     }
-    let first = if first == 0 { max } else { first.min(max) };
     let request = M::decode(data.bytes().clone())?;
     Ok(request.cut(first, max).into_iter().map(|(piece, _)| Encoded::from_message(piece)).collect())
 }
@@ -59,7 +57,7 @@ fn nest<P: Clone, C: Cut>(shell: P, children: Vec<C>, room: usize, max: usize, p
             cap = max;
         }
         let filled = out.last().map_or(0, |p| p.1);
-        for (i, (piece, n)) in child.cut(cap - filled, max).into_iter().enumerate() {
+        for (i, (piece, n)) in child.cut(cap.saturating_sub(filled), max).into_iter().enumerate() {
             if i > 0 {
                 out.push((shell.clone(), 0));
                 cap = max;
@@ -164,7 +162,7 @@ impl Cut for Metric {
                     .into_iter()
                     .map(|chunk| {
                         let n = chunk.len();
-                        let data = Data::$variant(super::proto::metrics::$variant { data_points: chunk, ..$d.clone() });
+                        let data = Data::$variant(pm::$variant { data_points: chunk, ..$d.clone() });
                         (Metric { data: Some(data), ..self.clone() }, n)
                     })
                     .collect()
@@ -195,12 +193,265 @@ request!(ExportTraceServiceRequest);
 request!(ExportMetricsServiceRequest);
 request!(ExportLogsServiceRequest);
 
-// `Message` is what `M::decode` above resolves through.
-#[allow(unused)]
-fn _assert_message<M: Split>() -> fn(bytes::Bytes) -> Result<M, prost::DecodeError> {
-    <M as Message>::decode
-}
-
 #[cfg(test)]
-#[path = "split_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::otlp::proto::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+    use crate::otlp::proto::logs::v1::LogRecord;
+    use crate::otlp::proto::metrics::v1::{
+        exponential_histogram_data_point::Buckets, summary_data_point::ValueAtQuantile, ExponentialHistogramDataPoint,
+        HistogramDataPoint, NumberDataPoint, SummaryDataPoint,
+    };
+    use crate::otlp::proto::resource::v1::Resource;
+    use crate::otlp::proto::trace::v1::Span;
+
+    fn kv(k: &str, v: &str) -> KeyValue {
+        KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() }
+    }
+
+    fn resource(name: &str) -> Option<Resource> {
+        Some(Resource { attributes: vec![kv("service.name", name)], ..Default::default() })
+    }
+
+    fn scope(name: &str) -> Option<InstrumentationScope> {
+        Some(InstrumentationScope { name: name.into(), version: "1.0".into(), attributes: vec![kv("scope.attr", name)], ..Default::default() })
+    }
+
+    /// Two resources, the first with two scopes; spans named `r/s/i` so
+    /// each one can be traced back to its envelope.
+    fn traces(shape: &[(&str, &[(&str, usize)])]) -> ExportTraceServiceRequest {
+        let resource_spans = shape
+            .iter()
+            .map(|(r, scopes)| ResourceSpans {
+                resource: resource(r),
+                schema_url: format!("https://schema/{r}"),
+                scope_spans: scopes
+                    .iter()
+                    .map(|(s, n)| ScopeSpans {
+                        scope: scope(s),
+                        schema_url: format!("https://scope/{s}"),
+                        spans: (0..*n).map(|i| Span { name: format!("{r}/{s}/{i}"), span_id: vec![1; 8], ..Default::default() }).collect(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        ExportTraceServiceRequest { resource_spans }
+    }
+
+    fn attr(kvs: &[KeyValue], key: &str) -> String {
+        match kvs.iter().find(|k| k.key == key).and_then(|k| k.value.as_ref()).and_then(|v| v.value.as_ref()) {
+            Some(any_value::Value::StringValue(s)) => s.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Every span of a request as `(resource, resource schema, scope,
+    /// scope schema, scope attribute, span name)`.
+    fn span_rows(req: &ExportTraceServiceRequest) -> Vec<(String, String, String, String, String, String)> {
+        let mut rows = Vec::new();
+        for rs in &req.resource_spans {
+            let r = attr(&rs.resource.clone().unwrap_or_default().attributes, "service.name");
+            for ss in &rs.scope_spans {
+                let sc = ss.scope.clone().unwrap_or_default();
+                for span in &ss.spans {
+                    rows.push((r.clone(), rs.schema_url.clone(), sc.name.clone(), ss.schema_url.clone(), attr(&sc.attributes, "scope.attr"), span.name.clone()));
+                }
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn traces_split_at_spans_keeping_resource_and_scope() {
+        let req = traces(&[("a", &[("s1", 4), ("s2", 3)]), ("b", &[("s3", 5)])]);
+        let data = Encoded::from_bytes(req.encode_to_vec().into()).unwrap();
+        assert_eq!(data.items(), 12);
+
+        let pieces = split(&data, 2, 5).unwrap();
+        assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![2, 5, 5]);
+        let decoded: Vec<_> = pieces.iter().map(|p| p.decode().unwrap()).collect();
+        // Each piece holds exactly its count, and the pieces together are
+        // the original spans, in order, each with its own envelope.
+        let rows: Vec<_> = decoded.iter().flat_map(|d| span_rows(d)).collect();
+        assert_eq!(rows, span_rows(&req));
+        // The second piece starts inside a1's first scope and ends inside
+        // its second: one resource, two scopes.
+        assert_eq!(decoded[1].resource_spans.len(), 1);
+        assert_eq!(decoded[1].resource_spans[0].scope_spans.len(), 2);
+        // The third spans both resources.
+        assert_eq!(decoded[2].resource_spans.len(), 2);
+        // The bytes of each piece are a valid request with the same count.
+        for p in &pieces {
+            let again = Traces::from_bytes(p.bytes().clone()).unwrap();
+            assert_eq!(again.items(), p.items());
+        }
+    }
+
+    #[test]
+    fn first_zero_means_max_and_small_payloads_are_untouched() {
+        let data = Encoded::from_message(traces(&[("a", &[("s", 7)])]));
+        let sizes = |ps: Vec<Traces>| ps.iter().map(Encoded::items).collect::<Vec<_>>();
+        assert_eq!(sizes(split(&data, 0, 3).unwrap()), vec![3, 3, 1]);
+        assert_eq!(sizes(split(&data, 1, 3).unwrap()), vec![1, 3, 3]);
+        assert_eq!(sizes(split(&data, 9, 3).unwrap()), vec![3, 3, 1], "first is capped at max");
+        // Fits already, or no limit: the very same bytes come back.
+        for (first, max) in [(7, 10), (0, 7), (3, 0)] {
+            let same = split(&data, first, max).unwrap();
+            assert_eq!(same.len(), 1);
+            assert_eq!(same[0].bytes(), data.bytes());
+        }
+    }
+
+    #[test]
+    fn empty_scopes_and_resources_are_kept() {
+        let req = traces(&[("a", &[("empty", 0), ("s", 4)]), ("nothing", &[])]);
+        let pieces = split(&Encoded::from_message(req), 2, 2).unwrap();
+        assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![2, 2]);
+        let first = pieces[0].decode().unwrap();
+        assert_eq!(first.resource_spans[0].scope_spans[0].scope.as_ref().unwrap().name, "empty");
+        let last = pieces[1].decode().unwrap();
+        assert_eq!(last.resource_spans.len(), 2, "the empty resource travels with the last piece");
+    }
+
+    #[test]
+    fn malformed_bytes_are_an_error() {
+        // Valid on the wire (a span whose name is not UTF-8) but not for prost.
+        let mut bytes = Vec::new();
+        let span = [0x2a, 0x02, 0xff, 0xfe]; // Span.name (5), 2 bytes
+        let scope = [&[0x12, span.len() as u8][..], &span].concat();
+        let rs = [&[0x12, scope.len() as u8][..], &scope].concat();
+        bytes.extend_from_slice(&[0x0a, rs.len() as u8]);
+        bytes.extend_from_slice(&rs);
+        bytes.extend_from_slice(&bytes.clone());
+        let data = Traces::from_bytes(bytes.into()).unwrap();
+        assert_eq!(data.items(), 2);
+        assert!(split(&data, 1, 1).is_err());
+    }
+
+    fn number(v: i64) -> NumberDataPoint {
+        NumberDataPoint { value: Some(pm::number_data_point::Value::AsInt(v)), time_unix_nano: v as u64, ..Default::default() }
+    }
+
+    fn metric(name: &str, data: Data) -> Metric {
+        Metric { name: name.into(), unit: "ms".into(), description: format!("{name} description"), data: Some(data), ..Default::default() }
+    }
+
+    #[test]
+    fn metrics_split_at_data_points_of_every_type() {
+        let metrics = vec![
+            metric("gauge", Data::Gauge(pm::Gauge { data_points: (0..3).map(number).collect() })),
+            metric("sum", Data::Sum(pm::Sum { data_points: (0..3).map(number).collect(), aggregation_temporality: 2, is_monotonic: true })),
+            metric("empty", Data::Gauge(pm::Gauge { data_points: vec![] })),
+            metric(
+                "histogram",
+                Data::Histogram(pm::Histogram {
+                    data_points: (0..3).map(|i| HistogramDataPoint { count: i, bucket_counts: vec![i], explicit_bounds: vec![], ..Default::default() }).collect(),
+                    aggregation_temporality: 1,
+                }),
+            ),
+            metric(
+                "exponential",
+                Data::ExponentialHistogram(pm::ExponentialHistogram {
+                    data_points: (0..3)
+                        .map(|i| ExponentialHistogramDataPoint { count: i, scale: 3, positive: Some(Buckets { offset: 1, bucket_counts: vec![i] }), ..Default::default() })
+                        .collect(),
+                    aggregation_temporality: 2,
+                }),
+            ),
+            metric(
+                "summary",
+                Data::Summary(pm::Summary {
+                    data_points: (0..3).map(|i| SummaryDataPoint { count: i, quantile_values: vec![ValueAtQuantile { quantile: 0.5, value: 1.0 }], ..Default::default() }).collect(),
+                }),
+            ),
+            Metric { name: "no data".into(), ..Default::default() },
+        ];
+        let req = ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                resource: resource("m"),
+                scope_metrics: vec![ScopeMetrics { scope: scope("meter"), metrics: metrics.clone(), schema_url: "https://scope".into() }],
+                schema_url: "https://schema".into(),
+            }],
+        };
+        let data = Metrics::from_bytes(req.encode_to_vec().into()).unwrap();
+        assert_eq!(data.items(), 15);
+        let pieces = split(&data, 4, 4).unwrap();
+        assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![4, 4, 4, 3]);
+
+        // Reassembled per metric name, every data point is back with the
+        // metric's description and its data's settings.
+        let mut merged: Vec<Metric> = Vec::new();
+        for p in &pieces {
+            let d = p.decode().unwrap();
+            let rm = &d.resource_metrics[0];
+            assert_eq!((attr(&rm.resource.clone().unwrap().attributes, "service.name"), rm.schema_url.as_str()), ("m".into(), "https://schema"));
+            let sm = &rm.scope_metrics[0];
+            assert_eq!((sm.scope.clone().unwrap().name.as_str(), sm.schema_url.as_str()), ("meter", "https://scope"));
+            for m in &sm.metrics {
+                match merged.iter_mut().find(|x| x.name == m.name) {
+                    None => merged.push(m.clone()),
+                    Some(x) => match (&mut x.data, &m.data) {
+                        (Some(Data::Gauge(a)), Some(Data::Gauge(b))) => a.data_points.extend(b.data_points.clone()),
+                        (Some(Data::Sum(a)), Some(Data::Sum(b))) => a.data_points.extend(b.data_points.clone()),
+                        (Some(Data::Histogram(a)), Some(Data::Histogram(b))) => a.data_points.extend(b.data_points.clone()),
+                        (Some(Data::ExponentialHistogram(a)), Some(Data::ExponentialHistogram(b))) => a.data_points.extend(b.data_points.clone()),
+                        (Some(Data::Summary(a)), Some(Data::Summary(b))) => a.data_points.extend(b.data_points.clone()),
+                        other => panic!("metric {} changed type: {other:?}", m.name),
+                    },
+                }
+            }
+        }
+        assert_eq!(merged, metrics);
+    }
+
+    #[test]
+    fn logs_split_at_records() {
+        let records = |s: &str, n: usize| (0..n).map(|i| LogRecord { event_name: format!("{s}/{i}"), severity_number: 9, ..Default::default() }).collect();
+        let req = ExportLogsServiceRequest {
+            resource_logs: vec![
+                ResourceLogs {
+                    resource: resource("a"),
+                    scope_logs: vec![ScopeLogs { scope: scope("s1"), log_records: records("s1", 3), schema_url: String::new() }],
+                    schema_url: String::new(),
+                },
+                ResourceLogs {
+                    resource: resource("b"),
+                    scope_logs: vec![ScopeLogs { scope: scope("s2"), log_records: records("s2", 3), schema_url: String::new() }],
+                    schema_url: String::new(),
+                },
+            ],
+        };
+        let data = Logs::from_bytes(req.encode_to_vec().into()).unwrap();
+        let pieces = split(&data, 4, 4).unwrap();
+        assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![4, 2]);
+        let seen: Vec<(String, String, String)> = pieces
+            .iter()
+            .flat_map(|p| {
+                let d = p.decode().unwrap();
+                let mut out = Vec::new();
+                for rl in &d.resource_logs {
+                    for sl in &rl.scope_logs {
+                        for r in &sl.log_records {
+                            out.push((attr(&rl.resource.clone().unwrap().attributes, "service.name"), sl.scope.clone().unwrap().name, r.event_name.clone()));
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        let want: Vec<(String, String, String)> =
+            [("a", "s1", 0), ("a", "s1", 1), ("a", "s1", 2), ("b", "s2", 0), ("b", "s2", 1), ("b", "s2", 2)].iter().map(|(r, s, i)| (r.to_string(), s.to_string(), format!("{s}/{i}"))).collect();
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn large_payloads_split_in_linear_time() {
+        // 200k spans into pieces of 10: quadratic copying would take minutes.
+        let data = Encoded::from_message(traces(&[("a", &[("s", 200_000)])]));
+        let started = std::time::Instant::now();
+        let pieces = split(&data, 10, 10).unwrap();
+        assert_eq!(pieces.len(), 20_000);
+        assert!(pieces.iter().all(|p| p.items() == 10));
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    }
+}

@@ -1,9 +1,23 @@
 //! Checking and counting OTLP requests on the wire, without decoding.
 //!
-//! This is the receiver's validation on the hot path. It walks the
-//! protobuf encoding along the schema's message fields down to the items
-//! (spans, metric data points, log records), checks that every tag, varint
-//! and length is well formed and in bounds, and counts the items.
+//! This is the receiver's validation on the hot path. It walks the whole
+//! protobuf encoding against the OTLP schema ([`schema`]) and accepts
+//! exactly what prost would decode: every key, varint and length well
+//! formed and in bounds, every known field with the wire type its schema
+//! type needs, every string valid UTF-8, unknown fields (groups included)
+//! skippable, and nesting within prost's recursion limit. A payload that
+//! passes can be forwarded as bytes and decoded later by anyone without a
+//! surprise; one that fails is refused at the door with the field at fault.
+//!
+//! It allocates nothing unless it reports an error.
+
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use schema::{Field, Kind, Message, Role};
+
+use super::Signal;
 
 /// What is wrong with a payload, and at which byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,114 +34,216 @@ impl std::fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
-use super::Signal;
+/// prost's nesting budget (`RECURSION_LIMIT`): the fields of the request
+/// itself are decoded with 100 left, and every nested message or skipped
+/// group spends one. A message or unknown field met with none left fails.
+const RECURSION_LIMIT: u32 = 100;
 
-/// Validates a request of `signal` and returns its number of items.
+/// Validates a request of `signal` and returns its number of items: spans,
+/// metric data points or log records.
 pub fn validate(signal: Signal, bytes: &[u8]) -> Result<usize, WireError> {
-    // Field paths from the request down to the repeated item field:
-    // traces: resource_spans(1) > scope_spans(2) > spans(2)
-    // logs:   resource_logs(1)  > scope_logs(2)  > log_records(2)
-    // metrics: resource_metrics(1) > scope_metrics(2) > metrics(2) > data
-    let mut count = 0;
-    walk(bytes, 0, &mut |field, wire_type, body, at| {
-        if field == 1 && wire_type == 2 {
-            walk(body, at, &mut |f2, w2, body2, at2| {
-                if f2 == 2 && w2 == 2 {
-                    walk(body2, at2, &mut |f3, w3, body3, at3| {
-                        if f3 == 2 && w3 == 2 {
-                            count += match signal {
-                                Signal::Traces | Signal::Logs => {
-                                    walk(body3, at3, &mut |_, _, _, _| Ok(()))?;
-                                    1
-                                }
-                                Signal::Metrics => metric_points(body3, at3)?,
-                            };
-                        }
-                        Ok(())
-                    })?;
-                }
-                Ok(())
-            })?;
-        }
-        Ok(())
-    })?;
-    Ok(count)
+    let request = match signal {
+        Signal::Traces => &schema::TRACES_REQUEST,
+        Signal::Metrics => &schema::METRICS_REQUEST,
+        Signal::Logs => &schema::LOGS_REQUEST,
+    };
+    message(bytes, 0, request, RECURSION_LIMIT)
 }
 
-/// Data points in one `Metric`: the `data_points` (1) of whichever of gauge
-/// (5), sum (7), histogram (9), exponential histogram (10) or summary (11)
-/// it holds.
-fn metric_points(metric: &[u8], at: usize) -> Result<usize, WireError> {
-    let mut n = 0;
-    walk(metric, at, &mut |f, w, body, at2| {
-        if matches!(f, 5 | 7 | 9 | 10 | 11) && w == 2 {
-            walk(body, at2, &mut |f2, w2, _, _| {
-                if f2 == 1 && w2 == 2 {
-                    n += 1;
-                }
-                Ok(())
-            })?;
+/// Validates the fields of one message; `budget` is prost's recursion
+/// budget for them. Returns the items found inside.
+fn message(buf: &[u8], base: usize, schema: &'static Message, budget: u32) -> Result<usize, WireError> {
+    let mut r = Reader { buf, pos: 0, base };
+    let mut items = 0;
+    // A oneof keeps only its last member; members that repeat merge.
+    let mut oneof: Option<(u32, usize)> = None;
+    while !r.done() {
+        let (tag, wire_type) = r.key()?;
+        let Some(field) = schema.fields.iter().find(|f| f.tag == tag) else {
+            skip(&mut r, tag, wire_type, budget, schema)?;
+            continue;
+        };
+        let found = known(&mut r, field, wire_type, budget, schema)?;
+        match field.role {
+            Role::Plain => items += found,
+            Role::Item => items += 1 + found,
+            Role::Oneof => match &mut oneof {
+                Some((t, n)) if *t == tag => *n += found,
+                _ => oneof = Some((tag, found)),
+            },
         }
-        Ok(())
-    })?;
-    Ok(n)
+    }
+    Ok(items + oneof.map_or(0, |(_, n)| n))
 }
 
-type Visit<'a> = dyn FnMut(u32, u8, &[u8], usize) -> Result<(), WireError> + 'a;
+/// Reads one known field's value, checking its wire type against the
+/// schema; returns the items inside it (for message fields).
+fn known(r: &mut Reader<'_>, field: &'static Field, wire_type: u8, budget: u32, schema: &'static Message) -> Result<usize, WireError> {
+    let at = r.offset();
+    let expected = match field.kind {
+        Kind::Varint => WT_VARINT,
+        Kind::I64 => WT_I64,
+        Kind::I32 => WT_I32,
+        Kind::Str | Kind::Bytes | Kind::Msg(_) => WT_LEN,
+        // Repeated numbers come packed (length-delimited) or one by one.
+        Kind::RepVarint if wire_type == WT_LEN => {
+            let (body, body_at) = r.delimited()?;
+            let mut packed = Reader { buf: body, pos: 0, base: body_at };
+            while !packed.done() {
+                packed.varint().map_err(|e| in_field(e, schema, field))?;
+            }
+            return Ok(0);
+        }
+        Kind::RepI64 if wire_type == WT_LEN => {
+            let (body, body_at) = r.delimited()?;
+            if body.len() % 8 != 0 {
+                return Err(err(body_at, format!("{}.{}: packed length {} is not a multiple of 8", schema.name, field.name, body.len())));
+            }
+            return Ok(0);
+        }
+        Kind::RepVarint => WT_VARINT,
+        Kind::RepI64 => WT_I64,
+    };
+    if wire_type != expected {
+        return Err(err(at, format!("{}.{}: wire type {wire_type}, expected {expected}", schema.name, field.name)));
+    }
+    match field.kind {
+        Kind::Str => {
+            let (body, body_at) = r.delimited()?;
+            if let Err(e) = std::str::from_utf8(body) {
+                return Err(err(body_at + e.valid_up_to(), format!("{}.{}: invalid UTF-8", schema.name, field.name)));
+            }
+            Ok(0)
+        }
+        Kind::Msg(inner) => {
+            if budget == 0 {
+                return Err(err(at, "messages nested deeper than 100 levels"));
+            }
+            let (body, body_at) = r.delimited()?;
+            message(body, body_at, inner, budget - 1)
+        }
+        _ => {
+            r.scalar(wire_type)?;
+            Ok(0)
+        }
+    }
+}
 
-/// Walks the fields of one message, calling `visit(field, wire_type, body,
-/// offset_of_body)` for each; `body` is empty for non-length-delimited
-/// fields.
-fn walk(buf: &[u8], base: usize, visit: &mut Visit<'_>) -> Result<(), WireError> {
-    let mut i = 0;
-    while i < buf.len() {
-        let at = base + i;
-        let (key, n) = varint(&buf[i..]).ok_or_else(|| err(at, "truncated field key"))?;
-        i += n;
-        let field = u32::try_from(key >> 3).map_err(|_| err(at, "field number out of range"))?;
+/// Skips an unknown field the way prost does, groups included.
+fn skip(r: &mut Reader<'_>, tag: u32, wire_type: u8, budget: u32, schema: &'static Message) -> Result<(), WireError> {
+    let at = r.offset();
+    if budget == 0 {
+        return Err(err(at, "messages nested deeper than 100 levels"));
+    }
+    match wire_type {
+        WT_START_GROUP => loop {
+            if r.done() {
+                return Err(err(r.offset(), format!("{}: group {tag} is not closed", schema.name)));
+            }
+            let (inner_tag, inner_type) = r.key()?;
+            if inner_type == WT_END_GROUP {
+                if inner_tag != tag {
+                    return Err(err(at, format!("{}: group {tag} closed by end-group {inner_tag}", schema.name)));
+                }
+                return Ok(());
+            }
+            skip(r, inner_tag, inner_type, budget - 1, schema)?;
+        },
+        WT_END_GROUP => Err(err(at, format!("{}: unexpected end-group {tag}", schema.name))),
+        WT_LEN => r.delimited().map(|_| ()),
+        _ => r.scalar(wire_type),
+    }
+}
+
+const WT_VARINT: u8 = 0;
+const WT_I64: u8 = 1;
+const WT_LEN: u8 = 2;
+const WT_START_GROUP: u8 = 3;
+const WT_END_GROUP: u8 = 4;
+const WT_I32: u8 = 5;
+
+/// A cursor over one message's bytes; offsets in errors are absolute.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    base: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn done(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    /// A varint as prost reads it: at most ten bytes, the tenth 0 or 1.
+    fn varint(&mut self) -> Result<u64, WireError> {
+        let at = self.offset();
+        let mut value: u64 = 0;
+        for (i, &b) in self.buf[self.pos..].iter().enumerate().take(10) {
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                if i == 9 && b > 1 {
+                    break;
+                }
+                self.pos += i + 1;
+                return Ok(value);
+            }
+        }
+        if self.buf.len() - self.pos < 10 && self.buf[self.pos..].iter().all(|b| b & 0x80 != 0) {
+            return Err(err(at, "truncated varint"));
+        }
+        Err(err(at, "varint longer than 64 bits"))
+    }
+
+    /// A field key: `(tag, wire type)`, rejecting what prost rejects.
+    fn key(&mut self) -> Result<(u32, u8), WireError> {
+        let at = self.offset();
+        let key = self.varint()?;
+        let key = u32::try_from(key).map_err(|_| err(at, format!("field key {key} out of range")))?;
         let wire_type = (key & 7) as u8;
-        if field == 0 {
+        if wire_type > WT_I32 {
+            return Err(err(at, format!("invalid wire type {wire_type}")));
+        }
+        if key >> 3 == 0 {
             return Err(err(at, "field number 0"));
         }
-        match wire_type {
-            0 => {
-                let (_, n) = varint(&buf[i..]).ok_or_else(|| err(base + i, "truncated varint"))?;
-                i += n;
-                visit(field, 0, &[], base + i)?;
+        Ok((key >> 3, wire_type))
+    }
+
+    /// A length-delimited value and the offset it starts at.
+    fn delimited(&mut self) -> Result<(&'a [u8], usize), WireError> {
+        let len = self.varint()?;
+        let at = self.offset();
+        let left = self.buf.len() - self.pos;
+        match usize::try_from(len) {
+            Ok(len) if len <= left => {
+                self.pos += len;
+                Ok((&self.buf[self.pos - len..self.pos], at))
             }
-            1 | 5 => {
-                let width = if wire_type == 1 { 8 } else { 4 };
-                if buf.len() - i < width {
-                    return Err(err(base + i, "truncated fixed-width value"));
-                }
-                i += width;
-                visit(field, wire_type, &[], base + i)?;
-            }
-            2 => {
-                let (len, n) = varint(&buf[i..]).ok_or_else(|| err(base + i, "truncated length"))?;
-                i += n;
-                let len = usize::try_from(len).map_err(|_| err(base + i, "length out of range"))?;
-                if buf.len() - i < len {
-                    return Err(err(base + i, format!("length {len} runs past the end of the message")));
-                }
-                visit(field, 2, &buf[i..i + len], base + i)?;
-                i += len;
-            }
-            other => return Err(err(at, format!("unsupported wire type {other}"))),
+            _ => Err(err(at, format!("length {len} runs past the end of the message ({left} bytes left)"))),
         }
     }
-    Ok(())
+
+    /// A varint or fixed-width value.
+    fn scalar(&mut self, wire_type: u8) -> Result<(), WireError> {
+        let width = match wire_type {
+            WT_VARINT => return self.varint().map(|_| ()),
+            WT_I64 => 8,
+            _ => 4,
+        };
+        if self.buf.len() - self.pos < width {
+            return Err(err(self.offset(), "truncated fixed-width value"));
+        }
+        self.pos += width;
+        Ok(())
+    }
 }
 
-fn varint(buf: &[u8]) -> Option<(u64, usize)> {
-    let mut v: u64 = 0;
-    for (i, &b) in buf.iter().enumerate().take(10) {
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((v, i + 1));
-        }
-    }
-    None
+fn in_field(e: WireError, schema: &Message, field: &Field) -> WireError {
+    WireError { offset: e.offset, message: format!("{}.{}: {}", schema.name, field.name, e.message) }
 }
 
 fn err(offset: usize, message: impl Into<String>) -> WireError {
