@@ -206,3 +206,26 @@ fn the_logging_block_applies_live() {
     let status = agent.json("/api/v0/web/status");
     assert!(status["lastReload"]["error"].as_str().unwrap().contains(r#"invalid value "loud""#), "{status}");
 }
+
+/// Renaming a listener's label frees its port for the new component in the
+/// same reload (Alloy needs two: grafana/alloy#5448). The old component is
+/// stopped before the new one starts.
+#[test]
+fn renaming_a_listener_moves_its_port_in_one_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.alloy");
+    let port = support::free_port();
+    let receiver = |label: &str| format!("otelcol.receiver.otlp {label:?} {{\n\thttp {{\n\t\tendpoint = \"127.0.0.1:{port}\"\n\t}}\n}}\n");
+    std::fs::write(&cfg, receiver("old")).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the receiver to listen", || agent.get("/-/healthy").0 == 200 && support::request(&format!("127.0.0.1:{port}"), "GET", "/v1/traces").is_ok());
+
+    replace_file(&cfg, &receiver("new"));
+    agent.wait_for("the renamed receiver", || agent.json("/api/v0/web/status")["lastReload"]["changes"]["added"] == serde_json::json!(["otelcol.receiver.otlp.new"]));
+    agent.wait_for("the new receiver to be healthy", || agent.component("otelcol.receiver.otlp.new")["health"]["state"] == "healthy");
+    let status = agent.json("/api/v0/web/status");
+    assert_eq!(status["lastReload"]["changes"]["removed"], serde_json::json!(["otelcol.receiver.otlp.old"]));
+    let (code, _) = support::request(&format!("127.0.0.1:{port}"), "GET", "/v1/traces").unwrap();
+    assert_eq!(code, 405, "the port answers as an OTLP receiver (GET is not allowed)");
+    assert_eq!(agent.get("/-/healthy").0, 200);
+}
