@@ -215,7 +215,7 @@ fn renaming_a_listener_moves_its_port_in_one_reload() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.alloy");
     let port = support::free_port();
-    let receiver = |label: &str| format!("otelcol.receiver.otlp {label:?} {{\n\thttp {{\n\t\tendpoint = \"127.0.0.1:{port}\"\n\t}}\n}}\n");
+    let receiver = |label: &str| format!("otelcol.receiver.otlp {label:?} {{\n\thttp {{\n\t\tendpoint = \"127.0.0.1:{port}\"\n\t}}\n\toutput {{ }}\n}}\n");
     std::fs::write(&cfg, receiver("old")).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
     agent.wait_for("the receiver to listen", || agent.get("/-/healthy").0 == 200 && support::request(&format!("127.0.0.1:{port}"), "GET", "/v1/traces").is_ok());

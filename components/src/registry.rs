@@ -15,6 +15,11 @@ impl Registry {
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
         r.add(crate::local::file::REGISTRATION);
+        r.add(crate::otelcol::receiver::otlp::REGISTRATION);
+        r.add(crate::otelcol::exporter::otlp::REGISTRATION);
+        r.add(crate::otelcol::exporter::otlphttp::REGISTRATION);
+        r.add(crate::otelcol::processor::batch::REGISTRATION);
+        r.add(crate::otelcol::exporter::debug::REGISTRATION);
         r
     }
 

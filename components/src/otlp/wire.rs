@@ -59,7 +59,7 @@ fn message(buf: &[u8], base: usize, schema: &'static Message, budget: u32) -> Re
     let mut oneof: Option<(u32, usize)> = None;
     while !r.done() {
         let (tag, wire_type) = r.key()?;
-        let Some(field) = schema.fields.iter().find(|f| f.tag == tag) else {
+        let Some(field) = schema.field(tag) else {
             skip(&mut r, tag, wire_type, budget, schema)?;
             continue;
         };
@@ -122,10 +122,8 @@ fn known(r: &mut Reader<'_>, field: &'static Field, wire_type: u8, budget: u32, 
             let (body, body_at) = r.delimited()?;
             message(body, body_at, inner, budget - 1)
         }
-        _ => {
-            r.scalar(wire_type)?;
-            Ok(0)
-        }
+        Kind::Bytes => r.delimited().map(|_| 0),
+        _ => r.scalar(wire_type).map(|()| 0),
     }
 }
 
@@ -179,7 +177,19 @@ impl<'a> Reader<'a> {
     }
 
     /// A varint as prost reads it: at most ten bytes, the tenth 0 or 1.
+    #[inline]
     fn varint(&mut self) -> Result<u64, WireError> {
+        // Most varints on the wire (keys, lengths, small counts) are one byte.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.long_varint()
+    }
+
+    fn long_varint(&mut self) -> Result<u64, WireError> {
         let at = self.offset();
         let mut value: u64 = 0;
         for (i, &b) in self.buf[self.pos..].iter().enumerate().take(10) {

@@ -34,7 +34,6 @@ pub(super) enum Role {
 }
 
 pub(super) struct Field {
-    pub tag: u32,
     pub name: &'static str,
     pub kind: Kind,
     pub role: Role,
@@ -43,13 +42,38 @@ pub(super) struct Field {
 pub(super) struct Message {
     pub name: &'static str,
     pub fields: &'static [Field],
+    /// `fields` by tag: `index[tag] - 1`, 0 for unknown tags.
+    index: [u8; MAX_TAG + 1],
+}
+
+/// The largest field number in the OTLP messages (`Span.flags`). A larger
+/// one in a table below fails to compile.
+const MAX_TAG: usize = 16;
+
+impl Message {
+    #[inline]
+    pub fn field(&self, tag: u32) -> Option<&Field> {
+        let i = *self.index.get(tag as usize)?;
+        self.fields.get(usize::from(i).checked_sub(1)?)
+    }
+}
+
+const fn index(tags: &[usize]) -> [u8; MAX_TAG + 1] {
+    let mut index = [0; MAX_TAG + 1];
+    let mut i = 0;
+    while i < tags.len() {
+        index[tags[i]] = i as u8 + 1;
+        i += 1;
+    }
+    index
 }
 
 macro_rules! message {
     ($static:ident, $name:literal, [$($tag:literal $field:tt: $kind:expr $(=> $role:ident)?),* $(,)?]) => {
         pub(super) static $static: Message = Message {
             name: $name,
-            fields: &[$(Field { tag: $tag, name: message!(@name $field), kind: $kind, role: message!(@role $($role)?) }),*],
+            fields: &[$(Field { name: message!(@name $field), kind: $kind, role: message!(@role $($role)?) }),*],
+            index: index(&[$($tag),*]),
         };
     };
     (@name $field:ident) => { stringify!($field) };

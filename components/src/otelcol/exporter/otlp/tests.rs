@@ -1,0 +1,403 @@
+//! The gRPC exporter against real loopback servers: a sink that records
+//! what it receives and answers as each test scripts it.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::http::HeaderMap;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_rustls::rustls::ServerConfig;
+use tonic::codec::CompressionEncoding;
+use tonic::{Code, Status};
+
+use super::grpc::Passthrough;
+use super::REGISTRATION;
+use crate::component::HealthState;
+use crate::consumer::ErrorKind;
+use crate::otelcol::exporter::sending::status::encode_status;
+use crate::otelcol::exporter::sending::testkit::{self, body, build, build_error, encoded_logs, encoded_metrics, encoded_traces, eventually, start, TestCert};
+
+struct Received {
+    path: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// A gRPC server that accepts any method and records the message bytes.
+#[derive(Default)]
+struct Sink {
+    received: Mutex<Vec<Received>>,
+    calls: AtomicUsize,
+    call_times: Mutex<Vec<Instant>>,
+    /// Answers for the next calls, in order; then calls succeed.
+    script: Mutex<VecDeque<Status>>,
+    /// Answer UNAVAILABLE while set.
+    down: AtomicBool,
+    /// When set, each call waits for a permit first.
+    gate: Option<Semaphore>,
+}
+
+impl Sink {
+    async fn start(self, tls: Option<Arc<ServerConfig>>) -> (Arc<Sink>, SocketAddr) {
+        self.start_at("127.0.0.1:0".parse().unwrap(), tls).await
+    }
+
+    async fn start_at(self, addr: SocketAddr, tls: Option<Arc<ServerConfig>>) -> (Arc<Sink>, SocketAddr) {
+        let sink = Arc::new(self);
+        let listener = TcpListener::bind(addr).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let s = Arc::clone(&sink);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (s, tls) = (Arc::clone(&s), tls.clone());
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let s = Arc::clone(&s);
+                        async move { Ok::<_, Infallible>(s.handle(req).await) }
+                    });
+                    let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    let _ = match tls {
+                        None => server.serve_connection(TokioIo::new(tcp), svc).await,
+                        Some(config) => match tokio_rustls::TlsAcceptor::from(config).accept(tcp).await {
+                            Ok(stream) => server.serve_connection(TokioIo::new(stream), svc).await,
+                            Err(_) => return,
+                        },
+                    };
+                });
+            }
+        });
+        (sink, addr)
+    }
+
+    async fn handle(self: Arc<Self>, req: hyper::Request<hyper::body::Incoming>) -> hyper::Response<tonic::body::Body> {
+        let (path, headers) = (req.uri().path().to_string(), req.headers().clone());
+        let mut grpc = tonic::server::Grpc::new(Passthrough)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd);
+        let me = Arc::clone(&self);
+        let method = tower::service_fn(move |request: tonic::Request<Bytes>| {
+            let (me, path, headers) = (Arc::clone(&me), path.clone(), headers.clone());
+            async move {
+                me.calls.fetch_add(1, Ordering::SeqCst);
+                me.call_times.lock().unwrap().push(Instant::now());
+                if let Some(gate) = &me.gate {
+                    let _permit = gate.acquire().await;
+                }
+                if me.down.load(Ordering::SeqCst) {
+                    return Err(Status::unavailable("backend is down"));
+                }
+                if let Some(status) = me.script.lock().unwrap().pop_front() {
+                    return Err(status);
+                }
+                me.received.lock().unwrap().push(Received { path, headers, body: request.into_inner() });
+                Ok(tonic::Response::new(Bytes::new()))
+            }
+        });
+        grpc.unary(method, req).await
+    }
+
+    fn bodies(&self) -> Vec<Bytes> {
+        self.received.lock().unwrap().iter().map(|r| r.body.clone()).collect()
+    }
+
+    fn scripted(statuses: impl IntoIterator<Item = Status>) -> Sink {
+        Sink { script: Mutex::new(statuses.into_iter().collect()), ..Sink::default() }
+    }
+}
+
+/// Fast retries, so tests take milliseconds.
+const FAST_RETRY: &str = r#"retry_on_failure {
+		initial_interval = "5ms"
+		max_interval     = "20ms"
+	}"#;
+
+fn config(endpoint: &str, extra: &str) -> String {
+    format!("otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{endpoint}\"\n\t\ttls {{ insecure = true }}\n\t}}\n\t{extra}\n}}")
+}
+
+fn sent(c: &Arc<dyn crate::Component>, what: &str, kind: &str) -> u64 {
+    let solder_syntax::Value::Object(info) = c.debug_info() else { panic!() };
+    let Some(solder_syntax::Value::Object(counts)) = info.get(what) else { panic!("no {what}") };
+    counts.get(kind).and_then(|v| if let solder_syntax::Value::Number(n) = v { n.as_u64() } else { None }).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn sends_each_signal_byte_for_byte() {
+    for (compression, encoding) in [("gzip", Some("gzip")), ("zstd", Some("zstd")), ("none", None)] {
+        let (sink, addr) = Sink::default().start(None).await;
+        let src = format!(
+            "otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{addr}\"\n\t\tcompression = \"{compression}\"\n\t\theaders = {{ \"X-Scope-OrgID\" = \"tenant-1\" }}\n\t\ttls {{ insecure = true }}\n\t}}\n}}"
+        );
+        let (c, input) = build(&REGISTRATION, &format!("otelcol.exporter.otlp.bytes_{compression}"), &src);
+        let (stop, task) = start(&c);
+        let (t, m, l) = (encoded_traces(3), encoded_metrics(2), encoded_logs(4));
+        input.0.consume_traces(t.clone()).await.unwrap();
+        input.0.consume_metrics(m.clone()).await.unwrap();
+        input.0.consume_logs(l.clone()).await.unwrap();
+        eventually("three requests", || async { sink.received.lock().unwrap().len() == 3 }).await;
+
+        let received = std::mem::take(&mut *sink.received.lock().unwrap());
+        for (path, bytes) in [
+            ("/opentelemetry.proto.collector.trace.v1.TraceService/Export", t.bytes()),
+            ("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", m.bytes()),
+            ("/opentelemetry.proto.collector.logs.v1.LogsService/Export", l.bytes()),
+        ] {
+            let r = received.iter().find(|r| r.path == path).unwrap_or_else(|| panic!("nothing sent to {path}"));
+            assert_eq!(&r.body, bytes, "{path} with {compression}");
+            assert_eq!(r.headers.get("grpc-encoding").map(|v| v.to_str().unwrap()), encoding);
+            assert_eq!(r.headers["x-scope-orgid"], "tenant-1");
+            assert!(r.headers["user-agent"].to_str().unwrap().starts_with("solder/"));
+            assert!(r.headers.contains_key("grpc-timeout"));
+        }
+        let counts = || (sent(&c, "sent", "spans"), sent(&c, "sent", "metric_points"), sent(&c, "sent", "log_records"));
+        eventually("the sent counts", || async { counts() == (3, 2, 4) }).await;
+        assert_eq!(c.health().state, HealthState::Healthy);
+        stop.cancel();
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn retries_until_the_server_recovers_and_delivers_each_request_once() {
+    let failures = (0..4).map(|_| Status::unavailable("warming up"));
+    let (sink, addr) = Sink::scripted(failures).start(None).await;
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.recover", &config(&addr.to_string(), FAST_RETRY));
+    let (stop, task) = start(&c);
+    let payloads: Vec<_> = (1..=6).map(encoded_traces).collect();
+    for p in &payloads {
+        input.0.consume_traces(p.clone()).await.unwrap();
+    }
+    eventually("every request", || async { sink.received.lock().unwrap().len() >= 6 }).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut got = sink.bodies();
+    let mut want: Vec<Bytes> = payloads.iter().map(|p| p.bytes().clone()).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "each request arrives exactly once");
+    assert_eq!(sink.calls.load(Ordering::SeqCst), 10);
+    eventually("the sent count", || async { sent(&c, "sent", "spans") == 21 }).await;
+    assert_eq!(sent(&c, "send_failed", "spans"), 0);
+    stop.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn health_follows_the_server() {
+    let (sink, addr) = Sink { down: AtomicBool::new(true), ..Sink::default() }.start(None).await;
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.health", &config(&addr.to_string(), FAST_RETRY));
+    let (stop, task) = start(&c);
+    input.0.consume_traces(encoded_traces(1)).await.unwrap();
+    eventually("unhealthy", || async { c.health().state == HealthState::Unhealthy }).await;
+    let message = c.health().message;
+    assert!(message.starts_with(&format!("sending to {addr} failed: UNAVAILABLE: backend is down, retrying in")), "{message}");
+    sink.down.store(false, Ordering::SeqCst);
+    eventually("healthy again", || async { c.health().state == HealthState::Healthy }).await;
+    assert_eq!(c.health().message, format!("sending to {addr}"));
+    assert_eq!(sink.received.lock().unwrap().len(), 1);
+    stop.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn reconnects_when_the_server_comes_back() {
+    let addr = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.reconnect", &config(&addr.to_string(), FAST_RETRY));
+    let (stop, task) = start(&c);
+    let t = encoded_traces(2);
+    input.0.consume_traces(t.clone()).await.unwrap();
+    eventually("connection failures", || async { c.health().message.contains("Connection refused") }).await;
+    let (sink, _) = Sink::default().start_at(addr, None).await;
+    eventually("delivery after the server started", || async { sink.received.lock().unwrap().len() == 1 }).await;
+    assert_eq!(sink.bodies(), vec![t.bytes().clone()]);
+    stop.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn resource_exhausted_is_retried_only_when_the_server_says_when() {
+    let throttled = Status::with_details(Code::ResourceExhausted, "slow down", encode_status(8, "slow down", Some(Duration::from_millis(80))).into());
+    let (sink, addr) = Sink::scripted([throttled]).start(None).await;
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.throttled", &config(&addr.to_string(), FAST_RETRY));
+    let (stop, task) = start(&c);
+    input.0.consume_traces(encoded_traces(1)).await.unwrap();
+    eventually("the retried request", || async { sink.received.lock().unwrap().len() == 1 }).await;
+    let times = sink.call_times.lock().unwrap().clone();
+    assert!(times[1] - times[0] >= Duration::from_millis(80), "RetryInfo's delay was not honoured: {:?}", times[1] - times[0]);
+    stop.cancel();
+    task.await.unwrap();
+
+    let (sink, addr) = Sink::scripted([Status::resource_exhausted("over quota")]).start(None).await;
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.exhausted", &config(&addr.to_string(), FAST_RETRY));
+    let (stop, task) = start(&c);
+    input.0.consume_traces(encoded_traces(2)).await.unwrap();
+    eventually("the request to be dropped", || async { sent(&c, "send_failed", "spans") == 2 }).await;
+    assert_eq!(sink.calls.load(Ordering::SeqCst), 1);
+    assert!(c.health().message.ends_with("RESOURCE_EXHAUSTED: over quota; dropped 2 spans"), "{}", c.health().message);
+    stop.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_full_queue_refuses_with_a_retryable_error_and_drops_nothing() {
+    let (sink, addr) = Sink { gate: Some(Semaphore::new(0)), ..Sink::default() }.start(None).await;
+    let queue = "sending_queue {\n\t\tnum_consumers = 1\n\t\tqueue_size = 2\n\t}";
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.full", &config(&addr.to_string(), queue));
+    let (stop, task) = start(&c);
+    let payloads: Vec<_> = (1..=4).map(encoded_traces).collect();
+    input.0.consume_traces(payloads[0].clone()).await.unwrap();
+    eventually("the worker to hold the first request", || async { sink.calls.load(Ordering::SeqCst) == 1 }).await;
+    input.0.consume_traces(payloads[1].clone()).await.unwrap();
+    input.0.consume_traces(payloads[2].clone()).await.unwrap();
+    let err = input.0.consume_traces(payloads[3].clone()).await.unwrap_err();
+    assert_eq!((err.kind, err.message.as_str()), (ErrorKind::Retryable, "sending queue is full"));
+    assert_eq!(sent(&c, "enqueue_failed", "spans"), 4);
+
+    sink.gate.as_ref().unwrap().add_permits(100);
+    eventually("the queued requests", || async { sink.received.lock().unwrap().len() == 3 }).await;
+    let want: Vec<Bytes> = payloads[..3].iter().map(|p| p.bytes().clone()).collect();
+    assert_eq!(sink.bodies(), want, "sent in order, none dropped");
+    // The sender retries what was refused, and now it fits.
+    input.0.consume_traces(payloads[3].clone()).await.unwrap();
+    eventually("the retried request", || async { sink.received.lock().unwrap().len() == 4 }).await;
+    stop.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn without_a_queue_the_sender_gets_the_result() {
+    let script = [Status::unavailable("down for a moment"), Status::invalid_argument("bad data")];
+    let (sink, addr) = Sink::scripted(script).start(None).await;
+    let extra = "sending_queue { enabled = false }\n\tretry_on_failure { enabled = false }";
+    // No run: with the queue disabled, the caller's task does the sending.
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.sync", &config(&addr.to_string(), extra));
+    let err = input.0.consume_traces(encoded_traces(1)).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Retryable);
+    assert!(err.message.contains("UNAVAILABLE: down for a moment"), "{}", err.message);
+    let err = input.0.consume_logs(encoded_logs(1)).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Permanent);
+    assert!(err.message.contains("INVALID_ARGUMENT: bad data"), "{}", err.message);
+    let t = encoded_traces(2);
+    input.0.consume_traces(t.clone()).await.unwrap();
+    assert_eq!(sink.bodies(), vec![t.bytes().clone()], "delivered before consume returned");
+    assert_eq!((sent(&c, "send_failed", "spans"), sent(&c, "send_failed", "log_records")), (1, 1));
+}
+
+#[tokio::test]
+async fn update_in_place_keeps_the_input_and_the_queued_requests() {
+    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let queue = "sending_queue { num_consumers = 1 }";
+    let src = |endpoint: &str, size: u32| config(endpoint, &format!("{FAST_RETRY}\n\tsending_queue {{\n\t\tnum_consumers = 1\n\t\tqueue_size = {size}\n\t}}"));
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.update", &config(&dead.to_string(), &format!("{FAST_RETRY}\n\t{queue}")));
+    let exports = c.exports();
+    let (stop, task) = start(&c);
+    let payloads: Vec<_> = (1..=5).map(encoded_traces).collect();
+    for p in &payloads {
+        input.0.consume_traces(p.clone()).await.unwrap();
+    }
+    eventually("failing against the dead endpoint", || async { c.health().message.contains("failed") }).await;
+
+    let (sink, addr) = Sink::default().start(None).await;
+    c.update(&body(&src(&addr.to_string(), 2))).unwrap();
+    assert!(exports == c.exports(), "the input capsule must not change on update");
+    assert!(Arc::ptr_eq(&input.0, &testkit::input_of(&c).0));
+    eventually("the queued requests at the new endpoint", || async { sink.received.lock().unwrap().len() == 5 }).await;
+    let want: Vec<Bytes> = payloads.iter().map(|p| p.bytes().clone()).collect();
+    assert_eq!(sink.bodies(), want);
+    let solder_syntax::Value::Object(info) = c.debug_info() else { panic!() };
+    assert_eq!(info["endpoint"], solder_syntax::Value::from(addr.to_string()));
+    assert_eq!(info["queue_capacity"], solder_syntax::Value::Number(solder_syntax::value::Number::Uint(2)));
+    stop.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_flushes_the_queue() {
+    let (sink, addr) = Sink { gate: Some(Semaphore::new(0)), ..Sink::default() }.start(None).await;
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.flush", &config(&addr.to_string(), "sending_queue { num_consumers = 1 }"));
+    let (stop, task) = start(&c);
+    for n in 1..=4 {
+        input.0.consume_traces(encoded_traces(n)).await.unwrap();
+    }
+    eventually("the first request in flight", || async { sink.calls.load(Ordering::SeqCst) == 1 }).await;
+    stop.cancel();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let err = input.0.consume_traces(encoded_traces(1)).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Retryable, "no new data once shutdown starts");
+    sink.gate.as_ref().unwrap().add_permits(100);
+    tokio::time::timeout(Duration::from_secs(6), task).await.unwrap().unwrap();
+    assert_eq!(sink.received.lock().unwrap().len(), 4);
+
+    // With the backend gone, each request gets one last attempt and the
+    // stop is quick; what could not be sent is counted, not lost silently.
+    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.flush_dead", &config(&dead.to_string(), "sending_queue { num_consumers = 1 }"));
+    let (stop, task) = start(&c);
+    for n in 1..=3 {
+        input.0.consume_traces(encoded_traces(n)).await.unwrap();
+    }
+    eventually("a failed attempt", || async { c.health().state == HealthState::Unhealthy }).await;
+    let stopping = Instant::now();
+    stop.cancel();
+    task.await.unwrap();
+    assert!(stopping.elapsed() < Duration::from_secs(1), "shutdown took {:?}", stopping.elapsed());
+    assert_eq!(sent(&c, "send_failed", "spans"), 6);
+}
+
+#[tokio::test]
+async fn tls_with_a_ca_file_client_certificates_and_skip_verify() {
+    let server = TestCert::new("localhost");
+    let client = TestCert::new("client");
+    let (sink, addr) = Sink::default().start(Some(server.server_config(&[b"h2"], Some(&client)))).await;
+    let endpoint = format!("localhost:{}", addr.port());
+    let tls_src = |tls: &str| {
+        format!("otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{endpoint}\"\n\t\ttls {{\n{tls}\n\t\t}}\n\t}}\n\t{FAST_RETRY}\n}}")
+    };
+    let mtls = format!("ca_file = \"{}\"\ncert_file = \"{}\"\nkey_file = \"{}\"", server.cert_path(), client.cert_path(), client.key_path());
+    let skip = format!("insecure_skip_verify = true\ncert_pem = {:?}\nkey_pem = {:?}", client.cert_pem, client.key_pem);
+    for (name, tls) in [("mtls", mtls), ("skip", skip)] {
+        let (c, input) = build(&REGISTRATION, &format!("otelcol.exporter.otlp.tls_{name}"), &tls_src(&tls));
+        let (stop, task) = start(&c);
+        let t = encoded_traces(2);
+        input.0.consume_traces(t.clone()).await.unwrap();
+        eventually(name, || async { sink.bodies().contains(t.bytes()) }).await;
+        stop.cancel();
+        task.await.unwrap();
+    }
+
+    // A server whose certificate the CA did not sign is refused.
+    let stranger = TestCert::new("localhost");
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.tls_bad", &tls_src(&format!("ca_file = \"{}\"", stranger.cert_path())));
+    let (stop, task) = start(&c);
+    input.0.consume_traces(encoded_traces(1)).await.unwrap();
+    eventually("a certificate error", || async { c.health().state == HealthState::Unhealthy }).await;
+    assert!(c.health().message.contains("UNAVAILABLE"), "{}", c.health().message);
+    assert_eq!(sink.received.lock().unwrap().len(), 2);
+    stop.cancel();
+    task.await.unwrap();
+}
+
+#[test]
+fn argument_errors_are_explained() {
+    let missing = build_error(&REGISTRATION, "otelcol.exporter.otlp \"t\" {\n}");
+    assert_eq!(missing, "missing required block \"client\"");
+    let cases = [
+        ("compression = \"snappy\"", "compression \"snappy\" is not supported for gRPC"),
+        ("compression = \"brotli\"", "invalid value \"brotli\""),
+        ("balancer_name = \"round_robin\"", "unrecognized attribute name \"balancer_name\""),
+    ];
+    for (attr, want) in cases {
+        let src = format!("otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"localhost:4317\"\n\t\t{attr}\n\t}}\n}}");
+        let got = build_error(&REGISTRATION, &src);
+        assert!(got.contains(want), "{attr}: {got}");
+    }
+    assert!(build_error(&REGISTRATION, &config("unix:///tmp/otlp.sock", "")).contains("scheme \"unix\" is not supported"));
+    assert!(build_error(&REGISTRATION, &config("localhost:4317", "sending_queue { num_consumers = 0 }")).contains("`num_consumers` must be positive"));
+    assert!(build_error(&REGISTRATION, &config("localhost:4317", "retry_on_failure { randomization_factor = 2 }")).contains("randomization_factor"));
+}

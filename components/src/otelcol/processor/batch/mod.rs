@@ -1,0 +1,303 @@
+//! `otelcol.processor.batch`: groups telemetry into batches by size and by
+//! time, as the OpenTelemetry Collector's batch processor does.
+//!
+//! Batching works on the encoded requests: a batch is the concatenation of
+//! the pending payloads' bytes ([`Encoded::concat`]), so nothing is decoded
+//! or re-encoded on the way through. The one exception is a payload that
+//! would take a batch past `send_batch_max_size`: it alone is decoded and
+//! split at item granularity ([`crate::otlp::split`]).
+//!
+//! Consuming only appends to a pending buffer; the run task sends, one
+//! independent loop per signal, so a stalled traces pipeline does not hold
+//! up metrics. A downstream that asks to retry gets the same batch again
+//! after a backoff, and the pending buffer is bounded: once full, this
+//! component asks its own senders to retry.
+
+mod pending;
+mod sender;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration as StdDuration;
+
+use serde::Deserialize;
+use solder_syntax::value::Capsule;
+use solder_syntax::{Diagnostic, Span, Value};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::body::{EvalBody, Item};
+use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
+use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout};
+use crate::decode::decode;
+use crate::otelcol::output::Output;
+use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use crate::otlp::split::Split;
+use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
+use crate::types::Duration;
+
+use pending::{Limits, Pending};
+
+pub const REGISTRATION: Registration = Registration { name: "otelcol.processor.batch", build };
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arguments {
+    /// How long the oldest pending item may wait before what is pending is
+    /// sent regardless of size. Default `"200ms"`. `"0s"` sends every
+    /// payload at once (still split at `send_batch_max_size`).
+    #[serde(default = "default_timeout")]
+    pub timeout: Duration,
+    /// Pending spans, metric data points or log records that trigger a send
+    /// without waiting for the timeout. Default 2000. A trigger, not a
+    /// size: a batch may hold more, up to `send_batch_max_size`.
+    #[serde(default = "default_send_batch_size")]
+    pub send_batch_size: u32,
+    /// The most items one batch may hold; larger payloads are split.
+    /// Default 3000; 0 means no limit. Must be at least `send_batch_size`.
+    #[serde(default = "default_send_batch_max_size")]
+    pub send_batch_max_size: u32,
+    /// Batch separately per value of these client metadata keys. Only the
+    /// empty list is supported: payloads carry no request metadata yet.
+    #[serde(default)]
+    pub metadata_keys: Vec<String>,
+    /// The most distinct metadata combinations batched at once. Default
+    /// 1000; meaningful only with `metadata_keys`.
+    #[serde(default = "default_cardinality")]
+    pub metadata_cardinality_limit: u32,
+    /// Where batches go.
+    pub output: Output,
+}
+
+fn default_timeout() -> Duration {
+    Duration(StdDuration::from_millis(200))
+}
+
+fn default_send_batch_size() -> u32 {
+    2000
+}
+
+fn default_send_batch_max_size() -> u32 {
+    3000
+}
+
+fn default_cardinality() -> u32 {
+    1000
+}
+
+/// The component's exports: its `input`.
+pub struct Exports {
+    pub input: Capsule,
+}
+
+struct BatchProcessor {
+    id: String,
+    shared: Arc<Shared>,
+    /// Made once, so that the export compares equal across evaluations and
+    /// updates, and upstream components keep the same handle.
+    exports: Exports,
+    health: HealthCell,
+}
+
+/// What the input, the run task and updates share.
+struct Shared {
+    limits: Mutex<Limits>,
+    output: Mutex<Output>,
+    traces: Lane<ExportTraceServiceRequest>,
+    metrics: Lane<ExportMetricsServiceRequest>,
+    logs: Lane<ExportLogsServiceRequest>,
+    stats: sender::Stats,
+}
+
+/// One signal's pending buffer and the bell that wakes its sender.
+struct Lane<M> {
+    pending: Mutex<Pending<M>>,
+    wake: Notify,
+}
+
+impl<M> Default for Lane<M> {
+    fn default() -> Self {
+        Lane { pending: Mutex::new(Pending::default()), wake: Notify::new() }
+    }
+}
+
+/// Each signal's request type, with its lane and its way out.
+trait Batched: Split {
+    fn lane(shared: &Shared) -> &Lane<Self>;
+    fn send(fanout: Fanout, data: Encoded<Self>) -> ConsumeFuture<'static>;
+}
+
+impl Batched for ExportTraceServiceRequest {
+    fn lane(shared: &Shared) -> &Lane<Self> {
+        &shared.traces
+    }
+    fn send(fanout: Fanout, data: Traces) -> ConsumeFuture<'static> {
+        Box::pin(async move { fanout.traces(data).await })
+    }
+}
+
+impl Batched for ExportMetricsServiceRequest {
+    fn lane(shared: &Shared) -> &Lane<Self> {
+        &shared.metrics
+    }
+    fn send(fanout: Fanout, data: Metrics) -> ConsumeFuture<'static> {
+        Box::pin(async move { fanout.metrics(data).await })
+    }
+}
+
+impl Batched for ExportLogsServiceRequest {
+    fn lane(shared: &Shared) -> &Lane<Self> {
+        &shared.logs
+    }
+    fn send(fanout: Fanout, data: Logs) -> ConsumeFuture<'static> {
+        Box::pin(async move { fanout.logs(data).await })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    fn limits(&self) -> Limits {
+        *lock(&self.limits)
+    }
+
+    /// Takes a payload into the pending buffer: no sending, no decoding.
+    fn push<M: Batched>(&self, data: Encoded<M>) -> Result<(), ConsumeError> {
+        let limits = self.limits();
+        let lane = M::lane(self);
+        let pushed = lock(&lane.pending).push(data, Instant::now(), &limits);
+        match pushed {
+            Ok(wake) => {
+                if wake {
+                    lane.wake.notify_one();
+                }
+                Ok(())
+            }
+            Err(pending) => Err(ConsumeError::retryable(format!(
+                "otelcol.processor.batch is full: {pending} {} pending, the limit is {}; retry later",
+                M::SIGNAL.item_name(),
+                limits.bound()
+            ))),
+        }
+    }
+
+    fn wake_all(&self) {
+        self.traces.wake.notify_one();
+        self.metrics.wake.notify_one();
+        self.logs.wake.notify_one();
+    }
+}
+
+/// What the `input` capsule holds.
+struct Input(Arc<Shared>);
+
+impl Consumer for Input {
+    fn consume_traces(&self, data: Traces) -> ConsumeFuture<'_> {
+        Box::pin(std::future::ready(self.0.push(data)))
+    }
+
+    fn consume_metrics(&self, data: Metrics) -> ConsumeFuture<'_> {
+        Box::pin(std::future::ready(self.0.push(data)))
+    }
+
+    fn consume_logs(&self, data: Logs) -> ConsumeFuture<'_> {
+        Box::pin(std::future::ready(self.0.push(data)))
+    }
+
+    fn accepts(&self, _signal: Signal) -> bool {
+        true
+    }
+}
+
+fn build(opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
+    let args: Arguments = decode(body)?;
+    let limits = check(&args, body)?;
+    let shared = Arc::new(Shared {
+        limits: Mutex::new(limits),
+        output: Mutex::new(args.output),
+        traces: Lane::default(),
+        metrics: Lane::default(),
+        logs: Lane::default(),
+        stats: sender::Stats::default(),
+    });
+    let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
+    Ok(Arc::new(BatchProcessor { id: opts.id, shared, exports: Exports { input }, health: HealthCell::default() }))
+}
+
+impl Component for BatchProcessor {
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
+        Box::pin(async move {
+            self.health.set(HealthState::Healthy, "batching");
+            let sender = sender::Sender::new(&self.id, Arc::clone(&self.shared), self.health.clone(), shutdown);
+            tokio::join!(
+                sender.run::<ExportTraceServiceRequest>(),
+                sender.run::<ExportMetricsServiceRequest>(),
+                sender.run::<ExportLogsServiceRequest>(),
+            );
+        })
+    }
+
+    /// New sizes, timeout and output apply to what is already pending.
+    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
+        let args: Arguments = decode(body)?;
+        let limits = check(&args, body)?;
+        *lock(&self.shared.limits) = limits;
+        *lock(&self.shared.output) = args.output;
+        self.shared.wake_all();
+        Ok(())
+    }
+
+    fn exports(&self) -> Value {
+        Value::object([("input", Value::Capsule(self.exports.input.clone()))])
+    }
+
+    fn health(&self) -> Health {
+        self.health.get()
+    }
+
+    fn debug_info(&self) -> Value {
+        let pending = |n: usize| Value::int(i64::try_from(n).unwrap_or(i64::MAX));
+        let s = &self.shared;
+        let mut info = vec![(
+            "pending",
+            Value::object([
+                ("traces", pending(lock(&s.traces.pending).items())),
+                ("metrics", pending(lock(&s.metrics.pending).items())),
+                ("logs", pending(lock(&s.logs.pending).items())),
+            ]),
+        )];
+        info.extend(s.stats.values());
+        Value::object(info)
+    }
+}
+
+/// Checks what the types alone cannot, with Alloy's messages.
+fn check(args: &Arguments, body: &EvalBody) -> Result<Limits, Diagnostic> {
+    if args.send_batch_max_size > 0 && args.send_batch_max_size < args.send_batch_size {
+        return Err(Diagnostic::error(span_of(body, "send_batch_max_size"), "send_batch_max_size must be greater or equal to send_batch_size when not 0")
+            .with_help(format!("send_batch_size is {}: raise send_batch_max_size to at least that, or set it to 0 for no limit", args.send_batch_size)));
+    }
+    if !args.metadata_keys.is_empty() {
+        return Err(Diagnostic::error(span_of(body, "metadata_keys"), "metadata_keys is not supported yet: payloads do not carry client metadata")
+            .with_help("remove metadata_keys; batching per tenant needs one batch processor per tenant pipeline for now"));
+    }
+    args.output.check().map_err(|m| Diagnostic::error(span_of(body, "output"), m))?;
+    let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+    Ok(Limits { timeout: args.timeout.0, send_batch_size: size(args.send_batch_size), send_batch_max_size: size(args.send_batch_max_size) })
+}
+
+/// Where an attribute's value (or a block's name) is, for errors.
+fn span_of(body: &EvalBody, name: &str) -> Span {
+    body.items
+        .iter()
+        .find(|i| i.name() == name)
+        .map_or(body.span, |i| match i {
+            Item::Attribute { value_span, .. } => *value_span,
+            Item::Block { name_span, .. } => *name_span,
+        })
+}
+
+#[cfg(test)]
+mod tests;

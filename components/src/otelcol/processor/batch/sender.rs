@@ -1,0 +1,252 @@
+//! The run task's side: taking due batches, splitting what is too large,
+//! and delivering with retries.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use solder_syntax::Value;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::pending::{Batch, Limits, Trigger};
+use super::{lock, Batched, Shared};
+use crate::component::{HealthCell, HealthState};
+use crate::consumer::ErrorKind;
+use crate::otlp::split::split;
+use crate::otlp::Encoded;
+use crate::selfmetrics::{self, Counter, Gauge};
+
+/// How long shutdown may spend on a downstream that keeps asking to
+/// retry, before what is left is dropped. Below the controller's stop
+/// timeout, so the drop is counted and logged rather than cut off.
+const FLUSH_BUDGET: Duration = Duration::from_secs(5);
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Counts for the debug info.
+#[derive(Default)]
+pub struct Stats {
+    batches_sent: AtomicU64,
+    items_sent: AtomicU64,
+    payloads_split: AtomicU64,
+    /// Refused permanently downstream.
+    items_failed: AtomicU64,
+    /// Still refused when the flush budget ran out.
+    items_dropped: AtomicU64,
+}
+
+impl Stats {
+    pub fn values(&self) -> Vec<(&'static str, Value)> {
+        let v = |a: &AtomicU64| Value::int(i64::try_from(a.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
+        vec![
+            ("batches_sent", v(&self.batches_sent)),
+            ("items_sent", v(&self.items_sent)),
+            ("payloads_split", v(&self.payloads_split)),
+            ("items_failed", v(&self.items_failed)),
+            ("items_dropped", v(&self.items_dropped)),
+        ]
+    }
+}
+
+/// The collector's own batch processor metrics.
+struct Meters {
+    send_size: Gauge,
+    size_trigger: Counter,
+    timeout_trigger: Counter,
+}
+
+impl Meters {
+    fn new(id: &str) -> Meters {
+        Meters {
+            send_size: selfmetrics::gauge("otelcol_processor_batch_batch_send_size", "Number of items in the last batch sent.", id, &[]),
+            size_trigger: selfmetrics::counter(
+                "otelcol_processor_batch_batch_size_trigger_send_total",
+                "Number of times a batch was sent because it reached send_batch_size.",
+                id,
+                &[],
+            ),
+            timeout_trigger: selfmetrics::counter(
+                "otelcol_processor_batch_timeout_trigger_send_total",
+                "Number of times a batch was sent because the timeout elapsed (shutdown flushes included).",
+                id,
+                &[],
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Running,
+    /// Shutting down: send everything, giving up on retries at `until`.
+    Flushing { until: Instant },
+}
+
+/// Whether a batch left the processor or was put back because shutdown
+/// interrupted its retries.
+enum Delivery {
+    Done,
+    Interrupted,
+}
+
+pub struct Sender {
+    shared: Arc<Shared>,
+    health: HealthCell,
+    meters: Meters,
+    shutdown: CancellationToken,
+}
+
+impl Sender {
+    /// Self metrics are registered here, in `run`, so that a trial build
+    /// leaves no series behind.
+    pub fn new(id: &str, shared: Arc<Shared>, health: HealthCell, shutdown: CancellationToken) -> Sender {
+        Sender { shared, health, meters: Meters::new(id), shutdown }
+    }
+
+    /// One signal's loop: send what is due, sleep until the next deadline
+    /// or a wake-up, and flush everything on shutdown.
+    pub async fn run<M: Batched>(&self) {
+        let lane = M::lane(&self.shared);
+        while !self.shutdown.is_cancelled() {
+            let next = self.send_due::<M>(Mode::Running).await;
+            let sleep = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                _ = lane.wake.notified() => {}
+                _ = sleep => {}
+            }
+        }
+        self.send_due::<M>(Mode::Flushing { until: Instant::now() + FLUSH_BUDGET }).await;
+    }
+
+    /// Sends every batch due now; returns the lane's next deadline.
+    async fn send_due<M: Batched>(&self, mode: Mode) -> Option<Instant> {
+        let lane = M::lane(&self.shared);
+        loop {
+            let limits = self.shared.limits();
+            let flushing = match mode {
+                Mode::Running => false,
+                // Upstream may still be sending while this one stops: a
+                // flush that never runs dry still ends with its budget.
+                Mode::Flushing { until } if Instant::now() >= until => {
+                    let left = lock(&lane.pending).take_all();
+                    if left > 0 {
+                        tracing::warn!("otelcol.processor.batch: dropping {left} {} still pending at shutdown", M::SIGNAL.item_name());
+                        self.shared.stats.items_dropped.fetch_add(left as u64, Ordering::Relaxed);
+                    }
+                    return None;
+                }
+                Mode::Flushing { .. } => true,
+            };
+            let taken = lock(&lane.pending).next(Instant::now(), &limits, flushing);
+            let Some(batch) = taken else {
+                return lock(&lane.pending).deadline(&limits);
+            };
+            let trigger = batch.trigger;
+            let (data, solo) = self.assemble::<M>(batch, &limits);
+            let mut payloads = [data, solo].into_iter().flatten();
+            while let Some(payload) = payloads.next() {
+                if let Delivery::Interrupted = self.deliver(&payload, trigger, mode).await {
+                    // Shutdown came during retries: put this payload and
+                    // any behind it back in front, in order, for the flush.
+                    let back: Vec<_> = std::iter::once(payload).chain(payloads).collect();
+                    let mut pending = lock(&lane.pending);
+                    for p in back.into_iter().rev() {
+                        pending.unshift(p, Instant::now());
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Turns a taken batch into one payload, splitting the oversized
+    /// payload at its end if there is one. A payload that cannot be split
+    /// (it does not decode) comes back on its own, to be sent as it is.
+    fn assemble<M: Batched>(&self, batch: Batch<M>, limits: &Limits) -> (Option<Encoded<M>>, Option<Encoded<M>>) {
+        let lane = M::lane(&self.shared);
+        let Batch { trigger, mut parts, oversized, .. } = batch;
+        let mut solo = None;
+        if let Some((big, room)) = oversized {
+            match split(&big, room, limits.cap()) {
+                Ok(pieces) => {
+                    self.shared.stats.payloads_split.fetch_add(1, Ordering::Relaxed);
+                    let mut pieces = pieces.into_iter();
+                    parts.extend(pieces.next());
+                    lock(&lane.pending).replace_front(pieces.collect());
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        "otelcol.processor.batch: cannot split a payload of {} {} ({e}); sending it whole",
+                        big.items(),
+                        M::SIGNAL.item_name()
+                    );
+                    lock(&lane.pending).replace_front(Vec::new());
+                    solo = Some(big);
+                }
+            }
+        }
+        lock(&lane.pending).finish(trigger, Instant::now());
+        let data = (!parts.is_empty()).then(|| Encoded::concat(&parts));
+        (data, solo)
+    }
+
+    /// Sends one batch, retrying while the downstream asks to: while
+    /// running, until it is taken or shutdown interrupts; while flushing,
+    /// until the flush budget runs out.
+    async fn deliver<M: Batched>(&self, data: &Encoded<M>, trigger: Trigger, mode: Mode) -> Delivery {
+        let stats = &self.shared.stats;
+        let n = data.items() as u64;
+        let mut backoff = FIRST_BACKOFF;
+        let mut retried = false;
+        loop {
+            let fanout = lock(&self.shared.output).fanout(M::SIGNAL);
+            let err = match M::send(fanout, data.clone()).await {
+                Ok(()) => {
+                    stats.batches_sent.fetch_add(1, Ordering::Relaxed);
+                    stats.items_sent.fetch_add(n, Ordering::Relaxed);
+                    self.meters.send_size.set(i64::try_from(n).unwrap_or(i64::MAX));
+                    match trigger {
+                        Trigger::Size => self.meters.size_trigger.add(1),
+                        Trigger::Timeout | Trigger::Flush => self.meters.timeout_trigger.add(1),
+                    }
+                    if retried {
+                        self.health.set(HealthState::Healthy, "batching");
+                    }
+                    return Delivery::Done;
+                }
+                Err(e) => e,
+            };
+            let what = M::SIGNAL.item_name();
+            if err.kind == ErrorKind::Permanent {
+                tracing::warn!("otelcol.processor.batch: downstream refused a batch of {n} {what}: {err}");
+                stats.items_failed.fetch_add(n, Ordering::Relaxed);
+                return Delivery::Done;
+            }
+            retried = true;
+            self.health.set(HealthState::Unhealthy, format!("downstream asked to retry a batch of {n} {what}: {err}"));
+            match mode {
+                Mode::Flushing { until } if Instant::now() + backoff > until => {
+                    tracing::warn!("otelcol.processor.batch: dropping {n} {what} at shutdown, downstream still refuses: {err}");
+                    stats.items_dropped.fetch_add(n, Ordering::Relaxed);
+                    return Delivery::Done;
+                }
+                Mode::Flushing { .. } => tokio::time::sleep(backoff).await,
+                Mode::Running => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = self.shutdown.cancelled() => return Delivery::Interrupted,
+                    }
+                }
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+}

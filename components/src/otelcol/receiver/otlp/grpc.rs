@@ -1,0 +1,105 @@
+//! OTLP/gRPC: the `Export` method of the trace, metrics and logs services.
+//!
+//! Served with tonic's low-level [`Grpc`] and [`BytesCodec`], which hands
+//! the request message over as the `Bytes` it arrived as (split off tonic's
+//! buffer, not copied), so the payload is validated and forwarded without
+//! being decoded. tonic deals with the framing, request compression (gzip,
+//! zstd, deflate) and the size limit.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto;
+use tonic::codec::CompressionEncoding;
+use tonic::server::{Grpc, UnaryService};
+use tonic::Status;
+
+use super::export::{Refused, Shared, Transport, SIGNALS};
+use super::server::Handler;
+use crate::consumer::ErrorKind;
+use crate::otlp::grpc::{export_path, BytesCodec};
+use crate::otlp::Signal;
+
+#[derive(Clone)]
+pub(super) struct GrpcHandler {
+    shared: Arc<Shared>,
+}
+
+impl GrpcHandler {
+    pub fn new(shared: Arc<Shared>) -> GrpcHandler {
+        GrpcHandler { shared }
+    }
+}
+
+impl Handler for GrpcHandler {
+    type Body = tonic::body::Body;
+
+    fn handle(self, req: Request<Incoming>) -> impl Future<Output = Response<tonic::body::Body>> + Send + 'static {
+        let shared = self.shared;
+        async move {
+            let path = req.uri().path();
+            let Some(signal) = SIGNALS.into_iter().find(|s| export_path(*s) == path) else {
+                return Status::unimplemented(format!("unknown method {path}")).into_http();
+            };
+            let limit = shared.settings().args.grpc.as_ref().map_or(super::DEFAULT_MAX_RECV_MSG_SIZE, |g| g.max_recv_msg_size).bytes();
+            let mut grpc = Grpc::new(BytesCodec)
+                .accept_compressed(CompressionEncoding::Gzip)
+                .accept_compressed(CompressionEncoding::Zstd)
+                .accept_compressed(CompressionEncoding::Deflate)
+                .max_decoding_message_size(limit);
+            let mut response = grpc.unary(Export { shared, signal }, req).await;
+            too_large_is_resource_exhausted(&mut response);
+            response
+        }
+    }
+
+    fn configure(&self, builder: &mut auto::Builder<TokioExecutor>) {
+        let settings = self.shared.settings();
+        if let Some(n) = settings.args.grpc.as_ref().map(|g| g.max_concurrent_streams).filter(|n| *n > 0) {
+            builder.http2().max_concurrent_streams(n);
+        }
+    }
+}
+
+/// tonic reports a message over the size limit as OUT_OF_RANGE, which the
+/// OTLP spec lists as retryable: SDKs would send the same oversized request
+/// again and again. gRPC-Go, and so the Collector, say RESOURCE_EXHAUSTED,
+/// which without retry info is final. Only size errors are OUT_OF_RANGE
+/// here: the export itself never answers with it.
+fn too_large_is_resource_exhausted(response: &mut Response<tonic::body::Body>) {
+    let code = response.headers().get("grpc-status").map(|v| v.as_bytes());
+    if code == Some(b"11") {
+        let exhausted = (tonic::Code::ResourceExhausted as i32).to_string();
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&exhausted) {
+            response.headers_mut().insert("grpc-status", v);
+        }
+    }
+}
+
+/// One `Export` call.
+struct Export {
+    shared: Arc<Shared>,
+    signal: Signal,
+}
+
+impl UnaryService<Bytes> for Export {
+    type Response = Bytes;
+    type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Bytes>, Status>> + Send>>;
+
+    fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
+        let (shared, signal) = (Arc::clone(&self.shared), self.signal);
+        Box::pin(async move {
+            match shared.export(signal, Transport::Grpc, request.into_inner()).await {
+                Ok(accepted) => Ok(tonic::Response::new(accepted.to_protobuf(signal))),
+                Err(Refused::Malformed(message)) => Err(Status::invalid_argument(message)),
+                Err(Refused::Downstream(e)) if e.kind == ErrorKind::Retryable => Err(Status::unavailable(e.message)),
+                Err(Refused::Downstream(e)) => Err(Status::invalid_argument(e.message)),
+            }
+        })
+    }
+}
