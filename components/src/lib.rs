@@ -7,6 +7,7 @@
 //! [`local::file`].
 
 pub mod body;
+pub mod calendar;
 pub mod component;
 pub mod consumer;
 pub mod decode;

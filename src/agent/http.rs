@@ -209,30 +209,4 @@ pub fn diagnostic_json(d: &Diagnostic) -> Json_ {
     })
 }
 
-/// RFC 3339 in UTC, without a date crate: the API needs only this one form.
-pub fn rfc3339(t: std::time::SystemTime) -> String {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339_dates() {
-        use std::time::{Duration, UNIX_EPOCH};
-        assert_eq!(super::rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(super::rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_315_200)), "2026-11-22T02:40:00Z");
-        assert_eq!(super::rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_723)), "2000-02-29T01:02:03Z");
-    }
-}
+pub use solder_components::calendar::rfc3339;

@@ -168,7 +168,7 @@ pub fn timestamp(unix_nanos: u64) -> String {
     let secs = unix_nanos / 1_000_000_000;
     let nanos = unix_nanos % 1_000_000_000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::calendar::civil_from_days(days);
     let mut out = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60);
     if nanos > 0 {
         let frac = format!("{nanos:09}");
@@ -178,20 +178,6 @@ pub fn timestamp(unix_nanos: u64) -> String {
     out
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
-}
 
 /// Standard base64 with padding, as Go's `base64.StdEncoding`.
 fn base64(bytes: &[u8]) -> String {
