@@ -9,7 +9,7 @@ use prost::Message;
 use solder_components::otlp::grpc::{export_path, BytesCodec};
 use solder_components::otlp::Signal;
 
-use super::spans;
+use solder_components::otlp::synthetic as spans;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -2,7 +2,6 @@
 
 pub mod loadgen;
 pub mod sink;
-pub mod spans;
 
 #[derive(clap::Subcommand)]
 pub enum Tool {

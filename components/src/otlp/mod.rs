@@ -10,6 +10,7 @@
 
 pub mod encoded;
 pub mod grpc;
+pub mod synthetic;
 pub mod split;
 pub mod wire;
 

@@ -105,13 +105,17 @@ fn known(r: &mut Reader<'_>, field: &'static Field, wire_type: u8, budget: u32, 
         Kind::RepI64 => WT_I64,
     };
     if wire_type != expected {
-        return Err(err(at, format!("{}.{}: wire type {wire_type}, expected {expected}", schema.name, field.name)));
+        return Err(wrong_wire_type(at, schema, field, wire_type, expected));
     }
     match field.kind {
         Kind::Str => {
             let (body, body_at) = r.delimited()?;
-            if let Err(e) = std::str::from_utf8(body) {
-                return Err(err(body_at + e.valid_up_to(), format!("{}.{}: invalid UTF-8", schema.name, field.name)));
+            // Attribute keys and values are short and almost always ASCII;
+            // `is_ascii` is far cheaper per call than `from_utf8`.
+            if !body.is_ascii() {
+                if let Err(e) = std::str::from_utf8(body) {
+                    return Err(bad_utf8(body_at + e.valid_up_to(), schema, field));
+                }
             }
             Ok(0)
         }
@@ -209,7 +213,21 @@ impl<'a> Reader<'a> {
     }
 
     /// A field key: `(tag, wire type)`, rejecting what prost rejects.
+    #[inline]
     fn key(&mut self) -> Result<(u32, u8), WireError> {
+        // Every OTLP field number fits one key byte (tags up to 15).
+        if let Some(&b) = self.buf.get(self.pos) {
+            let wire_type = b & 7;
+            if b < 0x80 && b >> 3 != 0 && wire_type <= WT_I32 {
+                self.pos += 1;
+                return Ok((u32::from(b >> 3), wire_type));
+            }
+        }
+        self.long_key()
+    }
+
+    #[inline(never)]
+    fn long_key(&mut self) -> Result<(u32, u8), WireError> {
         let at = self.offset();
         let key = self.varint()?;
         let key = u32::try_from(key).map_err(|_| err(at, format!("field key {key} out of range")))?;
@@ -224,6 +242,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-delimited value and the offset it starts at.
+    #[inline]
     fn delimited(&mut self) -> Result<(&'a [u8], usize), WireError> {
         let len = self.varint()?;
         let at = self.offset();
@@ -252,10 +271,24 @@ impl<'a> Reader<'a> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn bad_utf8(at: usize, schema: &Message, field: &Field) -> WireError {
+    err(at, format!("{}.{}: invalid UTF-8", schema.name, field.name))
+}
+
+#[cold]
+#[inline(never)]
+fn wrong_wire_type(at: usize, schema: &Message, field: &Field, got: u8, expected: u8) -> WireError {
+    err(at, format!("{}.{}: wire type {got}, expected {expected}", schema.name, field.name))
+}
+
 fn in_field(e: WireError, schema: &Message, field: &Field) -> WireError {
     WireError { offset: e.offset, message: format!("{}.{}: {}", schema.name, field.name, e.message) }
 }
 
+#[cold]
+#[inline(never)]
 fn err(offset: usize, message: impl Into<String>) -> WireError {
     WireError { offset, message: message.into() }
 }

@@ -1,6 +1,6 @@
-//! Realistic trace payloads for load: a handful of services calling each
-//! other over HTTP, with the attributes, events and error rate real
-//! instrumented apps produce.
+//! Realistic trace payloads for load generators and benchmarks: a handful
+//! of services calling each other over HTTP, with the attributes, events and
+//! error rate real instrumented apps produce. Deterministic per seed.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
@@ -117,7 +117,7 @@ mod tests {
     fn requests_are_valid_otlp_with_the_asked_span_count() {
         for seed in 0..8 {
             let bytes = super::request(seed, 100).encode_to_vec();
-            assert_eq!(solder_components::otlp::wire::validate(solder_components::otlp::Signal::Traces, &bytes), Ok(100));
+            assert_eq!(crate::otlp::wire::validate(crate::otlp::Signal::Traces, &bytes), Ok(100));
         }
         assert_ne!(super::request(1, 10), super::request(2, 10), "seeds give different load");
     }
