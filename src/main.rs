@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod agent;
-mod check;
 mod commands;
 mod runtime;
 mod source;

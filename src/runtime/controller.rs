@@ -176,6 +176,14 @@ impl Controller {
         Ok(report)
     }
 
+    /// Checks a config as a load would: every component evaluated, decoded
+    /// and built in dependency order, against an empty graph. Builds have no
+    /// side effects, so nothing starts. Returns the warnings.
+    pub fn check(&self, cfg: &Config) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+        let empty = Graph::default();
+        self.plan(&empty, cfg).map(|(_, warnings)| warnings)
+    }
+
     /// Evaluates and builds without touching the graph.
     fn plan(&self, g: &Graph, cfg: &Config) -> Result<(Vec<Action>, Vec<Diagnostic>), Vec<Diagnostic>> {
         let mut scope = ScopeBuilder::default();
