@@ -211,3 +211,36 @@ fn bad_requests_are_refused_and_the_agent_keeps_serving() {
     // And a good request still goes all the way through.
     run_app(&s, "http", &format!("http://127.0.0.1:{}/v1/traces", s.http), 5);
 }
+
+/// Reloads while spans flow: a component is added and removed beside the
+/// pipeline and the batch processor is updated in place (it holds pending
+/// spans across the update). Every span still arrives exactly once.
+#[test]
+fn reloading_while_spans_flow_loses_nothing() {
+    let Some(s) = setup(0) else { return };
+    let cfg = s._dir.path().join("pipeline.alloy");
+    let base = std::fs::read_to_string(&cfg).unwrap();
+    let record = s._dir.path().join("app-reload.jsonl");
+    let mut app = Command::new(&s.python)
+        .arg(e2e_dir().join("seed_app.py"))
+        .args(["grpc", &format!("http://127.0.0.1:{}", s.grpc), &record.display().to_string(), "3000"])
+        .spawn()
+        .unwrap();
+    for round in 0..5 {
+        let text = if round % 2 == 0 {
+            format!("{}\notelcol.exporter.debug \"side\" {{\n\tverbosity = \"basic\"\n}}\n", base.replace("timeout = \"100ms\"", "timeout = \"150ms\""))
+        } else {
+            base.clone()
+        };
+        support::replace_file(&cfg, &text);
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    assert!(app.wait().unwrap().success(), "seed app failed; solder logs:\n{}", s.agent.logs());
+    let sent = by_id(&read_jsonl(&record), "the app");
+    assert_eq!(sent.len(), 9000);
+    s.agent.wait_for("every span at the sink", || read_jsonl(&s.sink.record).len() >= sent.len());
+    let received = by_id(&read_jsonl(&s.sink.record), "the sink");
+    assert_eq!(received.len(), sent.len(), "nothing lost, nothing duplicated");
+    let status = s.agent.json("/api/v0/web/status");
+    assert_eq!(status["lastReload"]["success"], true, "{status}");
+}
