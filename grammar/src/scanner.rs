@@ -176,6 +176,12 @@ impl Scanner<'_> {
 
     /// Keeps the nesting measures current and reports the first excess.
     fn track_nesting(&mut self, tok: Tok, start: usize) {
+        // Identifiers and literals (most tokens) change no measure but the
+        // unary run; only punctuation and terminators can deepen anything.
+        if !matches!(tok, Tok::Punct | Tok::Terminator) {
+            self.nesting.unary_run = 0;
+            return;
+        }
         let text = &self.src[start..self.pos];
         let after_value = self.insert_term;
         let n = &mut self.nesting;
