@@ -14,6 +14,7 @@ pub mod decode;
 pub mod local;
 pub mod otelcol;
 pub mod otlp;
+pub mod prometheus;
 pub mod registry;
 pub mod selfmetrics;
 pub mod types;
