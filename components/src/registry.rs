@@ -19,7 +19,11 @@ impl Registry {
         r.add(crate::otelcol::exporter::otlp::REGISTRATION);
         r.add(crate::otelcol::exporter::otlphttp::REGISTRATION);
         r.add(crate::otelcol::processor::batch::REGISTRATION);
+        r.add(crate::otelcol::connector::servicegraph::REGISTRATION);
+        r.add(crate::otelcol::connector::spanmetrics::REGISTRATION);
         r.add(crate::otelcol::exporter::debug::REGISTRATION);
+        r.add(crate::otelcol::exporter::prometheus::REGISTRATION);
+        r.add(crate::prometheus::expose::REGISTRATION);
         r
     }
 

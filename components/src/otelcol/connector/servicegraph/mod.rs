@@ -1,0 +1,283 @@
+//! `otelcol.connector.servicegraph`: turns traces into service graph
+//! metrics, as the OpenTelemetry Collector's servicegraph connector does.
+//!
+//! Each client (or producer) span and the server (or consumer) span it
+//! called form an edge, keyed by trace id and the client's span id. The
+//! first side seen waits in a bounded store ([`edges`]) until the other
+//! arrives or its ttl passes; completed edges become cumulative series
+//! ([`series`]), flushed downstream every `metrics_flush_interval` and on
+//! shutdown. Consuming only updates state; the run task expires edges,
+//! forgets stale series and flushes.
+
+mod edges;
+mod graph;
+mod run;
+mod series;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration as StdDuration;
+
+use serde::Deserialize;
+use solder_syntax::value::Capsule;
+use solder_syntax::{Diagnostic, Span, Value};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::body::{EvalBody, Item};
+use crate::component::{Component, Health, HealthCell, Options, Registration, RunFuture};
+use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
+use crate::decode::decode;
+use crate::otelcol::output::Output;
+use crate::otlp::{Signal, Traces};
+use crate::types::Duration;
+
+use graph::{Config, Graph};
+
+pub const REGISTRATION: Registration = Registration { name: "otelcol.connector.servicegraph", build };
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arguments {
+    /// Upper bounds of the request latency histograms. Default 2ms, 4ms,
+    /// 6ms, 8ms, 10ms, 50ms, 100ms, 200ms, 400ms, 800ms, 1s, 1400ms, 2s,
+    /// 5s, 10s, 15s. Exported in seconds.
+    #[serde(default = "default_buckets")]
+    pub latency_histogram_buckets: Vec<Duration>,
+    /// Span or resource attributes added to every series, as
+    /// `client_<name>` from the client span and `server_<name>` from the
+    /// server span. Default none.
+    #[serde(default)]
+    pub dimensions: Vec<String>,
+    /// Bounds on the edges waiting for their other side.
+    #[serde(default)]
+    pub store: StoreArguments,
+    /// How often series not updated for 15 minutes are forgotten.
+    /// Default `"1m"`.
+    #[serde(default = "default_cache_loop")]
+    pub cache_loop: Duration,
+    /// How often edges past their ttl are expired. Default `"2s"`.
+    #[serde(default = "default_store_expiration_loop")]
+    pub store_expiration_loop: Duration,
+    /// Client span attributes naming the server of a call that no server
+    /// span answered, first found wins. Default `["peer.service",
+    /// "db.name", "db.system"]`.
+    #[serde(default = "default_peer_attributes")]
+    pub virtual_node_peer_attributes: Vec<String>,
+    /// How often the metrics are sent. Default `"60s"`; `"0s"` sends them
+    /// after every traces payload.
+    #[serde(default = "default_flush_interval")]
+    pub metrics_flush_interval: Duration,
+    /// The attribute that marks a client span as a database call, and
+    /// names the database as the server. Default `"db.name"`.
+    #[serde(default = "default_database_name_attribute")]
+    pub database_name_attribute: String,
+    /// Where the metrics go: `output { metrics = [...] }`.
+    pub output: Output,
+}
+
+/// `store { max_items = 1000 ttl = "2s" }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreArguments {
+    /// The most edges waiting at once; spans that would add more are
+    /// dropped and counted. Default 1000.
+    #[serde(default = "default_max_items")]
+    pub max_items: u32,
+    /// How long an edge waits for its other side. Default `"2s"`.
+    #[serde(default = "default_ttl")]
+    pub ttl: Duration,
+}
+
+impl Default for StoreArguments {
+    fn default() -> StoreArguments {
+        StoreArguments { max_items: default_max_items(), ttl: default_ttl() }
+    }
+}
+
+fn millis(ms: u64) -> Duration {
+    Duration(StdDuration::from_millis(ms))
+}
+
+fn default_buckets() -> Vec<Duration> {
+    [2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10_000, 15_000].into_iter().map(millis).collect()
+}
+
+fn default_cache_loop() -> Duration {
+    millis(60_000)
+}
+
+fn default_store_expiration_loop() -> Duration {
+    millis(2000)
+}
+
+fn default_peer_attributes() -> Vec<String> {
+    ["peer.service", "db.name", "db.system"].map(String::from).to_vec()
+}
+
+fn default_flush_interval() -> Duration {
+    millis(60_000)
+}
+
+fn default_database_name_attribute() -> String {
+    "db.name".to_string()
+}
+
+fn default_max_items() -> u32 {
+    1000
+}
+
+fn default_ttl() -> Duration {
+    millis(2000)
+}
+
+/// The component's exports: its `input`.
+pub struct Exports {
+    pub input: Capsule,
+}
+
+struct ServiceGraph {
+    shared: Arc<Shared>,
+    /// Made once, so upstream components keep the same handle across
+    /// evaluations and updates.
+    exports: Exports,
+    health: HealthCell,
+}
+
+/// The loop periods, read by the run task on every wake.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Loops {
+    cache: StdDuration,
+    expiration: StdDuration,
+    flush: StdDuration,
+}
+
+/// What the input, the run task and updates share.
+struct Shared {
+    graph: Mutex<Graph>,
+    output: Mutex<Output>,
+    loops: Mutex<Loops>,
+    /// Rung by updates, so new loop periods apply at once.
+    changed: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What the `input` capsule holds.
+struct Input(Arc<Shared>);
+
+impl Consumer for Input {
+    fn consume_traces(&self, data: Traces) -> ConsumeFuture<'_> {
+        Box::pin(async move {
+            let req = data.decode().map_err(|e| ConsumeError::permanent(format!("cannot decode traces: {e}")))?;
+            lock(&self.0.graph).consume(&req, Instant::now());
+            if lock(&self.0.loops).flush.is_zero() {
+                // The spans are counted already: a refused flush must not
+                // make the sender resend them, so it is only logged.
+                if let Err(e) = run::flush(&self.0).await {
+                    tracing::warn!(error = %e, "otelcol.connector.servicegraph: cannot send metrics");
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn accepts(&self, signal: Signal) -> bool {
+        signal == Signal::Traces
+    }
+}
+
+fn build(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
+    let args: Arguments = decode(body)?;
+    let (config, loops) = check(&args, body)?;
+    let shared = Arc::new(Shared {
+        graph: Mutex::new(Graph::new(config)),
+        output: Mutex::new(args.output),
+        loops: Mutex::new(loops),
+        changed: Notify::new(),
+    });
+    let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
+    Ok(Arc::new(ServiceGraph { shared, exports: Exports { input }, health: HealthCell::default() }))
+}
+
+impl Component for ServiceGraph {
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
+        Box::pin(run::run(Arc::clone(&self.shared), self.health.clone(), shutdown))
+    }
+
+    /// Pending edges and series are kept; new histogram bounds restart the
+    /// series, since old counts do not fit them.
+    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
+        let args: Arguments = decode(body)?;
+        let (config, loops) = check(&args, body)?;
+        lock(&self.shared.graph).configure(config);
+        *lock(&self.shared.output) = args.output;
+        *lock(&self.shared.loops) = loops;
+        self.shared.changed.notify_one();
+        Ok(())
+    }
+
+    fn exports(&self) -> Value {
+        Value::object([("input", Value::Capsule(self.exports.input.clone()))])
+    }
+
+    fn health(&self) -> Health {
+        self.health.get()
+    }
+
+    fn debug_info(&self) -> Value {
+        let g = lock(&self.shared.graph);
+        let int = |n: u64| Value::int(i64::try_from(n).unwrap_or(i64::MAX));
+        let c = g.counts;
+        Value::object([
+            ("pending_edges", int(g.store.len() as u64)),
+            ("series", int(g.series.series.len() as u64)),
+            ("completed_edges", int(c.completed)),
+            ("virtual_node_edges", int(c.virtual_nodes)),
+            ("unpaired_edges", int(c.unpaired)),
+            ("dropped_spans", int(c.dropped_spans)),
+        ])
+    }
+}
+
+/// Checks what the types alone cannot, and resolves the arguments.
+fn check(args: &Arguments, body: &EvalBody) -> Result<(Config, Loops), Diagnostic> {
+    let bounds: Vec<f64> = args.latency_histogram_buckets.iter().map(|d| d.0.as_secs_f64()).collect();
+    if bounds.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Diagnostic::error(span_of(body, "latency_histogram_buckets"), "latency_histogram_buckets must be in increasing order")
+            .with_help("list each bucket bound once, smallest first"));
+    }
+    for (name, d) in [("cache_loop", args.cache_loop), ("store_expiration_loop", args.store_expiration_loop)] {
+        if d.0.is_zero() {
+            return Err(Diagnostic::error(span_of(body, name), format!("{name} must be greater than zero")));
+        }
+    }
+    if args.store.max_items == 0 {
+        return Err(Diagnostic::error(span_of(body, "store"), "store.max_items must be greater than zero")
+            .with_help("the store holds edges waiting for their other side; with no room, no span can be paired"));
+    }
+    args.output.check().map_err(|m| Diagnostic::error(span_of(body, "output"), m))?;
+    let config = Config {
+        bounds,
+        dimensions: args.dimensions.clone(),
+        max_items: usize::try_from(args.store.max_items).unwrap_or(usize::MAX),
+        ttl: args.store.ttl.0,
+        peer_attributes: args.virtual_node_peer_attributes.clone(),
+        database_name_attribute: args.database_name_attribute.clone(),
+    };
+    let loops = Loops { cache: args.cache_loop.0, expiration: args.store_expiration_loop.0, flush: args.metrics_flush_interval.0 };
+    Ok((config, loops))
+}
+
+/// Where an attribute's value (or a block's name) is, for errors.
+fn span_of(body: &EvalBody, name: &str) -> Span {
+    body.items.iter().find(|i| i.name() == name).map_or(body.span, |i| match i {
+        Item::Attribute { value_span, .. } => *value_span,
+        Item::Block { name_span, .. } => *name_span,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,106 @@
+//! [`SeriesTable`]: series by key, found with one hash of a borrowed key.
+//!
+//! Series live in a vector and the map holds their index, so finding an
+//! existing series is a single lookup that allocates nothing (a map of
+//! series would need a second lookup to hand out `&mut` after a miss).
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use super::key::FastHasher;
+
+pub type Map<V> = HashMap<Box<[u8]>, V, BuildHasherDefault<FastHasher>>;
+
+pub struct SeriesTable<T> {
+    index: Map<usize>,
+    items: Vec<T>,
+}
+
+impl<T> Default for SeriesTable<T> {
+    fn default() -> Self {
+        SeriesTable { index: Map::default(), items: Vec::new() }
+    }
+}
+
+impl<T> SeriesTable<T> {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut T> {
+        let i = self.position(key)?;
+        self.items.get_mut(i)
+    }
+
+    /// Where the item of `key` is: an index, so that a caller can return
+    /// the item or insert one without holding a borrow across both.
+    pub fn position(&self, key: &[u8]) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    pub fn at_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.items.get_mut(i)
+    }
+
+    /// Adds an item under a key not yet present; returns it.
+    pub fn insert(&mut self, key: &[u8], item: T) -> Option<&mut T> {
+        self.index.insert(key.into(), self.items.len());
+        self.items.push(item);
+        self.items.last_mut()
+    }
+
+    /// Items in the order they were first seen.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.items.iter()
+    }
+
+    /// Keeps the items `keep` says to, renumbering the index.
+    pub fn retain(&mut self, mut keep: impl FnMut(&mut T) -> bool) {
+        let mut renumber = Vec::with_capacity(self.items.len());
+        let mut next = 0;
+        for item in &mut self.items {
+            if keep(item) {
+                renumber.push(Some(next));
+                next += 1;
+            } else {
+                renumber.push(None);
+            }
+        }
+        let mut i = 0;
+        self.items.retain(|_| {
+            let kept = renumber.get(i).is_some_and(Option::is_some);
+            i += 1;
+            kept
+        });
+        self.index.retain(|_, at| match renumber.get(*at).copied().flatten() {
+            Some(n) => {
+                *at = n;
+                true
+            }
+            None => false,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeriesTable;
+
+    #[test]
+    fn retain_keeps_lookups_right() {
+        let mut t = SeriesTable::default();
+        for k in [b"a", b"b", b"c", b"d"] {
+            t.insert(k, k[0]);
+        }
+        t.retain(|v| *v != b'b' && *v != b'c');
+        assert_eq!(t.values().copied().collect::<Vec<_>>(), b"ad");
+        assert_eq!(t.get_mut(b"d").copied(), Some(b'd'));
+        assert_eq!(t.get_mut(b"b"), None);
+        t.insert(b"e", b'e');
+        assert_eq!((t.len(), t.get_mut(b"e").copied()), (3, Some(b'e')));
+    }
+}

@@ -1,1 +1,0 @@
-//! Being written in this session.
