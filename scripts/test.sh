@@ -15,6 +15,13 @@ if ! .venv/bin/python -c "import opentelemetry.sdk, opentelemetry.exporter.otlp.
 fi
 export SOLDER_PYTHON="$PWD/.venv/bin/python"
 
+# promtool (Debian's prometheus package) checks the exposition format.
+if ! command -v promtool >/dev/null 2>&1; then
+	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 cargo build --workspace --all-targets
 cargo test --workspace --all-targets "$@"
 # Doc tests are not covered by --all-targets.
