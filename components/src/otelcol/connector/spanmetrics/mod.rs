@@ -9,6 +9,7 @@
 
 pub mod aggregate;
 mod args;
+mod attributes;
 pub mod key;
 pub mod series;
 mod table;
