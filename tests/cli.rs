@@ -198,13 +198,27 @@ fn validate_checks_component_arguments_like_run_does() {
 }
 
 /// With no config, `solder run` runs the embedded default pipeline: OTLP in
-/// on 4317/4318, batch, out to Jaeger and the debug exporter.
+/// on 4317/4318, batch, out to Jaeger and the debug exporter, span metrics
+/// served on 9464.
 #[test]
 fn no_path_runs_the_embedded_default_config() {
     let agent = support::Agent::start(&[]);
     agent.wait_for("the first load", || agent.get("/-/ready").0 == 200);
     let ids: Vec<String> = agent.json("/api/v0/web/components").as_array().unwrap().iter().map(|c| c["localID"].as_str().unwrap().to_string()).collect();
-    assert_eq!(ids, ["otelcol.exporter.debug.default", "otelcol.exporter.otlp.jaeger", "otelcol.processor.batch.default", "otelcol.receiver.otlp.default"]);
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "otelcol.connector.spanmetrics.default",
+            "otelcol.exporter.debug.default",
+            "otelcol.exporter.otlp.jaeger",
+            "otelcol.exporter.prometheus.default",
+            "otelcol.processor.batch.default",
+            "otelcol.receiver.otlp.default",
+            "prometheus.expose.default",
+        ]
+    );
     let status = agent.json("/api/v0/web/status");
     assert_eq!(status["running"]["files"][0]["name"], "<default config>");
 }

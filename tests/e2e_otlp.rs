@@ -244,3 +244,82 @@ fn reloading_while_spans_flow_loses_nothing() {
     let status = s.agent.json("/api/v0/web/status");
     assert_eq!(status["lastReload"]["success"], true, "{status}");
 }
+
+/// Seed 002's app through span metrics to the scrape endpoint: the calls
+/// counters equal the spans sent per span name, every 5th goo is an error
+/// series, and exemplars point at traces the Jaeger stand-in received.
+#[test]
+fn span_metrics_count_the_seed_app_and_link_exemplars_to_traces() {
+    let Some(python) = support::python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink(&python, dir.path(), 0);
+    let (grpc, http, expose) = (free_port(), free_port(), free_port());
+    let cfg = dir.path().join("metrics.alloy");
+    let text = pipeline(sink.port, grpc, http).replace(
+        "traces = [otelcol.exporter.otlp.jaeger.input]",
+        "traces = [otelcol.exporter.otlp.jaeger.input, otelcol.connector.spanmetrics.default.input]",
+    ) + &format!(
+        r#"
+otelcol.connector.spanmetrics "default" {{
+	histogram {{
+		explicit {{ }}
+	}}
+	exemplars {{
+		enabled = true
+	}}
+	metrics_flush_interval = "200ms"
+	output {{
+		metrics = [otelcol.exporter.prometheus.default.input]
+	}}
+}}
+
+otelcol.exporter.prometheus "default" {{
+	forward_to = [prometheus.expose.default.receiver]
+}}
+
+prometheus.expose "default" {{
+	listen_address = "127.0.0.1:{expose}"
+}}
+"#
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+    let record = dir.path().join("app.jsonl");
+    let status = Command::new(&python)
+        .arg(e2e_dir().join("seed_app.py"))
+        .args(["grpc", &format!("http://127.0.0.1:{grpc}"), &record.display().to_string(), "20"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let scrape = || {
+        support::send(&format!("127.0.0.1:{expose}"), "GET", "/metrics", &[("Accept", "application/openmetrics-text; version=1.0.0")], b"")
+            .map(|(_, _, body)| String::from_utf8_lossy(&body).into_owned())
+            .unwrap_or_default()
+    };
+    let value = |text: &str, name: &str, status: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with("traces_span_metrics_calls_total{") && l.contains(&format!("span_name=\"{name}\"")) && l.contains(&format!("status_code=\"{status}\"")))
+            .filter_map(|l| l.split('}').nth(1)?.split_whitespace().next()?.parse::<f64>().ok())
+            .sum()
+    };
+    agent.wait_for("all 60 calls counted", || {
+        let t = scrape();
+        value(&t, "foo", "STATUS_CODE_UNSET") == 20.0 && value(&t, "goo", "STATUS_CODE_ERROR") == 4.0
+    });
+    let text = scrape();
+    assert_eq!(value(&text, "zoo", "STATUS_CODE_UNSET"), 20.0, "{text}");
+    assert_eq!(value(&text, "goo", "STATUS_CODE_UNSET"), 16.0, "{text}");
+    assert!(text.contains("traces_span_metrics_duration_milliseconds_bucket{"), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics ends with # EOF");
+
+    // Exemplars name traces the sink (Jaeger's stand-in) received.
+    agent.wait_for("spans at the sink", || read_jsonl(&sink.record).len() == 60);
+    let traces: std::collections::BTreeSet<String> = read_jsonl(&sink.record).iter().map(|s| s["trace_id"].as_str().unwrap_or_default().to_string()).collect();
+    let exemplar_traces: Vec<&str> = text.lines().filter_map(|l| l.split("trace_id=\"").nth(1)?.split('"').next()).collect();
+    assert!(!exemplar_traces.is_empty(), "no exemplars in:\n{text}");
+    for t in exemplar_traces {
+        assert!(traces.contains(t), "exemplar trace {t} was never received by the sink");
+    }
+}
