@@ -80,6 +80,11 @@ impl ConsumerHandle {
     }
 }
 
+/// The exports of a component whose only export is its `input` capsule.
+pub fn input_exports(input: &solder_syntax::value::Capsule) -> solder_syntax::Value {
+    solder_syntax::Value::object([("input", solder_syntax::Value::Capsule(input.clone()))])
+}
+
 /// Sends one payload to several consumers, sharing it (a clone is two
 /// reference counts). Every consumer is tried; the first error is returned,
 /// a retryable one before a permanent one, so the sender retries when any

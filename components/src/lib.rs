@@ -17,6 +17,7 @@ pub mod otlp;
 pub mod prometheus;
 pub mod registry;
 pub mod selfmetrics;
+pub mod sync;
 pub mod types;
 
 pub use component::{Component, Health, HealthState, Options, Registration};

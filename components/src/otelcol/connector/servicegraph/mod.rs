@@ -14,7 +14,8 @@ mod graph;
 mod run;
 mod series;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use crate::sync::lock;
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
@@ -161,9 +162,6 @@ struct Shared {
     changed: Notify,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// What the `input` capsule holds.
 struct Input(Arc<Shared>);
@@ -220,7 +218,7 @@ impl Component for ServiceGraph {
     }
 
     fn exports(&self) -> Value {
-        Value::object([("input", Value::Capsule(self.exports.input.clone()))])
+        crate::consumer::input_exports(&self.exports.input)
     }
 
     fn health(&self) -> Health {

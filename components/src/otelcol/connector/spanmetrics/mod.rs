@@ -14,8 +14,9 @@ pub mod key;
 pub mod series;
 mod table;
 
+use crate::sync::lock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
 
 use solder_syntax::value::Capsule;
@@ -61,9 +62,6 @@ struct Shared {
     resets: AtomicU64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// Unix nanoseconds now: OTLP timestamps.
 fn now_nanos() -> u64 {
@@ -169,7 +167,7 @@ impl Component for SpanMetrics {
     }
 
     fn exports(&self) -> Value {
-        Value::object([("input", Value::Capsule(self.exports.input.clone()))])
+        crate::consumer::input_exports(&self.exports.input)
     }
 
     fn health(&self) -> Health {

@@ -12,9 +12,10 @@ mod detailed;
 mod normal;
 mod text;
 
+use crate::sync::lock;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -166,7 +167,7 @@ impl Component for DebugExporter {
     }
 
     fn exports(&self) -> Value {
-        Value::object([("input", Value::Capsule(self.exports.input.clone()))])
+        crate::consumer::input_exports(&self.exports.input)
     }
 
     fn health(&self) -> Health {
@@ -184,9 +185,6 @@ impl Component for DebugExporter {
     }
 }
 
-fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// What the `input` capsule holds.
 struct Input(Arc<Shared>);

@@ -17,8 +17,9 @@ pub use accumulate::Accumulator;
 pub use naming::{label_name, metric_name, unit_name, NameKind};
 pub use translate::{translate, Rules};
 
+use crate::sync::lock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::Deserialize;
@@ -145,7 +146,7 @@ impl Component for PrometheusExporter {
     }
 
     fn exports(&self) -> Value {
-        Value::object([("input", Value::Capsule(self.exports.input.clone()))])
+        crate::consumer::input_exports(&self.exports.input)
     }
 
     fn health(&self) -> Health {
@@ -212,6 +213,3 @@ impl Shared {
     }
 }
 
-fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}

@@ -16,7 +16,8 @@
 mod pending;
 mod sender;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use crate::sync::lock;
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
@@ -154,9 +155,6 @@ impl Batched for ExportLogsServiceRequest {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 impl Shared {
     fn limits(&self) -> Limits {
@@ -250,7 +248,7 @@ impl Component for BatchProcessor {
     }
 
     fn exports(&self) -> Value {
-        Value::object([("input", Value::Capsule(self.exports.input.clone()))])
+        crate::consumer::input_exports(&self.exports.input)
     }
 
     fn health(&self) -> Health {
