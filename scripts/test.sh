@@ -8,18 +8,28 @@ cd "$(dirname "$0")/.."
 # client apps use) and grpcio (the sink standing in for Jaeger), pinned, in
 # a venv of the project's own. Tests that need them fail under CI=true when
 # they are missing, rather than skip.
-PY_PEERS=(opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-grpc==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2)
-if ! .venv/bin/python -c "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http, grpc" 2>/dev/null; then
+# kubernetes-validate checks the manifests in examples/kubernetes against
+# the Kubernetes OpenAPI schemas it carries.
+PY_PEERS=(opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-grpc==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 kubernetes-validate==1.37.0)
+if ! .venv/bin/python -c "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http, grpc, kubernetes_validate" 2>/dev/null; then
 	python3 -m venv .venv
 	.venv/bin/pip install --quiet --disable-pip-version-check "${PY_PEERS[@]}"
 fi
 export SOLDER_PYTHON="$PWD/.venv/bin/python"
 
-# promtool (Debian's prometheus package) checks the exposition format.
-if ! command -v promtool >/dev/null 2>&1; then
+# Debian packages: the Prometheus server and promtool (scraper, remote-write
+# receiver, exposition checks), and Chromium for the UI's browser test.
+APT_PEERS=()
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || APT_PEERS+=(prometheus)
+command -v chromium >/dev/null 2>&1 || APT_PEERS+=(chromium)
+if [ ${#APT_PEERS[@]} -gt 0 ]; then
 	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${APT_PEERS[@]}" >/dev/null
+fi
+# playwright-core drives that Chromium; it never downloads a browser.
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+	(cd tests/browser && npm ci --silent --no-audit --no-fund)
 fi
 
 cargo build --workspace --all-targets

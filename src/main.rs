@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod agent;
 mod commands;
+mod convert;
 mod runtime;
 mod source;
 mod tools;

@@ -24,6 +24,7 @@ impl Registry {
         r.add(crate::otelcol::exporter::debug::REGISTRATION);
         r.add(crate::otelcol::exporter::prometheus::REGISTRATION);
         r.add(crate::prometheus::expose::REGISTRATION);
+        r.add(crate::prometheus::remote_write::REGISTRATION);
         r
     }
 

@@ -1,0 +1,1 @@
+//! Translation of OpenTelemetry Collector YAML into Alloy: placeholder.
