@@ -7,45 +7,12 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use serde_json::Value;
+use support::peers::{e2e_dir, read_jsonl, run_seed_app, start_sink, Sink};
 use support::{free_port, Agent};
-
-struct Sink {
-    child: Child,
-    port: u16,
-    record: PathBuf,
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn e2e_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
-}
-
-/// Starts the grpcio sink; it answers UNAVAILABLE to its first `fail_first` calls.
-fn start_sink(python: &Path, dir: &Path, fail_first: u32) -> Sink {
-    let port = free_port();
-    let record = dir.join(format!("sink-{port}.jsonl"));
-    let mut child = Command::new(python)
-        .arg(e2e_dir().join("sink.py"))
-        .args([port.to_string(), record.display().to_string(), fail_first.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready", "sink did not start");
-    Sink { child, port, record }
-}
 
 /// receiver (gRPC + HTTP) → batch → OTLP gRPC exporter → the sink.
 fn pipeline(sink_port: u16, grpc: u16, http: u16) -> String {
@@ -85,10 +52,6 @@ otelcol.exporter.otlp "jaeger" {{
     )
 }
 
-fn read_jsonl(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
-
 /// Spans keyed by span id; panics on a duplicate.
 fn by_id(spans: &[Value], who: &str) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
@@ -123,11 +86,7 @@ fn setup(fail_first: u32) -> Option<Setup> {
 /// Runs the seed app and checks the sink got exactly what it produced.
 fn run_app(s: &Setup, protocol: &str, endpoint: &str, iterations: u32) {
     let record = s._dir.path().join(format!("app-{protocol}.jsonl"));
-    let status = Command::new(&s.python)
-        .arg(e2e_dir().join("seed_app.py"))
-        .args([protocol, endpoint, &record.display().to_string(), &iterations.to_string()])
-        .status()
-        .unwrap();
+    let status = run_seed_app(&s.python, protocol, endpoint, &record, iterations);
     assert!(status.success(), "seed app failed to export ({status}); solder logs:\n{}", s.agent.logs());
     let sent = by_id(&read_jsonl(&record), "the app");
     assert_eq!(sent.len(), iterations as usize * 3, "foo, goo and zoo per iteration");
@@ -286,11 +245,7 @@ prometheus.expose "default" {{
     let agent = Agent::start(&[&cfg.display().to_string()]);
     agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
     let record = dir.path().join("app.jsonl");
-    let status = Command::new(&python)
-        .arg(e2e_dir().join("seed_app.py"))
-        .args(["grpc", &format!("http://127.0.0.1:{grpc}"), &record.display().to_string(), "20"])
-        .status()
-        .unwrap();
+    let status = run_seed_app(&python, "grpc", &format!("http://127.0.0.1:{grpc}"), &record, 20);
     assert!(status.success());
 
     let scrape = || {

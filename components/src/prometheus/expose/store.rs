@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::render::{self, Format};
-use crate::prometheus::{Batch, Family, Metadata, Series};
+use crate::prometheus::{Batch, Exemplar, Family, Metadata, SampleValue, Series};
 
 /// Labels sorted by name: a series' identity within its family.
 type LabelSet = Vec<(String, String)>;
@@ -76,9 +76,13 @@ impl Store {
         }
         state.metadata = family.metadata.clone();
         for s in &family.series {
-            let mut series = SeriesState { series: s.clone(), updated: now, text: String::new(), open_metrics: String::new() };
+            let mut s = s.clone();
+            if let Some(previous) = state.series.get(&s.labels) {
+                carry_exemplars(&previous.series, &mut s);
+            }
+            let mut series = SeriesState { series: s, updated: now, text: String::new(), open_metrics: String::new() };
             series.render(&state.exposed, &state.metadata, &self.const_labels);
-            state.series.insert(s.labels.clone(), series);
+            state.series.insert(series.series.labels.clone(), series);
         }
     }
 
@@ -111,6 +115,41 @@ impl Store {
         if format == Format::OpenMetrics {
             out.push_str("# EOF\n");
         }
+    }
+}
+
+/// Keeps an exemplar on its bucket (or counter) until a newer one takes
+/// its place, as Prometheus client libraries do. Producers such as span
+/// metrics send each exemplar once, then send the series without it; a
+/// scraper that came between two updates would otherwise never see it.
+/// A reset series (its count went down) keeps nothing from before.
+fn carry_exemplars(old: &Series, new: &mut Series) {
+    let (old_count, new_count) = (observations(&old.value), observations(&new.value));
+    if old.exemplars.is_empty() || new_count < old_count {
+        return;
+    }
+    let bounds: Vec<f64> = match &new.value {
+        SampleValue::Histogram { buckets, .. } => buckets.iter().map(|b| b.upper_bound).collect(),
+        _ => Vec::new(),
+    };
+    // The index of the bucket an exemplar belongs to; one slot for counters.
+    let slot = |value: f64| bounds.iter().position(|b| value <= *b).unwrap_or(bounds.len());
+    let mut newest: BTreeMap<usize, Exemplar> = BTreeMap::new();
+    for e in old.exemplars.iter().chain(new.exemplars.iter()) {
+        let held = newest.entry(slot(e.value)).or_insert_with(|| e.clone());
+        if e.timestamp_ms >= held.timestamp_ms {
+            *held = e.clone();
+        }
+    }
+    new.exemplars = newest.into_values().collect();
+}
+
+/// How many observations a series has counted: a histogram's count, a
+/// counter's value.
+fn observations(v: &SampleValue) -> f64 {
+    match v {
+        SampleValue::Number(n) => *n,
+        SampleValue::Histogram { count, .. } | SampleValue::Summary { count, .. } => *count as f64,
     }
 }
 

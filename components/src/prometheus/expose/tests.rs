@@ -135,6 +135,33 @@ fn series_expire_when_not_updated() {
     assert_eq!(rendered(&store, Format::Text), "");
 }
 
+/// Span metrics send an exemplar with one flush and not with the next; a
+/// scrape in between must still see it, until a newer one replaces it or
+/// the series resets.
+#[test]
+fn exemplars_stay_on_their_bucket_until_replaced() {
+    let mut store = Store::new("", &BTreeMap::new());
+    let now = Instant::now();
+    store.append(&sample_batch(), now);
+    let mut later = sample_batch();
+    let fresh = Exemplar { timestamp_ms: Some(1_700_000_009_000), ..exemplar(0.07) };
+    later.families[2].series[0].exemplars = vec![fresh];
+    later.families[0].series[0].exemplars.clear();
+    store.append(&later, now);
+    let om = rendered(&store, Format::OpenMetrics);
+    let bucket = |le: &str| om.lines().find(|l| l.contains(&format!("le=\"{le}\""))).unwrap_or_default().to_string();
+    assert!(bucket("0.1").ends_with(" # {trace_id=\"0102030405060708090a0b0c0d0e0f10\",span_id=\"1112131415161718\"} 0.07 1700000009.000"), "{om}");
+    assert!(bucket("1").contains("} 0.5 "), "the 1s bucket keeps its older exemplar: {om}");
+    assert!(om.contains("span_metrics_calls_total{span_name=\"GET /\"} 7 # {"), "the counter keeps its exemplar: {om}");
+
+    let mut reset = sample_batch();
+    reset.families[0].series[0].value = SampleValue::Number(1.0);
+    reset.families[0].series[0].exemplars.clear();
+    store.append(&reset, now);
+    let om = rendered(&store, Format::OpenMetrics);
+    assert!(om.contains("span_metrics_calls_total{span_name=\"GET /\"} 1\n"), "a reset counter drops old exemplars: {om}");
+}
+
 /// Runs `promtool check metrics` over `text`: its exit code and findings.
 /// `None` when promtool is missing, except in CI, where that fails.
 fn promtool(text: &str) -> Option<(i32, String)> {
