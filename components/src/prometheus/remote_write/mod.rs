@@ -1,14 +1,239 @@
-//! `prometheus.remote_write`: placeholder until the component lands.
+//! `prometheus.remote_write`: sends the samples forwarded to its
+//! `receiver` to one or more Prometheus Remote-Write 1.0 endpoints (Mimir,
+//! Prometheus, Thanos, Cortex, VictoriaMetrics).
+//!
+//! Each batch is converted and encoded once, then queued for every
+//! endpoint. An endpoint's queue is bounded and in memory: Alloy's WAL is
+//! not implemented, so what is queued when the agent stops is lost once
+//! the flush on shutdown runs out of time.
 
-use std::sync::Arc;
+mod client;
+mod config;
+mod convert;
+mod proto;
+mod queue;
+mod sender;
 
-use solder_syntax::Diagnostic;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use serde::Deserialize;
+use solder_syntax::value::Capsule;
+use solder_syntax::{Diagnostic, Value};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Authorization, BasicAuth, EndpointArgs, MetadataConfig, QueueConfig, TlsConfig};
+pub use proto::{Exemplar, Label, MetadataType, MetricMetadata, Sample, TimeSeries, WriteRequest};
 
 use crate::body::EvalBody;
-use crate::component::{Component, Options, Registration};
+use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
+use crate::decode::decode;
+use crate::otelcol::exporter::sending::forwarder::FLUSH_TIMEOUT;
+use crate::prometheus::{Batch, ReceiverHandle, SampleReceiver};
+use crate::sync::lock;
+use client::RemoteClient;
+use sender::{Endpoint, Settings};
 
 pub const REGISTRATION: Registration = Registration { name: "prometheus.remote_write", build };
 
-fn build(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    Err(Diagnostic::error(body.span, "prometheus.remote_write is not built yet"))
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arguments {
+    /// Labels added to every series that does not have them already.
+    #[serde(default)]
+    pub external_labels: BTreeMap<String, String>,
+    /// Where to send; each `endpoint` block gets its own queue. None: the
+    /// samples are accepted and discarded, as Alloy does.
+    #[serde(default)]
+    pub endpoint: Vec<EndpointArgs>,
+}
+
+/// The component's exports: the `receiver` to list in `forward_to`.
+pub struct Exports {
+    pub receiver: Capsule,
+}
+
+struct RemoteWrite {
+    shared: Arc<Shared>,
+    exports: Exports,
+    /// Wakes the run loop to start the senders of new endpoints.
+    changed: tokio::sync::Notify,
+}
+
+/// What the component and its receiver share.
+struct Shared {
+    id: String,
+    /// Sorted by name; applied when a batch is converted.
+    external_labels: Mutex<Arc<Vec<(String, String)>>>,
+    endpoints: Mutex<Vec<Arc<Endpoint>>>,
+    health: HealthCell,
+    running: AtomicBool,
+    /// Set when shutdown begins: new batches are refused.
+    closed: AtomicBool,
+}
+
+#[allow(clippy::result_large_err)] // The signature is `Registration::build`'s.
+fn build(opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
+    let args = arguments(body)?;
+    let endpoints = prepare(&args, body)?.into_iter().map(|s| Arc::new(Endpoint::new(&opts.id, s))).collect();
+    let shared = Arc::new(Shared {
+        id: opts.id,
+        external_labels: Mutex::new(Arc::new(args.external_labels.into_iter().collect())),
+        endpoints: Mutex::new(endpoints),
+        health: HealthCell::default(),
+        running: AtomicBool::new(false),
+        closed: AtomicBool::new(false),
+    });
+    let receiver = ReceiverHandle::new(Receiver(Arc::clone(&shared))).capsule();
+    Ok(Arc::new(RemoteWrite { shared, exports: Exports { receiver }, changed: tokio::sync::Notify::new() }))
+}
+
+#[allow(clippy::result_large_err)] // `decode`'s error, passed on.
+fn arguments(body: &EvalBody) -> Result<Arguments, Diagnostic> {
+    let args: Arguments = decode(body)?;
+    for name in args.external_labels.keys() {
+        if !valid_label_name(name) {
+            return Err(Diagnostic::error(span_of(body, "external_labels", 0), format!("external_labels: {name:?} is not a valid label name")));
+        }
+    }
+    let mut keys = BTreeSet::new();
+    for (i, e) in args.endpoint.iter().enumerate() {
+        e.validate().map_err(|message| Diagnostic::error(span_of(body, "endpoint", i), message))?;
+        if !keys.insert(e.key()) {
+            let what = if e.name.is_empty() { format!("URL {:?}", e.url) } else { format!("name {:?}", e.name) };
+            return Err(Diagnostic::error(span_of(body, "endpoint", i), format!("duplicate remote write endpoint: {what} is used by more than one endpoint")));
+        }
+    }
+    Ok(args)
+}
+
+/// Makes every endpoint's client; nothing is opened yet.
+#[allow(clippy::result_large_err)]
+fn prepare(args: &Arguments, body: &EvalBody) -> Result<Vec<Settings>, Diagnostic> {
+    let settings = args.endpoint.iter().enumerate().map(|(i, e)| match RemoteClient::new(e) {
+        Ok(client) => Ok(Settings { args: e.clone(), client }),
+        Err(message) => Err(Diagnostic::error(span_of(body, "endpoint", i), message)),
+    });
+    settings.collect()
+}
+
+/// The name of the `nth` item called `name`, or the whole body.
+fn span_of(body: &EvalBody, name: &str, nth: usize) -> solder_syntax::Span {
+    body.items.iter().filter(|i| i.name() == name).nth(nth).map_or(body.span, |i| i.name_span())
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved).
+fn valid_label_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    let first = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    first && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with("__")
+}
+
+impl Component for RemoteWrite {
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
+        Box::pin(async move {
+            self.shared.running.store(true, Ordering::Relaxed);
+            let mut senders = JoinSet::new();
+            loop {
+                for e in lock(&self.shared.endpoints).iter() {
+                    if !e.started.swap(true, Ordering::Relaxed) {
+                        senders.spawn(Arc::clone(e).run(shutdown.clone()));
+                    }
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.changed.notified() => {}
+                    Some(_) = senders.join_next(), if !senders.is_empty() => {}
+                }
+            }
+            self.shared.closed.store(true, Ordering::Relaxed);
+            let flushed = async { while senders.join_next().await.is_some() {} };
+            if tokio::time::timeout(FLUSH_TIMEOUT + StdDuration::from_secs(1), flushed).await.is_err() {
+                senders.abort_all();
+            }
+            self.shared.health.set(HealthState::Exited, "stopped");
+        })
+    }
+
+    /// Endpoints are matched by `name` (or, unnamed, by URL): a matched
+    /// endpoint keeps its queue and takes the new settings, a new one
+    /// starts, and a removed one drops what it had queued.
+    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
+        let args = arguments(body)?;
+        let prepared = prepare(&args, body)?;
+        {
+            let mut endpoints = lock(&self.shared.endpoints);
+            let mut old: BTreeMap<String, Arc<Endpoint>> = endpoints.drain(..).map(|e| (e.key(), e)).collect();
+            for settings in prepared {
+                let endpoint = match old.remove(settings.args.key()) {
+                    Some(kept) => {
+                        kept.reconfigure(settings);
+                        kept
+                    }
+                    None => Arc::new(Endpoint::new(&self.shared.id, settings)),
+                };
+                endpoints.push(endpoint);
+            }
+            old.values().for_each(|e| e.remove());
+        }
+        *lock(&self.shared.external_labels) = Arc::new(args.external_labels.into_iter().collect());
+        self.changed.notify_one();
+        Ok(())
+    }
+
+    fn exports(&self) -> Value {
+        Value::object([("receiver", Value::Capsule(self.exports.receiver.clone()))])
+    }
+
+    /// Unhealthy, naming the endpoints and their last errors, while sends
+    /// to any of them fail.
+    fn health(&self) -> Health {
+        let s = &self.shared;
+        if s.running.load(Ordering::Relaxed) && !s.closed.load(Ordering::Relaxed) {
+            let endpoints = lock(&s.endpoints);
+            let failures: Vec<String> = endpoints.iter().filter_map(|e| e.failure().map(|err| format!("endpoint {}: {err}", e.name))).collect();
+            if failures.is_empty() {
+                s.health.set(HealthState::Healthy, format!("sending to {} endpoint(s)", endpoints.len()));
+            } else {
+                s.health.set(HealthState::Unhealthy, failures.join("; "));
+            }
+        }
+        s.health.get()
+    }
+
+    fn debug_info(&self) -> Value {
+        let endpoints = lock(&self.shared.endpoints).iter().map(|e| e.debug_info()).collect::<Vec<_>>();
+        Value::object([("endpoints", Value::Array(endpoints))])
+    }
+}
+
+/// What the `receiver` capsule holds.
+struct Receiver(Arc<Shared>);
+
+impl SampleReceiver for Receiver {
+    /// Converts the batch once and queues it for every endpoint. An error
+    /// names the endpoints whose queues were full; the others took it.
+    fn append(&self, batch: Arc<Batch>) -> Result<(), String> {
+        if self.0.closed.load(Ordering::Relaxed) {
+            return Err("prometheus.remote_write is shutting down".into());
+        }
+        let endpoints = lock(&self.0.endpoints).clone();
+        if endpoints.is_empty() || batch.series_count() == 0 {
+            return Ok(());
+        }
+        let external = Arc::clone(&lock(&self.0.external_labels));
+        let converted = Arc::new(convert::convert(&batch, &external, sender::unix_ms()));
+        let refused: Vec<String> = endpoints.iter().filter_map(|e| e.enqueue(&converted).err()).collect();
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(refused.join("; "))
+        }
+    }
 }

@@ -1,0 +1,384 @@
+//! [`Endpoint`]: one endpoint's queue, its sender task, and its counts.
+//!
+//! The sender takes up to `max_samples_per_send` samples once that many
+//! wait or the oldest has waited `batch_send_deadline`, and sends them as
+//! one request, retrying recoverable failures until they succeed: the
+//! queue behind it fills meanwhile, and new samples are refused rather
+//! than held without bound. One request is in flight at a time, so every
+//! series reaches the endpoint in order.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use solder_syntax::value::Number;
+use solder_syntax::Value;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::client::RemoteClient;
+use super::config::EndpointArgs;
+use super::convert::Converted;
+use super::proto::{MetricMetadata, RequestBuilder};
+use super::queue::{Refused, SampleQueue, Slice};
+use crate::otelcol::exporter::sending::forwarder::FLUSH_TIMEOUT;
+use crate::otelcol::exporter::sending::retry::Backoff;
+use crate::otelcol::exporter::sending::{RetryOnFailure, SendError};
+use crate::selfmetrics::{self, Counter};
+use crate::sync::lock;
+use crate::types::Duration;
+
+/// An endpoint's arguments and the client made from them, swapped whole
+/// by an update.
+pub struct Settings {
+    pub args: EndpointArgs,
+    pub client: RemoteClient,
+}
+
+/// One endpoint: lives from the `endpoint` block's first appearance until
+/// an update removes it, keeping its queue across updates.
+pub struct Endpoint {
+    component: String,
+    /// `name`, or one derived from the URL.
+    pub name: String,
+    /// The URL with any password hidden.
+    url: String,
+    settings: Mutex<Arc<Settings>>,
+    queue: SampleQueue,
+    counts: Counts,
+    retries: AtomicU64,
+    last_error: Mutex<Option<String>>,
+    /// The last request failed; cleared by the next success.
+    failing: AtomicBool,
+    /// Refusing samples because the queue is full; logged once per episode.
+    refusing: AtomicBool,
+    /// The sender task has been started.
+    pub started: AtomicBool,
+    /// Fires when an update removes the endpoint: its queue is dropped.
+    removed: CancellationToken,
+    /// When the flush on shutdown must end.
+    flush_deadline: OnceLock<Instant>,
+}
+
+/// The endpoint's self-metrics, named as Prometheus names them.
+struct Counts {
+    samples_in: Counter,
+    samples: Counter,
+    failed: Counter,
+    dropped: Counter,
+    retried: Counter,
+    exemplars: Counter,
+    exemplars_failed: Counter,
+    metadata: Counter,
+    metadata_failed: Counter,
+    bytes: Counter,
+}
+
+impl Counts {
+    fn new(id: &str, labels: &[(&str, &str)]) -> Counts {
+        let c = |name, help| selfmetrics::counter(name, help, id, labels);
+        Counts {
+            samples_in: c("prometheus_remote_storage_samples_in_total", "Samples accepted into the queue."),
+            samples: c("prometheus_remote_storage_samples_total", "Total number of samples sent to remote storage."),
+            failed: c("prometheus_remote_storage_samples_failed_total", "Samples that failed to send to remote storage due to non-recoverable errors."),
+            dropped: c("prometheus_remote_storage_samples_dropped_total", "Samples dropped before sending: queue full, too old, or endpoint removed."),
+            retried: c("prometheus_remote_storage_samples_retried_total", "Samples that failed to send but were retried due to recoverable errors."),
+            exemplars: c("prometheus_remote_storage_exemplars_total", "Total number of exemplars sent to remote storage."),
+            exemplars_failed: c("prometheus_remote_storage_exemplars_failed_total", "Exemplars that failed to send due to non-recoverable errors."),
+            metadata: c("prometheus_remote_storage_metadata_total", "Total number of metadata entries sent to remote storage."),
+            metadata_failed: c("prometheus_remote_storage_metadata_failed_total", "Metadata entries that failed to send due to non-recoverable errors."),
+            bytes: c("prometheus_remote_storage_bytes_total", "Bytes of data sent after compression."),
+        }
+    }
+}
+
+/// One request, ready to send: its compressed body and what it holds.
+struct Request {
+    body: Bytes,
+    samples: u64,
+    exemplars: u64,
+    metadata: u64,
+}
+
+impl Endpoint {
+    pub fn new(component: &str, settings: Settings) -> Endpoint {
+        let name = settings.args.display_name();
+        let url = redacted(&settings.args.url);
+        let labels = [("remote_name", name.as_str()), ("url", url.as_str())];
+        let pending = selfmetrics::gauge("prometheus_remote_storage_samples_pending", "Samples waiting in the queue.", component, &labels);
+        Endpoint {
+            component: component.to_string(),
+            counts: Counts::new(component, &labels),
+            queue: SampleQueue::new(settings.args.queue_config.capacity, pending),
+            settings: Mutex::new(Arc::new(settings)),
+            name,
+            url,
+            retries: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            failing: AtomicBool::new(false),
+            refusing: AtomicBool::new(false),
+            started: AtomicBool::new(false),
+            removed: CancellationToken::new(),
+            flush_deadline: OnceLock::new(),
+        }
+    }
+
+    /// What identifies the endpoint across updates: its name, or its URL.
+    pub fn key(&self) -> String {
+        self.settings().args.key().to_string()
+    }
+
+    fn settings(&self) -> Arc<Settings> {
+        Arc::clone(&lock(&self.settings))
+    }
+
+    /// New arguments for the same endpoint: queued samples stay, and the
+    /// next attempt uses the new client.
+    pub fn reconfigure(&self, settings: Settings) {
+        self.queue.set_capacity(settings.args.queue_config.capacity);
+        *lock(&self.settings) = Arc::new(settings);
+        self.queue.pushed.notify_one();
+    }
+
+    /// Stops the sender without a flush; what is queued is dropped.
+    pub fn remove(&self) {
+        self.removed.cancel();
+        self.counts.dropped.add(self.queue.clear() as u64);
+    }
+
+    /// Queues a batch, or refuses it whole, never waiting.
+    pub fn enqueue(&self, batch: &Arc<Converted>) -> Result<(), String> {
+        let n = batch.len();
+        let why = match self.queue.try_push(batch) {
+            Ok(()) => {
+                self.counts.samples_in.add(n as u64);
+                self.refusing.store(false, Ordering::Relaxed);
+                return Ok(());
+            }
+            Err(Refused::Full { free }) => format!("queue is full ({free} of {} samples free)", self.queue.capacity()),
+            Err(Refused::TooLarge) => format!("the batch is larger than the whole queue ({} samples)", self.queue.capacity()),
+        };
+        self.counts.dropped.add(n as u64);
+        let message = format!("endpoint {}: {why}; dropped {n} samples", self.name);
+        if !self.refusing.swap(true, Ordering::Relaxed) {
+            tracing::warn!(component = %self.component, endpoint = %self.name, "{message}");
+        }
+        Err(message)
+    }
+
+    /// The last error while sends fail, for the component's health.
+    pub fn failure(&self) -> Option<String> {
+        self.failing.load(Ordering::Relaxed).then(|| lock(&self.last_error).clone().unwrap_or_default())
+    }
+
+    /// Sends until `shutdown`, then flushes for at most [`FLUSH_TIMEOUT`].
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut metadata_sent: HashMap<String, Instant> = HashMap::new();
+        while !shutdown.is_cancelled() && !self.removed.is_cancelled() {
+            let queue = self.settings().args.queue_config.clone();
+            let (depth, oldest) = self.queue.depth();
+            let due = oldest.map(|t| t + queue.batch_send_deadline.0);
+            let ready = depth >= queue.max_samples_per_send || (depth > 0 && due.is_some_and(|d| d <= Instant::now()));
+            if ready {
+                let request = self.request(self.queue.take(queue.max_samples_per_send), &mut metadata_sent);
+                self.deliver(request, &shutdown).await;
+                continue;
+            }
+            let far = Instant::now() + StdDuration::from_secs(3600);
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = self.removed.cancelled() => {}
+                _ = self.queue.pushed.notified() => {}
+                _ = tokio::time::sleep_until(due.unwrap_or(far)) => {}
+            }
+        }
+        if self.removed.is_cancelled() {
+            self.counts.dropped.add(self.queue.clear() as u64);
+            return;
+        }
+        let deadline = *self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
+        while Instant::now() < deadline && self.queue.depth().0 > 0 {
+            let max = self.settings().args.queue_config.max_samples_per_send;
+            let request = self.request(self.queue.take(max), &mut metadata_sent);
+            self.deliver(request, &shutdown).await;
+        }
+        let left = self.queue.clear();
+        if left > 0 {
+            self.counts.failed.add(left as u64);
+            tracing::warn!(component = %self.component, endpoint = %self.name, samples = left, "dropped queued samples that could not be sent before shutdown");
+        }
+    }
+
+    /// Builds one request from `slices`: samples older than
+    /// `sample_age_limit` are dropped, and each family's metadata goes
+    /// with its samples at most once per `send_interval`.
+    fn request(&self, slices: Vec<Slice>, metadata_sent: &mut HashMap<String, Instant>) -> Option<Request> {
+        let settings = self.settings();
+        let (args, now) = (&settings.args, Instant::now());
+        let age_limit = args.queue_config.sample_age_limit.0;
+        let oldest_ms = if age_limit.is_zero() { i64::MIN } else { unix_ms().saturating_sub(age_limit.as_millis() as i64) };
+        let meta = &args.metadata_config;
+        let mut builder = RequestBuilder::default();
+        let (mut samples, mut exemplars, mut too_old) = (0u64, 0u64, 0u64);
+        let mut metadata: Vec<&MetricMetadata> = Vec::new();
+        for slice in &slices {
+            let mut last_family = None;
+            for s in slice.batch.series.get(slice.range.clone()).unwrap_or_default() {
+                if s.timestamp_ms < oldest_ms {
+                    too_old += 1;
+                    continue;
+                }
+                builder.series(s, args.send_exemplars);
+                samples += 1;
+                if args.send_exemplars {
+                    exemplars += u64::from(s.exemplar_count);
+                }
+                if !meta.send || last_family == Some(s.family) || metadata.len() >= meta.max_samples_per_send {
+                    continue;
+                }
+                last_family = Some(s.family);
+                let Some(m) = slice.batch.metadata.get(s.family as usize) else { continue };
+                let fresh = metadata_sent.get(&m.metric_family_name).is_some_and(|t| now.duration_since(*t) < meta.send_interval.0);
+                if !fresh {
+                    metadata_sent.insert(m.metric_family_name.clone(), now);
+                    metadata.push(m);
+                }
+            }
+        }
+        if metadata_sent.len() > 10_000 {
+            metadata_sent.retain(|_, t| now.duration_since(*t) < meta.send_interval.0);
+        }
+        self.counts.dropped.add(too_old);
+        for m in &metadata {
+            builder.metadata(m);
+        }
+        if builder.is_empty() {
+            return None;
+        }
+        let raw = builder.finish();
+        match snap::raw::Encoder::new().compress_vec(&raw) {
+            Ok(body) => Some(Request { body: Bytes::from(body), samples, exemplars, metadata: metadata.len() as u64 }),
+            Err(e) => {
+                self.gave_up(&Request { body: Bytes::new(), samples, exemplars, metadata: metadata.len() as u64 }, &format!("cannot compress the request: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Sends one request until it succeeds, fails for good, or shutdown
+    /// runs out of time. Each attempt uses the client current at that
+    /// moment, so fixing an endpoint's arguments rescues a failing request.
+    async fn deliver(&self, request: Option<Request>, shutdown: &CancellationToken) {
+        let Some(request) = request else { return };
+        let mut backoff: Option<Backoff> = None;
+        loop {
+            let settings = self.settings();
+            let attempt = settings.client.store(request.body.clone());
+            let result = match self.flush_deadline.get() {
+                Some(&deadline) => tokio::time::timeout_at(deadline, attempt)
+                    .await
+                    .unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time"))),
+                None => attempt.await,
+            };
+            let err = match result {
+                Ok(()) => return self.sent(&request),
+                Err(e) if !e.retryable => return self.gave_up(&request, &e.message),
+                Err(e) => e,
+            };
+            let queue = &settings.args.queue_config;
+            let wait = backoff.get_or_insert_with(|| Backoff::new(&doubling(queue.min_backoff, queue.max_backoff))).next_delay();
+            let until = Instant::now() + wait.max(err.retry_after.unwrap_or_default());
+            if self.flush_deadline.get().is_some_and(|d| until >= *d) {
+                return self.gave_up(&request, &format!("{}; not sent before shutdown", err.message));
+            }
+            self.counts.retried.add(request.samples);
+            self.retries.fetch_add(1, Ordering::Relaxed);
+            let shown = Duration(StdDuration::from_millis((until - Instant::now()).as_millis() as u64));
+            self.record_error(format!("{}; retrying in {shown}", err.message));
+            tracing::info!(component = %self.component, endpoint = %self.name, error = %err, "remote write failed; retrying in {shown}");
+            if self.flush_deadline.get().is_some() {
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => {}
+                // Shutdown starts the flush: the next attempt is now.
+                _ = shutdown.cancelled() => {
+                    self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
+                }
+                _ = self.removed.cancelled() => {
+                    self.counts.dropped.add(request.samples);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn sent(&self, r: &Request) {
+        self.counts.samples.add(r.samples);
+        self.counts.exemplars.add(r.exemplars);
+        self.counts.metadata.add(r.metadata);
+        self.counts.bytes.add(r.body.len() as u64);
+        if self.failing.swap(false, Ordering::Relaxed) {
+            tracing::info!(component = %self.component, endpoint = %self.name, "remote write recovered");
+        }
+    }
+
+    /// A request that will not be retried: counted as failed and logged.
+    fn gave_up(&self, r: &Request, error: &str) {
+        self.counts.failed.add(r.samples);
+        self.counts.exemplars_failed.add(r.exemplars);
+        self.counts.metadata_failed.add(r.metadata);
+        let message = format!("{error}; dropped {} samples", r.samples);
+        tracing::error!(component = %self.component, endpoint = %self.name, "remote write failed: {message}");
+        self.record_error(message);
+    }
+
+    fn record_error(&self, message: String) {
+        *lock(&self.last_error) = Some(message);
+        self.failing.store(true, Ordering::Relaxed);
+    }
+
+    pub fn debug_info(&self) -> Value {
+        let uint = |n: u64| Value::Number(Number::Uint(n));
+        let (depth, _) = self.queue.depth();
+        let last_error = lock(&self.last_error).clone().map_or(Value::Null, Value::from);
+        Value::object([
+            ("name", Value::from(self.name.as_str())),
+            ("url", Value::from(self.url.as_str())),
+            ("queue_samples", uint(depth as u64)),
+            ("queue_capacity", uint(self.queue.capacity() as u64)),
+            ("samples_sent", uint(self.counts.samples.get())),
+            ("samples_failed", uint(self.counts.failed.get())),
+            ("samples_dropped", uint(self.counts.dropped.get())),
+            ("samples_retried", uint(self.counts.retried.get())),
+            ("exemplars_sent", uint(self.counts.exemplars.get())),
+            ("metadata_sent", uint(self.counts.metadata.get())),
+            ("retries", uint(self.retries.load(Ordering::Relaxed))),
+            ("last_error", last_error),
+        ])
+    }
+}
+
+/// Prometheus' backoff: doubling from `min` to `max`, without jitter.
+fn doubling(min: Duration, max: Duration) -> RetryOnFailure {
+    RetryOnFailure { initial_interval: min, randomization_factor: 0.0, multiplier: 2.0, max_interval: max, ..RetryOnFailure::default() }
+}
+
+/// The URL as logs and metrics show it: a password becomes `xxxxx`, as
+/// Prometheus redacts it.
+fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("xxxxx"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub fn unix_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
