@@ -14,7 +14,7 @@ use solder_syntax::Value;
 use tokio::time::Instant;
 
 use super::*;
-use crate::otelcol::exporter::sending::testkit::{body, options, start};
+use crate::otelcol::exporter::sending::testkit::{body, options, start, TestCert};
 use crate::selfmetrics;
 use crate::prometheus::{Bucket, Exemplar as SampleExemplar, Family, Metadata, MetricType, SampleValue, Series};
 
@@ -43,6 +43,27 @@ impl Sink {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/api/v1/push", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
+        (sink, url)
+    }
+
+    /// The same sink behind TLS with `cert`, offering HTTP/2 and 1.1.
+    async fn start_tls(cert: &TestCert) -> (Arc<Sink>, String) {
+        let sink = Arc::new(Sink::default());
+        let app = axum::Router::new().fallback(receive).with_state(Arc::clone(&sink));
+        let acceptor = tokio_rustls::TlsAcceptor::from(cert.server_config(&[b"h2", b"http/1.1"], None));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://localhost:{}/api/v1/push", listener.local_addr().unwrap().port());
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let server = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+                    let _ = server.serve_connection(hyper_util::rt::TokioIo::new(tls), service).await;
+                });
+            }
+        });
         (sink, url)
     }
 
@@ -273,6 +294,17 @@ async fn auth_and_headers_are_sent_and_secrets_never_shown() {
 }
 
 #[tokio::test]
+async fn sends_over_tls_trusting_the_configured_ca() {
+    let cert = TestCert::new("localhost");
+    let (sink, url) = Sink::start_tls(&cert).await;
+    let tls = format!("enable_http2 = true\n tls_config {{\n ca_file = {:?}\n }}\n{FAST}", cert.cert_path());
+    let rw = running("prometheus.remote_write.tls", &config(&endpoint(&url, &tls)));
+    rw.receiver.0.append(gauges("secure", 2)).unwrap();
+    until("two series over TLS", || sink.series().len() == 2).await;
+    rw.stop.cancel();
+}
+
+#[tokio::test]
 async fn retries_server_errors_without_loss_or_duplicates() {
     let (sink, url) = Sink::start(vec![(500, vec![]), (503, vec![]), (500, vec![])]).await;
     let rw = running("prometheus.remote_write.retry", &config(&endpoint(&url, &format!("name = \"main\"\n{FAST}"))));
@@ -448,6 +480,30 @@ fn histograms_without_inf_get_one_and_labels_dedupe() {
     );
     assert_eq!(decoded[1].samples[0].value, 3.0);
     assert_eq!(decoded[1].exemplars.len(), 2, "values above every bound, and NaN, go with +Inf");
+}
+
+#[test]
+fn summaries_become_quantile_series_with_sum_and_count() {
+    let series = Series {
+        labels: pairs(&[("job", "a")]),
+        value: SampleValue::Summary { quantiles: vec![(0.5, 1.25), (0.99, 3.0)], count: 9, sum: 12.5 },
+        timestamp_ms: Some(TS),
+        exemplars: vec![],
+    };
+    let batch = Batch { families: vec![family("rpc_seconds", MetricType::Summary, vec![series])] };
+    let converted = convert::convert(&batch, &[], TS);
+    let mut b = proto::RequestBuilder::default();
+    converted.series.iter().for_each(|s| b.series(s, true));
+    let got: Vec<(String, f64)> =
+        WriteRequest::decode(b.finish()).unwrap().timeseries.iter().map(|ts| (render(&ts.labels), ts.samples[0].value)).collect();
+    let want = [
+        (r#"{__name__="rpc_seconds",job="a",quantile="0.5"}"#, 1.25),
+        (r#"{__name__="rpc_seconds",job="a",quantile="0.99"}"#, 3.0),
+        (r#"{__name__="rpc_seconds_sum",job="a"}"#, 12.5),
+        (r#"{__name__="rpc_seconds_count",job="a"}"#, 9.0),
+    ];
+    assert_eq!(got, want.map(|(l, v)| (l.to_string(), v)));
+    assert_eq!(converted.metadata[0].r#type, MetadataType::Summary as i32);
 }
 
 #[test]
