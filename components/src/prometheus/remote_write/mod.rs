@@ -15,6 +15,8 @@ mod queue;
 mod sender;
 
 #[cfg(test)]
+mod prometheus_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};

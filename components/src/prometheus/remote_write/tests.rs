@@ -131,11 +131,11 @@ fn endpoint(url: &str, extra: &str) -> String {
 /// Sends at once and retries quickly.
 const FAST: &str = "queue_config {\n batch_send_deadline = \"5ms\"\n min_backoff = \"5ms\"\n max_backoff = \"20ms\"\n }";
 
-struct Running {
-    component: Arc<dyn Component>,
-    receiver: ReceiverHandle,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
+pub(super) struct Running {
+    pub component: Arc<dyn Component>,
+    pub receiver: ReceiverHandle,
+    pub stop: CancellationToken,
+    pub task: tokio::task::JoinHandle<()>,
 }
 
 fn built(id: &str, src: &str) -> (Arc<dyn Component>, ReceiverHandle) {
@@ -146,7 +146,7 @@ fn built(id: &str, src: &str) -> (Arc<dyn Component>, ReceiverHandle) {
     (c, receiver)
 }
 
-fn running(id: &str, src: &str) -> Running {
+pub(super) fn running(id: &str, src: &str) -> Running {
     let (component, receiver) = built(id, src);
     let (stop, task) = start(&component);
     Running { component, receiver, stop, task }
