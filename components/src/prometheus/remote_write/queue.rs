@@ -10,7 +10,6 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::convert::Converted;
-use crate::selfmetrics::Gauge;
 use crate::sync::lock;
 
 /// Part of a queued batch, taken for one request.
@@ -32,7 +31,6 @@ pub struct SampleQueue {
     state: Mutex<State>,
     /// A batch was queued, or the queue was asked to wake its reader.
     pub pushed: Notify,
-    pending: Gauge,
 }
 
 struct State {
@@ -49,8 +47,8 @@ struct Chunk {
 }
 
 impl SampleQueue {
-    pub fn new(capacity: usize, pending: Gauge) -> SampleQueue {
-        SampleQueue { state: Mutex::new(State { chunks: VecDeque::new(), samples: 0, capacity }), pushed: Notify::new(), pending }
+    pub fn new(capacity: usize) -> SampleQueue {
+        SampleQueue { state: Mutex::new(State { chunks: VecDeque::new(), samples: 0, capacity }), pushed: Notify::new() }
     }
 
     pub fn try_push(&self, batch: &Arc<Converted>) -> Result<(), Refused> {
@@ -64,7 +62,6 @@ impl SampleQueue {
         }
         s.samples += n;
         s.chunks.push_back(Chunk { batch: Arc::clone(batch), next: 0, queued_at: Instant::now() });
-        self.pending.set(s.samples as i64);
         drop(s);
         self.pushed.notify_one();
         Ok(())
@@ -78,7 +75,9 @@ impl SampleQueue {
         while left > 0 {
             let Some(chunk) = s.chunks.front_mut() else { break };
             let end = chunk.batch.len().min(chunk.next + left);
-            out.push(Slice { batch: Arc::clone(&chunk.batch), range: chunk.next..end });
+            if end > chunk.next {
+                out.push(Slice { batch: Arc::clone(&chunk.batch), range: chunk.next..end });
+            }
             left -= end - chunk.next;
             chunk.next = end;
             if end == chunk.batch.len() {
@@ -86,7 +85,6 @@ impl SampleQueue {
             }
         }
         s.samples -= max - left;
-        self.pending.set(s.samples as i64);
         out
     }
 
@@ -109,7 +107,6 @@ impl SampleQueue {
     pub fn clear(&self) -> usize {
         let mut s = lock(&self.state);
         s.chunks.clear();
-        self.pending.set(0);
         std::mem::take(&mut s.samples)
     }
 }

@@ -26,7 +26,7 @@ use super::queue::{Refused, SampleQueue, Slice};
 use crate::otelcol::exporter::sending::forwarder::FLUSH_TIMEOUT;
 use crate::otelcol::exporter::sending::retry::Backoff;
 use crate::otelcol::exporter::sending::{RetryOnFailure, SendError};
-use crate::selfmetrics::{self, Counter};
+use crate::selfmetrics::{self, Counter, Gauge};
 use crate::sync::lock;
 use crate::types::Duration;
 
@@ -43,11 +43,10 @@ pub struct Endpoint {
     component: String,
     /// `name`, or one derived from the URL.
     pub name: String,
-    /// The URL with any password hidden.
-    url: String,
     settings: Mutex<Arc<Settings>>,
     queue: SampleQueue,
-    counts: Counts,
+    /// Replaced when an update changes the URL, which labels them.
+    counts: Mutex<Arc<Counts>>,
     retries: AtomicU64,
     last_error: Mutex<Option<String>>,
     /// The last request failed; cleared by the next success.
@@ -64,6 +63,9 @@ pub struct Endpoint {
 
 /// The endpoint's self-metrics, named as Prometheus names them.
 struct Counts {
+    /// The URL with any password hidden, as the `url` label shows it.
+    url: String,
+    pending: Gauge,
     samples_in: Counter,
     samples: Counter,
     failed: Counter,
@@ -77,9 +79,12 @@ struct Counts {
 }
 
 impl Counts {
-    fn new(id: &str, labels: &[(&str, &str)]) -> Counts {
-        let c = |name, help| selfmetrics::counter(name, help, id, labels);
+    fn new(id: &str, name: &str, url: &str) -> Counts {
+        let url = redacted(url);
+        let labels = [("remote_name", name), ("url", url.as_str())];
+        let c = |name, help| selfmetrics::counter(name, help, id, &labels);
         Counts {
+            pending: selfmetrics::gauge("prometheus_remote_storage_samples_pending", "Samples waiting in the queue.", id, &labels),
             samples_in: c("prometheus_remote_storage_samples_in_total", "Samples accepted into the queue."),
             samples: c("prometheus_remote_storage_samples_total", "Total number of samples sent to remote storage."),
             failed: c("prometheus_remote_storage_samples_failed_total", "Samples that failed to send to remote storage due to non-recoverable errors."),
@@ -90,6 +95,7 @@ impl Counts {
             metadata: c("prometheus_remote_storage_metadata_total", "Total number of metadata entries sent to remote storage."),
             metadata_failed: c("prometheus_remote_storage_metadata_failed_total", "Metadata entries that failed to send due to non-recoverable errors."),
             bytes: c("prometheus_remote_storage_bytes_total", "Bytes of data sent after compression."),
+            url,
         }
     }
 }
@@ -105,16 +111,12 @@ struct Request {
 impl Endpoint {
     pub fn new(component: &str, settings: Settings) -> Endpoint {
         let name = settings.args.display_name();
-        let url = redacted(&settings.args.url);
-        let labels = [("remote_name", name.as_str()), ("url", url.as_str())];
-        let pending = selfmetrics::gauge("prometheus_remote_storage_samples_pending", "Samples waiting in the queue.", component, &labels);
         Endpoint {
             component: component.to_string(),
-            counts: Counts::new(component, &labels),
-            queue: SampleQueue::new(settings.args.queue_config.capacity, pending),
+            counts: Mutex::new(Arc::new(Counts::new(component, &name, &settings.args.url))),
+            queue: SampleQueue::new(settings.args.queue_config.capacity),
             settings: Mutex::new(Arc::new(settings)),
             name,
-            url,
             retries: AtomicU64::new(0),
             last_error: Mutex::new(None),
             failing: AtomicBool::new(false),
@@ -134,10 +136,24 @@ impl Endpoint {
         Arc::clone(&lock(&self.settings))
     }
 
+    fn counts(&self) -> Arc<Counts> {
+        Arc::clone(&lock(&self.counts))
+    }
+
+    /// Publishes the queue's depth; call after the queue changes.
+    fn pending_changed(&self) {
+        self.counts().pending.set(self.queue.depth().0 as i64);
+    }
+
     /// New arguments for the same endpoint: queued samples stay, and the
     /// next attempt uses the new client.
     pub fn reconfigure(&self, settings: Settings) {
         self.queue.set_capacity(settings.args.queue_config.capacity);
+        if redacted(&settings.args.url) != self.counts().url {
+            let fresh = Arc::new(Counts::new(&self.component, &self.name, &settings.args.url));
+            std::mem::replace(&mut *lock(&self.counts), fresh).pending.set(0);
+            self.pending_changed();
+        }
         *lock(&self.settings) = Arc::new(settings);
         self.queue.pushed.notify_one();
     }
@@ -145,7 +161,8 @@ impl Endpoint {
     /// Stops the sender without a flush; what is queued is dropped.
     pub fn remove(&self) {
         self.removed.cancel();
-        self.counts.dropped.add(self.queue.clear() as u64);
+        self.counts().dropped.add(self.queue.clear() as u64);
+        self.pending_changed();
     }
 
     /// Queues a batch, or refuses it whole, never waiting.
@@ -153,14 +170,15 @@ impl Endpoint {
         let n = batch.len();
         let why = match self.queue.try_push(batch) {
             Ok(()) => {
-                self.counts.samples_in.add(n as u64);
+                self.pending_changed();
+                self.counts().samples_in.add(n as u64);
                 self.refusing.store(false, Ordering::Relaxed);
                 return Ok(());
             }
             Err(Refused::Full { free }) => format!("queue is full ({free} of {} samples free)", self.queue.capacity()),
             Err(Refused::TooLarge) => format!("the batch is larger than the whole queue ({} samples)", self.queue.capacity()),
         };
-        self.counts.dropped.add(n as u64);
+        self.counts().dropped.add(n as u64);
         let message = format!("endpoint {}: {why}; dropped {n} samples", self.name);
         if !self.refusing.swap(true, Ordering::Relaxed) {
             tracing::warn!(component = %self.component, endpoint = %self.name, "{message}");
@@ -195,7 +213,8 @@ impl Endpoint {
             }
         }
         if self.removed.is_cancelled() {
-            self.counts.dropped.add(self.queue.clear() as u64);
+            self.counts().dropped.add(self.queue.clear() as u64);
+            self.pending_changed();
             return;
         }
         let deadline = *self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
@@ -205,8 +224,9 @@ impl Endpoint {
             self.deliver(request, &shutdown).await;
         }
         let left = self.queue.clear();
+        self.pending_changed();
         if left > 0 {
-            self.counts.failed.add(left as u64);
+            self.counts().failed.add(left as u64);
             tracing::warn!(component = %self.component, endpoint = %self.name, samples = left, "dropped queued samples that could not be sent before shutdown");
         }
     }
@@ -215,6 +235,7 @@ impl Endpoint {
     /// `sample_age_limit` are dropped, and each family's metadata goes
     /// with its samples at most once per `send_interval`.
     fn request(&self, slices: Vec<Slice>, metadata_sent: &mut HashMap<String, Instant>) -> Option<Request> {
+        self.pending_changed();
         let settings = self.settings();
         let (args, now) = (&settings.args, Instant::now());
         let age_limit = args.queue_config.sample_age_limit.0;
@@ -250,7 +271,7 @@ impl Endpoint {
         if metadata_sent.len() > 10_000 {
             metadata_sent.retain(|_, t| now.duration_since(*t) < meta.send_interval.0);
         }
-        self.counts.dropped.add(too_old);
+        self.counts().dropped.add(too_old);
         for m in &metadata {
             builder.metadata(m);
         }
@@ -276,11 +297,23 @@ impl Endpoint {
         loop {
             let settings = self.settings();
             let attempt = settings.client.store(request.body.clone());
-            let result = match self.flush_deadline.get() {
-                Some(&deadline) => tokio::time::timeout_at(deadline, attempt)
-                    .await
-                    .unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time"))),
-                None => attempt.await,
+            tokio::pin!(attempt);
+            let started = match self.flush_deadline.get() {
+                Some(_) => None,
+                None => tokio::select! {
+                    result = &mut attempt => Some(result),
+                    // Shutdown starts the flush; this attempt is part of it.
+                    _ = shutdown.cancelled() => None,
+                },
+            };
+            let result = match started {
+                Some(result) => result,
+                None => {
+                    let deadline = *self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
+                    tokio::time::timeout_at(deadline, attempt)
+                        .await
+                        .unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time")))
+                }
             };
             let err = match result {
                 Ok(()) => return self.sent(&request),
@@ -293,7 +326,7 @@ impl Endpoint {
             if self.flush_deadline.get().is_some_and(|d| until >= *d) {
                 return self.gave_up(&request, &format!("{}; not sent before shutdown", err.message));
             }
-            self.counts.retried.add(request.samples);
+            self.counts().retried.add(request.samples);
             self.retries.fetch_add(1, Ordering::Relaxed);
             let shown = Duration(StdDuration::from_millis((until - Instant::now()).as_millis() as u64));
             self.record_error(format!("{}; retrying in {shown}", err.message));
@@ -309,7 +342,7 @@ impl Endpoint {
                     self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
                 }
                 _ = self.removed.cancelled() => {
-                    self.counts.dropped.add(request.samples);
+                    self.counts().dropped.add(request.samples);
                     return;
                 }
             }
@@ -317,10 +350,11 @@ impl Endpoint {
     }
 
     fn sent(&self, r: &Request) {
-        self.counts.samples.add(r.samples);
-        self.counts.exemplars.add(r.exemplars);
-        self.counts.metadata.add(r.metadata);
-        self.counts.bytes.add(r.body.len() as u64);
+        let c = self.counts();
+        c.samples.add(r.samples);
+        c.exemplars.add(r.exemplars);
+        c.metadata.add(r.metadata);
+        c.bytes.add(r.body.len() as u64);
         if self.failing.swap(false, Ordering::Relaxed) {
             tracing::info!(component = %self.component, endpoint = %self.name, "remote write recovered");
         }
@@ -328,9 +362,10 @@ impl Endpoint {
 
     /// A request that will not be retried: counted as failed and logged.
     fn gave_up(&self, r: &Request, error: &str) {
-        self.counts.failed.add(r.samples);
-        self.counts.exemplars_failed.add(r.exemplars);
-        self.counts.metadata_failed.add(r.metadata);
+        let c = self.counts();
+        c.failed.add(r.samples);
+        c.exemplars_failed.add(r.exemplars);
+        c.metadata_failed.add(r.metadata);
         let message = format!("{error}; dropped {} samples", r.samples);
         tracing::error!(component = %self.component, endpoint = %self.name, "remote write failed: {message}");
         self.record_error(message);
@@ -344,18 +379,19 @@ impl Endpoint {
     pub fn debug_info(&self) -> Value {
         let uint = |n: u64| Value::Number(Number::Uint(n));
         let (depth, _) = self.queue.depth();
+        let c = self.counts();
         let last_error = lock(&self.last_error).clone().map_or(Value::Null, Value::from);
         Value::object([
             ("name", Value::from(self.name.as_str())),
-            ("url", Value::from(self.url.as_str())),
+            ("url", Value::from(redacted(&self.settings().args.url))),
             ("queue_samples", uint(depth as u64)),
             ("queue_capacity", uint(self.queue.capacity() as u64)),
-            ("samples_sent", uint(self.counts.samples.get())),
-            ("samples_failed", uint(self.counts.failed.get())),
-            ("samples_dropped", uint(self.counts.dropped.get())),
-            ("samples_retried", uint(self.counts.retried.get())),
-            ("exemplars_sent", uint(self.counts.exemplars.get())),
-            ("metadata_sent", uint(self.counts.metadata.get())),
+            ("samples_sent", uint(c.samples.get())),
+            ("samples_failed", uint(c.failed.get())),
+            ("samples_dropped", uint(c.dropped.get())),
+            ("samples_retried", uint(c.retried.get())),
+            ("exemplars_sent", uint(c.exemplars.get())),
+            ("metadata_sent", uint(c.metadata.get())),
             ("retries", uint(self.retries.load(Ordering::Relaxed))),
             ("last_error", last_error),
         ])

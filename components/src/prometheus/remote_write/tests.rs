@@ -421,6 +421,13 @@ async fn update_keeps_queued_samples_and_swaps_the_endpoint() {
     let series = sink.series();
     assert_eq!(series.iter().filter(|(l, _)| l.contains("queued")).count(), 5);
     assert!(series.iter().any(|(l, _)| l == r#"{__name__="later",env="new",i="0"}"#), "new external labels apply to new batches");
+    let Value::Object(info) = c.debug_info() else { panic!() };
+    assert!(format!("{info:?}").contains(&url), "debug info shows the new URL: {info:?}");
+    let metrics = selfmetrics::render();
+    let sent = format!(r#"prometheus_remote_storage_samples_total{{component_id="prometheus.remote_write.update",remote_name="main",url="{url}"}} 6"#);
+    assert!(metrics.lines().any(|l| l == sent), "metrics follow the new URL: want {sent} in\n{metrics}");
+    let old_pending = r#"prometheus_remote_storage_samples_pending{component_id="prometheus.remote_write.update",remote_name="main",url="http://127.0.0.1:9/push"} 0"#;
+    assert!(metrics.lines().any(|l| l == old_pending), "the old URL's queue gauge is zeroed:\n{metrics}");
     stop.cancel();
     task.await.unwrap();
 }
@@ -434,6 +441,24 @@ async fn shutdown_flushes_what_is_queued() {
     rw.task.await.unwrap();
     assert_eq!(sink.series().len(), 3);
     assert!(rw.receiver.0.append(gauges("late", 1)).is_err(), "a stopped component refuses batches");
+}
+
+#[tokio::test]
+async fn shutdown_gives_up_on_a_failing_endpoint_within_the_flush_timeout() {
+    let failures = (0..100_000).map(|_| (500, vec![])).collect();
+    let (sink, url) = Sink::start(failures).await;
+    let rw = running("prometheus.remote_write.stuck", &config(&endpoint(&url, FAST)));
+    rw.receiver.0.append(gauges("stuck", 4)).unwrap();
+    until("a retry", || stat(&rw.component, 0, "retries") > 0).await;
+    let stopping = Instant::now();
+    rw.stop.cancel();
+    rw.task.await.unwrap();
+    // Generous: the point is that a dead endpoint cannot hold the stop for
+    // its remote_timeout (30s) per request, let alone forever.
+    assert!(stopping.elapsed() < FLUSH_TIMEOUT + Duration::from_secs(20), "stopping took {:?}", stopping.elapsed());
+    assert_eq!(stat(&rw.component, 0, "samples_failed"), 4);
+    assert!(sink.accepted().is_empty());
+    assert_eq!(rw.component.health().state, HealthState::Exited);
 }
 
 #[tokio::test]
