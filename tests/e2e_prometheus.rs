@@ -57,13 +57,22 @@ otelcol.connector.spanmetrics "default" {{
 }}
 
 otelcol.exporter.prometheus "default" {{
-	forward_to = [prometheus.expose.default.receiver]
+	forward_to = [prometheus.expose.default.receiver, prometheus.remote_write.default.receiver]
 }}
 
 prometheus.expose "default" {{
 	listen_address = "127.0.0.1:{expose}"
 }}
 
+prometheus.remote_write "default" {{
+	external_labels = {{ via = "remote_write" }}
+	endpoint {{
+		url = "{remote_write}"
+		queue_config {{
+			batch_send_deadline = "500ms"
+		}}
+	}}
+}}
 "#
     )
 }
@@ -146,4 +155,16 @@ fn prometheus_scrapes_and_receives_the_seed_apps_span_metrics_with_exemplars() {
         assert!(received.contains(t), "scraped exemplar trace {t} never reached the sink");
     }
 
+    // 3. The same numbers through remote write (labelled by its external label).
+    prom.wait_for("remote-written calls to equal the spans sent", || calls(&prom, r#"via="remote_write""#) == want);
+    let mut written = Vec::new();
+    prom.wait_for("exemplars through remote write", || {
+        written = exemplar_traces(&prom, r#"via="remote_write""#);
+        !written.is_empty()
+    });
+    for t in &written {
+        assert!(received.contains(t), "remote-written exemplar trace {t} never reached the sink");
+    }
+    let rw = agent.component("prometheus.remote_write.default");
+    assert_eq!(rw["health"]["state"], "healthy", "{rw}");
 }

@@ -1,14 +1,110 @@
-//! The example configs, run as a user would run them.
+//! The example configs, run as a user would run them: on the ports they
+//! name, with real peers (the OpenTelemetry Python SDK sending seed 002's
+//! app, an OTLP sink standing in for Jaeger or Tempo), checked through the
+//! metrics they serve.
 
 mod support;
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use support::peers::{read_jsonl, run_seed_app, start_sink};
+
+/// Twice the examples' span-metrics flush interval.
+const FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The examples listen on fixed, well-known ports; one runs at a time.
+static FIXED_PORTS: Mutex<()> = Mutex::new(());
+
+fn example(name: &str) -> String {
+    format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
 #[test]
 fn local_file_example_runs() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let agent = support::Agent::start(&[&format!("{root}/examples/local-file.alloy")]);
+    let agent = support::Agent::start(&[&example("local-file.alloy")]);
     agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
     let c = agent.component("local.file.readme");
     assert_eq!(c["health"]["state"], "healthy", "{c}");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
     assert_eq!(c["exports"]["content"], readme.as_str());
+}
+
+/// A scrape of `127.0.0.1:9464/metrics` in OpenMetrics.
+fn scrape() -> String {
+    support::send("127.0.0.1:9464", "GET", "/metrics", &[("Accept", "application/openmetrics-text; version=1.0.0")], b"")
+        .map(|(_, _, body)| String::from_utf8_lossy(&body).into_owned())
+        .unwrap_or_default()
+}
+
+/// The sum of a counter's samples whose lines contain every `needle`.
+fn sum(text: &str, metric: &str, needles: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{metric}{{")) && needles.iter().all(|n| l.contains(n)))
+        .filter_map(|l| l.split('}').nth(1)?.split_whitespace().next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Every exemplar's trace id in an OpenMetrics exposition.
+fn exemplar_traces(text: &str) -> BTreeSet<String> {
+    text.lines().filter_map(|l| l.split(" # {").nth(1)?.split("trace_id=\"").nth(1)?.split('"').next().map(str::to_string)).collect()
+}
+
+/// Seed 000: the collector's pipeline with Jaeger, debug and span metrics
+/// under the `otel_collector` namespace.
+#[test]
+fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
+    let Some(python) = support::python() else { return };
+    let _ports = FIXED_PORTS.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let jaeger = start_sink(&python, dir.path(), 0);
+    let endpoint = format!("127.0.0.1:{}", jaeger.port);
+    let agent = support::Agent::start_with_env(&[&example("seed-000-collector.alloy")], &[("JAEGER_OTLP_ENDPOINT", &endpoint)]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+
+    let record = dir.path().join("app.jsonl");
+    let status = run_seed_app(&python, "grpc", "http://127.0.0.1:4317", &record, 10);
+    assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
+    agent.wait_for("30 spans at Jaeger's stand-in", || read_jsonl(&jaeger.record).len() == 30);
+
+    let calls = "otel_collector_span_metrics_calls_total";
+    agent.wait_up_to("the calls counted under otel_collector (15s flush)", FLUSH, || {
+        let t = scrape();
+        ["foo", "goo", "zoo"].iter().all(|s| sum(&t, calls, &[&format!("span_name=\"{s}\"")]) == 10.0)
+    });
+    let text = scrape();
+    assert_eq!(sum(&text, calls, &["span_name=\"goo\"", "status_code=\"STATUS_CODE_ERROR\""]), 2.0, "{text}");
+    assert_eq!(sum(&text, calls, &["span_name=\"foo\"", "span_kind=\"SPAN_KIND_SERVER\"", "service_name=\"seed-app\""]), 10.0, "{text}");
+    assert!(text.contains("otel_collector_span_metrics_duration_milliseconds_bucket{"), "{text}");
+    for c in ["otelcol.exporter.otlp.jaeger", "prometheus.expose.default", "otelcol.connector.spanmetrics.default"] {
+        assert_eq!(agent.component(c)["health"]["state"], "healthy", "{c}");
+    }
+}
+
+/// Seed 004: span metrics with exemplars and HTTP dimensions, traces to
+/// Tempo over OTLP/HTTP; the app sends to 4319 as in the seed.
+#[test]
+fn seed_004_example_links_exemplars_to_traces_tempo_received() {
+    let Some(python) = support::python() else { return };
+    let _ports = FIXED_PORTS.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let tempo = start_sink(&python, dir.path(), 0);
+    let endpoint = format!("http://127.0.0.1:{}", tempo.http_port);
+    let agent = support::Agent::start_with_env(&[&example("exemplars-tempo.alloy")], &[("TEMPO_OTLP_HTTP_ENDPOINT", &endpoint)]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+
+    let record = dir.path().join("app.jsonl");
+    let status = run_seed_app(&python, "grpc", "http://127.0.0.1:4319", &record, 10);
+    assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
+    agent.wait_for("30 spans at Tempo's stand-in", || read_jsonl(&tempo.record).len() == 30);
+
+    let calls = "traces_span_metrics_calls_total";
+    agent.wait_up_to("the calls counted (15s flush)", FLUSH, || sum(&scrape(), calls, &[]) == 30.0);
+    let text = scrape();
+    assert_eq!(sum(&text, calls, &["span_name=\"foo\"", "http_method=\"GET\""]), 10.0, "the http.method dimension: {text}");
+    assert!(text.contains("traces_span_metrics_duration_milliseconds_bucket{") && text.contains("le=\"2000\""), "seed buckets in ms: {text}");
+    let traces: BTreeSet<String> = read_jsonl(&tempo.record).iter().filter_map(|s| s["trace_id"].as_str().map(str::to_string)).collect();
+    let linked = exemplar_traces(&text);
+    assert!(!linked.is_empty(), "no exemplars:\n{text}");
+    assert!(linked.is_subset(&traces), "exemplars {linked:?} must name traces Tempo received");
 }

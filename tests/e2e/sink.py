@@ -1,22 +1,29 @@
-"""A gRPC OTLP trace sink standing in for Jaeger: records every span it
-receives as a JSON line. Written with grpcio and the protobuf classes of
-opentelemetry-proto, independently of Solder's own gRPC code.
+"""An OTLP trace sink standing in for Jaeger (gRPC) or Tempo (OTLP/HTTP):
+records every span it receives as a JSON line. Written with grpcio, the
+standard library's HTTP server and the protobuf classes of
+opentelemetry-proto, independently of Solder's own OTLP code.
 
-usage: sink.py PORT RECORD_FILE FAIL_FIRST_N
-The first FAIL_FIRST_N calls are answered UNAVAILABLE, as a Jaeger that is
-restarting would.
+usage: sink.py PORT RECORD_FILE FAIL_FIRST_N [HTTP_PORT]
+The first FAIL_FIRST_N gRPC calls are answered UNAVAILABLE, as a Jaeger
+that is restarting would. With HTTP_PORT, OTLP/HTTP protobuf is also
+taken on POST /v1/traces.
 """
 
+import gzip
 import json
 import sys
+import threading
 from concurrent import futures
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 port, record_path, fail_first = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+http_port = int(sys.argv[4]) if len(sys.argv) > 4 else None
 out = open(record_path, "w")
 state = {"calls": 0}
+lock = threading.Lock()
 
 
 def attr_value(v):
@@ -32,6 +39,35 @@ class Sink(trace_service_pb2_grpc.TraceServiceServicer):
         state["calls"] += 1
         if state["calls"] <= fail_first:
             context.abort(grpc.StatusCode.UNAVAILABLE, "sink is starting")
+        record(request)
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+
+class HttpSink(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
+            self.send_response(404 if self.path != "/v1/traces" else 415)
+            self.end_headers()
+            return
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        request = trace_service_pb2.ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        record(request)
+        reply = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args):
+        pass
+
+
+def record(request):
+    with lock:
         for rs in request.resource_spans:
             resource = {kv.key: attr_value(kv.value) for kv in rs.resource.attributes}
             for ss in rs.scope_spans:
@@ -46,12 +82,14 @@ class Sink(trace_service_pb2_grpc.TraceServiceServicer):
                         "service": resource.get("service.name", ""),
                     }) + "\n")
         out.flush()
-        return trace_service_pb2.ExportTraceServiceResponse()
 
 
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
 trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Sink(), server)
 server.add_insecure_port(f"127.0.0.1:{port}")
 server.start()
+if http_port is not None:
+    http = ThreadingHTTPServer(("127.0.0.1", http_port), HttpSink)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
 print("ready", flush=True)
 server.wait_for_termination()

@@ -22,6 +22,12 @@ impl Agent {
     /// Starts `solder run` with `args` (a config path, or nothing for the
     /// embedded config) and waits until its HTTP server answers.
     pub fn start(args: &[&str]) -> Agent {
+        Agent::start_with_env(args, &[])
+    }
+
+    /// As [`Agent::start`], with environment variables for the config's
+    /// `sys.env` calls.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Agent {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
@@ -31,6 +37,7 @@ impl Agent {
             .arg("run")
             .args(args)
             .args(["--server.http.listen-addr", &addr, "--storage.path", &storage.display().to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -73,9 +80,15 @@ impl Agent {
 
     /// Polls until `done` holds. The deadline is generous on purpose: this
     /// waits for behaviour, it does not measure speed (benches do that).
-    pub fn wait_for(&self, what: &str, mut done: impl FnMut() -> bool) -> Duration {
+    pub fn wait_for(&self, what: &str, done: impl FnMut() -> bool) -> Duration {
+        self.wait_up_to(what, Duration::from_secs(20), done)
+    }
+
+    /// As [`Agent::wait_for`], for behaviour on a slower schedule of the
+    /// config's own, such as a metrics flush interval.
+    pub fn wait_up_to(&self, what: &str, deadline: Duration, mut done: impl FnMut() -> bool) -> Duration {
         let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
+        while start.elapsed() < deadline {
             if done() {
                 return start.elapsed();
             }
@@ -120,7 +133,9 @@ pub fn request(addr: &str, method: &str, path: &str) -> std::io::Result<(u16, St
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || rest.len() < n {
             break;
         }
@@ -155,8 +170,7 @@ pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body
     let head = String::from_utf8_lossy(&raw[..split.min(raw.len())]).into_owned();
     let mut lines = head.lines();
     let code = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let headers: Vec<(String, String)> =
-        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
     let mut body = raw[split.min(raw.len())..].to_vec();
     if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
         body = dechunk(&String::from_utf8_lossy(&body)).into_bytes();
@@ -168,9 +182,7 @@ pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body
 /// installs into `.venv`. When it is missing the caller skips, except in
 /// CI (CI=true), where a missing peer is a failure.
 pub fn python() -> Option<PathBuf> {
-    let candidate = std::env::var_os("SOLDER_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let candidate = std::env::var_os("SOLDER_PYTHON").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
     let works = Command::new(&candidate)
         .args(["-c", "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http, grpc"])
         .status()
@@ -178,11 +190,7 @@ pub fn python() -> Option<PathBuf> {
     if works {
         return Some(candidate);
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "the OpenTelemetry Python SDK is missing at {} (scripts/test.sh installs it)",
-        candidate.display()
-    );
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "the OpenTelemetry Python SDK is missing at {} (scripts/test.sh installs it)", candidate.display());
     eprintln!("skipping: no OpenTelemetry Python SDK at {}; run scripts/test.sh to install it", candidate.display());
     None
 }

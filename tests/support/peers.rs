@@ -21,10 +21,13 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
-/// The grpcio OTLP sink; every span it takes is a line in `record`.
+/// The OTLP sink; every span it takes is a line in `record`.
 pub struct Sink {
     child: Child,
+    /// OTLP gRPC, as Jaeger takes it.
     pub port: u16,
+    /// OTLP/HTTP protobuf on `/v1/traces`, as Tempo takes it.
+    pub http_port: u16,
     pub record: PathBuf,
 }
 
@@ -37,28 +40,24 @@ impl Drop for Sink {
 
 /// Starts the sink; it answers UNAVAILABLE to its first `fail_first` calls.
 pub fn start_sink(python: &Path, dir: &Path, fail_first: u32) -> Sink {
-    let port = free_port();
+    let (port, http_port) = (free_port(), free_port());
     let record = dir.join(format!("sink-{port}.jsonl"));
     let mut child = Command::new(python)
         .arg(e2e_dir().join("sink.py"))
-        .args([port.to_string(), record.display().to_string(), fail_first.to_string()])
+        .args([port.to_string(), record.display().to_string(), fail_first.to_string(), http_port.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "ready", "sink did not start");
-    Sink { child, port, record }
+    Sink { child, port, http_port, record }
 }
 
 /// Runs seed 002's app (`iterations` × foo → goo, zoo; every 5th goo
 /// fails) against `endpoint`, recording every span it made in `record`.
 pub fn run_seed_app(python: &Path, protocol: &str, endpoint: &str, record: &Path, iterations: u32) -> std::process::ExitStatus {
-    Command::new(python)
-        .arg(e2e_dir().join("seed_app.py"))
-        .args([protocol, endpoint, &record.display().to_string(), &iterations.to_string()])
-        .status()
-        .unwrap()
+    Command::new(python).arg(e2e_dir().join("seed_app.py")).args([protocol, endpoint, &record.display().to_string(), &iterations.to_string()]).status().unwrap()
 }
 
 /// A Prometheus server on loopback with exemplar storage and the
@@ -80,11 +79,8 @@ impl Drop for Prometheus {
 /// The `prometheus` binary from Debian's package. When it is missing the
 /// caller skips, except in CI (CI=true), where a missing peer is a failure.
 pub fn prometheus_binary() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("prometheus"))
-        .find(|p| p.is_file());
+    let found =
+        std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).map(|d| d.join("prometheus")).find(|p| p.is_file());
     if found.is_none() {
         assert!(std::env::var("CI").as_deref() != Ok("true"), "the prometheus server is missing (scripts/test.sh installs Debian's prometheus)");
         eprintln!("skipping: no prometheus server on PATH; run scripts/test.sh to install it");
