@@ -3,7 +3,7 @@
 
 use crate::prometheus::{Batch, Exemplar as SampleExemplar, Family, MetricType, SampleValue, Series};
 
-use super::proto::{EncodedSeries, Exemplar, Label, MetadataType, MetricMetadata, Sample, TimeSeries};
+use super::proto::{EncodedSeries, Exemplar, Label, MetadataType, MetricMetadata, Sample};
 
 /// A batch ready to queue: shared by every endpoint's queue.
 #[derive(Debug)]
@@ -115,13 +115,9 @@ impl SeriesWriter<'_> {
         labels.extend(self.base.iter().cloned());
         labels.sort_by(|a, b| a.name.cmp(&b.name));
         labels.dedup_by(|later, first| later.name == first.name);
-        let timestamp = self.series.timestamp_ms.unwrap_or(self.now_ms);
-        let series = TimeSeries {
-            labels,
-            samples: vec![Sample { value, timestamp }],
-            exemplars: exemplars.iter().map(|e| exemplar(e, self.now_ms)).collect(),
-        };
-        self.out.push(EncodedSeries::new(&series, timestamp, self.family));
+        let sample = Sample { value, timestamp: self.series.timestamp_ms.unwrap_or(self.now_ms) };
+        let exemplars = exemplars.iter().map(|e| exemplar(e, self.now_ms)).collect();
+        self.out.push(EncodedSeries::new(labels, sample, exemplars, self.family));
     }
 }
 

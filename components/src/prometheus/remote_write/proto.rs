@@ -103,13 +103,16 @@ pub struct EncodedSeries {
 }
 
 impl EncodedSeries {
-    pub fn new(series: &TimeSeries, timestamp_ms: i64, family: u32) -> EncodedSeries {
-        let bare = TimeSeries { labels: series.labels.clone(), samples: series.samples.clone(), exemplars: Vec::new() };
-        let only_exemplars = TimeSeries { labels: Vec::new(), samples: Vec::new(), exemplars: series.exemplars.clone() };
+    /// Encodes a series with one sample.
+    pub fn new(labels: Vec<Label>, sample: Sample, exemplars: Vec<Exemplar>, family: u32) -> EncodedSeries {
+        let timestamp_ms = sample.timestamp;
+        let exemplar_count = u32::try_from(exemplars.len()).unwrap_or(u32::MAX);
+        let body = TimeSeries { labels, samples: vec![sample], exemplars: Vec::new() };
+        let only_exemplars = TimeSeries { labels: Vec::new(), samples: Vec::new(), exemplars };
         EncodedSeries {
-            body: Bytes::from(prost::Message::encode_to_vec(&bare)),
+            body: Bytes::from(prost::Message::encode_to_vec(&body)),
             exemplars: Bytes::from(prost::Message::encode_to_vec(&only_exemplars)),
-            exemplar_count: u32::try_from(series.exemplars.len()).unwrap_or(u32::MAX),
+            exemplar_count,
             timestamp_ms,
             family,
         }
@@ -171,7 +174,7 @@ mod tests {
             exemplars: vec![Exemplar { labels: vec![label("trace_id", "ab")], value: 1.0, timestamp: 41 }],
         };
         let meta = MetricMetadata { r#type: MetadataType::Gauge as i32, metric_family_name: "up".into(), help: "Up.".into(), unit: String::new() };
-        let encoded = EncodedSeries::new(&series, 42, 0);
+        let encoded = EncodedSeries::new(series.labels.clone(), series.samples[0].clone(), series.exemplars.clone(), 0);
         let mut with = RequestBuilder::default();
         with.series(&encoded, true);
         with.metadata(&meta);
