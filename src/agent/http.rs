@@ -1,11 +1,14 @@
 //! The agent's HTTP server: readiness and health probes, reload, the
 //! agent's own metrics, and the JSON API the UI reads.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,14 +16,20 @@ use serde_json::{json, Value as Json_};
 use solder_components::body::{EvalBody, Item};
 use solder_components::HealthState;
 use solder_syntax::{Diagnostic, Value};
+use tokio::sync::mpsc;
+use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
+use tonic::codegen::tokio_stream::StreamExt;
 
 use super::metrics::{self, Histogram};
+use super::ui::model::{health_json, GraphModel};
 use super::Agent;
 use crate::runtime::controller::Node;
+use crate::runtime::flow::EdgeView;
 
+/// What every handler, API and UI alike, is given.
 #[derive(Clone)]
-struct AppState {
-    agent: Arc<Agent>,
+pub struct AppState {
+    pub agent: Arc<Agent>,
     evaluations: Arc<Mutex<Histogram>>,
 }
 
@@ -34,6 +43,10 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .route("/api/v0/web/components", get(components))
         .route("/api/v0/web/components/{id}", get(component))
         .route("/api/v0/web/status", get(status))
+        .route("/api/v0/web/graph", get(graph))
+        .route("/api/v0/web/graph/stream", get(graph_stream))
+        .route("/api/v0/web/debug/{id}", get(debug_stream))
+        .merge(super::ui::routes())
         .with_state(state)
 }
 
@@ -74,11 +87,17 @@ async fn healthy(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn reload(State(s): State<AppState>, method: axum::http::Method) -> Response {
+async fn reload(State(s): State<AppState>, method: axum::http::Method, headers: HeaderMap) -> Response {
     if method != axum::http::Method::POST {
         return text(StatusCode::METHOD_NOT_ALLOWED, "use POST to reload\n");
     }
-    match s.agent.reload("http").await {
+    let result = s.agent.reload("http").await;
+    // The UI's reload form: show the outcome on the config page.
+    let from_browser = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if from_browser {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/config")]).into_response();
+    }
+    match result {
         Ok(_) => text(StatusCode::OK, "config reloaded\n"),
         Err(diags) => text(StatusCode::BAD_REQUEST, solder_syntax::render::render_all(&diags, solder_syntax::render::Style::Plain)),
     }
@@ -93,11 +112,13 @@ async fn metrics_handler(State(s): State<AppState>) -> Response {
 }
 
 async fn components(State(s): State<AppState>) -> Json<Json_> {
-    Json(s.agent.controller.inspect(|nodes| Json_::Array(nodes.iter().map(|n| component_json(n, nodes)).collect())))
+    let flows = s.agent.controller.flow().edges();
+    Json(s.agent.controller.inspect(|nodes| Json_::Array(nodes.iter().map(|n| component_json(n, nodes, &flows)).collect())))
 }
 
 async fn component(State(s): State<AppState>, Path(id): Path<String>) -> Response {
-    let found = s.agent.controller.inspect(|nodes| nodes.iter().find(|n| n.decl.id == id).map(|n| component_json(n, nodes)));
+    let flows = s.agent.controller.flow().edges();
+    let found = s.agent.controller.inspect(|nodes| nodes.iter().find(|n| n.decl.id == id).map(|n| component_json(n, nodes, &flows)));
     match found {
         Some(j) => Json(j).into_response(),
         None => (StatusCode::NOT_FOUND, Json(json!({ "error": format!("component {id:?} does not exist") }))).into_response(),
@@ -126,29 +147,75 @@ async fn status(State(s): State<AppState>) -> Json<Json_> {
             "files": l.files.iter().map(|(name, text)| json!({ "name": name, "text": text })).collect::<Vec<_>>(),
         })
     });
-    Json(json!({ "ready": s.agent.is_ready(), "lastReload": last, "running": loaded }))
+    Json(json!({ "ready": s.agent.is_ready(), "lastReload": last, "running": loaded, "banner": s.agent.stale_banner() }))
+}
+
+/// The graph with per-edge totals and rates, and its layout.
+async fn graph(State(s): State<AppState>) -> Json<Json_> {
+    Json(GraphModel::snapshot(&s.agent).json())
+}
+
+/// The graph snapshot once a second, as server-sent events.
+async fn graph_stream(State(s): State<AppState>) -> Response {
+    let (tx, rx) = mpsc::channel::<String>(2);
+    let agent = Arc::clone(&s.agent);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            // A closed stream means the client went away.
+            if tx.send(GraphModel::snapshot(&agent).json().to_string()).await.is_err() {
+                return;
+            }
+        }
+    });
+    sse(rx)
+}
+
+#[derive(serde::Deserialize)]
+struct DebugQuery {
+    /// Keep one payload in `sample`; default 1 (all).
+    sample: Option<u64>,
+}
+
+/// What passes through a component, as server-sent events of JSON
+/// messages. Refused unless the config enables live debugging.
+async fn debug_stream(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<DebugQuery>) -> Response {
+    let exists = s.agent.controller.inspect(|nodes| nodes.iter().any(|n| n.decl.id == id));
+    if !exists {
+        return (StatusCode::NOT_FOUND, Json(json!({ "error": format!("component {id:?} does not exist") }))).into_response();
+    }
+    match s.agent.controller.flow().live.subscribe(&id, q.sample.unwrap_or(1)) {
+        Ok(rx) => sse(rx),
+        Err(disabled) => (StatusCode::FORBIDDEN, Json(json!({ "error": disabled.to_string() }))).into_response(),
+    }
+}
+
+fn sse(rx: mpsc::Receiver<String>) -> Response {
+    let events = ReceiverStream::new(rx).map(|data| Ok::<_, Infallible>(Event::default().data(data)));
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
 }
 
 /// A component in the shape of Alloy's API, plus `instance`: which build of
 /// the component is running, so a client can tell an update in place from
 /// a rebuild.
-fn component_json(n: &Node, all: &[&Node]) -> Json_ {
+///
+/// `dataFlowEdgesTo` lists the components this one sends telemetry to.
+fn component_json(n: &Node, all: &[&Node], flows: &[EdgeView]) -> Json_ {
     let health = n.health();
     let referenced_by: Vec<&str> = all.iter().filter(|o| o.decl.depends_on.contains(&n.decl.id)).map(|o| o.decl.id.as_str()).collect();
+    let flows_to: Vec<&str> = flows.iter().filter(|e| e.from == n.decl.id).map(|e| e.to.as_str()).collect();
     json!({
         "name": n.decl.name,
         "localID": n.decl.id,
         "label": n.decl.block.label.as_ref().map(|l| l.value.clone()).unwrap_or_default(),
-        "health": {
-            "state": health.state.as_str(),
-            "message": health.message,
-            "updatedTime": rfc3339(health.updated),
-        },
+        "health": health_json(&health),
         "arguments": body_json(&n.args),
         "exports": value_json(&n.component.exports()),
         "debugInfo": value_json(&n.component.debug_info()),
         "referencesTo": n.decl.depends_on.iter().collect::<Vec<_>>(),
         "referencedBy": referenced_by,
+        "dataFlowEdgesTo": flows_to,
         "instance": n.instance,
         "startedTime": rfc3339(n.started),
     })

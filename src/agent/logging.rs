@@ -2,16 +2,13 @@
 //! config takes effect on the next reload, without a restart.
 
 use serde::Deserialize;
-use solder_components::body;
-use solder_components::decode::decode;
-use solder_syntax::diagnostic::attach_source;
-use solder_syntax::{Diagnostic, Evaluator, Scope};
+use solder_syntax::Diagnostic;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, Layer, Registry};
 
-use crate::runtime::loader::Settings;
+use crate::runtime::loader::{decode_settings, Settings};
 
 /// Alloy's `logging` block.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -96,14 +93,5 @@ impl LogHandle {
 /// Decodes the config's `logging` block (the defaults without one), so a
 /// bad block fails the load before anything changes.
 pub fn parse(settings: &Settings) -> Result<LoggingArgs, Vec<Diagnostic>> {
-    let Some((block, source)) = &settings.logging else {
-        return Ok(LoggingArgs { level: Level::Info, format: Format::Logfmt });
-    };
-    let scope = Scope::new();
-    let mut ev = Evaluator::new(&source.text, &scope);
-    let evaluated = body::evaluate(&mut ev, &block.body, block.name_span()).map_err(|mut d| {
-        attach_source(&mut d, source);
-        d
-    })?;
-    decode::<LoggingArgs>(&evaluated).map_err(|d| vec![d.with_source(source)])
+    Ok(decode_settings(&settings.logging)?.unwrap_or(LoggingArgs { level: Level::Info, format: Format::Logfmt }))
 }

@@ -3,9 +3,11 @@
 //! metrics).
 
 pub mod http;
+pub mod livedebugging;
 pub mod logging;
 pub mod metrics;
 pub mod source;
+pub mod ui;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -80,23 +82,23 @@ impl Agent {
             Ok(files) => {
                 let hash = config_hash(&files);
                 let checked = runtime::load(files.clone(), self.controller.registry())
-                    .and_then(|cfg| logging::parse(&cfg.settings).map(|log| (cfg, log)));
+                    .and_then(|cfg| logging::parse(&cfg.settings).map(|log| (cfg, log)))
+                    .and_then(|(cfg, log)| livedebugging::parse(&cfg.settings).map(|live| (cfg, log, live)));
                 let result = match checked {
                     Err(d) => Err(d),
-                    Ok((cfg, log)) => {
-                        match self.controller.apply(cfg).await {
-                            Ok(report) => {
-                                self.logging.set(&log);
-                                *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) = Some(LoadedConfig {
-                                    at: SystemTime::now(),
-                                    hash: hash.clone(),
-                                    files: files.iter().map(|f| (f.name.clone(), f.text.clone())).collect(),
-                                });
-                                Ok(report)
-                            }
-                            Err(d) => Err(d),
+                    Ok((cfg, log, live)) => match self.controller.apply(cfg).await {
+                        Ok(report) => {
+                            self.logging.set(&log);
+                            self.controller.flow().live.set_enabled(live.enabled);
+                            *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) = Some(LoadedConfig {
+                                at: SystemTime::now(),
+                                hash: hash.clone(),
+                                files: files.iter().map(|f| (f.name.clone(), f.text.clone())).collect(),
+                            });
+                            Ok(report)
                         }
-                    }
+                        Err(d) => Err(d),
+                    },
                 };
                 (hash, result)
             }
@@ -118,13 +120,29 @@ impl Agent {
                     unchanged = report.unchanged.len(),
                     "config loaded"
                 );
-                ReloadStatus { at: SystemTime::now(), trigger: trigger.into(), success: true, error: None, diagnostics: Vec::new(), hash, report: Some(report.clone()) }
+                ReloadStatus {
+                    at: SystemTime::now(),
+                    trigger: trigger.into(),
+                    success: true,
+                    error: None,
+                    diagnostics: Vec::new(),
+                    hash,
+                    report: Some(report.clone()),
+                }
             }
             Err(diags) => {
                 self.failures.fetch_add(1, Ordering::SeqCst);
                 let rendered = render_all(diags, Style::Plain);
                 tracing::error!(trigger, "config load failed; the running graph is unchanged\n{rendered}");
-                ReloadStatus { at: SystemTime::now(), trigger: trigger.into(), success: false, error: Some(rendered), diagnostics: diags.clone(), hash, report: None }
+                ReloadStatus {
+                    at: SystemTime::now(),
+                    trigger: trigger.into(),
+                    success: false,
+                    error: Some(rendered),
+                    diagnostics: diags.clone(),
+                    hash,
+                    report: None,
+                }
             }
         };
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
@@ -146,6 +164,37 @@ impl Agent {
     pub fn loaded(&self) -> Option<LoadedConfig> {
         self.loaded.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+
+    /// What every UI page says while the running config is older than a
+    /// failed attempt to load a newer one; `None` when the last attempt
+    /// succeeded.
+    pub fn stale_banner(&self) -> Option<String> {
+        let status = self.status().filter(|s| !s.success)?;
+        let why = match status.diagnostics.first() {
+            Some(d) => match &d.source {
+                Some(src) => {
+                    let (line, column) = src.line_col(d.span.start);
+                    format!("{} ({}:{line}:{column})", d.message, src.name)
+                }
+                None => d.message.clone(),
+            },
+            None => status.error.clone().unwrap_or_default(),
+        };
+        let more = match status.diagnostics.len() {
+            0 | 1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        let failed_at = clock(status.at);
+        Some(match self.loaded() {
+            Some(running) => format!("the running config is from {}; the edit at {failed_at} failed to load: {why}{more}", clock(running.at)),
+            None => format!("no config is running; the load at {failed_at} failed: {why}{more}"),
+        })
+    }
+}
+
+/// `HH:MM:SS` in UTC.
+fn clock(t: SystemTime) -> String {
+    solder_components::calendar::rfc3339(t).get(11..19).unwrap_or_default().to_string()
 }
 
 /// SHA-256 over every file's name and text, in load order.

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::flow::{Flow, Taps};
 use super::loader::{Config, Declaration};
 use super::scope::ScopeBuilder;
 
@@ -84,6 +85,8 @@ pub struct Controller {
     apply_lock: tokio::sync::Mutex<()>,
     exports_changed: mpsc::UnboundedSender<String>,
     evaluations: Mutex<Vec<f64>>,
+    /// Telemetry counts between components, and live debugging.
+    flow: Arc<Flow>,
 }
 
 enum Action {
@@ -102,13 +105,20 @@ impl Controller {
             apply_lock: tokio::sync::Mutex::new(()),
             exports_changed: tx,
             evaluations: Mutex::new(Vec::new()),
+            flow: Arc::new(Flow::default()),
         });
         tokio::spawn(watch_exports(Arc::downgrade(&c), rx));
+        tokio::spawn(tick_flow(Arc::downgrade(&c.flow)));
         c
     }
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// Data-flow edges with their counts and rates, and live debugging.
+    pub fn flow(&self) -> &Arc<Flow> {
+        &self.flow
     }
 
     fn graph(&self) -> std::sync::MutexGuard<'_, Graph> {
@@ -120,10 +130,11 @@ impl Controller {
     pub async fn apply(&self, cfg: Config) -> Result<ApplyReport, Vec<Diagnostic>> {
         let _serial = self.apply_lock.lock().await;
         let started = Instant::now();
-        let (actions, warnings) = {
+        let (actions, warnings, taps) = {
             let g = self.graph();
             self.plan(&g, &cfg)?
         };
+        self.flow.commit(taps);
         let evaluation = started.elapsed();
         self.record_evaluation(evaluation);
         let mut report = ApplyReport { warnings, evaluation, ..ApplyReport::default() };
@@ -181,18 +192,23 @@ impl Controller {
     /// side effects, so nothing starts. Returns the warnings.
     pub fn check(&self, cfg: &Config) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
         let empty = Graph::default();
-        self.plan(&empty, cfg).map(|(_, warnings)| warnings)
+        self.plan(&empty, cfg).map(|(_, warnings, _)| warnings)
     }
 
-    /// Evaluates and builds without touching the graph.
-    fn plan(&self, g: &Graph, cfg: &Config) -> Result<(Vec<Action>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    /// Evaluates and builds without touching the graph. Returns the taps
+    /// the evaluated arguments hold, for the caller to commit.
+    fn plan(&self, g: &Graph, cfg: &Config) -> Result<(Vec<Action>, Vec<Diagnostic>, Taps), Vec<Diagnostic>> {
         let mut scope = ScopeBuilder::default();
         let mut actions = Vec::with_capacity(cfg.components.len());
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
+        let mut taps = Taps::default();
         for decl in &cfg.components {
             let args = match evaluate(decl, &scope, &mut warnings) {
-                Ok(args) => args,
+                Ok(mut args) => {
+                    self.flow.tap_body(&decl.id, &mut args, &|a| scope.owner(a), &mut taps);
+                    args
+                }
                 Err(mut d) => {
                     errors.append(&mut d);
                     continue;
@@ -225,7 +241,7 @@ impl Controller {
             actions.push(action);
         }
         if errors.is_empty() {
-            Ok((actions, warnings))
+            Ok((actions, warnings, taps))
         } else {
             Err(errors)
         }
@@ -252,11 +268,16 @@ impl Controller {
         let g = &mut *g;
         let mut dirty = changed;
         let mut scope = ScopeBuilder::default();
+        let mut taps = Taps::default();
         for id in g.order.clone() {
             let Some(node) = g.nodes.get_mut(&id) else { continue };
             if node.decl.depends_on.iter().any(|d| dirty.contains(d)) {
                 let mut warnings = Vec::new();
-                match evaluate(&node.decl, &scope, &mut warnings) {
+                let evaluated = evaluate(&node.decl, &scope, &mut warnings).map(|mut args| {
+                    self.flow.tap_body(&id, &mut args, &|a| scope.owner(a), &mut taps);
+                    args
+                });
+                match evaluated {
                     Ok(args) if args == node.args => {}
                     Ok(args) => match node.component.update(&args) {
                         Ok(()) => {
@@ -271,6 +292,7 @@ impl Controller {
             }
             scope.insert(&id, node.component.exports());
         }
+        self.flow.extend(taps);
     }
 
     fn record_evaluation(&self, took: Duration) {
@@ -314,16 +336,7 @@ fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnos
 fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Component>) -> Node {
     let cancel = CancellationToken::new();
     let task = tokio::spawn(Arc::clone(&component).run(cancel.clone()));
-    Node {
-        decl,
-        args,
-        component,
-        instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
-        started: SystemTime::now(),
-        error: None,
-        cancel,
-        task: Some(task),
-    }
+    Node { decl, args, component, instance: INSTANCES.fetch_add(1, Ordering::Relaxed), started: SystemTime::now(), error: None, cancel, task: Some(task) }
 }
 
 async fn stop(mut node: Node) {
@@ -333,6 +346,16 @@ async fn stop(mut node: Node) {
         if tokio::time::timeout(STOP_TIMEOUT, task).await.is_err() {
             tracing::warn!(component = %node.decl.id, "component did not stop within {STOP_TIMEOUT:?}");
         }
+    }
+}
+
+/// Snapshots the flow counters every second, for rates.
+async fn tick_flow(flow: Weak<Flow>) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        let Some(flow) = flow.upgrade() else { return };
+        flow.tick();
     }
 }
 

@@ -44,6 +44,21 @@ pub struct Config {
 
 const SETTINGS_BLOCKS: &[&str] = &["logging", "livedebugging"];
 
+/// Evaluates a settings block (settings see the standard library, not
+/// component exports) and decodes it into `T`; `None` without the block.
+/// The agent calls it while checking a config, so a bad block fails the
+/// load before anything changes.
+pub fn decode_settings<T: serde::de::DeserializeOwned>(slot: &Option<(ast::Block, Arc<SourceFile>)>) -> Result<Option<T>, Vec<Diagnostic>> {
+    let Some((block, source)) = slot else { return Ok(None) };
+    let scope = solder_syntax::Scope::new();
+    let mut ev = solder_syntax::Evaluator::new(&source.text, &scope);
+    let evaluated = solder_components::body::evaluate(&mut ev, &block.body, block.name_span()).map_err(|mut d| {
+        attach_source(&mut d, source);
+        d
+    })?;
+    solder_components::decode::decode::<T>(&evaluated).map(Some).map_err(|d| vec![d.with_source(source)])
+}
+
 /// Parses and checks a config made of one or more files.
 pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, Vec<Diagnostic>> {
     let mut diags = Vec::new();

@@ -1,7 +1,9 @@
 //! The runtime: loading configs, the live component graph, and reloads.
 
 pub mod controller;
+pub mod flow;
 pub mod graph;
+pub mod live;
 pub mod loader;
 pub mod scope;
 

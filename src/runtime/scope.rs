@@ -2,18 +2,24 @@
 //! `otelcol.processor.batch.default.input` is a field path through nested
 //! objects keyed by the parts of the component's ID.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use solder_syntax::{Scope, Value};
+
+use super::flow::capsule_address;
 
 #[derive(Default, Clone)]
 pub struct ScopeBuilder {
     roots: BTreeMap<String, Value>,
+    /// Which component exported each consumer or receiver handle, by the
+    /// handle's address: how the controller knows where telemetry goes.
+    owners: HashMap<usize, String>,
 }
 
 impl ScopeBuilder {
     /// Places `exports` at the path spelled by `id`.
     pub fn insert(&mut self, id: &str, exports: Value) {
+        record_owners(&mut self.owners, id, &exports);
         let mut parts = id.split('.');
         let Some(root) = parts.next() else { return };
         let rest: Vec<&str> = parts.collect();
@@ -23,6 +29,24 @@ impl ScopeBuilder {
 
     pub fn scope(&self) -> Scope {
         Scope { vars: self.roots.clone() }
+    }
+
+    /// The component that exported the handle at `address`.
+    pub fn owner(&self, address: usize) -> Option<String> {
+        self.owners.get(&address).cloned()
+    }
+}
+
+fn record_owners(owners: &mut HashMap<usize, String>, id: &str, v: &Value) {
+    match v {
+        Value::Capsule(c) => {
+            if let Some(address) = capsule_address(c) {
+                owners.insert(address, id.to_string());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| record_owners(owners, id, i)),
+        Value::Object(fields) => fields.values().for_each(|i| record_owners(owners, id, i)),
+        _ => {}
     }
 }
 

@@ -84,12 +84,7 @@ fn messages(diags: &[Diagnostic]) -> Vec<String> {
 
 /// (id, instance, args.value, update count) of every component.
 fn snapshot(c: &Controller) -> Vec<(String, u64, String, String)> {
-    c.inspect(|nodes| {
-        nodes
-            .iter()
-            .map(|n| (n.decl.id.clone(), n.instance, n.component.exports().to_string(), n.component.debug_info().to_string()))
-            .collect()
-    })
+    c.inspect(|nodes| nodes.iter().map(|n| (n.decl.id.clone(), n.instance, n.component.exports().to_string(), n.component.debug_info().to_string())).collect())
 }
 
 #[tokio::test]
@@ -102,7 +97,8 @@ async fn unchanged_components_are_untouched_and_changed_ones_update_in_place() {
     assert_eq!(before[1].2, "{ value = 2 }");
 
     // Edit only b: a keeps its instance and sees no update; b updates in place.
-    let second = c.apply(config("test.counter \"a\" {\n\tvalue = 1\n}\ntest.counter \"b\" {\n\tvalue = test.counter.a.value + 10\n}\n").unwrap()).await.unwrap();
+    let second =
+        c.apply(config("test.counter \"a\" {\n\tvalue = 1\n}\ntest.counter \"b\" {\n\tvalue = test.counter.a.value + 10\n}\n").unwrap()).await.unwrap();
     assert_eq!(second.unchanged, ["test.counter.a"]);
     assert_eq!(second.updated, ["test.counter.b"]);
     let after = snapshot(&c);
@@ -207,5 +203,53 @@ async fn health_reports_the_running_state() {
     let health = c.inspect(|n| n[0].health());
     assert_eq!(health.state, HealthState::Unhealthy);
     assert!(health.message.contains("cannot read /nonexistent/x"), "{}", health.message);
+    c.shutdown().await;
+}
+
+const PIPELINE: &str = "otelcol.processor.batch \"a\" {\n\toutput {\n\t\ttraces = [otelcol.exporter.debug.d.input]\n\t}\n}\n\
+                        otelcol.exporter.debug \"d\" {\n\tsampling_thereafter = 0\n}\n";
+
+/// The consumer handle in a component's evaluated `output` block.
+fn output_handle(c: &Controller, id: &str) -> Option<solder_components::consumer::ConsumerHandle> {
+    c.inspect(|nodes| {
+        let node = nodes.iter().find(|n| n.decl.id == id)?;
+        node.args.items.iter().find_map(|item| match item {
+            solder_components::body::Item::Block { name, body, .. } if name == "output" => body.items.iter().find_map(|i| match i {
+                solder_components::body::Item::Attribute { value: Value::Array(list), .. } => match list.first() {
+                    Some(Value::Capsule(cap)) => cap.downcast::<solder_components::consumer::ConsumerHandle>().cloned(),
+                    _ => None,
+                },
+                _ => None,
+            }),
+            _ => None,
+        })
+    })
+}
+
+#[tokio::test]
+async fn taps_count_each_edge_keep_reloads_unchanged_and_vanish_with_failed_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    c.apply(config(PIPELINE).unwrap()).await.unwrap();
+    let edges = |c: &Controller| c.flow().edges().into_iter().map(|e| (e.from, e.to)).collect::<Vec<_>>();
+    let expected = vec![("otelcol.processor.batch.a".to_string(), "otelcol.exporter.debug.d".to_string())];
+    assert_eq!(edges(&c), expected);
+
+    // The tap is cached: evaluating the same arguments again changes nothing.
+    let again = c.apply(config(PIPELINE).unwrap()).await.unwrap();
+    assert_eq!(again.unchanged, ["otelcol.exporter.debug.d", "otelcol.processor.batch.a"]);
+    assert!(again.updated.is_empty() && again.added.is_empty());
+
+    // A plan that fails after making a tap for a new edge leaves no trace.
+    let broken = format!("{PIPELINE}otelcol.processor.batch \"b\" {{\n\toutput {{\n\t\ttraces = [otelcol.exporter.debug.d.input]\n\t}}\n}}\ntest.counter \"x\" {{\n\tvalue = -1\n}}\n");
+    assert!(c.apply(config(&broken).unwrap()).await.is_err());
+    assert_eq!(edges(&c), expected);
+
+    // What crosses the tap is counted on its edge.
+    let handle = output_handle(&c, "otelcol.processor.batch.a").unwrap();
+    let traces = solder_components::otlp::Traces::from_message(solder_components::otlp::synthetic::request(0, 7));
+    handle.0.consume_traces(traces).await.unwrap();
+    let totals = c.flow().edges()[0].totals;
+    assert_eq!(totals.accepted[super::flow::Kind::Spans as usize], 7);
     c.shutdown().await;
 }

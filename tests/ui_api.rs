@@ -1,0 +1,226 @@
+//! The debug UI's JSON API and pages, against the real binary: Alloy's
+//! component fields for healthy and unhealthy components, secrets hidden,
+//! the graph's edges and live rates under load, live debugging off by
+//! default and streaming once enabled, and the failed-reload banner.
+
+mod support;
+#[path = "browser/support.rs"]
+mod ui_support;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::{free_port, replace_file, Agent};
+use ui_support::{pipeline, sse_events, Loadgen, SECRET};
+
+struct Setup {
+    dir: tempfile::TempDir,
+    cfg: std::path::PathBuf,
+    grpc: u16,
+    /// Holds the port `prometheus.expose` is told to use.
+    _taken: TcpListener,
+    taken_port: u16,
+}
+
+fn setup(extra: &str) -> (Setup, Agent) {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let grpc = free_port();
+    let cfg = dir.path().join("config.alloy");
+    std::fs::write(&cfg, pipeline(dir.path(), grpc, taken_port, extra)).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("first load", || agent.get("/-/ready").0 == 200);
+    (Setup { dir, cfg, grpc, _taken: taken, taken_port }, agent)
+}
+
+/// Every field Alloy's UI reads, with the types it expects.
+fn assert_alloy_shape(c: &Value) {
+    for field in ["name", "localID", "label"] {
+        assert!(c[field].is_string(), "{field} in {c}");
+    }
+    for field in ["state", "message", "updatedTime"] {
+        assert!(c["health"][field].is_string(), "health.{field} in {c}");
+    }
+    for field in ["arguments", "exports"] {
+        assert!(c[field].is_object(), "{field} in {c}");
+    }
+    assert!(c.get("debugInfo").is_some(), "debugInfo in {c}");
+    for field in ["referencesTo", "referencedBy", "dataFlowEdgesTo"] {
+        assert!(c[field].is_array(), "{field} in {c}");
+    }
+}
+
+#[test]
+fn components_have_alloys_fields_health_and_hidden_secrets() {
+    let (s, agent) = setup("");
+    agent.wait_for("the taken port to make prometheus.expose unhealthy", || agent.component("prometheus.expose.default")["health"]["state"] == "unhealthy");
+
+    let all = agent.json("/api/v0/web/components");
+    let ids: Vec<&str> = all.as_array().unwrap().iter().filter_map(|c| c["localID"].as_str()).collect();
+    assert_eq!(ids.len(), 7, "{ids:?}");
+    for c in all.as_array().unwrap() {
+        assert_alloy_shape(c);
+    }
+
+    let batch = agent.component("otelcol.processor.batch.default");
+    assert_alloy_shape(&batch);
+    assert_eq!(batch["name"], "otelcol.processor.batch");
+    assert_eq!(batch["localID"], "otelcol.processor.batch.default");
+    assert_eq!(batch["label"], "default");
+    assert_eq!(batch["health"]["state"], "healthy");
+    assert!(batch["health"]["updatedTime"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(batch["arguments"]["timeout"], "100ms");
+    assert_eq!(batch["arguments"]["output"][0]["traces"], json!(["capsule(\"otelcol.Consumer\")", "capsule(\"otelcol.Consumer\")"]));
+    assert_eq!(batch["exports"]["input"], "capsule(\"otelcol.Consumer\")");
+    assert!(batch["debugInfo"].is_object(), "{batch}");
+    assert_eq!(batch["referencesTo"], json!(["otelcol.connector.spanmetrics.default", "otelcol.exporter.otlp.down"]));
+    assert_eq!(batch["referencedBy"], json!(["otelcol.receiver.otlp.default"]));
+    assert_eq!(batch["dataFlowEdgesTo"], json!(["otelcol.connector.spanmetrics.default", "otelcol.exporter.otlp.down"]));
+    let receiver = agent.component("otelcol.receiver.otlp.default");
+    assert_eq!(receiver["dataFlowEdgesTo"], json!(["otelcol.processor.batch.default"]));
+    let file = agent.component("local.file.token");
+    assert_eq!(file["dataFlowEdgesTo"], json!([]), "reading an export is not a data flow");
+    assert_eq!(file["referencedBy"], json!(["otelcol.exporter.otlp.down"]));
+
+    let expose = agent.component("prometheus.expose.default");
+    assert_alloy_shape(&expose);
+    assert_eq!(expose["health"]["state"], "unhealthy");
+    let message = expose["health"]["message"].as_str().unwrap();
+    assert!(message.contains(&s.taken_port.to_string()), "{message}");
+    assert_eq!(expose["referencedBy"], json!(["otelcol.exporter.prometheus.default"]));
+
+    let exporter = agent.component("otelcol.exporter.otlp.down");
+    assert_alloy_shape(&exporter);
+    assert_eq!(exporter["arguments"]["client"][0]["headers"]["Authorization"], "(secret)");
+    assert_eq!(exporter["referencesTo"], json!(["local.file.token"]));
+    assert_eq!(agent.component("local.file.token")["exports"]["content"], "(secret)");
+
+    // Nothing anywhere reveals the secret: API, pages, or the config page
+    // (which shows the source, where only the file name appears).
+    for path in [
+        "/api/v0/web/components",
+        "/api/v0/web/graph",
+        "/components",
+        "/component/otelcol.exporter.otlp.down",
+        "/component/local.file.token",
+        "/graph",
+        "/config",
+    ] {
+        let (code, body) = agent.get(path);
+        assert_eq!(code, 200, "{path}");
+        assert!(!body.contains(SECRET), "{path} shows the secret");
+    }
+    let (_, page) = agent.get("/component/otelcol.exporter.otlp.down");
+    assert!(page.contains("Authorization = (secret)"), "arguments in Alloy syntax:\n{page}");
+    let (code, _) = agent.get("/component/no.such.thing");
+    assert_eq!(code, 404);
+    drop(s.dir);
+}
+
+#[test]
+fn graph_edges_count_telemetry_and_rates_rise_under_load() {
+    let (s, agent) = setup("");
+    let graph = agent.json("/api/v0/web/graph");
+    let edge = |g: &Value, from: &str, to: &str| -> Value {
+        g["edges"].as_array().unwrap().iter().find(|e| e["from"] == from && e["to"] == to).cloned().unwrap_or(Value::Null)
+    };
+    for (from, to) in [
+        ("otelcol.receiver.otlp.default", "otelcol.processor.batch.default"),
+        ("otelcol.processor.batch.default", "otelcol.exporter.otlp.down"),
+        ("otelcol.processor.batch.default", "otelcol.connector.spanmetrics.default"),
+        ("otelcol.connector.spanmetrics.default", "otelcol.exporter.prometheus.default"),
+        ("otelcol.exporter.prometheus.default", "prometheus.expose.default"),
+    ] {
+        assert_eq!(edge(&graph, from, to)["type"], "dataFlow", "{from} -> {to} in {graph}");
+    }
+    assert_eq!(edge(&graph, "local.file.token", "otelcol.exporter.otlp.down")["type"], "reference");
+    let layer = |id: &str| graph["nodes"].as_array().unwrap().iter().find(|n| n["id"] == id).unwrap()["layer"].as_u64().unwrap();
+    assert!(layer("otelcol.receiver.otlp.default") < layer("otelcol.processor.batch.default"));
+    assert!(layer("otelcol.exporter.prometheus.default") < layer("prometheus.expose.default"));
+
+    let _load = Loadgen::start(s.grpc);
+    agent.wait_for("spans and samples to flow", || {
+        let g = agent.json("/api/v0/web/graph");
+        let spans = edge(&g, "otelcol.receiver.otlp.default", "otelcol.processor.batch.default");
+        let samples = edge(&g, "otelcol.exporter.prometheus.default", "prometheus.expose.default");
+        spans["rates"]["spans"].as_f64() > Some(0.0)
+            && spans["totals"]["spans"].as_u64() > Some(0)
+            && spans["label"].as_str().is_some_and(|l| l.ends_with("spans/s"))
+            && samples["totals"]["samples"].as_u64() > Some(0)
+            && edge(&g, "otelcol.processor.batch.default", "otelcol.exporter.otlp.down")["rates"]["spans"].as_f64() > Some(0.0)
+    });
+
+    let (code, events, raw) = sse_events(&agent.addr, "/api/v0/web/graph/stream", 2, Duration::from_secs(20));
+    assert_eq!(code, 200, "{raw}");
+    assert!(events.len() >= 2, "two snapshots a second apart: {raw}");
+    let snapshot: Value = serde_json::from_str(&events[0]).unwrap();
+    assert!(snapshot["edges"].as_array().is_some_and(|e| !e.is_empty()));
+}
+
+#[test]
+fn live_debugging_is_off_by_default_and_streams_once_enabled() {
+    let (s, agent) = setup("");
+    let (code, body) = agent.get("/api/v0/web/debug/otelcol.processor.batch.default");
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("livedebugging { enabled = true }"), "the error says how to enable it: {body}");
+    let (_, page) = agent.get("/component/otelcol.processor.batch.default/live");
+    assert!(page.contains("disabled") && page.contains("livedebugging {"), "{page}");
+    assert_eq!(agent.get("/api/v0/web/debug/no.such.component").0, 404);
+
+    let enabled = pipeline(s.dir.path(), s.grpc, s.taken_port, "livedebugging {\n\tenabled = true\n}\n");
+    replace_file(&s.cfg, &enabled);
+    agent.wait_for("the reload that enables live debugging", || {
+        agent.json("/api/v0/web/status")["running"]["files"][0]["text"].as_str().is_some_and(|t| t.contains("livedebugging"))
+    });
+    let _load = Loadgen::start(s.grpc);
+    let (code, events, raw) = sse_events(&agent.addr, "/api/v0/web/debug/otelcol.processor.batch.default?sample=2", 3, Duration::from_secs(30));
+    assert_eq!(code, 200, "{raw}");
+    assert!(events.len() >= 3, "{raw}");
+    let first: Value = serde_json::from_str(&events[0]).unwrap();
+    assert_eq!(first["component"], "otelcol.processor.batch.default");
+    assert_eq!(first["signal"], "traces");
+    assert!(["in", "out"].contains(&first["direction"].as_str().unwrap()));
+    assert!(first["items"].as_u64() > Some(0));
+    assert!(first["text"].as_str().unwrap().contains("spans"), "the debug exporter's rendering: {first}");
+    let (_, page) = agent.get("/component/otelcol.processor.batch.default/live");
+    assert!(page.contains("id=\"live\""), "{page}");
+}
+
+#[test]
+fn a_failed_reload_shows_a_banner_on_every_page_until_fixed() {
+    let (s, agent) = setup("");
+    let good = std::fs::read_to_string(&s.cfg).unwrap();
+    assert_eq!(agent.json("/api/v0/web/status")["banner"], Value::Null);
+    replace_file(&s.cfg, &good.replace("timeout = \"100ms\"", "timeout = [1 2]"));
+    agent.wait_for("the failed reload", || agent.json("/api/v0/web/status")["lastReload"]["success"] == false);
+    let banner = agent.json("/api/v0/web/status")["banner"].as_str().unwrap().to_string();
+    assert!(banner.starts_with("the running config is from "), "{banner}");
+    assert!(banner.contains("failed to load: missing ',' in expression list ("), "{banner}");
+    assert!(banner.ends_with("config.alloy:18:15)"), "file, line and column: {banner}");
+    for path in ["/", "/components", "/graph", "/config", "/component/otelcol.processor.batch.default", "/component/otelcol.processor.batch.default/live"] {
+        let (_, page) = agent.get(path);
+        assert!(page.contains("the edit at ") && page.contains("missing &#39;,&#39; in expression list"), "{path}: no banner");
+    }
+    let (_, config) = agent.get("/config");
+    assert!(config.contains("data-line>") && config.contains("data-column>"), "{config}");
+    assert!(config.contains("timeout = [1 2]"), "the excerpt: {config}");
+    assert!(config.contains("timeout = &quot;100ms&quot;"), "the running source, escaped");
+
+    replace_file(&s.cfg, &good);
+    agent.wait_for("the fix", || agent.json("/api/v0/web/status")["lastReload"]["success"] == true);
+    let (_, page) = agent.get("/components");
+    assert!(!page.contains("the edit at "), "the banner is gone");
+}
+
+#[test]
+fn the_reload_form_redirects_to_the_config_page() {
+    let (_s, agent) = setup("");
+    let (code, headers, _) =
+        support::send(&agent.addr, "POST", "/-/reload", &[("Accept", "text/html"), ("Content-Type", "application/x-www-form-urlencoded")], b"").unwrap();
+    assert_eq!(code, 303);
+    assert!(headers.iter().any(|(k, v)| k == "location" && v == "/config"), "{headers:?}");
+    assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "http");
+    assert_eq!(agent.post("/-/reload").0, 200, "API clients still get the plain answer");
+}
