@@ -28,6 +28,8 @@ enum Command {
     Fmt(commands::fmt::Args),
     /// Check configs and print every problem found. Exits 1 if any.
     Validate(commands::validate::Args),
+    /// Convert an OpenTelemetry Collector config into an Alloy config.
+    Convert(commands::convert::Args),
     /// Utilities for testing and measuring pipelines.
     #[command(subcommand)]
     Tools(tools::Tool),
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(args),
         Some(Command::Fmt(args)) => commands::fmt::run(args),
         Some(Command::Validate(args)) => commands::validate::run(args),
+        Some(Command::Convert(args)) => commands::convert::run(args),
         Some(Command::Tools(tool)) => tools::run(tool),
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each renders diagnostics itself: this is the
 //! edge where they become text.
 
+pub mod convert;
 pub mod fmt;
 pub mod run;
 pub mod validate;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use solder_components::Registry;
 use tokio_util::sync::CancellationToken;
 
+use crate::agent::source::ConfigFormat;
 use crate::agent::{http, logging::LogHandle, watch, Agent, ConfigSource};
 use crate::runtime::Controller;
 
@@ -27,15 +28,34 @@ pub struct Args {
     /// Where components keep state that must survive restarts.
     #[arg(long = "storage.path", default_value = "data-solder")]
     pub storage_path: PathBuf,
+    /// The config's language: `alloy`, or `otelcol` for an OpenTelemetry
+    /// Collector YAML file, converted (as `solder convert` does) on every
+    /// load and reload.
+    #[arg(long = "config.format", value_enum, default_value_t = ConfigFormat::Alloy)]
+    pub config_format: ConfigFormat,
+    /// With `--config.format=otelcol`, run what converts and leave out
+    /// what does not (logged as warnings), instead of failing the load.
+    #[arg(long = "config.bypass-conversion-errors")]
+    pub bypass_conversion_errors: bool,
 }
 
 impl Default for Args {
     fn default() -> Args {
-        Args { path: None, listen_addr: SocketAddr::from(([127, 0, 0, 1], 12345)), storage_path: PathBuf::from("data-solder") }
+        Args {
+            path: None,
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 12345)),
+            storage_path: PathBuf::from("data-solder"),
+            config_format: ConfigFormat::Alloy,
+            bypass_conversion_errors: false,
+        }
     }
 }
 
 pub fn run(args: Args) -> ExitCode {
+    if args.config_format == ConfigFormat::Otelcol && args.path.is_none() {
+        eprintln!("error: --config.format=otelcol needs the collector config file to run");
+        return ExitCode::FAILURE;
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -49,7 +69,7 @@ pub fn run(args: Args) -> ExitCode {
 async fn serve(args: Args) -> ExitCode {
     let logging = LogHandle::install();
     let source = match args.path {
-        Some(p) => ConfigSource::Path(p),
+        Some(p) => ConfigSource::new(p, args.config_format, args.bypass_conversion_errors),
         None => ConfigSource::Embedded { name: "<default config>", text: DEFAULT_CONFIG },
     };
     let controller = Controller::new(Registry::builtin(), args.storage_path.clone());

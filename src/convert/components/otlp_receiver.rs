@@ -1,0 +1,93 @@
+//! `otlp` receiver → `otelcol.receiver.otlp`.
+
+use solder_syntax::Diagnostic;
+
+use super::tls;
+use crate::convert::emit::{quote, Block};
+use crate::convert::options::{Diags, OptionReader, Ty};
+use crate::convert::table::Ctx;
+
+/// The Collector listens on localhost unless told otherwise (since v0.104);
+/// the converted config keeps that, as Alloy's converter does.
+const GRPC_ENDPOINT: &str = "localhost:4317";
+const HTTP_ENDPOINT: &str = "localhost:4318";
+const BUFFERS: &str = "Solder sizes its socket buffers itself";
+const NO_METADATA: &str = "Solder's pipelines do not carry client metadata yet";
+const NO_AUTH: &str = "Solder has no authenticator extensions; put the receiver behind a proxy that authenticates";
+
+pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
+    let mut block = Block::labelled("otelcol.receiver.otlp", ctx.label);
+    let mut r = OptionReader::new(ctx.owner, ctx.config, ctx.diags);
+    let mut servers = 0;
+    if let Some(mut protocols) = r.child("protocols", ctx.diags) {
+        if let Some(g) = protocols.child("grpc", ctx.diags) {
+            block.block(grpc(g, ctx.diags), true);
+            servers += 1;
+        }
+        if let Some(h) = protocols.child("http", ctx.diags) {
+            block.block(http(h, ctx.diags), true);
+            servers += 1;
+        }
+        protocols.finish(ctx.diags);
+    }
+    r.finish(ctx.diags);
+    if servers == 0 {
+        ctx.diags.push(
+            Diagnostic::error(ctx.key_span, format!("{}: must specify at least one protocol when using the OTLP receiver", ctx.owner))
+                .with_help("add protocols: {grpc: {}} or protocols: {http: {}}"),
+        );
+    }
+    block.block(ctx.output(), true);
+    vec![block]
+}
+
+fn grpc(mut r: OptionReader, diags: &mut Diags) -> Block {
+    let mut b = Block::new("grpc");
+    let endpoint = r.expr("endpoint", Ty::String, diags).unwrap_or_else(|| quote(GRPC_ENDPOINT));
+    b.attr("endpoint", endpoint);
+    if let Some((mib, span)) = r.literal("max_recv_msg_size_mib", diags) {
+        match mib.parse::<u64>() {
+            Ok(n) => b.attr("max_recv_msg_size", quote(&format!("{n}MiB"))),
+            Err(_) => diags.push(r.invalid(span, "max_recv_msg_size_mib", &format!("must be a whole number of MiB, got {mib:?}"))),
+        }
+    }
+    r.copy(&mut b, "max_concurrent_streams", Ty::Int, diags);
+    if let Some((transport, span)) = r.literal("transport", diags) {
+        if transport != "tcp" {
+            diags.push(r.invalid(span, "transport", &format!("{transport:?} is not supported: Solder listens on TCP only")));
+        }
+    }
+    r.ignore("read_buffer_size", BUFFERS, diags);
+    r.ignore("write_buffer_size", BUFFERS, diags);
+    r.unsupported("keepalive", "Solder uses the HTTP/2 server's keepalive defaults", diags);
+    r.unsupported("include_metadata", NO_METADATA, diags);
+    r.unsupported("auth", NO_AUTH, diags);
+    if let Some(t) = r.child("tls", diags) {
+        b.block(tls::server(t, diags), true);
+    }
+    r.finish(diags);
+    b
+}
+
+fn http(mut r: OptionReader, diags: &mut Diags) -> Block {
+    let mut b = Block::new("http");
+    let endpoint = r.expr("endpoint", Ty::String, diags).unwrap_or_else(|| quote(HTTP_ENDPOINT));
+    b.attr("endpoint", endpoint);
+    r.copy(&mut b, "max_request_body_size", Ty::Int, diags);
+    r.copy(&mut b, "compression_algorithms", Ty::Strings, diags);
+    r.copy(&mut b, "traces_url_path", Ty::String, diags);
+    r.copy(&mut b, "metrics_url_path", Ty::String, diags);
+    r.copy(&mut b, "logs_url_path", Ty::String, diags);
+    for key in ["read_timeout", "read_header_timeout", "write_timeout", "idle_timeout"] {
+        r.ignore(key, "Solder's HTTP server uses its own timeouts", diags);
+    }
+    r.unsupported("cors", "Solder's OTLP/HTTP server does not answer CORS preflight requests yet", diags);
+    r.unsupported("response_headers", "Solder's OTLP/HTTP server sets no custom response headers", diags);
+    r.unsupported("include_metadata", NO_METADATA, diags);
+    r.unsupported("auth", NO_AUTH, diags);
+    if let Some(t) = r.child("tls", diags) {
+        b.block(tls::server(t, diags), true);
+    }
+    r.finish(diags);
+    b
+}

@@ -1,0 +1,79 @@
+//! The `prometheus` exporter → `otelcol.exporter.prometheus` feeding a
+//! `prometheus.expose` on the same endpoint; the `prometheusremotewrite`
+//! exporter → `otelcol.exporter.prometheus` feeding `prometheus.remote_write`.
+
+use solder_syntax::Diagnostic;
+
+use crate::convert::emit::{list, quote, Block};
+use crate::convert::options::{Diags, OptionReader, Ty};
+use crate::convert::table::Ctx;
+
+pub fn convert_expose(ctx: &mut Ctx) -> Vec<Block> {
+    let label = ctx.label;
+    let mut r = OptionReader::new(ctx.owner, ctx.config, ctx.diags);
+    let (owner, diags) = (ctx.owner, &mut *ctx.diags);
+    let exporter = translation(&mut r, &format!("prometheus.expose.{label}.receiver"), label, diags);
+    let mut expose = Block::labelled("prometheus.expose", label);
+    match r.expr("endpoint", Ty::String, diags) {
+        Some(e) => expose.attr("listen_address", e),
+        None => {
+            diags.push(Diagnostic::error(ctx.key_span, format!("{owner}: requires a non-empty \"endpoint\" to serve metrics on")));
+            expose.attr("listen_address", quote(""));
+        }
+    }
+    r.copy(&mut expose, "namespace", Ty::String, diags);
+    r.copy(&mut expose, "const_labels", Ty::StringMap, diags);
+    r.copy(&mut expose, "metric_expiration", Ty::Duration, diags);
+    r.ignore(
+        "enable_open_metrics",
+        "prometheus.expose always serves OpenMetrics, exemplars included, to scrapers that ask for it, and the text format to others",
+        diags,
+    );
+    r.ignore("send_timestamps", "prometheus.expose serves samples without timestamps; the scrape time is the sample time", diags);
+    r.unsupported("tls", "prometheus.expose serves plain HTTP", diags);
+    r.finish(diags);
+    vec![exporter, expose]
+}
+
+pub fn convert_remote_write(ctx: &mut Ctx) -> Vec<Block> {
+    let label = ctx.label;
+    let mut r = OptionReader::new(ctx.owner, ctx.config, ctx.diags);
+    let (owner, diags) = (ctx.owner, &mut *ctx.diags);
+    let mut exporter = translation(&mut r, &format!("prometheus.remote_write.{label}.receiver"), label, diags);
+    if let Some(mut t) = r.child("target_info", diags) {
+        t.copy_as(&mut exporter, "enabled", "include_target_info", Ty::Bool, diags);
+        t.finish(diags);
+    }
+    let mut remote_write = Block::labelled("prometheus.remote_write", label);
+    let mut endpoint = Block::new("endpoint");
+    match r.expr("endpoint", Ty::String, diags) {
+        Some(e) => endpoint.attr("url", e),
+        None => {
+            diags.push(Diagnostic::error(ctx.key_span, format!("{owner}: requires a non-empty \"endpoint\"")));
+            endpoint.attr("url", quote(""));
+        }
+    }
+    r.copy(&mut endpoint, "headers", Ty::StringMap, diags);
+    r.copy(&mut remote_write, "external_labels", Ty::StringMap, diags);
+    remote_write.block(endpoint, true);
+    for key in ["remote_write_queue", "retry_on_failure", "max_batch_size_bytes"] {
+        r.ignore(key, "prometheus.remote_write queues, batches and retries with its own settings", diags);
+    }
+    r.unsupported("namespace", "prometheus.remote_write does not prefix metric names", diags);
+    r.unsupported("auth", "Solder has no authenticator extensions; set the credentials in headers instead", diags);
+    r.unsupported("wal", "prometheus.remote_write keeps its queue in memory", diags);
+    r.finish(diags);
+    vec![exporter, remote_write]
+}
+
+/// `otelcol.exporter.prometheus`, with the options both exporters share.
+fn translation(r: &mut OptionReader, receiver: &str, label: &str, diags: &mut Diags) -> Block {
+    let mut exporter = Block::labelled("otelcol.exporter.prometheus", label);
+    exporter.attr("forward_to", list(&[receiver.to_string()]));
+    r.copy(&mut exporter, "add_metric_suffixes", Ty::Bool, diags);
+    if let Some(mut c) = r.child("resource_to_telemetry_conversion", diags) {
+        c.copy_as(&mut exporter, "enabled", "resource_to_telemetry_conversion", Ty::Bool, diags);
+        c.finish(diags);
+    }
+    exporter
+}

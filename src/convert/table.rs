@@ -1,0 +1,139 @@
+//! The mapping table: which collector components Solder can convert, into
+//! which Alloy components, and which signals they take and give.
+
+use std::collections::BTreeMap;
+
+use super::components;
+use super::emit::{list, Block};
+use super::ids::{Kind, Signal};
+use super::options::Diags;
+use super::yaml::Node;
+
+/// What a converter gets: the component's config, its label, and where
+/// each signal it produces goes.
+pub struct Ctx<'a> {
+    /// `exporter "otlp/jaeger"`, for messages.
+    pub owner: &'a str,
+    pub label: &'a str,
+    pub config: &'a Node,
+    /// The key the component is defined under, for diagnostics about the
+    /// component as a whole.
+    pub key_span: solder_syntax::Span,
+    /// Alloy references (`otelcol.exporter.otlp.default.input`) per signal.
+    pub outputs: &'a BTreeMap<Signal, Vec<String>>,
+    pub diags: &'a mut Diags,
+}
+
+impl Ctx<'_> {
+    /// The `output` block: one attribute per signal that goes somewhere.
+    pub fn output(&self) -> Block {
+        let mut out = Block::new("output");
+        for (signal, refs) in self.outputs {
+            if !refs.is_empty() {
+                out.attr(signal.name(), list(refs));
+            }
+        }
+        out
+    }
+}
+
+pub type ConvertFn = fn(&mut Ctx) -> Vec<Block>;
+
+/// One collector component type Solder converts.
+pub struct Entry {
+    pub kind: Kind,
+    pub ty: &'static str,
+    /// The Alloy component it becomes; others send to its `input`.
+    pub component: &'static str,
+    /// Signals it takes: as an exporter or processor, or a connector's
+    /// exporter side.
+    pub accepts: &'static [Signal],
+    /// Signals a connector produces on its receiver side.
+    pub produces: &'static [Signal],
+    pub convert: ConvertFn,
+}
+
+const ALL: &[Signal] = Signal::ALL;
+const TRACES: &[Signal] = &[Signal::Traces];
+const METRICS: &[Signal] = &[Signal::Metrics];
+
+/// Every convertible component.
+pub const TABLE: &[Entry] = &[
+    Entry { kind: Kind::Receiver, ty: "otlp", component: "otelcol.receiver.otlp", accepts: &[], produces: ALL, convert: components::otlp_receiver::convert },
+    Entry { kind: Kind::Processor, ty: "batch", component: "otelcol.processor.batch", accepts: ALL, produces: ALL, convert: components::batch::convert },
+    Entry {
+        kind: Kind::Exporter,
+        ty: "otlp",
+        component: "otelcol.exporter.otlp",
+        accepts: ALL,
+        produces: &[],
+        convert: components::otlp_exporter::convert_grpc,
+    },
+    Entry {
+        kind: Kind::Exporter,
+        ty: "otlphttp",
+        component: "otelcol.exporter.otlphttp",
+        accepts: ALL,
+        produces: &[],
+        convert: components::otlp_exporter::convert_http,
+    },
+    Entry { kind: Kind::Exporter, ty: "debug", component: "otelcol.exporter.debug", accepts: ALL, produces: &[], convert: components::debug::convert },
+    Entry {
+        kind: Kind::Exporter,
+        ty: "logging",
+        component: "otelcol.exporter.debug",
+        accepts: ALL,
+        produces: &[],
+        convert: components::debug::convert_logging,
+    },
+    Entry {
+        kind: Kind::Exporter,
+        ty: "prometheus",
+        component: "otelcol.exporter.prometheus",
+        accepts: METRICS,
+        produces: &[],
+        convert: components::prometheus::convert_expose,
+    },
+    Entry {
+        kind: Kind::Exporter,
+        ty: "prometheusremotewrite",
+        component: "otelcol.exporter.prometheus",
+        accepts: METRICS,
+        produces: &[],
+        convert: components::prometheus::convert_remote_write,
+    },
+    Entry {
+        kind: Kind::Connector,
+        ty: "spanmetrics",
+        component: "otelcol.connector.spanmetrics",
+        accepts: TRACES,
+        produces: METRICS,
+        convert: components::spanmetrics::convert,
+    },
+    Entry {
+        kind: Kind::Connector,
+        ty: "servicegraph",
+        component: "otelcol.connector.servicegraph",
+        accepts: TRACES,
+        produces: METRICS,
+        convert: components::servicegraph::convert,
+    },
+];
+
+pub fn lookup(kind: Kind, ty: &str) -> Option<&'static Entry> {
+    TABLE.iter().find(|e| e.kind == kind && e.ty == ty)
+}
+
+/// Advice for components users often have that Solder does not convert.
+pub fn advice(kind: Kind, ty: &str) -> &'static str {
+    match (kind, ty) {
+        (Kind::Exporter, "jaeger") => {
+            "the jaeger exporter was removed from the Collector (v0.85); Jaeger accepts OTLP, so use the otlp exporter with Jaeger's OTLP port (4317)"
+        }
+        (Kind::Processor, "memory_limiter") => {
+            "Solder has no memory_limiter: its pipelines push back on senders when full instead; remove it from the pipeline"
+        }
+        (Kind::Receiver, "prometheus") => "Solder cannot scrape Prometheus targets yet",
+        _ => "Solder has no equivalent component",
+    }
+}

@@ -1,0 +1,76 @@
+//! The conversion as a whole; the golden files in tests/convert cover each
+//! component through the binary.
+
+use super::*;
+
+fn convert(yaml: &str) -> Conversion {
+    otelcol(&SourceFile::new("config.yaml", yaml))
+}
+
+fn messages(c: &Conversion) -> Vec<String> {
+    c.diagnostics.iter().map(|d| d.to_string()).collect()
+}
+
+const SHARED: &str = "receivers:
+  otlp:
+    protocols:
+      grpc:
+processors:
+  batch:
+exporters:
+  otlp/jaeger:
+    endpoint: ${env:JAEGER}:4317
+  debug:
+connectors:
+  spanmetrics:
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [otlp/jaeger, spanmetrics]
+    metrics:
+      receivers: [otlp, spanmetrics]
+      exporters: [debug]
+";
+
+#[test]
+fn pipelines_become_outputs() {
+    let c = convert(SHARED);
+    assert!(!c.has_errors(), "{:?}", messages(&c));
+    let a = &c.alloy;
+    assert!(a.contains("traces  = [otelcol.processor.batch.default.input]"), "{a}");
+    assert!(a.contains("metrics = [otelcol.exporter.debug.default.input]"), "{a}");
+    assert!(a.contains("traces = [\n\t\t\totelcol.exporter.otlp.jaeger.input,\n\t\t\totelcol.connector.spanmetrics.default.input,\n\t\t]"), "{a}");
+    assert!(a.contains("endpoint = sys.env(\"JAEGER\") + \":4317\""), "{a}");
+    assert!(check_output("out.alloy", a).is_empty(), "{:?}", check_output("out.alloy", a));
+}
+
+#[test]
+fn conversion_is_deterministic_and_formatted() {
+    let a = convert(SHARED).alloy;
+    assert_eq!(a, convert(SHARED).alloy);
+    assert_eq!(solder_syntax::format_source(&a).unwrap(), a);
+}
+
+#[test]
+fn unsupported_things_point_at_their_yaml_line() {
+    let c = convert(
+        "receivers:\n  zipkin:\nexporters:\n  debug:\n    bogus: 1\nservice:\n  pipelines:\n    traces:\n      receivers: [zipkin]\n      exporters: [debug]\n",
+    );
+    let m = messages(&c);
+    assert!(m.iter().any(|m| m == "config.yaml:2:3: unsupported receiver \"zipkin\""), "{m:?}");
+    assert!(m.iter().any(|m| m == "config.yaml:5:5: exporter \"debug\": option \"bogus\" is not supported"), "{m:?}");
+    assert!(c.has_errors());
+}
+
+#[test]
+fn processors_in_several_groups_are_split() {
+    let c = convert(
+        "receivers:\n  otlp:\n    protocols:\n      http:\nprocessors:\n  batch:\nexporters:\n  debug:\n  otlp:\n    endpoint: x:4317\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [debug]\n    traces/2:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [otlp]\n",
+    );
+    assert!(!c.has_errors(), "{:?}", messages(&c));
+    assert!(c.alloy.contains("otelcol.processor.batch \"default\""), "{}", c.alloy);
+    assert!(c.alloy.contains("otelcol.processor.batch \"_2_default\""), "{}", c.alloy);
+    assert!(c.alloy.contains("\t\t\totelcol.processor.batch.default.input,\n\t\t\totelcol.processor.batch._2_default.input,\n"), "{}", c.alloy);
+}
