@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use support::peers::{read_jsonl, run_seed_app, start_sink};
+use support::peers::{read_jsonl, run_seed_app, start_sink, Sink};
 
 /// Twice the examples' span-metrics flush interval.
 const FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
@@ -28,6 +28,29 @@ fn local_file_example_runs() {
     assert_eq!(c["health"]["state"], "healthy", "{c}");
     let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
     assert_eq!(c["exports"]["content"], readme.as_str());
+}
+
+/// An example running with the sink as its trace backend, after seed
+/// 002's app sent it 10 iterations (30 spans) and the sink got them all.
+struct ExampleRun {
+    agent: support::Agent,
+    sink: Sink,
+    _ports: std::sync::MutexGuard<'static, ()>,
+    _dir: tempfile::TempDir,
+}
+
+fn run_example(name: &str, backend_env: &str, backend: impl Fn(&Sink) -> String, app_port: u16) -> Option<ExampleRun> {
+    let python = support::python()?;
+    let ports = FIXED_PORTS.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink(&python, dir.path(), 0);
+    let agent = support::Agent::start_with_env(&[&example(name)], &[(backend_env, &backend(&sink))]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    let record = dir.path().join("app.jsonl");
+    let status = run_seed_app(&python, "grpc", &format!("http://127.0.0.1:{app_port}"), &record, 10);
+    assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
+    agent.wait_for("30 spans at the backend's stand-in", || read_jsonl(&sink.record).len() == 30);
+    Some(ExampleRun { agent, sink, _ports: ports, _dir: dir })
 }
 
 /// A scrape of `127.0.0.1:9464/metrics` in OpenMetrics.
@@ -54,18 +77,8 @@ fn exemplar_traces(text: &str) -> BTreeSet<String> {
 /// under the `otel_collector` namespace.
 #[test]
 fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
-    let Some(python) = support::python() else { return };
-    let _ports = FIXED_PORTS.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let jaeger = start_sink(&python, dir.path(), 0);
-    let endpoint = format!("127.0.0.1:{}", jaeger.port);
-    let agent = support::Agent::start_with_env(&[&example("seed-000-collector.alloy")], &[("JAEGER_OTLP_ENDPOINT", &endpoint)]);
-    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
-
-    let record = dir.path().join("app.jsonl");
-    let status = run_seed_app(&python, "grpc", "http://127.0.0.1:4317", &record, 10);
-    assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
-    agent.wait_for("30 spans at Jaeger's stand-in", || read_jsonl(&jaeger.record).len() == 30);
+    let Some(run) = run_example("seed-000-collector.alloy", "JAEGER_OTLP_ENDPOINT", |sink| format!("127.0.0.1:{}", sink.port), 4317) else { return };
+    let agent = &run.agent;
 
     let calls = "otel_collector_span_metrics_calls_total";
     agent.wait_up_to("the calls counted under otel_collector (15s flush)", FLUSH, || {
@@ -85,25 +98,15 @@ fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
 /// Tempo over OTLP/HTTP; the app sends to 4319 as in the seed.
 #[test]
 fn seed_004_example_links_exemplars_to_traces_tempo_received() {
-    let Some(python) = support::python() else { return };
-    let _ports = FIXED_PORTS.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let tempo = start_sink(&python, dir.path(), 0);
-    let endpoint = format!("http://127.0.0.1:{}", tempo.http_port);
-    let agent = support::Agent::start_with_env(&[&example("exemplars-tempo.alloy")], &[("TEMPO_OTLP_HTTP_ENDPOINT", &endpoint)]);
-    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
-
-    let record = dir.path().join("app.jsonl");
-    let status = run_seed_app(&python, "grpc", "http://127.0.0.1:4319", &record, 10);
-    assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
-    agent.wait_for("30 spans at Tempo's stand-in", || read_jsonl(&tempo.record).len() == 30);
+    let Some(run) = run_example("exemplars-tempo.alloy", "TEMPO_OTLP_HTTP_ENDPOINT", |sink| format!("http://127.0.0.1:{}", sink.http_port), 4319) else { return };
+    let agent = &run.agent;
 
     let calls = "traces_span_metrics_calls_total";
     agent.wait_up_to("the calls counted (15s flush)", FLUSH, || sum(&scrape(), calls, &[]) == 30.0);
     let text = scrape();
     assert_eq!(sum(&text, calls, &["span_name=\"foo\"", "http_method=\"GET\""]), 10.0, "the http.method dimension: {text}");
     assert!(text.contains("traces_span_metrics_duration_milliseconds_bucket{") && text.contains("le=\"2000\""), "seed buckets in ms: {text}");
-    let traces: BTreeSet<String> = read_jsonl(&tempo.record).iter().filter_map(|s| s["trace_id"].as_str().map(str::to_string)).collect();
+    let traces: BTreeSet<String> = read_jsonl(&run.sink.record).iter().filter_map(|s| s["trace_id"].as_str().map(str::to_string)).collect();
     let linked = exemplar_traces(&text);
     assert!(!linked.is_empty(), "no exemplars:\n{text}");
     assert!(linked.is_subset(&traces), "exemplars {linked:?} must name traces Tempo received");
