@@ -54,14 +54,30 @@ pub fn convert_remote_write(ctx: &mut Ctx) -> Vec<Block> {
         }
     }
     r.copy(&mut endpoint, "headers", Ty::StringMap, diags);
+    r.copy_as(&mut endpoint, "timeout", "remote_timeout", Ty::Duration, diags);
+    r.copy(&mut endpoint, "proxy_url", Ty::String, diags);
+    if let Some(e) = r.expr("send_metadata", Ty::Bool, diags) {
+        let mut metadata = Block::new("metadata_config");
+        metadata.attr("send", e);
+        endpoint.block(metadata, true);
+    }
+    if let Some(t) = r.child("tls", diags) {
+        endpoint.block(tls_config(t, diags), false);
+    }
+    if let Some((c, span)) = r.literal("compression", diags) {
+        if c != "snappy" {
+            diags.push(r.invalid(span, "compression", &format!("{c:?} is not supported: remote write requests are snappy-compressed")));
+        }
+    }
     r.copy(&mut remote_write, "external_labels", Ty::StringMap, diags);
     remote_write.block(endpoint, true);
     for key in ["remote_write_queue", "retry_on_failure", "max_batch_size_bytes"] {
-        r.ignore(key, "prometheus.remote_write queues, batches and retries with its own settings", diags);
+        r.ignore(key, "prometheus.remote_write queues, batches and retries with its own settings (its endpoint's queue_config)", diags);
     }
     r.unsupported("namespace", "prometheus.remote_write does not prefix metric names", diags);
     r.unsupported("auth", "Solder has no authenticator extensions; set the credentials in headers instead", diags);
     r.unsupported("wal", "prometheus.remote_write keeps its queue in memory", diags);
+    r.unsupported("export_created_metric", "Solder does not send _created series", diags);
     r.finish(diags);
     vec![exporter, remote_write]
 }
@@ -76,4 +92,25 @@ fn translation(r: &mut OptionReader, receiver: &str, label: &str, diags: &mut Di
         c.finish(diags);
     }
     exporter
+}
+
+/// The collector's client `tls` as a remote write endpoint's `tls_config`,
+/// whose versions are spelled `TLS12`/`TLS13`.
+fn tls_config(mut t: OptionReader, diags: &mut Diags) -> Block {
+    let mut tls = Block::new("tls_config");
+    for key in ["ca_file", "ca_pem", "cert_file", "cert_pem", "key_file", "key_pem"] {
+        t.copy(&mut tls, key, Ty::String, diags);
+    }
+    t.copy(&mut tls, "insecure_skip_verify", Ty::Bool, diags);
+    t.copy_as(&mut tls, "server_name_override", "server_name", Ty::String, diags);
+    if let Some((v, span)) = t.literal("min_version", diags) {
+        match v.as_str() {
+            "1.2" => tls.attr("min_version", quote("TLS12")),
+            "1.3" => tls.attr("min_version", quote("TLS13")),
+            _ => diags.push(t.invalid(span, "min_version", &format!("must be \"1.2\" or \"1.3\", got {v:?}"))),
+        }
+    }
+    t.ignore("insecure", "the URL's scheme decides whether remote write uses TLS", diags);
+    t.finish(diags);
+    tls
 }
