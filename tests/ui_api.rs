@@ -11,8 +11,8 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::{free_port, replace_file, Agent};
-use ui_support::{pipeline, sse_events, Loadgen, SECRET};
+use support::{free_port, Agent};
+use ui_support::{edit_config, pipeline, sse_events, Loadgen, SECRET};
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -170,8 +170,7 @@ fn live_debugging_is_off_by_default_and_streams_once_enabled() {
     assert_eq!(agent.get("/api/v0/web/debug/no.such.component").0, 404);
 
     let enabled = pipeline(s.dir.path(), s.grpc, s.taken_port, "livedebugging {\n\tenabled = true\n}\n");
-    replace_file(&s.cfg, &enabled);
-    agent.wait_for("the reload that enables live debugging", || {
+    edit_config(&agent, &s.cfg, &enabled, "the reload that enables live debugging", || {
         agent.json("/api/v0/web/status")["running"]["files"][0]["text"].as_str().is_some_and(|t| t.contains("livedebugging"))
     });
     let _load = Loadgen::start(s.grpc);
@@ -193,8 +192,8 @@ fn a_failed_reload_shows_a_banner_on_every_page_until_fixed() {
     let (s, agent) = setup("");
     let good = std::fs::read_to_string(&s.cfg).unwrap();
     assert_eq!(agent.json("/api/v0/web/status")["banner"], Value::Null);
-    replace_file(&s.cfg, &good.replace("timeout = \"100ms\"", "timeout = [1 2]"));
-    agent.wait_for("the failed reload", || agent.json("/api/v0/web/status")["lastReload"]["success"] == false);
+    let broken = good.replace("timeout = \"100ms\"", "timeout = [1 2]");
+    edit_config(&agent, &s.cfg, &broken, "the failed reload", || agent.json("/api/v0/web/status")["lastReload"]["success"] == false);
     let banner = agent.json("/api/v0/web/status")["banner"].as_str().unwrap().to_string();
     assert!(banner.starts_with("the running config is from "), "{banner}");
     assert!(banner.contains("failed to load: missing ',' in expression list ("), "{banner}");
@@ -208,8 +207,7 @@ fn a_failed_reload_shows_a_banner_on_every_page_until_fixed() {
     assert!(config.contains("timeout = [1 2]"), "the excerpt: {config}");
     assert!(config.contains("timeout = &quot;100ms&quot;"), "the running source, escaped");
 
-    replace_file(&s.cfg, &good);
-    agent.wait_for("the fix", || agent.json("/api/v0/web/status")["lastReload"]["success"] == true);
+    edit_config(&agent, &s.cfg, &good, "the fix", || agent.json("/api/v0/web/status")["lastReload"]["success"] == true);
     let (_, page) = agent.get("/components");
     assert!(!page.contains("the edit at "), "the banner is gone");
 }

@@ -112,13 +112,13 @@ impl LiveDebug {
                 return;
             }
         }
-        let (signal, items, text) = render(&make());
+        let (summary, text) = render(&make());
         let time = solder_components::calendar::rfc3339(SystemTime::now());
         let mut dropped_again: Vec<(String, mpsc::Sender<String>, u64)> = Vec::new();
         for (tx, component, direction, peer, dropped) in takers {
             let msg = json!({
                 "time": time, "component": component, "direction": direction, "peer": peer,
-                "signal": signal, "items": items, "dropped": dropped, "text": text,
+                "signal": summary.signal, "items": summary.items, "unit": summary.unit, "dropped": dropped, "text": text,
             });
             if tx.try_send(msg.to_string()).is_err() {
                 dropped_again.push((component.to_string(), tx, dropped + 1));
@@ -143,17 +143,25 @@ fn prune(subs: &mut HashMap<String, Vec<Subscriber>>) {
     subs.retain(|_, l| !l.is_empty());
 }
 
-/// Signal name, item count and the text the debug exporter would write
+/// What a payload is: its signal, how many items and what they are.
+struct Summary {
+    signal: &'static str,
+    items: usize,
+    unit: &'static str,
+}
+
+/// The payload's summary and the text the debug exporter would write
 /// (normal verbosity), cut to [`MAX_LINES`].
-fn render(p: &Payload) -> (&'static str, usize, String) {
+fn render(p: &Payload) -> (Summary, String) {
     let undecodable = |e: prost::DecodeError| format!("(payload does not decode: {e})\n");
-    let (signal, items, text) = match p {
-        Payload::Traces(t) => ("traces", t.items(), t.decode().map_or_else(undecodable, |r| render_traces(&r, Verbosity::Normal))),
-        Payload::Metrics(m) => ("metrics", m.items(), m.decode().map_or_else(undecodable, |r| render_metrics(&r, Verbosity::Normal))),
-        Payload::Logs(l) => ("logs", l.items(), l.decode().map_or_else(undecodable, |r| render_logs(&r, Verbosity::Normal))),
-        Payload::Samples(b) => ("samples", b.series_count(), render_samples(b)),
+    let summary = |signal, items, unit| Summary { signal, items, unit };
+    let (summary, text) = match p {
+        Payload::Traces(t) => (summary("traces", t.items(), "spans"), t.decode().map_or_else(undecodable, |r| render_traces(&r, Verbosity::Normal))),
+        Payload::Metrics(m) => (summary("metrics", m.items(), "metric points"), m.decode().map_or_else(undecodable, |r| render_metrics(&r, Verbosity::Normal))),
+        Payload::Logs(l) => (summary("logs", l.items(), "log records"), l.decode().map_or_else(undecodable, |r| render_logs(&r, Verbosity::Normal))),
+        Payload::Samples(b) => (summary("samples", b.series_count(), "series"), render_samples(b)),
     };
-    (signal, items, truncate(text))
+    (summary, truncate(text))
 }
 
 fn render_samples(b: &Batch) -> String {

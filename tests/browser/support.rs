@@ -123,3 +123,22 @@ pub fn sse_events(addr: &str, path: &str, want: usize, within: Duration) -> (u16
     let code = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     (code, events(&raw), text)
 }
+
+/// Writes `text` to the agent's config file and waits until `done`. The
+/// agent starts watching the file just after its first load reports
+/// ready, so an edit made in that instant can go unseen: while waiting,
+/// the file is written again every few seconds (the agent reloads only
+/// when the config's hash changed, so a seen edit is not reloaded twice).
+pub fn edit_config(agent: &super::support::Agent, path: &Path, text: &str, what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    let mut last_write = Instant::now();
+    super::support::replace_file(path, text);
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}\nlogs:\n{}", agent.logs());
+        if last_write.elapsed() > Duration::from_secs(3) {
+            super::support::replace_file(path, text);
+            last_write = Instant::now();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

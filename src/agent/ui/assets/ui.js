@@ -143,7 +143,7 @@
         entry.className = 'entry';
         const head = document.createElement('header');
         const arrow = msg.direction === 'in' ? '← from ' : '→ to ';
-        head.textContent = msg.time + '  ' + arrow + msg.peer + '  ' + msg.items + ' ' + msg.signal +
+        head.textContent = msg.time + '  ' + arrow + msg.peer + '  ' + msg.items + ' ' + msg.unit +
           (msg.dropped ? '  (' + msg.dropped + ' dropped: the page fell behind)' : '');
         const body = document.createElement('pre');
         body.textContent = msg.text;
