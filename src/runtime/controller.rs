@@ -42,7 +42,9 @@ pub struct Node {
     pub started: SystemTime,
     /// Set when re-evaluating or updating the component failed; the
     /// component keeps running with its previous arguments.
-    pub error: Option<Diagnostic>,
+    error: Option<Diagnostic>,
+    /// When `error` last changed.
+    error_since: SystemTime,
     cancel: CancellationToken,
     task: Option<JoinHandle<()>>,
 }
@@ -51,9 +53,18 @@ impl Node {
     /// The component's health, overridden by an evaluation failure.
     pub fn health(&self) -> Health {
         match &self.error {
-            Some(d) => Health { state: HealthState::Unhealthy, message: d.to_string(), updated: SystemTime::now() },
+            Some(d) => Health { state: HealthState::Unhealthy, message: d.to_string(), updated: self.error_since },
             None => self.component.health(),
         }
+    }
+
+    /// Records (or clears) an evaluation or update failure; its time is
+    /// the health's "updated" while it lasts.
+    fn set_error(&mut self, error: Option<Diagnostic>) {
+        if self.error.as_ref().map(ToString::to_string) != error.as_ref().map(ToString::to_string) {
+            self.error_since = SystemTime::now();
+        }
+        self.error = error;
     }
 }
 
@@ -165,11 +176,11 @@ impl Controller {
                         match node.component.update(&args) {
                             Ok(()) => {
                                 node.args = args;
-                                node.error = None;
+                                node.set_error(None);
                             }
                             Err(d) => {
                                 let d = d.with_source(&decl.source);
-                                node.error = Some(d.clone());
+                                node.set_error(Some(d.clone()));
                                 report.update_errors.push(d);
                             }
                         }
@@ -282,12 +293,12 @@ impl Controller {
                     Ok(args) => match node.component.update(&args) {
                         Ok(()) => {
                             node.args = args;
-                            node.error = None;
+                            node.set_error(None);
                             dirty.insert(id.clone());
                         }
-                        Err(d) => node.error = Some(d.with_source(&node.decl.source)),
+                        Err(d) => node.set_error(Some(d.with_source(&node.decl.source))),
                     },
-                    Err(d) => node.error = d.into_iter().next(),
+                    Err(d) => node.set_error(d.into_iter().next()),
                 }
             }
             scope.insert(&id, node.component.exports());
@@ -336,7 +347,17 @@ fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnos
 fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Component>) -> Node {
     let cancel = CancellationToken::new();
     let task = tokio::spawn(Arc::clone(&component).run(cancel.clone()));
-    Node { decl, args, component, instance: INSTANCES.fetch_add(1, Ordering::Relaxed), started: SystemTime::now(), error: None, cancel, task: Some(task) }
+    Node {
+        decl,
+        args,
+        component,
+        instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
+        started: SystemTime::now(),
+        error: None,
+        error_since: SystemTime::now(),
+        cancel,
+        task: Some(task),
+    }
 }
 
 async fn stop(mut node: Node) {
