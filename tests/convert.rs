@@ -215,7 +215,9 @@ impl Sink {
         Sink { agent, grpc, http, _dir: dir }
     }
 
-    /// Spans accepted so far, over both transports.
+    /// Spans accepted so far, over both transports. An exporter retrying
+    /// a request whose answer it missed may deliver it twice, so callers
+    /// wait for at least what was sent.
     fn spans(&self) -> f64 {
         metric_sum(&self.agent.get("/metrics").1, "otelcol_receiver_accepted_spans_total{")
     }
@@ -301,7 +303,7 @@ fn seed_000_runs_with_span_metrics_on_the_prometheus_endpoint() {
     assert!(agent.logs().contains("unsupported receiver \"prometheus\""), "the bypassed error is logged:\n{}", agent.logs());
 
     let sent = loadgen(grpc);
-    agent.wait_for("every span at the Jaeger stand-in", || sink.spans() == sent);
+    agent.wait_for("every span at the Jaeger stand-in", || sink.spans() >= sent);
     agent.wait_for("span metrics counting every span", || metric_sum(&scrape(expose), "otel_collector_span_metrics_calls_total{") == sent);
     let text = scrape(expose);
     assert!(text.contains("otel_collector_span_metrics_duration_milliseconds_bucket{"), "{text}");
@@ -325,7 +327,7 @@ fn seed_004_runs_with_exemplars_and_otlp_http() {
     agent.wait_for("the converted config to load", || agent.get("/-/ready").0 == 200);
 
     let sent = loadgen(grpc);
-    agent.wait_for("every span at the Tempo stand-in", || sink.spans() == sent);
+    agent.wait_for("every span at the Tempo stand-in", || sink.spans() >= sent);
     agent.wait_for("span metrics counting every span", || metric_sum(&scrape(expose), "traces_span_metrics_calls_total{") == sent);
     let text = scrape(expose);
     assert!(text.contains("traces_span_metrics_duration_milliseconds_bucket{"), "{text}");
@@ -368,5 +370,5 @@ fn seed_002_reports_its_errors_then_runs_once_repaired() {
         }
         None => loadgen(grpc),
     };
-    agent.wait_for("every span at the Jaeger stand-in", || sink.spans() == sent);
+    agent.wait_for("every span at the Jaeger stand-in", || sink.spans() >= sent);
 }
