@@ -10,7 +10,8 @@
 //   SOLDER_SCREENSHOTS  where to save PNGs
 //   SOLDER_CHROMIUM     the browser (default /usr/bin/chromium)
 //   SOLDER_PROFILE      a fresh, empty --user-data-dir
-// Every wait polls with a generous deadline; nothing is timed.
+// Every wait polls with a generous deadline; nothing is timed. Last, the
+// same pages are checked with the script blocked: they must stand alone.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -145,6 +146,20 @@ try {
   await shot(page, 'config.png');
   await page.goto(url + '/components');
   check(await page.$eval('#banner', (b) => b.hidden), 'no banner on the components page');
+
+  // Without JavaScript every page is still whole, and reload is a form.
+  await page.route('**/ui/ui.js', (route) => route.abort());
+  await page.goto(url + '/components');
+  const states = await page.$$eval('tr[data-id] [data-health]', (bs) => bs.map((b) => b.textContent));
+  check(states.length === ids.length && states.every((s) => s !== ''), 'without JavaScript: components and health are rendered');
+  await page.goto(url + '/graph');
+  const labels = await page.$$eval('svg g.edge.data text', (ts) => ts.map((t) => t.textContent));
+  check(labels.length >= 5 && labels.some((l) => /[1-9].*spans\/s/.test(l)), 'without JavaScript: the graph is drawn with rates');
+  await page.goto(url + '/config');
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith('/-/reload')), page.click('form.reload button')]);
+  await page.waitForFunction(() => document.querySelector('#last-reload')?.textContent.includes('trigger: http'), null, { timeout: WAIT });
+  check(page.url().endsWith('/config'), 'without JavaScript: the reload form reloads and shows the result');
+  await page.unroute('**/ui/ui.js');
 } catch (e) {
   console.log('not ok - ' + e.message);
   failed = true;
