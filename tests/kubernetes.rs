@@ -490,22 +490,41 @@ impl ConfigMapVolume {
     }
 }
 
-/// The node agent's ConfigMap config, moved to free loopback ports.
-fn agent_config_on_free_ports() -> String {
-    let (_, _, text) = configmap_configs().into_iter().find(|(f, cm, _)| cm == "solder-config" && !f.ends_with("gateway/agent-configmap.yaml")).unwrap();
-    let mut text = text;
+/// The node agent's ConfigMap config, moved to free loopback ports:
+/// (config, OTLP/HTTP address, scrape address).
+fn agent_config_on_free_ports() -> (String, String, String) {
+    let (_, _, mut text) = configmap_configs().into_iter().find(|(f, cm, _)| cm == "solder-config" && !f.ends_with("gateway/agent-configmap.yaml")).unwrap();
+    let mut moved = Vec::new();
     for port in ["4317", "4318", "9464"] {
-        text = text.replace(&format!("\"0.0.0.0:{port}\""), &format!("\"127.0.0.1:{}\"", support::free_port()));
+        let addr = format!("127.0.0.1:{}", support::free_port());
+        text = text.replace(&format!("\"0.0.0.0:{port}\""), &format!("{addr:?}"));
+        moved.push(addr);
     }
     assert!(!text.contains("0.0.0.0"), "every listener moved");
-    text
+    (text, moved[1].clone(), moved[2].clone())
+}
+
+/// An application's OTLP/JSON gauge, `queue.depth`, sent to the agent.
+fn send_gauge(otlp_http: &str) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let body = format!(
+        r#"{{"resourceMetrics":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"checkout"}}}}]}},"scopeMetrics":[{{"metrics":[{{"name":"queue.depth","gauge":{{"dataPoints":[{{"asInt":"7","timeUnixNano":"{now}"}}]}}}}]}}]}}]}}"#
+    );
+    let (code, _, answer) = support::send(otlp_http, "POST", "/v1/metrics", &[("Content-Type", "application/json")], body.as_bytes()).unwrap();
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&answer));
+}
+
+/// The scraped `queue_depth` line, once there is one.
+fn queue_depth(scrape: &str) -> Option<String> {
+    let (_, body) = support::request(scrape, "GET", "/metrics").ok()?;
+    body.lines().find(|l| l.starts_with("queue_depth{")).map(str::to_string)
 }
 
 #[test]
 fn a_configmap_update_reaches_the_running_agent_and_a_broken_one_changes_nothing() {
     pod_env();
     let work = tempfile::tempdir().unwrap();
-    let original = agent_config_on_free_ports();
+    let (original, otlp_http, scrape) = agent_config_on_free_ports();
     let mut volume = ConfigMapVolume::create(&work.path().join("etc-solder"), &original);
     let agent = Agent::start(&[&volume.dir.display().to_string()]);
     agent.wait_for("the first load", || agent.get("/-/ready").0 == 200);
@@ -514,6 +533,12 @@ fn a_configmap_update_reaches_the_running_agent_and_a_broken_one_changes_nothing
     let expose = agent.component("prometheus.expose.default");
     assert_eq!(expose["arguments"]["const_labels"]["k8s_node_name"], "node-1", "sys.env reads the downward API: {expose}");
     let receiver = agent.component("otelcol.receiver.otlp.default");
+    send_gauge(&otlp_http);
+    agent.wait_for("the application's gauge on the scrape endpoint", || queue_depth(&scrape).is_some());
+    let series = queue_depth(&scrape).unwrap();
+    for label in [r#"k8s_node_name="node-1""#, r#"k8s_pod_name="solder-x7k2p""#, r#"k8s_namespace_name="solder""#] {
+        assert!(series.contains(label), "the downward API's values label every series: {series}");
+    }
 
     // `solder run` starts its watcher just after the first load, so
     // /-/ready can answer a moment before the watcher is in place, and an
@@ -539,6 +564,7 @@ fn a_configmap_update_reaches_the_running_agent_and_a_broken_one_changes_nothing
     assert_eq!(status["lastReload"]["trigger"], "file", "the watcher saw the ..data swap: {status}");
     assert_eq!(status["lastReload"]["changes"]["updated"], serde_json::json!(["prometheus.expose.default"]), "{status}");
     assert_eq!(agent.component("prometheus.expose.default")["arguments"]["const_labels"]["cluster"], "edited");
+    agent.wait_for("the new label on the kept series", || queue_depth(&scrape).is_some_and(|l| l.contains(r#"cluster="edited""#)));
     let after = agent.component("otelcol.receiver.otlp.default");
     assert_eq!((&after["instance"], &after["startedTime"]), (&receiver["instance"], &receiver["startedTime"]), "the receiver kept running untouched");
     let components = agent.json("/api/v0/web/components");
