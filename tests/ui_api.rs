@@ -222,3 +222,17 @@ fn the_reload_form_redirects_to_the_config_page() {
     assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "http");
     assert_eq!(agent.post("/-/reload").0, 200, "API clients still get the plain answer");
 }
+
+#[test]
+fn everything_rendered_into_html_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.alloy");
+    std::fs::write(&cfg, "local.file \"odd\" {\n\tfilename = \"/nonexistent/<i>&'\\\"\"\n}\n").unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the file error", || agent.component("local.file.odd")["health"]["state"] == "unhealthy");
+    for path in ["/components", "/component/local.file.odd", "/graph", "/config"] {
+        let (_, page) = agent.get(path);
+        assert!(!page.contains("<i>"), "{path} renders markup from the config:\n{page}");
+        assert!(page.contains("/nonexistent/&lt;i&gt;&amp;&#39;"), "{path} shows the text, escaped:\n{page}");
+    }
+}
