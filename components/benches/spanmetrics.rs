@@ -29,6 +29,7 @@ fn config() -> Config {
         ],
         keep: [true; 4],
         bounds: Some(vec![2.0, 4.0, 6.0, 8.0, 10.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0, 1400.0, 2000.0, 5000.0, 10000.0, 15000.0]),
+        exponential: None,
         unit: "ms",
         delta: false,
         events: None,

@@ -6,14 +6,14 @@
 //! looked up by slice: a span of an existing series allocates nothing.
 
 use crate::otlp::proto::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
-use crate::otlp::proto::metrics::v1::{metric, AggregationTemporality, Histogram, Metric, ResourceMetrics, ScopeMetrics, Sum};
+use crate::otlp::proto::metrics::v1::{metric, AggregationTemporality, ExponentialHistogram, Histogram, Metric, ResourceMetrics, ScopeMetrics, Sum};
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::trace::v1::ResourceSpans;
 use crate::otlp::proto::ExportTraceServiceRequest;
 
 use super::attributes::{attributes, find, kv, write_key, Lookup};
 use super::key;
-use super::series::Series;
+use super::series::{Series, Shape};
 use super::table::{Map, SeriesTable};
 
 /// A configured dimension: an attribute name and what to use when a span
@@ -31,8 +31,11 @@ pub struct Config {
     pub dimensions: Vec<Dimension>,
     /// Which of service.name, span.name, span.kind, status.code are kept.
     pub keep: [bool; 4],
-    /// Histogram upper bounds in `unit`; `None` disables the histogram.
+    /// Explicit histogram upper bounds in `unit`.
     pub bounds: Option<Vec<f64>>,
+    /// Instead of explicit bounds: an exponential histogram of at most
+    /// this many buckets. With neither, the histogram is disabled.
+    pub exponential: Option<usize>,
     /// "ms" or "s".
     pub unit: &'static str,
     pub delta: bool,
@@ -52,8 +55,8 @@ impl Config {
     /// Whether two configs produce the same series: if so, state carries
     /// over an update; if not, it is reset.
     pub fn same_series(&self, other: &Config) -> bool {
-        (&self.namespace, &self.dimensions, self.keep, &self.bounds, self.unit, self.delta, &self.events, &self.include_scope, &self.resource_keys)
-            == (&other.namespace, &other.dimensions, other.keep, &other.bounds, other.unit, other.delta, &other.events, &other.include_scope, &other.resource_keys)
+        (&self.namespace, &self.dimensions, self.keep, &self.bounds, self.exponential, self.unit, self.delta, &self.events, &self.include_scope, &self.resource_keys)
+            == (&other.namespace, &other.dimensions, other.keep, &other.bounds, other.exponential, other.unit, other.delta, &other.events, &other.include_scope, &other.resource_keys)
     }
 
     fn divider(&self) -> f64 {
@@ -146,7 +149,11 @@ impl Aggregator {
             self.resources.insert(self.key.as_slice().into(), ResourceState { attributes, ..Default::default() });
         }
         let Some(resource) = self.resources.get_mut(self.key.as_slice()) else { return };
-        let buckets = config.bounds.as_ref().map_or(0, |b| b.len() + 1);
+        let shape = match (&config.bounds, config.exponential) {
+            (Some(b), _) => Shape::Explicit(b.len() + 1),
+            (None, Some(max)) => Shape::Exponential(max),
+            (None, None) => Shape::Count,
+        };
         let bounds: &[f64] = config.bounds.as_deref().unwrap_or(&[]);
         let divider = config.divider();
         for ss in &rs.scope_spans {
@@ -156,7 +163,7 @@ impl Aggregator {
                 let value = span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano) as f64 / divider;
                 let dims = Lookup { config, span, service_name, scope, resource: resource_attrs, event: &[] };
                 let limit = config.cardinality_limit;
-                let Some(series) = upsert(&mut resource.series, &mut resource.overflow, &mut self.key, &dims, &config.dimensions, buckets, limit, now) else { continue };
+                let Some(series) = upsert(&mut resource.series, &mut resource.overflow, &mut self.key, &dims, &config.dimensions, shape, limit, now) else { continue };
                 series.observe(value, bounds, now);
                 if let Some(max) = config.exemplars {
                     series.sample(&span.trace_id, &span.span_id, value, now, max);
@@ -166,7 +173,7 @@ impl Aggregator {
                 }
                 for event in &span.events {
                     let dims = Lookup { event: &event.attributes, ..dims };
-                    let Some(series) = upsert(&mut resource.events, &mut resource.events_overflow, &mut self.key, &dims, &self.event_dims, 0, limit, now) else { continue };
+                    let Some(series) = upsert(&mut resource.events, &mut resource.events_overflow, &mut self.key, &dims, &self.event_dims, Shape::Count, limit, now) else { continue };
                     series.observe(value, &[], now);
                     if let Some(max) = config.exemplars {
                         series.sample(&span.trace_id, &span.span_id, value, now, max);
@@ -195,6 +202,10 @@ impl Aggregator {
             if let Some(bounds) = &c.bounds {
                 let points = series.iter().map(|s| s.histogram_point(bounds, now)).collect();
                 metrics.push(Metric { name: name("duration"), unit: c.unit.to_string(), data: Some(metric::Data::Histogram(Histogram { data_points: points, aggregation_temporality: temporality })), ..Default::default() });
+            } else if c.exponential.is_some() {
+                let points = series.iter().filter_map(|s| s.exponential_point(now)).collect();
+                let data = metric::Data::ExponentialHistogram(ExponentialHistogram { data_points: points, aggregation_temporality: temporality });
+                metrics.push(Metric { name: name("duration"), unit: c.unit.to_string(), data: Some(data), ..Default::default() });
             }
             if c.events.is_some() {
                 metrics.push(Metric { name: name("events"), data: Some(sum(events.iter().map(|s| s.count_point(now)).collect())), ..Default::default() });
@@ -248,14 +259,14 @@ fn live<'a>(m: &'a SeriesTable<Series>, overflow: &'a Option<Series>, delta: boo
 /// limit, new attribute sets fold into the one overflow series. An
 /// existing series costs one lookup by borrowed key and no allocation.
 #[allow(clippy::too_many_arguments)]
-fn upsert<'m>(table: &'m mut SeriesTable<Series>, overflow: &'m mut Option<Series>, buf: &mut Vec<u8>, l: &Lookup<'_>, dims: &[Dimension], buckets: usize, limit: usize, now: u64) -> Option<&'m mut Series> {
+fn upsert<'m>(table: &'m mut SeriesTable<Series>, overflow: &'m mut Option<Series>, buf: &mut Vec<u8>, l: &Lookup<'_>, dims: &[Dimension], shape: Shape, limit: usize, now: u64) -> Option<&'m mut Series> {
     write_key(buf, l, dims);
     if let Some(i) = table.position(buf) {
         return table.at_mut(i);
     }
     if limit > 0 && table.len() >= limit {
-        let overflowed = || Series::new(vec![kv("otel.metric.overflow", AnyValue { value: Some(any_value::Value::BoolValue(true)) })], now, buckets);
+        let overflowed = || Series::new(vec![kv("otel.metric.overflow", AnyValue { value: Some(any_value::Value::BoolValue(true)) })], now, shape);
         return Some(overflow.get_or_insert_with(overflowed));
     }
-    table.insert(buf, Series::new(attributes(l, dims), now, buckets))
+    table.insert(buf, Series::new(attributes(l, dims), now, shape))
 }

@@ -86,8 +86,7 @@ pub struct HistogramBlock {
     /// Explicit bucket bounds. Exactly one of `explicit` and `exponential`.
     #[serde(default)]
     pub explicit: Option<ExplicitBlock>,
-    /// Exponential buckets: recognised so the error can say so, not yet
-    /// supported.
+    /// Exponential buckets, at most `max_size` (default 160) of them.
     #[serde(default)]
     pub exponential: Option<ExponentialBlock>,
 }
@@ -172,18 +171,22 @@ impl Arguments {
             "s" => ("s", 1e9),
             other => return Err(err("histogram", format!("unknown unit {other:?}, allowed units are \"ms\" and \"s\""))),
         };
-        let explicit = match (&h.explicit, &h.exponential) {
+        let (bounds, exponential) = match (&h.explicit, &h.exponential) {
             (Some(_), Some(_)) => return Err(err("histogram", "only one of exponential or explicit histogram configuration can be specified".into())),
             (None, None) => return Err(err("histogram", "either exponential or explicit histogram configuration must be specified".into())),
-            (None, Some(_)) => {
-                return Err(err("histogram", "exponential histograms are not supported yet".into())
-                    .with_help("use explicit { buckets = [...] } for now"))
+            (None, Some(e)) => {
+                if e.max_size <= 0 {
+                    return Err(err("histogram", format!("max_size must be greater than 0, got {}", e.max_size)));
+                }
+                (None, Some(e.max_size as usize))
             }
-            (Some(e), None) => e,
+            (Some(e), None) => {
+                if e.buckets.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(err("histogram", "histogram buckets must be in increasing order".into()));
+                }
+                (Some(e.buckets.iter().map(|b| b.0.as_nanos() as f64 / divider).collect()), None)
+            }
         };
-        if explicit.buckets.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(err("histogram", "histogram buckets must be in increasing order".into()));
-        }
         let dims = |list: &[DimensionBlock], taken: &mut Vec<String>| -> Result<Vec<Dimension>, Diagnostic> {
             let mut out = Vec::with_capacity(list.len());
             for d in list {
@@ -208,7 +211,8 @@ impl Arguments {
             namespace: self.namespace.clone(),
             dimensions,
             keep: BUILT_IN.map(|k| !self.exclude_dimensions.iter().any(|e| e == k)),
-            bounds: (!h.disable).then(|| explicit.buckets.iter().map(|b| b.0.as_nanos() as f64 / divider).collect()),
+            bounds: bounds.filter(|_| !h.disable),
+            exponential: exponential.filter(|_| !h.disable),
             unit,
             delta,
             events,

@@ -10,6 +10,7 @@
 pub mod aggregate;
 mod args;
 mod attributes;
+pub mod expo;
 pub mod key;
 pub mod series;
 mod table;

@@ -2,7 +2,20 @@
 //! exemplars of one attribute set, and how it becomes OTLP data points.
 
 use crate::otlp::proto::common::v1::KeyValue;
-use crate::otlp::proto::metrics::v1::{exemplar, number_data_point, Exemplar, HistogramDataPoint, NumberDataPoint};
+use crate::otlp::proto::metrics::v1::{exemplar, number_data_point, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint};
+
+use super::expo::ExpoHistogram;
+
+/// What duration histogram a series keeps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    /// Calls only: histograms disabled, or an events series.
+    Count,
+    /// This many explicit buckets (bounds plus the overflow bucket).
+    Explicit(usize),
+    /// An exponential histogram of at most this many buckets.
+    Exponential(usize),
+}
 
 /// A span sampled onto a data point, so a dashboard can jump from a
 /// latency bucket to a trace.
@@ -28,12 +41,18 @@ pub struct Series {
     /// One count per explicit bound plus the overflow bucket; empty when
     /// the histogram is disabled or for event series.
     pub buckets: Vec<u64>,
+    pub expo: Option<ExpoHistogram>,
     pub exemplars: Vec<Sample>,
 }
 
 impl Series {
-    pub fn new(attributes: Vec<KeyValue>, now: u64, buckets: usize) -> Series {
-        Series { attributes, start: now, last_seen: now, count: 0, sum: 0.0, buckets: vec![0; buckets], exemplars: Vec::new() }
+    pub fn new(attributes: Vec<KeyValue>, now: u64, shape: Shape) -> Series {
+        let (buckets, expo) = match shape {
+            Shape::Count => (Vec::new(), None),
+            Shape::Explicit(n) => (vec![0; n], None),
+            Shape::Exponential(max) => (Vec::new(), Some(ExpoHistogram::new(max))),
+        };
+        Series { attributes, start: now, last_seen: now, count: 0, sum: 0.0, buckets, expo, exemplars: Vec::new() }
     }
 
     /// Counts one span of `value` (in the histogram's unit). `bounds` are
@@ -48,6 +67,9 @@ impl Series {
             if let Some(b) = self.buckets.get_mut(i) {
                 *b += 1;
             }
+        } else if let Some(h) = &mut self.expo {
+            self.sum += value;
+            h.record(value);
         }
     }
 
@@ -67,6 +89,9 @@ impl Series {
         self.count = 0;
         self.sum = 0.0;
         self.buckets.iter_mut().for_each(|b| *b = 0);
+        if let Some(h) = &mut self.expo {
+            h.clear();
+        }
         self.exemplars.clear();
     }
 
@@ -108,5 +133,27 @@ impl Series {
             min: None,
             max: None,
         }
+    }
+
+    /// The exponential histogram point; `None` for a series without one.
+    pub fn exponential_point(&self, now: u64) -> Option<ExponentialHistogramDataPoint> {
+        let h = self.expo.as_ref()?;
+        let range = h.range();
+        Some(ExponentialHistogramDataPoint {
+            attributes: self.attributes.clone(),
+            start_time_unix_nano: self.start,
+            time_unix_nano: now,
+            count: self.count,
+            sum: Some(self.sum),
+            scale: h.scale(),
+            zero_count: h.zero_count(),
+            positive: Some(h.positive()),
+            negative: None,
+            flags: 0,
+            exemplars: self.exemplars(),
+            min: range.map(|r| r.0),
+            max: range.map(|r| r.1),
+            zero_threshold: 0.0,
+        })
     }
 }

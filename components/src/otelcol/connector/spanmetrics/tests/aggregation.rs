@@ -252,13 +252,52 @@ fn reconfiguring_keeps_series_unless_their_shape_changes() {
     assert_eq!(a.series_count(), 0);
 }
 
+/// 1ms, 2ms, 3ms and 1s in at most 160 buckets: at scale 4 the indexes
+/// would run from -1 (1ms; a power of two is the top of its bucket) to
+/// floor(log2(1000)·16) = 159, 161 buckets; at scale 3, -1 to 79. So:
+/// scale 3, offset -1, 2ms in (7 - -1) = 8, 3ms at floor(log2(3)·8) = 12,
+/// 1s at 79.
+#[test]
+fn exponential_histograms_pick_the_finest_scale_that_fits() {
+    let mut a = aggregator("histogram {\n exponential { }\n}");
+    let spans = vec![server("op", MS), server("op", 2 * MS), server("op", 3 * MS), server("op", 1000 * MS), server("op", 0)];
+    a.aggregate(&request(svc("shop"), spans), T0);
+    let out = a.flush(T0 + MS);
+    let m = metric(&out, "traces.span.metrics.duration");
+    assert_eq!(m.unit, "ms");
+    let Some(Data::ExponentialHistogram(h)) = &m.data else { panic!("{m:?}") };
+    assert_eq!(h.aggregation_temporality, AggregationTemporality::Cumulative as i32);
+    let p = &h.data_points[0];
+    assert_eq!((p.count, p.zero_count, p.scale), (5, 1, 3));
+    assert_eq!((p.min, p.max, p.sum), (Some(0.0), Some(1000.0), Some(1006.0)));
+    let positive = p.positive.clone().unwrap_or_default();
+    assert_eq!(positive.offset, -1);
+    let mut want = vec![0u64; 81];
+    for i in [0, 8, 13, 80] {
+        want[i] = 1;
+    }
+    assert_eq!(positive.bucket_counts, want);
+    assert_eq!(calls(&out, "traces.span.metrics.calls")[0].1, 5);
+
+    // Delta windows start empty again.
+    let mut d = aggregator("histogram {\n exponential {\n max_size = 10\n }\n}\naggregation_temporality = \"DELTA\"");
+    d.aggregate(&request(svc("shop"), vec![server("op", 4 * MS)]), T0);
+    d.flush(T0 + MS);
+    d.aggregate(&request(svc("shop"), vec![server("op", 5 * MS), server("op", 6 * MS)]), T0 + 2 * MS);
+    let out = d.flush(T0 + 3 * MS);
+    let Some(Data::ExponentialHistogram(h)) = &metric(&out, "traces.span.metrics.duration").data else { panic!() };
+    let p = &h.data_points[0];
+    assert_eq!((p.count, p.min, p.max), (2, Some(5.0), Some(6.0)));
+    assert_eq!(p.positive.as_ref().map(|b| b.bucket_counts.iter().sum::<u64>()), Some(2));
+}
+
 #[test]
 fn argument_errors_use_alloy_wording() {
     let err = |args: &str| config(args).err().unwrap_or_default();
     assert!(err("").contains("histogram"), "histogram is required: {}", err(""));
     assert_eq!(err("histogram {}"), "either exponential or explicit histogram configuration must be specified");
     assert_eq!(err("histogram {\n explicit {}\n exponential {}\n}"), "only one of exponential or explicit histogram configuration can be specified");
-    assert_eq!(err("histogram {\n exponential {}\n}"), "exponential histograms are not supported yet");
+    assert_eq!(err("histogram {\n exponential {\n max_size = 0\n }\n}"), "max_size must be greater than 0, got 0");
     assert_eq!(err("histogram {\n unit = \"us\"\n explicit {}\n}"), "unknown unit \"us\", allowed units are \"ms\" and \"s\"");
     assert_eq!(err(&format!("{EXPLICIT}\naggregation_temporality = \"SOMETIMES\"")), "invalid aggregation_temporality: SOMETIMES");
     assert_eq!(err(&format!("{EXPLICIT}\nmetrics_flush_interval = \"0s\"")), "metrics_flush_interval must be greater than 0");
