@@ -74,3 +74,33 @@ fn processors_in_several_groups_are_split() {
     assert!(c.alloy.contains("otelcol.processor.batch \"_2_default\""), "{}", c.alloy);
     assert!(c.alloy.contains("\t\t\totelcol.processor.batch.default.input,\n\t\t\totelcol.processor.batch._2_default.input,\n"), "{}", c.alloy);
 }
+
+/// Any text gives a conversion or diagnostics, never a panic: mangled
+/// copies of a real config, random YAML-ish bytes, and deep nesting.
+#[test]
+fn arbitrary_input_never_panics() {
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let alphabet: Vec<char> = "ab:- \n\t[]{},'\"#&*!|>%@`$\\/.0é{}".chars().collect();
+    for round in 0..2000 {
+        let text: String = if round % 2 == 0 {
+            let mut chars: Vec<char> = SHARED.chars().collect();
+            for _ in 0..(next() % 6) {
+                let at = (next() as usize) % chars.len();
+                chars[at] = alphabet[(next() as usize) % alphabet.len()];
+            }
+            chars.into_iter().collect()
+        } else {
+            (0..(next() % 80)).map(|_| alphabet[(next() as usize) % alphabet.len()]).collect()
+        };
+        let _ = convert(&text);
+    }
+    for deep in ["[".repeat(20_000), "a:\n".to_string() + &" a:\n".repeat(2_000), "- ".repeat(5_000)] {
+        let _ = convert(&deep);
+    }
+}

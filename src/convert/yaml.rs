@@ -78,10 +78,19 @@ impl Node {
 pub fn parse(src: &str) -> Result<Node, Diagnostic> {
     let offsets = LineOffsets::new(src);
     let mut builder = TreeBuilder { src, offsets: &offsets, stack: Vec::new(), anchors: HashMap::new(), root: None, documents: 0, error: None };
+    // Events are pulled one at a time rather than through `Parser::load`,
+    // which recurses once per nesting level: deep input would overflow the
+    // stack before the builder's depth limit could stop it.
     let mut parser = Parser::new_from_str(src);
-    if let Err(e) = parser.load(&mut builder, true) {
-        let at = offsets.offset(e.marker());
-        return Err(Diagnostic::error(Span::at(at), format!("invalid YAML: {}", e.info())));
+    while builder.error.is_none() {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((ev, mark)) => builder.on_event(ev, mark),
+            Err(e) => {
+                let at = offsets.offset(e.marker());
+                return Err(Diagnostic::error(Span::at(at), format!("invalid YAML: {}", e.info())));
+            }
+        }
     }
     if let Some(d) = builder.error {
         return Err(d);
@@ -113,6 +122,10 @@ impl<'a> LineOffsets<'a> {
         (start + col).min(self.src.len())
     }
 }
+
+/// How deep mappings and lists may nest. Collector configs need a handful
+/// of levels; the limit keeps hostile input from exhausting the stack.
+const MAX_DEPTH: usize = 64;
 
 enum Open {
     Seq { items: Vec<Node>, start: usize, anchor: usize },
@@ -188,6 +201,10 @@ impl TreeBuilder<'_> {
 impl MarkedEventReceiver for TreeBuilder<'_> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let at = self.offsets.offset(&mark);
+        if matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..)) && self.stack.len() >= MAX_DEPTH {
+            self.error = Some(Diagnostic::error(Span::at(at), format!("YAML nested deeper than {MAX_DEPTH} levels")));
+            return;
+        }
         match ev {
             Event::DocumentStart => {
                 self.documents += 1;
