@@ -127,8 +127,38 @@ impl<M: Request> Encoded<M> {
         self.items == 0
     }
 
+    /// A clone that shares the bytes but not the decoded view: for holding
+    /// a payload long (an exporter's queue), so that a decoded copy made by
+    /// a span-metrics connector or a debug exporter is freed when they are
+    /// done with it, not when the queue finally sends. Decoded requests
+    /// are several times the size of their bytes.
+    pub fn detached(&self) -> Self {
+        Encoded { bytes: self.bytes.clone(), items: self.items, decoded: Arc::new(OnceLock::new()), _m: PhantomData }
+    }
+
     /// The decoded request, decoding on first use.
     pub fn decode(&self) -> Result<Arc<M>, prost::DecodeError> {
         self.decoded.get_or_init(|| M::decode(self.bytes.clone()).map(Arc::new)).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::synthetic;
+
+    /// A queue holding a detached payload keeps its bytes, not the decoded
+    /// copy another consumer made.
+    #[test]
+    fn detached_shares_bytes_and_not_the_decoded_view() {
+        let original = Traces::from_bytes(Bytes::from(synthetic::request(1, 10).encode_to_vec())).expect("valid request");
+        let decoded = original.decode().expect("decodes");
+        let kept = original.detached();
+        drop(original);
+        assert_eq!(Arc::strong_count(&decoded), 1, "only the consumer that decoded still holds the decoded request");
+        assert_eq!(kept.items(), 10);
+        let again = kept.decode().expect("decodes");
+        assert!(!Arc::ptr_eq(&decoded, &again));
+        assert_eq!(*decoded, *again);
     }
 }

@@ -26,15 +26,15 @@ struct Input<P: Protocol>(Arc<Forwarder<P::Transport>>);
 
 impl<P: Protocol> Consumer for Input<P> {
     fn consume_traces(&self, data: Traces) -> ConsumeFuture<'_> {
-        Box::pin(self.0.accept(Payload::Traces(data)))
+        Box::pin(self.0.accept(Payload::Traces(data.detached())))
     }
 
     fn consume_metrics(&self, data: Metrics) -> ConsumeFuture<'_> {
-        Box::pin(self.0.accept(Payload::Metrics(data)))
+        Box::pin(self.0.accept(Payload::Metrics(data.detached())))
     }
 
     fn consume_logs(&self, data: Logs) -> ConsumeFuture<'_> {
-        Box::pin(self.0.accept(Payload::Logs(data)))
+        Box::pin(self.0.accept(Payload::Logs(data.detached())))
     }
 
     fn accepts(&self, _signal: Signal) -> bool {
