@@ -77,7 +77,7 @@ impl Node {
 /// Parses one YAML document. An empty document is a null node.
 pub fn parse(src: &str) -> Result<Node, Diagnostic> {
     let offsets = LineOffsets::new(src);
-    let mut builder = TreeBuilder { src, offsets: &offsets, stack: Vec::new(), anchors: HashMap::new(), root: None, documents: 0, error: None };
+    let mut builder = TreeBuilder { src, offsets: &offsets, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, root: None, documents: 0, error: None };
     // Events are pulled one at a time rather than through `Parser::load`,
     // which recurses once per nesting level: deep input would overflow the
     // stack before the builder's depth limit could stop it.
@@ -127,6 +127,10 @@ impl<'a> LineOffsets<'a> {
 /// of levels; the limit keeps hostile input from exhausting the stack.
 const MAX_DEPTH: usize = 64;
 
+/// How many nodes the document may expand to once aliases are copied in:
+/// far beyond any real config, and a stop to alias bombs.
+const MAX_NODES: usize = 200_000;
+
 enum Open {
     Seq { items: Vec<Node>, start: usize, anchor: usize },
     Map { entries: Vec<Entry>, pending_key: Option<(String, Span)>, start: usize, anchor: usize },
@@ -136,7 +140,10 @@ struct TreeBuilder<'a> {
     src: &'a str,
     offsets: &'a LineOffsets<'a>,
     stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes, with how many nodes each holds.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes built so far, aliases counted at their full size.
+    nodes: usize,
     root: Option<Node>,
     documents: usize,
     error: Option<Diagnostic>,
@@ -147,7 +154,7 @@ impl TreeBuilder<'_> {
     /// (as its key or value), or the document.
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size(&node)));
         }
         match self.stack.last_mut() {
             Some(Open::Seq { items, .. }) => items.push(node),
@@ -234,14 +241,29 @@ impl MarkedEventReceiver for TreeBuilder<'_> {
                 self.push(node, anchor);
             }
             Event::Alias(id) => {
+                let copied = self.anchors.get(&id).map_or(0, |(_, n)| *n);
+                self.nodes += copied;
+                if self.nodes > MAX_NODES {
+                    self.error = Some(Diagnostic::error(Span::at(at), format!("YAML aliases expand to more than {MAX_NODES} values")));
+                    return;
+                }
                 let node = match self.anchors.get(&id) {
-                    Some(n) => Node { value: n.value.clone(), span: Span::new(at, at + 1) },
+                    Some((n, _)) => Node { value: n.value.clone(), span: Span::new(at, at + 1) },
                     None => Node { value: Value::Null, span: Span::at(at) },
                 };
                 self.push(node, 0);
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
+    }
+}
+
+/// How many nodes a tree holds (at most `MAX_DEPTH` deep).
+fn size(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(size).sum(),
+        Value::Map(entries) => entries.iter().map(|e| 1 + size(&e.value)).sum(),
+        _ => 0,
     }
 }
 
@@ -292,6 +314,16 @@ mod tests {
     fn aliases_copy_the_anchored_node() {
         let root = parse("a: &tls\n  insecure: true\nb: *tls\n").unwrap();
         assert_eq!(root.get("a").unwrap().value.value, root.get("b").unwrap().value.value);
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+        }
+        assert!(parse(&bomb).unwrap_err().message.contains("aliases expand to more than"));
+        assert!(parse(&"- ".repeat(10_000)).unwrap_err().message.contains("nested deeper than 64 levels"));
     }
 
     #[test]
