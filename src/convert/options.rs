@@ -152,6 +152,21 @@ impl<'a> OptionReader<'a> {
         }
     }
 
+    /// Options that belong one level down, under `parent`: an error with
+    /// that advice (a YAML indentation slip is the usual cause).
+    pub fn misplaced(&mut self, keys: &[&'static str], parent: &str, diags: &mut Diags) {
+        let owner = self.owner;
+        let at = self.prefix.clone();
+        for key in keys {
+            if let Some(entry) = self.take(key) {
+                diags.push(
+                    Diagnostic::error(entry.key_span, format!("{owner}: option {:?} is not supported here", format!("{at}{key}")))
+                        .with_help(format!("{key} belongs under {parent}: indent it one level deeper")),
+                );
+            }
+        }
+    }
+
     /// Reports every option nobody read.
     pub fn finish(self, diags: &mut Diags) {
         for (entry, used) in self.entries.iter().zip(&self.used) {

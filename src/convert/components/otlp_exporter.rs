@@ -8,6 +8,8 @@ use crate::convert::emit::{quote, Block};
 use crate::convert::options::{Diags, OptionReader, Ty};
 use crate::convert::table::Ctx;
 
+/// Options of `tls` that configs sometimes put beside it.
+const TLS_KEYS: &[&str] = &["insecure", "insecure_skip_verify", "ca_file", "cert_file", "key_file", "server_name_override"];
 const BUFFERS: &str = "Solder sizes its buffers and connection pools itself";
 const NO_AUTH: &str = "Solder has no authenticator extensions; set the credentials in headers instead";
 
@@ -37,6 +39,7 @@ pub fn convert_grpc(ctx: &mut Ctx) -> Vec<Block> {
     r.ignore("wait_for_ready", "Solder's sending queue waits for the connection instead", diags);
     r.unsupported("auth", NO_AUTH, diags);
     r.copy(&mut block, "timeout", Ty::Duration, diags);
+    r.misplaced(TLS_KEYS, "tls", diags);
     block.block(client, true);
     for b in delivery::blocks(&mut r, diags) {
         block.block(b, false);
@@ -77,6 +80,7 @@ pub fn convert_http(ctx: &mut Ctx) -> Vec<Block> {
     for key in ["traces_endpoint", "metrics_endpoint", "logs_endpoint"] {
         r.copy(&mut block, key, Ty::String, diags);
     }
+    r.misplaced(TLS_KEYS, "tls", diags);
     if let Some((encoding, span)) = r.literal("encoding", diags) {
         if encoding == "proto" {
             block.attr("encoding", quote("proto"));

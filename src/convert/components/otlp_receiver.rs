@@ -30,6 +30,7 @@ pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
         }
         protocols.finish(ctx.diags);
     }
+    r.misplaced(&["grpc", "http"], "protocols", ctx.diags);
     r.finish(ctx.diags);
     if servers == 0 {
         ctx.diags.push(
