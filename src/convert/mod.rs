@@ -122,7 +122,7 @@ fn translate(src: &str, diags: &mut Diags) -> Vec<Block> {
         let def = &defs[inst.def];
         let Some(entry) = def.entry else { continue };
         let owner = format!("{} {:?}", def.kind.noun(), def.id.to_string());
-        let mut ctx = Ctx { owner: &owner, label: &inst.label, config: def.config, key_span: def.key_span, outputs: &inst.outputs, diags };
+        let mut ctx = Ctx { owner: &owner, label: &inst.label, config: def.config, key_span: def.key_span, outputs: &inst.outputs, extensions, diags };
         blocks.extend((entry.convert)(&mut ctx));
     }
     blocks
@@ -174,6 +174,7 @@ fn report_extensions(defined: Option<&Node>, enabled: Option<&Node>, diags: &mut
         let instead = match e.key.split('/').next().unwrap_or_default() {
             "health_check" => "Solder serves /-/healthy and /-/ready on --server.http.listen-addr",
             "zpages" | "pprof" => "Solder's /api/v0/web endpoints and /metrics show what the agent is doing",
+            "basicauth" | "bearertokenauth" => "its credentials are copied into the prometheusremotewrite exporters that use it; nothing else can",
             _ => "Solder has no extensions",
         };
         diags.push(Diagnostic::warning(e.key_span, format!("extension {:?} is not converted: {instead}", e.key)));

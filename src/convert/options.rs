@@ -169,6 +169,11 @@ impl<'a> OptionReader<'a> {
 
     /// Reports every option nobody read.
     pub fn finish(self, diags: &mut Diags) {
+        self.finish_ref(diags);
+    }
+
+    /// As `finish`, for a reader still needed for messages afterwards.
+    pub fn finish_ref(&self, diags: &mut Diags) {
         for (entry, used) in self.entries.iter().zip(&self.used) {
             if *used {
                 continue;

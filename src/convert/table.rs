@@ -21,6 +21,9 @@ pub struct Ctx<'a> {
     pub key_span: solder_syntax::Span,
     /// Alloy references (`otelcol.exporter.otlp.default.input`) per signal.
     pub outputs: &'a BTreeMap<Signal, Vec<String>>,
+    /// The top-level `extensions` section, for components whose `auth`
+    /// names one.
+    pub extensions: Option<&'a Node>,
     pub diags: &'a mut Diags,
 }
 

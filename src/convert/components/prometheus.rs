@@ -7,6 +7,7 @@ use solder_syntax::Diagnostic;
 use crate::convert::emit::{list, quote, Block};
 use crate::convert::options::{Diags, OptionReader, Ty};
 use crate::convert::table::Ctx;
+use crate::convert::yaml::Node;
 
 pub fn convert_expose(ctx: &mut Ctx) -> Vec<Block> {
     let label = ctx.label;
@@ -70,12 +71,14 @@ pub fn convert_remote_write(ctx: &mut Ctx) -> Vec<Block> {
         }
     }
     r.copy(&mut remote_write, "external_labels", Ty::StringMap, diags);
+    if let Some(a) = r.child("auth", diags) {
+        credentials(a, ctx.extensions, &mut endpoint, diags);
+    }
     remote_write.block(endpoint, true);
     for key in ["remote_write_queue", "retry_on_failure", "max_batch_size_bytes"] {
         r.ignore(key, "prometheus.remote_write queues, batches and retries with its own settings (its endpoint's queue_config)", diags);
     }
     r.unsupported("namespace", "prometheus.remote_write does not prefix metric names", diags);
-    r.unsupported("auth", "Solder has no authenticator extensions; set the credentials in headers instead", diags);
     r.unsupported("wal", "prometheus.remote_write keeps its queue in memory", diags);
     r.unsupported("export_created_metric", "Solder does not send _created series", diags);
     r.finish(diags);
@@ -113,4 +116,46 @@ fn tls_config(mut t: OptionReader, diags: &mut Diags) -> Block {
     t.ignore("insecure", "the URL's scheme decides whether remote write uses TLS", diags);
     t.finish(diags);
     tls
+}
+
+/// `auth: {authenticator: basicauth/x}`: the credentials of a `basicauth`
+/// or `bearertokenauth` extension, as the endpoint's `basic_auth` block or
+/// `bearer_token`. Other authenticators cannot be converted.
+fn credentials(mut auth: OptionReader, extensions: Option<&Node>, endpoint: &mut Block, diags: &mut Diags) {
+    let found = auth.literal("authenticator", diags);
+    auth.finish_ref(diags);
+    let Some((name, span)) = found else { return };
+    let Some(ext) = extensions.and_then(|e| e.entries()).and_then(|entries| entries.iter().find(|e| e.key == name)) else {
+        diags.push(auth.invalid(span, "authenticator", &format!("names extension {name:?}, which is not configured")));
+        return;
+    };
+    let owner = format!("extension {name:?}");
+    let mut x = OptionReader::nested(&owner, String::new(), &ext.value, diags);
+    match name.split('/').next().unwrap_or_default() {
+        "basicauth" => {
+            if let Some(mut c) = x.child("client_auth", diags) {
+                let mut basic = Block::new("basic_auth");
+                c.copy(&mut basic, "username", Ty::String, diags);
+                c.copy(&mut basic, "password", Ty::String, diags);
+                c.finish(diags);
+                endpoint.block(basic, true);
+            }
+            x.unsupported("htpasswd", "it checks incoming requests; remote write only sends", diags);
+        }
+        "bearertokenauth" => {
+            x.copy_as(endpoint, "token", "bearer_token", Ty::String, diags);
+            if let Some((scheme, span)) = x.literal("scheme", diags) {
+                if scheme != "Bearer" {
+                    diags.push(x.invalid(span, "scheme", &format!("{scheme:?} is not supported: prometheus.remote_write sends Bearer tokens")));
+                }
+            }
+            x.unsupported("filename", "set bearer_token_file on the converted endpoint by hand", diags);
+        }
+        _ => {
+            let msg = format!("{name:?} is not supported: only basicauth and bearertokenauth credentials can be converted");
+            diags.push(auth.invalid(span, "authenticator", &msg));
+            return;
+        }
+    }
+    x.finish(diags);
 }
