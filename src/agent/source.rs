@@ -92,3 +92,41 @@ fn combine(mut errors: Vec<Diagnostic>) -> Diagnostic {
     }
     first
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "receivers:\n  otlp:\n    protocols:\n      grpc:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n";
+
+    fn source(yaml: &str, bypass: bool) -> (ConfigSource, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collector.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        (ConfigSource::new(path, ConfigFormat::Otelcol, bypass), dir)
+    }
+
+    #[test]
+    fn a_collector_config_reads_as_its_alloy_conversion() {
+        let (src, _dir) = source(GOOD, false);
+        let files = src.read().unwrap();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].name.ends_with("collector.yaml (converted to Alloy)"), "{}", files[0].name);
+        assert!(files[0].text.contains("otelcol.exporter.debug \"default\""), "{}", files[0].text);
+        assert!(src.path().is_some_and(|p| p.ends_with("collector.yaml")), "the YAML is what is watched");
+    }
+
+    #[test]
+    fn conversion_errors_are_one_diagnostic_pointing_into_the_yaml() {
+        let broken = GOOD.replace("  debug:\n", "  debug:\n    bogus: 1\n  zipkin:\n").replace("[debug]", "[debug, zipkin]");
+        let (src, _dir) = source(&broken, false);
+        let err = src.read().unwrap_err();
+        assert!(err.message.ends_with("(and 1 more conversion error)"), "{}", err.message);
+        assert_eq!(err.labels.len(), 1);
+        assert!(err.location().is_some_and(|l| l.contains("collector.yaml:")), "{err}");
+
+        let (bypassed, _dir) = source(&broken, true);
+        let files = bypassed.read().unwrap();
+        assert!(!files[0].text.contains("zipkin"), "{}", files[0].text);
+    }
+}
