@@ -11,3 +11,13 @@ pub mod prometheus;
 pub mod servicegraph;
 pub mod spanmetrics;
 pub mod tls;
+
+/// A listen address as Solder takes it. Go reads `":4317"` as every
+/// interface; Solder needs the host spelled out, so the converted config
+/// says `"0.0.0.0:4317"`.
+pub fn listen_address(expr: String) -> String {
+    match expr.strip_prefix("\":") {
+        Some(rest) => format!("\"0.0.0.0:{rest}"),
+        None => expr,
+    }
+}

@@ -2,7 +2,7 @@
 
 use solder_syntax::Diagnostic;
 
-use super::tls;
+use super::{listen_address, tls};
 use crate::convert::emit::{quote, Block};
 use crate::convert::options::{Diags, OptionReader, Ty};
 use crate::convert::table::Ctx;
@@ -44,7 +44,7 @@ pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
 
 fn grpc(mut r: OptionReader, diags: &mut Diags) -> Block {
     let mut b = Block::new("grpc");
-    let endpoint = r.expr("endpoint", Ty::String, diags).unwrap_or_else(|| quote(GRPC_ENDPOINT));
+    let endpoint = r.expr("endpoint", Ty::String, diags).map_or_else(|| quote(GRPC_ENDPOINT), listen_address);
     b.attr("endpoint", endpoint);
     if let Some((mib, span)) = r.literal("max_recv_msg_size_mib", diags) {
         match mib.parse::<u64>() {
@@ -72,7 +72,7 @@ fn grpc(mut r: OptionReader, diags: &mut Diags) -> Block {
 
 fn http(mut r: OptionReader, diags: &mut Diags) -> Block {
     let mut b = Block::new("http");
-    let endpoint = r.expr("endpoint", Ty::String, diags).unwrap_or_else(|| quote(HTTP_ENDPOINT));
+    let endpoint = r.expr("endpoint", Ty::String, diags).map_or_else(|| quote(HTTP_ENDPOINT), listen_address);
     b.attr("endpoint", endpoint);
     r.copy(&mut b, "max_request_body_size", Ty::Int, diags);
     r.copy(&mut b, "compression_algorithms", Ty::Strings, diags);

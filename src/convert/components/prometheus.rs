@@ -16,7 +16,7 @@ pub fn convert_expose(ctx: &mut Ctx) -> Vec<Block> {
     let exporter = translation(&mut r, &format!("prometheus.expose.{label}.receiver"), label, diags);
     let mut expose = Block::labelled("prometheus.expose", label);
     match r.expr("endpoint", Ty::String, diags) {
-        Some(e) => expose.attr("listen_address", e),
+        Some(e) => expose.attr("listen_address", super::listen_address(e)),
         None => {
             diags.push(Diagnostic::error(ctx.key_span, format!("{owner}: requires a non-empty \"endpoint\" to serve metrics on")));
             expose.attr("listen_address", quote(""));
