@@ -372,3 +372,17 @@ fn seed_002_reports_its_errors_then_runs_once_repaired() {
     };
     agent.wait_for("every span at the Jaeger stand-in", || sink.spans() >= sent);
 }
+
+/// `--config.format=alloy` is the default, and can be said.
+#[test]
+fn config_format_alloy_runs_alloy() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.alloy");
+    let port = free_port();
+    std::fs::write(&cfg, format!("otelcol.receiver.otlp \"default\" {{\n\tgrpc {{\n\t\tendpoint = \"127.0.0.1:{port}\"\n\t}}\n\toutput {{ }}\n}}\n")).unwrap();
+    let agent = Agent::start(&["--config.format=alloy", &cfg.display().to_string()]);
+    agent.wait_for("the config to load", || agent.get("/-/ready").0 == 200);
+    let refused = Command::new(env!("CARGO_BIN_EXE_solder")).args(["run", "--config.format=otelcol"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--config.format=otelcol needs the collector config file"));
+}
