@@ -247,7 +247,8 @@ fn scalar_expr(text: &str, quoted: bool, ty: Ty) -> Result<String, String> {
         },
         Ty::Int => literal.parse::<i64>().map(|n| n.to_string()).map_err(|_| format!("must be a whole number, got {literal:?}")),
         Ty::Float => match literal.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(literal),
+            // Printed anew: YAML allows `.5` and `1e3`, which Alloy may not.
+            Ok(f) if f.is_finite() => Ok(format!("{f}")),
             _ => Err(format!("must be a number, got {literal:?}")),
         },
         Ty::Duration => duration(&literal, quoted),
@@ -298,6 +299,7 @@ mod tests {
         assert_eq!(convert("a: 5s", "a", Ty::Duration).0.as_deref(), Some("\"5s\""));
         assert_eq!(convert("a: 1000", "a", Ty::Duration).0.as_deref(), Some("\"1000ns\""));
         assert_eq!(convert("a: True", "a", Ty::Bool).0.as_deref(), Some("true"));
+        assert_eq!(convert("a: .5", "a", Ty::Float).0.as_deref(), Some("0.5"));
         assert_eq!(convert("a: [x, 'y']", "a", Ty::Strings).0.as_deref(), Some("[\"x\", \"y\"]"));
         assert_eq!(convert("a: ${env:N}", "a", Ty::Int).0.as_deref(), Some("encoding.from_json(sys.env(\"N\"))"));
         assert_eq!(convert("a: {k: v}", "a", Ty::StringMap).0.as_deref(), Some("{\n\"k\" = \"v\",\n}"));
