@@ -73,6 +73,11 @@ impl<'a> OptionReader<'a> {
         Some(&self.entries[i])
     }
 
+    /// Where `key` is written, if the mapping has it.
+    pub fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries.iter().find(|e| e.key == key).map(|e| e.key_span)
+    }
+
     /// Whether the mapping has `key` (without reading it).
     pub fn has(&self, key: &str) -> bool {
         self.entries.iter().any(|e| e.key == key)

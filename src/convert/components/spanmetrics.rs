@@ -67,19 +67,26 @@ pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
 /// Collector's default is explicit buckets.
 fn histogram(r: &mut OptionReader, diags: &mut Diags) -> Block {
     let mut histogram = Block::new("histogram");
-    let mut explicit = Block::new("explicit");
+    let mut kind = Block::new("explicit");
     if let Some(mut h) = r.child("histogram", diags) {
         h.copy(&mut histogram, "disable", Ty::Bool, diags);
         h.copy(&mut histogram, "unit", Ty::String, diags);
         if let Some(mut e) = h.child("explicit", diags) {
-            e.copy(&mut explicit, "buckets", Ty::Durations, diags);
+            e.copy(&mut kind, "buckets", Ty::Durations, diags);
             e.finish(diags);
         }
-        h.unsupported("exponential", "Solder's spanmetrics has explicit buckets only for now; the converted config uses the default explicit buckets", diags);
+        if let Some(span) = h.key_span("exponential").filter(|_| h.has("explicit")) {
+            diags.push(h.invalid(span, "exponential", "cannot be set together with explicit: use one of the two"));
+        }
+        if let Some(mut e) = h.child("exponential", diags) {
+            kind = Block::new("exponential");
+            e.copy(&mut kind, "max_size", Ty::Int, diags);
+            e.finish(diags);
+        }
         h.unsupported("dimensions", "histogram-only dimensions are not supported; use dimensions", diags);
         h.finish(diags);
     }
-    histogram.block(explicit, true);
+    histogram.block(kind, true);
     histogram
 }
 
