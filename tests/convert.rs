@@ -371,6 +371,13 @@ fn seed_002_reports_its_errors_then_runs_once_repaired() {
         None => loadgen(grpc),
     };
     agent.wait_for("every span at the Jaeger stand-in", || sink.spans() >= sent);
+
+    // Breaking the YAML again is seen by the watcher alone: reported in the
+    // status, while the running pipeline stays up.
+    let broken = read(&dir_path("002.yaml")).unwrap();
+    support::replace_file(&dir.path().join("collector.yaml"), &broken);
+    agent.wait_for("the broken edit to be reported", || agent.json("/api/v0/web/status")["lastReload"]["success"] == false);
+    assert_eq!(agent.get("/-/ready").0, 200, "the repaired pipeline keeps running");
 }
 
 /// `--config.format=alloy` is the default, and can be said.

@@ -78,7 +78,7 @@ impl Agent {
         let _one = self.reloading.lock().await;
         let files = self.source.read();
         let (hash, result) = match files {
-            Err(d) => (String::new(), Err(vec![d])),
+            Err(d) => (unreadable_hash(&d), Err(vec![d])),
             Ok(files) => {
                 let hash = config_hash(&files);
                 let checked = runtime::load(files.clone(), self.controller.registry())
@@ -195,6 +195,14 @@ impl Agent {
 /// `HH:MM:SS` in UTC.
 fn clock(t: SystemTime) -> String {
     solder_components::calendar::rfc3339(t).get(11..19).unwrap_or_default().to_string()
+}
+
+/// What stands for the content of a config that could not be read (or,
+/// from collector YAML, converted): a hash of why, so that the watcher
+/// reloads when the reason changes and not on every event.
+pub(crate) fn unreadable_hash(d: &Diagnostic) -> String {
+    let digest = Sha256::digest(format!("unreadable\0{}\0{:?}", d.message, d.span).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// SHA-256 over every file's name and text, in load order.

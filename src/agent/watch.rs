@@ -42,9 +42,13 @@ pub fn start(agent: Arc<Agent>) -> Option<notify::RecommendedWatcher> {
         while rx.recv().await.is_some() {
             tokio::time::sleep(DEBOUNCE).await;
             while rx.try_recv().is_ok() {}
-            let current = agent.source.read().ok().map(|files| super::config_hash(&files));
-            let running = agent.status().map(|s| s.hash);
-            if current.is_some() && current != running {
+            // An unreadable or unconvertible config has a fingerprint too,
+            // so that breaking it is reported, not only repairing it.
+            let current = match agent.source.read() {
+                Ok(files) => super::config_hash(&files),
+                Err(d) => super::unreadable_hash(&d),
+            };
+            if agent.status().map(|s| s.hash) != Some(current) {
                 let _ = agent.reload("file").await;
             }
         }

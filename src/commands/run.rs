@@ -85,10 +85,12 @@ async fn serve(args: Args) -> ExitCode {
     };
     tracing::info!(addr = %bound, "HTTP server listening");
 
-    // A failed first load keeps the agent up and not ready: in Kubernetes
-    // the fix arrives as a ConfigMap update, which the watcher picks up.
-    let _ = agent.reload("startup").await;
+    // The watcher starts first, so that an edit made while the first load
+    // runs is not missed. A failed first load keeps the agent up and not
+    // ready: in Kubernetes the fix arrives as a ConfigMap update, which
+    // the watcher picks up.
     let _watcher = watch::start(Arc::clone(&agent));
+    let _ = agent.reload("startup").await;
     spawn_sighup(Arc::clone(&agent));
 
     wait_for_termination().await;
