@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use support::peers::{read_jsonl, run_seed_app, start_sink, Sink};
+use support::peers::{prometheus_binary, read_jsonl, run_seed_app, start_sink, Prometheus, Sink};
 
 /// Twice the examples' span-metrics flush interval.
 const FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
@@ -39,12 +39,14 @@ struct ExampleRun {
     _dir: tempfile::TempDir,
 }
 
-fn run_example(name: &str, backend_env: &str, backend: impl Fn(&Sink) -> String, app_port: u16) -> Option<ExampleRun> {
+fn run_example(name: &str, env: impl Fn(&Sink) -> Vec<(&'static str, String)>, app_port: u16) -> Option<ExampleRun> {
     let python = support::python()?;
     let ports = FIXED_PORTS.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), 0);
-    let agent = support::Agent::start_with_env(&[&example(name)], &[(backend_env, &backend(&sink))]);
+    let env = env(&sink);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let agent = support::Agent::start_with_env(&[&example(name)], &env);
     agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
     let record = dir.path().join("app.jsonl");
     let status = run_seed_app(&python, "grpc", &format!("http://127.0.0.1:{app_port}"), &record, 10);
@@ -77,7 +79,7 @@ fn exemplar_traces(text: &str) -> BTreeSet<String> {
 /// under the `otel_collector` namespace.
 #[test]
 fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
-    let Some(run) = run_example("seed-000-collector.alloy", "JAEGER_OTLP_ENDPOINT", |sink| format!("127.0.0.1:{}", sink.port), 4317) else { return };
+    let Some(run) = run_example("seed-000-collector.alloy", |sink| vec![("JAEGER_OTLP_ENDPOINT", format!("127.0.0.1:{}", sink.port))], 4317) else { return };
     let agent = &run.agent;
 
     let calls = "otel_collector_span_metrics_calls_total";
@@ -98,7 +100,7 @@ fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
 /// Tempo over OTLP/HTTP; the app sends to 4319 as in the seed.
 #[test]
 fn seed_004_example_links_exemplars_to_traces_tempo_received() {
-    let Some(run) = run_example("exemplars-tempo.alloy", "TEMPO_OTLP_HTTP_ENDPOINT", |sink| format!("http://127.0.0.1:{}", sink.http_port), 4319) else { return };
+    let Some(run) = run_example("exemplars-tempo.alloy", |sink| vec![("TEMPO_OTLP_HTTP_ENDPOINT", format!("http://127.0.0.1:{}", sink.http_port))], 4319) else { return };
     let agent = &run.agent;
 
     let calls = "traces_span_metrics_calls_total";
@@ -110,4 +112,27 @@ fn seed_004_example_links_exemplars_to_traces_tempo_received() {
     let linked = exemplar_traces(&text);
     assert!(!linked.is_empty(), "no exemplars:\n{text}");
     assert!(linked.is_subset(&traces), "exemplars {linked:?} must name traces Tempo received");
+}
+
+/// RED metrics by remote write: a real Prometheus receives the span metrics
+/// and the service graph (the seed app's root spans come from a caller
+/// without instrumentation: the `user` node).
+#[test]
+fn red_metrics_example_remote_writes_span_metrics_and_the_service_graph() {
+    let Some(prometheus) = prometheus_binary() else { return };
+    let prom = Prometheus::start(&prometheus, "global:\n  scrape_interval: 1m\n");
+    let url = format!("http://{}/api/v1/write", prom.addr);
+    let Some(run) = run_example(
+        "red-metrics-remote-write.alloy",
+        |sink| vec![("JAEGER_OTLP_ENDPOINT", format!("127.0.0.1:{}", sink.port)), ("PROMETHEUS_REMOTE_WRITE_URL", url.clone()), ("HOSTNAME", "example".into())],
+        4317,
+    ) else {
+        return;
+    };
+    let value = |q: &str| prom.query(q).first().map(|r| r.1);
+    prom.wait_for("span metrics by remote write", || value(r#"sum(traces_span_metrics_calls_total{agent="example",span_name="goo"})"#) == Some(10.0));
+    assert_eq!(value(r#"sum(traces_span_metrics_calls_total{agent="example",status_code="STATUS_CODE_ERROR"})"#), Some(2.0));
+    prom.wait_for("the service graph by remote write", || value(r#"sum(traces_service_graph_request_total{client="user",server="seed-app"})"#) == Some(10.0));
+    let rw = run.agent.component("prometheus.remote_write.default");
+    assert_eq!(rw["health"]["state"], "healthy", "{rw}");
 }
