@@ -60,7 +60,7 @@ fn message(buf: &[u8], base: usize, schema: &'static Message, budget: u32) -> Re
     while !r.done() {
         let (tag, wire_type) = r.key()?;
         let Some(field) = schema.field(tag) else {
-            skip(&mut r, tag, wire_type, budget, schema)?;
+            skip(&mut r, tag, wire_type, budget, schema.name)?;
             continue;
         };
         let found = known(&mut r, field, wire_type, budget, schema)?;
@@ -131,8 +131,10 @@ fn known(r: &mut Reader<'_>, field: &'static Field, wire_type: u8, budget: u32, 
     }
 }
 
-/// Skips an unknown field the way prost does, groups included.
-fn skip(r: &mut Reader<'_>, tag: u32, wire_type: u8, budget: u32, schema: &'static Message) -> Result<(), WireError> {
+/// Skips an unknown field the way prost does, groups included; `message`
+/// names the message it is in, for errors. Other walkers of validated
+/// payloads (span metrics) skip the fields they do not read with it.
+pub(crate) fn skip(r: &mut Reader<'_>, tag: u32, wire_type: u8, budget: u32, message: &str) -> Result<(), WireError> {
     let at = r.offset();
     if budget == 0 {
         return Err(err(at, "messages nested deeper than 100 levels"));
@@ -140,49 +142,71 @@ fn skip(r: &mut Reader<'_>, tag: u32, wire_type: u8, budget: u32, schema: &'stat
     match wire_type {
         WT_START_GROUP => loop {
             if r.done() {
-                return Err(err(r.offset(), format!("{}: group {tag} is not closed", schema.name)));
+                return Err(err(r.offset(), format!("{message}: group {tag} is not closed")));
             }
             let (inner_tag, inner_type) = r.key()?;
             if inner_type == WT_END_GROUP {
                 if inner_tag != tag {
-                    return Err(err(at, format!("{}: group {tag} closed by end-group {inner_tag}", schema.name)));
+                    return Err(err(at, format!("{message}: group {tag} closed by end-group {inner_tag}")));
                 }
                 return Ok(());
             }
-            skip(r, inner_tag, inner_type, budget - 1, schema)?;
+            skip(r, inner_tag, inner_type, budget - 1, message)?;
         },
-        WT_END_GROUP => Err(err(at, format!("{}: unexpected end-group {tag}", schema.name))),
+        WT_END_GROUP => Err(err(at, format!("{message}: unexpected end-group {tag}"))),
         WT_LEN => r.delimited().map(|_| ()),
         _ => r.scalar(wire_type),
     }
 }
 
-const WT_VARINT: u8 = 0;
-const WT_I64: u8 = 1;
-const WT_LEN: u8 = 2;
+pub(crate) const WT_VARINT: u8 = 0;
+pub(crate) const WT_I64: u8 = 1;
+pub(crate) const WT_LEN: u8 = 2;
 const WT_START_GROUP: u8 = 3;
 const WT_END_GROUP: u8 = 4;
-const WT_I32: u8 = 5;
+pub(crate) const WT_I32: u8 = 5;
+
+/// The recursion budget to skip with when walking a validated payload:
+/// the validator's limit held, so no deeper budget is needed.
+pub(crate) const SKIP_BUDGET: u32 = RECURSION_LIMIT;
 
 /// A cursor over one message's bytes; offsets in errors are absolute.
-struct Reader<'a> {
+/// Every read is bounds-checked and fails rather than panics, so it is
+/// safe on any input.
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     base: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn done(&self) -> bool {
+    /// A cursor over `buf`, which starts at byte `base` of the payload.
+    #[inline]
+    pub(crate) fn new(buf: &'a [u8], base: usize) -> Self {
+        Reader { buf, pos: 0, base }
+    }
+
+    #[inline]
+    pub(crate) fn done(&self) -> bool {
         self.pos >= self.buf.len()
     }
 
-    fn offset(&self) -> usize {
+    pub(crate) fn offset(&self) -> usize {
         self.base + self.pos
+    }
+
+    /// Consumes the next byte if it is `key` (a one-byte field key): for
+    /// walkers that expect fields in the order encoders write them.
+    #[inline(always)]
+    pub(crate) fn eat(&mut self, key: u8) -> bool {
+        let hit = self.buf.get(self.pos) == Some(&key);
+        self.pos += usize::from(hit);
+        hit
     }
 
     /// A varint as prost reads it: at most ten bytes, the tenth 0 or 1.
     #[inline]
-    fn varint(&mut self) -> Result<u64, WireError> {
+    pub(crate) fn varint(&mut self) -> Result<u64, WireError> {
         // Most varints on the wire (keys, lengths, small counts) are one byte.
         if let Some(&b) = self.buf.get(self.pos) {
             if b < 0x80 {
@@ -214,7 +238,7 @@ impl<'a> Reader<'a> {
 
     /// A field key: `(tag, wire type)`, rejecting what prost rejects.
     #[inline]
-    fn key(&mut self) -> Result<(u32, u8), WireError> {
+    pub(crate) fn key(&mut self) -> Result<(u32, u8), WireError> {
         // Every OTLP field number fits one key byte (tags up to 15).
         if let Some(&b) = self.buf.get(self.pos) {
             let wire_type = b & 7;
@@ -243,7 +267,7 @@ impl<'a> Reader<'a> {
 
     /// A length-delimited value and the offset it starts at.
     #[inline]
-    fn delimited(&mut self) -> Result<(&'a [u8], usize), WireError> {
+    pub(crate) fn delimited(&mut self) -> Result<(&'a [u8], usize), WireError> {
         let len = self.varint()?;
         let at = self.offset();
         let left = self.buf.len() - self.pos;
@@ -252,12 +276,22 @@ impl<'a> Reader<'a> {
                 self.pos += len;
                 Ok((&self.buf[self.pos - len..self.pos], at))
             }
-            _ => Err(err(at, format!("length {len} runs past the end of the message ({left} bytes left)"))),
+            _ => Err(past_end(at, len, left)),
         }
     }
 
+    /// A fixed64 (or double) value, little-endian.
+    #[inline]
+    pub(crate) fn fixed64(&mut self) -> Result<u64, WireError> {
+        let Some(bytes) = self.buf.get(self.pos..self.pos + 8) else { return Err(err(self.offset(), "truncated fixed-width value")) };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(bytes);
+        self.pos += 8;
+        Ok(u64::from_le_bytes(word))
+    }
+
     /// A varint or fixed-width value.
-    fn scalar(&mut self, wire_type: u8) -> Result<(), WireError> {
+    pub(crate) fn scalar(&mut self, wire_type: u8) -> Result<(), WireError> {
         let width = match wire_type {
             WT_VARINT => return self.varint().map(|_| ()),
             WT_I64 => 8,
@@ -269,6 +303,12 @@ impl<'a> Reader<'a> {
         self.pos += width;
         Ok(())
     }
+}
+
+#[cold]
+#[inline(never)]
+fn past_end(at: usize, len: u64, left: usize) -> WireError {
+    err(at, format!("length {len} runs past the end of the message ({left} bytes left)"))
 }
 
 #[cold]

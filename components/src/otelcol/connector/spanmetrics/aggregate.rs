@@ -2,19 +2,22 @@
 //! flush. No clocks, locks or tasks here, so it can be tested and
 //! benchmarked on its own; the component owns it behind a mutex.
 //!
-//! Per span, the series key is written into one reused byte buffer and
-//! looked up by slice: a span of an existing series allocates nothing.
+//! Spans are read straight from the request's wire bytes
+//! ([`Aggregator::aggregate`]), with no decoding. Per span, the series key
+//! is written into one reused byte buffer and looked up by slice: a span of
+//! an existing series allocates nothing. [`Aggregator::aggregate_decoded`]
+//! (in `decoded.rs`) does the same from a decoded request: the reference
+//! the wire path is tested and benchmarked against.
 
 use crate::otlp::proto::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use crate::otlp::proto::metrics::v1::{metric, AggregationTemporality, ExponentialHistogram, Histogram, Metric, ResourceMetrics, ScopeMetrics, Sum};
 use crate::otlp::proto::resource::v1::Resource;
-use crate::otlp::proto::trace::v1::ResourceSpans;
-use crate::otlp::proto::ExportTraceServiceRequest;
+use crate::otlp::wire::WireError;
 
-use super::attributes::{attributes, find, kv, write_key, Lookup};
-use super::key;
+use super::attributes::{kv, lengths, note, Notes, Slot, WireLookup};
 use super::series::{Series, Shape};
 use super::table::{Map, SeriesTable};
+use super::wire_spans::{self, AttrValue, Attributes, Body, SpanView};
 
 /// A configured dimension: an attribute name and what to use when a span
 /// lacks it.
@@ -55,34 +58,76 @@ impl Config {
     /// Whether two configs produce the same series: if so, state carries
     /// over an update; if not, it is reset.
     pub fn same_series(&self, other: &Config) -> bool {
-        (&self.namespace, &self.dimensions, self.keep, &self.bounds, self.exponential, self.unit, self.delta, &self.events, &self.include_scope, &self.resource_keys)
-            == (&other.namespace, &other.dimensions, other.keep, &other.bounds, other.exponential, other.unit, other.delta, &other.events, &other.include_scope, &other.resource_keys)
+        (
+            &self.namespace,
+            &self.dimensions,
+            self.keep,
+            &self.bounds,
+            self.exponential,
+            self.unit,
+            self.delta,
+            &self.events,
+            &self.include_scope,
+            &self.resource_keys,
+        ) == (
+            &other.namespace,
+            &other.dimensions,
+            other.keep,
+            &other.bounds,
+            other.exponential,
+            other.unit,
+            other.delta,
+            &other.events,
+            &other.include_scope,
+            &other.resource_keys,
+        )
     }
 
-    fn divider(&self) -> f64 {
-        if self.unit == "s" { 1e9 } else { 1e6 }
+    pub(super) fn divider(&self) -> f64 {
+        if self.unit == "s" {
+            1e9
+        } else {
+            1e6
+        }
+    }
+
+    /// The duration histogram every span series keeps.
+    pub(super) fn shape(&self) -> Shape {
+        match (&self.bounds, self.exponential) {
+            (Some(b), _) => Shape::Explicit(b.len() + 1),
+            (None, Some(max)) => Shape::Exponential(max),
+            (None, None) => Shape::Count,
+        }
     }
 }
 
 /// One resource's series: its own cardinality budget and overflow series.
 #[derive(Default)]
-struct ResourceState {
-    attributes: Vec<KeyValue>,
-    series: SeriesTable<Series>,
-    overflow: Option<Series>,
-    events: SeriesTable<Series>,
-    events_overflow: Option<Series>,
+pub(super) struct ResourceState {
+    pub(super) attributes: Vec<KeyValue>,
+    pub(super) series: SeriesTable<Series>,
+    pub(super) overflow: Option<Series>,
+    pub(super) events: SeriesTable<Series>,
+    pub(super) events_overflow: Option<Series>,
 }
 
 /// The series of every resource, and the buffers spans are keyed in.
 pub struct Aggregator {
-    config: Config,
-    resources: Map<ResourceState>,
+    pub(super) config: Config,
+    pub(super) resources: Map<ResourceState>,
     /// The span dimensions followed by the event dimensions: what keys an
     /// event series.
-    event_dims: Vec<Dimension>,
-    key: Vec<u8>,
-    spans_seen: u64,
+    pub(super) event_dims: Vec<Dimension>,
+    pub(super) key: Vec<u8>,
+    pub(super) spans_seen: u64,
+}
+
+/// Per request, the value of each looked-up dimension in the span, event
+/// and resource at hand (see [`WireLookup`]).
+struct Scratch<'a> {
+    span: Vec<Slot<'a>>,
+    event: Vec<Slot<'a>>,
+    resource: Vec<Slot<'a>>,
 }
 
 fn event_dims(c: &Config) -> Vec<Dimension> {
@@ -119,68 +164,94 @@ impl Aggregator {
         self.resources.values().map(|r| r.series.len() + r.events.len() + usize::from(r.overflow.is_some()) + usize::from(r.events_overflow.is_some())).sum()
     }
 
-    /// Counts every span of `request` at time `now` (unix nanos).
-    pub fn aggregate(&mut self, request: &ExportTraceServiceRequest, now: u64) {
-        for rs in &request.resource_spans {
-            self.aggregate_resource(rs, now);
+    /// The dimensions looked up per span: the span's, and the events'
+    /// after them when events are counted.
+    pub(super) fn lookup_dims(&self) -> &[Dimension] {
+        if self.config.events.is_some() {
+            &self.event_dims
+        } else {
+            &self.config.dimensions
         }
     }
 
-    fn aggregate_resource(&mut self, rs: &ResourceSpans, now: u64) {
-        let resource_attrs: &[KeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
-        let Some(service) = find(resource_attrs, "service.name") else { return };
-        let service_name = match &service.value {
-            Some(any_value::Value::StringValue(s)) => s.as_str(),
-            _ => "",
-        };
-        let config = &self.config;
-        self.key.clear();
-        key::push_value(&mut self.key, Some(service));
-        for k in &config.resource_keys {
-            key::push_value(&mut self.key, find(resource_attrs, k));
+    /// Counts every span of an encoded `ExportTraceServiceRequest` at time
+    /// `now` (unix nanos), read straight from its bytes. A malformed
+    /// payload is an error; the spans before the fault stay counted.
+    pub fn aggregate(&mut self, request: &[u8], now: u64) -> Result<(), WireError> {
+        let width = self.lookup_dims().len();
+        let mut found = Scratch { span: vec![None; width], event: vec![None; width], resource: vec![None; width] };
+        wire_spans::resource_spans(Body::request(request), |rs| self.aggregate_resource(rs, now, &mut found))
+    }
+
+    fn aggregate_resource<'a>(&mut self, rs: Body<'a>, now: u64, found: &mut Scratch<'a>) -> Result<(), WireError> {
+        let Aggregator { config, resources, event_dims, key: buf, spans_seen } = self;
+        let (config, event_dims) = (&*config, &*event_dims);
+        let lookup_dims = if config.events.is_some() { event_dims } else { &config.dimensions };
+        let lengths = lengths(lookup_dims);
+        let Scratch { span: span_attrs, event: event_attrs, resource: resource_attrs } = found;
+        resource_attrs.fill(None);
+        let mut service = [None];
+        let mut keys = vec![None; config.resource_keys.len()];
+        wire_spans::resource_attributes(rs, &mut |a| {
+            note(&mut service, std::iter::once("service.name"), a)?;
+            note(&mut keys, config.resource_keys.iter().map(String::as_str), a)?;
+            Notes { slots: resource_attrs, dims: lookup_dims, lengths }.attribute(a)
+        })?;
+        let Some(service) = service[0].filter(|v| *v != AttrValue::Missing) else { return Ok(()) };
+        buf.clear();
+        service.push(buf)?;
+        for k in &keys {
+            k.unwrap_or(AttrValue::Missing).push(buf)?;
         }
-        if !self.resources.contains_key(self.key.as_slice()) {
-            let mut attributes = vec![kv("service.name", service.clone())];
-            for k in &config.resource_keys {
-                if let (Some(v), true) = (find(resource_attrs, k), k != "service.name") {
-                    attributes.push(kv(k, v.clone()));
+        if !resources.contains_key(buf.as_slice()) {
+            let mut attributes = vec![kv("service.name", service.decode()?.unwrap_or_default())];
+            for (k, slot) in config.resource_keys.iter().zip(&keys) {
+                if let (Some(v), true) = (slot.unwrap_or(AttrValue::Missing).decode()?, k != "service.name") {
+                    attributes.push(kv(k, v));
                 }
             }
-            self.resources.insert(self.key.as_slice().into(), ResourceState { attributes, ..Default::default() });
+            resources.insert(buf.as_slice().into(), ResourceState { attributes, ..Default::default() });
         }
-        let Some(resource) = self.resources.get_mut(self.key.as_slice()) else { return };
-        let shape = match (&config.bounds, config.exponential) {
-            (Some(b), _) => Shape::Explicit(b.len() + 1),
-            (None, Some(max)) => Shape::Exponential(max),
-            (None, None) => Shape::Count,
-        };
-        let bounds: &[f64] = config.bounds.as_deref().unwrap_or(&[]);
-        let divider = config.divider();
-        for ss in &rs.scope_spans {
-            let scope = ss.scope.as_ref().filter(|s| !s.name.is_empty() && config.include_scope.contains(&s.name));
-            for span in &ss.spans {
-                self.spans_seen += 1;
-                let value = span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano) as f64 / divider;
-                let dims = Lookup { config, span, service_name, scope, resource: resource_attrs, event: &[] };
-                let limit = config.cardinality_limit;
-                let Some(series) = upsert(&mut resource.series, &mut resource.overflow, &mut self.key, &dims, &config.dimensions, shape, limit, now) else { continue };
+        let Some(resource) = resources.get_mut(buf.as_slice()) else { return Ok(()) };
+        let (shape, bounds, divider, limit) = (config.shape(), config.bounds.as_deref().unwrap_or(&[]), config.divider(), config.cardinality_limit);
+        wire_spans::scope_spans(rs, |ss| {
+            let included = |name: &Body<'_>| !name.bytes.is_empty() && config.include_scope.iter().any(|s| s.as_bytes() == name.bytes);
+            let scope = if config.include_scope.is_empty() { None } else { wire_spans::scope(ss)?.filter(|(name, _)| included(name)) };
+            wire_spans::spans(ss, |body| {
+                *spans_seen += 1;
+                span_attrs.fill(None);
+                let span = SpanView::read(body, &mut Notes { slots: span_attrs, dims: lookup_dims, lengths })?;
+                let value = span.end.saturating_sub(span.start) as f64 / divider;
+                let lookup = WireLookup { keep: config.keep, span: &span, service, scope, span_attrs, event_attrs: &[], resource_attrs };
+                lookup.write_key(buf, &config.dimensions)?;
+                let Some(series) = upsert(&mut resource.series, &mut resource.overflow, buf, || lookup.attributes(&config.dimensions), shape, limit, now)?
+                else {
+                    return Ok(());
+                };
                 series.observe(value, bounds, now);
                 if let Some(max) = config.exemplars {
-                    series.sample(&span.trace_id, &span.span_id, value, now, max);
+                    series.sample(span.trace_id, span.span_id, value, now, max);
                 }
-                if config.events.is_none() {
-                    continue;
+                if config.events.is_none() || !span.has_events {
+                    return Ok(());
                 }
-                for event in &span.events {
-                    let dims = Lookup { event: &event.attributes, ..dims };
-                    let Some(series) = upsert(&mut resource.events, &mut resource.events_overflow, &mut self.key, &dims, &self.event_dims, Shape::Count, limit, now) else { continue };
+                span.events(|event| {
+                    event_attrs.fill(None);
+                    wire_spans::event_attributes(event, &mut Notes { slots: event_attrs, dims: lookup_dims, lengths })?;
+                    let lookup = WireLookup { event_attrs, ..lookup };
+                    lookup.write_key(buf, event_dims)?;
+                    let attributes = || lookup.attributes(event_dims);
+                    let Some(series) = upsert(&mut resource.events, &mut resource.events_overflow, buf, attributes, Shape::Count, limit, now)? else {
+                        return Ok(());
+                    };
                     series.observe(value, &[], now);
                     if let Some(max) = config.exemplars {
-                        series.sample(&span.trace_id, &span.span_id, value, now, max);
+                        series.sample(span.trace_id, span.span_id, value, now, max);
                     }
-                }
-            }
-        }
+                    Ok(())
+                })
+            })
+        })
     }
 
     /// Builds the metrics of every series as of `now`, then starts the next
@@ -201,7 +272,12 @@ impl Aggregator {
             let mut metrics = vec![Metric { name: name("calls"), data: Some(sum(series.iter().map(|s| s.count_point(now)).collect())), ..Default::default() }];
             if let Some(bounds) = &c.bounds {
                 let points = series.iter().map(|s| s.histogram_point(bounds, now)).collect();
-                metrics.push(Metric { name: name("duration"), unit: c.unit.to_string(), data: Some(metric::Data::Histogram(Histogram { data_points: points, aggregation_temporality: temporality })), ..Default::default() });
+                metrics.push(Metric {
+                    name: name("duration"),
+                    unit: c.unit.to_string(),
+                    data: Some(metric::Data::Histogram(Histogram { data_points: points, aggregation_temporality: temporality })),
+                    ..Default::default()
+                });
             } else if c.exponential.is_some() {
                 let points = series.iter().filter_map(|s| s.exponential_point(now)).collect();
                 let data = metric::Data::ExponentialHistogram(ExponentialHistogram { data_points: points, aggregation_temporality: temporality });
@@ -212,7 +288,11 @@ impl Aggregator {
             }
             out.push(ResourceMetrics {
                 resource: Some(Resource { attributes: r.attributes.clone(), ..Default::default() }),
-                scope_metrics: vec![ScopeMetrics { scope: Some(InstrumentationScope { name: "spanmetricsconnector".into(), ..Default::default() }), metrics, schema_url: String::new() }],
+                scope_metrics: vec![ScopeMetrics {
+                    scope: Some(InstrumentationScope { name: "spanmetricsconnector".into(), ..Default::default() }),
+                    metrics,
+                    schema_url: String::new(),
+                }],
                 schema_url: String::new(),
             });
         }
@@ -255,18 +335,25 @@ fn live<'a>(m: &'a SeriesTable<Series>, overflow: &'a Option<Series>, delta: boo
     v
 }
 
-/// Finds or creates the series for the span in `l`; past the cardinality
-/// limit, new attribute sets fold into the one overflow series. An
-/// existing series costs one lookup by borrowed key and no allocation.
-#[allow(clippy::too_many_arguments)]
-fn upsert<'m>(table: &'m mut SeriesTable<Series>, overflow: &'m mut Option<Series>, buf: &mut Vec<u8>, l: &Lookup<'_>, dims: &[Dimension], shape: Shape, limit: usize, now: u64) -> Option<&'m mut Series> {
-    write_key(buf, l, dims);
-    if let Some(i) = table.position(buf) {
-        return table.at_mut(i);
+/// Finds or creates the series whose key is in `key`; past the
+/// cardinality limit, new attribute sets fold into the one overflow series.
+/// An existing series costs one lookup by borrowed key and no allocation;
+/// `attributes` are built for a new one only.
+pub(super) fn upsert<'m, E>(
+    table: &'m mut SeriesTable<Series>,
+    overflow: &'m mut Option<Series>,
+    key: &[u8],
+    attributes: impl FnOnce() -> Result<Vec<KeyValue>, E>,
+    shape: Shape,
+    limit: usize,
+    now: u64,
+) -> Result<Option<&'m mut Series>, E> {
+    if let Some(i) = table.position(key) {
+        return Ok(table.at_mut(i));
     }
     if limit > 0 && table.len() >= limit {
         let overflowed = || Series::new(vec![kv("otel.metric.overflow", AnyValue { value: Some(any_value::Value::BoolValue(true)) })], now, shape);
-        return Some(overflow.get_or_insert_with(overflowed));
+        return Ok(Some(overflow.get_or_insert_with(overflowed)));
     }
-    table.insert(buf, Series::new(attributes(l, dims), now, shape))
+    Ok(table.insert(key, Series::new(attributes()?, now, shape)))
 }

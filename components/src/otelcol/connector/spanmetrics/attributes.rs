@@ -1,14 +1,173 @@
 //! A span's series identity: its dimension values, looked up in the span,
 //! event and resource attributes, written as a series key (every span) or
 //! built into data point attributes (a new series only).
+//!
+//! Spans are read either from the wire ([`WireLookup`], what the component
+//! does) or decoded ([`Lookup`], the reference the differential tests and
+//! the bench compare with); both give the same keys and attributes.
 
 use std::borrow::Cow;
 
 use crate::otlp::proto::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use crate::otlp::proto::trace::v1::Span;
+use crate::otlp::wire::WireError;
 
 use super::aggregate::{Config, Dimension};
 use super::key;
+use super::wire_spans::{decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
+
+/// A dimension's value found in one attribute list (a span's, an event's
+/// or a resource's) read from the wire: the value of the first attribute of
+/// its name there, as the decoded lookup finds it; `None` without one. An
+/// [`AttrValue::Missing`] there sends the lookup on to the next list, yet
+/// keeps a later attribute of the same name in this list from counting.
+pub type Slot<'a> = Option<AttrValue<'a>>;
+
+impl AttrValue<'_> {
+    /// Appends the value to a series key, as [`key::push_value`] appends
+    /// the decoded one.
+    #[inline(always)]
+    pub fn push(&self, buf: &mut Vec<u8>) -> Result<(), WireError> {
+        match *self {
+            AttrValue::Missing | AttrValue::Empty => key::push_absent(buf),
+            AttrValue::Str(s) => key::push_string(buf, s.bytes),
+            AttrValue::Bool(b) => key::push_bool(buf, b),
+            AttrValue::Int(i) => key::push_int(buf, i),
+            AttrValue::Double(bits) => key::push_double(buf, bits),
+            AttrValue::Other(kv) => key::push_value(buf, decode_value(kv)?.as_ref()),
+        }
+        Ok(())
+    }
+
+    /// The value as the decoded attribute holds it; `None` when it has
+    /// none.
+    pub fn decode(&self) -> Result<Option<AnyValue>, WireError> {
+        let v = |v| Ok(Some(AnyValue { value: Some(v) }));
+        match *self {
+            AttrValue::Missing => Ok(None),
+            AttrValue::Empty => Ok(Some(AnyValue { value: None })),
+            AttrValue::Str(s) => v(any_value::Value::StringValue(utf8(s)?.to_string())),
+            AttrValue::Bool(b) => v(any_value::Value::BoolValue(b)),
+            AttrValue::Int(i) => v(any_value::Value::IntValue(i)),
+            AttrValue::Double(bits) => v(any_value::Value::DoubleValue(f64::from_bits(bits))),
+            AttrValue::Other(kv) => decode_value(kv),
+        }
+    }
+}
+
+/// Whether a slot ends the lookup: an attribute with a value.
+#[inline(always)]
+fn found(slot: &Slot<'_>) -> bool {
+    !matches!(slot, None | Some(AttrValue::Missing))
+}
+
+/// Notes `a` in the slot of every name it is the first attribute of.
+#[inline(always)]
+pub fn note<'a, 'n>(slots: &mut [Slot<'a>], names: impl Iterator<Item = &'n str>, a: Attribute<'a>) -> Result<(), WireError> {
+    for (slot, name) in slots.iter_mut().zip(names) {
+        if slot.is_none() && key::same(a.key, name.as_bytes()) {
+            *slot = Some(a.value()?);
+        }
+    }
+    Ok(())
+}
+
+/// Notes the attributes of one list into a slot per dimension.
+pub struct Notes<'s, 'a> {
+    pub slots: &'s mut [Slot<'a>],
+    pub dims: &'s [Dimension],
+    /// [`lengths`] of the dimension names.
+    pub lengths: u64,
+}
+
+impl<'a> Attributes<'a> for Notes<'_, 'a> {
+    #[inline(always)]
+    fn attribute(&mut self, a: Attribute<'a>) -> Result<(), WireError> {
+        // Most attributes are no dimension, and most of those have a name
+        // of another length than every dimension's.
+        if self.lengths & length_bit(a.key.len()) == 0 {
+            return Ok(());
+        }
+        note(self.slots, self.dims.iter().map(|d| d.name.as_str()), a)
+    }
+}
+
+/// A bit per name length (63 for every length from 63 up).
+pub fn lengths(dims: &[Dimension]) -> u64 {
+    dims.iter().fold(0, |m, d| m | length_bit(d.name.len()))
+}
+
+#[inline(always)]
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
+/// Where a span read from the wire finds its dimension values, most
+/// specific first: each list holds a slot per dimension of the widest set
+/// looked up (span dimensions, then event dimensions).
+#[derive(Clone, Copy)]
+pub struct WireLookup<'s, 'a> {
+    pub keep: [bool; 4],
+    pub span: &'s SpanView<'a>,
+    /// The value of the resource's `service.name`.
+    pub service: AttrValue<'a>,
+    pub scope: Option<(Body<'a>, Body<'a>)>,
+    pub span_attrs: &'s [Slot<'a>],
+    /// Empty for a span's own series.
+    pub event_attrs: &'s [Slot<'a>],
+    pub resource_attrs: &'s [Slot<'a>],
+}
+
+impl<'a> WireLookup<'_, 'a> {
+    /// Dimension `i`'s value: from the span, else the event, else the
+    /// resource.
+    #[inline(always)]
+    fn value(&self, i: usize) -> Slot<'a> {
+        [self.span_attrs, self.event_attrs, self.resource_attrs].into_iter().find_map(|list| list.get(i).copied().filter(found).flatten())
+    }
+
+    /// Writes the series key of `dims` into `buf`: the same bytes
+    /// [`write_key`] writes for the decoded span.
+    #[inline(always)]
+    pub fn write_key(&self, buf: &mut Vec<u8>, dims: &[Dimension]) -> Result<(), WireError> {
+        buf.clear();
+        key::push_span(buf, self.keep, self.span.name.bytes, self.span.kind, self.span.status_code);
+        for (i, d) in dims.iter().enumerate() {
+            match (self.value(i), &d.default) {
+                (Some(v), _) => v.push(buf)?,
+                (None, Some(def)) => key::push_default(buf, def),
+                (None, None) => key::push_absent(buf),
+            }
+        }
+        if let Some((name, version)) = self.scope {
+            key::push_str(buf, name.bytes);
+            key::push_str(buf, version.bytes);
+        }
+        Ok(())
+    }
+
+    /// The data point attributes of a new series (decoding its values).
+    pub fn attributes(&self, dims: &[Dimension]) -> Result<Vec<KeyValue>, WireError> {
+        let mut values = Vec::with_capacity(dims.len());
+        for (i, d) in dims.iter().enumerate() {
+            let value = match self.value(i) {
+                Some(v) => v.decode()?,
+                None => d.default.as_deref().map(text),
+            };
+            values.push((d.name.as_str(), value));
+        }
+        let service_name = match self.service {
+            AttrValue::Str(s) => utf8(s)?,
+            _ => "",
+        };
+        let scope = match self.scope {
+            Some((name, version)) => Some((utf8(name)?, utf8(version)?)),
+            None => None,
+        };
+        let identity = Identity { keep: self.keep, service_name, span_name: utf8(self.span.name)?, kind: self.span.kind, code: self.span.status_code, scope };
+        Ok(series_attributes(&identity, values.into_iter()))
+    }
+}
 
 /// Where a span's dimension values come from, most specific first.
 #[derive(Clone, Copy)]
@@ -35,10 +194,7 @@ impl<'a> Lookup<'a> {
 /// Writes the series key of `dims` into `buf`.
 pub fn write_key(buf: &mut Vec<u8>, l: &Lookup<'_>, dims: &[Dimension]) {
     buf.clear();
-    let k = l.config.keep;
-    key::push_str(buf, if k[1] { &l.span.name } else { "" });
-    buf.extend_from_slice(&(if k[2] { l.span.kind } else { -1 }).to_le_bytes());
-    buf.extend_from_slice(&(if k[3] { l.span.status.as_ref().map_or(0, |s| s.code) } else { -1 }).to_le_bytes());
+    key::push_span(buf, l.config.keep, l.span.name.as_bytes(), l.span.kind, status(l.span));
     for d in dims {
         let v = find(&l.span.attributes, &d.name).or_else(|| find(l.event, &d.name)).or_else(|| find(l.resource, &d.name));
         match (v, &d.default) {
@@ -48,36 +204,67 @@ pub fn write_key(buf: &mut Vec<u8>, l: &Lookup<'_>, dims: &[Dimension]) {
         }
     }
     if let Some(s) = l.scope {
-        key::push_str(buf, &s.name);
-        key::push_str(buf, &s.version);
+        key::push_str(buf, s.name.as_bytes());
+        key::push_str(buf, s.version.as_bytes());
     }
 }
 
-/// The data point attributes of a new series, in the collector's order.
+/// The data point attributes of a new series.
 pub fn attributes(l: &Lookup<'_>, dims: &[Dimension]) -> Vec<KeyValue> {
-    let k = l.config.keep;
-    let mut out = Vec::with_capacity(4 + dims.len());
+    let identity = Identity {
+        keep: l.config.keep,
+        service_name: l.service_name,
+        span_name: &l.span.name,
+        kind: l.span.kind,
+        code: status(l.span),
+        scope: l.scope.map(|s| (s.name.as_str(), s.version.as_str())),
+    };
+    series_attributes(&identity, dims.iter().map(|d| (d.name.as_str(), l.value(d).map(Cow::into_owned))))
+}
+
+fn status(span: &Span) -> i32 {
+    span.status.as_ref().map_or(0, |s| s.code)
+}
+
+/// What names a series besides its dimension values, however the span
+/// was read.
+pub struct Identity<'a> {
+    pub keep: [bool; 4],
+    pub service_name: &'a str,
+    pub span_name: &'a str,
+    pub kind: i32,
+    pub code: i32,
+    /// The instrumentation scope's name and version, when included.
+    pub scope: Option<(&'a str, &'a str)>,
+}
+
+/// The data point attributes of a new series, in the collector's order.
+/// `values` are the dimensions' names and values (`None`: absent and no
+/// default, so left out).
+pub fn series_attributes<'v>(id: &Identity<'_>, values: impl ExactSizeIterator<Item = (&'v str, Option<AnyValue>)>) -> Vec<KeyValue> {
+    let k = id.keep;
+    let mut out = Vec::with_capacity(6 + values.len());
     if k[0] {
-        out.push(kv("service.name", text(l.service_name)));
+        out.push(kv("service.name", text(id.service_name)));
     }
     if k[1] {
-        out.push(kv("span.name", text(&l.span.name)));
+        out.push(kv("span.name", text(id.span_name)));
     }
     if k[2] {
-        out.push(kv("span.kind", text(span_kind(l.span.kind))));
+        out.push(kv("span.kind", text(span_kind(id.kind))));
     }
     if k[3] {
-        out.push(kv("status.code", text(status_code(l.span.status.as_ref().map_or(0, |s| s.code)))));
+        out.push(kv("status.code", text(status_code(id.code))));
     }
-    for d in dims {
-        if let Some(v) = l.value(d) {
-            out.push(kv(&d.name, v.into_owned()));
+    for (name, value) in values {
+        if let Some(v) = value {
+            out.push(kv(name, v));
         }
     }
-    if let Some(s) = l.scope {
-        out.push(kv("span.instrumentation.scope.name", text(&s.name)));
-        if !s.version.is_empty() {
-            out.push(kv("span.instrumentation.scope.version", text(&s.version)));
+    if let Some((name, version)) = id.scope {
+        out.push(kv("span.instrumentation.scope.name", text(name)));
+        if !version.is_empty() {
+            out.push(kv("span.instrumentation.scope.version", text(version)));
         }
     }
     out

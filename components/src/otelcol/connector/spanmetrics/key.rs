@@ -18,33 +18,70 @@ const BOOL: u8 = 3;
 const DOUBLE: u8 = 4;
 const OTHER: u8 = 5;
 
-/// Appends a length-prefixed string.
-pub fn push_str(buf: &mut Vec<u8>, s: &str) {
+/// Appends a length-prefixed string (UTF-8 bytes).
+#[inline]
+pub fn push_str(buf: &mut Vec<u8>, s: &[u8]) {
     buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    buf.extend_from_slice(s.as_bytes());
+    buf.extend_from_slice(s);
 }
 
-/// Appends a dimension's default value: the same key as a string
-/// attribute holding it, since the series' attribute is that string.
-pub fn push_default(buf: &mut Vec<u8>, s: &str) {
+/// Appends what every series key starts with: the span name, kind and
+/// status code, or a placeholder for each one `keep` leaves out.
+#[inline]
+pub fn push_span(buf: &mut Vec<u8>, keep: [bool; 4], name: &[u8], kind: i32, code: i32) {
+    push_str(buf, if keep[1] { name } else { b"" });
+    buf.extend_from_slice(&(if keep[2] { kind } else { -1 }).to_le_bytes());
+    buf.extend_from_slice(&(if keep[3] { code } else { -1 }).to_le_bytes());
+}
+
+/// Appends a string value, or a dimension's default: a default keys the
+/// same as a string attribute holding it, since the series' attribute is
+/// that string.
+#[inline]
+pub fn push_string(buf: &mut Vec<u8>, s: &[u8]) {
     buf.push(STRING);
     push_str(buf, s);
+}
+
+/// Appends a dimension's default value (see [`push_string`]).
+#[inline]
+pub fn push_default(buf: &mut Vec<u8>, s: &str) {
+    push_string(buf, s.as_bytes());
+}
+
+/// Appends the marker of a missing value (no attribute, or one without a value).
+#[inline]
+pub fn push_absent(buf: &mut Vec<u8>) {
+    buf.push(ABSENT);
+}
+
+#[inline]
+pub fn push_int(buf: &mut Vec<u8>, i: i64) {
+    buf.push(INT);
+    buf.extend_from_slice(&i.to_le_bytes());
+}
+
+#[inline]
+pub fn push_bool(buf: &mut Vec<u8>, b: bool) {
+    buf.extend_from_slice(&[BOOL, u8::from(b)]);
+}
+
+/// Appends a double by its bits: two doubles share a series when they
+/// are encoded the same (so 0.0 and -0.0 do not).
+#[inline]
+pub fn push_double(buf: &mut Vec<u8>, bits: u64) {
+    buf.push(DOUBLE);
+    buf.extend_from_slice(&bits.to_le_bytes());
 }
 
 /// Appends a value, or a marker for a missing one.
 pub fn push_value(buf: &mut Vec<u8>, v: Option<&AnyValue>) {
     match v.and_then(|v| v.value.as_ref()) {
-        None => buf.push(ABSENT),
+        None => push_absent(buf),
         Some(any_value::Value::StringValue(s)) => push_default(buf, s),
-        Some(any_value::Value::IntValue(i)) => {
-            buf.push(INT);
-            buf.extend_from_slice(&i.to_le_bytes());
-        }
-        Some(any_value::Value::BoolValue(b)) => buf.extend_from_slice(&[BOOL, u8::from(*b)]),
-        Some(any_value::Value::DoubleValue(d)) => {
-            buf.push(DOUBLE);
-            buf.extend_from_slice(&d.to_bits().to_le_bytes());
-        }
+        Some(any_value::Value::IntValue(i)) => push_int(buf, *i),
+        Some(any_value::Value::BoolValue(b)) => push_bool(buf, *b),
+        Some(any_value::Value::DoubleValue(d)) => push_double(buf, d.to_bits()),
         // Arrays, maps and bytes are rare as dimensions: their protobuf
         // encoding is an exact, if allocating, key.
         Some(other) => {

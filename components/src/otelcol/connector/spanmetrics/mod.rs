@@ -3,17 +3,20 @@
 //! name, kind, status and configured dimensions, as the OpenTelemetry
 //! Collector's spanmetrics connector does.
 //!
-//! Consuming decodes each payload once and folds its spans into the
-//! [`aggregate::Aggregator`] under a mutex; the run task flushes every
-//! `metrics_flush_interval`, and on shutdown, to the `metrics` output.
+//! Consuming reads each payload's spans straight from its wire bytes (no
+//! decoding) and folds them into the [`aggregate::Aggregator`] under a
+//! mutex; the run task flushes every `metrics_flush_interval`, and on
+//! shutdown, to the `metrics` output.
 
 pub mod aggregate;
 mod args;
 mod attributes;
+mod decoded;
 pub mod expo;
 pub mod key;
 pub mod series;
 mod table;
+mod wire_spans;
 
 use crate::sync::lock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,7 +66,6 @@ struct Shared {
     resets: AtomicU64,
 }
 
-
 /// Unix nanoseconds now: OTLP timestamps.
 fn now_nanos() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
@@ -99,13 +101,10 @@ struct Input(Arc<Shared>);
 
 impl Consumer for Input {
     fn consume_traces(&self, data: Traces) -> ConsumeFuture<'_> {
-        let result = match data.decode() {
-            Ok(request) => {
-                lock(&self.0.aggregator).aggregate(&request, now_nanos());
-                Ok(())
-            }
-            Err(e) => Err(ConsumeError::permanent(format!("otelcol.connector.spanmetrics: cannot decode traces: {e}"))),
-        };
+        // Straight from the bytes: no decoded view is built for span metrics.
+        let result = lock(&self.0.aggregator)
+            .aggregate(data.bytes(), now_nanos())
+            .map_err(|e| ConsumeError::permanent(format!("otelcol.connector.spanmetrics: cannot read traces: {e}")));
         Box::pin(std::future::ready(result))
     }
 

@@ -17,7 +17,7 @@ fn counts_per_name_kind_and_status_with_the_collector_names() {
         span("call", span::SpanKind::Client, status::StatusCode::Ok, MS),
         span("call", span::SpanKind::Client, status::StatusCode::Ok, MS),
     ];
-    a.aggregate(&request(svc("shop"), spans), T0);
+    a.aggregate(&request(svc("shop"), spans), T0).unwrap();
     let out = a.flush(T0 + 60_000 * MS);
     assert_eq!(
         calls(&out, "traces.span.metrics.calls"),
@@ -49,7 +49,7 @@ fn a_duration_on_a_bound_falls_in_that_bound_bucket() {
     let mut backwards = server("op", 0);
     backwards.end_time_unix_nano = T0 - 5;
     let spans = vec![server("op", 2 * MS), server("op", 2 * MS + 1), server("op", 1000 * MS), server("op", 3000 * MS), backwards];
-    a.aggregate(&request(svc("shop"), spans), T0);
+    a.aggregate(&request(svc("shop"), spans), T0).unwrap();
     let out = a.flush(T0);
     let h = buckets(&out, "traces.span.metrics.duration");
     assert_eq!(h.len(), 1);
@@ -67,7 +67,7 @@ fn default_buckets_and_seconds() {
     assert_eq!(ms.bounds.as_ref(), Some(&bounds));
     let mut a = aggregator("histogram {\n unit = \"s\"\n explicit {}\n}");
     assert_eq!(a.config().bounds.as_ref().map(|b| b[11]), Some(1.4));
-    a.aggregate(&request(svc("shop"), vec![server("op", 1500 * MS)]), T0);
+    a.aggregate(&request(svc("shop"), vec![server("op", 1500 * MS)]), T0).unwrap();
     let out = a.flush(T0);
     let h = buckets(&out, "traces.span.metrics.duration");
     // 1.5s: above 1.4, at most 2 → the thirteenth bucket.
@@ -90,7 +90,7 @@ fn dimensions_from_span_then_resource_with_defaults_and_types() {
     s.attributes = vec![kv("http.status_code", int(200)), kv("tier", text("span"))];
     let mut s2 = server("op", MS);
     s2.attributes = vec![kv("http.status_code", int(500)), kv("region", text("eu"))];
-    a.aggregate(&request(resource, vec![s, s2]), T0);
+    a.aggregate(&request(resource, vec![s, s2]), T0).unwrap();
     let out = a.flush(T0);
     let base = format!("{BASE}=\"op\" span.kind=\"SPAN_KIND_SERVER\" status.code=\"STATUS_CODE_UNSET\"");
     assert_eq!(
@@ -106,14 +106,14 @@ fn dimensions_from_span_then_resource_with_defaults_and_types() {
 fn excluded_dimensions_are_left_out() {
     let mut a = aggregator(&format!("{EXPLICIT}\nexclude_dimensions = [\"span.kind\", \"status.code\"]"));
     let spans = vec![server("op", MS), span("op", span::SpanKind::Client, status::StatusCode::Error, MS)];
-    a.aggregate(&request(svc("shop"), spans), T0);
+    a.aggregate(&request(svc("shop"), spans), T0).unwrap();
     assert_eq!(calls(&a.flush(T0), "traces.span.metrics.calls"), vec![(format!("{BASE}=\"op\""), 2)]);
 }
 
 #[test]
 fn spans_without_service_name_are_skipped() {
     let mut a = aggregator(EXPLICIT);
-    a.aggregate(&request(vec![kv("host.name", text("h"))], vec![server("op", MS)]), T0);
+    a.aggregate(&request(vec![kv("host.name", text("h"))], vec![server("op", MS)]), T0).unwrap();
     assert!(a.flush(T0).is_empty());
     assert_eq!(a.series_count(), 0);
 }
@@ -122,7 +122,7 @@ fn spans_without_service_name_are_skipped() {
 fn past_the_cardinality_limit_series_overflow_into_one() {
     let mut a = aggregator(&format!("{EXPLICIT}\naggregation_cardinality_limit = 2"));
     let spans = ["a", "b", "c", "d", "a", "c"].map(|n| server(n, MS)).to_vec();
-    a.aggregate(&request(svc("shop"), spans), T0);
+    a.aggregate(&request(svc("shop"), spans), T0).unwrap();
     let out = a.flush(T0);
     let base = |n: &str| format!("{BASE}=\"{n}\" span.kind=\"SPAN_KIND_SERVER\" status.code=\"STATUS_CODE_UNSET\"");
     assert_eq!(calls(&out, "traces.span.metrics.calls"), vec![("otel.metric.overflow=true".into(), 3), (base("a"), 2), (base("b"), 1)]);
@@ -133,9 +133,9 @@ fn past_the_cardinality_limit_series_overflow_into_one() {
 fn cumulative_keeps_counting_delta_starts_over() {
     let run = |temporality: &str| {
         let mut a = aggregator(&format!("{EXPLICIT}\naggregation_temporality = \"{temporality}\""));
-        a.aggregate(&request(svc("shop"), vec![server("op", MS), server("op", MS)]), T0);
+        a.aggregate(&request(svc("shop"), vec![server("op", MS), server("op", MS)]), T0).unwrap();
         let first = a.flush(T0 + 10);
-        a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0 + 15);
+        a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0 + 15).unwrap();
         let second = a.flush(T0 + 20);
         let third = a.flush(T0 + 30);
         let point = |out: &[ResourceMetrics]| {
@@ -161,7 +161,7 @@ fn exemplars_carry_ids_and_values_up_to_the_cap_per_flush() {
         s.trace_id = vec![i as u8 + 1; 16];
         s.span_id = vec![i as u8 + 10; 8];
     }
-    a.aggregate(&request(svc("shop"), spans), T0);
+    a.aggregate(&request(svc("shop"), spans), T0).unwrap();
     let out = a.flush(T0);
     let Some(Data::Histogram(h)) = &metric(&out, "traces.span.metrics.duration").data else { panic!() };
     let ex: Vec<_> = h.data_points[0].exemplars.iter().map(|e| (e.trace_id[0], e.span_id[0], e.value)).collect();
@@ -171,13 +171,13 @@ fn exemplars_carry_ids_and_values_up_to_the_cap_per_flush() {
     let Some(Data::Sum(s)) = &metric(&out, "traces.span.metrics.calls").data else { panic!() };
     assert_eq!(s.data_points[0].exemplars.len(), 2);
     // The next window samples afresh.
-    a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0);
+    a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0).unwrap();
     let out = a.flush(T0);
     let Some(Data::Histogram(h)) = &metric(&out, "traces.span.metrics.duration").data else { panic!() };
     assert_eq!(h.data_points[0].exemplars.len(), 1);
     // Disabled by default.
     let mut plain = aggregator(EXPLICIT);
-    plain.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0);
+    plain.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0).unwrap();
     let out = plain.flush(T0);
     let Some(Data::Histogram(h)) = &metric(&out, "traces.span.metrics.duration").data else { panic!() };
     assert!(h.data_points[0].exemplars.is_empty());
@@ -187,13 +187,13 @@ fn exemplars_carry_ids_and_values_up_to_the_cap_per_flush() {
 fn namespace_prefixes_metric_names() {
     for (ns, calls_name, duration) in [("\"\"", "calls", "duration"), ("\"red\"", "red.calls", "red.duration")] {
         let mut a = aggregator(&format!("{EXPLICIT}\nnamespace = {ns}"));
-        a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0);
+        a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0).unwrap();
         let out = a.flush(T0);
         let names: Vec<_> = out[0].scope_metrics[0].metrics.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, vec![calls_name, duration]);
     }
     let mut off = aggregator("histogram {\n disable = true\n explicit {}\n}");
-    off.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0);
+    off.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0).unwrap();
     assert_eq!(off.flush(T0)[0].scope_metrics[0].metrics.len(), 1, "no duration when disabled");
 }
 
@@ -203,7 +203,7 @@ fn events_are_counted_with_event_dimensions() {
     let mut s = server("op", MS);
     let event = |t: &str| span::Event { name: "exception".into(), attributes: vec![kv("exception.type", text(t))], ..Default::default() };
     s.events = vec![event("Timeout"), event("Timeout"), event("Refused")];
-    a.aggregate(&request(svc("shop"), vec![s]), T0);
+    a.aggregate(&request(svc("shop"), vec![s]), T0).unwrap();
     let out = a.flush(T0);
     let base = format!("{BASE}=\"op\" span.kind=\"SPAN_KIND_SERVER\" status.code=\"STATUS_CODE_UNSET\"");
     assert_eq!(
@@ -215,7 +215,7 @@ fn events_are_counted_with_event_dimensions() {
 #[test]
 fn series_expire_after_metrics_expiration() {
     let mut a = aggregator(&format!("{EXPLICIT}\nmetrics_expiration = \"10s\""));
-    a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0);
+    a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0).unwrap();
     assert_eq!(a.flush(T0 + 5_000 * MS).len(), 1);
     assert_eq!(a.flush(T0 + 9_000 * MS).len(), 1, "cumulative series are reported while live");
     a.flush(T0 + 10_000 * MS);
@@ -227,8 +227,8 @@ fn series_expire_after_metrics_expiration() {
 fn resources_are_told_apart_by_key_attributes() {
     let instance = |i: &str| vec![kv("service.name", text("shop")), kv("service.instance.id", text(i)), kv("host.name", text(i))];
     let feed = |a: &mut Aggregator| {
-        a.aggregate(&request(instance("1"), vec![server("op", MS)]), T0);
-        a.aggregate(&request(instance("2"), vec![server("op", MS)]), T0);
+        a.aggregate(&request(instance("1"), vec![server("op", MS)]), T0).unwrap();
+        a.aggregate(&request(instance("2"), vec![server("op", MS)]), T0).unwrap();
     };
     let mut merged = aggregator(EXPLICIT);
     feed(&mut merged);
@@ -245,7 +245,7 @@ fn resources_are_told_apart_by_key_attributes() {
 #[test]
 fn reconfiguring_keeps_series_unless_their_shape_changes() {
     let mut a = aggregator(EXPLICIT);
-    a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0);
+    a.aggregate(&request(svc("shop"), vec![server("op", MS)]), T0).unwrap();
     assert!(!a.reconfigure(config(&format!("{EXPLICIT}\nmetrics_flush_interval = \"5s\"\naggregation_cardinality_limit = 10")).unwrap()));
     assert_eq!(a.series_count(), 1);
     assert!(a.reconfigure(config(&format!("{EXPLICIT}\ndimension {{ name = \"x\" }}")).unwrap()));
@@ -261,7 +261,7 @@ fn reconfiguring_keeps_series_unless_their_shape_changes() {
 fn exponential_histograms_pick_the_finest_scale_that_fits() {
     let mut a = aggregator("histogram {\n exponential { }\n}");
     let spans = vec![server("op", MS), server("op", 2 * MS), server("op", 3 * MS), server("op", 1000 * MS), server("op", 0)];
-    a.aggregate(&request(svc("shop"), spans), T0);
+    a.aggregate(&request(svc("shop"), spans), T0).unwrap();
     let out = a.flush(T0 + MS);
     let m = metric(&out, "traces.span.metrics.duration");
     assert_eq!(m.unit, "ms");
@@ -281,9 +281,9 @@ fn exponential_histograms_pick_the_finest_scale_that_fits() {
 
     // Delta windows start empty again.
     let mut d = aggregator("histogram {\n exponential {\n max_size = 10\n }\n}\naggregation_temporality = \"DELTA\"");
-    d.aggregate(&request(svc("shop"), vec![server("op", 4 * MS)]), T0);
+    d.aggregate(&request(svc("shop"), vec![server("op", 4 * MS)]), T0).unwrap();
     d.flush(T0 + MS);
-    d.aggregate(&request(svc("shop"), vec![server("op", 5 * MS), server("op", 6 * MS)]), T0 + 2 * MS);
+    d.aggregate(&request(svc("shop"), vec![server("op", 5 * MS), server("op", 6 * MS)]), T0 + 2 * MS).unwrap();
     let out = d.flush(T0 + 3 * MS);
     let Some(Data::ExponentialHistogram(h)) = &metric(&out, "traces.span.metrics.duration").data else { panic!() };
     let p = &h.data_points[0];

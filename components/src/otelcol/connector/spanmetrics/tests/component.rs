@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use prost::Message;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
@@ -19,7 +18,7 @@ fn input(component: &Arc<dyn Component>) -> ConsumerHandle {
 }
 
 fn traces(spans: Vec<Span>) -> Traces {
-    Traces::from_bytes(request(svc("shop"), spans).encode_to_vec().into()).unwrap()
+    Traces::from_bytes(request(svc("shop"), spans).into()).unwrap()
 }
 
 fn total_calls(rec: &Recorder) -> Vec<i64> {

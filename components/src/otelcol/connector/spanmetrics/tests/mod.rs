@@ -1,11 +1,15 @@
 //! Span metrics specified by hand-computed examples: the aggregation core
 //! driven with fixed clocks ([`aggregation`]), and the component driven as
-//! the runtime drives it ([`component`]).
+//! the runtime drives it ([`component`]); and the wire path held to the
+//! decoded one ([`differential`]).
 
 mod aggregation;
 mod component;
+mod differential;
 
 use std::sync::{Arc, Mutex};
+
+use prost::Message;
 
 use solder_syntax::ast::Stmt;
 use solder_syntax::{Evaluator, Scope, Value};
@@ -95,7 +99,13 @@ fn server(name: &str, nanos: u64) -> Span {
     span(name, span::SpanKind::Server, status::StatusCode::Unset, nanos)
 }
 
-fn request(resource: Vec<KeyValue>, spans: Vec<Span>) -> ExportTraceServiceRequest {
+/// The encoded request of one resource and scope: what the aggregator
+/// reads, as the component hands it the payload's bytes.
+fn request(resource: Vec<KeyValue>, spans: Vec<Span>) -> Vec<u8> {
+    request_message(resource, spans).encode_to_vec()
+}
+
+fn request_message(resource: Vec<KeyValue>, spans: Vec<Span>) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource { attributes: resource, ..Default::default() }),
@@ -121,11 +131,7 @@ fn render(attrs: &[KeyValue]) -> String {
 }
 
 fn metric<'a>(out: &'a [ResourceMetrics], name: &str) -> &'a Metric {
-    out.iter()
-        .flat_map(|r| &r.scope_metrics)
-        .flat_map(|s| &s.metrics)
-        .find(|m| m.name == name)
-        .unwrap_or_else(|| panic!("no metric {name}"))
+    out.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics).find(|m| m.name == name).unwrap_or_else(|| panic!("no metric {name}"))
 }
 
 /// `(attributes, count)` of a Sum, sorted.

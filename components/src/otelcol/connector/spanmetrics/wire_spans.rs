@@ -1,0 +1,497 @@
+//! Span metrics' view of an OTLP trace request on the wire: resources,
+//! scopes, spans, events and attributes as slices of the request bytes,
+//! read without decoding or allocating.
+//!
+//! Fields are read as prost decodes them: in any order; a scalar or string
+//! that occurs again replaces the earlier one; a message that occurs again
+//! merges into it (so attributes of repeated `resource` fields concatenate,
+//! and a later `status` only replaces the code if it has one); unknown
+//! fields, groups included, are skipped. Payloads reach span metrics
+//! already validated against the OTLP schema, but every read is still
+//! checked: malformed input is an error, never a panic or an endless loop.
+//! Only the fields span metrics reads have their wire types checked.
+
+use prost::Message;
+
+use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
+use crate::otlp::wire::{self, Reader, WireError, WT_I32, WT_I64, WT_LEN, WT_VARINT};
+
+/// A length-delimited value: its bytes and where they start in the
+/// request (for error offsets).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Body<'a> {
+    pub bytes: &'a [u8],
+    pub at: usize,
+}
+
+impl<'a> Body<'a> {
+    /// A whole request.
+    pub fn request(bytes: &'a [u8]) -> Self {
+        Body { bytes, at: 0 }
+    }
+}
+
+enum Value<'a> {
+    Varint(u64),
+    Fixed64(u64),
+    Len(Body<'a>),
+    /// fixed32 and groups: nothing span metrics reads.
+    Skipped,
+}
+
+/// One field of a message.
+struct Field<'a> {
+    tag: u32,
+    /// Where its key is, for errors.
+    at: usize,
+    value: Value<'a>,
+}
+
+impl<'a> Field<'a> {
+    #[inline]
+    fn body(&self) -> Result<Body<'a>, WireError> {
+        match self.value {
+            Value::Len(b) => Ok(b),
+            _ => Err(self.mismatch()),
+        }
+    }
+
+    #[inline]
+    fn varint(&self) -> Result<u64, WireError> {
+        match self.value {
+            Value::Varint(v) => Ok(v),
+            _ => Err(self.mismatch()),
+        }
+    }
+
+    #[inline]
+    fn fixed64(&self) -> Result<u64, WireError> {
+        match self.value {
+            Value::Fixed64(v) => Ok(v),
+            _ => Err(self.mismatch()),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn mismatch(&self) -> WireError {
+        WireError { offset: self.at, message: format!("field {} has the wrong wire type", self.tag) }
+    }
+}
+
+/// The fields of one message, in order.
+struct Fields<'a> {
+    r: Reader<'a>,
+    /// The message's name, for errors.
+    message: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    #[inline]
+    fn new(body: Body<'a>, message: &'static str) -> Self {
+        Fields { r: Reader::new(body.bytes, body.at), message }
+    }
+
+    /// The next field; every call consumes at least its key, so a loop
+    /// over a finite message ends.
+    #[inline(always)]
+    fn next(&mut self) -> Result<Option<Field<'a>>, WireError> {
+        if self.r.done() {
+            return Ok(None);
+        }
+        let at = self.r.offset();
+        let (tag, wire_type) = self.r.key()?;
+        let value = match wire_type {
+            WT_LEN => {
+                let (bytes, at) = self.r.delimited()?;
+                Value::Len(Body { bytes, at })
+            }
+            WT_VARINT => Value::Varint(self.r.varint()?),
+            WT_I64 => Value::Fixed64(self.r.fixed64()?),
+            WT_I32 => {
+                self.r.scalar(WT_I32)?;
+                Value::Skipped
+            }
+            _ => {
+                wire::skip(&mut self.r, tag, wire_type, wire::SKIP_BUDGET, self.message)?;
+                Value::Skipped
+            }
+        };
+        Ok(Some(Field { tag, at, value }))
+    }
+}
+
+/// Calls `each` with every occurrence of the message field `tag` (under
+/// 16) of `body`: a repeated field's entries, or a singular message's parts.
+#[inline]
+pub fn each<'a>(body: Body<'a>, message: &'static str, tag: u32, mut each: impl FnMut(Body<'a>) -> Result<(), WireError>) -> Result<(), WireError> {
+    let key = len_key(tag);
+    let mut fields = Fields::new(body, message);
+    loop {
+        // Entries in a row (as encoders write them) skip the general field
+        // dispatch, whose jumps mispredict.
+        if fields.r.eat(key) {
+            let (bytes, at) = fields.r.delimited()?;
+            each(Body { bytes, at })?;
+            continue;
+        }
+        match fields.next()? {
+            None => return Ok(()),
+            Some(f) if f.tag == tag => each(f.body()?)?,
+            Some(_) => {}
+        }
+    }
+}
+
+/// The one-byte key of a length-delimited field numbered under 16.
+const fn len_key(tag: u32) -> u8 {
+    ((tag << 3) as u8) | WT_LEN
+}
+
+/// Every request's `resource_spans`.
+pub fn resource_spans<'a>(request: Body<'a>, f: impl FnMut(Body<'a>) -> Result<(), WireError>) -> Result<(), WireError> {
+    each(request, "ExportTraceServiceRequest", 1, f)
+}
+
+/// A `ResourceSpans`' resource attributes, in order (across every
+/// occurrence of `resource`, as prost merges them).
+pub fn resource_attributes<'a>(rs: Body<'a>, attributes: &mut impl Attributes<'a>) -> Result<(), WireError> {
+    each(rs, "ResourceSpans", 1, |resource| each(resource, "Resource", 1, |kv| attributes.attribute(Attribute::read(kv)?)))
+}
+
+/// A `ResourceSpans`' `scope_spans`.
+pub fn scope_spans<'a>(rs: Body<'a>, f: impl FnMut(Body<'a>) -> Result<(), WireError>) -> Result<(), WireError> {
+    each(rs, "ResourceSpans", 2, f)
+}
+
+/// A `ScopeSpans`' instrumentation scope name and version (empty when
+/// unset), or `None` without a scope.
+pub fn scope(ss: Body<'_>) -> Result<Option<(Body<'_>, Body<'_>)>, WireError> {
+    let mut scope = None;
+    each(ss, "ScopeSpans", 1, |body| {
+        let empty = Body { bytes: &[], at: body.at };
+        let (name, version) = scope.get_or_insert((empty, empty));
+        let mut fields = Fields::new(body, "InstrumentationScope");
+        while let Some(f) = fields.next()? {
+            match f.tag {
+                1 => *name = f.body()?,
+                2 => *version = f.body()?,
+                _ => {}
+            }
+        }
+        Ok(())
+    })?;
+    Ok(scope)
+}
+
+/// A `ScopeSpans`' spans.
+pub fn spans<'a>(ss: Body<'a>, f: impl FnMut(Body<'a>) -> Result<(), WireError>) -> Result<(), WireError> {
+    each(ss, "ScopeSpans", 2, f)
+}
+
+/// What span metrics reads of a span, as prost would decode it.
+pub struct SpanView<'a> {
+    pub body: Body<'a>,
+    pub name: Body<'a>,
+    pub kind: i32,
+    /// `status.code`; 0 (unset) without a status.
+    pub status_code: i32,
+    pub start: u64,
+    pub end: u64,
+    pub trace_id: &'a [u8],
+    pub span_id: &'a [u8],
+    pub has_events: bool,
+}
+
+impl<'a> SpanView<'a> {
+    /// Reads a span in one pass, handing its attributes to `attribute` in
+    /// order.
+    #[inline]
+    pub fn read(body: Body<'a>, attributes: &mut impl Attributes<'a>) -> Result<Self, WireError> {
+        let mut s = SpanView {
+            body,
+            name: Body { bytes: &[], at: body.at },
+            kind: 0,
+            status_code: 0,
+            start: 0,
+            end: 0,
+            trace_id: &[],
+            span_id: &[],
+            has_events: false,
+        };
+        let mut fields = Fields::new(body, "Span");
+        // First the fields in the order encoders write them (by number),
+        // each a well-predicted test; then, from the first surprise on,
+        // whatever is left field by field. Both read in order, so the last
+        // occurrence still wins.
+        let r = &mut fields.r;
+        if r.eat(len_key(1)) {
+            s.trace_id = r.delimited()?.0;
+        }
+        if r.eat(len_key(2)) {
+            s.span_id = r.delimited()?.0;
+        }
+        if r.eat(len_key(3)) {
+            r.delimited()?;
+        }
+        if r.eat(len_key(4)) {
+            r.delimited()?;
+        }
+        if r.eat(len_key(5)) {
+            let (bytes, at) = r.delimited()?;
+            s.name = Body { bytes, at };
+        }
+        if r.eat(6 << 3 | WT_VARINT) {
+            s.kind = r.varint()? as i32;
+        }
+        if r.eat(7 << 3 | WT_I64) {
+            s.start = r.fixed64()?;
+        }
+        if r.eat(8 << 3 | WT_I64) {
+            s.end = r.fixed64()?;
+        }
+        while r.eat(len_key(9)) {
+            let (bytes, at) = r.delimited()?;
+            let body = Body { bytes, at };
+            // Two calls rather than one on a `Result`: the common case then
+            // stays in registers.
+            match canonical(body, 0x0a, 0x12) {
+                Some((key, value)) => attributes.attribute(Attribute { key, body, value: Some(value) })?,
+                None => attributes.attribute(Attribute::read_any(body)?)?,
+            }
+        }
+        while r.eat(len_key(11)) {
+            r.delimited()?;
+            s.has_events = true;
+        }
+        if r.eat(len_key(15)) {
+            let (bytes, at) = r.delimited()?;
+            s.status_code = status_code(Body { bytes, at }, s.status_code)?;
+        }
+        while let Some(f) = fields.next()? {
+            match f.tag {
+                1 => s.trace_id = f.body()?.bytes,
+                2 => s.span_id = f.body()?.bytes,
+                5 => s.name = f.body()?,
+                6 => s.kind = f.varint()? as i32,
+                7 => s.start = f.fixed64()?,
+                8 => s.end = f.fixed64()?,
+                9 => attributes.attribute(Attribute::read(f.body()?)?)?,
+                11 => {
+                    f.body()?;
+                    s.has_events = true;
+                }
+                15 => s.status_code = status_code(f.body()?, s.status_code)?,
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+
+    /// Calls `event` with the attributes reader of each of the span's
+    /// events, in order.
+    pub fn events(&self, event: impl FnMut(Body<'a>) -> Result<(), WireError>) -> Result<(), WireError> {
+        each(self.body, "Span", 11, event)
+    }
+}
+
+/// The code of a `Status` merged onto `code`: a status without one keeps it.
+#[inline]
+fn status_code(status: Body<'_>, mut code: i32) -> Result<i32, WireError> {
+    // `code` alone, or nothing (unset).
+    if let [0x18, c] = *status.bytes {
+        if c < 0x80 {
+            return Ok(i32::from(c));
+        }
+    }
+    let mut fields = Fields::new(status, "Status");
+    while let Some(f) = fields.next()? {
+        if f.tag == 3 {
+            code = f.varint()? as i32;
+        }
+    }
+    Ok(code)
+}
+
+/// An event's attributes, in order.
+pub fn event_attributes<'a>(event: Body<'a>, attributes: &mut impl Attributes<'a>) -> Result<(), WireError> {
+    each(event, "Span.Event", 3, |kv| attributes.attribute(Attribute::read(kv)?))
+}
+
+/// What a walk hands the attributes it meets to, in order. A trait rather
+/// than a closure so that the handler is inlined into the walk: an
+/// attribute passed through memory costs more than reading it.
+pub trait Attributes<'a> {
+    fn attribute(&mut self, a: Attribute<'a>) -> Result<(), WireError>;
+}
+
+impl<'a, F: FnMut(Attribute<'a>) -> Result<(), WireError>> Attributes<'a> for F {
+    #[inline(always)]
+    fn attribute(&mut self, a: Attribute<'a>) -> Result<(), WireError> {
+        self(a)
+    }
+}
+
+/// One attribute (`KeyValue`): its key, and its value read on demand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Attribute<'a> {
+    pub key: &'a [u8],
+    body: Body<'a>,
+    /// The `value` when it is the message's one and only.
+    value: Option<Body<'a>>,
+}
+
+/// Reads the shape nearly every `KeyValue` (and `AnyValue` string) has on
+/// the wire: field 1 `key` and field 2 `then` (0: none), both
+/// length-delimited with lengths under 128, filling `body` exactly. As
+/// each field occurs once, what prost would decode is plain.
+#[inline(always)]
+fn canonical<'a>(body: Body<'a>, key: u8, then: u8) -> Option<(&'a [u8], Body<'a>)> {
+    let b = body.bytes;
+    if b.first() != Some(&key) {
+        return None;
+    }
+    let len = usize::from(*b.get(1)?);
+    let first = b.get(2..2 + len).filter(|_| len < 0x80)?;
+    let rest = b.get(2 + len..)?;
+    if then == 0 {
+        return rest.is_empty().then_some((first, Body { bytes: &[], at: body.at }));
+    }
+    let (&t, &n, second) = (rest.first()?, rest.get(1)?, rest.get(2..)?);
+    (t == then && usize::from(n) == second.len() && n < 0x80).then_some((first, Body { bytes: second, at: body.at + 4 + len }))
+}
+
+/// Reads an `AnyValue` body onto `value` (what earlier occurrences left):
+/// the last member set wins. `kv` is the attribute it is the value of.
+#[inline]
+fn any_value<'a>(body: Body<'a>, mut value: AttrValue<'a>, kv: Body<'a>) -> Result<AttrValue<'a>, WireError> {
+    let mut members = Fields::new(body, "AnyValue");
+    while let Some(m) = members.next()? {
+        value = match m.tag {
+            1 => AttrValue::Str(m.body()?),
+            2 => AttrValue::Bool(m.varint()? != 0),
+            3 => AttrValue::Int(m.varint()? as i64),
+            4 => AttrValue::Double(m.fixed64()?),
+            5..=7 => m.body().map(|_| AttrValue::Other(kv))?,
+            8 => m.varint().map(|_| AttrValue::Other(kv))?,
+            _ => continue,
+        };
+    }
+    Ok(value)
+}
+
+/// An attribute's value as far as a series key needs it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AttrValue<'a> {
+    /// No `value`: the attribute is as good as absent.
+    Missing,
+    /// A `value` with nothing set in it.
+    Empty,
+    Str(Body<'a>),
+    Bool(bool),
+    Int(i64),
+    /// The bits of a double.
+    Double(u64),
+    /// An array, a map, bytes or a string index: rare enough to decode
+    /// from the attribute (`KeyValue`) held here ([`decode_value`]).
+    Other(Body<'a>),
+}
+
+impl<'a> Attribute<'a> {
+    #[inline(always)]
+    fn read(body: Body<'a>) -> Result<Self, WireError> {
+        // Nearly every attribute is encoded as one short key then one short
+        // value, filling the message: read that shape directly.
+        match canonical(body, 0x0a, 0x12) {
+            Some((key, value)) => Ok(Attribute { key, body, value: Some(value) }),
+            None => Self::read_any(body),
+        }
+    }
+
+    #[inline(never)]
+    fn read_any(body: Body<'a>) -> Result<Self, WireError> {
+        let mut key: &[u8] = &[];
+        let mut fields = Fields::new(body, "KeyValue");
+        while let Some(f) = fields.next()? {
+            match f.tag {
+                1 => key = f.body()?.bytes,
+                2 => {
+                    f.body()?;
+                }
+                _ => {}
+            }
+        }
+        Ok(Attribute { key, body, value: None })
+    }
+
+    /// The value: the last member set across every `value` occurrence
+    /// (they merge), as prost's oneof decoding keeps it.
+    #[inline(always)]
+    pub fn value(&self) -> Result<AttrValue<'a>, WireError> {
+        // The one string, int or bool a value nearly always holds alone.
+        if let Some(v) = self.value {
+            match *v.bytes {
+                [0x0a, n, ref s @ ..] if n < 0x80 && usize::from(n) == s.len() => return Ok(AttrValue::Str(Body { bytes: s, at: v.at + 2 })),
+                [0x18, b] if b < 0x80 => return Ok(AttrValue::Int(i64::from(b))),
+                [0x18, b0, b1] if b0 >= 0x80 && b1 < 0x80 => return Ok(AttrValue::Int(i64::from(b0 & 0x7f) | i64::from(b1) << 7)),
+                [0x10, b] if b < 0x80 => return Ok(AttrValue::Bool(b != 0)),
+                _ => {}
+            }
+        }
+        self.value_any()
+    }
+
+    #[inline(never)]
+    fn value_any(&self) -> Result<AttrValue<'a>, WireError> {
+        if let Some(v) = self.value {
+            return any_value(v, AttrValue::Empty, self.body);
+        }
+        let mut value = AttrValue::Missing;
+        let mut fields = Fields::new(self.body, "KeyValue");
+        while let Some(f) = fields.next()? {
+            if f.tag == 2 {
+                value = any_value(f.body()?, if value == AttrValue::Missing { AttrValue::Empty } else { value }, self.body)?;
+            }
+        }
+        Ok(value)
+    }
+}
+
+/// The value of a `KeyValue` decoded, as the decoded attribute holds it:
+/// for the attributes of a new series, and for keys of [`AttrValue::Other`].
+pub fn decode_value(kv: Body<'_>) -> Result<Option<AnyValue>, WireError> {
+    KeyValue::decode(kv.bytes).map(|kv| kv.value).map_err(|e| WireError { offset: kv.at, message: format!("KeyValue: {e}") })
+}
+
+/// A string field as UTF-8, for strings that become series attributes
+/// (the receiver has checked them; this is the last line).
+pub fn utf8(s: Body<'_>) -> Result<&str, WireError> {
+    std::str::from_utf8(s.bytes).map_err(|e| WireError { offset: s.at + e.valid_up_to(), message: "invalid UTF-8".into() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value_of(kv: &KeyValue) -> AttrValue<'static> {
+        let bytes: &'static [u8] = Box::leak(kv.encode_to_vec().into_boxed_slice());
+        Attribute::read(Body::request(bytes)).and_then(|a| a.value()).unwrap_or(AttrValue::Missing)
+    }
+
+    #[test]
+    fn a_repeated_value_merges_and_its_last_member_wins() {
+        use crate::otlp::proto::common::v1::any_value::Value as V;
+        let kv = |v: Option<V>| KeyValue { key: "k".into(), value: Some(AnyValue { value: v }), ..Default::default() };
+        assert_eq!(value_of(&KeyValue { key: "k".into(), ..Default::default() }), AttrValue::Missing);
+        assert_eq!(value_of(&kv(None)), AttrValue::Empty);
+        assert_eq!(value_of(&kv(Some(V::IntValue(-3)))), AttrValue::Int(-3));
+        // Two `value` fields: a string, then an empty one, then an int.
+        let mut bytes = kv(Some(V::StringValue("a".into()))).encode_to_vec();
+        bytes.extend_from_slice(&[0x12, 0x00]);
+        let a = Attribute::read(Body::request(&bytes)).unwrap();
+        assert!(matches!(a.value(), Ok(AttrValue::Str(Body { bytes: b"a", .. }))));
+        bytes.extend_from_slice(&[0x12, 0x02, 0x18, 0x07]);
+        let a = Attribute::read(Body::request(&bytes)).unwrap();
+        assert_eq!((a.key, a.value()), (&b"k"[..], Ok(AttrValue::Int(7))));
+    }
+}
