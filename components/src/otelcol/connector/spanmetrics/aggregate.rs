@@ -14,7 +14,7 @@ use crate::otlp::proto::metrics::v1::{metric, AggregationTemporality, Exponentia
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::wire::WireError;
 
-use super::attributes::{kv, lengths, note, Notes, Slot, WireLookup};
+use super::attributes::{kv, note, DimIndex, Notes, Slot, WireLookup};
 use super::series::{Series, Shape};
 use super::table::{Map, SeriesTable};
 use super::wire_spans::{self, AttrValue, Attributes, Body, SpanView};
@@ -187,7 +187,7 @@ impl Aggregator {
         let Aggregator { config, resources, event_dims, key: buf, spans_seen } = self;
         let (config, event_dims) = (&*config, &*event_dims);
         let lookup_dims = if config.events.is_some() { event_dims } else { &config.dimensions };
-        let lengths = lengths(lookup_dims);
+        let index = &DimIndex::new(lookup_dims);
         let Scratch { span: span_attrs, event: event_attrs, resource: resource_attrs } = found;
         resource_attrs.fill(None);
         let mut service = [None];
@@ -195,7 +195,7 @@ impl Aggregator {
         wire_spans::resource_attributes(rs, &mut |a| {
             note(&mut service, std::iter::once("service.name"), a)?;
             note(&mut keys, config.resource_keys.iter().map(String::as_str), a)?;
-            Notes { slots: resource_attrs, dims: lookup_dims, lengths }.attribute(a)
+            Notes { slots: resource_attrs, dims: lookup_dims, index }.attribute(a)
         })?;
         let Some(service) = service[0].filter(|v| *v != AttrValue::Missing) else { return Ok(()) };
         buf.clear();
@@ -220,7 +220,7 @@ impl Aggregator {
             wire_spans::spans(ss, |body| {
                 *spans_seen += 1;
                 span_attrs.fill(None);
-                let span = SpanView::read(body, &mut Notes { slots: span_attrs, dims: lookup_dims, lengths })?;
+                let span = SpanView::read(body, &mut Notes { slots: span_attrs, dims: lookup_dims, index })?;
                 let value = span.end.saturating_sub(span.start) as f64 / divider;
                 let lookup = WireLookup { keep: config.keep, span: &span, service, scope, span_attrs, event_attrs: &[], resource_attrs };
                 lookup.write_key(buf, &config.dimensions)?;
@@ -237,7 +237,7 @@ impl Aggregator {
                 }
                 span.events(|event| {
                     event_attrs.fill(None);
-                    wire_spans::event_attributes(event, &mut Notes { slots: event_attrs, dims: lookup_dims, lengths })?;
+                    wire_spans::event_attributes(event, &mut Notes { slots: event_attrs, dims: lookup_dims, index })?;
                     let lookup = WireLookup { event_attrs, ..lookup };
                     lookup.write_key(buf, event_dims)?;
                     let attributes = || lookup.attributes(event_dims);

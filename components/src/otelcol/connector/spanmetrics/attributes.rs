@@ -66,40 +66,71 @@ fn found(slot: &Slot<'_>) -> bool {
 pub fn note<'a, 'n>(slots: &mut [Slot<'a>], names: impl Iterator<Item = &'n str>, a: Attribute<'a>) -> Result<(), WireError> {
     for (slot, name) in slots.iter_mut().zip(names) {
         if slot.is_none() && key::same(a.key, name.as_bytes()) {
-            *slot = Some(a.value()?);
+            a.value_into(slot)?;
         }
     }
     Ok(())
+}
+
+/// The dimension names by length, so that an attribute is matched with one
+/// compare, or none: most attributes are no dimension, and most of those
+/// have a name of another length than every dimension's.
+pub struct DimIndex {
+    /// A bit per name length (63 for every length from 63 up).
+    lengths: u64,
+    /// The lengths of more than one name (matched by a scan).
+    shared: u64,
+    /// For every other length under 63, the index of its one name.
+    by_length: [u8; 63],
+}
+
+impl DimIndex {
+    pub fn new(dims: &[Dimension]) -> Self {
+        let mut index = DimIndex { lengths: 0, shared: 0, by_length: [0; 63] };
+        for (i, d) in dims.iter().enumerate() {
+            let bit = length_bit(d.name.len());
+            index.shared |= index.lengths & bit;
+            index.lengths |= bit;
+            match (index.by_length.get_mut(d.name.len()), u8::try_from(i)) {
+                (Some(at), Ok(i)) => *at = i,
+                // A long name or a 257th dimension: scanned.
+                _ => index.shared |= bit,
+            }
+        }
+        index
+    }
+}
+
+#[inline(always)]
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 /// Notes the attributes of one list into a slot per dimension.
 pub struct Notes<'s, 'a> {
     pub slots: &'s mut [Slot<'a>],
     pub dims: &'s [Dimension],
-    /// [`lengths`] of the dimension names.
-    pub lengths: u64,
+    pub index: &'s DimIndex,
 }
 
 impl<'a> Attributes<'a> for Notes<'_, 'a> {
     #[inline(always)]
     fn attribute(&mut self, a: Attribute<'a>) -> Result<(), WireError> {
-        // Most attributes are no dimension, and most of those have a name
-        // of another length than every dimension's.
-        if self.lengths & length_bit(a.key.len()) == 0 {
+        let bit = length_bit(a.key.len());
+        if self.index.lengths & bit == 0 {
+            return Ok(());
+        }
+        if self.index.shared & bit == 0 {
+            let i = self.index.by_length.get(a.key.len()).map_or(usize::MAX, |i| usize::from(*i));
+            if let (Some(slot @ None), Some(d)) = (self.slots.get_mut(i), self.dims.get(i)) {
+                if key::same(a.key, d.name.as_bytes()) {
+                    a.value_into(slot)?;
+                }
+            }
             return Ok(());
         }
         note(self.slots, self.dims.iter().map(|d| d.name.as_str()), a)
     }
-}
-
-/// A bit per name length (63 for every length from 63 up).
-pub fn lengths(dims: &[Dimension]) -> u64 {
-    dims.iter().fold(0, |m, d| m | length_bit(d.name.len()))
-}
-
-#[inline(always)]
-fn length_bit(len: usize) -> u64 {
-    1 << len.min(63)
 }
 
 /// Where a span read from the wire finds its dimension values, most

@@ -252,12 +252,12 @@ impl<'a> SpanView<'a> {
         }
         while r.eat(len_key(9)) {
             let (bytes, at) = r.delimited()?;
-            let body = Body { bytes, at };
-            // Two calls rather than one on a `Result`: the common case then
-            // stays in registers.
-            match canonical(body, 0x0a, 0x12) {
-                Some((key, value)) => attributes.attribute(Attribute { key, body, value: Some(value) })?,
-                None => attributes.attribute(Attribute::read_any(body)?)?,
+            // Two calls rather than one on a `Result`, and the attribute
+            // built from its parts: the common case then stays in registers
+            // (a copy through the stack stalls the load that follows it).
+            match canonical(Body { bytes, at }, 0x0a, 0x12) {
+                Some((key, value)) => attributes.attribute(Attribute { key, body: Body { bytes, at }, value: Some(value) })?,
+                None => attributes.attribute(Attribute::read_any(bytes, at)?)?,
             }
         }
         while r.eat(len_key(11)) {
@@ -404,12 +404,15 @@ impl<'a> Attribute<'a> {
         // value, filling the message: read that shape directly.
         match canonical(body, 0x0a, 0x12) {
             Some((key, value)) => Ok(Attribute { key, body, value: Some(value) }),
-            None => Self::read_any(body),
+            None => Self::read_any(body.bytes, body.at),
         }
     }
 
+    /// Any other shape; the parts of `body` are passed apart so that the
+    /// caller's fast path keeps them in registers.
     #[inline(never)]
-    fn read_any(body: Body<'a>) -> Result<Self, WireError> {
+    fn read_any(bytes: &'a [u8], at: usize) -> Result<Self, WireError> {
+        let body = Body { bytes, at };
         let mut key: &[u8] = &[];
         let mut fields = Fields::new(body, "KeyValue");
         while let Some(f) = fields.next()? {
@@ -424,21 +427,30 @@ impl<'a> Attribute<'a> {
         Ok(Attribute { key, body, value: None })
     }
 
-    /// The value: the last member set across every `value` occurrence
-    /// (they merge), as prost's oneof decoding keeps it.
+    /// Stores the value in `slot`: the last member set across every
+    /// `value` occurrence (they merge), as prost's oneof decoding keeps it.
+    /// The common case writes straight into the slot, where a `Result`
+    /// passed through the stack would stall the load after it.
     #[inline(always)]
-    pub fn value(&self) -> Result<AttrValue<'a>, WireError> {
-        // The one string, int or bool a value nearly always holds alone.
-        if let Some(v) = self.value {
-            match *v.bytes {
-                [0x0a, n, ref s @ ..] if n < 0x80 && usize::from(n) == s.len() => return Ok(AttrValue::Str(Body { bytes: s, at: v.at + 2 })),
-                [0x18, b] if b < 0x80 => return Ok(AttrValue::Int(i64::from(b))),
-                [0x18, b0, b1] if b0 >= 0x80 && b1 < 0x80 => return Ok(AttrValue::Int(i64::from(b0 & 0x7f) | i64::from(b1) << 7)),
-                [0x10, b] if b < 0x80 => return Ok(AttrValue::Bool(b != 0)),
-                _ => {}
-            }
+    pub fn value_into(&self, slot: &mut Option<AttrValue<'a>>) -> Result<(), WireError> {
+        match self.simple_value() {
+            Some(v) => *slot = Some(v),
+            None => *slot = Some(self.value_any()?),
         }
-        self.value_any()
+        Ok(())
+    }
+
+    /// The one string, int or bool a value nearly always holds alone.
+    #[inline(always)]
+    fn simple_value(&self) -> Option<AttrValue<'a>> {
+        let v = self.value?;
+        match *v.bytes {
+            [0x0a, n, ref s @ ..] if n < 0x80 && usize::from(n) == s.len() => Some(AttrValue::Str(Body { bytes: s, at: v.at + 2 })),
+            [0x18, b] if b < 0x80 => Some(AttrValue::Int(i64::from(b))),
+            [0x18, b0, b1] if b0 >= 0x80 && b1 < 0x80 => Some(AttrValue::Int(i64::from(b0 & 0x7f) | i64::from(b1) << 7)),
+            [0x10, b] if b < 0x80 => Some(AttrValue::Bool(b != 0)),
+            _ => None,
+        }
     }
 
     #[inline(never)]
@@ -473,9 +485,15 @@ pub fn utf8(s: Body<'_>) -> Result<&str, WireError> {
 mod tests {
     use super::*;
 
+    fn value<'a>(a: &Attribute<'a>) -> Result<AttrValue<'a>, WireError> {
+        let mut slot = None;
+        a.value_into(&mut slot)?;
+        Ok(slot.unwrap_or(AttrValue::Missing))
+    }
+
     fn value_of(kv: &KeyValue) -> AttrValue<'static> {
         let bytes: &'static [u8] = Box::leak(kv.encode_to_vec().into_boxed_slice());
-        Attribute::read(Body::request(bytes)).and_then(|a| a.value()).unwrap_or(AttrValue::Missing)
+        Attribute::read(Body::request(bytes)).and_then(|a| value(&a)).unwrap_or(AttrValue::Missing)
     }
 
     #[test]
@@ -489,9 +507,9 @@ mod tests {
         let mut bytes = kv(Some(V::StringValue("a".into()))).encode_to_vec();
         bytes.extend_from_slice(&[0x12, 0x00]);
         let a = Attribute::read(Body::request(&bytes)).unwrap();
-        assert!(matches!(a.value(), Ok(AttrValue::Str(Body { bytes: b"a", .. }))));
+        assert!(matches!(value(&a), Ok(AttrValue::Str(Body { bytes: b"a", .. }))));
         bytes.extend_from_slice(&[0x12, 0x02, 0x18, 0x07]);
         let a = Attribute::read(Body::request(&bytes)).unwrap();
-        assert_eq!((a.key, a.value()), (&b"k"[..], Ok(AttrValue::Int(7))));
+        assert_eq!((a.key, value(&a)), (&b"k"[..], Ok(AttrValue::Int(7))));
     }
 }
