@@ -100,13 +100,18 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
+    if a.len() < 8 {
+        return a.iter().zip(b).all(|(p, q)| p == q);
+    }
     let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
     for (p, q) in (&mut x).zip(&mut y) {
         if word(p) != word(q) {
             return false;
         }
     }
-    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
+    // The tail as the last eight bytes, overlapping what was compared.
+    let tail = a.len() - 8;
+    word(a.get(tail..).unwrap_or_default()) == word(b.get(tail..).unwrap_or_default())
 }
 
 /// Eight bytes as a little-endian word (a fixed-size copy: no call).

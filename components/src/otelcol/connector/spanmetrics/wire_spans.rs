@@ -125,22 +125,38 @@ impl<'a> Fields<'a> {
 /// 16) of `body`: a repeated field's entries, or a singular message's parts.
 #[inline]
 pub fn each<'a>(body: Body<'a>, message: &'static str, tag: u32, mut each: impl FnMut(Body<'a>) -> Result<(), WireError>) -> Result<(), WireError> {
-    let key = len_key(tag);
-    let mut fields = Fields::new(body, message);
+    let (key, b) = (len_key(tag), body.bytes);
+    let mut pos = 0;
     loop {
         // Entries in a row (as encoders write them) skip the general field
         // dispatch, whose jumps mispredict.
-        if fields.r.eat(key) {
-            let (bytes, at) = fields.r.delimited()?;
-            each(Body { bytes, at })?;
+        if let Some((bytes, next)) = short(b, pos, key) {
+            pos = next;
+            each(Body { bytes, at: body.at + next - bytes.len() })?;
             continue;
         }
-        match fields.next()? {
+        let mut fields = Fields::new(Body { bytes: b.get(pos..).unwrap_or_default(), at: body.at + pos }, message);
+        let field = fields.next()?;
+        pos = fields.r.offset() - body.at;
+        match field {
             None => return Ok(()),
             Some(f) if f.tag == tag => each(f.body()?)?,
             Some(_) => {}
         }
     }
+}
+
+/// The length-delimited field of one-byte `key` at `pos`, when its length
+/// takes one or two bytes and fits, and where the next field starts. Read
+/// inline: nearly every field of a span is this short.
+#[inline(always)]
+fn short(b: &[u8], pos: usize, key: u8) -> Option<(&[u8], usize)> {
+    let (start, len) = match *b.get(pos..)? {
+        [k, l, ..] if k == key && l < 0x80 => (pos + 2, usize::from(l)),
+        [k, l0, l1, ..] if k == key && l1 < 0x80 => (pos + 3, usize::from(l0 & 0x7f) | usize::from(l1) << 7),
+        _ => return None,
+    };
+    Some((b.get(start..start + len)?, start + len))
 }
 
 /// The one-byte key of a length-delimited field numbered under 16.
@@ -219,39 +235,39 @@ impl<'a> SpanView<'a> {
             span_id: &[],
             has_events: false,
         };
-        let mut fields = Fields::new(body, "Span");
         // First the fields in the order encoders write them (by number),
         // each a well-predicted test; then, from the first surprise on,
         // whatever is left field by field. Both read in order, so the last
         // occurrence still wins.
-        let r = &mut fields.r;
-        if r.eat(len_key(1)) {
-            s.trace_id = r.delimited()?.0;
+        let (b, mut pos) = (body.bytes, 0);
+        if let Some((id, next)) = short(b, pos, len_key(1)) {
+            (s.trace_id, pos) = (id, next);
         }
-        if r.eat(len_key(2)) {
-            s.span_id = r.delimited()?.0;
+        if let Some((id, next)) = short(b, pos, len_key(2)) {
+            (s.span_id, pos) = (id, next);
         }
-        if r.eat(len_key(3)) {
-            r.delimited()?;
+        for tag in [3, 4] {
+            if let Some((_, next)) = short(b, pos, len_key(tag)) {
+                pos = next;
+            }
         }
-        if r.eat(len_key(4)) {
-            r.delimited()?;
+        if let Some((name, next)) = short(b, pos, len_key(5)) {
+            (s.name, pos) = (Body { bytes: name, at: body.at + next - name.len() }, next);
         }
-        if r.eat(len_key(5)) {
-            let (bytes, at) = r.delimited()?;
-            s.name = Body { bytes, at };
+        if let [0x30, kind, ..] = *b.get(pos..).unwrap_or_default() {
+            if kind < 0x80 {
+                (s.kind, pos) = (i32::from(kind), pos + 2);
+            }
         }
-        if r.eat(6 << 3 | WT_VARINT) {
-            s.kind = r.varint()? as i32;
+        if let Some(start) = fixed64(b, pos, 7 << 3 | WT_I64) {
+            (s.start, pos) = (start, pos + 9);
         }
-        if r.eat(7 << 3 | WT_I64) {
-            s.start = r.fixed64()?;
+        if let Some(end) = fixed64(b, pos, 8 << 3 | WT_I64) {
+            (s.end, pos) = (end, pos + 9);
         }
-        if r.eat(8 << 3 | WT_I64) {
-            s.end = r.fixed64()?;
-        }
-        while r.eat(len_key(9)) {
-            let (bytes, at) = r.delimited()?;
+        while let Some((bytes, next)) = short(b, pos, len_key(9)) {
+            let at = body.at + next - bytes.len();
+            pos = next;
             // Two calls rather than one on a `Result`, and the attribute
             // built from its parts: the common case then stays in registers
             // (a copy through the stack stalls the load that follows it).
@@ -260,14 +276,22 @@ impl<'a> SpanView<'a> {
                 None => attributes.attribute(Attribute::read_any(bytes, at)?)?,
             }
         }
-        while r.eat(len_key(11)) {
-            r.delimited()?;
+        while let Some((_, next)) = short(b, pos, len_key(11)) {
+            pos = next;
             s.has_events = true;
         }
-        if r.eat(len_key(15)) {
-            let (bytes, at) = r.delimited()?;
-            s.status_code = status_code(Body { bytes, at }, s.status_code)?;
+        if let Some((status, next)) = short(b, pos, len_key(15)) {
+            pos = next;
+            s.status_code = match *status {
+                [] => s.status_code,
+                [0x18, c] if c < 0x80 => i32::from(c),
+                _ => status_code(Body { bytes: status, at: body.at + next - status.len() }, s.status_code)?,
+            };
         }
+        if pos == b.len() {
+            return Ok(s);
+        }
+        let mut fields = Fields::new(Body { bytes: b.get(pos..).unwrap_or_default(), at: body.at + pos }, "Span");
         while let Some(f) = fields.next()? {
             match f.tag {
                 1 => s.trace_id = f.body()?.bytes,
@@ -295,8 +319,17 @@ impl<'a> SpanView<'a> {
     }
 }
 
+/// The fixed64 field of one-byte `key` at `pos`.
+#[inline(always)]
+fn fixed64(b: &[u8], pos: usize, key: u8) -> Option<u64> {
+    match *b.get(pos..)? {
+        [k, b0, b1, b2, b3, b4, b5, b6, b7, ..] if k == key => Some(u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7])),
+        _ => None,
+    }
+}
+
 /// The code of a `Status` merged onto `code`: a status without one keeps it.
-#[inline]
+#[inline(never)]
 fn status_code(status: Body<'_>, mut code: i32) -> Result<i32, WireError> {
     // `code` alone, or nothing (unset).
     if let [0x18, c] = *status.bytes {
