@@ -24,3 +24,17 @@ pub mod proto {
     pub use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     pub use opentelemetry_proto::tonic::{common, logs, metrics, resource, trace};
 }
+
+/// A metric's data points, whatever its type: the item OTLP counts for
+/// metrics (in partial-success replies, batch sizes and the debug exporter).
+pub fn data_points(metric: &proto::metrics::v1::Metric) -> usize {
+    use proto::metrics::v1::metric::Data;
+    match &metric.data {
+        Some(Data::Gauge(d)) => d.data_points.len(),
+        Some(Data::Sum(d)) => d.data_points.len(),
+        Some(Data::Histogram(d)) => d.data_points.len(),
+        Some(Data::ExponentialHistogram(d)) => d.data_points.len(),
+        Some(Data::Summary(d)) => d.data_points.len(),
+        None => 0,
+    }
+}

@@ -145,14 +145,7 @@ inner!(ExportMetricsServiceRequest, resource_metrics);
 /// monotonicity.
 impl Cut for Metric {
     fn items(&self) -> usize {
-        match &self.data {
-            Some(Data::Gauge(d)) => d.data_points.len(),
-            Some(Data::Sum(d)) => d.data_points.len(),
-            Some(Data::Histogram(d)) => d.data_points.len(),
-            Some(Data::ExponentialHistogram(d)) => d.data_points.len(),
-            Some(Data::Summary(d)) => d.data_points.len(),
-            None => 0,
-        }
+        super::data_points(self)
     }
 
     fn cut(mut self, room: usize, max: usize) -> Vec<(Self, usize)> {

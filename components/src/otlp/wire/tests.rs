@@ -105,14 +105,7 @@ fn decoded_items(signal: Signal, bytes: &[u8]) -> Result<usize, prost::DecodeErr
         Signal::Logs => ExportLogsServiceRequest::decode(bytes)?.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len()).sum(),
         Signal::Metrics => ExportMetricsServiceRequest::decode(bytes)?
             .resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics)
-            .map(|m| match &m.data {
-                Some(metric::Data::Gauge(g)) => g.data_points.len(),
-                Some(metric::Data::Sum(s)) => s.data_points.len(),
-                Some(metric::Data::Histogram(h)) => h.data_points.len(),
-                Some(metric::Data::ExponentialHistogram(e)) => e.data_points.len(),
-                Some(metric::Data::Summary(s)) => s.data_points.len(),
-                None => 0,
-            })
+            .map(crate::otlp::data_points)
             .sum(),
     })
 }
@@ -309,4 +302,24 @@ fn wrap_builds_what_prost_builds() {
     let span = Span { name: "x".into(), ..Default::default() };
     let req = ExportTraceServiceRequest { resource_spans: vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans: vec![span], ..Default::default() }], ..Default::default() }] };
     assert_eq!(wrap(&[(1, 2), (2, 2), (2, 2)], &[0x2a, 0x01, b'x']), req.encode_to_vec());
+}
+
+/// Not a test: writes the samples as a seed corpus for the `otlp_wire`
+/// fuzz target (first byte picks the signal, as the target reads it), so
+/// the fuzzer starts from well-formed requests of every shape instead of
+/// rediscovering protobuf. Run by `components/fuzz/README.md`'s recipe.
+#[test]
+#[ignore = "a tool: set SOLDER_FUZZ_SEEDS to a directory"]
+fn write_fuzz_seeds() -> std::io::Result<()> {
+    let dir = std::path::PathBuf::from(std::env::var("SOLDER_FUZZ_SEEDS").unwrap_or_else(|_| "fuzz-seeds".into()));
+    std::fs::create_dir_all(&dir)?;
+    for (signal, bytes) in samples() {
+        let pick = match signal {
+            Signal::Traces => 0,
+            Signal::Metrics => 1,
+            Signal::Logs => 2,
+        };
+        std::fs::write(dir.join(signal.as_str()), [&[pick][..], &bytes].concat())?;
+    }
+    Ok(())
 }

@@ -16,24 +16,13 @@ pub fn traces_summary(req: &ExportTraceServiceRequest) -> String {
 
 pub fn metrics_summary(req: &ExportMetricsServiceRequest) -> String {
     let metrics = req.resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics);
-    let (count, points) = metrics.fold((0, 0), |(c, p), m| (c + 1, p + data_points(m)));
+    let (count, points) = metrics.fold((0, 0), |(c, p), m| (c + 1, p + crate::otlp::data_points(m)));
     format!("Metrics {{\"resource metrics\": {}, \"metrics\": {count}, \"data points\": {points}}}\n", req.resource_metrics.len())
 }
 
 pub fn logs_summary(req: &ExportLogsServiceRequest) -> String {
     let records: usize = req.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len()).sum();
     format!("Logs {{\"resource logs\": {}, \"log records\": {records}}}\n", req.resource_logs.len())
-}
-
-fn data_points(m: &Metric) -> usize {
-    match &m.data {
-        Some(Data::Gauge(d)) => d.data_points.len(),
-        Some(Data::Sum(d)) => d.data_points.len(),
-        Some(Data::Histogram(d)) => d.data_points.len(),
-        Some(Data::ExponentialHistogram(d)) => d.data_points.len(),
-        Some(Data::Summary(d)) => d.data_points.len(),
-        None => 0,
-    }
 }
 
 /// ` attr=value attr2=value2`, or nothing.

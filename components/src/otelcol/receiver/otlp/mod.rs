@@ -10,7 +10,9 @@ mod compression;
 mod export;
 mod grpc;
 mod http;
-mod json;
+/// Public for the fuzz targets in `components/fuzz`; not an API.
+#[doc(hidden)]
+pub mod json;
 mod listeners;
 mod server;
 mod size;
