@@ -124,44 +124,69 @@ fn word(chunk: &[u8]) -> u64 {
     u64::from_le_bytes(w)
 }
 
-/// The Fx hash (as in rustc): several times faster than SipHash on short
-/// keys. Keys come from telemetry, not from an adversary choosing
-/// collisions against a known seed, and a collision only costs a compare.
+/// A hash in the manner of foldhash: sixteen bytes per folded 64x64-bit
+/// multiply, several times faster than SipHash on series keys, and half the
+/// dependent multiplies of the word-at-a-time Fx hash. Keys come from
+/// telemetry, not from an adversary choosing collisions against a known
+/// seed, and a collision only costs a compare.
 #[derive(Default, Clone, Copy)]
 pub struct FastHasher(u64);
 
 const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+const SEED2: u64 = 0x24_3f_6a_88_85_a3_08_d3;
 
-impl FastHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
+/// The high and low halves of a full product, xored: every input bit
+/// reaches every output bit.
+#[inline(always)]
+fn fold(x: u64, y: u64) -> u64 {
+    let p = u128::from(x) * u128::from(y);
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
 impl Hasher for FastHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(word(c));
-        }
-        // The tail byte by byte: a variable-length copy would call memcpy.
-        let mut tail = 0u64;
-        for (i, b) in chunks.remainder().iter().enumerate() {
-            tail |= u64::from(*b) << (8 * i);
-        }
-        self.add(tail ^ ((bytes.len() as u64) << 56));
+        let n = bytes.len();
+        let at = |i: usize| word(bytes.get(i..).unwrap_or_default());
+        let (a, b) = if n >= 16 {
+            let mut chunks = bytes.chunks_exact(16);
+            let mut h = self.0;
+            for c in &mut chunks {
+                let (x, y) = c.split_at(8);
+                h = fold(word(x) ^ h, word(y) ^ SEED2);
+            }
+            self.0 = h;
+            // The tail as the last sixteen bytes, overlapping.
+            (at(n - 16), at(n - 8))
+        } else if n >= 8 {
+            (at(0), at(n - 8))
+        } else if n >= 4 {
+            (half(bytes, 0), half(bytes, n - 4))
+        } else {
+            let byte = |i: usize| u64::from(bytes.get(i).copied().unwrap_or(0));
+            (byte(0) | byte(n / 2) << 8 | byte(n.wrapping_sub(1)) << 16, 0)
+        };
+        self.0 = fold(a ^ self.0, b ^ SEED2 ^ n as u64);
     }
 
     #[inline]
     fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
+        self.0 = fold(self.0 ^ n as u64, SEED);
     }
 
     fn finish(&self) -> u64 {
         self.0
     }
+}
+
+/// Four bytes from `at` as a word.
+#[inline]
+fn half(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 4];
+    if let Some(c) = bytes.get(at..at + 4) {
+        w.copy_from_slice(c);
+    }
+    u64::from(u32::from_le_bytes(w))
 }
 
 #[cfg(test)]
