@@ -1,0 +1,79 @@
+//! The kustomizations: a manifest left out of one is never applied, so
+//! each must name its whole directory, and each way of building them (the
+//! agents alone, or with the gateway) must give valid manifests.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use yaml_rust2::YamlLoader;
+
+use crate::environment::{pod_env, ROOT};
+use crate::manifests::{list, str_of, validate_manifests, validator};
+
+/// The kustomizations name every manifest of their directory, and (when
+/// kubectl is installed) build to manifests that pass the schemas, with
+/// and without the gateway component.
+#[test]
+fn kustomizations_name_every_manifest_and_build() {
+    pod_env();
+    let base = Path::new(ROOT).join("examples/kubernetes");
+    for dir in [base.clone(), base.join("gateway")] {
+        let k = &YamlLoader::load_from_str(&std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap()).unwrap()[0];
+        let mut named: BTreeSet<String> = list(&k["resources"]).iter().map(|r| r.as_str().unwrap().to_string()).collect();
+        named.extend(list(&k["patches"]).iter().map(|p| p["path"].as_str().unwrap().to_string()));
+        for n in &named {
+            assert!(dir.join(n).exists(), "{}: {n} does not exist", dir.display());
+        }
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".yaml") && name != "kustomization.yaml" {
+                assert!(named.contains(&name), "{}: {name} is not in kustomization.yaml", dir.display());
+            }
+        }
+    }
+
+    if Command::new("kubectl").args(["version", "--client"]).output().is_err() {
+        eprintln!("skipping the kustomize build: no kubectl");
+        return;
+    }
+    let Some(validator) = validator() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let copy = work.path().join("kubernetes");
+    copy_dir(&base, &copy);
+    let kustomization = std::fs::read_to_string(copy.join("kustomization.yaml")).unwrap();
+    let with_gateway = kustomization.replace("# components:\n#   - gateway\n", "components:\n  - gateway\n");
+    assert_ne!(with_gateway, kustomization, "the gateway component is offered, commented out, in kustomization.yaml");
+    for (name, text) in [("agents", kustomization), ("gateway", with_gateway)] {
+        std::fs::write(copy.join("kustomization.yaml"), text).unwrap();
+        let out = Command::new("kubectl").arg("kustomize").arg(&copy).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let built = work.path().join(format!("{name}.yaml"));
+        std::fs::write(&built, &out.stdout).unwrap();
+        let v = validate_manifests(&validator, &[built.clone()]);
+        assert!(v.status.success(), "{name}: {}", String::from_utf8_lossy(&v.stdout));
+        let docs = YamlLoader::load_from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        let agent_config = docs.iter().find(|d| str_of(d, &["metadata", "name"]) == "solder-config").unwrap()["data"]["config.alloy"].as_str().unwrap().to_string();
+        let kinds: Vec<&str> = docs.iter().map(|d| str_of(d, &["kind"])).collect();
+        if name == "gateway" {
+            assert!(agent_config.contains("otelcol.exporter.otlp \"gateway\""), "the agents forward to the gateway");
+            assert!(kinds.contains(&"Deployment"), "{kinds:?}");
+        } else {
+            assert!(agent_config.contains("otelcol.connector.spanmetrics"), "the agents compute span metrics themselves");
+            assert!(!kinds.contains(&"Deployment"), "{kinds:?}");
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let p = entry.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
