@@ -16,6 +16,7 @@ pub mod expo;
 pub mod key;
 pub mod series;
 mod table;
+mod wire_attributes;
 mod wire_spans;
 
 use crate::sync::lock;
