@@ -195,15 +195,6 @@ impl<'a> Reader<'a> {
         self.base + self.pos
     }
 
-    /// Consumes the next byte if it is `key` (a one-byte field key): for
-    /// walkers that expect fields in the order encoders write them.
-    #[inline(always)]
-    pub(crate) fn eat(&mut self, key: u8) -> bool {
-        let hit = self.buf.get(self.pos) == Some(&key);
-        self.pos += usize::from(hit);
-        hit
-    }
-
     /// A varint as prost reads it: at most ten bytes, the tenth 0 or 1.
     #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64, WireError> {
