@@ -3,19 +3,18 @@
 //! other half never comes (virtual nodes), following the collector's
 //! servicegraph connector.
 
+use std::borrow::Cow;
 use std::time::Duration as StdDuration;
 
 use tokio::time::Instant;
 
 use super::edges::{ConnectionType, Edge, EdgeKey, Store, Upsert};
 use super::series::SeriesSet;
-use crate::otlp::proto::common::v1::{any_value, KeyValue};
-use crate::otlp::proto::trace::v1::{span::SpanKind, status::StatusCode, Span};
-use crate::otlp::proto::ExportTraceServiceRequest;
+use crate::otlp::proto::trace::v1::span::SpanKind;
 
 /// The arguments that shape pairing, resolved from `Arguments`.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub(super) struct Config {
+pub struct Config {
     pub bounds: Vec<f64>,
     pub dimensions: Vec<String>,
     pub max_items: usize,
@@ -39,22 +38,22 @@ pub(super) struct Counts {
 
 /// The connector's whole state: the pending edges and the series.
 #[derive(Default)]
-pub(super) struct Graph {
-    pub config: Config,
-    pub store: Store,
-    pub series: SeriesSet,
-    pub counts: Counts,
+pub struct Graph {
+    pub(super) config: Config,
+    pub(super) store: Store,
+    pub(super) series: SeriesSet,
+    pub(super) counts: Counts,
 }
 
 /// Which side of an edge a span is.
 #[derive(Clone, Copy)]
-enum Side {
+pub(super) enum Side {
     Client,
     Server,
 }
 
 impl Graph {
-    pub(super) fn new(config: Config) -> Graph {
+    pub fn new(config: Config) -> Graph {
         let mut g = Graph::default();
         g.configure(config);
         g
@@ -67,28 +66,10 @@ impl Graph {
         self.config = config;
     }
 
-    /// Pairs every client and server span of the request.
-    pub(super) fn consume(&mut self, req: &ExportTraceServiceRequest, now: Instant) {
-        let Graph { config, store, series, counts } = self;
-        for rs in &req.resource_spans {
-            let resource: &[KeyValue] = rs.resource.as_ref().map_or(&[], |r| &r.attributes);
-            // As the collector does: spans without a service cannot be nodes.
-            let Some(service) = find("service.name", &[resource]) else { continue };
-            for span in rs.scope_spans.iter().flat_map(|s| &s.spans) {
-                let Some(pairing) = pair(config, &service, resource, span, store, now) else { continue };
-                match pairing {
-                    Upsert::Complete(edge) => complete(series, counts, edge, now),
-                    Upsert::Stored => {}
-                    Upsert::Dropped => counts.dropped_spans += 1,
-                }
-            }
-        }
-    }
-
     /// Expires edges past their ttl, completing those a virtual node can
     /// stand in for: a root server span was called by `"user"`; a client
     /// span called its first peer attribute, or `"unknown"`.
-    pub(super) fn expire(&mut self, now: Instant) {
+    pub fn expire(&mut self, now: Instant) {
         let Graph { config, store, series, counts } = self;
         for (key, mut edge) in store.expire(now) {
             if edge.client.is_empty() && key.is_root() {
@@ -107,72 +88,93 @@ impl Graph {
     }
 }
 
-/// Applies one span to its edge in the store; `None` for spans that are
-/// not one side of a call (internal spans, malformed ids).
-fn pair(config: &Config, service: &str, resource: &[KeyValue], span: &Span, store: &mut Store, now: Instant) -> Option<Upsert> {
-    let (side, connection_type, key) = match SpanKind::try_from(span.kind) {
-        Ok(SpanKind::Client) => (Side::Client, ConnectionType::Direct, EdgeKey::new(&span.trace_id, &span.span_id)),
-        Ok(SpanKind::Producer) => (Side::Client, ConnectionType::MessagingSystem, EdgeKey::new(&span.trace_id, &span.span_id)),
-        Ok(SpanKind::Server) => (Side::Server, ConnectionType::Direct, EdgeKey::new(&span.trace_id, &span.parent_span_id)),
-        Ok(SpanKind::Consumer) => (Side::Server, ConnectionType::MessagingSystem, EdgeKey::new(&span.trace_id, &span.parent_span_id)),
+/// One side of a call, as read from a span: what pairing needs of it.
+pub(super) struct Call<'s> {
+    pub service: &'s str,
+    pub side: Side,
+    pub connection_type: ConnectionType,
+    pub key: EdgeKey,
+    pub latency: f64,
+    pub failed: bool,
+    /// The values of the configured dimensions (resource first, then
+    /// span), peer attributes (span only) and database name attribute
+    /// (resource first), in that order, as [`Config::wanted`] lists them.
+    pub found: &'s [Option<Cow<'s, str>>],
+}
+
+/// Which side of which edge a span of `kind` is; `None` for spans that
+/// are not one side of a call (internal spans, malformed ids).
+pub(super) fn side(kind: i32, trace: &[u8], span: &[u8], parent: &[u8]) -> Option<(Side, ConnectionType, EdgeKey)> {
+    let (side, connection_type, id) = match SpanKind::try_from(kind) {
+        Ok(SpanKind::Client) => (Side::Client, ConnectionType::Direct, span),
+        Ok(SpanKind::Producer) => (Side::Client, ConnectionType::MessagingSystem, span),
+        Ok(SpanKind::Server) => (Side::Server, ConnectionType::Direct, parent),
+        Ok(SpanKind::Consumer) => (Side::Server, ConnectionType::MessagingSystem, parent),
         _ => return None,
     };
-    let key = key?;
-    let latency = span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano) as f64 / 1e9;
-    let failed = span.status.as_ref().is_some_and(|s| s.code == StatusCode::Error as i32);
-    let scopes = [resource, span.attributes.as_slice()];
-    let apply = |e: &mut Edge| {
-        e.connection_type = connection_type;
-        e.failed |= failed;
-        let prefix = match side {
-            Side::Client => "client_",
-            Side::Server => "server_",
-        };
-        for dim in &config.dimensions {
-            if let Some(v) = find(dim, &scopes) {
-                e.dimensions.insert(format!("{prefix}{dim}"), v);
-            }
-        }
-        match side {
-            Side::Server => {
-                e.server = service.to_string();
-                e.server_latency = latency;
-            }
-            Side::Client => {
-                e.client = service.to_string();
-                e.client_latency = latency;
-                for name in &config.peer_attributes {
-                    if let Some(v) = find(name, &[&span.attributes]) {
-                        e.peers.insert(name.clone(), v);
-                    }
+    Some((side, connection_type, EdgeKey::new(trace, id)?))
+}
+
+impl Config {
+    /// The attribute names a span is searched for, in [`Call::found`]'s
+    /// order.
+    pub(super) fn wanted(&self) -> impl Iterator<Item = &str> {
+        let names = self.dimensions.iter().chain(&self.peer_attributes);
+        names.map(String::as_str).chain([self.database_name_attribute.as_str()])
+    }
+}
+
+impl Graph {
+    /// Applies one side of a call to its edge in the store.
+    pub(super) fn call(&mut self, call: Call<'_>, now: Instant) {
+        let Graph { config, store, series, counts } = self;
+        let Call { service, side, connection_type, key, latency, failed, found } = call;
+        let peers = found.iter().skip(config.dimensions.len());
+        let database = found.get(config.dimensions.len() + config.peer_attributes.len()).and_then(Option::as_ref);
+        let apply = |e: &mut Edge| {
+            e.connection_type = connection_type;
+            e.failed |= failed;
+            let prefix = match side {
+                Side::Client => "client_",
+                Side::Server => "server_",
+            };
+            for (dim, v) in config.dimensions.iter().zip(found) {
+                if let Some(v) = v {
+                    e.dimensions.insert(format!("{prefix}{dim}"), v.to_string());
                 }
-                // A database answers with no span of its own: the
-                // client span is both sides.
-                if let Some(db) = find(&config.database_name_attribute, &scopes) {
-                    e.connection_type = ConnectionType::Database;
-                    e.server = db;
+            }
+            match side {
+                Side::Server => {
+                    e.server = service.to_string();
                     e.server_latency = latency;
                 }
+                Side::Client => {
+                    e.client = service.to_string();
+                    e.client_latency = latency;
+                    for (name, v) in config.peer_attributes.iter().zip(peers) {
+                        if let Some(v) = v {
+                            e.peers.insert(name.clone(), v.to_string());
+                        }
+                    }
+                    // A database answers with no span of its own: the
+                    // client span is both sides.
+                    if let Some(db) = database {
+                        e.connection_type = ConnectionType::Database;
+                        e.server = db.to_string();
+                        e.server_latency = latency;
+                    }
+                }
             }
+        };
+        match store.upsert(key, config.max_items, now + config.ttl, apply) {
+            Upsert::Complete(edge) => complete(series, counts, edge, now),
+            Upsert::Stored => {}
+            Upsert::Dropped => counts.dropped_spans += 1,
         }
-    };
-    Some(store.upsert(key, config.max_items, now + config.ttl, apply))
+    }
 }
 
 fn complete(series: &mut SeriesSet, counts: &mut Counts, edge: Edge, now: Instant) {
     counts.completed += 1;
     series.record(edge, now);
-}
-
-/// The attribute `name` from the first list that has it, as a string.
-/// Arrays and maps are not names and are skipped.
-fn find(name: &str, lists: &[&[KeyValue]]) -> Option<String> {
-    lists.iter().flat_map(|l| l.iter()).find(|kv| kv.key == name).and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-        any_value::Value::StringValue(s) => Some(s.clone()),
-        any_value::Value::BoolValue(b) => Some(b.to_string()),
-        any_value::Value::IntValue(i) => Some(i.to_string()),
-        any_value::Value::DoubleValue(d) => Some(d.to_string()),
-        any_value::Value::BytesValue(b) => Some(hex::encode(b)),
-        _ => None,
-    })
 }

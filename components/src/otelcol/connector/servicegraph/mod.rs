@@ -9,10 +9,12 @@
 //! shutdown. Consuming only updates state; the run task expires edges,
 //! forgets stale series and flushes.
 
+mod decoded;
 mod edges;
 mod graph;
 mod run;
 mod series;
+mod wire;
 
 use crate::sync::lock;
 use std::sync::{Arc, Mutex};
@@ -33,7 +35,7 @@ use crate::otelcol::output::Output;
 use crate::otlp::{Signal, Traces};
 use crate::types::Duration;
 
-use graph::{Config, Graph};
+pub use graph::{Config, Graph};
 
 pub const REGISTRATION: Registration = Registration { name: "otelcol.connector.servicegraph", build };
 
@@ -162,15 +164,15 @@ struct Shared {
     changed: Notify,
 }
 
-
 /// What the `input` capsule holds.
 struct Input(Arc<Shared>);
 
 impl Consumer for Input {
     fn consume_traces(&self, data: Traces) -> ConsumeFuture<'_> {
         Box::pin(async move {
-            let req = data.decode().map_err(|e| ConsumeError::permanent(format!("cannot decode traces: {e}")))?;
-            lock(&self.0.graph).consume(&req, Instant::now());
+            // Straight from the bytes: no decoded view is built for the graph.
+            let read = lock(&self.0.graph).consume(data.bytes(), Instant::now());
+            read.map_err(|e| ConsumeError::permanent(format!("otelcol.connector.servicegraph: cannot read traces: {e}")))?;
             if lock(&self.0.loops).flush.is_zero() {
                 // The spans are counted already: a refused flush must not
                 // make the sender resend them, so it is only logged.
@@ -190,12 +192,7 @@ impl Consumer for Input {
 fn build(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
     let args: Arguments = decode(body)?;
     let (config, loops) = check(&args, body)?;
-    let shared = Arc::new(Shared {
-        graph: Mutex::new(Graph::new(config)),
-        output: Mutex::new(args.output),
-        loops: Mutex::new(loops),
-        changed: Notify::new(),
-    });
+    let shared = Arc::new(Shared { graph: Mutex::new(Graph::new(config)), output: Mutex::new(args.output), loops: Mutex::new(loops), changed: Notify::new() });
     let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
     Ok(Arc::new(ServiceGraph { shared, exports: Exports { input }, health: HealthCell::default() }))
 }

@@ -2,9 +2,11 @@
 //! driven as the runtime drives it.
 
 mod component;
+mod differential;
 
 use std::time::Duration as StdDuration;
 
+use prost::Message;
 use tokio::time::Instant;
 
 use super::edges::ConnectionType;
@@ -52,6 +54,11 @@ pub(super) fn request(services: Vec<(&str, Vec<Span>)>) -> ExportTraceServiceReq
     }
 }
 
+/// Pairs `req` through the wire path, as the component does.
+fn consume(g: &mut Graph, req: &ExportTraceServiceRequest, now: Instant) {
+    g.consume(&req.encode_to_vec(), now).expect("a valid request");
+}
+
 fn config() -> Config {
     Config {
         bounds: vec![0.01, 0.1, 1.0],
@@ -78,7 +85,8 @@ fn series(g: &Graph) -> Vec<SeriesRow> {
 fn client_and_server_of_one_call_make_one_request() {
     let mut g = Graph::new(config());
     let t0 = Instant::now();
-    g.consume(
+    consume(
+        &mut g,
         &request(vec![
             ("frontend", vec![span(SpanKind::Client, 1, 7, 0, 150, &[])]),
             ("backend", vec![span(SpanKind::Server, 1, 8, 7, 100, &[]), span(SpanKind::Internal, 1, 9, 8, 5, &[])]),
@@ -95,11 +103,9 @@ fn client_and_server_of_one_call_make_one_request() {
 #[test]
 fn an_error_on_either_side_fails_the_edge() {
     let mut g = Graph::new(config());
-    g.consume(
-        &request(vec![
-            ("frontend", vec![span(SpanKind::Client, 1, 7, 0, 5, &[])]),
-            ("backend", vec![failed(span(SpanKind::Server, 1, 8, 7, 5, &[]))]),
-        ]),
+    consume(
+        &mut g,
+        &request(vec![("frontend", vec![span(SpanKind::Client, 1, 7, 0, 5, &[])]), ("backend", vec![failed(span(SpanKind::Server, 1, 8, 7, 5, &[]))])]),
         Instant::now(),
     );
     assert_eq!(series(&g), vec![(key("frontend", "backend", ConnectionType::Direct, true), 1, 1, vec![1, 0, 0, 0], vec![1, 0, 0, 0])]);
@@ -109,7 +115,7 @@ fn an_error_on_either_side_fails_the_edge() {
 fn root_server_span_is_called_by_user_after_ttl() {
     let mut g = Graph::new(config());
     let t0 = Instant::now();
-    g.consume(&request(vec![("frontend", vec![span(SpanKind::Server, 1, 7, 0, 20, &[])])]), t0);
+    consume(&mut g, &request(vec![("frontend", vec![span(SpanKind::Server, 1, 7, 0, 20, &[])])]), t0);
     g.expire(t0 + StdDuration::from_millis(999));
     assert!(series(&g).is_empty(), "still waiting before the ttl");
     g.expire(t0 + StdDuration::from_secs(1));
@@ -121,7 +127,7 @@ fn root_server_span_is_called_by_user_after_ttl() {
 fn server_span_whose_client_never_comes_is_unpaired() {
     let mut g = Graph::new(config());
     let t0 = Instant::now();
-    g.consume(&request(vec![("backend", vec![span(SpanKind::Server, 1, 8, 7, 20, &[])])]), t0);
+    consume(&mut g, &request(vec![("backend", vec![span(SpanKind::Server, 1, 8, 7, 20, &[])])]), t0);
     g.expire(t0 + StdDuration::from_secs(2));
     assert!(series(&g).is_empty());
     assert_eq!((g.counts.unpaired, g.store.len()), (1, 0));
@@ -131,7 +137,8 @@ fn server_span_whose_client_never_comes_is_unpaired() {
 fn client_without_server_calls_its_peer_or_unknown() {
     let mut g = Graph::new(config());
     let t0 = Instant::now();
-    g.consume(
+    consume(
+        &mut g,
         &request(vec![(
             "frontend",
             vec![
@@ -157,7 +164,7 @@ fn client_without_server_calls_its_peer_or_unknown() {
 #[test]
 fn database_client_span_is_both_sides_at_once() {
     let mut g = Graph::new(config());
-    g.consume(&request(vec![("frontend", vec![span(SpanKind::Client, 1, 7, 0, 50, &[("db.name", "orders")])])]), Instant::now());
+    consume(&mut g, &request(vec![("frontend", vec![span(SpanKind::Client, 1, 7, 0, 50, &[("db.name", "orders")])])]), Instant::now());
     assert_eq!(series(&g), vec![(key("frontend", "orders", ConnectionType::Database, false), 1, 0, vec![0, 1, 0, 0], vec![0, 1, 0, 0])]);
     assert_eq!(g.store.len(), 0);
 }
@@ -166,8 +173,8 @@ fn database_client_span_is_both_sides_at_once() {
 fn producer_and_consumer_are_a_messaging_edge() {
     let mut g = Graph::new(config());
     let t0 = Instant::now();
-    g.consume(&request(vec![("shop", vec![span(SpanKind::Producer, 1, 7, 0, 2, &[])])]), t0);
-    g.consume(&request(vec![("mailer", vec![span(SpanKind::Consumer, 1, 8, 7, 500, &[])])]), t0);
+    consume(&mut g, &request(vec![("shop", vec![span(SpanKind::Producer, 1, 7, 0, 2, &[])])]), t0);
+    consume(&mut g, &request(vec![("mailer", vec![span(SpanKind::Consumer, 1, 8, 7, 500, &[])])]), t0);
     assert_eq!(series(&g), vec![(key("shop", "mailer", ConnectionType::MessagingSystem, false), 1, 0, vec![0, 0, 1, 0], vec![1, 0, 0, 0])]);
 }
 
@@ -176,11 +183,11 @@ fn full_store_drops_and_counts_new_edges() {
     let mut g = Graph::new(Config { max_items: 2, ..config() });
     let t0 = Instant::now();
     let clients = (1..=3).map(|t| span(SpanKind::Client, t, 7, 0, 1, &[])).collect();
-    g.consume(&request(vec![("frontend", clients)]), t0);
+    consume(&mut g, &request(vec![("frontend", clients)]), t0);
     assert_eq!((g.store.len(), g.counts.dropped_spans), (2, 1));
     // The dropped call's server arrives: it waits, unpaired, in the room
     // freed by the first call completing.
-    g.consume(&request(vec![("backend", vec![span(SpanKind::Server, 1, 8, 7, 1, &[]), span(SpanKind::Server, 3, 8, 7, 1, &[])])]), t0);
+    consume(&mut g, &request(vec![("backend", vec![span(SpanKind::Server, 1, 8, 7, 1, &[]), span(SpanKind::Server, 3, 8, 7, 1, &[])])]), t0);
     assert_eq!((g.store.len(), g.counts.dropped_spans, g.counts.completed), (2, 1, 1));
 }
 
@@ -189,8 +196,8 @@ fn spans_pair_across_payloads_and_repeat_into_one_series() {
     let mut g = Graph::new(config());
     let t0 = Instant::now();
     for trace in [1, 2] {
-        g.consume(&request(vec![("frontend", vec![span(SpanKind::Client, trace, 7, 0, 3, &[])])]), t0);
-        g.consume(&request(vec![("backend", vec![span(SpanKind::Server, trace, 8, 7, 3, &[])])]), t0);
+        consume(&mut g, &request(vec![("frontend", vec![span(SpanKind::Client, trace, 7, 0, 3, &[])])]), t0);
+        consume(&mut g, &request(vec![("backend", vec![span(SpanKind::Server, trace, 8, 7, 3, &[])])]), t0);
     }
     assert_eq!(series(&g), vec![(key("frontend", "backend", ConnectionType::Direct, false), 2, 0, vec![2, 0, 0, 0], vec![2, 0, 0, 0])]);
 }
@@ -198,7 +205,8 @@ fn spans_pair_across_payloads_and_repeat_into_one_series() {
 #[test]
 fn dimensions_come_from_each_side_with_a_prefix() {
     let mut g = Graph::new(Config { dimensions: vec!["http.method".into(), "env".into()], ..config() });
-    g.consume(
+    consume(
+        &mut g,
         &request(vec![
             ("frontend", vec![span(SpanKind::Client, 1, 7, 0, 3, &[("http.method", "GET")])]),
             ("backend", vec![span(SpanKind::Server, 1, 8, 7, 3, &[])]),
@@ -214,7 +222,7 @@ fn dimensions_come_from_each_side_with_a_prefix() {
 fn stale_series_are_forgotten() {
     let mut g = Graph::new(config());
     let t0 = Instant::now();
-    g.consume(&request(vec![("frontend", vec![span(SpanKind::Client, 1, 7, 0, 1, &[("db.name", "orders")])])]), t0);
+    consume(&mut g, &request(vec![("frontend", vec![span(SpanKind::Client, 1, 7, 0, 1, &[("db.name", "orders")])])]), t0);
     assert_eq!(g.series.clean(t0 + StdDuration::from_secs(14 * 60)), 0);
     assert_eq!(g.series.clean(t0 + StdDuration::from_secs(15 * 60)), 1);
 }
@@ -223,7 +231,11 @@ fn stale_series_are_forgotten() {
 fn new_bounds_restart_series_but_keep_pending_edges() {
     let mut g = Graph::new(config());
     let t0 = Instant::now();
-    g.consume(&request(vec![("frontend", vec![span(SpanKind::Client, 1, 7, 0, 1, &[("db.name", "orders")]), span(SpanKind::Client, 2, 7, 0, 1, &[])])]), t0);
+    consume(
+        &mut g,
+        &request(vec![("frontend", vec![span(SpanKind::Client, 1, 7, 0, 1, &[("db.name", "orders")]), span(SpanKind::Client, 2, 7, 0, 1, &[])])]),
+        t0,
+    );
     g.configure(Config { max_items: 5, ..config() });
     assert_eq!((g.series.series.len(), g.store.len()), (1, 1));
     g.configure(Config { bounds: vec![1.0], ..config() });

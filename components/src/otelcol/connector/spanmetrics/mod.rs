@@ -17,7 +17,7 @@ pub mod key;
 pub mod series;
 mod table;
 mod wire_attributes;
-mod wire_spans;
+pub(crate) mod wire_spans;
 
 use crate::sync::lock;
 use std::sync::atomic::{AtomicU64, Ordering};

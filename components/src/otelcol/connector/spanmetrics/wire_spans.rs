@@ -1,6 +1,6 @@
-//! Span metrics' view of an OTLP trace request on the wire: resources,
-//! scopes, spans, events and attributes as slices of the request bytes,
-//! read without decoding or allocating.
+//! An OTLP trace request on the wire, as span metrics and the service
+//! graph read it: resources, scopes, spans, events and attributes as
+//! slices of the request bytes, read without decoding or allocating.
 //!
 //! Fields are read as prost decodes them: in any order; a scalar or string
 //! that occurs again replaces the earlier one; a message that occurs again
@@ -205,7 +205,8 @@ pub fn spans<'a>(ss: Body<'a>, f: impl FnMut(Body<'a>) -> Result<(), WireError>)
     each(ss, "ScopeSpans", 2, f)
 }
 
-/// What span metrics reads of a span, as prost would decode it.
+/// What span metrics and the service graph read of a span, as prost would
+/// decode it.
 pub struct SpanView<'a> {
     pub body: Body<'a>,
     pub name: Body<'a>,
@@ -216,6 +217,7 @@ pub struct SpanView<'a> {
     pub end: u64,
     pub trace_id: &'a [u8],
     pub span_id: &'a [u8],
+    pub parent_span_id: &'a [u8],
     pub has_events: bool,
 }
 
@@ -233,6 +235,7 @@ impl<'a> SpanView<'a> {
             end: 0,
             trace_id: &[],
             span_id: &[],
+            parent_span_id: &[],
             has_events: false,
         };
         // First the fields in the order encoders write them (by number),
@@ -246,10 +249,11 @@ impl<'a> SpanView<'a> {
         if let Some((id, next)) = short(b, pos, len_key(2)) {
             (s.span_id, pos) = (id, next);
         }
-        for tag in [3, 4] {
-            if let Some((_, next)) = short(b, pos, len_key(tag)) {
-                pos = next;
-            }
+        if let Some((_, next)) = short(b, pos, len_key(3)) {
+            pos = next;
+        }
+        if let Some((id, next)) = short(b, pos, len_key(4)) {
+            (s.parent_span_id, pos) = (id, next);
         }
         if let Some((name, next)) = short(b, pos, len_key(5)) {
             (s.name, pos) = (Body { bytes: name, at: body.at + next - name.len() }, next);
@@ -296,6 +300,7 @@ impl<'a> SpanView<'a> {
             match f.tag {
                 1 => s.trace_id = f.body()?.bytes,
                 2 => s.span_id = f.body()?.bytes,
+                4 => s.parent_span_id = f.body()?.bytes,
                 5 => s.name = f.body()?,
                 6 => s.kind = f.varint()? as i32,
                 7 => s.start = f.fixed64()?,
