@@ -129,7 +129,7 @@ impl<M: Request> Encoded<M> {
 
     /// A clone that shares the bytes but not the decoded view: for holding
     /// a payload long (an exporter's queue), so that a decoded copy made by
-    /// a service-graph connector or a debug exporter is freed when they are
+    /// a debug exporter (or a split batch) is freed when they are
     /// done with it, not when the queue finally sends. Decoded requests
     /// are several times the size of their bytes.
     pub fn detached(&self) -> Self {

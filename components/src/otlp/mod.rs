@@ -4,8 +4,8 @@
 //! ([`Encoded`]): forwarding never decodes and re-encodes, fan-out shares the
 //! bytes, and batching concatenates requests (for a message whose only field
 //! is repeated, the concatenation of two encodings is the encoding of the
-//! merged message). Span metrics read what they need from the bytes; a
-//! component that needs the whole structure (the service graph, the debug
+//! merged message). Span metrics and the service graph read what they need
+//! from the bytes; a component that needs the whole structure (the debug
 //! exporter) decodes once, and the decoded view is shared by every holder
 //! of the same batch.
 
