@@ -14,6 +14,8 @@ pub mod grpc;
 pub mod synthetic;
 pub mod split;
 pub mod wire;
+mod wire_attributes;
+pub mod wire_spans;
 
 pub use encoded::{Encoded, Logs, Metrics, Signal, Traces};
 

@@ -1,5 +1,5 @@
 //! Spans read straight from the request bytes, with the walker span
-//! metrics uses (`spanmetrics::wire_spans`): no decoded request is built.
+//! metrics uses (`otlp::wire_spans`): no decoded request is built.
 //!
 //! The whole request is read before any edge changes, so a malformed one
 //! is refused as a whole, as decoding it would be. Attribute lookups keep
@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::edges::{ConnectionType, EdgeKey};
 use super::graph::{side, Call, Graph, Side};
-use crate::otelcol::connector::spanmetrics::wire_spans::{self, decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
+use crate::otlp::wire_spans::{self, decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
 use crate::otlp::proto::common::v1::any_value;
 use crate::otlp::proto::trace::v1::status::StatusCode;
 use crate::otlp::wire::WireError;

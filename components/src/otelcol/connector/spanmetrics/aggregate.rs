@@ -17,7 +17,7 @@ use crate::otlp::wire::WireError;
 use super::attributes::{kv, note, DimIndex, Notes, Slot, WireLookup};
 use super::series::{Series, Shape};
 use super::table::{Map, SeriesTable};
-use super::wire_spans::{self, AttrValue, Attributes, Body, SpanView};
+use crate::otlp::wire_spans::{self, AttrValue, Attributes, Body, SpanView};
 
 /// A configured dimension: an attribute name and what to use when a span
 /// lacks it.

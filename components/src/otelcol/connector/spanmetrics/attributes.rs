@@ -14,7 +14,7 @@ use crate::otlp::wire::WireError;
 
 use super::aggregate::{Config, Dimension};
 use super::key;
-use super::wire_spans::{decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
+use crate::otlp::wire_spans::{decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
 
 /// A dimension's value found in one attribute list (a span's, an event's
 /// or a resource's) read from the wire: the value of the first attribute of

@@ -16,8 +16,6 @@ pub mod expo;
 pub mod key;
 pub mod series;
 mod table;
-mod wire_attributes;
-pub(crate) mod wire_spans;
 
 use crate::sync::lock;
 use std::sync::atomic::{AtomicU64, Ordering};

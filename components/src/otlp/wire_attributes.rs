@@ -1,6 +1,7 @@
-//! Attributes (`KeyValue`s) on the wire, as span metrics reads them: the
-//! key as a slice of the request, the value read only for the attributes
-//! that are dimensions, and decoded only for a new series.
+//! Attributes (`KeyValue`s) on the wire, as [`super::wire_spans`] hands
+//! them out: the key as a slice of the request, the value read only when a
+//! reader wants that attribute (a dimension, a peer attribute), and decoded
+//! only when it becomes a label (a new series or edge).
 
 use prost::Message;
 

@@ -6,10 +6,10 @@
 //! that occurs again replaces the earlier one; a message that occurs again
 //! merges into it (so attributes of repeated `resource` fields concatenate,
 //! and a later `status` only replaces the code if it has one); unknown
-//! fields, groups included, are skipped. Payloads reach span metrics
+//! fields, groups included, are skipped. Payloads reach these readers
 //! already validated against the OTLP schema, but every read is still
 //! checked: malformed input is an error, never a panic or an endless loop.
-//! Only the fields span metrics reads have their wire types checked.
+//! Only the fields read here have their wire types checked.
 
 use crate::otlp::wire::{self, Reader, WireError, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 
@@ -35,7 +35,7 @@ enum Value<'a> {
     Varint(u64),
     Fixed64(u64),
     Len(Body<'a>),
-    /// fixed32 and groups: nothing span metrics reads.
+    /// fixed32 and groups: nothing read here.
     Skipped,
 }
 
