@@ -304,22 +304,26 @@ fn wrap_builds_what_prost_builds() {
     assert_eq!(wrap(&[(1, 2), (2, 2), (2, 2)], &[0x2a, 0x01, b'x']), req.encode_to_vec());
 }
 
-/// Not a test: writes the samples as a seed corpus for the `otlp_wire`
-/// fuzz target (first byte picks the signal, as the target reads it), so
-/// the fuzzer starts from well-formed requests of every shape instead of
-/// rediscovering protobuf. Run by `components/fuzz/README.md`'s recipe.
+/// The `otlp_wire` fuzz target's seed corpus (`components/fuzz/seeds`)
+/// is these samples, each behind the byte that picks its signal, so the
+/// fuzzer starts from well-formed requests of every shape. A sample that
+/// changes without its seed fails here; `SOLDER_WRITE_FUZZ_SEEDS=1`
+/// rewrites the seeds instead.
 #[test]
-#[ignore = "a tool: set SOLDER_FUZZ_SEEDS to a directory"]
-fn write_fuzz_seeds() -> std::io::Result<()> {
-    let dir = std::path::PathBuf::from(std::env::var("SOLDER_FUZZ_SEEDS").unwrap_or_else(|_| "fuzz-seeds".into()));
-    std::fs::create_dir_all(&dir)?;
+fn fuzz_seeds_are_the_samples() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/otlp_wire");
+    let rewrite = std::env::var_os("SOLDER_WRITE_FUZZ_SEEDS").is_some();
     for (signal, bytes) in samples() {
         let pick = match signal {
             Signal::Traces => 0,
             Signal::Metrics => 1,
             Signal::Logs => 2,
         };
-        std::fs::write(dir.join(signal.as_str()), [&[pick][..], &bytes].concat())?;
+        let (path, seed) = (dir.join(signal.as_str()), [&[pick][..], &bytes].concat());
+        if rewrite {
+            std::fs::write(&path, &seed).expect("the seed directory is writable");
+        }
+        let on_disk = std::fs::read(&path).unwrap_or_default();
+        assert!(on_disk == seed, "{} is not the {signal:?} sample; rerun with SOLDER_WRITE_FUZZ_SEEDS=1", path.display());
     }
-    Ok(())
 }
