@@ -15,6 +15,14 @@ use super::wire_spans::{Body, Fields};
 /// attribute passed through memory costs more than reading it.
 pub trait Attributes<'a> {
     fn attribute(&mut self, a: Attribute<'a>) -> Result<(), WireError>;
+
+    /// Whether an attribute named `key` may matter, asked before the
+    /// attribute is built: most attributes are of no interest, and
+    /// rejecting them on the name alone keeps them out of memory.
+    #[inline(always)]
+    fn wants(&self, _key: &[u8]) -> bool {
+        true
+    }
 }
 
 impl<'a, F: FnMut(Attribute<'a>) -> Result<(), WireError>> Attributes<'a> for F {
@@ -127,7 +135,7 @@ impl<'a> Attribute<'a> {
     pub fn value_into(&self, slot: &mut Option<AttrValue<'a>>) -> Result<(), WireError> {
         match self.simple_value() {
             Some(v) => *slot = Some(v),
-            None => *slot = Some(self.value_any()?),
+            None => *slot = Some(value_any(self.body.bytes, self.body.at, self.value.map(|v| v.bytes), self.value.map_or(0, |v| v.at))?),
         }
         Ok(())
     }
@@ -144,21 +152,25 @@ impl<'a> Attribute<'a> {
             _ => None,
         }
     }
+}
 
-    #[inline(never)]
-    fn value_any(&self) -> Result<AttrValue<'a>, WireError> {
-        if let Some(v) = self.value {
-            return any_value(v, AttrValue::Empty, self.body);
-        }
-        let mut value = AttrValue::Missing;
-        let mut fields = Fields::new(self.body, "KeyValue");
-        while let Some(f) = fields.next()? {
-            if f.tag == 2 {
-                value = any_value(f.body()?, if value == AttrValue::Missing { AttrValue::Empty } else { value }, self.body)?;
-            }
-        }
-        Ok(value)
+/// [`Attribute::value_into`]'s slow path: any value of any attribute.
+/// Taken in parts that fit in registers, so that the hot path need not
+/// lay the attribute out in memory for it.
+#[inline(never)]
+fn value_any<'a>(bytes: &'a [u8], at: usize, value: Option<&'a [u8]>, value_at: usize) -> Result<AttrValue<'a>, WireError> {
+    let kv = Body { bytes, at };
+    if let Some(v) = value {
+        return any_value(Body { bytes: v, at: value_at }, AttrValue::Empty, kv);
     }
+    let mut value = AttrValue::Missing;
+    let mut fields = Fields::new(kv, "KeyValue");
+    while let Some(f) = fields.next()? {
+        if f.tag == 2 {
+            value = any_value(f.body()?, if value == AttrValue::Missing { AttrValue::Empty } else { value }, kv)?;
+        }
+    }
+    Ok(value)
 }
 
 /// The value of a `KeyValue` decoded, as the decoded attribute holds it:

@@ -226,18 +226,24 @@ impl<'a> SpanView<'a> {
     /// order.
     #[inline]
     pub fn read(body: Body<'a>, attributes: &mut impl Attributes<'a>) -> Result<Self, WireError> {
-        let mut s = SpanView {
-            body,
-            name: Body { bytes: &[], at: body.at },
-            kind: 0,
-            status_code: 0,
-            start: 0,
-            end: 0,
-            trace_id: &[],
-            span_id: &[],
-            parent_span_id: &[],
-            has_events: false,
-        };
+        let mut s = SpanView::empty();
+        s.read_into(body, attributes)?;
+        Ok(s)
+    }
+
+    /// No span yet: what [`SpanView::read_into`] overwrites.
+    pub fn empty() -> Self {
+        let none = Body { bytes: &[], at: 0 };
+        SpanView { body: none, name: none, kind: 0, status_code: 0, start: 0, end: 0, trace_id: &[], span_id: &[], parent_span_id: &[], has_events: false }
+    }
+
+    /// [`SpanView::read`] into a view that outlives the loop over spans:
+    /// a view returned per span is moved field by field into place, which
+    /// costs more than reading it.
+    #[inline(always)]
+    pub fn read_into(&mut self, body: Body<'a>, attributes: &mut impl Attributes<'a>) -> Result<(), WireError> {
+        let s = self;
+        *s = SpanView { body, name: Body { bytes: &[], at: body.at }, ..SpanView::empty() };
         // First the fields in the order encoders write them (by number),
         // each a well-predicted test; then, from the first surprise on,
         // whatever is left field by field. Both read in order, so the last
@@ -269,14 +275,31 @@ impl<'a> SpanView<'a> {
         if let Some(end) = fixed64(b, pos, 8 << 3 | WT_I64) {
             (s.end, pos) = (end, pos + 9);
         }
-        while let Some((bytes, next)) = short(b, pos, len_key(9)) {
+        loop {
+            // The common attribute, short key and short value, read in one
+            // piece; anything else takes the general path below.
+            if let Some((key, value, next)) = short_attribute(b, pos) {
+                if attributes.wants(key) {
+                    let at = body.at + pos + 2;
+                    let bytes = b.get(pos + 2..next).unwrap_or_default();
+                    let value = Body { bytes: value, at: body.at + next - value.len() };
+                    attributes.attribute(Attribute { key, body: Body { bytes, at }, value: Some(value) })?;
+                }
+                pos = next;
+                continue;
+            }
+            let Some((bytes, next)) = short(b, pos, len_key(9)) else { break };
             let at = body.at + next - bytes.len();
             pos = next;
             // Two calls rather than one on a `Result`, and the attribute
             // built from its parts: the common case then stays in registers
             // (a copy through the stack stalls the load that follows it).
             match canonical(Body { bytes, at }, 0x0a, 0x12) {
-                Some((key, value)) => attributes.attribute(Attribute { key, body: Body { bytes, at }, value: Some(value) })?,
+                Some((key, value)) => {
+                    if attributes.wants(key) {
+                        attributes.attribute(Attribute { key, body: Body { bytes, at }, value: Some(value) })?;
+                    }
+                }
                 None => attributes.attribute(Attribute::read_any(bytes, at)?)?,
             }
         }
@@ -293,7 +316,7 @@ impl<'a> SpanView<'a> {
             };
         }
         if pos == b.len() {
-            return Ok(s);
+            return Ok(());
         }
         let mut fields = Fields::new(Body { bytes: b.get(pos..).unwrap_or_default(), at: body.at + pos }, "Span");
         while let Some(f) = fields.next()? {
@@ -314,7 +337,7 @@ impl<'a> SpanView<'a> {
                 _ => {}
             }
         }
-        Ok(s)
+        Ok(())
     }
 
     /// Calls `event` with the attributes reader of each of the span's
@@ -322,6 +345,23 @@ impl<'a> SpanView<'a> {
     pub fn events(&self, event: impl FnMut(Body<'a>) -> Result<(), WireError>) -> Result<(), WireError> {
         each(self.body, "Span", 11, event)
     }
+}
+
+/// The attribute (field 9) at `pos` when it is a short `KeyValue` of
+/// exactly a short key and a short value, each once (what prost would
+/// decode is then plain): its key, its value's body and where the next
+/// field starts. Every length is under 128, so each is one byte.
+#[inline(always)]
+fn short_attribute(b: &[u8], pos: usize) -> Option<(&[u8], &[u8], usize)> {
+    let &[0x4a, len, 0x0a, key_len] = b.get(pos..pos + 4)? else { return None };
+    let (len, key_len) = (usize::from(len), usize::from(key_len));
+    let value_at = pos + 4 + key_len;
+    let &[0x12, value_len] = b.get(value_at..value_at + 2)? else { return None };
+    let next = pos + 2 + len;
+    if (len | key_len | usize::from(value_len)) >= 0x80 || value_at + 2 + usize::from(value_len) != next {
+        return None;
+    }
+    Some((b.get(pos + 4..value_at)?, b.get(value_at + 2..next)?, next))
 }
 
 /// The fixed64 field of one-byte `key` at `pos`.

@@ -15,6 +15,7 @@ use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::wire::WireError;
 
 use super::attributes::{kv, note, DimIndex, Notes, Slot, WireLookup};
+use super::key::Key;
 use super::series::{Series, Shape};
 use super::table::{Map, SeriesTable};
 use crate::otlp::wire_spans::{self, AttrValue, Attributes, Body, SpanView};
@@ -118,7 +119,7 @@ pub struct Aggregator {
     /// The span dimensions followed by the event dimensions: what keys an
     /// event series.
     pub(super) event_dims: Vec<Dimension>,
-    pub(super) key: Vec<u8>,
+    pub(super) key: Key,
     pub(super) spans_seen: u64,
 }
 
@@ -136,7 +137,7 @@ fn event_dims(c: &Config) -> Vec<Dimension> {
 
 impl Aggregator {
     pub fn new(config: Config) -> Aggregator {
-        Aggregator { event_dims: event_dims(&config), config, resources: Map::default(), key: Vec::with_capacity(256), spans_seen: 0 }
+        Aggregator { event_dims: event_dims(&config), config, resources: Map::default(), key: Key::default(), spans_seen: 0 }
     }
 
     pub fn config(&self) -> &Config {
@@ -217,14 +218,17 @@ impl Aggregator {
         wire_spans::scope_spans(rs, |ss| {
             let included = |name: &Body<'_>| !name.bytes.is_empty() && config.include_scope.iter().any(|s| s.as_bytes() == name.bytes);
             let scope = if config.include_scope.is_empty() { None } else { wire_spans::scope(ss)?.filter(|(name, _)| included(name)) };
+            let mut span = SpanView::empty();
             wire_spans::spans(ss, |body| {
                 *spans_seen += 1;
                 span_attrs.fill(None);
-                let span = SpanView::read(body, &mut Notes { slots: span_attrs, dims: lookup_dims, index })?;
+                span.read_into(body, &mut Notes { slots: span_attrs, dims: lookup_dims, index })?;
+                let span = &span;
                 let value = span.end.saturating_sub(span.start) as f64 / divider;
-                let lookup = WireLookup { keep: config.keep, span: &span, service, scope, span_attrs, event_attrs: &[], resource_attrs };
+                let lookup = WireLookup { keep: config.keep, span, service: &service, scope: &scope, span_attrs, event_attrs: &[], resource_attrs };
                 lookup.write_key(buf, &config.dimensions)?;
-                let Some(series) = upsert(&mut resource.series, &mut resource.overflow, buf, || lookup.attributes(&config.dimensions), shape, limit, now)?
+                let Some(series) =
+                    upsert(&mut resource.series, &mut resource.overflow, buf.as_slice(), || lookup.attributes(&config.dimensions), shape, limit, now)?
                 else {
                     return Ok(());
                 };
@@ -241,7 +245,8 @@ impl Aggregator {
                     let lookup = WireLookup { event_attrs, ..lookup };
                     lookup.write_key(buf, event_dims)?;
                     let attributes = || lookup.attributes(event_dims);
-                    let Some(series) = upsert(&mut resource.events, &mut resource.events_overflow, buf, attributes, Shape::Count, limit, now)? else {
+                    let Some(series) = upsert(&mut resource.events, &mut resource.events_overflow, buf.as_slice(), attributes, Shape::Count, limit, now)?
+                    else {
                         return Ok(());
                     };
                     series.observe(value, &[], now);

@@ -13,7 +13,7 @@ use crate::otlp::proto::trace::v1::Span;
 use crate::otlp::wire::WireError;
 
 use super::aggregate::{Config, Dimension};
-use super::key;
+use super::key::{self, Key, Sink};
 use crate::otlp::wire_spans::{decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
 
 /// A dimension's value found in one attribute list (a span's, an event's
@@ -27,7 +27,7 @@ impl AttrValue<'_> {
     /// Appends the value to a series key, as [`key::push_value`] appends
     /// the decoded one.
     #[inline(always)]
-    pub fn push(&self, buf: &mut Vec<u8>) -> Result<(), WireError> {
+    pub fn push(&self, buf: &mut impl Sink) -> Result<(), WireError> {
         match *self {
             AttrValue::Missing | AttrValue::Empty => key::push_absent(buf),
             AttrValue::Str(s) => key::push_string(buf, s.bytes),
@@ -116,10 +116,10 @@ pub struct Notes<'s, 'a> {
 impl<'a> Attributes<'a> for Notes<'_, 'a> {
     #[inline(always)]
     fn attribute(&mut self, a: Attribute<'a>) -> Result<(), WireError> {
-        let bit = length_bit(a.key.len());
-        if self.index.lengths & bit == 0 {
+        if !self.wants(a.key) {
             return Ok(());
         }
+        let bit = length_bit(a.key.len());
         if self.index.shared & bit == 0 {
             let i = self.index.by_length.get(a.key.len()).map_or(usize::MAX, |i| usize::from(*i));
             if let (Some(slot @ None), Some(d)) = (self.slots.get_mut(i), self.dims.get(i)) {
@@ -131,6 +131,12 @@ impl<'a> Attributes<'a> for Notes<'_, 'a> {
         }
         note(self.slots, self.dims.iter().map(|d| d.name.as_str()), a)
     }
+
+    /// Whether some dimension's name is as long as `key`.
+    #[inline(always)]
+    fn wants(&self, key: &[u8]) -> bool {
+        self.index.lengths & length_bit(key.len()) != 0
+    }
 }
 
 /// Where a span read from the wire finds its dimension values, most
@@ -140,9 +146,11 @@ impl<'a> Attributes<'a> for Notes<'_, 'a> {
 pub struct WireLookup<'s, 'a> {
     pub keep: [bool; 4],
     pub span: &'s SpanView<'a>,
-    /// The value of the resource's `service.name`.
-    pub service: AttrValue<'a>,
-    pub scope: Option<(Body<'a>, Body<'a>)>,
+    /// The value of the resource's `service.name`. This and the scope
+    /// are borrowed: the lookup is built per span, and a copy of them per
+    /// span costs more than the loads through a pointer.
+    pub service: &'s AttrValue<'a>,
+    pub scope: &'s Option<(Body<'a>, Body<'a>)>,
     pub span_attrs: &'s [Slot<'a>],
     /// Empty for a span's own series.
     pub event_attrs: &'s [Slot<'a>],
@@ -154,14 +162,33 @@ impl<'a> WireLookup<'_, 'a> {
     /// resource.
     #[inline(always)]
     fn value(&self, i: usize) -> Slot<'a> {
-        [self.span_attrs, self.event_attrs, self.resource_attrs].into_iter().find_map(|list| list.get(i).copied().filter(found).flatten())
+        let at = |list: &[Slot<'a>]| list.get(i).copied().filter(found).flatten();
+        at(self.span_attrs).or_else(|| at(self.event_attrs)).or_else(|| at(self.resource_attrs))
     }
 
     /// Writes the series key of `dims` into `buf`: the same bytes
     /// [`write_key`] writes for the decoded span.
     #[inline(always)]
-    pub fn write_key(&self, buf: &mut Vec<u8>, dims: &[Dimension]) -> Result<(), WireError> {
-        buf.clear();
+    pub fn write_key(&self, key: &mut Key, dims: &[Dimension]) -> Result<(), WireError> {
+        let mut w = key.writer();
+        self.write_into(&mut w, dims)?;
+        match w.finish() {
+            Some(n) => key.written(n),
+            None => self.write_long(key, dims)?,
+        }
+        Ok(())
+    }
+
+    /// A key too long for the fixed buffer, written the slow way.
+    #[cold]
+    #[inline(never)]
+    fn write_long(&self, key: &mut Key, dims: &[Dimension]) -> Result<(), WireError> {
+        key.clear();
+        self.write_into(key, dims)
+    }
+
+    #[inline(always)]
+    fn write_into(&self, buf: &mut impl Sink, dims: &[Dimension]) -> Result<(), WireError> {
         key::push_span(buf, self.keep, self.span.name.bytes, self.span.kind, self.span.status_code);
         for (i, d) in dims.iter().enumerate() {
             match (self.value(i), &d.default) {
@@ -170,7 +197,7 @@ impl<'a> WireLookup<'_, 'a> {
                 (None, None) => key::push_absent(buf),
             }
         }
-        if let Some((name, version)) = self.scope {
+        if let Some((name, version)) = *self.scope {
             key::push_str(buf, name.bytes);
             key::push_str(buf, version.bytes);
         }
@@ -187,11 +214,11 @@ impl<'a> WireLookup<'_, 'a> {
             };
             values.push((d.name.as_str(), value));
         }
-        let service_name = match self.service {
+        let service_name = match *self.service {
             AttrValue::Str(s) => utf8(s)?,
             _ => "",
         };
-        let scope = match self.scope {
+        let scope = match *self.scope {
             Some((name, version)) => Some((utf8(name)?, utf8(version)?)),
             None => None,
         };
@@ -223,7 +250,7 @@ impl<'a> Lookup<'a> {
 }
 
 /// Writes the series key of `dims` into `buf`.
-pub fn write_key(buf: &mut Vec<u8>, l: &Lookup<'_>, dims: &[Dimension]) {
+pub fn write_key(buf: &mut Key, l: &Lookup<'_>, dims: &[Dimension]) {
     buf.clear();
     key::push_span(buf, l.config.keep, l.span.name.as_bytes(), l.span.kind, status(l.span));
     for d in dims {

@@ -54,9 +54,15 @@ impl Aggregator {
                 let dims = Lookup { config, span, service_name, scope, resource: resource_attrs, event: &[] };
                 let limit = config.cardinality_limit;
                 write_key(&mut self.key, &dims, &config.dimensions);
-                let Ok(Some(series)) =
-                    upsert(&mut resource.series, &mut resource.overflow, &self.key, || Ok::<_, ()>(attributes(&dims, &config.dimensions)), shape, limit, now)
-                else {
+                let Ok(Some(series)) = upsert(
+                    &mut resource.series,
+                    &mut resource.overflow,
+                    self.key.as_slice(),
+                    || Ok::<_, ()>(attributes(&dims, &config.dimensions)),
+                    shape,
+                    limit,
+                    now,
+                ) else {
                     continue;
                 };
                 series.observe(value, bounds, now);
@@ -70,7 +76,9 @@ impl Aggregator {
                     let dims = Lookup { event: &event.attributes, ..dims };
                     write_key(&mut self.key, &dims, &self.event_dims);
                     let attributes = || Ok::<_, ()>(attributes(&dims, &self.event_dims));
-                    let Ok(Some(series)) = upsert(&mut resource.events, &mut resource.events_overflow, &self.key, attributes, Shape::Count, limit, now) else {
+                    let Ok(Some(series)) =
+                        upsert(&mut resource.events, &mut resource.events_overflow, self.key.as_slice(), attributes, Shape::Count, limit, now)
+                    else {
                         continue;
                     };
                     series.observe(value, &[], now);

@@ -18,64 +18,197 @@ const BOOL: u8 = 3;
 const DOUBLE: u8 = 4;
 const OTHER: u8 = 5;
 
+/// Keys up to this long are written into [`Key`]'s fixed buffer.
+const SHORT: usize = 192;
+
+/// A series key being written. Nearly every key fits a fixed buffer,
+/// where a write is one bounds check against a constant and a copy; a
+/// `Vec` would load, check and store its capacity and length in memory on
+/// every write, which on a span's dozen writes cost more than the copies.
+/// A longer key moves to `long` and goes on there.
+pub struct Key {
+    short: [u8; SHORT],
+    len: usize,
+    long: Vec<u8>,
+}
+
+impl Default for Key {
+    fn default() -> Self {
+        Key { short: [0; SHORT], len: 0, long: Vec::new() }
+    }
+}
+
+/// Where a key is written: a [`Key`], or a [`Writer`] over its fixed
+/// buffer.
+pub trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+    /// A fixed head (a tag, a length) then the bytes.
+    fn put_after<const H: usize>(&mut self, head: [u8; H], bytes: &[u8]);
+}
+
+impl Key {
+    #[inline(always)]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// The key written since the last [`Key::clear`].
+    #[inline(always)]
+    pub fn as_slice(&self) -> &[u8] {
+        self.short.get(..self.len).unwrap_or(&self.long)
+    }
+
+    /// A writer of a new key into the fixed buffer, for [`Key::written`].
+    #[inline(always)]
+    pub fn writer(&mut self) -> Writer<'_> {
+        Writer { to: &mut self.short, n: 0, fits: true }
+    }
+
+    /// Takes the length a [`Writer`] finished with: the key is then what
+    /// it wrote.
+    #[inline(always)]
+    pub fn written(&mut self, n: usize) {
+        self.len = n.min(SHORT);
+    }
+
+    /// Moves the key to `long` if it is still in `short`, then appends.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, bytes: &[u8]) {
+        if let Some(short) = self.short.get(..self.len) {
+            self.long.clear();
+            self.long.extend_from_slice(short);
+        }
+        self.long.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for Key {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        match self.short.get_mut(self.len..end) {
+            Some(to) => to.copy_from_slice(bytes),
+            None => self.spill(bytes),
+        }
+        self.len = end;
+    }
+
+    #[inline(always)]
+    fn put_after<const H: usize>(&mut self, head: [u8; H], bytes: &[u8]) {
+        self.put(&head);
+        self.put(bytes);
+    }
+}
+
+/// Writes a key into a [`Key`]'s fixed buffer, its length kept in a
+/// register rather than stored per write. A key too long for the buffer
+/// is not written ([`Writer::finish`] says so): the caller writes it into
+/// the [`Key`] itself.
+pub struct Writer<'k> {
+    to: &'k mut [u8; SHORT],
+    n: usize,
+    fits: bool,
+}
+
+impl Writer<'_> {
+    /// The length written, or `None` when the key did not fit.
+    #[inline(always)]
+    pub fn finish(self) -> Option<usize> {
+        self.fits.then_some(self.n)
+    }
+}
+
+impl Sink for Writer<'_> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.n + bytes.len();
+        match self.to.get_mut(self.n..end) {
+            Some(to) => {
+                to.copy_from_slice(bytes);
+                self.n = end;
+            }
+            None => self.fits = false,
+        }
+    }
+
+    #[inline(always)]
+    fn put_after<const H: usize>(&mut self, head: [u8; H], bytes: &[u8]) {
+        let end = self.n + H + bytes.len();
+        match self.to.get_mut(self.n..end).and_then(|to| to.split_first_chunk_mut::<H>()) {
+            Some((h, rest)) => {
+                *h = head;
+                rest.copy_from_slice(bytes);
+                self.n = end;
+            }
+            None => self.fits = false,
+        }
+    }
+}
+
+/// A value's type tag then its length.
+#[inline(always)]
+fn tagged(tag: u8, s: &[u8]) -> [u8; 5] {
+    let n = (s.len() as u32).to_le_bytes();
+    [tag, n[0], n[1], n[2], n[3]]
+}
+
 /// Appends a length-prefixed string (UTF-8 bytes).
 #[inline]
-pub fn push_str(buf: &mut Vec<u8>, s: &[u8]) {
-    buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    buf.extend_from_slice(s);
+pub fn push_str(buf: &mut impl Sink, s: &[u8]) {
+    buf.put_after((s.len() as u32).to_le_bytes(), s);
 }
 
 /// Appends what every series key starts with: the span name, kind and
 /// status code, or a placeholder for each one `keep` leaves out.
-#[inline]
-pub fn push_span(buf: &mut Vec<u8>, keep: [bool; 4], name: &[u8], kind: i32, code: i32) {
+#[inline(always)]
+pub fn push_span(buf: &mut impl Sink, keep: [bool; 4], name: &[u8], kind: i32, code: i32) {
     push_str(buf, if keep[1] { name } else { b"" });
-    buf.extend_from_slice(&(if keep[2] { kind } else { -1 }).to_le_bytes());
-    buf.extend_from_slice(&(if keep[3] { code } else { -1 }).to_le_bytes());
+    let (kind, code) = ((if keep[2] { kind } else { -1 }).to_le_bytes(), (if keep[3] { code } else { -1 }).to_le_bytes());
+    buf.put(&[kind[0], kind[1], kind[2], kind[3], code[0], code[1], code[2], code[3]]);
 }
 
 /// Appends a string value, or a dimension's default: a default keys the
 /// same as a string attribute holding it, since the series' attribute is
 /// that string.
 #[inline]
-pub fn push_string(buf: &mut Vec<u8>, s: &[u8]) {
-    buf.push(STRING);
-    push_str(buf, s);
+pub fn push_string(buf: &mut impl Sink, s: &[u8]) {
+    buf.put_after(tagged(STRING, s), s);
 }
 
 /// Appends a dimension's default value (see [`push_string`]).
 #[inline]
-pub fn push_default(buf: &mut Vec<u8>, s: &str) {
+pub fn push_default(buf: &mut impl Sink, s: &str) {
     push_string(buf, s.as_bytes());
 }
 
 /// Appends the marker of a missing value (no attribute, or one without a value).
 #[inline]
-pub fn push_absent(buf: &mut Vec<u8>) {
-    buf.push(ABSENT);
+pub fn push_absent(buf: &mut impl Sink) {
+    buf.put(&[ABSENT]);
 }
 
 #[inline]
-pub fn push_int(buf: &mut Vec<u8>, i: i64) {
-    buf.push(INT);
-    buf.extend_from_slice(&i.to_le_bytes());
+pub fn push_int(buf: &mut impl Sink, i: i64) {
+    let b = i.to_le_bytes();
+    buf.put(&[INT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
 }
 
 #[inline]
-pub fn push_bool(buf: &mut Vec<u8>, b: bool) {
-    buf.extend_from_slice(&[BOOL, u8::from(b)]);
+pub fn push_bool(buf: &mut impl Sink, b: bool) {
+    buf.put(&[BOOL, u8::from(b)]);
 }
 
 /// Appends a double by its bits: two doubles share a series when they
 /// are encoded the same (so 0.0 and -0.0 do not).
 #[inline]
-pub fn push_double(buf: &mut Vec<u8>, bits: u64) {
-    buf.push(DOUBLE);
-    buf.extend_from_slice(&bits.to_le_bytes());
+pub fn push_double(buf: &mut impl Sink, bits: u64) {
+    let b = bits.to_le_bytes();
+    buf.put(&[DOUBLE, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
 }
 
 /// Appends a value, or a marker for a missing one.
-pub fn push_value(buf: &mut Vec<u8>, v: Option<&AnyValue>) {
+pub fn push_value(buf: &mut impl Sink, v: Option<&AnyValue>) {
     match v.and_then(|v| v.value.as_ref()) {
         None => push_absent(buf),
         Some(any_value::Value::StringValue(s)) => push_default(buf, s),
@@ -85,33 +218,31 @@ pub fn push_value(buf: &mut Vec<u8>, v: Option<&AnyValue>) {
         // Arrays, maps and bytes are rare as dimensions: their protobuf
         // encoding is an exact, if allocating, key.
         Some(other) => {
-            buf.push(OTHER);
             let bytes = AnyValue { value: Some(other.clone()) }.encode_to_vec();
-            buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            buf.extend_from_slice(&bytes);
+            buf.put_after(tagged(OTHER, &bytes), &bytes);
         }
     }
 }
 
 /// Whether two short byte strings (attribute names) are equal, compared
-/// inline: a call to `memcmp` per attribute costs more than the compare.
-#[inline]
+/// inline as two overlapping words or two overlapping 16-byte blocks (a
+/// call to `memcmp` per attribute costs more than the compare). Longer or
+/// shorter names take the plain compare.
+#[inline(always)]
 pub fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    if a.len() < 8 {
-        return a.iter().zip(b).all(|(p, q)| p == q);
+    if (8..=16).contains(&n) {
+        let w = |s: &[u8]| (s.first_chunk::<8>().map(|c| u64::from_ne_bytes(*c)), s.last_chunk::<8>().map(|c| u64::from_ne_bytes(*c)));
+        return w(a) == w(b);
     }
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    for (p, q) in (&mut x).zip(&mut y) {
-        if word(p) != word(q) {
-            return false;
-        }
+    if (17..=32).contains(&n) {
+        let w = |s: &[u8]| (s.first_chunk::<16>().map(|c| u128::from_ne_bytes(*c)), s.last_chunk::<16>().map(|c| u128::from_ne_bytes(*c)));
+        return w(a) == w(b);
     }
-    // The tail as the last eight bytes, overlapping what was compared.
-    let tail = a.len() - 8;
-    word(a.get(tail..).unwrap_or_default()) == word(b.get(tail..).unwrap_or_default())
+    a == b
 }
 
 /// Eight bytes as a little-endian word (a fixed-size copy: no call).
@@ -194,9 +325,9 @@ mod tests {
     use super::*;
 
     fn key(v: any_value::Value) -> Vec<u8> {
-        let mut b = Vec::new();
+        let mut b = Key::default();
         push_value(&mut b, Some(&AnyValue { value: Some(v) }));
-        b
+        b.as_slice().to_vec()
     }
 
     #[test]
@@ -205,9 +336,9 @@ mod tests {
         let i = key(any_value::Value::IntValue(1));
         let b = key(any_value::Value::BoolValue(true));
         assert!(s != i && i != b && s != b);
-        let mut d = Vec::new();
+        let mut d = Key::default();
         push_default(&mut d, "1");
-        assert_eq!(d, s, "a default keys like the string it becomes");
+        assert_eq!(d.as_slice(), s, "a default keys like the string it becomes");
     }
 
     #[test]
