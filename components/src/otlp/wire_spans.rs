@@ -129,20 +129,25 @@ pub fn each<'a>(body: Body<'a>, message: &'static str, tag: u32, mut each: impl 
     let mut pos = 0;
     loop {
         // Entries in a row (as encoders write them) skip the general field
-        // dispatch, whose jumps mispredict.
-        if let Some((bytes, next)) = short(b, pos, key) {
-            pos = next;
-            each(Body { bytes, at: body.at + next - bytes.len() })?;
-            continue;
-        }
-        let mut fields = Fields::new(Body { bytes: b.get(pos..).unwrap_or_default(), at: body.at + pos }, message);
-        let field = fields.next()?;
-        pos = fields.r.offset() - body.at;
-        match field {
-            None => return Ok(()),
-            Some(f) if f.tag == tag => each(f.body()?)?,
-            Some(_) => {}
-        }
+        // dispatch, whose jumps mispredict. `each` is called from one place
+        // only, so that it can be inlined into this loop.
+        let entry = match short(b, pos, key) {
+            Some((bytes, next)) => {
+                pos = next;
+                Body { bytes, at: body.at + next - bytes.len() }
+            }
+            None => {
+                let mut fields = Fields::new(Body { bytes: b.get(pos..).unwrap_or_default(), at: body.at + pos }, message);
+                let field = fields.next()?;
+                pos = fields.r.offset() - body.at;
+                match field {
+                    None => return Ok(()),
+                    Some(f) if f.tag == tag => f.body()?,
+                    Some(_) => continue,
+                }
+            }
+        };
+        each(entry)?;
     }
 }
 
