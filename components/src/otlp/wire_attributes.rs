@@ -140,6 +140,28 @@ impl<'a> Attribute<'a> {
         Ok(())
     }
 
+    /// The value's bytes when they are exactly what prost would write for
+    /// it (a short string, a small int, a bool or a double, alone): the
+    /// value's canonical encoding, a series key as it is. `None` for any
+    /// other value or encoding.
+    #[inline(always)]
+    pub fn canonical_value(&self) -> Option<&'a [u8]> {
+        let v = self.value?.bytes;
+        let canonical = match *v {
+            [0x0a, n, ref s @ ..] => n < 0x80 && usize::from(n) == s.len(),
+            [0x18, b] | [0x10, b @ (0 | 1)] => b < 0x80,
+            [0x18, b0, b1] => b0 >= 0x80 && b1 < 0x80 && b1 != 0,
+            [0x21, _, _, _, _, _, _, _, _] => true,
+            _ => false,
+        };
+        canonical.then_some(v)
+    }
+
+    /// The attribute (`KeyValue`) as it is on the wire.
+    pub fn body(&self) -> Body<'a> {
+        self.body
+    }
+
     /// The one string, int or bool a value nearly always holds alone.
     #[inline(always)]
     fn simple_value(&self) -> Option<AttrValue<'a>> {
@@ -171,6 +193,13 @@ fn value_any<'a>(bytes: &'a [u8], at: usize, value: Option<&'a [u8]>, value_at: 
         }
     }
     Ok(value)
+}
+
+/// Whether the attribute (`KeyValue`) `kv` has a `value`, as prost decodes it.
+pub fn has_value(kv: Body<'_>) -> Result<bool, WireError> {
+    let mut value = None;
+    Attribute::read(kv)?.value_into(&mut value)?;
+    Ok(value != Some(AttrValue::Missing))
 }
 
 /// The value of a `KeyValue` decoded, as the decoded attribute holds it:

@@ -14,7 +14,7 @@
 use crate::otlp::wire::{self, Reader, WireError, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 
 use super::wire_attributes::canonical;
-pub use super::wire_attributes::{decode_value, utf8, AttrValue, Attribute, Attributes};
+pub use super::wire_attributes::{decode_value, has_value, utf8, AttrValue, Attribute, Attributes};
 
 /// A length-delimited value: its bytes and where they start in the
 /// request (for error offsets).

@@ -14,11 +14,11 @@ use crate::otlp::proto::metrics::v1::{metric, AggregationTemporality, Exponentia
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::wire::WireError;
 
-use super::attributes::{kv, note, DimIndex, Notes, Slot, WireLookup};
+use super::attributes::{kv, note, DimIndex, Found, Notes, Slot, WireLookup};
 use super::key::Key;
 use super::series::{Series, Shape};
 use super::table::{Map, SeriesTable};
-use crate::otlp::wire_spans::{self, AttrValue, Attributes, Body, SpanView};
+use crate::otlp::wire_spans::{self, Attributes, Body, SpanView};
 
 /// A configured dimension: an attribute name and what to use when a span
 /// lacks it.
@@ -198,16 +198,16 @@ impl Aggregator {
             note(&mut keys, config.resource_keys.iter().map(String::as_str), a)?;
             Notes { slots: resource_attrs, dims: lookup_dims, index }.attribute(a)
         })?;
-        let Some(service) = service[0].filter(|v| *v != AttrValue::Missing) else { return Ok(()) };
+        let Some(service) = service[0].filter(|v| *v != Found::Missing) else { return Ok(()) };
         buf.clear();
         service.push(buf)?;
         for k in &keys {
-            k.unwrap_or(AttrValue::Missing).push(buf)?;
+            k.unwrap_or(Found::Missing).push(buf)?;
         }
         if !resources.contains_key(buf.as_slice()) {
             let mut attributes = vec![kv("service.name", service.decode()?.unwrap_or_default())];
             for (k, slot) in config.resource_keys.iter().zip(&keys) {
-                if let (Some(v), true) = (slot.unwrap_or(AttrValue::Missing).decode()?, k != "service.name") {
+                if let (Some(v), true) = (slot.unwrap_or(Found::Missing).decode()?, k != "service.name") {
                     attributes.push(kv(k, v));
                 }
             }

@@ -14,27 +14,53 @@ use crate::otlp::wire::WireError;
 
 use super::aggregate::{Config, Dimension};
 use super::key::{self, Key, Sink};
-use crate::otlp::wire_spans::{decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
+use prost::Message;
+
+use crate::otlp::wire_spans::{decode_value, has_value, utf8, Attribute, Attributes, Body, SpanView};
 
 /// A dimension's value found in one attribute list (a span's, an event's
 /// or a resource's) read from the wire: the value of the first attribute of
-/// its name there, as the decoded lookup finds it; `None` without one. An
-/// [`AttrValue::Missing`] there sends the lookup on to the next list, yet
-/// keeps a later attribute of the same name in this list from counting.
-pub type Slot<'a> = Option<AttrValue<'a>>;
+/// its name there, as the decoded lookup finds it; `None` without one.
+pub type Slot<'a> = Option<Found<'a>>;
 
-impl AttrValue<'_> {
+/// An attribute's value as a series key needs it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Found<'a> {
+    /// An attribute without a value: the lookup goes on to the next list,
+    /// yet a later attribute of the same name in this list does not count.
+    Missing,
+    /// The value's canonical encoding, straight from the request: it is
+    /// the value's part of the key as it is (see [`key`]).
+    Canonical(&'a [u8]),
+    /// Any other value or encoding: the attribute (`KeyValue`) holding it,
+    /// decoded and re-encoded when keyed.
+    Other(Body<'a>),
+}
+
+impl<'a> Found<'a> {
+    /// Reads the value of `a` the way prost would decode it.
+    #[inline(always)]
+    pub fn of(a: &Attribute<'a>) -> Result<Found<'a>, WireError> {
+        match a.canonical_value() {
+            Some(v) => Ok(Found::Canonical(v)),
+            None => Found::any(a.body()),
+        }
+    }
+
+    /// [`Found::of`]'s slow path, taken in parts that fit in registers.
+    #[inline(never)]
+    fn any(kv: Body<'a>) -> Result<Found<'a>, WireError> {
+        Ok(if has_value(kv)? { Found::Other(kv) } else { Found::Missing })
+    }
+
     /// Appends the value to a series key, as [`key::push_value`] appends
     /// the decoded one.
     #[inline(always)]
     pub fn push(&self, buf: &mut impl Sink) -> Result<(), WireError> {
         match *self {
-            AttrValue::Missing | AttrValue::Empty => key::push_absent(buf),
-            AttrValue::Str(s) => key::push_string(buf, s.bytes),
-            AttrValue::Bool(b) => key::push_bool(buf, b),
-            AttrValue::Int(i) => key::push_int(buf, i),
-            AttrValue::Double(bits) => key::push_double(buf, bits),
-            AttrValue::Other(kv) => key::push_value(buf, decode_value(kv)?.as_ref()),
+            Found::Canonical(v) if !v.is_empty() => key::push_canonical(buf, v),
+            Found::Canonical(_) | Found::Missing => key::push_absent(buf),
+            Found::Other(kv) => key::push_value(buf, decode_value(kv)?.as_ref()),
         }
         Ok(())
     }
@@ -42,15 +68,10 @@ impl AttrValue<'_> {
     /// The value as the decoded attribute holds it; `None` when it has
     /// none.
     pub fn decode(&self) -> Result<Option<AnyValue>, WireError> {
-        let v = |v| Ok(Some(AnyValue { value: Some(v) }));
         match *self {
-            AttrValue::Missing => Ok(None),
-            AttrValue::Empty => Ok(Some(AnyValue { value: None })),
-            AttrValue::Str(s) => v(any_value::Value::StringValue(utf8(s)?.to_string())),
-            AttrValue::Bool(b) => v(any_value::Value::BoolValue(b)),
-            AttrValue::Int(i) => v(any_value::Value::IntValue(i)),
-            AttrValue::Double(bits) => v(any_value::Value::DoubleValue(f64::from_bits(bits))),
-            AttrValue::Other(kv) => decode_value(kv),
+            Found::Missing => Ok(None),
+            Found::Canonical(v) => AnyValue::decode(v).map(Some).map_err(|e| WireError { offset: 0, message: format!("AnyValue: {e}") }),
+            Found::Other(kv) => decode_value(kv),
         }
     }
 }
@@ -58,7 +79,7 @@ impl AttrValue<'_> {
 /// Whether a slot ends the lookup: an attribute with a value.
 #[inline(always)]
 fn found(slot: &Slot<'_>) -> bool {
-    !matches!(slot, None | Some(AttrValue::Missing))
+    !matches!(slot, None | Some(Found::Missing))
 }
 
 /// Notes `a` in the slot of every name it is the first attribute of.
@@ -66,7 +87,7 @@ fn found(slot: &Slot<'_>) -> bool {
 pub fn note<'a, 'n>(slots: &mut [Slot<'a>], names: impl Iterator<Item = &'n str>, a: Attribute<'a>) -> Result<(), WireError> {
     for (slot, name) in slots.iter_mut().zip(names) {
         if slot.is_none() && key::same(a.key, name.as_bytes()) {
-            a.value_into(slot)?;
+            *slot = Some(Found::of(&a)?);
         }
     }
     Ok(())
@@ -124,7 +145,7 @@ impl<'a> Attributes<'a> for Notes<'_, 'a> {
             let i = self.index.by_length.get(a.key.len()).map_or(usize::MAX, |i| usize::from(*i));
             if let (Some(slot @ None), Some(d)) = (self.slots.get_mut(i), self.dims.get(i)) {
                 if key::same(a.key, d.name.as_bytes()) {
-                    a.value_into(slot)?;
+                    *slot = Some(Found::of(&a)?);
                 }
             }
             return Ok(());
@@ -149,7 +170,7 @@ pub struct WireLookup<'s, 'a> {
     /// The value of the resource's `service.name`. This and the scope
     /// are borrowed: the lookup is built per span, and a copy of them per
     /// span costs more than the loads through a pointer.
-    pub service: &'s AttrValue<'a>,
+    pub service: &'s Found<'a>,
     pub scope: &'s Option<(Body<'a>, Body<'a>)>,
     pub span_attrs: &'s [Slot<'a>],
     /// Empty for a span's own series.
@@ -214,8 +235,9 @@ impl<'a> WireLookup<'_, 'a> {
             };
             values.push((d.name.as_str(), value));
         }
-        let service_name = match *self.service {
-            AttrValue::Str(s) => utf8(s)?,
+        let service = self.service.decode()?;
+        let service_name = match service.as_ref().and_then(|v| v.value.as_ref()) {
+            Some(any_value::Value::StringValue(s)) => s.as_str(),
             _ => "",
         };
         let scope = match *self.scope {

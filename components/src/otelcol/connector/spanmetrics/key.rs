@@ -2,8 +2,12 @@
 //! spans share a series exactly when their keys are equal, and the hasher
 //! the key maps use.
 //!
-//! Every value is written with a type tag and a length, so `"1"` and `1`,
-//! or `["ab"]` and `["a", "b"]`, never collide.
+//! Every dimension value is written in its canonical protobuf encoding
+//! (an `AnyValue` as prost writes it), which starts with its type's field
+//! key and delimits itself: so `"1"` and `1`, or `["ab"]` and `["a", "b"]`,
+//! never collide, and a value read from the wire in that encoding (nearly
+//! every value) is copied into the key as it is. A missing value is a byte
+//! no encoding starts with.
 
 use std::hash::Hasher;
 
@@ -11,12 +15,13 @@ use prost::Message;
 
 use crate::otlp::proto::common::v1::{any_value, AnyValue};
 
+/// No value: a byte no encoded `AnyValue` starts with.
 const ABSENT: u8 = 0;
-const STRING: u8 = 1;
-const INT: u8 = 2;
-const BOOL: u8 = 3;
-const DOUBLE: u8 = 4;
-const OTHER: u8 = 5;
+/// The keys of `AnyValue`'s fields, which start their encodings.
+const STRING: u8 = 0x0a;
+const BOOL: u8 = 0x10;
+const INT: u8 = 0x18;
+const DOUBLE: u8 = 0x21;
 
 /// Keys up to this long are written into [`Key`]'s fixed buffer.
 const SHORT: usize = 192;
@@ -146,13 +151,6 @@ impl Sink for Writer<'_> {
     }
 }
 
-/// A value's type tag then its length.
-#[inline(always)]
-fn tagged(tag: u8, s: &[u8]) -> [u8; 5] {
-    let n = (s.len() as u32).to_le_bytes();
-    [tag, n[0], n[1], n[2], n[3]]
-}
-
 /// Appends a length-prefixed string (UTF-8 bytes).
 #[inline]
 pub fn push_str(buf: &mut impl Sink, s: &[u8]) {
@@ -173,7 +171,8 @@ pub fn push_span(buf: &mut impl Sink, keep: [bool; 4], name: &[u8], kind: i32, c
 /// that string.
 #[inline]
 pub fn push_string(buf: &mut impl Sink, s: &[u8]) {
-    buf.put_after(tagged(STRING, s), s);
+    push_varint_after(buf, STRING, s.len() as u64);
+    buf.put(s);
 }
 
 /// Appends a dimension's default value (see [`push_string`]).
@@ -182,45 +181,53 @@ pub fn push_default(buf: &mut impl Sink, s: &str) {
     push_string(buf, s.as_bytes());
 }
 
-/// Appends the marker of a missing value (no attribute, or one without a value).
+/// Appends the marker of a missing value (no attribute, one without a
+/// value, or one whose value has nothing set).
 #[inline]
 pub fn push_absent(buf: &mut impl Sink) {
     buf.put(&[ABSENT]);
 }
 
-#[inline]
-pub fn push_int(buf: &mut impl Sink, i: i64) {
-    let b = i.to_le_bytes();
-    buf.put(&[INT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+/// Appends a value already in its canonical encoding (read from the wire).
+#[inline(always)]
+pub fn push_canonical(buf: &mut impl Sink, v: &[u8]) {
+    buf.put(v);
 }
 
+/// A tag then a varint, as protobuf writes them.
 #[inline]
-pub fn push_bool(buf: &mut impl Sink, b: bool) {
-    buf.put(&[BOOL, u8::from(b)]);
+fn push_varint_after(buf: &mut impl Sink, tag: u8, mut v: u64) {
+    let mut out = [0u8; 11];
+    out[0] = tag;
+    let mut n = 1;
+    while v >= 0x80 {
+        if let Some(b) = out.get_mut(n) {
+            *b = (v as u8) | 0x80;
+        }
+        v >>= 7;
+        n += 1;
+    }
+    if let Some(b) = out.get_mut(n) {
+        *b = v as u8;
+    }
+    buf.put(out.get(..n + 1).unwrap_or_default());
 }
 
-/// Appends a double by its bits: two doubles share a series when they
-/// are encoded the same (so 0.0 and -0.0 do not).
-#[inline]
-pub fn push_double(buf: &mut impl Sink, bits: u64) {
-    let b = bits.to_le_bytes();
-    buf.put(&[DOUBLE, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-}
-
-/// Appends a value, or a marker for a missing one.
+/// Appends a value, or a marker for a missing one, in its canonical
+/// encoding.
 pub fn push_value(buf: &mut impl Sink, v: Option<&AnyValue>) {
     match v.and_then(|v| v.value.as_ref()) {
         None => push_absent(buf),
         Some(any_value::Value::StringValue(s)) => push_default(buf, s),
-        Some(any_value::Value::IntValue(i)) => push_int(buf, *i),
-        Some(any_value::Value::BoolValue(b)) => push_bool(buf, *b),
-        Some(any_value::Value::DoubleValue(d)) => push_double(buf, d.to_bits()),
+        Some(any_value::Value::IntValue(i)) => push_varint_after(buf, INT, *i as u64),
+        Some(any_value::Value::BoolValue(b)) => buf.put(&[BOOL, u8::from(*b)]),
+        Some(any_value::Value::DoubleValue(d)) => {
+            let b = d.to_bits().to_le_bytes();
+            buf.put(&[DOUBLE, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        }
         // Arrays, maps and bytes are rare as dimensions: their protobuf
         // encoding is an exact, if allocating, key.
-        Some(other) => {
-            let bytes = AnyValue { value: Some(other.clone()) }.encode_to_vec();
-            buf.put_after(tagged(OTHER, &bytes), &bytes);
-        }
+        Some(other) => buf.put(&AnyValue { value: Some(other.clone()) }.encode_to_vec()),
     }
 }
 

@@ -303,3 +303,57 @@ fn malformed_bytes_are_an_error_not_a_panic() {
     assert!(a.aggregate(&[0x0a, 0x02, 0x0a, 0xff], T0).is_err(), "a nested length past the end");
     assert!(a.aggregate(&[0x0c], T0).is_err(), "an unexpected end-group");
 }
+
+/// A request of one span per attribute, each `KeyValue` given as bytes.
+fn raw_request(attributes: &[Vec<u8>]) -> Vec<u8> {
+    use WireType::*;
+    let spans: Vec<u8> = attributes
+        .iter()
+        .map(|a| {
+            let span = [
+                field(1, LengthDelimited, &[1; 16]),
+                field(2, LengthDelimited, &[2; 8]),
+                field(5, LengthDelimited, b"op"),
+                field(6, Varint, &varint(2)),
+                field(7, SixtyFourBit, &T0.to_le_bytes()),
+                field(8, SixtyFourBit, &(T0 + MS).to_le_bytes()),
+                field(9, LengthDelimited, a),
+            ];
+            field(2, LengthDelimited, &span.concat())
+        })
+        .collect::<Vec<_>>()
+        .concat();
+    let resource = field(1, LengthDelimited, &kv("service.name", text("svc")).encode_to_vec());
+    field(1, LengthDelimited, &[field(1, LengthDelimited, &resource), field(2, LengthDelimited, &spans)].concat())
+}
+
+/// Series keys hold a value's canonical encoding, copied from the wire
+/// when the value is in it: a value in any other encoding prost reads
+/// the same (a padded varint, a bool of 5, a long length, a repeated
+/// member) must key the same series, as the decoded path does.
+#[test]
+fn one_value_in_any_encoding_is_one_series() {
+    let flag = |value: &[u8]| [field(1, WireType::LengthDelimited, b"flag"), field(2, WireType::LengthDelimited, value)].concat();
+    let values: &[&[u8]] = &[
+        &[0x10, 0x01],
+        &[0x10, 0x05],
+        &[0x10, 0x81, 0x00],
+        &[0x18, 0x05],
+        &[0x18, 0x85, 0x00],
+        &[0x18, 0xac, 0x02],
+        &[0x18, 0xac, 0x82, 0x00],
+        &[0x0a, 0x02, b'a', b'b'],
+        &[0x0a, 0x82, 0x00, b'a', b'b'],
+        &[0x0a, 0x01, b'x', 0x0a, 0x02, b'a', b'b'],
+        &[0x10, 0x00, 0x0a, 0x02, b'a', b'b'],
+    ];
+    let bytes = raw_request(&values.iter().map(|v| flag(v)).collect::<Vec<_>>());
+    let request = ExportTraceServiceRequest::decode(bytes.as_slice()).expect("prost decodes every encoding");
+    let config = config(&format!("{EXPLICIT}\ndimension {{ name = \"flag\" }}")).unwrap();
+    let (mut wire, mut decoded) = (Aggregator::new(config.clone()), Aggregator::new(config));
+    wire.aggregate(&bytes, T0).expect("the wire path reads every encoding");
+    decoded.aggregate_decoded(&request, T0);
+    // true, 5, 300 and "ab".
+    assert_eq!((wire.series_count(), decoded.series_count()), (4, 4));
+    assert_eq!(wire.flush(T0 + MS), decoded.flush(T0 + MS));
+}
