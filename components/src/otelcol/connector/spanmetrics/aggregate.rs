@@ -205,9 +205,9 @@ impl Aggregator {
             k.unwrap_or(Found::Missing).push(buf)?;
         }
         if !resources.contains_key(buf.as_slice()) {
-            let mut attributes = vec![kv("service.name", service.decode()?.unwrap_or_default())];
+            let mut attributes = vec![kv("service.name", service.decode(rs)?.unwrap_or_default())];
             for (k, slot) in config.resource_keys.iter().zip(&keys) {
-                if let (Some(v), true) = (slot.unwrap_or(Found::Missing).decode()?, k != "service.name") {
+                if let (Some(v), true) = (slot.unwrap_or(Found::Missing).decode(rs)?, k != "service.name") {
                     attributes.push(kv(k, v));
                 }
             }

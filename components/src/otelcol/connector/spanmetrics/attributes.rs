@@ -66,11 +66,17 @@ impl<'a> Found<'a> {
     }
 
     /// The value as the decoded attribute holds it; `None` when it has
-    /// none.
-    pub fn decode(&self) -> Result<Option<AnyValue>, WireError> {
+    /// none. `request` is any part of the request the value was read
+    /// from: where a canonical value is in the request, for an error, is
+    /// told from where its bytes are in memory relative to it (the value
+    /// keeps no offset of its own, which would cost every span a store).
+    pub fn decode(&self, request: Body<'_>) -> Result<Option<AnyValue>, WireError> {
         match *self {
             Found::Missing => Ok(None),
-            Found::Canonical(v) => AnyValue::decode(v).map(Some).map_err(|e| WireError { offset: 0, message: format!("AnyValue: {e}") }),
+            Found::Canonical(v) => AnyValue::decode(v).map(Some).map_err(|e| {
+                let offset = (v.as_ptr() as usize).wrapping_sub(request.bytes.as_ptr() as usize).wrapping_add(request.at);
+                WireError { offset, message: format!("AnyValue: {e}") }
+            }),
             Found::Other(kv) => decode_value(kv),
         }
     }
@@ -230,12 +236,12 @@ impl<'a> WireLookup<'_, 'a> {
         let mut values = Vec::with_capacity(dims.len());
         for (i, d) in dims.iter().enumerate() {
             let value = match self.value(i) {
-                Some(v) => v.decode()?,
+                Some(v) => v.decode(self.span.body)?,
                 None => d.default.as_deref().map(text),
             };
             values.push((d.name.as_str(), value));
         }
-        let service = self.service.decode()?;
+        let service = self.service.decode(self.span.body)?;
         let service_name = match service.as_ref().and_then(|v| v.value.as_ref()) {
             Some(any_value::Value::StringValue(s)) => s.as_str(),
             _ => "",

@@ -357,3 +357,15 @@ fn one_value_in_any_encoding_is_one_series() {
     assert_eq!((wire.series_count(), decoded.series_count()), (4, 4));
     assert_eq!(wire.flush(T0 + MS), decoded.flush(T0 + MS));
 }
+
+/// A value that cannot become a label (a string of invalid UTF-8, which
+/// the receiver refuses first) is an error that points at the value.
+#[test]
+fn a_bad_value_is_an_error_at_its_offset() {
+    let value = [0x0a, 0x02, 0xff, 0xfe];
+    let bytes = raw_request(&[[field(1, WireType::LengthDelimited, b"flag"), field(2, WireType::LengthDelimited, &value)].concat()]);
+    let at = bytes.windows(value.len()).position(|w| w == value).expect("the value is in the request");
+    let mut wire = Aggregator::new(config(&format!("{EXPLICIT}\ndimension {{ name = \"flag\" }}")).unwrap());
+    let err = wire.aggregate(&bytes, T0).expect_err("invalid UTF-8 cannot be a label");
+    assert_eq!(err.offset, at, "{err:?}");
+}
