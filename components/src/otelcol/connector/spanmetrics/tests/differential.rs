@@ -369,3 +369,23 @@ fn a_bad_value_is_an_error_at_its_offset() {
     let err = wire.aggregate(&bytes, T0).expect_err("invalid UTF-8 cannot be a label");
     assert_eq!(err.offset, at, "{err:?}");
 }
+
+/// Keys longer than the key buffer holds (long span names and values)
+/// are written the slow way: they must key exactly as short ones do.
+#[test]
+fn long_keys_key_as_short_ones_do() {
+    let long = |c: char, n: usize| std::iter::repeat_n(c, n).collect::<String>();
+    let spans: Vec<Span> = [(long('n', 150), long('a', 100)), (long('n', 150), long('b', 100)), ("short".into(), long('a', 300)), ("short".into(), "x".into())]
+        .into_iter()
+        .cycle()
+        .take(12)
+        .map(|(name, route)| Span { attributes: vec![kv("http.route", text(&route))], ..server(&name, MS) })
+        .collect();
+    let message = request_message(svc("a"), spans);
+    let config = config(&format!("{EXPLICIT}\ndimension {{ name = \"http.route\" }}")).unwrap();
+    let (mut wire, mut decoded) = (Aggregator::new(config.clone()), Aggregator::new(config));
+    wire.aggregate(&message.encode_to_vec(), T0).expect("a valid request");
+    decoded.aggregate_decoded(&message, T0);
+    assert_eq!((wire.series_count(), decoded.series_count()), (4, 4));
+    assert_eq!(wire.flush(T0 + MS), decoded.flush(T0 + MS));
+}
