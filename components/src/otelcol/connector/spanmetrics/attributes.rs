@@ -8,14 +8,14 @@
 
 use std::borrow::Cow;
 
+use prost::Message;
+
 use crate::otlp::proto::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use crate::otlp::proto::trace::v1::Span;
 use crate::otlp::wire::WireError;
 
 use super::aggregate::{Config, Dimension};
 use super::key::{self, Key, Sink};
-use prost::Message;
-
 use crate::otlp::wire_spans::{decode_value, has_value, utf8, Attribute, Attributes, Body, SpanView};
 
 /// A dimension's value found in one attribute list (a span's, an event's

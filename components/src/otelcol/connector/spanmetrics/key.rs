@@ -221,6 +221,8 @@ pub fn push_value(buf: &mut impl Sink, v: Option<&AnyValue>) {
         Some(any_value::Value::StringValue(s)) => push_default(buf, s),
         Some(any_value::Value::IntValue(i)) => push_varint_after(buf, INT, *i as u64),
         Some(any_value::Value::BoolValue(b)) => buf.put(&[BOOL, u8::from(*b)]),
+        // A double by its bits: two doubles share a series when they are
+        // encoded the same (so 0.0 and -0.0 do not).
         Some(any_value::Value::DoubleValue(d)) => {
             let b = d.to_bits().to_le_bytes();
             buf.put(&[DOUBLE, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
