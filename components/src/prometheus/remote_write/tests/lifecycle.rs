@@ -39,9 +39,11 @@ async fn update_keeps_queued_samples_and_swaps_the_endpoint() {
     assert!(series.iter().any(|(l, _)| l == r#"{__name__="later",env="new",i="0"}"#), "new external labels apply to new batches");
     let Value::Object(info) = c.debug_info() else { panic!() };
     assert!(format!("{info:?}").contains(&url), "debug info shows the new URL: {info:?}");
-    let metrics = selfmetrics::render();
+    // The sink holds the samples before the sender has read its answer
+    // and counted them sent: wait for the count.
     let sent = format!(r#"prometheus_remote_storage_samples_total{{component_id="prometheus.remote_write.update",remote_name="main",url="{url}"}} 6"#);
-    assert!(metrics.lines().any(|l| l == sent), "metrics follow the new URL: want {sent} in\n{metrics}");
+    until("the new URL's sent count", || selfmetrics::render().lines().any(|l| l == sent)).await;
+    let metrics = selfmetrics::render();
     let old_pending = r#"prometheus_remote_storage_samples_pending{component_id="prometheus.remote_write.update",remote_name="main",url="http://127.0.0.1:9/push"} 0"#;
     assert!(metrics.lines().any(|l| l == old_pending), "the old URL's queue gauge is zeroed:\n{metrics}");
     stop.cancel();
