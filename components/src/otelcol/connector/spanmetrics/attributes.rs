@@ -15,7 +15,7 @@ use crate::otlp::proto::trace::v1::Span;
 use crate::otlp::wire::WireError;
 
 use super::aggregate::{Config, Dimension};
-use super::key::{self, Key, Sink};
+use super::key::{self, Key};
 use crate::otlp::wire_spans::{decode_value, has_value, utf8, Attribute, Attributes, Body, SpanView};
 
 /// A dimension's value found in one attribute list (a span's, an event's
@@ -56,10 +56,10 @@ impl<'a> Found<'a> {
     /// Appends the value to a series key, as [`key::push_value`] appends
     /// the decoded one.
     #[inline(always)]
-    pub fn push(&self, buf: &mut impl Sink) -> Result<(), WireError> {
+    pub fn push(&self, buf: &mut Key) -> Result<(), WireError> {
         match *self {
-            Found::Canonical(v) if !v.is_empty() => key::push_canonical(buf, v),
-            Found::Canonical(_) | Found::Missing => key::push_absent(buf),
+            Found::Canonical(v) => key::push_canonical(buf, v),
+            Found::Missing => key::push_absent(buf),
             Found::Other(kv) => key::push_value(buf, decode_value(kv)?.as_ref()),
         }
         Ok(())
@@ -196,26 +196,8 @@ impl<'a> WireLookup<'_, 'a> {
     /// Writes the series key of `dims` into `buf`: the same bytes
     /// [`write_key`] writes for the decoded span.
     #[inline(always)]
-    pub fn write_key(&self, key: &mut Key, dims: &[Dimension]) -> Result<(), WireError> {
-        let mut w = key.writer();
-        self.write_into(&mut w, dims)?;
-        match w.finish() {
-            Some(n) => key.written(n),
-            None => self.write_long(key, dims)?,
-        }
-        Ok(())
-    }
-
-    /// A key too long for the fixed buffer, written the slow way.
-    #[cold]
-    #[inline(never)]
-    fn write_long(&self, key: &mut Key, dims: &[Dimension]) -> Result<(), WireError> {
-        key.clear();
-        self.write_into(key, dims)
-    }
-
-    #[inline(always)]
-    fn write_into(&self, buf: &mut impl Sink, dims: &[Dimension]) -> Result<(), WireError> {
+    pub fn write_key(&self, buf: &mut Key, dims: &[Dimension]) -> Result<(), WireError> {
+        buf.clear();
         key::push_span(buf, self.keep, self.span.name.bytes, self.span.kind, self.span.status_code);
         for (i, d) in dims.iter().enumerate() {
             match (self.value(i), &d.default) {

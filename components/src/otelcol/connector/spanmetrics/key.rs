@@ -11,6 +11,7 @@
 
 use std::hash::Hasher;
 
+use prost::encoding::{encode_varint, encoded_len_varint};
 use prost::Message;
 
 use crate::otlp::proto::common::v1::{any_value, AnyValue};
@@ -43,14 +44,6 @@ impl Default for Key {
     }
 }
 
-/// Where a key is written: a [`Key`], or a [`Writer`] over its fixed
-/// buffer.
-pub trait Sink {
-    fn put(&mut self, bytes: &[u8]);
-    /// A fixed head (a tag, a length) then the bytes.
-    fn put_after<const H: usize>(&mut self, head: [u8; H], bytes: &[u8]);
-}
-
 impl Key {
     #[inline(always)]
     pub fn clear(&mut self) {
@@ -63,19 +56,6 @@ impl Key {
         self.short.get(..self.len).unwrap_or(&self.long)
     }
 
-    /// A writer of a new key into the fixed buffer, for [`Key::written`].
-    #[inline(always)]
-    pub fn writer(&mut self) -> Writer<'_> {
-        Writer { to: &mut self.short, n: 0, fits: true }
-    }
-
-    /// Takes the length a [`Writer`] finished with: the key is then what
-    /// it wrote.
-    #[inline(always)]
-    pub fn written(&mut self, n: usize) {
-        self.len = n.min(SHORT);
-    }
-
     /// Moves the key to `long` if it is still in `short`, then appends.
     #[cold]
     #[inline(never)]
@@ -86,9 +66,7 @@ impl Key {
         }
         self.long.extend_from_slice(bytes);
     }
-}
 
-impl Sink for Key {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
@@ -98,69 +76,19 @@ impl Sink for Key {
         }
         self.len = end;
     }
-
-    #[inline(always)]
-    fn put_after<const H: usize>(&mut self, head: [u8; H], bytes: &[u8]) {
-        self.put(&head);
-        self.put(bytes);
-    }
-}
-
-/// Writes a key into a [`Key`]'s fixed buffer, its length kept in a
-/// register rather than stored per write. A key too long for the buffer
-/// is not written ([`Writer::finish`] says so): the caller writes it into
-/// the [`Key`] itself.
-pub struct Writer<'k> {
-    to: &'k mut [u8; SHORT],
-    n: usize,
-    fits: bool,
-}
-
-impl Writer<'_> {
-    /// The length written, or `None` when the key did not fit.
-    #[inline(always)]
-    pub fn finish(self) -> Option<usize> {
-        self.fits.then_some(self.n)
-    }
-}
-
-impl Sink for Writer<'_> {
-    #[inline(always)]
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.n + bytes.len();
-        match self.to.get_mut(self.n..end) {
-            Some(to) => {
-                to.copy_from_slice(bytes);
-                self.n = end;
-            }
-            None => self.fits = false,
-        }
-    }
-
-    #[inline(always)]
-    fn put_after<const H: usize>(&mut self, head: [u8; H], bytes: &[u8]) {
-        let end = self.n + H + bytes.len();
-        match self.to.get_mut(self.n..end).and_then(|to| to.split_first_chunk_mut::<H>()) {
-            Some((h, rest)) => {
-                *h = head;
-                rest.copy_from_slice(bytes);
-                self.n = end;
-            }
-            None => self.fits = false,
-        }
-    }
 }
 
 /// Appends a length-prefixed string (UTF-8 bytes).
 #[inline]
-pub fn push_str(buf: &mut impl Sink, s: &[u8]) {
-    buf.put_after((s.len() as u32).to_le_bytes(), s);
+pub fn push_str(buf: &mut Key, s: &[u8]) {
+    buf.put(&(s.len() as u32).to_le_bytes());
+    buf.put(s);
 }
 
 /// Appends what every series key starts with: the span name, kind and
 /// status code, or a placeholder for each one `keep` leaves out.
 #[inline(always)]
-pub fn push_span(buf: &mut impl Sink, keep: [bool; 4], name: &[u8], kind: i32, code: i32) {
+pub fn push_span(buf: &mut Key, keep: [bool; 4], name: &[u8], kind: i32, code: i32) {
     push_str(buf, if keep[1] { name } else { b"" });
     let (kind, code) = ((if keep[2] { kind } else { -1 }).to_le_bytes(), (if keep[3] { code } else { -1 }).to_le_bytes());
     buf.put(&[kind[0], kind[1], kind[2], kind[3], code[0], code[1], code[2], code[3]]);
@@ -170,52 +98,44 @@ pub fn push_span(buf: &mut impl Sink, keep: [bool; 4], name: &[u8], kind: i32, c
 /// same as a string attribute holding it, since the series' attribute is
 /// that string.
 #[inline]
-pub fn push_string(buf: &mut impl Sink, s: &[u8]) {
+pub fn push_string(buf: &mut Key, s: &[u8]) {
     push_varint_after(buf, STRING, s.len() as u64);
     buf.put(s);
 }
 
 /// Appends a dimension's default value (see [`push_string`]).
 #[inline]
-pub fn push_default(buf: &mut impl Sink, s: &str) {
+pub fn push_default(buf: &mut Key, s: &str) {
     push_string(buf, s.as_bytes());
 }
 
 /// Appends the marker of a missing value (no attribute, one without a
 /// value, or one whose value has nothing set).
 #[inline]
-pub fn push_absent(buf: &mut impl Sink) {
+pub fn push_absent(buf: &mut Key) {
     buf.put(&[ABSENT]);
 }
 
 /// Appends a value already in its canonical encoding (read from the wire).
 #[inline(always)]
-pub fn push_canonical(buf: &mut impl Sink, v: &[u8]) {
+pub fn push_canonical(buf: &mut Key, v: &[u8]) {
     buf.put(v);
 }
 
 /// A tag then a varint, as protobuf writes them.
 #[inline]
-fn push_varint_after(buf: &mut impl Sink, tag: u8, mut v: u64) {
-    let mut out = [0u8; 11];
-    out[0] = tag;
-    let mut n = 1;
-    while v >= 0x80 {
-        if let Some(b) = out.get_mut(n) {
-            *b = (v as u8) | 0x80;
-        }
-        v >>= 7;
-        n += 1;
+fn push_varint_after(buf: &mut Key, tag: u8, v: u64) {
+    let mut out = [tag, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let n = 1 + encoded_len_varint(v);
+    if let Some(mut to) = out.get_mut(1..n) {
+        encode_varint(v, &mut to);
     }
-    if let Some(b) = out.get_mut(n) {
-        *b = v as u8;
-    }
-    buf.put(out.get(..n + 1).unwrap_or_default());
+    buf.put(out.get(..n).unwrap_or_default());
 }
 
 /// Appends a value, or a marker for a missing one, in its canonical
 /// encoding.
-pub fn push_value(buf: &mut impl Sink, v: Option<&AnyValue>) {
+pub fn push_value(buf: &mut Key, v: Option<&AnyValue>) {
     match v.and_then(|v| v.value.as_ref()) {
         None => push_absent(buf),
         Some(any_value::Value::StringValue(s)) => push_default(buf, s),

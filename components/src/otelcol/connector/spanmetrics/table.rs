@@ -1,43 +1,25 @@
 //! [`SeriesTable`]: series by key, found with one hash of a borrowed key.
 //!
-//! Series live in a vector and the table holds their index and their
-//! key's hash, so finding an existing series is a single probe that
-//! allocates nothing, hashes the key once, and compares the key bytes
-//! only with an entry whose hash matched.
+//! Series live in a vector and the map holds their index, so finding an
+//! existing series is a single lookup that allocates nothing (a map of
+//! series would need a second lookup to hand out `&mut` after a miss).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-use hashbrown::HashTable;
+use std::hash::BuildHasherDefault;
 
 use super::key::FastHasher;
 
 pub type Map<V> = HashMap<Box<[u8]>, V, BuildHasherDefault<FastHasher>>;
 
-/// Where a key's series is, and the key's hash (so that growing the table
-/// rehashes nothing and a probe skips most compares).
-struct Entry {
-    hash: u64,
-    at: usize,
-    key: Box<[u8]>,
-}
-
 pub struct SeriesTable<T> {
-    index: HashTable<Entry>,
+    index: Map<usize>,
     items: Vec<T>,
 }
 
 impl<T> Default for SeriesTable<T> {
     fn default() -> Self {
-        SeriesTable { index: HashTable::new(), items: Vec::new() }
+        SeriesTable { index: Map::default(), items: Vec::new() }
     }
-}
-
-#[inline(always)]
-fn hash(key: &[u8]) -> u64 {
-    let mut h = FastHasher::default();
-    h.write(key);
-    h.finish()
 }
 
 impl<T> SeriesTable<T> {
@@ -51,10 +33,8 @@ impl<T> SeriesTable<T> {
 
     /// Where the item of `key` is: an index, so that a caller can return
     /// the item or insert one without holding a borrow across both.
-    #[inline(always)]
     pub fn position(&self, key: &[u8]) -> Option<usize> {
-        let h = hash(key);
-        self.index.find(h, |e| e.hash == h && *e.key == *key).map(|e| e.at)
+        self.index.get(key).copied()
     }
 
     pub fn at_mut(&mut self, i: usize) -> Option<&mut T> {
@@ -63,8 +43,7 @@ impl<T> SeriesTable<T> {
 
     /// Adds an item under a key not yet present; returns it.
     pub fn insert(&mut self, key: &[u8], item: T) -> Option<&mut T> {
-        let entry = Entry { hash: hash(key), at: self.items.len(), key: key.into() };
-        self.index.insert_unique(entry.hash, entry, |e| e.hash);
+        self.index.insert(key.into(), self.items.len());
         self.items.push(item);
         self.items.last_mut()
     }
@@ -92,9 +71,9 @@ impl<T> SeriesTable<T> {
             i += 1;
             kept
         });
-        self.index.retain(|e| match renumber.get(e.at).copied().flatten() {
+        self.index.retain(|_, at| match renumber.get(*at).copied().flatten() {
             Some(n) => {
-                e.at = n;
+                *at = n;
                 true
             }
             None => false,
