@@ -64,6 +64,34 @@ impl Gauge {
     }
 }
 
+/// A component's own metrics: every series it makes carries its
+/// `component_id`. The controller gives each component one in its
+/// [`Options`](crate::component::Options).
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    component_id: std::sync::Arc<str>,
+}
+
+impl Metrics {
+    pub fn new(component_id: &str) -> Metrics {
+        Metrics { component_id: component_id.into() }
+    }
+
+    pub fn component_id(&self) -> &str {
+        &self.component_id
+    }
+
+    /// The counter `name{component_id, extra...}`.
+    pub fn counter(&self, name: &'static str, help: &'static str, extra: &[(&str, &str)]) -> Counter {
+        counter(name, help, &self.component_id, extra)
+    }
+
+    /// The gauge `name{component_id, extra...}`.
+    pub fn gauge(&self, name: &'static str, help: &'static str, extra: &[(&str, &str)]) -> Gauge {
+        gauge(name, help, &self.component_id, extra)
+    }
+}
+
 fn labels_key(component_id: &str, extra: &[(&str, &str)]) -> String {
     let mut out = format!("component_id=\"{}\"", escape(component_id));
     for (k, v) in extra {
