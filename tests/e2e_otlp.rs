@@ -214,10 +214,11 @@ fn span_metrics_count_the_seed_app_and_link_exemplars_to_traces() {
     let sink = start_sink(&python, dir.path(), 0);
     let (grpc, http, expose) = (free_port(), free_port(), free_port());
     let cfg = dir.path().join("metrics.alloy");
-    let text = pipeline(sink.port, grpc, http)
-        .replace("traces = [otelcol.exporter.otlp.jaeger.input]", "traces = [otelcol.exporter.otlp.jaeger.input, otelcol.connector.spanmetrics.default.input]")
-        + &format!(
-            r#"
+    let text = pipeline(sink.port, grpc, http).replace(
+        "traces = [otelcol.exporter.otlp.jaeger.input]",
+        "traces = [otelcol.exporter.otlp.jaeger.input, otelcol.connector.spanmetrics.default.input]",
+    ) + &format!(
+        r#"
 otelcol.connector.spanmetrics "default" {{
 	histogram {{
 		explicit {{ }}
@@ -239,7 +240,7 @@ prometheus.expose "default" {{
 	listen_address = "127.0.0.1:{expose}"
 }}
 "#
-        );
+    );
     std::fs::write(&cfg, text).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
     agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
@@ -254,11 +255,7 @@ prometheus.expose "default" {{
     };
     let value = |text: &str, name: &str, status: &str| -> f64 {
         text.lines()
-            .filter(|l| {
-                l.starts_with("traces_span_metrics_calls_total{")
-                    && l.contains(&format!("span_name=\"{name}\""))
-                    && l.contains(&format!("status_code=\"{status}\""))
-            })
+            .filter(|l| l.starts_with("traces_span_metrics_calls_total{") && l.contains(&format!("span_name=\"{name}\"")) && l.contains(&format!("status_code=\"{status}\"")))
             .filter_map(|l| l.split('}').nth(1)?.split_whitespace().next()?.parse::<f64>().ok())
             .sum()
     };

@@ -100,10 +100,7 @@ fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
 /// Tempo over OTLP/HTTP; the app sends to 4319 as in the seed.
 #[test]
 fn seed_004_example_links_exemplars_to_traces_tempo_received() {
-    let Some(run) = run_example("exemplars-tempo.alloy", |sink| vec![("TEMPO_OTLP_HTTP_ENDPOINT", format!("http://127.0.0.1:{}", sink.http_port))], 4319)
-    else {
-        return;
-    };
+    let Some(run) = run_example("exemplars-tempo.alloy", |sink| vec![("TEMPO_OTLP_HTTP_ENDPOINT", format!("http://127.0.0.1:{}", sink.http_port))], 4319) else { return };
     let agent = &run.agent;
 
     let calls = "traces_span_metrics_calls_total";

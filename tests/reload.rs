@@ -174,10 +174,7 @@ fn graph_errors_reach_the_api_with_their_diagnostics() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.alloy");
     let cases = [
-        (
-            "local.file \"a\" {\n\tfilename = local.file.b.content\n}\nlocal.file \"b\" {\n\tfilename = local.file.a.content\n}\n",
-            "cycle detected: local.file.a -> local.file.b -> local.file.a",
-        ),
+        ("local.file \"a\" {\n\tfilename = local.file.b.content\n}\nlocal.file \"b\" {\n\tfilename = local.file.a.content\n}\n", "cycle detected: local.file.a -> local.file.b -> local.file.a"),
         ("local.fil \"a\" {\n\tfilename = \"x\"\n}\n", r#"cannot find the definition of component name "local.fil""#),
         ("local.file \"a\" {\n\tfilename = local.file.zz.content\n}\n", r#"component "local.file.zz.content" does not exist or is out of scope"#),
         ("local.file \"a\" {\n\tfilename = \"x\"\n}\nlocal.file \"a\" {\n\tfilename = \"y\"\n}\n", "block local.file.a already declared at"),
@@ -221,13 +218,10 @@ fn renaming_a_listener_moves_its_port_in_one_reload() {
     let receiver = |label: &str| format!("otelcol.receiver.otlp {label:?} {{\n\thttp {{\n\t\tendpoint = \"127.0.0.1:{port}\"\n\t}}\n\toutput {{ }}\n}}\n");
     std::fs::write(&cfg, receiver("old")).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
-    agent
-        .wait_for("the receiver to listen", || agent.get("/-/healthy").0 == 200 && support::request(&format!("127.0.0.1:{port}"), "GET", "/v1/traces").is_ok());
+    agent.wait_for("the receiver to listen", || agent.get("/-/healthy").0 == 200 && support::request(&format!("127.0.0.1:{port}"), "GET", "/v1/traces").is_ok());
 
     replace_file(&cfg, &receiver("new"));
-    agent.wait_for("the renamed receiver", || {
-        agent.json("/api/v0/web/status")["lastReload"]["changes"]["added"] == serde_json::json!(["otelcol.receiver.otlp.new"])
-    });
+    agent.wait_for("the renamed receiver", || agent.json("/api/v0/web/status")["lastReload"]["changes"]["added"] == serde_json::json!(["otelcol.receiver.otlp.new"]));
     agent.wait_for("the new receiver to be healthy", || agent.component("otelcol.receiver.otlp.new")["health"]["state"] == "healthy");
     let status = agent.json("/api/v0/web/status");
     assert_eq!(status["lastReload"]["changes"]["removed"], serde_json::json!(["otelcol.receiver.otlp.old"]));

@@ -8,8 +8,8 @@
 pub mod ast;
 pub mod diagnostic;
 pub mod eval;
-mod fast_parser;
 pub mod format;
+mod fast_parser;
 pub mod literal;
 mod parse_error;
 pub mod parser;
@@ -21,8 +21,8 @@ pub mod suggest;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use parser::{parse, parse_expression};
 pub use eval::{Evaluator, Scope};
 pub use format::format_source;
-pub use parser::{parse, parse_expression};
 pub use span::{SourceFile, Span};
 pub use value::Value;

@@ -53,8 +53,7 @@ fn kustomizations_name_every_manifest_and_build() {
         let v = validate_manifests(&validator, &[built.clone()]);
         assert!(v.status.success(), "{name}: {}", String::from_utf8_lossy(&v.stdout));
         let docs = YamlLoader::load_from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
-        let agent_config =
-            docs.iter().find(|d| str_of(d, &["metadata", "name"]) == "solder-config").unwrap()["data"]["config.alloy"].as_str().unwrap().to_string();
+        let agent_config = docs.iter().find(|d| str_of(d, &["metadata", "name"]) == "solder-config").unwrap()["data"]["config.alloy"].as_str().unwrap().to_string();
         let kinds: Vec<&str> = docs.iter().map(|d| str_of(d, &["kind"])).collect();
         if name == "gateway" {
             assert!(agent_config.contains("otelcol.exporter.otlp \"gateway\""), "the agents forward to the gateway");

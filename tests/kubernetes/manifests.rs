@@ -55,7 +55,9 @@ pub(crate) fn list<'a>(y: &'a Yaml) -> &'a [Yaml] {
 /// The kubernetes-validate command scripts/test.sh installs into `.venv`.
 /// Missing, the caller skips, except under CI=true, where it fails.
 pub(crate) fn validator() -> Option<PathBuf> {
-    let candidate = std::env::var_os("SOLDER_KUBERNETES_VALIDATE").map(PathBuf::from).unwrap_or_else(|| Path::new(ROOT).join(".venv/bin/kubernetes-validate"));
+    let candidate = std::env::var_os("SOLDER_KUBERNETES_VALIDATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(ROOT).join(".venv/bin/kubernetes-validate"));
     if Command::new(&candidate).arg("--version").output().is_ok_and(|o| o.status.success()) {
         return Some(candidate);
     }

@@ -11,8 +11,8 @@
 
 pub mod encoded;
 pub mod grpc;
-pub mod split;
 pub mod synthetic;
+pub mod split;
 pub mod wire;
 mod wire_attributes;
 pub mod wire_spans;

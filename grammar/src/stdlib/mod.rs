@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 
 use crate::value::{CallError, Function, Value};
 
-mod args;
 mod array;
+mod args;
 mod constants;
 mod convert;
 mod encoding;

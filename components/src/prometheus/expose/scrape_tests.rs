@@ -28,17 +28,11 @@ fn options(id: &str) -> Options {
 }
 
 fn calls(value: i64) -> Encoded<ExportMetricsServiceRequest> {
-    let kv =
-        |k: &str, v: &str| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() };
+    let kv = |k: &str, v: &str| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() };
     let point = NumberDataPoint {
         attributes: vec![kv("span.name", "GET /")],
         value: Some(number_data_point::Value::AsInt(value)),
-        exemplars: vec![Exemplar {
-            trace_id: vec![0xab; 16],
-            span_id: vec![0xcd; 8],
-            value: Some(crate::otlp::proto::metrics::v1::exemplar::Value::AsInt(1)),
-            ..Default::default()
-        }],
+        exemplars: vec![Exemplar { trace_id: vec![0xab; 16], span_id: vec![0xcd; 8], value: Some(crate::otlp::proto::metrics::v1::exemplar::Value::AsInt(1)), ..Default::default() }],
         ..Default::default()
     };
     let sum = Sum { data_points: vec![point], aggregation_temporality: 2, is_monotonic: true };
@@ -127,13 +121,7 @@ async fn a_taken_port_is_unhealthy_and_expired_series_vanish() {
     let receiver = c.downcast::<ReceiverHandle>().unwrap().clone();
     let (batch, _) = crate::otelcol::exporter::prometheus::translate(
         &calls(2).decode().unwrap(),
-        crate::otelcol::exporter::prometheus::Rules {
-            include_target_info: true,
-            include_scope_info: false,
-            include_scope_labels: true,
-            add_metric_suffixes: true,
-            resource_to_telemetry_conversion: false,
-        },
+        crate::otelcol::exporter::prometheus::Rules { include_target_info: true, include_scope_info: false, include_scope_labels: true, add_metric_suffixes: true, resource_to_telemetry_conversion: false },
         &mut Default::default(),
         Instant::now(),
     );

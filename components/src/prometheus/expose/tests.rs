@@ -99,10 +99,7 @@ fn negotiation_follows_the_accept_header() {
         ("", Format::Text),
         ("text/plain;version=0.0.4", Format::Text),
         ("application/openmetrics-text; version=1.0.0", Format::OpenMetrics),
-        (
-            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-            Format::OpenMetrics,
-        ),
+        ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", Format::OpenMetrics),
         ("application/openmetrics-text;q=0", Format::Text),
         ("application/openmetrics-text;version=2.0.0", Format::Text),
     ];

@@ -78,7 +78,9 @@ impl Sink {
 
     async fn handle(self: Arc<Self>, req: hyper::Request<hyper::body::Incoming>) -> hyper::Response<tonic::body::Body> {
         let (path, headers) = (req.uri().path().to_string(), req.headers().clone());
-        let mut grpc = tonic::server::Grpc::new(Passthrough).accept_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Zstd);
+        let mut grpc = tonic::server::Grpc::new(Passthrough)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd);
         let me = Arc::clone(&self);
         let method = tower::service_fn(move |request: tonic::Request<Bytes>| {
             let (me, path, headers) = (Arc::clone(&me), path.clone(), headers.clone());
@@ -354,8 +356,9 @@ async fn tls_with_a_ca_file_client_certificates_and_skip_verify() {
     let client = TestCert::new("client");
     let (sink, addr) = Sink::default().start(Some(server.server_config(&[b"h2"], Some(&client)))).await;
     let endpoint = format!("localhost:{}", addr.port());
-    let tls_src =
-        |tls: &str| format!("otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{endpoint}\"\n\t\ttls {{\n{tls}\n\t\t}}\n\t}}\n\t{FAST_RETRY}\n}}");
+    let tls_src = |tls: &str| {
+        format!("otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{endpoint}\"\n\t\ttls {{\n{tls}\n\t\t}}\n\t}}\n\t{FAST_RETRY}\n}}")
+    };
     let mtls = format!("ca_file = \"{}\"\ncert_file = \"{}\"\nkey_file = \"{}\"", server.cert_path(), client.cert_path(), client.key_path());
     let skip = format!("insecure_skip_verify = true\ncert_pem = {:?}\nkey_pem = {:?}", client.cert_pem, client.key_pem);
     for (name, tls) in [("mtls", mtls), ("skip", skip)] {

@@ -20,10 +20,7 @@ async fn update_keeps_queued_samples_and_swaps_the_endpoint() {
     let (sink, url) = Sink::start(vec![]).await;
     let dead = "http://127.0.0.1:9/push";
     let slow = "queue_config {\n batch_send_deadline = \"1h\"\n }";
-    let (c, receiver) = built(
-        "prometheus.remote_write.update",
-        &config(&format!("{}\n{}", endpoint(dead, &format!("name = \"main\"\n{slow}")), endpoint("http://127.0.0.1:9/gone", slow))),
-    );
+    let (c, receiver) = built("prometheus.remote_write.update", &config(&format!("{}\n{}", endpoint(dead, &format!("name = \"main\"\n{slow}")), endpoint("http://127.0.0.1:9/gone", slow))));
     receiver.0.append(gauges("queued", 5)).unwrap();
     assert_eq!((stat(&c, 0, "queue_samples"), stat(&c, 1, "queue_samples")), (5, 5));
 
@@ -33,10 +30,7 @@ async fn update_keeps_queued_samples_and_swaps_the_endpoint() {
     assert_eq!(stat(&c, 0, "queue_samples"), 5, "queued samples survive the update");
     let gone = selfmetrics::render();
     let dropped = r#"prometheus_remote_storage_samples_dropped_total{component_id="prometheus.remote_write.update",remote_name="#;
-    assert!(
-        gone.lines().any(|l| l.starts_with(dropped) && l.contains("/gone") && l.ends_with(" 5")),
-        "the removed endpoint's queue is counted as dropped:\n{gone}"
-    );
+    assert!(gone.lines().any(|l| l.starts_with(dropped) && l.contains("/gone") && l.ends_with(" 5")), "the removed endpoint's queue is counted as dropped:\n{gone}");
     let (stop, task) = start(&c);
     receiver.0.append(gauges("later", 1)).unwrap();
     until("all six", || sink.series().len() == 6).await;
@@ -50,8 +44,7 @@ async fn update_keeps_queued_samples_and_swaps_the_endpoint() {
     let sent = format!(r#"prometheus_remote_storage_samples_total{{component_id="prometheus.remote_write.update",remote_name="main",url="{url}"}} 6"#);
     until("the new URL's sent count", || selfmetrics::render().lines().any(|l| l == sent)).await;
     let metrics = selfmetrics::render();
-    let old_pending =
-        r#"prometheus_remote_storage_samples_pending{component_id="prometheus.remote_write.update",remote_name="main",url="http://127.0.0.1:9/push"} 0"#;
+    let old_pending = r#"prometheus_remote_storage_samples_pending{component_id="prometheus.remote_write.update",remote_name="main",url="http://127.0.0.1:9/push"} 0"#;
     assert!(metrics.lines().any(|l| l == old_pending), "the old URL's queue gauge is zeroed:\n{metrics}");
     stop.cancel();
     task.await.unwrap();

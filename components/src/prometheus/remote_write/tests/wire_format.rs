@@ -15,8 +15,11 @@ async fn sends_counters_gauges_histograms_and_exemplars() {
     let (sink, url) = Sink::start(vec![]).await;
     let src = config(&format!("external_labels = {{ \"env\" = \"prod\", \"job\" = \"ignored\" }}\n{}", endpoint(&url, FAST)));
     let rw = running("prometheus.remote_write.shapes", &src);
-    let counter =
-        family("calls_total", MetricType::Counter, vec![Series { exemplars: vec![exemplar(1.0)], ..number(&[("job", "api"), ("Zone", "a")], 7.0, None) }]);
+    let counter = family(
+        "calls_total",
+        MetricType::Counter,
+        vec![Series { exemplars: vec![exemplar(1.0)], ..number(&[("job", "api"), ("Zone", "a")], 7.0, None) }],
+    );
     let gauge = family("queue_bytes", MetricType::Gauge, vec![number(&[("job", "api")], 2.5, Some(TS))]);
     let buckets = vec![
         Bucket { upper_bound: 0.1, cumulative_count: 2 },

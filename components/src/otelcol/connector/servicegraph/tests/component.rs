@@ -67,13 +67,7 @@ fn one_call(trace: u8) -> Traces {
 
 fn int_value(m: &Metric) -> Vec<i64> {
     let Some(Data::Sum(s)) = &m.data else { panic!("{} is not a sum", m.name) };
-    s.data_points
-        .iter()
-        .map(|p| match p.value {
-            Some(number_data_point::Value::AsInt(v)) => v,
-            _ => panic!("not an int"),
-        })
-        .collect()
+    s.data_points.iter().map(|p| match p.value { Some(number_data_point::Value::AsInt(v)) => v, _ => panic!("not an int") }).collect()
 }
 
 #[tokio::test]

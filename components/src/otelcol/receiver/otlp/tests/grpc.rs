@@ -48,10 +48,7 @@ async fn every_signal_reaches_the_output_as_the_bytes_sent() {
     assert_eq!((h.count("traces", "accepted"), h.count("metrics", "accepted"), h.count("logs", "accepted")), (2, 3, 1));
     let text = crate::selfmetrics::render();
     assert!(text.contains("otelcol_receiver_accepted_spans_total{component_id=\"otelcol.receiver.otlp.grpc_signals\",transport=\"grpc\"} 2\n"), "{text}");
-    assert!(
-        text.contains("otelcol_receiver_accepted_metric_points_total{component_id=\"otelcol.receiver.otlp.grpc_signals\",transport=\"grpc\"} 3\n"),
-        "{text}"
-    );
+    assert!(text.contains("otelcol_receiver_accepted_metric_points_total{component_id=\"otelcol.receiver.otlp.grpc_signals\",transport=\"grpc\"} 3\n"), "{text}");
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ use crate::component::HealthState;
 use crate::otlp::grpc::export_path;
 use crate::otlp::Signal;
 
+
 fn both(grpc: &str, http: &str, output: &str) -> String {
     format!("grpc {{\n endpoint = \"{grpc}\"\n}}\nhttp {{\n endpoint = \"{http}\"\n}}\n{output}")
 }
@@ -19,27 +20,12 @@ fn arguments_are_checked_when_built() {
         (TO_SINK.to_string(), "must specify at least one protocol when using the OTLP receiver: add a grpc or http block"),
         ("grpc { }".to_string(), "missing required block \"output\""),
         (format!("grpc {{\n endpoint = \"localhost\"\n}}\n{TO_SINK}"), "grpc: invalid endpoint \"localhost\": expected host:port, such as \"0.0.0.0:4317\""),
-        (
-            format!("grpc {{\n max_recv_msg_size = \"4 lightyears\"\n}}\n{TO_SINK}"),
-            "invalid size \"4 lightyears\": expected a number of bytes or a number and a unit, such as \"512KiB\" or \"4MiB\"",
-        ),
-        (
-            format!("http {{\n compression_algorithms = [\"gzip\", \"snappy\"]\n}}\n{TO_SINK}"),
-            "http: compression algorithm \"snappy\" is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"deflate\"",
-        ),
-        (
-            format!("http {{\n logs_url_path = \"v1/traces\"\n}}\n{TO_SINK}"),
-            "http: traces_url_path and logs_url_path are both \"/v1/traces\"; each signal needs its own path",
-        ),
+        (format!("grpc {{\n max_recv_msg_size = \"4 lightyears\"\n}}\n{TO_SINK}"), "invalid size \"4 lightyears\": expected a number of bytes or a number and a unit, such as \"512KiB\" or \"4MiB\""),
+        (format!("http {{\n compression_algorithms = [\"gzip\", \"snappy\"]\n}}\n{TO_SINK}"), "http: compression algorithm \"snappy\" is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"deflate\""),
+        (format!("http {{\n logs_url_path = \"v1/traces\"\n}}\n{TO_SINK}"), "http: traces_url_path and logs_url_path are both \"/v1/traces\"; each signal needs its own path"),
         (format!("http {{\n tls {{\n cert_file = \"c.pem\"\n }}\n}}\n{TO_SINK}"), "tls: a private key is required: set key_file or key_pem"),
-        (
-            format!("grpc {{\n tls {{\n cert_file = \"c\"\n cert_pem = \"p\"\n key_file = \"k\"\n }}\n}}\n{TO_SINK}"),
-            "tls: at most one of cert_file and cert_pem may be set",
-        ),
-        (
-            format!("grpc {{\n tls {{\n cert_file = \"c\"\n key_file = \"k\"\n min_version = \"1.0\"\n }}\n}}\n{TO_SINK}"),
-            "tls: min_version \"1.0\" is not supported: the oldest version Solder speaks is \"1.2\"",
-        ),
+        (format!("grpc {{\n tls {{\n cert_file = \"c\"\n cert_pem = \"p\"\n key_file = \"k\"\n }}\n}}\n{TO_SINK}"), "tls: at most one of cert_file and cert_pem may be set"),
+        (format!("grpc {{\n tls {{\n cert_file = \"c\"\n key_file = \"k\"\n min_version = \"1.0\"\n }}\n}}\n{TO_SINK}"), "tls: min_version \"1.0\" is not supported: the oldest version Solder speaks is \"1.2\""),
         (format!("grpc {{\n transport = \"unix\"\n}}\n{TO_SINK}"), "unrecognized attribute name \"transport\""),
     ];
     for (config, want) in cases {
@@ -73,8 +59,7 @@ async fn an_update_that_keeps_the_endpoint_keeps_the_socket_and_its_connections(
     // Two requests back to back are one valid, larger request.
     let big = export(&ch, export_path(Signal::Traces), traces().repeat(2).into(), None).await;
     assert_eq!(big.unwrap_err().code(), Code::ResourceExhausted, "the new limit applies at once");
-    let r =
-        reqwest::Client::new().post(format!("http://{http}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send().await.unwrap();
+    let r = reqwest::Client::new().post(format!("http://{http}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(h.other.received().len(), 2);
 }
@@ -87,13 +72,7 @@ async fn changing_the_endpoint_rebinds_and_removing_a_block_stops_its_server() {
     h.update(&both("127.0.0.1:0", &format!("127.0.0.1:{port}"), TO_SINK)).unwrap();
     h.wait_for("the HTTP server to move", |h| h.addr("http").map(|a| a.port()) == Some(port)).await;
     assert!(std::net::TcpStream::connect(old).is_err(), "the old socket is closed");
-    let r = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/v1/logs"))
-        .header("content-type", "application/x-protobuf")
-        .body(logs())
-        .send()
-        .await
-        .unwrap();
+    let r = reqwest::Client::new().post(format!("http://127.0.0.1:{port}/v1/logs")).header("content-type", "application/x-protobuf").body(logs()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
     let grpc = h.addr("grpc").unwrap();
@@ -124,8 +103,9 @@ async fn shutdown_stops_accepting_and_finishes_requests_in_flight() {
     let mut h = Harness::start("shutdown_drains", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n}}\n{TO_SINK}")).await;
     let addr = h.addr("http").unwrap();
     h.sink.set_mode(Mode::Slow(Duration::from_millis(300)));
-    let in_flight =
-        tokio::spawn(reqwest::Client::new().post(format!("http://{addr}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send());
+    let in_flight = tokio::spawn(
+        reqwest::Client::new().post(format!("http://{addr}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send(),
+    );
     tokio::time::sleep(Duration::from_millis(100)).await;
     h.stop().await;
     let r = in_flight.await.unwrap().unwrap();

@@ -208,8 +208,7 @@ pub(super) fn metrics() -> Bytes {
 
 /// A request with one log record.
 pub(super) fn logs() -> Bytes {
-    let record =
-        LogRecord { severity_text: "INFO".into(), body: Some(AnyValue { value: Some(any_value::Value::StringValue("hello".into())) }), ..Default::default() };
+    let record = LogRecord { severity_text: "INFO".into(), body: Some(AnyValue { value: Some(any_value::Value::StringValue("hello".into())) }), ..Default::default() };
     let req = ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs { scope_logs: vec![ScopeLogs { log_records: vec![record], ..Default::default() }], ..Default::default() }],
     };
