@@ -285,6 +285,7 @@ impl Controller {
     }
 
     /// How many times the arguments of component `id` have been decoded.
+    #[cfg(test)]
     pub fn decodes(&self, id: &str) -> u64 {
         self.decodes.lock().unwrap_or_else(|p| p.into_inner()).get(id).copied().unwrap_or(0)
     }

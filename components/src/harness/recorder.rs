@@ -5,10 +5,13 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bytes::Bytes;
 use solder_syntax::{Scope, Value};
+use tokio::time::Instant;
 
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
-use crate::otlp::{Logs, Metrics, Signal, Traces};
+use crate::otlp::encoded::Request;
+use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
 use crate::prometheus::{Batch, ReceiverHandle, SampleReceiver};
 use crate::sync::lock;
 
@@ -22,8 +25,22 @@ pub enum Answer {
     Slow(Duration),
 }
 
+/// One payload the recorder accepted.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub signal: Signal,
+    /// The payload's bytes, as the component handed them over.
+    pub bytes: Bytes,
+    /// Its spans, metric points or log records.
+    pub items: usize,
+    /// When it was accepted: after any [`Answer::Slow`] pause.
+    pub at: Instant,
+}
+
 #[derive(Default)]
 struct State {
+    /// Every accepted payload of any signal, in the order they came.
+    received: Vec<Received>,
     traces: Vec<Traces>,
     metrics: Vec<Metrics>,
     logs: Vec<Logs>,
@@ -65,7 +82,7 @@ impl Recorder {
     /// A scope where `name` is this recorder's consumer and
     /// `{name}_receiver` its sample receiver.
     pub fn scope(&self, name: &str) -> Scope {
-        Scope::new().with(name, self.consumer()).with(&format!("{name}_receiver"), self.receiver())
+        Scope::new().with(name, self.consumer()).with(format!("{name}_receiver"), self.receiver())
     }
 
     /// Answers the next calls with `answers`, in order.
@@ -89,6 +106,12 @@ impl Recorder {
 
     pub fn logs(&self) -> Vec<Logs> {
         lock(&self.0).logs.clone()
+    }
+
+    /// Every payload accepted so far, of any signal, in the order they
+    /// came (sample batches are in [`Recorder::samples`]).
+    pub fn received(&self) -> Vec<Received> {
+        lock(&self.0).received.clone()
     }
 
     pub fn samples(&self) -> Vec<Arc<Batch>> {
@@ -120,13 +143,15 @@ impl Recorder {
         a
     }
 
-    async fn take(&self, record: impl FnOnce(&mut State)) -> Result<(), ConsumeError> {
+    async fn take<M: Request>(&self, data: Encoded<M>, record: impl FnOnce(&mut State, Encoded<M>)) -> Result<(), ConsumeError> {
         match self.answer() {
             Answer::Refuse(e) => return Err(e),
             Answer::Slow(d) => tokio::time::sleep(d).await,
             Answer::Accept => {}
         }
-        record(&mut lock(&self.0));
+        let mut s = lock(&self.0);
+        s.received.push(Received { signal: data.signal(), bytes: data.bytes().clone(), items: data.items(), at: Instant::now() });
+        record(&mut s, data);
         Ok(())
     }
 }
@@ -135,15 +160,15 @@ struct RecordingConsumer(Recorder);
 
 impl Consumer for RecordingConsumer {
     fn consume_traces(&self, data: Traces) -> ConsumeFuture<'_> {
-        Box::pin(self.0.take(move |s| s.traces.push(data)))
+        Box::pin(self.0.take(data, |s, d| s.traces.push(d)))
     }
 
     fn consume_metrics(&self, data: Metrics) -> ConsumeFuture<'_> {
-        Box::pin(self.0.take(move |s| s.metrics.push(data)))
+        Box::pin(self.0.take(data, |s, d| s.metrics.push(d)))
     }
 
     fn consume_logs(&self, data: Logs) -> ConsumeFuture<'_> {
-        Box::pin(self.0.take(move |s| s.logs.push(data)))
+        Box::pin(self.0.take(data, |s, d| s.logs.push(d)))
     }
 
     fn accepts(&self, signal: Signal) -> bool {
