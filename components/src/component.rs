@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use crate::argument_error::ArgumentError;
 pub use crate::registration::{Decoded, Registration, Running, Signals, Stability, Telemetry};
-pub use crate::selfmetrics::Metrics;
+pub use crate::selfmetrics::ComponentMetrics;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HealthState {
@@ -185,7 +185,7 @@ pub struct Options {
     /// The component's own metrics, labelled with its ID. They are
     /// registered on the agent's `/metrics` while the component runs and
     /// go away with it.
-    pub metrics: Metrics,
+    pub metrics: ComponentMetrics,
 }
 
 impl Options {
@@ -196,7 +196,7 @@ impl Options {
             id: id.to_string(),
             data_path: std::env::temp_dir().join("solder-standalone").join(id),
             on_exports_changed: Arc::new(|| {}),
-            metrics: Metrics::new(id),
+            metrics: ComponentMetrics::new(id),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use solder_components::body::{self, EvalBody};
-use solder_components::component::{Decoded, Metrics};
+use solder_components::component::{ComponentMetrics, Decoded};
 use solder_components::{Health, HealthState, Options, Registry, Running};
 use solder_syntax::diagnostic::attach_source;
 use solder_syntax::{Diagnostic, Evaluator};
@@ -275,7 +275,7 @@ impl Controller {
         let on_exports_changed: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
             let _ = tx.send(changed.clone());
         });
-        Options { id: id.to_string(), data_path: self.storage.join(id), on_exports_changed, metrics: Metrics::new(id) }
+        Options { id: id.to_string(), data_path: self.storage.join(id), on_exports_changed, metrics: ComponentMetrics::new(id) }
     }
 
     /// Decodes and validates a component's arguments, counting the decode.

@@ -65,7 +65,7 @@ pub struct RemoteWrite {
 
 /// What the component and its receiver share.
 struct Shared {
-    id: String,
+    metrics: crate::selfmetrics::ComponentMetrics,
     /// Sorted by name; applied when a batch is converted.
     external_labels: Mutex<Arc<Vec<(String, String)>>>,
     endpoints: Mutex<Vec<Arc<Endpoint>>>,
@@ -115,9 +115,9 @@ impl Component for RemoteWrite {
     type Exports = ReceiverExports;
 
     fn build(opts: Options, args: Arguments) -> Result<RemoteWrite, ArgumentError> {
-        let endpoints = prepare(&args)?.into_iter().map(|s| Arc::new(Endpoint::new(&opts.id, s))).collect();
+        let endpoints = prepare(&args)?.into_iter().map(|s| Arc::new(Endpoint::new(&opts.metrics, s))).collect();
         let shared = Arc::new(Shared {
-            id: opts.id,
+            metrics: opts.metrics,
             external_labels: Mutex::new(Arc::new(args.external_labels.into_iter().collect())),
             endpoints: Mutex::new(endpoints),
             health: HealthCell::default(),
@@ -167,7 +167,7 @@ impl Component for RemoteWrite {
                         kept.reconfigure(settings);
                         kept
                     }
-                    None => Arc::new(Endpoint::new(&self.shared.id, settings)),
+                    None => Arc::new(Endpoint::new(&self.shared.metrics, settings)),
                 };
                 endpoints.push(endpoint);
             }

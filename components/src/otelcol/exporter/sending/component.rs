@@ -57,7 +57,7 @@ impl<P: Protocol> Component for Exporter<P> {
     /// workers start in `run`.
     fn build(opts: Options, args: P::Arguments) -> Result<Exporter<P>, ArgumentError> {
         let transport = P::transport(&args)?;
-        let forwarder = Arc::new(Forwarder::new(&opts.id, transport, P::sending_queue(&args).clone(), P::retry_on_failure(&args).clone()));
+        let forwarder = Arc::new(Forwarder::new(&opts.metrics, transport, P::sending_queue(&args).clone(), P::retry_on_failure(&args).clone()));
         let input = ConsumerHandle::new(Input::<P>(Arc::clone(&forwarder))).capsule();
         Ok(Exporter::<P> { args: Mutex::new(args), forwarder, exports: InputExports { input } })
     }

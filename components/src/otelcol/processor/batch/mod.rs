@@ -89,7 +89,7 @@ fn default_cardinality() -> u32 {
 }
 
 pub struct BatchProcessor {
-    id: String,
+    metrics: crate::selfmetrics::ComponentMetrics,
     shared: Arc<Shared>,
     /// Made once, so that the export compares equal across evaluations and
     /// updates, and upstream components keep the same handle.
@@ -219,13 +219,13 @@ impl Component for BatchProcessor {
             stats: sender::Stats::default(),
         });
         let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
-        Ok(BatchProcessor { id: opts.id, shared, exports: InputExports { input }, health: HealthCell::default() })
+        Ok(BatchProcessor { metrics: opts.metrics, shared, exports: InputExports { input }, health: HealthCell::default() })
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.health.set(HealthState::Healthy, "batching");
-            let sender = sender::Sender::new(&self.id, Arc::clone(&self.shared), self.health.clone(), shutdown);
+            let sender = sender::Sender::new(&self.metrics, Arc::clone(&self.shared), self.health.clone(), shutdown);
             tokio::join!(sender.run::<ExportTraceServiceRequest>(), sender.run::<ExportMetricsServiceRequest>(), sender.run::<ExportLogsServiceRequest>(),);
         })
     }
