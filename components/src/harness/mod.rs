@@ -37,7 +37,7 @@ use crate::consumer::ConsumerHandle;
 use crate::prometheus::ReceiverHandle;
 
 pub use payloads::{logs, metrics, traces};
-pub use recorder::{Answer, Recorder};
+pub use recorder::{Answer, Received, Recorder};
 
 /// How long [`eventually`] and the harness's waits give a condition.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -53,7 +53,10 @@ pub struct Harness {
 
 impl Harness {
     /// Builds the component from the text of its block body, evaluated in
-    /// `scope`, without running it.
+    /// `scope`, without running it. Its ID is `{name}.test`: components'
+    /// own metrics are kept per ID for the whole process, so tests that
+    /// read them (or counts made from them) give each instance an ID of
+    /// its own with [`Harness::build_with`] and `Options::standalone`.
     pub fn build(reg: &Registration, args: &str, scope: &Scope) -> Result<Harness, Diagnostic> {
         Harness::build_with(reg, Options::standalone(&format!("{}.test", reg.name)), args, scope)
     }
@@ -68,6 +71,13 @@ impl Harness {
     /// Builds the component and runs it.
     pub fn start(reg: &Registration, args: &str, scope: &Scope) -> Result<Harness, Diagnostic> {
         let mut h = Harness::build(reg, args, scope)?;
+        h.run();
+        Ok(h)
+    }
+
+    /// [`Harness::start`] with options of the caller's.
+    pub fn start_with(reg: &Registration, opts: Options, args: &str, scope: &Scope) -> Result<Harness, Diagnostic> {
+        let mut h = Harness::build_with(reg, opts, args, scope)?;
         h.run();
         Ok(h)
     }
@@ -117,6 +127,16 @@ impl Harness {
         info.get(field).cloned().unwrap_or_else(|| panic!("{}: no {field:?} in its debug info", self.registration.name))
     }
 
+    /// A field of the component's debug info, or `None` where
+    /// [`Harness::debug`] would panic: for a field that comes and goes,
+    /// such as the address of a server that may not be listening.
+    pub fn try_debug(&self, field: &str) -> Option<Value> {
+        match self.component.debug_info() {
+            Value::Object(info) => info.get(field).cloned(),
+            _ => None,
+        }
+    }
+
     /// A numeric field of the component's debug info.
     pub fn debug_count(&self, field: &str) -> i64 {
         match self.debug(field) {
@@ -129,6 +149,13 @@ impl Harness {
     pub async fn wait_for_health(&self, state: HealthState) -> Health {
         eventually(&format!("{} to be {}", self.registration.name, state.as_str()), || async { self.health().state == state }).await;
         self.health()
+    }
+
+    /// Tells the component to stop, without waiting for it: for a test
+    /// that watches what it does while it shuts down. [`Harness::stop`]
+    /// then waits for it.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
     }
 
     /// Stops the component and waits for it to flush and return.

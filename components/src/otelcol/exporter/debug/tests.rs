@@ -50,11 +50,22 @@ fn traces() -> ExportTraceServiceRequest {
         attributes: vec![kv("http.method", s("GET")), kv("http.status_code", V::IntValue(500)), kv("retry", V::BoolValue(false))],
         dropped_attributes_count: 1,
         events: vec![
-            span::Event { time_unix_nano: START + 500, name: "exception".into(), attributes: vec![kv("exception.type", s("IOError"))], dropped_attributes_count: 2 },
+            span::Event {
+                time_unix_nano: START + 500,
+                name: "exception".into(),
+                attributes: vec![kv("exception.type", s("IOError"))],
+                dropped_attributes_count: 2,
+            },
             span::Event { time_unix_nano: START + 600, name: "retry".into(), ..Default::default() },
         ],
         dropped_events_count: 3,
-        links: vec![span::Link { trace_id: vec![0xab; 16], span_id: vec![0xcd; 8], trace_state: "k=v".into(), attributes: vec![kv("link", s("yes"))], ..Default::default() }],
+        links: vec![span::Link {
+            trace_id: vec![0xab; 16],
+            span_id: vec![0xcd; 8],
+            trace_state: "k=v".into(),
+            attributes: vec![kv("link", s("yes"))],
+            ..Default::default()
+        }],
         status: Some(Status { message: "upstream failed".into(), code: 2 }),
         ..Default::default()
     };
@@ -68,7 +79,10 @@ fn traces() -> ExportTraceServiceRequest {
         end_time_unix_nano: START + 1_500_000,
         ..Default::default()
     };
-    let bare = ResourceSpans { scope_spans: vec![ScopeSpans { spans: vec![Span { name: "bare".into(), ..Default::default() }], ..Default::default() }], ..Default::default() };
+    let bare = ResourceSpans {
+        scope_spans: vec![ScopeSpans { spans: vec![Span { name: "bare".into(), ..Default::default() }], ..Default::default() }],
+        ..Default::default()
+    };
     ExportTraceServiceRequest {
         resource_spans: vec![
             ResourceSpans {
@@ -97,7 +111,8 @@ fn metrics() -> ExportMetricsServiceRequest {
         trace_id: vec![0x22; 16],
         value: Some(exemplar::Value::AsDouble(15.0)),
     };
-    let mut gauge = metric("queue.depth", Data::Gauge(pm::Gauge { data_points: vec![number(number_data_point::Value::AsInt(123), vec![kv("queue", s("a"))])] }));
+    let mut gauge =
+        metric("queue.depth", Data::Gauge(pm::Gauge { data_points: vec![number(number_data_point::Value::AsInt(123), vec![kv("queue", s("a"))])] }));
     gauge.metadata = vec![kv("owner", s("platform"))];
     let metrics = vec![
         gauge,
@@ -168,12 +183,21 @@ fn metrics() -> ExportMetricsServiceRequest {
     if let Some(r) = resource.as_mut() {
         r.entity_refs = vec![EntityRef { r#type: "service".into(), id_keys: vec!["service.name".into()], ..Default::default() }];
     }
-    ExportMetricsServiceRequest { resource_metrics: vec![ResourceMetrics { resource, scope_metrics: vec![ScopeMetrics { scope: scope(), metrics, schema_url: String::new() }], schema_url: String::new() }] }
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource,
+            scope_metrics: vec![ScopeMetrics { scope: scope(), metrics, schema_url: String::new() }],
+            schema_url: String::new(),
+        }],
+    }
 }
 
 fn logs() -> ExportLogsServiceRequest {
     let structured = V::KvlistValue(KeyValueList {
-        values: vec![kv("z", V::DoubleValue(1.5)), kv("a", V::ArrayValue(ArrayValue { values: vec![AnyValue { value: Some(s("<b>")) }, AnyValue { value: Some(V::BytesValue(vec![1, 2, 3])) }] }))],
+        values: vec![
+            kv("z", V::DoubleValue(1.5)),
+            kv("a", V::ArrayValue(ArrayValue { values: vec![AnyValue { value: Some(s("<b>")) }, AnyValue { value: Some(V::BytesValue(vec![1, 2, 3])) }] })),
+        ],
     });
     let records = vec![
         LogRecord {
@@ -191,7 +215,11 @@ fn logs() -> ExportLogsServiceRequest {
         LogRecord { observed_time_unix_nano: START, severity_number: 17, body: Some(AnyValue { value: Some(structured) }), ..Default::default() },
     ];
     ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs { resource: resource(), scope_logs: vec![ScopeLogs { scope: scope(), log_records: records, schema_url: String::new() }], schema_url: String::new() }],
+        resource_logs: vec![ResourceLogs {
+            resource: resource(),
+            scope_logs: vec![ScopeLogs { scope: scope(), log_records: records, schema_url: String::new() }],
+            schema_url: String::new(),
+        }],
     }
 }
 
@@ -219,9 +247,10 @@ fn values_render_as_go_renders_them() {
     assert_eq!(timestamp(0), "1970-01-01 00:00:00 +0000 UTC");
     assert_eq!(timestamp(START), "2020-02-11 20:26:12.000000321 +0000 UTC");
     assert_eq!(timestamp(951_782_400_500_000_000), "2000-02-29 00:00:00.5 +0000 UTC");
-    assert_eq!([go_v(1.0), go_v(0.5), go_v(123456.0), go_v(1e6), go_v(1234567.0), go_v(0.0001), go_v(0.00001)], [
-        "1", "0.5", "123456", "1e+06", "1.234567e+06", "0.0001", "1e-05"
-    ]);
+    assert_eq!(
+        [go_v(1.0), go_v(0.5), go_v(123456.0), go_v(1e6), go_v(1234567.0), go_v(0.0001), go_v(0.00001)],
+        ["1", "0.5", "123456", "1e+06", "1.234567e+06", "0.0001", "1e-05"]
+    );
     assert_eq!([go_f(1.23), go_f(f64::INFINITY), go_f(f64::NAN)], ["1.230000", "+Inf", "NaN"]);
     assert_eq!([json_float(1e21), json_float(1e20), json_float(1e-7), json_float(-0.5)], ["1e+21", "100000000000000000000", "1e-7", "-0.5"]);
     let any = |v| Some(AnyValue { value: Some(v) });
@@ -256,9 +285,7 @@ async fn the_component_writes_what_its_input_receives() {
     let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
     let writer: Writer = buffer.clone();
     let exporter = DebugExporter::new(Arguments { verbosity: Verbosity::Normal, ..arguments(1, 0) }, Some(writer));
-    let Value::Object(exports) = exporter.exports() else { panic!() };
-    let Some(Value::Capsule(c)) = exports.get("input") else { panic!("no input") };
-    let input = c.downcast::<ConsumerHandle>().unwrap().clone();
+    let input = exporter.exports().input.downcast::<ConsumerHandle>().unwrap().clone();
     assert!([Signal::Traces, Signal::Metrics, Signal::Logs].iter().all(|s| input.0.accepts(*s)));
 
     input.0.consume_traces(Encoded::from_message(traces())).await.unwrap();
@@ -277,11 +304,6 @@ async fn the_component_writes_what_its_input_receives() {
 
 #[test]
 fn arguments_default_as_in_alloy() {
-    let src = "otelcol.exporter.debug \"x\" { }";
-    let file = solder_syntax::parse(src).unwrap();
-    let Some(solder_syntax::ast::Stmt::Block(block)) = file.body.first() else { panic!() };
-    let scope = solder_syntax::Scope::new();
-    let mut ev = solder_syntax::Evaluator::new(src, &scope);
-    let body = crate::body::evaluate(&mut ev, &block.body, block.name_span()).unwrap();
-    assert_eq!(decode::<Arguments>(&body).unwrap(), arguments(2, 1));
+    let body = crate::harness::evaluate(REGISTRATION.name, "", &solder_syntax::Scope::new()).unwrap();
+    assert_eq!(crate::decode::decode::<Arguments>(&body).unwrap(), arguments(2, 1));
 }
