@@ -391,7 +391,7 @@ fn is_yaml_float(s: &str) -> bool {
         Some((int, frac)) => !int.is_empty() && digits(int) == int.len() && digits(frac) == frac.len(),
         None => !mantissa.is_empty() && digits(mantissa) == mantissa.len(),
     };
-    let exponent_ok = exponent.map_or(true, |e| {
+    let exponent_ok = exponent.is_none_or(|e| {
         let e = e.strip_prefix(['-', '+']).unwrap_or(e);
         !e.is_empty() && digits(e) == e.len()
     });
