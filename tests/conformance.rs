@@ -158,3 +158,23 @@ fn every_registered_component_declares_its_contract() {
         assert_eq!(takes_or_gives, pipeline, "{}: pipeline components declare the signals they take and give; others none", reg.name);
     }
 }
+
+/// The runtime reaches components only through the contract (the
+/// registry, `Running`, exports) and the shared telemetry interfaces; a
+/// `use` of a component module from `src/` is a layering bug.
+#[test]
+fn the_runtime_imports_no_component_internals() {
+    let mut sources = Vec::new();
+    walk(&root().join("src"), &mut sources);
+    let components: Vec<String> = Registry::builtin().names().map(|n| format!("solder_components::{}", n.split('.').next().unwrap_or(n))).collect();
+    let mut offenders = Vec::new();
+    for (path, text) in sources.iter().filter(|(p, _)| p.extension().is_some_and(|x| x == "rs")) {
+        for (i, line) in text.lines().enumerate() {
+            let namespace_import = components.iter().any(|c| line.contains(&format!("{c}::")) && !line.contains("solder_components::prometheus::{"));
+            if namespace_import && (line.contains("otelcol::") || line.contains("local::") || line.contains("expose") || line.contains("remote_write")) {
+                offenders.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "the runtime imports component internals:\n{}", offenders.join("\n"));
+}

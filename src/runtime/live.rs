@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use serde_json::json;
-use solder_components::otelcol::exporter::debug::{render_logs, render_metrics, render_traces, Verbosity};
+use solder_components::otlp::text::{render_logs, render_metrics, render_traces, Verbosity};
 use solder_components::otlp::{Logs, Metrics, Traces};
 use solder_components::prometheus::{Batch, SampleValue};
 use solder_components::sync::lock;

@@ -12,6 +12,7 @@
 pub mod encoded;
 pub mod grpc;
 pub mod synthetic;
+pub mod text;
 pub mod split;
 pub mod wire;
 mod wire_attributes;

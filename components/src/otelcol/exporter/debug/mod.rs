@@ -3,14 +3,11 @@
 //! that output can be compared line for line with the Collector's and
 //! Alloy's.
 //!
-//! Rendering is a pure function from a decoded request to text
-//! ([`render_traces`] and friends); the component adds sampling and the
-//! writing. The payload is decoded once and the decoded view is shared
+//! Rendering is a pure function from a decoded request to text, shared
+//! with live debugging ([`crate::otlp::text`]); the component adds
+//! sampling and the writing. The payload is decoded once and the decoded view is shared
 //! with any other consumer of the same batch.
 
-mod detailed;
-mod normal;
-mod text;
 
 use crate::sync::lock;
 use std::io::Write;
@@ -27,8 +24,8 @@ use crate::component::{
 };
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otlp::encoded::Request;
-use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
+pub use crate::otlp::text::{render_logs, render_metrics, render_traces, Verbosity};
 
 pub const REGISTRATION: Registration = Registration::of::<DebugExporter>(
     "otelcol.exporter.debug",
@@ -58,15 +55,6 @@ pub struct Arguments {
     pub use_internal_logger: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verbosity {
-    #[default]
-    Basic,
-    Normal,
-    Detailed,
-}
-
 fn default_sampling_initial() -> u32 {
     2
 }
@@ -80,39 +68,6 @@ fn default_true() -> bool {
 }
 
 impl component::Arguments for Arguments {}
-
-/// A batch of traces as the debug exporter writes it.
-pub fn render_traces(req: &ExportTraceServiceRequest, verbosity: Verbosity) -> String {
-    let mut out = normal::traces_summary(req);
-    match verbosity {
-        Verbosity::Basic => {}
-        Verbosity::Normal => out.push_str(&normal::traces(req)),
-        Verbosity::Detailed => out.push_str(&detailed::traces(req)),
-    }
-    out
-}
-
-/// A batch of metrics as the debug exporter writes it.
-pub fn render_metrics(req: &ExportMetricsServiceRequest, verbosity: Verbosity) -> String {
-    let mut out = normal::metrics_summary(req);
-    match verbosity {
-        Verbosity::Basic => {}
-        Verbosity::Normal => out.push_str(&normal::metrics(req)),
-        Verbosity::Detailed => out.push_str(&detailed::metrics(req)),
-    }
-    out
-}
-
-/// A batch of logs as the debug exporter writes it.
-pub fn render_logs(req: &ExportLogsServiceRequest, verbosity: Verbosity) -> String {
-    let mut out = normal::logs_summary(req);
-    match verbosity {
-        Verbosity::Basic => {}
-        Verbosity::Normal => out.push_str(&normal::logs(req)),
-        Verbosity::Detailed => out.push_str(&detailed::logs(req)),
-    }
-    out
-}
 
 /// Where text goes instead of stderr or stdout (tests read it back).
 type Writer = Arc<Mutex<dyn Write + Send>>;

@@ -10,7 +10,8 @@
 
 use std::path::PathBuf;
 
-use super::text::{as_string, go_f, go_v, json_float, timestamp};
+use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use crate::otlp::text::go::{as_string, go_f, go_v, json_float, timestamp};
 use super::*;
 use crate::otlp::proto::common::v1::{any_value::Value as V, AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList};
 use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};

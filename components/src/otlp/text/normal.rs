@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::text::{as_string, go_f, go_v, id, pairs};
+use super::go::{as_string, go_f, go_v, id, pairs};
 use crate::otlp::proto::common::v1::{InstrumentationScope, KeyValue};
 use crate::otlp::proto::metrics::v1::{metric::Data, number_data_point, Metric, NumberDataPoint};
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
