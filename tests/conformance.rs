@@ -21,11 +21,17 @@ fn root() -> PathBuf {
 fn problems(reg: &Registration, readme: &docs::ComponentTable, users: &[(PathBuf, String)]) -> Vec<String> {
     let mut out = Vec::new();
     let page_path = root().join("docs/components").join(format!("{}.md", reg.name));
-    let Ok(text) = std::fs::read_to_string(&page_path) else {
-        out.push(format!("has no reference page: {} is missing", page_path.display()));
-        return out;
-    };
-    let page = docs::Page::parse(&text);
+    match std::fs::read_to_string(&page_path) {
+        Ok(text) => out.extend(page_problems(reg, &docs::Page::parse(&text))),
+        Err(_) => out.push(format!("has no reference page: {} is missing", page_path.display())),
+    }
+    out.extend(usage_problems(reg, readme, users));
+    out
+}
+
+/// What the reference page gets wrong about the component.
+fn page_problems(reg: &Registration, page: &docs::Page) -> Vec<String> {
+    let mut out = Vec::new();
 
     let schema = reg.schema();
     let declared: BTreeSet<String> = schema.attributes().map(String::from).collect();
@@ -58,6 +64,12 @@ fn problems(reg: &Registration, readme: &docs::ComponentTable, users: &[(PathBuf
         out.push(format!("no example in docs/components/{}.md passes `solder validate`:\n{why}", reg.name));
     }
 
+    out
+}
+
+/// Whether a config uses the component and the README lists it rightly.
+fn usage_problems(reg: &Registration, readme: &docs::ComponentTable, users: &[(PathBuf, String)]) -> Vec<String> {
+    let mut out = Vec::new();
     if !users.iter().any(|(_, text)| text.contains(&format!("{} \"", reg.name))) {
         out.push("no config in examples/ or tests/ loads it".into());
     }
