@@ -338,7 +338,7 @@ fn seed_004_runs_with_exemplars_and_otlp_http() {
 /// Seed 002 as printed does not convert: `solder run` keeps the agent up,
 /// not ready, with the errors in the log and the status API. Repairing the
 /// YAML in place is picked up by the file watcher, and the Python SDK app of
-/// the seed (or loadgen, without the SDK) then reaches the sink.
+/// the seed then reaches the sink.
 #[test]
 fn seed_002_reports_its_errors_then_runs_once_repaired() {
     let sink = Sink::start();
@@ -359,17 +359,12 @@ fn seed_002_reports_its_errors_then_runs_once_repaired() {
     support::replace_file(&dir.path().join("collector.yaml"), &fixed);
     agent.wait_for("the repaired YAML to load", || agent.get("/-/ready").0 == 200);
 
-    let sent = match support::python() {
-        Some(python) => {
-            let record = dir.path().join("app.jsonl");
-            let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/seed_app.py");
-            let status =
-                Command::new(python).arg(app).args(["grpc", &format!("http://127.0.0.1:{grpc}"), &record.display().to_string(), "20"]).status().unwrap();
-            assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
-            60.0
-        }
-        None => loadgen(grpc),
-    };
+    let record = dir.path().join("app.jsonl");
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/seed_app.py");
+    let status =
+        Command::new(support::python()).arg(app).args(["grpc", &format!("http://127.0.0.1:{grpc}"), &record.display().to_string(), "20"]).status().unwrap();
+    assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
+    let sent = 60.0;
     agent.wait_for("every span at the Jaeger stand-in", || sink.spans() >= sent);
 
     // Breaking the YAML again is seen by the watcher alone: reported in the

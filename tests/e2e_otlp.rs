@@ -71,8 +71,8 @@ struct Setup {
     http: u16,
 }
 
-fn setup(fail_first: u32) -> Option<Setup> {
-    let python = support::python()?;
+fn setup(fail_first: u32) -> Setup {
+    let python = support::python();
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), fail_first);
     let (grpc, http) = (free_port(), free_port());
@@ -80,7 +80,7 @@ fn setup(fail_first: u32) -> Option<Setup> {
     std::fs::write(&cfg, pipeline(sink.port, grpc, http)).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
     agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
-    Some(Setup { _dir: dir, python, sink, agent, grpc, http })
+    Setup { _dir: dir, python, sink, agent, grpc, http }
 }
 
 /// Runs the seed app and checks the sink got exactly what it produced.
@@ -106,7 +106,7 @@ fn run_app(s: &Setup, protocol: &str, endpoint: &str, iterations: u32) {
 
 #[test]
 fn python_sdk_over_grpc_and_http_reaches_the_sink_exactly_once() {
-    let Some(s) = setup(0) else { return };
+    let s = setup(0);
     run_app(&s, "grpc", &format!("http://127.0.0.1:{}", s.grpc), 40);
     run_app(&s, "http", &format!("http://127.0.0.1:{}/v1/traces", s.http), 40);
     let total = read_jsonl(&s.sink.record).len();
@@ -118,7 +118,7 @@ fn python_sdk_over_grpc_and_http_reaches_the_sink_exactly_once() {
 
 #[test]
 fn spans_survive_a_sink_that_is_unavailable_at_first() {
-    let Some(s) = setup(3) else { return };
+    let s = setup(3);
     run_app(&s, "grpc", &format!("http://127.0.0.1:{}", s.grpc), 30);
     assert_eq!(read_jsonl(&s.sink.record).len(), 90);
 }
@@ -127,7 +127,7 @@ fn spans_survive_a_sink_that_is_unavailable_at_first() {
 /// 64-bit integers, enum names, camelCase keys.
 #[test]
 fn otlp_json_reaches_the_sink_intact() {
-    let Some(s) = setup(0) else { return };
+    let s = setup(0);
     let body = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"json-client"}}]},
         "scopeSpans":[{"scope":{"name":"curl"},"spans":[
           {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"GET /json","kind":"SPAN_KIND_SERVER",
@@ -151,7 +151,7 @@ fn otlp_json_reaches_the_sink_intact() {
 /// Each kind of bad request gets its status, and the agent keeps serving.
 #[test]
 fn bad_requests_are_refused_and_the_agent_keeps_serving() {
-    let Some(s) = setup(0) else { return };
+    let s = setup(0);
     let addr = format!("127.0.0.1:{}", s.http);
     let proto = [("Content-Type", "application/x-protobuf")];
     let cases: Vec<(&str, &str, Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
@@ -176,7 +176,7 @@ fn bad_requests_are_refused_and_the_agent_keeps_serving() {
 /// spans across the update). Every span still arrives exactly once.
 #[test]
 fn reloading_while_spans_flow_loses_nothing() {
-    let Some(s) = setup(0) else { return };
+    let s = setup(0);
     let cfg = s._dir.path().join("pipeline.alloy");
     let base = std::fs::read_to_string(&cfg).unwrap();
     let record = s._dir.path().join("app-reload.jsonl");
@@ -209,7 +209,7 @@ fn reloading_while_spans_flow_loses_nothing() {
 /// series, and exemplars point at traces the Jaeger stand-in received.
 #[test]
 fn span_metrics_count_the_seed_app_and_link_exemplars_to_traces() {
-    let Some(python) = support::python() else { return };
+    let python = support::python();
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), 0);
     let (grpc, http, expose) = (free_port(), free_port(), free_port());
