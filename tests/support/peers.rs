@@ -31,6 +31,13 @@ pub struct Sink {
     pub record: PathBuf,
 }
 
+impl Sink {
+    /// The calls the sink refused (UNAVAILABLE), one record each.
+    pub fn refusals(&self) -> Vec<Value> {
+        read_jsonl(&self.record.with_extension("jsonl.refused"))
+    }
+}
+
 impl Drop for Sink {
     fn drop(&mut self) {
         let _ = self.child.kill();
