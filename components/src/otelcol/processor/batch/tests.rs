@@ -30,6 +30,8 @@ struct Recorder {
     /// Errors to answer with, one per call, before accepting again.
     refuse: Mutex<VecDeque<ConsumeError>>,
     refuse_forever: Mutex<Option<ConsumeError>>,
+    /// Every call for traces, refused or not: a retry is one more.
+    trace_calls: std::sync::atomic::AtomicUsize,
 }
 
 struct Sink(Arc<Recorder>);
@@ -45,6 +47,7 @@ impl Sink {
 
 impl Consumer for Sink {
     fn consume_traces(&self, data: Traces) -> ConsumeFuture<'_> {
+        self.0.trace_calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let r = self.answer().map(|()| lock(&self.0.traces).push((Instant::now(), data)));
         Box::pin(std::future::ready(r))
     }
@@ -122,6 +125,17 @@ impl Running {
             Some(Value::Number(n)) => n.as_i64().unwrap(),
             other => panic!("{key}: {other:?}"),
         }
+    }
+
+    /// Items held, not yet sent: (traces, metrics, logs).
+    fn pending(&self) -> (i64, i64, i64) {
+        let Value::Object(info) = self.component.debug_info() else { panic!() };
+        let Some(Value::Object(pending)) = info.get("pending") else { panic!("no pending in {info:?}") };
+        let n = |k: &str| match pending.get(k) {
+            Some(Value::Number(n)) => n.as_i64().unwrap(),
+            other => panic!("pending {k}: {other:?}"),
+        };
+        (n("traces"), n("metrics"), n("logs"))
     }
 }
 
@@ -306,8 +320,14 @@ async fn a_permanent_refusal_is_counted_not_retried() {
     p.input.0.consume_traces(spans("svc", 0, 2)).await.unwrap();
     until("counted", || p.debug("items_failed") == 2).await;
     p.input.0.consume_traces(spans("svc", 2, 2)).await.unwrap();
-    until("the next batch", || rec.trace_sizes() == vec![2]).await;
-    p.shutdown().await;
+    until("the next batch", || p.debug("items_sent") == 2).await;
+    // Stopped, the processor has nothing left to retry or flush: a retry of
+    // the refused batch, early or late, has been asked of the sink by now.
+    let p = p.shutdown().await;
+    assert_eq!(rec.trace_calls.load(std::sync::atomic::Ordering::SeqCst), 2, "one call per batch: the refused one was not asked again");
+    assert_eq!(span_rows(&rec.trace_batches()), expected_rows("svc", 4)[2..].to_vec(), "only the second batch was delivered");
+    let Value::Object(info) = p.debug_info() else { panic!() };
+    assert_eq!((info.get("items_failed"), info.get("items_dropped")), (Some(&Value::int(2)), Some(&Value::int(0))), "4 taken = 2 sent + 2 failed");
 }
 
 #[tokio::test]
@@ -316,8 +336,7 @@ async fn update_keeps_pending_data_and_applies_new_sizes_and_output() {
     let p = Running::start("timeout = \"1h\"\nsend_batch_size = 100", &old.handle());
     let input_before = p.component.exports();
     p.input.0.consume_traces(spans("svc", 0, 30)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(old.trace_sizes().is_empty());
+    assert_eq!(p.pending(), (30, 0, 0), "held: under the size, long before the timeout");
     p.component.update(&body(&format!("timeout = \"1h\"\nsend_batch_size = 20\n{TO_SINK}"), &new.handle())).unwrap();
     until("the batch at the new size", || new.trace_sizes() == vec![30]).await;
     assert!(old.trace_sizes().is_empty());
@@ -348,8 +367,7 @@ async fn shutdown_flushes_every_signal() {
     p.input.0.consume_traces(spans("svc", 0, 1)).await.unwrap();
     p.input.0.consume_metrics(Encoded::from_message(metrics)).await.unwrap();
     p.input.0.consume_logs(Encoded::from_message(logs)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(rec.trace_sizes().is_empty());
+    assert_eq!(p.pending(), (1, 2, 3), "held until the flush");
     p.shutdown().await;
     assert_eq!(rec.trace_sizes(), vec![1]);
     assert_eq!(lock(&rec.metrics).iter().map(Encoded::items).collect::<Vec<_>>(), vec![2]);
