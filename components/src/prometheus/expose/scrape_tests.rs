@@ -49,6 +49,15 @@ async fn scrape(addr: std::net::SocketAddr, path: &str, accept: &str) -> (u16, S
     (status, ct, resp.text().await.unwrap())
 }
 
+/// Polls `check` until it holds, or panics at a generous deadline.
+async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+}
+
 async fn listening(c: &Arc<dyn Component>) -> std::net::SocketAddr {
     for _ in 0..100 {
         if let Value::Object(info) = c.debug_info() {
@@ -91,8 +100,9 @@ async fn otlp_in_prometheus_out_over_http() {
     // Same address: same socket, series kept; the new path applies at once.
     let updated = expose_src.replace("}", " metrics_path = \"/prom\"\n}");
     expose.update(&body(&updated, &Scope::new())).unwrap();
-    tokio::time::sleep(StdDuration::from_millis(50)).await;
+    until("the new path", || async { scrape(addr, "/prom", "").await.0 == 200 }).await;
     assert_eq!(listening(&expose).await, addr);
+    assert_eq!(expose.health().message, format!("serving /metrics on {addr}"), "not rebound: the message of the first bind stands");
     let (status, _, text) = scrape(addr, "/prom", "").await;
     assert_eq!(status, 200);
     assert!(text.contains("otel_collector_span_metrics_calls_total{job=\"checkout\",span_name=\"GET /\"} 5\n"), "{text}");
@@ -110,8 +120,7 @@ async fn a_taken_port_is_unhealthy_and_expired_series_vanish() {
     let expose = super::build(options("prometheus.expose.t"), &body(&src, &Scope::new())).unwrap();
     let stop = CancellationToken::new();
     let task = tokio::spawn(Arc::clone(&expose).run(stop.clone()));
-    tokio::time::sleep(StdDuration::from_millis(50)).await;
-    assert_eq!(expose.health().state, HealthState::Unhealthy, "{:?}", expose.health());
+    until("unhealthy while the port is taken", || async { expose.health().state == HealthState::Unhealthy }).await;
     drop(taken);
     let addr = listening(&expose).await;
 
@@ -127,8 +136,7 @@ async fn a_taken_port_is_unhealthy_and_expired_series_vanish() {
     );
     receiver.0.append(Arc::new(batch)).unwrap();
     assert!(scrape(addr, "/metrics", "").await.2.contains("span_metrics_calls_total"));
-    tokio::time::sleep(StdDuration::from_millis(150)).await;
-    assert_eq!(scrape(addr, "/metrics", "").await.2, "");
+    until("the series to expire", || async { scrape(addr, "/metrics", "").await.2.is_empty() }).await;
     stop.cancel();
     task.await.unwrap();
 }

@@ -113,11 +113,21 @@ async fn expiry_loop_completes_virtual_edges_and_flush_interval_sends() {
     let task = tokio::spawn(Arc::clone(&c).run(stop.clone()));
     let root = request(vec![("frontend", vec![span(SpanKind::Server, 1, 7, 0, 1, &[])])]);
     input(&c).0.consume_traces(Encoded::from_message(root)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!lock(&rec.0).is_empty(), "the flush loop sent before shutdown");
-    let Some(Data::Sum(total)) = &rec.last()[0].data else { panic!() };
-    let client = &total.data_points[0].attributes[0];
-    assert_eq!((client.key.as_str(), format!("{:?}", client.value)), ("client", format!("{:?}", super::kv("", "user").value)));
+    // The root span's edge completes only by expiring (a virtual `user`
+    // client), and only the flush loop sends it: wait for it, before shutdown.
+    let from_user = || {
+        let Some(Data::Sum(total)) = rec.last().first().and_then(|m| m.data.clone()) else { return false };
+        total
+            .data_points
+            .first()
+            .and_then(|p| p.attributes.first())
+            .is_some_and(|client| (client.key.as_str(), format!("{:?}", client.value)) == ("client", format!("{:?}", super::kv("", "user").value)))
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !from_user() {
+        assert!(tokio::time::Instant::now() < deadline, "the flush loop never sent the expired edge: {:?}", rec.last());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     stop.cancel();
     task.await.unwrap();
 }

@@ -103,10 +103,10 @@ async fn shutdown_stops_accepting_and_finishes_requests_in_flight() {
     let mut h = Harness::start("shutdown_drains", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n}}\n{TO_SINK}")).await;
     let addr = h.addr("http").unwrap();
     h.sink.set_mode(Mode::Slow(Duration::from_millis(300)));
-    let in_flight = tokio::spawn(
-        reqwest::Client::new().post(format!("http://{addr}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send(),
-    );
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let in_flight =
+        tokio::spawn(reqwest::Client::new().post(format!("http://{addr}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send());
+    h.wait_for("the request in the pipeline", |h| h.sink.started() == 1).await;
+    assert!(h.sink.received().is_empty(), "still in flight when the receiver stops");
     h.stop().await;
     let r = in_flight.await.unwrap().unwrap();
     assert_eq!(r.status(), StatusCode::OK, "the request under way was answered");

@@ -44,6 +44,8 @@ pub(super) enum Mode {
 pub(super) struct Sink {
     received: Mutex<Vec<(Signal, Bytes, usize)>>,
     mode: Mutex<Option<Mode>>,
+    /// Payloads handed over so far, taken yet or not.
+    started: std::sync::atomic::AtomicUsize,
 }
 
 struct SinkConsumer(Arc<Sink>);
@@ -57,7 +59,12 @@ impl Sink {
         self.received.lock().unwrap().clone()
     }
 
+    pub fn started(&self) -> usize {
+        self.started.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     async fn take(&self, signal: Signal, bytes: Bytes, items: usize) -> Result<(), ConsumeError> {
+        self.started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mode = self.mode.lock().unwrap().unwrap_or(Mode::Accept);
         match mode {
             Mode::Retryable => return Err(ConsumeError::retryable("queue is full")),
