@@ -347,8 +347,11 @@ async fn shutdown_flushes_the_queue() {
 
     // With the backend gone, each request gets one last attempt and the
     // stop is quick; what could not be sent is counted, not lost silently.
+    // The retry waits are an hour: only a stop that cuts them short
+    // attempts every request within the flush timeout.
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.flush_dead", &config(&dead.to_string(), "sending_queue { num_consumers = 1 }"));
+    let hour = "sending_queue { num_consumers = 1 }\n\tretry_on_failure {\n\t\tinitial_interval = \"1h\"\n\t\tmax_interval = \"1h\"\n\t\tmax_elapsed_time = \"0s\"\n\t}";
+    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.flush_dead", &config(&dead.to_string(), hour));
     let (stop, task) = start(&c);
     for n in 1..=3 {
         input.0.consume_traces(encoded_traces(n)).await.unwrap();

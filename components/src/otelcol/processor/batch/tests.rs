@@ -320,7 +320,7 @@ async fn a_permanent_refusal_is_counted_not_retried() {
     p.input.0.consume_traces(spans("svc", 0, 2)).await.unwrap();
     until("counted", || p.debug("items_failed") == 2).await;
     p.input.0.consume_traces(spans("svc", 2, 2)).await.unwrap();
-    until("the next batch", || p.debug("items_sent") == 2).await;
+    until("the next batch", || p.debug("items_sent") >= 2).await;
     // Stopped, the processor has nothing left to retry or flush: a retry of
     // the refused batch, early or late, has been asked of the sink by now.
     let p = p.shutdown().await;
