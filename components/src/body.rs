@@ -40,21 +40,13 @@ pub fn evaluate(ev: &mut Evaluator<'_>, body: &ast::Body, span: Span) -> Result<
     for stmt in body {
         match stmt {
             Stmt::Attribute(a) => match ev.eval(&a.value) {
-                Ok(value) => items.push(Item::Attribute {
-                    name: a.name.name.clone(),
-                    name_span: a.name.span,
-                    value,
-                    value_span: a.value.span,
-                }),
+                Ok(value) => items.push(Item::Attribute { name: a.name.name.clone(), name_span: a.name.span, value, value_span: a.value.span }),
                 Err(d) => errors.push(d),
             },
             Stmt::Block(b) => match evaluate(ev, &b.body, b.name_span()) {
-                Ok(inner) => items.push(Item::Block {
-                    name: b.full_name(),
-                    name_span: b.name_span(),
-                    label: b.label.as_ref().map(|l| l.value.clone()),
-                    body: inner,
-                }),
+                Ok(inner) => {
+                    items.push(Item::Block { name: b.full_name(), name_span: b.name_span(), label: b.label.as_ref().map(|l| l.value.clone()), body: inner })
+                }
                 Err(mut d) => errors.append(&mut d),
             },
         }
@@ -63,5 +55,32 @@ pub fn evaluate(ev: &mut Evaluator<'_>, body: &ast::Body, span: Span) -> Result<
         Ok(EvalBody { items, span })
     } else {
         Err(errors)
+    }
+}
+
+impl EvalBody {
+    /// Where the argument at `path` is written: an attribute's value, or a
+    /// block's name. Segments are separated by `.`; `name[n]` is the n-th
+    /// block called `name`. A segment that is not written stops the walk
+    /// at the closest enclosing block, which is where a missing argument
+    /// belongs.
+    pub fn span_of(&self, path: &str) -> Span {
+        let mut body = self;
+        let mut span = self.span;
+        for segment in path.split('.').filter(|s| !s.is_empty()) {
+            let (name, nth) = match segment.strip_suffix(']').and_then(|s| s.split_once('[')) {
+                Some((name, n)) => (name, n.parse::<usize>().unwrap_or(0)),
+                None => (segment, 0),
+            };
+            match body.items.iter().filter(|i| i.name() == name).nth(nth) {
+                Some(Item::Attribute { value_span, .. }) => return *value_span,
+                Some(Item::Block { name_span, body: inner, .. }) => {
+                    span = *name_span;
+                    body = inner;
+                }
+                None => return span,
+            }
+        }
+        span
     }
 }

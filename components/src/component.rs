@@ -1,6 +1,12 @@
-//! What every component is: built from arguments, run until told to stop,
-//! updated in place when its arguments change, and able to report its
-//! exports, health and debug state.
+//! The component contract: what every component is and what the runtime
+//! may ask of it.
+//!
+//! A component declares its typed [`Arguments`] and [`Exports`]; the
+//! runtime decodes a block once into those arguments, validates them, and
+//! hands `build` and `update` the typed value. A component never sees the
+//! block body, so it cannot decode twice, and its errors name the argument
+//! they are about ([`ArgumentError`]) rather than a place in the file: the
+//! runtime, which holds the body, turns the path into a span.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -8,10 +14,14 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use solder_syntax::{Diagnostic, Value};
+use serde::de::DeserializeOwned;
+use solder_syntax::value::Capsule;
+use solder_syntax::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::EvalBody;
+pub use crate::argument_error::ArgumentError;
+pub use crate::registration::{Decoded, Registration, Running, Signals, Stability, Telemetry};
+pub use crate::selfmetrics::ComponentMetrics;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HealthState {
@@ -75,19 +85,84 @@ impl HealthCell {
 /// holds and returns.
 pub type RunFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-pub trait Component: Send + Sync + 'static {
+/// A component's arguments: the block body, decoded once by the runtime.
+///
+/// `validate` checks what the types alone cannot (ranges, exclusive
+/// options, well-formed addresses). It runs on every load before `build`
+/// or `update`, and on `solder validate`, so it must be cheap and have no
+/// side effects: it replaces building a throwaway instance to see whether
+/// new arguments would be accepted.
+pub trait Arguments: DeserializeOwned + Clone + Send + Sync + 'static {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        Ok(())
+    }
+}
+
+/// What a component exports to the expressions of others.
+pub trait Exports: Send + Sync + 'static {
+    /// Every name [`Exports::to_value`] has, for the docs check and the
+    /// API. A component with no exports uses `()`.
+    const NAMES: &'static [&'static str];
+
+    fn to_value(&self) -> Value;
+}
+
+impl Exports for () {
+    const NAMES: &'static [&'static str] = &[];
+
+    fn to_value(&self) -> Value {
+        Value::Object(Default::default())
+    }
+}
+
+/// The exports of a pipeline component whose only export is its `input`:
+/// the consumer other components list in their `output`.
+#[derive(Clone)]
+pub struct InputExports {
+    pub input: Capsule,
+}
+
+impl Exports for InputExports {
+    const NAMES: &'static [&'static str] = &["input"];
+
+    fn to_value(&self) -> Value {
+        Value::object([("input", Value::Capsule(self.input.clone()))])
+    }
+}
+
+/// The exports of a Prometheus sample sink: the `receiver` that
+/// `forward_to` lists take.
+#[derive(Clone)]
+pub struct ReceiverExports {
+    pub receiver: Capsule,
+}
+
+impl Exports for ReceiverExports {
+    const NAMES: &'static [&'static str] = &["receiver"];
+
+    fn to_value(&self) -> Value {
+        Value::object([("receiver", Value::Capsule(self.receiver.clone()))])
+    }
+}
+
+/// One kind of component. Registered once with [`Registration::of`].
+pub trait Component: Send + Sync + Sized + 'static {
+    type Arguments: Arguments;
+    type Exports: Exports;
+
+    /// Makes the component from validated arguments. Building has no side
+    /// effects: sockets, files and tasks start in `run`.
+    fn build(opts: Options, args: Self::Arguments) -> Result<Self, ArgumentError>;
+
     /// Runs the component until `shutdown` is cancelled. Called once.
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture;
 
-    /// Applies new arguments to the running component in place: a listener
-    /// whose address did not change keeps its socket, an aggregator keeps
-    /// its state. An error leaves the component as it was.
-    fn update(&self, args: &EvalBody) -> Result<(), Diagnostic>;
+    /// Applies new, validated arguments to the running component in place:
+    /// a listener whose address did not change keeps its socket, an
+    /// aggregator keeps its state. An error leaves the component as it was.
+    fn update(&self, args: Self::Arguments) -> Result<(), ArgumentError>;
 
-    /// The component's exports as an object (empty if it has none).
-    fn exports(&self) -> Value {
-        Value::Object(Default::default())
-    }
+    fn exports(&self) -> Self::Exports;
 
     fn health(&self) -> Health;
 
@@ -107,12 +182,21 @@ pub struct Options {
     /// Tells the controller the component's exports changed, so that the
     /// components that read them are evaluated again.
     pub on_exports_changed: Arc<dyn Fn() + Send + Sync>,
+    /// The component's own metrics, labelled with its ID. They are
+    /// registered on the agent's `/metrics` while the component runs and
+    /// go away with it.
+    pub metrics: ComponentMetrics,
 }
 
-/// How to build one kind of component.
-#[derive(Clone, Copy)]
-pub struct Registration {
-    /// The block name users write: `otelcol.receiver.otlp`.
-    pub name: &'static str,
-    pub build: fn(Options, &EvalBody) -> Result<Arc<dyn Component>, Diagnostic>,
+impl Options {
+    /// Options for a component run on its own, outside any graph: tests,
+    /// benchmarks and tools. Its metrics are not on any `/metrics`.
+    pub fn standalone(id: &str) -> Options {
+        Options {
+            id: id.to_string(),
+            data_path: std::env::temp_dir().join("solder-standalone").join(id),
+            on_exports_changed: Arc::new(|| {}),
+            metrics: ComponentMetrics::new(id),
+        }
+    }
 }

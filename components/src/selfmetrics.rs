@@ -2,9 +2,11 @@
 //! friends), rendered by the agent's `/metrics` in the Prometheus text
 //! format.
 //!
-//! Counting is an atomic add on a handle the component keeps, so the hot
-//! path never touches the registry's lock. Series carry a `component_id`
-//! label; when a component is removed its series go with it.
+//! A component registers its metrics only through the
+//! [`ComponentMetrics`] its `Options` carry, which labels every series
+//! with its `component_id`; when the component is removed its series go
+//! with it. Counting is an atomic add on a handle the component keeps, so
+//! the hot path never touches the registry's lock.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -64,6 +66,34 @@ impl Gauge {
     }
 }
 
+/// A component's own metrics: every series it makes carries its
+/// `component_id`. The controller gives each component one in its
+/// [`Options`](crate::component::Options).
+#[derive(Clone, Debug)]
+pub struct ComponentMetrics {
+    component_id: std::sync::Arc<str>,
+}
+
+impl ComponentMetrics {
+    pub fn new(component_id: &str) -> ComponentMetrics {
+        ComponentMetrics { component_id: component_id.into() }
+    }
+
+    pub fn component_id(&self) -> &str {
+        &self.component_id
+    }
+
+    /// The counter `name{component_id, extra...}`.
+    pub fn counter(&self, name: &'static str, help: &'static str, extra: &[(&str, &str)]) -> Counter {
+        counter(name, help, &self.component_id, extra)
+    }
+
+    /// The gauge `name{component_id, extra...}`.
+    pub fn gauge(&self, name: &'static str, help: &'static str, extra: &[(&str, &str)]) -> Gauge {
+        gauge(name, help, &self.component_id, extra)
+    }
+}
+
 fn labels_key(component_id: &str, extra: &[(&str, &str)]) -> String {
     let mut out = format!("component_id=\"{}\"", escape(component_id));
     for (k, v) in extra {
@@ -79,7 +109,7 @@ fn escape(v: &str) -> String {
 /// The counter `name{component_id=..., extra...}`, created on first use.
 /// Asking again for the same series returns the same counter, so a
 /// component rebuilt under the same ID keeps counting where it left off.
-pub fn counter(name: &'static str, help: &'static str, component_id: &str, extra: &[(&str, &str)]) -> Counter {
+fn counter(name: &'static str, help: &'static str, component_id: &str, extra: &[(&str, &str)]) -> Counter {
     let mut reg = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     let family = reg.entry(name).or_insert_with(|| Family { help, kind: Kind::Counter, series: BTreeMap::new() });
     match family.series.entry(labels_key(component_id, extra)).or_insert_with(|| Series::Counter(Arc::default())) {
@@ -89,7 +119,7 @@ pub fn counter(name: &'static str, help: &'static str, component_id: &str, extra
 }
 
 /// The gauge `name{component_id=..., extra...}`, created on first use.
-pub fn gauge(name: &'static str, help: &'static str, component_id: &str, extra: &[(&str, &str)]) -> Gauge {
+fn gauge(name: &'static str, help: &'static str, component_id: &str, extra: &[(&str, &str)]) -> Gauge {
     let mut reg = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     let family = reg.entry(name).or_insert_with(|| Family { help, kind: Kind::Gauge, series: BTreeMap::new() });
     match family.series.entry(labels_key(component_id, extra)).or_insert_with(|| Series::Gauge(Arc::default())) {

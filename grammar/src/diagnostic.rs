@@ -88,6 +88,15 @@ impl Diagnostic {
 }
 
 /// The one-line form, `file:line:col: message`, for logs and test output.
+///
+/// ```
+/// use solder_syntax::{Diagnostic, SourceFile, Span};
+///
+/// let src = SourceFile::new("config.alloy", "a = 1\nb = nope\n");
+/// let error = Diagnostic::error(Span::new(10, 14), "component \"nope\" does not exist");
+/// assert_eq!(error.to_string(), "component \"nope\" does not exist");
+/// assert_eq!(error.with_source(&src).to_string(), "config.alloy:2:5: component \"nope\" does not exist");
+/// ```
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location() {

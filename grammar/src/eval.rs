@@ -33,6 +33,29 @@ impl Scope {
 
 /// Evaluates expressions from one source text against one scope,
 /// collecting warnings (deprecated names) as it goes.
+///
+/// ```
+/// use solder_syntax::{parse_expression, Evaluator, Scope, Value};
+///
+/// // What components export is what expressions can refer to.
+/// let scope = Scope::new().with("otlp", Value::object([("port", Value::int(4317))]));
+/// let src = r#"string.format("0.0.0.0:%d", otlp.port + 1)"#;
+/// let expr = parse_expression(src).unwrap();
+/// assert_eq!(Evaluator::new(src, &scope).eval(&expr), Ok(Value::string("0.0.0.0:4318")));
+///
+/// // An error points at the part of the source at fault.
+/// let src = "otlp.host";
+/// let expr = parse_expression(src).unwrap();
+/// let error = Evaluator::new(src, &scope).eval(&expr).unwrap_err();
+/// assert_eq!(&src[error.span.range()], "host");
+/// assert!(error.message.contains("host"), "{}", error.message);
+///
+/// // Deprecated names still work, and say what replaces them.
+/// let src = r#"json_decode("[1]")"#;
+/// let mut evaluator = Evaluator::new(src, &scope);
+/// assert_eq!(evaluator.eval(&parse_expression(src).unwrap()), Ok(Value::Array(vec![Value::int(1)])));
+/// assert!(evaluator.warnings[0].message.contains("encoding.from_json"));
+/// ```
 pub struct Evaluator<'a> {
     src: &'a str,
     scope: &'a Scope,

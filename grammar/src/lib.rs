@@ -4,6 +4,36 @@
 //! ([`eval`]), format ([`format`]) and report problems as [`Diagnostic`]s.
 //! Nothing here is async or touches the network, so the language can be
 //! fuzzed, benchmarked and embedded in editor tooling on its own.
+//!
+//! ```
+//! use solder_syntax::ast::Stmt;
+//! use solder_syntax::{parse, Evaluator, Scope, Value};
+//!
+//! let src = r#"
+//! prometheus.scrape "node" {
+//!   targets = [{"__address__" = "localhost:9100"}]
+//!   scrape_interval = string.format("%ds", 15)
+//! }
+//! "#;
+//! let file = parse(src).expect("a valid config");
+//! let Stmt::Block(block) = &file.body[0] else { panic!("a block") };
+//! assert_eq!(block.full_name(), "prometheus.scrape");
+//! assert_eq!(block.label.as_ref().map(|l| l.value.as_str()), Some("node"));
+//!
+//! // Attributes are expressions until evaluated; the standard library is
+//! // always in scope.
+//! let Stmt::Attribute(interval) = &block.body[1] else { panic!("an attribute") };
+//! assert_eq!(interval.name.name, "scrape_interval");
+//! let scope = Scope::new();
+//! let value = Evaluator::new(src, &scope).eval(&interval.value).expect("it evaluates");
+//! assert_eq!(value, Value::string("15s"));
+//!
+//! // The canonical layout: tabs, and `=` aligned within a block.
+//! assert_eq!(
+//!     solder_syntax::format_source(src).expect("it parses"),
+//!     "prometheus.scrape \"node\" {\n\ttargets         = [{ \"__address__\" = \"localhost:9100\" }]\n\tscrape_interval = string.format(\"%ds\", 15)\n}\n",
+//! );
+//! ```
 
 pub mod ast;
 pub mod diagnostic;

@@ -101,6 +101,18 @@ pub fn unquote(lit: &str) -> Result<String, EscapeError> {
 
 /// Quotes a string so that `unquote` gives it back: the form the formatter
 /// and value printer use.
+///
+/// ```
+/// use solder_syntax::literal::{quote, unquote};
+///
+/// assert_eq!(unquote(r#""tab\there \u00e9 \xc3\xa9""#).unwrap(), "tab\there é é");
+/// assert_eq!(unquote("`C:\\raw`").unwrap(), "C:\\raw");
+/// assert!(unquote(r#""\q""#).is_err());
+///
+/// for s in ["plain", "a \"quoted\" word", "back\\slash", "line\nbreak", "é😀"] {
+///     assert_eq!(unquote(&quote(s)).unwrap(), s);
+/// }
+/// ```
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');

@@ -43,6 +43,23 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// On failure it returns every error it could find, at most one per line,
 /// sorted by position: lexical errors from the scanner, the grammar failure,
 /// and further failures found by resuming on the following lines.
+///
+/// ```
+/// use solder_syntax::ast::Stmt;
+///
+/// let file = solder_syntax::parse("// the agent's own log\nlogging {\n  level = \"debug\"\n}\n").unwrap();
+/// assert_eq!(file.body.len(), 1);
+/// assert!(matches!(&file.body[0], Stmt::Block(b) if b.full_name() == "logging"));
+/// // Comments are kept beside the tree, for the formatter.
+/// assert_eq!(file.comments[0].text, "// the agent's own log");
+///
+/// // Two broken lines, two errors, in order; the line between is fine.
+/// let src = "a = [1 2]\nb = 2\nc = \"open\n";
+/// let errors = solder_syntax::parse(src).unwrap_err();
+/// let file = solder_syntax::SourceFile::new("x.alloy", src);
+/// let lines: Vec<usize> = errors.iter().map(|e| file.line_col(e.span.start).0).collect();
+/// assert_eq!(lines, [1, 3], "{errors:?}");
+/// ```
 pub fn parse(src: &str) -> Result<File, Vec<Diagnostic>> {
     let scanned = scanner::scan(src);
     if scanned.too_deep {

@@ -18,6 +18,23 @@ pub enum Style {
 }
 
 /// Renders one diagnostic with its source excerpt.
+///
+/// ```
+/// use solder_syntax::diagnostic::attach_source;
+/// use solder_syntax::render::{render, Style};
+/// use solder_syntax::{parse, SourceFile};
+///
+/// let src = "logging {\n  level = \"debug\" \"info\"\n}\n";
+/// let mut errors = parse(src).unwrap_err();
+/// attach_source(&mut errors, &SourceFile::new("config.alloy", src));
+/// let text = render(&errors[0], Style::Plain);
+/// // The headline, where it is, and the line it is on.
+/// assert!(text.contains(&errors[0].message), "{text}");
+/// assert!(text.contains("[config.alloy:2:"), "{text}");
+/// assert!(text.contains(r#"level = "debug" "info""#), "{text}");
+/// // Plain is for logs and snapshots: no colour codes.
+/// assert!(!text.contains('\u{1b}'));
+/// ```
 pub fn render(diag: &Diagnostic, style: Style) -> String {
     let theme = match style {
         Style::Fancy => GraphicalTheme::unicode(),

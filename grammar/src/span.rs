@@ -59,6 +59,14 @@ impl SourceFile {
     }
 
     /// 1-based line and column (in characters) of a byte offset.
+    ///
+    /// ```
+    /// let file = solder_syntax::SourceFile::new("x.alloy", "name = \"é\"\nport = 1\n");
+    /// assert_eq!(file.line_col(0), (1, 1));
+    /// // `é` is two bytes but one column.
+    /// assert_eq!(file.line_col("name = \"é\"".len()), (1, 11));
+    /// assert_eq!(file.line_col(file.text.find("port").unwrap()), (2, 1));
+    /// ```
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
         let before = &self.text[..offset];

@@ -2,6 +2,16 @@
 
 /// The candidate closest to `name` by edit distance, if it is close enough
 /// to be a plausible typo (at most a third of the name's length, at least 1).
+///
+/// ```
+/// use solder_syntax::suggest::did_you_mean;
+///
+/// let namespaces = ["encoding", "string", "sys", "array"];
+/// assert_eq!(did_you_mean("encodng", namespaces), Some("encoding"));
+/// assert_eq!(did_you_mean("sting", namespaces), Some("string"));
+/// // Too far from everything to be a typo.
+/// assert_eq!(did_you_mean("prometheus", namespaces), None);
+/// ```
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates

@@ -198,6 +198,18 @@ impl Value {
 impl Number {
     /// Parses a number literal as the grammar accepts it: a float if it has
     /// a `.` or an exponent, else an int, or a uint when too large for int.
+    ///
+    /// ```
+    /// use solder_syntax::value::Number;
+    ///
+    /// assert!(matches!(Number::parse_literal("42"), Some(Number::Int(42))));
+    /// assert!(matches!(Number::parse_literal("18446744073709551615"), Some(Number::Uint(u64::MAX))));
+    /// assert!(matches!(Number::parse_literal("1e3"), Some(Number::Float(f)) if f == 1000.0));
+    /// assert!(matches!(Number::parse_literal(".5"), Some(Number::Float(f)) if f == 0.5));
+    /// // Past u64, and past f64.
+    /// assert!(Number::parse_literal("18446744073709551616").is_none());
+    /// assert!(Number::parse_literal("1e999").is_none());
+    /// ```
     pub fn parse_literal(text: &str) -> Option<Number> {
         if text.contains(['.', 'e', 'E']) {
             text.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::Float)
@@ -291,6 +303,18 @@ impl fmt::Display for Number {
 
 /// Values print in Alloy syntax, so what the UI and errors show can be
 /// pasted back into a config. Secrets print as `(secret)`.
+///
+/// ```
+/// use solder_syntax::value::{Secret, Value};
+///
+/// let v = Value::object([
+///     ("name", Value::string("a \"b\"")),
+///     ("ports", Value::Array(vec![Value::int(1), Value::float(2.5)])),
+///     ("key", Value::Secret(Secret::new("hunter2"))),
+///     ("not an identifier", Value::Null),
+/// ]);
+/// assert_eq!(v.to_string(), r#"{ key = (secret), name = "a \"b\"", "not an identifier" = null, ports = [1, 2.5] }"#);
+/// ```
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -41,11 +41,13 @@ pub enum Format {
 }
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+/// The subscriber the level filter sits on: the reloadable format layer.
+type FormatStack = tracing_subscriber::layer::Layered<reload::Layer<BoxedLayer, Registry>, Registry>;
 
 /// Handles to change the installed subscriber's level and format.
 #[derive(Clone)]
 pub struct LogHandle {
-    level: Option<reload::Handle<LevelFilter, tracing_subscriber::layer::Layered<reload::Layer<BoxedLayer, Registry>, Registry>>>,
+    level: Option<reload::Handle<LevelFilter, FormatStack>>,
     format: Option<reload::Handle<BoxedLayer, Registry>>,
 }
 

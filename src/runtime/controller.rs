@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use solder_components::body::{self, EvalBody};
-use solder_components::{Component, Health, HealthState, Options, Registry};
+use solder_components::component::{ComponentMetrics, Decoded};
+use solder_components::{Health, HealthState, Options, Registry, Running};
 use solder_syntax::diagnostic::attach_source;
 use solder_syntax::{Diagnostic, Evaluator};
 use tokio::sync::mpsc;
@@ -36,7 +37,7 @@ static INSTANCES: AtomicU64 = AtomicU64::new(1);
 pub struct Node {
     pub decl: Declaration,
     pub args: EvalBody,
-    pub component: Arc<dyn Component>,
+    pub component: Arc<dyn Running>,
     /// Which build of this component is running.
     pub instance: u64,
     pub started: SystemTime,
@@ -96,14 +97,17 @@ pub struct Controller {
     apply_lock: tokio::sync::Mutex<()>,
     exports_changed: mpsc::UnboundedSender<String>,
     evaluations: Mutex<Vec<f64>>,
+    /// How many times each component's arguments were decoded: once per
+    /// load that changed them, never more.
+    decodes: Mutex<BTreeMap<String, u64>>,
     /// Telemetry counts between components, and live debugging.
     flow: Arc<Flow>,
 }
 
 enum Action {
     Keep,
-    Update(EvalBody),
-    New(Arc<dyn Component>, EvalBody),
+    Update(EvalBody, Decoded),
+    New(Arc<dyn Running>, EvalBody),
 }
 
 impl Controller {
@@ -116,6 +120,7 @@ impl Controller {
             apply_lock: tokio::sync::Mutex::new(()),
             exports_changed: tx,
             evaluations: Mutex::new(Vec::new()),
+            decodes: Mutex::new(BTreeMap::new()),
             flow: Arc::new(Flow::default()),
         });
         tokio::spawn(watch_exports(Arc::downgrade(&c), rx));
@@ -170,16 +175,16 @@ impl Controller {
                     }
                     report.unchanged.push(decl.id.clone());
                 }
-                Action::Update(args) => {
+                Action::Update(args, decoded) => {
                     if let Some(node) = g.nodes.get_mut(&decl.id) {
                         node.decl = decl.clone();
-                        match node.component.update(&args) {
+                        match node.component.update(decoded) {
                             Ok(()) => {
                                 node.args = args;
                                 node.set_error(None);
                             }
-                            Err(d) => {
-                                let d = d.with_source(&decl.source);
+                            Err(e) => {
+                                let d = e.at(&args).with_source(&decl.source);
                                 node.set_error(Some(d.clone()));
                                 report.update_errors.push(d);
                             }
@@ -226,18 +231,24 @@ impl Controller {
                 }
             };
             let Some(reg) = self.registry.get(&decl.name) else { continue };
-            let (action, exports) = match g.nodes.get(&decl.id) {
-                Some(node) if node.args == args => (Action::Keep, node.component.exports()),
-                Some(node) => match (reg.build)(self.options(&decl.id, true), &args) {
-                    // A trial build checks the new arguments the way the
-                    // update will, without touching the running instance.
-                    Ok(_) => (Action::Update(args), node.component.exports()),
-                    Err(d) => {
-                        errors.push(d.with_source(&decl.source));
-                        continue;
-                    }
-                },
-                None => match (reg.build)(self.options(&decl.id, false), &args) {
+            let running = g.nodes.get(&decl.id);
+            if let Some(node) = running.filter(|node| node.args == args) {
+                scope.insert(&decl.id, node.component.exports());
+                actions.push(Action::Keep);
+                continue;
+            }
+            // Decoded once, here; validation replaces a trial build of
+            // changed components.
+            let decoded = match self.decode(reg, &decl.id, &args) {
+                Ok(decoded) => decoded,
+                Err(d) => {
+                    errors.push(d.with_source(&decl.source));
+                    continue;
+                }
+            };
+            let (action, exports) = match running {
+                Some(node) => (Action::Update(args, decoded), node.component.exports()),
+                None => match reg.build(self.options(&decl.id), decoded, &args) {
                     Ok(component) => {
                         let exports = component.exports();
                         (Action::New(component, args), exports)
@@ -258,17 +269,25 @@ impl Controller {
         }
     }
 
-    fn options(&self, id: &str, trial: bool) -> Options {
-        let on_exports_changed: Arc<dyn Fn() + Send + Sync> = if trial {
-            Arc::new(|| {})
-        } else {
-            let tx = self.exports_changed.clone();
-            let id = id.to_string();
-            Arc::new(move || {
-                let _ = tx.send(id.clone());
-            })
-        };
-        Options { id: id.to_string(), data_path: self.storage.join(id), on_exports_changed }
+    fn options(&self, id: &str) -> Options {
+        let tx = self.exports_changed.clone();
+        let changed = id.to_string();
+        let on_exports_changed: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            let _ = tx.send(changed.clone());
+        });
+        Options { id: id.to_string(), data_path: self.storage.join(id), on_exports_changed, metrics: ComponentMetrics::new(id) }
+    }
+
+    /// Decodes and validates a component's arguments, counting the decode.
+    fn decode(&self, reg: &solder_components::Registration, id: &str, args: &EvalBody) -> Result<Decoded, Diagnostic> {
+        *self.decodes.lock().unwrap_or_else(|p| p.into_inner()).entry(id.to_string()).or_default() += 1;
+        reg.decode(args)
+    }
+
+    /// How many times the arguments of component `id` have been decoded.
+    #[cfg(test)]
+    pub fn decodes(&self, id: &str) -> u64 {
+        self.decodes.lock().unwrap_or_else(|p| p.into_inner()).get(id).copied().unwrap_or(0)
     }
 
     /// Re-evaluates every component that reads, directly or through others,
@@ -288,17 +307,22 @@ impl Controller {
                     self.flow.tap_body(&id, &mut args, &|a| scope.owner(a), &mut taps);
                     args
                 });
-                match evaluated {
-                    Ok(args) if args == node.args => {}
-                    Ok(args) => match node.component.update(&args) {
-                        Ok(()) => {
-                            node.args = args;
-                            node.set_error(None);
-                            dirty.insert(id.clone());
+                let registration = self.registry.get(&node.decl.name);
+                match (evaluated, registration) {
+                    (Ok(args), _) if args == node.args => {}
+                    (Ok(args), Some(reg)) => {
+                        let updated = self.decode(reg, &id, &args).and_then(|decoded| node.component.update(decoded).map_err(|e| e.at(&args)));
+                        match updated {
+                            Ok(()) => {
+                                node.args = args;
+                                node.set_error(None);
+                                dirty.insert(id.clone());
+                            }
+                            Err(d) => node.set_error(Some(d.with_source(&node.decl.source))),
                         }
-                        Err(d) => node.set_error(Some(d.with_source(&node.decl.source))),
-                    },
-                    Err(d) => node.set_error(d.into_iter().next()),
+                    }
+                    (Ok(_), None) => {}
+                    (Err(d), _) => node.set_error(d.into_iter().next()),
                 }
             }
             scope.insert(&id, node.component.exports());
@@ -344,7 +368,7 @@ fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnos
     })
 }
 
-fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Component>) -> Node {
+fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Running>) -> Node {
     let cancel = CancellationToken::new();
     let task = tokio::spawn(Arc::clone(&component).run(cancel.clone()));
     Node {

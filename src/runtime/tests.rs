@@ -6,19 +6,52 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
-use solder_components::body::EvalBody;
-use solder_components::component::{HealthCell, RunFuture};
-use solder_components::decode::decode;
+use solder_components::component::{self, ArgumentError, HealthCell, RunFuture, Signals, Stability};
 use solder_components::{Component, Health, HealthState, Options, Registration, Registry};
 use solder_syntax::{Diagnostic, SourceFile, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::{load, Controller};
 
-#[derive(Deserialize, Clone, PartialEq, Debug)]
-#[serde(deny_unknown_fields)]
+/// Every `CounterArgs` ever decoded, whatever decoded it.
+static DECODED: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Clone, PartialEq, Debug)]
 struct CounterArgs {
     value: i64,
+}
+
+/// Decodes as a plain struct would, counting every decode.
+impl<'de> Deserialize<'de> for CounterArgs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CounterArgs, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Plain {
+            value: i64,
+        }
+        let Plain { value } = Plain::deserialize(d)?;
+        DECODED.fetch_add(1, Ordering::SeqCst);
+        Ok(CounterArgs { value })
+    }
+}
+
+impl component::Arguments for CounterArgs {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        if self.value < 0 {
+            return Err(ArgumentError::new("value", "value must not be negative"));
+        }
+        Ok(())
+    }
+}
+
+struct CounterExports(i64);
+
+impl component::Exports for CounterExports {
+    const NAMES: &'static [&'static str] = &["value"];
+
+    fn to_value(&self) -> Value {
+        Value::object([("value", Value::int(self.0))])
+    }
 }
 
 /// `test.counter`: exports `value` (its argument) and counts updates.
@@ -31,15 +64,14 @@ struct Counter {
 
 static STOPPED: std::sync::LazyLock<Arc<AtomicUsize>> = std::sync::LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
 
-fn build_counter(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args: CounterArgs = decode(body)?;
-    if args.value < 0 {
-        return Err(Diagnostic::error(body.span, "value must not be negative"));
-    }
-    Ok(Arc::new(Counter { args: Mutex::new(args), updates: AtomicUsize::new(0), stopped: STOPPED.clone(), health: HealthCell::default() }))
-}
-
 impl Component for Counter {
+    type Arguments = CounterArgs;
+    type Exports = CounterExports;
+
+    fn build(_opts: Options, args: CounterArgs) -> Result<Counter, ArgumentError> {
+        Ok(Counter { args: Mutex::new(args), updates: AtomicUsize::new(0), stopped: STOPPED.clone(), health: HealthCell::default() })
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.health.set(HealthState::Healthy, "counting");
@@ -48,15 +80,14 @@ impl Component for Counter {
         })
     }
 
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args: CounterArgs = decode(body)?;
+    fn update(&self, args: CounterArgs) -> Result<(), ArgumentError> {
         *self.args.lock().unwrap() = args;
         self.updates.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
-    fn exports(&self) -> Value {
-        Value::object([("value", Value::int(self.args.lock().unwrap().value))])
+    fn exports(&self) -> CounterExports {
+        CounterExports(self.args.lock().unwrap().value)
     }
 
     fn health(&self) -> Health {
@@ -70,7 +101,7 @@ impl Component for Counter {
 
 fn registry() -> Registry {
     let mut r = Registry::builtin();
-    r.add(Registration { name: "test.counter", build: build_counter });
+    r.add(Registration::of::<Counter>("test.counter", Stability::Experimental, Signals::NONE)).unwrap();
     r
 }
 
@@ -115,11 +146,12 @@ async fn an_invalid_update_leaves_the_graph_exactly_as_it_was() {
     let c = Controller::new(registry(), dir.path().into());
     c.apply(config("test.counter \"a\" {\n\tvalue = 1\n}\n").unwrap()).await.unwrap();
     let before = snapshot(&c);
-    // Evaluation fails (type error), then building fails (negative value).
+    // Evaluation fails (type error), then validation fails (negative value),
+    // pointing at the value it is about.
     let err = c.apply(config("test.counter \"a\" {\n\tvalue = \"one\"\n}\ntest.counter \"n\" {\n\tvalue = 1\n}\n").unwrap()).await.unwrap_err();
     assert_eq!(messages(&err), [r#"main.alloy:2:10: "value" should be number, got string"#]);
     let err = c.apply(config("test.counter \"a\" {\n\tvalue = -1\n}\n").unwrap()).await.unwrap_err();
-    assert_eq!(messages(&err), ["main.alloy:1:1: value must not be negative"]);
+    assert_eq!(messages(&err), ["main.alloy:2:10: value must not be negative"]);
     assert_eq!(snapshot(&c), before);
     c.shutdown().await;
 }
@@ -251,5 +283,74 @@ async fn taps_count_each_edge_keep_reloads_unchanged_and_vanish_with_failed_plan
     handle.0.consume_traces(traces).await.unwrap();
     let totals = c.flow().edges()[0].totals;
     assert_eq!(totals.accepted[super::flow::Kind::Spans as usize], 7);
+    c.shutdown().await;
+}
+
+/// Decodes of `CounterArgs` during `f`. Tests run in parallel, so the
+/// counter is only read by tests that hold this lock.
+async fn decodes_during<F: std::future::Future<Output = ()>>(f: F) -> usize {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = SERIAL.lock().await;
+    let before = DECODED.load(Ordering::SeqCst);
+    f.await;
+    DECODED.load(Ordering::SeqCst) - before
+}
+
+#[tokio::test]
+async fn arguments_are_decoded_once_per_load_that_changes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    let two = "test.counter \"a\" {\n\tvalue = 1\n}\ntest.counter \"b\" {\n\tvalue = test.counter.a.value + 1\n}\n";
+    let n = decodes_during(async { c.apply(config(two).unwrap()).await.unwrap(); }).await;
+    assert_eq!(n, 2, "one decode per new component");
+    let n = decodes_during(async { c.apply(config(two).unwrap()).await.unwrap(); }).await;
+    assert_eq!(n, 0, "an unchanged config decodes nothing");
+    let b_changed = two.replace("+ 1", "+ 5");
+    let n = decodes_during(async { c.apply(config(&b_changed).unwrap()).await.unwrap(); }).await;
+    assert_eq!(n, 1, "only the changed component is decoded, once, and no trial build decodes it again");
+    assert_eq!((c.decodes("test.counter.a"), c.decodes("test.counter.b")), (1, 2));
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_changed_export_decodes_each_reader_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    let file = dir.path().join("value.txt");
+    std::fs::write(&file, "1").unwrap();
+    let src = format!(
+        "local.file \"v\" {{\n\tfilename = {:?}\n\tdetector = \"poll\"\n\tpoll_frequency = \"10ms\"\n}}\ntest.counter \"r\" {{\n\tvalue = encoding.from_json(local.file.v.content)\n}}\n",
+        file.display().to_string()
+    );
+    c.apply(config(&src).unwrap()).await.unwrap();
+    assert_eq!(c.decodes("test.counter.r"), 1);
+    std::fs::write(&file, "7").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while snapshot(&c).iter().find(|n| n.0 == "test.counter.r").map(|n| n.2.clone()) != Some("{ value = 7 }".into()) {
+        assert!(std::time::Instant::now() < deadline, "the reader never saw the new export");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(c.decodes("test.counter.r"), 2, "re-evaluation decoded the reader once");
+    assert_eq!(c.decodes("local.file.v"), 1, "the file component itself was not decoded again");
+    c.shutdown().await;
+}
+
+/// Every built-in component in the seed pipeline, loaded from a real
+/// config: each is decoded exactly once on the first load and not at all
+/// on a reload that changes nothing.
+#[tokio::test]
+async fn every_builtin_component_in_a_real_config_is_decoded_once() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/default.alloy")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    let free = |src: &str| src.replace("0.0.0.0:4317", "127.0.0.1:0").replace("0.0.0.0:4318", "127.0.0.1:0").replace("0.0.0.0:9464", "127.0.0.1:0");
+    let cfg = || load(vec![SourceFile::new("default.alloy", &free(&src))], &registry()).unwrap();
+    let ids: Vec<String> = cfg().components.iter().map(|d| d.id.clone()).collect();
+    assert!(ids.len() >= 4, "{ids:?}");
+    c.apply(cfg()).await.unwrap();
+    c.apply(cfg()).await.unwrap();
+    for id in &ids {
+        assert_eq!(c.decodes(id), 1, "{id}");
+    }
     c.shutdown().await;
 }

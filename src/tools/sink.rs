@@ -67,8 +67,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     let args_body = body::evaluate(&mut ev, &block.body, block.name_span()).map_err(|d| format!("{d:?}"))?;
     let registry = Registry::builtin();
     let reg = registry.get("otelcol.receiver.otlp").ok_or("otelcol.receiver.otlp is not built in")?;
-    let opts = Options { id: "sink".into(), data_path: std::env::temp_dir(), on_exports_changed: Arc::new(|| {}) };
-    let component = (reg.build)(opts, &args_body).map_err(|d| d.message)?;
+    let component = reg.build_body(Options::standalone("sink"), &args_body).map_err(|d| d.message)?;
     let stop = CancellationToken::new();
     let task = tokio::spawn(Arc::clone(&component).run(stop.clone()));
     let mut tick = tokio::time::interval(Duration::from_secs(1));

@@ -11,9 +11,11 @@
 
 mod body;
 mod error;
+pub mod schema;
 mod value;
 
 pub use error::DecodeError;
+pub use schema::Schema;
 pub(crate) use value::{CAPSULE, SECRET};
 
 use serde::de::DeserializeOwned;

@@ -6,15 +6,13 @@ use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
 use solder_syntax::value::Secret;
-use solder_syntax::{Diagnostic, Value};
+use solder_syntax::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::EvalBody;
-use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
-use crate::decode::decode;
+use crate::component::{self, ArgumentError, Component, Health, HealthCell, HealthState, Options, Registration, RunFuture, Signals, Stability};
 use crate::types::Duration;
 
-pub const REGISTRATION: Registration = Registration { name: "local.file", build };
+pub const REGISTRATION: Registration = Registration::of::<LocalFile>("local.file", Stability::GenerallyAvailable, Signals::NONE);
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,27 +45,38 @@ fn default_poll() -> Duration {
     Duration(StdDuration::from_secs(60))
 }
 
-struct LocalFile {
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        if self.filename.is_empty() {
+            return Err(ArgumentError::new("filename", "filename must not be empty"));
+        }
+        if self.poll_frequency.0.is_zero() {
+            return Err(ArgumentError::new("poll_frequency", "poll_frequency must be greater than 0"));
+        }
+        Ok(())
+    }
+}
+
+/// `content`: the file's contents, a secret when `is_secret` is set.
+pub struct Exports {
+    pub content: Value,
+}
+
+impl component::Exports for Exports {
+    const NAMES: &'static [&'static str] = &["content"];
+
+    fn to_value(&self) -> Value {
+        Value::object([("content", self.content.clone())])
+    }
+}
+
+pub struct LocalFile {
     opts: Options,
     args: Mutex<Arguments>,
     content: Mutex<Option<String>>,
     health: HealthCell,
     /// Wakes the run loop when the arguments change.
     changed: tokio::sync::Notify,
-}
-
-fn build(opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args: Arguments = decode(body)?;
-    let c = LocalFile {
-        opts,
-        args: Mutex::new(args),
-        content: Mutex::new(None),
-        health: HealthCell::default(),
-        changed: tokio::sync::Notify::new(),
-    };
-    // Read once now so the first evaluation of dependants sees the contents.
-    c.refresh();
-    Ok(Arc::new(c))
 }
 
 impl LocalFile {
@@ -94,6 +103,16 @@ impl LocalFile {
 }
 
 impl Component for LocalFile {
+    type Arguments = Arguments;
+    type Exports = Exports;
+
+    fn build(opts: Options, args: Arguments) -> Result<LocalFile, ArgumentError> {
+        let c = LocalFile { opts, args: Mutex::new(args), content: Mutex::new(None), health: HealthCell::default(), changed: tokio::sync::Notify::new() };
+        // Read once now so the first evaluation of dependants sees the contents.
+        c.refresh();
+        Ok(c)
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
@@ -118,18 +137,17 @@ impl Component for LocalFile {
         })
     }
 
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args: Arguments = decode(body)?;
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
         *self.args.lock().unwrap_or_else(|p| p.into_inner()) = args;
         self.refresh();
         self.changed.notify_one();
         Ok(())
     }
 
-    fn exports(&self) -> Value {
+    fn exports(&self) -> Exports {
         let content = self.content.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
-        let value = if self.args().is_secret { Value::Secret(Secret::new(content)) } else { Value::String(content) };
-        Value::object([("content", value)])
+        let content = if self.args().is_secret { Value::Secret(Secret::new(content)) } else { Value::String(content) };
+        Exports { content }
     }
 
     fn health(&self) -> Health {

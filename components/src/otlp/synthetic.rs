@@ -51,7 +51,7 @@ pub fn request(seed: u64, spans: usize) -> ExportTraceServiceRequest {
         let root = i % 4 == 0;
         let span_id = if root { root_id } else { rng.next().to_le_bytes() };
         let route = rng.pick(ROUTES);
-        let failed = rng.next() % 20 == 0;
+        let failed = rng.next().is_multiple_of(20);
         let start = now + (i as u64) * 1_000;
         let duration = 1_000_000 + rng.next() % 400_000_000;
         let mut attributes = vec![

@@ -10,6 +10,15 @@ use super::printer::comment_text;
 /// [`format`](super::format). Returns the formatted text, or what broke.
 /// Input that does not parse is reported as an error too; callers that
 /// generate arbitrary text should parse first and skip what fails.
+///
+/// ```
+/// use solder_syntax::format::check_round_trip;
+///
+/// let out = check_round_trip("a = [1, /* one */\n  2,\n]\nb = (1 +\n 2) // sum\n").unwrap();
+/// // The list was written across lines, so it stays one item per line.
+/// assert_eq!(out, "a = [\n\t1, /* one */\n\t2,\n]\nb = (1 + 2) // sum\n");
+/// assert!(check_round_trip("a = ").unwrap_err().starts_with("input does not parse"));
+/// ```
 pub fn check_round_trip(src: &str) -> Result<String, String> {
     let file = crate::parse(src).map_err(|d| format!("input does not parse: {}", messages(&d)))?;
     let out = super::format(&file, src);

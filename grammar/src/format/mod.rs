@@ -54,6 +54,16 @@ pub fn format(file: &File, src: &str) -> String {
 }
 
 /// Parses and formats, or returns the syntax errors that prevent it.
+///
+/// ```
+/// let messy = "otelcol.processor.batch \"default\" {\n    timeout = \"1s\"   // flush at least this often\n  send_batch_size=8192\n\n\n\n  output { traces = [] }\n}";
+/// let tidy = "otelcol.processor.batch \"default\" {\n\ttimeout         = \"1s\" // flush at least this often\n\tsend_batch_size = 8192\n\n\toutput {\n\t\ttraces = []\n\t}\n}\n";
+/// assert_eq!(solder_syntax::format_source(messy).unwrap(), tidy);
+/// // Formatting is a fixed point.
+/// assert_eq!(solder_syntax::format_source(tidy).unwrap(), tidy);
+/// // Input that does not parse is not formatted.
+/// assert!(solder_syntax::format_source("a = (").is_err());
+/// ```
 pub fn format_source(src: &str) -> Result<String, Vec<Diagnostic>> {
     let file = crate::parse(src)?;
     Ok(format(&file, src))

@@ -5,6 +5,7 @@
 //! or a remote response the user cannot see in the config.
 
 mod structured;
+mod yaml;
 
 pub(super) use structured::parse_json;
 

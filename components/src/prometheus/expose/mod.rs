@@ -26,17 +26,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::Deserialize;
-use solder_syntax::value::{Capsule, Number};
-use solder_syntax::{Diagnostic, Value};
+use solder_syntax::value::Number;
+use solder_syntax::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::EvalBody;
-use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
-use crate::decode::decode;
+use crate::component::{
+    self, ArgumentError, Component, Health, HealthCell, HealthState, Options, ReceiverExports, Registration, RunFuture, Signals, Stability, Telemetry,
+};
 use crate::prometheus::{Batch, ReceiverHandle, SampleReceiver};
 use crate::types::Duration;
 
-pub const REGISTRATION: Registration = Registration { name: "prometheus.expose", build };
+pub const REGISTRATION: Registration =
+    Registration::of::<Expose>("prometheus.expose", Stability::Experimental, Signals { takes: &[Telemetry::Samples], gives: &[] });
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,14 +67,9 @@ fn default_metric_expiration() -> Duration {
     Duration(std::time::Duration::from_secs(300))
 }
 
-/// The component's exports: the `receiver` to list in `forward_to`.
-pub struct Exports {
-    pub receiver: Capsule,
-}
-
-struct Expose {
+pub struct Expose {
     shared: Arc<Shared>,
-    exports: Exports,
+    exports: ReceiverExports,
     /// Wakes the run loop to re-check its listener against the arguments.
     changed: tokio::sync::Notify,
 }
@@ -91,38 +87,28 @@ struct Shared {
     scrapes: AtomicU64,
 }
 
-#[allow(clippy::result_large_err)]
-fn build(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args = arguments(body)?;
-    Ok(Arc::new(Expose::new(args)))
-}
-
-#[allow(clippy::result_large_err)]
-fn arguments(body: &EvalBody) -> Result<Arguments, Diagnostic> {
-    let args: Arguments = decode(body)?;
-    args.check().map_err(|message| Diagnostic::error(body.span, message))?;
-    Ok(args)
-}
-
-impl Arguments {
-    fn check(&self) -> Result<(), String> {
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
         match self.listen_address.rsplit_once(':') {
             Some((_, port)) if port.parse::<u16>().is_ok() => {}
-            _ => return Err(format!("invalid listen_address {:?}: expected host:port, such as \"0.0.0.0:9464\"", self.listen_address)),
+            _ => {
+                let message = format!("invalid listen_address {:?}: expected host:port, such as \"0.0.0.0:9464\"", self.listen_address);
+                return Err(ArgumentError::new("listen_address", message));
+            }
         }
         if !self.metrics_path.starts_with('/') {
-            return Err(format!("metrics_path {:?} must start with \"/\"", self.metrics_path));
+            return Err(ArgumentError::new("metrics_path", format!("metrics_path {:?} must start with \"/\"", self.metrics_path)));
         }
         if !self.namespace.is_empty() && !valid_name(&self.namespace, true) {
-            return Err(format!("namespace {:?} is not a valid Prometheus metric name prefix", self.namespace));
+            return Err(ArgumentError::new("namespace", format!("namespace {:?} is not a valid Prometheus metric name prefix", self.namespace)));
         }
         for name in self.const_labels.keys() {
             if !valid_name(name, false) || name.starts_with("__") {
-                return Err(format!("const_labels: {name:?} is not a valid label name"));
+                return Err(ArgumentError::new("const_labels", format!("const_labels: {name:?} is not a valid label name")));
             }
         }
         if self.metric_expiration.0.is_zero() {
-            return Err("metric_expiration must be greater than 0".into());
+            return Err(ArgumentError::new("metric_expiration", "metric_expiration must be greater than 0"));
         }
         Ok(())
     }
@@ -147,11 +133,18 @@ impl Expose {
             scrapes: AtomicU64::new(0),
         });
         let receiver = ReceiverHandle::new(Receiver(Arc::clone(&shared))).capsule();
-        Expose { shared, exports: Exports { receiver }, changed: tokio::sync::Notify::new() }
+        Expose { shared, exports: ReceiverExports { receiver }, changed: tokio::sync::Notify::new() }
     }
 }
 
 impl Component for Expose {
+    type Arguments = Arguments;
+    type Exports = ReceiverExports;
+
+    fn build(_opts: Options, args: Arguments) -> Result<Expose, ArgumentError> {
+        Ok(Expose::new(args))
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             let mut current: Option<(String, server::Server)> = None;
@@ -193,16 +186,15 @@ impl Component for Expose {
 
     /// Keeps the socket when `listen_address` did not change, and the
     /// series always; a new namespace or constant labels re-render them.
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args = arguments(body)?;
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
         lock(&self.shared.store).configure(&args.namespace, &args.const_labels);
         *lock(&self.shared.args) = args;
         self.changed.notify_one();
         Ok(())
     }
 
-    fn exports(&self) -> Value {
-        Value::object([("receiver", Value::Capsule(self.exports.receiver.clone()))])
+    fn exports(&self) -> ReceiverExports {
+        self.exports.clone()
     }
 
     fn health(&self) -> Health {
@@ -248,4 +240,3 @@ impl Shared {
         buffer.as_bytes().to_vec()
     }
 }
-

@@ -2,37 +2,31 @@
 //! `otelcol.exporter.prometheus`, forwarded to `prometheus.expose`, and
 //! scraped over loopback HTTP in both formats.
 
-use std::time::Duration as StdDuration;
+use std::net::SocketAddr;
 
-use solder_syntax::ast::Stmt;
-use solder_syntax::{Evaluator, Scope};
+use solder_syntax::Scope;
 
 use super::*;
-use crate::consumer::ConsumerHandle;
+use crate::harness::{build_error, eventually, until, Harness};
+use crate::otelcol::exporter::prometheus::REGISTRATION as EXPORTER;
 use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
 use crate::otlp::proto::metrics::v1::{metric::Data, number_data_point, Exemplar, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum};
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::ExportMetricsServiceRequest;
 use crate::otlp::Encoded;
 
-/// Evaluates the single block in `src` with `scope`.
-fn body(src: &str, scope: &Scope) -> EvalBody {
-    let file = solder_syntax::parse(src).unwrap();
-    let Some(Stmt::Block(block)) = file.body.first() else { panic!("no block") };
-    let mut ev = Evaluator::new(src, scope);
-    crate::body::evaluate(&mut ev, &block.body, block.name_span()).unwrap()
-}
-
-fn options(id: &str) -> Options {
-    Options { id: id.into(), data_path: std::env::temp_dir(), on_exports_changed: Arc::new(|| {}) }
-}
-
 fn calls(value: i64) -> Encoded<ExportMetricsServiceRequest> {
-    let kv = |k: &str, v: &str| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() };
+    let kv =
+        |k: &str, v: &str| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() };
     let point = NumberDataPoint {
         attributes: vec![kv("span.name", "GET /")],
         value: Some(number_data_point::Value::AsInt(value)),
-        exemplars: vec![Exemplar { trace_id: vec![0xab; 16], span_id: vec![0xcd; 8], value: Some(crate::otlp::proto::metrics::v1::exemplar::Value::AsInt(1)), ..Default::default() }],
+        exemplars: vec![Exemplar {
+            trace_id: vec![0xab; 16],
+            span_id: vec![0xcd; 8],
+            value: Some(crate::otlp::proto::metrics::v1::exemplar::Value::AsInt(1)),
+            ..Default::default()
+        }],
         ..Default::default()
     };
     let sum = Sum { data_points: vec![point], aggregation_temporality: 2, is_monotonic: true };
@@ -49,42 +43,25 @@ async fn scrape(addr: std::net::SocketAddr, path: &str, accept: &str) -> (u16, S
     (status, ct, resp.text().await.unwrap())
 }
 
-/// Polls `check` until it holds, or panics at a generous deadline.
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
-    let deadline = std::time::Instant::now() + StdDuration::from_secs(10);
-    while !check().await {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(StdDuration::from_millis(10)).await;
-    }
-}
-
-async fn listening(c: &Arc<dyn Component>) -> std::net::SocketAddr {
-    for _ in 0..100 {
-        if let Value::Object(info) = c.debug_info() {
-            if let Some(Value::String(a)) = info.get("listening") {
-                return a.parse().unwrap();
-            }
-        }
-        tokio::time::sleep(StdDuration::from_millis(10)).await;
-    }
-    panic!("not listening: {:?}", c.health());
+/// Where `prometheus.expose` listens, once it does.
+async fn listening(h: &Harness) -> SocketAddr {
+    let addr = || match h.try_debug("listening") {
+        Some(Value::String(a)) => a.parse().ok(),
+        _ => None,
+    };
+    until("prometheus.expose to listen", || addr().is_some()).await;
+    addr().unwrap()
 }
 
 #[tokio::test]
 async fn otlp_in_prometheus_out_over_http() {
-    let expose_src = "prometheus.expose \"t\" {\n listen_address = \"127.0.0.1:0\"\n namespace = \"otel_collector\"\n}";
-    let expose = super::build(options("prometheus.expose.t"), &body(expose_src, &Scope::new())).unwrap();
-    let stop = CancellationToken::new();
-    let task = tokio::spawn(Arc::clone(&expose).run(stop.clone()));
+    let expose_args = "listen_address = \"127.0.0.1:0\"\n namespace = \"otel_collector\"";
+    let expose = Harness::start(&REGISTRATION, expose_args, &Scope::new()).unwrap();
     let addr = listening(&expose).await;
 
     let scope = Scope::new().with("expose", expose.exports());
-    let exporter_src = "otelcol.exporter.prometheus \"t\" {\n forward_to = [expose.receiver]\n}";
-    let exporter = (crate::otelcol::exporter::prometheus::REGISTRATION.build)(options("otelcol.exporter.prometheus.t"), &body(exporter_src, &scope)).unwrap();
-    let Value::Object(exports) = exporter.exports() else { panic!() };
-    let Some(Value::Capsule(input)) = exports.get("input") else { panic!("no input") };
-    let input = input.downcast::<ConsumerHandle>().unwrap().clone();
-    input.0.consume_metrics(calls(5)).await.unwrap();
+    let exporter = Harness::build(&EXPORTER, "forward_to = [expose.receiver]", &scope).unwrap();
+    exporter.input().0.consume_metrics(calls(5)).await.unwrap();
 
     let (status, ct, text) = scrape(addr, "/metrics", "text/plain;version=0.0.4;q=1,*/*;q=0.1").await;
     assert_eq!((status, ct.as_str()), (200, "text/plain; version=0.0.4; charset=utf-8"));
@@ -98,9 +75,8 @@ async fn otlp_in_prometheus_out_over_http() {
     assert_eq!(scrape(addr, "/other", "").await.0, 404);
 
     // Same address: same socket, series kept; the new path applies at once.
-    let updated = expose_src.replace("}", " metrics_path = \"/prom\"\n}");
-    expose.update(&body(&updated, &Scope::new())).unwrap();
-    until("the new path", || async { scrape(addr, "/prom", "").await.0 == 200 }).await;
+    expose.update(&format!("{expose_args}\n metrics_path = \"/prom\"")).unwrap();
+    eventually("the new path", || async { scrape(addr, "/prom", "").await.0 == 200 }).await;
     assert_eq!(listening(&expose).await, addr);
     assert_eq!(expose.health().message, format!("serving /metrics on {addr}"), "not rebound: the message of the first bind stands");
     let (status, _, text) = scrape(addr, "/prom", "").await;
@@ -108,37 +84,39 @@ async fn otlp_in_prometheus_out_over_http() {
     assert!(text.contains("otel_collector_span_metrics_calls_total{job=\"checkout\",span_name=\"GET /\"} 5\n"), "{text}");
     assert_eq!(scrape(addr, "/metrics", "").await.0, 404);
 
-    stop.cancel();
-    task.await.unwrap();
+    let expose = expose.stop().await;
     assert_eq!(expose.health().state, HealthState::Exited);
 }
 
 #[tokio::test]
 async fn a_taken_port_is_unhealthy_and_expired_series_vanish() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let src = format!("prometheus.expose \"t\" {{\n listen_address = \"{}\"\n metric_expiration = \"100ms\"\n}}", taken.local_addr().unwrap());
-    let expose = super::build(options("prometheus.expose.t"), &body(&src, &Scope::new())).unwrap();
-    let stop = CancellationToken::new();
-    let task = tokio::spawn(Arc::clone(&expose).run(stop.clone()));
-    until("unhealthy while the port is taken", || async { expose.health().state == HealthState::Unhealthy }).await;
+    let args = format!("listen_address = \"{}\"\n metric_expiration = \"100ms\"", taken.local_addr().unwrap());
+    let expose = Harness::start(&REGISTRATION, &args, &Scope::new()).unwrap();
+    expose.wait_for_health(HealthState::Unhealthy).await;
     drop(taken);
     let addr = listening(&expose).await;
 
     let Value::Object(exports) = expose.exports() else { panic!() };
     let Some(Value::Capsule(c)) = exports.get("receiver") else { panic!() };
     assert_eq!(c.type_name(), "storage.Appendable");
-    let receiver = c.downcast::<ReceiverHandle>().unwrap().clone();
+    let receiver = expose.receiver();
     let (batch, _) = crate::otelcol::exporter::prometheus::translate(
         &calls(2).decode().unwrap(),
-        crate::otelcol::exporter::prometheus::Rules { include_target_info: true, include_scope_info: false, include_scope_labels: true, add_metric_suffixes: true, resource_to_telemetry_conversion: false },
+        crate::otelcol::exporter::prometheus::Rules {
+            include_target_info: true,
+            include_scope_info: false,
+            include_scope_labels: true,
+            add_metric_suffixes: true,
+            resource_to_telemetry_conversion: false,
+        },
         &mut Default::default(),
         Instant::now(),
     );
     receiver.0.append(Arc::new(batch)).unwrap();
     assert!(scrape(addr, "/metrics", "").await.2.contains("span_metrics_calls_total"));
-    until("the series to expire", || async { scrape(addr, "/metrics", "").await.2.is_empty() }).await;
-    stop.cancel();
-    task.await.unwrap();
+    eventually("the series to expire", || async { scrape(addr, "/metrics", "").await.2.is_empty() }).await;
+    expose.stop().await;
 }
 
 #[test]
@@ -151,10 +129,7 @@ fn arguments_are_checked() {
         ("listen_address = \"127.0.0.1:1\"\n metric_expiration = \"0s\"", "metric_expiration"),
     ];
     for (args, want) in bad {
-        let src = format!("prometheus.expose \"t\" {{\n {args}\n}}");
-        match super::build(options("prometheus.expose.t"), &body(&src, &Scope::new())) {
-            Ok(_) => panic!("{args}: expected an error"),
-            Err(d) => assert!(d.message.contains(want), "{args}: {}", d.message),
-        }
+        let got = build_error(&REGISTRATION, args, &Scope::new());
+        assert!(got.contains(want), "{args}: {got}");
     }
 }

@@ -25,24 +25,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
-use solder_syntax::value::Capsule;
-use solder_syntax::{Diagnostic, Value};
+use solder_syntax::Value;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{Authorization, BasicAuth, EndpointArgs, MetadataConfig, QueueConfig, TlsConfig};
 pub use proto::{Exemplar, Label, MetadataType, MetricMetadata, Sample, TimeSeries, WriteRequest};
 
-use crate::body::EvalBody;
-use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
-use crate::decode::decode;
+use crate::component::{
+    self, ArgumentError, Component, Health, HealthCell, HealthState, Options, ReceiverExports, Registration, RunFuture, Signals, Stability, Telemetry,
+};
 use crate::otelcol::exporter::sending::forwarder::FLUSH_TIMEOUT;
 use crate::prometheus::{Batch, ReceiverHandle, SampleReceiver};
 use crate::sync::lock;
 use client::RemoteClient;
 use sender::{Endpoint, Settings};
 
-pub const REGISTRATION: Registration = Registration { name: "prometheus.remote_write", build };
+pub const REGISTRATION: Registration =
+    Registration::of::<RemoteWrite>("prometheus.remote_write", Stability::GenerallyAvailable, Signals { takes: &[Telemetry::Samples], gives: &[] });
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,21 +56,16 @@ pub struct Arguments {
     pub endpoint: Vec<EndpointArgs>,
 }
 
-/// The component's exports: the `receiver` to list in `forward_to`.
-pub struct Exports {
-    pub receiver: Capsule,
-}
-
-struct RemoteWrite {
+pub struct RemoteWrite {
     shared: Arc<Shared>,
-    exports: Exports,
+    exports: ReceiverExports,
     /// Wakes the run loop to start the senders of new endpoints.
     changed: tokio::sync::Notify,
 }
 
 /// What the component and its receiver share.
 struct Shared {
-    id: String,
+    metrics: crate::selfmetrics::ComponentMetrics,
     /// Sorted by name; applied when a batch is converted.
     external_labels: Mutex<Arc<Vec<(String, String)>>>,
     endpoints: Mutex<Vec<Arc<Endpoint>>>,
@@ -80,54 +75,32 @@ struct Shared {
     closed: AtomicBool,
 }
 
-#[allow(clippy::result_large_err)] // The signature is `Registration::build`'s.
-fn build(opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args = arguments(body)?;
-    let endpoints = prepare(&args, body)?.into_iter().map(|s| Arc::new(Endpoint::new(&opts.id, s))).collect();
-    let shared = Arc::new(Shared {
-        id: opts.id,
-        external_labels: Mutex::new(Arc::new(args.external_labels.into_iter().collect())),
-        endpoints: Mutex::new(endpoints),
-        health: HealthCell::default(),
-        running: AtomicBool::new(false),
-        closed: AtomicBool::new(false),
-    });
-    let receiver = ReceiverHandle::new(Receiver(Arc::clone(&shared))).capsule();
-    Ok(Arc::new(RemoteWrite { shared, exports: Exports { receiver }, changed: tokio::sync::Notify::new() }))
-}
-
-#[allow(clippy::result_large_err)] // `decode`'s error, passed on.
-fn arguments(body: &EvalBody) -> Result<Arguments, Diagnostic> {
-    let args: Arguments = decode(body)?;
-    for name in args.external_labels.keys() {
-        if !valid_label_name(name) {
-            return Err(Diagnostic::error(span_of(body, "external_labels", 0), format!("external_labels: {name:?} is not a valid label name")));
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        for name in self.external_labels.keys() {
+            if !valid_label_name(name) {
+                return Err(ArgumentError::new("external_labels", format!("external_labels: {name:?} is not a valid label name")));
+            }
         }
-    }
-    let mut keys = BTreeSet::new();
-    for (i, e) in args.endpoint.iter().enumerate() {
-        e.validate().map_err(|message| Diagnostic::error(span_of(body, "endpoint", i), message))?;
-        if !keys.insert(e.key()) {
-            let what = if e.name.is_empty() { format!("URL {:?}", e.url) } else { format!("name {:?}", e.name) };
-            return Err(Diagnostic::error(span_of(body, "endpoint", i), format!("duplicate remote write endpoint: {what} is used by more than one endpoint")));
+        let mut keys = BTreeSet::new();
+        for (i, e) in self.endpoint.iter().enumerate() {
+            e.validate().map_err(|message| ArgumentError::new(format!("endpoint[{i}]"), message))?;
+            if !keys.insert(e.key()) {
+                let what = if e.name.is_empty() { format!("URL {:?}", e.url) } else { format!("name {:?}", e.name) };
+                return Err(ArgumentError::new(format!("endpoint[{i}]"), format!("duplicate remote write endpoint: {what} is used by more than one endpoint")));
+            }
         }
+        Ok(())
     }
-    Ok(args)
 }
 
 /// Makes every endpoint's client; nothing is opened yet.
-#[allow(clippy::result_large_err)]
-fn prepare(args: &Arguments, body: &EvalBody) -> Result<Vec<Settings>, Diagnostic> {
+fn prepare(args: &Arguments) -> Result<Vec<Settings>, ArgumentError> {
     let settings = args.endpoint.iter().enumerate().map(|(i, e)| match RemoteClient::new(e) {
         Ok(client) => Ok(Settings { args: e.clone(), client }),
-        Err(message) => Err(Diagnostic::error(span_of(body, "endpoint", i), message)),
+        Err(message) => Err(ArgumentError::new(format!("endpoint[{i}]"), message)),
     });
     settings.collect()
-}
-
-/// The name of the `nth` item called `name`, or the whole body.
-fn span_of(body: &EvalBody, name: &str, nth: usize) -> solder_syntax::Span {
-    body.items.iter().filter(|i| i.name() == name).nth(nth).map_or(body.span, |i| i.name_span())
 }
 
 /// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved).
@@ -138,6 +111,23 @@ fn valid_label_name(s: &str) -> bool {
 }
 
 impl Component for RemoteWrite {
+    type Arguments = Arguments;
+    type Exports = ReceiverExports;
+
+    fn build(opts: Options, args: Arguments) -> Result<RemoteWrite, ArgumentError> {
+        let endpoints = prepare(&args)?.into_iter().map(|s| Arc::new(Endpoint::new(&opts.metrics, s))).collect();
+        let shared = Arc::new(Shared {
+            metrics: opts.metrics,
+            external_labels: Mutex::new(Arc::new(args.external_labels.into_iter().collect())),
+            endpoints: Mutex::new(endpoints),
+            health: HealthCell::default(),
+            running: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        });
+        let receiver = ReceiverHandle::new(Receiver(Arc::clone(&shared))).capsule();
+        Ok(RemoteWrite { shared, exports: ReceiverExports { receiver }, changed: tokio::sync::Notify::new() })
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.shared.running.store(true, Ordering::Relaxed);
@@ -166,9 +156,8 @@ impl Component for RemoteWrite {
     /// Endpoints are matched by `name` (or, unnamed, by URL): a matched
     /// endpoint keeps its queue and takes the new settings, a new one
     /// starts, and a removed one drops what it had queued.
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args = arguments(body)?;
-        let prepared = prepare(&args, body)?;
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
+        let prepared = prepare(&args)?;
         {
             let mut endpoints = lock(&self.shared.endpoints);
             let mut old: BTreeMap<String, Arc<Endpoint>> = endpoints.drain(..).map(|e| (e.key(), e)).collect();
@@ -178,7 +167,7 @@ impl Component for RemoteWrite {
                         kept.reconfigure(settings);
                         kept
                     }
-                    None => Arc::new(Endpoint::new(&self.shared.id, settings)),
+                    None => Arc::new(Endpoint::new(&self.shared.metrics, settings)),
                 };
                 endpoints.push(endpoint);
             }
@@ -189,8 +178,8 @@ impl Component for RemoteWrite {
         Ok(())
     }
 
-    fn exports(&self) -> Value {
-        Value::object([("receiver", Value::Capsule(self.exports.receiver.clone()))])
+    fn exports(&self) -> ReceiverExports {
+        self.exports.clone()
     }
 
     /// Unhealthy, naming the endpoints and their last errors, while sends

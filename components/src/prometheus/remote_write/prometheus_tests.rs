@@ -121,12 +121,12 @@ fn batch() -> Batch {
 async fn prometheus_stores_series_and_exemplars_as_sent() {
     let binary = binary();
     let prom = Prometheus::start(binary).await;
-    let src = format!(
-        "prometheus.remote_write \"t\" {{\n external_labels = {{ \"cluster\" = \"eu-1\" }}\n endpoint {{\n url = \"http://{}/api/v1/write\"\n queue_config {{\n batch_send_deadline = \"5ms\"\n }}\n }}\n}}",
+    let args = format!(
+        "external_labels = {{ \"cluster\" = \"eu-1\" }}\n endpoint {{\n url = \"http://{}/api/v1/write\"\n queue_config {{\n batch_send_deadline = \"5ms\"\n }}\n }}",
         prom.addr
     );
-    let rw = running("prometheus.remote_write.real", &src);
-    rw.receiver.0.append(Arc::new(batch())).unwrap();
+    let rw = running("prometheus.remote_write.real", &args);
+    rw.receiver().0.append(Arc::new(batch())).unwrap();
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let calls = loop {
@@ -137,7 +137,7 @@ async fn prometheus_stores_series_and_exemplars_as_sent() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let want = r#"Zone="a",__name__="rw_calls_total",cluster="eu-1",service="api""#;
-    assert_eq!(calls, vec![(want.to_string(), "7".to_string())], "health: {:?}", rw.component.health());
+    assert_eq!(calls, vec![(want.to_string(), "7".to_string())], "health: {:?}", rw.health());
 
     let buckets = prom.query("rw_duration_seconds_bucket").await;
     let les: Vec<(String, &str)> =
@@ -153,5 +153,5 @@ async fn prometheus_stores_series_and_exemplars_as_sent() {
     assert_eq!(series.len(), 1, "{exemplars}");
     assert_eq!(series[0]["seriesLabels"]["le"], "1", "the exemplar is on the bucket that holds 0.5");
     assert_eq!(series[0]["exemplars"][0]["labels"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
-    rw.stop.cancel();
+    rw.stop().await;
 }

@@ -26,7 +26,7 @@ use super::queue::{Refused, SampleQueue, Slice};
 use crate::otelcol::exporter::sending::forwarder::FLUSH_TIMEOUT;
 use crate::otelcol::exporter::sending::retry::Backoff;
 use crate::otelcol::exporter::sending::{RetryOnFailure, SendError};
-use crate::selfmetrics::{self, Counter, Gauge};
+use crate::selfmetrics::{ComponentMetrics, Counter, Gauge};
 use crate::sync::lock;
 use crate::types::Duration;
 
@@ -41,6 +41,7 @@ pub struct Settings {
 /// an update removes it, keeping its queue across updates.
 pub struct Endpoint {
     component: String,
+    metrics: ComponentMetrics,
     /// `name`, or one derived from the URL.
     pub name: String,
     settings: Mutex<Arc<Settings>>,
@@ -79,12 +80,12 @@ struct Counts {
 }
 
 impl Counts {
-    fn new(id: &str, name: &str, url: &str) -> Counts {
+    fn new(metrics: &ComponentMetrics, name: &str, url: &str) -> Counts {
         let url = redacted(url);
         let labels = [("remote_name", name), ("url", url.as_str())];
-        let c = |name, help| selfmetrics::counter(name, help, id, &labels);
+        let c = |name, help| metrics.counter(name, help, &labels);
         Counts {
-            pending: selfmetrics::gauge("prometheus_remote_storage_samples_pending", "Samples waiting in the queue.", id, &labels),
+            pending: metrics.gauge("prometheus_remote_storage_samples_pending", "Samples waiting in the queue.", &labels),
             samples_in: c("prometheus_remote_storage_samples_in_total", "Samples accepted into the queue."),
             samples: c("prometheus_remote_storage_samples_total", "Total number of samples sent to remote storage."),
             failed: c("prometheus_remote_storage_samples_failed_total", "Samples that failed to send to remote storage due to non-recoverable errors."),
@@ -109,11 +110,13 @@ struct Request {
 }
 
 impl Endpoint {
-    pub fn new(component: &str, settings: Settings) -> Endpoint {
+    pub fn new(metrics: &ComponentMetrics, settings: Settings) -> Endpoint {
+        let component = metrics.component_id();
         let name = settings.args.display_name();
         Endpoint {
             component: component.to_string(),
-            counts: Mutex::new(Arc::new(Counts::new(component, &name, &settings.args.url))),
+            metrics: metrics.clone(),
+            counts: Mutex::new(Arc::new(Counts::new(metrics, &name, &settings.args.url))),
             queue: SampleQueue::new(settings.args.queue_config.capacity),
             settings: Mutex::new(Arc::new(settings)),
             name,
@@ -150,7 +153,7 @@ impl Endpoint {
     pub fn reconfigure(&self, settings: Settings) {
         self.queue.set_capacity(settings.args.queue_config.capacity);
         if redacted(&settings.args.url) != self.counts().url {
-            let fresh = Arc::new(Counts::new(&self.component, &self.name, &settings.args.url));
+            let fresh = Arc::new(Counts::new(&self.metrics, &self.name, &settings.args.url));
             std::mem::replace(&mut *lock(&self.counts), fresh).pending.set(0);
             self.pending_changed();
         }

@@ -1,10 +1,8 @@
-//! JSON and YAML documents to values and back.
+//! JSON and YAML documents to values, and values to JSON.
 //!
 //! Numbers keep their kind where the document says so: `1` decodes to an
 //! int (a uint past `i64::MAX`), `1.0` to a float, so arithmetic on decoded
 //! values behaves as it does on literals.
-
-use std::collections::BTreeMap;
 
 use super::super::args::fixed;
 use crate::scanner::is_valid_identifier;
@@ -33,44 +31,9 @@ fn number(int: Option<i64>, uint: Option<u64>, float: f64) -> Number {
     int.map(Number::Int).or(uint.map(Number::Uint)).unwrap_or(Number::Float(float))
 }
 
+/// Decodes the first YAML document in argument 0; see [`super::yaml`].
 pub fn parse_yaml(s: &str) -> Result<Value, CallError> {
-    let mut yaml: serde_yaml::Value = serde_yaml::from_str(s).map_err(|e| CallError::arg(0, format!("invalid YAML: {e}")))?;
-    // `<<: *defaults` merges, as Go's yaml.v3 does when decoding.
-    yaml.apply_merge().map_err(|e| CallError::arg(0, format!("invalid YAML: {e}")))?;
-    from_yaml(yaml).map_err(|e| CallError::arg(0, e))
-}
-
-fn from_yaml(yaml: serde_yaml::Value) -> Result<Value, String> {
-    Ok(match yaml {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(b),
-        serde_yaml::Value::Number(n) => match number(n.as_i64(), n.as_u64(), n.as_f64().unwrap_or(f64::NAN)) {
-            Number::Float(f) if !f.is_finite() => return Err(format!("YAML number {n} is not a finite number")),
-            kind => Value::Number(kind),
-        },
-        serde_yaml::Value::String(s) => Value::String(s),
-        serde_yaml::Value::Sequence(items) => Value::Array(items.into_iter().map(from_yaml).collect::<Result<_, _>>()?),
-        serde_yaml::Value::Mapping(fields) => {
-            let mut out = BTreeMap::new();
-            for (k, v) in fields {
-                out.insert(yaml_key(k)?, from_yaml(v)?);
-            }
-            Value::Object(out)
-        }
-        serde_yaml::Value::Tagged(tagged) => from_yaml(tagged.value)?,
-    })
-}
-
-/// Alloy objects have string keys. YAML's `1: a` or `true: b` become
-/// `"1"` and `"true"`; a complex key becomes its Alloy spelling.
-fn yaml_key(key: serde_yaml::Value) -> Result<String, String> {
-    Ok(match key {
-        serde_yaml::Value::String(s) => s,
-        serde_yaml::Value::Null => "null".to_string(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        other => from_yaml(other)?.to_string(),
-    })
+    super::yaml::decode(s).map_err(|e| CallError::arg(0, format!("invalid YAML: {e}")))
 }
 
 /// Compact JSON with sorted keys, so the output is stable across reloads.
@@ -147,20 +110,6 @@ mod tests {
         assert_eq!(eval(r#"encoding.from_json("{\"k\": 1}").k + 1"#), Value::int(2));
         assert_eq!(eval_error(r#"encoding.from_json("{\"a\": }")"#), "encoding.from_json: invalid JSON: expected value at line 1 column 7");
         assert_eq!(eval_error("encoding.from_json(1)"), "1 should be string, got number");
-    }
-
-    #[test]
-    fn yaml_documents() {
-        let src = r#"encoding.from_yaml("a: 1\nb: [x, 2.5, true, ~]\n1: one\ntrue: yes\n? [1, 2]\n: pair\n")"#;
-        assert_eq!(eval(src), eval(r#"{a = 1, b = ["x", 2.5, true, null], "1" = "one", "true" = "yes", "[1, 2]" = "pair"}"#));
-        assert_eq!(eval(r#"encoding.from_yaml("")"#), Value::Null);
-        assert_eq!(eval(r#"encoding.from_yaml("x: !custom 5")"#), eval("{x = 5}"));
-        assert_eq!(
-            eval(r#"encoding.from_yaml("base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2")"#).to_string(),
-            "{ base = { x = 1 }, derived = { x = 1, y = 2 } }"
-        );
-        assert!(eval_error(r#"encoding.from_yaml("a: [1")"#).starts_with("encoding.from_yaml: invalid YAML: "));
-        assert_eq!(eval_error(r#"encoding.from_yaml("x: .inf")"#), "encoding.from_yaml: YAML number .inf is not a finite number");
     }
 
     #[test]

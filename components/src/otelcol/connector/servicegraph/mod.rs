@@ -21,23 +21,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
-use solder_syntax::value::Capsule;
-use solder_syntax::{Diagnostic, Span, Value};
+use solder_syntax::Value;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::{EvalBody, Item};
-use crate::component::{Component, Health, HealthCell, Options, Registration, RunFuture};
+use crate::component::{self, ArgumentError, Component, Health, HealthCell, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry};
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
-use crate::decode::decode;
 use crate::otelcol::output::Output;
 use crate::otlp::{Signal, Traces};
 use crate::types::Duration;
 
 pub use graph::{Config, Graph};
 
-pub const REGISTRATION: Registration = Registration { name: "otelcol.connector.servicegraph", build };
+pub const REGISTRATION: Registration = Registration::of::<ServiceGraph>(
+    "otelcol.connector.servicegraph",
+    Stability::Experimental,
+    Signals { takes: &[Telemetry::Traces], gives: &[Telemetry::Metrics] },
+);
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,16 +135,11 @@ fn default_ttl() -> Duration {
     millis(2000)
 }
 
-/// The component's exports: its `input`.
-pub struct Exports {
-    pub input: Capsule,
-}
-
-struct ServiceGraph {
+pub struct ServiceGraph {
     shared: Arc<Shared>,
     /// Made once, so upstream components keep the same handle across
     /// evaluations and updates.
-    exports: Exports,
+    exports: InputExports,
     health: HealthCell,
 }
 
@@ -189,24 +185,26 @@ impl Consumer for Input {
     }
 }
 
-fn build(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args: Arguments = decode(body)?;
-    let (config, loops) = check(&args, body)?;
-    let shared = Arc::new(Shared { graph: Mutex::new(Graph::new(config)), output: Mutex::new(args.output), loops: Mutex::new(loops), changed: Notify::new() });
-    let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
-    Ok(Arc::new(ServiceGraph { shared, exports: Exports { input }, health: HealthCell::default() }))
-}
-
 impl Component for ServiceGraph {
+    type Arguments = Arguments;
+    type Exports = InputExports;
+
+    fn build(_opts: Options, args: Arguments) -> Result<ServiceGraph, ArgumentError> {
+        let (config, loops) = args.resolve();
+        let shared =
+            Arc::new(Shared { graph: Mutex::new(Graph::new(config)), output: Mutex::new(args.output), loops: Mutex::new(loops), changed: Notify::new() });
+        let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
+        Ok(ServiceGraph { shared, exports: InputExports { input }, health: HealthCell::default() })
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(run::run(Arc::clone(&self.shared), self.health.clone(), shutdown))
     }
 
     /// Pending edges and series are kept; new histogram bounds restart the
     /// series, since old counts do not fit them.
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args: Arguments = decode(body)?;
-        let (config, loops) = check(&args, body)?;
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
+        let (config, loops) = args.resolve();
         lock(&self.shared.graph).configure(config);
         *lock(&self.shared.output) = args.output;
         *lock(&self.shared.loops) = loops;
@@ -214,8 +212,8 @@ impl Component for ServiceGraph {
         Ok(())
     }
 
-    fn exports(&self) -> Value {
-        crate::consumer::input_exports(&self.exports.input)
+    fn exports(&self) -> InputExports {
+        self.exports.clone()
     }
 
     fn health(&self) -> Health {
@@ -237,41 +235,40 @@ impl Component for ServiceGraph {
     }
 }
 
-/// Checks what the types alone cannot, and resolves the arguments.
-fn check(args: &Arguments, body: &EvalBody) -> Result<(Config, Loops), Diagnostic> {
-    let bounds: Vec<f64> = args.latency_histogram_buckets.iter().map(|d| d.0.as_secs_f64()).collect();
-    if bounds.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(Diagnostic::error(span_of(body, "latency_histogram_buckets"), "latency_histogram_buckets must be in increasing order")
-            .with_help("list each bucket bound once, smallest first"));
-    }
-    for (name, d) in [("cache_loop", args.cache_loop), ("store_expiration_loop", args.store_expiration_loop)] {
-        if d.0.is_zero() {
-            return Err(Diagnostic::error(span_of(body, name), format!("{name} must be greater than zero")));
+/// Checks what the types alone cannot.
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        if self.latency_histogram_buckets.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(ArgumentError::new("latency_histogram_buckets", "latency_histogram_buckets must be in increasing order")
+                .with_help("list each bucket bound once, smallest first"));
         }
+        for (name, d) in [("cache_loop", self.cache_loop), ("store_expiration_loop", self.store_expiration_loop)] {
+            if d.0.is_zero() {
+                return Err(ArgumentError::new(name, format!("{name} must be greater than zero")));
+            }
+        }
+        if self.store.max_items == 0 {
+            return Err(ArgumentError::new("store.max_items", "store.max_items must be greater than zero")
+                .with_help("the store holds edges waiting for their other side; with no room, no span can be paired"));
+        }
+        self.output.check().map_err(|m| ArgumentError::new("output", m))
     }
-    if args.store.max_items == 0 {
-        return Err(Diagnostic::error(span_of(body, "store"), "store.max_items must be greater than zero")
-            .with_help("the store holds edges waiting for their other side; with no room, no span can be paired"));
-    }
-    args.output.check().map_err(|m| Diagnostic::error(span_of(body, "output"), m))?;
-    let config = Config {
-        bounds,
-        dimensions: args.dimensions.clone(),
-        max_items: usize::try_from(args.store.max_items).unwrap_or(usize::MAX),
-        ttl: args.store.ttl.0,
-        peer_attributes: args.virtual_node_peer_attributes.clone(),
-        database_name_attribute: args.database_name_attribute.clone(),
-    };
-    let loops = Loops { cache: args.cache_loop.0, expiration: args.store_expiration_loop.0, flush: args.metrics_flush_interval.0 };
-    Ok((config, loops))
 }
 
-/// Where an attribute's value (or a block's name) is, for errors.
-fn span_of(body: &EvalBody, name: &str) -> Span {
-    body.items.iter().find(|i| i.name() == name).map_or(body.span, |i| match i {
-        Item::Attribute { value_span, .. } => *value_span,
-        Item::Block { name_span, .. } => *name_span,
-    })
+impl Arguments {
+    /// The graph's config and the run loop's intervals.
+    fn resolve(&self) -> (Config, Loops) {
+        let config = Config {
+            bounds: self.latency_histogram_buckets.iter().map(|d| d.0.as_secs_f64()).collect(),
+            dimensions: self.dimensions.clone(),
+            max_items: usize::try_from(self.store.max_items).unwrap_or(usize::MAX),
+            ttl: self.store.ttl.0,
+            peer_attributes: self.virtual_node_peer_attributes.clone(),
+            database_name_attribute: self.database_name_attribute.clone(),
+        };
+        let loops = Loops { cache: self.cache_loop.0, expiration: self.store_expiration_loop.0, flush: self.metrics_flush_interval.0 };
+        (config, loops)
+    }
 }
 
 #[cfg(test)]

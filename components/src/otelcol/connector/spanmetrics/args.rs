@@ -4,10 +4,10 @@
 use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
-use solder_syntax::{Diagnostic, Span};
+
+use crate::component::{self, ArgumentError};
 
 use super::aggregate::{Config, Dimension};
-use crate::body::{EvalBody, Item};
 use crate::otelcol::output::Output;
 use crate::types::Duration;
 
@@ -155,8 +155,8 @@ const BUILT_IN: [&str; 4] = ["service.name", "span.name", "span.kind", "status.c
 impl Arguments {
     /// Checks what the types cannot (with Alloy's and the collector's
     /// messages) and converts to the aggregation's config.
-    pub fn config(&self, body: &EvalBody) -> Result<Config, Diagnostic> {
-        let err = |at: &str, msg: String| Diagnostic::error(span_of(body, at), msg);
+    pub fn config(&self) -> Result<Config, ArgumentError> {
+        let err = |at: &str, msg: String| ArgumentError::new(at, msg);
         if self.metrics_flush_interval.0.is_zero() {
             return Err(err("metrics_flush_interval", "metrics_flush_interval must be greater than 0".into()));
         }
@@ -169,29 +169,29 @@ impl Arguments {
         let (unit, divider) = match h.unit.as_str() {
             "ms" => ("ms", 1e6),
             "s" => ("s", 1e9),
-            other => return Err(err("histogram", format!("unknown unit {other:?}, allowed units are \"ms\" and \"s\""))),
+            other => return Err(err("histogram.unit", format!("unknown unit {other:?}, allowed units are \"ms\" and \"s\""))),
         };
         let (bounds, exponential) = match (&h.explicit, &h.exponential) {
             (Some(_), Some(_)) => return Err(err("histogram", "only one of exponential or explicit histogram configuration can be specified".into())),
             (None, None) => return Err(err("histogram", "either exponential or explicit histogram configuration must be specified".into())),
             (None, Some(e)) => {
                 if e.max_size <= 0 {
-                    return Err(err("histogram", format!("max_size must be greater than 0, got {}", e.max_size)));
+                    return Err(err("histogram.exponential.max_size", format!("max_size must be greater than 0, got {}", e.max_size)));
                 }
                 (None, Some(e.max_size as usize))
             }
             (Some(e), None) => {
                 if e.buckets.windows(2).any(|w| w[0] >= w[1]) {
-                    return Err(err("histogram", "histogram buckets must be in increasing order".into()));
+                    return Err(err("histogram.explicit.buckets", "histogram buckets must be in increasing order".into()));
                 }
                 (Some(e.buckets.iter().map(|b| b.0.as_nanos() as f64 / divider).collect()), None)
             }
         };
-        let dims = |list: &[DimensionBlock], taken: &mut Vec<String>| -> Result<Vec<Dimension>, Diagnostic> {
+        let dims = |at: &str, list: &[DimensionBlock], taken: &mut Vec<String>| -> Result<Vec<Dimension>, ArgumentError> {
             let mut out = Vec::with_capacity(list.len());
-            for d in list {
+            for (i, d) in list.iter().enumerate() {
                 if taken.contains(&d.name) {
-                    return Err(err("dimension", format!("failed validating dimensions: duplicate dimension name {}", d.name)));
+                    return Err(err(&format!("{at}[{i}].name"), format!("failed validating dimensions: duplicate dimension name {}", d.name)));
                 }
                 taken.push(d.name.clone());
                 if !self.exclude_dimensions.contains(&d.name) {
@@ -201,9 +201,9 @@ impl Arguments {
             Ok(out)
         };
         let mut taken: Vec<String> = BUILT_IN.iter().map(|s| s.to_string()).collect();
-        let dimensions = dims(&self.dimension, &mut taken)?;
+        let dimensions = dims("dimension", &self.dimension, &mut taken)?;
         let events = match &self.events {
-            Some(e) if e.enabled => Some(dims(&e.dimension, &mut taken.clone())?),
+            Some(e) if e.enabled => Some(dims("events.dimension", &e.dimension, &mut taken.clone())?),
             _ => None,
         };
         let exemplars = self.exemplars.as_ref().filter(|e| e.enabled).map(|e| e.max_per_data_point as usize);
@@ -225,10 +225,9 @@ impl Arguments {
     }
 }
 
-/// Where an attribute's value (or a block's name) is, for errors.
-fn span_of(body: &EvalBody, name: &str) -> Span {
-    body.items.iter().find(|i| i.name() == name).map_or(body.span, |i| match i {
-        Item::Attribute { value_span, .. } => *value_span,
-        Item::Block { name_span, .. } => *name_span,
-    })
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        self.output.check().map_err(|m| ArgumentError::new("output", m))?;
+        self.config().map(drop)
+    }
 }

@@ -22,15 +22,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
 
-use solder_syntax::value::Capsule;
-use solder_syntax::{Diagnostic, Value};
+use solder_syntax::Value;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::EvalBody;
-use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
+use crate::component::{
+    ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
+};
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
-use crate::decode::decode;
 use crate::otelcol::output::Output;
 use crate::otlp::proto::ExportMetricsServiceRequest;
 use crate::otlp::{Metrics, Signal, Traces};
@@ -39,18 +38,17 @@ pub use args::{Arguments, DimensionBlock, EventsBlock, ExemplarsBlock, ExplicitB
 
 use aggregate::Aggregator;
 
-pub const REGISTRATION: Registration = Registration { name: "otelcol.connector.spanmetrics", build };
+pub const REGISTRATION: Registration = Registration::of::<SpanMetrics>(
+    "otelcol.connector.spanmetrics",
+    Stability::GenerallyAvailable,
+    Signals { takes: &[Telemetry::Traces], gives: &[Telemetry::Metrics] },
+);
 
-/// The component's exports: its `input`, which takes traces.
-pub struct Exports {
-    pub input: Capsule,
-}
-
-struct SpanMetrics {
+pub struct SpanMetrics {
     shared: Arc<Shared>,
     /// Made once, so upstream components keep the same handle across
     /// evaluations and updates.
-    exports: Exports,
+    exports: InputExports,
     health: HealthCell,
 }
 
@@ -112,22 +110,23 @@ impl Consumer for Input {
     }
 }
 
-fn build(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args: Arguments = decode(body)?;
-    let config = args.config(body)?;
-    let shared = Arc::new(Shared {
-        aggregator: Mutex::new(Aggregator::new(config)),
-        output: Mutex::new(args.output),
-        interval: Mutex::new(args.metrics_flush_interval.0),
-        rearm: Notify::new(),
-        flushes: AtomicU64::new(0),
-        resets: AtomicU64::new(0),
-    });
-    let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
-    Ok(Arc::new(SpanMetrics { shared, exports: Exports { input }, health: HealthCell::default() }))
-}
-
 impl Component for SpanMetrics {
+    type Arguments = Arguments;
+    type Exports = InputExports;
+
+    fn build(_opts: Options, args: Arguments) -> Result<SpanMetrics, ArgumentError> {
+        let shared = Arc::new(Shared {
+            aggregator: Mutex::new(Aggregator::new(args.config()?)),
+            output: Mutex::new(args.output),
+            interval: Mutex::new(args.metrics_flush_interval.0),
+            rearm: Notify::new(),
+            flushes: AtomicU64::new(0),
+            resets: AtomicU64::new(0),
+        });
+        let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
+        Ok(SpanMetrics { shared, exports: InputExports { input }, health: HealthCell::default() })
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.health.set(HealthState::Healthy, "aggregating spans");
@@ -150,9 +149,8 @@ impl Component for SpanMetrics {
     /// in place). A new namespace, dimension set, histogram, temporality,
     /// events or resource key resets them: old series would carry the
     /// wrong attributes or buckets.
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args: Arguments = decode(body)?;
-        let config = args.config(body)?;
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
+        let config = args.config()?;
         if lock(&self.shared.aggregator).reconfigure(config) {
             self.shared.resets.fetch_add(1, Ordering::Relaxed);
         }
@@ -165,8 +163,8 @@ impl Component for SpanMetrics {
         Ok(())
     }
 
-    fn exports(&self) -> Value {
-        crate::consumer::input_exports(&self.exports.input)
+    fn exports(&self) -> InputExports {
+        self.exports.clone()
     }
 
     fn health(&self) -> Health {

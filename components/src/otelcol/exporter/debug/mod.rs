@@ -19,19 +19,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use solder_syntax::value::Capsule;
-use solder_syntax::{Diagnostic, Value};
+use solder_syntax::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::EvalBody;
-use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
+use crate::component::{
+    self, ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
+};
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
-use crate::decode::decode;
 use crate::otlp::encoded::Request;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
 
-pub const REGISTRATION: Registration = Registration { name: "otelcol.exporter.debug", build };
+pub const REGISTRATION: Registration = Registration::of::<DebugExporter>(
+    "otelcol.exporter.debug",
+    Stability::Experimental,
+    Signals { takes: &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs], gives: &[] },
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,10 +79,7 @@ fn default_true() -> bool {
     true
 }
 
-/// The component's exports: its `input`, which takes every signal.
-pub struct Exports {
-    pub input: Capsule,
-}
+impl component::Arguments for Arguments {}
 
 /// A batch of traces as the debug exporter writes it.
 pub fn render_traces(req: &ExportTraceServiceRequest, verbosity: Verbosity) -> String {
@@ -117,9 +117,9 @@ pub fn render_logs(req: &ExportLogsServiceRequest, verbosity: Verbosity) -> Stri
 /// Where text goes instead of stderr or stdout (tests read it back).
 type Writer = Arc<Mutex<dyn Write + Send>>;
 
-struct DebugExporter {
+pub struct DebugExporter {
     shared: Arc<Shared>,
-    exports: Exports,
+    exports: InputExports,
 }
 
 struct Shared {
@@ -129,11 +129,6 @@ struct Shared {
     health: HealthCell,
     batches_written: AtomicU64,
     batches_sampled_out: AtomicU64,
-}
-
-fn build(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args: Arguments = decode(body)?;
-    Ok(Arc::new(DebugExporter::new(args, None)))
 }
 
 impl DebugExporter {
@@ -147,11 +142,18 @@ impl DebugExporter {
             batches_sampled_out: AtomicU64::new(0),
         });
         let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
-        DebugExporter { shared, exports: Exports { input } }
+        DebugExporter { shared, exports: InputExports { input } }
     }
 }
 
 impl Component for DebugExporter {
+    type Arguments = Arguments;
+    type Exports = InputExports;
+
+    fn build(_opts: Options, args: Arguments) -> Result<DebugExporter, ArgumentError> {
+        Ok(DebugExporter::new(args, None))
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.shared.health.set(HealthState::Healthy, "writing");
@@ -159,15 +161,14 @@ impl Component for DebugExporter {
         })
     }
 
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args: Arguments = decode(body)?;
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
         *lock(&self.shared.sampler) = Sampler::new(&args);
         *lock(&self.shared.args) = args;
         Ok(())
     }
 
-    fn exports(&self) -> Value {
-        crate::consumer::input_exports(&self.exports.input)
+    fn exports(&self) -> InputExports {
+        self.exports.clone()
     }
 
     fn health(&self) -> Health {
@@ -184,7 +185,6 @@ impl Component for DebugExporter {
         ])
     }
 }
-
 
 /// What the `input` capsule holds.
 struct Input(Arc<Shared>);

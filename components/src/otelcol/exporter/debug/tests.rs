@@ -3,7 +3,10 @@
 //! rendering, sampling, and the component writing through its input.
 //!
 //! `SOLDER_BLESS=1 cargo test ...` rewrites the golden files from the
-//! current output, for review in the diff.
+//! current output, for review in the diff. Those goldens only hold the
+//! output still; the `collector_*` tests hold it to the Collector's own
+//! expected text (`testdata/collector/`, never blessed), for the inputs of
+//! the Collector's tests.
 
 use std::path::PathBuf;
 
@@ -50,11 +53,22 @@ fn traces() -> ExportTraceServiceRequest {
         attributes: vec![kv("http.method", s("GET")), kv("http.status_code", V::IntValue(500)), kv("retry", V::BoolValue(false))],
         dropped_attributes_count: 1,
         events: vec![
-            span::Event { time_unix_nano: START + 500, name: "exception".into(), attributes: vec![kv("exception.type", s("IOError"))], dropped_attributes_count: 2 },
+            span::Event {
+                time_unix_nano: START + 500,
+                name: "exception".into(),
+                attributes: vec![kv("exception.type", s("IOError"))],
+                dropped_attributes_count: 2,
+            },
             span::Event { time_unix_nano: START + 600, name: "retry".into(), ..Default::default() },
         ],
         dropped_events_count: 3,
-        links: vec![span::Link { trace_id: vec![0xab; 16], span_id: vec![0xcd; 8], trace_state: "k=v".into(), attributes: vec![kv("link", s("yes"))], ..Default::default() }],
+        links: vec![span::Link {
+            trace_id: vec![0xab; 16],
+            span_id: vec![0xcd; 8],
+            trace_state: "k=v".into(),
+            attributes: vec![kv("link", s("yes"))],
+            ..Default::default()
+        }],
         status: Some(Status { message: "upstream failed".into(), code: 2 }),
         ..Default::default()
     };
@@ -68,7 +82,10 @@ fn traces() -> ExportTraceServiceRequest {
         end_time_unix_nano: START + 1_500_000,
         ..Default::default()
     };
-    let bare = ResourceSpans { scope_spans: vec![ScopeSpans { spans: vec![Span { name: "bare".into(), ..Default::default() }], ..Default::default() }], ..Default::default() };
+    let bare = ResourceSpans {
+        scope_spans: vec![ScopeSpans { spans: vec![Span { name: "bare".into(), ..Default::default() }], ..Default::default() }],
+        ..Default::default()
+    };
     ExportTraceServiceRequest {
         resource_spans: vec![
             ResourceSpans {
@@ -97,7 +114,8 @@ fn metrics() -> ExportMetricsServiceRequest {
         trace_id: vec![0x22; 16],
         value: Some(exemplar::Value::AsDouble(15.0)),
     };
-    let mut gauge = metric("queue.depth", Data::Gauge(pm::Gauge { data_points: vec![number(number_data_point::Value::AsInt(123), vec![kv("queue", s("a"))])] }));
+    let mut gauge =
+        metric("queue.depth", Data::Gauge(pm::Gauge { data_points: vec![number(number_data_point::Value::AsInt(123), vec![kv("queue", s("a"))])] }));
     gauge.metadata = vec![kv("owner", s("platform"))];
     let metrics = vec![
         gauge,
@@ -168,12 +186,21 @@ fn metrics() -> ExportMetricsServiceRequest {
     if let Some(r) = resource.as_mut() {
         r.entity_refs = vec![EntityRef { r#type: "service".into(), id_keys: vec!["service.name".into()], ..Default::default() }];
     }
-    ExportMetricsServiceRequest { resource_metrics: vec![ResourceMetrics { resource, scope_metrics: vec![ScopeMetrics { scope: scope(), metrics, schema_url: String::new() }], schema_url: String::new() }] }
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource,
+            scope_metrics: vec![ScopeMetrics { scope: scope(), metrics, schema_url: String::new() }],
+            schema_url: String::new(),
+        }],
+    }
 }
 
 fn logs() -> ExportLogsServiceRequest {
     let structured = V::KvlistValue(KeyValueList {
-        values: vec![kv("z", V::DoubleValue(1.5)), kv("a", V::ArrayValue(ArrayValue { values: vec![AnyValue { value: Some(s("<b>")) }, AnyValue { value: Some(V::BytesValue(vec![1, 2, 3])) }] }))],
+        values: vec![
+            kv("z", V::DoubleValue(1.5)),
+            kv("a", V::ArrayValue(ArrayValue { values: vec![AnyValue { value: Some(s("<b>")) }, AnyValue { value: Some(V::BytesValue(vec![1, 2, 3])) }] })),
+        ],
     });
     let records = vec![
         LogRecord {
@@ -191,7 +218,11 @@ fn logs() -> ExportLogsServiceRequest {
         LogRecord { observed_time_unix_nano: START, severity_number: 17, body: Some(AnyValue { value: Some(structured) }), ..Default::default() },
     ];
     ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs { resource: resource(), scope_logs: vec![ScopeLogs { scope: scope(), log_records: records, schema_url: String::new() }], schema_url: String::new() }],
+        resource_logs: vec![ResourceLogs {
+            resource: resource(),
+            scope_logs: vec![ScopeLogs { scope: scope(), log_records: records, schema_url: String::new() }],
+            schema_url: String::new(),
+        }],
     }
 }
 
@@ -219,9 +250,10 @@ fn values_render_as_go_renders_them() {
     assert_eq!(timestamp(0), "1970-01-01 00:00:00 +0000 UTC");
     assert_eq!(timestamp(START), "2020-02-11 20:26:12.000000321 +0000 UTC");
     assert_eq!(timestamp(951_782_400_500_000_000), "2000-02-29 00:00:00.5 +0000 UTC");
-    assert_eq!([go_v(1.0), go_v(0.5), go_v(123456.0), go_v(1e6), go_v(1234567.0), go_v(0.0001), go_v(0.00001)], [
-        "1", "0.5", "123456", "1e+06", "1.234567e+06", "0.0001", "1e-05"
-    ]);
+    assert_eq!(
+        [go_v(1.0), go_v(0.5), go_v(123456.0), go_v(1e6), go_v(1234567.0), go_v(0.0001), go_v(0.00001)],
+        ["1", "0.5", "123456", "1e+06", "1.234567e+06", "0.0001", "1e-05"]
+    );
     assert_eq!([go_f(1.23), go_f(f64::INFINITY), go_f(f64::NAN)], ["1.230000", "+Inf", "NaN"]);
     assert_eq!([json_float(1e21), json_float(1e20), json_float(1e-7), json_float(-0.5)], ["1e+21", "100000000000000000000", "1e-7", "-0.5"]);
     let any = |v| Some(AnyValue { value: Some(v) });
@@ -256,9 +288,7 @@ async fn the_component_writes_what_its_input_receives() {
     let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
     let writer: Writer = buffer.clone();
     let exporter = DebugExporter::new(Arguments { verbosity: Verbosity::Normal, ..arguments(1, 0) }, Some(writer));
-    let Value::Object(exports) = exporter.exports() else { panic!() };
-    let Some(Value::Capsule(c)) = exports.get("input") else { panic!("no input") };
-    let input = c.downcast::<ConsumerHandle>().unwrap().clone();
+    let input = exporter.exports().input.downcast::<ConsumerHandle>().unwrap().clone();
     assert!([Signal::Traces, Signal::Metrics, Signal::Logs].iter().all(|s| input.0.accepts(*s)));
 
     input.0.consume_traces(Encoded::from_message(traces())).await.unwrap();
@@ -277,11 +307,198 @@ async fn the_component_writes_what_its_input_receives() {
 
 #[test]
 fn arguments_default_as_in_alloy() {
-    let src = "otelcol.exporter.debug \"x\" { }";
-    let file = solder_syntax::parse(src).unwrap();
-    let Some(solder_syntax::ast::Stmt::Block(block)) = file.body.first() else { panic!() };
-    let scope = solder_syntax::Scope::new();
-    let mut ev = solder_syntax::Evaluator::new(src, &scope);
-    let body = crate::body::evaluate(&mut ev, &block.body, block.name_span()).unwrap();
-    assert_eq!(decode::<Arguments>(&body).unwrap(), arguments(2, 1));
+    let body = crate::harness::evaluate(REGISTRATION.name, "", &solder_syntax::Scope::new()).unwrap();
+    assert_eq!(crate::decode::decode::<Arguments>(&body).unwrap(), arguments(2, 1));
+}
+
+// ---------------------------------------------------------------- the Collector's own expectations
+
+/// `testdata/collector/NAME.txt` is what the Collector's debug exporter
+/// writes for an input the caller rebuilt from the Collector's tests (see
+/// the README there). Solder's first line, the batch summary, is the
+/// message of the Collector's log entry rather than part of its text, so
+/// only what follows it is compared.
+fn matches_collector(name: &str, rendered: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/otelcol/exporter/debug/testdata/collector").join(format!("{name}.txt"));
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (summary, got) = rendered.split_once('\n').unwrap_or((rendered, ""));
+    assert!(summary.ends_with('}'), "{name}: the first line should be the batch summary, got {summary:?}");
+    assert!(got == want, "{name} differs from the Collector's output:\n--- Collector\n{want}\n--- Solder\n{got}");
+}
+
+/// `pdata/testdata`'s resource: one attribute.
+fn collector_resource() -> Option<Resource> {
+    Some(Resource { attributes: vec![kv("resource-attr", s("resource-attr-val-1"))], ..Default::default() })
+}
+
+/// 2020-02-11 20:26:12.000000321, 20:26:13.000000123 and 20:26:13.000000789.
+const SPAN_START: u64 = 1_581_452_772_000_000_321;
+const SPAN_EVENT: u64 = 1_581_452_773_000_000_123;
+const SPAN_END: u64 = 1_581_452_773_000_000_789;
+
+#[test]
+fn collector_detailed_traces() {
+    // testdata.GenerateTraces(2): operationA with events, operationB with links.
+    let a = Span {
+        name: "operationA".into(),
+        start_time_unix_nano: SPAN_START,
+        end_time_unix_nano: SPAN_END,
+        dropped_attributes_count: 1,
+        trace_state: "ot=th:0".into(),
+        trace_id: (1..=16).collect(),
+        span_id: (0x11..=0x18).collect(),
+        events: vec![
+            span::Event {
+                time_unix_nano: SPAN_EVENT,
+                name: "event-with-attr".into(),
+                attributes: vec![kv("span-event-attr", s("span-event-attr-val"))],
+                dropped_attributes_count: 2,
+            },
+            span::Event { time_unix_nano: SPAN_EVENT, name: "event".into(), attributes: vec![], dropped_attributes_count: 2 },
+        ],
+        dropped_events_count: 1,
+        status: Some(Status { message: "status-cancelled".into(), code: 2 }),
+        ..Default::default()
+    };
+    let b = Span {
+        name: "operationB".into(),
+        start_time_unix_nano: SPAN_START,
+        end_time_unix_nano: SPAN_END,
+        links: vec![
+            span::Link { attributes: vec![kv("span-link-attr", s("span-link-attr-val"))], dropped_attributes_count: 4, ..Default::default() },
+            span::Link { dropped_attributes_count: 4, ..Default::default() },
+        ],
+        dropped_links_count: 3,
+        ..Default::default()
+    };
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: collector_resource(),
+            scope_spans: vec![ScopeSpans { spans: vec![a, b], ..Default::default() }],
+            ..Default::default()
+        }],
+    };
+    matches_collector("detailed_traces_two_spans", &render_traces(&req, Verbosity::Detailed));
+}
+
+#[test]
+fn collector_detailed_logs() {
+    let at = 1_581_452_773_000_000_789;
+    let one = LogRecord {
+        time_unix_nano: at,
+        dropped_attributes_count: 1,
+        severity_number: 9,
+        severity_text: "Info".into(),
+        span_id: vec![1, 2, 4, 8, 0, 0, 0, 0],
+        trace_id: [vec![8, 4, 2, 1], vec![0; 12]].concat(),
+        attributes: vec![kv("app", s("server")), kv("instance_num", V::IntValue(1))],
+        body: Some(AnyValue { value: Some(s("This is a log message")) }),
+        ..Default::default()
+    };
+    let two = LogRecord {
+        time_unix_nano: at,
+        dropped_attributes_count: 1,
+        severity_number: 9,
+        severity_text: "Info".into(),
+        attributes: vec![kv("customer", s("acme")), kv("env", s("dev"))],
+        body: Some(AnyValue { value: Some(s("something happened")) }),
+        ..Default::default()
+    };
+    let req = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: collector_resource(),
+            scope_logs: vec![ScopeLogs { log_records: vec![one, two], ..Default::default() }],
+            ..Default::default()
+        }],
+    };
+    matches_collector("detailed_logs_two_records", &render_logs(&req, Verbosity::Detailed));
+}
+
+/// The resource and scope of the Collector's normal-verbosity tests.
+fn normal_resource_and_scope() -> (Option<Resource>, Option<InstrumentationScope>) {
+    let resource = Resource { attributes: vec![kv("resourceKey1", s("resourceValue1")), kv("resourceKey2", V::BoolValue(false))], ..Default::default() };
+    let scope = InstrumentationScope {
+        name: "scope-name".into(),
+        version: "1.2.3".into(),
+        attributes: vec![kv("scopeKey1", s("scopeValue1")), kv("scopeKey2", V::BoolValue(true))],
+        ..Default::default()
+    };
+    (Some(resource), Some(scope))
+}
+
+const RESOURCE_SCHEMA: &str = "https://opentelemetry.io/resource-schema-url";
+const SCOPE_SCHEMA: &str = "http://opentelemetry.io/scope-schema-url";
+
+#[test]
+fn collector_normal_traces() {
+    let span = Span {
+        name: "span-name".into(),
+        trace_id: (1..=16).collect(),
+        span_id: (0x11..=0x18).collect(),
+        attributes: vec![kv("key1", s("value1")), kv("key2", s("value2"))],
+        ..Default::default()
+    };
+    let (resource, scope) = normal_resource_and_scope();
+    let with = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource,
+            scope_spans: vec![ScopeSpans { scope, spans: vec![span.clone()], schema_url: SCOPE_SCHEMA.into() }],
+            schema_url: RESOURCE_SCHEMA.into(),
+        }],
+    };
+    matches_collector("normal_traces_with_resource_and_scope", &render_traces(&with, Verbosity::Normal));
+    let bare = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans: vec![span], ..Default::default() }], ..Default::default() }],
+    };
+    matches_collector("normal_traces_one_span", &render_traces(&bare, Verbosity::Normal));
+}
+
+#[test]
+fn collector_normal_logs() {
+    // 2024-01-23 17:54:41.000000153 UTC; normal verbosity does not show it.
+    let at = 1_706_032_481_000_000_153;
+    let record = |body: V, attributes: Vec<KeyValue>| LogRecord {
+        time_unix_nano: at,
+        severity_number: 9,
+        severity_text: "INFO".into(),
+        body: Some(AnyValue { value: Some(body) }),
+        attributes,
+        ..Default::default()
+    };
+    let key12 = || vec![kv("key1", s("value1")), kv("key2", s("value2"))];
+    let bare = |records: Vec<LogRecord>| ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs { scope_logs: vec![ScopeLogs { log_records: records, ..Default::default() }], ..Default::default() }],
+    };
+    let single = record(s("Single line log message"), key12());
+
+    matches_collector("normal_logs_one_record", &render_logs(&bare(vec![single.clone()]), Verbosity::Normal));
+
+    let (resource, scope) = normal_resource_and_scope();
+    let with = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource,
+            scope_logs: vec![ScopeLogs { scope, log_records: vec![single.clone()], schema_url: SCOPE_SCHEMA.into() }],
+            schema_url: RESOURCE_SCHEMA.into(),
+        }],
+    };
+    matches_collector("normal_logs_with_resource_and_scope", &render_logs(&with, Verbosity::Normal));
+
+    let multiline = record(s("First line of the log message\n  second line of the log message"), key12());
+    matches_collector("normal_logs_multiline", &render_logs(&bare(vec![multiline]), Verbosity::Normal));
+
+    let second = LogRecord {
+        body: Some(AnyValue { value: Some(s("Multi-line\nlog message")) }),
+        attributes: vec![kv("mykey2", s("myvalue2")), kv("mykey1", s("myvalue1"))],
+        ..Default::default()
+    };
+    matches_collector("normal_logs_two_records", &render_logs(&bare(vec![single, second]), Verbosity::Normal));
+
+    let map = |fields: Vec<KeyValue>| V::KvlistValue(KeyValueList { values: fields });
+    let body = map(vec![kv("app", s("CurrencyConverter")), kv("event", map(vec![kv("operation", s("convert")), kv("result", s("success"))]))]);
+    let conversion = map(vec![
+        kv("source", map(vec![kv("currency", s("USD")), kv("amount", V::DoubleValue(34.22))])),
+        kv("destination", map(vec![kv("currency", s("EUR"))])),
+    ]);
+    let maps = LogRecord { time_unix_nano: SPAN_END, ..record(body, vec![kv("conversion", conversion), kv("service", s("payments"))]) };
+    matches_collector("normal_logs_maps", &render_logs(&bare(vec![maps]), Verbosity::Normal));
 }

@@ -11,12 +11,22 @@ use serde::Deserialize;
 use super::sending::client::Compression;
 use super::sending::tls::Tls;
 use super::sending::{self, ArgumentError, Protocol, RetryOnFailure, SendingQueue};
-use crate::component::Registration;
+use crate::component::{self, Registration, Signals, Stability, Telemetry};
 use crate::types::{Duration, Secret};
 
 pub use grpc::GrpcTransport;
 
-pub const REGISTRATION: Registration = Registration { name: "otelcol.exporter.otlp", build: sending::build::<Otlp> };
+pub const REGISTRATION: Registration = Registration::of::<sending::Exporter<Otlp>>(
+    "otelcol.exporter.otlp",
+    Stability::GenerallyAvailable,
+    Signals { takes: &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs], gives: &[] },
+);
+
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        sending::validate::<Otlp>(self)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -17,12 +17,15 @@ use tokio_rustls::rustls::ServerConfig;
 use tonic::codec::CompressionEncoding;
 use tonic::{Code, Status};
 
+use solder_syntax::{Scope, Value};
+
 use super::grpc::Passthrough;
 use super::REGISTRATION;
-use crate::component::HealthState;
+use crate::component::{HealthState, Options, Running};
 use crate::consumer::ErrorKind;
+use crate::harness::{build_error, eventually, logs, metrics, traces, Harness};
 use crate::otelcol::exporter::sending::status::encode_status;
-use crate::otelcol::exporter::sending::testkit::{self, body, build, build_error, encoded_logs, encoded_metrics, encoded_traces, eventually, start, TestCert};
+use crate::otelcol::exporter::sending::testkit::TestCert;
 
 struct Received {
     path: String,
@@ -78,9 +81,7 @@ impl Sink {
 
     async fn handle(self: Arc<Self>, req: hyper::Request<hyper::body::Incoming>) -> hyper::Response<tonic::body::Body> {
         let (path, headers) = (req.uri().path().to_string(), req.headers().clone());
-        let mut grpc = tonic::server::Grpc::new(Passthrough)
-            .accept_compressed(CompressionEncoding::Gzip)
-            .accept_compressed(CompressionEncoding::Zstd);
+        let mut grpc = tonic::server::Grpc::new(Passthrough).accept_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Zstd);
         let me = Arc::clone(&self);
         let method = tower::service_fn(move |request: tonic::Request<Bytes>| {
             let (me, path, headers) = (Arc::clone(&me), path.clone(), headers.clone());
@@ -114,30 +115,35 @@ impl Sink {
 
 /// Fast retries, so tests take milliseconds.
 const FAST_RETRY: &str = r#"retry_on_failure {
-		initial_interval = "5ms"
-		max_interval     = "20ms"
-	}"#;
+	initial_interval = "5ms"
+	max_interval     = "20ms"
+}"#;
 
 fn config(endpoint: &str, extra: &str) -> String {
-    format!("otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{endpoint}\"\n\t\ttls {{ insecure = true }}\n\t}}\n\t{extra}\n}}")
+    format!("client {{\n\tendpoint = \"{endpoint}\"\n\ttls {{ insecure = true }}\n}}\n{extra}")
 }
 
-fn sent(c: &Arc<dyn crate::Component>, what: &str, kind: &str) -> u64 {
-    let solder_syntax::Value::Object(info) = c.debug_info() else { panic!() };
-    let Some(solder_syntax::Value::Object(counts)) = info.get(what) else { panic!("no {what}") };
-    counts.get(kind).and_then(|v| if let solder_syntax::Value::Number(n) = v { n.as_u64() } else { None }).unwrap_or(0)
+/// The exporter, running under `id`: its counts are kept per ID.
+fn exporter(id: &str, args: &str) -> Harness {
+    Harness::start_with(&REGISTRATION, Options::standalone(id), args, &Scope::new()).unwrap()
+}
+
+fn sent(c: &Arc<dyn Running>, what: &str, kind: &str) -> u64 {
+    let Value::Object(info) = c.debug_info() else { panic!() };
+    let Some(Value::Object(counts)) = info.get(what) else { panic!("no {what}") };
+    counts.get(kind).and_then(|v| if let Value::Number(n) = v { n.as_u64() } else { None }).unwrap_or(0)
 }
 
 #[tokio::test]
 async fn sends_each_signal_byte_for_byte() {
     for (compression, encoding) in [("gzip", Some("gzip")), ("zstd", Some("zstd")), ("none", None)] {
         let (sink, addr) = Sink::default().start(None).await;
-        let src = format!(
-            "otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{addr}\"\n\t\tcompression = \"{compression}\"\n\t\theaders = {{ \"X-Scope-OrgID\" = \"tenant-1\" }}\n\t\ttls {{ insecure = true }}\n\t}}\n}}"
+        let args = format!(
+            "client {{\n\tendpoint = \"{addr}\"\n\tcompression = \"{compression}\"\n\theaders = {{ \"X-Scope-OrgID\" = \"tenant-1\" }}\n\ttls {{ insecure = true }}\n}}"
         );
-        let (c, input) = build(&REGISTRATION, &format!("otelcol.exporter.otlp.bytes_{compression}"), &src);
-        let (stop, task) = start(&c);
-        let (t, m, l) = (encoded_traces(3), encoded_metrics(2), encoded_logs(4));
+        let h = exporter(&format!("otelcol.exporter.otlp.bytes_{compression}"), &args);
+        let input = h.input();
+        let (t, m, l) = (traces(3), metrics(2), logs(4));
         input.0.consume_traces(t.clone()).await.unwrap();
         input.0.consume_metrics(m.clone()).await.unwrap();
         input.0.consume_logs(l.clone()).await.unwrap();
@@ -156,11 +162,10 @@ async fn sends_each_signal_byte_for_byte() {
             assert!(r.headers["user-agent"].to_str().unwrap().starts_with("solder/"));
             assert!(r.headers.contains_key("grpc-timeout"));
         }
-        let counts = || (sent(&c, "sent", "spans"), sent(&c, "sent", "metric_points"), sent(&c, "sent", "log_records"));
+        let counts = || (sent(&h.component, "sent", "spans"), sent(&h.component, "sent", "metric_points"), sent(&h.component, "sent", "log_records"));
         eventually("the sent counts", || async { counts() == (3, 2, 4) }).await;
-        eventually("healthy after a successful send", || async { c.health().state == HealthState::Healthy }).await;
-        stop.cancel();
-        task.await.unwrap();
+        eventually("healthy after a successful send", || async { h.health().state == HealthState::Healthy }).await;
+        h.stop().await;
     }
 }
 
@@ -168,96 +173,86 @@ async fn sends_each_signal_byte_for_byte() {
 async fn retries_until_the_server_recovers_and_delivers_each_request_once() {
     let failures = (0..4).map(|_| Status::unavailable("warming up"));
     let (sink, addr) = Sink::scripted(failures).start(None).await;
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.recover", &config(&addr.to_string(), FAST_RETRY));
-    let (stop, task) = start(&c);
-    let payloads: Vec<_> = (1..=6).map(encoded_traces).collect();
+    let h = exporter("otelcol.exporter.otlp.recover", &config(&addr.to_string(), FAST_RETRY));
+    let payloads: Vec<_> = (1..=6).map(traces).collect();
     for p in &payloads {
-        input.0.consume_traces(p.clone()).await.unwrap();
+        h.input().0.consume_traces(p.clone()).await.unwrap();
     }
     // Once the exporter counts all 21 spans as sent, every request has
     // been answered: what the sink holds then is final.
-    eventually("the sent count", || async { sent(&c, "sent", "spans") == 21 }).await;
+    eventually("the sent count", || async { sent(&h.component, "sent", "spans") == 21 }).await;
     let mut got = sink.bodies();
     let mut want: Vec<Bytes> = payloads.iter().map(|p| p.bytes().clone()).collect();
     got.sort();
     want.sort();
     assert_eq!(got, want, "each request arrives exactly once");
     assert_eq!(sink.calls.load(Ordering::SeqCst), 10, "6 requests, 4 of them refused once");
-    assert_eq!(sent(&c, "send_failed", "spans"), 0);
-    stop.cancel();
-    task.await.unwrap();
+    assert_eq!(sent(&h.component, "send_failed", "spans"), 0);
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn health_follows_the_server() {
     let (sink, addr) = Sink { down: AtomicBool::new(true), ..Sink::default() }.start(None).await;
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.health", &config(&addr.to_string(), FAST_RETRY));
-    let (stop, task) = start(&c);
-    input.0.consume_traces(encoded_traces(1)).await.unwrap();
-    eventually("unhealthy", || async { c.health().state == HealthState::Unhealthy }).await;
-    let message = c.health().message;
+    let h = exporter("otelcol.exporter.otlp.health", &config(&addr.to_string(), FAST_RETRY));
+    h.input().0.consume_traces(traces(1)).await.unwrap();
+    h.wait_for_health(HealthState::Unhealthy).await;
+    let message = h.health().message;
     assert!(message.starts_with(&format!("sending to {addr} failed: UNAVAILABLE: backend is down, retrying in")), "{message}");
     sink.down.store(false, Ordering::SeqCst);
-    eventually("healthy again", || async { c.health().state == HealthState::Healthy }).await;
-    assert_eq!(c.health().message, format!("sending to {addr}"));
+    h.wait_for_health(HealthState::Healthy).await;
+    assert_eq!(h.health().message, format!("sending to {addr}"));
     assert_eq!(sink.received.lock().unwrap().len(), 1);
-    stop.cancel();
-    task.await.unwrap();
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn reconnects_when_the_server_comes_back() {
     let addr = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.reconnect", &config(&addr.to_string(), FAST_RETRY));
-    let (stop, task) = start(&c);
-    let t = encoded_traces(2);
-    input.0.consume_traces(t.clone()).await.unwrap();
-    eventually("connection failures", || async { c.health().message.contains("Connection refused") }).await;
+    let h = exporter("otelcol.exporter.otlp.reconnect", &config(&addr.to_string(), FAST_RETRY));
+    let t = traces(2);
+    h.input().0.consume_traces(t.clone()).await.unwrap();
+    eventually("connection failures", || async { h.health().message.contains("Connection refused") }).await;
     let (sink, _) = Sink::default().start_at(addr, None).await;
     eventually("delivery after the server started", || async { sink.received.lock().unwrap().len() == 1 }).await;
     assert_eq!(sink.bodies(), vec![t.bytes().clone()]);
-    stop.cancel();
-    task.await.unwrap();
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn resource_exhausted_is_retried_only_when_the_server_says_when() {
     let throttled = Status::with_details(Code::ResourceExhausted, "slow down", encode_status(8, "slow down", Some(Duration::from_millis(80))).into());
     let (sink, addr) = Sink::scripted([throttled]).start(None).await;
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.throttled", &config(&addr.to_string(), FAST_RETRY));
-    let (stop, task) = start(&c);
-    input.0.consume_traces(encoded_traces(1)).await.unwrap();
+    let h = exporter("otelcol.exporter.otlp.throttled", &config(&addr.to_string(), FAST_RETRY));
+    h.input().0.consume_traces(traces(1)).await.unwrap();
     eventually("the retried request", || async { sink.received.lock().unwrap().len() == 1 }).await;
     let times = sink.call_times.lock().unwrap().clone();
     assert!(times[1] - times[0] >= Duration::from_millis(80), "RetryInfo's delay was not honoured: {:?}", times[1] - times[0]);
-    stop.cancel();
-    task.await.unwrap();
+    h.stop().await;
 
     let (sink, addr) = Sink::scripted([Status::resource_exhausted("over quota")]).start(None).await;
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.exhausted", &config(&addr.to_string(), FAST_RETRY));
-    let (stop, task) = start(&c);
-    input.0.consume_traces(encoded_traces(2)).await.unwrap();
-    eventually("the request to be dropped", || async { sent(&c, "send_failed", "spans") == 2 }).await;
+    let h = exporter("otelcol.exporter.otlp.exhausted", &config(&addr.to_string(), FAST_RETRY));
+    h.input().0.consume_traces(traces(2)).await.unwrap();
+    eventually("the request to be dropped", || async { sent(&h.component, "send_failed", "spans") == 2 }).await;
     assert_eq!(sink.calls.load(Ordering::SeqCst), 1);
-    assert!(c.health().message.ends_with("RESOURCE_EXHAUSTED: over quota; dropped 2 spans"), "{}", c.health().message);
-    stop.cancel();
-    task.await.unwrap();
+    assert!(h.health().message.ends_with("RESOURCE_EXHAUSTED: over quota; dropped 2 spans"), "{}", h.health().message);
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn a_full_queue_refuses_with_a_retryable_error_and_drops_nothing() {
     let (sink, addr) = Sink { gate: Some(Semaphore::new(0)), ..Sink::default() }.start(None).await;
-    let queue = "sending_queue {\n\t\tnum_consumers = 1\n\t\tqueue_size = 2\n\t}";
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.full", &config(&addr.to_string(), queue));
-    let (stop, task) = start(&c);
-    let payloads: Vec<_> = (1..=4).map(encoded_traces).collect();
+    let queue = "sending_queue {\n\tnum_consumers = 1\n\tqueue_size = 2\n}";
+    let h = exporter("otelcol.exporter.otlp.full", &config(&addr.to_string(), queue));
+    let input = h.input();
+    let payloads: Vec<_> = (1..=4).map(traces).collect();
     input.0.consume_traces(payloads[0].clone()).await.unwrap();
     eventually("the worker to hold the first request", || async { sink.calls.load(Ordering::SeqCst) == 1 }).await;
     input.0.consume_traces(payloads[1].clone()).await.unwrap();
     input.0.consume_traces(payloads[2].clone()).await.unwrap();
     let err = input.0.consume_traces(payloads[3].clone()).await.unwrap_err();
     assert_eq!((err.kind, err.message.as_str()), (ErrorKind::Retryable, "sending queue is full"));
-    assert_eq!(sent(&c, "enqueue_failed", "spans"), 4);
+    assert_eq!(sent(&h.component, "enqueue_failed", "spans"), 4);
 
     sink.gate.as_ref().unwrap().add_permits(100);
     eventually("the queued requests", || async { sink.received.lock().unwrap().len() == 3 }).await;
@@ -266,73 +261,69 @@ async fn a_full_queue_refuses_with_a_retryable_error_and_drops_nothing() {
     // The sender retries what was refused, and now it fits.
     input.0.consume_traces(payloads[3].clone()).await.unwrap();
     eventually("the retried request", || async { sink.received.lock().unwrap().len() == 4 }).await;
-    stop.cancel();
-    task.await.unwrap();
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn without_a_queue_the_sender_gets_the_result() {
     let script = [Status::unavailable("down for a moment"), Status::invalid_argument("bad data")];
     let (sink, addr) = Sink::scripted(script).start(None).await;
-    let extra = "sending_queue { enabled = false }\n\tretry_on_failure { enabled = false }";
+    let extra = "sending_queue { enabled = false }\nretry_on_failure { enabled = false }";
     // No run: with the queue disabled, the caller's task does the sending.
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.sync", &config(&addr.to_string(), extra));
-    let err = input.0.consume_traces(encoded_traces(1)).await.unwrap_err();
+    let h = Harness::build_with(&REGISTRATION, Options::standalone("otelcol.exporter.otlp.sync"), &config(&addr.to_string(), extra), &Scope::new()).unwrap();
+    let input = h.input();
+    let err = input.0.consume_traces(traces(1)).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Retryable);
     assert!(err.message.contains("UNAVAILABLE: down for a moment"), "{}", err.message);
-    let err = input.0.consume_logs(encoded_logs(1)).await.unwrap_err();
+    let err = input.0.consume_logs(logs(1)).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Permanent);
     assert!(err.message.contains("INVALID_ARGUMENT: bad data"), "{}", err.message);
-    let t = encoded_traces(2);
+    let t = traces(2);
     input.0.consume_traces(t.clone()).await.unwrap();
     assert_eq!(sink.bodies(), vec![t.bytes().clone()], "delivered before consume returned");
-    assert_eq!((sent(&c, "send_failed", "spans"), sent(&c, "send_failed", "log_records")), (1, 1));
+    assert_eq!((sent(&h.component, "send_failed", "spans"), sent(&h.component, "send_failed", "log_records")), (1, 1));
 }
 
 #[tokio::test]
 async fn update_in_place_keeps_the_input_and_the_queued_requests() {
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
     let queue = "sending_queue { num_consumers = 1 }";
-    let src = |endpoint: &str, size: u32| config(endpoint, &format!("{FAST_RETRY}\n\tsending_queue {{\n\t\tnum_consumers = 1\n\t\tqueue_size = {size}\n\t}}"));
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.update", &config(&dead.to_string(), &format!("{FAST_RETRY}\n\t{queue}")));
-    let exports = c.exports();
-    let (stop, task) = start(&c);
-    let payloads: Vec<_> = (1..=5).map(encoded_traces).collect();
+    let args = |endpoint: &str, size: u32| config(endpoint, &format!("{FAST_RETRY}\nsending_queue {{\n\tnum_consumers = 1\n\tqueue_size = {size}\n}}"));
+    let h = exporter("otelcol.exporter.otlp.update", &config(&dead.to_string(), &format!("{FAST_RETRY}\n{queue}")));
+    let (input, exports) = (h.input(), h.exports());
+    let payloads: Vec<_> = (1..=5).map(traces).collect();
     for p in &payloads {
         input.0.consume_traces(p.clone()).await.unwrap();
     }
-    eventually("failing against the dead endpoint", || async { c.health().message.contains("failed") }).await;
+    eventually("failing against the dead endpoint", || async { h.health().message.contains("failed") }).await;
 
     let (sink, addr) = Sink::default().start(None).await;
-    c.update(&body(&src(&addr.to_string(), 2))).unwrap();
-    assert!(exports == c.exports(), "the input capsule must not change on update");
-    assert!(Arc::ptr_eq(&input.0, &testkit::input_of(&c).0));
+    h.update(&args(&addr.to_string(), 2)).unwrap();
+    assert!(exports == h.exports(), "the input capsule must not change on update");
+    assert!(Arc::ptr_eq(&input.0, &h.input().0));
     eventually("the queued requests at the new endpoint", || async { sink.received.lock().unwrap().len() == 5 }).await;
     let want: Vec<Bytes> = payloads.iter().map(|p| p.bytes().clone()).collect();
     assert_eq!(sink.bodies(), want);
-    let solder_syntax::Value::Object(info) = c.debug_info() else { panic!() };
-    assert_eq!(info["endpoint"], solder_syntax::Value::from(addr.to_string()));
-    assert_eq!(info["queue_capacity"], solder_syntax::Value::Number(solder_syntax::value::Number::Uint(2)));
-    stop.cancel();
-    task.await.unwrap();
+    assert_eq!(h.debug("endpoint"), Value::from(addr.to_string()));
+    assert_eq!(h.debug("queue_capacity"), Value::Number(solder_syntax::value::Number::Uint(2)));
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn shutdown_flushes_the_queue() {
     let (sink, addr) = Sink { gate: Some(Semaphore::new(0)), ..Sink::default() }.start(None).await;
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.flush", &config(&addr.to_string(), "sending_queue { num_consumers = 1 }"));
-    let (stop, task) = start(&c);
+    let h = exporter("otelcol.exporter.otlp.flush", &config(&addr.to_string(), "sending_queue { num_consumers = 1 }"));
     for n in 1..=4 {
-        input.0.consume_traces(encoded_traces(n)).await.unwrap();
+        h.input().0.consume_traces(traces(n)).await.unwrap();
     }
     eventually("the first request in flight", || async { sink.calls.load(Ordering::SeqCst) == 1 }).await;
-    stop.cancel();
+    h.cancel();
     // Shutdown starts on the run task; until then a request is still taken
     // (and must be delivered too). Then no new data is.
     let mut taken_late = 0;
     let deadline = Instant::now() + Duration::from_secs(10);
     let err = loop {
-        match input.0.consume_traces(encoded_traces(1)).await {
+        match h.input().0.consume_traces(traces(1)).await {
             Ok(()) => taken_late += 1,
             Err(e) => break e,
         }
@@ -342,7 +333,7 @@ async fn shutdown_flushes_the_queue() {
     assert_eq!(err.kind, ErrorKind::Retryable, "no new data once shutdown starts");
     assert!(err.message.contains("shutting down"), "{}", err.message);
     sink.gate.as_ref().unwrap().add_permits(100);
-    tokio::time::timeout(Duration::from_secs(6), task).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(6), h.stop()).await.unwrap();
     assert_eq!(sink.received.lock().unwrap().len(), 4 + taken_late, "every request taken is flushed");
 
     // With the backend gone, each request gets one last attempt and the
@@ -351,14 +342,12 @@ async fn shutdown_flushes_the_queue() {
     // attempts every request within the flush timeout.
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
     let hour = "sending_queue { num_consumers = 1 }\n\tretry_on_failure {\n\t\tinitial_interval = \"1h\"\n\t\tmax_interval = \"1h\"\n\t\tmax_elapsed_time = \"0s\"\n\t}";
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.flush_dead", &config(&dead.to_string(), hour));
-    let (stop, task) = start(&c);
+    let h = exporter("otelcol.exporter.otlp.flush_dead", &config(&dead.to_string(), hour));
     for n in 1..=3 {
-        input.0.consume_traces(encoded_traces(n)).await.unwrap();
+        h.input().0.consume_traces(traces(n)).await.unwrap();
     }
-    eventually("a failed attempt", || async { c.health().state == HealthState::Unhealthy }).await;
-    stop.cancel();
-    task.await.unwrap();
+    h.wait_for_health(HealthState::Unhealthy).await;
+    let c = h.stop().await;
     assert_eq!(sent(&c, "send_failed", "spans"), 6);
     // One last attempt each, at once: had the stop waited out a backoff,
     // the flush would have run out of time instead.
@@ -372,48 +361,41 @@ async fn tls_with_a_ca_file_client_certificates_and_skip_verify() {
     let client = TestCert::new("client");
     let (sink, addr) = Sink::default().start(Some(server.server_config(&[b"h2"], Some(&client)))).await;
     let endpoint = format!("localhost:{}", addr.port());
-    let tls_src = |tls: &str| {
-        format!("otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{endpoint}\"\n\t\ttls {{\n{tls}\n\t\t}}\n\t}}\n\t{FAST_RETRY}\n}}")
-    };
+    let tls_args = |tls: &str| format!("client {{\n\tendpoint = \"{endpoint}\"\n\ttls {{\n{tls}\n\t}}\n}}\n{FAST_RETRY}");
     let mtls = format!("ca_file = \"{}\"\ncert_file = \"{}\"\nkey_file = \"{}\"", server.cert_path(), client.cert_path(), client.key_path());
     let skip = format!("insecure_skip_verify = true\ncert_pem = {:?}\nkey_pem = {:?}", client.cert_pem, client.key_pem);
     for (name, tls) in [("mtls", mtls), ("skip", skip)] {
-        let (c, input) = build(&REGISTRATION, &format!("otelcol.exporter.otlp.tls_{name}"), &tls_src(&tls));
-        let (stop, task) = start(&c);
-        let t = encoded_traces(2);
-        input.0.consume_traces(t.clone()).await.unwrap();
+        let h = exporter(&format!("otelcol.exporter.otlp.tls_{name}"), &tls_args(&tls));
+        let t = traces(2);
+        h.input().0.consume_traces(t.clone()).await.unwrap();
         eventually(name, || async { sink.bodies().contains(t.bytes()) }).await;
-        stop.cancel();
-        task.await.unwrap();
+        h.stop().await;
     }
 
     // A server whose certificate the CA did not sign is refused.
     let stranger = TestCert::new("localhost");
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlp.tls_bad", &tls_src(&format!("ca_file = \"{}\"", stranger.cert_path())));
-    let (stop, task) = start(&c);
-    input.0.consume_traces(encoded_traces(1)).await.unwrap();
-    eventually("a certificate error", || async { c.health().state == HealthState::Unhealthy }).await;
-    assert!(c.health().message.contains("UNAVAILABLE"), "{}", c.health().message);
+    let h = exporter("otelcol.exporter.otlp.tls_bad", &tls_args(&format!("ca_file = \"{}\"", stranger.cert_path())));
+    h.input().0.consume_traces(traces(1)).await.unwrap();
+    h.wait_for_health(HealthState::Unhealthy).await;
+    assert!(h.health().message.contains("UNAVAILABLE"), "{}", h.health().message);
     assert_eq!(sink.received.lock().unwrap().len(), 2);
-    stop.cancel();
-    task.await.unwrap();
+    h.stop().await;
 }
 
 #[test]
 fn argument_errors_are_explained() {
-    let missing = build_error(&REGISTRATION, "otelcol.exporter.otlp \"t\" {\n}");
-    assert_eq!(missing, "missing required block \"client\"");
+    let error = |args: &str| build_error(&REGISTRATION, args, &Scope::new());
+    assert_eq!(error(""), "missing required block \"client\"");
     let cases = [
         ("compression = \"snappy\"", "compression \"snappy\" is not supported for gRPC"),
         ("compression = \"brotli\"", "invalid value \"brotli\""),
         ("balancer_name = \"round_robin\"", "unrecognized attribute name \"balancer_name\""),
     ];
     for (attr, want) in cases {
-        let src = format!("otelcol.exporter.otlp \"t\" {{\n\tclient {{\n\t\tendpoint = \"localhost:4317\"\n\t\t{attr}\n\t}}\n}}");
-        let got = build_error(&REGISTRATION, &src);
+        let got = error(&format!("client {{\n\tendpoint = \"localhost:4317\"\n\t{attr}\n}}"));
         assert!(got.contains(want), "{attr}: {got}");
     }
-    assert!(build_error(&REGISTRATION, &config("unix:///tmp/otlp.sock", "")).contains("scheme \"unix\" is not supported"));
-    assert!(build_error(&REGISTRATION, &config("localhost:4317", "sending_queue { num_consumers = 0 }")).contains("`num_consumers` must be positive"));
-    assert!(build_error(&REGISTRATION, &config("localhost:4317", "retry_on_failure { randomization_factor = 2 }")).contains("randomization_factor"));
+    assert!(error(&config("unix:///tmp/otlp.sock", "")).contains("scheme \"unix\" is not supported"));
+    assert!(error(&config("localhost:4317", "sending_queue { num_consumers = 0 }")).contains("`num_consumers` must be positive"));
+    assert!(error(&config("localhost:4317", "retry_on_failure { randomization_factor = 2 }")).contains("randomization_factor"));
 }

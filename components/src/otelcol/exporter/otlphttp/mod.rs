@@ -12,12 +12,22 @@ use serde::Deserialize;
 use super::sending::client::Compression;
 use super::sending::tls::Tls;
 use super::sending::{self, ArgumentError, Protocol, RetryOnFailure, SendingQueue};
-use crate::component::Registration;
+use crate::component::{self, Registration, Signals, Stability, Telemetry};
 use crate::types::{Duration, Secret};
 
 pub use transport::HttpTransport;
 
-pub const REGISTRATION: Registration = Registration { name: "otelcol.exporter.otlphttp", build: sending::build::<OtlpHttp> };
+pub const REGISTRATION: Registration = Registration::of::<sending::Exporter<OtlpHttp>>(
+    "otelcol.exporter.otlphttp",
+    Stability::GenerallyAvailable,
+    Signals { takes: &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs], gives: &[] },
+);
+
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        sending::validate::<OtlpHttp>(self)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

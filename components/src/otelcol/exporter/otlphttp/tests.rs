@@ -16,11 +16,14 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls::ServerConfig;
 
+use solder_syntax::{Scope, Value};
+
 use super::REGISTRATION;
-use crate::component::HealthState;
+use crate::component::{HealthState, Options, Running};
 use crate::consumer::ErrorKind;
+use crate::harness::{build_error, eventually, logs, metrics, traces, Harness};
 use crate::otelcol::exporter::sending::status::encode_status;
-use crate::otelcol::exporter::sending::testkit::{build, build_error, encoded_logs, encoded_metrics, encoded_traces, eventually, start, TestCert};
+use crate::otelcol::exporter::sending::testkit::TestCert;
 use crate::otlp::Encoded;
 
 struct Received {
@@ -112,18 +115,23 @@ impl Sink {
 }
 
 const FAST_RETRY: &str = r#"retry_on_failure {
-		initial_interval = "5ms"
-		max_interval     = "20ms"
-	}"#;
+	initial_interval = "5ms"
+	max_interval     = "20ms"
+}"#;
 
 fn config(endpoint: &str, extra: &str) -> String {
-    format!("otelcol.exporter.otlphttp \"t\" {{\n\tclient {{\n\t\tendpoint = \"{endpoint}\"\n\t}}\n\t{extra}\n}}")
+    format!("client {{\n\tendpoint = \"{endpoint}\"\n}}\n{extra}")
 }
 
-fn count(c: &Arc<dyn crate::Component>, what: &str, kind: &str) -> u64 {
-    let solder_syntax::Value::Object(info) = c.debug_info() else { panic!() };
-    let Some(solder_syntax::Value::Object(counts)) = info.get(what) else { panic!("no {what}") };
-    counts.get(kind).and_then(|v| if let solder_syntax::Value::Number(n) = v { n.as_u64() } else { None }).unwrap_or(0)
+/// The exporter, running under `id`: its counts are kept per ID.
+fn exporter(id: &str, args: &str) -> Harness {
+    Harness::start_with(&REGISTRATION, Options::standalone(id), args, &Scope::new()).unwrap()
+}
+
+fn count(c: &Arc<dyn Running>, what: &str, kind: &str) -> u64 {
+    let Value::Object(info) = c.debug_info() else { panic!() };
+    let Some(Value::Object(counts)) = info.get(what) else { panic!("no {what}") };
+    counts.get(kind).and_then(|v| if let Value::Number(n) = v { n.as_u64() } else { None }).unwrap_or(0)
 }
 
 fn answer(status: u16, headers: Vec<(&'static str, &'static str)>) -> Answer {
@@ -134,12 +142,12 @@ fn answer(status: u16, headers: Vec<(&'static str, &'static str)>) -> Answer {
 async fn posts_each_signal_byte_for_byte() {
     for (compression, slash) in [("gzip", ""), ("zstd", "/"), ("deflate", ""), ("none", "/")] {
         let (sink, addr) = Sink::default().start(None).await;
-        let src = format!(
-            "otelcol.exporter.otlphttp \"t\" {{\n\tclient {{\n\t\tendpoint = \"http://{addr}{slash}\"\n\t\tcompression = \"{compression}\"\n\t\theaders = {{ \"X-Scope-OrgID\" = \"tenant-1\" }}\n\t}}\n}}"
+        let args = format!(
+            "client {{\n\tendpoint = \"http://{addr}{slash}\"\n\tcompression = \"{compression}\"\n\theaders = {{ \"X-Scope-OrgID\" = \"tenant-1\" }}\n}}"
         );
-        let (c, input) = build(&REGISTRATION, &format!("otelcol.exporter.otlphttp.bytes_{compression}"), &src);
-        let (stop, task) = start(&c);
-        let (t, m, l) = (encoded_traces(3), encoded_metrics(2), encoded_logs(4));
+        let h = exporter(&format!("otelcol.exporter.otlphttp.bytes_{compression}"), &args);
+        let input = h.input();
+        let (t, m, l) = (traces(3), metrics(2), logs(4));
         input.0.consume_traces(t.clone()).await.unwrap();
         input.0.consume_metrics(m.clone()).await.unwrap();
         input.0.consume_logs(l.clone()).await.unwrap();
@@ -155,9 +163,8 @@ async fn posts_each_signal_byte_for_byte() {
             assert_eq!(r.headers["x-scope-orgid"], "tenant-1");
             assert!(r.headers["user-agent"].to_str().unwrap().starts_with("solder/"));
         }
-        eventually("the sent count", || async { count(&c, "sent", "log_records") == 4 }).await;
-        stop.cancel();
-        task.await.unwrap();
+        eventually("the sent count", || async { count(&h.component, "sent", "log_records") == 4 }).await;
+        h.stop().await;
     }
 }
 
@@ -165,85 +172,83 @@ async fn posts_each_signal_byte_for_byte() {
 async fn signal_endpoints_override_the_default_paths() {
     let (sink, addr) = Sink::default().start(None).await;
     let extra = format!("traces_endpoint = \"http://{addr}/tempo/otlp/v1/traces\"");
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlphttp.override", &config(&format!("http://{addr}/base"), &extra));
-    let (stop, task) = start(&c);
-    input.0.consume_traces(encoded_traces(1)).await.unwrap();
-    input.0.consume_logs(encoded_logs(1)).await.unwrap();
+    let h = exporter("otelcol.exporter.otlphttp.override", &config(&format!("http://{addr}/base"), &extra));
+    let input = h.input();
+    input.0.consume_traces(traces(1)).await.unwrap();
+    input.0.consume_logs(logs(1)).await.unwrap();
     eventually("two requests", || async { sink.received.lock().unwrap().len() == 2 }).await;
     let mut paths: Vec<String> = sink.received.lock().unwrap().iter().map(|r| r.path.clone()).collect();
     paths.sort();
     assert_eq!(paths, vec!["/base/v1/logs", "/tempo/otlp/v1/traces"]);
-    stop.cancel();
-    task.await.unwrap();
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn retryable_statuses_are_retried_until_each_request_arrives_once() {
     let script = [answer(503, vec![]), answer(429, vec![]), answer(502, vec![]), answer(504, vec![])];
     let (sink, addr) = Sink::scripted(script).start(None).await;
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlphttp.recover", &config(&format!("http://{addr}"), FAST_RETRY));
-    let (stop, task) = start(&c);
-    let payloads: Vec<_> = (1..=5).map(encoded_traces).collect();
+    let h = exporter("otelcol.exporter.otlphttp.recover", &config(&format!("http://{addr}"), FAST_RETRY));
+    let input = h.input();
+    let payloads: Vec<_> = (1..=5).map(traces).collect();
     for p in &payloads {
         input.0.consume_traces(p.clone()).await.unwrap();
     }
     // Once the exporter counts all 15 spans as sent, every request has
     // been answered: what the sink holds then is final.
-    eventually("the sent count", || async { count(&c, "sent", "spans") == 15 }).await;
+    eventually("the sent count", || async { count(&h.component, "sent", "spans") == 15 }).await;
     let mut got = sink.bodies();
     let mut want: Vec<Vec<u8>> = payloads.iter().map(|p| p.bytes().to_vec()).collect();
     got.sort();
     want.sort();
     assert_eq!(got, want, "each request arrives exactly once");
     assert_eq!(sink.calls.load(Ordering::SeqCst), 9, "5 requests, 4 of them refused once");
-    assert_eq!(count(&c, "send_failed", "spans"), 0);
-    eventually("healthy after a successful send", || async { c.health().state == HealthState::Healthy }).await;
-    stop.cancel();
-    task.await.unwrap();
+    assert_eq!(count(&h.component, "send_failed", "spans"), 0);
+    eventually("healthy after a successful send", || async { h.health().state == HealthState::Healthy }).await;
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn retry_after_is_honoured_and_health_follows() {
     let (sink, addr) = Sink::scripted([answer(503, vec![("retry-after", "1")])]).start(None).await;
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlphttp.retry_after", &config(&format!("http://{addr}"), FAST_RETRY));
-    let (stop, task) = start(&c);
-    input.0.consume_traces(encoded_traces(1)).await.unwrap();
-    eventually("unhealthy", || async { c.health().state == HealthState::Unhealthy }).await;
-    let message = c.health().message;
+    let h = exporter("otelcol.exporter.otlphttp.retry_after", &config(&format!("http://{addr}"), FAST_RETRY));
+    let input = h.input();
+    input.0.consume_traces(traces(1)).await.unwrap();
+    eventually("unhealthy", || async { h.health().state == HealthState::Unhealthy }).await;
+    let message = h.health().message;
     let want = format!("sending to http://{addr}/v1/traces failed: HTTP 503 Service Unavailable, retrying in 1s");
     assert_eq!(message, want);
     eventually("the retried request", || async { sink.received.lock().unwrap().len() == 1 }).await;
     let times = sink.call_times.lock().unwrap().clone();
     assert!(times[1] - times[0] >= Duration::from_secs(1), "Retry-After was not honoured: {:?}", times[1] - times[0]);
-    eventually("healthy after a successful send", || async { c.health().state == HealthState::Healthy }).await;
-    stop.cancel();
-    task.await.unwrap();
+    eventually("healthy after a successful send", || async { h.health().state == HealthState::Healthy }).await;
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn client_errors_are_permanent() {
     let refusal = (StatusCode::BAD_REQUEST, vec![], encode_status(3, "span 7 has no trace ID", None));
     let (sink, addr) = Sink::scripted([refusal]).start(None).await;
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlphttp.permanent", &config(&format!("http://{addr}"), FAST_RETRY));
-    let (stop, task) = start(&c);
-    input.0.consume_traces(encoded_traces(3)).await.unwrap();
-    eventually("the request to be dropped", || async { count(&c, "send_failed", "spans") == 3 }).await;
+    let h = exporter("otelcol.exporter.otlphttp.permanent", &config(&format!("http://{addr}"), FAST_RETRY));
+    let input = h.input();
+    input.0.consume_traces(traces(3)).await.unwrap();
+    eventually("the request to be dropped", || async { count(&h.component, "send_failed", "spans") == 3 }).await;
     assert_eq!(sink.calls.load(Ordering::SeqCst), 1);
-    assert!(c.health().message.ends_with("HTTP 400 Bad Request: span 7 has no trace ID; dropped 3 spans"), "{}", c.health().message);
-    stop.cancel();
-    task.await.unwrap();
+    assert!(h.health().message.ends_with("HTTP 400 Bad Request: span 7 has no trace ID; dropped 3 spans"), "{}", h.health().message);
+    h.stop().await;
 }
 
 #[tokio::test]
 async fn without_a_queue_the_sender_gets_the_result() {
     let (sink, addr) = Sink::scripted([answer(503, vec![]), answer(401, vec![])]).start(None).await;
-    let extra = "sending_queue { enabled = false }\n\tretry_on_failure { enabled = false }";
-    let (_c, input) = build(&REGISTRATION, "otelcol.exporter.otlphttp.sync", &config(&format!("http://{addr}"), extra));
-    let err = input.0.consume_metrics(encoded_metrics(1)).await.unwrap_err();
+    let extra = "sending_queue { enabled = false }\nretry_on_failure { enabled = false }";
+    let h = Harness::build_with(&REGISTRATION, Options::standalone("otelcol.exporter.otlphttp.sync"), &config(&format!("http://{addr}"), extra), &Scope::new())
+        .unwrap();
+    let input = h.input();
+    let err = input.0.consume_metrics(metrics(1)).await.unwrap_err();
     assert_eq!((err.kind, err.message.as_str()), (ErrorKind::Retryable, "HTTP 503 Service Unavailable"));
-    let err = input.0.consume_metrics(encoded_metrics(1)).await.unwrap_err();
+    let err = input.0.consume_metrics(metrics(1)).await.unwrap_err();
     assert_eq!((err.kind, err.message.as_str()), (ErrorKind::Permanent, "HTTP 401 Unauthorized"));
-    let m = encoded_metrics(2);
+    let m = metrics(2);
     input.0.consume_metrics(m.clone()).await.unwrap();
     assert_eq!(sink.bodies(), vec![m.bytes().to_vec()], "delivered before consume returned");
 }
@@ -252,24 +257,20 @@ async fn without_a_queue_the_sender_gets_the_result() {
 async fn https_with_a_ca_file() {
     let cert = TestCert::new("localhost");
     let (sink, addr) = Sink::default().start(Some(cert.server_config(&[b"h2", b"http/1.1"], None))).await;
-    let src = format!(
-        "otelcol.exporter.otlphttp \"t\" {{\n\tclient {{\n\t\tendpoint = \"https://localhost:{}\"\n\t\ttls {{ ca_file = \"{}\" }}\n\t}}\n}}",
-        addr.port(),
-        cert.cert_path()
-    );
-    let (c, input) = build(&REGISTRATION, "otelcol.exporter.otlphttp.tls", &src);
-    let (stop, task) = start(&c);
-    let t: Encoded<_> = encoded_traces(2);
+    let args = format!("client {{\n\tendpoint = \"https://localhost:{}\"\n\ttls {{ ca_file = \"{}\" }}\n}}", addr.port(), cert.cert_path());
+    let h = exporter("otelcol.exporter.otlphttp.tls", &args);
+    let input = h.input();
+    let t: Encoded<_> = traces(2);
     input.0.consume_traces(t.clone()).await.unwrap();
     eventually("the request over TLS", || async { sink.received.lock().unwrap().len() == 1 }).await;
     assert_eq!(sink.bodies(), vec![t.bytes().to_vec()]);
-    stop.cancel();
-    task.await.unwrap();
+    h.stop().await;
 }
 
 #[test]
 fn argument_errors_are_explained() {
-    assert_eq!(build_error(&REGISTRATION, "otelcol.exporter.otlphttp \"t\" {\n}"), "missing required block \"client\"");
+    let error = |args: &str| build_error(&REGISTRATION, args, &Scope::new());
+    assert_eq!(error(""), "missing required block \"client\"");
     let cases = [
         (config("localhost:4318", ""), "\"localhost:4318/v1/traces\" is not a URL: it must start with http:// or https://"),
         (config("http://localhost:4318", "encoding = \"json\""), "encoding \"json\" is not supported; use \"proto\""),
@@ -277,9 +278,9 @@ fn argument_errors_are_explained() {
         (config("http://localhost:4318", "sending_queue { queue_size = 0 }"), "`queue_size` must be positive"),
     ];
     for (src, want) in cases {
-        let got = build_error(&REGISTRATION, &src);
+        let got = error(&src);
         assert!(got.contains(want), "{src}: {got}");
     }
-    let snappy = "otelcol.exporter.otlphttp \"t\" {\n\tclient {\n\t\tendpoint = \"http://x\"\n\t\tcompression = \"snappy\"\n\t}\n}";
-    assert!(build_error(&REGISTRATION, snappy).contains("\"snappy\" is not supported"));
+    let snappy = "client {\n\tendpoint = \"http://x\"\n\tcompression = \"snappy\"\n}";
+    assert!(error(snappy).contains("\"snappy\" is not supported"));
 }

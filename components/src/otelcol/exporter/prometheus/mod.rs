@@ -23,19 +23,23 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::Deserialize;
-use solder_syntax::value::{Capsule, Number};
-use solder_syntax::{Diagnostic, Value};
+use solder_syntax::value::Number;
+use solder_syntax::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::EvalBody;
-use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
+use crate::component::{
+    self, ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
+};
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
-use crate::decode::decode;
 use crate::otlp::{Metrics, Signal};
 use crate::prometheus::ReceiverHandle;
 use crate::types::{Duration, Handle};
 
-pub const REGISTRATION: Registration = Registration { name: "otelcol.exporter.prometheus", build };
+pub const REGISTRATION: Registration = Registration::of::<PrometheusExporter>(
+    "otelcol.exporter.prometheus",
+    Stability::GenerallyAvailable,
+    Signals { takes: &[Telemetry::Metrics], gives: &[Telemetry::Samples] },
+);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,14 +92,9 @@ impl Arguments {
     }
 }
 
-/// The component's exports: its `input`, which takes metrics.
-pub struct Exports {
-    pub input: Capsule,
-}
-
-struct PrometheusExporter {
+pub struct PrometheusExporter {
     shared: Arc<Shared>,
-    exports: Exports,
+    exports: InputExports,
 }
 
 struct Shared {
@@ -106,30 +105,31 @@ struct Shared {
     points_dropped: AtomicU64,
 }
 
-#[allow(clippy::result_large_err)]
-fn build(_opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args = arguments(body)?;
-    let shared = Arc::new(Shared {
-        args: Mutex::new(args),
-        accumulator: Mutex::new(Accumulator::default()),
-        health: HealthCell::default(),
-        series_sent: AtomicU64::new(0),
-        points_dropped: AtomicU64::new(0),
-    });
-    let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
-    Ok(Arc::new(PrometheusExporter { shared, exports: Exports { input } }))
-}
-
-#[allow(clippy::result_large_err)]
-fn arguments(body: &EvalBody) -> Result<Arguments, Diagnostic> {
-    let args: Arguments = decode(body)?;
-    if args.gc_frequency.0.is_zero() {
-        return Err(Diagnostic::error(body.span, "gc_frequency must be greater than 0"));
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        if self.gc_frequency.0.is_zero() {
+            return Err(ArgumentError::new("gc_frequency", "gc_frequency must be greater than 0"));
+        }
+        Ok(())
     }
-    Ok(args)
 }
 
 impl Component for PrometheusExporter {
+    type Arguments = Arguments;
+    type Exports = InputExports;
+
+    fn build(_opts: Options, args: Arguments) -> Result<PrometheusExporter, ArgumentError> {
+        let shared = Arc::new(Shared {
+            args: Mutex::new(args),
+            accumulator: Mutex::new(Accumulator::default()),
+            health: HealthCell::default(),
+            series_sent: AtomicU64::new(0),
+            points_dropped: AtomicU64::new(0),
+        });
+        let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
+        Ok(PrometheusExporter { shared, exports: InputExports { input } })
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.shared.health.set(HealthState::Healthy, "forwarding");
@@ -140,13 +140,13 @@ impl Component for PrometheusExporter {
 
     /// New rules and receivers apply to the next batch; running totals
     /// are kept.
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        *lock(&self.shared.args) = arguments(body)?;
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
+        *lock(&self.shared.args) = args;
         Ok(())
     }
 
-    fn exports(&self) -> Value {
-        crate::consumer::input_exports(&self.exports.input)
+    fn exports(&self) -> InputExports {
+        self.exports.clone()
     }
 
     fn health(&self) -> Health {
@@ -212,4 +212,3 @@ impl Shared {
         }
     }
 }
-

@@ -18,7 +18,7 @@ use super::{Payload, RetryOnFailure, SendError, SendingQueue, Transport};
 use crate::component::{Health, HealthCell, HealthState};
 use crate::consumer::ConsumeError;
 use crate::otlp::Signal;
-use crate::selfmetrics::{self, Counter};
+use crate::selfmetrics::{ComponentMetrics, Counter};
 use crate::types::Duration;
 
 /// How long shutdown waits for the queue to empty. The controller gives a
@@ -58,7 +58,7 @@ struct SignalCounts {
 }
 
 impl SignalCounts {
-    fn new(id: &str, signal: Signal) -> SignalCounts {
+    fn new(metrics: &ComponentMetrics, signal: Signal) -> SignalCounts {
         let (sent, failed, refused) = match signal {
             Signal::Traces => (
                 "otelcol_exporter_sent_spans_total",
@@ -77,24 +77,24 @@ impl SignalCounts {
             ),
         };
         SignalCounts {
-            sent: selfmetrics::counter(sent, "Items successfully sent to the destination.", id, &[]),
-            failed: selfmetrics::counter(failed, "Items that could not be sent and were dropped or returned to the sender.", id, &[]),
-            refused: selfmetrics::counter(refused, "Items refused because the sending queue was full.", id, &[]),
+            sent: metrics.counter(sent, "Items successfully sent to the destination.", &[]),
+            failed: metrics.counter(failed, "Items that could not be sent and were dropped or returned to the sender.", &[]),
+            refused: metrics.counter(refused, "Items refused because the sending queue was full.", &[]),
         }
     }
 }
 
 impl<T: Transport> Forwarder<T> {
-    pub fn new(id: &str, transport: T, queue: SendingQueue, retry: RetryOnFailure) -> Forwarder<T> {
-        let size = selfmetrics::gauge("otelcol_exporter_queue_size", "Current size of the sending queue.", id, &[]);
-        let capacity = selfmetrics::gauge("otelcol_exporter_queue_capacity", "Capacity of the sending queue.", id, &[]);
+    pub fn new(metrics: &ComponentMetrics, transport: T, queue: SendingQueue, retry: RetryOnFailure) -> Forwarder<T> {
+        let size = metrics.gauge("otelcol_exporter_queue_size", "Current size of the sending queue.", &[]);
+        let capacity = metrics.gauge("otelcol_exporter_queue_capacity", "Capacity of the sending queue.", &[]);
         Forwarder {
-            id: id.to_string(),
+            id: metrics.component_id().to_string(),
             queue: ExportQueue::new(queue.queue_size, queue.sizer, size, capacity),
             settings: Mutex::new(Settings { transport: Arc::new(transport), queue, retry }),
             health: HealthCell::default(),
             healthy: AtomicBool::new(false),
-            counts: [Signal::Traces, Signal::Metrics, Signal::Logs].map(|s| SignalCounts::new(id, s)),
+            counts: [Signal::Traces, Signal::Metrics, Signal::Logs].map(|s| SignalCounts::new(metrics, s)),
             retries: AtomicU64::new(0),
             draining: CancellationToken::new(),
             flush_deadline: OnceLock::new(),

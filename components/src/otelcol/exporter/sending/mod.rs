@@ -24,9 +24,8 @@ use std::pin::Pin;
 use std::time::Duration as StdDuration;
 
 use bytes::Bytes;
-use serde::de::DeserializeOwned;
 
-pub use component::build;
+pub(crate) use component::{validate, Exporter};
 pub use forwarder::Forwarder;
 pub use queue::{SendingQueue, Sizer};
 pub use retry::RetryOnFailure;
@@ -115,24 +114,12 @@ pub trait Transport: Send + Sync + 'static {
     fn send<'a>(&'a self, payload: &'a Payload) -> SendFuture<'a>;
 }
 
-/// An argument problem found after decoding, and the top-level attribute or
-/// block it belongs to, so the diagnostic can point at it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArgumentError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl ArgumentError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> ArgumentError {
-        ArgumentError { field, message: message.into() }
-    }
-}
+pub use crate::component::ArgumentError;
 
 /// What a network exporter component adds to the shared machinery: its
 /// arguments and how they make a transport.
 pub trait Protocol: Send + Sync + 'static {
-    type Arguments: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static;
+    type Arguments: crate::component::Arguments + PartialEq;
     type Transport: Transport;
 
     /// Checks what the types cannot and prepares a transport.

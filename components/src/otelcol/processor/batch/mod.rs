@@ -21,16 +21,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
-use solder_syntax::value::Capsule;
-use solder_syntax::{Diagnostic, Span, Value};
+use solder_syntax::Value;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::{EvalBody, Item};
-use crate::component::{Component, Health, HealthCell, HealthState, Options, Registration, RunFuture};
+use crate::component::{
+    self, ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
+};
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout};
-use crate::decode::decode;
 use crate::otelcol::output::Output;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::split::Split;
@@ -39,7 +38,10 @@ use crate::types::Duration;
 
 use pending::{Limits, Pending};
 
-pub const REGISTRATION: Registration = Registration { name: "otelcol.processor.batch", build };
+const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
+
+pub const REGISTRATION: Registration =
+    Registration::of::<BatchProcessor>("otelcol.processor.batch", Stability::GenerallyAvailable, Signals { takes: ALL, gives: ALL });
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,17 +88,12 @@ fn default_cardinality() -> u32 {
     1000
 }
 
-/// The component's exports: its `input`.
-pub struct Exports {
-    pub input: Capsule,
-}
-
-struct BatchProcessor {
-    id: String,
+pub struct BatchProcessor {
+    metrics: crate::selfmetrics::ComponentMetrics,
     shared: Arc<Shared>,
     /// Made once, so that the export compares equal across evaluations and
     /// updates, and upstream components keep the same handle.
-    exports: Exports,
+    exports: InputExports,
     health: HealthCell,
 }
 
@@ -155,7 +152,6 @@ impl Batched for ExportLogsServiceRequest {
     }
 }
 
-
 impl Shared {
     fn limits(&self) -> Limits {
         *lock(&self.limits)
@@ -209,46 +205,41 @@ impl Consumer for Input {
     }
 }
 
-fn build(opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args: Arguments = decode(body)?;
-    let limits = check(&args, body)?;
-    let shared = Arc::new(Shared {
-        limits: Mutex::new(limits),
-        output: Mutex::new(args.output),
-        traces: Lane::default(),
-        metrics: Lane::default(),
-        logs: Lane::default(),
-        stats: sender::Stats::default(),
-    });
-    let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
-    Ok(Arc::new(BatchProcessor { id: opts.id, shared, exports: Exports { input }, health: HealthCell::default() }))
-}
-
 impl Component for BatchProcessor {
+    type Arguments = Arguments;
+    type Exports = InputExports;
+
+    fn build(opts: Options, args: Arguments) -> Result<BatchProcessor, ArgumentError> {
+        let shared = Arc::new(Shared {
+            limits: Mutex::new(args.limits()),
+            output: Mutex::new(args.output),
+            traces: Lane::default(),
+            metrics: Lane::default(),
+            logs: Lane::default(),
+            stats: sender::Stats::default(),
+        });
+        let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
+        Ok(BatchProcessor { metrics: opts.metrics, shared, exports: InputExports { input }, health: HealthCell::default() })
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.health.set(HealthState::Healthy, "batching");
-            let sender = sender::Sender::new(&self.id, Arc::clone(&self.shared), self.health.clone(), shutdown);
-            tokio::join!(
-                sender.run::<ExportTraceServiceRequest>(),
-                sender.run::<ExportMetricsServiceRequest>(),
-                sender.run::<ExportLogsServiceRequest>(),
-            );
+            let sender = sender::Sender::new(&self.metrics, Arc::clone(&self.shared), self.health.clone(), shutdown);
+            tokio::join!(sender.run::<ExportTraceServiceRequest>(), sender.run::<ExportMetricsServiceRequest>(), sender.run::<ExportLogsServiceRequest>(),);
         })
     }
 
     /// New sizes, timeout and output apply to what is already pending.
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args: Arguments = decode(body)?;
-        let limits = check(&args, body)?;
-        *lock(&self.shared.limits) = limits;
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
+        *lock(&self.shared.limits) = args.limits();
         *lock(&self.shared.output) = args.output;
         self.shared.wake_all();
         Ok(())
     }
 
-    fn exports(&self) -> Value {
-        crate::consumer::input_exports(&self.exports.input)
+    fn exports(&self) -> InputExports {
+        self.exports.clone()
     }
 
     fn health(&self) -> Health {
@@ -272,29 +263,25 @@ impl Component for BatchProcessor {
 }
 
 /// Checks what the types alone cannot, with Alloy's messages.
-fn check(args: &Arguments, body: &EvalBody) -> Result<Limits, Diagnostic> {
-    if args.send_batch_max_size > 0 && args.send_batch_max_size < args.send_batch_size {
-        return Err(Diagnostic::error(span_of(body, "send_batch_max_size"), "send_batch_max_size must be greater or equal to send_batch_size when not 0")
-            .with_help(format!("send_batch_size is {}: raise send_batch_max_size to at least that, or set it to 0 for no limit", args.send_batch_size)));
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        if self.send_batch_max_size > 0 && self.send_batch_max_size < self.send_batch_size {
+            return Err(ArgumentError::new("send_batch_max_size", "send_batch_max_size must be greater or equal to send_batch_size when not 0")
+                .with_help(format!("send_batch_size is {}: raise send_batch_max_size to at least that, or set it to 0 for no limit", self.send_batch_size)));
+        }
+        if !self.metadata_keys.is_empty() {
+            return Err(ArgumentError::new("metadata_keys", "metadata_keys is not supported yet: payloads do not carry client metadata")
+                .with_help("remove metadata_keys; batching per tenant needs one batch processor per tenant pipeline for now"));
+        }
+        self.output.check().map_err(|m| ArgumentError::new("output", m))
     }
-    if !args.metadata_keys.is_empty() {
-        return Err(Diagnostic::error(span_of(body, "metadata_keys"), "metadata_keys is not supported yet: payloads do not carry client metadata")
-            .with_help("remove metadata_keys; batching per tenant needs one batch processor per tenant pipeline for now"));
-    }
-    args.output.check().map_err(|m| Diagnostic::error(span_of(body, "output"), m))?;
-    let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
-    Ok(Limits { timeout: args.timeout.0, send_batch_size: size(args.send_batch_size), send_batch_max_size: size(args.send_batch_max_size) })
 }
 
-/// Where an attribute's value (or a block's name) is, for errors.
-fn span_of(body: &EvalBody, name: &str) -> Span {
-    body.items
-        .iter()
-        .find(|i| i.name() == name)
-        .map_or(body.span, |i| match i {
-            Item::Attribute { value_span, .. } => *value_span,
-            Item::Block { name_span, .. } => *name_span,
-        })
+impl Arguments {
+    fn limits(&self) -> Limits {
+        let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+        Limits { timeout: self.timeout.0, send_batch_size: size(self.send_batch_size), send_batch_max_size: size(self.send_batch_max_size) }
+    }
 }
 
 #[cfg(test)]

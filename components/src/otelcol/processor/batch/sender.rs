@@ -15,7 +15,7 @@ use crate::component::{HealthCell, HealthState};
 use crate::consumer::ErrorKind;
 use crate::otlp::split::split;
 use crate::otlp::Encoded;
-use crate::selfmetrics::{self, Counter, Gauge};
+use crate::selfmetrics::{ComponentMetrics, Counter, Gauge};
 
 /// How long shutdown may spend on a downstream that keeps asking to
 /// retry, before what is left is dropped. Below the controller's stop
@@ -58,19 +58,17 @@ struct Meters {
 }
 
 impl Meters {
-    fn new(id: &str) -> Meters {
+    fn new(metrics: &ComponentMetrics) -> Meters {
         Meters {
-            send_size: selfmetrics::gauge("otelcol_processor_batch_batch_send_size", "Number of items in the last batch sent.", id, &[]),
-            size_trigger: selfmetrics::counter(
+            send_size: metrics.gauge("otelcol_processor_batch_batch_send_size", "Number of items in the last batch sent.", &[]),
+            size_trigger: metrics.counter(
                 "otelcol_processor_batch_batch_size_trigger_send_total",
                 "Number of times a batch was sent because it reached send_batch_size.",
-                id,
                 &[],
             ),
-            timeout_trigger: selfmetrics::counter(
+            timeout_trigger: metrics.counter(
                 "otelcol_processor_batch_timeout_trigger_send_total",
                 "Number of times a batch was sent because the timeout elapsed (shutdown flushes included).",
-                id,
                 &[],
             ),
         }
@@ -101,8 +99,8 @@ pub struct Sender {
 impl Sender {
     /// Self metrics are registered here, in `run`, so that a trial build
     /// leaves no series behind.
-    pub fn new(id: &str, shared: Arc<Shared>, health: HealthCell, shutdown: CancellationToken) -> Sender {
-        Sender { shared, health, meters: Meters::new(id), shutdown }
+    pub fn new(metrics: &ComponentMetrics, shared: Arc<Shared>, health: HealthCell, shutdown: CancellationToken) -> Sender {
+        Sender { shared, health, meters: Meters::new(metrics), shutdown }
     }
 
     /// One signal's loop: send what is due, sleep until the next deadline

@@ -10,7 +10,7 @@ use prost::Message;
 use super::Arguments;
 use crate::consumer::{ConsumeError, Fanout};
 use crate::otlp::{Logs, Metrics, Signal, Traces};
-use crate::selfmetrics::{self, Counter};
+use crate::selfmetrics::{ComponentMetrics, Counter};
 use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
@@ -56,6 +56,7 @@ pub(super) struct Settings {
 /// What the servers and the component share.
 pub(super) struct Shared {
     pub id: String,
+    metrics: ComponentMetrics,
     settings: RwLock<Arc<Settings>>,
     counters: OnceLock<Counters>,
 }
@@ -84,8 +85,8 @@ pub(super) enum Refused {
 }
 
 impl Shared {
-    pub fn new(id: String, args: Arguments) -> Shared {
-        Shared { id, settings: RwLock::new(Arc::new(Settings::new(args))), counters: OnceLock::new() }
+    pub fn new(metrics: ComponentMetrics, args: Arguments) -> Shared {
+        Shared { id: metrics.component_id().to_string(), metrics, settings: RwLock::new(Arc::new(Settings::new(args))), counters: OnceLock::new() }
     }
 
     pub fn settings(&self) -> Arc<Settings> {
@@ -99,7 +100,7 @@ impl Shared {
     /// The self-metrics, registered on first use (when the servers start:
     /// building a component must not leave series behind).
     pub fn counters(&self) -> &Counters {
-        self.counters.get_or_init(|| Counters::register(&self.id))
+        self.counters.get_or_init(|| Counters::register(&self.metrics))
     }
 
     pub fn counters_if_started(&self) -> Option<&Counters> {
@@ -150,7 +151,7 @@ impl Settings {
 }
 
 impl Counters {
-    fn register(id: &str) -> Counters {
+    fn register(metrics: &ComponentMetrics) -> Counters {
         const NAMES: [[(&str, &str); 2]; 3] = [
             [("otelcol_receiver_accepted_spans_total", "Spans pushed into the pipeline."), ("otelcol_receiver_refused_spans_total", "Spans that could not be pushed into the pipeline.")],
             [
@@ -165,7 +166,7 @@ impl Counters {
         let series = |which: usize| {
             NAMES.map(|names| {
                 let (name, help) = names[which];
-                Transport::ALL.map(|t| selfmetrics::counter(name, help, id, &[("transport", t.as_str())]))
+                Transport::ALL.map(|t| metrics.counter(name, help, &[("transport", t.as_str())]))
             })
         };
         Counters { accepted: series(0), refused: series(1) }

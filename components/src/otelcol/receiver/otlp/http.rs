@@ -42,14 +42,17 @@ enum Format {
 }
 
 impl HttpArguments {
-    /// Normalizes the URL paths (a missing leading `/` is added, as the
-    /// Collector does) and checks them and the compression list.
-    pub(super) fn check(&mut self) -> Result<(), String> {
+    /// Adds a missing leading `/` to the URL paths, as the Collector does.
+    pub(super) fn normalize(&mut self) {
         for path in [&mut self.traces_url_path, &mut self.metrics_url_path, &mut self.logs_url_path] {
             if !path.starts_with('/') {
                 path.insert(0, '/');
             }
         }
+    }
+
+    /// Checks the normalized URL paths and the compression list.
+    pub(super) fn check(&self) -> Result<(), String> {
         let paths = [("traces_url_path", &self.traces_url_path), ("metrics_url_path", &self.metrics_url_path), ("logs_url_path", &self.logs_url_path)];
         for (i, (a, pa)) in paths.iter().enumerate() {
             if let Some((b, _)) = paths[i + 1..].iter().find(|(_, pb)| pb == pa) {

@@ -24,12 +24,10 @@ mod tests;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use solder_syntax::{Diagnostic, Value};
+use solder_syntax::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::EvalBody;
-use crate::component::{Component, Health, Options, Registration, RunFuture};
-use crate::decode::decode;
+use crate::component::{self, ArgumentError, Component, Health, Options, Registration, RunFuture, Signals, Stability, Telemetry};
 use crate::otelcol::output::Output;
 use export::Shared;
 use listeners::{Listeners, Supervisor};
@@ -37,7 +35,10 @@ use listeners::{Listeners, Supervisor};
 pub use size::ByteSize;
 pub use tls::TlsArguments;
 
-pub const REGISTRATION: Registration = Registration { name: "otelcol.receiver.otlp", build };
+const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
+
+pub const REGISTRATION: Registration =
+    Registration::of::<OtlpReceiver>("otelcol.receiver.otlp", Stability::GenerallyAvailable, Signals { takes: &[], gives: ALL });
 
 /// The component has no attributes of its own; each protocol is a block,
 /// and a protocol left out starts no server.
@@ -150,50 +151,42 @@ impl Default for HttpArguments {
     }
 }
 
-struct OtlpReceiver {
+pub struct OtlpReceiver {
     shared: Arc<Shared>,
     listeners: Listeners,
     /// Wakes the run loop to re-check its servers against the arguments.
     changed: tokio::sync::Notify,
 }
 
-// `Diagnostic` is the error type `Registration::build` and `update` return.
-#[allow(clippy::result_large_err)]
-fn build(opts: Options, body: &EvalBody) -> Result<Arc<dyn Component>, Diagnostic> {
-    let args = arguments(body)?;
-    Ok(Arc::new(OtlpReceiver {
-        shared: Arc::new(Shared::new(opts.id, args)),
-        listeners: Listeners::default(),
-        changed: tokio::sync::Notify::new(),
-    }))
-}
-
-/// Decodes and checks the arguments; every mistake that does not need a
-/// socket or a file to show up is reported here.
-#[allow(clippy::result_large_err)]
-fn arguments(body: &EvalBody) -> Result<Arguments, Diagnostic> {
-    let mut args: Arguments = decode(body)?;
-    args.check().map_err(|message| Diagnostic::error(body.span, message))?;
-    Ok(args)
+/// Every mistake that does not need a socket or a file to show up.
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        if self.grpc.is_none() && self.http.is_none() {
+            return Err(ArgumentError::whole("must specify at least one protocol when using the OTLP receiver: add a grpc or http block"));
+        }
+        let Some(output) = &self.output else { return Err(ArgumentError::whole("missing required block \"output\"")) };
+        output.check().map_err(|m| ArgumentError::new("output", m))?;
+        if let Some(grpc) = &self.grpc {
+            check_endpoint("grpc", &grpc.endpoint).map_err(|m| ArgumentError::new("grpc.endpoint", m))?;
+            grpc.tls.as_ref().map_or(Ok(()), TlsArguments::check).map_err(|m| ArgumentError::new("grpc.tls", m))?;
+        }
+        if let Some(http) = &self.http {
+            check_endpoint("http", &http.endpoint).map_err(|m| ArgumentError::new("http.endpoint", m))?;
+            http.tls.as_ref().map_or(Ok(()), TlsArguments::check).map_err(|m| ArgumentError::new("http.tls", m))?;
+            let mut http = http.clone();
+            http.normalize();
+            http.check().map_err(|m| ArgumentError::new("http", m))?;
+        }
+        Ok(())
+    }
 }
 
 impl Arguments {
-    fn check(&mut self) -> Result<(), String> {
-        if self.grpc.is_none() && self.http.is_none() {
-            return Err("must specify at least one protocol when using the OTLP receiver: add a grpc or http block".into());
-        }
-        let Some(output) = &self.output else { return Err("missing required block \"output\"".into()) };
-        output.check()?;
-        if let Some(grpc) = &self.grpc {
-            check_endpoint("grpc", &grpc.endpoint)?;
-            grpc.tls.as_ref().map_or(Ok(()), TlsArguments::check)?;
-        }
+    fn normalized(mut self) -> Arguments {
         if let Some(http) = &mut self.http {
-            check_endpoint("http", &http.endpoint)?;
-            http.tls.as_ref().map_or(Ok(()), TlsArguments::check)?;
-            http.check()?;
+            http.normalize();
         }
-        Ok(())
+        self
     }
 }
 
@@ -206,6 +199,13 @@ fn check_endpoint(block: &str, endpoint: &str) -> Result<(), String> {
 }
 
 impl Component for OtlpReceiver {
+    type Arguments = Arguments;
+    type Exports = ();
+
+    fn build(opts: Options, args: Arguments) -> Result<OtlpReceiver, ArgumentError> {
+        Ok(OtlpReceiver { shared: Arc::new(Shared::new(opts.metrics, args.normalized())), listeners: Listeners::default(), changed: tokio::sync::Notify::new() })
+    }
+
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.shared.counters();
@@ -225,12 +225,13 @@ impl Component for OtlpReceiver {
 
     /// New outputs and limits apply to the next request at once; servers
     /// whose endpoint and TLS did not change keep their sockets.
-    fn update(&self, body: &EvalBody) -> Result<(), Diagnostic> {
-        let args = arguments(body)?;
-        self.shared.replace(args);
+    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
+        self.shared.replace(args.normalized());
         self.changed.notify_one();
         Ok(())
     }
+
+    fn exports(&self) {}
 
     fn health(&self) -> Health {
         self.listeners.health()

@@ -1,9 +1,12 @@
 //! The arguments: what is refused, in Alloy's words, and an empty
 //! endpoint list, which is allowed.
 
-use solder_syntax::Value;
+use solder_syntax::{Scope, Value};
 
-use super::fixtures::{build_error, built, config, gauges};
+use super::built;
+use super::fixtures::gauges;
+use crate::harness::build_error;
+use crate::prometheus::remote_write::REGISTRATION;
 
 #[test]
 fn bad_arguments_are_refused_in_alloys_words() {
@@ -35,15 +38,14 @@ fn bad_arguments_are_refused_in_alloys_words() {
         (&format!("external_labels = {{ \"__x\" = \"y\" }}\nendpoint {{\n {url}\n }}"), "\"__x\" is not a valid label name"),
     ];
     for (inner, want) in cases {
-        let got = build_error(&config(inner));
+        let got = build_error(&REGISTRATION, inner, &Scope::new());
         assert!(got.contains(want), "{inner}\n  got:  {got}\n  want: {want}");
     }
 }
 
 #[tokio::test]
 async fn no_endpoints_accepts_and_discards() {
-    let (c, receiver) = built("prometheus.remote_write.none", &config(""));
-    receiver.0.append(gauges("up", 3)).unwrap();
-    let Value::Object(info) = c.debug_info() else { panic!() };
-    assert_eq!(info.get("endpoints"), Some(&Value::Array(vec![])));
+    let rw = built("prometheus.remote_write.none", "");
+    rw.receiver().0.append(gauges("up", 3)).unwrap();
+    assert_eq!(rw.debug("endpoints"), Value::Array(vec![]));
 }

@@ -1,16 +1,13 @@
-//! What the tests are made of: samples, configs, the built component, and
-//! ways to read and wait on what it reports.
+//! What the tests are made of: samples, configs, and a way to read what
+//! the component reports.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use solder_syntax::Value;
-use tokio::time::Instant;
 
-use crate::component::Component;
-use crate::otelcol::exporter::sending::testkit::{body, options};
-use crate::prometheus::remote_write::{Label, TimeSeries, REGISTRATION};
-use crate::prometheus::{Batch, Exemplar as SampleExemplar, Family, Metadata, MetricType, ReceiverHandle, SampleValue, Series};
+use crate::component::Running;
+use crate::prometheus::remote_write::{Label, TimeSeries};
+use crate::prometheus::{Batch, Exemplar as SampleExemplar, Family, Metadata, MetricType, SampleValue, Series};
 
 pub(super) fn render(labels: &[Label]) -> String {
     let pairs: Vec<String> = labels.iter().map(|l| format!("{}={:?}", l.name, l.value)).collect();
@@ -41,10 +38,6 @@ pub(super) fn gauges(name: &str, n: usize) -> Arc<Batch> {
     Arc::new(Batch { families: vec![family(name, MetricType::Gauge, series)] })
 }
 
-pub(super) fn config(endpoints: &str) -> String {
-    format!("prometheus.remote_write \"t\" {{\n{endpoints}\n}}")
-}
-
 pub(super) fn endpoint(url: &str, extra: &str) -> String {
     format!("endpoint {{\n url = \"{url}\"\n {extra}\n}}")
 }
@@ -52,38 +45,14 @@ pub(super) fn endpoint(url: &str, extra: &str) -> String {
 /// Sends at once and retries quickly.
 pub(super) const FAST: &str = "queue_config {\n batch_send_deadline = \"5ms\"\n min_backoff = \"5ms\"\n max_backoff = \"20ms\"\n }";
 
-pub(super) fn built(id: &str, src: &str) -> (Arc<dyn Component>, ReceiverHandle) {
-    let c = (REGISTRATION.build)(options(id), &body(src)).unwrap_or_else(|d| panic!("build: {}", d.message));
-    let Value::Object(exports) = c.exports() else { panic!("exports are not an object") };
-    let Some(Value::Capsule(capsule)) = exports.get("receiver") else { panic!("no receiver") };
-    let receiver = capsule.downcast::<ReceiverHandle>().cloned().expect("receiver holds a ReceiverHandle");
-    (c, receiver)
-}
-
-pub(super) fn build_error(src: &str) -> String {
-    match (REGISTRATION.build)(options("prometheus.remote_write.err"), &body(src)) {
-        Ok(_) => panic!("expected an error from {src}"),
-        Err(d) => d.message,
-    }
-}
-
 /// A number from endpoint `i`'s debug info.
-pub(super) fn stat(c: &Arc<dyn Component>, i: usize, field: &str) -> u64 {
+pub(super) fn stat(c: &Arc<dyn Running>, i: usize, field: &str) -> u64 {
     let Value::Object(info) = c.debug_info() else { panic!("debug info is not an object") };
     let Some(Value::Array(endpoints)) = info.get("endpoints") else { panic!("no endpoints") };
     let Some(Value::Object(e)) = endpoints.get(i) else { panic!("no endpoint {i}") };
     match e.get(field) {
         Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
         other => panic!("{field} is {other:?}"),
-    }
-}
-
-/// Waits until `check` holds, for at most 20 seconds.
-pub(super) async fn until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

@@ -2,16 +2,14 @@
 //! new endpoint, and a stop flushes the queue but never waits on a dead
 //! endpoint past the flush timeout.
 
-use std::time::Duration;
-
 use solder_syntax::Value;
 
-use super::fixtures::{built, config, endpoint, gauges, stat, until, FAST};
-use super::running;
+use super::fixtures::{endpoint, gauges, stat, FAST};
 use super::sink::Sink;
+use super::{built, running};
 use crate::component::HealthState;
+use crate::harness::until;
 use crate::otelcol::exporter::sending::forwarder::FLUSH_TIMEOUT;
-use crate::otelcol::exporter::sending::testkit::{body, start};
 use crate::selfmetrics;
 
 #[tokio::test]
@@ -19,59 +17,66 @@ async fn update_keeps_queued_samples_and_swaps_the_endpoint() {
     let (sink, url) = Sink::start(vec![]).await;
     let dead = "http://127.0.0.1:9/push";
     let slow = "queue_config {\n batch_send_deadline = \"1h\"\n }";
-    let (c, receiver) = built("prometheus.remote_write.update", &config(&format!("{}\n{}", endpoint(dead, &format!("name = \"main\"\n{slow}")), endpoint("http://127.0.0.1:9/gone", slow))));
-    receiver.0.append(gauges("queued", 5)).unwrap();
-    assert_eq!((stat(&c, 0, "queue_samples"), stat(&c, 1, "queue_samples")), (5, 5));
+    let mut rw = built(
+        "prometheus.remote_write.update",
+        &format!("{}\n{}", endpoint(dead, &format!("name = \"main\"\n{slow}")), endpoint("http://127.0.0.1:9/gone", slow)),
+    );
+    rw.receiver().0.append(gauges("queued", 5)).unwrap();
+    assert_eq!((stat(&rw.component, 0, "queue_samples"), stat(&rw.component, 1, "queue_samples")), (5, 5));
 
     // Same name, new URL and settings; the unnamed endpoint is removed.
-    let src = config(&format!("external_labels = {{ \"env\" = \"new\" }}\n{}", endpoint(&url, &format!("name = \"main\"\n{FAST}"))));
-    c.update(&body(&src)).unwrap_or_else(|d| panic!("update: {}", d.message));
-    assert_eq!(stat(&c, 0, "queue_samples"), 5, "queued samples survive the update");
+    let src = format!("external_labels = {{ \"env\" = \"new\" }}\n{}", endpoint(&url, &format!("name = \"main\"\n{FAST}")));
+    rw.update(&src).unwrap_or_else(|d| panic!("update: {}", d.message));
+    assert_eq!(stat(&rw.component, 0, "queue_samples"), 5, "queued samples survive the update");
     let gone = selfmetrics::render();
     let dropped = r#"prometheus_remote_storage_samples_dropped_total{component_id="prometheus.remote_write.update",remote_name="#;
-    assert!(gone.lines().any(|l| l.starts_with(dropped) && l.contains("/gone") && l.ends_with(" 5")), "the removed endpoint's queue is counted as dropped:\n{gone}");
-    let (stop, task) = start(&c);
-    receiver.0.append(gauges("later", 1)).unwrap();
+    assert!(
+        gone.lines().any(|l| l.starts_with(dropped) && l.contains("/gone") && l.ends_with(" 5")),
+        "the removed endpoint's queue is counted as dropped:\n{gone}"
+    );
+    rw.run();
+    rw.receiver().0.append(gauges("later", 1)).unwrap();
     until("all six", || sink.series().len() == 6).await;
     let series = sink.series();
     assert_eq!(series.iter().filter(|(l, _)| l.contains("queued")).count(), 5);
     assert!(series.iter().any(|(l, _)| l == r#"{__name__="later",env="new",i="0"}"#), "new external labels apply to new batches");
-    let Value::Object(info) = c.debug_info() else { panic!() };
+    let Value::Object(info) = rw.component.debug_info() else { panic!() };
     assert!(format!("{info:?}").contains(&url), "debug info shows the new URL: {info:?}");
     // The sink holds the samples before the sender has read its answer
     // and counted them sent: wait for the count.
     let sent = format!(r#"prometheus_remote_storage_samples_total{{component_id="prometheus.remote_write.update",remote_name="main",url="{url}"}} 6"#);
     until("the new URL's sent count", || selfmetrics::render().lines().any(|l| l == sent)).await;
     let metrics = selfmetrics::render();
-    let old_pending = r#"prometheus_remote_storage_samples_pending{component_id="prometheus.remote_write.update",remote_name="main",url="http://127.0.0.1:9/push"} 0"#;
+    let old_pending =
+        r#"prometheus_remote_storage_samples_pending{component_id="prometheus.remote_write.update",remote_name="main",url="http://127.0.0.1:9/push"} 0"#;
     assert!(metrics.lines().any(|l| l == old_pending), "the old URL's queue gauge is zeroed:\n{metrics}");
-    stop.cancel();
-    task.await.unwrap();
+    rw.stop().await;
 }
 
 #[tokio::test]
 async fn shutdown_flushes_what_is_queued() {
     let (sink, url) = Sink::start(vec![]).await;
-    let rw = running("prometheus.remote_write.flush", &config(&endpoint(&url, "queue_config {\n batch_send_deadline = \"1h\"\n }")));
-    rw.receiver.0.append(gauges("pending", 3)).unwrap();
-    rw.stop.cancel();
-    rw.task.await.unwrap();
+    let rw = running("prometheus.remote_write.flush", &endpoint(&url, "queue_config {\n batch_send_deadline = \"1h\"\n }"));
+    let receiver = rw.receiver();
+    receiver.0.append(gauges("pending", 3)).unwrap();
+    rw.stop().await;
     assert_eq!(sink.series().len(), 3);
-    assert!(rw.receiver.0.append(gauges("late", 1)).is_err(), "a stopped component refuses batches");
+    assert!(receiver.0.append(gauges("late", 1)).is_err(), "a stopped component refuses batches");
 }
 
 #[tokio::test]
 async fn shutdown_gives_up_on_a_failing_endpoint_within_the_flush_timeout() {
     let failures = (0..100_000).map(|_| (500, vec![])).collect();
     let (sink, url) = Sink::start(failures).await;
-    let rw = running("prometheus.remote_write.stuck", &config(&endpoint(&url, FAST)));
-    rw.receiver.0.append(gauges("stuck", 4)).unwrap();
+    let rw = running("prometheus.remote_write.stuck", &endpoint(&url, FAST));
+    rw.receiver().0.append(gauges("stuck", 4)).unwrap();
     until("a retry", || stat(&rw.component, 0, "retries") > 0).await;
-    rw.stop.cancel();
-    // Waits for the stop with a generous deadline: a dead endpoint must not
-    // hold it for its remote_timeout (30s) per request, let alone forever.
-    tokio::time::timeout(FLUSH_TIMEOUT + Duration::from_secs(20), rw.task).await.expect("the stop waited on the dead endpoint").unwrap();
-    assert_eq!(stat(&rw.component, 0, "samples_failed"), 4);
+    // The harness waits for the stop with a deadline, and fails past it: a
+    // dead endpoint must not hold the stop for its remote_timeout (30s) per
+    // request, let alone forever; the flush timeout fits well within.
+    assert!(FLUSH_TIMEOUT * 2 <= crate::harness::DEADLINE);
+    let component = rw.stop().await;
+    assert_eq!(stat(&component, 0, "samples_failed"), 4);
     assert!(sink.accepted().is_empty());
-    assert_eq!(rw.component.health().state, HealthState::Exited);
+    assert_eq!(component.health().state, HealthState::Exited);
 }

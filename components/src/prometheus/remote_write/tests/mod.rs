@@ -1,7 +1,7 @@
 //! The component against real loopback servers: a sink that decodes each
 //! snappy + protobuf request, records it, and answers as the test scripts.
 //! The tests are grouped by what they pin down; `running` is also what
-//! `prometheus_tests` starts the component with.
+//! `prometheus_tests` starts the component with, on the shared harness.
 
 mod arguments;
 mod auth_and_tls;
@@ -13,24 +13,21 @@ mod retries;
 mod sink;
 mod wire_format;
 
-use std::sync::Arc;
+use solder_syntax::Scope;
 
-use tokio_util::sync::CancellationToken;
+use crate::component::Options;
+use crate::harness::Harness;
+use crate::prometheus::remote_write::REGISTRATION;
 
-use crate::component::Component;
-use crate::otelcol::exporter::sending::testkit::start;
-use crate::prometheus::ReceiverHandle;
-use fixtures::built;
-
-pub(super) struct Running {
-    pub component: Arc<dyn Component>,
-    pub receiver: ReceiverHandle,
-    pub stop: CancellationToken,
-    pub task: tokio::task::JoinHandle<()>,
+/// The component under `id`, built from the block body `args` but not
+/// running: nothing drains its queue. Its metrics are kept per ID.
+pub(super) fn built(id: &str, args: &str) -> Harness {
+    Harness::build_with(&REGISTRATION, Options::standalone(id), args, &Scope::new()).unwrap()
 }
 
-pub(super) fn running(id: &str, src: &str) -> Running {
-    let (component, receiver) = built(id, src);
-    let (stop, task) = start(&component);
-    Running { component, receiver, stop, task }
+/// [`built`], and running.
+pub(super) fn running(id: &str, args: &str) -> Harness {
+    let mut h = built(id, args);
+    h.run();
+    h
 }

@@ -4,22 +4,20 @@
 
 use std::sync::Arc;
 
-use super::fixtures::{config, endpoint, exemplar, family, number, pairs, render, stat, until, value_of, FAST, TS};
+use super::fixtures::{endpoint, exemplar, family, number, pairs, render, stat, value_of, FAST, TS};
 use super::running;
 use super::sink::Sink;
+use crate::harness::until;
 use crate::prometheus::remote_write::{sender, MetadataType, MetricMetadata, TimeSeries};
 use crate::prometheus::{Batch, Bucket, MetricType, SampleValue, Series};
 
 #[tokio::test]
 async fn sends_counters_gauges_histograms_and_exemplars() {
     let (sink, url) = Sink::start(vec![]).await;
-    let src = config(&format!("external_labels = {{ \"env\" = \"prod\", \"job\" = \"ignored\" }}\n{}", endpoint(&url, FAST)));
+    let src = format!("external_labels = {{ \"env\" = \"prod\", \"job\" = \"ignored\" }}\n{}", endpoint(&url, FAST));
     let rw = running("prometheus.remote_write.shapes", &src);
-    let counter = family(
-        "calls_total",
-        MetricType::Counter,
-        vec![Series { exemplars: vec![exemplar(1.0)], ..number(&[("job", "api"), ("Zone", "a")], 7.0, None) }],
-    );
+    let counter =
+        family("calls_total", MetricType::Counter, vec![Series { exemplars: vec![exemplar(1.0)], ..number(&[("job", "api"), ("Zone", "a")], 7.0, None) }]);
     let gauge = family("queue_bytes", MetricType::Gauge, vec![number(&[("job", "api")], 2.5, Some(TS))]);
     let buckets = vec![
         Bucket { upper_bound: 0.1, cumulative_count: 2 },
@@ -37,7 +35,7 @@ async fn sends_counters_gauges_histograms_and_exemplars() {
         }],
     );
     let before = sender::unix_ms();
-    rw.receiver.0.append(Arc::new(Batch { families: vec![counter, gauge, histogram] })).unwrap();
+    rw.receiver().0.append(Arc::new(Batch { families: vec![counter, gauge, histogram] })).unwrap();
     until("seven series", || sink.series().len() == 7).await;
 
     let series = sink.series();
@@ -73,18 +71,17 @@ async fn sends_counters_gauges_histograms_and_exemplars() {
     assert!(h["user-agent"].to_str().unwrap().starts_with("Solder/"), "{:?}", h["user-agent"]);
     assert_eq!(stat(&rw.component, 0, "samples_sent"), 7);
     assert_eq!(stat(&rw.component, 0, "exemplars_sent"), 4);
-    rw.stop.cancel();
-    rw.task.await.unwrap();
+    rw.stop().await;
 }
 
 #[tokio::test]
 async fn exemplars_stay_home_when_send_exemplars_is_false() {
     let (sink, url) = Sink::start(vec![]).await;
-    let rw = running("prometheus.remote_write.noex", &config(&endpoint(&url, &format!("send_exemplars = false\n{FAST}"))));
+    let rw = running("prometheus.remote_write.noex", &endpoint(&url, &format!("send_exemplars = false\n{FAST}")));
     let series = Series { exemplars: vec![exemplar(1.0)], ..number(&[], 1.0, Some(TS)) };
-    rw.receiver.0.append(Arc::new(Batch { families: vec![family("c_total", MetricType::Counter, vec![series])] })).unwrap();
+    rw.receiver().0.append(Arc::new(Batch { families: vec![family("c_total", MetricType::Counter, vec![series])] })).unwrap();
     until("one series", || sink.series().len() == 1).await;
     assert!(sink.series()[0].1.exemplars.is_empty());
     assert_eq!(stat(&rw.component, 0, "exemplars_sent"), 0);
-    rw.stop.cancel();
+    rw.stop().await;
 }

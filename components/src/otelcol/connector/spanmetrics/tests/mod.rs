@@ -7,59 +7,23 @@ mod aggregation;
 mod component;
 mod differential;
 
-use std::sync::{Arc, Mutex};
-
 use prost::Message;
-
-use solder_syntax::ast::Stmt;
-use solder_syntax::{Evaluator, Scope, Value};
 
 use super::aggregate::{Aggregator, Config};
 use super::*;
+use crate::harness::{evaluate, Recorder};
 use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
 use crate::otlp::proto::metrics::v1::{metric::Data, Metric, ResourceMetrics};
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::trace::v1::{span, status, ResourceSpans, ScopeSpans, Span, Status};
 use crate::otlp::proto::ExportTraceServiceRequest;
 
-/// A metrics downstream that records what it is given.
-#[derive(Default)]
-struct Recorder {
-    metrics: Mutex<Vec<Metrics>>,
-}
-
-struct Sink(Arc<Recorder>);
-
-impl Consumer for Sink {
-    fn consume_metrics(&self, data: Metrics) -> ConsumeFuture<'_> {
-        lock(&self.0.metrics).push(data);
-        Box::pin(std::future::ready(Ok(())))
-    }
-    fn accepts(&self, s: Signal) -> bool {
-        s == Signal::Metrics
-    }
-}
-
-fn sink(rec: &Arc<Recorder>) -> Value {
-    Value::Capsule(ConsumerHandle::new(Sink(Arc::clone(rec))).capsule())
-}
-
-/// Evaluates `args` as the body of a spanmetrics block, with `sink` in scope
-/// and an `output` to it.
-fn body(args: &str, sink: &Value) -> EvalBody {
-    let src = format!("otelcol.connector.spanmetrics \"t\" {{\n{args}\noutput {{ metrics = [sink] }}\n}}");
-    let file = solder_syntax::parse(&src).unwrap();
-    let Some(Stmt::Block(block)) = file.body.first() else { panic!("no block") };
-    let scope = Scope::new().with("sink", sink.clone());
-    let mut ev = Evaluator::new(&src, &scope);
-    crate::body::evaluate(&mut ev, &block.body, block.name_span()).unwrap()
-}
-
 /// The aggregation config `args` give, or the error message.
 fn config(args: &str) -> Result<Config, String> {
-    let b = body(args, &sink(&Arc::default()));
-    let a: Arguments = decode(&b).map_err(|d| d.message)?;
-    a.config(&b).map_err(|d| d.message)
+    let sink = Recorder::accepting(&[Signal::Metrics]).scope("sink");
+    let body = evaluate(REGISTRATION.name, &format!("{args}\noutput {{ metrics = [sink] }}"), &sink).map_err(|d| d.message)?;
+    let a: Arguments = crate::decode::decode(&body).map_err(|d| d.message)?;
+    a.config().map_err(|e| e.message)
 }
 
 const MS: u64 = 1_000_000;

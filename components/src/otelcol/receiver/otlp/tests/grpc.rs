@@ -5,12 +5,12 @@ use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use super::{logs, metrics, traces, Harness, Mode, TO_SINK};
+use super::{logs, metrics, permanent, received, retryable, traces, Receiver, TO_SINK};
 use crate::otlp::grpc::{export_path, BytesCodec};
 use crate::otlp::Signal;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 
-pub(super) async fn channel(h: &Harness) -> Channel {
+pub(super) async fn channel(h: &Receiver) -> Channel {
     let addr = h.addr("grpc").unwrap();
     Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap()
 }
@@ -31,7 +31,7 @@ fn config(extra: &str) -> String {
 
 #[tokio::test]
 async fn every_signal_reaches_the_output_as_the_bytes_sent() {
-    let h = Harness::start("grpc_signals", &config("")).await;
+    let h = Receiver::start("grpc_signals", &config("")).await;
     let ch = channel(&h).await;
     let sent = [
         (export_path(Signal::Traces), traces(), Some(CompressionEncoding::Gzip), Signal::Traces, 2),
@@ -42,18 +42,21 @@ async fn every_signal_reaches_the_output_as_the_bytes_sent() {
         let response = export(&ch, path, body.clone(), *compression).await.unwrap();
         assert!(response.is_empty(), "full success is an empty response");
     }
-    let got = h.sink.received();
+    let got = received(&h.sink);
     let want: Vec<_> = sent.iter().map(|(_, body, _, signal, n)| (*signal, body.clone(), *n)).collect();
     assert_eq!(got, want);
     assert_eq!((h.count("traces", "accepted"), h.count("metrics", "accepted"), h.count("logs", "accepted")), (2, 3, 1));
     let text = crate::selfmetrics::render();
     assert!(text.contains("otelcol_receiver_accepted_spans_total{component_id=\"otelcol.receiver.otlp.grpc_signals\",transport=\"grpc\"} 2\n"), "{text}");
-    assert!(text.contains("otelcol_receiver_accepted_metric_points_total{component_id=\"otelcol.receiver.otlp.grpc_signals\",transport=\"grpc\"} 3\n"), "{text}");
+    assert!(
+        text.contains("otelcol_receiver_accepted_metric_points_total{component_id=\"otelcol.receiver.otlp.grpc_signals\",transport=\"grpc\"} 3\n"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn malformed_requests_are_invalid_argument_and_the_server_keeps_serving() {
-    let h = Harness::start("grpc_malformed", &config("")).await;
+    let h = Receiver::start("grpc_malformed", &config("")).await;
     let ch = channel(&h).await;
     let good = traces();
     let truncated = good.slice(..good.len() - 3);
@@ -71,7 +74,7 @@ async fn malformed_requests_are_invalid_argument_and_the_server_keeps_serving() 
 
 #[tokio::test]
 async fn oversized_messages_are_resource_exhausted_compressed_or_not() {
-    let h = Harness::start("grpc_oversized", &config("max_recv_msg_size = \"1KiB\"")).await;
+    let h = Receiver::start("grpc_oversized", &config("max_recv_msg_size = \"1KiB\"")).await;
     let ch = channel(&h).await;
     // Big but highly compressible: small on the wire, too big once inflated.
     let big = {
@@ -88,12 +91,12 @@ async fn oversized_messages_are_resource_exhausted_compressed_or_not() {
 
 #[tokio::test]
 async fn downstream_refusals_map_to_retryable_or_final_codes() {
-    let h = Harness::start("grpc_downstream", &config("")).await;
+    let h = Receiver::start("grpc_downstream", &config("")).await;
     let ch = channel(&h).await;
-    h.sink.set_mode(Mode::Retryable);
+    h.sink.answer_always(retryable());
     let err = export(&ch, export_path(Signal::Traces), traces(), None).await.unwrap_err();
     assert_eq!((err.code(), err.message()), (Code::Unavailable, "queue is full"));
-    h.sink.set_mode(Mode::Permanent);
+    h.sink.answer_always(permanent());
     let err = export(&ch, export_path(Signal::Traces), traces(), None).await.unwrap_err();
     assert_eq!((err.code(), err.message()), (Code::InvalidArgument, "data refused"));
     assert_eq!((h.count("traces", "accepted"), h.count("traces", "refused")), (0, 4));
@@ -101,7 +104,7 @@ async fn downstream_refusals_map_to_retryable_or_final_codes() {
 
 #[tokio::test]
 async fn a_signal_without_output_is_a_partial_success() {
-    let h = Harness::start("grpc_partial", "grpc {\n endpoint = \"127.0.0.1:0\"\n}\noutput {\n logs = [sink]\n}").await;
+    let h = Receiver::start("grpc_partial", "grpc {\n endpoint = \"127.0.0.1:0\"\n}\noutput {\n logs = [sink]\n}").await;
     let ch = channel(&h).await;
     let response = export(&ch, export_path(Signal::Traces), traces(), None).await.unwrap();
     let partial = ExportTraceServiceResponse::decode(response).unwrap().partial_success.unwrap();
@@ -112,7 +115,7 @@ async fn a_signal_without_output_is_a_partial_success() {
 
 #[tokio::test]
 async fn a_large_request_is_validated_off_the_connection_threads_and_forwarded_whole() {
-    let h = Harness::start("grpc_large", &config("")).await;
+    let h = Receiver::start("grpc_large", &config("")).await;
     let ch = channel(&h).await;
     let mut req = crate::otlp::proto::ExportTraceServiceRequest::decode(traces()).unwrap();
     let spans = &mut req.resource_spans[0].scope_spans[0].spans;
@@ -120,5 +123,5 @@ async fn a_large_request_is_validated_off_the_connection_threads_and_forwarded_w
     let body = Bytes::from(req.encode_to_vec());
     assert!(body.len() > 256 * 1024, "{} bytes", body.len());
     export(&ch, export_path(Signal::Traces), body.clone(), Some(CompressionEncoding::Gzip)).await.unwrap();
-    assert_eq!(h.sink.received(), vec![(Signal::Traces, body, 8000)]);
+    assert_eq!(received(&h.sink), vec![(Signal::Traces, body, 8000)]);
 }

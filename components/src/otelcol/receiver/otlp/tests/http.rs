@@ -5,7 +5,7 @@ use prost::Message;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{logs, metrics, traces, Harness, Mode, TO_SINK};
+use super::{logs, metrics, permanent, received, retryable, traces, Receiver, TO_SINK};
 use crate::otlp::proto::ExportTraceServiceRequest;
 use crate::otlp::Signal;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
@@ -25,11 +25,11 @@ fn config(extra: &str) -> String {
     format!("http {{\n endpoint = \"127.0.0.1:0\"\n {extra}\n}}\n{TO_SINK}")
 }
 
-fn url(h: &Harness, path: &str) -> String {
+fn url(h: &Receiver, path: &str) -> String {
     format!("http://{}{path}", h.addr("http").unwrap())
 }
 
-async fn post(h: &Harness, path: &str, content_type: &str, encoding: Option<&str>, body: impl Into<reqwest::Body>) -> reqwest::Response {
+async fn post(h: &Receiver, path: &str, content_type: &str, encoding: Option<&str>, body: impl Into<reqwest::Body>) -> reqwest::Response {
     let mut req = reqwest::Client::new().post(url(h, path)).header("content-type", content_type).body(body);
     if let Some(e) = encoding {
         req = req.header("content-encoding", e);
@@ -49,7 +49,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn protobuf_of_every_signal_and_encoding_reaches_the_output() {
-    let h = Harness::start("http_protobuf", &config("")).await;
+    let h = Receiver::start("http_protobuf", &config("")).await;
     let zlib = {
         let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(&logs()).unwrap();
@@ -67,7 +67,7 @@ async fn protobuf_of_every_signal_and_encoding_reaches_the_output() {
         assert_eq!(r.headers()["content-type"], PROTOBUF);
         assert!(r.bytes().await.unwrap().is_empty());
     }
-    let got: Vec<(Signal, Bytes)> = h.sink.received().into_iter().map(|(s, b, _)| (s, b)).collect();
+    let got: Vec<(Signal, Bytes)> = received(&h.sink).into_iter().map(|(s, b, _)| (s, b)).collect();
     let signals = [Signal::Traces, Signal::Metrics, Signal::Logs, Signal::Logs];
     let want: Vec<(Signal, Bytes)> = cases.iter().zip(signals).map(|((_, original, ..), s)| (s, original.clone())).collect();
     assert_eq!(got, want, "the bytes forwarded are the bytes sent, decompressed");
@@ -76,7 +76,7 @@ async fn protobuf_of_every_signal_and_encoding_reaches_the_output() {
 
 #[tokio::test]
 async fn json_is_transcoded_and_answered_in_json() {
-    let h = Harness::start("http_json", &config("")).await;
+    let h = Receiver::start("http_json", &config("")).await;
     let doc = json!({ "resourceSpans": [{ "scopeSpans": [{ "spans": [
         { "traceId": "0102030405060708090a0b0c0d0e0f10", "spanId": "0102030405060708", "name": "a", "kind": 2, "startTimeUnixNano": "1" }
     ] }] }] });
@@ -84,7 +84,7 @@ async fn json_is_transcoded_and_answered_in_json() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/json");
     assert_eq!(r.text().await.unwrap(), "{}");
-    let (signal, bytes, items) = h.sink.received().remove(0);
+    let (signal, bytes, items) = received(&h.sink).remove(0);
     assert_eq!((signal, items), (Signal::Traces, 1));
     let span = &ExportTraceServiceRequest::decode(bytes).unwrap().resource_spans[0].scope_spans[0].spans[0];
     assert_eq!((span.name.as_str(), span.kind, span.trace_id[0], span.start_time_unix_nano), ("a", 2, 1, 1));
@@ -92,7 +92,7 @@ async fn json_is_transcoded_and_answered_in_json() {
 
 #[tokio::test]
 async fn every_bad_request_gets_its_status_and_the_server_keeps_serving() {
-    let h = Harness::start("http_bad", &config("max_request_body_size = \"64KiB\"")).await;
+    let h = Receiver::start("http_bad", &config("max_request_body_size = \"64KiB\"")).await;
     let client = reqwest::Client::new();
     let good = traces();
     let huge = vec![0u8; 100 * 1024];
@@ -157,12 +157,15 @@ async fn every_bad_request_gets_its_status_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn an_oversized_body_is_read_to_the_end_before_the_413() {
     use std::io::{Read, Write};
-    let h = Harness::start("http_lingering", &config("max_request_body_size = \"64KiB\"")).await;
+    let h = Receiver::start("http_lingering", &config("max_request_body_size = \"64KiB\"")).await;
     let addr = h.addr("http").unwrap();
     let answer = tokio::task::spawn_blocking(move || {
         let mut s = std::net::TcpStream::connect(addr).unwrap();
         let body = vec![0u8; 16 << 20];
-        let head = format!("POST /v1/traces HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\n\r\n", body.len());
+        let head = format!(
+            "POST /v1/traces HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-protobuf\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
         s.write_all(head.as_bytes()).unwrap();
         s.write_all(&body).unwrap();
         let mut answer = Vec::new();
@@ -186,20 +189,23 @@ impl hyper::body::Body for Chunks {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(mut self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
         std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(hyper::body::Frame::data(b))))
     }
 }
 
 #[tokio::test]
 async fn downstream_refusals_are_503_with_retry_after_or_400() {
-    let h = Harness::start("http_downstream", &config("")).await;
-    h.sink.set_mode(Mode::Retryable);
+    let h = Receiver::start("http_downstream", &config("")).await;
+    h.sink.answer_always(retryable());
     let r = post(&h, "/v1/logs", "application/json", None, r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{}]}]}]}"#).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.headers()["retry-after"], "1");
     assert_eq!(json_body(r).await, json!({ "code": 14, "message": "queue is full" }));
-    h.sink.set_mode(Mode::Permanent);
+    h.sink.answer_always(permanent());
     let r = post(&h, "/v1/logs", PROTOBUF, None, logs()).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(h.count("logs", "refused"), 2);
@@ -208,7 +214,7 @@ async fn downstream_refusals_are_503_with_retry_after_or_400() {
 #[tokio::test]
 async fn custom_paths_and_partial_success_in_both_encodings() {
     let paths = "traces_url_path = \"custom/traces\"\n metrics_url_path = \"/m\"";
-    let h = Harness::start("http_paths", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n {paths}\n}}\noutput {{\n metrics = [sink]\n}}")).await;
+    let h = Receiver::start("http_paths", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n {paths}\n}}\noutput {{\n metrics = [sink]\n}}")).await;
     let r = post(&h, "/m", PROTOBUF, None, metrics()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let r = post(&h, "/custom/traces", PROTOBUF, None, traces()).await;

@@ -4,11 +4,11 @@ use reqwest::StatusCode;
 use tonic::Code;
 
 use super::grpc::{channel, export};
-use super::{free_port, logs, traces, Harness, Mode, TO_SINK};
+use super::{free_port, logs, traces, Receiver, TO_SINK};
 use crate::component::HealthState;
+use crate::harness::{until, Answer};
 use crate::otlp::grpc::export_path;
 use crate::otlp::Signal;
-
 
 fn both(grpc: &str, http: &str, output: &str) -> String {
     format!("grpc {{\n endpoint = \"{grpc}\"\n}}\nhttp {{\n endpoint = \"{http}\"\n}}\n{output}")
@@ -20,31 +20,46 @@ fn arguments_are_checked_when_built() {
         (TO_SINK.to_string(), "must specify at least one protocol when using the OTLP receiver: add a grpc or http block"),
         ("grpc { }".to_string(), "missing required block \"output\""),
         (format!("grpc {{\n endpoint = \"localhost\"\n}}\n{TO_SINK}"), "grpc: invalid endpoint \"localhost\": expected host:port, such as \"0.0.0.0:4317\""),
-        (format!("grpc {{\n max_recv_msg_size = \"4 lightyears\"\n}}\n{TO_SINK}"), "invalid size \"4 lightyears\": expected a number of bytes or a number and a unit, such as \"512KiB\" or \"4MiB\""),
-        (format!("http {{\n compression_algorithms = [\"gzip\", \"snappy\"]\n}}\n{TO_SINK}"), "http: compression algorithm \"snappy\" is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"deflate\""),
-        (format!("http {{\n logs_url_path = \"v1/traces\"\n}}\n{TO_SINK}"), "http: traces_url_path and logs_url_path are both \"/v1/traces\"; each signal needs its own path"),
+        (
+            format!("grpc {{\n max_recv_msg_size = \"4 lightyears\"\n}}\n{TO_SINK}"),
+            "invalid size \"4 lightyears\": expected a number of bytes or a number and a unit, such as \"512KiB\" or \"4MiB\"",
+        ),
+        (
+            format!("http {{\n compression_algorithms = [\"gzip\", \"snappy\"]\n}}\n{TO_SINK}"),
+            "http: compression algorithm \"snappy\" is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"deflate\"",
+        ),
+        (
+            format!("http {{\n logs_url_path = \"v1/traces\"\n}}\n{TO_SINK}"),
+            "http: traces_url_path and logs_url_path are both \"/v1/traces\"; each signal needs its own path",
+        ),
         (format!("http {{\n tls {{\n cert_file = \"c.pem\"\n }}\n}}\n{TO_SINK}"), "tls: a private key is required: set key_file or key_pem"),
-        (format!("grpc {{\n tls {{\n cert_file = \"c\"\n cert_pem = \"p\"\n key_file = \"k\"\n }}\n}}\n{TO_SINK}"), "tls: at most one of cert_file and cert_pem may be set"),
-        (format!("grpc {{\n tls {{\n cert_file = \"c\"\n key_file = \"k\"\n min_version = \"1.0\"\n }}\n}}\n{TO_SINK}"), "tls: min_version \"1.0\" is not supported: the oldest version Solder speaks is \"1.2\""),
+        (
+            format!("grpc {{\n tls {{\n cert_file = \"c\"\n cert_pem = \"p\"\n key_file = \"k\"\n }}\n}}\n{TO_SINK}"),
+            "tls: at most one of cert_file and cert_pem may be set",
+        ),
+        (
+            format!("grpc {{\n tls {{\n cert_file = \"c\"\n key_file = \"k\"\n min_version = \"1.0\"\n }}\n}}\n{TO_SINK}"),
+            "tls: min_version \"1.0\" is not supported: the oldest version Solder speaks is \"1.2\"",
+        ),
         (format!("grpc {{\n transport = \"unix\"\n}}\n{TO_SINK}"), "unrecognized attribute name \"transport\""),
     ];
     for (config, want) in cases {
-        assert_eq!(Harness::build("build_errors", &config).err().as_deref(), Some(want), "{config}");
+        assert_eq!(Receiver::build("build_errors", &config).err().as_deref(), Some(want), "{config}");
     }
 }
 
 #[tokio::test]
 async fn building_opens_no_socket() {
     let port = free_port();
-    let h = Harness::build("build_no_side_effects", &both(&format!("127.0.0.1:{port}"), "127.0.0.1:0", TO_SINK)).unwrap();
-    assert_eq!(h.component.health().state, HealthState::Unknown);
+    let h = Receiver::build("build_no_side_effects", &both(&format!("127.0.0.1:{port}"), "127.0.0.1:0", TO_SINK)).unwrap();
+    assert_eq!(h.health().state, HealthState::Unknown);
     // The port is still free: the receiver only binds in `run`.
     drop(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
 }
 
 #[tokio::test]
 async fn an_update_that_keeps_the_endpoint_keeps_the_socket_and_its_connections() {
-    let h = Harness::start("update_in_place", &both("127.0.0.1:0", "127.0.0.1:0", TO_SINK)).await;
+    let h = Receiver::start("update_in_place", &both("127.0.0.1:0", "127.0.0.1:0", TO_SINK)).await;
     let (grpc, http) = (h.addr("grpc").unwrap(), h.addr("http").unwrap());
     let ch = channel(&h).await;
     export(&ch, export_path(Signal::Traces), traces(), None).await.unwrap();
@@ -59,58 +74,65 @@ async fn an_update_that_keeps_the_endpoint_keeps_the_socket_and_its_connections(
     // Two requests back to back are one valid, larger request.
     let big = export(&ch, export_path(Signal::Traces), traces().repeat(2).into(), None).await;
     assert_eq!(big.unwrap_err().code(), Code::ResourceExhausted, "the new limit applies at once");
-    let r = reqwest::Client::new().post(format!("http://{http}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send().await.unwrap();
+    let r =
+        reqwest::Client::new().post(format!("http://{http}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(h.other.received().len(), 2);
 }
 
 #[tokio::test]
 async fn changing_the_endpoint_rebinds_and_removing_a_block_stops_its_server() {
-    let h = Harness::start("update_rebind", &both("127.0.0.1:0", "127.0.0.1:0", TO_SINK)).await;
+    let h = Receiver::start("update_rebind", &both("127.0.0.1:0", "127.0.0.1:0", TO_SINK)).await;
     let old = h.addr("http").unwrap();
     let port = free_port();
     h.update(&both("127.0.0.1:0", &format!("127.0.0.1:{port}"), TO_SINK)).unwrap();
-    h.wait_for("the HTTP server to move", |h| h.addr("http").map(|a| a.port()) == Some(port)).await;
+    until("the HTTP server to move", || h.addr("http").map(|a| a.port()) == Some(port)).await;
     assert!(std::net::TcpStream::connect(old).is_err(), "the old socket is closed");
-    let r = reqwest::Client::new().post(format!("http://127.0.0.1:{port}/v1/logs")).header("content-type", "application/x-protobuf").body(logs()).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/v1/logs"))
+        .header("content-type", "application/x-protobuf")
+        .body(logs())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
     let grpc = h.addr("grpc").unwrap();
     h.update(&format!("http {{\n endpoint = \"127.0.0.1:{port}\"\n}}\n{TO_SINK}")).unwrap();
-    h.wait_for("the gRPC server to stop", |h| h.addr("grpc").is_none()).await;
+    until("the gRPC server to stop", || h.addr("grpc").is_none()).await;
     assert!(std::net::TcpStream::connect(grpc).is_err());
     assert_eq!(h.addr("http").map(|a| a.port()), Some(port), "the HTTP server is left alone");
-    assert_eq!(h.component.health().message, format!("listening for OTLP/HTTP on 127.0.0.1:{port}"));
+    assert_eq!(h.health().message, format!("listening for OTLP/HTTP on 127.0.0.1:{port}"));
 }
 
 #[tokio::test]
 async fn a_busy_port_makes_the_receiver_unhealthy_until_it_frees_up() {
     let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy = blocker.local_addr().unwrap();
-    let mut h = Harness::build("busy_port", &both(&busy.to_string(), "127.0.0.1:0", TO_SINK)).unwrap();
-    h.task = Some(tokio::spawn(std::sync::Arc::clone(&h.component).run(h.cancel.clone())));
-    h.wait_for("the bind to fail", |h| h.component.health().state == HealthState::Unhealthy).await;
-    let health = h.component.health().message;
+    let mut h = Receiver::build("busy_port", &both(&busy.to_string(), "127.0.0.1:0", TO_SINK)).unwrap();
+    h.harness.run();
+    h.wait_for_health(HealthState::Unhealthy).await;
+    let health = h.health().message;
     assert!(health.starts_with(&format!("OTLP/gRPC: cannot listen on {busy}: ")) && health.to_lowercase().contains("in use"), "{health}");
     assert!(h.addr("http").is_some(), "the other server runs regardless");
     drop(blocker);
-    h.wait_for("the retry to bind", |h| h.component.health().state == HealthState::Healthy).await;
+    h.wait_for_health(HealthState::Healthy).await;
     assert_eq!(h.addr("grpc"), Some(busy));
 }
 
 #[tokio::test]
 async fn shutdown_stops_accepting_and_finishes_requests_in_flight() {
-    let mut h = Harness::start("shutdown_drains", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n}}\n{TO_SINK}")).await;
+    let h = Receiver::start("shutdown_drains", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n}}\n{TO_SINK}")).await;
     let addr = h.addr("http").unwrap();
-    h.sink.set_mode(Mode::Slow(Duration::from_millis(300)));
+    h.sink.answer_always(Answer::Slow(Duration::from_millis(300)));
     let in_flight =
         tokio::spawn(reqwest::Client::new().post(format!("http://{addr}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send());
-    h.wait_for("the request in the pipeline", |h| h.sink.started() == 1).await;
+    until("the request in the pipeline", || h.sink.calls() == 1).await;
     assert!(h.sink.received().is_empty(), "still in flight when the receiver stops");
-    h.stop().await;
+    let receiver = h.harness.stop().await;
     let r = in_flight.await.unwrap().unwrap();
     assert_eq!(r.status(), StatusCode::OK, "the request under way was answered");
     assert_eq!(h.sink.received().len(), 1);
     assert!(std::net::TcpStream::connect(addr).is_err(), "nothing listens any more");
-    assert_eq!(h.component.health().state, HealthState::Exited);
+    assert_eq!(receiver.health().state, HealthState::Exited);
 }

@@ -6,11 +6,10 @@ use reqwest::StatusCode;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 use super::grpc::export;
-use super::{traces, Harness, TO_SINK};
+use super::{traces, Receiver, TO_SINK};
 use crate::component::HealthState;
 use crate::otlp::grpc::export_path;
 use crate::otlp::Signal;
-
 
 /// A self-signed certificate for `localhost`, written to `dir`.
 fn server_cert(dir: &Path) -> (String, String, String) {
@@ -30,8 +29,10 @@ async fn grpc_and_http_over_tls_with_certificate_files() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key, ca) = server_cert(dir.path());
     let tls = format!("tls {{\n cert_file = {cert:?}\n key_file = {key:?}\n }}");
-    let h = Harness::start("tls_files", &format!("grpc {{\n endpoint = \"127.0.0.1:0\"\n {tls}\n}}\nhttp {{\n endpoint = \"127.0.0.1:0\"\n {tls}\n}}\n{TO_SINK}")).await;
-    assert!(h.component.health().message.contains("(TLS)"), "{:?}", h.component.health());
+    let h =
+        Receiver::start("tls_files", &format!("grpc {{\n endpoint = \"127.0.0.1:0\"\n {tls}\n}}\nhttp {{\n endpoint = \"127.0.0.1:0\"\n {tls}\n}}\n{TO_SINK}"))
+            .await;
+    assert!(h.health().message.contains("(TLS)"), "{:?}", h.health());
 
     let (grpc, http) = (h.addr("grpc").unwrap(), h.addr("http").unwrap());
     let tls_config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(&ca)).domain_name("localhost");
@@ -39,7 +40,13 @@ async fn grpc_and_http_over_tls_with_certificate_files() {
     export(&ch, export_path(Signal::Traces), traces(), None).await.unwrap();
 
     let client = https_client(&ca, http).build().unwrap();
-    let r = client.post(format!("https://localhost:{}/v1/traces", http.port())).header("content-type", "application/x-protobuf").body(traces()).send().await.unwrap();
+    let r = client
+        .post(format!("https://localhost:{}/v1/traces", http.port()))
+        .header("content-type", "application/x-protobuf")
+        .body(traces())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(h.sink.received().len(), 2);
 
@@ -65,7 +72,7 @@ async fn client_certificates_are_required_when_a_client_ca_is_set() {
 
     // Inline PEM this time, the key as a plain string.
     let tls = format!("tls {{\n cert_pem = {server_pem:?}\n key_pem = {server_key:?}\n client_ca_file = {:?}\n }}", ca_file.display().to_string());
-    let h = Harness::start("tls_mutual", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n {tls}\n}}\n{TO_SINK}")).await;
+    let h = Receiver::start("tls_mutual", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n {tls}\n}}\n{TO_SINK}")).await;
     let http = h.addr("http").unwrap();
     let url = format!("https://localhost:{}/v1/traces", http.port());
 
@@ -80,9 +87,13 @@ async fn client_certificates_are_required_when_a_client_ca_is_set() {
 
 #[tokio::test]
 async fn unreadable_certificates_make_the_receiver_unhealthy() {
-    let mut h = Harness::build("tls_missing", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n tls {{\n cert_file = \"/nonexistent/c.pem\"\n key_file = \"/nonexistent/k.pem\"\n }}\n}}\n{TO_SINK}")).unwrap();
-    h.task = Some(tokio::spawn(std::sync::Arc::clone(&h.component).run(h.cancel.clone())));
-    h.wait_for("the TLS setup to fail", |h| h.component.health().state == HealthState::Unhealthy).await;
-    let message = h.component.health().message;
+    let mut h = Receiver::build(
+        "tls_missing",
+        &format!("http {{\n endpoint = \"127.0.0.1:0\"\n tls {{\n cert_file = \"/nonexistent/c.pem\"\n key_file = \"/nonexistent/k.pem\"\n }}\n}}\n{TO_SINK}"),
+    )
+    .unwrap();
+    h.harness.run();
+    h.wait_for_health(HealthState::Unhealthy).await;
+    let message = h.health().message;
     assert!(message.starts_with("OTLP/HTTP: tls: cannot read /nonexistent/c.pem: "), "{message}");
 }
