@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Real peers for the end-to-end tests: the OpenTelemetry Python SDK (the
 # client apps use) and grpcio (the sink standing in for Jaeger), pinned, in
-# a venv of the project's own. Tests that need them fail under CI=true when
-# they are missing, rather than skip.
+# a venv of the project's own. A test that needs a peer fails when it is
+# missing: none skips, under CI or not.
 # kubernetes-validate checks the manifests in examples/kubernetes against
 # the Kubernetes OpenAPI schemas it carries.
 PY_PEERS=(opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-grpc==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 kubernetes-validate==1.37.0)
@@ -18,10 +18,15 @@ fi
 export SOLDER_PYTHON="$PWD/.venv/bin/python"
 
 # Debian packages: the Prometheus server and promtool (scraper, remote-write
-# receiver, exposition checks), and Chromium for the UI's browser test.
+# receiver, exposition checks), Chromium for the UI's browser test, and
+# kubectl for the kustomize builds of examples/kubernetes. The machine
+# image ships a kubectl (1.32, with kustomize 5); Debian's kubernetes-client
+# is the fallback where there is none, but its kubectl 1.20 predates
+# kustomize's `components`, so the gateway build fails with it, loudly.
 APT_PEERS=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || APT_PEERS+=(prometheus)
 command -v chromium >/dev/null 2>&1 || APT_PEERS+=(chromium)
+command -v kubectl >/dev/null 2>&1 || APT_PEERS+=(kubernetes-client)
 if [ ${#APT_PEERS[@]} -gt 0 ]; then
 	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 	$SUDO apt-get update -qq

@@ -185,8 +185,8 @@ fn reads_standard_input() {
 // ---------------------------------------------------------------------------
 // The seeds' collector configs, run directly with --config.format=otelcol:
 // spans pushed in arrive at a sink standing in for Jaeger or Tempo (another
-// Solder, counting what it accepts), and span metrics appear on the
-// prometheus.expose endpoint. Ports are rewritten to free ones.
+// Solder, counting what it accepts) exactly once each, and span metrics
+// appear on the prometheus.expose endpoint. Ports are rewritten to free ones.
 
 use support::{free_port, Agent};
 
@@ -215,12 +215,24 @@ impl Sink {
         Sink { agent, grpc, http, _dir: dir }
     }
 
-    /// Spans accepted so far, over both transports. An exporter retrying
-    /// a request whose answer it missed may deliver it twice, so callers
-    /// wait for at least what was sent.
+    /// Spans accepted so far, over both transports.
     fn spans(&self) -> f64 {
         metric_sum(&self.agent.get("/metrics").1, "otelcol_receiver_accepted_spans_total{")
     }
+}
+
+/// Waits until `exporter`, on the agent under test, has answered for all
+/// `sent` spans, then checks the balance: the receiver acknowledged `sent`,
+/// the exporter delivered every one and dropped none, and the sink accepted
+/// exactly `sent` (a duplicate delivery shows here).
+fn assert_delivered(agent: &Agent, exporter: &str, sink: &Sink, sent: f64) {
+    let of_exporter = |name: &str| metric_sum(&agent.get("/metrics").1, &format!("{name}{{component_id=\"{exporter}\""));
+    let dropped = || of_exporter("otelcol_exporter_send_failed_spans_total") + of_exporter("otelcol_exporter_enqueue_failed_spans_total");
+    agent.wait_for(&format!("{exporter} to answer for every span"), || of_exporter("otelcol_exporter_sent_spans_total") + dropped() >= sent);
+    assert_eq!(metric_sum(&agent.get("/metrics").1, "otelcol_receiver_accepted_spans_total{"), sent, "acknowledged by the receiver");
+    assert_eq!(of_exporter("otelcol_exporter_sent_spans_total"), sent, "delivered by {exporter}");
+    assert_eq!(dropped(), 0.0, "dropped by {exporter}");
+    assert_eq!(sink.spans(), sent, "accepted by the sink, each span once");
 }
 
 /// The sum of every sample of the series whose lines start with `prefix`.
@@ -303,7 +315,7 @@ fn seed_000_runs_with_span_metrics_on_the_prometheus_endpoint() {
     assert!(agent.logs().contains("unsupported receiver \"prometheus\""), "the bypassed error is logged:\n{}", agent.logs());
 
     let sent = loadgen(grpc);
-    agent.wait_for("every span at the Jaeger stand-in", || sink.spans() >= sent);
+    assert_delivered(&agent, "otelcol.exporter.otlp.jaeger", &sink, sent);
     agent.wait_for("span metrics counting every span", || metric_sum(&scrape(expose), "otel_collector_span_metrics_calls_total{") == sent);
     let text = scrape(expose);
     assert!(text.contains("otel_collector_span_metrics_duration_milliseconds_bucket{"), "{text}");
@@ -327,7 +339,7 @@ fn seed_004_runs_with_exemplars_and_otlp_http() {
     agent.wait_for("the converted config to load", || agent.get("/-/ready").0 == 200);
 
     let sent = loadgen(grpc);
-    agent.wait_for("every span at the Tempo stand-in", || sink.spans() >= sent);
+    assert_delivered(&agent, "otelcol.exporter.otlphttp.tempo", &sink, sent);
     agent.wait_for("span metrics counting every span", || metric_sum(&scrape(expose), "traces_span_metrics_calls_total{") == sent);
     let text = scrape(expose);
     assert!(text.contains("traces_span_metrics_duration_milliseconds_bucket{"), "{text}");
@@ -338,7 +350,7 @@ fn seed_004_runs_with_exemplars_and_otlp_http() {
 /// Seed 002 as printed does not convert: `solder run` keeps the agent up,
 /// not ready, with the errors in the log and the status API. Repairing the
 /// YAML in place is picked up by the file watcher, and the Python SDK app of
-/// the seed (or loadgen, without the SDK) then reaches the sink.
+/// the seed then reaches the sink.
 #[test]
 fn seed_002_reports_its_errors_then_runs_once_repaired() {
     let sink = Sink::start();
@@ -359,18 +371,13 @@ fn seed_002_reports_its_errors_then_runs_once_repaired() {
     support::replace_file(&dir.path().join("collector.yaml"), &fixed);
     agent.wait_for("the repaired YAML to load", || agent.get("/-/ready").0 == 200);
 
-    let sent = match support::python() {
-        Some(python) => {
-            let record = dir.path().join("app.jsonl");
-            let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/seed_app.py");
-            let status =
-                Command::new(python).arg(app).args(["grpc", &format!("http://127.0.0.1:{grpc}"), &record.display().to_string(), "20"]).status().unwrap();
-            assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
-            60.0
-        }
-        None => loadgen(grpc),
-    };
-    agent.wait_for("every span at the Jaeger stand-in", || sink.spans() >= sent);
+    let record = dir.path().join("app.jsonl");
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/seed_app.py");
+    let status =
+        Command::new(support::python()).arg(app).args(["grpc", &format!("http://127.0.0.1:{grpc}"), &record.display().to_string(), "20"]).status().unwrap();
+    assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
+    let sent = 60.0;
+    assert_delivered(&agent, "otelcol.exporter.otlp.jaeger", &sink, sent);
 
     // Breaking the YAML again is seen by the watcher alone: reported in the
     // status, while the running pipeline stays up.

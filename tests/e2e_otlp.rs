@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::peers::{e2e_dir, read_jsonl, run_seed_app, start_sink, Sink};
 use support::{free_port, Agent};
 
@@ -62,6 +62,25 @@ fn by_id(spans: &[Value], who: &str) -> BTreeMap<String, Value> {
     out
 }
 
+/// The sum of every series of the counter `name` on the agent's /metrics.
+fn counter(agent: &Agent, name: &str) -> f64 {
+    let (labelled, bare) = (format!("{name}{{"), format!("{name} "));
+    agent.get("/metrics").1.lines().filter(|l| l.starts_with(&labelled) || l.starts_with(&bare)).filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok()).sum()
+}
+
+/// The delivery balance once the exporter has answered for all `n` spans
+/// the receiver accepted: every one delivered and none dropped, and the
+/// sink holding exactly `n`, each once.
+fn assert_balance(s: &Setup, n: usize) {
+    let n = n as f64;
+    let dropped = |a: &Agent| counter(a, "otelcol_exporter_send_failed_spans_total") + counter(a, "otelcol_exporter_enqueue_failed_spans_total");
+    s.agent.wait_for("the exporter to account for every span", || counter(&s.agent, "otelcol_exporter_sent_spans_total") + dropped(&s.agent) >= n);
+    assert_eq!(counter(&s.agent, "otelcol_receiver_accepted_spans_total"), n, "acknowledged");
+    assert_eq!(counter(&s.agent, "otelcol_exporter_sent_spans_total"), n, "delivered");
+    assert_eq!(dropped(&s.agent), 0.0, "dropped");
+    assert_eq!(by_id(&read_jsonl(&s.sink.record), "the sink").len() as f64, n, "at the sink");
+}
+
 struct Setup {
     _dir: tempfile::TempDir,
     python: PathBuf,
@@ -71,8 +90,8 @@ struct Setup {
     http: u16,
 }
 
-fn setup(fail_first: u32) -> Option<Setup> {
-    let python = support::python()?;
+fn setup(fail_first: u32) -> Setup {
+    let python = support::python();
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), fail_first);
     let (grpc, http) = (free_port(), free_port());
@@ -80,7 +99,7 @@ fn setup(fail_first: u32) -> Option<Setup> {
     std::fs::write(&cfg, pipeline(sink.port, grpc, http)).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
     agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
-    Some(Setup { _dir: dir, python, sink, agent, grpc, http })
+    Setup { _dir: dir, python, sink, agent, grpc, http }
 }
 
 /// Runs the seed app and checks the sink got exactly what it produced.
@@ -106,7 +125,7 @@ fn run_app(s: &Setup, protocol: &str, endpoint: &str, iterations: u32) {
 
 #[test]
 fn python_sdk_over_grpc_and_http_reaches_the_sink_exactly_once() {
-    let Some(s) = setup(0) else { return };
+    let s = setup(0);
     run_app(&s, "grpc", &format!("http://127.0.0.1:{}", s.grpc), 40);
     run_app(&s, "http", &format!("http://127.0.0.1:{}/v1/traces", s.http), 40);
     let total = read_jsonl(&s.sink.record).len();
@@ -118,16 +137,19 @@ fn python_sdk_over_grpc_and_http_reaches_the_sink_exactly_once() {
 
 #[test]
 fn spans_survive_a_sink_that_is_unavailable_at_first() {
-    let Some(s) = setup(3) else { return };
+    let s = setup(3);
     run_app(&s, "grpc", &format!("http://127.0.0.1:{}", s.grpc), 30);
-    assert_eq!(read_jsonl(&s.sink.record).len(), 90);
+    let refusals = s.sink.refusals();
+    assert_eq!(refusals.len(), 3, "the sink refused its first 3 calls: {refusals:?}");
+    assert!(refusals.iter().all(|r| r["spans"].as_u64() > Some(0)), "each refused call carried spans: {refusals:?}");
+    assert_balance(&s, 90);
 }
 
 /// OTLP/JSON as a browser or a shell script sends it: hex ids, string
 /// 64-bit integers, enum names, camelCase keys.
 #[test]
 fn otlp_json_reaches_the_sink_intact() {
-    let Some(s) = setup(0) else { return };
+    let s = setup(0);
     let body = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"json-client"}}]},
         "scopeSpans":[{"scope":{"name":"curl"},"spans":[
           {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"GET /json","kind":"SPAN_KIND_SERVER",
@@ -151,7 +173,7 @@ fn otlp_json_reaches_the_sink_intact() {
 /// Each kind of bad request gets its status, and the agent keeps serving.
 #[test]
 fn bad_requests_are_refused_and_the_agent_keeps_serving() {
-    let Some(s) = setup(0) else { return };
+    let s = setup(0);
     let addr = format!("127.0.0.1:{}", s.http);
     let proto = [("Content-Type", "application/x-protobuf")];
     let cases: Vec<(&str, &str, Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
@@ -176,32 +198,55 @@ fn bad_requests_are_refused_and_the_agent_keeps_serving() {
 /// spans across the update). Every span still arrives exactly once.
 #[test]
 fn reloading_while_spans_flow_loses_nothing() {
-    let Some(s) = setup(0) else { return };
+    // Enough that the app is still sending when the last reload is done.
+    const ITERATIONS: usize = 4000;
+    let s = setup(0);
     let cfg = s._dir.path().join("pipeline.alloy");
     let base = std::fs::read_to_string(&cfg).unwrap();
+    let with_side =
+        format!("{}\notelcol.exporter.debug \"side\" {{\n\tverbosity = \"basic\"\n}}\n", base.replace("timeout = \"100ms\"", "timeout = \"150ms\""));
     let record = s._dir.path().join("app-reload.jsonl");
     let mut app = Command::new(&s.python)
         .arg(e2e_dir().join("seed_app.py"))
-        .args(["grpc", &format!("http://127.0.0.1:{}", s.grpc), &record.display().to_string(), "3000"])
+        .args(["grpc", &format!("http://127.0.0.1:{}", s.grpc), &record.display().to_string(), &ITERATIONS.to_string()])
         .spawn()
         .unwrap();
+    s.agent.wait_for("spans flowing to the sink", || !read_jsonl(&s.sink.record).is_empty());
+    let batch = s.agent.component("otelcol.processor.batch.default");
+    let mut running = s.agent.json("/api/v0/web/status")["running"].clone();
+    let mut side_instances = Vec::new();
     for round in 0..5 {
-        let text = if round % 2 == 0 {
-            format!("{}\notelcol.exporter.debug \"side\" {{\n\tverbosity = \"basic\"\n}}\n", base.replace("timeout = \"100ms\"", "timeout = \"150ms\""))
-        } else {
-            base.clone()
-        };
+        let adding = round % 2 == 0;
+        let text = if adding { with_side.clone() } else { base.clone() };
         support::replace_file(&cfg, &text);
-        std::thread::sleep(std::time::Duration::from_millis(150));
+        s.agent.wait_for(&format!("reload {round} to be running"), || s.agent.json("/api/v0/web/status")["running"]["files"][0]["text"] == text.as_str());
+        let status = s.agent.json("/api/v0/web/status");
+        assert_ne!(status["running"]["hash"], running["hash"], "reload {round} runs a new config: {status}");
+        running = status["running"].clone();
+        let reload = &status["lastReload"];
+        assert_eq!((&reload["success"], &reload["trigger"]), (&json!(true), &json!("file")), "reload {round}: {status}");
+        assert_eq!(reload["changes"]["updated"], json!(["otelcol.processor.batch.default"]), "reload {round}: {status}");
+        let side = json!(["otelcol.exporter.debug.side"]);
+        assert_eq!(reload["changes"][if adding { "added" } else { "removed" }], side, "reload {round}: {status}");
+        if adding {
+            side_instances.push(s.agent.component("otelcol.exporter.debug.side")["instance"].clone());
+        }
+        assert_eq!(
+            s.agent.component("otelcol.processor.batch.default")["instance"],
+            batch["instance"],
+            "the batch processor is updated in place, never rebuilt"
+        );
     }
+    assert!(side_instances.windows(2).all(|w| w[0] != w[1]), "each re-add builds a new instance: {side_instances:?}");
+    let made = read_jsonl(&record).len();
+    assert!(app.try_wait().unwrap().is_none() && made < ITERATIONS * 3, "the app finished ({made} spans) before the reloads did: raise its iterations");
     assert!(app.wait().unwrap().success(), "seed app failed; solder logs:\n{}", s.agent.logs());
     let sent = by_id(&read_jsonl(&record), "the app");
-    assert_eq!(sent.len(), 9000);
+    assert_eq!(sent.len(), ITERATIONS * 3);
     s.agent.wait_for("every span at the sink", || read_jsonl(&s.sink.record).len() >= sent.len());
     let received = by_id(&read_jsonl(&s.sink.record), "the sink");
-    assert_eq!(received.len(), sent.len(), "nothing lost, nothing duplicated");
-    let status = s.agent.json("/api/v0/web/status");
-    assert_eq!(status["lastReload"]["success"], true, "{status}");
+    assert!(sent.keys().eq(received.keys()), "the sink has exactly the spans the app made");
+    assert_balance(&s, sent.len());
 }
 
 /// Seed 002's app through span metrics to the scrape endpoint: the calls
@@ -209,16 +254,15 @@ fn reloading_while_spans_flow_loses_nothing() {
 /// series, and exemplars point at traces the Jaeger stand-in received.
 #[test]
 fn span_metrics_count_the_seed_app_and_link_exemplars_to_traces() {
-    let Some(python) = support::python() else { return };
+    let python = support::python();
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), 0);
     let (grpc, http, expose) = (free_port(), free_port(), free_port());
     let cfg = dir.path().join("metrics.alloy");
-    let text = pipeline(sink.port, grpc, http).replace(
-        "traces = [otelcol.exporter.otlp.jaeger.input]",
-        "traces = [otelcol.exporter.otlp.jaeger.input, otelcol.connector.spanmetrics.default.input]",
-    ) + &format!(
-        r#"
+    let text = pipeline(sink.port, grpc, http)
+        .replace("traces = [otelcol.exporter.otlp.jaeger.input]", "traces = [otelcol.exporter.otlp.jaeger.input, otelcol.connector.spanmetrics.default.input]")
+        + &format!(
+            r#"
 otelcol.connector.spanmetrics "default" {{
 	histogram {{
 		explicit {{ }}
@@ -240,7 +284,7 @@ prometheus.expose "default" {{
 	listen_address = "127.0.0.1:{expose}"
 }}
 "#
-    );
+        );
     std::fs::write(&cfg, text).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
     agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
@@ -255,7 +299,11 @@ prometheus.expose "default" {{
     };
     let value = |text: &str, name: &str, status: &str| -> f64 {
         text.lines()
-            .filter(|l| l.starts_with("traces_span_metrics_calls_total{") && l.contains(&format!("span_name=\"{name}\"")) && l.contains(&format!("status_code=\"{status}\"")))
+            .filter(|l| {
+                l.starts_with("traces_span_metrics_calls_total{")
+                    && l.contains(&format!("span_name=\"{name}\""))
+                    && l.contains(&format!("status_code=\"{status}\""))
+            })
             .filter_map(|l| l.split('}').nth(1)?.split_whitespace().next()?.parse::<f64>().ok())
             .sum()
     };

@@ -118,8 +118,8 @@ fn exemplar_traces(prom: &Prometheus, selector: &str) -> Vec<String> {
 
 #[test]
 fn prometheus_scrapes_and_receives_the_seed_apps_span_metrics_with_exemplars() {
-    let Some(python) = support::python() else { return };
-    let Some(prometheus) = prometheus_binary() else { return };
+    let python = support::python();
+    let prometheus = prometheus_binary();
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), 0);
     let (grpc, expose) = (free_port(), free_port());

@@ -39,8 +39,8 @@ struct ExampleRun {
     _dir: tempfile::TempDir,
 }
 
-fn run_example(name: &str, env: impl Fn(&Sink) -> Vec<(&'static str, String)>, app_port: u16) -> Option<ExampleRun> {
-    let python = support::python()?;
+fn run_example(name: &str, env: impl Fn(&Sink) -> Vec<(&'static str, String)>, app_port: u16) -> ExampleRun {
+    let python = support::python();
     let ports = FIXED_PORTS.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), 0);
@@ -52,7 +52,7 @@ fn run_example(name: &str, env: impl Fn(&Sink) -> Vec<(&'static str, String)>, a
     let status = run_seed_app(&python, "grpc", &format!("http://127.0.0.1:{app_port}"), &record, 10);
     assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
     agent.wait_for("30 spans at the backend's stand-in", || read_jsonl(&sink.record).len() == 30);
-    Some(ExampleRun { agent, sink, _ports: ports, _dir: dir })
+    ExampleRun { agent, sink, _ports: ports, _dir: dir }
 }
 
 /// A scrape of `127.0.0.1:9464/metrics` in OpenMetrics.
@@ -79,7 +79,7 @@ fn exemplar_traces(text: &str) -> BTreeSet<String> {
 /// under the `otel_collector` namespace.
 #[test]
 fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
-    let Some(run) = run_example("seed-000-collector.alloy", |sink| vec![("JAEGER_OTLP_ENDPOINT", format!("127.0.0.1:{}", sink.port))], 4317) else { return };
+    let run = run_example("seed-000-collector.alloy", |sink| vec![("JAEGER_OTLP_ENDPOINT", format!("127.0.0.1:{}", sink.port))], 4317);
     let agent = &run.agent;
 
     let calls = "otel_collector_span_metrics_calls_total";
@@ -100,7 +100,7 @@ fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
 /// Tempo over OTLP/HTTP; the app sends to 4319 as in the seed.
 #[test]
 fn seed_004_example_links_exemplars_to_traces_tempo_received() {
-    let Some(run) = run_example("exemplars-tempo.alloy", |sink| vec![("TEMPO_OTLP_HTTP_ENDPOINT", format!("http://127.0.0.1:{}", sink.http_port))], 4319) else { return };
+    let run = run_example("exemplars-tempo.alloy", |sink| vec![("TEMPO_OTLP_HTTP_ENDPOINT", format!("http://127.0.0.1:{}", sink.http_port))], 4319);
     let agent = &run.agent;
 
     let calls = "traces_span_metrics_calls_total";
@@ -119,16 +119,14 @@ fn seed_004_example_links_exemplars_to_traces_tempo_received() {
 /// without instrumentation: the `user` node).
 #[test]
 fn red_metrics_example_remote_writes_span_metrics_and_the_service_graph() {
-    let Some(prometheus) = prometheus_binary() else { return };
+    let prometheus = prometheus_binary();
     let prom = Prometheus::start(&prometheus, "global:\n  scrape_interval: 1m\n");
     let url = format!("http://{}/api/v1/write", prom.addr);
-    let Some(run) = run_example(
+    let run = run_example(
         "red-metrics-remote-write.alloy",
         |sink| vec![("JAEGER_OTLP_ENDPOINT", format!("127.0.0.1:{}", sink.port)), ("PROMETHEUS_REMOTE_WRITE_URL", url.clone()), ("HOSTNAME", "example".into())],
         4317,
-    ) else {
-        return;
-    };
+    );
     let value = |q: &str| prom.query(q).first().map(|r| r.1);
     prom.wait_for("span metrics by remote write", || value(r#"sum(traces_span_metrics_calls_total{agent="example",span_name="goo"})"#) == Some(10.0));
     assert_eq!(value(r#"sum(traces_span_metrics_calls_total{agent="example",status_code="STATUS_CODE_ERROR"})"#), Some(2.0));

@@ -2,8 +2,8 @@
 //! (tests/browser/ui.mjs), against the real agent under load from
 //! `solder tools loadgen`. Screenshots land in `<target>/ui-screenshots/`.
 //!
-//! Without node, Chromium or playwright-core the test skips, except in CI
-//! (CI=true), where a missing tool is a failure.
+//! Without node, Chromium or playwright-core the test fails: it never
+//! skips. scripts/test.sh installs all three.
 
 mod support;
 #[path = "browser/support.rs"]
@@ -37,14 +37,7 @@ fn tools() -> Result<(PathBuf, PathBuf, PathBuf), String> {
 
 #[test]
 fn the_ui_in_chromium_lists_draws_links_and_flags_a_broken_edit() {
-    let (node, chromium, browser_dir) = match tools() {
-        Ok(t) => t,
-        Err(why) => {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{why} (scripts/test.sh installs it)");
-            eprintln!("skipping: {why}; run scripts/test.sh to install it");
-            return;
-        }
-    };
+    let (node, chromium, browser_dir) = tools().unwrap_or_else(|why| panic!("{why}: scripts/test.sh installs it"));
     let dir = tempfile::tempdir().unwrap();
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let grpc = free_port();

@@ -5,7 +5,7 @@ opentelemetry-proto, independently of Solder's own OTLP code.
 
 usage: sink.py PORT RECORD_FILE FAIL_FIRST_N [HTTP_PORT]
 The first FAIL_FIRST_N gRPC calls are answered UNAVAILABLE, as a Jaeger
-that is restarting would. With HTTP_PORT, OTLP/HTTP protobuf is also
+that is restarting would; each refusal is a line in RECORD_FILE.refused. With HTTP_PORT, OTLP/HTTP protobuf is also
 taken on POST /v1/traces.
 """
 
@@ -22,6 +22,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 port, record_path, fail_first = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 http_port = int(sys.argv[4]) if len(sys.argv) > 4 else None
 out = open(record_path, "w")
+refused = open(record_path + ".refused", "w")
 state = {"calls": 0}
 lock = threading.Lock()
 
@@ -36,8 +37,13 @@ def attr_value(v):
 
 class Sink(trace_service_pb2_grpc.TraceServiceServicer):
     def Export(self, request, context):
-        state["calls"] += 1
-        if state["calls"] <= fail_first:
+        with lock:
+            state["calls"] += 1
+            refuse = state["calls"] <= fail_first
+            if refuse:
+                refused.write(json.dumps({"call": state["calls"], "spans": sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)}) + "\n")
+                refused.flush()
+        if refuse:
             context.abort(grpc.StatusCode.UNAVAILABLE, "sink is starting")
         record(request)
         return trace_service_pb2.ExportTraceServiceResponse()

@@ -31,6 +31,13 @@ pub struct Sink {
     pub record: PathBuf,
 }
 
+impl Sink {
+    /// The calls the sink refused (UNAVAILABLE), one record each.
+    pub fn refusals(&self) -> Vec<Value> {
+        read_jsonl(&self.record.with_extension("jsonl.refused"))
+    }
+}
+
 impl Drop for Sink {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -76,16 +83,12 @@ impl Drop for Prometheus {
     }
 }
 
-/// The `prometheus` binary from Debian's package. When it is missing the
-/// caller skips, except in CI (CI=true), where a missing peer is a failure.
-pub fn prometheus_binary() -> Option<PathBuf> {
+/// The `prometheus` binary from Debian's package, which scripts/test.sh
+/// installs. A test that needs it fails when it is missing: it never skips.
+pub fn prometheus_binary() -> PathBuf {
     let found =
         std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).map(|d| d.join("prometheus")).find(|p| p.is_file());
-    if found.is_none() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "the prometheus server is missing (scripts/test.sh installs Debian's prometheus)");
-        eprintln!("skipping: no prometheus server on PATH; run scripts/test.sh to install it");
-    }
-    found
+    found.unwrap_or_else(|| panic!("no prometheus server on PATH: scripts/test.sh installs Debian's prometheus package"))
 }
 
 impl Prometheus {

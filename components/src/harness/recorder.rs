@@ -49,6 +49,8 @@ struct State {
     next: VecDeque<Answer>,
     otherwise: Option<Answer>,
     refused: u64,
+    /// Every call so far, whatever it was answered.
+    calls: u64,
     /// Which signals the consumer says it takes; `None` is all.
     accepts: Option<Vec<Signal>>,
 }
@@ -123,6 +125,14 @@ impl Recorder {
         lock(&self.0).refused
     }
 
+    /// Calls so far (payloads and sample batches), counted as each comes
+    /// in: accepted, refused, or still in an [`Answer::Slow`] pause. Tells
+    /// a test that data reached the downstream before it was taken, and
+    /// counts retries, which [`Recorder::received`] alone would not.
+    pub fn calls(&self) -> u64 {
+        lock(&self.0).calls
+    }
+
     /// Spans, metric points and log records accepted so far.
     pub fn items(&self) -> usize {
         let s = lock(&self.0);
@@ -136,6 +146,7 @@ impl Recorder {
 
     fn answer(&self) -> Answer {
         let mut s = lock(&self.0);
+        s.calls += 1;
         let a = s.next.pop_front().or_else(|| s.otherwise.clone()).unwrap_or(Answer::Accept);
         if matches!(a, Answer::Refuse(_)) {
             s.refused += 1;

@@ -3,12 +3,11 @@
 //! scraped over loopback HTTP in both formats.
 
 use std::net::SocketAddr;
-use std::time::Duration as StdDuration;
 
 use solder_syntax::Scope;
 
 use super::*;
-use crate::harness::{build_error, until, Harness};
+use crate::harness::{build_error, eventually, until, Harness};
 use crate::otelcol::exporter::prometheus::REGISTRATION as EXPORTER;
 use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
 use crate::otlp::proto::metrics::v1::{metric::Data, number_data_point, Exemplar, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum};
@@ -77,8 +76,9 @@ async fn otlp_in_prometheus_out_over_http() {
 
     // Same address: same socket, series kept; the new path applies at once.
     expose.update(&format!("{expose_args}\n metrics_path = \"/prom\"")).unwrap();
-    tokio::time::sleep(StdDuration::from_millis(50)).await;
+    eventually("the new path", || async { scrape(addr, "/prom", "").await.0 == 200 }).await;
     assert_eq!(listening(&expose).await, addr);
+    assert_eq!(expose.health().message, format!("serving /metrics on {addr}"), "not rebound: the message of the first bind stands");
     let (status, _, text) = scrape(addr, "/prom", "").await;
     assert_eq!(status, 200);
     assert!(text.contains("otel_collector_span_metrics_calls_total{job=\"checkout\",span_name=\"GET /\"} 5\n"), "{text}");
@@ -93,8 +93,7 @@ async fn a_taken_port_is_unhealthy_and_expired_series_vanish() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let args = format!("listen_address = \"{}\"\n metric_expiration = \"100ms\"", taken.local_addr().unwrap());
     let expose = Harness::start(&REGISTRATION, &args, &Scope::new()).unwrap();
-    tokio::time::sleep(StdDuration::from_millis(50)).await;
-    assert_eq!(expose.health().state, HealthState::Unhealthy, "{:?}", expose.health());
+    expose.wait_for_health(HealthState::Unhealthy).await;
     drop(taken);
     let addr = listening(&expose).await;
 
@@ -116,8 +115,7 @@ async fn a_taken_port_is_unhealthy_and_expired_series_vanish() {
     );
     receiver.0.append(Arc::new(batch)).unwrap();
     assert!(scrape(addr, "/metrics", "").await.2.contains("span_metrics_calls_total"));
-    tokio::time::sleep(StdDuration::from_millis(150)).await;
-    assert_eq!(scrape(addr, "/metrics", "").await.2, "");
+    eventually("the series to expire", || async { scrape(addr, "/metrics", "").await.2.is_empty() }).await;
     expose.stop().await;
 }
 

@@ -99,7 +99,10 @@ fn negotiation_follows_the_accept_header() {
         ("", Format::Text),
         ("text/plain;version=0.0.4", Format::Text),
         ("application/openmetrics-text; version=1.0.0", Format::OpenMetrics),
-        ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", Format::OpenMetrics),
+        (
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            Format::OpenMetrics,
+        ),
         ("application/openmetrics-text;q=0", Format::Text),
         ("application/openmetrics-text;version=2.0.0", Format::Text),
     ];
@@ -163,23 +166,22 @@ fn exemplars_stay_on_their_bucket_until_replaced() {
 }
 
 /// Runs `promtool check metrics` over `text`: its exit code and findings.
-/// `None` when promtool is missing, except in CI, where that fails.
-fn promtool(text: &str) -> Option<(i32, String)> {
+/// Fails when promtool is missing: Debian's prometheus package has it,
+/// and scripts/test.sh installs that.
+fn promtool(text: &str) -> (i32, String) {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
-    let child = Command::new("promtool").args(["check", "metrics"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => panic!("promtool is required in CI: {e}"),
-        Err(e) => {
-            eprintln!("skipping: promtool not available: {e}");
-            return None;
-        }
-    };
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("promtool is missing ({e}): scripts/test.sh installs Debian's prometheus package, which has it"));
     child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     let findings = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    Some((out.status.code().unwrap_or(-1), findings))
+    (out.status.code().unwrap_or(-1), findings)
 }
 
 #[test]
@@ -187,9 +189,8 @@ fn promtool_accepts_the_text_format() {
     let mut store = Store::new("solder", &BTreeMap::from([("env".to_string(), "prod".to_string())]));
     store.append(&sample_batch(), Instant::now());
     let text = rendered(&store, Format::Text);
-    if let Some((code, findings)) = promtool(&text) {
-        assert_eq!(code, 0, "promtool: {findings}\n{text}");
-    }
+    let (code, findings) = promtool(&text);
+    assert_eq!(code, 0, "promtool: {findings}\n{text}");
 }
 
 /// Spanmetrics' `_milliseconds` names are what the Collector produces and
@@ -202,8 +203,7 @@ fn promtool_only_lints_millisecond_units() {
     let mut store = Store::new("", &BTreeMap::new());
     store.append(&batch, Instant::now());
     let text = rendered(&store, Format::Text);
-    if let Some((code, findings)) = promtool(&text) {
-        assert_eq!(code, 3, "promtool: {findings}\n{text}");
-        assert_eq!(findings.trim(), "traces_span_metrics_duration_milliseconds use base unit \"seconds\" instead of \"milliseconds\"");
-    }
+    let (code, findings) = promtool(&text);
+    assert_eq!(code, 3, "promtool: {findings}\n{text}");
+    assert_eq!(findings.trim(), "traces_span_metrics_duration_milliseconds use base unit \"seconds\" instead of \"milliseconds\"");
 }

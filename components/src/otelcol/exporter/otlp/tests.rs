@@ -178,15 +178,15 @@ async fn retries_until_the_server_recovers_and_delivers_each_request_once() {
     for p in &payloads {
         h.input().0.consume_traces(p.clone()).await.unwrap();
     }
-    eventually("every request", || async { sink.received.lock().unwrap().len() >= 6 }).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Once the exporter counts all 21 spans as sent, every request has
+    // been answered: what the sink holds then is final.
+    eventually("the sent count", || async { sent(&h.component, "sent", "spans") == 21 }).await;
     let mut got = sink.bodies();
     let mut want: Vec<Bytes> = payloads.iter().map(|p| p.bytes().clone()).collect();
     got.sort();
     want.sort();
     assert_eq!(got, want, "each request arrives exactly once");
-    assert_eq!(sink.calls.load(Ordering::SeqCst), 10);
-    eventually("the sent count", || async { sent(&h.component, "sent", "spans") == 21 }).await;
+    assert_eq!(sink.calls.load(Ordering::SeqCst), 10, "6 requests, 4 of them refused once");
     assert_eq!(sent(&h.component, "send_failed", "spans"), 0);
     h.stop().await;
 }
@@ -318,25 +318,41 @@ async fn shutdown_flushes_the_queue() {
     }
     eventually("the first request in flight", || async { sink.calls.load(Ordering::SeqCst) == 1 }).await;
     h.cancel();
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let err = h.input().0.consume_traces(traces(1)).await.unwrap_err();
+    // Shutdown starts on the run task; until then a request is still taken
+    // (and must be delivered too). Then no new data is.
+    let mut taken_late = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let err = loop {
+        match h.input().0.consume_traces(traces(1)).await {
+            Ok(()) => taken_late += 1,
+            Err(e) => break e,
+        }
+        assert!(Instant::now() < deadline, "still taking data after the stop");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
     assert_eq!(err.kind, ErrorKind::Retryable, "no new data once shutdown starts");
+    assert!(err.message.contains("shutting down"), "{}", err.message);
     sink.gate.as_ref().unwrap().add_permits(100);
     tokio::time::timeout(Duration::from_secs(6), h.stop()).await.unwrap();
-    assert_eq!(sink.received.lock().unwrap().len(), 4);
+    assert_eq!(sink.received.lock().unwrap().len(), 4 + taken_late, "every request taken is flushed");
 
     // With the backend gone, each request gets one last attempt and the
     // stop is quick; what could not be sent is counted, not lost silently.
+    // The retry waits are an hour: only a stop that cuts them short
+    // attempts every request within the flush timeout.
     let dead = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let h = exporter("otelcol.exporter.otlp.flush_dead", &config(&dead.to_string(), "sending_queue { num_consumers = 1 }"));
+    let hour = "sending_queue { num_consumers = 1 }\n\tretry_on_failure {\n\t\tinitial_interval = \"1h\"\n\t\tmax_interval = \"1h\"\n\t\tmax_elapsed_time = \"0s\"\n\t}";
+    let h = exporter("otelcol.exporter.otlp.flush_dead", &config(&dead.to_string(), hour));
     for n in 1..=3 {
         h.input().0.consume_traces(traces(n)).await.unwrap();
     }
     h.wait_for_health(HealthState::Unhealthy).await;
-    let stopping = Instant::now();
     let c = h.stop().await;
-    assert!(stopping.elapsed() < Duration::from_secs(1), "shutdown took {:?}", stopping.elapsed());
     assert_eq!(sent(&c, "send_failed", "spans"), 6);
+    // One last attempt each, at once: had the stop waited out a backoff,
+    // the flush would have run out of time instead.
+    let health = c.health().message;
+    assert!(health.contains("not retried during shutdown") && !health.contains("ran out of time"), "{health}");
 }
 
 #[tokio::test]

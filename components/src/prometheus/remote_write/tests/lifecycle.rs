@@ -2,10 +2,7 @@
 //! new endpoint, and a stop flushes the queue but never waits on a dead
 //! endpoint past the flush timeout.
 
-use std::time::Duration;
-
 use solder_syntax::Value;
-use tokio::time::Instant;
 
 use super::fixtures::{endpoint, gauges, stat, FAST};
 use super::sink::Sink;
@@ -74,11 +71,11 @@ async fn shutdown_gives_up_on_a_failing_endpoint_within_the_flush_timeout() {
     let rw = running("prometheus.remote_write.stuck", &endpoint(&url, FAST));
     rw.receiver().0.append(gauges("stuck", 4)).unwrap();
     until("a retry", || stat(&rw.component, 0, "retries") > 0).await;
-    let stopping = Instant::now();
+    // The harness waits for the stop with a deadline, and fails past it: a
+    // dead endpoint must not hold the stop for its remote_timeout (30s) per
+    // request, let alone forever; the flush timeout fits well within.
+    assert!(FLUSH_TIMEOUT * 2 <= crate::harness::DEADLINE);
     let component = rw.stop().await;
-    // Generous: the point is that a dead endpoint cannot hold the stop for
-    // its remote_timeout (30s) per request, let alone forever.
-    assert!(stopping.elapsed() < FLUSH_TIMEOUT + Duration::from_secs(20), "stopping took {:?}", stopping.elapsed());
     assert_eq!(stat(&component, 0, "samples_failed"), 4);
     assert!(sink.accepted().is_empty());
     assert_eq!(component.health().state, HealthState::Exited);

@@ -2,13 +2,12 @@
 //! with a recording consumer downstream.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use solder_syntax::Value;
 
 use super::super::*;
 use super::{request, span};
-use crate::harness::{Harness, Recorder};
+use crate::harness::{until, Harness, Recorder};
 use crate::otlp::proto::metrics::v1::{metric::Data, number_data_point, Metric};
 use crate::otlp::proto::trace::v1::span::SpanKind;
 use crate::otlp::Encoded;
@@ -81,11 +80,17 @@ async fn expiry_loop_completes_virtual_edges_and_flush_interval_sends() {
     let h = Harness::start(&REGISTRATION, &args, &rec.scope("sink")).unwrap();
     let root = request(vec![("frontend", vec![span(SpanKind::Server, 1, 7, 0, 1, &[])])]);
     h.input().0.consume_traces(Encoded::from_message(root)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!rec.metrics().is_empty(), "the flush loop sent before shutdown");
-    let Some(Data::Sum(total)) = &last(&rec)[0].data else { panic!() };
-    let client = &total.data_points[0].attributes[0];
-    assert_eq!((client.key.as_str(), format!("{:?}", client.value)), ("client", format!("{:?}", super::kv("", "user").value)));
+    // The root span's edge completes only by expiring (a virtual `user`
+    // client), and only the flush loop sends it: wait for it, before shutdown.
+    let from_user = || {
+        let Some(Data::Sum(total)) = last(&rec).first().and_then(|m| m.data.clone()) else { return false };
+        total
+            .data_points
+            .first()
+            .and_then(|p| p.attributes.first())
+            .is_some_and(|client| (client.key.as_str(), format!("{:?}", client.value)) == ("client", format!("{:?}", super::kv("", "user").value)))
+    };
+    until("the flush loop to send the expired edge", from_user).await;
     h.stop().await;
 }
 

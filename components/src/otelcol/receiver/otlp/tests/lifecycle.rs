@@ -127,7 +127,8 @@ async fn shutdown_stops_accepting_and_finishes_requests_in_flight() {
     h.sink.answer_always(Answer::Slow(Duration::from_millis(300)));
     let in_flight =
         tokio::spawn(reqwest::Client::new().post(format!("http://{addr}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send());
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until("the request in the pipeline", || h.sink.calls() == 1).await;
+    assert!(h.sink.received().is_empty(), "still in flight when the receiver stops");
     let receiver = h.harness.stop().await;
     let r = in_flight.await.unwrap().unwrap();
     assert_eq!(r.status(), StatusCode::OK, "the request under way was answered");
