@@ -37,6 +37,10 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
 	(cd tests/browser && npm ci --silent --no-audit --no-fund)
 fi
 
+# Style and lints are part of the suite: unformatted code or a clippy
+# warning fails it.
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
 cargo build --workspace --all-targets
 cargo test --workspace --all-targets "$@"
 # Doc tests are not covered by --all-targets.

@@ -40,12 +40,9 @@ pub fn config_files(path: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path)
-        .map_err(|e| Diagnostic::error(Span::at(0), format!("cannot read directory {}: {e}", path.display())))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "alloy") && !p.is_dir())
-        .collect();
+    let entries = std::fs::read_dir(path).map_err(|e| Diagnostic::error(Span::at(0), format!("cannot read directory {}: {e}", path.display())))?;
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "alloy") && !p.is_dir()).collect();
     files.sort();
     if files.is_empty() {
         return Err(Diagnostic::error(Span::at(0), format!("directory {} holds no .alloy files", path.display())));

@@ -127,12 +127,7 @@ fn fmt_w_rewrites_the_file_in_place() {
 
 #[test]
 fn fmt_reads_stdin() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_solder"))
-        .args(["fmt", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_solder")).args(["fmt", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(b"a=1\nbb=[1,2]\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -156,11 +151,8 @@ fn fmt_refuses_invalid_input_and_leaves_the_file_alone() {
 #[test]
 fn examples_and_default_config_validate() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&examples)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "alloy"))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&examples).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "alloy")).collect();
     assert!(!files.is_empty(), "no examples in {}", examples.display());
     files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/default.alloy"));
     for file in files {

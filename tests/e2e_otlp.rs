@@ -176,7 +176,9 @@ fn bad_requests_are_refused_and_the_agent_keeps_serving() {
     let s = setup(0);
     let addr = format!("127.0.0.1:{}", s.http);
     let proto = [("Content-Type", "application/x-protobuf")];
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, Vec<u8>, u16)> = vec![
+    // (what, method, headers, body, expected status)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>, u16);
+    let cases: Vec<Case> = vec![
         ("truncated protobuf", "POST", proto.to_vec(), vec![0x0a, 0x10, 0x0a], 400),
         ("invalid JSON", "POST", vec![("Content-Type", "application/json")], b"{\"resourceSpans\": [".to_vec(), 400),
         ("wrong content type", "POST", vec![("Content-Type", "text/plain")], b"hello".to_vec(), 415),

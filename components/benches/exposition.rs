@@ -40,7 +40,8 @@ fn batch() -> Batch {
     for f in 0..25 {
         let series = (0..100)
             .map(|i| {
-                let mut buckets: Vec<Bucket> = bounds.iter().enumerate().map(|(b, ub)| Bucket { upper_bound: *ub, cumulative_count: (b * 10 + i) as u64 }).collect();
+                let mut buckets: Vec<Bucket> =
+                    bounds.iter().enumerate().map(|(b, ub)| Bucket { upper_bound: *ub, cumulative_count: (b * 10 + i) as u64 }).collect();
                 buckets.push(Bucket { upper_bound: f64::INFINITY, cumulative_count: (100 + i) as u64 });
                 let value = SampleValue::Histogram { buckets, count: (100 + i) as u64, sum: 12.5 + i as f64 };
                 Series { labels: labels(i), value, timestamp_ms: None, exemplars: vec![exemplar(0.003), exemplar(0.15), exemplar(1.5)] }

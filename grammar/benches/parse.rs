@@ -132,13 +132,7 @@ fn scope() -> Scope {
             "otelcol",
             Value::object([
                 ("processor", Value::object([("batch", Value::object([("default", input("batch"))]))])),
-                (
-                    "exporter",
-                    Value::object([
-                        ("otlp", Value::object([("default", input("otlp"))])),
-                        ("debug", Value::object([("default", input("debug"))])),
-                    ]),
-                ),
+                ("exporter", Value::object([("otlp", Value::object([("default", input("otlp"))])), ("debug", Value::object([("default", input("debug"))]))])),
             ]),
         )
         .with("prometheus", Value::object([("remote_write", Value::object([("default", input("remote_write"))]))]))
@@ -198,9 +192,7 @@ fn evaluation(c: &mut Criterion) {
     let mut group = c.benchmark_group("evaluate");
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
     group.throughput(Throughput::Bytes(large.len() as u64));
-    group.bench_with_input(BenchmarkId::new("attributes", large.len()), &file, |b, file| {
-        b.iter(|| evaluate(&mut Evaluator::new(&large, &scope), &file.body))
-    });
+    group.bench_with_input(BenchmarkId::new("attributes", large.len()), &file, |b, file| b.iter(|| evaluate(&mut Evaluator::new(&large, &scope), &file.body)));
     group.finish();
 }
 

@@ -114,13 +114,31 @@ pub enum ExprKind {
     Array(Vec<Expr>),
     Object(Vec<Field>),
     /// `value.name`
-    Access { value: Box<Expr>, name: Ident },
+    Access {
+        value: Box<Expr>,
+        name: Ident,
+    },
     /// `value[index]`
-    Index { value: Box<Expr>, index: Box<Expr> },
+    Index {
+        value: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `func(args...)`
-    Call { func: Box<Expr>, args: Vec<Expr> },
-    Unary { op: UnaryOp, op_span: Span, operand: Box<Expr> },
-    Binary { op: BinaryOp, op_span: Span, left: Box<Expr>, right: Box<Expr> },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        op_span: Span,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        op_span: Span,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     Paren(Box<Expr>),
 }
 

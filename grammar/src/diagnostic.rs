@@ -40,15 +40,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            message: message.into(),
-            span,
-            span_label: None,
-            labels: Vec::new(),
-            help: None,
-            source: None,
-        }
+        Diagnostic { severity: Severity::Error, message: message.into(), span, span_label: None, labels: Vec::new(), help: None, source: None }
     }
 
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {

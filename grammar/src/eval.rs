@@ -147,9 +147,9 @@ impl<'a> Evaluator<'a> {
             Literal::Null => Value::Null,
             Literal::Bool(b) => Value::Bool(*b),
             Literal::String(s) => Value::String(s.clone()),
-            Literal::Number(text) => Value::Number(
-                Number::parse_literal(text).ok_or_else(|| Diagnostic::error(expr.span, format!("number {text} is out of range")))?,
-            ),
+            Literal::Number(text) => {
+                Value::Number(Number::parse_literal(text).ok_or_else(|| Diagnostic::error(expr.span, format!("number {text} is out of range")))?)
+            }
         })
     }
 

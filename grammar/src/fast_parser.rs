@@ -150,10 +150,7 @@ impl<'a> FastParser<'a> {
             }
             self.pos += 1;
             let right = self.binary(prec + 1, depth)?;
-            left = Expr {
-                span: left.span.to(right.span),
-                kind: ExprKind::Binary { op, op_span, left: Box::new(left), right: Box::new(right) },
-            };
+            left = Expr { span: left.span.to(right.span), kind: ExprKind::Binary { op, op_span, left: Box::new(left), right: Box::new(right) } };
         }
         Ok(left)
     }
@@ -187,10 +184,7 @@ impl<'a> FastParser<'a> {
         }
         let op_span = self.expect("^")?;
         let right = self.pow(depth + 1)?;
-        Ok(Expr {
-            span: left.span.to(right.span),
-            kind: ExprKind::Binary { op: BinaryOp::Pow, op_span, left: Box::new(left), right: Box::new(right) },
-        })
+        Ok(Expr { span: left.span.to(right.span), kind: ExprKind::Binary { op: BinaryOp::Pow, op_span, left: Box::new(left), right: Box::new(right) } })
     }
 
     fn unary(&mut self, depth: usize) -> Parsed<Expr> {

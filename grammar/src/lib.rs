@@ -38,8 +38,8 @@
 pub mod ast;
 pub mod diagnostic;
 pub mod eval;
-pub mod format;
 mod fast_parser;
+pub mod format;
 pub mod literal;
 mod parse_error;
 pub mod parser;
@@ -51,8 +51,8 @@ pub mod suggest;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use parser::{parse, parse_expression};
 pub use eval::{Evaluator, Scope};
 pub use format::format_source;
+pub use parser::{parse, parse_expression};
 pub use span::{SourceFile, Span};
 pub use value::Value;

@@ -154,8 +154,7 @@ fn classify(src: &str, scanned: &Scanned, err: &pest::error::Error<Rule>, offset
             return Diagnostic::error(at, format!("expected expression, got {got_desc}"));
         }
         Context::Paren if ends_value => {
-            return Diagnostic::error(at, format!("expected ), got {got_desc}"))
-                .with_help("a parenthesised expression must close on the line where it ends");
+            return Diagnostic::error(at, format!("expected ), got {got_desc}")).with_help("a parenthesised expression must close on the line where it ends");
         }
         Context::Object if in_list_missing_comma && !(matches!(prev.map(|t| t.tok), Some(Tok::Ident | Tok::String)) && field_start(src, &tokens, idx - 1)) => {
             return Diagnostic::error(at, "missing ',' in field list")
@@ -186,8 +185,7 @@ fn classify(src: &str, scanned: &Scanned, err: &pest::error::Error<Rule>, offset
         return Diagnostic::error(at, format!("expected expression, got {got_desc}"));
     }
     if statement_level && ends_value && !is_newline {
-        return Diagnostic::error(at, format!("expected a newline, got {got_desc}"))
-            .with_help("each statement goes on a line of its own");
+        return Diagnostic::error(at, format!("expected a newline, got {got_desc}")).with_help("each statement goes on a line of its own");
     }
     let expected = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => phrase_list(positives),
@@ -270,11 +268,7 @@ fn block_header_error(src: &str, tokens: &[&Token], idx: usize, at: Span, got_de
     } else {
         Diagnostic::error(at, format!("expected attribute assignment or block body, got {got_desc}"))
     };
-    Some(if brace_next_line {
-        d.with_help("a block's opening `{` must be on the same line as its name")
-    } else {
-        d
-    })
+    Some(if brace_next_line { d.with_help("a block's opening `{` must be on the same line as its name") } else { d })
 }
 
 /// The innermost open bracket before the failure.
@@ -289,8 +283,7 @@ fn enclosing(src: &str, tokens: &[&Token]) -> Context {
                 stack.push(if call { Context::List } else { Context::Paren });
             }
             "{" if t.tok == Tok::Punct => {
-                let block = prev.is_some_and(|p| matches!(p.tok, Tok::Ident | Tok::String))
-                    && matches!(stack.last(), None | Some(Context::BlockBody));
+                let block = prev.is_some_and(|p| matches!(p.tok, Tok::Ident | Tok::String)) && matches!(stack.last(), None | Some(Context::BlockBody));
                 stack.push(if block { Context::BlockBody } else { Context::Object });
             }
             "]" | ")" | "}" if t.tok == Tok::Punct => {

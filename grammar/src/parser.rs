@@ -9,9 +9,9 @@ use pest::Parser as _;
 
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
+use crate::fast_parser;
 use crate::literal;
 use crate::parse_error;
-use crate::fast_parser;
 use crate::scanner;
 use crate::span::Span;
 
@@ -76,11 +76,7 @@ pub fn parse(src: &str) -> Result<File, Vec<Diagnostic>> {
 }
 
 fn comments(src: &str, scanned: &scanner::Scanned) -> Vec<Comment> {
-    scanned
-        .comments
-        .iter()
-        .map(|&span| Comment { text: src[span.range()].trim_end_matches('\r').to_string(), span })
-        .collect()
+    scanned.comments.iter().map(|&span| Comment { text: src[span.range()].trim_end_matches('\r').to_string(), span }).collect()
 }
 
 /// The grammar of record: the tree for input the fast path turned down (if
@@ -234,10 +230,7 @@ impl Builder {
             .map_infix(|left, op, right| {
                 let op_span = Span::from(op.as_span());
                 let op = binary_op(op.as_rule());
-                Expr {
-                    span: left.span.to(right.span),
-                    kind: ExprKind::Binary { op, op_span, left: Box::new(left), right: Box::new(right) },
-                }
+                Expr { span: left.span.to(right.span), kind: ExprKind::Binary { op, op_span, left: Box::new(left), right: Box::new(right) } }
             })
             .parse(children(pair))
     }

@@ -70,19 +70,10 @@ fn to_miette(diag: &Diagnostic) -> Drawable {
         Severity::Error => miette::Severity::Error,
         Severity::Warning => miette::Severity::Warning,
     };
-    let mut drawable = Drawable {
-        message: diag.message.clone(),
-        severity,
-        help: diag.help.clone(),
-        labels: Vec::new(),
-        source: None,
-    };
+    let mut drawable = Drawable { message: diag.message.clone(), severity, help: diag.help.clone(), labels: Vec::new(), source: None };
     if let Some(source) = &diag.source {
         let text = &source.text;
-        drawable.labels.push(LabeledSpan::new_primary_with_span(
-            diag.span_label.clone(),
-            visible(text, diag.span),
-        ));
+        drawable.labels.push(LabeledSpan::new_primary_with_span(diag.span_label.clone(), visible(text, diag.span)));
         for label in &diag.labels {
             drawable.labels.push(LabeledSpan::new_with_span(Some(label.message.clone()), visible(text, label.span)));
         }

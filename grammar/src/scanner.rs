@@ -230,9 +230,9 @@ impl Scanner<'_> {
             return;
         };
         n.reported = true;
-        self.out.errors.push(
-            Diagnostic::error(Span::new(start, self.pos), message).with_help("split the value into smaller pieces; no real config needs this much"),
-        );
+        self.out
+            .errors
+            .push(Diagnostic::error(Span::new(start, self.pos), message).with_help("split the value into smaller pieces; no real config needs this much"));
         self.out.too_deep = true;
     }
 
@@ -337,8 +337,7 @@ impl Scanner<'_> {
                 self.push(Tok::Punct, start, false);
             }
             ')' | ']' | '}' => self.push(Tok::Punct, start, true),
-            '!' | '=' | '<' | '>' | '+' | '-' | '*' | '/' | '%' | '^' | '{' | '(' | '[' | ',' | '.' | '|'
-            | '&' => self.push(Tok::Punct, start, false),
+            '!' | '=' | '<' | '>' | '+' | '-' | '*' | '/' | '%' | '^' | '{' | '(' | '[' | ',' | '.' | '|' | '&' => self.push(Tok::Punct, start, false),
             '\u{FEFF}' => {}
             _ => {
                 self.error(start, self.pos, format!("illegal character U+{:04X} '{}'", c as u32, c));
@@ -356,15 +355,11 @@ pub fn is_ident_start(c: char) -> bool {
 }
 
 pub fn is_ident_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || c == '_'
-        || (!c.is_ascii() && (pest::unicode::LETTER(c) || pest::unicode::DECIMAL_NUMBER(c)))
+    c.is_ascii_alphanumeric() || c == '_' || (!c.is_ascii() && (pest::unicode::LETTER(c) || pest::unicode::DECIMAL_NUMBER(c)))
 }
 
 /// Whether `s` is a valid identifier, as a block label must be.
 pub fn is_valid_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(is_ident_start)
-        && chars.all(is_ident_char)
-        && !matches!(s, "true" | "false" | "null")
+    chars.next().is_some_and(is_ident_start) && chars.all(is_ident_char) && !matches!(s, "true" | "false" | "null")
 }

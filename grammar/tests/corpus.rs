@@ -64,10 +64,7 @@ fn expectations(src: &str) -> Vec<Expectation> {
 
 /// `// => value` markers: line → expected printed value.
 fn value_expectations(src: &str) -> Vec<(usize, String)> {
-    src.lines()
-        .enumerate()
-        .filter_map(|(i, l)| l.find("// => ").map(|at| (i + 1, l[at + 6..].trim_end().to_string())))
-        .collect()
+    src.lines().enumerate().filter_map(|(i, l)| l.find("// => ").map(|at| (i + 1, l[at + 6..].trim_end().to_string()))).collect()
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -106,9 +103,7 @@ fn check_file(path: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
     let mut unmatched: Vec<&Diagnostic> = diags.iter().collect();
     for exp in &expected {
-        let found = unmatched.iter().position(|d| {
-            d.severity == exp.severity && line_of(&src, d.span.start) == exp.line && d.message.contains(&exp.text)
-        });
+        let found = unmatched.iter().position(|d| d.severity == exp.severity && line_of(&src, d.span.start) == exp.line && d.message.contains(&exp.text));
         match found {
             Some(i) => {
                 unmatched.remove(i);
@@ -153,10 +148,7 @@ fn markers_are_read() {
     let src = "a = 1 /* ERROR \"x y\" */\n// ERROR(+1) \"next\"\nb = \"oops\nc = 2 // => 2\n";
     assert_eq!(
         expectations(src),
-        vec![
-            Expectation { line: 1, severity: Severity::Error, text: "x y".into() },
-            Expectation { line: 3, severity: Severity::Error, text: "next".into() },
-        ]
+        vec![Expectation { line: 1, severity: Severity::Error, text: "x y".into() }, Expectation { line: 3, severity: Severity::Error, text: "next".into() },]
     );
     assert_eq!(value_expectations(src), vec![(4, "2".to_string())]);
 }

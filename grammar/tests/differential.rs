@@ -232,8 +232,7 @@ fn built_regressions() -> Vec<String> {
 fn regressions() {
     let built = built_regressions();
     let inputs = REGRESSIONS.iter().copied().chain(built.iter().map(String::as_str));
-    let failing: Vec<String> =
-        inputs.filter(|src| std::panic::catch_unwind(|| check(src)).is_err()).map(|src| format!("{src:?}")).collect();
+    let failing: Vec<String> = inputs.filter(|src| std::panic::catch_unwind(|| check(src)).is_err()).map(|src| format!("{src:?}")).collect();
     assert!(failing.is_empty(), "{} regressions fail (messages above):\n{}", failing.len(), failing.join("\n"));
 }
 
@@ -325,7 +324,9 @@ fn deep_nesting_neither_overflows_nor_disagrees() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let why = stderr
                 .lines()
-                .find(|l| l.contains("overflowed its stack") || l.contains("panicked") || l.contains("differ") || l.contains("accepts") || l.contains("rejects"))
+                .find(|l| {
+                    l.contains("overflowed its stack") || l.contains("panicked") || l.contains("differ") || l.contains("accepts") || l.contains("rejects")
+                })
                 .unwrap_or("child failed");
             failures.push(format!("{name}: {}", why.chars().take(160).collect::<String>()));
         }
@@ -337,10 +338,8 @@ fn deep_nesting_neither_overflows_nor_disagrees() {
 
 /// Characters an identifier may start with (pest's `LETTER` and `_`),
 /// from several scripts and general categories: Lu, Ll, Lt, Lm and Lo.
-const IDENT_START: &[char] = &[
-    'a', 'b', 'e', 'n', 'r', 't', 'u', 'x', 'z', 'A', 'Z', '_', 'é', 'ñ', 'ß', 'Ω', 'λ', 'Ж', 'ǅ', 'ʰ', 'ª', 'ℕ', '变', 'デ', '한', 'ك',
-    '𐐀',
-];
+const IDENT_START: &[char] =
+    &['a', 'b', 'e', 'n', 'r', 't', 'u', 'x', 'z', 'A', 'Z', '_', 'é', 'ñ', 'ß', 'Ω', 'λ', 'Ж', 'ǅ', 'ʰ', 'ª', 'ℕ', '变', 'デ', '한', 'ك', '𐐀'];
 /// Characters that may follow: the above, ASCII digits and other decimal
 /// digits (pest's `DECIMAL_NUMBER`): Arabic-Indic, Devanagari, fullwidth.
 const IDENT_CHAR: &[char] = &['a', 'e', 'l', 's', '0', '1', '9', '_', 'é', 'Ж', '٣', '७', '１', '𝟘'];
@@ -387,7 +386,8 @@ fn number() -> impl Strategy<Value = String> {
 
 /// Double-quoted strings whose escapes all decode.
 fn good_string() -> impl Strategy<Value = String> {
-    let piece = select(&["a", "b c", "ü", "😀", "\\n", "\\t", "\\\\", "\\\"", "\\x41", "\\101", "\\u00e9", "\\U0001F600", "\\xc3\\xa9", "{", "//", "/*", "`"][..]);
+    let piece =
+        select(&["a", "b c", "ü", "😀", "\\n", "\\t", "\\\\", "\\\"", "\\x41", "\\101", "\\u00e9", "\\U0001F600", "\\xc3\\xa9", "{", "//", "/*", "`"][..]);
     prop::collection::vec(piece, 0..5).prop_map(|p| format!("\"{}\"", p.concat()))
 }
 
@@ -429,8 +429,7 @@ fn token() -> impl Strategy<Value = String> {
 /// new tokens (`a` `1` → `a1`, `/` `*` → `/*`) as they would in a typo.
 fn token_source() -> impl Strategy<Value = String> {
     let sep = select(&["", " ", " ", " ", "\n", "\t"][..]);
-    let line = prop::collection::vec((token(), sep), 0..12)
-        .prop_map(|parts| parts.into_iter().map(|(t, s)| t + s).collect::<String>());
+    let line = prop::collection::vec((token(), sep), 0..12).prop_map(|parts| parts.into_iter().map(|(t, s)| t + s).collect::<String>());
     // Most lines start like an attribute or a block, so the parser gets past
     // the first token often enough to reach the interesting failures.
     let head = prop_oneof![
@@ -527,8 +526,7 @@ fn config() -> impl Strategy<Value = String> {
         })
     });
     let trailer = select(&["", "", "", " // note", " /* note */", "\n", "\n/* a\n b */"][..]);
-    prop::collection::vec((stmt, trailer), 0..6)
-        .prop_map(|stmts| stmts.into_iter().map(|(s, t)| format!("{s}{t}\n")).collect())
+    prop::collection::vec((stmt, trailer), 0..6).prop_map(|stmts| stmts.into_iter().map(|(s, t)| format!("{s}{t}\n")).collect())
 }
 
 /// A few edits that turn a valid config into a near-miss: dropped or

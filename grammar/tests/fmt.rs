@@ -24,10 +24,8 @@ fn dir() -> PathBuf {
 /// Every golden pair. Panics if an input has no `.out` file or an output
 /// has no `.in` file, so a forgotten half cannot pass silently.
 fn cases() -> Vec<Case> {
-    let mut names: Vec<String> = std::fs::read_dir(dir())
-        .expect("tests/fmt exists")
-        .map(|e| e.expect("readable entry").file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir()).expect("tests/fmt exists").map(|e| e.expect("readable entry").file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     for name in &names {
         if let Some(stem) = name.strip_suffix(".out.alloy") {

@@ -301,12 +301,21 @@ async fn arguments_are_decoded_once_per_load_that_changes_them() {
     let dir = tempfile::tempdir().unwrap();
     let c = Controller::new(registry(), dir.path().into());
     let two = "test.counter \"a\" {\n\tvalue = 1\n}\ntest.counter \"b\" {\n\tvalue = test.counter.a.value + 1\n}\n";
-    let n = decodes_during(async { c.apply(config(two).unwrap()).await.unwrap(); }).await;
+    let n = decodes_during(async {
+        c.apply(config(two).unwrap()).await.unwrap();
+    })
+    .await;
     assert_eq!(n, 2, "one decode per new component");
-    let n = decodes_during(async { c.apply(config(two).unwrap()).await.unwrap(); }).await;
+    let n = decodes_during(async {
+        c.apply(config(two).unwrap()).await.unwrap();
+    })
+    .await;
     assert_eq!(n, 0, "an unchanged config decodes nothing");
     let b_changed = two.replace("+ 1", "+ 5");
-    let n = decodes_during(async { c.apply(config(&b_changed).unwrap()).await.unwrap(); }).await;
+    let n = decodes_during(async {
+        c.apply(config(&b_changed).unwrap()).await.unwrap();
+    })
+    .await;
     assert_eq!(n, 1, "only the changed component is decoded, once, and no trial build decodes it again");
     assert_eq!((c.decodes("test.counter.a"), c.decodes("test.counter.b")), (1, 2));
     c.shutdown().await;
@@ -344,7 +353,7 @@ async fn every_builtin_component_in_a_real_config_is_decoded_once() {
     let dir = tempfile::tempdir().unwrap();
     let c = Controller::new(registry(), dir.path().into());
     let free = |src: &str| src.replace("0.0.0.0:4317", "127.0.0.1:0").replace("0.0.0.0:4318", "127.0.0.1:0").replace("0.0.0.0:9464", "127.0.0.1:0");
-    let cfg = || load(vec![SourceFile::new("default.alloy", &free(&src))], &registry()).unwrap();
+    let cfg = || load(vec![SourceFile::new("default.alloy", free(&src))], &registry()).unwrap();
     let ids: Vec<String> = cfg().components.iter().map(|d| d.id.clone()).collect();
     assert!(ids.len() >= 4, "{ids:?}");
     c.apply(cfg()).await.unwrap();

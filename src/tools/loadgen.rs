@@ -102,7 +102,8 @@ impl Sender {
         match protocol {
             "grpc" => {
                 let url = if endpoint.contains("://") { endpoint.to_string() } else { format!("http://{endpoint}") };
-                let channel = tonic::transport::Endpoint::from_shared(url).map_err(|e| e.to_string())?.connect().await.map_err(|e| format!("connect {endpoint}: {e}"))?;
+                let channel =
+                    tonic::transport::Endpoint::from_shared(url).map_err(|e| e.to_string())?.connect().await.map_err(|e| format!("connect {endpoint}: {e}"))?;
                 Ok(Sender::Grpc(tonic::client::Grpc::new(channel)))
             }
             "http" => {

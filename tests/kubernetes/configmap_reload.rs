@@ -109,11 +109,15 @@ fn a_configmap_update_reaches_the_running_agent_and_a_broken_one_changes_nothing
     });
 
     // An edit: a new label on every series, and a new component.
-    let edited = original.replace("\"k8s_pod_name\"       = sys.env(\"POD_NAME\"),", "\"k8s_pod_name\"       = sys.env(\"POD_NAME\"),\n\t\t\"cluster\"            = \"edited\",")
-        + "\notelcol.exporter.debug \"edited\" { }\n";
+    let edited = original.replace(
+        "\"k8s_pod_name\"       = sys.env(\"POD_NAME\"),",
+        "\"k8s_pod_name\"       = sys.env(\"POD_NAME\"),\n\t\t\"cluster\"            = \"edited\",",
+    ) + "\notelcol.exporter.debug \"edited\" { }\n";
     assert!(edited.contains("\"cluster\""), "the edit applies to the ConfigMap's config");
     volume.update(&edited);
-    agent.wait_for("the edited config", || agent.json("/api/v0/web/status")["lastReload"]["changes"]["added"] == serde_json::json!(["otelcol.exporter.debug.edited"]));
+    agent.wait_for("the edited config", || {
+        agent.json("/api/v0/web/status")["lastReload"]["changes"]["added"] == serde_json::json!(["otelcol.exporter.debug.edited"])
+    });
     let status = agent.json("/api/v0/web/status");
     assert_eq!(status["lastReload"]["trigger"], "file", "the watcher saw the ..data swap: {status}");
     assert_eq!(status["lastReload"]["changes"]["updated"], serde_json::json!(["prometheus.expose.default"]), "{status}");

@@ -106,11 +106,9 @@ fn dockerfile_copies_what_exists_and_runs_its_config_unprivileged() {
     assert!(gid.is_empty() || gid.parse::<u32>().is_ok_and(|g| g != 0), "USER {user}");
     assert_eq!(uid, 10001, "the manifests' runAsUser");
 
-    let entrypoint: Vec<String> = serde_json::from_str(&runtime.iter().find(|i| i.keyword == "ENTRYPOINT").expect("ENTRYPOINT").args).expect("ENTRYPOINT in exec form");
-    assert_eq!(
-        entrypoint,
-        ["/usr/bin/solder", "run", "/etc/solder/config.alloy", "--server.http.listen-addr=0.0.0.0:12345", "--storage.path=/var/lib/solder"]
-    );
+    let entrypoint: Vec<String> =
+        serde_json::from_str(&runtime.iter().find(|i| i.keyword == "ENTRYPOINT").expect("ENTRYPOINT").args).expect("ENTRYPOINT in exec form");
+    assert_eq!(entrypoint, ["/usr/bin/solder", "run", "/etc/solder/config.alloy", "--server.http.listen-addr=0.0.0.0:12345", "--storage.path=/var/lib/solder"]);
     let copies: Vec<_> = runtime.iter().filter(|i| i.keyword == "COPY").map(copy_paths).collect();
     assert!(copies.iter().any(|(s, d, f)| f.as_deref() == Some("builder") && s == &["/src/target/release/solder"] && d == "/usr/bin/solder"));
     assert!(copies.iter().any(|(_, d, _)| d == "/var/lib/solder"), "the storage directory exists, owned by the user");
@@ -126,6 +124,10 @@ fn dockerfile_copies_what_exists_and_runs_its_config_unprivileged() {
     }
     let mut want: BTreeSet<u16> = listeners.iter().map(|a| port(a)).collect();
     want.insert(12345);
-    let exposed: BTreeSet<u16> = runtime.iter().filter(|i| i.keyword == "EXPOSE").flat_map(|i| i.args.split_whitespace().map(|p| p.trim_end_matches("/tcp").parse::<u16>().unwrap())).collect();
+    let exposed: BTreeSet<u16> = runtime
+        .iter()
+        .filter(|i| i.keyword == "EXPOSE")
+        .flat_map(|i| i.args.split_whitespace().map(|p| p.trim_end_matches("/tcp").parse::<u16>().unwrap()))
+        .collect();
     assert_eq!(exposed, want, "EXPOSE: the config's listeners and the HTTP server");
 }

@@ -47,7 +47,7 @@ fn kustomizations_name_every_manifest_and_build() {
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         let built = work.path().join(format!("{name}.yaml"));
         std::fs::write(&built, &out.stdout).unwrap();
-        let v = validate_manifests(&validator, &[built.clone()]);
+        let v = validate_manifests(&validator, std::slice::from_ref(&built));
         assert!(v.status.success(), "{name}: {}", String::from_utf8_lossy(&v.stdout));
         let docs = YamlLoader::load_from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
         let agent_config =

@@ -48,7 +48,7 @@ pub(crate) fn str_of<'a>(y: &'a Yaml, path: &[&str]) -> &'a str {
     path.iter().fold(y, |y, k| &y[*k]).as_str().unwrap_or("")
 }
 
-pub(crate) fn list<'a>(y: &'a Yaml) -> &'a [Yaml] {
+pub(crate) fn list(y: &Yaml) -> &[Yaml] {
     y.as_vec().map(Vec::as_slice).unwrap_or(&[])
 }
 

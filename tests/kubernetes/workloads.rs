@@ -12,7 +12,11 @@ use crate::manifests::{documents, list, str_of};
 
 /// The pod templates of the workloads, with the ConfigMap each mounts.
 fn workloads() -> Vec<(String, Yaml)> {
-    documents().into_iter().filter(|(_, d)| matches!(str_of(d, &["kind"]), "DaemonSet" | "Deployment")).map(|(_, d)| (str_of(&d, &["metadata", "name"]).to_string(), d)).collect()
+    documents()
+        .into_iter()
+        .filter(|(_, d)| matches!(str_of(d, &["kind"]), "DaemonSet" | "Deployment"))
+        .map(|(_, d)| (str_of(&d, &["metadata", "name"]).to_string(), d))
+        .collect()
 }
 
 #[test]

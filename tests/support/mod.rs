@@ -152,9 +152,11 @@ pub fn replace_file(path: &Path, text: &str) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
-/// A request with headers and a binary body; returns status, headers
-/// (lower-cased names) and body bytes.
-pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+/// An HTTP answer: status, headers (lower-cased names) and body bytes.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// A request with headers and a binary body.
+pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Answer> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());

@@ -17,7 +17,10 @@ pub(crate) struct BodyDeserializer<'a> {
 
 /// One field of a struct as the body provides it.
 enum Entry<'a> {
-    Attribute { value: &'a solder_syntax::Value, span: Span },
+    Attribute {
+        value: &'a solder_syntax::Value,
+        span: Span,
+    },
     /// All blocks of the same name, in order: `dimension { } dimension { }`
     /// fills a `Vec`.
     Blocks(Vec<(&'a EvalBody, Span)>),
@@ -92,10 +95,28 @@ impl<'de, 'a> de::Deserializer<'de> for BodyDeserializer<'a> {
         visitor.visit_unit()
     }
 
-    not_attribute!(deserialize_bool, deserialize_i8, deserialize_i16, deserialize_i32, deserialize_i64, deserialize_u8,
-        deserialize_u16, deserialize_u32, deserialize_u64, deserialize_f32, deserialize_f64, deserialize_char,
-        deserialize_str, deserialize_string, deserialize_bytes, deserialize_byte_buf, deserialize_unit, deserialize_seq,
-        deserialize_map, deserialize_identifier);
+    not_attribute!(
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_unit,
+        deserialize_seq,
+        deserialize_map,
+        deserialize_identifier
+    );
 
     fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, _visitor: V) -> Result<V::Value, DecodeError> {
         Err(self.not_an_attribute())
@@ -189,10 +210,27 @@ impl<'de, 'a> de::Deserializer<'de> for BlocksDeserializer<'a> {
         visitor.visit_unit()
     }
 
-    not_attribute!(deserialize_bool, deserialize_i8, deserialize_i16, deserialize_i32, deserialize_i64, deserialize_u8,
-        deserialize_u16, deserialize_u32, deserialize_u64, deserialize_f32, deserialize_f64, deserialize_char,
-        deserialize_str, deserialize_string, deserialize_bytes, deserialize_byte_buf, deserialize_unit,
-        deserialize_map, deserialize_identifier);
+    not_attribute!(
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_unit,
+        deserialize_map,
+        deserialize_identifier
+    );
 
     fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, _visitor: V) -> Result<V::Value, DecodeError> {
         Err(self.not_an_attribute())

@@ -49,10 +49,11 @@ impl Output {
 impl PartialEq for Output {
     fn eq(&self, other: &Output) -> bool {
         let same = |a: &[Handle<ConsumerHandle>], b: &[Handle<ConsumerHandle>]| {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| match (x.get(), y.get()) {
-                (Some(x), Some(y)) => std::sync::Arc::ptr_eq(&x.0, &y.0),
-                _ => false,
-            })
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(x, y)| match (x.get(), y.get()) {
+                    (Some(x), Some(y)) => std::sync::Arc::ptr_eq(&x.0, &y.0),
+                    _ => false,
+                })
         };
         same(&self.traces, &other.traces) && same(&self.metrics, &other.metrics) && same(&self.logs, &other.logs)
     }

@@ -11,9 +11,9 @@
 
 pub mod encoded;
 pub mod grpc;
+pub mod split;
 pub mod synthetic;
 pub mod text;
-pub mod split;
 pub mod wire;
 mod wire_attributes;
 pub mod wire_spans;

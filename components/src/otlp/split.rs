@@ -196,15 +196,15 @@ mod tests {
     use prost::Message;
 
     use super::*;
-    use crate::otlp::{Logs, Metrics, Traces};
     use crate::otlp::proto::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
     use crate::otlp::proto::logs::v1::LogRecord;
     use crate::otlp::proto::metrics::v1::{
-        self as pm, exponential_histogram_data_point::Buckets, summary_data_point::ValueAtQuantile, ExponentialHistogramDataPoint,
-        HistogramDataPoint, NumberDataPoint, SummaryDataPoint,
+        self as pm, exponential_histogram_data_point::Buckets, summary_data_point::ValueAtQuantile, ExponentialHistogramDataPoint, HistogramDataPoint,
+        NumberDataPoint, SummaryDataPoint,
     };
     use crate::otlp::proto::resource::v1::Resource;
     use crate::otlp::proto::trace::v1::Span;
+    use crate::otlp::{Logs, Metrics, Traces};
 
     fn kv(k: &str, v: &str) -> KeyValue {
         KeyValue { key: k.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }), ..Default::default() }
@@ -255,7 +255,14 @@ mod tests {
             for ss in &rs.scope_spans {
                 let sc = ss.scope.clone().unwrap_or_default();
                 for span in &ss.spans {
-                    rows.push((r.clone(), rs.schema_url.clone(), sc.name.clone(), ss.schema_url.clone(), attr(&sc.attributes, "scope.attr"), span.name.clone()));
+                    rows.push((
+                        r.clone(),
+                        rs.schema_url.clone(),
+                        sc.name.clone(),
+                        ss.schema_url.clone(),
+                        attr(&sc.attributes, "scope.attr"),
+                        span.name.clone(),
+                    ));
                 }
             }
         }
@@ -330,7 +337,9 @@ mod tests {
             metric(
                 "histogram",
                 Data::Histogram(pm::Histogram {
-                    data_points: (0..3).map(|i| HistogramDataPoint { count: i, bucket_counts: vec![i], explicit_bounds: vec![], ..Default::default() }).collect(),
+                    data_points: (0..3)
+                        .map(|i| HistogramDataPoint { count: i, bucket_counts: vec![i], explicit_bounds: vec![], ..Default::default() })
+                        .collect(),
                     aggregation_temporality: 1,
                 }),
             ),
@@ -338,7 +347,12 @@ mod tests {
                 "exponential",
                 Data::ExponentialHistogram(pm::ExponentialHistogram {
                     data_points: (0..3)
-                        .map(|i| ExponentialHistogramDataPoint { count: i, scale: 3, positive: Some(Buckets { offset: 1, bucket_counts: vec![i] }), ..Default::default() })
+                        .map(|i| ExponentialHistogramDataPoint {
+                            count: i,
+                            scale: 3,
+                            positive: Some(Buckets { offset: 1, bucket_counts: vec![i] }),
+                            ..Default::default()
+                        })
                         .collect(),
                     aggregation_temporality: 2,
                 }),
@@ -346,7 +360,9 @@ mod tests {
             metric(
                 "summary",
                 Data::Summary(pm::Summary {
-                    data_points: (0..3).map(|i| SummaryDataPoint { count: i, quantile_values: vec![ValueAtQuantile { quantile: 0.5, value: 1.0 }], ..Default::default() }).collect(),
+                    data_points: (0..3)
+                        .map(|i| SummaryDataPoint { count: i, quantile_values: vec![ValueAtQuantile { quantile: 0.5, value: 1.0 }], ..Default::default() })
+                        .collect(),
                 }),
             ),
             Metric { name: "no data".into(), ..Default::default() },
@@ -424,8 +440,10 @@ mod tests {
                 out
             })
             .collect();
-        let want: Vec<(String, String, String)> =
-            [("a", "s1", 0), ("a", "s1", 1), ("a", "s1", 2), ("b", "s2", 0), ("b", "s2", 1), ("b", "s2", 2)].iter().map(|(r, s, i)| (r.to_string(), s.to_string(), format!("{s}/{i}"))).collect();
+        let want: Vec<(String, String, String)> = [("a", "s1", 0), ("a", "s1", 1), ("a", "s1", 2), ("b", "s2", 0), ("b", "s2", 1), ("b", "s2", 2)]
+            .iter()
+            .map(|(r, s, i)| (r.to_string(), s.to_string(), format!("{s}/{i}")))
+            .collect();
         assert_eq!(seen, want);
     }
 

@@ -56,9 +56,7 @@ fn same_stmt(a: &Stmt, b: &Stmt) -> bool {
     match (a, b) {
         (Stmt::Attribute(a), Stmt::Attribute(b)) => a.name.name == b.name.name && same_expr(&a.value, &b.value),
         (Stmt::Block(a), Stmt::Block(b)) => {
-            a.full_name() == b.full_name()
-                && a.label.as_ref().map(|l| &l.value) == b.label.as_ref().map(|l| &l.value)
-                && same_tree(&a.body, &b.body)
+            a.full_name() == b.full_name() && a.label.as_ref().map(|l| &l.value) == b.label.as_ref().map(|l| &l.value) && same_tree(&a.body, &b.body)
         }
         _ => false,
     }
@@ -75,9 +73,7 @@ fn same_expr(a: &Expr, b: &Expr) -> bool {
         (K::Index { value: v1, index: i1 }, K::Index { value: v2, index: i2 }) => same_expr(v1, v2) && same_expr(i1, i2),
         (K::Call { func: f1, args: a1 }, K::Call { func: f2, args: a2 }) => same_expr(f1, f2) && same_exprs(a1, a2),
         (K::Unary { op: o1, operand: x, .. }, K::Unary { op: o2, operand: y, .. }) => o1 == o2 && same_expr(x, y),
-        (K::Binary { op: o1, left: l1, right: r1, .. }, K::Binary { op: o2, left: l2, right: r2, .. }) => {
-            o1 == o2 && same_expr(l1, l2) && same_expr(r1, r2)
-        }
+        (K::Binary { op: o1, left: l1, right: r1, .. }, K::Binary { op: o2, left: l2, right: r2, .. }) => o1 == o2 && same_expr(l1, l2) && same_expr(r1, r2),
         (K::Paren(x), K::Paren(y)) => same_expr(x, y),
         _ => false,
     }

@@ -44,17 +44,7 @@ impl<'a> Printer<'a> {
     pub fn new(src: &'a str, comments: &'a [Comment]) -> Printer<'a> {
         let mut comments: Vec<&Comment> = comments.iter().collect();
         comments.sort_by_key(|c| c.span.start);
-        Printer {
-            src,
-            comments,
-            next_comment: 0,
-            lines: Vec::new(),
-            cur: Line::default(),
-            last_end: 0,
-            base: 0,
-            pending_space: false,
-            pending_break: false,
-        }
+        Printer { src, comments, next_comment: 0, lines: Vec::new(), cur: Line::default(), last_end: 0, base: 0, pending_space: false, pending_break: false }
     }
 
     /// Asks for one space before the next token, unless a line starts there.

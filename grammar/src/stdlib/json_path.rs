@@ -204,10 +204,7 @@ mod tests {
 
     #[test]
     fn path_errors_say_what_and_where() {
-        assert_eq!(
-            path_error("$.store["),
-            "invalid path: expected a selector (name, index, slice, \"*\" or filter), found end of path at position 9"
-        );
+        assert_eq!(path_error("$.store["), "invalid path: expected a selector (name, index, slice, \"*\" or filter), found end of path at position 9");
         assert_eq!(path_error("$.store[1"), "invalid path: expected \"]\" or \",\", found end of path at position 10");
         assert_eq!(path_error("$."), "invalid path: expected a name or \"*\" after \".\", found end of path at position 3");
         assert_eq!(path_error("$.a b"), "invalid path: unexpected \" \" at position 4");
@@ -225,7 +222,8 @@ mod tests {
 
     #[test]
     fn through_the_language() {
-        let src = r#"json_path("[{\"name\": \"Department\", \"value\": \"IT\"}, {\"name\": \"Other\", \"value\": \"x\"}]", "[?(@.name == \"Department\")].value")"#;
+        let src =
+            r#"json_path("[{\"name\": \"Department\", \"value\": \"IT\"}, {\"name\": \"Other\", \"value\": \"x\"}]", "[?(@.name == \"Department\")].value")"#;
         assert_eq!(eval(src), eval(r#"["IT"]"#));
         assert_eq!(eval(r#"json_path("{\"key\": \"value\"}", ".key")[0]"#), Value::string("value"));
         assert_eq!(eval(r#"json_path("{\"key\": \"value\"}", ".nokey")"#), Value::Array(Vec::new()));

@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 
 use crate::value::{CallError, Function, Value};
 
-mod array;
 mod args;
+mod array;
 mod constants;
 mod convert;
 mod encoding;

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::go::{go_f, id, severity, span_kind, status_code, temporality, timestamp, typed};
 use crate::otlp::proto::common::v1::{InstrumentationScope, KeyValue};
-use crate::otlp::proto::metrics::v1::{metric::Data, number_data_point, exemplar, Exemplar, Metric, NumberDataPoint};
+use crate::otlp::proto::metrics::v1::{exemplar, metric::Data, number_data_point, Exemplar, Metric, NumberDataPoint};
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 

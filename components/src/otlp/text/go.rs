@@ -108,7 +108,11 @@ pub fn json_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let (mantissa, exp) = split_exp(f);
-        if exp < 0 { format!("{mantissa}e{exp}") } else { format!("{mantissa}e+{exp}") }
+        if exp < 0 {
+            format!("{mantissa}e{exp}")
+        } else {
+            format!("{mantissa}e+{exp}")
+        }
     } else {
         format!("{f}")
     }
@@ -134,7 +138,11 @@ pub fn go_v(f: f64) -> String {
 
 /// Go's `%f`: six decimals.
 pub fn go_f(f: f64) -> String {
-    if f.is_finite() { format!("{f:.6}") } else { go_special(f).to_string() }
+    if f.is_finite() {
+        format!("{f:.6}")
+    } else {
+        go_special(f).to_string()
+    }
 }
 
 fn go_special(f: f64) -> &'static str {
@@ -159,7 +167,11 @@ fn split_exp(f: f64) -> (String, i32) {
 /// A trace or span ID as pdata prints it: lowercase hex, and nothing for
 /// an empty (all-zero) ID.
 pub fn id(bytes: &[u8]) -> String {
-    if bytes.iter().all(|b| *b == 0) { String::new() } else { hex::encode(bytes) }
+    if bytes.iter().all(|b| *b == 0) {
+        String::new()
+    } else {
+        hex::encode(bytes)
+    }
 }
 
 /// A Unix-nanosecond timestamp as Go's `time.Time.String()` in UTC:
@@ -177,7 +189,6 @@ pub fn timestamp(unix_nanos: u64) -> String {
     out.push_str(" +0000 UTC");
     out
 }
-
 
 /// Standard base64 with padding, as Go's `base64.StdEncoding`.
 fn base64(bytes: &[u8]) -> String {
@@ -216,8 +227,31 @@ pub fn temporality(t: i32) -> &'static str {
 
 pub fn severity(n: i32) -> &'static str {
     const NAMES: [&str; 25] = [
-        "Unspecified", "Trace", "Trace2", "Trace3", "Trace4", "Debug", "Debug2", "Debug3", "Debug4", "Info", "Info2", "Info3", "Info4", "Warn",
-        "Warn2", "Warn3", "Warn4", "Error", "Error2", "Error3", "Error4", "Fatal", "Fatal2", "Fatal3", "Fatal4",
+        "Unspecified",
+        "Trace",
+        "Trace2",
+        "Trace3",
+        "Trace4",
+        "Debug",
+        "Debug2",
+        "Debug3",
+        "Debug4",
+        "Info",
+        "Info2",
+        "Info3",
+        "Info4",
+        "Warn",
+        "Warn2",
+        "Warn3",
+        "Warn4",
+        "Error",
+        "Error2",
+        "Error3",
+        "Error4",
+        "Fatal",
+        "Fatal2",
+        "Fatal3",
+        "Fatal4",
     ];
     usize::try_from(n).ok().and_then(|i| NAMES.get(i)).copied().unwrap_or("")
 }

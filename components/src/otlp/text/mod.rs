@@ -53,4 +53,3 @@ pub fn render_logs(req: &ExportLogsServiceRequest, verbosity: Verbosity) -> Stri
     }
     out
 }
-

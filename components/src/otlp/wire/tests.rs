@@ -19,9 +19,14 @@ fn kv(key: &str, value: any_value::Value) -> KeyValue {
 
 fn attributes() -> Vec<KeyValue> {
     use any_value::Value::*;
-    let nested = KvlistValue(KeyValueList { values: vec![kv("inner", ArrayValue(crate::otlp::proto::common::v1::ArrayValue {
-        values: vec![AnyValue { value: Some(IntValue(-7)) }, AnyValue { value: Some(DoubleValue(1.5)) }],
-    }))] });
+    let nested = KvlistValue(KeyValueList {
+        values: vec![kv(
+            "inner",
+            ArrayValue(crate::otlp::proto::common::v1::ArrayValue {
+                values: vec![AnyValue { value: Some(IntValue(-7)) }, AnyValue { value: Some(DoubleValue(1.5)) }],
+            }),
+        )],
+    });
     vec![kv("http.method", StringValue("GET".into())), kv("ok", BoolValue(true)), kv("raw", BytesValue(vec![0, 255])), kv("n", nested)]
 }
 
@@ -52,49 +57,118 @@ fn sample_traces() -> ExportTraceServiceRequest {
     };
     ExportTraceServiceRequest {
         resource_spans: vec![
-            ResourceSpans { resource: resource(), scope_spans: vec![ScopeSpans { scope: scope(), spans: vec![span("a"), span("b")], schema_url: "s".into() }], schema_url: String::new() },
-            ResourceSpans { resource: None, scope_spans: vec![ScopeSpans { scope: None, spans: vec![span("c")], schema_url: String::new() }], schema_url: String::new() },
+            ResourceSpans {
+                resource: resource(),
+                scope_spans: vec![ScopeSpans { scope: scope(), spans: vec![span("a"), span("b")], schema_url: "s".into() }],
+                schema_url: String::new(),
+            },
+            ResourceSpans {
+                resource: None,
+                scope_spans: vec![ScopeSpans { scope: None, spans: vec![span("c")], schema_url: String::new() }],
+                schema_url: String::new(),
+            },
         ],
     }
 }
 
 fn sample_metrics() -> ExportMetricsServiceRequest {
-    let exemplar = m::Exemplar { filtered_attributes: attributes(), time_unix_nano: 9, span_id: vec![1; 8], trace_id: vec![2; 16], value: Some(m::exemplar::Value::AsDouble(0.5)) };
-    let number = |v: number_data_point::Value| m::NumberDataPoint { attributes: attributes(), time_unix_nano: 10, value: Some(v), exemplars: vec![exemplar.clone()], ..Default::default() };
-    let metric = |name: &str, data: metric::Data| m::Metric { name: name.into(), unit: "1".into(), data: Some(data), metadata: attributes(), ..Default::default() };
+    let exemplar = m::Exemplar {
+        filtered_attributes: attributes(),
+        time_unix_nano: 9,
+        span_id: vec![1; 8],
+        trace_id: vec![2; 16],
+        value: Some(m::exemplar::Value::AsDouble(0.5)),
+    };
+    let number = |v: number_data_point::Value| m::NumberDataPoint {
+        attributes: attributes(),
+        time_unix_nano: 10,
+        value: Some(v),
+        exemplars: vec![exemplar.clone()],
+        ..Default::default()
+    };
+    let metric =
+        |name: &str, data: metric::Data| m::Metric { name: name.into(), unit: "1".into(), data: Some(data), metadata: attributes(), ..Default::default() };
     let metrics = vec![
-        metric("g", metric::Data::Gauge(m::Gauge { data_points: vec![number(number_data_point::Value::AsInt(-3)), number(number_data_point::Value::AsDouble(2.5))] })),
-        metric("s", metric::Data::Sum(m::Sum { data_points: vec![number(number_data_point::Value::AsInt(4))], aggregation_temporality: 2, is_monotonic: true })),
-        metric("h", metric::Data::Histogram(m::Histogram {
-            data_points: vec![m::HistogramDataPoint { count: 3, sum: Some(6.0), bucket_counts: vec![1, 2, 0], explicit_bounds: vec![1.0, 5.0], exemplars: vec![exemplar.clone()], min: Some(0.5), max: Some(4.0), ..Default::default() }],
-            aggregation_temporality: 1,
-        })),
-        metric("e", metric::Data::ExponentialHistogram(m::ExponentialHistogram {
-            data_points: vec![m::ExponentialHistogramDataPoint {
-                count: 5, scale: -2, zero_count: 1, zero_threshold: 0.001,
-                positive: Some(Buckets { offset: -1, bucket_counts: vec![1, 300, 0] }),
-                negative: Some(Buckets { offset: 2, bucket_counts: vec![1] }),
-                ..Default::default()
-            }],
-            aggregation_temporality: 2,
-        })),
-        metric("q", metric::Data::Summary(m::Summary {
-            data_points: vec![m::SummaryDataPoint { count: 2, sum: 3.0, quantile_values: vec![m::summary_data_point::ValueAtQuantile { quantile: 0.5, value: 1.0 }], ..Default::default() }],
-        })),
+        metric(
+            "g",
+            metric::Data::Gauge(m::Gauge { data_points: vec![number(number_data_point::Value::AsInt(-3)), number(number_data_point::Value::AsDouble(2.5))] }),
+        ),
+        metric(
+            "s",
+            metric::Data::Sum(m::Sum { data_points: vec![number(number_data_point::Value::AsInt(4))], aggregation_temporality: 2, is_monotonic: true }),
+        ),
+        metric(
+            "h",
+            metric::Data::Histogram(m::Histogram {
+                data_points: vec![m::HistogramDataPoint {
+                    count: 3,
+                    sum: Some(6.0),
+                    bucket_counts: vec![1, 2, 0],
+                    explicit_bounds: vec![1.0, 5.0],
+                    exemplars: vec![exemplar.clone()],
+                    min: Some(0.5),
+                    max: Some(4.0),
+                    ..Default::default()
+                }],
+                aggregation_temporality: 1,
+            }),
+        ),
+        metric(
+            "e",
+            metric::Data::ExponentialHistogram(m::ExponentialHistogram {
+                data_points: vec![m::ExponentialHistogramDataPoint {
+                    count: 5,
+                    scale: -2,
+                    zero_count: 1,
+                    zero_threshold: 0.001,
+                    positive: Some(Buckets { offset: -1, bucket_counts: vec![1, 300, 0] }),
+                    negative: Some(Buckets { offset: 2, bucket_counts: vec![1] }),
+                    ..Default::default()
+                }],
+                aggregation_temporality: 2,
+            }),
+        ),
+        metric(
+            "q",
+            metric::Data::Summary(m::Summary {
+                data_points: vec![m::SummaryDataPoint {
+                    count: 2,
+                    sum: 3.0,
+                    quantile_values: vec![m::summary_data_point::ValueAtQuantile { quantile: 0.5, value: 1.0 }],
+                    ..Default::default()
+                }],
+            }),
+        ),
     ];
     ExportMetricsServiceRequest {
-        resource_metrics: vec![m::ResourceMetrics { resource: resource(), scope_metrics: vec![m::ScopeMetrics { scope: scope(), metrics, schema_url: String::new() }], schema_url: String::new() }],
+        resource_metrics: vec![m::ResourceMetrics {
+            resource: resource(),
+            scope_metrics: vec![m::ScopeMetrics { scope: scope(), metrics, schema_url: String::new() }],
+            schema_url: String::new(),
+        }],
     }
 }
 
 fn sample_logs() -> ExportLogsServiceRequest {
     let record = |body: &str| LogRecord {
-        time_unix_nano: 1, observed_time_unix_nano: 2, severity_number: 9, severity_text: "INFO".into(),
+        time_unix_nano: 1,
+        observed_time_unix_nano: 2,
+        severity_number: 9,
+        severity_text: "INFO".into(),
         body: Some(AnyValue { value: Some(any_value::Value::StringValue(body.into())) }),
-        attributes: attributes(), flags: 1, trace_id: vec![1; 16], span_id: vec![2; 8], event_name: "e".into(), ..Default::default()
+        attributes: attributes(),
+        flags: 1,
+        trace_id: vec![1; 16],
+        span_id: vec![2; 8],
+        event_name: "e".into(),
+        ..Default::default()
     };
     ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs { resource: resource(), scope_logs: vec![ScopeLogs { scope: scope(), log_records: vec![record("x"), record("y")], schema_url: String::new() }], schema_url: String::new() }],
+        resource_logs: vec![ResourceLogs {
+            resource: resource(),
+            scope_logs: vec![ScopeLogs { scope: scope(), log_records: vec![record("x"), record("y")], schema_url: String::new() }],
+            schema_url: String::new(),
+        }],
     }
 }
 
@@ -104,7 +178,10 @@ fn decoded_items(signal: Signal, bytes: &[u8]) -> Result<usize, prost::DecodeErr
         Signal::Traces => ExportTraceServiceRequest::decode(bytes)?.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum(),
         Signal::Logs => ExportLogsServiceRequest::decode(bytes)?.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len()).sum(),
         Signal::Metrics => ExportMetricsServiceRequest::decode(bytes)?
-            .resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics)
+            .resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
             .map(crate::otlp::data_points)
             .sum(),
     })
@@ -121,11 +198,7 @@ fn agree(signal: Signal, bytes: &[u8]) -> bool {
 }
 
 fn samples() -> Vec<(Signal, Vec<u8>)> {
-    vec![
-        (Signal::Traces, sample_traces().encode_to_vec()),
-        (Signal::Metrics, sample_metrics().encode_to_vec()),
-        (Signal::Logs, sample_logs().encode_to_vec()),
-    ]
+    vec![(Signal::Traces, sample_traces().encode_to_vec()), (Signal::Metrics, sample_metrics().encode_to_vec()), (Signal::Logs, sample_logs().encode_to_vec())]
 }
 
 #[test]
@@ -300,7 +373,9 @@ fn wrap(path: &[(u8, u8)], body: &[u8]) -> Vec<u8> {
 #[test]
 fn wrap_builds_what_prost_builds() {
     let span = Span { name: "x".into(), ..Default::default() };
-    let req = ExportTraceServiceRequest { resource_spans: vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans: vec![span], ..Default::default() }], ..Default::default() }] };
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans: vec![span], ..Default::default() }], ..Default::default() }],
+    };
     assert_eq!(wrap(&[(1, 2), (2, 2), (2, 2)], &[0x2a, 0x01, b'x']), req.encode_to_vec());
 }
 

@@ -20,9 +20,15 @@ const MAX_ERROR_BODY: usize = 1024;
 /// rotated credentials are picked up.
 enum Auth {
     None,
-    Basic { username: String, password: Credential },
+    Basic {
+        username: String,
+        password: Credential,
+    },
     /// `Authorization: <scheme> <credentials>`, bearer tokens included.
-    Scheme { scheme: String, credentials: Credential },
+    Scheme {
+        scheme: String,
+        credentials: Credential,
+    },
 }
 
 enum Credential {
@@ -42,9 +48,9 @@ impl Credential {
     fn read(&self) -> Result<String, SendError> {
         match self {
             Credential::Inline(s) => Ok(s.0.expose().to_string()),
-            Credential::File(path) => std::fs::read_to_string(path)
-                .map(|s| s.trim().to_string())
-                .map_err(|e| SendError::retryable(format!("cannot read {path}: {e}"))),
+            Credential::File(path) => {
+                std::fs::read_to_string(path).map(|s| s.trim().to_string()).map_err(|e| SendError::retryable(format!("cannot read {path}: {e}")))
+            }
         }
     }
 }

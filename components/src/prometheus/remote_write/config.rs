@@ -276,10 +276,7 @@ impl EndpointArgs {
         }
         reqwest::Url::parse(&self.url).map_err(|e| format!("url {:?} is not a valid URL: {e}", self.url))?;
         if self.protobuf_message != WRITE_REQUEST_V1 {
-            return Err(format!(
-                "protobuf_message {:?} is not supported: Solder sends Remote-Write 1.0 (\"{WRITE_REQUEST_V1}\") only",
-                self.protobuf_message
-            ));
+            return Err(format!("protobuf_message {:?} is not supported: Solder sends Remote-Write 1.0 (\"{WRITE_REQUEST_V1}\") only", self.protobuf_message));
         }
         if self.send_native_histograms {
             return Err("send_native_histograms = true is not supported: Solder's Prometheus samples carry classic histograms only".into());

@@ -42,12 +42,7 @@ fn metadata(family: &Family) -> MetricMetadata {
         MetricType::Summary => MetadataType::Summary,
         MetricType::Unknown => MetadataType::Unknown,
     };
-    MetricMetadata {
-        r#type: kind as i32,
-        metric_family_name: family.name.clone(),
-        help: family.metadata.help.clone(),
-        unit: family.metadata.unit.clone(),
-    }
+    MetricMetadata { r#type: kind as i32, metric_family_name: family.name.clone(), help: family.metadata.help.clone(), unit: family.metadata.unit.clone() }
 }
 
 /// A series' own labels and the external labels it lacks. Labels

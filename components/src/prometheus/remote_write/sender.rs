@@ -285,7 +285,10 @@ impl Endpoint {
         match snap::raw::Encoder::new().compress_vec(&raw) {
             Ok(body) => Some(Request { body: Bytes::from(body), samples, exemplars, metadata: metadata.len() as u64 }),
             Err(e) => {
-                self.gave_up(&Request { body: Bytes::new(), samples, exemplars, metadata: metadata.len() as u64 }, &format!("cannot compress the request: {e}"));
+                self.gave_up(
+                    &Request { body: Bytes::new(), samples, exemplars, metadata: metadata.len() as u64 },
+                    &format!("cannot compress the request: {e}"),
+                );
                 None
             }
         }
@@ -313,9 +316,7 @@ impl Endpoint {
                 Some(result) => result,
                 None => {
                     let deadline = *self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
-                    tokio::time::timeout_at(deadline, attempt)
-                        .await
-                        .unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time")))
+                    tokio::time::timeout_at(deadline, attempt).await.unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time")))
                 }
             };
             let err = match result {

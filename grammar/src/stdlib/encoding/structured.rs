@@ -97,10 +97,7 @@ mod tests {
         let v = eval(r#"encoding.from_json("[1, -2, 18446744073709551615, 1.5, 1e3, 1.0]")"#);
         let Value::Array(items) = v else { panic!("{v}") };
         let kinds: Vec<Number> = items.iter().filter_map(|v| if let Value::Number(n) = v { Some(*n) } else { None }).collect();
-        assert!(matches!(
-            kinds[..],
-            [Number::Int(1), Number::Int(-2), Number::Uint(u64::MAX), Number::Float(_), Number::Float(_), Number::Float(_)]
-        ));
+        assert!(matches!(kinds[..], [Number::Int(1), Number::Int(-2), Number::Uint(u64::MAX), Number::Float(_), Number::Float(_), Number::Float(_)]));
     }
 
     #[test]
@@ -125,15 +122,9 @@ mod tests {
 
     #[test]
     fn unencodable_values_are_errors() {
-        assert_eq!(
-            eval_with_secret("encoding.to_json({creds = [pw]})"),
-            Err("encoding.to_json: cannot encode a secret as JSON (at .creds[0])".to_string())
-        );
+        assert_eq!(eval_with_secret("encoding.to_json({creds = [pw]})"), Err("encoding.to_json: cannot encode a secret as JSON (at .creds[0])".to_string()));
         assert_eq!(eval_error("encoding.to_json(sys.env)"), "encoding.to_json: cannot encode a function as JSON");
-        assert_eq!(
-            eval_error(r#"encoding.to_json({"a b" = [string.join]})"#),
-            r#"encoding.to_json: cannot encode a function as JSON (at ["a b"][0])"#
-        );
+        assert_eq!(eval_error(r#"encoding.to_json({"a b" = [string.join]})"#), r#"encoding.to_json: cannot encode a function as JSON (at ["a b"][0])"#);
         assert!(to_json(&[Value::float(f64::NAN)]).unwrap_err().message.contains("non-finite"));
         assert_eq!(eval_error("encoding.to_json()"), "encoding.to_json: expected 1 argument, got 0");
     }

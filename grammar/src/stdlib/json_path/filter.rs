@@ -75,14 +75,8 @@ impl Parser<'_> {
         }
         let left = self.operand()?;
         self.skip_space();
-        const OPS: [(&str, Comparison); 6] = [
-            ("==", Comparison::Eq),
-            ("!=", Comparison::Ne),
-            ("<=", Comparison::Le),
-            (">=", Comparison::Ge),
-            ("<", Comparison::Lt),
-            (">", Comparison::Gt),
-        ];
+        const OPS: [(&str, Comparison); 6] =
+            [("==", Comparison::Eq), ("!=", Comparison::Ne), ("<=", Comparison::Le), (">=", Comparison::Ge), ("<", Comparison::Lt), (">", Comparison::Gt)];
         let Some(op) = OPS.iter().find(|(token, _)| self.eat(token)).map(|(_, op)| *op) else {
             return Ok(left);
         };
@@ -161,9 +155,7 @@ impl Filter {
     /// The value an operand stands for; `None` when a query matches nothing.
     fn operand<'v>(&'v self, node: &'v Value, root: &'v Value) -> Option<Cow<'v, Value>> {
         match self {
-            Filter::Query { absolute, path } => {
-                super::select(path, root, if *absolute { root } else { node }).into_iter().next().map(Cow::Borrowed)
-            }
+            Filter::Query { absolute, path } => super::select(path, root, if *absolute { root } else { node }).into_iter().next().map(Cow::Borrowed),
             Filter::Literal(v) => Some(Cow::Borrowed(v)),
             other => Some(Cow::Owned(Value::Bool(other.test(node, root)))),
         }

@@ -22,11 +22,7 @@ struct Deadlines {
 
 impl Deadlines {
     fn from(now: Instant, loops: Loops) -> Deadlines {
-        Deadlines {
-            expire: now + loops.expiration,
-            clean: now + loops.cache,
-            flush: (!loops.flush.is_zero()).then(|| now + loops.flush),
-        }
+        Deadlines { expire: now + loops.expiration, clean: now + loops.cache, flush: (!loops.flush.is_zero()).then(|| now + loops.flush) }
     }
 
     fn next(&self) -> Instant {

@@ -10,8 +10,7 @@ use tokio::time::Instant;
 use super::edges::{ConnectionType, Edge};
 use crate::otlp::proto::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use crate::otlp::proto::metrics::v1::{
-    metric::Data, number_data_point, AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum,
+    metric::Data, number_data_point, AggregationTemporality, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
 };
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::ExportMetricsServiceRequest;

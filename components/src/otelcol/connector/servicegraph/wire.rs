@@ -12,10 +12,10 @@ use tokio::time::Instant;
 
 use super::edges::{ConnectionType, EdgeKey};
 use super::graph::{side, Call, Graph, Side};
-use crate::otlp::wire_spans::{self, decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
 use crate::otlp::proto::common::v1::any_value;
 use crate::otlp::proto::trace::v1::status::StatusCode;
 use crate::otlp::wire::WireError;
+use crate::otlp::wire_spans::{self, decode_value, utf8, AttrValue, Attribute, Attributes, Body, SpanView};
 
 /// One span that is a side of a call, before it is applied.
 struct Head {

@@ -8,7 +8,6 @@
 //! sampling and the writing. The payload is decoded once and the decoded view is shared
 //! with any other consumer of the same batch.
 
-
 use crate::sync::lock;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,8 +23,8 @@ use crate::component::{
 };
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otlp::encoded::Request;
-use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
 pub use crate::otlp::text::{render_logs, render_metrics, render_traces, Verbosity};
+use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
 
 pub const REGISTRATION: Registration = Registration::of::<DebugExporter>(
     "otelcol.exporter.debug",

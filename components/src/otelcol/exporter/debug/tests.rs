@@ -10,8 +10,6 @@
 
 use std::path::PathBuf;
 
-use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
-use crate::otlp::text::go::{as_string, go_f, go_v, json_float, timestamp};
 use super::*;
 use crate::otlp::proto::common::v1::{any_value::Value as V, AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList};
 use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
@@ -21,6 +19,8 @@ use crate::otlp::proto::metrics::v1::{
 };
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
+use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use crate::otlp::text::go::{as_string, go_f, go_v, json_float, timestamp};
 
 /// 2020-02-11 20:26:12.000000321 UTC and a second later plus a bit.
 const START: u64 = 1_581_452_772_000_000_321;

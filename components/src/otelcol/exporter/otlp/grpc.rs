@@ -51,10 +51,7 @@ impl GrpcTransport {
             Some((scheme, _)) => return Err(bad(format!("endpoint {raw:?}: scheme {scheme:?} is not supported; use host:port"))),
             None => (false, raw),
         };
-        let authority: Authority = rest
-            .trim_end_matches('/')
-            .parse()
-            .map_err(|_| bad(format!("endpoint {raw:?} is not a host:port address")))?;
+        let authority: Authority = rest.trim_end_matches('/').parse().map_err(|_| bad(format!("endpoint {raw:?} is not a host:port address")))?;
         let tls = https || !client.tls.insecure;
         let port = authority.port_u16().unwrap_or(443);
         let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_string();
@@ -115,9 +112,7 @@ impl GrpcTransport {
             None => self.builder.connect_lazy(),
             Some((config, name)) => {
                 let (config, name, host, port) = (Arc::clone(config), name.clone(), self.host.clone(), self.port);
-                self.builder.connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
-                    connect_tls(Arc::clone(&config), name.clone(), host.clone(), port)
-                }))
+                self.builder.connect_with_connector_lazy(tower::service_fn(move |_: Uri| connect_tls(Arc::clone(&config), name.clone(), host.clone(), port)))
             }
         };
         self.channel.get_or_init(connect).clone()
@@ -168,7 +163,12 @@ fn path(signal: Signal) -> &'static str {
     }
 }
 
-async fn connect_tls(config: Arc<ClientConfig>, name: ServerName<'static>, host: String, port: u16) -> std::io::Result<TokioIo<tokio_rustls::client::TlsStream<TcpStream>>> {
+async fn connect_tls(
+    config: Arc<ClientConfig>,
+    name: ServerName<'static>,
+    host: String,
+    port: u16,
+) -> std::io::Result<TokioIo<tokio_rustls::client::TlsStream<TcpStream>>> {
     let tcp = TcpStream::connect((host.as_str(), port)).await?;
     tcp.set_nodelay(true)?;
     let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;

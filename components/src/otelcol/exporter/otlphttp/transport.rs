@@ -50,13 +50,7 @@ impl HttpTransport {
             builder = builder.use_preconfigured_tls(tls.as_ref().clone());
         }
         let http = builder.build().map_err(|e| bad(sending::error_chain(&e)))?;
-        Ok(HttpTransport {
-            endpoint: client.endpoint.clone(),
-            urls,
-            client: http,
-            compression: client.compression,
-            headers: header_map(&client.headers)?,
-        })
+        Ok(HttpTransport { endpoint: client.endpoint.clone(), urls, client: http, compression: client.compression, headers: header_map(&client.headers)? })
     }
 
     fn url(&self, signal: Signal) -> &str {

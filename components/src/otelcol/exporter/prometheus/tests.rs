@@ -47,7 +47,9 @@ fn metric_names_follow_the_collector() {
 
 #[test]
 fn label_and_unit_names() {
-    for (key, want) in [("service.name", "service_name"), ("http.status-code", "http_status_code"), ("1abc", "key_1abc"), ("_private", "key_private"), ("__meta", "__meta")] {
+    for (key, want) in
+        [("service.name", "service_name"), ("http.status-code", "http_status_code"), ("1abc", "key_1abc"), ("_private", "key_private"), ("__meta", "__meta")]
+    {
         assert_eq!(label_name(key), want, "{key}");
     }
     for (unit, want) in [("ms", "milliseconds"), ("By/s", "bytes_per_second"), ("{req}", ""), ("1", ""), ("/s", "per_second")] {
@@ -78,7 +80,13 @@ fn spanmetrics(namespace: &str, temporality: AggregationTemporality) -> ExportMe
     let calls = Metric {
         name: format!("{namespace}.calls"),
         data: Some(Data::Sum(Sum {
-            data_points: vec![NumberDataPoint { attributes: attrs.clone(), time_unix_nano: T, value: Some(number_data_point::Value::AsInt(3)), exemplars: vec![exemplar(4.0)], ..Default::default() }],
+            data_points: vec![NumberDataPoint {
+                attributes: attrs.clone(),
+                time_unix_nano: T,
+                value: Some(number_data_point::Value::AsInt(3)),
+                exemplars: vec![exemplar(4.0)],
+                ..Default::default()
+            }],
             aggregation_temporality: temporality as i32,
             is_monotonic: true,
         })),
@@ -108,7 +116,13 @@ fn spanmetrics(namespace: &str, temporality: AggregationTemporality) -> ExportMe
 }
 
 fn defaults() -> Rules {
-    Rules { include_target_info: true, include_scope_info: false, include_scope_labels: true, add_metric_suffixes: true, resource_to_telemetry_conversion: false }
+    Rules {
+        include_target_info: true,
+        include_scope_info: false,
+        include_scope_labels: true,
+        add_metric_suffixes: true,
+        resource_to_telemetry_conversion: false,
+    }
 }
 
 fn render(req: &ExportMetricsServiceRequest, rules: Rules, namespace: &str, format: Format) -> String {
@@ -158,7 +172,12 @@ fn exemplars_reach_open_metrics() {
 
 fn gauge_request(resource: Vec<KeyValue>, scope: Option<InstrumentationScope>) -> ExportMetricsServiceRequest {
     let point = NumberDataPoint { attributes: vec![kv("queue", "a")], value: Some(number_data_point::Value::AsDouble(1.5)), ..Default::default() };
-    let m = Metric { name: "queue.size".into(), description: "Items queued.".into(), data: Some(Data::Gauge(Gauge { data_points: vec![point] })), ..Default::default() };
+    let m = Metric {
+        name: "queue.size".into(),
+        description: "Items queued.".into(),
+        data: Some(Data::Gauge(Gauge { data_points: vec![point] })),
+        ..Default::default()
+    };
     let sm = ScopeMetrics { scope, metrics: vec![m], ..Default::default() };
     let resource = Some(Resource { attributes: resource, ..Default::default() });
     ExportMetricsServiceRequest { resource_metrics: vec![ResourceMetrics { resource, scope_metrics: vec![sm], ..Default::default() }] }
@@ -168,8 +187,14 @@ fn gauge_request(resource: Vec<KeyValue>, scope: Option<InstrumentationScope>) -
 fn job_instance_and_target_info() {
     let attrs = vec![kv("service.namespace", "shop"), kv("service.name", "cart"), kv("service.instance.id", "i-1"), kv("host.name", "h1")];
     let text = render(&gauge_request(attrs.clone(), None), defaults(), "", Format::Text);
-    assert!(text.contains("# HELP queue_size Items queued.\n# TYPE queue_size gauge\nqueue_size{instance=\"i-1\",job=\"shop/cart\",queue=\"a\"} 1.5\n"), "{text}");
-    assert!(text.contains("# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{host_name=\"h1\",instance=\"i-1\",job=\"shop/cart\"} 1\n"), "{text}");
+    assert!(
+        text.contains("# HELP queue_size Items queued.\n# TYPE queue_size gauge\nqueue_size{instance=\"i-1\",job=\"shop/cart\",queue=\"a\"} 1.5\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{host_name=\"h1\",instance=\"i-1\",job=\"shop/cart\"} 1\n"),
+        "{text}"
+    );
 
     let rules = Rules { include_target_info: false, resource_to_telemetry_conversion: true, ..defaults() };
     let text = render(&gauge_request(attrs, None), rules, "", Format::Text);

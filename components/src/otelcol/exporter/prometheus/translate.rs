@@ -157,10 +157,13 @@ fn merge(attrs: &[&KeyValue], resource: &[&KeyValue], extra: &[(String, String)]
     let mut labels: BTreeMap<String, String> = BTreeMap::new();
     for kv in sorted {
         let v = value_string(kv.value.as_ref());
-        labels.entry(label_name(&kv.key)).and_modify(|have| {
-            have.push(';');
-            have.push_str(&v);
-        }).or_insert(v);
+        labels
+            .entry(label_name(&kv.key))
+            .and_modify(|have| {
+                have.push(';');
+                have.push_str(&v);
+            })
+            .or_insert(v);
     }
     for kv in resource {
         labels.entry(label_name(&kv.key)).or_insert_with(|| value_string(kv.value.as_ref()));

@@ -67,8 +67,7 @@ impl Compression {
 pub fn header_map(headers: &BTreeMap<String, Secret>) -> Result<HeaderMap, ArgumentError> {
     let mut out = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
-        let key = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| ArgumentError::new("client", format!("headers: {name:?} is not a valid header name")))?;
+        let key = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ArgumentError::new("client", format!("headers: {name:?} is not a valid header name")))?;
         let mut v = HeaderValue::from_str(value.0.expose())
             .map_err(|_| ArgumentError::new("client", format!("headers: the value of {name:?} is not a valid header value")))?;
         v.set_sensitive(true);

@@ -60,11 +60,7 @@ struct SignalCounts {
 impl SignalCounts {
     fn new(metrics: &ComponentMetrics, signal: Signal) -> SignalCounts {
         let (sent, failed, refused) = match signal {
-            Signal::Traces => (
-                "otelcol_exporter_sent_spans_total",
-                "otelcol_exporter_send_failed_spans_total",
-                "otelcol_exporter_enqueue_failed_spans_total",
-            ),
+            Signal::Traces => ("otelcol_exporter_sent_spans_total", "otelcol_exporter_send_failed_spans_total", "otelcol_exporter_enqueue_failed_spans_total"),
             Signal::Metrics => (
                 "otelcol_exporter_sent_metric_points_total",
                 "otelcol_exporter_send_failed_metric_points_total",
@@ -180,9 +176,9 @@ impl<T: Transport> Forwarder<T> {
             // the Collector: a dead backend must not hold up the stop.
             let last_attempt = self.flush_deadline.get().is_some();
             let result = match self.flush_deadline.get() {
-                Some(&deadline) => tokio::time::timeout_at(deadline, attempt)
-                    .await
-                    .unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time"))),
+                Some(&deadline) => {
+                    tokio::time::timeout_at(deadline, attempt).await.unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time")))
+                }
                 None => attempt.await,
             };
             let destination = transport.destination(payload.signal());

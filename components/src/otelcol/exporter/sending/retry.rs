@@ -104,12 +104,7 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(policy: &RetryOnFailure) -> Backoff {
-        Backoff {
-            current: policy.initial_interval.0,
-            multiplier: policy.multiplier,
-            randomization: policy.randomization_factor,
-            max: policy.max_interval.0,
-        }
+        Backoff { current: policy.initial_interval.0, multiplier: policy.multiplier, randomization: policy.randomization_factor, max: policy.max_interval.0 }
     }
 
     pub fn next_delay(&mut self) -> StdDuration {

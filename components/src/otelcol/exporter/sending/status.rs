@@ -94,8 +94,7 @@ pub(crate) fn encode_status(code: i32, message: &str, retry_delay: Option<StdDur
     let details = retry_delay
         .map(|d| Any {
             type_url: RETRY_INFO.to_string(),
-            value: RetryInfo { retry_delay: Some(ProtoDuration { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() as i32 }) }
-                .encode_to_vec(),
+            value: RetryInfo { retry_delay: Some(ProtoDuration { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() as i32 }) }.encode_to_vec(),
         })
         .into_iter()
         .collect();

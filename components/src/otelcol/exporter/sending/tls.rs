@@ -77,9 +77,8 @@ impl Tls {
     /// The rustls configuration for these settings, offering `alpn`.
     pub fn client_config(&self, alpn: &[&[u8]]) -> Result<Arc<ClientConfig>, ArgumentError> {
         let provider = Arc::new(crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
-            .with_protocol_versions(&self.versions()?)
-            .map_err(|e| invalid(e.to_string()))?;
+        let builder =
+            ClientConfig::builder_with_provider(Arc::clone(&provider)).with_protocol_versions(&self.versions()?).map_err(|e| invalid(e.to_string()))?;
         let verifier: Arc<dyn ServerCertVerifier> = if self.insecure_skip_verify {
             Arc::new(SkipVerification(provider))
         } else {

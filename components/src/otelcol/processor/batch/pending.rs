@@ -38,7 +38,11 @@ pub struct Limits {
 impl Limits {
     /// The most items one batch may hold.
     pub fn cap(&self) -> usize {
-        if self.send_batch_max_size == 0 { usize::MAX } else { self.send_batch_max_size }
+        if self.send_batch_max_size == 0 {
+            usize::MAX
+        } else {
+            self.send_batch_max_size
+        }
     }
 
     /// The most items that may wait. Past it, consumers are told to retry:

@@ -79,7 +79,9 @@ impl Meters {
 enum Mode {
     Running,
     /// Shutting down: send everything, giving up on retries at `until`.
-    Flushing { until: Instant },
+    Flushing {
+        until: Instant,
+    },
 }
 
 /// Whether a batch left the processor or was put back because shutdown
@@ -181,11 +183,7 @@ impl Sender {
                     lock(&lane.pending).replace_front(pieces.collect());
                 }
                 Err(e) => {
-                    tracing::warn!(
-                        "otelcol.processor.batch: cannot split a payload of {} {} ({e}); sending it whole",
-                        big.items(),
-                        M::SIGNAL.item_name()
-                    );
+                    tracing::warn!("otelcol.processor.batch: cannot split a payload of {} {} ({e}); sending it whole", big.items(), M::SIGNAL.item_name());
                     lock(&lane.pending).replace_front(Vec::new());
                     solo = Some(big);
                 }

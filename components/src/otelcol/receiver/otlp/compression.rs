@@ -59,10 +59,7 @@ pub(super) fn decompress(encoding: Encoding, body: Bytes, limit: usize) -> Resul
         Encoding::Zstd => Box::new(zstd::stream::read::Decoder::new(&body[..]).map_err(|e| Unreadable::Invalid(format!("invalid zstd body: {e}")))?),
     };
     let mut out = Vec::new();
-    reader
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Unreadable::Invalid(format!("failed to decompress the {} body: {e}", encoding.name())))?;
+    reader.take(limit as u64 + 1).read_to_end(&mut out).map_err(|e| Unreadable::Invalid(format!("failed to decompress the {} body: {e}", encoding.name())))?;
     if out.len() > limit {
         return Err(Unreadable::TooLarge);
     }

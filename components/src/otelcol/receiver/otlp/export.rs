@@ -153,7 +153,10 @@ impl Settings {
 impl Counters {
     fn register(metrics: &ComponentMetrics) -> Counters {
         const NAMES: [[(&str, &str); 2]; 3] = [
-            [("otelcol_receiver_accepted_spans_total", "Spans pushed into the pipeline."), ("otelcol_receiver_refused_spans_total", "Spans that could not be pushed into the pipeline.")],
+            [
+                ("otelcol_receiver_accepted_spans_total", "Spans pushed into the pipeline."),
+                ("otelcol_receiver_refused_spans_total", "Spans that could not be pushed into the pipeline."),
+            ],
             [
                 ("otelcol_receiver_accepted_metric_points_total", "Metric points pushed into the pipeline."),
                 ("otelcol_receiver_refused_metric_points_total", "Metric points that could not be pushed into the pipeline."),
@@ -215,11 +218,16 @@ impl Accepted {
         }
         let (rejected, error_message) = (i64::try_from(self.rejected).unwrap_or(i64::MAX), self.message.clone());
         let encoded = match signal {
-            Signal::Traces => ExportTraceServiceResponse { partial_success: Some(ExportTracePartialSuccess { rejected_spans: rejected, error_message }) }.encode_to_vec(),
-            Signal::Metrics => {
-                ExportMetricsServiceResponse { partial_success: Some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message }) }.encode_to_vec()
+            Signal::Traces => {
+                ExportTraceServiceResponse { partial_success: Some(ExportTracePartialSuccess { rejected_spans: rejected, error_message }) }.encode_to_vec()
             }
-            Signal::Logs => ExportLogsServiceResponse { partial_success: Some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message }) }.encode_to_vec(),
+            Signal::Metrics => {
+                ExportMetricsServiceResponse { partial_success: Some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message }) }
+                    .encode_to_vec()
+            }
+            Signal::Logs => {
+                ExportLogsServiceResponse { partial_success: Some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message }) }.encode_to_vec()
+            }
         };
         Bytes::from(encoded)
     }

@@ -35,8 +35,15 @@ struct Listen {
 enum Status {
     #[default]
     Off,
-    Listening { endpoint: String, addr: SocketAddr, tls: bool },
-    Failed { endpoint: String, error: String },
+    Listening {
+        endpoint: String,
+        addr: SocketAddr,
+        tls: bool,
+    },
+    Failed {
+        endpoint: String,
+        error: String,
+    },
 }
 
 /// The servers' state as the component reports it.
@@ -160,11 +167,9 @@ impl Listeners {
             .map(|(t, s)| {
                 let v = match s {
                     Status::Off => Value::Null,
-                    Status::Listening { endpoint, addr, tls } => Value::object([
-                        ("endpoint", Value::from(endpoint)),
-                        ("listening", Value::from(addr.to_string())),
-                        ("tls", Value::from(tls)),
-                    ]),
+                    Status::Listening { endpoint, addr, tls } => {
+                        Value::object([("endpoint", Value::from(endpoint)), ("listening", Value::from(addr.to_string())), ("tls", Value::from(tls))])
+                    }
                     Status::Failed { endpoint, error } => Value::object([("endpoint", Value::from(endpoint)), ("error", Value::from(error))]),
                 };
                 (t.as_str().to_string(), v)
@@ -175,10 +180,8 @@ impl Listeners {
             let sum = |which: fn(&super::export::Counters) -> &[[crate::selfmetrics::Counter; 2]; 3]| {
                 counters.map_or(0, |c| which(c)[i].iter().map(|c| c.get()).sum::<u64>())
             };
-            let counts = Value::object([
-                ("accepted", Value::Number(Number::Uint(sum(|c| &c.accepted)))),
-                ("refused", Value::Number(Number::Uint(sum(|c| &c.refused)))),
-            ]);
+            let counts =
+                Value::object([("accepted", Value::Number(Number::Uint(sum(|c| &c.accepted)))), ("refused", Value::Number(Number::Uint(sum(|c| &c.refused))))]);
             fields.push((signal.as_str().to_string(), counts));
         }
         Value::object(fields)

@@ -203,7 +203,11 @@ impl Component for OtlpReceiver {
     type Exports = ();
 
     fn build(opts: Options, args: Arguments) -> Result<OtlpReceiver, ArgumentError> {
-        Ok(OtlpReceiver { shared: Arc::new(Shared::new(opts.metrics, args.normalized())), listeners: Listeners::default(), changed: tokio::sync::Notify::new() })
+        Ok(OtlpReceiver {
+            shared: Arc::new(Shared::new(opts.metrics, args.normalized())),
+            listeners: Listeners::default(),
+            changed: tokio::sync::Notify::new(),
+        })
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {

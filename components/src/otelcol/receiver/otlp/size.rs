@@ -97,7 +97,17 @@ mod tests {
 
     #[test]
     fn parses_alloy_sizes() {
-        let ok = [("4MiB", 4 << 20), ("20MiB", 20 << 20), ("512KiB", 512 << 10), ("1MB", 1 << 20), ("1.5KiB", 1536), ("100", 100), ("0", 0), ("7B", 7), ("2GiB", 2 << 30)];
+        let ok = [
+            ("4MiB", 4 << 20),
+            ("20MiB", 20 << 20),
+            ("512KiB", 512 << 10),
+            ("1MB", 1 << 20),
+            ("1.5KiB", 1536),
+            ("100", 100),
+            ("0", 0),
+            ("7B", 7),
+            ("2GiB", 2 << 30),
+        ];
         for (s, want) in ok {
             assert_eq!(ByteSize::parse(s), Ok(ByteSize(want)), "{s}");
         }

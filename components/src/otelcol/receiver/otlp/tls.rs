@@ -95,9 +95,7 @@ impl TlsArguments {
             (_, Some(pem)) => key(pem.0.expose().as_bytes(), "key_pem")?,
             (None, None) => return Err("tls: a private key is required: set key_file or key_pem".into()),
         };
-        let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
-            .with_protocol_versions(&self.versions()?)
-            .map_err(|e| format!("tls: {e}"))?;
+        let builder = ServerConfig::builder_with_provider(Arc::clone(&provider)).with_protocol_versions(&self.versions()?).map_err(|e| format!("tls: {e}"))?;
         let builder = match &self.client_ca_file {
             None => builder.with_no_client_auth(),
             Some(path) => builder.with_client_cert_verifier(client_verifier(path, provider)?),

@@ -53,8 +53,7 @@ fn summaries_become_quantile_series_with_sum_and_count() {
     let converted = convert::convert(&batch, &[], TS);
     let mut b = proto::RequestBuilder::default();
     converted.series.iter().for_each(|s| b.series(s, true));
-    let got: Vec<(String, f64)> =
-        WriteRequest::decode(b.finish()).unwrap().timeseries.iter().map(|ts| (render(&ts.labels), ts.samples[0].value)).collect();
+    let got: Vec<(String, f64)> = WriteRequest::decode(b.finish()).unwrap().timeseries.iter().map(|ts| (render(&ts.labels), ts.samples[0].value)).collect();
     let want = [
         (r#"{__name__="rpc_seconds",job="a",quantile="0.5"}"#, 1.25),
         (r#"{__name__="rpc_seconds",job="a",quantile="0.99"}"#, 3.0),

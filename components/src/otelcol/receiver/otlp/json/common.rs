@@ -131,7 +131,9 @@ pub(super) fn uint64(v: &Value, p: &Path<'_>) -> Result<u64, JsonError> {
 /// int64/sfixed64: a number or a decimal string.
 pub(super) fn int64(v: &Value, p: &Path<'_>) -> Result<i64, JsonError> {
     let n = match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(f)).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(f)).map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     };

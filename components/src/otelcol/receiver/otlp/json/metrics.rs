@@ -6,9 +6,9 @@ use serde_json::Value;
 use super::common::{attributes, boolean, double, each, enumeration, id, int32, int64, list, resource, scope, string, uint32, uint64, Path};
 use super::JsonError;
 use crate::otlp::proto::metrics::v1::{
-    exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point, summary_data_point::ValueAtQuantile,
-    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric,
-    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point, summary_data_point::ValueAtQuantile, AggregationTemporality,
+    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
+    ScopeMetrics, Sum, Summary, SummaryDataPoint,
 };
 use crate::otlp::proto::ExportMetricsServiceRequest;
 

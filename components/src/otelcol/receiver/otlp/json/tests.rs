@@ -104,7 +104,10 @@ fn metrics_of_every_type_with_exemplars() {
     assert_eq!(s.data_points[0].value, Some(number_data_point::Value::AsDouble(f64::INFINITY)));
     let Some(Data::Histogram(h)) = &metrics[2].data else { panic!("histogram") };
     let hp = &h.data_points[0];
-    assert_eq!((hp.count, hp.sum, &hp.bucket_counts[..], &hp.explicit_bounds[..], hp.min, hp.max), (3, Some(6.5), &[1, 2, 0][..], &[1.0, 5.5][..], Some(0.5), Some(4.0)));
+    assert_eq!(
+        (hp.count, hp.sum, &hp.bucket_counts[..], &hp.explicit_bounds[..], hp.min, hp.max),
+        (3, Some(6.5), &[1, 2, 0][..], &[1.0, 5.5][..], Some(0.5), Some(4.0))
+    );
     let Some(Data::ExponentialHistogram(e)) = &metrics[3].data else { panic!("exponential histogram") };
     let ep = &e.data_points[0];
     assert_eq!((ep.scale, ep.zero_count, ep.positive.as_ref().map(|b| (b.offset, b.bucket_counts.clone()))), (-2, 1, Some((-1, vec![1, 300]))));
@@ -150,7 +153,9 @@ fn errors_name_the_path_of_the_bad_value() {
 
 #[test]
 fn base64_accepts_both_alphabets_with_or_without_padding() {
-    for (text, want) in [("", vec![]), ("AP8=", vec![0, 255]), ("AP8", vec![0, 255]), ("-_8", vec![251, 255]), ("+/8=", vec![251, 255]), ("aGVsbG8", b"hello".to_vec())] {
+    for (text, want) in
+        [("", vec![]), ("AP8=", vec![0, 255]), ("AP8", vec![0, 255]), ("-_8", vec![251, 255]), ("+/8=", vec![251, 255]), ("aGVsbG8", b"hello".to_vec())]
+    {
         assert_eq!(super::common::decode_base64(text), Some(want), "{text}");
     }
     assert_eq!(super::common::decode_base64("A"), None);
