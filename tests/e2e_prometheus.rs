@@ -168,3 +168,45 @@ fn prometheus_scrapes_and_receives_the_seed_apps_span_metrics_with_exemplars() {
     let rw = agent.component("prometheus.remote_write.default");
     assert_eq!(rw["health"]["state"], "healthy", "{rw}");
 }
+
+/// The agent's own `/metrics` (OpenMetrics, from `prometheus-client`) as
+/// a real Prometheus server scrapes it: every series is ingested, counters
+/// keep their `_total` names, and the receiver's count is what the app
+/// sent.
+#[test]
+fn prometheus_scrapes_the_agents_own_metrics() {
+    let python = support::python();
+    let prometheus = prometheus_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let grpc = free_port();
+    let cfg = dir.path().join("pipeline.alloy");
+    let pipeline = format!(
+        "otelcol.receiver.otlp \"default\" {{\n\tgrpc {{\n\t\tendpoint = \"127.0.0.1:{grpc}\"\n\t}}\n\toutput {{\n\t\ttraces = [otelcol.processor.batch.default.input]\n\t}}\n}}\n\
+         otelcol.processor.batch \"default\" {{\n\ttimeout = \"100ms\"\n\toutput {{\n\t\ttraces = [otelcol.exporter.debug.default.input]\n\t}}\n}}\n\
+         otelcol.exporter.debug \"default\" {{\n\tsampling_thereafter = 0\n}}\n"
+    );
+    std::fs::write(&cfg, pipeline).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    let prom = Prometheus::start(
+        &prometheus,
+        &format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: agent\n    scrape_interval: 1s\n    static_configs:\n      - targets: ['{}']\n",
+            agent.addr
+        ),
+    );
+    let record = dir.path().join("app.jsonl");
+    let status = run_seed_app(&python, "grpc", &format!("http://127.0.0.1:{grpc}"), &record, ITERATIONS);
+    assert!(status.success(), "seed app failed ({status}); solder logs:\n{}", agent.logs());
+    let sent = read_jsonl(&record).len() as f64;
+
+    let accepted = r#"sum(otelcol_receiver_accepted_spans_total{job="agent",component_id="otelcol.receiver.otlp.default"})"#;
+    prom.wait_for("the scraped receiver count to equal the spans sent", || prom.query(accepted).first().map(|s| s.1) == Some(sent));
+    let up = prom.query(r#"up{job="agent"}"#);
+    assert_eq!(up.first().map(|u| u.1), Some(1.0), "scrapes succeed:\n{}", prom.logs());
+    let loaded = prom.query(r#"solder_config_last_load_successful{job="agent"}"#);
+    assert_eq!(loaded.first().map(|u| u.1), Some(1.0));
+    let healthy = prom.query(r#"solder_component_controller_running_components{job="agent",health_type="healthy"}"#);
+    assert_eq!(healthy.first().map(|u| u.1), Some(3.0));
+    let evaluations = prom.query(r#"solder_component_evaluation_seconds_count{job="agent"}"#);
+    assert_eq!(evaluations.first().map(|u| u.1), Some(1.0), "the histogram is ingested");
+}

@@ -1,158 +1,183 @@
 //! Components' own metrics (`otelcol_receiver_accepted_spans_total` and
-//! friends), rendered by the agent's `/metrics` in the Prometheus text
-//! format.
+//! friends), kept in a [`prometheus_client`] registry and rendered by the
+//! agent's `/metrics` in the OpenMetrics text format.
 //!
 //! A component registers its metrics only through the
-//! [`ComponentMetrics`] its `Options` carry, which labels every series
-//! with its `component_id`; when the component is removed its series go
-//! with it. Counting is an atomic add on a handle the component keeps, so
-//! the hot path never touches the registry's lock.
+//! [`ComponentMetrics`] its `Options` carry: its own scope of the registry,
+//! whose every series is labelled with its `component_id`. Each metric name
+//! is one family for the whole agent (an exposition may not repeat a
+//! family), and a scope records the series it added to each; they leave
+//! the registry when the component is stopped ([`forget`]) or its last
+//! handle is dropped, whichever comes first. Counting is an atomic add on
+//! a handle the component keeps, so the hot path never takes a lock.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Counter,
-    Gauge,
+use prometheus_client::encoding::text::encode_registry;
+use prometheus_client::metrics::counter::Counter as PromCounter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge as PromGauge;
+use prometheus_client::registry::Registry;
+
+use crate::sync::lock;
+
+/// A series' labels: `component_id` first, then the metric's own.
+type Labels = Vec<(String, String)>;
+
+enum Metric {
+    Counter(Family<Labels, PromCounter>),
+    Gauge(Family<Labels, PromGauge>),
 }
 
-struct Family {
-    help: &'static str,
-    kind: Kind,
-    /// Label pairs (rendered, sorted by component) → value.
-    series: BTreeMap<String, Series>,
+impl Metric {
+    fn remove(&self, labels: &Labels) {
+        match self {
+            Metric::Counter(f) => f.remove(labels),
+            Metric::Gauge(f) => f.remove(labels),
+        };
+    }
 }
 
-#[derive(Clone)]
-enum Series {
-    Counter(Arc<AtomicU64>),
-    Gauge(Arc<AtomicI64>),
+#[derive(Default)]
+struct State {
+    registry: Registry,
+    /// Families by full metric name, as registered.
+    metrics: HashMap<&'static str, Metric>,
+    /// The series each component ID added, so they can be taken out.
+    series: HashMap<String, Vec<(&'static str, Labels)>>,
 }
 
-static REGISTRY: LazyLock<Mutex<BTreeMap<&'static str, Family>>> = LazyLock::new(|| Mutex::new(BTreeMap::new()));
+static STATE: LazyLock<Mutex<State>> = LazyLock::new(Mutex::default);
 
-/// A monotonic count.
+/// A monotonic count. It holds its component's scope, so the series stays
+/// registered as long as anything can still count into it.
 #[derive(Clone, Debug, Default)]
-pub struct Counter(Arc<AtomicU64>);
+pub struct Counter(PromCounter, #[allow(dead_code)] Option<Arc<Scope>>);
 
 impl Counter {
     pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
+        self.0.inc_by(n);
     }
 
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
     }
 }
 
-/// A value that goes up and down.
+/// A value that goes up and down; like [`Counter`], it holds its scope.
 #[derive(Clone, Debug, Default)]
-pub struct Gauge(Arc<AtomicI64>);
+pub struct Gauge(PromGauge, #[allow(dead_code)] Option<Arc<Scope>>);
 
 impl Gauge {
     pub fn set(&self, v: i64) {
-        self.0.store(v, Ordering::Relaxed);
+        self.0.set(v);
     }
 
     pub fn add(&self, v: i64) {
-        self.0.fetch_add(v, Ordering::Relaxed);
+        self.0.inc_by(v);
     }
 
     pub fn get(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
     }
 }
 
-/// A component's own metrics: every series it makes carries its
-/// `component_id`. The controller gives each component one in its
-/// [`Options`](crate::component::Options).
+/// One component's scope of the registry. Clones, and every counter and
+/// gauge made from it, share it; the series go when the last of them is
+/// dropped, or when the controller stops the component.
 #[derive(Clone, Debug)]
 pub struct ComponentMetrics {
-    component_id: std::sync::Arc<str>,
+    scope: Arc<Scope>,
+}
+
+#[derive(Debug)]
+struct Scope {
+    component_id: String,
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        forget(&self.component_id);
+    }
 }
 
 impl ComponentMetrics {
     pub fn new(component_id: &str) -> ComponentMetrics {
-        ComponentMetrics { component_id: component_id.into() }
+        ComponentMetrics { scope: Arc::new(Scope { component_id: component_id.to_string() }) }
     }
 
     pub fn component_id(&self) -> &str {
-        &self.component_id
+        &self.scope.component_id
     }
 
-    /// The counter `name{component_id, extra...}`.
+    /// The counter `name{component_id, extra...}`. `name` ends in `_total`,
+    /// as the exposition shows it. Asking again for the same series gives
+    /// the same counter.
     pub fn counter(&self, name: &'static str, help: &'static str, extra: &[(&str, &str)]) -> Counter {
-        counter(name, help, &self.component_id, extra)
+        let labels = self.labels(extra);
+        let mut state = lock(&STATE);
+        let state = &mut *state;
+        let metric = state.metrics.entry(name).or_insert_with(|| {
+            let family = Family::<Labels, PromCounter>::default();
+            // The encoder adds the `_total` suffix and the help's full stop.
+            state.registry.register(name.strip_suffix("_total").unwrap_or(name), help.trim_end_matches('.'), family.clone());
+            Metric::Counter(family)
+        });
+        let Metric::Counter(family) = metric else { return Counter::default() };
+        let counter = Counter(family.get_or_create_owned(&labels), Some(Arc::clone(&self.scope)));
+        remember(&mut state.series, self.component_id(), name, labels);
+        counter
     }
 
     /// The gauge `name{component_id, extra...}`.
     pub fn gauge(&self, name: &'static str, help: &'static str, extra: &[(&str, &str)]) -> Gauge {
-        gauge(name, help, &self.component_id, extra)
+        let labels = self.labels(extra);
+        let mut state = lock(&STATE);
+        let state = &mut *state;
+        let metric = state.metrics.entry(name).or_insert_with(|| {
+            let family = Family::<Labels, PromGauge>::default();
+            state.registry.register(name, help.trim_end_matches('.'), family.clone());
+            Metric::Gauge(family)
+        });
+        let Metric::Gauge(family) = metric else { return Gauge::default() };
+        let gauge = Gauge(family.get_or_create_owned(&labels), Some(Arc::clone(&self.scope)));
+        remember(&mut state.series, self.component_id(), name, labels);
+        gauge
+    }
+
+    fn labels(&self, extra: &[(&str, &str)]) -> Labels {
+        let mut labels = Vec::with_capacity(extra.len() + 1);
+        labels.push(("component_id".to_string(), self.scope.component_id.clone()));
+        labels.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        labels
     }
 }
 
-fn labels_key(component_id: &str, extra: &[(&str, &str)]) -> String {
-    let mut out = format!("component_id=\"{}\"", escape(component_id));
-    for (k, v) in extra {
-        let _ = write!(out, ",{k}=\"{}\"", escape(v));
-    }
-    out
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-/// The counter `name{component_id=..., extra...}`, created on first use.
-/// Asking again for the same series returns the same counter, so a
-/// component rebuilt under the same ID keeps counting where it left off.
-fn counter(name: &'static str, help: &'static str, component_id: &str, extra: &[(&str, &str)]) -> Counter {
-    let mut reg = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    let family = reg.entry(name).or_insert_with(|| Family { help, kind: Kind::Counter, series: BTreeMap::new() });
-    match family.series.entry(labels_key(component_id, extra)).or_insert_with(|| Series::Counter(Arc::default())) {
-        Series::Counter(c) => Counter(Arc::clone(c)),
-        Series::Gauge(_) => Counter::default(),
+fn remember(series: &mut HashMap<String, Vec<(&'static str, Labels)>>, id: &str, name: &'static str, labels: Labels) {
+    let list = series.entry(id.to_string()).or_default();
+    if !list.iter().any(|(n, l)| *n == name && *l == labels) {
+        list.push((name, labels));
     }
 }
 
-/// The gauge `name{component_id=..., extra...}`, created on first use.
-fn gauge(name: &'static str, help: &'static str, component_id: &str, extra: &[(&str, &str)]) -> Gauge {
-    let mut reg = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    let family = reg.entry(name).or_insert_with(|| Family { help, kind: Kind::Gauge, series: BTreeMap::new() });
-    match family.series.entry(labels_key(component_id, extra)).or_insert_with(|| Series::Gauge(Arc::default())) {
-        Series::Gauge(g) => Gauge(Arc::clone(g)),
-        Series::Counter(_) => Gauge::default(),
-    }
-}
-
-/// Drops every series of a removed component.
+/// Takes every series of a component out of the registry.
 pub fn forget(component_id: &str) {
-    let prefix = format!("component_id=\"{}\"", escape(component_id));
-    let mut reg = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    for family in reg.values_mut() {
-        family.series.retain(|k, _| !(k == &prefix || k.starts_with(&format!("{prefix},"))));
-    }
-}
-
-/// Every series in the Prometheus text format.
-pub fn render() -> String {
-    let reg = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    let mut out = String::new();
-    for (name, family) in reg.iter().filter(|(_, f)| !f.series.is_empty()) {
-        let kind = if family.kind == Kind::Counter { "counter" } else { "gauge" };
-        let _ = writeln!(out, "# HELP {name} {}", family.help);
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        for (labels, series) in &family.series {
-            let v = match series {
-                Series::Counter(c) => c.load(Ordering::Relaxed).to_string(),
-                Series::Gauge(g) => g.load(Ordering::Relaxed).to_string(),
-            };
-            let _ = writeln!(out, "{name}{{{labels}}} {v}");
+    let mut state = lock(&STATE);
+    let Some(series) = state.series.remove(component_id) else { return };
+    for (name, labels) in series {
+        if let Some(metric) = state.metrics.get(name) {
+            metric.remove(&labels);
         }
     }
+}
+
+/// Every component's metrics as OpenMetrics text, without the closing
+/// `# EOF`, for the agent to append to its own.
+pub fn render() -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = encode_registry(&mut out, &lock(&STATE).registry);
     out
 }
 
@@ -162,16 +187,35 @@ mod tests {
 
     #[test]
     fn series_render_and_are_forgotten_with_their_component() {
-        let c = counter("test_selfmetrics_spans_total", "Spans.", "otelcol.receiver.otlp.t1", &[("transport", "grpc")]);
+        let m = ComponentMetrics::new("otelcol.receiver.otlp.t1");
+        let c = m.counter("test_selfmetrics_spans_total", "Spans.", &[("transport", "grpc")]);
         c.add(3);
-        counter("test_selfmetrics_spans_total", "Spans.", "otelcol.receiver.otlp.t1", &[("transport", "grpc")]).add(2);
-        let g = gauge("test_selfmetrics_queue_size", "Queue.", "otelcol.exporter.otlp.t1", &[]);
-        g.set(7);
+        m.counter("test_selfmetrics_spans_total", "Spans.", &[("transport", "grpc")]).add(2);
+        let other = ComponentMetrics::new("otelcol.exporter.otlp.t1");
+        other.gauge("test_selfmetrics_queue_size", "Queue.", &[]).set(7);
         let text = render();
-        assert!(text.contains("# TYPE test_selfmetrics_spans_total counter\n"), "{text}");
+        assert!(text.contains("# TYPE test_selfmetrics_spans counter\n"), "{text}");
+        assert!(text.contains("# HELP test_selfmetrics_spans Spans.\n"), "one full stop: {text}");
         assert!(text.contains("test_selfmetrics_spans_total{component_id=\"otelcol.receiver.otlp.t1\",transport=\"grpc\"} 5\n"), "{text}");
         assert!(text.contains("test_selfmetrics_queue_size{component_id=\"otelcol.exporter.otlp.t1\"} 7\n"), "{text}");
         forget("otelcol.receiver.otlp.t1");
         assert!(!render().contains("otelcol.receiver.otlp.t1"));
+        let gauge = other.gauge("test_selfmetrics_queue_size", "Queue.", &[]);
+        drop(other);
+        assert!(render().contains("otelcol.exporter.otlp.t1"), "a live gauge keeps its series");
+        drop(gauge);
+        assert!(!render().contains("otelcol.exporter.otlp.t1"), "dropping the last handle takes the series out");
+    }
+
+    #[test]
+    fn one_family_per_name_across_components() {
+        let a = ComponentMetrics::new("test.family.a");
+        let b = ComponentMetrics::new("test.family.b");
+        a.counter("test_selfmetrics_family_total", "Shared.", &[]).add(1);
+        b.counter("test_selfmetrics_family_total", "Shared.", &[]).add(2);
+        let text = render();
+        assert_eq!(text.matches("# TYPE test_selfmetrics_family counter").count(), 1, "{text}");
+        assert!(text.contains("test_selfmetrics_family_total{component_id=\"test.family.a\"} 1\n"), "{text}");
+        assert!(text.contains("test_selfmetrics_family_total{component_id=\"test.family.b\"} 2\n"), "{text}");
     }
 }

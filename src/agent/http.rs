@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
 use tonic::codegen::tokio_stream::StreamExt;
 
-use super::metrics::{self, Histogram};
+use super::metrics;
 use super::ui::model::{health_json, GraphModel};
 use super::Agent;
 use crate::runtime::controller::Node;
@@ -30,11 +30,11 @@ use crate::runtime::flow::EdgeView;
 #[derive(Clone)]
 pub struct AppState {
     pub agent: Arc<Agent>,
-    evaluations: Arc<Mutex<Histogram>>,
+    evaluations: Arc<metrics::Evaluations>,
 }
 
 pub fn router(agent: Arc<Agent>) -> Router {
-    let state = AppState { agent, evaluations: Arc::new(Mutex::new(Histogram::default())) };
+    let state = AppState { agent, evaluations: Arc::new(metrics::Evaluations::default()) };
     Router::new()
         .route("/-/ready", get(ready))
         .route("/-/healthy", get(healthy))
@@ -104,11 +104,8 @@ async fn reload(State(s): State<AppState>, method: axum::http::Method, headers: 
 }
 
 async fn metrics_handler(State(s): State<AppState>) -> Response {
-    let body = {
-        let mut h = s.evaluations.lock().unwrap_or_else(|p| p.into_inner());
-        metrics::render(&s.agent, &mut h)
-    };
-    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    let body = metrics::render(&s.agent, &s.evaluations);
+    (StatusCode::OK, [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body).into_response()
 }
 
 async fn components(State(s): State<AppState>) -> Json<Json_> {

@@ -1,76 +1,81 @@
-//! The agent's own metrics, in the Prometheus text format.
+//! The agent's `/metrics`: its own `solder_*` metrics and every
+//! component's self-metrics, in the OpenMetrics text format, through the
+//! `prometheus-client` crate.
 
-use std::fmt::Write;
-
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use solder_components::HealthState;
 
 use super::Agent;
 
+/// What `/metrics` answers with.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 /// Buckets for `solder_component_evaluation_seconds`: evaluations range
 /// from microseconds (a small config) to seconds (a huge one).
-const BUCKETS: &[f64] = &[0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
+const BUCKETS: [f64; 10] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
 
-/// Cumulative histogram state; the controller hands over new observations.
-#[derive(Default)]
-pub struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
-}
+type Labels = Vec<(&'static str, String)>;
 
-impl Histogram {
-    pub fn observe(&mut self, v: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; BUCKETS.len()];
-        }
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if v <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += v;
-        self.count += 1;
+/// `solder_component_evaluation_seconds`, kept across scrapes; the
+/// controller hands over new observations.
+pub struct Evaluations(Histogram);
+
+impl Default for Evaluations {
+    fn default() -> Evaluations {
+        Evaluations(Histogram::new(BUCKETS))
     }
 }
 
-pub fn render(agent: &Agent, evaluations: &mut Histogram) -> String {
+/// The exposition, `# EOF` included.
+pub fn render(agent: &Agent, evaluations: &Evaluations) -> String {
     for v in agent.controller.drain_evaluations() {
-        evaluations.observe(v);
+        evaluations.0.observe(v);
     }
-    let mut out = String::new();
+    // The agent's own values are read now; a registry per scrape holds them.
+    let mut registry = Registry::default();
+
+    let running = Family::<Labels, Gauge>::default();
     let health = agent.controller.inspect(|nodes| nodes.iter().map(|n| n.health().state).collect::<Vec<_>>());
-    let _ = writeln!(out, "# HELP solder_component_controller_running_components Components in the running graph, by health.");
-    let _ = writeln!(out, "# TYPE solder_component_controller_running_components gauge");
     for state in [HealthState::Healthy, HealthState::Unhealthy, HealthState::Unknown, HealthState::Exited] {
         let n = health.iter().filter(|s| **s == state).count();
-        let _ = writeln!(out, "solder_component_controller_running_components{{health_type=\"{}\"}} {n}", state.as_str());
+        running.get_or_create(&vec![("health_type", state.as_str().to_string())]).set(i64::try_from(n).unwrap_or(i64::MAX));
     }
-    let _ = writeln!(out, "# HELP solder_component_evaluation_seconds Time to evaluate the config's components on a load.");
-    let _ = writeln!(out, "# TYPE solder_component_evaluation_seconds histogram");
-    for (i, b) in BUCKETS.iter().enumerate() {
-        let c = evaluations.counts.get(i).copied().unwrap_or(0);
-        let _ = writeln!(out, "solder_component_evaluation_seconds_bucket{{le=\"{b}\"}} {c}");
-    }
-    let _ = writeln!(out, "solder_component_evaluation_seconds_bucket{{le=\"+Inf\"}} {}", evaluations.count);
-    let _ = writeln!(out, "solder_component_evaluation_seconds_sum {}", evaluations.sum);
-    let _ = writeln!(out, "solder_component_evaluation_seconds_count {}", evaluations.count);
+    registry.register("solder_component_controller_running_components", "Components in the running graph, by health", running);
+    registry.register("solder_component_evaluation_seconds", "Time to evaluate the config's components on a load", evaluations.0.clone());
 
-    let status = agent.status();
-    let ok = status.as_ref().is_some_and(|s| s.success);
-    let _ = writeln!(out, "# HELP solder_config_last_load_successful 1 if the last load or reload of the config succeeded, else 0.");
-    let _ = writeln!(out, "# TYPE solder_config_last_load_successful gauge");
-    let _ = writeln!(out, "solder_config_last_load_successful {}", u8::from(ok));
-    let _ = writeln!(out, "# HELP solder_config_load_failures_total Config loads and reloads that failed.");
-    let _ = writeln!(out, "# TYPE solder_config_load_failures_total counter");
-    let _ = writeln!(out, "solder_config_load_failures_total {}", agent.load_failures());
+    let ok = agent.status().as_ref().is_some_and(|s| s.success);
+    registry.register("solder_config_last_load_successful", "1 if the last load or reload of the config succeeded, else 0", gauge(i64::from(ok)));
+    let failures = Counter::<u64>::default();
+    failures.inc_by(agent.load_failures());
+    registry.register("solder_config_load_failures", "Config loads and reloads that failed", failures);
     if let Some(loaded) = agent.loaded() {
-        let _ = writeln!(out, "# HELP solder_config_hash Hash of the running config.");
-        let _ = writeln!(out, "# TYPE solder_config_hash gauge");
-        let _ = writeln!(out, "solder_config_hash{{sha256=\"{}\"}} 1", loaded.hash);
+        registry.register("solder_config_hash", "Hash of the running config", one(vec![("sha256", loaded.hash.clone())]));
     }
-    let _ = writeln!(out, "# HELP solder_build_info Solder's version and build.");
-    let _ = writeln!(out, "# TYPE solder_build_info gauge");
-    let _ = writeln!(out, "solder_build_info{{version=\"{}\",rustc=\"{}\"}} 1", env!("CARGO_PKG_VERSION"), option_env!("SOLDER_RUSTC").unwrap_or("stable"));
+    let build = vec![("version", env!("CARGO_PKG_VERSION").to_string()), ("rustc", option_env!("SOLDER_RUSTC").unwrap_or("stable").to_string())];
+    registry.register("solder_build_info", "Solder's version and build", one(build));
+
+    // Writing to a String cannot fail.
+    let mut out = String::new();
+    let _ = encode_registry(&mut out, &registry);
     out.push_str(&solder_components::selfmetrics::render());
+    let _ = encode_eof(&mut out);
     out
+}
+
+fn gauge(v: i64) -> Gauge {
+    let g = Gauge::default();
+    g.set(v);
+    g
+}
+
+/// A family holding one series of value 1: an info-style metric.
+fn one(labels: Labels) -> Family<Labels, Gauge> {
+    let f = Family::<Labels, Gauge>::default();
+    f.get_or_create(&labels).set(1);
+    f
 }
