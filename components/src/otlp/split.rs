@@ -448,13 +448,12 @@ mod tests {
     }
 
     #[test]
-    fn large_payloads_split_in_linear_time() {
-        // 200k spans into pieces of 10: quadratic copying would take minutes.
+    /// That it is linear is measured, not asserted: `cargo bench -p
+    /// solder-components --bench split`.
+    fn large_payloads_split_into_every_piece() {
         let data = Encoded::from_message(traces(&[("a", &[("s", 200_000)])]));
-        let started = std::time::Instant::now();
         let pieces = split(&data, 10, 10).unwrap();
         assert_eq!(pieces.len(), 20_000);
         assert!(pieces.iter().all(|p| p.items() == 10));
-        assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
     }
 }
