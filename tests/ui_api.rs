@@ -236,3 +236,28 @@ fn everything_rendered_into_html_is_escaped() {
         assert!(page.contains("/nonexistent/&lt;i&gt;&amp;&#39;"), "{path} shows the text, escaped:\n{page}");
     }
 }
+
+/// An argument the component types as a secret is `(secret)` in the API
+/// and the component page whether its value is a literal, comes from
+/// `sys.env` or sits in a map of secrets, as Alloy's `alloytypes.Secret`.
+#[test]
+fn secret_arguments_are_hidden_whatever_their_source() {
+    const LITERAL: &str = "hunter2-literal-password";
+    const HEADER: &str = "Bearer literal-header-token";
+    let extra = format!(
+        "prometheus.remote_write \"lit\" {{\n\tendpoint {{\n\t\turl = \"http://127.0.0.1:9/api/v1/write\"\n\t\tbasic_auth {{\n\t\t\tusername = \"u\"\n\t\t\tpassword = \"{LITERAL}\"\n\t\t}}\n\t}}\n}}\n\
+         otelcol.exporter.otlp \"lit\" {{\n\tclient {{\n\t\tendpoint = \"127.0.0.1:9\"\n\t\theaders = {{ \"Authorization\" = \"{HEADER}\" }}\n\t\ttls {{\n\t\t\tinsecure = true\n\t\t}}\n\t}}\n}}\n"
+    );
+    let (s, agent) = setup(&extra);
+    let rw = agent.component("prometheus.remote_write.lit");
+    assert_eq!(rw["arguments"]["endpoint"][0]["basic_auth"][0]["password"], "(secret)", "{rw}");
+    assert_eq!(rw["arguments"]["endpoint"][0]["basic_auth"][0]["username"], "u", "only secret arguments are hidden");
+    let exporter = agent.component("otelcol.exporter.otlp.lit");
+    assert_eq!(exporter["arguments"]["client"][0]["headers"]["Authorization"], "(secret)", "{exporter}");
+    for path in ["/api/v0/web/components", "/component/prometheus.remote_write.lit", "/component/otelcol.exporter.otlp.lit"] {
+        let (code, body) = agent.get(path);
+        assert_eq!(code, 200, "{path}");
+        assert!(!body.contains(LITERAL) && !body.contains(HEADER), "{path} shows a secret literal");
+    }
+    drop(s.dir);
+}

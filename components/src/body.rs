@@ -84,3 +84,43 @@ impl EvalBody {
         span
     }
 }
+
+impl EvalBody {
+    /// Makes every string assigned to an argument the component types as a
+    /// secret a secret value, as Alloy does: whatever its source (a
+    /// literal, `sys.env`, a plain `local.file`), it then prints as
+    /// `(secret)` in the API, the UI and logs. Decoding is unchanged: a
+    /// secret argument takes either.
+    pub fn seal_secrets(&mut self, schema: &crate::decode::Schema) {
+        seal(self, schema, "");
+    }
+}
+
+fn seal(body: &mut EvalBody, schema: &crate::decode::Schema, prefix: &str) {
+    for item in &mut body.items {
+        match item {
+            Item::Attribute { name, value, .. } => {
+                if schema.is_secret(&join(prefix, name)) {
+                    seal_value(value);
+                }
+            }
+            Item::Block { name, body, .. } => seal(body, schema, &join(prefix, name)),
+        }
+    }
+}
+
+fn seal_value(value: &mut Value) {
+    match value {
+        Value::String(s) => *value = Value::Secret(solder_syntax::value::Secret::new(std::mem::take(s))),
+        Value::Object(fields) => fields.values_mut().for_each(seal_value),
+        _ => {}
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}

@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::component::Registration;
+use crate::decode::Schema;
 
 #[derive(Clone, Default)]
 pub struct Registry {
     by_name: BTreeMap<&'static str, Registration>,
+    /// Each component's argument schema, traced once when it registers.
+    schemas: BTreeMap<&'static str, Schema>,
 }
 
 /// Why a registration was refused.
@@ -70,8 +73,14 @@ impl Registry {
         if let Some(other) = self.by_name.keys().find(|other| prefixes(name, other) || prefixes(other, name)) {
             return Err(RegistryError(format!("component name {name:?} conflicts with {other:?}: one is a prefix of the other")));
         }
+        self.schemas.insert(name, reg.schema());
         self.by_name.insert(name, reg);
         Ok(())
+    }
+
+    /// The schema of component `name`'s arguments.
+    pub fn schema(&self, name: &str) -> Option<&Schema> {
+        self.schemas.get(name)
     }
 
     pub fn get(&self, name: &str) -> Option<&Registration> {

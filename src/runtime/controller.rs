@@ -231,6 +231,10 @@ impl Controller {
                 }
             };
             let Some(reg) = self.registry.get(&decl.name) else { continue };
+            let mut args = args;
+            if let Some(schema) = self.registry.schema(&decl.name) {
+                args.seal_secrets(schema);
+            }
             let running = g.nodes.get(&decl.id);
             if let Some(node) = running.filter(|node| node.args == args) {
                 scope.insert(&decl.id, node.component.exports());
@@ -308,6 +312,12 @@ impl Controller {
                     args
                 });
                 let registration = self.registry.get(&node.decl.name);
+                let evaluated = evaluated.map(|mut args| {
+                    if let Some(schema) = self.registry.schema(&node.decl.name) {
+                        args.seal_secrets(schema);
+                    }
+                    args
+                });
                 match (evaluated, registration) {
                     (Ok(args), _) if args == node.args => {}
                     (Ok(args), Some(reg)) => {

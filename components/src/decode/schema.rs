@@ -62,8 +62,9 @@ thread_local! {
 }
 
 /// Whether this thread is tracing a schema: a capsule argument then takes
-/// a stand-in capsule of any type.
-pub(crate) fn tracing() -> bool {
+/// a stand-in capsule of any type, and a type that counts its decodes can
+/// tell a trace from a decode.
+pub fn tracing() -> bool {
     TRACING.with(Cell::get)
 }
 
@@ -152,9 +153,11 @@ impl<'de> de::Deserializer<'de> for Tracer<'_> {
     }
 
     /// A map is an attribute holding an object: its keys are the user's.
+    /// One value is traced at the map's own path, so a map of secrets
+    /// (`headers`) is a secret attribute.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.mark(|_| {});
-        visitor.visit_map(Fields { names: [].iter(), path: String::new(), fields: self.fields })
+        visitor.visit_map(OneValue(Some(self)))
     }
 
     /// A struct is a block, as the decoder has it.
@@ -190,6 +193,25 @@ impl<'de> MapAccess<'de> for Fields<'_> {
         let name = self.names.next().ok_or_else(|| de::Error::custom("value before key"))?;
         let path = if self.path.is_empty() { (*name).to_string() } else { format!("{}.{name}", self.path) };
         seed.deserialize(Tracer { path, fields: self.fields })
+    }
+}
+
+/// A map of one traced value, under the key `"0"`.
+struct OneValue<'a>(Option<Tracer<'a>>);
+
+impl<'de> MapAccess<'de> for OneValue<'_> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+        match self.0 {
+            Some(_) => seed.deserialize("0".into_deserializer()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let tracer = self.0.take().ok_or_else(|| de::Error::custom("value before key"))?;
+        seed.deserialize(tracer)
     }
 }
 
@@ -271,6 +293,7 @@ mod tests {
         timeout: Duration,
         mode: Mode,
         headers: BTreeMap<String, String>,
+        tokens: BTreeMap<String, Secret>,
         forward_to: Vec<Handle<()>>,
         tls: Option<Tls>,
         rule: Vec<Tls>,
@@ -281,9 +304,12 @@ mod tests {
     fn traces_attributes_blocks_and_secrets() {
         let s = of::<Args>();
         let attrs: Vec<&str> = s.attributes().collect();
-        assert_eq!(attrs, ["endpoint", "forward_to", "headers", "mode", "password", "rule.ca_file", "rule.key_pem", "timeout", "tls.ca_file", "tls.key_pem"]);
+        assert_eq!(
+            attrs,
+            ["endpoint", "forward_to", "headers", "mode", "password", "rule.ca_file", "rule.key_pem", "timeout", "tls.ca_file", "tls.key_pem", "tokens"]
+        );
         assert_eq!(s.blocks().collect::<Vec<_>>(), ["rule", "tls"]);
-        assert_eq!(s.secrets().collect::<Vec<_>>(), ["password", "rule.key_pem", "tls.key_pem"]);
+        assert_eq!(s.secrets().collect::<Vec<_>>(), ["password", "rule.key_pem", "tls.key_pem", "tokens"], "a map of secrets is a secret");
         assert!(s.fields["rule"].repeated && !s.fields["tls"].repeated);
         assert!(!tracing(), "tracing is off once the walk ends");
     }
