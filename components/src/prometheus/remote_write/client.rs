@@ -1,10 +1,8 @@
 //! [`RemoteClient`]: one Remote-Write `POST` per request, and what its
 //! answer means for a retry.
 
-use std::time::Duration as StdDuration;
-
 use bytes::Bytes;
-use hyper::http::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use hyper::http::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::http::StatusCode;
 
 use super::config::EndpointArgs;
@@ -121,7 +119,7 @@ impl RemoteClient {
         if status.is_success() {
             return Ok(());
         }
-        let retry_after = retry_after(response.headers());
+        let retry_after = crate::otelcol::exporter::sending::retry_after(response.headers());
         let detail = error_body(response).await;
         let message = format!("server returned HTTP status {status}: {}", detail.trim());
         Err(match status {
@@ -148,10 +146,4 @@ async fn error_body(mut response: reqwest::Response) -> String {
         }
     }
     String::from_utf8_lossy(&kept).into_owned()
-}
-
-/// `Retry-After` in seconds. An HTTP date is ignored and the backoff
-/// decides.
-fn retry_after(headers: &HeaderMap) -> Option<StdDuration> {
-    headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(StdDuration::from_secs)
 }

@@ -192,7 +192,10 @@ fn classify(status: &Status) -> SendError {
         Code::ResourceExhausted => retry_after.is_some(),
         _ => false,
     };
-    SendError { message, retryable, retry_after: retry_after.filter(|_| retryable) }
+    match retryable {
+        true => SendError::throttled(message, retry_after),
+        false => SendError::permanent(message),
+    }
 }
 
 fn code_name(code: Code) -> &'static str {

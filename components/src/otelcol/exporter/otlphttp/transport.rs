@@ -2,9 +2,8 @@
 //! bytes as the body.
 
 use bytes::Bytes;
-use hyper::http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use hyper::http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::http::StatusCode;
-use std::time::Duration as StdDuration;
 
 use super::Client;
 use crate::otelcol::exporter::sending::client::{header_map, Compression};
@@ -70,7 +69,7 @@ impl HttpTransport {
         }
         let response = request.body(body).send().await.map_err(|e| SendError::retryable(sending::error_chain(&e.without_url())))?;
         let status = response.status();
-        let retry_after = retry_after(response.headers());
+        let retry_after = crate::otelcol::exporter::sending::retry_after(response.headers());
         let protobuf = response.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROTOBUF.as_bytes()));
         let body = read_limited(response).await;
         if status.is_success() {
@@ -107,13 +106,6 @@ impl Transport for HttpTransport {
     }
 }
 
-/// `Retry-After` in seconds, as the Collector reads it (an HTTP date is
-/// ignored and the backoff decides).
-fn retry_after(headers: &HeaderMap) -> Option<StdDuration> {
-    let seconds: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(StdDuration::from_secs(seconds))
-}
-
 async fn read_limited(mut response: reqwest::Response) -> Bytes {
     let mut out = Vec::new();
     while let Ok(Some(chunk)) = response.chunk().await {
@@ -123,19 +115,4 @@ async fn read_limited(mut response: reqwest::Response) -> Bytes {
         }
     }
     Bytes::from(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_retry_after_seconds_only() {
-        let mut h = HeaderMap::new();
-        assert_eq!(retry_after(&h), None);
-        h.insert(RETRY_AFTER, "7".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(StdDuration::from_secs(7)));
-        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
-        assert_eq!(retry_after(&h), None);
-    }
 }

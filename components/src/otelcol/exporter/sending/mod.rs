@@ -69,6 +69,19 @@ impl Payload {
     }
 }
 
+/// The longest a server may make us wait before the next attempt. A
+/// `Retry-After` or gRPC `RetryInfo` asking for more is read as this: the
+/// value comes from the network, and an absurd one (`u64::MAX` seconds)
+/// must neither overflow a deadline nor park a queue for good.
+pub const MAX_SERVER_DELAY: StdDuration = StdDuration::from_secs(300);
+
+/// `Retry-After` in seconds, clamped to [`MAX_SERVER_DELAY`]. An HTTP date
+/// is ignored and the backoff decides.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<StdDuration> {
+    let seconds = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
+    Some(StdDuration::from_secs(seconds).min(MAX_SERVER_DELAY))
+}
+
 /// Why one attempt failed, and whether another attempt may succeed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendError {
@@ -88,8 +101,10 @@ impl SendError {
         SendError { message: message.into(), retryable: false, retry_after: None }
     }
 
+    /// A retryable failure with the server's requested delay, clamped to
+    /// [`MAX_SERVER_DELAY`].
     pub fn throttled(message: impl Into<String>, after: Option<StdDuration>) -> SendError {
-        SendError { message: message.into(), retryable: true, retry_after: after }
+        SendError { message: message.into(), retryable: true, retry_after: after.map(|d| d.min(MAX_SERVER_DELAY)) }
     }
 }
 
@@ -148,4 +163,33 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+    use super::*;
+
+    #[test]
+    fn reads_retry_after_seconds_only() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(StdDuration::from_secs(7)));
+        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+
+    /// A delay from the network never overflows a deadline: the value that
+    /// once panicked `prometheus.remote_write`'s sender is clamped.
+    #[test]
+    fn server_delays_are_clamped() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "18446744073709551615".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(MAX_SERVER_DELAY));
+        let e = SendError::throttled("slow down", Some(StdDuration::MAX));
+        assert_eq!(e.retry_after, Some(MAX_SERVER_DELAY));
+        assert!(tokio::time::Instant::now().checked_add(e.retry_after.unwrap_or_default()).is_some());
+    }
 }

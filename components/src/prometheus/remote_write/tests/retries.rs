@@ -90,3 +90,20 @@ async fn drops_a_batch_on_400_and_keeps_working() {
     until("healthy", || rw.health().state == HealthState::Healthy).await;
     rw.stop().await;
 }
+
+/// `Retry-After: 18446744073709551615` once overflowed the sender's
+/// deadline and panicked it; the delay is clamped, the sender lives, and
+/// what it holds is counted when it stops.
+#[tokio::test]
+async fn an_absurd_retry_after_does_not_kill_the_sender() {
+    let (sink, url) = Sink::start(vec![(503, vec![("retry-after", "18446744073709551615")])]).await;
+    let rw = running("prometheus.remote_write.absurd", &endpoint(&url, &format!("name = \"main\"\n{FAST}")));
+    rw.receiver().0.append(gauges("up", 3)).unwrap();
+    until("the refused send", || sink.calls.load(Ordering::SeqCst) == 1).await;
+    until("unhealthy, naming the 503", || rw.health().message.contains("HTTP status 503")).await;
+    // Still alive: it takes more, and stops cleanly (a panicked task fails `stop`).
+    rw.receiver().0.append(gauges("later", 1)).unwrap();
+    let rw_component = rw.stop().await;
+    let dropped = stat(&rw_component, 0, "samples_dropped");
+    assert_eq!(dropped + sink.series().len() as u64, 4, "every sample is delivered or counted as dropped");
+}
