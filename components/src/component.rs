@@ -154,7 +154,9 @@ pub trait Component: Send + Sync + Sized + 'static {
     /// effects: sockets, files and tasks start in `run`.
     fn build(opts: Options, args: Self::Arguments) -> Result<Self, ArgumentError>;
 
-    /// Runs the component until `shutdown` is cancelled. Called once.
+    /// Runs the component until `shutdown` is cancelled. Called once, and
+    /// again after a backoff if it panicked, so a run starts from whatever
+    /// state the component holds.
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture;
 
     /// Applies new, validated arguments to the running component in place:

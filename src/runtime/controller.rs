@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::flow::{Flow, Taps};
 use super::loader::{Config, Declaration};
 use super::scope::ScopeBuilder;
+use super::supervise::{supervise, Fault};
 
 /// How long a removed component gets to flush and stop.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,13 +49,18 @@ pub struct Node {
     error_since: SystemTime,
     cancel: CancellationToken,
     task: Option<JoinHandle<()>>,
+    /// Set while the component's task is recovering from a panic.
+    fault: Fault,
 }
 
 impl Node {
     /// The component's health, overridden by an evaluation failure.
     pub fn health(&self) -> Health {
-        match &self.error {
-            Some(d) => Health { state: HealthState::Unhealthy, message: d.to_string(), updated: self.error_since },
+        if let Some(d) = &self.error {
+            return Health { state: HealthState::Unhealthy, message: d.to_string(), updated: self.error_since };
+        }
+        match self.fault.get() {
+            Some((message, since)) => Health { state: HealthState::Unhealthy, message, updated: since },
             None => self.component.health(),
         }
     }
@@ -380,7 +386,8 @@ fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnos
 
 fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Running>) -> Node {
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(Arc::clone(&component).run(cancel.clone()));
+    let fault = Fault::default();
+    let task = tokio::spawn(supervise(decl.id.clone(), Arc::clone(&component), cancel.clone(), fault.clone()));
     Node {
         decl,
         args,
@@ -391,6 +398,7 @@ fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Running>) -> Node
         error_since: SystemTime::now(),
         cancel,
         task: Some(task),
+        fault,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod graph;
 pub mod live;
 pub mod loader;
 pub mod scope;
+mod supervise;
 
 pub use controller::{ApplyReport, Controller};
 pub use loader::load;

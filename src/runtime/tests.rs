@@ -366,3 +366,69 @@ async fn every_builtin_component_in_a_real_config_is_decoded_once() {
     }
     c.shutdown().await;
 }
+
+/// `test.panicky`: its first run panics; later runs stay up. The fault
+/// hook for supervision.
+struct Panicky {
+    runs: Arc<AtomicUsize>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct NoArgs {}
+
+impl component::Arguments for NoArgs {}
+
+static PANICKY_RUNS: std::sync::LazyLock<Arc<AtomicUsize>> = std::sync::LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
+
+impl Component for Panicky {
+    type Arguments = NoArgs;
+    type Exports = ();
+
+    fn build(_opts: Options, _args: NoArgs) -> Result<Panicky, ArgumentError> {
+        Ok(Panicky { runs: Arc::clone(&PANICKY_RUNS) })
+    }
+
+    fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
+        Box::pin(async move {
+            if self.runs.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("boom in the first run");
+            }
+            shutdown.cancelled().await;
+        })
+    }
+
+    fn update(&self, _args: NoArgs) -> Result<(), ArgumentError> {
+        Ok(())
+    }
+
+    fn exports(&self) {}
+
+    fn health(&self) -> Health {
+        Health::new(HealthState::Healthy, format!("run {}", self.runs.load(Ordering::SeqCst)))
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_component_turns_unhealthy_and_is_restarted() {
+    let mut r = registry();
+    r.add(Registration::of::<Panicky>("test.panicky", Stability::Experimental, Signals::NONE)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(r.clone(), dir.path().into());
+    let cfg = load(vec![SourceFile::new("main.alloy", "test.panicky \"p\" { }\n")], &r).unwrap();
+    c.apply(cfg).await.unwrap();
+    let health = || c.inspect(|nodes| nodes[0].health());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while health().state != HealthState::Unhealthy {
+        assert!(std::time::Instant::now() < deadline, "never unhealthy: {:?}", health());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(health().message.contains("panicked: boom in the first run"), "{:?}", health());
+    while PANICKY_RUNS.load(Ordering::SeqCst) < 2 {
+        assert!(std::time::Instant::now() < deadline, "never restarted");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(health().message.contains("panicked"), "the fault shows until the restarted run is steady");
+    c.shutdown().await;
+    assert_eq!(PANICKY_RUNS.load(Ordering::SeqCst), 2, "stopping does not restart it");
+}
