@@ -18,6 +18,25 @@ use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess
 /// Requests larger than this are validated on the blocking pool.
 const INLINE_VALIDATION: usize = 256 * 1024;
 
+/// The most memory one request may take once decoded, as estimated from
+/// its item count. A request's bytes say little about its cost: an 11 KB
+/// gzip body can inflate to millions of two-byte empty spans, each of which
+/// takes a few hundred bytes once decoded (by the batch processor when it
+/// splits, or the debug exporter). Such a request is refused before it is
+/// acknowledged. 64 MiB admits about 254,000 spans in one request, far more
+/// than SDKs (512) or collectors (8,192) send.
+pub const MAX_DECODED_BYTES: usize = 64 << 20;
+
+/// What one item of `signal` takes once decoded, at least.
+fn decoded_item_bytes(signal: Signal) -> usize {
+    use crate::otlp::proto::{logs::v1::LogRecord, metrics::v1::NumberDataPoint, trace::v1::Span};
+    match signal {
+        Signal::Traces => std::mem::size_of::<Span>(),
+        Signal::Metrics => std::mem::size_of::<NumberDataPoint>(),
+        Signal::Logs => std::mem::size_of::<LogRecord>(),
+    }
+}
+
 pub(super) const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
 
 /// Where a signal's entries sit in per-signal arrays (the order of [`SIGNALS`]).
@@ -80,6 +99,9 @@ pub(super) struct Accepted {
 pub(super) enum Refused {
     /// Not a valid request: the client must not send it again.
     Malformed(String),
+    /// Valid, but it would cost more memory than one request may
+    /// ([`MAX_DECODED_BYTES`]): the client must not send it again as it is.
+    TooLarge(String),
     /// The pipeline refused it, retryably or not.
     Downstream(ConsumeError),
 }
@@ -125,6 +147,16 @@ impl Shared {
         let fanout = &settings.outputs[slot(signal)];
         let counters = self.counters();
         let (s, t) = (slot(signal), transport as usize);
+        let decoded = items.saturating_mul(decoded_item_bytes(signal));
+        if decoded > MAX_DECODED_BYTES {
+            counters.refused[s][t].add(items as u64);
+            let what = signal.item_name().replace('_', " ");
+            return Err(Refused::TooLarge(format!(
+                "{items} {what} in one request would take about {} MiB once decoded; the limit is {} MiB: send them in smaller requests",
+                decoded >> 20,
+                MAX_DECODED_BYTES >> 20
+            )));
+        }
         if fanout.is_empty() {
             counters.refused[s][t].add(items as u64);
             let message = format!("{} has no {} output: {items} {} dropped", self.id, signal.as_str(), signal.item_name().replace('_', " "));

@@ -97,6 +97,8 @@ impl UnaryService<Bytes> for Export {
             match shared.export(signal, Transport::Grpc, request.into_inner()).await {
                 Ok(accepted) => Ok(tonic::Response::new(accepted.to_protobuf(signal))),
                 Err(Refused::Malformed(message)) => Err(Status::invalid_argument(message)),
+                // Without RetryInfo, clients do not retry it.
+                Err(Refused::TooLarge(message)) => Err(Status::resource_exhausted(message)),
                 Err(Refused::Downstream(e)) if e.kind == ErrorKind::Retryable => Err(Status::unavailable(e.message)),
                 Err(Refused::Downstream(e)) => Err(Status::invalid_argument(e.message)),
             }

@@ -162,6 +162,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Result<Response<Full
             Format::Json => respond(StatusCode::OK, JSON, accepted.to_json(signal)),
         }),
         Err(Refused::Malformed(message)) => Err(fail(StatusCode::BAD_REQUEST, message)),
+        Err(Refused::TooLarge(message)) => Err(fail(StatusCode::PAYLOAD_TOO_LARGE, message)),
         Err(Refused::Downstream(e)) if e.kind == ErrorKind::Retryable => {
             let mut r = fail(StatusCode::SERVICE_UNAVAILABLE, e.message);
             r.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));

@@ -96,7 +96,7 @@ impl Receiver {
 /// The usual output block: every signal to `sink`.
 pub(super) const TO_SINK: &str = "output {\n traces = [sink]\n metrics = [sink]\n logs = [sink]\n}";
 
-fn attribute(key: &str, value: &str) -> KeyValue {
+pub(super) fn attribute(key: &str, value: &str) -> KeyValue {
     KeyValue { key: key.into(), value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.into())) }), ..Default::default() }
 }
 
