@@ -13,6 +13,9 @@
 //! Unicode (anything at all). Fixed regressions come first, so a known
 //! failure reads as a plain test name.
 
+#[path = "common/edits.rs"]
+mod edits;
+
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::Config;
@@ -534,24 +537,7 @@ fn config() -> impl Strategy<Value = String> {
 fn mutated_config() -> impl Strategy<Value = String> {
     let insert = select(&[",", "}", "{", "]", ")", "(", "\n", "\"", "`", "/*", "//", "=", ".", "-", "x", "1", "'", " ", "\\", "é"][..]);
     let edit = (any::<prop::sample::Index>(), 0..3u8, insert);
-    (config(), prop::collection::vec(edit, 1..4)).prop_map(|(mut src, edits)| {
-        for (at, kind, text) in edits {
-            let mut i = at.index(src.len() + 1);
-            while !src.is_char_boundary(i) {
-                i -= 1;
-            }
-            match kind {
-                0 => {
-                    if let Some(c) = src[i..].chars().next() {
-                        src.replace_range(i..i + c.len_utf8(), "");
-                    }
-                }
-                1 => src.insert_str(i, text),
-                _ => src.truncate(i),
-            }
-        }
-        src
-    })
+    (config(), prop::collection::vec(edit, 1..4)).prop_map(|(src, edits)| edits::apply(src, edits))
 }
 
 /// Bytes drawn mostly from the characters the grammar cares about.

@@ -12,6 +12,9 @@
 //! trailing commas, nested blocks, raw strings that span lines, and a few
 //! random edits of all that, kept when they still parse.
 
+#[path = "common/edits.rs"]
+mod edits;
+
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::Config;
@@ -192,24 +195,7 @@ fn config() -> impl Strategy<Value = String> {
 fn edited_config() -> impl Strategy<Value = String> {
     let insert = select(&[",", "\n", " ", "\t", "// e\n", "/* e */", "(", ")", "[", "]", "{", "}", "=", "-", "!", "1", "x", "\r\n"][..]);
     let edit = (any::<prop::sample::Index>(), 0..3u8, insert);
-    (config(), prop::collection::vec(edit, 1..3)).prop_map(|(mut src, edits)| {
-        for (at, kind, text) in edits {
-            let mut i = at.index(src.len() + 1);
-            while !src.is_char_boundary(i) {
-                i -= 1;
-            }
-            match kind {
-                0 => {
-                    if let Some(c) = src[i..].chars().next() {
-                        src.replace_range(i..i + c.len_utf8(), "");
-                    }
-                }
-                1 => src.insert_str(i, text),
-                _ => src.truncate(i),
-            }
-        }
-        src
-    })
+    (config(), prop::collection::vec(edit, 1..3)).prop_map(|(src, edits)| edits::apply(src, edits))
 }
 
 /// `n` cases, or `PROPTEST_CASES` of them for a longer run.
