@@ -78,6 +78,11 @@ impl ConsumerHandle {
     pub fn capsule(&self) -> solder_syntax::value::Capsule {
         solder_syntax::value::Capsule::new(CONSUMER_CAPSULE, self.clone())
     }
+
+    /// Which consumer this is: handles to the same consumer share it.
+    pub fn identity(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
 }
 
 /// The exports of a component whose only export is its `input` capsule.
@@ -88,7 +93,10 @@ pub fn input_exports(input: &solder_syntax::value::Capsule) -> solder_syntax::Va
 /// Sends one payload to several consumers, sharing it (a clone is two
 /// reference counts). Every consumer is tried; the first error is returned,
 /// a retryable one before a permanent one, so the sender retries when any
-/// consumer might still take the data.
+/// consumer might still take the data. A caller that retries should retry
+/// only the consumers that refused, as the batch processor does (by
+/// [`ConsumerHandle::identity`]); a retry of the whole fan-out gives the
+/// same data again to those that took it.
 #[derive(Clone, Default)]
 pub struct Fanout {
     pub consumers: Vec<ConsumerHandle>,

@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::component::{
     self, ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
 };
-use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout};
+use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otelcol::output::Output;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::split::Split;
@@ -122,15 +122,16 @@ impl<M> Default for Lane<M> {
 /// Each signal's request type, with its lane and its way out.
 trait Batched: Split {
     fn lane(shared: &Shared) -> &Lane<Self>;
-    fn send(fanout: Fanout, data: Encoded<Self>) -> ConsumeFuture<'static>;
+    /// Sends to one consumer of the fan-out.
+    fn send(to: ConsumerHandle, data: Encoded<Self>) -> ConsumeFuture<'static>;
 }
 
 impl Batched for ExportTraceServiceRequest {
     fn lane(shared: &Shared) -> &Lane<Self> {
         &shared.traces
     }
-    fn send(fanout: Fanout, data: Traces) -> ConsumeFuture<'static> {
-        Box::pin(async move { fanout.traces(data).await })
+    fn send(to: ConsumerHandle, data: Traces) -> ConsumeFuture<'static> {
+        Box::pin(async move { to.0.consume_traces(data).await })
     }
 }
 
@@ -138,8 +139,8 @@ impl Batched for ExportMetricsServiceRequest {
     fn lane(shared: &Shared) -> &Lane<Self> {
         &shared.metrics
     }
-    fn send(fanout: Fanout, data: Metrics) -> ConsumeFuture<'static> {
-        Box::pin(async move { fanout.metrics(data).await })
+    fn send(to: ConsumerHandle, data: Metrics) -> ConsumeFuture<'static> {
+        Box::pin(async move { to.0.consume_metrics(data).await })
     }
 }
 
@@ -147,8 +148,8 @@ impl Batched for ExportLogsServiceRequest {
     fn lane(shared: &Shared) -> &Lane<Self> {
         &shared.logs
     }
-    fn send(fanout: Fanout, data: Logs) -> ConsumeFuture<'static> {
-        Box::pin(async move { fanout.logs(data).await })
+    fn send(to: ConsumerHandle, data: Logs) -> ConsumeFuture<'static> {
+        Box::pin(async move { to.0.consume_logs(data).await })
     }
 }
 

@@ -284,3 +284,36 @@ fn defaults_and_argument_errors() {
     assert!(error(&format!("timeout = \"-1s\"\n{TO_SINK}")).unwrap().contains("invalid duration"));
     assert!(error("timeout = \"1s\"").unwrap().contains("output"));
 }
+
+/// One branch's outage never makes another branch count a batch twice:
+/// with `[metrics_branch, down_branch]`, the branch that took the batch gets
+/// it once while the other is retried until it takes it too.
+#[tokio::test]
+async fn a_refusing_branch_is_retried_alone() {
+    let (took, down) = (Recorder::new(), Recorder::new());
+    down.answer_next([Answer::Refuse(ConsumeError::retryable("down")), Answer::Refuse(ConsumeError::retryable("still down"))]);
+    let scope = took.scope("took").with("down", down.consumer());
+    let p = Harness::start(&REGISTRATION, "timeout = \"0s\"\noutput {\n traces = [took, down]\n}", &scope).unwrap();
+    p.input().0.consume_traces(spans("svc", 0, 5)).await.unwrap();
+    until("the down branch to take it at last", || down.traces().len() == 1).await;
+    assert_eq!(down.refused(), 2, "the down branch was asked three times");
+    assert_eq!(took.traces().len(), 1, "the branch that took it first never got it again");
+    p.stop().await;
+    assert_eq!(took.traces().len(), 1);
+}
+
+/// Shutdown while one branch still refuses: the branch that took the batch
+/// is not sent it again by the flush, and the batch is counted once.
+#[tokio::test]
+async fn shutdown_does_not_resend_to_a_branch_that_took_it() {
+    let (took, down) = (Recorder::new(), Recorder::new());
+    down.answer_always(Answer::Refuse(ConsumeError::retryable("down")));
+    let scope = took.scope("took").with("down", down.consumer());
+    let p = Harness::start(&REGISTRATION, "timeout = \"0s\"\noutput {\n traces = [took, down]\n}", &scope).unwrap();
+    p.input().0.consume_traces(spans("svc", 0, 5)).await.unwrap();
+    until("a refusal", || down.refused() >= 1).await;
+    let stopped = p.stop().await;
+    assert_eq!(took.traces().len(), 1, "the flush did not send it to the branch that took it");
+    let Value::Object(info) = stopped.debug_info() else { panic!("debug info") };
+    assert_eq!(info.get("items_dropped"), Some(&Value::int(5)), "{info:?}");
+}
