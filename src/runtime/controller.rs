@@ -164,8 +164,7 @@ impl Controller {
         let keep: BTreeSet<&str> = cfg.components.iter().map(|d| d.id.as_str()).collect();
         let removed: Vec<Node> = {
             let mut g = self.graph();
-            let gone: Vec<String> = g.nodes.keys().filter(|id| !keep.contains(id.as_str())).cloned().collect();
-            gone.iter().filter_map(|id| g.nodes.remove(id)).collect()
+            take_in_stop_order(&mut g, |id| !keep.contains(id))
         };
         for node in removed {
             report.removed.push(node.decl.id.clone());
@@ -365,11 +364,24 @@ impl Controller {
     /// Stops every component and waits for them to flush.
     pub async fn shutdown(&self) {
         let _serial = self.apply_lock.lock().await;
-        let nodes: Vec<Node> = std::mem::take(&mut self.graph().nodes).into_values().collect();
+        let nodes = take_in_stop_order(&mut self.graph(), |_| true);
         for node in nodes {
             stop(node).await;
         }
     }
+}
+
+/// Takes the nodes `which` selects out of the graph, in the order they
+/// must stop: the reverse of evaluation order. A component is evaluated
+/// after the components whose exports it reads, and data flows the other
+/// way (a receiver reads the batch processor's `input`), so this stops
+/// receivers first, then processors (which flush), then exporters (which
+/// drain), and nothing is sent to a component that has already stopped.
+fn take_in_stop_order(g: &mut Graph, which: impl Fn(&str) -> bool) -> Vec<Node> {
+    let mut order: Vec<String> = g.order.iter().rev().filter(|id| which(id)).cloned().collect();
+    // Anything the order does not know (it always should) stops last.
+    order.extend(g.nodes.keys().filter(|id| which(id) && !g.order.contains(id)).cloned().collect::<Vec<_>>());
+    order.iter().filter_map(|id| g.nodes.remove(id)).collect()
 }
 
 fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnostic>) -> Result<EvalBody, Vec<Diagnostic>> {

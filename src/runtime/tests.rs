@@ -59,6 +59,7 @@ impl component::Exports for CounterExports {
 
 /// `test.counter`: exports `value` (its argument) and counts updates.
 struct Counter {
+    id: String,
     args: Mutex<CounterArgs>,
     updates: AtomicUsize,
     stopped: Arc<AtomicUsize>,
@@ -67,12 +68,15 @@ struct Counter {
 
 static STOPPED: std::sync::LazyLock<Arc<AtomicUsize>> = std::sync::LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
 
+/// IDs of stopped counters, in the order they stopped.
+static STOP_ORDER: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
 impl Component for Counter {
     type Arguments = CounterArgs;
     type Exports = CounterExports;
 
-    fn build(_opts: Options, args: CounterArgs) -> Result<Counter, ArgumentError> {
-        Ok(Counter { args: Mutex::new(args), updates: AtomicUsize::new(0), stopped: STOPPED.clone(), health: HealthCell::default() })
+    fn build(opts: Options, args: CounterArgs) -> Result<Counter, ArgumentError> {
+        Ok(Counter { id: opts.id, args: Mutex::new(args), updates: AtomicUsize::new(0), stopped: STOPPED.clone(), health: HealthCell::default() })
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
@@ -80,6 +84,7 @@ impl Component for Counter {
             self.health.set(HealthState::Healthy, "counting");
             shutdown.cancelled().await;
             self.stopped.fetch_add(1, Ordering::SeqCst);
+            STOP_ORDER.lock().unwrap().push(self.id.clone());
         })
     }
 
@@ -431,4 +436,19 @@ async fn a_panicking_component_turns_unhealthy_and_is_restarted() {
     assert!(health().message.contains("panicked"), "the fault shows until the restarted run is steady");
     c.shutdown().await;
     assert_eq!(PANICKY_RUNS.load(Ordering::SeqCst), 2, "stopping does not restart it");
+}
+
+/// Components stop in data-flow order: a reader of another's exports
+/// (a receiver reading a processor's `input`) stops before what it reads,
+/// so nothing is sent to a component that already stopped. IDs are chosen
+/// so that ID order is the wrong one.
+#[tokio::test]
+async fn shutdown_stops_readers_before_what_they_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Controller::new(registry(), dir.path().into());
+    let src = "test.counter \"ord_a\" {\n\tvalue = 1\n}\ntest.counter \"ord_m\" {\n\tvalue = test.counter.ord_a.value\n}\ntest.counter \"ord_z\" {\n\tvalue = test.counter.ord_m.value\n}\n";
+    c.apply(config(src).unwrap()).await.unwrap();
+    c.shutdown().await;
+    let order: Vec<String> = STOP_ORDER.lock().unwrap().iter().filter(|id| id.contains(".ord_")).cloned().collect();
+    assert_eq!(order, ["test.counter.ord_z", "test.counter.ord_m", "test.counter.ord_a"]);
 }
