@@ -186,14 +186,50 @@ fn word(chunk: &[u8]) -> u64 {
 
 /// A hash in the manner of foldhash: sixteen bytes per folded 64x64-bit
 /// multiply, several times faster than SipHash on series keys, and half the
-/// dependent multiplies of the word-at-a-time Fx hash. Keys come from
-/// telemetry, not from an adversary choosing collisions against a known
-/// seed, and a collision only costs a compare.
-#[derive(Default, Clone, Copy)]
-pub struct FastHasher(u64);
+/// dependent multiplies of the word-at-a-time Fx hash.
+///
+/// Keys come from telemetry, which an attacker can write, so both of its
+/// constants are drawn at random once per process ([`SeededState`]): with
+/// fixed ones, a key whose second word equals the multiplier's constant
+/// folds to zero whatever else it holds, and collisions are free to make.
+#[derive(Clone, Copy)]
+pub struct FastHasher {
+    state: u64,
+    seed: u64,
+    seed2: u64,
+}
 
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-const SEED2: u64 = 0x24_3f_6a_88_85_a3_08_d3;
+/// Builds [`FastHasher`]s with this process's random seeds.
+#[derive(Clone, Copy)]
+pub struct SeededState {
+    seed: u64,
+    seed2: u64,
+}
+
+/// Two random words for the process, from the standard library's own
+/// random hasher keys.
+static PROCESS_SEEDS: std::sync::LazyLock<(u64, u64)> = std::sync::LazyLock::new(|| {
+    use std::hash::{BuildHasher, RandomState};
+    let random = RandomState::new();
+    // Odd multipliers, so no seed zeroes a product.
+    (random.hash_one(1u8) | 1, random.hash_one(2u8) | 1)
+});
+
+impl Default for SeededState {
+    fn default() -> SeededState {
+        let (seed, seed2) = *PROCESS_SEEDS;
+        SeededState { seed, seed2 }
+    }
+}
+
+impl std::hash::BuildHasher for SeededState {
+    type Hasher = FastHasher;
+
+    #[inline]
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher { state: self.seed, seed: self.seed, seed2: self.seed2 }
+    }
+}
 
 /// The high and low halves of a full product, xored: every input bit
 /// reaches every output bit.
@@ -210,12 +246,12 @@ impl Hasher for FastHasher {
         let at = |i: usize| word(bytes.get(i..).unwrap_or_default());
         let (a, b) = if n >= 16 {
             let mut chunks = bytes.chunks_exact(16);
-            let mut h = self.0;
+            let mut h = self.state;
             for c in &mut chunks {
                 let (x, y) = c.split_at(8);
-                h = fold(word(x) ^ h, word(y) ^ SEED2);
+                h = fold(word(x) ^ h, word(y) ^ self.seed2);
             }
-            self.0 = h;
+            self.state = h;
             // The tail as the last sixteen bytes, overlapping.
             (at(n - 16), at(n - 8))
         } else if n >= 8 {
@@ -226,16 +262,16 @@ impl Hasher for FastHasher {
             let byte = |i: usize| u64::from(bytes.get(i).copied().unwrap_or(0));
             (byte(0) | byte(n / 2) << 8 | byte(n.wrapping_sub(1)) << 16, 0)
         };
-        self.0 = fold(a ^ self.0, b ^ SEED2 ^ n as u64);
+        self.state = fold(a ^ self.state, b ^ self.seed2 ^ n as u64);
     }
 
     #[inline]
     fn write_usize(&mut self, n: usize) {
-        self.0 = fold(self.0 ^ n as u64, SEED);
+        self.state = fold(self.state ^ n as u64, self.seed);
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        self.state
     }
 }
 
@@ -276,5 +312,26 @@ mod tests {
         assert!(!same(b"http.response.status_code", b"http.response.status_codf"));
         assert!(!same(b"peer.service", b"service.name"));
         assert!(!same(b"a", b"ab") && same(b"", b""));
+    }
+
+    /// 32-byte keys whose second word equals the multiplier's constant all
+    /// fold to the same state, whatever their first word: with a constant
+    /// known to an attacker, unlimited collisions. Per-process random seeds
+    /// take that away.
+    #[test]
+    fn keys_an_attacker_could_collide_hash_apart_under_the_process_seeds() {
+        use std::hash::{BuildHasher, Hasher};
+        let known = 0x24_3f_6a_88_85_a3_08_d3u64;
+        let crafted = |first: u64| [first.to_le_bytes(), known.to_le_bytes(), 7u64.to_le_bytes(), 9u64.to_le_bytes()].concat();
+        let hash = |state: &dyn Fn() -> FastHasher, key: &[u8]| {
+            let mut h = state();
+            h.write(key);
+            h.finish()
+        };
+        let fixed = || FastHasher { state: 0, seed: 1, seed2: known };
+        assert_eq!(hash(&fixed, &crafted(1)), hash(&fixed, &crafted(2)), "the attack works against a known constant");
+        let seeded = SeededState::default();
+        let hashes: std::collections::HashSet<u64> = (0..64).map(|i| hash(&|| seeded.build_hasher(), &crafted(i))).collect();
+        assert_eq!(hashes.len(), 64, "under the process seeds the crafted keys spread");
     }
 }

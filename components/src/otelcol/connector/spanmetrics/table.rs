@@ -5,11 +5,10 @@
 //! series would need a second lookup to hand out `&mut` after a miss).
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
-use super::key::FastHasher;
+use super::key::SeededState;
 
-pub type Map<V> = HashMap<Box<[u8]>, V, BuildHasherDefault<FastHasher>>;
+pub type Map<V> = HashMap<Box<[u8]>, V, SeededState>;
 
 pub struct SeriesTable<T> {
     index: Map<usize>,
