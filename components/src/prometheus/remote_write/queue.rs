@@ -1,6 +1,9 @@
 //! [`SampleQueue`]: one endpoint's bounded queue of converted batches,
 //! counted in samples. The producer never waits on it: a batch that does
-//! not fit is refused whole.
+//! not fit is refused whole. A batch larger than the whole queue is taken
+//! when the queue is empty, and leaves in pieces of `max_samples_per_send`:
+//! otherwise one large flush (a few hundred histogram series) would be
+//! dropped every time.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -23,7 +26,7 @@ pub struct Slice {
 pub enum Refused {
     /// Not enough room now: `free` samples left.
     Full { free: usize },
-    /// More samples than the whole queue holds.
+    /// More samples than the whole queue holds, while it is not empty.
     TooLarge,
 }
 
@@ -54,10 +57,10 @@ impl SampleQueue {
     pub fn try_push(&self, batch: &Arc<Converted>) -> Result<(), Refused> {
         let n = batch.len();
         let mut s = lock(&self.state);
-        if n > s.capacity {
+        if n > s.capacity && s.samples > 0 {
             return Err(Refused::TooLarge);
         }
-        if s.samples + n > s.capacity {
+        if n <= s.capacity && s.samples + n > s.capacity {
             return Err(Refused::Full { free: s.capacity.saturating_sub(s.samples) });
         }
         s.samples += n;

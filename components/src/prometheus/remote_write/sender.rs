@@ -179,7 +179,9 @@ impl Endpoint {
                 return Ok(());
             }
             Err(Refused::Full { free }) => format!("queue is full ({free} of {} samples free)", self.queue.capacity()),
-            Err(Refused::TooLarge) => format!("the batch is larger than the whole queue ({} samples)", self.queue.capacity()),
+            Err(Refused::TooLarge) => {
+                format!("the batch is larger than the whole queue ({} samples), which takes it only when empty", self.queue.capacity())
+            }
         };
         self.counts().dropped.add(n as u64);
         let message = format!("endpoint {}: {why}; dropped {n} samples", self.name);

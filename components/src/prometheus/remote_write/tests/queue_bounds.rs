@@ -1,5 +1,6 @@
 //! What the in-memory queue refuses: batches past its capacity, and
-//! samples older than `sample_age_limit`.
+//! samples older than `sample_age_limit`; and the one large batch it takes
+//! whole when empty, to send in pieces.
 
 use std::sync::Arc;
 
@@ -37,5 +38,20 @@ async fn old_samples_are_dropped_by_sample_age_limit() {
     until("the new sample", || sink.series().len() == 1).await;
     assert!(sink.series()[0].0.contains("new"));
     assert_eq!(stat(&rw.component, 0, "samples_dropped"), 1);
+    rw.stop().await;
+}
+
+/// A flush larger than the whole queue (span metrics' histograms can be)
+/// is taken into an empty queue and sent in pieces, not dropped.
+#[tokio::test]
+async fn a_batch_larger_than_the_queue_is_sent_in_pieces() {
+    let (sink, url) = Sink::start(vec![]).await;
+    let queue = "queue_config {\n capacity = 10\n max_samples_per_send = 4\n batch_send_deadline = \"5ms\"\n }";
+    let rw = running("prometheus.remote_write.large", &endpoint(&url, queue));
+    rw.receiver().0.append(gauges("big", 25)).unwrap();
+    until("all 25 series", || sink.series().len() == 25).await;
+    assert!(sink.accepted().len() >= 7, "in pieces of at most 4: {} requests", sink.accepted().len());
+    assert!(sink.accepted().iter().all(|r| r.timeseries.len() <= 4));
+    assert_eq!(stat(&rw.component, 0, "samples_dropped"), 0);
     rw.stop().await;
 }
