@@ -86,9 +86,14 @@ pub fn push_str(buf: &mut Key, s: &[u8]) {
 }
 
 /// Appends what every series key starts with: the span name, kind and
-/// status code, or a placeholder for each one `keep` leaves out.
+/// status code, or a placeholder for each one `keep` leaves out. A kind or
+/// code outside the enum keys as 0, the value whose label it gets
+/// (`SPAN_KIND_UNSPECIFIED`, `STATUS_CODE_UNSET`): otherwise each stray
+/// value would make a series of its own with the same labels.
 #[inline(always)]
 pub fn push_span(buf: &mut Key, keep: [bool; 4], name: &[u8], kind: i32, code: i32) {
+    let kind = if (1..=5).contains(&kind) { kind } else { 0 };
+    let code = if (1..=2).contains(&code) { code } else { 0 };
     push_str(buf, if keep[1] { name } else { b"" });
     let (kind, code) = ((if keep[2] { kind } else { -1 }).to_le_bytes(), (if keep[3] { code } else { -1 }).to_le_bytes());
     buf.put(&[kind[0], kind[1], kind[2], kind[3], code[0], code[1], code[2], code[3]]);

@@ -306,3 +306,23 @@ fn argument_errors_use_alloy_wording() {
     let d = config(EXPLICIT).unwrap();
     assert_eq!((d.namespace.as_str(), d.delta, d.exemplars, d.expiration, d.cardinality_limit), ("traces.span.metrics", false, None, 0, 0));
 }
+
+/// Kinds and codes outside the enums label as unspecified and unset, and so
+/// count in those series: never a second series with the same labels.
+#[test]
+fn stray_kinds_and_codes_share_the_unspecified_series() {
+    let mut a = aggregator(EXPLICIT);
+    let mut stray = span("op", span::SpanKind::Unspecified, status::StatusCode::Unset, MS);
+    stray.kind = 99;
+    stray.status = Some(Status { code: 7, message: String::new() });
+    let mut negative = stray.clone();
+    negative.kind = -3;
+    let spans = vec![span("op", span::SpanKind::Unspecified, status::StatusCode::Unset, MS), stray, negative];
+    a.aggregate(&request(svc("shop"), spans), T0).unwrap();
+    let out = a.flush(T0 + MS);
+    assert_eq!(
+        calls(&out, "traces.span.metrics.calls"),
+        vec![(format!("{BASE}=\"op\" span.kind=\"SPAN_KIND_UNSPECIFIED\" status.code=\"STATUS_CODE_UNSET\""), 3)]
+    );
+    assert_eq!(a.series_count(), 1);
+}
