@@ -26,6 +26,12 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client gets to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most connections one server holds open. Past it a new connection is
+/// closed as soon as it is accepted, so a client holding thousands of idle
+/// or trickling connections (slowloris) cannot starve the others of file
+/// descriptors and tasks; the client sees the connection close and retries.
+pub(super) const MAX_CONNECTIONS: usize = 4096;
+
 /// How long an HTTP/1.1 client gets to send a request's headers, as the
 /// Collector's `read_header_timeout`: idle or trickling connections do not
 /// hold a task forever.
@@ -60,7 +66,7 @@ impl Server {
         let addr = listener.local_addr().map_err(|e| format!("cannot listen on {endpoint}: {e}"))?;
         let stop = CancellationToken::new();
         let (closed_tx, closed) = oneshot::channel();
-        let task = tokio::spawn(accept(listener, tls, handler, stop.clone(), closed_tx));
+        let task = tokio::spawn(accept(listener, tls, handler, stop.clone(), closed_tx, MAX_CONNECTIONS));
         Ok(Server { addr, stop, closed, task })
     }
 
@@ -74,13 +80,17 @@ impl Server {
     }
 }
 
-async fn accept<H: Handler>(listener: TcpListener, tls: Option<TlsAcceptor>, handler: H, stop: CancellationToken, closed: oneshot::Sender<()>) {
+async fn accept<H: Handler>(listener: TcpListener, tls: Option<TlsAcceptor>, handler: H, stop: CancellationToken, closed: oneshot::Sender<()>, max: usize) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) if connections.len() >= max => {
+                    tracing::debug!("otelcol.receiver.otlp: {max} connections open; closing the one from {peer}");
+                    drop(stream);
+                }
                 Ok((stream, _peer)) => {
                     connections.spawn(connection(stream, tls.clone(), handler.clone(), stop.clone()));
                 }
@@ -132,5 +142,50 @@ async fn serve<H: Handler, I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(i
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    #[derive(Clone)]
+    struct Ok200;
+
+    impl Handler for Ok200 {
+        type Body = http_body_util::Full<Bytes>;
+
+        fn handle(self, _req: Request<Incoming>) -> impl Future<Output = Response<Self::Body>> + Send + 'static {
+            std::future::ready(Response::new(http_body_util::Full::new(Bytes::from_static(b"ok"))))
+        }
+    }
+
+    /// A client holding the limit's worth of idle connections cannot keep
+    /// others out for long: past the limit a connection is closed at once,
+    /// and once one of the idle ones goes, a new client is served.
+    #[tokio::test]
+    async fn connections_past_the_limit_are_closed_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, (closed, _)) = (CancellationToken::new(), oneshot::channel());
+        tokio::spawn(accept(listener, None, Ok200, stop.clone(), closed, 2));
+        let request = |mut c: std::net::TcpStream| {
+            c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut out = String::new();
+            let _ = c.read_to_string(&mut out);
+            out
+        };
+        let idle: Vec<std::net::TcpStream> = (0..2).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+        // Both idle connections are being served: a request on a third finds it closed.
+        let answer = tokio::task::spawn_blocking(move || request(std::net::TcpStream::connect(addr).unwrap())).await.unwrap();
+        assert_eq!(answer, "", "the third connection was closed unanswered");
+        drop(idle);
+        crate::harness::eventually("a new client to be served once the idle ones went", || async move {
+            tokio::task::spawn_blocking(move || request(std::net::TcpStream::connect(addr).unwrap())).await.unwrap().starts_with("HTTP/1.1 200")
+        })
+        .await;
+        stop.cancel();
     }
 }
