@@ -10,6 +10,7 @@
 
 mod argument_error;
 pub mod body;
+pub mod bytesize;
 pub mod calendar;
 pub mod component;
 pub mod consumer;

@@ -34,6 +34,7 @@ impl Registry {
             crate::otelcol::exporter::otlp::REGISTRATION,
             crate::otelcol::exporter::otlphttp::REGISTRATION,
             crate::otelcol::processor::batch::REGISTRATION,
+            crate::otelcol::processor::memory_limiter::REGISTRATION,
             crate::otelcol::connector::servicegraph::REGISTRATION,
             crate::otelcol::connector::spanmetrics::REGISTRATION,
             crate::otelcol::exporter::debug::REGISTRATION,

@@ -1,3 +1,4 @@
 //! `otelcol.processor.*`: telemetry transformed on its way.
 
 pub mod batch;
+pub mod memory_limiter;

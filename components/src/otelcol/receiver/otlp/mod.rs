@@ -15,7 +15,7 @@ mod http;
 pub mod json;
 mod listeners;
 mod server;
-mod size;
+
 mod tls;
 
 #[cfg(test)]
@@ -32,7 +32,7 @@ use crate::otelcol::output::Output;
 use export::Shared;
 use listeners::{Listeners, Supervisor};
 
-pub use size::ByteSize;
+pub use crate::bytesize::ByteSize;
 pub use tls::TlsArguments;
 
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
