@@ -414,14 +414,17 @@ fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Running>) -> Node
     }
 }
 
+/// Stops a component and waits for it to flush. Its metrics leave the
+/// registry only after that, so what the flush sends or drops is counted
+/// where a scrape during the stop can see it.
 async fn stop(mut node: Node) {
-    solder_components::selfmetrics::forget(&node.decl.id);
     node.cancel.cancel();
     if let Some(task) = node.task.take() {
         if tokio::time::timeout(STOP_TIMEOUT, task).await.is_err() {
             tracing::warn!(component = %node.decl.id, "component did not stop within {STOP_TIMEOUT:?}");
         }
     }
+    solder_components::selfmetrics::forget(&node.decl.id);
 }
 
 /// Snapshots the flow counters every second, for rates.

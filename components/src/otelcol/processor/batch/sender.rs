@@ -95,6 +95,10 @@ pub struct Sender {
     shared: Arc<Shared>,
     health: HealthCell,
     meters: Meters,
+    /// When the flush on shutdown gives up: set once, by whichever part of
+    /// the shutdown gets there first, so batches finished during shutdown
+    /// and the final flush share one budget.
+    flush_deadline: std::sync::OnceLock<Instant>,
     shutdown: CancellationToken,
 }
 
@@ -102,7 +106,11 @@ impl Sender {
     /// Self metrics are registered here, in `run`, so that a trial build
     /// leaves no series behind.
     pub fn new(metrics: &ComponentMetrics, shared: Arc<Shared>, health: HealthCell, shutdown: CancellationToken) -> Sender {
-        Sender { shared, health, meters: Meters::new(metrics), shutdown }
+        Sender { shared, health, meters: Meters::new(metrics), flush_deadline: std::sync::OnceLock::new(), shutdown }
+    }
+
+    fn flush_until(&self) -> Instant {
+        *self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_BUDGET)
     }
 
     /// One signal's loop: send what is due, sleep until the next deadline
@@ -123,7 +131,7 @@ impl Sender {
                 _ = sleep => {}
             }
         }
-        self.send_due::<M>(Mode::Flushing { until: Instant::now() + FLUSH_BUDGET }).await;
+        self.send_due::<M>(Mode::Flushing { until: self.flush_until() }).await;
     }
 
     /// Sends every batch due now; returns the lane's next deadline.
@@ -265,7 +273,7 @@ impl Sender {
                         // budget, so nobody gets it twice.
                         _ = self.shutdown.cancelled(), if done.is_empty() => return Delivery::Interrupted,
                         _ = self.shutdown.cancelled() => {
-                            mode = Mode::Flushing { until: Instant::now() + FLUSH_BUDGET };
+                            mode = Mode::Flushing { until: self.flush_until() };
                         }
                     }
                 }
