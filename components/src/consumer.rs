@@ -85,44 +85,71 @@ impl ConsumerHandle {
     }
 }
 
-/// The exports of a component whose only export is its `input` capsule.
-pub fn input_exports(input: &solder_syntax::value::Capsule) -> solder_syntax::Value {
-    solder_syntax::Value::object([("input", solder_syntax::Value::Capsule(input.clone()))])
-}
-
 /// Sends one payload to several consumers, sharing it (a clone is two
 /// reference counts). Every consumer is tried; the first error is returned,
 /// a retryable one before a permanent one, so the sender retries when any
-/// consumer might still take the data. A caller that retries should retry
-/// only the consumers that refused, as the batch processor does (by
-/// [`ConsumerHandle::identity`]); a retry of the whole fan-out gives the
-/// same data again to those that took it.
+/// consumer might still take the data.
+///
+/// A sender that retries does it with [`Progress`] (the `*_to_rest`
+/// methods): the retry goes only to the consumers that asked for one, never
+/// again to those that took the payload, so one branch's outage cannot make
+/// another count the same data twice.
 #[derive(Clone, Default)]
 pub struct Fanout {
     pub consumers: Vec<ConsumerHandle>,
 }
 
+/// Where one payload stands with the consumers of a fan-out, across
+/// retries: who is done with it (took it, or refused it for good), and the
+/// first permanent refusal.
+#[derive(Default)]
+pub struct Progress {
+    done: Vec<usize>,
+    pub refused_for_good: Option<ConsumeError>,
+}
+
+impl Progress {
+    /// Whether some consumer already took or refused the payload.
+    pub fn started(&self) -> bool {
+        !self.done.is_empty()
+    }
+}
+
 macro_rules! fan {
-    ($name:ident, $method:ident, $t:ty) => {
+    ($name:ident, $rest:ident, $method:ident, $t:ty) => {
+        /// Sends to every consumer; the first error, retryable first.
         pub async fn $name(&self, data: $t) -> Result<(), ConsumeError> {
-            let mut first: Option<ConsumeError> = None;
-            let n = self.consumers.len();
+            let mut progress = Progress::default();
+            match self.$rest(data, &mut progress).await {
+                Some(retryable) => Err(retryable),
+                None => progress.refused_for_good.map_or(Ok(()), Err),
+            }
+        }
+
+        /// Sends to the consumers `progress` has not seen done, and records
+        /// who is done now. Returns the first retryable refusal, if any
+        /// consumer asked to be tried again.
+        pub async fn $rest(&self, data: $t, progress: &mut Progress) -> Option<ConsumeError> {
+            let waiting: Vec<&ConsumerHandle> = self.consumers.iter().filter(|c| !progress.done.contains(&c.identity())).collect();
+            let mut retry: Option<ConsumeError> = None;
+            let n = waiting.len();
             let mut data = Some(data);
-            for (i, c) in self.consumers.iter().enumerate() {
+            for (i, c) in waiting.into_iter().enumerate() {
                 // The last consumer takes the payload itself: one clone fewer.
                 let payload = if i + 1 == n { data.take() } else { data.clone() };
                 let Some(payload) = payload else { break };
-                if let Err(e) = c.0.$method(payload).await {
-                    let replace = match &first {
-                        None => true,
-                        Some(f) => f.kind == ErrorKind::Permanent && e.kind == ErrorKind::Retryable,
-                    };
-                    if replace {
-                        first = Some(e);
+                match c.0.$method(payload).await {
+                    Ok(()) => progress.done.push(c.identity()),
+                    Err(e) if e.kind == ErrorKind::Permanent => {
+                        progress.done.push(c.identity());
+                        progress.refused_for_good.get_or_insert(e);
+                    }
+                    Err(e) => {
+                        retry.get_or_insert(e);
                     }
                 }
             }
-            first.map_or(Ok(()), Err)
+            retry
         }
     };
 }
@@ -132,7 +159,7 @@ impl Fanout {
         self.consumers.is_empty()
     }
 
-    fan!(traces, consume_traces, Traces);
-    fan!(metrics, consume_metrics, Metrics);
-    fan!(logs, consume_logs, Logs);
+    fan!(traces, traces_to_rest, consume_traces, Traces);
+    fan!(metrics, metrics_to_rest, consume_metrics, Metrics);
+    fan!(logs, logs_to_rest, consume_logs, Logs);
 }

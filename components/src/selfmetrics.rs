@@ -53,33 +53,39 @@ static STATE: LazyLock<Mutex<State>> = LazyLock::new(Mutex::default);
 /// A monotonic count. It holds its component's scope, so the series stays
 /// registered as long as anything can still count into it.
 #[derive(Clone, Debug, Default)]
-pub struct Counter(PromCounter, #[allow(dead_code)] Option<Arc<Scope>>);
+pub struct Counter {
+    inner: PromCounter,
+    _scope: Option<Arc<Scope>>,
+}
 
 impl Counter {
     pub fn add(&self, n: u64) {
-        self.0.inc_by(n);
+        self.inner.inc_by(n);
     }
 
     pub fn get(&self) -> u64 {
-        self.0.get()
+        self.inner.get()
     }
 }
 
 /// A value that goes up and down; like [`Counter`], it holds its scope.
 #[derive(Clone, Debug, Default)]
-pub struct Gauge(PromGauge, #[allow(dead_code)] Option<Arc<Scope>>);
+pub struct Gauge {
+    inner: PromGauge,
+    _scope: Option<Arc<Scope>>,
+}
 
 impl Gauge {
     pub fn set(&self, v: i64) {
-        self.0.set(v);
+        self.inner.set(v);
     }
 
     pub fn add(&self, v: i64) {
-        self.0.inc_by(v);
+        self.inner.inc_by(v);
     }
 
     pub fn get(&self) -> i64 {
-        self.0.get()
+        self.inner.get()
     }
 }
 
@@ -125,7 +131,7 @@ impl ComponentMetrics {
             Metric::Counter(family)
         });
         let Metric::Counter(family) = metric else { return Counter::default() };
-        let counter = Counter(family.get_or_create_owned(&labels), Some(Arc::clone(&self.scope)));
+        let counter = Counter { inner: family.get_or_create_owned(&labels), _scope: Some(Arc::clone(&self.scope)) };
         remember(&mut state.series, self.component_id(), name, labels);
         counter
     }
@@ -141,7 +147,7 @@ impl ComponentMetrics {
             Metric::Gauge(family)
         });
         let Metric::Gauge(family) = metric else { return Gauge::default() };
-        let gauge = Gauge(family.get_or_create_owned(&labels), Some(Arc::clone(&self.scope)));
+        let gauge = Gauge { inner: family.get_or_create_owned(&labels), _scope: Some(Arc::clone(&self.scope)) };
         remember(&mut state.series, self.component_id(), name, labels);
         gauge
     }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 use solder_components::component::{self, ArgumentError, HealthCell, RunFuture, Signals, Stability};
+use solder_components::harness::until;
 use solder_components::{Component, Health, HealthState, Options, Registration, Registry};
 use solder_syntax::{Diagnostic, SourceFile, Value};
 use tokio_util::sync::CancellationToken;
@@ -342,11 +343,7 @@ async fn a_changed_export_decodes_each_reader_once() {
     c.apply(config(&src).unwrap()).await.unwrap();
     assert_eq!(c.decodes("test.counter.r"), 1);
     std::fs::write(&file, "7").unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while snapshot(&c).iter().find(|n| n.0 == "test.counter.r").map(|n| n.2.clone()) != Some("{ value = 7 }".into()) {
-        assert!(std::time::Instant::now() < deadline, "the reader never saw the new export");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    until("the reader to see the new export", || snapshot(&c).iter().any(|n| n.0 == "test.counter.r" && n.2 == "{ value = 7 }")).await;
     assert_eq!(c.decodes("test.counter.r"), 2, "re-evaluation decoded the reader once");
     assert_eq!(c.decodes("local.file.v"), 1, "the file component itself was not decoded again");
     c.shutdown().await;
@@ -423,16 +420,9 @@ async fn a_panicking_component_turns_unhealthy_and_is_restarted() {
     let cfg = load(vec![SourceFile::new("main.alloy", "test.panicky \"p\" { }\n")], &r).unwrap();
     c.apply(cfg).await.unwrap();
     let health = || c.inspect(|nodes| nodes[0].health());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while health().state != HealthState::Unhealthy {
-        assert!(std::time::Instant::now() < deadline, "never unhealthy: {:?}", health());
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    until("the panic to make it unhealthy", || health().state == HealthState::Unhealthy).await;
     assert!(health().message.contains("panicked: boom in the first run"), "{:?}", health());
-    while PANICKY_RUNS.load(Ordering::SeqCst) < 2 {
-        assert!(std::time::Instant::now() < deadline, "never restarted");
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    until("the restart", || PANICKY_RUNS.load(Ordering::SeqCst) >= 2).await;
     assert!(health().message.contains("panicked"), "the fault shows until the restarted run is steady");
     c.shutdown().await;
     assert_eq!(PANICKY_RUNS.load(Ordering::SeqCst), 2, "stopping does not restart it");

@@ -20,7 +20,7 @@ use crate::bytesize::ByteSize;
 use crate::component::{
     self, ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
 };
-use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
+use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout};
 use crate::otelcol::output::Output;
 use crate::otlp::{Logs, Metrics, Signal, Traces};
 use crate::selfmetrics::Counter;
@@ -104,7 +104,8 @@ pub struct MemoryLimiter {
 
 struct Shared {
     args: Mutex<Arguments>,
-    output: Mutex<Output>,
+    /// Each signal's fan-out, made when the output changes, not per payload.
+    outputs: Mutex<Arc<[Fanout; 3]>>,
     /// Above the soft limit at the last check.
     refusing: AtomicBool,
     memory: AtomicU64,
@@ -143,7 +144,7 @@ impl Component for MemoryLimiter {
         let refused = ["otelcol_processor_refused_spans_total", "otelcol_processor_refused_metric_points_total", "otelcol_processor_refused_log_records_total"]
             .map(|name| opts.metrics.counter(name, "Items refused by the memory limiter because memory was above its soft limit.", &[]));
         let shared = Arc::new(Shared {
-            output: Mutex::new(args.output.clone()),
+            outputs: Mutex::new(fanouts(&args.output)),
             args: Mutex::new(args),
             refusing: AtomicBool::new(false),
             memory: AtomicU64::new(0),
@@ -179,7 +180,7 @@ impl Component for MemoryLimiter {
     }
 
     fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
-        *lock(&self.shared.output) = args.output.clone();
+        *lock(&self.shared.outputs) = fanouts(&args.output);
         *lock(&self.shared.args) = args;
         self.shared.check();
         Ok(())
@@ -217,12 +218,7 @@ impl Input {
         if !self.0.refusing.load(Ordering::Relaxed) {
             return None;
         }
-        let slot = match signal {
-            Signal::Traces => 0,
-            Signal::Metrics => 1,
-            Signal::Logs => 2,
-        };
-        self.0.refused[slot].add(items as u64);
+        self.0.refused[slot(signal)].add(items as u64);
         Some(ConsumeError::retryable("data refused due to high memory usage"))
     }
 }
@@ -233,8 +229,8 @@ macro_rules! limited {
             if let Some(e) = self.refuse(data.signal(), data.items()) {
                 return Box::pin(std::future::ready(Err(e)));
             }
-            let fanout = lock(&self.0.output).fanout(data.signal());
-            Box::pin(async move { fanout.$fan(data).await })
+            let outputs = Arc::clone(&lock(&self.0.outputs));
+            Box::pin(async move { outputs[slot(data.signal())].$fan(data).await })
         }
     };
 }
@@ -247,6 +243,16 @@ impl Consumer for Input {
     fn accepts(&self, _signal: Signal) -> bool {
         true
     }
+}
+
+const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
+
+fn slot(signal: Signal) -> usize {
+    SIGNALS.iter().position(|s| *s == signal).unwrap_or(0)
+}
+
+fn fanouts(output: &Output) -> Arc<[Fanout; 3]> {
+    Arc::new(SIGNALS.map(|s| output.fanout(s)))
 }
 
 /// The process's resident memory, in bytes.

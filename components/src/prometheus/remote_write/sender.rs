@@ -40,7 +40,6 @@ pub struct Settings {
 /// One endpoint: lives from the `endpoint` block's first appearance until
 /// an update removes it, keeping its queue across updates.
 pub struct Endpoint {
-    component: String,
     metrics: ComponentMetrics,
     /// `name`, or one derived from the URL.
     pub name: String,
@@ -111,10 +110,8 @@ struct Request {
 
 impl Endpoint {
     pub fn new(metrics: &ComponentMetrics, settings: Settings) -> Endpoint {
-        let component = metrics.component_id();
         let name = settings.args.display_name();
         Endpoint {
-            component: component.to_string(),
             metrics: metrics.clone(),
             counts: Mutex::new(Arc::new(Counts::new(metrics, &name, &settings.args.url))),
             queue: SampleQueue::new(settings.args.queue_config.capacity),
@@ -186,7 +183,7 @@ impl Endpoint {
         self.counts().dropped.add(n as u64);
         let message = format!("endpoint {}: {why}; dropped {n} samples", self.name);
         if !self.refusing.swap(true, Ordering::Relaxed) {
-            tracing::warn!(component = %self.component, endpoint = %self.name, "{message}");
+            tracing::warn!(component = %self.metrics.component_id(), endpoint = %self.name, "{message}");
         }
         Err(message)
     }
@@ -232,7 +229,7 @@ impl Endpoint {
         self.pending_changed();
         if left > 0 {
             self.counts().failed.add(left as u64);
-            tracing::warn!(component = %self.component, endpoint = %self.name, samples = left, "dropped queued samples that could not be sent before shutdown");
+            tracing::warn!(component = %self.metrics.component_id(), endpoint = %self.name, samples = left, "dropped queued samples that could not be sent before shutdown");
         }
     }
 
@@ -336,7 +333,7 @@ impl Endpoint {
             self.retries.fetch_add(1, Ordering::Relaxed);
             let shown = Duration(StdDuration::from_millis((until - Instant::now()).as_millis() as u64));
             self.record_error(format!("{}; retrying in {shown}", err.message));
-            tracing::info!(component = %self.component, endpoint = %self.name, error = %err, "remote write failed; retrying in {shown}");
+            tracing::info!(component = %self.metrics.component_id(), endpoint = %self.name, error = %err, "remote write failed; retrying in {shown}");
             if self.flush_deadline.get().is_some() {
                 tokio::time::sleep_until(until).await;
                 continue;
@@ -362,7 +359,7 @@ impl Endpoint {
         c.metadata.add(r.metadata);
         c.bytes.add(r.body.len() as u64);
         if self.failing.swap(false, Ordering::Relaxed) {
-            tracing::info!(component = %self.component, endpoint = %self.name, "remote write recovered");
+            tracing::info!(component = %self.metrics.component_id(), endpoint = %self.name, "remote write recovered");
         }
     }
 
@@ -373,7 +370,7 @@ impl Endpoint {
         c.exemplars_failed.add(r.exemplars);
         c.metadata_failed.add(r.metadata);
         let message = format!("{error}; dropped {} samples", r.samples);
-        tracing::error!(component = %self.component, endpoint = %self.name, "remote write failed: {message}");
+        tracing::error!(component = %self.metrics.component_id(), endpoint = %self.name, "remote write failed: {message}");
         self.record_error(message);
     }
 

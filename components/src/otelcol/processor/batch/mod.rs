@@ -29,7 +29,10 @@ use tokio_util::sync::CancellationToken;
 use crate::component::{
     self, ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
 };
-use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
+use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle, Fanout, Progress};
+
+/// A boxed future borrowing for `'a`.
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 use crate::otelcol::output::Output;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::split::Split;
@@ -122,16 +125,17 @@ impl<M> Default for Lane<M> {
 /// Each signal's request type, with its lane and its way out.
 trait Batched: Split {
     fn lane(shared: &Shared) -> &Lane<Self>;
-    /// Sends to one consumer of the fan-out.
-    fn send(to: ConsumerHandle, data: Encoded<Self>) -> ConsumeFuture<'static>;
+    /// Sends to the consumers of `fanout` that `progress` has not seen
+    /// done; the first retryable refusal, if any.
+    fn send<'a>(fanout: &'a Fanout, data: Encoded<Self>, progress: &'a mut Progress) -> BoxFuture<'a, Option<ConsumeError>>;
 }
 
 impl Batched for ExportTraceServiceRequest {
     fn lane(shared: &Shared) -> &Lane<Self> {
         &shared.traces
     }
-    fn send(to: ConsumerHandle, data: Traces) -> ConsumeFuture<'static> {
-        Box::pin(async move { to.0.consume_traces(data).await })
+    fn send<'a>(fanout: &'a Fanout, data: Traces, progress: &'a mut Progress) -> BoxFuture<'a, Option<ConsumeError>> {
+        Box::pin(fanout.traces_to_rest(data, progress))
     }
 }
 
@@ -139,8 +143,8 @@ impl Batched for ExportMetricsServiceRequest {
     fn lane(shared: &Shared) -> &Lane<Self> {
         &shared.metrics
     }
-    fn send(to: ConsumerHandle, data: Metrics) -> ConsumeFuture<'static> {
-        Box::pin(async move { to.0.consume_metrics(data).await })
+    fn send<'a>(fanout: &'a Fanout, data: Metrics, progress: &'a mut Progress) -> BoxFuture<'a, Option<ConsumeError>> {
+        Box::pin(fanout.metrics_to_rest(data, progress))
     }
 }
 
@@ -148,8 +152,8 @@ impl Batched for ExportLogsServiceRequest {
     fn lane(shared: &Shared) -> &Lane<Self> {
         &shared.logs
     }
-    fn send(to: ConsumerHandle, data: Logs) -> ConsumeFuture<'static> {
-        Box::pin(async move { to.0.consume_logs(data).await })
+    fn send<'a>(fanout: &'a Fanout, data: Logs, progress: &'a mut Progress) -> BoxFuture<'a, Option<ConsumeError>> {
+        Box::pin(fanout.logs_to_rest(data, progress))
     }
 }
 

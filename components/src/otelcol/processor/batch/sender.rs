@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::pending::{Batch, Limits, Trigger};
 use super::{lock, Batched, Shared};
 use crate::component::{HealthCell, HealthState};
-use crate::consumer::{ConsumeError, ErrorKind};
+use crate::consumer::{ErrorKind, Progress};
 use crate::otlp::split::split;
 use crate::otlp::Encoded;
 use crate::selfmetrics::{ComponentMetrics, Counter, Gauge};
@@ -204,36 +204,18 @@ impl Sender {
 
     /// Sends one batch, retrying while the downstream asks to: while
     /// running, until it is taken or shutdown interrupts; while flushing,
-    /// until the flush budget runs out.
-    /// Sends a batch to every consumer of the output, retrying only those
-    /// that asked to: a consumer that took the batch never gets it again,
-    /// so one branch's outage cannot make another count it twice.
+    /// until the flush budget runs out. Only the consumers that asked for a
+    /// retry get one (see [`Progress`]).
     async fn deliver<M: Batched>(&self, data: &Encoded<M>, trigger: Trigger, mut mode: Mode) -> Delivery {
         let stats = &self.shared.stats;
         let n = data.items() as u64;
         let mut backoff = FIRST_BACKOFF;
         let mut retried = false;
-        // Consumers done with this batch: they took it, or refused it for good.
-        let mut done: Vec<usize> = Vec::new();
-        let mut refused_for_good: Option<ConsumeError> = None;
+        let mut progress = Progress::default();
         loop {
             let fanout = lock(&self.shared.output).fanout(M::SIGNAL);
-            let mut retry: Option<ConsumeError> = None;
-            let waiting: Vec<_> = fanout.consumers.into_iter().filter(|c| !done.contains(&c.identity())).collect();
-            for consumer in waiting {
-                let id = consumer.identity();
-                match M::send(consumer, data.clone()).await {
-                    Ok(()) => done.push(id),
-                    Err(e) if e.kind == ErrorKind::Permanent => {
-                        done.push(id);
-                        refused_for_good.get_or_insert(e);
-                    }
-                    Err(e) => {
-                        retry.get_or_insert(e);
-                    }
-                }
-            }
-            let err = match (retry, refused_for_good.clone()) {
+            let retry = M::send(&fanout, data.clone(), &mut progress).await;
+            let err = match (retry, progress.refused_for_good.clone()) {
                 (None, None) => {
                     stats.batches_sent.fetch_add(1, Ordering::Relaxed);
                     stats.items_sent.fetch_add(n, Ordering::Relaxed);
@@ -271,7 +253,7 @@ impl Sender {
                         // Put back whole, unless some consumer already took
                         // it: then this call finishes it, under the flush's
                         // budget, so nobody gets it twice.
-                        _ = self.shutdown.cancelled(), if done.is_empty() => return Delivery::Interrupted,
+                        _ = self.shutdown.cancelled(), if !progress.started() => return Delivery::Interrupted,
                         _ = self.shutdown.cancelled() => {
                             mode = Mode::Flushing { until: self.flush_until() };
                         }

@@ -74,7 +74,6 @@ pub(super) struct Settings {
 
 /// What the servers and the component share.
 pub(super) struct Shared {
-    pub id: String,
     metrics: ComponentMetrics,
     settings: RwLock<Arc<Settings>>,
     counters: OnceLock<Counters>,
@@ -108,7 +107,12 @@ pub(super) enum Refused {
 
 impl Shared {
     pub fn new(metrics: ComponentMetrics, args: Arguments) -> Shared {
-        Shared { id: metrics.component_id().to_string(), metrics, settings: RwLock::new(Arc::new(Settings::new(args))), counters: OnceLock::new() }
+        Shared { metrics, settings: RwLock::new(Arc::new(Settings::new(args))), counters: OnceLock::new() }
+    }
+
+    /// The component's ID, for messages.
+    pub fn id(&self) -> &str {
+        self.metrics.component_id()
     }
 
     pub fn settings(&self) -> Arc<Settings> {
@@ -159,7 +163,7 @@ impl Shared {
         }
         if fanout.is_empty() {
             counters.refused[s][t].add(items as u64);
-            let message = format!("{} has no {} output: {items} {} dropped", self.id, signal.as_str(), signal.item_name().replace('_', " "));
+            let message = format!("{} has no {} output: {items} {} dropped", self.id(), signal.as_str(), signal.item_name().replace('_', " "));
             return Ok(Accepted { rejected: items as u64, message });
         }
         match payload.send(fanout).await {

@@ -92,7 +92,7 @@ impl Supervisor {
                         all_up = false;
                         // Retries repeat the same failure; say it once.
                         if !listeners.failing_with(transport, &error) {
-                            tracing::warn!(component = %shared.id, "{} server: {error}", transport.as_str());
+                            tracing::warn!(component = %shared.id(), "{} server: {error}", transport.as_str());
                         }
                         Status::Failed { endpoint: listen.endpoint, error }
                     }
