@@ -155,6 +155,22 @@ impl Transport for GrpcTransport {
     }
 }
 
+/// A stream the server shut its connection on (a GOAWAY that did not
+/// include it) was never processed, so gRPC treats it as UNAVAILABLE and it
+/// is safe to send again. tonic reports it as INTERNAL ("connection error
+/// received: not a result of an error"), and taking that as permanent
+/// dropped whole requests whenever a backend restarted.
+fn refused_by_go_away(status: &Status) -> bool {
+    let mut cause = std::error::Error::source(status);
+    while let Some(e) = cause {
+        if e.downcast_ref::<h2::Error>().is_some_and(|h2| h2.is_go_away() && h2.is_remote()) {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 fn path(signal: Signal) -> &'static str {
     match signal {
         Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
@@ -190,7 +206,7 @@ fn classify(status: &Status) -> SendError {
     let retryable = match status.code() {
         Code::Cancelled | Code::DeadlineExceeded | Code::Aborted | Code::OutOfRange | Code::Unavailable | Code::DataLoss => true,
         Code::ResourceExhausted => retry_after.is_some(),
-        _ => false,
+        _ => refused_by_go_away(status),
     };
     match retryable {
         true => SendError::throttled(message, retry_after),

@@ -59,24 +59,25 @@ impl Sink {
         let s = Arc::clone(&sink);
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
-                let (s, tls) = (Arc::clone(&s), tls.clone());
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let s = Arc::clone(&s);
-                        async move { Ok::<_, Infallible>(s.handle(req).await) }
-                    });
-                    let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                    let _ = match tls {
-                        None => server.serve_connection(TokioIo::new(tcp), svc).await,
-                        Some(config) => match tokio_rustls::TlsAcceptor::from(config).accept(tcp).await {
-                            Ok(stream) => server.serve_connection(TokioIo::new(stream), svc).await,
-                            Err(_) => return,
-                        },
-                    };
-                });
+                tokio::spawn(Arc::clone(&s).serve(tcp, tls.clone()));
             }
         });
         (sink, addr)
+    }
+
+    async fn serve(self: Arc<Self>, tcp: tokio::net::TcpStream, tls: Option<Arc<ServerConfig>>) {
+        let svc = hyper::service::service_fn(move |req| {
+            let s = Arc::clone(&self);
+            async move { Ok::<_, Infallible>(s.handle(req).await) }
+        });
+        let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let _ = match tls {
+            None => server.serve_connection(TokioIo::new(tcp), svc).await,
+            Some(config) => match tokio_rustls::TlsAcceptor::from(config).accept(tcp).await {
+                Ok(stream) => server.serve_connection(TokioIo::new(stream), svc).await,
+                Err(_) => return,
+            },
+        };
     }
 
     async fn handle(self: Arc<Self>, req: hyper::Request<hyper::body::Incoming>) -> hyper::Response<tonic::body::Body> {
@@ -188,6 +189,36 @@ async fn retries_until_the_server_recovers_and_delivers_each_request_once() {
     assert_eq!(got, want, "each request arrives exactly once");
     assert_eq!(sink.calls.load(Ordering::SeqCst), 10, "6 requests, 4 of them refused once");
     assert_eq!(sent(&h.component, "send_failed", "spans"), 0);
+    h.stop().await;
+}
+
+/// A backend going away mid-request: its first connection answers the
+/// first request with a GOAWAY that does not include it, as a server
+/// shutting down gracefully does with a request that arrived too late. The
+/// server never processed it, so it must be sent again, not dropped.
+#[tokio::test]
+async fn a_request_the_server_went_away_from_is_sent_again() {
+    let sink = Arc::new(Sink::default());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = Arc::clone(&sink);
+    tokio::spawn(async move {
+        let (first, _) = listener.accept().await.unwrap();
+        let mut conn = h2::server::handshake(first).await.unwrap();
+        // Let the request's frames arrive unread, then go away before
+        // reading them: the GOAWAY's last stream is 0.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        conn.abrupt_shutdown(h2::Reason::NO_ERROR);
+        let _ = std::future::poll_fn(|cx| conn.poll_closed(cx)).await;
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(Arc::clone(&s).serve(tcp, None));
+        }
+    });
+    let h = exporter("otelcol.exporter.otlp.goaway", &config(&addr.to_string(), FAST_RETRY));
+    h.input().0.consume_traces(traces(3)).await.unwrap();
+    eventually("the request to be sent again", || async { sent(&h.component, "sent", "spans") == 3 }).await;
+    assert_eq!(sent(&h.component, "send_failed", "spans"), 0, "the request was dropped");
+    assert_eq!(sink.bodies().len(), 1);
     h.stop().await;
 }
 
