@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod component;
 pub mod consumer;
 pub mod decode;
+pub mod fault;
 pub mod harness;
 pub mod local;
 pub mod otelcol;

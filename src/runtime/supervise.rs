@@ -3,8 +3,8 @@
 //! A panic in one component must not silently leave a hole in the graph:
 //! the component turns unhealthy with the panic's message (so `/-/healthy`
 //! and the UI say so), and its `run` is called again after a backoff that
-//! doubles up to a minute. A restarted run that lasts [`STEADY`] clears
-//! the fault. A run that returns normally is not restarted: it was told to
+//! doubles up to a minute. The restarted run stays unhealthy, saying it
+//! was restarted and why, until it has lasted [`STEADY`]. A run that returns normally is not restarted: it was told to
 //! stop, or it chose to exit and its health says why.
 
 use std::sync::{Arc, Mutex};
@@ -57,6 +57,9 @@ pub async fn supervise(id: String, component: Arc<dyn Running>, cancel: Cancella
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(backoff) => {}
         }
+        // Still unhealthy until the new run is steady, but no longer
+        // "restarting": whoever looks sees it is running again.
+        fault.set(Some((format!("restarted after it panicked: {message}"), SystemTime::now())));
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }

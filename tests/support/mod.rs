@@ -112,8 +112,20 @@ impl Drop for Agent {
     }
 }
 
+/// A port nothing listens on, and one this test process has not handed out
+/// before: the kernel may give a just-released port to the next `bind(0)`,
+/// and two tests sharing a port (one backend taken down while another test
+/// brings its own up) would talk to each other's peers.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A minimal HTTP/1.1 request: enough for the agent's own endpoints.

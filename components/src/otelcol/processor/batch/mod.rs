@@ -13,6 +13,7 @@
 //! after a backoff, and the pending buffer is bounded: once full, this
 //! component asks its own senders to retry.
 
+mod in_hand;
 mod pending;
 mod sender;
 

@@ -9,10 +9,11 @@ use solder_syntax::Value;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::in_hand::InHand;
 use super::pending::{Batch, Limits, Trigger};
 use super::{lock, Batched, Shared};
 use crate::component::{HealthCell, HealthState};
-use crate::consumer::{ErrorKind, Progress};
+use crate::consumer::ErrorKind;
 use crate::otlp::split::split;
 use crate::otlp::Encoded;
 use crate::selfmetrics::{ComponentMetrics, Counter, Gauge};
@@ -34,7 +35,7 @@ pub struct Stats {
     /// Refused permanently downstream.
     items_failed: AtomicU64,
     /// Still refused when the flush budget ran out.
-    items_dropped: AtomicU64,
+    pub(super) items_dropped: AtomicU64,
 }
 
 impl Stats {
@@ -211,11 +212,12 @@ impl Sender {
         let n = data.items() as u64;
         let mut backoff = FIRST_BACKOFF;
         let mut retried = false;
-        let mut progress = Progress::default();
+        let mut hand = InHand::new(&self.shared, data.clone());
         loop {
             let fanout = lock(&self.shared.output).fanout(M::SIGNAL);
-            let retry = M::send(&fanout, data.clone(), &mut progress).await;
-            let err = match (retry, progress.refused_for_good.clone()) {
+            crate::fault::point("otelcol.processor.batch.deliver");
+            let retry = M::send(&fanout, data.clone(), &mut hand.progress).await;
+            let err = match (retry, hand.progress.refused_for_good.clone()) {
                 (None, None) => {
                     stats.batches_sent.fetch_add(1, Ordering::Relaxed);
                     stats.items_sent.fetch_add(n, Ordering::Relaxed);
@@ -227,6 +229,7 @@ impl Sender {
                     if retried {
                         self.health.set(HealthState::Healthy, "batching");
                     }
+                    hand.settled();
                     return Delivery::Done;
                 }
                 (None, Some(permanent)) => permanent,
@@ -236,6 +239,7 @@ impl Sender {
             if err.kind == ErrorKind::Permanent {
                 tracing::warn!("otelcol.processor.batch: downstream refused a batch of {n} {what}: {err}");
                 stats.items_failed.fetch_add(n, Ordering::Relaxed);
+                hand.settled();
                 return Delivery::Done;
             }
             retried = true;
@@ -244,6 +248,7 @@ impl Sender {
                 Mode::Flushing { until } if Instant::now() + backoff > until => {
                     tracing::warn!("otelcol.processor.batch: dropping {n} {what} at shutdown, downstream still refuses: {err}");
                     stats.items_dropped.fetch_add(n, Ordering::Relaxed);
+                    hand.settled();
                     return Delivery::Done;
                 }
                 Mode::Flushing { .. } => tokio::time::sleep(backoff).await,
@@ -253,7 +258,11 @@ impl Sender {
                         // Put back whole, unless some consumer already took
                         // it: then this call finishes it, under the flush's
                         // budget, so nobody gets it twice.
-                        _ = self.shutdown.cancelled(), if !progress.started() => return Delivery::Interrupted,
+                        _ = self.shutdown.cancelled(), if !hand.progress.started() => {
+                            // The caller puts it back, with what is behind it.
+                            hand.settled();
+                            return Delivery::Interrupted;
+                        }
                         _ = self.shutdown.cancelled() => {
                             mode = Mode::Flushing { until: self.flush_until() };
                         }

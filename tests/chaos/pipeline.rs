@@ -1,0 +1,103 @@
+//! The pipeline every scenario runs: the seed's shape (receiver, batch,
+//! an OTLP exporter and span metrics on a second branch), with retries
+//! quick enough for a test and a small byte-bounded queue so that a down
+//! backend fills it within seconds.
+
+use std::path::PathBuf;
+
+use crate::rig::{write_config, Backend};
+use crate::support::{free_port, Agent};
+
+pub struct Pipeline {
+    pub agent: Agent,
+    /// Where clients send OTLP gRPC.
+    pub receiver: String,
+    /// Where span metrics are exposed.
+    pub metrics: String,
+    pub config: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub const BATCH: &[&str] = &["otelcol.processor.batch.default"];
+
+pub fn config(receiver: &str, backend: &Backend, metrics: &str, extra: &str) -> String {
+    format!(
+        r#"
+otelcol.receiver.otlp "default" {{
+	grpc {{ endpoint = "{receiver}" }}
+	output {{ traces = [otelcol.processor.batch.default.input] }}
+}}
+
+otelcol.processor.batch "default" {{
+	timeout = "100ms"
+	output {{ traces = [otelcol.exporter.otlp.backend.input, otelcol.connector.spanmetrics.default.input] }}
+}}
+
+otelcol.exporter.otlp "backend" {{
+	client {{
+		endpoint = "{backend}"
+		tls {{ insecure = true }}
+	}}
+	sending_queue {{
+		sizer      = "bytes"
+		queue_size = 4194304
+	}}
+	retry_on_failure {{
+		initial_interval = "50ms"
+		max_interval     = "500ms"
+	}}
+}}
+
+otelcol.connector.spanmetrics "default" {{
+	histogram {{
+		explicit {{ }}
+	}}
+	metrics_flush_interval = "500ms"
+	output {{ metrics = [otelcol.exporter.prometheus.default.input] }}
+}}
+
+otelcol.exporter.prometheus "default" {{
+	forward_to = [prometheus.expose.default.receiver]
+}}
+
+prometheus.expose "default" {{
+	listen_address = "{metrics}"
+}}
+{extra}"#,
+        backend = backend.endpoint()
+    )
+}
+
+impl Pipeline {
+    pub fn start(backend: &Backend) -> Pipeline {
+        Pipeline::start_with(backend, "")
+    }
+
+    /// As [`Pipeline::start`], with environment variables for the agent.
+    pub fn start_with_env(backend: &Backend, env: &[(&str, &str)]) -> Pipeline {
+        Pipeline::launch(backend, "", env)
+    }
+
+    /// As [`Pipeline::start`], with more components appended to the config.
+    pub fn start_with(backend: &Backend, extra: &str) -> Pipeline {
+        Pipeline::launch(backend, extra, &[])
+    }
+
+    fn launch(backend: &Backend, extra: &str, env: &[(&str, &str)]) -> Pipeline {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let receiver = format!("127.0.0.1:{}", free_port());
+        let metrics = format!("127.0.0.1:{}", free_port());
+        let config = write_config(dir.path(), &config(&receiver, backend, &metrics, extra));
+        let agent = Agent::start_with_env(&[&config.display().to_string()], env);
+        let ready = || agent.json("/api/v0/web/components").as_array().is_some_and(|c| c.iter().all(|c| c["health"]["state"] != "unknown"));
+        agent.wait_for("every component to start", ready);
+        Pipeline { agent, receiver, metrics, config, _dir: dir }
+    }
+
+    /// The spans span metrics counted: the sum of `traces_span_metrics_calls_total`.
+    pub fn calls(&self) -> u64 {
+        let (code, body) = crate::support::request(&self.metrics, "GET", "/metrics").unwrap_or((0, String::new()));
+        assert_eq!(code, 200, "scrape of span metrics: {body}");
+        crate::rig::sum_of(&body, "traces_span_metrics_calls_total")
+    }
+}
