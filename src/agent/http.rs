@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value as Json_};
 use solder_components::body::{EvalBody, Item};
+use solder_components::serve::{Limits, Server};
 use solder_components::HealthState;
 use solder_syntax::{Diagnostic, Value};
 use tokio::sync::mpsc;
@@ -53,14 +54,19 @@ pub fn router(agent: Arc<Agent>) -> Router {
 /// Binds the listener first, so a taken port is an error at startup rather
 /// than a silent background failure.
 pub async fn serve(agent: Arc<Agent>, addr: SocketAddr, shutdown: tokio_util::sync::CancellationToken) -> std::io::Result<SocketAddr> {
+    serve_app(router(agent), addr, Limits::DEFAULT, shutdown).await
+}
+
+/// Serves `app` through the components' accept loop, so the UI and API
+/// have the same connection limit and header and body timeouts as the
+/// pipeline's servers.
+async fn serve_app(app: Router, addr: SocketAddr, limits: Limits, shutdown: tokio_util::sync::CancellationToken) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    let app = router(agent);
+    let server = Server::start("http", listener, None, app, limits).map_err(std::io::Error::other)?;
+    let bound = server.addr();
     tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
-        if let Err(e) = served {
-            tracing::error!("HTTP server stopped: {e}");
-        }
+        shutdown.cancelled().await;
+        let _ = server.close().await.await;
     });
     Ok(bound)
 }
