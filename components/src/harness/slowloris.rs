@@ -24,13 +24,13 @@ pub fn idle_connections(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
         .collect()
 }
 
-/// Sends `head` (a request's line and headers, announcing a body), then
-/// the body one byte at a time, never finishing it. Returns what the
+/// Sends `head` (a request's line and headers, announcing a body) on `c`,
+/// then the body one byte at a time, never finishing it. Returns what the
 /// server answered once it closes the connection, or what it answered so
-/// far when the client gives up.
-pub fn trickle_body(addr: SocketAddr, head: &str) -> String {
+/// far when the client gives up. The caller connects, so that it knows
+/// the connection is queued before any it opens next.
+pub fn trickle_body(mut c: TcpStream, head: &str) -> String {
     let mut answer = Vec::new();
-    let Ok(mut c) = TcpStream::connect(addr) else { return String::new() };
     let _ = c.set_read_timeout(Some(DRIP));
     if c.write_all(head.as_bytes()).is_err() {
         return String::new();

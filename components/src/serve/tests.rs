@@ -81,8 +81,12 @@ async fn idle_and_trickling_connections_are_cut_off_and_others_served() {
     let server = start(SHORT).await;
     let addr = server.addr();
     let _idle = idle_connections(addr, SHORT.max_connections);
-    let trickling: Vec<_> =
-        (0..SHORT.max_connections).map(|_| tokio::task::spawn_blocking(move || trickle_body(addr, &post_head("/", "text/plain")))).collect();
+    let trickling: Vec<_> = (0..SHORT.max_connections)
+        .map(|_| {
+            let c = std::net::TcpStream::connect(addr).unwrap();
+            tokio::task::spawn_blocking(move || trickle_body(c, &post_head("/", "text/plain")))
+        })
+        .collect();
     eventually("a normal request to be served", || served(addr)).await;
     for t in trickling {
         let answer = t.await.unwrap();
@@ -96,7 +100,12 @@ async fn idle_and_trickling_connections_are_cut_off_and_others_served() {
 async fn a_trickled_body_is_answered_408() {
     let server = start(SHORT).await;
     let addr = server.addr();
-    let answer = tokio::task::spawn_blocking(move || trickle_body(addr, &post_head("/", "text/plain"))).await.unwrap();
+    let answer = {
+        let c = std::net::TcpStream::connect(addr).unwrap();
+        tokio::task::spawn_blocking(move || trickle_body(c, &post_head("/", "text/plain")))
+    }
+    .await
+    .unwrap();
     assert!(answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{answer}");
     assert!(answer.to_lowercase().contains("connection: close"), "{answer}");
     assert!(served(addr).await, "the server itself carries on");
