@@ -1,7 +1,6 @@
 //! The accept loop against clients that misbehave: too many connections,
 //! idle and trickling ones, a trickled body; and a server moving.
 
-use std::future::Future;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -22,11 +21,9 @@ struct ReadsBody;
 impl Handler for ReadsBody {
     type Body = Full<Bytes>;
 
-    fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<Self::Body>> + Send + 'static {
-        async move {
-            let n = req.into_body().collect().await.map_or(0, |b| b.to_bytes().len());
-            Response::new(Full::new(Bytes::from(format!("read {n}"))))
-        }
+    async fn handle(self, req: Request<RequestBody>) -> Response<Self::Body> {
+        let n = req.into_body().collect().await.map_or(0, |b| b.to_bytes().len());
+        Response::new(Full::new(Bytes::from(format!("read {n}"))))
     }
 }
 
@@ -119,12 +116,10 @@ async fn a_slow_handler_is_not_cut_off() {
     struct Slow;
     impl Handler for Slow {
         type Body = Full<Bytes>;
-        fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<Self::Body>> + Send + 'static {
-            async move {
-                let _ = req.into_body().collect().await;
-                tokio::time::sleep(SHORT.body_timeout * 3).await;
-                Response::new(Full::new(Bytes::from_static(b"done")))
-            }
+        async fn handle(self, req: Request<RequestBody>) -> Response<Self::Body> {
+            let _ = req.into_body().collect().await;
+            tokio::time::sleep(SHORT.body_timeout * 3).await;
+            Response::new(Full::new(Bytes::from_static(b"done")))
         }
     }
     let server = Server::start("test", Server::bind("127.0.0.1:0").await.unwrap(), None, Slow, SHORT).unwrap();
