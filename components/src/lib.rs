@@ -24,6 +24,7 @@ pub mod prometheus;
 pub mod registration;
 pub mod registry;
 pub mod selfmetrics;
+pub mod serve;
 pub mod sync;
 pub mod types;
 

@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value as Json_};
 use solder_components::body::{EvalBody, Item};
+use solder_components::serve::{Limits, Server};
 use solder_components::HealthState;
 use solder_syntax::{Diagnostic, Value};
 use tokio::sync::mpsc;
@@ -53,14 +54,19 @@ pub fn router(agent: Arc<Agent>) -> Router {
 /// Binds the listener first, so a taken port is an error at startup rather
 /// than a silent background failure.
 pub async fn serve(agent: Arc<Agent>, addr: SocketAddr, shutdown: tokio_util::sync::CancellationToken) -> std::io::Result<SocketAddr> {
+    serve_app(router(agent), addr, Limits::DEFAULT, shutdown).await
+}
+
+/// Serves `app` through the components' accept loop, so the UI and API
+/// have the same connection limit and header and body timeouts as the
+/// pipeline's servers.
+async fn serve_app(app: Router, addr: SocketAddr, limits: Limits, shutdown: tokio_util::sync::CancellationToken) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    let app = router(agent);
+    let server = Server::start("http", listener, None, app, limits).map_err(std::io::Error::other)?;
+    let bound = server.addr();
     tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
-        if let Err(e) = served {
-            tracing::error!("HTTP server stopped: {e}");
-        }
+        shutdown.cancelled().await;
+        let _ = server.close().await.await;
     });
     Ok(bound)
 }
@@ -274,3 +280,35 @@ pub fn diagnostic_json(d: &Diagnostic) -> Json_ {
 }
 
 pub use solder_components::calendar::rfc3339;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use solder_components::harness::eventually;
+    use solder_components::harness::slowloris::{idle_connections, post_head, trickle_body};
+
+    use super::*;
+
+    /// The UI and API server sheds slowloris clients as the pipeline's
+    /// servers do: a trickled body gets 408, and idle connections up to
+    /// the limit time out so that a probe gets through.
+    #[tokio::test]
+    async fn slowloris_does_not_starve_the_ui_and_api() {
+        let limits = Limits { max_connections: 8, header_timeout: Duration::from_millis(300), body_timeout: Duration::from_millis(300), ..Limits::DEFAULT };
+        let app = Router::new().route("/-/reload", axum::routing::post(|body: String| async move { body }));
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let addr = serve_app(app, "127.0.0.1:0".parse().unwrap(), limits, shutdown.clone()).await.unwrap();
+        let first = std::net::TcpStream::connect(addr).unwrap();
+        let answer = tokio::task::spawn_blocking(move || trickle_body(first, &post_head("/-/reload", "text/plain"))).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+        let _idle = idle_connections(addr, limits.max_connections);
+        eventually("a request to get through", || async {
+            let r = reqwest::Client::new().post(format!("http://{addr}/-/reload")).body("ok").send().await;
+            r.is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+        shutdown.cancel();
+    }
+}

@@ -21,6 +21,7 @@
 
 mod payloads;
 mod recorder;
+pub mod slowloris;
 
 use std::future::Future;
 use std::sync::Arc;

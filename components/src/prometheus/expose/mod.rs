@@ -34,6 +34,7 @@ use crate::component::{
     self, ArgumentError, Component, Health, HealthCell, HealthState, Options, ReceiverExports, Registration, RunFuture, Signals, Stability, Telemetry,
 };
 use crate::prometheus::{Batch, ReceiverHandle, SampleReceiver};
+use crate::serve::{MoveError, Server};
 use crate::types::Duration;
 
 pub const REGISTRATION: Registration =
@@ -147,19 +148,37 @@ impl Component for Expose {
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
-            let mut current: Option<(String, server::Server)> = None;
+            let mut current: Option<(String, Server)> = None;
             loop {
                 let args = lock(&self.shared.args).clone();
                 let mut failed = false;
-                if current.as_ref().map(|(a, _)| a) != Some(&args.listen_address) {
-                    // Close the old socket first: the new one may want its port.
-                    if let Some((_, old)) = current.take() {
-                        old.stop().await;
-                    }
-                    match server::Server::start(&args.listen_address, Arc::clone(&self.shared)).await {
+                let serving = |addr: std::net::SocketAddr| {
+                    *lock(&self.shared.listening) = Some(addr);
+                    self.shared.health.set(HealthState::Healthy, format!("serving {} on {addr}", args.metrics_path));
+                };
+                match &mut current {
+                    Some((have, _)) if *have == args.listen_address => {}
+                    // Moving binds the new socket before the old one goes;
+                    // one that cannot be bound leaves the old one serving.
+                    Some((have, s)) => match s.move_to(&args.listen_address).await {
+                        Ok(()) => {
+                            serving(s.addr());
+                            have.clone_from(&args.listen_address);
+                        }
+                        Err(MoveError { message, listening }) => {
+                            if !listening {
+                                *lock(&self.shared.listening) = None;
+                                if let Some((_, s)) = current.take() {
+                                    drop(s.close().await);
+                                }
+                            }
+                            self.shared.health.set(HealthState::Unhealthy, message);
+                            failed = true;
+                        }
+                    },
+                    None => match server::start(&args.listen_address, Arc::clone(&self.shared)).await {
                         Ok(s) => {
-                            *lock(&self.shared.listening) = Some(s.addr);
-                            self.shared.health.set(HealthState::Healthy, format!("serving {} on {}", args.metrics_path, s.addr));
+                            serving(s.addr());
                             current = Some((args.listen_address.clone(), s));
                         }
                         Err(e) => {
@@ -167,7 +186,7 @@ impl Component for Expose {
                             self.shared.health.set(HealthState::Unhealthy, e);
                             failed = true;
                         }
-                    }
+                    },
                 }
                 let sweep = args.metric_expiration.0.min(std::time::Duration::from_secs(15));
                 tokio::select! {
@@ -178,7 +197,7 @@ impl Component for Expose {
                 }
             }
             if let Some((_, s)) = current {
-                s.stop().await;
+                let _ = s.close().await.await;
             }
             self.shared.health.set(HealthState::Exited, "stopped");
         })

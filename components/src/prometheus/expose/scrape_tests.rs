@@ -133,3 +133,48 @@ fn arguments_are_checked() {
         assert!(got.contains(want), "{args}: {got}");
     }
 }
+
+/// A new `listen_address` that is taken leaves the old socket serving and
+/// says why; a free one moves the endpoint and closes the old socket.
+#[tokio::test]
+async fn a_move_binds_the_new_address_before_the_old_one_goes() {
+    let expose = Harness::start(&REGISTRATION, "listen_address = \"127.0.0.1:0\"", &Scope::new()).unwrap();
+    let old = listening(&expose).await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = taken.local_addr().unwrap();
+    expose.update(&format!("listen_address = \"{busy}\"")).unwrap();
+    expose.wait_for_health(HealthState::Unhealthy).await;
+    let message = expose.health().message;
+    assert!(message.starts_with(&format!("cannot listen on {busy}: ")) && message.ends_with(&format!("; still listening on {old}")), "{message}");
+    assert_eq!(scrape(old, "/metrics", "").await.0, 200, "the old socket still serves");
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    expose.update(&format!("listen_address = \"{free}\"")).unwrap();
+    expose.wait_for_health(HealthState::Healthy).await;
+    assert_eq!(listening(&expose).await, free);
+    assert_eq!(scrape(free, "/metrics", "").await.0, 200);
+    assert!(std::net::TcpStream::connect(old).is_err(), "the old socket is closed");
+    expose.stop().await;
+}
+
+/// Slowloris against the scrape endpoint: a trickled body is no reason to
+/// hold the connection (scrapes take none: it is answered and closed), and
+/// the connection limit's worth of idle connections time out, so a scrape
+/// gets through.
+#[tokio::test]
+async fn slowloris_does_not_starve_the_scrape_endpoint() {
+    use crate::harness::slowloris::{idle_connections, post_head, trickle_body};
+    let expose = Harness::start(&REGISTRATION, "listen_address = \"127.0.0.1:0\"", &Scope::new()).unwrap();
+    let addr = listening(&expose).await;
+    let first = std::net::TcpStream::connect(addr).unwrap();
+    let answer = tokio::task::spawn_blocking(move || trickle_body(first, &post_head("/metrics", "text/plain"))).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+
+    let _idle = idle_connections(addr, crate::serve::Limits::SERVERS.max_connections);
+    eventually("a scrape to get through", || async {
+        let r = reqwest::Client::new().get(format!("http://{addr}/metrics")).send().await;
+        r.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    expose.stop().await;
+}

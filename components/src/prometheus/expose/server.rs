@@ -1,16 +1,14 @@
 //! The scrape endpoint: one HTTP listener whose handler reads the current
 //! path and renders the store on each request.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use super::{lock, Format, Shared};
+use crate::serve::{Limits, Server};
 
 /// How often a listener that could not bind tries again.
 #[cfg(not(test))]
@@ -18,35 +16,12 @@ pub(super) const RETRY_INTERVAL: std::time::Duration = std::time::Duration::from
 #[cfg(test)]
 pub(super) const RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// A running listener; dropping it without [`Server::stop`] leaves it
-/// serving until the runtime ends.
-pub(super) struct Server {
-    pub addr: SocketAddr,
-    stop: CancellationToken,
-    task: JoinHandle<()>,
-}
-
-impl Server {
-    pub async fn start(address: &str, shared: Arc<Shared>) -> Result<Server, String> {
-        let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
-        let addr = listener.local_addr().map_err(|e| format!("cannot listen on {address}: {e}"))?;
-        let app = axum::Router::new().fallback(scrape).with_state(shared);
-        let stop = CancellationToken::new();
-        let token = stop.clone();
-        let task = tokio::spawn(async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await });
-            if let Err(e) = serving.await {
-                tracing::warn!("prometheus.expose: server stopped: {e}");
-            }
-        });
-        Ok(Server { addr, stop, task })
-    }
-
-    /// Closes the socket and waits for scrapes in progress.
-    pub async fn stop(self) {
-        self.stop.cancel();
-        let _ = self.task.await;
-    }
+/// Binds `address` and serves scrapes on it, through the shared accept
+/// loop and its limits.
+pub(super) async fn start(address: &str, shared: Arc<Shared>) -> Result<Server, String> {
+    let listener = Server::bind(address).await?;
+    let app = axum::Router::new().fallback(scrape).with_state(shared);
+    Server::start("prometheus.expose", listener, None, app, Limits::SERVERS)
 }
 
 /// Serves the exposition on `metrics_path` (GET or HEAD); any other path

@@ -11,7 +11,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
@@ -20,10 +19,10 @@ use tonic::server::{Grpc, UnaryService};
 use tonic::Status;
 
 use super::export::{Refused, Shared, Transport, SIGNALS};
-use super::server::Handler;
 use crate::consumer::ErrorKind;
 use crate::otlp::grpc::{export_path, BytesCodec};
 use crate::otlp::Signal;
+use crate::serve::{Handler, RequestBody};
 
 #[derive(Clone)]
 pub(super) struct GrpcHandler {
@@ -39,7 +38,7 @@ impl GrpcHandler {
 impl Handler for GrpcHandler {
     type Body = tonic::body::Body;
 
-    fn handle(self, req: Request<Incoming>) -> impl Future<Output = Response<tonic::body::Body>> + Send + 'static {
+    fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<tonic::body::Body>> + Send + 'static {
         let shared = self.shared;
         async move {
             let path = req.uri().path();

@@ -9,16 +9,15 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::compression::{content_encoding, decompress, Encoding, Unreadable};
 use super::export::{Refused, Shared, Transport};
-use super::server::Handler;
 use super::{json, HttpArguments};
 use crate::consumer::ErrorKind;
 use crate::otlp::Signal;
+use crate::serve::{Handler, RequestBody};
 
 /// Bodies larger than this are decompressed and transcoded on the
 /// blocking pool, off the threads that serve connections.
@@ -88,13 +87,13 @@ impl HttpHandler {
 impl Handler for HttpHandler {
     type Body = Full<Bytes>;
 
-    fn handle(self, req: Request<Incoming>) -> impl Future<Output = Response<Full<Bytes>>> + Send + 'static {
+    fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<Full<Bytes>>> + Send + 'static {
         let shared = self.shared;
         async move { handle(&shared, req).await.unwrap_or_else(|refusal| refusal) }
     }
 }
 
-async fn handle(shared: &Shared, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Response<Full<Bytes>>> {
+async fn handle(shared: &Shared, req: Request<RequestBody>) -> Result<Response<Full<Bytes>>, Response<Full<Bytes>>> {
     let settings = shared.settings();
     let fallback;
     let args = match &settings.args.http {
@@ -175,7 +174,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Result<Response<Full
 /// Reads the body, up to `limit` bytes. `Err(None)` when it is larger:
 /// the rest is read and dropped, so that the client, which may still be
 /// sending, gets to read the 413.
-async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, Option<hyper::Error>> {
+async fn read_body(mut body: RequestBody, limit: usize) -> Result<Bytes, Option<hyper::Error>> {
     let mut first: Option<Bytes> = None;
     let mut more = BytesMut::new();
     while let Some(frame) = body.frame().await {
@@ -201,7 +200,7 @@ async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, Option<hyp
 /// Reads and drops what is left of a refused body, for a while: closing
 /// on a client still sending can reset the connection before it reads the
 /// answer (what nginx calls a lingering close).
-async fn discard(mut body: Incoming) {
+async fn discard(mut body: RequestBody) {
     let mut left = DISCARD_LIMIT;
     let _ = tokio::time::timeout(DISCARD_TIME, async {
         while let Some(Ok(frame)) = body.frame().await {

@@ -1,6 +1,7 @@
 //! Keeping the servers in line with the arguments: start what is asked
-//! for, leave alone what did not change, rebind what moved, stop what was
-//! removed, and retry what could not bind. Health and debug info report
+//! for, leave alone what did not change, move what moved (binding the new
+//! socket before letting the old one go, and staying put if it cannot),
+//! stop what was removed, and retry what could not bind. Health and debug info report
 //! what is listening where.
 
 use std::net::SocketAddr;
@@ -14,9 +15,9 @@ use tokio::task::JoinHandle;
 use super::export::{Shared, Transport, SIGNALS};
 use super::grpc::GrpcHandler;
 use super::http::HttpHandler;
-use super::server::Server;
 use super::TlsArguments;
 use crate::component::{Health, HealthCell, HealthState};
+use crate::serve::{CertProblem, Limits, MoveError, Server};
 
 /// How often a server that could not bind tries again.
 #[cfg(not(test))]
@@ -24,11 +25,18 @@ pub(super) const RETRY_INTERVAL: Duration = Duration::from_secs(5);
 #[cfg(test)]
 pub(super) const RETRY_INTERVAL: Duration = Duration::from_millis(100);
 
-/// What identifies a server's socket: a change here means a new socket.
+/// What a server is asked to be.
 #[derive(Debug, Clone, PartialEq)]
 struct Listen {
     endpoint: String,
     tls: Option<TlsArguments>,
+}
+
+/// A server and what it was last successfully set to.
+struct Running {
+    listen: Listen,
+    cert: Option<CertProblem>,
+    server: Server,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -38,7 +46,11 @@ enum Status {
     Listening {
         endpoint: String,
         addr: SocketAddr,
-        tls: bool,
+        /// Where a failed certificate reload shows, with TLS on.
+        cert: Option<CertProblem>,
+        /// Why the server is not as the arguments ask (it could not move,
+        /// or new TLS settings could not be loaded) and serves as before.
+        problem: Option<String>,
     },
     Failed {
         endpoint: String,
@@ -56,14 +68,14 @@ pub(super) struct Listeners {
 /// The servers themselves; owned by the run loop.
 #[derive(Default)]
 pub(super) struct Supervisor {
-    running: [Option<(Listen, Server)>; 2],
+    running: [Option<Running>; 2],
     /// Closed servers still finishing their requests.
     draining: Vec<JoinHandle<()>>,
 }
 
 impl Supervisor {
     /// Brings the servers in line with the current arguments. Returns false
-    /// if a server that should run could not start.
+    /// if a server is not as they ask, so that the caller tries again.
     pub async fn reconcile(&mut self, shared: &Arc<Shared>, listeners: &Listeners) -> bool {
         let settings = shared.settings();
         let mut all_up = true;
@@ -73,31 +85,39 @@ impl Supervisor {
                 Transport::Http => settings.args.http.as_ref().map(|h| Listen { endpoint: h.endpoint.clone(), tls: h.tls.clone() }),
             };
             let slot = &mut self.running[transport as usize];
-            if matches!((&*slot, &want), (Some((have, _)), Some(want)) if have == want) {
+            if matches!((&*slot, &want), (Some(have), Some(want)) if have.listen == *want) {
                 continue;
             }
-            // Close the old socket first: the new one may want its port.
-            if let Some((_, old)) = slot.take() {
-                self.draining.push(old.close().await);
-            }
-            let status = match want {
-                None => Status::Off,
-                Some(listen) => match start(transport, &listen, shared).await {
-                    Ok(server) => {
-                        let status = Status::Listening { endpoint: listen.endpoint.clone(), addr: server.addr, tls: listen.tls.is_some() };
-                        *slot = Some((listen, server));
-                        status
-                    }
-                    Err(error) => {
-                        all_up = false;
-                        // Retries repeat the same failure; say it once.
-                        if !listeners.failing_with(transport, &error) {
-                            tracing::warn!(component = %shared.id(), "{} server: {error}", transport.as_str());
-                        }
-                        Status::Failed { endpoint: listen.endpoint, error }
+            let status = match (slot.take(), want) {
+                (None, None) => Status::Off,
+                (Some(old), None) => {
+                    self.draining.push(old.server.close().await);
+                    Status::Off
+                }
+                (None, Some(want)) => match start(transport, &want, shared).await {
+                    Ok(running) => slot.insert(running).status(None),
+                    Err(error) => Status::Failed { endpoint: want.endpoint, error },
+                },
+                (Some(running), Some(want)) => match change(running, &want).await {
+                    Ok((running, problem)) => slot.insert(running).status(problem),
+                    Err((server, error)) => {
+                        self.draining.push(server.close().await);
+                        Status::Failed { endpoint: want.endpoint, error }
                     }
                 },
             };
+            let problem = match &status {
+                Status::Failed { error, .. } => Some(error),
+                Status::Listening { problem, .. } => problem.as_ref(),
+                Status::Off => None,
+            };
+            if let Some(problem) = problem {
+                all_up = false;
+                // Retries repeat the same failure; say it once.
+                if !listeners.failing_with(transport, problem) {
+                    tracing::warn!(component = %shared.id(), "{} server: {problem}", transport.as_str());
+                }
+            }
             listeners.set(transport, status);
         }
         self.draining.retain(|task| !task.is_finished());
@@ -107,8 +127,8 @@ impl Supervisor {
     /// Closes every server and waits for their requests to finish.
     pub async fn shutdown(mut self, listeners: &Listeners) {
         for slot in &mut self.running {
-            if let Some((_, server)) = slot.take() {
-                self.draining.push(server.close().await);
+            if let Some(running) = slot.take() {
+                self.draining.push(running.server.close().await);
             }
         }
         *listeners.status.lock().unwrap_or_else(|p| p.into_inner()) = Default::default();
@@ -119,25 +139,69 @@ impl Supervisor {
     }
 }
 
-async fn start(transport: Transport, listen: &Listen, shared: &Arc<Shared>) -> Result<Server, String> {
-    let tls = listen.tls.as_ref().map(TlsArguments::acceptor).transpose()?;
-    match transport {
-        Transport::Grpc => Server::start(&listen.endpoint, tls, GrpcHandler::new(Arc::clone(shared))).await,
-        Transport::Http => Server::start(&listen.endpoint, tls, HttpHandler::new(Arc::clone(shared))).await,
+impl Running {
+    fn status(&self, problem: Option<String>) -> Status {
+        Status::Listening { endpoint: self.listen.endpoint.clone(), addr: self.server.addr(), cert: self.cert.clone(), problem }
     }
+}
+
+async fn start(transport: Transport, listen: &Listen, shared: &Arc<Shared>) -> Result<Running, String> {
+    let tls = listen.tls.as_ref().map(TlsArguments::load).transpose()?;
+    let listener = Server::bind(&listen.endpoint).await?;
+    let (acceptor, cert) = tls.map(|t| (t.acceptor, t.problem)).unzip();
+    let server = match transport {
+        Transport::Grpc => Server::start("otelcol.receiver.otlp", listener, acceptor, GrpcHandler::new(Arc::clone(shared)), Limits::SERVERS),
+        Transport::Http => Server::start("otelcol.receiver.otlp", listener, acceptor, HttpHandler::new(Arc::clone(shared)), Limits::SERVERS),
+    }?;
+    Ok(Running { listen: listen.clone(), cert, server })
+}
+
+/// Moves a running server to a new endpoint or TLS settings. What cannot
+/// be changed stays as it was, and the problem says why; `Err` only if
+/// the server lost its socket on the way.
+async fn change(mut running: Running, want: &Listen) -> Result<(Running, Option<String>), (Server, String)> {
+    let mut problems = Vec::new();
+    if running.listen.tls != want.tls {
+        match want.tls.as_ref().map(TlsArguments::load).transpose() {
+            Ok(tls) => {
+                let (acceptor, cert) = tls.map(|t| (t.acceptor, t.problem)).unzip();
+                running.server.set_tls(acceptor);
+                running.cert = cert;
+                running.listen.tls = want.tls.clone();
+            }
+            Err(e) => problems.push(format!("{e}; the TLS settings before still apply")),
+        }
+    }
+    if running.listen.endpoint != want.endpoint {
+        match running.server.move_to(&want.endpoint).await {
+            Ok(()) => running.listen.endpoint = want.endpoint.clone(),
+            Err(MoveError { message, listening: true }) => problems.push(message),
+            Err(MoveError { message, listening: false }) => return Err((running.server, message)),
+        }
+    }
+    let problem = (!problems.is_empty()).then(|| problems.join("; "));
+    Ok((running, problem))
 }
 
 impl Listeners {
     fn set(&self, transport: Transport, status: Status) {
-        let mut all = self.status.lock().unwrap_or_else(|p| p.into_inner());
-        all[transport as usize] = status;
+        self.status.lock().unwrap_or_else(|p| p.into_inner())[transport as usize] = status;
+        self.refresh();
+    }
+
+    /// Health from what listens where, and whether certificates reload.
+    fn refresh(&self) {
+        let all = self.status.lock().unwrap_or_else(|p| p.into_inner());
         let mut up = Vec::new();
         let mut down = Vec::new();
         for (t, s) in Transport::ALL.iter().zip(all.iter()) {
             let name = protocol(*t);
             match s {
                 Status::Off => {}
-                Status::Listening { addr, tls, .. } => up.push(format!("{name} on {addr}{}", if *tls { " (TLS)" } else { "" })),
+                Status::Listening { addr, cert, problem, .. } => {
+                    up.push(format!("{name} on {addr}{}", if cert.is_some() { " (TLS)" } else { "" }));
+                    down.extend(problem.iter().chain(cert.as_ref().and_then(CertProblem::get).as_ref()).map(|p| format!("{name}: {p}")));
+                }
                 Status::Failed { error, .. } => down.push(format!("{name}: {error}")),
             }
         }
@@ -150,10 +214,19 @@ impl Listeners {
 
     fn failing_with(&self, transport: Transport, error: &str) -> bool {
         let all = self.status.lock().unwrap_or_else(|p| p.into_inner());
-        matches!(&all[transport as usize], Status::Failed { error: e, .. } if e == error)
+        match &all[transport as usize] {
+            Status::Failed { error: e, .. } => e == error,
+            Status::Listening { problem: Some(p), .. } => p == error,
+            _ => false,
+        }
     }
 
     pub fn health(&self) -> Health {
+        // A certificate reload fails on a handshake, not here: look again,
+        // once the servers have been started and until they stop.
+        if matches!(self.health.get().state, HealthState::Healthy | HealthState::Unhealthy) {
+            self.refresh();
+        }
         self.health.get()
     }
 
@@ -167,8 +240,11 @@ impl Listeners {
             .map(|(t, s)| {
                 let v = match s {
                     Status::Off => Value::Null,
-                    Status::Listening { endpoint, addr, tls } => {
-                        Value::object([("endpoint", Value::from(endpoint)), ("listening", Value::from(addr.to_string())), ("tls", Value::from(tls))])
+                    Status::Listening { endpoint, addr, cert, problem } => {
+                        let mut server =
+                            vec![("endpoint", Value::from(endpoint)), ("listening", Value::from(addr.to_string())), ("tls", Value::from(cert.is_some()))];
+                        server.extend(problem.map(|p| ("error", Value::from(p))));
+                        Value::object(server)
                     }
                     Status::Failed { endpoint, error } => Value::object([("endpoint", Value::from(endpoint)), ("error", Value::from(error))]),
                 };

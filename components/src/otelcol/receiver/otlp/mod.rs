@@ -14,9 +14,6 @@ mod http;
 #[doc(hidden)]
 pub mod json;
 mod listeners;
-mod server;
-
-mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -33,7 +30,7 @@ use export::Shared;
 use listeners::{Listeners, Supervisor};
 
 pub use crate::bytesize::ByteSize;
-pub use tls::TlsArguments;
+pub use crate::serve::TlsArguments;
 
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
 

@@ -136,3 +136,47 @@ async fn shutdown_stops_accepting_and_finishes_requests_in_flight() {
     assert!(std::net::TcpStream::connect(addr).is_err(), "nothing listens any more");
     assert_eq!(receiver.health().state, HealthState::Exited);
 }
+
+#[tokio::test]
+async fn a_move_to_a_taken_address_keeps_the_old_socket_and_says_why() {
+    let h = Receiver::start("move_taken", &both("127.0.0.1:0", "127.0.0.1:0", TO_SINK)).await;
+    let old = h.addr("http").unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = taken.local_addr().unwrap();
+    h.update(&both("127.0.0.1:0", &busy.to_string(), TO_SINK)).unwrap();
+    h.wait_for_health(HealthState::Unhealthy).await;
+    let message = h.health().message;
+    assert!(message.starts_with(&format!("OTLP/HTTP: cannot listen on {busy}: ")) && message.ends_with(&format!("; still listening on {old}")), "{message}");
+    assert_eq!(h.addr("http"), Some(old));
+    let post = |addr| reqwest::Client::new().post(format!("http://{addr}/v1/logs")).header("content-type", "application/x-protobuf").body(logs()).send();
+    assert_eq!(post(old).await.unwrap().status(), StatusCode::OK, "the old socket still serves");
+
+    let port = free_port();
+    h.update(&both("127.0.0.1:0", &format!("127.0.0.1:{port}"), TO_SINK)).unwrap();
+    h.wait_for_health(HealthState::Healthy).await;
+    let new = h.addr("http").unwrap();
+    assert_eq!(new.port(), port);
+    assert_eq!(post(new).await.unwrap().status(), StatusCode::OK);
+    assert!(std::net::TcpStream::connect(old).is_err(), "the old socket is closed");
+}
+
+/// Slowloris against OTLP/HTTP: the connection limit's worth of idle
+/// connections and a trickled body are cut off (the body with 408), and a
+/// normal export gets through.
+#[tokio::test]
+async fn slowloris_does_not_starve_the_http_server() {
+    use crate::harness::slowloris::{idle_connections, post_head, trickle_body};
+    use crate::serve::Limits;
+    let h = Receiver::start("slowloris", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n}}\n{TO_SINK}")).await;
+    let addr = h.addr("http").unwrap();
+    let first = std::net::TcpStream::connect(addr).unwrap();
+    let trickled = tokio::task::spawn_blocking(move || trickle_body(first, &post_head("/v1/traces", "application/x-protobuf")));
+    let _idle = idle_connections(addr, Limits::SERVERS.max_connections - 1);
+    crate::harness::eventually("an export to get through", || async {
+        let r = reqwest::Client::new().post(format!("http://{addr}/v1/traces")).header("content-type", "application/x-protobuf").body(traces()).send().await;
+        r.is_ok_and(|r| r.status() == StatusCode::OK)
+    })
+    .await;
+    let answer = trickled.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}

@@ -97,3 +97,52 @@ async fn unreadable_certificates_make_the_receiver_unhealthy() {
     let message = h.health().message;
     assert!(message.starts_with("OTLP/HTTP: tls: cannot read /nonexistent/c.pem: "), "{message}");
 }
+
+/// The DER of the certificate a new TLS connection to `addr` is shown.
+async fn presented(ca: &[&str], addr: SocketAddr) -> Option<Vec<u8>> {
+    let mut client = https_client(ca[0], addr).tls_info(true);
+    for pem in &ca[1..] {
+        client = client.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
+    }
+    let r = client.build().unwrap().get(format!("https://localhost:{}/", addr.port())).send().await.ok()?;
+    r.extensions().get::<reqwest::tls::TlsInfo>()?.peer_certificate().map(<[u8]>::to_vec)
+}
+
+/// Rotated files reach new connections without a reload; files that do
+/// not make an identity leave the one before in use, and say so in the
+/// health until they are mended.
+#[tokio::test]
+async fn certificate_files_are_reread_when_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, pem_a) = server_cert(dir.path());
+    let der = |pem: &str| rustls_pemfile::certs(&mut pem.as_bytes()).next().unwrap().unwrap().to_vec();
+    let tls = format!("tls {{\n cert_file = {cert:?}\n key_file = {key:?}\n }}");
+    let h = Receiver::start("tls_rotation", &format!("http {{\n endpoint = \"127.0.0.1:0\"\n {tls}\n}}\n{TO_SINK}")).await;
+    let http = h.addr("http").unwrap();
+    let rotated = tempfile::tempdir().unwrap();
+    let (_, _, pem_b) = server_cert(rotated.path());
+    assert_eq!(presented(&[&pem_a, &pem_b], http).await, Some(der(&pem_a)));
+
+    for name in ["server.pem", "server.key"] {
+        std::fs::copy(rotated.path().join(name), dir.path().join(name)).unwrap();
+    }
+    crate::harness::eventually("the rotated certificate", || async { presented(&[&pem_a, &pem_b], http).await == Some(der(&pem_b)) }).await;
+    assert_eq!(h.health().state, HealthState::Healthy);
+
+    std::fs::write(&key, "not a key").unwrap();
+    crate::harness::eventually("the broken key to show", || async {
+        presented(&[&pem_a, &pem_b], http).await == Some(der(&pem_b)) && h.health().state == HealthState::Unhealthy
+    })
+    .await;
+    let message = h.health().message;
+    assert!(
+        message.starts_with(&format!("OTLP/HTTP: tls: {key} holds no PEM private key")) && message.ends_with("still serving the certificate read before"),
+        "{message}"
+    );
+
+    std::fs::copy(rotated.path().join("server.key"), &key).unwrap();
+    crate::harness::eventually("the mended key to clear the problem", || async {
+        presented(&[&pem_a, &pem_b], http).await.is_some() && h.health().state == HealthState::Healthy
+    })
+    .await;
+}

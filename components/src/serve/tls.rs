@@ -1,5 +1,4 @@
-//! The `tls` block of a protocol server: certificates in, a rustls
-//! acceptor out.
+//! The `tls` block of a server: certificates in, a rustls acceptor out.
 
 use std::io::BufReader;
 use std::sync::Arc;
@@ -8,9 +7,11 @@ use serde::Deserialize;
 use tokio_rustls::rustls::crypto::{ring, CryptoProvider};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
+use tokio_rustls::rustls::sign::CertifiedKey;
 use tokio_rustls::rustls::{version, RootCertStore, ServerConfig, SupportedProtocolVersion};
 use tokio_rustls::TlsAcceptor;
 
+use super::certs::{CertProblem, ReloadingCert};
 use crate::types::Secret;
 
 /// `tls { }`: serve the protocol over TLS. A certificate and its key are
@@ -82,28 +83,57 @@ impl TlsArguments {
     }
 
     /// Reads the certificates and builds the acceptor. Servers offer HTTP/2
-    /// and HTTP/1.1 by ALPN; gRPC clients pick the former.
-    pub fn acceptor(&self) -> Result<TlsAcceptor, String> {
+    /// and HTTP/1.1 by ALPN; gRPC clients pick the former. Certificate and
+    /// key files are re-read when they change (see [`ReloadingCert`]).
+    pub fn load(&self) -> Result<Tls, String> {
         let provider = Arc::new(ring::default_provider());
-        let certs = match (&self.cert_file, &self.cert_pem) {
-            (Some(path), _) => certs(&read(path)?, path)?,
-            (_, Some(pem)) => certs(pem.as_bytes(), "cert_pem")?,
-            (None, None) => return Err("tls: a certificate is required: set cert_file or cert_pem".into()),
-        };
-        let key = match (&self.key_file, &self.key_pem) {
-            (Some(path), _) => key(&read(path)?, path)?,
-            (_, Some(pem)) => key(pem.0.expose().as_bytes(), "key_pem")?,
-            (None, None) => return Err("tls: a private key is required: set key_file or key_pem".into()),
-        };
+        let resolver = ReloadingCert::new(self.clone(), Arc::clone(&provider))?;
+        let problem = resolver.problem();
         let builder = ServerConfig::builder_with_provider(Arc::clone(&provider)).with_protocol_versions(&self.versions()?).map_err(|e| format!("tls: {e}"))?;
         let builder = match &self.client_ca_file {
             None => builder.with_no_client_auth(),
             Some(path) => builder.with_client_cert_verifier(client_verifier(path, provider)?),
         };
-        let mut config = builder.with_single_cert(certs, key).map_err(|e| format!("tls: certificate and key do not make a server identity: {e}"))?;
+        let mut config = builder.with_cert_resolver(Arc::new(resolver));
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(TlsAcceptor::from(Arc::new(config)))
+        Ok(Tls { acceptor: TlsAcceptor::from(Arc::new(config)), problem })
     }
+
+    /// Whether a certificate or key comes from a file, which may change.
+    pub(super) fn has_files(&self) -> bool {
+        self.cert_file.is_some() || self.key_file.is_some()
+    }
+
+    /// The certificate and key as they are now, as PEM.
+    pub(super) fn read_pem(&self) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let cert = match (&self.cert_file, &self.cert_pem) {
+            (Some(path), _) => read(path)?,
+            (_, Some(pem)) => pem.as_bytes().to_vec(),
+            (None, None) => return Err("tls: a certificate is required: set cert_file or cert_pem".into()),
+        };
+        let key = match (&self.key_file, &self.key_pem) {
+            (Some(path), _) => read(path)?,
+            (_, Some(pem)) => pem.0.expose().as_bytes().to_vec(),
+            (None, None) => return Err("tls: a private key is required: set key_file or key_pem".into()),
+        };
+        Ok((cert, key))
+    }
+
+    /// The server identity in `cert` and `key` (PEM, as [`Self::read_pem`]
+    /// gives them).
+    pub(super) fn identity(&self, (cert, key): &(Vec<u8>, Vec<u8>), provider: &CryptoProvider) -> Result<Arc<CertifiedKey>, String> {
+        let certs = certs(cert, self.cert_file.as_deref().unwrap_or("cert_pem"))?;
+        let key = private_key(key, self.key_file.as_deref().unwrap_or("key_pem"))?;
+        CertifiedKey::from_der(certs, key, provider).map(Arc::new).map_err(|e| format!("tls: certificate and key do not make a server identity: {e}"))
+    }
+}
+
+/// A server's TLS: the acceptor, and where a failed certificate reload
+/// shows.
+#[derive(Clone)]
+pub struct Tls {
+    pub acceptor: TlsAcceptor,
+    pub problem: CertProblem,
 }
 
 fn client_verifier(path: &str, provider: Arc<CryptoProvider>) -> Result<Arc<dyn tokio_rustls::rustls::server::danger::ClientCertVerifier>, String> {
@@ -126,7 +156,7 @@ fn certs(pem: &[u8], source: &str) -> Result<Vec<CertificateDer<'static>>, Strin
     Ok(certs)
 }
 
-fn key(pem: &[u8], source: &str) -> Result<PrivateKeyDer<'static>, String> {
+fn private_key(pem: &[u8], source: &str) -> Result<PrivateKeyDer<'static>, String> {
     rustls_pemfile::private_key(&mut BufReader::new(pem))
         .map_err(|e| format!("tls: {source}: {e}"))?
         .ok_or_else(|| format!("tls: {source} holds no PEM private key"))
