@@ -73,10 +73,11 @@ impl Resources {
             self.live.insert(key.into(), state);
         }
         let tick = self.tick;
-        Ok(self.live.get_mut(key).map(|r| {
+        let mut state = self.live.get_mut(key);
+        if let Some(r) = state.as_deref_mut() {
             r.last_used = tick;
-            r
-        }))
+        }
+        Ok(state)
     }
 
     /// Sets the bound, evicting down to it at once.
