@@ -39,6 +39,7 @@ fn config() -> Config {
         exemplars: None,
         expiration: 0,
         cardinality_limit: 0,
+        resource_cache_size: 1000,
     }
 }
 

@@ -28,9 +28,10 @@ pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
     r.copy(&mut block, "metrics_flush_interval", Ty::Duration, diags);
     r.copy(&mut block, "metrics_expiration", Ty::Duration, diags);
     r.copy(&mut block, "aggregation_cardinality_limit", Ty::Int, diags);
+    r.copy(&mut block, "resource_metrics_cache_size", Ty::Int, diags);
     r.copy(&mut block, "resource_metrics_key_attributes", Ty::Strings, diags);
     r.copy(&mut block, "include_instrumentation_scope", Ty::Strings, diags);
-    for key in ["dimensions_cache_size", "resource_metrics_cache_size", "metric_timestamp_cache_size"] {
+    for key in ["dimensions_cache_size", "metric_timestamp_cache_size"] {
         r.ignore(key, CACHE, diags);
     }
     r.unsupported("calls_dimensions", "the calls metric has the same dimensions as the duration histogram in Solder", diags);

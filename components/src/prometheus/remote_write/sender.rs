@@ -69,7 +69,11 @@ struct Counts {
     samples_in: Counter,
     samples: Counter,
     failed: Counter,
-    dropped: Counter,
+    /// Refused at the door: never entered `samples_in`.
+    enqueue_failed: Counter,
+    /// Dropped after queueing, by reason, as Prometheus labels them.
+    too_old: Counter,
+    removed: Counter,
     retried: Counter,
     exemplars: Counter,
     exemplars_failed: Counter,
@@ -83,12 +87,21 @@ impl Counts {
         let url = redacted(url);
         let labels = [("remote_name", name), ("url", url.as_str())];
         let c = |name, help| metrics.counter(name, help, &labels);
+        let dropped = |reason| {
+            let help = "Samples dropped after they were queued, before being sent: too old, or queued for a removed endpoint.";
+            metrics.counter("prometheus_remote_storage_samples_dropped_total", help, &[labels[0], labels[1], ("reason", reason)])
+        };
         Counts {
             pending: metrics.gauge("prometheus_remote_storage_samples_pending", "Samples waiting in the queue.", &labels),
             samples_in: c("prometheus_remote_storage_samples_in_total", "Samples accepted into the queue."),
             samples: c("prometheus_remote_storage_samples_total", "Total number of samples sent to remote storage."),
             failed: c("prometheus_remote_storage_samples_failed_total", "Samples that failed to send to remote storage due to non-recoverable errors."),
-            dropped: c("prometheus_remote_storage_samples_dropped_total", "Samples dropped before sending: queue full, too old, or endpoint removed."),
+            enqueue_failed: c(
+                "prometheus_remote_storage_samples_enqueue_failed_total",
+                "Samples refused because the endpoint's queue had no room for their batch; they never entered the queue.",
+            ),
+            too_old: dropped("too_old"),
+            removed: dropped("endpoint_removed"),
             retried: c("prometheus_remote_storage_samples_retried_total", "Samples that failed to send but were retried due to recoverable errors."),
             exemplars: c("prometheus_remote_storage_exemplars_total", "Total number of exemplars sent to remote storage."),
             exemplars_failed: c("prometheus_remote_storage_exemplars_failed_total", "Exemplars that failed to send due to non-recoverable errors."),
@@ -100,12 +113,19 @@ impl Counts {
     }
 }
 
-/// One request, ready to send: its compressed body and what it holds.
+/// One request, ready to send: its compressed body and what it holds,
+/// and what it was built from, so that a retry can rebuild it without the
+/// samples that have passed `sample_age_limit` meanwhile.
 struct Request {
     body: Bytes,
     samples: u64,
     exemplars: u64,
-    metadata: u64,
+    metadata: Vec<MetricMetadata>,
+    slices: Vec<Slice>,
+    /// Samples older than this (unix ms) were left out, and counted.
+    cutoff_ms: i64,
+    /// The oldest sample in `body`.
+    oldest_ms: i64,
 }
 
 impl Endpoint {
@@ -161,7 +181,7 @@ impl Endpoint {
     /// Stops the sender without a flush; what is queued is dropped.
     pub fn remove(&self) {
         self.removed.cancel();
-        self.counts().dropped.add(self.queue.clear() as u64);
+        self.counts().removed.add(self.queue.clear() as u64);
         self.pending_changed();
     }
 
@@ -180,7 +200,7 @@ impl Endpoint {
                 format!("the batch is larger than the whole queue ({} samples), which takes it only when empty", self.queue.capacity())
             }
         };
-        self.counts().dropped.add(n as u64);
+        self.counts().enqueue_failed.add(n as u64);
         let message = format!("endpoint {}: {why}; dropped {n} samples", self.name);
         if !self.refusing.swap(true, Ordering::Relaxed) {
             tracing::warn!(component = %self.metrics.component_id(), endpoint = %self.name, "{message}");
@@ -215,7 +235,7 @@ impl Endpoint {
             }
         }
         if self.removed.is_cancelled() {
-            self.counts().dropped.add(self.queue.clear() as u64);
+            self.counts().removed.add(self.queue.clear() as u64);
             self.pending_changed();
             return;
         }
@@ -240,25 +260,13 @@ impl Endpoint {
         self.pending_changed();
         let settings = self.settings();
         let (args, now) = (&settings.args, Instant::now());
-        let age_limit = args.queue_config.sample_age_limit.0;
-        let oldest_ms = if age_limit.is_zero() { i64::MIN } else { unix_ms().saturating_sub(age_limit.as_millis() as i64) };
+        let cutoff_ms = age_cutoff(args);
         let meta = &args.metadata_config;
-        let mut builder = RequestBuilder::default();
-        let (mut samples, mut exemplars, mut too_old) = (0u64, 0u64, 0u64);
-        let mut metadata: Vec<&MetricMetadata> = Vec::new();
-        for slice in &slices {
+        let mut metadata: Vec<MetricMetadata> = Vec::new();
+        for slice in slices.iter().filter(|_| meta.send) {
             let mut last_family = None;
             for s in slice.batch.series.get(slice.range.clone()).unwrap_or_default() {
-                if s.timestamp_ms < oldest_ms {
-                    too_old += 1;
-                    continue;
-                }
-                builder.series(s, args.send_exemplars);
-                samples += 1;
-                if args.send_exemplars {
-                    exemplars += u64::from(s.exemplar_count);
-                }
-                if !meta.send || last_family == Some(s.family) || metadata.len() >= meta.max_samples_per_send {
+                if s.timestamp_ms < cutoff_ms || last_family == Some(s.family) || metadata.len() >= meta.max_samples_per_send {
                     continue;
                 }
                 last_family = Some(s.family);
@@ -266,14 +274,50 @@ impl Endpoint {
                 let fresh = metadata_sent.get(&m.metric_family_name).is_some_and(|t| now.duration_since(*t) < meta.send_interval.0);
                 if !fresh {
                     metadata_sent.insert(m.metric_family_name.clone(), now);
-                    metadata.push(m);
+                    metadata.push(m.clone());
                 }
             }
         }
         if metadata_sent.len() > 10_000 {
             metadata_sent.retain(|_, t| now.duration_since(*t) < meta.send_interval.0);
         }
-        self.counts().dropped.add(too_old);
+        self.encode(slices, metadata, i64::MIN, cutoff_ms, args.send_exemplars)
+    }
+
+    /// Before a retry: the request again without the samples that passed
+    /// `sample_age_limit` while it was failing (counted as too old), as
+    /// Prometheus does; `None` when nothing is left to send.
+    fn refresh(&self, r: Request) -> Option<Request> {
+        let args = &self.settings().args;
+        // A raised limit does not bring back what was already counted.
+        let cutoff_ms = age_cutoff(args).max(r.cutoff_ms);
+        if r.oldest_ms >= cutoff_ms {
+            return Some(r);
+        }
+        self.encode(r.slices, r.metadata, r.cutoff_ms, cutoff_ms, args.send_exemplars)
+    }
+
+    /// The compressed request of the samples in `slices` from `cutoff_ms`
+    /// on, with `metadata`. Samples from `counted_ms` up to the cutoff are
+    /// counted as too old; those before `counted_ms` were already.
+    fn encode(&self, slices: Vec<Slice>, metadata: Vec<MetricMetadata>, counted_ms: i64, cutoff_ms: i64, send_exemplars: bool) -> Option<Request> {
+        let mut builder = RequestBuilder::default();
+        let (mut samples, mut exemplars, mut too_old, mut oldest_ms) = (0u64, 0u64, 0u64, i64::MAX);
+        for slice in &slices {
+            for s in slice.batch.series.get(slice.range.clone()).unwrap_or_default() {
+                if s.timestamp_ms < cutoff_ms {
+                    too_old += u64::from(s.timestamp_ms >= counted_ms);
+                    continue;
+                }
+                builder.series(s, send_exemplars);
+                samples += 1;
+                oldest_ms = oldest_ms.min(s.timestamp_ms);
+                if send_exemplars {
+                    exemplars += u64::from(s.exemplar_count);
+                }
+            }
+        }
+        self.counts().too_old.add(too_old);
         for m in &metadata {
             builder.metadata(m);
         }
@@ -281,13 +325,14 @@ impl Endpoint {
             return None;
         }
         let raw = builder.finish();
+        let mut request = Request { body: Bytes::new(), samples, exemplars, metadata, slices, cutoff_ms, oldest_ms };
         match snap::raw::Encoder::new().compress_vec(&raw) {
-            Ok(body) => Some(Request { body: Bytes::from(body), samples, exemplars, metadata: metadata.len() as u64 }),
+            Ok(body) => {
+                request.body = Bytes::from(body);
+                Some(request)
+            }
             Err(e) => {
-                self.gave_up(
-                    &Request { body: Bytes::new(), samples, exemplars, metadata: metadata.len() as u64 },
-                    &format!("cannot compress the request: {e}"),
-                );
+                self.gave_up(&request, &format!("cannot compress the request: {e}"));
                 None
             }
         }
@@ -297,9 +342,15 @@ impl Endpoint {
     /// runs out of time. Each attempt uses the client current at that
     /// moment, so fixing an endpoint's arguments rescues a failing request.
     async fn deliver(&self, request: Option<Request>, shutdown: &CancellationToken) {
-        let Some(request) = request else { return };
+        let Some(mut request) = request else { return };
         let mut backoff: Option<Backoff> = None;
         loop {
+            if backoff.is_some() {
+                match self.refresh(request) {
+                    Some(r) => request = r,
+                    None => return,
+                }
+            }
             let settings = self.settings();
             let attempt = settings.client.store(request.body.clone());
             tokio::pin!(attempt);
@@ -345,7 +396,7 @@ impl Endpoint {
                     self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
                 }
                 _ = self.removed.cancelled() => {
-                    self.counts().dropped.add(request.samples);
+                    self.counts().removed.add(request.samples);
                     return;
                 }
             }
@@ -356,7 +407,7 @@ impl Endpoint {
         let c = self.counts();
         c.samples.add(r.samples);
         c.exemplars.add(r.exemplars);
-        c.metadata.add(r.metadata);
+        c.metadata.add(r.metadata.len() as u64);
         c.bytes.add(r.body.len() as u64);
         if self.failing.swap(false, Ordering::Relaxed) {
             tracing::info!(component = %self.metrics.component_id(), endpoint = %self.name, "remote write recovered");
@@ -368,7 +419,7 @@ impl Endpoint {
         let c = self.counts();
         c.failed.add(r.samples);
         c.exemplars_failed.add(r.exemplars);
-        c.metadata_failed.add(r.metadata);
+        c.metadata_failed.add(r.metadata.len() as u64);
         let message = format!("{error}; dropped {} samples", r.samples);
         tracing::error!(component = %self.metrics.component_id(), endpoint = %self.name, "remote write failed: {message}");
         self.record_error(message);
@@ -391,7 +442,9 @@ impl Endpoint {
             ("queue_capacity", uint(self.queue.capacity() as u64)),
             ("samples_sent", uint(c.samples.get())),
             ("samples_failed", uint(c.failed.get())),
-            ("samples_dropped", uint(c.dropped.get())),
+            ("samples_enqueue_failed", uint(c.enqueue_failed.get())),
+            ("samples_dropped", uint(c.too_old.get() + c.removed.get())),
+            ("samples_too_old", uint(c.too_old.get())),
             ("samples_retried", uint(c.retried.get())),
             ("exemplars_sent", uint(c.exemplars.get())),
             ("metadata_sent", uint(c.metadata.get())),
@@ -399,6 +452,16 @@ impl Endpoint {
             ("last_error", last_error),
         ])
     }
+}
+
+/// Samples older than this (unix ms) are past `sample_age_limit`;
+/// `i64::MIN` when there is no limit.
+fn age_cutoff(args: &EndpointArgs) -> i64 {
+    let limit = args.queue_config.sample_age_limit.0;
+    if limit.is_zero() {
+        return i64::MIN;
+    }
+    unix_ms().saturating_sub(i64::try_from(limit.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Prometheus' backoff: doubling from `min` to `max`, without jitter.

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::edges::{ConnectionType, Edge, EdgeKey, Store, Upsert};
 use super::series::SeriesSet;
 use crate::otlp::proto::trace::v1::span::SpanKind;
+use crate::selfmetrics::{ComponentMetrics, Counter};
 
 /// The arguments that shape pairing, resolved from `Arguments`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -43,6 +44,9 @@ pub struct Graph {
     pub(super) store: Store,
     pub(super) series: SeriesSet,
     pub(super) counts: Counts,
+    /// `dropped_spans` on the agent's `/metrics`; counts into no registry
+    /// until [`Graph::count_into`].
+    pub(super) dropped: Counter,
 }
 
 /// Which side of an edge a span is.
@@ -59,6 +63,12 @@ impl Graph {
         g
     }
 
+    /// Counts dropped spans into `metrics` too, under the Collector's name.
+    pub(super) fn count_into(&mut self, metrics: &ComponentMetrics) {
+        let help = "Spans dropped because the edge store held store.max_items edges waiting for their other side.";
+        self.dropped = metrics.counter("otelcol_connector_servicegraph_dropped_spans_total", help, &[]);
+    }
+
     /// New arguments keep pending edges and series; only new histogram
     /// bounds restart the series.
     pub(super) fn configure(&mut self, config: Config) {
@@ -70,7 +80,7 @@ impl Graph {
     /// stand in for: a root server span was called by `"user"`; a client
     /// span called its first peer attribute, or `"unknown"`.
     pub fn expire(&mut self, now: Instant) {
-        let Graph { config, store, series, counts } = self;
+        let Graph { config, store, series, counts, .. } = self;
         for (key, mut edge) in store.expire(now) {
             if edge.client.is_empty() && key.is_root() {
                 edge.client = "user".to_string();
@@ -127,7 +137,7 @@ impl Config {
 impl Graph {
     /// Applies one side of a call to its edge in the store.
     pub(super) fn call(&mut self, call: Call<'_>, now: Instant) {
-        let Graph { config, store, series, counts } = self;
+        let Graph { config, store, series, counts, dropped } = self;
         let Call { service, side, connection_type, key, latency, failed, found } = call;
         let peers = found.iter().skip(config.dimensions.len());
         let database = found.get(config.dimensions.len() + config.peer_attributes.len()).and_then(Option::as_ref);
@@ -169,7 +179,10 @@ impl Graph {
         match store.upsert(key, config.max_items, now + config.ttl, apply) {
             Upsert::Complete(edge) => complete(series, counts, edge, now),
             Upsert::Stored => {}
-            Upsert::Dropped => counts.dropped_spans += 1,
+            Upsert::Dropped => {
+                counts.dropped_spans += 1;
+                dropped.add(1);
+            }
         }
     }
 }

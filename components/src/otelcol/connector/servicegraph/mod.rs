@@ -189,10 +189,11 @@ impl Component for ServiceGraph {
     type Arguments = Arguments;
     type Exports = InputExports;
 
-    fn build(_opts: Options, args: Arguments) -> Result<ServiceGraph, ArgumentError> {
+    fn build(opts: Options, args: Arguments) -> Result<ServiceGraph, ArgumentError> {
         let (config, loops) = args.resolve();
-        let shared =
-            Arc::new(Shared { graph: Mutex::new(Graph::new(config)), output: Mutex::new(args.output), loops: Mutex::new(loops), changed: Notify::new() });
+        let mut graph = Graph::new(config);
+        graph.count_into(&opts.metrics);
+        let shared = Arc::new(Shared { graph: Mutex::new(graph), output: Mutex::new(args.output), loops: Mutex::new(loops), changed: Notify::new() });
         let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
         Ok(ServiceGraph { shared, exports: InputExports { input }, health: HealthCell::default() })
     }

@@ -15,10 +15,13 @@ use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::wire::WireError;
 
 use super::attributes::{kv, note, DimIndex, Found, Notes, Slot, WireLookup};
+use super::counters::Counters;
 use super::key::Key;
+use super::resources::{ResourceState, Resources};
 use super::series::{Series, Shape};
-use super::table::{Map, SeriesTable};
+use super::table::SeriesTable;
 use crate::otlp::wire_spans::{self, Attributes, Body, SpanView};
+use crate::selfmetrics::Counter;
 
 /// A configured dimension: an attribute name and what to use when a span
 /// lacks it.
@@ -53,6 +56,8 @@ pub struct Config {
     pub expiration: u64,
     /// Series per resource before overflow; 0 means no limit.
     pub cardinality_limit: usize,
+    /// Live resources before the least recently used is evicted; at least 1.
+    pub resource_cache_size: usize,
 }
 
 impl Config {
@@ -102,25 +107,16 @@ impl Config {
     }
 }
 
-/// One resource's series: its own cardinality budget and overflow series.
-#[derive(Default)]
-pub(super) struct ResourceState {
-    pub(super) attributes: Vec<KeyValue>,
-    pub(super) series: SeriesTable<Series>,
-    pub(super) overflow: Option<Series>,
-    pub(super) events: SeriesTable<Series>,
-    pub(super) events_overflow: Option<Series>,
-}
-
 /// The series of every resource, and the buffers spans are keyed in.
 pub struct Aggregator {
     pub(super) config: Config,
-    pub(super) resources: Map<ResourceState>,
+    pub(super) resources: Resources,
     /// The span dimensions followed by the event dimensions: what keys an
     /// event series.
     pub(super) event_dims: Vec<Dimension>,
     pub(super) key: Key,
     pub(super) spans_seen: u64,
+    pub(super) counters: Counters,
 }
 
 /// Per request, the value of each looked-up dimension in the span, event
@@ -137,7 +133,17 @@ fn event_dims(c: &Config) -> Vec<Dimension> {
 
 impl Aggregator {
     pub fn new(config: Config) -> Aggregator {
-        Aggregator { event_dims: event_dims(&config), config, resources: Map::default(), key: Key::default(), spans_seen: 0 }
+        Aggregator::with_counters(config, Counters::default())
+    }
+
+    /// An aggregator that counts what its bounds do into `counters`.
+    pub fn with_counters(config: Config, counters: Counters) -> Aggregator {
+        let resources = Resources::new(config.resource_cache_size);
+        Aggregator { event_dims: event_dims(&config), config, resources, key: Key::default(), spans_seen: 0, counters }
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     pub fn config(&self) -> &Config {
@@ -151,6 +157,7 @@ impl Aggregator {
         if reset {
             self.resources.clear();
         }
+        self.resources.set_capacity(config.resource_cache_size, &self.counters);
         self.event_dims = event_dims(&config);
         self.config = config;
         reset
@@ -163,6 +170,11 @@ impl Aggregator {
     /// Live series across resources (calls/duration and events).
     pub fn series_count(&self) -> usize {
         self.resources.values().map(|r| r.series.len() + r.events.len() + usize::from(r.overflow.is_some()) + usize::from(r.events_overflow.is_some())).sum()
+    }
+
+    /// Resources held: live ones and those evicted since the last flush.
+    pub fn resource_count(&self) -> usize {
+        self.resources.len()
     }
 
     /// The dimensions looked up per span: the span's, and the events'
@@ -185,7 +197,7 @@ impl Aggregator {
     }
 
     fn aggregate_resource<'a>(&mut self, rs: Body<'a>, now: u64, found: &mut Scratch<'a>) -> Result<(), WireError> {
-        let Aggregator { config, resources, event_dims, key: buf, spans_seen } = self;
+        let Aggregator { config, resources, event_dims, key: buf, spans_seen, counters } = self;
         let (config, event_dims) = (&*config, &*event_dims);
         let lookup_dims = if config.events.is_some() { event_dims } else { &config.dimensions };
         let index = &DimIndex::new(lookup_dims);
@@ -204,16 +216,16 @@ impl Aggregator {
         for k in &keys {
             k.unwrap_or(Found::Missing).push(buf)?;
         }
-        if !resources.contains_key(buf.as_slice()) {
+        let make = || -> Result<ResourceState, WireError> {
             let mut attributes = vec![kv("service.name", service.decode(rs)?.unwrap_or_default())];
             for (k, slot) in config.resource_keys.iter().zip(&keys) {
                 if let (Some(v), true) = (slot.unwrap_or(Found::Missing).decode(rs)?, k != "service.name") {
                     attributes.push(kv(k, v));
                 }
             }
-            resources.insert(buf.as_slice().into(), ResourceState { attributes, ..Default::default() });
-        }
-        let Some(resource) = resources.get_mut(buf.as_slice()) else { return Ok(()) };
+            Ok(ResourceState { attributes, ..Default::default() })
+        };
+        let Some(resource) = resources.get_or_insert(buf.as_slice(), make, counters)? else { return Ok(()) };
         let (shape, bounds, divider, limit) = (config.shape(), config.bounds.as_deref().unwrap_or(&[]), config.divider(), config.cardinality_limit);
         wire_spans::scope_spans(rs, |ss| {
             let included = |name: &Body<'_>| !name.bytes.is_empty() && config.include_scope.iter().any(|s| s.as_bytes() == name.bytes);
@@ -221,15 +233,16 @@ impl Aggregator {
             let mut span = SpanView::empty();
             wire_spans::spans(ss, |body| {
                 *spans_seen += 1;
+                resource.unreported += 1;
                 span_attrs.fill(None);
                 span.read_into(body, &mut Notes { slots: span_attrs, dims: lookup_dims, index })?;
                 let span = &span;
                 let value = span.end.saturating_sub(span.start) as f64 / divider;
                 let lookup = WireLookup { keep: config.keep, span, service: &service, scope: &scope, span_attrs, event_attrs: &[], resource_attrs };
                 lookup.write_key(buf, &config.dimensions)?;
-                let Some(series) =
-                    upsert(&mut resource.series, &mut resource.overflow, buf.as_slice(), || lookup.attributes(&config.dimensions), shape, limit, now)?
-                else {
+                let attributes = || lookup.attributes(&config.dimensions);
+                let overflow = (&mut resource.overflow, &counters.overflow_spans);
+                let Some(series) = upsert(&mut resource.series, overflow, buf.as_slice(), attributes, shape, limit, now)? else {
                     return Ok(());
                 };
                 series.observe(value, bounds, now);
@@ -245,8 +258,8 @@ impl Aggregator {
                     let lookup = WireLookup { event_attrs, ..lookup };
                     lookup.write_key(buf, event_dims)?;
                     let attributes = || lookup.attributes(event_dims);
-                    let Some(series) = upsert(&mut resource.events, &mut resource.events_overflow, buf.as_slice(), attributes, Shape::Count, limit, now)?
-                    else {
+                    let overflow = (&mut resource.events_overflow, &counters.overflow_events);
+                    let Some(series) = upsert(&mut resource.events, overflow, buf.as_slice(), attributes, Shape::Count, limit, now)? else {
                         return Ok(());
                     };
                     series.observe(value, &[], now);
@@ -319,7 +332,7 @@ impl Aggregator {
             s.exemplars.clear();
             true
         };
-        for r in self.resources.values_mut() {
+        self.resources.after_flush(|r| {
             r.series.retain(&mut keep);
             r.events.retain(&mut keep);
             for o in [&mut r.overflow, &mut r.events_overflow] {
@@ -327,8 +340,7 @@ impl Aggregator {
                     *o = None;
                 }
             }
-        }
-        self.resources.retain(|_, r| !(r.series.is_empty() && r.events.is_empty() && r.overflow.is_none() && r.events_overflow.is_none()));
+        });
     }
 }
 
@@ -341,12 +353,13 @@ fn live<'a>(m: &'a SeriesTable<Series>, overflow: &'a Option<Series>, delta: boo
 }
 
 /// Finds or creates the series whose key is in `key`; past the
-/// cardinality limit, new attribute sets fold into the one overflow series.
+/// cardinality limit, new attribute sets fold into the one overflow series,
+/// each counted in `overflow`'s counter.
 /// An existing series costs one lookup by borrowed key and no allocation;
 /// `attributes` are built for a new one only.
 pub(super) fn upsert<'m, E>(
     table: &'m mut SeriesTable<Series>,
-    overflow: &'m mut Option<Series>,
+    (overflow, overflowed): (&'m mut Option<Series>, &Counter),
     key: &[u8],
     attributes: impl FnOnce() -> Result<Vec<KeyValue>, E>,
     shape: Shape,
@@ -357,8 +370,9 @@ pub(super) fn upsert<'m, E>(
         return Ok(table.at_mut(i));
     }
     if limit > 0 && table.len() >= limit {
-        let overflowed = || Series::new(vec![kv("otel.metric.overflow", AnyValue { value: Some(any_value::Value::BoolValue(true)) })], now, shape);
-        return Ok(Some(overflow.get_or_insert_with(overflowed)));
+        overflowed.add(1);
+        let series = || Series::new(vec![kv("otel.metric.overflow", AnyValue { value: Some(any_value::Value::BoolValue(true)) })], now, shape);
+        return Ok(Some(overflow.get_or_insert_with(series)));
     }
     Ok(table.insert(key, Series::new(attributes()?, now, shape)))
 }

@@ -48,6 +48,10 @@ pub struct Arguments {
     /// limit.
     #[serde(default)]
     pub aggregation_cardinality_limit: u32,
+    /// Resources held before the least recently used is evicted (it is
+    /// reported once more at the next flush). Default 1000, as in Alloy.
+    #[serde(default = "default_resource_cache_size")]
+    pub resource_metrics_cache_size: u32,
     /// Resource attributes, besides `service.name`, that tell resources
     /// apart (and are copied to the metrics' resource). Default `[]`.
     #[serde(default)]
@@ -143,6 +147,9 @@ fn default_unit() -> String {
 fn default_max_size() -> i32 {
     160
 }
+fn default_resource_cache_size() -> u32 {
+    1000
+}
 fn default_max_exemplars() -> u32 {
     5
 }
@@ -159,6 +166,9 @@ impl Arguments {
         let err = |at: &str, msg: String| ArgumentError::new(at, msg);
         if self.metrics_flush_interval.0.is_zero() {
             return Err(err("metrics_flush_interval", "metrics_flush_interval must be greater than 0".into()));
+        }
+        if self.resource_metrics_cache_size == 0 {
+            return Err(err("resource_metrics_cache_size", "resource_metrics_cache_size must be greater than 0".into()));
         }
         let delta = match self.aggregation_temporality.as_str() {
             "CUMULATIVE" => false,
@@ -221,6 +231,7 @@ impl Arguments {
             exemplars,
             expiration: u64::try_from(self.metrics_expiration.0.as_nanos()).unwrap_or(u64::MAX),
             cardinality_limit: self.aggregation_cardinality_limit as usize,
+            resource_cache_size: self.resource_metrics_cache_size as usize,
         })
     }
 }

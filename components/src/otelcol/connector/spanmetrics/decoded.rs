@@ -7,9 +7,10 @@ use crate::otlp::proto::common::v1::{any_value, KeyValue};
 use crate::otlp::proto::trace::v1::ResourceSpans;
 use crate::otlp::proto::ExportTraceServiceRequest;
 
-use super::aggregate::{upsert, Aggregator, ResourceState};
+use super::aggregate::{upsert, Aggregator};
 use super::attributes::{attributes, find, kv, write_key, Lookup};
 use super::key;
+use super::resources::ResourceState;
 use super::series::Shape;
 
 impl Aggregator {
@@ -33,16 +34,17 @@ impl Aggregator {
         for k in &config.resource_keys {
             key::push_value(&mut self.key, find(resource_attrs, k));
         }
-        if !self.resources.contains_key(self.key.as_slice()) {
+        let make = || {
             let mut attributes = vec![kv("service.name", service.clone())];
             for k in &config.resource_keys {
                 if let (Some(v), true) = (find(resource_attrs, k), k != "service.name") {
                     attributes.push(kv(k, v.clone()));
                 }
             }
-            self.resources.insert(self.key.as_slice().into(), ResourceState { attributes, ..Default::default() });
-        }
-        let Some(resource) = self.resources.get_mut(self.key.as_slice()) else { return };
+            Ok::<_, ()>(ResourceState { attributes, ..Default::default() })
+        };
+        let counters = &self.counters;
+        let Ok(Some(resource)) = self.resources.get_or_insert(self.key.as_slice(), make, counters) else { return };
         let shape = config.shape();
         let bounds: &[f64] = config.bounds.as_deref().unwrap_or(&[]);
         let divider = config.divider();
@@ -50,13 +52,14 @@ impl Aggregator {
             let scope = ss.scope.as_ref().filter(|s| !s.name.is_empty() && config.include_scope.contains(&s.name));
             for span in &ss.spans {
                 self.spans_seen += 1;
+                resource.unreported += 1;
                 let value = span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano) as f64 / divider;
                 let dims = Lookup { config, span, service_name, scope, resource: resource_attrs, event: &[] };
                 let limit = config.cardinality_limit;
                 write_key(&mut self.key, &dims, &config.dimensions);
                 let Ok(Some(series)) = upsert(
                     &mut resource.series,
-                    &mut resource.overflow,
+                    (&mut resource.overflow, &counters.overflow_spans),
                     self.key.as_slice(),
                     || Ok::<_, ()>(attributes(&dims, &config.dimensions)),
                     shape,
@@ -76,9 +79,15 @@ impl Aggregator {
                     let dims = Lookup { event: &event.attributes, ..dims };
                     write_key(&mut self.key, &dims, &self.event_dims);
                     let attributes = || Ok::<_, ()>(attributes(&dims, &self.event_dims));
-                    let Ok(Some(series)) =
-                        upsert(&mut resource.events, &mut resource.events_overflow, self.key.as_slice(), attributes, Shape::Count, limit, now)
-                    else {
+                    let Ok(Some(series)) = upsert(
+                        &mut resource.events,
+                        (&mut resource.events_overflow, &counters.overflow_events),
+                        self.key.as_slice(),
+                        attributes,
+                        Shape::Count,
+                        limit,
+                        now,
+                    ) else {
                         continue;
                     };
                     series.observe(value, &[], now);

@@ -11,9 +11,11 @@
 pub mod aggregate;
 mod args;
 mod attributes;
+pub mod counters;
 mod decoded;
 pub mod expo;
 pub mod key;
+mod resources;
 pub mod series;
 mod table;
 
@@ -114,9 +116,10 @@ impl Component for SpanMetrics {
     type Arguments = Arguments;
     type Exports = InputExports;
 
-    fn build(_opts: Options, args: Arguments) -> Result<SpanMetrics, ArgumentError> {
+    fn build(opts: Options, args: Arguments) -> Result<SpanMetrics, ArgumentError> {
+        let counters = counters::Counters::register(&opts.metrics);
         let shared = Arc::new(Shared {
-            aggregator: Mutex::new(Aggregator::new(args.config()?)),
+            aggregator: Mutex::new(Aggregator::with_counters(args.config()?, counters)),
             output: Mutex::new(args.output),
             interval: Mutex::new(args.metrics_flush_interval.0),
             rearm: Notify::new(),
@@ -145,8 +148,8 @@ impl Component for SpanMetrics {
     }
 
     /// Series survive an update that shapes them the same way (output,
-    /// flush interval, exemplars, expiration and cardinality limit apply
-    /// in place). A new namespace, dimension set, histogram, temporality,
+    /// flush interval, exemplars, expiration, cardinality limit and
+    /// resource cache size apply in place; a smaller cache evicts at once). A new namespace, dimension set, histogram, temporality,
     /// events or resource key resets them: old series would carry the
     /// wrong attributes or buckets.
     fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
@@ -173,13 +176,17 @@ impl Component for SpanMetrics {
 
     fn debug_info(&self) -> Value {
         let int = |n: u64| Value::int(i64::try_from(n).unwrap_or(i64::MAX));
-        let (series, spans) = {
+        let (series, resources, spans, c) = {
             let a = lock(&self.shared.aggregator);
-            (a.series_count() as u64, a.spans_seen())
+            (a.series_count() as u64, a.resource_count() as u64, a.spans_seen(), a.counters().clone())
         };
         Value::object([
             ("series", int(series)),
+            ("resources", int(resources)),
             ("spans_seen", int(spans)),
+            ("overflow_spans", int(c.overflow_spans.get())),
+            ("evicted_resources", int(c.evicted_resources.get())),
+            ("dropped_spans", int(c.dropped_spans.get())),
             ("flushes", int(self.shared.flushes.load(Ordering::Relaxed))),
             ("resets", int(self.shared.resets.load(Ordering::Relaxed))),
         ])

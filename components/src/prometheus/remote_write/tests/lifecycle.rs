@@ -31,7 +31,7 @@ async fn update_keeps_queued_samples_and_swaps_the_endpoint() {
     let gone = selfmetrics::render();
     let dropped = r#"prometheus_remote_storage_samples_dropped_total{component_id="prometheus.remote_write.update",remote_name="#;
     assert!(
-        gone.lines().any(|l| l.starts_with(dropped) && l.contains("/gone") && l.ends_with(" 5")),
+        gone.lines().any(|l| l.starts_with(dropped) && l.contains("/gone") && l.contains(r#"reason="endpoint_removed""#) && l.ends_with(" 5")),
         "the removed endpoint's queue is counted as dropped:\n{gone}"
     );
     rw.run();

@@ -1,6 +1,8 @@
 //! What the in-memory queue refuses: batches past its capacity, and
-//! samples older than `sample_age_limit`; and the one large batch it takes
-//! whole when empty, to send in pieces.
+//! samples older than `sample_age_limit`, when a request is built and again
+//! before each retry; and the one large batch it takes whole when empty, to
+//! send in pieces. Refusals at the door and drops after queueing are told
+//! apart.
 
 use std::sync::Arc;
 
@@ -10,6 +12,7 @@ use super::{built, running};
 use crate::harness::until;
 use crate::prometheus::remote_write::sender;
 use crate::prometheus::{Batch, MetricType};
+use crate::selfmetrics;
 
 #[tokio::test]
 async fn a_full_queue_refuses_batches_and_counts_them() {
@@ -25,7 +28,10 @@ async fn a_full_queue_refuses_batches_and_counts_them() {
         let _ = rw.receiver().0.append(gauges("e", 3));
     }
     assert_eq!(stat(&rw.component, 0, "queue_samples"), 10, "the queue never holds more than its capacity");
-    assert_eq!(stat(&rw.component, 0, "samples_dropped"), 6 + 11 + 3000);
+    assert_eq!(stat(&rw.component, 0, "samples_enqueue_failed"), 6 + 11 + 3000);
+    assert_eq!(stat(&rw.component, 0, "samples_dropped"), 0, "refusals are not drops after queueing");
+    let line = r#"prometheus_remote_storage_samples_enqueue_failed_total{component_id="prometheus.remote_write.full",remote_name="#;
+    assert!(selfmetrics::render().lines().any(|l| l.starts_with(line) && l.ends_with(" 3017")), "{}", selfmetrics::render());
 }
 
 #[tokio::test]
@@ -37,7 +43,38 @@ async fn old_samples_are_dropped_by_sample_age_limit() {
     rw.receiver().0.append(Arc::new(Batch { families: vec![family("g", MetricType::Gauge, series)] })).unwrap();
     until("the new sample", || sink.series().len() == 1).await;
     assert!(sink.series()[0].0.contains("new"));
-    assert_eq!(stat(&rw.component, 0, "samples_dropped"), 1);
+    assert_eq!((stat(&rw.component, 0, "samples_dropped"), stat(&rw.component, 0, "samples_enqueue_failed")), (1, 0));
+    let line = r#"prometheus_remote_storage_samples_dropped_total{component_id="prometheus.remote_write.age",remote_name="#;
+    let too_old = |l: &&str| l.starts_with(line) && l.contains(r#"reason="too_old""#) && l.ends_with(" 1");
+    assert!(selfmetrics::render().lines().any(|l| too_old(&l)), "{}", selfmetrics::render());
+    rw.stop().await;
+}
+
+/// A sample young enough when its request is built but past
+/// `sample_age_limit` by the time the request is retried is dropped before
+/// the retry, as Prometheus does: sent + dropped = appended.
+#[tokio::test]
+async fn samples_that_age_out_while_retrying_are_dropped_before_the_retry() {
+    // The first answer makes the sender wait 3 s: the 8 s old sample is then
+    // past the 10 s limit, the fresh one is not. The stale one never goes,
+    // and is counted once, not again at the retry.
+    let (sink, url) = Sink::start(vec![(503, vec![("retry-after", "3")])]).await;
+    let queue = "queue_config {\n batch_send_deadline = \"5ms\"\n sample_age_limit = \"10s\"\n }";
+    let rw = running("prometheus.remote_write.age_retry", &endpoint(&url, queue));
+    let now = sender::unix_ms();
+    let series = vec![
+        number(&[("age", "stale")], 0.0, Some(now - 20_000)),
+        number(&[("age", "ageing")], 1.0, Some(now - 8_000)),
+        number(&[("age", "fresh")], 2.0, None),
+    ];
+    rw.receiver().0.append(Arc::new(Batch { families: vec![family("g", MetricType::Gauge, series)] })).unwrap();
+    until("the retried request", || sink.accepted().len() == 1).await;
+    let first = sink.seen.lock().unwrap()[0].request.timeseries.len();
+    assert_eq!(first, 2, "both samples were young enough for the first attempt");
+    let retried: Vec<String> = sink.series().into_iter().map(|(labels, _)| labels).collect();
+    assert_eq!(retried, [r#"{__name__="g",age="fresh"}"#], "the aged sample is not sent again");
+    until("counted", || stat(&rw.component, 0, "samples_sent") == 1).await;
+    assert_eq!((stat(&rw.component, 0, "samples_too_old"), stat(&rw.component, 0, "samples_failed")), (2, 0), "balance: 3 = 1 sent + 2 too old");
     rw.stop().await;
 }
 

@@ -20,7 +20,7 @@ pub(super) struct Seen {
     status: u16,
     pub(super) at: Instant,
     pub(super) headers: HeaderMap,
-    request: WriteRequest,
+    pub(super) request: WriteRequest,
 }
 
 /// A scripted answer: status and headers; after the script, 200.

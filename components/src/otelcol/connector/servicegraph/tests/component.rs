@@ -113,3 +113,20 @@ fn bad_arguments_are_config_errors() {
     assert!(empty_store.is_some_and(|d| d.message.contains("max_items")));
     assert!(build("no_such_argument = 1").is_some());
 }
+
+/// Spans a full store cannot take are counted on `/metrics` under the
+/// Collector's name, as well as in debug info: 3 client spans against room
+/// for 2 = 2 waiting + 1 dropped.
+#[tokio::test]
+async fn spans_a_full_store_drops_are_counted_in_the_components_metrics() {
+    let rec = recorder();
+    let id = "otelcol.connector.servicegraph.full_store";
+    let args = format!("store {{ max_items = 2 }}\n{TO_SINK}");
+    let h = Harness::build_with(&REGISTRATION, Options::standalone(id), &args, &rec.scope("sink")).unwrap();
+    let clients = (1..=3).map(|t| span(SpanKind::Client, t, 7, 0, 1, &[])).collect();
+    h.input().0.consume_traces(Encoded::from_message(request(vec![("frontend", clients)]))).await.unwrap();
+    assert_eq!((h.debug_count("pending_edges"), h.debug_count("dropped_spans")), (2, 1));
+    let line = format!("otelcol_connector_servicegraph_dropped_spans_total{{component_id=\"{id}\"}} 1");
+    let rendered = crate::selfmetrics::render();
+    assert!(rendered.lines().any(|l| l == line), "{line} in\n{rendered}");
+}

@@ -4,6 +4,7 @@
 //! decoded one ([`differential`]).
 
 mod aggregation;
+mod bounds;
 mod component;
 mod differential;
 
