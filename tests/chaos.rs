@@ -8,6 +8,8 @@ mod support;
 
 #[path = "chaos/flapping.rs"]
 mod flapping;
+#[path = "chaos/hostile.rs"]
+mod hostile;
 #[path = "chaos/overload.rs"]
 mod overload;
 #[path = "chaos/panic.rs"]

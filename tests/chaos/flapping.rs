@@ -12,7 +12,7 @@ fn a_flapping_backend_gets_everything_acknowledged() {
     backend.up();
     let p = Pipeline::start(&backend);
 
-    let load = Load::start(&p.receiver, 20_000, 8.0);
+    let load = Load::start(&p.at.grpc, 20_000, 8.0);
     for _ in 0..2 {
         std::thread::sleep(Duration::from_secs(2));
         backend.down();

@@ -15,7 +15,7 @@ fn overload_with_the_backend_down_loses_nothing_acknowledged() {
 
     // Flat out until the pipeline is full and clients are refused; how long
     // that takes depends on the machine, not on what is tested.
-    let acknowledged = Acknowledged::sum((0..10).map(|_| Load::start(&p.receiver, 0, 2.0).acknowledged()).scan(false, |full, round| {
+    let acknowledged = Acknowledged::sum((0..10).map(|_| Load::start(&p.at.grpc, 0, 2.0).acknowledged()).scan(false, |full, round| {
         let before_full = !*full;
         *full |= round.errors > 0;
         before_full.then_some(round)

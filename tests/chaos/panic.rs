@@ -11,7 +11,7 @@ fn a_panicking_batch_processor_is_restarted_and_loses_nothing() {
     backend.up();
     let p = Pipeline::start_with_env(&backend, &[("SOLDER_FAULT", "otelcol.processor.batch.deliver:10")]);
 
-    let load = Load::start(&p.receiver, 20_000, 4.0);
+    let load = Load::start(&p.at.grpc, 20_000, 4.0);
     p.agent.wait_for("the fault to fire and the supervisor to report it", || {
         p.agent.component(BATCH[0])["health"]["message"].as_str().is_some_and(|m| m.contains("panicked"))
     });

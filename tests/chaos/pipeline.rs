@@ -8,23 +8,38 @@ use std::path::PathBuf;
 use crate::rig::{write_config, Backend};
 use crate::support::{free_port, Agent};
 
+/// Where the agent listens.
+pub struct Endpoints {
+    /// OTLP gRPC.
+    pub grpc: String,
+    /// OTLP/HTTP.
+    pub http: String,
+    /// Span metrics, exposed for scraping.
+    pub metrics: String,
+}
+
+impl Endpoints {
+    fn free() -> Endpoints {
+        let local = || format!("127.0.0.1:{}", free_port());
+        Endpoints { grpc: local(), http: local(), metrics: local() }
+    }
+}
+
 pub struct Pipeline {
     pub agent: Agent,
-    /// Where clients send OTLP gRPC.
-    pub receiver: String,
-    /// Where span metrics are exposed.
-    pub metrics: String,
+    pub at: Endpoints,
     pub config: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 pub const BATCH: &[&str] = &["otelcol.processor.batch.default"];
 
-pub fn config(receiver: &str, backend: &Backend, metrics: &str, extra: &str) -> String {
+pub fn config(at: &Endpoints, backend: &Backend, extra: &str) -> String {
     format!(
         r#"
 otelcol.receiver.otlp "default" {{
-	grpc {{ endpoint = "{receiver}" }}
+	grpc {{ endpoint = "{grpc}" }}
+	http {{ endpoint = "{http}" }}
 	output {{ traces = [otelcol.processor.batch.default.input] }}
 }}
 
@@ -64,39 +79,38 @@ prometheus.expose "default" {{
 	listen_address = "{metrics}"
 }}
 {extra}"#,
+        grpc = at.grpc,
+        http = at.http,
+        metrics = at.metrics,
         backend = backend.endpoint()
     )
 }
 
 impl Pipeline {
     pub fn start(backend: &Backend) -> Pipeline {
-        Pipeline::start_with(backend, "")
+        Pipeline::launch(backend, &[])
     }
 
     /// As [`Pipeline::start`], with environment variables for the agent.
     pub fn start_with_env(backend: &Backend, env: &[(&str, &str)]) -> Pipeline {
-        Pipeline::launch(backend, "", env)
+        Pipeline::launch(backend, env)
     }
 
-    /// As [`Pipeline::start`], with more components appended to the config.
-    pub fn start_with(backend: &Backend, extra: &str) -> Pipeline {
-        Pipeline::launch(backend, extra, &[])
-    }
-
-    fn launch(backend: &Backend, extra: &str, env: &[(&str, &str)]) -> Pipeline {
+    fn launch(backend: &Backend, env: &[(&str, &str)]) -> Pipeline {
         let dir = tempfile::tempdir().expect("tempdir");
-        let receiver = format!("127.0.0.1:{}", free_port());
-        let metrics = format!("127.0.0.1:{}", free_port());
-        let config = write_config(dir.path(), &config(&receiver, backend, &metrics, extra));
+        let at = Endpoints::free();
+        let config = write_config(dir.path(), &config(&at, backend, ""));
         let agent = Agent::start_with_env(&[&config.display().to_string()], env);
-        let ready = || agent.json("/api/v0/web/components").as_array().is_some_and(|c| c.iter().all(|c| c["health"]["state"] != "unknown"));
-        agent.wait_for("every component to start", ready);
-        Pipeline { agent, receiver, metrics, config, _dir: dir }
+        // Healthy, not only started: a listener that lost its port to
+        // another process's outgoing connection retries, unhealthy.
+        let ready = || agent.json("/api/v0/web/components").as_array().is_some_and(|c| c.iter().all(|c| c["health"]["state"] == "healthy"));
+        agent.wait_for("every component to be healthy", ready);
+        Pipeline { agent, at, config, _dir: dir }
     }
 
     /// The spans span metrics counted: the sum of `traces_span_metrics_calls_total`.
     pub fn calls(&self) -> u64 {
-        let (code, body) = crate::support::request(&self.metrics, "GET", "/metrics").unwrap_or((0, String::new()));
+        let (code, body) = crate::support::request(&self.at.metrics, "GET", "/metrics").unwrap_or((0, String::new()));
         assert_eq!(code, 200, "scrape of span metrics: {body}");
         crate::rig::sum_of(&body, "traces_span_metrics_calls_total")
     }

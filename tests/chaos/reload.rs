@@ -21,12 +21,12 @@ fn reloads_under_load_lose_nothing() {
     backend.up();
     let p = Pipeline::start(&backend);
 
-    let load = Load::start(&p.receiver, 20_000, 6.0);
+    let load = Load::start(&p.at.grpc, 20_000, 6.0);
     let versions = [
-        config(&p.receiver, &backend, &p.metrics, DEBUG).replace("timeout = \"100ms\"", "timeout = \"300ms\""),
-        config(&p.receiver, &backend, &p.metrics, "").replace("queue_size = 4194304", "queue_size = 8388608"),
-        config(&p.receiver, &backend, &p.metrics, DEBUG).replace("max_interval     = \"500ms\"", "max_interval     = \"1s\""),
-        config(&p.receiver, &backend, &p.metrics, ""),
+        config(&p.at, &backend, DEBUG).replace("timeout = \"100ms\"", "timeout = \"300ms\""),
+        config(&p.at, &backend, "").replace("queue_size = 4194304", "queue_size = 8388608"),
+        config(&p.at, &backend, DEBUG).replace("max_interval     = \"500ms\"", "max_interval     = \"1s\""),
+        config(&p.at, &backend, ""),
     ];
     for text in &versions {
         std::thread::sleep(Duration::from_secs(1));

@@ -13,7 +13,7 @@ fn sigterm_under_load_delivers_everything_acknowledged() {
     backend.up();
     let mut p = Pipeline::start(&backend);
 
-    let load = Load::start(&p.receiver, 20_000, 5.0);
+    let load = Load::start(&p.at.grpc, 20_000, 5.0);
     std::thread::sleep(Duration::from_secs(2));
     signal(p.agent.pid(), "TERM");
     let status = p.agent.child.wait().expect("wait for the agent");

@@ -39,10 +39,32 @@ pub struct MoveError {
     pub listening: bool,
 }
 
+/// Connections the kernel completes before the accept loop takes them.
+/// tokio's default (128 on some kernels' effective limits, 1024 asked) is
+/// what a burst of connections fills while the agent is busy, and then
+/// honest clients are refused with the attackers; Go servers, and so the
+/// Collector, ask for the system's maximum (`somaxconn`, which caps this).
+const BACKLOG: u32 = 4096;
+
+/// Binds like `TcpListener::bind` (address reuse, the first address that
+/// binds), with [`BACKLOG`].
+async fn listen(endpoint: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(endpoint).await? {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the address resolves to nothing")))
+}
+
 impl Server {
     /// Binds `endpoint`, with a message fit for a component's health.
     pub async fn bind(endpoint: &str) -> Result<TcpListener, String> {
-        TcpListener::bind(endpoint).await.map_err(|e| format!("cannot listen on {endpoint}: {e}"))
+        listen(endpoint).await.map_err(|e| format!("cannot listen on {endpoint}: {e}"))
     }
 
     /// Starts accepting on `listener`. `name` prefixes the server's logs.
@@ -77,7 +99,7 @@ impl Server {
     /// is what is in the way, so it is let go first, and taken back if the
     /// new one still cannot be bound.
     pub async fn move_to(&mut self, endpoint: &str) -> Result<(), MoveError> {
-        let first = match TcpListener::bind(endpoint).await {
+        let first = match listen(endpoint).await {
             Ok(listener) => return self.install(Some(listener)).await,
             Err(e) => e,
         };
@@ -88,11 +110,11 @@ impl Server {
             return Err(MoveError { message: message(&first), listening: true });
         }
         self.install(None).await?;
-        let error = match TcpListener::bind(endpoint).await {
+        let error = match listen(endpoint).await {
             Ok(listener) => return self.install(Some(listener)).await,
             Err(e) => e,
         };
-        match TcpListener::bind(old_addr).await {
+        match listen(&old_addr.to_string()).await {
             Ok(old) => {
                 self.install(Some(old)).await?;
                 Err(MoveError { message: message(&error), listening: true })
