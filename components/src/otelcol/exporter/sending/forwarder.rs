@@ -1,6 +1,7 @@
 //! [`Forwarder`]: the sending queue, its workers, retries, health and
 //! counts around one [`Transport`].
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration as StdDuration;
@@ -241,33 +242,50 @@ impl<T: Transport> Forwarder<T> {
         self.queue.resize(queue.queue_size, queue.sizer);
         self.health.set(HealthState::Healthy, format!("ready to send to {endpoint}"));
         let mut workers = JoinSet::new();
-        let mut active: Vec<CancellationToken> = Vec::new();
+        // By task, so that a worker that died (a panic) is replaced.
+        let mut active: HashMap<tokio::task::Id, CancellationToken> = HashMap::new();
         loop {
             let target = self.settings().queue.num_consumers;
             while active.len() < target {
                 let retired = CancellationToken::new();
-                workers.spawn(Arc::clone(&self).work(retired.clone()));
-                active.push(retired);
+                let id = workers.spawn(Arc::clone(&self).work(retired.clone())).id();
+                active.insert(id, retired);
             }
-            while active.len() > target {
-                if let Some(retired) = active.pop() {
+            let extra: Vec<_> = active.keys().copied().skip(target).collect();
+            for id in extra {
+                if let Some(retired) = active.remove(&id) {
                     retired.cancel();
                 }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.reconfigured.notified() => {}
-                Some(_) = workers.join_next(), if !workers.is_empty() => {}
+                Some(done) = workers.join_next_with_id(), if !workers.is_empty() => {
+                    let id = match &done {
+                        Ok((id, ())) => *id,
+                        Err(e) if e.is_panic() => {
+                            tracing::error!(component = %self.id, "a sending worker panicked; starting another");
+                            e.id()
+                        }
+                        Err(e) => e.id(),
+                    };
+                    active.remove(&id);
+                }
             }
         }
-        self.drain(workers, active).await;
+        self.drain(workers, active.into_values().collect()).await;
     }
 
     async fn work(self: Arc<Self>, retired: CancellationToken) {
         loop {
             match self.queue.try_pop() {
                 Some(p) => {
-                    let _ = self.deliver(&p, true).await;
+                    let hand = InFlight { queue: &self.queue, payload: Some(p) };
+                    crate::fault::point("otelcol.exporter.deliver");
+                    if let Some(p) = &hand.payload {
+                        let _ = self.deliver(p, true).await;
+                    }
+                    hand.settled();
                 }
                 None if retired.is_cancelled() => return,
                 None => self.queue.wait(&retired).await,
@@ -286,6 +304,9 @@ impl<T: Transport> Forwarder<T> {
         let all_done = async { while workers.join_next().await.is_some() {} };
         if tokio::time::timeout_at(deadline + StdDuration::from_millis(500), all_done).await.is_err() {
             workers.abort_all();
+            // Aborted workers put back what they held as they are dropped,
+            // so the count below includes it.
+            while workers.join_next().await.is_some() {}
         }
         let left = self.queue.take_all();
         if !left.is_empty() {
@@ -315,5 +336,29 @@ impl<T: Transport> Forwarder<T> {
             ("send_failed", per_signal(|c| &c.failed)),
             ("enqueue_failed", per_signal(|c| &c.refused)),
         ])
+    }
+}
+
+/// The request a worker took from the queue. A worker that dies with it
+/// (a panic, or the abort at the end of the flush) puts it back in front,
+/// so the next worker sends it, or the flush counts it in `send_failed`
+/// with the rest of the queue: it is never lost without a count.
+struct InFlight<'a> {
+    queue: &'a ExportQueue,
+    payload: Option<Payload>,
+}
+
+impl InFlight<'_> {
+    fn settled(mut self) {
+        self.payload = None;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = self.payload.take() {
+            tracing::warn!(items = p.items(), "a sending worker stopped with a request in hand; put back in the queue");
+            self.queue.unshift(p);
+        }
     }
 }

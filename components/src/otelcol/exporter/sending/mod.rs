@@ -17,6 +17,8 @@ pub(crate) mod status;
 pub mod tls;
 
 #[cfg(test)]
+mod forwarder_tests;
+#[cfg(test)]
 pub(crate) mod testkit;
 
 use std::future::Future;

@@ -211,6 +211,19 @@ impl ExportQueue {
     }
 
     /// Empties the queue, for the final count on shutdown.
+    /// Puts a request a worker took back in front, whatever the room: it
+    /// was queued before, so it does not count against new data's room
+    /// twice over time.
+    pub fn unshift(&self, p: Payload) {
+        let mut s = self.state();
+        let size = s.sizer.size(&p);
+        s.used += size;
+        s.items.push_front(p);
+        self.size_gauge.set(s.used as i64);
+        drop(s);
+        self.pushed.notify_one();
+    }
+
     pub fn take_all(&self) -> Vec<Payload> {
         let mut s = self.state();
         s.used = 0;
