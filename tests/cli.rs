@@ -38,6 +38,20 @@ fn validate_reports_every_error_with_file_line_and_column() {
     assert!(err.contains("invalid.alloy:7:8"), "{err}");
 }
 
+/// An error next to a secret written as a literal: the excerpt points at
+/// the error, and shows the secret masked.
+#[test]
+fn validate_masks_secret_literals_in_excerpts() {
+    let out = solder(&["validate", &data("secret_next_to_error.alloy")]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(err.contains("pasword"), "the error is reported:\n{err}");
+    assert!(err.contains("secret_next_to_error.alloy:8:4"), "at the right place:\n{err}");
+    assert!(!err.contains("hunter2-in-the-excerpt"), "the excerpt shows the secret:\n{err}");
+    assert!(err.contains(&format!("password = \"{}\"", "*".repeat("hunter2-in-the-excerpt".len()))), "{err}");
+    assert!(err.contains("pasword  = \"typo\""), "only secrets are masked:\n{err}");
+}
+
 #[test]
 fn validate_checks_every_file_it_is_given() {
     let out = solder(&["validate", &data("valid.alloy"), &data("invalid.alloy"), &data("dangling.alloy")]);

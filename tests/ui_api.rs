@@ -254,10 +254,16 @@ fn secret_arguments_are_hidden_whatever_their_source() {
     assert_eq!(rw["arguments"]["endpoint"][0]["basic_auth"][0]["username"], "u", "only secret arguments are hidden");
     let exporter = agent.component("otelcol.exporter.otlp.lit");
     assert_eq!(exporter["arguments"]["client"][0]["headers"]["Authorization"], "(secret)", "{exporter}");
-    for path in ["/api/v0/web/components", "/component/prometheus.remote_write.lit", "/component/otelcol.exporter.otlp.lit"] {
+    // The config's own text is shown with those literals masked, byte for
+    // byte, and the page says so.
+    for path in ["/api/v0/web/components", "/component/prometheus.remote_write.lit", "/component/otelcol.exporter.otlp.lit", "/config", "/api/v0/web/status"] {
         let (code, body) = agent.get(path);
         assert_eq!(code, 200, "{path}");
         assert!(!body.contains(LITERAL) && !body.contains(HEADER), "{path} shows a secret literal");
     }
+    let (_, config) = agent.get("/config");
+    assert!(config.contains(&format!("password = &quot;{}&quot;", "*".repeat(LITERAL.len()))), "{config}");
+    assert!(config.contains("shown as <code>****</code>"), "the page does not say what it masked");
+    assert!(config.contains("username = &quot;u&quot;"), "only secrets are masked");
     drop(s.dir);
 }

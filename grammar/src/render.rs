@@ -72,12 +72,12 @@ fn to_miette(diag: &Diagnostic) -> Drawable {
     };
     let mut drawable = Drawable { message: diag.message.clone(), severity, help: diag.help.clone(), labels: Vec::new(), source: None };
     if let Some(source) = &diag.source {
-        let text = &source.text;
+        let text = source.shown();
         drawable.labels.push(LabeledSpan::new_primary_with_span(diag.span_label.clone(), visible(text, diag.span)));
         for label in &diag.labels {
             drawable.labels.push(LabeledSpan::new_with_span(Some(label.message.clone()), visible(text, label.span)));
         }
-        drawable.source = Some(NamedSource::new(source.name.clone(), text.clone()));
+        drawable.source = Some(NamedSource::new(source.name.clone(), text.to_string()));
     }
     drawable
 }

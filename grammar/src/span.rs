@@ -47,15 +47,38 @@ impl From<pest::Span<'_>> for Span {
 /// A named source text. Diagnostics hold an `Arc` to the file they point
 /// into, so a diagnostic stays renderable after the config that produced it
 /// has been replaced by a reload.
+///
+/// `masked` is the text as it may be shown to people: the same bytes, with
+/// the secrets the file holds as literals overwritten. Everything that
+/// shows a source (diagnostic excerpts, the UI's config page) shows that;
+/// parsing, evaluation and change detection read `text`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+    masked: Option<String>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
-        Arc::new(SourceFile { name: name.into(), text: text.into() })
+        Arc::new(SourceFile { name: name.into(), text: text.into(), masked: None })
+    }
+
+    /// The same file, shown as `masked`, which must be `text` with some
+    /// bytes overwritten (same length, so every span still points right).
+    pub fn with_masked(&self, masked: String) -> Arc<SourceFile> {
+        debug_assert_eq!(masked.len(), self.text.len(), "a masked text keeps every byte offset");
+        Arc::new(SourceFile { name: self.name.clone(), text: self.text.clone(), masked: Some(masked) })
+    }
+
+    /// The text as it may be shown: masked, if secrets were found in it.
+    pub fn shown(&self) -> &str {
+        self.masked.as_deref().unwrap_or(&self.text)
+    }
+
+    /// Whether [`SourceFile::shown`] differs from the text.
+    pub fn is_masked(&self) -> bool {
+        self.masked.as_ref().is_some_and(|m| *m != self.text)
     }
 
     /// 1-based line and column (in characters) of a byte offset.

@@ -41,8 +41,10 @@ pub struct ReloadStatus {
 pub struct LoadedConfig {
     pub at: SystemTime,
     pub hash: String,
-    /// (file name, text) of every source file.
+    /// (file name, text) of every source file, secret literals masked.
     pub files: Vec<(String, String)>,
+    /// Whether any secret literal was masked in `files`.
+    pub masked: bool,
 }
 
 pub struct Agent {
@@ -86,19 +88,20 @@ impl Agent {
                     .and_then(|(cfg, log)| livedebugging::parse(&cfg.settings).map(|live| (cfg, log, live)));
                 let result = match checked {
                     Err(d) => Err(d),
-                    Ok((cfg, log, live)) => match self.controller.apply(cfg).await {
-                        Ok(report) => {
-                            self.logging.set(&log);
-                            self.controller.flow().live.set_enabled(live.enabled);
-                            *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) = Some(LoadedConfig {
-                                at: SystemTime::now(),
-                                hash: hash.clone(),
-                                files: files.iter().map(|f| (f.name.clone(), f.text.clone())).collect(),
-                            });
-                            Ok(report)
+                    Ok((cfg, log, live)) => {
+                        let shown: Vec<(String, String)> = cfg.files.iter().map(|f| (f.name.clone(), f.shown().to_string())).collect();
+                        let masked = cfg.files.iter().any(|f| f.is_masked());
+                        match self.controller.apply(cfg).await {
+                            Ok(report) => {
+                                self.logging.set(&log);
+                                self.controller.flow().live.set_enabled(live.enabled);
+                                *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) =
+                                    Some(LoadedConfig { at: SystemTime::now(), hash: hash.clone(), files: shown, masked });
+                                Ok(report)
+                            }
+                            Err(d) => Err(d),
                         }
-                        Err(d) => Err(d),
-                    },
+                    }
                 };
                 (hash, result)
             }

@@ -40,6 +40,8 @@ pub struct Config {
     /// Components in evaluation order: each after those it depends on.
     pub components: Vec<Declaration>,
     pub settings: Settings,
+    /// The files, as they may be shown (secret literals masked).
+    pub files: Vec<Arc<SourceFile>>,
 }
 
 const SETTINGS_BLOCKS: &[&str] = &["logging", "livedebugging"];
@@ -65,7 +67,8 @@ pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, 
     let mut parsed = Vec::new();
     for file in files {
         match solder_syntax::parse(&file.text) {
-            Ok(ast) => parsed.push((Arc::clone(&file), ast)),
+            // From here on the file is shown with its secrets masked.
+            Ok(ast) => parsed.push((super::redact::mask(&file, &ast, registry), ast)),
             Err(mut d) => {
                 attach_source(&mut d, &file);
                 diags.append(&mut d);
@@ -79,6 +82,7 @@ pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, 
     let mut settings = Settings::default();
     let mut decls: Vec<Declaration> = Vec::new();
     let mut seen: BTreeMap<String, (Span, Arc<SourceFile>)> = BTreeMap::new();
+    let files: Vec<Arc<SourceFile>> = parsed.iter().map(|(f, _)| Arc::clone(f)).collect();
     for (file, ast) in parsed {
         for stmt in ast.body {
             let err = |span: Span, msg: String| Diagnostic::error(span, msg).with_source(&file);
@@ -144,7 +148,7 @@ pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, 
         return Err(diags);
     }
     let components = graph::order(decls)?;
-    Ok(Config { components, settings })
+    Ok(Config { components, settings, files })
 }
 
 /// Fills `depends_on` for every declaration. A reference such as

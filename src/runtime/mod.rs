@@ -5,6 +5,7 @@ pub mod flow;
 pub mod graph;
 pub mod live;
 pub mod loader;
+mod redact;
 pub mod scope;
 mod supervise;
 

@@ -53,6 +53,9 @@ pub async fn config_page(State(s): State<AppState>) -> Response {
         None => body.push_str("<p class=\"empty\">No config is running.</p>"),
         Some(l) => {
             body.push_str(&format!("<p>Loaded at <time>{}</time> · SHA-256 <code class=\"hash\">{}</code></p>", esc(&rfc3339(l.at)), esc(&l.hash)));
+            if l.masked {
+                body.push_str("<p class=\"masked\">Values written as literals in arguments that are secrets (passwords, tokens, keys) are shown as <code>****</code>; the hash is of the file as written.</p>");
+            }
             for (name, text) in &l.files {
                 let lines: String = text.lines().enumerate().map(|(i, line)| format!("<span class=\"ln\">{}</span>{}\n", i + 1, esc(line))).collect();
                 body.push_str(&format!("<h3>{}</h3><pre class=\"source\">{lines}</pre>", esc(name)));
