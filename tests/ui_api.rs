@@ -4,6 +4,8 @@
 //! default and streaming once enabled, and the failed-reload banner.
 
 mod support;
+
+use std::io::{Read, Write};
 #[path = "browser/support.rs"]
 mod ui_support;
 
@@ -265,5 +267,30 @@ fn secret_arguments_are_hidden_whatever_their_source() {
     assert!(config.contains(&format!("password = &quot;{}&quot;", "*".repeat(LITERAL.len()))), "{config}");
     assert!(config.contains("shown as <code>****</code>"), "the page does not say what it masked");
     assert!(config.contains("username = &quot;u&quot;"), "only secrets are masked");
+    drop(s.dir);
+}
+
+/// A page on another site cannot make a browser reload the agent (CSRF),
+/// nor can a name rebound to the agent's address (DNS rebinding); curl and
+/// the UI's own form can.
+#[test]
+fn reload_is_refused_to_other_sites() {
+    let (s, agent) = setup("");
+    let raw = |host: &str, origin: Option<&str>| {
+        let mut c = std::net::TcpStream::connect(&agent.addr).unwrap();
+        let origin = origin.map(|o| format!("Origin: {o}\r\n")).unwrap_or_default();
+        write!(c, "POST /-/reload HTTP/1.1\r\nHost: {host}\r\n{origin}Content-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        let _ = c.read_to_string(&mut out);
+        out.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok()).unwrap_or(0)
+    };
+    let own = format!("http://{}", agent.addr);
+    assert_eq!(raw(&agent.addr, None), 200, "curl");
+    assert_eq!(raw(&agent.addr, Some(&own)), 200, "the UI's own form");
+    assert_eq!(raw(&agent.addr, Some("http://evil.example")), 403, "a form on another site");
+    let port = agent.addr.rsplit(':').next().unwrap();
+    assert_eq!(raw(&format!("evil.example:{port}"), Some(&format!("http://evil.example:{port}"))), 403, "a rebound name");
+    let (code, _) = agent.get("/api/v0/web/components");
+    assert_eq!(code, 200);
     drop(s.dir);
 }

@@ -34,7 +34,7 @@ pub struct AppState {
     evaluations: Arc<metrics::Evaluations>,
 }
 
-pub fn router(agent: Arc<Agent>) -> Router {
+pub fn router(agent: Arc<Agent>, allowed: super::origin::AllowedHosts) -> Router {
     let state = AppState { agent, evaluations: Arc::new(metrics::Evaluations::default()) };
     Router::new()
         .route("/-/ready", get(ready))
@@ -49,12 +49,18 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .route("/api/v0/web/debug/{id}", get(debug_stream))
         .merge(super::ui::routes())
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(allowed, super::origin::guard))
 }
 
 /// Binds the listener first, so a taken port is an error at startup rather
 /// than a silent background failure.
-pub async fn serve(agent: Arc<Agent>, addr: SocketAddr, shutdown: tokio_util::sync::CancellationToken) -> std::io::Result<SocketAddr> {
-    serve_app(router(agent), addr, Limits::DEFAULT, shutdown).await
+pub async fn serve(
+    agent: Arc<Agent>,
+    addr: SocketAddr,
+    allowed: super::origin::AllowedHosts,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> std::io::Result<SocketAddr> {
+    serve_app(router(agent, allowed), addr, Limits::DEFAULT, shutdown).await
 }
 
 /// Serves `app` through the components' accept loop, so the UI and API

@@ -6,6 +6,7 @@ pub mod http;
 pub mod livedebugging;
 pub mod logging;
 pub mod metrics;
+pub mod origin;
 pub mod source;
 pub mod ui;
 pub mod watch;

@@ -25,6 +25,11 @@ pub struct Args {
     /// Where the HTTP server (UI, API, /metrics) listens.
     #[arg(long = "server.http.listen-addr", default_value = "127.0.0.1:12345")]
     pub listen_addr: SocketAddr,
+    /// Host names the UI and API are reached by, besides IP addresses and
+    /// `localhost` (comma-separated). Requests that change state (reload)
+    /// sent to any other name are refused, against DNS rebinding.
+    #[arg(long = "server.http.allowed-hosts", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
     /// Where components keep state that must survive restarts.
     #[arg(long = "storage.path", default_value = "data-solder")]
     pub storage_path: PathBuf,
@@ -44,6 +49,7 @@ impl Default for Args {
         Args {
             path: None,
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 12345)),
+            allowed_hosts: Vec::new(),
             storage_path: PathBuf::from("data-solder"),
             config_format: ConfigFormat::Alloy,
             bypass_conversion_errors: false,
@@ -76,13 +82,16 @@ async fn serve(args: Args) -> ExitCode {
     let agent = Agent::new(controller, source, logging);
     let shutdown = CancellationToken::new();
 
-    let bound = match http::serve(Arc::clone(&agent), args.listen_addr, shutdown.clone()).await {
-        Ok(addr) => addr,
-        Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", args.listen_addr);
-            return ExitCode::FAILURE;
-        }
-    };
+    let bound =
+        match http::serve(Arc::clone(&agent), args.listen_addr, crate::agent::origin::AllowedHosts(Arc::new(args.allowed_hosts.clone())), shutdown.clone())
+            .await
+        {
+            Ok(addr) => addr,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.listen_addr);
+                return ExitCode::FAILURE;
+            }
+        };
     tracing::info!(addr = %bound, "HTTP server listening");
 
     // The watcher starts first, so that an edit made while the first load
