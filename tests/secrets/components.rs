@@ -1,0 +1,84 @@
+//! One config body per component that has secret arguments, with a
+//! placeholder for each: `{S:n}` a secret string, `{KEY}` a private key
+//! (PEM), `{CERT}` its certificate (not a secret), `{PORT:n}` a free port.
+//! The test fails for a component whose schema has secrets and that is not
+//! here, so a new component's secrets are covered as soon as it registers.
+
+pub const BODIES: &[(&str, &str)] = &[
+    (
+        "otelcol.exporter.otlp",
+        r#"
+	client {
+		endpoint = "127.0.0.1:9"
+		headers  = { "Authorization" = {S:1} }
+		tls {
+			cert_pem             = {CERT}
+			key_pem              = {KEY}
+			insecure_skip_verify = true
+		}
+	}
+"#,
+    ),
+    (
+        "otelcol.exporter.otlphttp",
+        r#"
+	client {
+		endpoint = "https://127.0.0.1:9"
+		headers  = { "Authorization" = {S:1} }
+		tls {
+			cert_pem             = {CERT}
+			key_pem              = {KEY}
+			insecure_skip_verify = true
+		}
+	}
+"#,
+    ),
+    (
+        "otelcol.receiver.otlp",
+        r#"
+	grpc {
+		endpoint = "127.0.0.1:{PORT:1}"
+		tls {
+			cert_pem = {CERT}
+			key_pem  = {KEY}
+		}
+	}
+	http {
+		endpoint = "127.0.0.1:{PORT:2}"
+		tls {
+			cert_pem = {CERT}
+			key_pem  = {KEY}
+		}
+	}
+	output { }
+"#,
+    ),
+    (
+        "prometheus.remote_write",
+        r#"
+	endpoint {
+		url     = "http://127.0.0.1:9/api/v1/write"
+		headers = { "X-Api-Key" = {S:1} }
+		basic_auth {
+			username = "user"
+			password = {S:2}
+		}
+		tls_config {
+			cert_pem = {CERT}
+			key_pem  = {KEY}
+		}
+	}
+	endpoint {
+		url          = "http://127.0.0.1:9/api/v1/write?b"
+		bearer_token = {S:3}
+	}
+	endpoint {
+		url = "http://127.0.0.1:9/api/v1/write?c"
+		authorization {
+			type        = "Bearer"
+			credentials = {S:4}
+		}
+	}
+"#,
+    ),
+];
