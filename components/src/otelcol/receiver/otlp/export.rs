@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use bytes::Bytes;
 use prost::Message;
 
+use super::admission;
 use super::Arguments;
 use crate::consumer::{ConsumeError, Fanout};
 use crate::otlp::{Logs, Metrics, Signal, Traces};
@@ -17,25 +18,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess
 
 /// Requests larger than this are validated on the blocking pool.
 const INLINE_VALIDATION: usize = 256 * 1024;
-
-/// The most memory one request may take once decoded, as estimated from
-/// its item count. A request's bytes say little about its cost: an 11 KB
-/// gzip body can inflate to millions of two-byte empty spans, each of which
-/// takes a few hundred bytes once decoded (by the batch processor when it
-/// splits, or the debug exporter). Such a request is refused before it is
-/// acknowledged. 64 MiB admits about 254,000 spans in one request, far more
-/// than SDKs (512) or collectors (8,192) send.
-pub const MAX_DECODED_BYTES: usize = 64 << 20;
-
-/// What one item of `signal` takes once decoded, at least.
-fn decoded_item_bytes(signal: Signal) -> usize {
-    use crate::otlp::proto::{logs::v1::LogRecord, metrics::v1::NumberDataPoint, trace::v1::Span};
-    match signal {
-        Signal::Traces => std::mem::size_of::<Span>(),
-        Signal::Metrics => std::mem::size_of::<NumberDataPoint>(),
-        Signal::Logs => std::mem::size_of::<LogRecord>(),
-    }
-}
 
 pub(super) const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
 
@@ -80,10 +62,32 @@ pub(super) struct Shared {
 }
 
 /// `otelcol_receiver_{accepted,refused}_<items>_total`, by signal and
-/// transport.
+/// transport, and `otelcol_receiver_refused_requests_total` by reason and
+/// transport, for requests refused before their items could be counted.
 pub(super) struct Counters {
     pub accepted: [[Counter; 2]; 3],
     pub refused: [[Counter; 2]; 3],
+    pub refused_requests: [[Counter; 2]; 2],
+}
+
+/// Why a request was refused before its items could be counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unread {
+    /// Larger than the size limit, or it inflated past its bound.
+    TooLarge = 0,
+    /// Not valid OTLP, or a body that does not decompress.
+    Malformed = 1,
+}
+
+impl Unread {
+    pub const ALL: [Unread; 2] = [Unread::TooLarge, Unread::Malformed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unread::TooLarge => "too_large",
+            Unread::Malformed => "malformed",
+        }
+    }
 }
 
 /// The data was taken. `rejected` items were dropped all the same (the
@@ -99,7 +103,7 @@ pub(super) enum Refused {
     /// Not a valid request: the client must not send it again.
     Malformed(String),
     /// Valid, but it would cost more memory than one request may
-    /// ([`MAX_DECODED_BYTES`]): the client must not send it again as it is.
+    /// ([`admission`]): the client must not send it again as it is.
     TooLarge(String),
     /// The pipeline refused it, retryably or not.
     Downstream(ConsumeError),
@@ -133,6 +137,11 @@ impl Shared {
         self.counters.get()
     }
 
+    /// Counts a request refused before its items could be counted.
+    pub fn refuse_request(&self, transport: Transport, why: Unread) {
+        self.counters().refused_requests[why as usize][transport as usize].add(1);
+    }
+
     /// Validates `body` as a request of `signal` and sends it on.
     pub async fn export(&self, signal: Signal, transport: Transport, body: Bytes) -> Result<Accepted, Refused> {
         // Validation runs at a few hundred MB/s: large requests are checked
@@ -142,7 +151,13 @@ impl Shared {
         } else {
             Payload::parse(signal, body)
         };
-        let payload = payload.map_err(Refused::Malformed)?;
+        let payload = match payload {
+            Ok(p) => p,
+            Err(message) => {
+                self.refuse_request(transport, Unread::Malformed);
+                return Err(Refused::Malformed(message));
+            }
+        };
         let items = payload.items();
         if items == 0 {
             return Ok(Accepted::default());
@@ -151,15 +166,9 @@ impl Shared {
         let fanout = &settings.outputs[slot(signal)];
         let counters = self.counters();
         let (s, t) = (slot(signal), transport as usize);
-        let decoded = items.saturating_mul(decoded_item_bytes(signal));
-        if decoded > MAX_DECODED_BYTES {
+        if let Err(message) = admission::check(signal, items, payload.len()) {
             counters.refused[s][t].add(items as u64);
-            let what = signal.item_name().replace('_', " ");
-            return Err(Refused::TooLarge(format!(
-                "{items} {what} in one request would take about {} MiB once decoded; the limit is {} MiB: send them in smaller requests",
-                decoded >> 20,
-                MAX_DECODED_BYTES >> 20
-            )));
+            return Err(Refused::TooLarge(message));
         }
         if fanout.is_empty() {
             counters.refused[s][t].add(items as u64);
@@ -208,7 +217,16 @@ impl Counters {
                 Transport::ALL.map(|t| metrics.counter(name, help, &[("transport", t.as_str())]))
             })
         };
-        Counters { accepted: series(0), refused: series(1) }
+        let refused_requests = Unread::ALL.map(|why| {
+            Transport::ALL.map(|t| {
+                metrics.counter(
+                    "otelcol_receiver_refused_requests_total",
+                    "Requests refused before their items could be counted: too large once inflated, or not valid OTLP.",
+                    &[("reason", why.as_str()), ("transport", t.as_str())],
+                )
+            })
+        });
+        Counters { accepted: series(0), refused: series(1), refused_requests }
     }
 }
 
@@ -234,6 +252,15 @@ impl Payload {
             Payload::Traces(d) => d.items(),
             Payload::Metrics(d) => d.items(),
             Payload::Logs(d) => d.items(),
+        }
+    }
+
+    /// Its decoded (uncompressed protobuf) size in bytes.
+    fn len(&self) -> usize {
+        match self {
+            Payload::Traces(d) => d.bytes().len(),
+            Payload::Metrics(d) => d.bytes().len(),
+            Payload::Logs(d) => d.bytes().len(),
         }
     }
 

@@ -157,8 +157,8 @@ impl Listeners {
         self.health.get()
     }
 
-    /// Where each server listens, and the items accepted and refused per
-    /// signal.
+    /// Where each server listens, the items accepted and refused per
+    /// signal, and the requests refused before their items were counted.
     pub fn debug_info(&self, shared: &Shared) -> Value {
         let status = self.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut fields: Vec<(String, Value)> = Transport::ALL
@@ -184,6 +184,11 @@ impl Listeners {
                 Value::object([("accepted", Value::Number(Number::Uint(sum(|c| &c.accepted)))), ("refused", Value::Number(Number::Uint(sum(|c| &c.refused))))]);
             fields.push((signal.as_str().to_string(), counts));
         }
+        let requests = super::export::Unread::ALL.map(|why| {
+            let n = counters.map_or(0, |c| c.refused_requests[why as usize].iter().map(|c| c.get()).sum::<u64>());
+            (why.as_str(), Value::Number(Number::Uint(n)))
+        });
+        fields.push(("refused_requests".to_string(), Value::object(requests)));
         Value::object(fields)
     }
 }
