@@ -108,13 +108,6 @@ pub struct Progress {
     pub refused_for_good: Option<ConsumeError>,
 }
 
-impl Progress {
-    /// Whether some consumer already took or refused the payload.
-    pub fn started(&self) -> bool {
-        !self.done.is_empty()
-    }
-}
-
 macro_rules! fan {
     ($name:ident, $rest:ident, $method:ident, $t:ty) => {
         /// Sends to every consumer; the first error, retryable first.
