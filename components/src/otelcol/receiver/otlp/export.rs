@@ -9,7 +9,7 @@ use prost::Message;
 
 use super::admission;
 use super::Arguments;
-use crate::consumer::{ConsumeError, Fanout};
+use crate::consumer::{ConsumeError, Fanout, Progress};
 use crate::otlp::{Logs, Metrics, Signal, Traces};
 use crate::selfmetrics::{ComponentMetrics, Counter};
 use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
@@ -18,6 +18,12 @@ use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess
 
 /// Requests larger than this are validated on the blocking pool.
 const INLINE_VALIDATION: usize = 256 * 1024;
+
+/// How long a request some consumers took is retried, for the consumers
+/// that asked to retry, before their share is dropped: well inside an
+/// SDK's 10 s export timeout and the servers' 5 s drain on shutdown.
+const FANOUT_RETRY_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub(super) const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
 
@@ -67,6 +73,9 @@ pub(super) struct Shared {
 pub(super) struct Counters {
     pub accepted: [[Counter; 2]; 3],
     pub refused: [[Counter; 2]; 3],
+    /// Acknowledged, but not delivered to every consumer (see
+    /// [`Shared::deliver`]).
+    pub dropped: [[Counter; 2]; 3],
     pub refused_requests: [[Counter; 2]; 2],
 }
 
@@ -175,17 +184,66 @@ impl Shared {
             let message = format!("{} has no {} output: {items} {} dropped", self.id(), signal.as_str(), signal.item_name().replace('_', " "));
             return Ok(Accepted { rejected: items as u64, message });
         }
-        match payload.send(fanout).await {
-            Ok(()) => {
+        match self.deliver(&payload, fanout).await {
+            Delivered::Everywhere => {
                 counters.accepted[s][t].add(items as u64);
                 Ok(Accepted::default())
             }
-            Err(e) => {
+            Delivered::Partly(e) => {
+                counters.accepted[s][t].add(items as u64);
+                counters.dropped[s][t].add(items as u64);
+                let what = signal.item_name().replace('_', " ");
+                tracing::warn!("{}: {items} {what} taken by some consumers and dropped for others, which still refuse: {e}", self.id());
+                let message = format!("{items} {what} delivered to some consumers only; the others refused: {e}");
+                Ok(Accepted { rejected: 0, message })
+            }
+            Delivered::Nowhere(e) => {
                 counters.refused[s][t].add(items as u64);
                 Err(Refused::Downstream(e))
             }
         }
     }
+
+    /// Delivers to every consumer of the fan-out, so that a client's retry
+    /// can never reach a consumer that already took the data:
+    ///
+    /// - if no consumer took it, the first refusal (a retryable one first)
+    ///   goes back to the client, which may send it again: nobody has it;
+    /// - once any consumer took it, the client must not send it again, so
+    ///   the consumers that asked to retry are retried here, and only they,
+    ///   for up to [`FANOUT_RETRY_BUDGET`]; those still refusing then, and
+    ///   those that refused for good, have their share dropped and counted.
+    async fn deliver(&self, payload: &Payload, fanout: &Fanout) -> Delivered {
+        let mut progress = Progress::default();
+        let mut retry = payload.send(fanout, &mut progress).await;
+        if progress.took == 0 {
+            return match retry.or(progress.refused_for_good) {
+                Some(e) => Delivered::Nowhere(e),
+                None => Delivered::Everywhere,
+            };
+        }
+        let deadline = tokio::time::Instant::now() + FANOUT_RETRY_BUDGET;
+        let mut backoff = FIRST_BACKOFF;
+        while retry.is_some() && tokio::time::Instant::now() + backoff <= deadline {
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+            retry = payload.send(fanout, &mut progress).await;
+        }
+        match retry.or(progress.refused_for_good) {
+            Some(e) => Delivered::Partly(e),
+            None => Delivered::Everywhere,
+        }
+    }
+}
+
+/// Where a request went.
+enum Delivered {
+    /// Every consumer took it.
+    Everywhere,
+    /// Some took it; others refused it, for good or past the retry budget.
+    Partly(ConsumeError),
+    /// No consumer took it.
+    Nowhere(ConsumeError),
 }
 
 impl Settings {
@@ -197,18 +255,21 @@ impl Settings {
 
 impl Counters {
     fn register(metrics: &ComponentMetrics) -> Counters {
-        const NAMES: [[(&str, &str); 2]; 3] = [
+        const NAMES: [[(&str, &str); 3]; 3] = [
             [
                 ("otelcol_receiver_accepted_spans_total", "Spans pushed into the pipeline."),
                 ("otelcol_receiver_refused_spans_total", "Spans that could not be pushed into the pipeline."),
+                ("otelcol_receiver_dropped_spans_total", "Spans acknowledged but not delivered to every consumer: some refused past the retry budget."),
             ],
             [
                 ("otelcol_receiver_accepted_metric_points_total", "Metric points pushed into the pipeline."),
                 ("otelcol_receiver_refused_metric_points_total", "Metric points that could not be pushed into the pipeline."),
+                ("otelcol_receiver_dropped_metric_points_total", "Metric points acknowledged but not delivered to every consumer."),
             ],
             [
                 ("otelcol_receiver_accepted_log_records_total", "Log records pushed into the pipeline."),
                 ("otelcol_receiver_refused_log_records_total", "Log records that could not be pushed into the pipeline."),
+                ("otelcol_receiver_dropped_log_records_total", "Log records acknowledged but not delivered to every consumer."),
             ],
         ];
         let series = |which: usize| {
@@ -226,7 +287,7 @@ impl Counters {
                 )
             })
         });
-        Counters { accepted: series(0), refused: series(1), refused_requests }
+        Counters { accepted: series(0), refused: series(1), dropped: series(2), refused_requests }
     }
 }
 
@@ -264,11 +325,13 @@ impl Payload {
         }
     }
 
-    async fn send(self, fanout: &Fanout) -> Result<(), ConsumeError> {
+    /// Sends to the consumers `progress` has not seen done; the first
+    /// retryable refusal, if any.
+    async fn send(&self, fanout: &Fanout, progress: &mut Progress) -> Option<ConsumeError> {
         match self {
-            Payload::Traces(d) => fanout.traces(d).await,
-            Payload::Metrics(d) => fanout.metrics(d).await,
-            Payload::Logs(d) => fanout.logs(d).await,
+            Payload::Traces(d) => fanout.traces_to_rest(d.clone(), progress).await,
+            Payload::Metrics(d) => fanout.metrics_to_rest(d.clone(), progress).await,
+            Payload::Logs(d) => fanout.logs_to_rest(d.clone(), progress).await,
         }
     }
 }

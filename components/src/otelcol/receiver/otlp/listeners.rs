@@ -180,8 +180,11 @@ impl Listeners {
             let sum = |which: fn(&super::export::Counters) -> &[[crate::selfmetrics::Counter; 2]; 3]| {
                 counters.map_or(0, |c| which(c)[i].iter().map(|c| c.get()).sum::<u64>())
             };
-            let counts =
-                Value::object([("accepted", Value::Number(Number::Uint(sum(|c| &c.accepted)))), ("refused", Value::Number(Number::Uint(sum(|c| &c.refused))))]);
+            let counts = Value::object([
+                ("accepted", Value::Number(Number::Uint(sum(|c| &c.accepted)))),
+                ("refused", Value::Number(Number::Uint(sum(|c| &c.refused)))),
+                ("dropped", Value::Number(Number::Uint(sum(|c| &c.dropped)))),
+            ]);
             fields.push((signal.as_str().to_string(), counts));
         }
         let requests = super::export::Unread::ALL.map(|why| {

@@ -3,6 +3,7 @@
 //! recorders as the output.
 
 mod bomb;
+mod fanout;
 mod grpc;
 mod http;
 mod lifecycle;
