@@ -2,8 +2,6 @@
 //! an attacker would, over both transports: each is refused before it is
 //! acknowledged, counted, and the receiver serves the next request.
 
-use std::io::Write;
-
 use bytes::Bytes;
 use prost::Message;
 use reqwest::StatusCode;
@@ -11,6 +9,7 @@ use tonic::codec::CompressionEncoding;
 use tonic::Code;
 
 use super::grpc::{channel, export};
+use super::http::{gzip, RpcStatus, PROTOBUF};
 use super::{received, traces, Receiver, TO_SINK};
 use crate::otlp::grpc::export_path;
 use crate::otlp::Signal;
@@ -39,28 +38,11 @@ fn empty_spans(spans: usize, resource_bytes: usize) -> Vec<u8> {
     request
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
 /// The bomb of issue 14, which once took the agent past 3.7 GB: 10 MB of
 /// two-byte empty spans and a 2 MiB resource attribute.
 fn the_bomb() -> Vec<u8> {
     empty_spans(5_000_000, 2 << 20)
 }
-
-/// `google.rpc.Status`, as error bodies carry it.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-}
-
-const PROTOBUF: &str = "application/x-protobuf";
 
 async fn post(h: &Receiver, body: Vec<u8>, encoding: Option<&str>) -> (StatusCode, String) {
     let url = format!("http://{}/v1/traces", h.addr("http").unwrap());

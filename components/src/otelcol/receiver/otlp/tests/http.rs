@@ -12,14 +12,14 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse
 
 /// `google.rpc.Status`, as error bodies carry it.
 #[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
+pub(super) struct RpcStatus {
     #[prost(int32, tag = "1")]
-    code: i32,
+    pub code: i32,
     #[prost(string, tag = "2")]
-    message: String,
+    pub message: String,
 }
 
-const PROTOBUF: &str = "application/x-protobuf";
+pub(super) const PROTOBUF: &str = "application/x-protobuf";
 
 fn config(extra: &str) -> String {
     format!("http {{\n endpoint = \"127.0.0.1:0\"\n {extra}\n}}\n{TO_SINK}")
@@ -41,7 +41,7 @@ async fn json_body(r: reqwest::Response) -> serde_json::Value {
     serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
+pub(super) fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(data).unwrap();
     e.finish().unwrap()
