@@ -105,11 +105,14 @@ pub struct Fanout {
 #[derive(Default)]
 pub struct Progress {
     done: Vec<usize>,
+    /// How many consumers took the payload.
+    pub took: usize,
     pub refused_for_good: Option<ConsumeError>,
 }
 
 impl Progress {
-    /// Whether some consumer already took or refused the payload.
+    /// Whether some consumer is done with the payload (took it, or refused
+    /// it for good): sending it again from the start would reach them twice.
     pub fn started(&self) -> bool {
         !self.done.is_empty()
     }
@@ -139,7 +142,10 @@ macro_rules! fan {
                 let payload = if i + 1 == n { data.take() } else { data.clone() };
                 let Some(payload) = payload else { break };
                 match c.0.$method(payload).await {
-                    Ok(()) => progress.done.push(c.identity()),
+                    Ok(()) => {
+                        progress.done.push(c.identity());
+                        progress.took += 1;
+                    }
                     Err(e) if e.kind == ErrorKind::Permanent => {
                         progress.done.push(c.identity());
                         progress.refused_for_good.get_or_insert(e);

@@ -1,7 +1,7 @@
 //! Any valid OTLP request split as the batch processor splits one that is
 //! too large: every piece holds at most its limit, no item is lost, added
-//! or reordered, and each piece is itself a valid request. The first byte
-//! picks the signal, the second the limits.
+//! or reordered, no piece is empty, and each piece is itself a valid
+//! request. The first byte picks the signal, the second the limits.
 
 #![no_main]
 
@@ -33,15 +33,17 @@ fn check<M: Split + Message + Default>(body: bytes::Bytes, first: usize, max: us
     let Ok(data) = Encoded::<M>::from_bytes(body) else { return };
     let pieces = split(&data, first, max).expect("a request the validator accepts decodes");
     let limit = |i: usize| if i == 0 && first > 0 { first.min(max) } else { max };
-    let mut total = 0;
-    for (i, p) in pieces.iter().enumerate() {
+    let (mut total, mut again) = (0, Vec::new());
+    // Pieces are cut one at a time: each is checked and dropped before the next.
+    for (i, p) in pieces.enumerate() {
+        assert!(p.items() > 0 || data.items() == 0, "piece {i} is empty");
         assert!(p.items() <= limit(i), "piece {i} holds {} items, over its limit {}", p.items(), limit(i));
         total += p.items();
         assert!(Encoded::<M>::from_bytes(p.bytes().clone()).is_ok(), "piece {i} is not a valid request");
+        again.extend(items(&M::decode(p.bytes().clone()).expect("decodes")));
     }
     assert_eq!(total, data.items(), "items lost or added");
     let whole = items(&M::decode(data.bytes().clone()).expect("decodes"));
-    let again: Vec<Vec<u8>> = pieces.iter().flat_map(|p| items(&M::decode(p.bytes().clone()).expect("decodes"))).collect();
     if std::any::type_name::<M>().contains("Metrics") {
         // A metric split across pieces repeats its name: compare names once each, in order.
         let mut dedup = again.clone();

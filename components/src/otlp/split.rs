@@ -1,12 +1,15 @@
 //! Splitting an OTLP request into smaller requests at item granularity.
 //!
 //! This is the one place the batch path decodes: a payload too large for a
-//! batch is decoded once, cut into pieces of at most `max` spans, metric
-//! data points or log records, and each piece re-encoded. Every item keeps
-//! its resource, its scope (and, for data points, its metric's name, unit,
-//! type and temporality): the envelope around an item is copied into each
-//! piece that holds part of it. Order is preserved, and nothing is
-//! duplicated or lost.
+//! batch is decoded once, and pieces of at most `max` spans, metric data
+//! points or log records are cut from its front one at a time, each
+//! re-encoded as it is asked for ([`Pieces`] is an iterator). Every item
+//! keeps its resource, its scope (and, for data points, its metric's name,
+//! unit, type and temporality): the envelope around an item is copied into
+//! each piece that holds part of it. So only one piece, and one copy of
+//! each envelope, exists at a time, however many pieces there are: a 2 MiB
+//! resource around a million spans costs 2 MiB per piece alive, not per
+//! piece cut. Order is preserved, and nothing is duplicated or lost.
 
 use super::encoded::{Encoded, Request};
 use super::proto::logs::v1::{ResourceLogs, ScopeLogs};
@@ -14,80 +17,109 @@ use super::proto::metrics::v1::{metric::Data, Metric, ResourceMetrics, ScopeMetr
 use super::proto::trace::v1::{ResourceSpans, ScopeSpans};
 use super::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 
-/// Splits `data` into requests: the first holds at most `first` items, each
-/// later one at most `max`. Only the last may hold fewer than its limit.
+/// Splits `data` into requests, lazily: the first holds at most `first`
+/// items, each later one at most `max`. Only the last may hold fewer than
+/// its limit.
 ///
 /// `first == 0` means "the same as `max`"; `max == 0` means no limit, and
-/// returns `data` as it is. Fails only when the bytes do not decode, which
+/// yields `data` as it is. Fails only when the bytes do not decode, which
 /// the receivers' validation ([`super::wire`]) already rules out.
-pub fn split<M: Split>(data: &Encoded<M>, first: usize, max: usize) -> Result<Vec<Encoded<M>>, prost::DecodeError> {
+pub fn split<M: Split>(data: &Encoded<M>, first: usize, max: usize) -> Result<Pieces<M>, prost::DecodeError> {
     let first = if first == 0 { max } else { first.min(max) };
     if max == 0 || data.items() <= first {
-        return Ok(vec![data.clone()]);
+        return Ok(Pieces::one(data.clone()));
     }
-    let request = M::decode(data.bytes().clone())?;
-    Ok(request.cut(first, max).into_iter().map(|(piece, _)| Encoded::from_message(piece)).collect())
+    let mut request = M::decode(data.bytes().clone())?;
+    request.reverse();
+    Ok(Pieces { whole: None, left: request.items(), rest: Some(request), room: first, max })
 }
 
-/// A level of an OTLP request (the request, a resource, a scope, a metric)
-/// that can be cut into pieces at item granularity.
-pub trait Split: Request + Clone {
-    /// Cuts into pieces, the first holding at most `room` items and each
-    /// later one at most `max` (both at least 1), each with its item count.
-    /// Something with no items comes back as one empty piece, so that empty
-    /// resources and scopes travel with their neighbours rather than vanish.
-    fn cut(self, room: usize, max: usize) -> Vec<(Self, usize)>;
+/// The pieces of a split request, cut one at a time from the decoded
+/// request's front. Holds the decoded request until the last piece is cut.
+pub struct Pieces<M> {
+    /// A request that needed no cutting, yielded as it is.
+    whole: Option<Encoded<M>>,
+    /// What is left to cut, its lists reversed so that the front is at the
+    /// end, where it can be moved out without shifting the rest.
+    rest: Option<M>,
+    left: usize,
+    room: usize,
+    max: usize,
 }
 
-/// What [`Split`] needs from every level, the request types included.
-trait Cut: Sized {
-    fn items(&self) -> usize;
-    fn cut(self, room: usize, max: usize) -> Vec<(Self, usize)>;
-}
-
-/// Cuts a level made of `shell` around `children`: each child is cut to fit
-/// the room left in the current piece, and a child that does not fit
-/// continues in a new piece with its own copy of `shell`.
-fn nest<P: Clone, C: Cut>(shell: P, children: Vec<C>, room: usize, max: usize, push: fn(&mut P, C)) -> Vec<(P, usize)> {
-    let mut out = vec![(shell.clone(), 0usize)];
-    let mut cap = room;
-    for child in children {
-        let filled = out.last().map_or(0, |p| p.1);
-        if filled >= cap && child.items() > 0 {
-            out.push((shell.clone(), 0));
-            cap = max;
-        }
-        let filled = out.last().map_or(0, |p| p.1);
-        for (i, (piece, n)) in child.cut(cap.saturating_sub(filled), max).into_iter().enumerate() {
-            if i > 0 {
-                out.push((shell.clone(), 0));
-                cap = max;
-            }
-            if let Some(current) = out.last_mut() {
-                push(&mut current.0, piece);
-                current.1 += n;
-            }
-        }
+impl<M: Split> Pieces<M> {
+    /// `data` as its one piece.
+    pub fn one(data: Encoded<M>) -> Pieces<M> {
+        Pieces { left: data.items(), whole: Some(data), rest: None, room: 0, max: 0 }
     }
-    out
+
+    /// The items not yet yielded.
+    pub fn items_left(&self) -> usize {
+        self.left
+    }
 }
 
-/// Cuts a list of items into chunks of `room`, then `max`, items. Always
-/// returns at least one (possibly empty) chunk.
-fn chunks<I>(items: Vec<I>, room: usize, max: usize) -> Vec<Vec<I>> {
-    let mut left = items.len();
-    let mut it = items.into_iter();
-    let mut out = Vec::with_capacity(1 + left.saturating_sub(room).div_ceil(max.max(1)));
-    let mut cap = room.max(1);
-    loop {
-        let n = cap.min(left);
-        out.push(it.by_ref().take(n).collect());
-        left -= n;
-        if left == 0 {
-            return out;
+impl<M: Split> Iterator for Pieces<M> {
+    type Item = Encoded<M>;
+
+    fn next(&mut self) -> Option<Encoded<M>> {
+        if let Some(whole) = self.whole.take() {
+            self.left = 0;
+            return Some(whole);
         }
-        cap = max.max(1);
+        let rest = self.rest.as_mut()?;
+        let (piece, n) = rest.take_front(self.room.max(1));
+        self.room = self.max;
+        self.left = self.left.saturating_sub(n);
+        if self.left == 0 || n == 0 {
+            // The last piece took the trailing empty envelopes with it.
+            self.rest = None;
+        }
+        (n > 0).then(|| Encoded::from_message(piece))
     }
+}
+
+/// A request type that can be split. Sealed: its methods are the
+/// splitter's own.
+pub trait Split: Request + Clone + sealed::Cut {}
+
+impl<T: Request + Clone + sealed::Cut> Split for T {}
+
+mod sealed {
+    /// What the splitter needs from every level of a request (the request,
+    /// a resource, a scope, a metric).
+    pub trait Cut: Sized + Clone {
+        /// The items left in it.
+        fn items(&self) -> usize;
+        /// Whether it has no items left; cheaper than `items() == 0`.
+        fn is_empty(&self) -> bool;
+        /// Reverses its lists at every level, once, before cutting.
+        fn reverse(&mut self);
+        /// Moves up to `room` (at least 1) items off its front into a piece
+        /// with a copy of its envelope, with any empty levels that come
+        /// right after them: empty resources and scopes travel with their
+        /// neighbours rather than vanish. Returns the piece and its items.
+        fn take_front(&mut self, room: usize) -> (Self, usize);
+    }
+}
+use sealed::Cut;
+
+/// Moves up to `room` items off the front of a reversed list, in order.
+fn front<I>(reversed: &mut Vec<I>, room: usize) -> Vec<I> {
+    let n = room.min(reversed.len());
+    let mut chunk = reversed.split_off(reversed.len() - n);
+    chunk.reverse();
+    chunk
+}
+
+/// A copy of `level` without its list `field`: the envelope of a piece.
+macro_rules! envelope {
+    ($level:expr, $field:ident) => {{
+        let list = std::mem::take(&mut $level.$field);
+        let shell = $level.clone();
+        $level.$field = list;
+        shell
+    }};
 }
 
 /// A leaf level: a shell holding a list of items directly.
@@ -98,21 +130,27 @@ macro_rules! leaf {
                 self.$field.len()
             }
 
-            fn cut(mut self, room: usize, max: usize) -> Vec<(Self, usize)> {
-                let items = std::mem::take(&mut self.$field);
-                chunks(items, room, max)
-                    .into_iter()
-                    .map(|chunk| {
-                        let n = chunk.len();
-                        (Self { $field: chunk, ..self.clone() }, n)
-                    })
-                    .collect()
+            fn is_empty(&self) -> bool {
+                self.$field.is_empty()
+            }
+
+            fn reverse(&mut self) {
+                self.$field.reverse();
+            }
+
+            fn take_front(&mut self, room: usize) -> (Self, usize) {
+                let mut piece = envelope!(self, $field);
+                piece.$field = front(&mut self.$field, room);
+                let n = piece.$field.len();
+                (piece, n)
             }
         }
     };
 }
 
-/// An inner level: a shell holding a list of lower levels.
+/// An inner level: a shell holding a list of lower levels. Its children
+/// are cut in turn until the room is used; a child emptied by the cut is
+/// dropped, having gone with the piece.
 macro_rules! inner {
     ($t:ty, $field:ident) => {
         impl Cut for $t {
@@ -120,9 +158,36 @@ macro_rules! inner {
                 self.$field.iter().map(Cut::items).sum()
             }
 
-            fn cut(mut self, room: usize, max: usize) -> Vec<(Self, usize)> {
-                let children = std::mem::take(&mut self.$field);
-                nest(self, children, room, max, |p, c| p.$field.push(c))
+            fn is_empty(&self) -> bool {
+                // Reversed: the front is at the end, and usually not empty.
+                self.$field.iter().rev().all(Cut::is_empty)
+            }
+
+            fn reverse(&mut self) {
+                self.$field.reverse();
+                self.$field.iter_mut().for_each(Cut::reverse);
+            }
+
+            fn take_front(&mut self, room: usize) -> (Self, usize) {
+                let mut piece = envelope!(self, $field);
+                let mut taken = 0;
+                while let Some(child) = self.$field.last_mut() {
+                    if child.is_empty() {
+                        piece.$field.extend(self.$field.pop());
+                        continue;
+                    }
+                    if taken >= room {
+                        break;
+                    }
+                    let (part, n) = child.take_front(room - taken);
+                    taken += n;
+                    let emptied = child.is_empty();
+                    piece.$field.push(part);
+                    if emptied {
+                        self.$field.pop();
+                    }
+                }
+                (piece, taken)
             }
         }
     };
@@ -148,48 +213,45 @@ impl Cut for Metric {
         super::data_points(self)
     }
 
-    fn cut(mut self, room: usize, max: usize) -> Vec<(Self, usize)> {
-        macro_rules! points {
-            ($variant:ident, $d:ident) => {{
-                let points = std::mem::take(&mut $d.data_points);
-                chunks(points, room, max)
-                    .into_iter()
-                    .map(|chunk| {
-                        let n = chunk.len();
-                        // The data's other fields (temporality, monotonicity)
-                        // come with every piece.
-                        let mut data = $d.clone();
-                        data.data_points = chunk;
-                        let data = Data::$variant(data);
-                        (Metric { data: Some(data), ..self.clone() }, n)
-                    })
-                    .collect()
-            }};
-        }
-        match self.data.take() {
-            Some(Data::Gauge(mut d)) => points!(Gauge, d),
-            Some(Data::Sum(mut d)) => points!(Sum, d),
-            Some(Data::Histogram(mut d)) => points!(Histogram, d),
-            Some(Data::ExponentialHistogram(mut d)) => points!(ExponentialHistogram, d),
-            Some(Data::Summary(mut d)) => points!(Summary, d),
-            None => vec![(self, 0)],
+    fn is_empty(&self) -> bool {
+        self.items() == 0
+    }
+
+    fn reverse(&mut self) {
+        match &mut self.data {
+            Some(Data::Gauge(d)) => d.data_points.reverse(),
+            Some(Data::Sum(d)) => d.data_points.reverse(),
+            Some(Data::Histogram(d)) => d.data_points.reverse(),
+            Some(Data::ExponentialHistogram(d)) => d.data_points.reverse(),
+            Some(Data::Summary(d)) => d.data_points.reverse(),
+            None => {}
         }
     }
-}
 
-macro_rules! request {
-    ($t:ty) => {
-        impl Split for $t {
-            fn cut(self, room: usize, max: usize) -> Vec<(Self, usize)> {
-                Cut::cut(self, room.max(1), max.max(1))
-            }
+    fn take_front(&mut self, room: usize) -> (Self, usize) {
+        let Some(mut data) = self.data.take() else { return (self.clone(), 0) };
+        let mut piece = self.clone();
+        macro_rules! points {
+            ($variant:ident, $d:ident) => {{
+                // The data's other fields (temporality, monotonicity) come
+                // with every piece.
+                let mut shell = envelope!($d, data_points);
+                shell.data_points = front(&mut $d.data_points, room);
+                (shell.data_points.len(), Data::$variant(shell))
+            }};
         }
-    };
+        let (n, part) = match &mut data {
+            Data::Gauge(d) => points!(Gauge, d),
+            Data::Sum(d) => points!(Sum, d),
+            Data::Histogram(d) => points!(Histogram, d),
+            Data::ExponentialHistogram(d) => points!(ExponentialHistogram, d),
+            Data::Summary(d) => points!(Summary, d),
+        };
+        self.data = Some(data);
+        piece.data = Some(part);
+        (piece, n)
+    }
 }
-
-request!(ExportTraceServiceRequest);
-request!(ExportMetricsServiceRequest);
-request!(ExportLogsServiceRequest);
 
 #[cfg(test)]
 mod tests {
@@ -275,7 +337,7 @@ mod tests {
         let data = Encoded::from_bytes(req.encode_to_vec().into()).unwrap();
         assert_eq!(data.items(), 12);
 
-        let pieces = split(&data, 3, 5).unwrap();
+        let pieces: Vec<_> = split(&data, 3, 5).unwrap().collect();
         assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![3, 5, 4]);
         let decoded: Vec<_> = pieces.iter().map(|p| p.decode().unwrap()).collect();
         // Each piece holds exactly its count, and the pieces together are
@@ -297,13 +359,13 @@ mod tests {
     #[test]
     fn first_zero_means_max_and_small_payloads_are_untouched() {
         let data = Encoded::from_message(traces(&[("a", &[("s", 7)])]));
-        let sizes = |ps: Vec<Traces>| ps.iter().map(Encoded::items).collect::<Vec<_>>();
+        let sizes = |ps: Pieces<_>| ps.map(|p: Traces| p.items()).collect::<Vec<_>>();
         assert_eq!(sizes(split(&data, 0, 3).unwrap()), vec![3, 3, 1]);
         assert_eq!(sizes(split(&data, 1, 3).unwrap()), vec![1, 3, 3]);
         assert_eq!(sizes(split(&data, 9, 3).unwrap()), vec![3, 3, 1], "first is capped at max");
         // Fits already, or no limit: the very same bytes come back.
         for (first, max) in [(7, 10), (0, 7), (3, 0)] {
-            let same = split(&data, first, max).unwrap();
+            let same: Vec<_> = split(&data, first, max).unwrap().collect();
             assert_eq!(same.len(), 1);
             assert_eq!(same[0].bytes(), data.bytes());
         }
@@ -312,7 +374,7 @@ mod tests {
     #[test]
     fn empty_scopes_and_resources_are_kept() {
         let req = traces(&[("a", &[("empty", 0), ("s", 4)]), ("nothing", &[])]);
-        let pieces = split(&Encoded::from_message(req), 2, 2).unwrap();
+        let pieces: Vec<_> = split(&Encoded::from_message(req), 2, 2).unwrap().collect();
         assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![2, 2]);
         let first = pieces[0].decode().unwrap();
         assert_eq!(first.resource_spans[0].scope_spans[0].scope.as_ref().unwrap().name, "empty");
@@ -376,7 +438,7 @@ mod tests {
         };
         let data = Metrics::from_bytes(req.encode_to_vec().into()).unwrap();
         assert_eq!(data.items(), 15);
-        let pieces = split(&data, 4, 4).unwrap();
+        let pieces: Vec<_> = split(&data, 4, 4).unwrap().collect();
         assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![4, 4, 4, 3]);
 
         // Reassembled per metric name, every data point is back with the
@@ -423,7 +485,7 @@ mod tests {
             ],
         };
         let data = Logs::from_bytes(req.encode_to_vec().into()).unwrap();
-        let pieces = split(&data, 4, 4).unwrap();
+        let pieces: Vec<_> = split(&data, 4, 4).unwrap().collect();
         assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![4, 2]);
         let seen: Vec<(String, String, String)> = pieces
             .iter()
@@ -452,7 +514,7 @@ mod tests {
     /// solder-components --bench split`.
     fn large_payloads_split_into_every_piece() {
         let data = Encoded::from_message(traces(&[("a", &[("s", 200_000)])]));
-        let pieces = split(&data, 10, 10).unwrap();
+        let pieces: Vec<_> = split(&data, 10, 10).unwrap().collect();
         assert_eq!(pieces.len(), 20_000);
         assert!(pieces.iter().all(|p| p.items() == 10));
     }

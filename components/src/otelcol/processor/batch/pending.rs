@@ -67,6 +67,9 @@ pub struct Batch<M> {
 pub struct Pending<M> {
     parts: VecDeque<Encoded<M>>,
     items: usize,
+    /// Items of a split payload the sender is sending piece by piece, out
+    /// of `parts` but still held: they count towards the bound.
+    streaming: usize,
     /// When the oldest pending item arrived (or the last size-triggered
     /// send left some behind): the timeout counts from here.
     since: Option<Instant>,
@@ -74,13 +77,19 @@ pub struct Pending<M> {
 
 impl<M> Default for Pending<M> {
     fn default() -> Self {
-        Pending { parts: VecDeque::new(), items: 0, since: None }
+        Pending { parts: VecDeque::new(), items: 0, streaming: 0, since: None }
     }
 }
 
 impl<M: Request> Pending<M> {
+    /// The items held: pending, and those of a split payload being sent.
     pub fn items(&self) -> usize {
-        self.items
+        self.items + self.streaming
+    }
+
+    /// Sets how many items of a split payload are still to be sent.
+    pub fn set_streaming(&mut self, items: usize) {
+        self.streaming = items;
     }
 
     /// Adds a payload. `Ok(true)` when the sender should look now (the
@@ -91,8 +100,9 @@ impl<M: Request> Pending<M> {
         if data.is_empty() {
             return Ok(false);
         }
-        if self.items > 0 && self.items.saturating_add(data.items()) > limits.bound() {
-            return Err(self.items);
+        let held = self.items();
+        if held > 0 && held.saturating_add(data.items()) > limits.bound() {
+            return Err(held);
         }
         let first = self.items == 0;
         if first {
@@ -235,7 +245,7 @@ mod tests {
         assert_eq!((b.trigger, sizes(&b)), (Trigger::Size, vec![8]));
         let (big, room) = b.oversized.clone().unwrap();
         assert_eq!((big.items(), room), (8, 2));
-        let pieces = crate::otlp::split::split(&big, room, l.cap()).unwrap();
+        let pieces: Vec<_> = crate::otlp::split::split(&big, room, l.cap()).unwrap().collect();
         assert_eq!(pieces.iter().map(Encoded::items).collect::<Vec<_>>(), vec![2, 6]);
         p.replace_front(pieces[1..].to_vec());
         p.finish(b.trigger, t1);

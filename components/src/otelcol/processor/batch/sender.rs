@@ -14,7 +14,7 @@ use super::pending::{Batch, Limits, Trigger};
 use super::{lock, Batched, Shared};
 use crate::component::{HealthCell, HealthState};
 use crate::consumer::ErrorKind;
-use crate::otlp::split::split;
+use crate::otlp::split::{split, Pieces};
 use crate::otlp::Encoded;
 use crate::selfmetrics::{ComponentMetrics, Counter, Gauge};
 
@@ -76,7 +76,7 @@ impl Meters {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Running,
     /// Shutting down: send everything, giving up on retries at `until`.
@@ -85,11 +85,14 @@ enum Mode {
     },
 }
 
-/// Whether a batch left the processor or was put back because shutdown
-/// interrupted its retries.
-enum Delivery {
-    Done,
-    Interrupted,
+/// A taken batch made ready to send.
+struct Assembled<M> {
+    /// The batch's payloads, and the first piece of a split one, as one.
+    data: Option<Encoded<M>>,
+    /// The rest of the split payload, still to cut.
+    rest: Option<Pieces<M>>,
+    /// A payload that could not be split, to send as it is.
+    solo: Option<Encoded<M>>,
 }
 
 pub struct Sender {
@@ -146,10 +149,7 @@ impl Sender {
                 // flush that never runs dry still ends with its budget.
                 Mode::Flushing { until } if Instant::now() >= until => {
                     let left = lock(&lane.pending).take_all();
-                    if left > 0 {
-                        tracing::warn!("otelcol.processor.batch: dropping {left} {} still pending at shutdown", M::SIGNAL.item_name());
-                        self.shared.stats.items_dropped.fetch_add(left as u64, Ordering::Relaxed);
-                    }
+                    self.drop_at_shutdown::<M>(left as u64);
                     return None;
                 }
                 Mode::Flushing { .. } => true,
@@ -159,62 +159,117 @@ impl Sender {
                 return lock(&lane.pending).deadline(&limits);
             };
             let trigger = batch.trigger;
-            let (data, solo) = self.assemble::<M>(batch, &limits);
-            let mut payloads = [data, solo].into_iter().flatten();
-            while let Some(payload) = payloads.next() {
-                if let Delivery::Interrupted = self.deliver(&payload, trigger, mode).await {
-                    // Shutdown came during retries: put this payload and
-                    // any behind it back in front, in order, for the flush.
-                    let back: Vec<_> = std::iter::once(payload).chain(payloads).collect();
-                    let mut pending = lock(&lane.pending);
-                    for p in back.into_iter().rev() {
-                        pending.unshift(p, Instant::now());
-                    }
-                    return None;
-                }
+            let Assembled { data, rest, solo } = self.assemble::<M>(batch, &limits);
+            let mut now = mode;
+            for payload in [data, solo].into_iter().flatten() {
+                self.deliver(&payload, trigger, &mut now).await;
+            }
+            if let Some(pieces) = rest {
+                self.stream(pieces, &limits, &mut now).await;
+            }
+            if let (Mode::Running, Mode::Flushing { .. }) = (mode, now) {
+                // Shutdown came during retries, and what was in hand was
+                // finished under the flush budget; the flush does the rest.
+                return None;
             }
         }
     }
 
-    /// Turns a taken batch into one payload, splitting the oversized
-    /// payload at its end if there is one. A payload that cannot be split
-    /// (it does not decode) comes back on its own, to be sent as it is.
-    fn assemble<M: Batched>(&self, batch: Batch<M>, limits: &Limits) -> (Option<Encoded<M>>, Option<Encoded<M>>) {
+    /// Turns a taken batch into one payload, cutting the first piece off
+    /// the oversized payload at its end if there is one; the rest of that
+    /// payload comes back as pieces still to cut. A payload that cannot be
+    /// split (it does not decode) comes back on its own, to be sent as it is.
+    fn assemble<M: Batched>(&self, batch: Batch<M>, limits: &Limits) -> Assembled<M> {
         let lane = M::lane(&self.shared);
         let Batch { trigger, mut parts, oversized, .. } = batch;
-        let mut solo = None;
+        let (mut rest, mut solo) = (None, None);
         if let Some((big, room)) = oversized {
             match split(&big, room, limits.cap()) {
-                Ok(pieces) => {
+                Ok(mut pieces) => {
                     self.shared.stats.payloads_split.fetch_add(1, Ordering::Relaxed);
-                    let mut pieces = pieces.into_iter();
                     parts.extend(pieces.next());
-                    lock(&lane.pending).replace_front(pieces.collect());
+                    rest = Some(pieces);
                 }
                 Err(e) => {
                     tracing::warn!("otelcol.processor.batch: cannot split a payload of {} {} ({e}); sending it whole", big.items(), M::SIGNAL.item_name());
-                    lock(&lane.pending).replace_front(Vec::new());
                     solo = Some(big);
                 }
             }
+            let mut pending = lock(&lane.pending);
+            pending.replace_front(Vec::new());
+            pending.set_streaming(rest.as_ref().map_or(0, Pieces::items_left));
         }
         lock(&lane.pending).finish(trigger, Instant::now());
         let data = (!parts.is_empty()).then(|| Encoded::concat(&parts));
-        (data, solo)
+        Assembled { data, rest, solo }
+    }
+
+    /// Sends the rest of a split payload, cutting one piece at a time and
+    /// sending it before the next is cut, so that only one piece (and one
+    /// copy of its envelope) exists at a time. Full pieces go as batches of
+    /// their own; while running, the last, smaller one goes back to the
+    /// front of the pending buffer to fill up with what follows.
+    async fn stream<M: Batched>(&self, mut pieces: Pieces<M>, limits: &Limits, mode: &mut Mode) {
+        let lane = M::lane(&self.shared);
+        loop {
+            let left = pieces.items_left();
+            lock(&lane.pending).set_streaming(left);
+            if left == 0 {
+                return;
+            }
+            let trigger = match *mode {
+                Mode::Flushing { until } if Instant::now() >= until => {
+                    lock(&lane.pending).set_streaming(0);
+                    self.drop_at_shutdown::<M>(left as u64);
+                    return;
+                }
+                Mode::Flushing { .. } => Trigger::Flush,
+                Mode::Running if left < limits.cap() => {
+                    let last: Vec<_> = pieces.collect();
+                    let mut pending = lock(&lane.pending);
+                    pending.set_streaming(0);
+                    for piece in last.into_iter().rev() {
+                        pending.unshift(piece, Instant::now());
+                    }
+                    return;
+                }
+                Mode::Running => Trigger::Size,
+            };
+            let Some(piece) = pieces.next() else { return };
+            self.deliver(&piece, trigger, mode).await;
+        }
+    }
+
+    fn drop_at_shutdown<M: Batched>(&self, items: u64) {
+        if items > 0 {
+            tracing::warn!("otelcol.processor.batch: dropping {items} {} still pending at shutdown", M::SIGNAL.item_name());
+            self.shared.stats.items_dropped.fetch_add(items, Ordering::Relaxed);
+        }
     }
 
     /// Sends one batch, retrying while the downstream asks to: while
-    /// running, until it is taken or shutdown interrupts; while flushing,
-    /// until the flush budget runs out. Only the consumers that asked for a
-    /// retry get one (see [`Progress`]).
-    async fn deliver<M: Batched>(&self, data: &Encoded<M>, trigger: Trigger, mut mode: Mode) -> Delivery {
+    /// running, until it is taken; while flushing (or once shutdown comes,
+    /// which turns `mode` to flushing), until the flush budget runs out.
+    /// Only the consumers that asked for a retry get one (see
+    /// [`Progress`]). A batch of no items is not sent, and one whose output
+    /// has no consumer for its signal is dropped: neither counts as sent.
+    async fn deliver<M: Batched>(&self, data: &Encoded<M>, trigger: Trigger, mode: &mut Mode) {
         let stats = &self.shared.stats;
         let n = data.items() as u64;
+        if n == 0 {
+            return;
+        }
         let mut backoff = FIRST_BACKOFF;
         let mut retried = false;
         let mut hand = InHand::new(&self.shared, data.clone());
         loop {
             let fanout = lock(&self.shared.output).fanout(M::SIGNAL);
+            if fanout.is_empty() {
+                tracing::warn!("otelcol.processor.batch: no {} output; dropping a batch of {n} {}", M::SIGNAL.as_str(), M::SIGNAL.item_name());
+                stats.items_failed.fetch_add(n, Ordering::Relaxed);
+                hand.settled();
+                return;
+            }
             crate::fault::point("otelcol.processor.batch.deliver");
             let retry = M::send(&fanout, data.clone(), &mut hand.progress).await;
             let err = match (retry, hand.progress.refused_for_good.clone()) {
@@ -230,7 +285,7 @@ impl Sender {
                         self.health.set(HealthState::Healthy, "batching");
                     }
                     hand.settled();
-                    return Delivery::Done;
+                    return;
                 }
                 (None, Some(permanent)) => permanent,
                 (Some(retryable), _) => retryable,
@@ -240,31 +295,26 @@ impl Sender {
                 tracing::warn!("otelcol.processor.batch: downstream refused a batch of {n} {what}: {err}");
                 stats.items_failed.fetch_add(n, Ordering::Relaxed);
                 hand.settled();
-                return Delivery::Done;
+                return;
             }
             retried = true;
             self.health.set(HealthState::Unhealthy, format!("downstream asked to retry a batch of {n} {what}: {err}"));
-            match mode {
+            match *mode {
                 Mode::Flushing { until } if Instant::now() + backoff > until => {
                     tracing::warn!("otelcol.processor.batch: dropping {n} {what} at shutdown, downstream still refuses: {err}");
                     stats.items_dropped.fetch_add(n, Ordering::Relaxed);
                     hand.settled();
-                    return Delivery::Done;
+                    return;
                 }
                 Mode::Flushing { .. } => tokio::time::sleep(backoff).await,
                 Mode::Running => {
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
-                        // Put back whole, unless some consumer already took
-                        // it: then this call finishes it, under the flush's
-                        // budget, so nobody gets it twice.
-                        _ = self.shutdown.cancelled(), if !hand.progress.started() => {
-                            // The caller puts it back, with what is behind it.
-                            hand.settled();
-                            return Delivery::Interrupted;
-                        }
+                        // This call finishes the batch, under the flush's
+                        // budget, ahead of what is still pending: nobody
+                        // gets it twice, and order is kept.
                         _ = self.shutdown.cancelled() => {
-                            mode = Mode::Flushing { until: self.flush_until() };
+                            *mode = Mode::Flushing { until: self.flush_until() };
                         }
                     }
                 }

@@ -221,6 +221,18 @@ async fn a_permanent_refusal_is_counted_not_retried() {
     assert_eq!((info.get("items_failed"), info.get("items_dropped")), (Some(&Value::int(2)), Some(&Value::int(0))), "4 taken = 2 sent + 2 failed");
 }
 
+/// A signal with no consumer in `output` goes nowhere: its batches are
+/// neither sent nor counted as sent, but dropped and counted as failed, so
+/// taken = sent + failed still holds.
+#[tokio::test]
+async fn a_batch_with_no_output_is_not_counted_as_sent() {
+    let rec = Recorder::new();
+    let p = Harness::start(&REGISTRATION, "send_batch_size = 2\noutput {\n metrics = [sink]\n}", &rec.scope("sink")).unwrap();
+    p.input().0.consume_traces(spans("svc", 0, 3)).await.unwrap();
+    until("counted", || p.debug_count("items_failed") == 3).await;
+    assert_eq!((p.debug_count("items_sent"), p.debug_count("batches_sent"), rec.calls()), (0, 0, 0));
+}
+
 #[tokio::test]
 async fn update_keeps_pending_data_and_applies_new_sizes_and_output() {
     let (old, new) = (Recorder::new(), Recorder::new());

@@ -7,8 +7,9 @@ use std::sync::{Arc, OnceLock, RwLock};
 use bytes::Bytes;
 use prost::Message;
 
+use super::admission;
 use super::Arguments;
-use crate::consumer::{ConsumeError, Fanout};
+use crate::consumer::{ConsumeError, Fanout, Progress};
 use crate::otlp::{Logs, Metrics, Signal, Traces};
 use crate::selfmetrics::{ComponentMetrics, Counter};
 use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
@@ -18,24 +19,11 @@ use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess
 /// Requests larger than this are validated on the blocking pool.
 const INLINE_VALIDATION: usize = 256 * 1024;
 
-/// The most memory one request may take once decoded, as estimated from
-/// its item count. A request's bytes say little about its cost: an 11 KB
-/// gzip body can inflate to millions of two-byte empty spans, each of which
-/// takes a few hundred bytes once decoded (by the batch processor when it
-/// splits, or the debug exporter). Such a request is refused before it is
-/// acknowledged. 64 MiB admits about 254,000 spans in one request, far more
-/// than SDKs (512) or collectors (8,192) send.
-pub const MAX_DECODED_BYTES: usize = 64 << 20;
-
-/// What one item of `signal` takes once decoded, at least.
-fn decoded_item_bytes(signal: Signal) -> usize {
-    use crate::otlp::proto::{logs::v1::LogRecord, metrics::v1::NumberDataPoint, trace::v1::Span};
-    match signal {
-        Signal::Traces => std::mem::size_of::<Span>(),
-        Signal::Metrics => std::mem::size_of::<NumberDataPoint>(),
-        Signal::Logs => std::mem::size_of::<LogRecord>(),
-    }
-}
+/// How long a request some consumers took is retried, for the consumers
+/// that asked to retry, before their share is dropped: well inside an
+/// SDK's 10 s export timeout and the servers' 5 s drain on shutdown.
+const FANOUT_RETRY_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub(super) const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
 
@@ -80,10 +68,35 @@ pub(super) struct Shared {
 }
 
 /// `otelcol_receiver_{accepted,refused}_<items>_total`, by signal and
-/// transport.
+/// transport, and `otelcol_receiver_refused_requests_total` by reason and
+/// transport, for requests refused before their items could be counted.
 pub(super) struct Counters {
     pub accepted: [[Counter; 2]; 3],
     pub refused: [[Counter; 2]; 3],
+    /// Acknowledged, but not delivered to every consumer (see
+    /// [`Shared::deliver`]).
+    pub dropped: [[Counter; 2]; 3],
+    pub refused_requests: [[Counter; 2]; 2],
+}
+
+/// Why a request was refused before its items could be counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unread {
+    /// Larger than the size limit, or it inflated past its bound.
+    TooLarge = 0,
+    /// Not valid OTLP, or a body that does not decompress.
+    Malformed = 1,
+}
+
+impl Unread {
+    pub const ALL: [Unread; 2] = [Unread::TooLarge, Unread::Malformed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unread::TooLarge => "too_large",
+            Unread::Malformed => "malformed",
+        }
+    }
 }
 
 /// The data was taken. `rejected` items were dropped all the same (the
@@ -99,7 +112,7 @@ pub(super) enum Refused {
     /// Not a valid request: the client must not send it again.
     Malformed(String),
     /// Valid, but it would cost more memory than one request may
-    /// ([`MAX_DECODED_BYTES`]): the client must not send it again as it is.
+    /// ([`admission`]): the client must not send it again as it is.
     TooLarge(String),
     /// The pipeline refused it, retryably or not.
     Downstream(ConsumeError),
@@ -133,6 +146,11 @@ impl Shared {
         self.counters.get()
     }
 
+    /// Counts a request refused before its items could be counted.
+    pub fn refuse_request(&self, transport: Transport, why: Unread) {
+        self.counters().refused_requests[why as usize][transport as usize].add(1);
+    }
+
     /// Validates `body` as a request of `signal` and sends it on.
     pub async fn export(&self, signal: Signal, transport: Transport, body: Bytes) -> Result<Accepted, Refused> {
         // Validation runs at a few hundred MB/s: large requests are checked
@@ -142,7 +160,13 @@ impl Shared {
         } else {
             Payload::parse(signal, body)
         };
-        let payload = payload.map_err(Refused::Malformed)?;
+        let payload = match payload {
+            Ok(p) => p,
+            Err(message) => {
+                self.refuse_request(transport, Unread::Malformed);
+                return Err(Refused::Malformed(message));
+            }
+        };
         let items = payload.items();
         if items == 0 {
             return Ok(Accepted::default());
@@ -151,32 +175,75 @@ impl Shared {
         let fanout = &settings.outputs[slot(signal)];
         let counters = self.counters();
         let (s, t) = (slot(signal), transport as usize);
-        let decoded = items.saturating_mul(decoded_item_bytes(signal));
-        if decoded > MAX_DECODED_BYTES {
+        if let Err(message) = admission::check(signal, items, payload.len()) {
             counters.refused[s][t].add(items as u64);
-            let what = signal.item_name().replace('_', " ");
-            return Err(Refused::TooLarge(format!(
-                "{items} {what} in one request would take about {} MiB once decoded; the limit is {} MiB: send them in smaller requests",
-                decoded >> 20,
-                MAX_DECODED_BYTES >> 20
-            )));
+            return Err(Refused::TooLarge(message));
         }
         if fanout.is_empty() {
             counters.refused[s][t].add(items as u64);
             let message = format!("{} has no {} output: {items} {} dropped", self.id(), signal.as_str(), signal.item_name().replace('_', " "));
             return Ok(Accepted { rejected: items as u64, message });
         }
-        match payload.send(fanout).await {
-            Ok(()) => {
+        match self.deliver(&payload, fanout).await {
+            Delivered::Everywhere => {
                 counters.accepted[s][t].add(items as u64);
                 Ok(Accepted::default())
             }
-            Err(e) => {
+            Delivered::Partly(e) => {
+                counters.accepted[s][t].add(items as u64);
+                counters.dropped[s][t].add(items as u64);
+                let what = signal.item_name().replace('_', " ");
+                tracing::warn!("{}: {items} {what} taken by some consumers and dropped for others, which still refuse: {e}", self.id());
+                let message = format!("{items} {what} delivered to some consumers only; the others refused: {e}");
+                Ok(Accepted { rejected: 0, message })
+            }
+            Delivered::Nowhere(e) => {
                 counters.refused[s][t].add(items as u64);
                 Err(Refused::Downstream(e))
             }
         }
     }
+
+    /// Delivers to every consumer of the fan-out, so that a client's retry
+    /// can never reach a consumer that already took the data:
+    ///
+    /// - if no consumer took it, the first refusal (a retryable one first)
+    ///   goes back to the client, which may send it again: nobody has it;
+    /// - once any consumer took it, the client must not send it again, so
+    ///   the consumers that asked to retry are retried here, and only they,
+    ///   for up to [`FANOUT_RETRY_BUDGET`]; those still refusing then, and
+    ///   those that refused for good, have their share dropped and counted.
+    async fn deliver(&self, payload: &Payload, fanout: &Fanout) -> Delivered {
+        let mut progress = Progress::default();
+        let mut retry = payload.send(fanout, &mut progress).await;
+        if progress.took == 0 {
+            return match retry.or(progress.refused_for_good) {
+                Some(e) => Delivered::Nowhere(e),
+                None => Delivered::Everywhere,
+            };
+        }
+        let deadline = tokio::time::Instant::now() + FANOUT_RETRY_BUDGET;
+        let mut backoff = FIRST_BACKOFF;
+        while retry.is_some() && tokio::time::Instant::now() + backoff <= deadline {
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+            retry = payload.send(fanout, &mut progress).await;
+        }
+        match retry.or(progress.refused_for_good) {
+            Some(e) => Delivered::Partly(e),
+            None => Delivered::Everywhere,
+        }
+    }
+}
+
+/// Where a request went.
+enum Delivered {
+    /// Every consumer took it.
+    Everywhere,
+    /// Some took it; others refused it, for good or past the retry budget.
+    Partly(ConsumeError),
+    /// No consumer took it.
+    Nowhere(ConsumeError),
 }
 
 impl Settings {
@@ -188,18 +255,21 @@ impl Settings {
 
 impl Counters {
     fn register(metrics: &ComponentMetrics) -> Counters {
-        const NAMES: [[(&str, &str); 2]; 3] = [
+        const NAMES: [[(&str, &str); 3]; 3] = [
             [
                 ("otelcol_receiver_accepted_spans_total", "Spans pushed into the pipeline."),
                 ("otelcol_receiver_refused_spans_total", "Spans that could not be pushed into the pipeline."),
+                ("otelcol_receiver_dropped_spans_total", "Spans acknowledged but not delivered to every consumer: some refused past the retry budget."),
             ],
             [
                 ("otelcol_receiver_accepted_metric_points_total", "Metric points pushed into the pipeline."),
                 ("otelcol_receiver_refused_metric_points_total", "Metric points that could not be pushed into the pipeline."),
+                ("otelcol_receiver_dropped_metric_points_total", "Metric points acknowledged but not delivered to every consumer."),
             ],
             [
                 ("otelcol_receiver_accepted_log_records_total", "Log records pushed into the pipeline."),
                 ("otelcol_receiver_refused_log_records_total", "Log records that could not be pushed into the pipeline."),
+                ("otelcol_receiver_dropped_log_records_total", "Log records acknowledged but not delivered to every consumer."),
             ],
         ];
         let series = |which: usize| {
@@ -208,7 +278,16 @@ impl Counters {
                 Transport::ALL.map(|t| metrics.counter(name, help, &[("transport", t.as_str())]))
             })
         };
-        Counters { accepted: series(0), refused: series(1) }
+        let refused_requests = Unread::ALL.map(|why| {
+            Transport::ALL.map(|t| {
+                metrics.counter(
+                    "otelcol_receiver_refused_requests_total",
+                    "Requests refused before their items could be counted: too large once inflated, or not valid OTLP.",
+                    &[("reason", why.as_str()), ("transport", t.as_str())],
+                )
+            })
+        });
+        Counters { accepted: series(0), refused: series(1), dropped: series(2), refused_requests }
     }
 }
 
@@ -237,11 +316,22 @@ impl Payload {
         }
     }
 
-    async fn send(self, fanout: &Fanout) -> Result<(), ConsumeError> {
+    /// Its decoded (uncompressed protobuf) size in bytes.
+    fn len(&self) -> usize {
         match self {
-            Payload::Traces(d) => fanout.traces(d).await,
-            Payload::Metrics(d) => fanout.metrics(d).await,
-            Payload::Logs(d) => fanout.logs(d).await,
+            Payload::Traces(d) => d.bytes().len(),
+            Payload::Metrics(d) => d.bytes().len(),
+            Payload::Logs(d) => d.bytes().len(),
+        }
+    }
+
+    /// Sends to the consumers `progress` has not seen done; the first
+    /// retryable refusal, if any.
+    async fn send(&self, fanout: &Fanout, progress: &mut Progress) -> Option<ConsumeError> {
+        match self {
+            Payload::Traces(d) => fanout.traces_to_rest(d.clone(), progress).await,
+            Payload::Metrics(d) => fanout.metrics_to_rest(d.clone(), progress).await,
+            Payload::Logs(d) => fanout.logs_to_rest(d.clone(), progress).await,
         }
     }
 }

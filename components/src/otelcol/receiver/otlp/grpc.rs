@@ -4,13 +4,17 @@
 //! the request message over as the `Bytes` it arrived as (split off tonic's
 //! buffer, not copied), so the payload is validated and forwarded without
 //! being decoded. tonic deals with the framing, request compression (gzip,
-//! zstd, deflate) and the size limit.
+//! zstd, deflate) and the size limit; the body is read first, so that the
+//! limit tonic inflates a compressed message to can be bounded by the
+//! message's compressed size (see [`super::admission`]).
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
@@ -18,7 +22,8 @@ use tonic::codec::CompressionEncoding;
 use tonic::server::{Grpc, UnaryService};
 use tonic::Status;
 
-use super::export::{Refused, Shared, Transport, SIGNALS};
+use super::admission;
+use super::export::{Refused, Shared, Transport, Unread, SIGNALS};
 use crate::consumer::ErrorKind;
 use crate::otlp::grpc::{export_path, BytesCodec};
 use crate::otlp::Signal;
@@ -46,13 +51,27 @@ impl Handler for GrpcHandler {
                 return Status::unimplemented(format!("unknown method {path}")).into_http();
             };
             let limit = shared.settings().args.grpc.as_ref().map_or(super::DEFAULT_MAX_RECV_MSG_SIZE, |g| g.max_recv_msg_size).bytes();
+            let (parts, body) = req.into_parts();
+            let Some(body) = read_message(body, limit.saturating_add(FRAME_HEADER)).await else {
+                shared.refuse_request(Transport::Grpc, Unread::TooLarge);
+                return Status::resource_exhausted(format!("message larger than max_recv_msg_size ({limit} bytes)")).into_http();
+            };
+            // A unary request is one frame: a compression flag, a length, the message.
+            let compressed = body.first() == Some(&1);
+            let inflation = if compressed { admission::inflation_limit(body.len().saturating_sub(FRAME_HEADER), limit) } else { limit };
             let mut grpc = Grpc::new(BytesCodec)
                 .accept_compressed(CompressionEncoding::Gzip)
                 .accept_compressed(CompressionEncoding::Zstd)
                 .accept_compressed(CompressionEncoding::Deflate)
-                .max_decoding_message_size(limit);
-            let mut response = grpc.unary(Export { shared, signal }, req).await;
+                .max_decoding_message_size(inflation);
+            let reached = Arc::new(AtomicBool::new(false));
+            let export = Export { shared: Arc::clone(&shared), signal, reached: Arc::clone(&reached) };
+            let wire = body.len().saturating_sub(FRAME_HEADER);
+            let mut response = grpc.unary(export, Request::from_parts(parts, Full::new(body))).await;
             too_large_is_resource_exhausted(&mut response);
+            if !reached.load(Ordering::Relaxed) {
+                refused_by_tonic(&shared, &mut response, (inflation < limit).then(|| admission::inflation_refusal(wire, limit)));
+            }
             response
         }
     }
@@ -80,10 +99,49 @@ fn too_large_is_resource_exhausted(response: &mut Response<tonic::body::Body>) {
     }
 }
 
+/// The 5 bytes before a gRPC message: compressed or not, and its length.
+const FRAME_HEADER: usize = 5;
+
+/// Reads a request body of at most `limit` bytes; `None` when larger.
+async fn read_message(mut body: RequestBody, limit: usize) -> Option<Bytes> {
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        // A body that breaks off is given to tonic as far as it came,
+        // which answers it as a truncated message.
+        let Ok(frame) = frame else { break };
+        let Ok(data) = frame.into_data() else { continue };
+        if buf.len() + data.len() > limit {
+            return None;
+        }
+        buf.extend_from_slice(&data);
+    }
+    Some(buf.freeze())
+}
+
+/// Counts a request tonic refused before the export saw it: a message that
+/// inflated past its bound, or one that does not decompress. `inflation`
+/// is the message for the first when the bound was the ratio, not the
+/// configured size: tonic's own names only the number.
+fn refused_by_tonic(shared: &Shared, response: &mut Response<tonic::body::Body>, inflation: Option<String>) {
+    let code = response.headers().get("grpc-status").and_then(|v| v.to_str().ok()?.parse::<i32>().ok());
+    match code.map(tonic::Code::from) {
+        Some(tonic::Code::ResourceExhausted) => {
+            shared.refuse_request(Transport::Grpc, Unread::TooLarge);
+            if let Some(v) = inflation.and_then(|m| hyper::header::HeaderValue::from_str(&m).ok()) {
+                response.headers_mut().insert("grpc-message", v);
+            }
+        }
+        Some(tonic::Code::Internal | tonic::Code::Unimplemented | tonic::Code::InvalidArgument) => shared.refuse_request(Transport::Grpc, Unread::Malformed),
+        _ => {}
+    }
+}
+
 /// One `Export` call.
 struct Export {
     shared: Arc<Shared>,
     signal: Signal,
+    /// Set once tonic has decoded the message and handed it over.
+    reached: Arc<AtomicBool>,
 }
 
 impl UnaryService<Bytes> for Export {
@@ -92,6 +150,7 @@ impl UnaryService<Bytes> for Export {
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let (shared, signal) = (Arc::clone(&self.shared), self.signal);
+        self.reached.store(true, Ordering::Relaxed);
         Box::pin(async move {
             match shared.export(signal, Transport::Grpc, request.into_inner()).await {
                 Ok(accepted) => Ok(tonic::Response::new(accepted.to_protobuf(signal))),

@@ -13,7 +13,7 @@ use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE,
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::compression::{content_encoding, decompress, Encoding, Unreadable};
-use super::export::{Refused, Shared, Transport};
+use super::export::{Refused, Shared, Transport, Unread};
 use super::{json, HttpArguments};
 use crate::consumer::ErrorKind;
 use crate::otlp::Signal;
@@ -115,10 +115,15 @@ async fn handle(shared: &Shared, req: Request<RequestBody>) -> Result<Response<F
         _ => return Err(text(StatusCode::UNSUPPORTED_MEDIA_TYPE, "415 unsupported media type, supported: [application/json, application/x-protobuf]")),
     };
     let fail = |status: StatusCode, message: String| status_response(format, status, message);
-    let encoding = content_encoding(req.headers(), &args.compression_algorithms).map_err(|m| fail(StatusCode::BAD_REQUEST, m))?;
+    let refuse = |why: Unread, status: StatusCode, message: String| {
+        shared.refuse_request(Transport::Http, why);
+        fail(status, message)
+    };
+    let encoding = content_encoding(req.headers(), &args.compression_algorithms).map_err(|m| refuse(Unread::Malformed, StatusCode::BAD_REQUEST, m))?;
 
     let limit = args.max_request_body_size.bytes();
-    let too_large = || fail(StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than max_request_body_size ({})", args.max_request_body_size));
+    let too_large =
+        || refuse(Unread::TooLarge, StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than max_request_body_size ({})", args.max_request_body_size));
     let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         // A client that waits for `100 Continue` never sends the body.
@@ -137,7 +142,7 @@ async fn handle(shared: &Shared, req: Request<RequestBody>) -> Result<Response<F
         body
     } else {
         // Inflating and transcoding cost CPU; a small compressed body can
-        // still inflate to the limit.
+        // still inflate to its bound (see `admission`).
         let big = body.len() > INLINE_WORK || encoding != Encoding::Identity;
         let prepared = offload(big, move || {
             let body = decompress(encoding, body, limit)?;
@@ -149,8 +154,8 @@ async fn handle(shared: &Shared, req: Request<RequestBody>) -> Result<Response<F
         .await;
         match prepared {
             Some(Ok(proto)) => proto,
-            Some(Err(Unreadable::TooLarge)) => return Err(too_large()),
-            Some(Err(Unreadable::Invalid(message))) => return Err(fail(StatusCode::BAD_REQUEST, message)),
+            Some(Err(Unreadable::TooLarge(message))) => return Err(refuse(Unread::TooLarge, StatusCode::PAYLOAD_TOO_LARGE, message)),
+            Some(Err(Unreadable::Invalid(message))) => return Err(refuse(Unread::Malformed, StatusCode::BAD_REQUEST, message)),
             None => return Err(fail(StatusCode::INTERNAL_SERVER_ERROR, "request processing failed".into())),
         }
     };

@@ -230,8 +230,8 @@ impl Listeners {
         self.health.get()
     }
 
-    /// Where each server listens, and the items accepted and refused per
-    /// signal.
+    /// Where each server listens, the items accepted and refused per
+    /// signal, and the requests refused before their items were counted.
     pub fn debug_info(&self, shared: &Shared) -> Value {
         let status = self.status.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let mut fields: Vec<(String, Value)> = Transport::ALL
@@ -256,10 +256,18 @@ impl Listeners {
             let sum = |which: fn(&super::export::Counters) -> &[[crate::selfmetrics::Counter; 2]; 3]| {
                 counters.map_or(0, |c| which(c)[i].iter().map(|c| c.get()).sum::<u64>())
             };
-            let counts =
-                Value::object([("accepted", Value::Number(Number::Uint(sum(|c| &c.accepted)))), ("refused", Value::Number(Number::Uint(sum(|c| &c.refused))))]);
+            let counts = Value::object([
+                ("accepted", Value::Number(Number::Uint(sum(|c| &c.accepted)))),
+                ("refused", Value::Number(Number::Uint(sum(|c| &c.refused)))),
+                ("dropped", Value::Number(Number::Uint(sum(|c| &c.dropped)))),
+            ]);
             fields.push((signal.as_str().to_string(), counts));
         }
+        let requests = super::export::Unread::ALL.map(|why| {
+            let n = counters.map_or(0, |c| c.refused_requests[why as usize].iter().map(|c| c.get()).sum::<u64>());
+            (why.as_str(), Value::Number(Number::Uint(n)))
+        });
+        fields.push(("refused_requests".to_string(), Value::object(requests)));
         Value::object(fields)
     }
 }

@@ -2,6 +2,8 @@
 //! tonic client for gRPC, reqwest for HTTP, and the shared harness's
 //! recorders as the output.
 
+mod bomb;
+mod fanout;
 mod grpc;
 mod http;
 mod lifecycle;
