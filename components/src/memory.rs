@@ -37,7 +37,7 @@ pub fn record(delta: isize) {
 }
 
 /// Heap bytes held now, give or take what threads have not flushed yet
-/// (under 256 KiB each).
+/// (under 64 KiB each).
 pub fn live() -> u64 {
     u64::try_from(LIVE.load(Ordering::Relaxed)).unwrap_or(0)
 }

@@ -6,6 +6,7 @@
 //! with every consumer as `Bytes`. Nothing is decoded and re-encoded on the
 //! way through, except OTLP/JSON, which is transcoded to protobuf once.
 
+mod budget;
 mod compression;
 mod export;
 mod grpc;
