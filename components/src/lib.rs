@@ -18,6 +18,7 @@ pub mod decode;
 pub mod fault;
 pub mod harness;
 pub mod local;
+pub mod memory;
 pub mod otelcol;
 pub mod otlp;
 pub mod prometheus;

@@ -56,6 +56,13 @@ pub fn render(agent: &Agent, evaluations: &Evaluations) -> String {
     if let Some(loaded) = agent.loaded() {
         registry.register("solder_config_hash", "Hash of the running config", one(vec![("sha256", loaded.hash.clone())]));
     }
+    let (heap, budget) = (solder_components::memory::live(), solder_components::memory::budget());
+    registry.register("solder_memory_heap_bytes", "Heap bytes the agent holds, as its allocator counts them", gauge(i64::try_from(heap).unwrap_or(i64::MAX)));
+    registry.register(
+        "solder_memory_budget_bytes",
+        "The heap budget (--memory.limit); at it, new data is refused. 0 when there is none",
+        gauge(i64::try_from(budget).unwrap_or(i64::MAX)),
+    );
     let build = vec![("version", env!("CARGO_PKG_VERSION").to_string()), ("rustc", option_env!("SOLDER_RUSTC").unwrap_or("stable").to_string())];
     registry.register("solder_build_info", "Solder's version and build", one(build));
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use solder_components::bytesize::ByteSize;
 use solder_components::Registry;
 use tokio_util::sync::CancellationToken;
 
@@ -42,6 +43,12 @@ pub struct Args {
     /// what does not (logged as warnings), instead of failing the load.
     #[arg(long = "config.bypass-conversion-errors")]
     pub bypass_conversion_errors: bool,
+    /// The most heap the agent may hold, such as `512MiB`; at it, receivers
+    /// and exporter queues refuse new data retryably. Default: 80% of the
+    /// cgroup's memory limit when there is one, else 512MiB. `0` turns the
+    /// guard off.
+    #[arg(long = "memory.limit", value_parser = ByteSize::parse)]
+    pub memory_limit: Option<ByteSize>,
 }
 
 impl Default for Args {
@@ -53,6 +60,7 @@ impl Default for Args {
             storage_path: PathBuf::from("data-solder"),
             config_format: ConfigFormat::Alloy,
             bypass_conversion_errors: false,
+            memory_limit: None,
         }
     }
 }
@@ -74,6 +82,8 @@ pub fn run(args: Args) -> ExitCode {
 
 async fn serve(args: Args) -> ExitCode {
     let logging = LogHandle::install();
+    let budget = crate::memory::apply_budget(args.memory_limit);
+    tracing::info!(budget_mib = budget >> 20, "memory budget set (--memory.limit)");
     let source = match args.path {
         Some(p) => ConfigSource::new(p, args.config_format, args.bypass_conversion_errors),
         None => ConfigSource::Embedded { name: "<default config>", text: DEFAULT_CONFIG },

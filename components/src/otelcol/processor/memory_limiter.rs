@@ -118,7 +118,7 @@ struct Shared {
 impl Shared {
     /// Measures memory and decides whether to refuse; returns the reading.
     fn check(&self) -> Option<u64> {
-        let (hard, soft) = lock(&self.args).limits(available_memory());
+        let (hard, soft) = lock(&self.args).limits(crate::memory::available());
         let used = process_memory()?;
         self.memory.store(used, Ordering::Relaxed);
         self.hard.store(hard, Ordering::Relaxed);
@@ -260,19 +260,6 @@ fn process_memory() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse::<u64>().ok()?;
     Some(kib * 1024)
-}
-
-/// The memory the process may use: its cgroup's limit (v2, then v1) when
-/// one is set, else the machine's total.
-fn available_memory() -> u64 {
-    let read = |path: &str| std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse::<u64>().ok());
-    let machine = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()))
-        .map_or(u64::MAX, |kib| kib * 1024);
-    // "max" (v2) or a huge number (v1) means no limit.
-    let cgroup = read("/sys/fs/cgroup/memory.max").or_else(|| read("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
-    cgroup.filter(|&c| c < machine).unwrap_or(machine)
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ impl SignalCounts {
         SignalCounts {
             sent: metrics.counter(sent, "Items successfully sent to the destination.", &[]),
             failed: metrics.counter(failed, "Items that could not be sent and were dropped or returned to the sender.", &[]),
-            refused: metrics.counter(refused, "Items refused because the sending queue was full.", &[]),
+            refused: metrics.counter(refused, "Items refused because the sending queue was full or the agent was at its memory budget.", &[]),
         }
     }
 }
@@ -158,6 +158,10 @@ impl<T: Transport> Forwarder<T> {
                 Err(ConsumeError::permanent("the request is larger than the whole sending queue"))
             }
             Err(Rejected::Closed(_)) => Err(ConsumeError::retryable("the exporter is shutting down")),
+            Err(Rejected::OverBudget(p)) => {
+                refused(&p);
+                Err(ConsumeError::retryable("the agent is at its memory budget (--memory.limit)"))
+            }
         }
     }
 

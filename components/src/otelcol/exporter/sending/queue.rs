@@ -1,5 +1,11 @@
 //! The `sending_queue` block and [`ExportQueue`], the bounded queue between
 //! the pipeline and the workers that send.
+//!
+//! Every queue is bounded in bytes, whatever its sizer. Alloy's default,
+//! 1000 requests, says nothing about bytes: a request is a whole batch, so
+//! a queue of requests or items can hold gigabytes while its backend is
+//! down. A queue counted in requests or items therefore also holds at most
+//! [`UNSIZED_QUEUE_BYTES`]; the `"bytes"` sizer sets its own bound.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -9,7 +15,14 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::{ArgumentError, Payload};
+use crate::memory;
 use crate::selfmetrics::Gauge;
+
+/// The most a queue counted in `"requests"` or `"items"` holds, in encoded
+/// bytes. As large as the default config's bytes-sized queue: enough for
+/// about a minute of a busy node's spans, and a small share of any
+/// reasonable memory budget.
+pub const UNSIZED_QUEUE_BYTES: u64 = 64 << 20;
 
 /// `sending_queue { ... }`: requests wait here so that the pipeline does
 /// not wait for the network.
@@ -32,8 +45,10 @@ pub struct SendingQueue {
     /// Default false.
     #[serde(default)]
     pub blocking: bool,
-    /// What `queue_size` counts: `"requests"` (default), `"items"` (spans,
-    /// metric points, log records) or `"bytes"`.
+    /// What `queue_size` counts: `"requests"` (default, as in Alloy),
+    /// `"items"` (spans, metric points, log records) or `"bytes"`. With
+    /// `"requests"` or `"items"`, the queue also holds at most
+    /// [`UNSIZED_QUEUE_BYTES`] of encoded data.
     #[serde(default)]
     pub sizer: Sizer,
 }
@@ -95,6 +110,9 @@ pub enum Rejected {
     /// Larger than the whole queue (`items` or `bytes` sizer): it never fits.
     TooLarge(Payload),
     Closed(Payload),
+    /// The agent's heap is at its budget ([`memory::over_budget`]): new data
+    /// waits until memory is released.
+    OverBudget(Payload),
 }
 
 /// A bounded FIFO of requests. Capacity can change while requests wait:
@@ -108,6 +126,10 @@ pub struct ExportQueue {
     taken: Notify,
     size_gauge: Gauge,
     capacity_gauge: Gauge,
+    /// Whether the process is over its memory budget: [`memory::over_budget`],
+    /// or a stand-in in tests, which must not refuse data in every other
+    /// test of the process.
+    over_budget: fn() -> bool,
 }
 
 struct State {
@@ -115,16 +137,29 @@ struct State {
     used: u64,
     capacity: u64,
     sizer: Sizer,
+    /// Encoded bytes queued, whatever the sizer.
+    bytes: u64,
+}
+
+impl State {
+    /// Whether `len` more bytes would pass the byte bound of a queue not
+    /// sized in bytes. A request larger than the whole bound is taken into
+    /// an empty queue, so that the bound alone never refuses a request for
+    /// good where Alloy would take it.
+    fn over_byte_bound(&self, len: u64) -> bool {
+        self.sizer != Sizer::Bytes && !self.items.is_empty() && self.bytes + len > UNSIZED_QUEUE_BYTES
+    }
 }
 
 impl ExportQueue {
     pub fn new(capacity: u64, sizer: Sizer, size_gauge: Gauge, capacity_gauge: Gauge) -> ExportQueue {
         ExportQueue {
-            state: Mutex::new(State { items: VecDeque::new(), used: 0, capacity, sizer }),
+            state: Mutex::new(State { items: VecDeque::new(), used: 0, capacity, sizer, bytes: 0 }),
             pushed: Notify::new(),
             taken: Notify::new(),
             size_gauge,
             capacity_gauge,
+            over_budget: memory::over_budget,
         }
     }
 
@@ -133,15 +168,20 @@ impl ExportQueue {
     }
 
     pub fn try_push(&self, p: Payload) -> Result<(), Rejected> {
+        if (self.over_budget)() {
+            return Err(Rejected::OverBudget(p));
+        }
         let mut s = self.state();
         let size = s.sizer.size(&p);
         if size > s.capacity {
             return Err(Rejected::TooLarge(p));
         }
-        if s.used + size > s.capacity {
+        let len = p.bytes().len() as u64;
+        if s.used + size > s.capacity || s.over_byte_bound(len) {
             return Err(Rejected::Full(p));
         }
         s.used += size;
+        s.bytes += len;
         s.items.push_back(p);
         self.size_gauge.set(s.used as i64);
         drop(s);
@@ -171,6 +211,7 @@ impl ExportQueue {
         let p = s.items.pop_front()?;
         let size = s.sizer.size(&p);
         s.used = s.used.saturating_sub(size);
+        s.bytes = s.bytes.saturating_sub(p.bytes().len() as u64);
         self.size_gauge.set(s.used as i64);
         let more = !s.items.is_empty();
         drop(s);
@@ -227,6 +268,7 @@ impl ExportQueue {
     pub fn take_all(&self) -> Vec<Payload> {
         let mut s = self.state();
         s.used = 0;
+        s.bytes = 0;
         self.size_gauge.set(0);
         s.items.drain(..).collect()
     }
@@ -245,6 +287,54 @@ mod tests {
 
     fn queue(capacity: u64, sizer: Sizer) -> ExportQueue {
         ExportQueue::new(capacity, sizer, Gauge::default(), Gauge::default())
+    }
+
+    /// A request of at least `bytes` encoded bytes: one span with a name
+    /// that long. Clones share the bytes, so tests can queue many cheaply.
+    fn request_of(bytes: usize) -> Payload {
+        use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+        use crate::otlp::proto::ExportTraceServiceRequest;
+        let span = Span { name: "x".repeat(bytes), ..Span::default() };
+        let scope = ScopeSpans { spans: vec![span], ..ScopeSpans::default() };
+        let request = ExportTraceServiceRequest { resource_spans: vec![ResourceSpans { scope_spans: vec![scope], ..ResourceSpans::default() }] };
+        Payload::Traces(crate::otlp::Traces::from_message(request))
+    }
+
+    /// Alloy's default queue, 1000 requests, once held gigabytes while a
+    /// backend was down: every sizer but bytes is bounded in bytes too.
+    #[test]
+    fn queues_of_requests_or_items_are_bounded_in_bytes() {
+        for sizer in [Sizer::Requests, Sizer::Items] {
+            let q = queue(1000, sizer);
+            let chunk = request_of((UNSIZED_QUEUE_BYTES / 8) as usize);
+            for _ in 0..7 {
+                q.try_push(chunk.clone()).unwrap();
+            }
+            assert!(matches!(q.try_push(chunk.clone()), Err(Rejected::Full(_))), "{sizer:?}: the eighth passes {UNSIZED_QUEUE_BYTES} bytes");
+            q.try_pop();
+            q.try_push(chunk.clone()).unwrap();
+            assert_eq!(q.depth().0, 7);
+            // A request larger than the whole bound still fits an empty queue.
+            let q = queue(1000, sizer);
+            q.try_push(request_of(UNSIZED_QUEUE_BYTES as usize + 1)).unwrap();
+            assert!(matches!(q.try_push(request_of(10)), Err(Rejected::Full(_))));
+        }
+        // The bytes sizer sets its own bound, larger or smaller.
+        let q = queue(2 * UNSIZED_QUEUE_BYTES, Sizer::Bytes);
+        let chunk = request_of((UNSIZED_QUEUE_BYTES / 8) as usize);
+        for _ in 0..12 {
+            q.try_push(chunk.clone()).unwrap();
+        }
+    }
+
+    #[test]
+    fn refuses_new_data_while_the_agent_is_over_its_memory_budget() {
+        let mut q = queue(1000, Sizer::Requests);
+        q.over_budget = || true;
+        assert!(matches!(q.try_push(traces(3)), Err(Rejected::OverBudget(p)) if p.items() == 3));
+        assert_eq!(q.depth().0, 0);
+        q.over_budget = || false;
+        q.try_push(traces(3)).unwrap();
     }
 
     #[test]

@@ -171,6 +171,9 @@ impl Shared {
         if items == 0 {
             return Ok(Accepted::default());
         }
+        if let Some(refused) = self.refuse_over_budget(signal, transport, items) {
+            return Err(refused);
+        }
         let settings = self.settings();
         let fanout = &settings.outputs[slot(signal)];
         let counters = self.counters();

@@ -7,6 +7,7 @@
 //! way through, except OTLP/JSON, which is transcoded to protobuf once.
 
 mod admission;
+mod budget;
 mod compression;
 mod export;
 mod grpc;
