@@ -141,12 +141,13 @@ impl Acknowledged {
 }
 
 /// What the agent says it dropped, for every way it can drop a span once
-/// acknowledged (docs/delivery.md, "The balance"): the exporters'
-/// `send_failed`, the batch processor's `items_failed` and `items_dropped`.
+/// acknowledged (docs/delivery.md, "The balance"): the receivers'
+/// `dropped`, the exporters' `send_failed`, the batch processor's
+/// `items_failed` and `items_dropped`.
 pub fn dropped(agent: &Agent, batch_ids: &[&str]) -> u64 {
     let (code, metrics) = agent.get("/metrics");
     assert_eq!(code, 200, "{metrics}");
-    let send_failed = sum_of(&metrics, "otelcol_exporter_send_failed_spans_total");
+    let send_failed = sum_of(&metrics, "otelcol_exporter_send_failed_spans_total") + sum_of(&metrics, "otelcol_receiver_dropped_spans_total");
     let batch: u64 = batch_ids
         .iter()
         .map(|id| {
