@@ -5,12 +5,15 @@
 use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
+use hyper::header::HeaderMap;
 use prost::Message;
 
 use super::Arguments;
 use crate::consumer::{ConsumeError, Fanout};
+use crate::otelcol::auth::{AuthHandler, Unauthenticated};
 use crate::otlp::{Logs, Metrics, Signal, Traces};
 use crate::selfmetrics::{ComponentMetrics, Counter};
+use crate::types::Handle;
 use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
@@ -84,6 +87,10 @@ pub(super) struct Shared {
 pub(super) struct Counters {
     pub accepted: [[Counter; 2]; 3],
     pub refused: [[Counter; 2]; 3],
+    /// `otelcol_receiver_refused_requests_total{reason="unauthenticated"}`,
+    /// by transport: requests refused before their items were read, so
+    /// they count requests, not items.
+    pub unauthenticated: [Counter; 2],
 }
 
 /// The data was taken. `rejected` items were dropped all the same (the
@@ -131,6 +138,18 @@ impl Shared {
 
     pub fn counters_if_started(&self) -> Option<&Counters> {
         self.counters.get()
+    }
+
+    /// Checks a request's credentials against the protocol block's `auth`,
+    /// counting a refusal. No `auth`: every request passes.
+    pub fn authenticate(&self, auth: Option<&Handle<AuthHandler>>, transport: Transport, headers: &HeaderMap) -> Result<(), Unauthenticated> {
+        let Some(handle) = auth else { return Ok(()) };
+        let refused = Unauthenticated { message: "not an otelcol.auth handler", challenge: "Basic realm=\"otelcol\"" };
+        let result = handle.get().map_or(Err(refused), |handler| handler.authenticate(headers));
+        if result.is_err() {
+            self.counters().unauthenticated[transport as usize].add(1);
+        }
+        result
     }
 
     /// Validates `body` as a request of `signal` and sends it on.
@@ -208,7 +227,14 @@ impl Counters {
                 Transport::ALL.map(|t| metrics.counter(name, help, &[("transport", t.as_str())]))
             })
         };
-        Counters { accepted: series(0), refused: series(1) }
+        let unauthenticated = Transport::ALL.map(|t| {
+            metrics.counter(
+                "otelcol_receiver_refused_requests_total",
+                "Requests refused before their items were read, by reason.",
+                &[("reason", "unauthenticated"), ("transport", t.as_str())],
+            )
+        });
+        Counters { accepted: series(0), refused: series(1), unauthenticated }
     }
 }
 
