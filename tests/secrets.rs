@@ -44,7 +44,8 @@ fn generate(dir: &Path) -> Generated {
             for n in 1..=4 {
                 text = text.replace(&format!("{{PORT:{n}}}"), &free_port().to_string());
             }
-            let mut slots: Vec<(String, String)> = (1..=4).map(|n| (format!("{{S:{n}}}"), format!("s3cret-{label}-{}-{n}", name.replace('.', "-")))).collect();
+            let mut slots: Vec<(String, String)> =
+                (1..=4).map(|n| (format!("{{S:{n}}}"), format!("user{n}:s3cret-{label}-{}-{n}", name.replace('.', "-")))).collect();
             slots.push(("{KEY}".to_string(), key.clone()));
             for (slot, secret) in slots {
                 if !text.contains(&slot) {

@@ -41,6 +41,9 @@ impl Registry {
             crate::otelcol::exporter::prometheus::REGISTRATION,
             crate::prometheus::expose::REGISTRATION,
             crate::prometheus::remote_write::REGISTRATION,
+            crate::otelcol::auth::basic::REGISTRATION,
+            crate::otelcol::auth::bearer::REGISTRATION,
+            crate::otelcol::auth::headers::REGISTRATION,
         ];
         match Registry::from_registrations(all) {
             Ok(r) => r,

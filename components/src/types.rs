@@ -134,6 +134,14 @@ impl<T: 'static + Send + Sync> Handle<T> {
     }
 }
 
+/// Two handles are equal when they hold the same capsule, as capsule
+/// values are: arguments naming the same component compare equal.
+impl<T> PartialEq for Handle<T> {
+    fn eq(&self, other: &Handle<T>) -> bool {
+        solder_syntax::Value::Capsule(self.capsule.clone()) == solder_syntax::Value::Capsule(other.capsule.clone())
+    }
+}
+
 impl<T> fmt::Debug for Handle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "capsule({:?})", self.capsule.type_name())

@@ -52,8 +52,9 @@ impl ConfigSource {
             ConfigSource::Otelcol { path, bypass_errors, warned } => {
                 let yaml = crate::source::read(path)?;
                 let conversion = crate::convert::otelcol(&yaml);
+                let refuses_bypass = conversion.refuses_bypass();
                 let (errors, others): (Vec<Diagnostic>, Vec<Diagnostic>) = conversion.diagnostics.into_iter().partition(Diagnostic::is_error);
-                if !errors.is_empty() && !bypass_errors {
+                if !errors.is_empty() && (!bypass_errors || refuses_bypass) {
                     return Err(combine(errors));
                 }
                 let mut last = warned.lock().unwrap_or_else(|p| p.into_inner());
@@ -128,5 +129,19 @@ mod tests {
         let (bypassed, _dir) = source(&broken, true);
         let files = bypassed.read().unwrap();
         assert!(!files[0].text.contains("zipkin"), "{}", files[0].text);
+    }
+
+    /// Bypassing errors never runs a receiver without the auth it asked
+    /// for: that error stops the load whatever the flag says.
+    #[test]
+    fn a_receiver_auth_that_cannot_be_converted_is_not_bypassed() {
+        let open = GOOD
+            .replace("      grpc:\n", "      grpc:\n        auth:\n          authenticator: oidc\n")
+            .replace("exporters:\n", "extensions:\n  oidc:\n    issuer_url: https://idp.example\nexporters:\n");
+        let (src, _dir) = source(&open, true);
+        let err = src.read().unwrap_err();
+        assert!(err.message.contains("oidc"), "{err}");
+        let (fine, _dir) = source(&GOOD.replace("  debug:\n", "  debug:\n    bogus: 1\n"), true);
+        assert!(fine.read().is_ok(), "other errors are still bypassed");
     }
 }

@@ -48,7 +48,7 @@ pub fn run(args: Args) -> ExitCode {
     super::report(&conversion.diagnostics);
     // Bypassing errors still needs something to write: a YAML that does
     // not parse converts to nothing.
-    if conversion.has_errors() && (!args.bypass_errors || conversion.alloy.trim().is_empty()) {
+    if conversion.has_errors() && (!args.bypass_errors || conversion.refuses_bypass() || conversion.alloy.trim().is_empty()) {
         return ExitCode::FAILURE;
     }
     match &args.output {

@@ -50,6 +50,12 @@ impl Conversion {
     pub fn has_errors(&self) -> bool {
         solder_syntax::diagnostic::has_errors(&self.diagnostics)
     }
+
+    /// Whether an error must stop the conversion even when errors are
+    /// bypassed: a receiver's `auth` that could not be converted.
+    pub fn refuses_bypass(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error() && d.help.as_deref() == Some(components::auth::NO_BYPASS))
+    }
 }
 
 /// Converts a collector config.
@@ -115,7 +121,6 @@ fn translate(src: &str, diags: &mut Diags) -> Vec<Block> {
     let service = service::read(service_node, Span::at(src.len()), diags);
     let wiring = wiring::wire(&defs, &service.pipelines, diags);
     report_defs(&defs, &wiring.used, diags);
-    report_extensions(extensions, service.extensions, diags);
 
     let mut blocks: Vec<Block> = service.logging.into_iter().collect();
     for inst in &wiring.instances {
@@ -125,6 +130,14 @@ fn translate(src: &str, diags: &mut Diags) -> Vec<Block> {
         let mut ctx = Ctx { owner: &owner, label: &inst.label, config: def.config, key_span: def.key_span, outputs: &inst.outputs, extensions, diags };
         blocks.extend((entry.convert)(&mut ctx));
     }
+    // Authenticators become components only where an `auth` names them:
+    // one used by prometheusremotewrite alone has its credentials copied.
+    let rendered = emit::render(&blocks);
+    let used = |reference: &str| rendered.contains(reference);
+    report_extensions(extensions, service.extensions, &used, diags);
+    let auth = components::auth::extensions(extensions, &used, diags);
+    let at = blocks.iter().take_while(|b| b.name == "logging").count();
+    blocks.splice(at..at, auth);
     blocks
 }
 
@@ -167,14 +180,15 @@ fn report_defs(defs: &[Def], used: &[bool], diags: &mut Diags) {
     }
 }
 
-/// Extensions have no Alloy counterpart in Solder: each is named in a
-/// warning, with what Solder offers instead.
-fn report_extensions(defined: Option<&Node>, enabled: Option<&Node>, diags: &mut Diags) {
-    for e in defined.and_then(Node::entries).unwrap_or_default() {
+/// Extensions that did not become a component (an authenticator no
+/// `auth` names, or any other) are named in a warning, with what Solder
+/// offers instead.
+fn report_extensions(defined: Option<&Node>, enabled: Option<&Node>, used: &dyn Fn(&str) -> bool, diags: &mut Diags) {
+    for e in defined.and_then(Node::entries).unwrap_or_default().iter().filter(|e| components::auth::reference(&e.key).is_none_or(|r| !used(&r))) {
         let instead = match e.key.split('/').next().unwrap_or_default() {
+            "basicauth" | "bearertokenauth" => "its credentials are copied into the prometheusremotewrite exporters that use it, and it becomes an otelcol.auth component where a receiver's or exporter's auth names it",
             "health_check" => "Solder serves /-/healthy and /-/ready on --server.http.listen-addr",
             "zpages" | "pprof" => "Solder's /api/v0/web endpoints and /metrics show what the agent is doing",
-            "basicauth" | "bearertokenauth" => "its credentials are copied into the prometheusremotewrite exporters that use it; nothing else can",
             _ => "Solder has no extensions",
         };
         diags.push(Diagnostic::warning(e.key_span, format!("extension {:?} is not converted: {instead}", e.key)));

@@ -104,3 +104,75 @@ fn arbitrary_input_never_panics() {
         let _ = convert(&deep);
     }
 }
+
+const AUTH: &str = "extensions:
+  basicauth/server:
+    htpasswd:
+      inline: ${env:HTPASSWD}
+  bearertokenauth/out:
+    token: ${env:TOKEN}
+    scheme: Token
+  headers_setter:
+    headers:
+      - key: X-Scope-OrgID
+        value: tenant-a
+        action: insert
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        auth:
+          authenticator: basicauth/server
+      http:
+        auth:
+          authenticator: basicauth/server
+exporters:
+  otlp:
+    endpoint: backend:4317
+    auth:
+      authenticator: bearertokenauth/out
+  otlphttp:
+    endpoint: https://archive.example
+    auth:
+      authenticator: headers_setter
+service:
+  extensions: [basicauth/server, bearertokenauth/out, headers_setter]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [otlp, otlphttp]
+";
+
+#[test]
+fn authenticator_extensions_become_auth_components() {
+    let c = convert(AUTH);
+    assert!(c.diagnostics.is_empty(), "{:?}", messages(&c));
+    let a = &c.alloy;
+    assert!(a.contains("otelcol.auth.basic \"server\" {\n\thtpasswd {\n\t\tinline = sys.env(\"HTPASSWD\")"), "{a}");
+    assert!(a.contains("otelcol.auth.bearer \"out\" {\n\ttoken  = sys.env(\"TOKEN\")\n\tscheme = \"Token\""), "{a}");
+    assert!(a.contains("otelcol.auth.headers \"default\""), "{a}");
+    assert_eq!(a.matches("auth     = otelcol.auth.basic.server.handler").count(), 2, "both receiver blocks: {a}");
+    assert!(a.contains("auth     = otelcol.auth.bearer.out.handler"), "{a}");
+    assert!(a.contains("auth     = otelcol.auth.headers.default.handler"), "{a}");
+    assert!(check_output("out.alloy", a).is_empty(), "{:?}", check_output("out.alloy", a));
+}
+
+#[test]
+fn a_receiver_auth_that_cannot_be_converted_refuses_bypass() {
+    for (why, yaml) in [
+        (
+            "unsupported type",
+            AUTH.replace("authenticator: basicauth/server\n      http", "authenticator: oidc\n      http").replace("extensions:\n", "extensions:\n  oidc:\n"),
+        ),
+        ("not configured", AUTH.replace("authenticator: basicauth/server\n      http", "authenticator: basicauth/missing\n      http")),
+        ("client only", AUTH.replace("authenticator: basicauth/server\n      http", "authenticator: headers_setter\n      http")),
+    ] {
+        let c = convert(&yaml);
+        assert!(c.refuses_bypass(), "{why}: {:?}", messages(&c));
+    }
+    // An exporter's is an ordinary error: sending without credentials
+    // opens nothing.
+    let c =
+        convert(&AUTH.replace("authenticator: bearertokenauth/out", "authenticator: oauth2client").replace("extensions:\n", "extensions:\n  oauth2client:\n"));
+    assert!(c.has_errors() && !c.refuses_bypass(), "{:?}", messages(&c));
+}

@@ -1,5 +1,6 @@
 //! One config body per component that has secret arguments, with a
-//! placeholder for each: `{S:n}` a secret string, `{KEY}` a private key
+//! placeholder for each: `{S:n}` a secret string (`user:password`-shaped,
+//! so an htpasswd line takes it too), `{KEY}` a private key
 //! (PEM), `{CERT}` its certificate (not a secret), `{PORT:n}` a free port.
 //! The test fails for a component whose schema has secrets and that is not
 //! here, so a new component's secrets are covered as soon as it registers.
@@ -78,6 +79,35 @@ pub const BODIES: &[(&str, &str)] = &[
 			type        = "Bearer"
 			credentials = {S:4}
 		}
+	}
+"#,
+    ),
+    (
+        "otelcol.auth.basic",
+        r#"
+	username = "legacy-user"
+	password = {S:1}
+	client_auth {
+		username = "client-user"
+		password = {S:2}
+	}
+	htpasswd {
+		inline = {S:3}
+	}
+"#,
+    ),
+    (
+        "otelcol.auth.bearer",
+        r#"
+	token = {S:1}
+"#,
+    ),
+    (
+        "otelcol.auth.headers",
+        r#"
+	header {
+		key   = "X-Scope-OrgID"
+		value = {S:1}
 	}
 "#,
     ),

@@ -1,6 +1,7 @@
 //! `otelcol.*` components: the OpenTelemetry Collector's pipeline pieces,
 //! with Alloy's arguments.
 
+pub mod auth;
 pub mod connector;
 pub mod exporter;
 pub mod output;

@@ -2,6 +2,7 @@
 //! reads its options with an `OptionReader`, so an option it does not know
 //! is reported, never dropped.
 
+pub mod auth;
 pub mod batch;
 pub mod debug;
 pub mod delivery;

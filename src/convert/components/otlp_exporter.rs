@@ -3,6 +3,7 @@
 
 use solder_syntax::Diagnostic;
 
+use super::auth::{self, Side};
 use super::{delivery, tls};
 use crate::convert::emit::{quote, Block};
 use crate::convert::options::{Diags, OptionReader, Ty};
@@ -11,7 +12,6 @@ use crate::convert::table::Ctx;
 /// Options of `tls` that configs sometimes put beside it.
 const TLS_KEYS: &[&str] = &["insecure", "insecure_skip_verify", "ca_file", "cert_file", "key_file", "server_name_override"];
 const BUFFERS: &str = "Solder sizes its buffers and connection pools itself";
-const NO_AUTH: &str = "Solder has no authenticator extensions; set the credentials in headers instead";
 
 pub fn convert_grpc(ctx: &mut Ctx) -> Vec<Block> {
     let mut block = Block::labelled("otelcol.exporter.otlp", ctx.label);
@@ -37,7 +37,11 @@ pub fn convert_grpc(ctx: &mut Ctx) -> Vec<Block> {
     r.ignore("read_buffer_size", BUFFERS, diags);
     r.ignore("write_buffer_size", BUFFERS, diags);
     r.ignore("wait_for_ready", "Solder's sending queue waits for the connection instead", diags);
-    r.unsupported("auth", NO_AUTH, diags);
+    if let Some(a) = r.child("auth", diags) {
+        if let Some(handler) = auth::handler(a, ctx.extensions, Side::Client, diags) {
+            client.attr("auth", handler);
+        }
+    }
     r.copy(&mut block, "timeout", Ty::Duration, diags);
     r.misplaced(TLS_KEYS, "tls", diags);
     block.block(client, true);
@@ -74,7 +78,11 @@ pub fn convert_http(ctx: &mut Ctx) -> Vec<Block> {
     ] {
         r.ignore(key, BUFFERS, diags);
     }
-    r.unsupported("auth", NO_AUTH, diags);
+    if let Some(a) = r.child("auth", diags) {
+        if let Some(handler) = auth::handler(a, ctx.extensions, Side::Client, diags) {
+            client.attr("auth", handler);
+        }
+    }
     r.unsupported("cookies", "Solder's HTTP client keeps no cookies", diags);
     r.unsupported("compression_params", "Solder compresses at the default level", diags);
     for key in ["traces_endpoint", "metrics_endpoint", "logs_endpoint"] {

@@ -2,10 +2,12 @@
 
 use solder_syntax::Diagnostic;
 
+use super::auth::{self, Side};
 use super::{listen_address, tls};
 use crate::convert::emit::{quote, Block};
 use crate::convert::options::{Diags, OptionReader, Ty};
 use crate::convert::table::Ctx;
+use crate::convert::yaml::Node;
 
 /// The Collector listens on localhost unless told otherwise (since v0.104);
 /// the converted config keeps that, as Alloy's converter does.
@@ -13,7 +15,6 @@ const GRPC_ENDPOINT: &str = "localhost:4317";
 const HTTP_ENDPOINT: &str = "localhost:4318";
 const BUFFERS: &str = "Solder sizes its socket buffers itself";
 const NO_METADATA: &str = "Solder's pipelines do not carry client metadata yet";
-const NO_AUTH: &str = "Solder has no authenticator extensions; put the receiver behind a proxy that authenticates";
 
 pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
     let mut block = Block::labelled("otelcol.receiver.otlp", ctx.label);
@@ -21,11 +22,11 @@ pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
     let mut servers = 0;
     if let Some(mut protocols) = r.child("protocols", ctx.diags) {
         if let Some(g) = protocols.child("grpc", ctx.diags) {
-            block.block(grpc(g, ctx.diags), true);
+            block.block(grpc(g, ctx.extensions, ctx.diags), true);
             servers += 1;
         }
         if let Some(h) = protocols.child("http", ctx.diags) {
-            block.block(http(h, ctx.diags), true);
+            block.block(http(h, ctx.extensions, ctx.diags), true);
             servers += 1;
         }
         protocols.finish(ctx.diags);
@@ -42,7 +43,7 @@ pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
     vec![block]
 }
 
-fn grpc(mut r: OptionReader, diags: &mut Diags) -> Block {
+fn grpc(mut r: OptionReader, extensions: Option<&Node>, diags: &mut Diags) -> Block {
     let mut b = Block::new("grpc");
     let endpoint = r.expr("endpoint", Ty::String, diags).map_or_else(|| quote(GRPC_ENDPOINT), listen_address);
     b.attr("endpoint", endpoint);
@@ -62,7 +63,11 @@ fn grpc(mut r: OptionReader, diags: &mut Diags) -> Block {
     r.ignore("write_buffer_size", BUFFERS, diags);
     r.unsupported("keepalive", "Solder uses the HTTP/2 server's keepalive defaults", diags);
     r.unsupported("include_metadata", NO_METADATA, diags);
-    r.unsupported("auth", NO_AUTH, diags);
+    if let Some(a) = r.child("auth", diags) {
+        if let Some(handler) = auth::handler(a, extensions, Side::Server, diags) {
+            b.attr("auth", handler);
+        }
+    }
     if let Some(t) = r.child("tls", diags) {
         b.block(tls::server(t, diags), true);
     }
@@ -70,7 +75,7 @@ fn grpc(mut r: OptionReader, diags: &mut Diags) -> Block {
     b
 }
 
-fn http(mut r: OptionReader, diags: &mut Diags) -> Block {
+fn http(mut r: OptionReader, extensions: Option<&Node>, diags: &mut Diags) -> Block {
     let mut b = Block::new("http");
     let endpoint = r.expr("endpoint", Ty::String, diags).map_or_else(|| quote(HTTP_ENDPOINT), listen_address);
     b.attr("endpoint", endpoint);
@@ -85,7 +90,11 @@ fn http(mut r: OptionReader, diags: &mut Diags) -> Block {
     r.unsupported("cors", "Solder's OTLP/HTTP server does not answer CORS preflight requests yet", diags);
     r.unsupported("response_headers", "Solder's OTLP/HTTP server sets no custom response headers", diags);
     r.unsupported("include_metadata", NO_METADATA, diags);
-    r.unsupported("auth", NO_AUTH, diags);
+    if let Some(a) = r.child("auth", diags) {
+        if let Some(handler) = auth::handler(a, extensions, Side::Server, diags) {
+            b.attr("auth", handler);
+        }
+    }
     if let Some(t) = r.child("tls", diags) {
         b.block(tls::server(t, diags), true);
     }

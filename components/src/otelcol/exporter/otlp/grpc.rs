@@ -16,7 +16,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
 use super::Client;
-use crate::otelcol::exporter::sending::client::{header_map, Compression};
+use crate::otelcol::exporter::sending::client::{Compression, RequestHeaders};
 use crate::otelcol::exporter::sending::{self, ArgumentError, Payload, SendError, SendFuture, Transport};
 use crate::otlp::Signal;
 
@@ -36,7 +36,7 @@ pub struct GrpcTransport {
     port: u16,
     channel: OnceLock<Channel>,
     compression: Option<CompressionEncoding>,
-    metadata: MetadataMap,
+    headers: RequestHeaders,
     timeout: StdDuration,
 }
 
@@ -102,7 +102,7 @@ impl GrpcTransport {
             port,
             channel: OnceLock::new(),
             compression,
-            metadata: MetadataMap::from_headers(header_map(&client.headers)?),
+            headers: RequestHeaders::new(&client.headers, client.auth.as_ref())?,
             timeout,
         })
     }
@@ -124,7 +124,7 @@ impl GrpcTransport {
         if let Some(encoding) = self.compression {
             grpc = grpc.send_compressed(encoding).accept_compressed(encoding);
         }
-        let mut request = tonic::Request::from_parts(self.metadata.clone(), Default::default(), payload.bytes().clone());
+        let mut request = tonic::Request::from_parts(MetadataMap::from_headers(self.headers.for_request()), Default::default(), payload.bytes().clone());
         request.set_timeout(self.timeout);
         let call = async {
             grpc.ready().await.map_err(|e| Status::unavailable(sending::error_chain(&e)))?;

@@ -12,7 +12,8 @@ use super::sending::client::Compression;
 use super::sending::tls::Tls;
 use super::sending::{self, ArgumentError, Protocol, RetryOnFailure, SendingQueue};
 use crate::component::{self, Registration, Signals, Stability, Telemetry};
-use crate::types::{Duration, Secret};
+use crate::otelcol::auth::AuthHandler;
+use crate::types::{Duration, Handle, Secret};
 
 pub use grpc::GrpcTransport;
 
@@ -64,6 +65,10 @@ pub struct Client {
     pub tls: Tls,
     #[serde(default)]
     pub keepalive: Option<Keepalive>,
+    /// `otelcol.auth.*` handler whose credentials go with every request,
+    /// after `headers`.
+    #[serde(default)]
+    pub auth: Option<Handle<AuthHandler>>,
 }
 
 /// `keepalive { ... }` inside `client`: HTTP/2 pings that find dead

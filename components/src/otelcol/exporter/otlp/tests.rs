@@ -430,3 +430,30 @@ fn argument_errors_are_explained() {
     assert!(error(&config("localhost:4317", "sending_queue { num_consumers = 0 }")).contains("`num_consumers` must be positive"));
     assert!(error(&config("localhost:4317", "retry_on_failure { randomization_factor = 2 }")).contains("randomization_factor"));
 }
+
+/// `auth` adds the handler's credentials to every request's metadata, and
+/// an update of the auth component applies to the next request.
+#[tokio::test]
+async fn auth_handler_credentials_go_with_every_request() {
+    let (sink, addr) = Sink::default().start(None).await;
+    let creds = Harness::build(&crate::otelcol::auth::bearer::REGISTRATION, r#"token = "grpc-token""#, &Scope::new()).unwrap();
+    let scope = Scope::new().with("creds", creds.exports());
+    let args = format!("client {{\n\tendpoint = \"{addr}\"\n\tauth = creds.handler\n\ttls {{ insecure = true }}\n}}");
+    let h = Harness::start_with(&REGISTRATION, Options::standalone("otelcol.exporter.otlp.auth"), &args, &scope).unwrap();
+    h.input().0.consume_traces(traces(1)).await.unwrap();
+    eventually("the first request", || async { sink.received.lock().unwrap().len() == 1 }).await;
+    creds.update(r#"token = "rotated""#).unwrap();
+    h.input().0.consume_traces(traces(1)).await.unwrap();
+    eventually("the second request", || async { sink.received.lock().unwrap().len() == 2 }).await;
+    let sent: Vec<_> = sink.received.lock().unwrap().iter().map(|r| r.headers["authorization"].clone()).collect();
+    assert_eq!(sent, ["Bearer grpc-token", "Bearer rotated"]);
+    h.stop().await;
+}
+
+#[test]
+fn auth_without_client_credentials_is_refused() {
+    let server_only = Harness::build(&crate::otelcol::auth::basic::REGISTRATION, r#"htpasswd { inline = "u:p" }"#, &Scope::new()).unwrap();
+    let scope = Scope::new().with("creds", server_only.exports());
+    let err = build_error(&REGISTRATION, "client {\n\tendpoint = \"127.0.0.1:1\"\n\tauth = creds.handler\n}", &scope);
+    assert!(err.contains("no client credentials"), "{err}");
+}

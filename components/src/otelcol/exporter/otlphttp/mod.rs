@@ -13,7 +13,8 @@ use super::sending::client::Compression;
 use super::sending::tls::Tls;
 use super::sending::{self, ArgumentError, Protocol, RetryOnFailure, SendingQueue};
 use crate::component::{self, Registration, Signals, Stability, Telemetry};
-use crate::types::{Duration, Secret};
+use crate::otelcol::auth::AuthHandler;
+use crate::types::{Duration, Handle, Secret};
 
 pub use transport::HttpTransport;
 
@@ -89,6 +90,10 @@ pub struct Client {
     /// Used for `https://` URLs.
     #[serde(default)]
     pub tls: Tls,
+    /// `otelcol.auth.*` handler whose credentials go with every request,
+    /// after `headers`.
+    #[serde(default)]
+    pub auth: Option<Handle<AuthHandler>>,
 }
 
 fn default_timeout() -> Duration {

@@ -284,3 +284,17 @@ fn argument_errors_are_explained() {
     let snappy = "client {\n\tendpoint = \"http://x\"\n\tcompression = \"snappy\"\n}";
     assert!(error(snappy).contains("\"snappy\" is not supported"));
 }
+
+/// `auth` adds the handler's credentials to every request's headers.
+#[tokio::test]
+async fn auth_handler_credentials_go_with_every_request() {
+    let (sink, addr) = Sink::default().start(None).await;
+    let creds = Harness::build(&crate::otelcol::auth::bearer::REGISTRATION, "token = \"http-token\"\nscheme = \"Token\"", &Scope::new()).unwrap();
+    let scope = Scope::new().with("creds", creds.exports());
+    let args = format!("client {{\n\tendpoint = \"http://{addr}\"\n\tauth = creds.handler\n}}");
+    let h = Harness::start_with(&REGISTRATION, Options::standalone("otelcol.exporter.otlphttp.auth"), &args, &scope).unwrap();
+    h.input().0.consume_logs(logs(1)).await.unwrap();
+    eventually("the request", || async { sink.received.lock().unwrap().len() == 1 }).await;
+    assert_eq!(sink.received.lock().unwrap()[0].headers["authorization"], "Token http-token");
+    h.stop().await;
+}

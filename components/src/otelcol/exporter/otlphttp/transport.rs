@@ -2,11 +2,11 @@
 //! bytes as the body.
 
 use bytes::Bytes;
-use hyper::http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::http::StatusCode;
 
 use super::Client;
-use crate::otelcol::exporter::sending::client::{header_map, Compression};
+use crate::otelcol::exporter::sending::client::{Compression, RequestHeaders};
 use crate::otelcol::exporter::sending::{self, ArgumentError, Payload, SendError, SendFuture, Transport};
 use crate::otlp::Signal;
 
@@ -21,7 +21,7 @@ pub struct HttpTransport {
     urls: [String; 3],
     client: reqwest::Client,
     compression: Compression,
-    headers: HeaderMap,
+    headers: RequestHeaders,
 }
 
 impl HttpTransport {
@@ -49,7 +49,13 @@ impl HttpTransport {
             builder = builder.use_preconfigured_tls(tls.as_ref().clone());
         }
         let http = builder.build().map_err(|e| bad(sending::error_chain(&e)))?;
-        Ok(HttpTransport { endpoint: client.endpoint.clone(), urls, client: http, compression: client.compression, headers: header_map(&client.headers)? })
+        Ok(HttpTransport {
+            endpoint: client.endpoint.clone(),
+            urls,
+            client: http,
+            compression: client.compression,
+            headers: RequestHeaders::new(&client.headers, client.auth.as_ref())?,
+        })
     }
 
     fn url(&self, signal: Signal) -> &str {
@@ -63,7 +69,7 @@ impl HttpTransport {
     async fn post(&self, payload: &Payload) -> Result<(), SendError> {
         let (signal, url) = (payload.signal(), self.url(payload.signal()));
         let body = self.compression.compress(payload.bytes()).map_err(|e| SendError::permanent(format!("cannot compress the request: {e}")))?;
-        let mut request = self.client.post(url).headers(self.headers.clone()).header(CONTENT_TYPE, PROTOBUF);
+        let mut request = self.client.post(url).headers(self.headers.for_request()).header(CONTENT_TYPE, PROTOBUF);
         if self.compression != Compression::None {
             request = request.header(CONTENT_ENCODING, self.compression.name());
         }

@@ -9,7 +9,8 @@ use hyper::http::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use super::ArgumentError;
-use crate::types::Secret;
+use crate::otelcol::auth::AuthHandler;
+use crate::types::{Handle, Secret};
 
 /// `compression`: how request bodies are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -74,6 +75,38 @@ pub fn header_map(headers: &BTreeMap<String, Secret>) -> Result<HeaderMap, Argum
         out.insert(key, v);
     }
     Ok(out)
+}
+
+/// The headers of every request: the fixed `headers`, then the `auth`
+/// handler's credentials, read per request so that an update of the auth
+/// component applies without rebuilding the exporter.
+pub struct RequestHeaders {
+    fixed: HeaderMap,
+    auth: Option<AuthHandler>,
+}
+
+impl RequestHeaders {
+    /// Refuses a handler that has nothing to send (a server-only
+    /// `otelcol.auth.basic`): requests would go out unauthenticated.
+    pub fn new(headers: &BTreeMap<String, Secret>, auth: Option<&Handle<AuthHandler>>) -> Result<RequestHeaders, ArgumentError> {
+        let auth = match auth {
+            None => None,
+            Some(handle) => {
+                let handler = handle.get().ok_or_else(|| ArgumentError::new("client", "auth: not an otelcol.auth handler"))?;
+                handler.check_client().map_err(|m| ArgumentError::new("client", m))?;
+                Some(handler.clone())
+            }
+        };
+        Ok(RequestHeaders { fixed: header_map(headers)?, auth })
+    }
+
+    pub fn for_request(&self) -> HeaderMap {
+        let mut headers = self.fixed.clone();
+        if let Some(auth) = &self.auth {
+            auth.apply(&mut headers);
+        }
+        headers
+    }
 }
 
 #[cfg(test)]

@@ -5,13 +5,16 @@
 use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
+use hyper::header::HeaderMap;
 use prost::Message;
 
 use super::admission;
 use super::Arguments;
 use crate::consumer::{ConsumeError, Fanout, Progress};
+use crate::otelcol::auth::{AuthHandler, Unauthenticated};
 use crate::otlp::{Logs, Metrics, Signal, Traces};
 use crate::selfmetrics::{ComponentMetrics, Counter};
+use crate::types::Handle;
 use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
@@ -76,7 +79,7 @@ pub(super) struct Counters {
     /// Acknowledged, but not delivered to every consumer (see
     /// [`Shared::deliver`]).
     pub dropped: [[Counter; 2]; 3],
-    pub refused_requests: [[Counter; 2]; 2],
+    pub refused_requests: [[Counter; 2]; 3],
 }
 
 /// Why a request was refused before its items could be counted.
@@ -86,15 +89,18 @@ pub(super) enum Unread {
     TooLarge = 0,
     /// Not valid OTLP, or a body that does not decompress.
     Malformed = 1,
+    /// Missing or wrong credentials, with `auth` set.
+    Unauthenticated = 2,
 }
 
 impl Unread {
-    pub const ALL: [Unread; 2] = [Unread::TooLarge, Unread::Malformed];
+    pub const ALL: [Unread; 3] = [Unread::TooLarge, Unread::Malformed, Unread::Unauthenticated];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Unread::TooLarge => "too_large",
             Unread::Malformed => "malformed",
+            Unread::Unauthenticated => "unauthenticated",
         }
     }
 }
@@ -149,6 +155,18 @@ impl Shared {
     /// Counts a request refused before its items could be counted.
     pub fn refuse_request(&self, transport: Transport, why: Unread) {
         self.counters().refused_requests[why as usize][transport as usize].add(1);
+    }
+
+    /// Checks a request's credentials against the protocol block's `auth`,
+    /// counting a refusal. No `auth`: every request passes.
+    pub fn authenticate(&self, auth: Option<&Handle<AuthHandler>>, transport: Transport, headers: &HeaderMap) -> Result<(), Unauthenticated> {
+        let Some(handle) = auth else { return Ok(()) };
+        let refused = Unauthenticated { message: "not an otelcol.auth handler", challenge: "Basic realm=\"otelcol\"" };
+        let result = handle.get().map_or(Err(refused), |handler| handler.authenticate(headers));
+        if result.is_err() {
+            self.refuse_request(transport, Unread::Unauthenticated);
+        }
+        result
     }
 
     /// Validates `body` as a request of `signal` and sends it on.
@@ -285,7 +303,7 @@ impl Counters {
             Transport::ALL.map(|t| {
                 metrics.counter(
                     "otelcol_receiver_refused_requests_total",
-                    "Requests refused before their items could be counted: too large once inflated, or not valid OTLP.",
+                    "Requests refused before their items could be counted: unauthenticated, too large once inflated, or not valid OTLP.",
                     &[("reason", why.as_str()), ("transport", t.as_str())],
                 )
             })

@@ -46,6 +46,10 @@ impl Handler for GrpcHandler {
     fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<tonic::body::Body>> + Send + 'static {
         let shared = self.shared;
         async move {
+            let auth = shared.settings().args.grpc.as_ref().and_then(|g| g.auth.clone());
+            if let Err(refused) = shared.authenticate(auth.as_ref(), Transport::Grpc, req.headers()) {
+                return Status::unauthenticated(refused.message).into_http();
+            }
             let path = req.uri().path();
             let Some(signal) = SIGNALS.into_iter().find(|s| export_path(*s) == path) else {
                 return Status::unimplemented(format!("unknown method {path}")).into_http();

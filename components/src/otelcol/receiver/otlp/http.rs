@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
-use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, RETRY_AFTER};
+use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::compression::{content_encoding, decompress, Encoding, Unreadable};
@@ -103,6 +103,13 @@ async fn handle(shared: &Shared, req: Request<RequestBody>) -> Result<Response<F
             &fallback
         }
     };
+    // Before anything else, as the Collector's auth middleware does: an
+    // unauthenticated client learns nothing about paths or formats.
+    if let Err(refused) = shared.authenticate(args.auth.as_ref(), Transport::Http, req.headers()) {
+        let mut r = text(StatusCode::UNAUTHORIZED, refused.message);
+        r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(refused.challenge));
+        return Err(r);
+    }
     let signal = args.signal(req.uri().path()).ok_or_else(|| text(StatusCode::NOT_FOUND, "404 page not found"))?;
     if req.method() != Method::POST {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "405 method not allowed, supported: [POST]");

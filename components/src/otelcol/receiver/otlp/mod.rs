@@ -27,7 +27,9 @@ use solder_syntax::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::{self, ArgumentError, Component, Health, Options, Registration, RunFuture, Signals, Stability, Telemetry};
+use crate::otelcol::auth::AuthHandler;
 use crate::otelcol::output::Output;
+use crate::types::Handle;
 use export::Shared;
 use listeners::{Listeners, Supervisor};
 
@@ -72,6 +74,10 @@ pub struct GrpcArguments {
     /// `tls { }`: serve over TLS.
     #[serde(default)]
     pub tls: Option<TlsArguments>,
+    /// `otelcol.auth.*` handler every request must satisfy; refused
+    /// requests get UNAUTHENTICATED / 401 and are counted.
+    #[serde(default)]
+    pub auth: Option<Handle<AuthHandler>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -101,6 +107,10 @@ pub struct HttpArguments {
     /// `tls { }`: serve over TLS.
     #[serde(default)]
     pub tls: Option<TlsArguments>,
+    /// `otelcol.auth.*` handler every request must satisfy; refused
+    /// requests get UNAUTHENTICATED / 401 and are counted.
+    #[serde(default)]
+    pub auth: Option<Handle<AuthHandler>>,
 }
 
 fn default_grpc_endpoint() -> String {
@@ -132,7 +142,7 @@ fn default_compression_algorithms() -> Vec<String> {
 
 impl Default for GrpcArguments {
     fn default() -> GrpcArguments {
-        GrpcArguments { endpoint: default_grpc_endpoint(), max_recv_msg_size: default_max_recv_msg_size(), max_concurrent_streams: 0, tls: None }
+        GrpcArguments { endpoint: default_grpc_endpoint(), max_recv_msg_size: default_max_recv_msg_size(), max_concurrent_streams: 0, tls: None, auth: None }
     }
 }
 
@@ -146,6 +156,7 @@ impl Default for HttpArguments {
             logs_url_path: default_logs_path(),
             compression_algorithms: default_compression_algorithms(),
             tls: None,
+            auth: None,
         }
     }
 }
@@ -168,10 +179,12 @@ impl component::Arguments for Arguments {
         if let Some(grpc) = &self.grpc {
             check_endpoint("grpc", &grpc.endpoint).map_err(|m| ArgumentError::new("grpc.endpoint", m))?;
             grpc.tls.as_ref().map_or(Ok(()), TlsArguments::check).map_err(|m| ArgumentError::new("grpc.tls", m))?;
+            check_auth(grpc.auth.as_ref()).map_err(|m| ArgumentError::new("grpc.auth", m))?;
         }
         if let Some(http) = &self.http {
             check_endpoint("http", &http.endpoint).map_err(|m| ArgumentError::new("http.endpoint", m))?;
             http.tls.as_ref().map_or(Ok(()), TlsArguments::check).map_err(|m| ArgumentError::new("http.tls", m))?;
+            check_auth(http.auth.as_ref()).map_err(|m| ArgumentError::new("http.auth", m))?;
             let mut http = http.clone();
             http.normalize();
             http.check().map_err(|m| ArgumentError::new("http", m))?;
@@ -186,6 +199,15 @@ impl Arguments {
             http.normalize();
         }
         self
+    }
+}
+
+/// An `auth` handler must be able to check requests: a client-only one
+/// (`otelcol.auth.headers`) would refuse every request.
+fn check_auth(auth: Option<&Handle<AuthHandler>>) -> Result<(), String> {
+    match auth.map(|h| h.get().ok_or("not an otelcol.auth handler").map_err(String::from)) {
+        None => Ok(()),
+        Some(handler) => handler?.check_server(),
     }
 }
 

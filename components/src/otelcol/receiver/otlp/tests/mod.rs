@@ -2,6 +2,7 @@
 //! tonic client for gRPC, reqwest for HTTP, and the shared harness's
 //! recorders as the output.
 
+mod auth;
 mod bomb;
 mod fanout;
 mod grpc;
@@ -61,8 +62,17 @@ impl Receiver {
     /// Builds the receiver `otelcol.receiver.otlp.{id}` from `config`
     /// without running it; its counts are kept per ID.
     pub fn build(id: &str, config: &str) -> Result<Receiver, String> {
+        Receiver::build_with(id, config, &[])
+    }
+
+    /// [`Receiver::build`] with more names in scope, such as an auth
+    /// component's exports.
+    pub fn build_with(id: &str, config: &str, extra: &[(&str, Value)]) -> Result<Receiver, String> {
         let (sink, other) = (Recorder::new(), Recorder::new());
-        let scope = sink.scope("sink").with("other", other.consumer());
+        let mut scope = sink.scope("sink").with("other", other.consumer());
+        for (name, value) in extra {
+            scope = scope.with(*name, value.clone());
+        }
         let opts = Options::standalone(&format!("otelcol.receiver.otlp.{id}"));
         let harness = Harness::build_with(&super::REGISTRATION, opts, config, &scope).map_err(|d| d.message)?;
         Ok(Receiver { harness, sink, other })
@@ -70,7 +80,12 @@ impl Receiver {
 
     /// Builds and runs the receiver; returns once it is healthy.
     pub async fn start(id: &str, config: &str) -> Receiver {
-        let mut r = Receiver::build(id, config).unwrap();
+        Receiver::start_with(id, config, &[]).await
+    }
+
+    /// [`Receiver::start`] with more names in scope.
+    pub async fn start_with(id: &str, config: &str, extra: &[(&str, Value)]) -> Receiver {
+        let mut r = Receiver::build_with(id, config, extra).unwrap();
         r.harness.run();
         r.wait_for_health(HealthState::Healthy).await;
         r
