@@ -18,7 +18,7 @@ use crate::manifests::{list, str_of, validate_manifests, validator};
 fn kustomizations_name_every_manifest_and_build() {
     pod_env();
     let base = Path::new(ROOT).join("examples/kubernetes");
-    for dir in [base.clone(), base.join("gateway")] {
+    for dir in [base.clone(), base.join("gateway"), base.join("networkpolicy")] {
         let k = &YamlLoader::load_from_str(&std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap()).unwrap()[0];
         let mut named: BTreeSet<String> = list(&k["resources"]).iter().map(|r| r.as_str().unwrap().to_string()).collect();
         named.extend(list(&k["patches"]).iter().map(|p| p["path"].as_str().unwrap().to_string()));
@@ -41,7 +41,9 @@ fn kustomizations_name_every_manifest_and_build() {
     let kustomization = std::fs::read_to_string(copy.join("kustomization.yaml")).unwrap();
     let with_gateway = kustomization.replace("# components:\n#   - gateway\n", "components:\n  - gateway\n");
     assert_ne!(with_gateway, kustomization, "the gateway component is offered, commented out, in kustomization.yaml");
-    for (name, text) in [("agents", kustomization), ("gateway", with_gateway)] {
+    let with_policy = with_gateway.replace("#   - networkpolicy\n", "  - networkpolicy\n");
+    assert_ne!(with_policy, with_gateway, "the network policy component is offered, commented out, in kustomization.yaml");
+    for (name, text) in [("agents", kustomization), ("gateway", with_gateway), ("policy", with_policy)] {
         std::fs::write(copy.join("kustomization.yaml"), text).unwrap();
         let out = Command::new(&kubectl).arg("kustomize").arg(&copy).output().unwrap();
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
@@ -53,7 +55,8 @@ fn kustomizations_name_every_manifest_and_build() {
         let agent_config =
             docs.iter().find(|d| str_of(d, &["metadata", "name"]) == "solder-config").unwrap()["data"]["config.alloy"].as_str().unwrap().to_string();
         let kinds: Vec<&str> = docs.iter().map(|d| str_of(d, &["kind"])).collect();
-        if name == "gateway" {
+        assert_eq!(kinds.contains(&"NetworkPolicy"), name == "policy", "{name}: {kinds:?}");
+        if name != "agents" {
             assert!(agent_config.contains("otelcol.exporter.otlp \"gateway\""), "the agents forward to the gateway");
             assert!(kinds.contains(&"Deployment"), "{kinds:?}");
         } else {
