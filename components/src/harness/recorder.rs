@@ -23,6 +23,8 @@ pub enum Answer {
     Refuse(ConsumeError),
     /// Accepts after a pause: a slow downstream.
     Slow(Duration),
+    /// Panics, as a bug in a consumer's code would, on the caller's task.
+    Panic,
 }
 
 /// One payload the recorder accepted.
@@ -158,6 +160,7 @@ impl Recorder {
         match self.answer() {
             Answer::Refuse(e) => return Err(e),
             Answer::Slow(d) => tokio::time::sleep(d).await,
+            Answer::Panic => panic!("the recorder was told to panic"),
             Answer::Accept => {}
         }
         let mut s = lock(&self.0);
@@ -193,6 +196,7 @@ impl SampleReceiver for RecordingReceiver {
     fn append(&self, batch: Arc<Batch>) -> Result<(), String> {
         match self.0.answer() {
             Answer::Refuse(e) => Err(e.to_string()),
+            Answer::Panic => panic!("the recorder was told to panic"),
             _ => {
                 lock(&self.0 .0).samples.push(batch);
                 Ok(())

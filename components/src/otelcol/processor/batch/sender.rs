@@ -209,8 +209,10 @@ impl Sender {
     /// copy of its envelope) exists at a time. Full pieces go as batches of
     /// their own; while running, the last, smaller one goes back to the
     /// front of the pending buffer to fill up with what follows.
-    async fn stream<M: Batched>(&self, mut pieces: Pieces<M>, limits: &Limits, mode: &mut Mode) {
+    async fn stream<M: Batched>(&self, pieces: Pieces<M>, limits: &Limits, mode: &mut Mode) {
         let lane = M::lane(&self.shared);
+        let mut uncut = Uncut { shared: &self.shared, pieces };
+        let pieces = &mut uncut.pieces;
         loop {
             let left = pieces.items_left();
             lock(&lane.pending).set_streaming(left);
@@ -218,14 +220,11 @@ impl Sender {
                 return;
             }
             let trigger = match *mode {
-                Mode::Flushing { until } if Instant::now() >= until => {
-                    lock(&lane.pending).set_streaming(0);
-                    self.drop_at_shutdown::<M>(left as u64);
-                    return;
-                }
+                // What is left is counted as dropped by `Uncut`.
+                Mode::Flushing { until } if Instant::now() >= until => return,
                 Mode::Flushing { .. } => Trigger::Flush,
                 Mode::Running if left < limits.cap() => {
-                    let last: Vec<_> = pieces.collect();
+                    let last: Vec<_> = pieces.by_ref().collect();
                     let mut pending = lock(&lane.pending);
                     pending.set_streaming(0);
                     for piece in last.into_iter().rev() {
@@ -320,6 +319,27 @@ impl Sender {
                 }
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+}
+
+/// The rest of a split payload while its pieces are being sent. Whatever
+/// is still uncut when it goes (the flush ran out of time, or the sender
+/// died mid-stream: a panic, an abort) is counted as dropped, never lost
+/// silently. Putting it back whole would mean cutting every piece at once,
+/// the cost streaming exists to avoid.
+struct Uncut<'a, M: Batched> {
+    shared: &'a Shared,
+    pieces: Pieces<M>,
+}
+
+impl<M: Batched> Drop for Uncut<'_, M> {
+    fn drop(&mut self) {
+        let left = self.pieces.items_left();
+        lock(&M::lane(self.shared).pending).set_streaming(0);
+        if left > 0 {
+            tracing::warn!("otelcol.processor.batch: dropping {left} {} of a split payload not yet sent", M::SIGNAL.item_name());
+            self.shared.stats.items_dropped.fetch_add(left as u64, Ordering::Relaxed);
         }
     }
 }

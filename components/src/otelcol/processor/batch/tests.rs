@@ -142,6 +142,22 @@ async fn oversized_payloads_are_split_at_send_batch_max_size() {
     assert_eq!(span_rows(&rec.traces()), expected_rows("big", 7000));
 }
 
+/// A consumer that panics while a split payload is being sent, on the
+/// sender's own task: the piece in hand goes back to the pending buffer
+/// (the supervisor's restart sends it), and the pieces not yet cut are
+/// counted as dropped. Sent + pending + dropped = what came in.
+#[tokio::test]
+async fn a_panic_in_the_middle_of_a_split_payload_loses_nothing_uncounted() {
+    let rec = Recorder::new();
+    rec.answer_next([Answer::Accept, Answer::Panic]);
+    let p = processor("timeout = \"1h\"", &rec);
+    p.input().0.consume_traces(spans("big", 0, 7000)).await.unwrap();
+    until("the panic on the second piece", || rec.calls() == 2).await;
+    until("the sender's task to be gone", || pending(&p).0 == 3000).await;
+    assert_eq!(trace_sizes(&rec), vec![3000]);
+    assert_eq!(p.debug_count("items_dropped"), 1000, "the uncut rest is counted");
+}
+
 #[tokio::test]
 async fn batches_are_concatenated_bytes() {
     let rec = Recorder::new();
