@@ -294,3 +294,46 @@ fn reload_is_refused_to_other_sites() {
     assert_eq!(code, 200);
     drop(s.dir);
 }
+
+/// Alloy's `http { auth { basic ... filter ... } }`: the UI and API want
+/// credentials, the paths the filter leaves open (probes, scrapes) do not,
+/// and the password written in the config is masked on the config page.
+#[test]
+fn the_http_block_puts_the_ui_behind_basic_auth() {
+    const PASSWORD: &str = "ui-password-in-the-config";
+    let extra = format!(
+        "http {{\n\tauth {{\n\t\tbasic {{\n\t\t\tusername = \"admin\"\n\t\t\tpassword = \"{PASSWORD}\"\n\t\t}}\n\n\t\tfilter {{\n\t\t\tpaths                       = [\"/-/ready\", \"/-/healthy\", \"/metrics\"]\n\t\t\tauthenticate_matching_paths = false\n\t\t}}\n\t}}\n}}\n"
+    );
+    let (s, agent) = setup(&extra);
+    let basic = |user_password: &str| format!("Basic {}", base64(user_password));
+    let get = |path: &str, auth: Option<&str>| {
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", *a)).collect();
+        support::send(&agent.addr, "GET", path, &headers, b"").map(|(code, _, body)| (code, String::from_utf8_lossy(&body).into_owned())).unwrap()
+    };
+    assert_eq!(get("/api/v0/web/components", None).0, 401, "no credentials");
+    assert_eq!(get("/api/v0/web/components", Some(&basic("admin:wrong"))).0, 401, "a wrong password");
+    assert_eq!(get("/api/v0/web/components", Some(&basic(&format!("admin:{PASSWORD}")))).0, 200);
+    assert_eq!(get("/-/ready", None).0, 200, "probes stay open");
+    assert_eq!(get("/metrics", None).0, 200, "scrapes stay open");
+    let (code, page) = get("/config", Some(&basic(&format!("admin:{PASSWORD}"))));
+    assert_eq!(code, 200);
+    assert!(!page.contains(PASSWORD), "the config page shows the UI's password");
+    drop(s.dir);
+}
+
+fn base64(s: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in s.as_bytes().chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

@@ -35,6 +35,7 @@ pub struct AppState {
 }
 
 pub fn router(agent: Arc<Agent>, allowed: super::origin::AllowedHosts) -> Router {
+    let auth = agent.http_auth.clone();
     let state = AppState { agent, evaluations: Arc::new(metrics::Evaluations::default()) };
     Router::new()
         .route("/-/ready", get(ready))
@@ -50,6 +51,7 @@ pub fn router(agent: Arc<Agent>, allowed: super::origin::AllowedHosts) -> Router
         .merge(super::ui::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(allowed, super::origin::guard))
+        .layer(axum::middleware::from_fn_with_state(auth, super::httpauth::guard))
 }
 
 /// Binds the listener first, so a taken port is an error at startup rather

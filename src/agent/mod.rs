@@ -3,6 +3,7 @@
 //! metrics).
 
 pub mod http;
+pub mod httpauth;
 pub mod livedebugging;
 pub mod logging;
 pub mod metrics;
@@ -52,6 +53,8 @@ pub struct Agent {
     pub controller: Arc<Controller>,
     pub source: ConfigSource,
     pub logging: logging::LogHandle,
+    /// The `http` block's credentials, for the HTTP server's guard.
+    pub http_auth: httpauth::HttpAuth,
     ready: AtomicBool,
     failures: AtomicU64,
     status: Mutex<Option<ReloadStatus>>,
@@ -66,6 +69,7 @@ impl Agent {
             controller,
             source,
             logging,
+            http_auth: httpauth::HttpAuth::default(),
             ready: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             status: Mutex::new(None),
@@ -86,16 +90,18 @@ impl Agent {
                 let hash = config_hash(&files);
                 let checked = runtime::load(files.clone(), self.controller.registry())
                     .and_then(|cfg| logging::parse(&cfg.settings).map(|log| (cfg, log)))
-                    .and_then(|(cfg, log)| livedebugging::parse(&cfg.settings).map(|live| (cfg, log, live)));
+                    .and_then(|(cfg, log)| livedebugging::parse(&cfg.settings).map(|live| (cfg, log, live)))
+                    .and_then(|(cfg, log, live)| httpauth::parse(&cfg.settings).map(|http| (cfg, log, live, http)));
                 let result = match checked {
                     Err(d) => Err(d),
-                    Ok((cfg, log, live)) => {
+                    Ok((cfg, log, live, http)) => {
                         let shown: Vec<(String, String)> = cfg.files.iter().map(|f| (f.name.clone(), f.shown().to_string())).collect();
                         let masked = cfg.files.iter().any(|f| f.is_masked());
                         match self.controller.apply(cfg).await {
                             Ok(report) => {
                                 self.logging.set(&log);
                                 self.controller.flow().live.set_enabled(live.enabled);
+                                self.http_auth.set(&http);
                                 *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) =
                                     Some(LoadedConfig { at: SystemTime::now(), hash: hash.clone(), files: shown, masked });
                                 Ok(report)

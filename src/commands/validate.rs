@@ -54,7 +54,8 @@ fn check(controller: &Controller, path: &std::path::Path) -> Vec<Diagnostic> {
         Ok(cfg) => cfg,
         Err(d) => return d,
     };
-    let logging = crate::agent::logging::parse(&cfg.settings).err().unwrap_or_default();
+    let mut logging = crate::agent::logging::parse(&cfg.settings).err().unwrap_or_default();
+    logging.extend(crate::agent::httpauth::parse(&cfg.settings).err().unwrap_or_default());
     let mut diags = match controller.check(&cfg) {
         Ok(warnings) => warnings,
         Err(errors) => errors,

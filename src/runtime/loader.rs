@@ -33,6 +33,7 @@ pub struct Declaration {
 pub struct Settings {
     pub logging: Option<(ast::Block, Arc<SourceFile>)>,
     pub livedebugging: Option<(ast::Block, Arc<SourceFile>)>,
+    pub http: Option<(ast::Block, Arc<SourceFile>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +45,7 @@ pub struct Config {
     pub files: Vec<Arc<SourceFile>>,
 }
 
-const SETTINGS_BLOCKS: &[&str] = &["logging", "livedebugging"];
+const SETTINGS_BLOCKS: &[&str] = &["logging", "livedebugging", "http"];
 
 /// Evaluates a settings block (settings see the standard library, not
 /// component exports) and decodes it into `T`; `None` without the block.
@@ -102,7 +103,11 @@ pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, 
                     diags.push(err(label.span, format!("block {name:?} does not take a label")));
                     continue;
                 }
-                let slot = if name == "logging" { &mut settings.logging } else { &mut settings.livedebugging };
+                let slot = match name.as_str() {
+                    "logging" => &mut settings.logging,
+                    "http" => &mut settings.http,
+                    _ => &mut settings.livedebugging,
+                };
                 if slot.is_some() {
                     diags.push(err(block.name_span(), format!("block {name:?} may only be provided once")));
                 }

@@ -26,8 +26,11 @@ pub fn mask(file: &Arc<SourceFile>, parsed: &ast::File, registry: &Registry) -> 
     let mut spans = Vec::new();
     for stmt in &parsed.body {
         if let Stmt::Block(block) = stmt {
-            if let Some(schema) = registry.schema(&block.full_name()) {
+            let name = block.full_name();
+            if let Some(schema) = registry.schema(&name) {
                 secrets_in(&block.body, schema, "", &mut spans);
+            } else if name == "http" {
+                secrets_in(&block.body, &crate::agent::httpauth::schema(), "", &mut spans);
             }
         }
     }
