@@ -21,6 +21,7 @@ mod emit;
 mod env;
 mod ids;
 mod options;
+mod redact;
 mod service;
 mod table;
 mod wiring;
@@ -63,7 +64,8 @@ pub fn otelcol(src: &Arc<SourceFile>) -> Conversion {
     let mut diags = Diags::new();
     let blocks = translate(&src.text, &mut diags);
     let text = emit::render(&blocks);
-    attach_source(&mut diags, src);
+    let shown = redact::mask(src);
+    attach_source(&mut diags, &shown);
     let alloy = match solder_syntax::format_source(&text) {
         Ok(formatted) => formatted,
         Err(errors) => {
@@ -74,7 +76,7 @@ pub fn otelcol(src: &Arc<SourceFile>) -> Conversion {
             text
         }
     };
-    diags.sort_by_key(|d| (d.source.as_ref().map(|s| !Arc::ptr_eq(s, src)), d.span.start));
+    diags.sort_by_key(|d| (d.source.as_ref().map(|s| !Arc::ptr_eq(s, &shown)), d.span.start));
     diags.dedup();
     Conversion { alloy, diagnostics: diags }
 }
