@@ -2,14 +2,16 @@
 //! `solder run`, whose OTLP receiver requires basic auth (users from an
 //! htpasswd given through `sys.env`) on both gRPC and HTTP. Without
 //! credentials, or with wrong ones, the SDK is refused and each refusal is
-//! counted; with them, every span reaches the sink, once.
+//! counted; with them, every span reaches the sink, once. And the other
+//! way: an exporter with `otelcol.auth.bearer` against a sink (Python's
+//! grpcio) that refuses calls without the right `authorization`.
 
 mod support;
 
 use std::path::Path;
 use std::process::Command;
 
-use support::peers::{e2e_dir, read_jsonl, start_sink};
+use support::peers::{e2e_dir, read_jsonl, start_sink, start_sink_requiring};
 use support::{free_port, Agent};
 
 fn pipeline(sink_port: u16, grpc: u16, http: u16) -> String {
@@ -91,4 +93,51 @@ fn python_sdk_is_refused_without_credentials_and_delivered_with_them() {
         assert!(metrics.contains(&accepted), "{accepted} in\n{metrics}");
     }
     assert!(!metrics.contains("s3cret-e2e") && !agent.logs().contains("s3cret-e2e"), "the password never shows");
+}
+
+/// The token reaches the backend: the sink refuses every call whose
+/// `authorization` is not exactly `Bearer <token>`, so spans arrive only if
+/// the exporter sends it.
+#[test]
+fn an_exporter_with_bearer_auth_is_let_in_by_a_backend_that_checks_it() {
+    const TOKEN: &str = "e2e-bearer-t0ken";
+    let python = support::python();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink_requiring(&python, dir.path(), &format!("Bearer {TOKEN}"));
+    let grpc = free_port();
+    let cfg = dir.path().join("bearer.alloy");
+    let config = format!(
+        r#"otelcol.auth.bearer "backend" {{
+	token = sys.env("SOLDER_E2E_TOKEN")
+}}
+
+otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		traces = [otelcol.exporter.otlp.sink.input]
+	}}
+}}
+
+otelcol.exporter.otlp "sink" {{
+	client {{
+		endpoint = "127.0.0.1:{port}"
+		auth     = otelcol.auth.bearer.backend.handler
+		tls {{
+			insecure = true
+		}}
+	}}
+}}
+"#,
+        port = sink.port
+    );
+    std::fs::write(&cfg, config).unwrap();
+    let agent = Agent::start_with_env(&[&cfg.display().to_string()], &[("SOLDER_E2E_TOKEN", TOKEN)]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+    assert!(send(&python, "grpc", &format!("http://127.0.0.1:{grpc}"), 5, None), "the SDK's export to the agent failed");
+    agent.wait_for("all 5 spans at the sink", || read_jsonl(&sink.record).len() == 5);
+    let unauthenticated = sink.record.with_extension("jsonl.unauthenticated");
+    assert!(!unauthenticated.exists(), "the sink refused calls: {:?}", std::fs::read_to_string(&unauthenticated));
+    assert!(!agent.logs().contains(TOKEN) && !agent.get("/metrics").1.contains(TOKEN), "the token never shows");
 }

@@ -11,6 +11,7 @@ taken on POST /v1/traces.
 
 import gzip
 import json
+import os
 import sys
 import threading
 from concurrent import futures
@@ -20,6 +21,10 @@ import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 port, record_path, fail_first = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+# With SINK_REQUIRE_AUTHORIZATION set, a gRPC call must carry exactly that
+# `authorization` metadata, as a gateway that checks tokens would; other
+# calls are answered UNAUTHENTICATED and recorded in RECORD_FILE.unauthenticated.
+required_authorization = os.environ.get("SINK_REQUIRE_AUTHORIZATION")
 http_port = int(sys.argv[4]) if len(sys.argv) > 4 else None
 out = open(record_path, "w")
 refused = open(record_path + ".refused", "w")
@@ -37,6 +42,13 @@ def attr_value(v):
 
 class Sink(trace_service_pb2_grpc.TraceServiceServicer):
     def Export(self, request, context):
+        if required_authorization is not None:
+            given = dict(context.invocation_metadata()).get("authorization")
+            if given != required_authorization:
+                with lock:
+                    with open(record_path + ".unauthenticated", "a") as f:
+                        f.write(json.dumps({"authorization": given is not None}) + "\n")
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong authorization")
         with lock:
             state["calls"] += 1
             refuse = state["calls"] <= fail_first

@@ -47,11 +47,21 @@ impl Drop for Sink {
 
 /// Starts the sink; it answers UNAVAILABLE to its first `fail_first` calls.
 pub fn start_sink(python: &Path, dir: &Path, fail_first: u32) -> Sink {
+    spawn_sink(python, dir, fail_first, &[])
+}
+
+/// A sink whose gRPC calls must carry exactly this `authorization`.
+pub fn start_sink_requiring(python: &Path, dir: &Path, authorization: &str) -> Sink {
+    spawn_sink(python, dir, 0, &[("SINK_REQUIRE_AUTHORIZATION", authorization)])
+}
+
+fn spawn_sink(python: &Path, dir: &Path, fail_first: u32, env: &[(&str, &str)]) -> Sink {
     let (port, http_port) = (free_port(), free_port());
     let record = dir.join(format!("sink-{port}.jsonl"));
     let mut child = Command::new(python)
         .arg(e2e_dir().join("sink.py"))
         .args([port.to_string(), record.display().to_string(), fail_first.to_string(), http_port.to_string()])
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
