@@ -28,6 +28,7 @@ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || 
 command -v chromium >/dev/null 2>&1 || APT_PEERS+=(chromium)
 command -v kubectl >/dev/null 2>&1 || APT_PEERS+=(kubernetes-client)
 command -v openssl >/dev/null 2>&1 || APT_PEERS+=(openssl)
+command -v curl >/dev/null 2>&1 || APT_PEERS+=(curl)
 if [ ${#APT_PEERS[@]} -gt 0 ]; then
 	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 	$SUDO apt-get update -qq

@@ -337,3 +337,33 @@ fn base64(s: &str) -> String {
     }
     out
 }
+
+/// `http { tls { ... } }` serves the UI and API over TLS from the load on:
+/// curl (which scripts/test.sh installs) gets an answer over HTTPS, and
+/// the certificate it sees is the config's.
+#[test]
+fn the_http_block_serves_the_ui_over_tls() {
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = (certs.path().join("ui.crt"), certs.path().join("ui.key"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=solder-ui-test"])
+        .args(["-keyout", &key.display().to_string(), "-out", &cert.display().to_string()])
+        .output()
+        .expect("openssl (installed by scripts/test.sh)");
+    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let (s, agent) = setup("");
+    // On from the reload that adds the block: the server was up before.
+    let extra = format!("http {{\n\ttls {{\n\t\tcert_file = {:?}\n\t\tkey_file  = {:?}\n\t}}\n}}\n", cert.display().to_string(), key.display().to_string());
+    std::fs::write(&s.cfg, pipeline(s.dir.path(), s.grpc, s.taken_port, &extra)).unwrap();
+    assert_eq!(agent.post("/-/reload").0, 200, "the reload that turns TLS on");
+    let curl = |url: &str| {
+        let out = std::process::Command::new("curl").args(["-sk", "-v", "--max-time", "5", url]).output().expect("curl (installed by scripts/test.sh)");
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let https = format!("https://{}/api/v0/web/components", agent.addr);
+    agent.wait_for("the UI over HTTPS", || curl(&https).0.starts_with('['));
+    let (_, handshake) = curl(&https);
+    assert!(handshake.contains("CN=solder-ui-test"), "not the config's certificate:\n{handshake}");
+    assert!(support::request(&agent.addr, "GET", "/-/ready").map_or(true, |(code, _)| code != 200), "plain HTTP is still served");
+    drop(s.dir);
+}

@@ -62,21 +62,28 @@ pub async fn serve(
     allowed: super::origin::AllowedHosts,
     shutdown: tokio_util::sync::CancellationToken,
 ) -> std::io::Result<SocketAddr> {
-    serve_app(router(agent, allowed), addr, Limits::DEFAULT, shutdown).await
+    let (bound, tls) = serve_app(router(Arc::clone(&agent), allowed), addr, Limits::DEFAULT, shutdown).await?;
+    agent.http_auth.set_tls_switch(tls);
+    Ok(bound)
 }
 
 /// Serves `app` through the components' accept loop, so the UI and API
 /// have the same connection limit and header and body timeouts as the
 /// pipeline's servers.
-async fn serve_app(app: Router, addr: SocketAddr, limits: Limits, shutdown: tokio_util::sync::CancellationToken) -> std::io::Result<SocketAddr> {
+async fn serve_app(
+    app: Router,
+    addr: SocketAddr,
+    limits: Limits,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> std::io::Result<(SocketAddr, solder_components::serve::TlsSwitch)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let server = Server::start("http", listener, None, app, limits).map_err(std::io::Error::other)?;
-    let bound = server.addr();
+    let (bound, tls) = (server.addr(), server.tls_switch());
     tokio::spawn(async move {
         shutdown.cancelled().await;
         let _ = server.close().await.await;
     });
-    Ok(bound)
+    Ok((bound, tls))
 }
 
 fn text(code: StatusCode, body: impl Into<String>) -> Response {
@@ -306,7 +313,7 @@ mod tests {
         let limits = Limits { max_connections: 8, header_timeout: Duration::from_millis(300), body_timeout: Duration::from_millis(300), ..Limits::DEFAULT };
         let app = Router::new().route("/-/reload", axum::routing::post(|body: String| async move { body }));
         let shutdown = tokio_util::sync::CancellationToken::new();
-        let addr = serve_app(app, "127.0.0.1:0".parse().unwrap(), limits, shutdown.clone()).await.unwrap();
+        let (addr, _) = serve_app(app, "127.0.0.1:0".parse().unwrap(), limits, shutdown.clone()).await.unwrap();
         let first = std::net::TcpStream::connect(addr).unwrap();
         let answer = tokio::task::spawn_blocking(move || trickle_body(first, &post_head("/-/reload", "text/plain"))).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");

@@ -1,9 +1,8 @@
-//! Alloy's `http` block, `auth` part: basic authentication for the UI,
-//! the API and `/metrics`, with a path filter so that probes and scrapes
-//! can stay open. Applied on every reload, like `logging`.
-//!
-//! (`http { tls { ... } }` is not supported yet: the block refuses it
-//! rather than serve in plain text when the config asks for TLS.)
+//! Alloy's `http` block: basic authentication for the UI, the API and
+//! `/metrics`, with a path filter so that probes and scrapes can stay
+//! open, and TLS. Applied on every reload, like `logging`: the server is
+//! up before any config is loaded, so TLS applies to the connections
+//! accepted after the load (as in Alloy, open connections keep theirs).
 
 use std::sync::{Arc, RwLock};
 
@@ -12,6 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use solder_components::serve::TlsSwitch;
 use solder_components::types::Secret;
 use solder_syntax::Diagnostic;
 
@@ -22,6 +22,8 @@ use crate::runtime::loader::{decode_settings, Settings};
 #[serde(deny_unknown_fields)]
 pub struct HttpArgs {
     pub auth: Option<AuthArgs>,
+    /// The same arguments as the OTLP receiver's `tls` block.
+    pub tls: Option<solder_components::serve::TlsArguments>,
 }
 
 /// `auth { basic { ... } filter { ... } }`.
@@ -60,18 +62,37 @@ pub fn schema() -> solder_components::decode::Schema {
     solder_components::decode::schema::of::<HttpArgs>()
 }
 
-/// Decodes the config's `http` block (no auth without one).
+/// Decodes the config's `http` block (no auth without one), and reads its
+/// TLS files, so a bad block fails the load before anything changes.
 pub fn parse(settings: &Settings) -> Result<HttpArgs, Vec<Diagnostic>> {
-    Ok(decode_settings(&settings.http)?.unwrap_or_default())
+    let args: HttpArgs = decode_settings(&settings.http)?.unwrap_or_default();
+    if let (Some(tls), Some((block, source))) = (&args.tls, &settings.http) {
+        tls.check().and_then(|()| tls.load().map(drop)).map_err(|e| vec![Diagnostic::error(block.name_span(), format!("http: {e}")).with_source(source)])?;
+    }
+    Ok(args)
 }
 
-/// The credentials in force, swapped on each successful reload.
+/// The credentials and TLS in force, swapped on each successful reload.
 #[derive(Clone, Default)]
-pub struct HttpAuth(Arc<RwLock<Option<AuthArgs>>>);
+pub struct HttpAuth(Arc<RwLock<Option<AuthArgs>>>, Arc<RwLock<Option<TlsSwitch>>>);
 
 impl HttpAuth {
     pub fn set(&self, args: &HttpArgs) {
         *self.0.write().unwrap_or_else(|p| p.into_inner()) = args.auth.clone().filter(|a| a.basic.is_some());
+        let switch = self.1.read().unwrap_or_else(|p| p.into_inner());
+        let Some(switch) = switch.as_ref() else { return };
+        match args.tls.as_ref().map(|t| t.load()) {
+            None => switch.set(None),
+            Some(Ok(tls)) => switch.set(Some(tls.acceptor)),
+            // Checked when the config was parsed; files that broke since
+            // leave the previous setting in force.
+            Some(Err(e)) => tracing::error!("http: TLS not changed: {e}"),
+        }
+    }
+
+    /// Where TLS is switched, once the HTTP server runs.
+    pub fn set_tls_switch(&self, switch: TlsSwitch) {
+        *self.1.write().unwrap_or_else(|p| p.into_inner()) = Some(switch);
     }
 
     fn check(&self, path: &str, authorization: Option<&str>) -> bool {
@@ -135,7 +156,7 @@ mod tests {
         let a = HttpAuth::default();
         let filter = filter.map(|(paths, m)| FilterArgs { paths: paths.iter().map(|p| p.to_string()).collect(), authenticate_matching_paths: m });
         let basic = BasicArgs { username: "admin".into(), password: Secret(solder_syntax::value::Secret::new("s3cret")) };
-        a.set(&HttpArgs { auth: Some(AuthArgs { basic: Some(basic), filter }) });
+        a.set(&HttpArgs { auth: Some(AuthArgs { basic: Some(basic), filter }), tls: None });
         a
     }
 

@@ -35,7 +35,7 @@ use hyper_util::server::conn::auto;
 pub use body::RequestBody;
 pub use certs::CertProblem;
 pub use limits::Limits;
-pub use server::{MoveError, Server};
+pub use server::{MoveError, Server, TlsSwitch};
 pub use tls::{Tls, TlsArguments};
 
 /// What a server does with each request.

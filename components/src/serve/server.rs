@@ -31,6 +31,16 @@ struct Swap {
     old: oneshot::Sender<Option<TcpListener>>,
 }
 
+/// See [`Server::tls_switch`].
+#[derive(Clone)]
+pub struct TlsSwitch(Arc<Mutex<Option<TlsAcceptor>>>);
+
+impl TlsSwitch {
+    pub fn set(&self, tls: Option<TlsAcceptor>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = tls;
+    }
+}
+
 /// Why a server could not move; `listening` says whether it still serves
 /// where it was.
 #[derive(Debug)]
@@ -87,6 +97,13 @@ impl Server {
     /// New TLS settings (or none) for the connections accepted from now on.
     pub fn set_tls(&self, tls: Option<TlsAcceptor>) {
         *self.tls.lock().unwrap_or_else(|p| p.into_inner()) = tls;
+    }
+
+    /// A handle that sets the TLS of new connections from elsewhere, for a
+    /// server whose settings arrive after it started (the agent's own,
+    /// configured by the `http` block of a config loaded later).
+    pub fn tls_switch(&self) -> TlsSwitch {
+        TlsSwitch(Arc::clone(&self.tls))
     }
 
     /// Moves to `endpoint`: binds it first and only then lets the old
