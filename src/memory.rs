@@ -124,13 +124,15 @@ mod tests {
         assert!(after + (BIG as u64) - (16 << 20) <= during, "{during} -> {after} after freeing {BIG}");
 
         // Threads that exit holding less than a flush: only the flush on
-        // exit puts what they kept (60 KiB each, 12,000 KiB in all) in the
-        // global count.
+        // exit puts what they kept (60 KiB each, 24,000 KiB in all) in the
+        // global count. Tests running beside this one allocate and free
+        // megabytes meanwhile, so the bar is half of it: without the flush
+        // on exit the count moves by about nothing.
         let base = memory::live();
-        let threads: Vec<_> = (0..200).map(|_| std::thread::spawn(|| Box::leak(vec![7u8; 60 << 10].into_boxed_slice()).len())).collect();
+        let threads: Vec<_> = (0..400).map(|_| std::thread::spawn(|| Box::leak(vec![7u8; 60 << 10].into_boxed_slice()).len())).collect();
         let kept: usize = threads.into_iter().filter_map(|t| t.join().ok()).sum();
         let counted = memory::live().saturating_sub(base);
-        assert!(counted >= 8 << 20, "200 exited threads kept {kept} bytes; the count moved by {counted}");
+        assert!(counted >= 12 << 20, "400 exited threads kept {kept} bytes; the count moved by {counted}");
     }
 
     #[test]
