@@ -11,6 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use solder_components::otelcol::auth::htpasswd::Htpasswd;
 use solder_components::serve::TlsSwitch;
 use solder_components::types::Secret;
 use solder_syntax::Diagnostic;
@@ -95,7 +96,7 @@ impl HttpAuth {
         *self.1.write().unwrap_or_else(|p| p.into_inner()) = Some(switch);
     }
 
-    fn check(&self, path: &str, authorization: Option<&str>) -> bool {
+    fn check(&self, path: &str, headers: &axum::http::HeaderMap) -> bool {
         let guard = self.0.read().unwrap_or_else(|p| p.into_inner());
         let Some(auth) = guard.as_ref() else { return true };
         let Some(basic) = &auth.basic else { return true };
@@ -103,49 +104,16 @@ impl HttpAuth {
             None => true,
             Some(f) => f.paths.iter().any(|p| path.starts_with(p.as_str())) == f.authenticate_matching_paths,
         };
-        if !needed {
-            return true;
-        }
-        let expected = format!("{}:{}", basic.username, basic.password.0.expose());
-        let given = authorization.and_then(|v| v.strip_prefix("Basic ")).and_then(decode_base64);
-        given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes()))
+        // The receivers' basic auth check: base64, constant-time compare.
+        !needed || Htpasswd::single(&basic.username, basic.password.0.expose()).authenticate(headers).is_ok()
     }
 }
 
 pub async fn guard(State(auth): State<HttpAuth>, req: Request, next: Next) -> Response {
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    if auth.check(req.uri().path(), authorization) {
+    if auth.check(req.uri().path(), req.headers()) {
         return next.run(req).await;
     }
     (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"solder\"")], "credentials required\n").into_response()
-}
-
-/// Compares without returning early, so the time taken does not say how
-/// much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= usize::from(x ^ b.get(i % b.len().max(1)).copied().unwrap_or(0));
-    }
-    diff == 0
-}
-
-fn decode_base64(s: &str) -> Option<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut n = 0;
-    let mut out = Vec::new();
-    for c in s.trim().bytes().take_while(|&c| c != b'=') {
-        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
-        bits = bits << 6 | v;
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-            bits &= (1 << n) - 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -164,16 +132,24 @@ mod tests {
     const RIGHT: &str = "Basic YWRtaW46czNjcmV0";
     const WRONG: &str = "Basic YWRtaW46bm9wZQ==";
 
+    fn with(authorization: Option<&str>) -> axum::http::HeaderMap {
+        let mut h = axum::http::HeaderMap::new();
+        if let Some(v) = authorization {
+            h.insert(header::AUTHORIZATION, v.parse().unwrap());
+        }
+        h
+    }
+
     #[test]
     fn basic_credentials_and_the_path_filter() {
-        assert!(HttpAuth::default().check("/", None), "no block: open");
+        assert!(HttpAuth::default().check("/", &with(None)), "no block: open");
         let all = auth(None);
-        assert!(!all.check("/", None) && !all.check("/", Some(WRONG)));
-        assert!(all.check("/api/v0/web/components", Some(RIGHT)));
+        assert!(!all.check("/", &with(None)) && !all.check("/", &with(Some(WRONG))));
+        assert!(all.check("/api/v0/web/components", &with(Some(RIGHT))));
         let except_probes = auth(Some((&["/-/ready", "/-/healthy", "/metrics"], false)));
-        assert!(except_probes.check("/-/ready", None) && except_probes.check("/metrics", None));
-        assert!(!except_probes.check("/config", None));
+        assert!(except_probes.check("/-/ready", &with(None)) && except_probes.check("/metrics", &with(None)));
+        assert!(!except_probes.check("/config", &with(None)));
         let only_api = auth(Some((&["/api/"], true)));
-        assert!(only_api.check("/", None) && !only_api.check("/api/v0/web/status", None));
+        assert!(only_api.check("/", &with(None)) && !only_api.check("/api/v0/web/status", &with(None)));
     }
 }

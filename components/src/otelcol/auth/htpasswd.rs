@@ -25,6 +25,11 @@ enum Stored {
 }
 
 impl Htpasswd {
+    /// One user with a plain password, as a config names them.
+    pub fn single(user: &str, password: &str) -> Htpasswd {
+        Htpasswd { users: vec![(user.to_string(), Stored::Plain(password.to_string()))] }
+    }
+
     /// Parses `user:password` lines, a later line for a user replacing an
     /// earlier one; blank lines and `#` comments are
     /// skipped. Errors name the line, never its contents.

@@ -9,7 +9,7 @@
 pub mod basic;
 pub mod bearer;
 pub mod headers;
-mod htpasswd;
+pub mod htpasswd;
 
 use std::sync::{Arc, RwLock};
 
