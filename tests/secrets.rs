@@ -149,14 +149,7 @@ fn alloy_string(s: &str) -> String {
 
 /// A fresh private key and self-signed certificate, as PEM.
 fn key_pair(dir: &Path, name: &str) -> (String, String) {
-    let (key, cert) = (dir.join(format!("{name}.key")), dir.join(format!("{name}.crt")));
-    let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
-        .args(["-keyout", &key.display().to_string(), "-out", &cert.display().to_string()])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl (installed by scripts/test.sh)");
-    assert!(status.success(), "openssl could not make a key");
+    let (cert, key) = support::self_signed(dir, name);
     (std::fs::read_to_string(cert).expect("cert"), std::fs::read_to_string(key).expect("key"))
 }
 

@@ -332,13 +332,7 @@ fn base64(s: &str) -> String {
 #[test]
 fn the_http_block_serves_the_ui_over_tls() {
     let certs = tempfile::tempdir().unwrap();
-    let (cert, key) = (certs.path().join("ui.crt"), certs.path().join("ui.key"));
-    let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=solder-ui-test"])
-        .args(["-keyout", &key.display().to_string(), "-out", &cert.display().to_string()])
-        .output()
-        .expect("openssl (installed by scripts/test.sh)");
-    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let (cert, key) = support::self_signed(certs.path(), "solder-ui-test");
     let (s, agent) = setup("");
     // On from the reload that adds the block: the server was up before.
     let extra = format!("http {{\n\ttls {{\n\t\tcert_file = {:?}\n\t\tkey_file  = {:?}\n\t}}\n}}\n", cert.display().to_string(), key.display().to_string());

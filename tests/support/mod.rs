@@ -204,3 +204,16 @@ pub fn python() -> PathBuf {
     assert!(works, "the OpenTelemetry Python SDK is missing at {}: scripts/test.sh installs it into .venv (or set SOLDER_PYTHON)", candidate.display());
     candidate
 }
+
+/// A fresh P-256 key and a self-signed certificate for `cn`, written into
+/// `dir` by openssl (which scripts/test.sh installs): (certificate, key).
+pub fn self_signed(dir: &Path, cn: &str) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join(format!("{cn}.crt")), dir.join(format!("{cn}.key")));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", &format!("/CN={cn}")])
+        .args(["-keyout", &key.display().to_string(), "-out", &cert.display().to_string()])
+        .output()
+        .expect("openssl (installed by scripts/test.sh)");
+    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    (cert, key)
+}
