@@ -14,6 +14,7 @@ pub mod bytesize;
 pub mod calendar;
 pub mod component;
 pub mod consumer;
+pub mod credentials;
 pub mod decode;
 pub mod fault;
 pub mod harness;

@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use solder_components::otelcol::auth::htpasswd::Htpasswd;
+use solder_components::credentials::Htpasswd;
 use solder_components::serve::TlsSwitch;
 use solder_components::types::Secret;
 use solder_syntax::Diagnostic;

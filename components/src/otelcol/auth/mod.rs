@@ -9,7 +9,7 @@
 pub mod basic;
 pub mod bearer;
 pub mod headers;
-pub mod htpasswd;
+pub(crate) mod htpasswd;
 
 use std::sync::{Arc, RwLock};
 
