@@ -6,6 +6,8 @@
 
 mod support;
 
+#[path = "chaos/crash.rs"]
+mod crash;
 #[path = "chaos/flapping.rs"]
 mod flapping;
 #[path = "chaos/hostile.rs"]

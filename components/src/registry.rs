@@ -44,6 +44,7 @@ impl Registry {
             crate::otelcol::auth::basic::REGISTRATION,
             crate::otelcol::auth::bearer::REGISTRATION,
             crate::otelcol::auth::headers::REGISTRATION,
+            crate::otelcol::storage::file::REGISTRATION,
         ];
         match Registry::from_registrations(all) {
             Ok(r) => r,

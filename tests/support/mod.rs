@@ -28,11 +28,21 @@ impl Agent {
     /// As [`Agent::start`], with environment variables for the config's
     /// `sys.env` calls.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Agent {
+        Agent::launch(args, env, None)
+    }
+
+    /// As [`Agent::start_with_env`], keeping its data in `storage`, so that
+    /// a second agent started on it finds what the first left (a restart).
+    pub fn start_on_storage(args: &[&str], env: &[(&str, &str)], storage: &Path) -> Agent {
+        Agent::launch(args, env, Some(storage))
+    }
+
+    fn launch(args: &[&str], env: &[(&str, &str)], storage: Option<&Path>) -> Agent {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let log = dir.path().join("solder.log");
-        let storage = dir.path().join("data");
+        let storage = storage.map_or_else(|| dir.path().join("data"), Path::to_path_buf);
         let child = Command::new(env!("CARGO_BIN_EXE_solder"))
             .arg("run")
             .args(args)
@@ -49,6 +59,12 @@ impl Agent {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// `kill -9`: no shutdown, no flush, as the OOM killer does it.
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn logs(&self) -> String {

@@ -271,6 +271,11 @@ impl SegmentLog {
         self.writing = None;
     }
 
+    /// Turns `fsync` on or off for the appends from now on.
+    pub fn set_fsync(&mut self, fsync: bool) {
+        self.options.fsync = fsync;
+    }
+
     /// Bytes on disk, in segment files.
     pub fn bytes(&self) -> u64 {
         self.bytes

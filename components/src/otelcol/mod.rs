@@ -7,3 +7,4 @@ pub mod exporter;
 pub mod output;
 pub mod processor;
 pub mod receiver;
+pub mod storage;

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::{ArgumentError, Forwarder, Payload, Protocol};
 use crate::component::{Component, Health, InputExports, Options, RunFuture};
 use crate::consumer::{ConsumeFuture, Consumer, ConsumerHandle};
+use crate::otelcol::storage::file::StorageHandler;
 use crate::otlp::{Logs, Metrics, Signal, Traces};
 
 pub(crate) struct Exporter<P: Protocol> {
@@ -49,6 +50,14 @@ pub(crate) fn validate<P: Protocol>(args: &P::Arguments) -> Result<(), ArgumentE
     P::transport(args).map(drop)
 }
 
+/// The storage handler `sending_queue { storage = ... }` names, if any.
+fn storage<P: Protocol>(args: &P::Arguments) -> Result<Option<&StorageHandler>, ArgumentError> {
+    match &P::sending_queue(args).storage {
+        None => Ok(None),
+        Some(h) => h.get().map(Some).ok_or_else(|| ArgumentError::new("sending_queue", "`storage` must be the handler of an otelcol.storage.* component")),
+    }
+}
+
 impl<P: Protocol> Component for Exporter<P> {
     type Arguments = P::Arguments;
     type Exports = InputExports;
@@ -58,6 +67,7 @@ impl<P: Protocol> Component for Exporter<P> {
     fn build(opts: Options, args: P::Arguments) -> Result<Exporter<P>, ArgumentError> {
         let transport = P::transport(&args)?;
         let forwarder = Arc::new(Forwarder::new(&opts.metrics, transport, P::sending_queue(&args).clone(), P::retry_on_failure(&args).clone()));
+        forwarder.use_storage(storage::<P>(&args)?).map_err(|e| ArgumentError::new("sending_queue", e))?;
         let input = ConsumerHandle::new(Input::<P>(Arc::clone(&forwarder))).capsule();
         Ok(Exporter::<P> { args: Mutex::new(args), forwarder, exports: InputExports { input } })
     }
@@ -72,6 +82,9 @@ impl<P: Protocol> Component for Exporter<P> {
             true => Some(P::transport(&new)?),
             false => None,
         };
+        if P::sending_queue(&args).storage != P::sending_queue(&new).storage {
+            self.forwarder.use_storage(storage::<P>(&new)?).map_err(|e| ArgumentError::new("sending_queue", e))?;
+        }
         self.forwarder.reconfigure(transport, P::sending_queue(&new).clone(), P::retry_on_failure(&new).clone());
         *args = new;
         Ok(())

@@ -13,13 +13,15 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::queue::{ExportQueue, Rejected};
+use super::persist::Disk;
+use super::queue::{ExportQueue, Rejected, Taken};
 use super::retry::Backoff;
 use super::{Payload, RetryOnFailure, SendError, SendingQueue, Transport};
 use crate::component::{Health, HealthCell, HealthState};
 use crate::consumer::ConsumeError;
+use crate::otelcol::storage::file::StorageHandler;
 use crate::otlp::Signal;
-use crate::selfmetrics::{ComponentMetrics, Counter};
+use crate::selfmetrics::{ComponentMetrics, Counter, Gauge};
 use crate::types::Duration;
 
 /// How long shutdown waits for the queue to empty. The controller gives a
@@ -44,6 +46,18 @@ pub struct Forwarder<T: Transport> {
     flush_deadline: OnceLock<Instant>,
     /// Tells the run loop that `num_consumers` may have changed.
     reconfigured: Notify,
+    metrics: ComponentMetrics,
+    disk_bytes: Gauge,
+    write_errors: Counter,
+}
+
+/// How one request's delivery ended.
+enum Delivery {
+    Sent,
+    /// Dropped and counted, or the error returned to an unqueued sender.
+    Failed(SendError),
+    /// Not sent before shutdown, and kept on disk for the next start.
+    Kept,
 }
 
 struct Settings<T> {
@@ -56,27 +70,40 @@ struct SignalCounts {
     sent: Counter,
     failed: Counter,
     refused: Counter,
+    replayed: Counter,
 }
 
 impl SignalCounts {
     fn new(metrics: &ComponentMetrics, signal: Signal) -> SignalCounts {
-        let (sent, failed, refused) = match signal {
-            Signal::Traces => ("otelcol_exporter_sent_spans_total", "otelcol_exporter_send_failed_spans_total", "otelcol_exporter_enqueue_failed_spans_total"),
+        let (sent, failed, refused, replayed) = match signal {
+            Signal::Traces => (
+                "otelcol_exporter_sent_spans_total",
+                "otelcol_exporter_send_failed_spans_total",
+                "otelcol_exporter_enqueue_failed_spans_total",
+                "otelcol_exporter_queue_replayed_spans_total",
+            ),
             Signal::Metrics => (
                 "otelcol_exporter_sent_metric_points_total",
                 "otelcol_exporter_send_failed_metric_points_total",
                 "otelcol_exporter_enqueue_failed_metric_points_total",
+                "otelcol_exporter_queue_replayed_metric_points_total",
             ),
             Signal::Logs => (
                 "otelcol_exporter_sent_log_records_total",
                 "otelcol_exporter_send_failed_log_records_total",
                 "otelcol_exporter_enqueue_failed_log_records_total",
+                "otelcol_exporter_queue_replayed_log_records_total",
             ),
         };
         SignalCounts {
             sent: metrics.counter(sent, "Items successfully sent to the destination.", &[]),
             failed: metrics.counter(failed, "Items that could not be sent and were dropped or returned to the sender.", &[]),
-            refused: metrics.counter(refused, "Items refused because the sending queue was full or the agent was at its memory budget.", &[]),
+            refused: metrics.counter(
+                refused,
+                "Items refused because the sending queue was full, could not be written to disk, or the agent was at its memory budget.",
+                &[],
+            ),
+            replayed: metrics.counter(replayed, "Items read back from the persistent sending queue when it was opened, to be sent again.", &[]),
         }
     }
 }
@@ -96,7 +123,55 @@ impl<T: Transport> Forwarder<T> {
             draining: CancellationToken::new(),
             flush_deadline: OnceLock::new(),
             reconfigured: Notify::new(),
+            disk_bytes: metrics.gauge("otelcol_exporter_queue_disk_bytes", "Bytes of the persistent sending queue's segment files on disk.", &[]),
+            write_errors: metrics.counter(
+                "otelcol_exporter_queue_write_errors_total",
+                "Requests the persistent sending queue could not write to disk (and refused).",
+                &[],
+            ),
+            metrics: metrics.clone(),
         }
+    }
+
+    /// Keeps the queue on `storage`'s disk (or in memory, with none),
+    /// reading back what a previous run left there. Requests already
+    /// queued move with it.
+    pub fn use_storage(&self, storage: Option<&StorageHandler>) -> Result<(), String> {
+        let Some(handler) = storage else {
+            self.queue.set_storage(None, Vec::new());
+            return Ok(());
+        };
+        let opened = Disk::open(handler, &self.id)?;
+        for d in &opened.damage {
+            let flaw = format!("{:?}", d.flaw).to_lowercase();
+            self.metrics
+                .counter(
+                    "otelcol_exporter_queue_damaged_records_total",
+                    "Stretches of the persistent queue found damaged on open and skipped.",
+                    &[("reason", &flaw)],
+                )
+                .add(1);
+            tracing::error!(component = %self.id, "persistent sending queue: {d}; the intact requests around it are kept");
+        }
+        if opened.unreadable > 0 {
+            let c = self.metrics.counter(
+                "otelcol_exporter_queue_damaged_records_total",
+                "Stretches of the persistent queue found damaged on open and skipped.",
+                &[("reason", "not_otlp")],
+            );
+            c.add(opened.unreadable as u64);
+            tracing::error!(component = %self.id, records = opened.unreadable, "persistent sending queue: intact records that are not OTLP requests were skipped");
+        }
+        let (requests, items) = (opened.requests.len(), opened.requests.iter().map(|(p, _)| p.items()).sum::<usize>());
+        for (p, _) in &opened.requests {
+            self.counts(p.signal()).replayed.add(p.items() as u64);
+        }
+        if requests > 0 {
+            tracing::info!(component = %self.id, requests, items, directory = %opened.disk.directory(), "persistent sending queue: sending again what was queued before the restart");
+        }
+        self.disk_bytes.set(opened.disk.bytes() as i64);
+        self.queue.set_storage(Some(opened.disk), opened.requests);
+        Ok(())
     }
 
     fn settings(&self) -> std::sync::MutexGuard<'_, Settings<T>> {
@@ -141,10 +216,11 @@ impl<T: Transport> Forwarder<T> {
             (s.queue.enabled, s.queue.blocking)
         };
         if !enabled {
-            return self.deliver(&payload, false).await.map_err(|e| match e.retryable {
-                true => ConsumeError::retryable(e.message),
-                false => ConsumeError::permanent(e.message),
-            });
+            return match self.deliver(&payload, false, false).await {
+                Delivery::Failed(e) if e.retryable => Err(ConsumeError::retryable(e.message)),
+                Delivery::Failed(e) => Err(ConsumeError::permanent(e.message)),
+                Delivery::Sent | Delivery::Kept => Ok(()),
+            };
         }
         let refused = |p: &Payload| self.counts(p.signal()).refused.add(p.items() as u64);
         match self.queue.push(payload, blocking, &self.draining).await {
@@ -162,13 +238,23 @@ impl<T: Transport> Forwarder<T> {
                 refused(&p);
                 Err(ConsumeError::retryable("the agent is at its memory budget (--memory.limit)"))
             }
+            Err(Rejected::Storage(p, e)) => {
+                refused(&p);
+                self.write_errors.add(1);
+                let message = format!("the persistent sending queue cannot write: {e}");
+                tracing::warn!(component = %self.id, error = %e, items = p.items(), "refused a request: the persistent sending queue cannot write it");
+                self.health.set(HealthState::Unhealthy, message.clone());
+                self.healthy.store(false, Ordering::Relaxed);
+                Err(ConsumeError::retryable(message))
+            }
         }
     }
 
     /// Sends until success, a permanent error, or the retry policy gives
     /// up. Each attempt uses the transport current at that moment, so a
-    /// fixed endpoint rescues requests already failing.
-    async fn deliver(&self, payload: &Payload, queued: bool) -> Result<(), SendError> {
+    /// fixed endpoint rescues requests already failing. A `persistent`
+    /// request that shutdown cuts short is kept, not dropped.
+    async fn deliver(&self, payload: &Payload, queued: bool, persistent: bool) -> Delivery {
         let started = Instant::now();
         let mut backoff: Option<Backoff> = None;
         loop {
@@ -181,30 +267,35 @@ impl<T: Transport> Forwarder<T> {
             // the Collector: a dead backend must not hold up the stop.
             let last_attempt = self.flush_deadline.get().is_some();
             let result = match self.flush_deadline.get() {
-                Some(&deadline) => {
-                    tokio::time::timeout_at(deadline, attempt).await.unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time")))
-                }
+                Some(&deadline) => match tokio::time::timeout_at(deadline, attempt).await {
+                    Ok(result) => result,
+                    Err(_) if persistent => return Delivery::Kept,
+                    Err(_) => Err(SendError::permanent("the flush on shutdown ran out of time")),
+                },
                 None => attempt.await,
             };
             let destination = transport.destination(payload.signal());
             let err = match result {
                 Ok(()) => {
                     self.sent(payload, destination);
-                    return Ok(());
+                    return Delivery::Sent;
                 }
                 Err(e) => e,
             };
             if !err.retryable || !retry.enabled {
-                return Err(self.failed(payload, destination, err, queued));
+                return Delivery::Failed(self.failed(payload, destination, err, queued));
             }
             let wait = backoff.get_or_insert_with(|| Backoff::new(&retry)).next_delay().max(err.retry_after.unwrap_or_default());
             if retry.max_elapsed().is_some_and(|max| started.elapsed() + wait > max) {
                 let err = SendError { message: format!("no more retries left: {}", err.message), ..err };
-                return Err(self.failed(payload, destination, err, queued));
+                return Delivery::Failed(self.failed(payload, destination, err, queued));
+            }
+            if last_attempt && persistent {
+                return Delivery::Kept;
             }
             if last_attempt {
                 let err = SendError { message: format!("{}; not retried during shutdown", err.message), ..err };
-                return Err(self.failed(payload, destination, err, queued));
+                return Delivery::Failed(self.failed(payload, destination, err, queued));
             }
             self.retries.fetch_add(1, Ordering::Relaxed);
             let wait_text = Duration(StdDuration::from_millis(wait.as_millis() as u64));
@@ -248,6 +339,7 @@ impl<T: Transport> Forwarder<T> {
         let mut workers = JoinSet::new();
         // By task, so that a worker that died (a panic) is replaced.
         let mut active: HashMap<tokio::task::Id, CancellationToken> = HashMap::new();
+        let mut tick = tokio::time::interval(StdDuration::from_secs(1));
         loop {
             let target = self.settings().queue.num_consumers;
             while active.len() < target {
@@ -264,6 +356,11 @@ impl<T: Transport> Forwarder<T> {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.reconfigured.notified() => {}
+                _ = tick.tick() => {
+                    if let Some(d) = self.queue.disk() {
+                        self.disk_bytes.set(d.bytes() as i64);
+                    }
+                }
                 Some(done) = workers.join_next_with_id(), if !workers.is_empty() => {
                     let id = match &done {
                         Ok((id, ())) => *id,
@@ -283,13 +380,26 @@ impl<T: Transport> Forwarder<T> {
     async fn work(self: Arc<Self>, retired: CancellationToken) {
         loop {
             match self.queue.try_pop() {
-                Some(p) => {
-                    let hand = InFlight { queue: &self.queue, payload: Some(p) };
+                Some(Ok(taken)) => {
+                    let persistent = taken.persistent();
+                    let mut hand = InFlight { queue: &self.queue, taken: Some(taken) };
                     crate::fault::point("otelcol.exporter.deliver");
-                    if let Some(p) = &hand.payload {
-                        let _ = self.deliver(p, true).await;
+                    let outcome = match &hand.taken {
+                        Some(t) => self.deliver(&t.payload, true, persistent).await,
+                        None => Delivery::Sent,
+                    };
+                    if let Delivery::Kept = outcome {
+                        // Shutdown: it stays on disk, and so does the rest.
+                        if let Some(t) = hand.taken.take() {
+                            self.queue.unshift(t);
+                        }
+                        return;
                     }
                     hand.settled();
+                }
+                Some(Err(lost)) => {
+                    self.counts(lost.signal).failed.add(lost.items as u64);
+                    tracing::error!(component = %self.id, items = lost.items, reason = %lost.reason, "dropped a queued request that could not be read back from disk");
                 }
                 None if retired.is_cancelled() => return,
                 None => self.queue.wait(&retired).await,
@@ -312,12 +422,15 @@ impl<T: Transport> Forwarder<T> {
             // so the count below includes it.
             while workers.join_next().await.is_some() {}
         }
-        let left = self.queue.take_all();
-        if !left.is_empty() {
-            for p in &left {
+        let closed = self.queue.close();
+        if !closed.dropped.is_empty() {
+            for p in &closed.dropped {
                 self.counts(p.signal()).failed.add(p.items() as u64);
             }
-            tracing::warn!(component = %self.id, requests = left.len(), "dropped queued requests that could not be sent before shutdown");
+            tracing::warn!(component = %self.id, requests = closed.dropped.len(), "dropped queued requests that could not be sent before shutdown");
+        }
+        if closed.kept > 0 {
+            tracing::info!(component = %self.id, requests = closed.kept, "queued requests stay in the persistent sending queue for the next start");
         }
     }
 
@@ -331,6 +444,7 @@ impl<T: Transport> Forwarder<T> {
         Value::object([
             ("endpoint", Value::from(s.transport.endpoint())),
             ("queue_enabled", Value::from(s.queue.enabled)),
+            ("queue_storage", self.queue.disk().map_or(Value::Null, |d| Value::from(d.directory()))),
             ("queue_requests", uint(length as u64)),
             ("queue_size", uint(used)),
             ("queue_capacity", uint(capacity)),
@@ -346,23 +460,27 @@ impl<T: Transport> Forwarder<T> {
 /// The request a worker took from the queue. A worker that dies with it
 /// (a panic, or the abort at the end of the flush) puts it back in front,
 /// so the next worker sends it, or the flush counts it in `send_failed`
-/// with the rest of the queue: it is never lost without a count.
+/// with the rest of the queue (or keeps it on disk, for a persistent
+/// queue): it is never lost without a count.
 struct InFlight<'a> {
     queue: &'a ExportQueue,
-    payload: Option<Payload>,
+    taken: Option<Taken>,
 }
 
 impl InFlight<'_> {
+    /// Delivered, or dropped and counted.
     fn settled(mut self) {
-        self.payload = None;
+        if let Some(t) = self.taken.take() {
+            t.settle();
+        }
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        if let Some(p) = self.payload.take() {
-            tracing::warn!(items = p.items(), "a sending worker stopped with a request in hand; put back in the queue");
-            self.queue.unshift(p);
+        if let Some(t) = self.taken.take() {
+            tracing::warn!(items = t.payload.items(), "a sending worker stopped with a request in hand; put back in the queue");
+            self.queue.unshift(t);
         }
     }
 }

@@ -11,6 +11,7 @@
 pub mod client;
 mod component;
 pub mod forwarder;
+pub(crate) mod persist;
 pub mod queue;
 pub mod retry;
 pub(crate) mod status;
@@ -18,6 +19,8 @@ pub mod tls;
 
 #[cfg(test)]
 mod forwarder_tests;
+#[cfg(test)]
+mod persist_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 

@@ -1,6 +1,11 @@
 //! The `sending_queue` block and [`ExportQueue`], the bounded queue between
 //! the pipeline and the workers that send.
 //!
+//! With `storage`, each request is also written to disk before it is
+//! taken, and stays there until it is settled ([`persist`](super::persist));
+//! the queue then keeps at most [`UNSIZED_QUEUE_BYTES`] of request bytes in
+//! memory and reads the rest back when it is their turn.
+//!
 //! Every queue is bounded in bytes, whatever its sizer. Alloy's default,
 //! 1000 requests, says nothing about bytes: a request is a whole batch, so
 //! a queue of requests or items can hold gigabytes while its backend is
@@ -14,15 +19,23 @@ use serde::Deserialize;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::persist::{Disk, Stored};
 use super::{ArgumentError, Payload};
 use crate::memory;
+use crate::otelcol::storage::file::StorageHandler;
+use crate::otlp::Signal;
 use crate::selfmetrics::Gauge;
+use crate::types::Handle;
 
 /// The most a queue counted in `"requests"` or `"items"` holds, in encoded
 /// bytes. As large as the default config's bytes-sized queue: enough for
 /// about a minute of a busy node's spans, and a small share of any
 /// reasonable memory budget.
 pub const UNSIZED_QUEUE_BYTES: u64 = 64 << 20;
+
+/// The most a persistent queue counted in `"requests"` or `"items"` holds
+/// on disk: a backend outage of about a quarter of an hour at 50K spans/s.
+pub const PERSISTENT_UNSIZED_BYTES: u64 = 1 << 30;
 
 /// `sending_queue { ... }`: requests wait here so that the pipeline does
 /// not wait for the network.
@@ -51,6 +64,11 @@ pub struct SendingQueue {
     /// [`UNSIZED_QUEUE_BYTES`] of encoded data.
     #[serde(default)]
     pub sizer: Sizer,
+    /// An `otelcol.storage.*` handler: requests are kept on disk until
+    /// they are delivered, across restarts and crashes. Default none (the
+    /// queue is in memory).
+    #[serde(default)]
+    pub storage: Option<Handle<StorageHandler>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -63,11 +81,11 @@ pub enum Sizer {
 }
 
 impl Sizer {
-    fn size(self, p: &Payload) -> u64 {
+    fn size(self, items: usize, len: u64) -> u64 {
         match self {
             Sizer::Requests => 1,
-            Sizer::Items => p.items() as u64,
-            Sizer::Bytes => p.bytes().len() as u64,
+            Sizer::Items => items as u64,
+            Sizer::Bytes => len,
         }
     }
 }
@@ -86,7 +104,7 @@ fn default_size() -> u64 {
 
 impl Default for SendingQueue {
     fn default() -> SendingQueue {
-        SendingQueue { enabled: true, num_consumers: 10, queue_size: 1000, blocking: false, sizer: Sizer::Requests }
+        SendingQueue { enabled: true, num_consumers: 10, queue_size: 1000, blocking: false, sizer: Sizer::Requests, storage: None }
     }
 }
 
@@ -98,6 +116,9 @@ impl SendingQueue {
         }
         if self.enabled && self.queue_size == 0 {
             return Err(ArgumentError::new("sending_queue", "`queue_size` must be positive"));
+        }
+        if !self.enabled && self.storage.is_some() {
+            return Err(ArgumentError::new("sending_queue", "`storage` needs the queue: set `enabled = true` or remove `storage`"));
         }
         Ok(())
     }
@@ -113,6 +134,53 @@ pub enum Rejected {
     /// The agent's heap is at its budget ([`memory::over_budget`]): new data
     /// waits until memory is released.
     OverBudget(Payload),
+    /// The persistent queue could not write it (a full disk).
+    Storage(Payload, std::io::Error),
+}
+
+/// A request that was queued but cannot be sent: its bytes on disk were
+/// damaged after they were written. It is settled, and counted dropped.
+pub struct Lost {
+    pub signal: Signal,
+    pub items: usize,
+    pub reason: String,
+}
+
+/// A request a worker took: sent, then settled, or put back.
+pub struct Taken {
+    pub payload: Payload,
+    stored: Option<Stored>,
+}
+
+impl Taken {
+    /// Delivered, or dropped and counted: a persistent queue forgets it.
+    pub fn settle(self) {
+        if let Some(s) = self.stored {
+            s.disk.settle(s.seq);
+        }
+    }
+
+    /// Whether it is kept on disk, and so survives a shutdown unsent.
+    pub fn persistent(&self) -> bool {
+        self.stored.is_some()
+    }
+}
+
+/// What closing the queue left: requests that can only be dropped, and
+/// how many stay on disk for the next start.
+pub struct Closed {
+    pub dropped: Vec<Payload>,
+    pub kept: usize,
+}
+
+/// A queued request: its bytes in memory, on disk, or both.
+struct Queued {
+    /// None when only the disk has it.
+    payload: Option<Payload>,
+    signal: Signal,
+    items: usize,
+    len: u64,
+    stored: Option<Stored>,
 }
 
 /// A bounded FIFO of requests. Capacity can change while requests wait:
@@ -133,12 +201,18 @@ pub struct ExportQueue {
 }
 
 struct State {
-    items: VecDeque<Payload>,
+    items: VecDeque<Queued>,
     used: u64,
     capacity: u64,
     sizer: Sizer,
     /// Encoded bytes queued, whatever the sizer.
     bytes: u64,
+    /// Where requests are written, for a persistent queue.
+    disk: Option<Disk>,
+    /// Bytes of persistent requests also held in memory.
+    cached: u64,
+    /// The most `cached` may be: [`UNSIZED_QUEUE_BYTES`], or less in tests.
+    memory_share: u64,
 }
 
 impl State {
@@ -147,14 +221,56 @@ impl State {
     /// an empty queue, so that the bound alone never refuses a request for
     /// good where Alloy would take it.
     fn over_byte_bound(&self, len: u64) -> bool {
-        self.sizer != Sizer::Bytes && !self.items.is_empty() && self.bytes + len > UNSIZED_QUEUE_BYTES
+        let bound = if self.disk.is_some() { PERSISTENT_UNSIZED_BYTES } else { UNSIZED_QUEUE_BYTES };
+        self.sizer != Sizer::Bytes && !self.items.is_empty() && self.bytes + len > bound
+    }
+
+    /// Queues `p` at the back or the front; a persistent request keeps its
+    /// bytes in memory only while the memory share has room.
+    fn insert(&mut self, p: Payload, stored: Option<Stored>, front: bool) {
+        let (items, len, signal) = (p.items(), p.bytes().len() as u64, p.signal());
+        let keep = stored.is_none() || self.cached + len <= self.memory_share;
+        if keep && stored.is_some() {
+            self.cached += len;
+        }
+        self.used += self.sizer.size(items, len);
+        self.bytes += len;
+        let q = Queued { payload: keep.then_some(p), signal, items, len, stored };
+        if front {
+            self.items.push_front(q);
+        } else {
+            self.items.push_back(q);
+        }
+    }
+
+    fn remove(&mut self, q: &Queued) {
+        self.used = self.used.saturating_sub(self.sizer.size(q.items, q.len));
+        self.bytes = self.bytes.saturating_sub(q.len);
+        if q.stored.is_some() && q.payload.is_some() {
+            self.cached = self.cached.saturating_sub(q.len);
+        }
+    }
+}
+
+/// The bytes of a queued request, from memory or from disk.
+fn bring(q: Queued) -> Result<Taken, Lost> {
+    match (q.payload, q.stored) {
+        (Some(payload), stored) => Ok(Taken { payload, stored }),
+        (None, Some(stored)) => match stored.disk.load(q.signal, &stored.at) {
+            Ok(payload) => Ok(Taken { payload, stored: Some(stored) }),
+            Err(reason) => {
+                stored.disk.settle(stored.seq);
+                Err(Lost { signal: q.signal, items: q.items, reason })
+            }
+        },
+        (None, None) => Err(Lost { signal: q.signal, items: q.items, reason: "the request was neither in memory nor on disk".into() }),
     }
 }
 
 impl ExportQueue {
     pub fn new(capacity: u64, sizer: Sizer, size_gauge: Gauge, capacity_gauge: Gauge) -> ExportQueue {
         ExportQueue {
-            state: Mutex::new(State { items: VecDeque::new(), used: 0, capacity, sizer, bytes: 0 }),
+            state: Mutex::new(State { items: VecDeque::new(), used: 0, capacity, sizer, bytes: 0, disk: None, cached: 0, memory_share: UNSIZED_QUEUE_BYTES }),
             pushed: Notify::new(),
             taken: Notify::new(),
             size_gauge,
@@ -172,17 +288,22 @@ impl ExportQueue {
             return Err(Rejected::OverBudget(p));
         }
         let mut s = self.state();
-        let size = s.sizer.size(&p);
+        let len = p.bytes().len() as u64;
+        let size = s.sizer.size(p.items(), len);
         if size > s.capacity {
             return Err(Rejected::TooLarge(p));
         }
-        let len = p.bytes().len() as u64;
         if s.used + size > s.capacity || s.over_byte_bound(len) {
             return Err(Rejected::Full(p));
         }
-        s.used += size;
-        s.bytes += len;
-        s.items.push_back(p);
+        let stored = match &s.disk {
+            Some(disk) => match disk.append(&p) {
+                Ok(stored) => Some(stored),
+                Err(e) => return Err(Rejected::Storage(p, e)),
+            },
+            None => None,
+        };
+        s.insert(p, stored, false);
         self.size_gauge.set(s.used as i64);
         drop(s);
         self.pushed.notify_one();
@@ -206,12 +327,12 @@ impl ExportQueue {
         }
     }
 
-    pub fn try_pop(&self) -> Option<Payload> {
+    /// The oldest request; a persistent one whose bytes are only on disk
+    /// is read back.
+    pub fn try_pop(&self) -> Option<Result<Taken, Lost>> {
         let mut s = self.state();
-        let p = s.items.pop_front()?;
-        let size = s.sizer.size(&p);
-        s.used = s.used.saturating_sub(size);
-        s.bytes = s.bytes.saturating_sub(p.bytes().len() as u64);
+        let q = s.items.pop_front()?;
+        s.remove(&q);
         self.size_gauge.set(s.used as i64);
         let more = !s.items.is_empty();
         drop(s);
@@ -220,7 +341,7 @@ impl ExportQueue {
             // Pass the wake-up on, so idle workers pick up the rest.
             self.pushed.notify_one();
         }
-        Some(p)
+        Some(bring(q))
     }
 
     /// Returns when a request may be waiting, or when `stop` fires.
@@ -241,7 +362,7 @@ impl ExportQueue {
     pub fn resize(&self, capacity: u64, sizer: Sizer) {
         let mut s = self.state();
         if s.sizer != sizer {
-            s.used = s.items.iter().map(|p| sizer.size(p)).sum();
+            s.used = s.items.iter().map(|q| sizer.size(q.items, q.len)).sum();
             s.sizer = sizer;
         }
         s.capacity = capacity;
@@ -251,26 +372,75 @@ impl ExportQueue {
         self.taken.notify_waiters();
     }
 
-    /// Empties the queue, for the final count on shutdown.
     /// Puts a request a worker took back in front, whatever the room: it
     /// was queued before, so it does not count against new data's room
     /// twice over time.
-    pub fn unshift(&self, p: Payload) {
+    pub fn unshift(&self, t: Taken) {
         let mut s = self.state();
-        let size = s.sizer.size(&p);
-        s.used += size;
-        s.items.push_front(p);
+        s.insert(t.payload, t.stored, true);
         self.size_gauge.set(s.used as i64);
         drop(s);
         self.pushed.notify_one();
     }
 
-    pub fn take_all(&self) -> Vec<Payload> {
+    /// Empties the queue on shutdown: what is only in memory is returned to
+    /// be counted as dropped; what is on disk stays there.
+    pub fn close(&self) -> Closed {
         let mut s = self.state();
         s.used = 0;
         s.bytes = 0;
+        s.cached = 0;
         self.size_gauge.set(0);
-        s.items.drain(..).collect()
+        let mut closed = Closed { dropped: Vec::new(), kept: 0 };
+        for q in s.items.drain(..) {
+            match (q.stored, q.payload) {
+                (Some(_), _) => closed.kept += 1,
+                (None, Some(p)) => closed.dropped.push(p),
+                (None, None) => {}
+            }
+        }
+        closed
+    }
+
+    /// Makes the queue persistent on `disk` (or in memory, with none):
+    /// requests already queued move there, and `reopened` (the requests a
+    /// previous run left on `disk`) go in front. A request that cannot
+    /// move stays where it is and is still sent from there.
+    pub fn set_storage(&self, disk: Option<Disk>, reopened: Vec<(Payload, Stored)>) {
+        let mut s = self.state();
+        let old: Vec<Queued> = s.items.drain(..).collect();
+        (s.used, s.bytes, s.cached) = (0, 0, 0);
+        s.disk = disk.clone();
+        for (p, stored) in reopened {
+            s.insert(p, Some(stored), false);
+        }
+        for q in old {
+            let moved = match (&disk, &q.stored) {
+                (Some(d), Some(st)) if st.disk.same(d) => None,
+                (None, None) => None,
+                _ => bring(Queued { payload: q.payload.clone(), stored: q.stored.clone(), ..q }).ok().and_then(|t| self::moved(t, &disk)),
+            };
+            match moved {
+                Some((p, stored)) => s.insert(p, stored, false),
+                None => match q.payload {
+                    Some(p) => s.insert(p, q.stored, false),
+                    None => s.items.push_back(q),
+                },
+            }
+        }
+        self.size_gauge.set(s.used as i64);
+        drop(s);
+        self.pushed.notify_one();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_memory_share(&self, bytes: u64) {
+        self.state().memory_share = bytes;
+    }
+
+    /// The persistent queue's disk, if any.
+    pub fn disk(&self) -> Option<Disk> {
+        self.state().disk.clone()
     }
 
     /// Requests waiting, size used and capacity (in sizer units).
@@ -280,10 +450,27 @@ impl ExportQueue {
     }
 }
 
+/// Moves a taken request to `disk` (or to memory): written there first,
+/// then settled where it was.
+fn moved(t: Taken, disk: &Option<Disk>) -> Option<(Payload, Option<Stored>)> {
+    let stored = match disk {
+        Some(d) => Some(d.append(&t.payload).ok()?),
+        None => None,
+    };
+    let payload = t.payload.clone();
+    t.settle();
+    Some((payload, stored))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::otelcol::exporter::sending::testkit::traces;
+
+    /// Pops a request and returns its item count.
+    fn popped(q: &ExportQueue) -> Option<usize> {
+        q.try_pop().map(|t| t.ok().map_or(0, |t| t.payload.items()))
+    }
 
     fn queue(capacity: u64, sizer: Sizer) -> ExportQueue {
         ExportQueue::new(capacity, sizer, Gauge::default(), Gauge::default())
@@ -311,7 +498,7 @@ mod tests {
                 q.try_push(chunk.clone()).unwrap();
             }
             assert!(matches!(q.try_push(chunk.clone()), Err(Rejected::Full(_))), "{sizer:?}: the eighth passes {UNSIZED_QUEUE_BYTES} bytes");
-            q.try_pop();
+            popped(&q);
             q.try_push(chunk.clone()).unwrap();
             assert_eq!(q.depth().0, 7);
             // A request larger than the whole bound still fits an empty queue.
@@ -343,10 +530,10 @@ mod tests {
         q.try_push(traces(1)).unwrap();
         q.try_push(traces(2)).unwrap();
         assert!(matches!(q.try_push(traces(3)), Err(Rejected::Full(p)) if p.items() == 3));
-        assert_eq!(q.try_pop().map(|p| p.items()), Some(1));
+        assert_eq!(popped(&q), Some(1));
         q.try_push(traces(3)).unwrap();
-        assert_eq!(q.try_pop().map(|p| p.items()), Some(2));
-        assert_eq!(q.try_pop().map(|p| p.items()), Some(3));
+        assert_eq!(popped(&q), Some(2));
+        assert_eq!(popped(&q), Some(3));
         assert!(q.try_pop().is_none());
     }
 
@@ -359,7 +546,7 @@ mod tests {
         q.resize(1, Sizer::Requests);
         assert_eq!(q.depth(), (4, 4, 1));
         assert!(matches!(q.try_push(traces(9)), Err(Rejected::Full(_))));
-        let drained: Vec<usize> = std::iter::from_fn(|| q.try_pop()).map(|p| p.items()).collect();
+        let drained: Vec<usize> = std::iter::from_fn(|| popped(&q)).collect();
         assert_eq!(drained, vec![1, 2, 3, 4]);
         q.try_push(traces(9)).unwrap();
     }
@@ -384,9 +571,9 @@ mod tests {
         let pusher = tokio::spawn(async move { q2.push(traces(2), true, &c2).await.is_ok() });
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         assert!(!pusher.is_finished());
-        assert_eq!(q.try_pop().map(|p| p.items()), Some(1));
+        assert_eq!(popped(&q), Some(1));
         assert!(pusher.await.unwrap());
-        assert_eq!(q.try_pop().map(|p| p.items()), Some(2));
+        assert_eq!(popped(&q), Some(2));
         // A blocked push gives up when the queue closes.
         q.try_push(traces(3)).unwrap();
         let (q3, c3) = (q.clone(), closed.clone());
