@@ -8,6 +8,8 @@ mod support;
 
 #[path = "chaos/crash.rs"]
 mod crash;
+#[path = "chaos/disk.rs"]
+mod disk;
 #[path = "chaos/flapping.rs"]
 mod flapping;
 #[path = "chaos/hostile.rs"]

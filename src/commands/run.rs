@@ -80,7 +80,20 @@ pub fn run(args: Args) -> ExitCode {
     rt.block_on(serve(args))
 }
 
+/// A write past the file size limit (`ulimit -f`) raises SIGXFSZ, whose
+/// default action kills the process. Ignored, the write fails with EFBIG
+/// instead, and the persistent queue refuses data retryably, as it does
+/// on a full disk, rather than the agent dying with what it acknowledged.
+fn survive_file_size_limit() {
+    // SAFETY: setting a signal's disposition to SIG_IGN touches no memory
+    // of ours, and happens before any other thread could rely on it.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 async fn serve(args: Args) -> ExitCode {
+    survive_file_size_limit();
     let logging = LogHandle::install();
     let budget = crate::memory::apply_budget(args.memory_limit);
     tracing::info!(budget_mib = budget >> 20, "memory budget set (--memory.limit)");

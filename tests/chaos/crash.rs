@@ -17,13 +17,13 @@ use crate::rig::{debug_number, signal, sum_of, write_config, Backend, Load};
 use crate::support::{free_port, Agent};
 
 /// Spans in each request the load generator sends.
-const SPANS_PER_REQUEST: u64 = 100;
+pub const SPANS_PER_REQUEST: u64 = 100;
 /// The exporter's `num_consumers`: requests in flight to the backend.
 const CONSUMERS: u64 = 10;
 /// The load generator's connections, each with one request in flight.
 const CONNECTIONS: u64 = 4;
 
-fn config(grpc: &str, backend: &Backend, batch: bool) -> String {
+pub fn config(grpc: &str, backend: &Backend, batch: bool) -> String {
     let (output, batch_block) = match batch {
         true => (
             "otelcol.processor.batch.default.input",
@@ -61,7 +61,7 @@ otelcol.exporter.otlp "backend" {{
     )
 }
 
-fn start(config: &Path, storage: &Path) -> Agent {
+pub fn start(config: &Path, storage: &Path) -> Agent {
     let agent = Agent::start_on_storage(&[&config.display().to_string()], &[], storage);
     // Running, not healthy: with the backend down, the exporter is not.
     agent.wait_for("the exporter to run", || agent.get("/api/v0/web/components/otelcol.exporter.otlp.backend").0 == 200);
@@ -69,7 +69,7 @@ fn start(config: &Path, storage: &Path) -> Agent {
     agent
 }
 
-fn metric(agent: &Agent, name: &str) -> u64 {
+pub fn metric(agent: &Agent, name: &str) -> u64 {
     sum_of(&agent.get("/metrics").1, name)
 }
 

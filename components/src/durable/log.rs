@@ -182,9 +182,12 @@ impl SegmentLog {
             None => written,
         };
         if let Err(e) = written {
-            // Keep the segment intact for readers: cut the partial record,
-            // or stop writing to it if even that fails.
-            if seg.file.set_len(offset).is_err() {
+            // Keep the segment intact for readers: cut the partial record.
+            // Then close it, so that it can be given back once what is in it
+            // is released: on a full disk, that is what makes room. A segment
+            // with no record yet stays, or each refusal would leave a file.
+            let _ = seg.file.set_len(offset);
+            if seg.last_seq.is_some() {
                 self.writing = None;
             }
             return Err(e);
