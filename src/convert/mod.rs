@@ -137,9 +137,10 @@ fn translate(src: &str, diags: &mut Diags) -> Vec<Block> {
     let rendered = emit::render(&blocks);
     let used = |reference: &str| rendered.contains(reference);
     report_extensions(extensions, service.extensions, &used, diags);
-    let auth = components::auth::extensions(extensions, &used, diags);
+    let mut handlers = components::auth::extensions(extensions, &used, diags);
+    handlers.extend(components::storage::extensions(extensions, &used, diags));
     let at = blocks.iter().take_while(|b| b.name == "logging").count();
-    blocks.splice(at..at, auth);
+    blocks.splice(at..at, handlers);
     blocks
 }
 
@@ -186,11 +187,13 @@ fn report_defs(defs: &[Def], used: &[bool], diags: &mut Diags) {
 /// `auth` names, or any other) are named in a warning, with what Solder
 /// offers instead.
 fn report_extensions(defined: Option<&Node>, enabled: Option<&Node>, used: &dyn Fn(&str) -> bool, diags: &mut Diags) {
-    for e in defined.and_then(Node::entries).unwrap_or_default().iter().filter(|e| components::auth::reference(&e.key).is_none_or(|r| !used(&r))) {
+    let converted = |key: &str| components::auth::reference(key).or_else(|| components::storage::reference(key)).is_some_and(|r| used(&r));
+    for e in defined.and_then(Node::entries).unwrap_or_default().iter().filter(|e| !converted(&e.key)) {
         let instead = match e.key.split('/').next().unwrap_or_default() {
             "basicauth" | "bearertokenauth" => "its credentials are copied into the prometheusremotewrite exporters that use it, and it becomes an otelcol.auth component where a receiver's or exporter's auth names it",
             "health_check" => "Solder serves /-/healthy and /-/ready on --server.http.listen-addr",
             "zpages" | "pprof" => "Solder's /api/v0/web endpoints and /metrics show what the agent is doing",
+            "file_storage" => "it becomes an otelcol.storage.file component where an exporter's sending_queue.storage names it",
             _ => "Solder has no extensions",
         };
         diags.push(Diagnostic::warning(e.key_span, format!("extension {:?} is not converted: {instead}", e.key)));

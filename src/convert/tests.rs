@@ -176,3 +176,44 @@ fn a_receiver_auth_that_cannot_be_converted_refuses_bypass() {
         convert(&AUTH.replace("authenticator: bearertokenauth/out", "authenticator: oauth2client").replace("extensions:\n", "extensions:\n  oauth2client:\n"));
     assert!(c.has_errors() && !c.refuses_bypass(), "{:?}", messages(&c));
 }
+
+const STORAGE: &str = "extensions:
+  file_storage/queue:
+    directory: /var/lib/otelcol/queue
+    fsync: true
+    compaction:
+      on_start: true
+exporters:
+  otlp:
+    endpoint: backend:4317
+    sending_queue:
+      storage: file_storage/queue
+receivers:
+  otlp:
+    protocols:
+      grpc:
+service:
+  extensions: [file_storage/queue]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [otlp]
+";
+
+/// The Collector's persistent queue: `file_storage` becomes
+/// `otelcol.storage.file`, and the queue's `storage` its handler.
+#[test]
+fn a_file_storage_queue_becomes_a_persistent_sending_queue() {
+    let c = convert(STORAGE);
+    assert!(c.diagnostics.is_empty(), "{:?}", messages(&c));
+    let a = &c.alloy;
+    assert!(a.contains("otelcol.storage.file \"queue\" {\n\tdirectory = \"/var/lib/otelcol/queue\"\n\tfsync     = true"), "{a}");
+    assert!(a.contains("compaction {\n\t\ton_start = true"), "{a}");
+    assert!(a.contains("storage = otelcol.storage.file.queue.handler"), "{a}");
+    assert!(check_output("out.alloy", a).is_empty(), "{:?}", check_output("out.alloy", a));
+
+    let missing = convert(&STORAGE.replace("storage: file_storage/queue", "storage: file_storage/other"));
+    assert!(messages(&missing).iter().any(|m| m.contains("\"file_storage/other\", which is not configured")), "{:?}", messages(&missing));
+    let other = convert(&STORAGE.replace("storage: file_storage/queue", "storage: db_storage"));
+    assert!(messages(&other).iter().any(|m| m.contains("only file_storage can be converted")), "{:?}", messages(&other));
+}

@@ -2,11 +2,13 @@
 //! exporters: the Collector's exporter helper, which Solder's exporters
 //! follow option for option.
 
+use super::storage;
 use crate::convert::emit::Block;
 use crate::convert::options::{Diags, OptionReader, Ty};
+use crate::convert::yaml::Node;
 
 /// The `sending_queue` and `retry_on_failure` blocks, when configured.
-pub fn blocks(r: &mut OptionReader, diags: &mut Diags) -> Vec<Block> {
+pub fn blocks(r: &mut OptionReader, extensions: Option<&Node>, diags: &mut Diags) -> Vec<Block> {
     let mut out = Vec::new();
     if let Some(mut q) = r.child("sending_queue", diags) {
         let mut queue = Block::new("sending_queue");
@@ -15,7 +17,12 @@ pub fn blocks(r: &mut OptionReader, diags: &mut Diags) -> Vec<Block> {
         q.copy(&mut queue, "queue_size", Ty::Int, diags);
         q.copy(&mut queue, "sizer", Ty::String, diags);
         q.copy(&mut queue, "blocking", Ty::Bool, diags);
-        q.unsupported("storage", "Solder's sending queue is in memory only", diags);
+        if let Some((name, span)) = q.literal("storage", diags) {
+            match storage::handler(&name, extensions) {
+                Ok(handler) => queue.attr("storage", handler),
+                Err(message) => diags.push(q.invalid(span, "storage", &message)),
+            }
+        }
         q.unsupported("batch", "batch with the batch processor in the pipeline instead", diags);
         q.finish(diags);
         out.push(queue);

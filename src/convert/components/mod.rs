@@ -11,6 +11,7 @@ pub mod otlp_receiver;
 pub mod prometheus;
 pub mod servicegraph;
 pub mod spanmetrics;
+pub mod storage;
 pub mod tls;
 
 /// A listen address as Solder takes it. Go reads `":4317"` as every

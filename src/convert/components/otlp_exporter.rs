@@ -45,7 +45,7 @@ pub fn convert_grpc(ctx: &mut Ctx) -> Vec<Block> {
     r.copy(&mut block, "timeout", Ty::Duration, diags);
     r.misplaced(TLS_KEYS, "tls", diags);
     block.block(client, true);
-    for b in delivery::blocks(&mut r, diags) {
+    for b in delivery::blocks(&mut r, ctx.extensions, diags) {
         block.block(b, false);
     }
     r.finish(diags);
@@ -97,7 +97,7 @@ pub fn convert_http(ctx: &mut Ctx) -> Vec<Block> {
         }
     }
     block.block(client, true);
-    for b in delivery::blocks(&mut r, diags) {
+    for b in delivery::blocks(&mut r, ctx.extensions, diags) {
         block.block(b, false);
     }
     r.finish(diags);
