@@ -211,3 +211,18 @@ fn no_path_runs_the_embedded_default_config() {
     let status = agent.json("/api/v0/web/status");
     assert_eq!(status["running"]["files"][0]["name"], "<default config>");
 }
+
+/// Alloy's command line runs unchanged: `otelcol.storage.file` needs
+/// `--stability.level=public-preview` in Alloy, and Solder takes the flag
+/// (and refuses a level Alloy does not have).
+#[test]
+fn run_takes_alloys_stability_level_flag() {
+    let agent = support::Agent::start(&[&data("persistent_queue.alloy"), "--stability.level=public-preview"]);
+    agent.wait_for("the persistent queue's exporter", || agent.get("/api/v0/web/components/otelcol.exporter.otlp.backend").0 == 200);
+    let info = agent.component("otelcol.exporter.otlp.backend");
+    assert!(info["debugInfo"]["queue_storage"].as_str().is_some_and(|d| d.ends_with("otelcol.storage.file.queue/otelcol.exporter.otlp.backend")), "{info}");
+
+    let out = solder(&["run", &data("persistent_queue.alloy"), "--stability.level=beta"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("public-preview"), "the levels are named: {}", stderr(&out));
+}

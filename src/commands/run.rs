@@ -49,6 +49,11 @@ pub struct Args {
     /// guard off.
     #[arg(long = "memory.limit", value_parser = ByteSize::parse)]
     pub memory_limit: Option<ByteSize>,
+    /// Alloy's flag, accepted so that its command lines run unchanged
+    /// (`otelcol.storage.file` needs `public-preview` there). Solder runs
+    /// every component it has, whatever its grade.
+    #[arg(long = "stability.level", value_parser = ["generally-available", "public-preview", "experimental"], default_value = "generally-available")]
+    pub stability_level: String,
 }
 
 impl Default for Args {
@@ -61,6 +66,7 @@ impl Default for Args {
             config_format: ConfigFormat::Alloy,
             bypass_conversion_errors: false,
             memory_limit: None,
+            stability_level: "generally-available".into(),
         }
     }
 }
