@@ -166,12 +166,22 @@ impl SegmentLog {
     /// failed write (a full disk) nothing is appended: the partial record
     /// is cut off, or the segment is closed where it was last intact.
     pub fn append(&mut self, kind: u8, payload: &[u8]) -> io::Result<(u64, Location)> {
+        self.write(kind, payload, self.options.fsync)
+    }
+
+    /// Appends without `fsync`, whatever the options: for records whose
+    /// loss in a power cut only repeats work (an acknowledgement), never
+    /// loses data. The next synced append makes it durable too.
+    pub fn append_unsynced(&mut self, kind: u8, payload: &[u8]) -> io::Result<(u64, Location)> {
+        self.write(kind, payload, false)
+    }
+
+    fn write(&mut self, kind: u8, payload: &[u8], fsync: bool) -> io::Result<(u64, Location)> {
         if payload.len() > u32::MAX as usize {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "a record is limited to 4 GiB"));
         }
         let first = self.writable()?;
         let seq = self.next_seq;
-        let fsync = self.options.fsync;
         let Some(seg) = self.segments.get_mut(&first) else { return Err(io::Error::other("the segment being written is missing")) };
         let offset = seg.bytes;
         let head = record::header(seq, kind, payload);

@@ -170,7 +170,7 @@ impl Disk {
 impl Inner {
     fn acknowledge(&mut self, seq: u64) {
         self.pending.remove(&seq);
-        if let Err(e) = self.log.append(ACK, &seq.to_le_bytes()) {
+        if let Err(e) = self.log.append_unsynced(ACK, &seq.to_le_bytes()) {
             tracing::warn!(error = %e, directory = %self.log.dir().display(), "could not record that a queued request was delivered; it may be sent again after a restart");
         }
     }
