@@ -62,7 +62,7 @@ otelcol.exporter.otlp "backend" {{
 }
 
 pub fn start(config: &Path, storage: &Path) -> Agent {
-    let agent = Agent::start_on_storage(&[&config.display().to_string()], &[], storage);
+    let agent = Agent::start_with_storage(&[&config.display().to_string()], storage);
     // Running, not healthy: with the backend down, the exporter is not.
     agent.wait_for("the exporter to run", || agent.get("/api/v0/web/components/otelcol.exporter.otlp.backend").0 == 200);
     agent.wait_for("the receiver to listen", || agent.component("otelcol.receiver.otlp.default")["health"]["state"] == "healthy");
@@ -93,7 +93,7 @@ fn a_crash_with_the_backend_down_loses_nothing_and_duplicates_nothing() {
         let info = &agent.component("otelcol.processor.batch.default")["debugInfo"];
         debug_number(&info["pending"], "traces") == 0
     });
-    agent.crash();
+    agent.kill_9();
 
     let mut agent = start(&config, &storage);
     assert_eq!(metric(&agent, "otelcol_exporter_queue_replayed_spans_total"), acknowledged.spans, "logs:\n{}", agent.logs());
@@ -133,7 +133,7 @@ fn a_crash_under_load_sends_again_at_most_what_was_in_flight() {
 
     let load = Load::start(&grpc, 20_000, 4.0);
     std::thread::sleep(Duration::from_secs(2));
-    agent.crash();
+    agent.kill_9();
     let first = load.acknowledged();
     assert!(first.errors > 0, "the load generator saw the crash");
 

@@ -30,7 +30,7 @@ fn damaged_segments_cost_only_the_damaged_requests() {
     let config = write_config(dir.path(), &config(&grpc, &backend, false));
     let mut agent = start(&config, &storage);
     let acknowledged = Load::start(&grpc, 10_000, 2.0).acknowledged();
-    agent.crash();
+    agent.kill_9();
 
     let last = segments(&storage).pop().expect("a segment");
     let mut bytes = std::fs::read(&last).expect("read segment");

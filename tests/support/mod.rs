@@ -28,21 +28,27 @@ impl Agent {
     /// As [`Agent::start`], with environment variables for the config's
     /// `sys.env` calls.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Agent {
-        Agent::launch(args, env, None)
-    }
-
-    /// As [`Agent::start_with_env`], keeping its data in `storage`, so that
-    /// a second agent started on it finds what the first left (a restart).
-    pub fn start_on_storage(args: &[&str], env: &[(&str, &str)], storage: &Path) -> Agent {
-        Agent::launch(args, env, Some(storage))
-    }
-
-    fn launch(args: &[&str], env: &[(&str, &str)], storage: Option<&Path>) -> Agent {
         let dir = tempfile::tempdir().unwrap();
+        let storage = dir.path().join("data");
+        Agent::spawn(args, env, dir, &storage)
+    }
+
+    /// As [`Agent::start`], keeping the agent's data (`--storage.path`) in
+    /// `storage`, which outlives it: what a restart after a crash finds.
+    pub fn start_with_storage(args: &[&str], storage: &Path) -> Agent {
+        Agent::spawn(args, &[], tempfile::tempdir().unwrap(), storage)
+    }
+
+    /// `kill -9`: no shutdown, no flush, nothing saved on the way out.
+    pub fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn spawn(args: &[&str], env: &[(&str, &str)], dir: tempfile::TempDir, storage: &Path) -> Agent {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let log = dir.path().join("solder.log");
-        let storage = storage.map_or_else(|| dir.path().join("data"), Path::to_path_buf);
         let child = Command::new(env!("CARGO_BIN_EXE_solder"))
             .arg("run")
             .args(args)
@@ -61,11 +67,6 @@ impl Agent {
         self.child.id()
     }
 
-    /// `kill -9`: no shutdown, no flush, as the OOM killer does it.
-    pub fn crash(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
@@ -116,6 +117,9 @@ impl Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -142,6 +146,21 @@ pub fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// Runs `solder tools loadgen` to its end against the OTLP gRPC
+/// `endpoint`; returns the spans acknowledged.
+pub fn loadgen(endpoint: &str, rate: u64, seconds: f64) -> u64 {
+    let out = Command::new(env!("CARGO_BIN_EXE_solder"))
+        .args(["tools", "loadgen", "--endpoint", endpoint, "--rate", &rate.to_string(), "--duration", &seconds.to_string()])
+        .args(["--spans-per-request", "100", "--connections", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "loadgen failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(last["errors"].as_u64(), Some(0), "every request acknowledged: {stdout}");
+    last["spans"].as_u64().unwrap_or(0)
 }
 
 /// A minimal HTTP/1.1 request: enough for the agent's own endpoints.

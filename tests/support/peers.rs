@@ -105,10 +105,16 @@ impl Prometheus {
     /// Starts Prometheus with `config` (prometheus.yml text) and waits
     /// until it is ready.
     pub fn start(binary: &Path, config: &str) -> Prometheus {
+        Prometheus::start_on(binary, config, &format!("127.0.0.1:{}", free_port()))
+    }
+
+    /// As [`Prometheus::start`], on an address chosen before, which a
+    /// config may already name while Prometheus is down.
+    pub fn start_on(binary: &Path, config: &str, addr: &str) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("prometheus.yml");
         std::fs::write(&cfg, config).unwrap();
-        let addr = format!("127.0.0.1:{}", free_port());
+        let addr = addr.to_string();
         let log = dir.path().join("prometheus.log");
         let child = Command::new(binary)
             .arg(format!("--config.file={}", cfg.display()))

@@ -298,6 +298,12 @@ impl SegmentLog {
         self.segments.len()
     }
 
+    /// The oldest segment, by the first sequence number it was created for:
+    /// every record below it has been released.
+    pub fn first_segment(&self) -> Option<u64> {
+        self.segments.keys().next().copied()
+    }
+
     /// The sequence number the next append gets.
     pub fn next_seq(&self) -> u64 {
         self.next_seq

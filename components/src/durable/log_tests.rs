@@ -52,8 +52,11 @@ fn releasing_removes_whole_segments_from_the_oldest() {
     }
     let before = (log.segments(), log.bytes());
     assert_eq!(log.release_below(1).unwrap(), 0);
+    assert_eq!(log.first_segment(), Some(1));
     let removed = log.release_below(15).unwrap();
     assert!(removed > 0);
+    let first = log.first_segment().unwrap();
+    assert!(first > 1 && first <= 15, "the oldest segment left starts past what was released: {first}");
     assert_eq!(log.segments(), before.0 - removed);
     assert!(log.bytes() < before.1);
     assert_eq!(segment_files(dir.path()).len(), log.segments());

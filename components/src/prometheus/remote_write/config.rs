@@ -6,6 +6,7 @@ use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
 
+use crate::bytesize::ByteSize;
 use crate::otelcol::exporter::sending::tls::Tls;
 use crate::types::{Duration, Secret};
 
@@ -123,6 +124,77 @@ pub struct MetadataConfig {
     /// Most metadata entries in one request. Default 2000.
     #[serde(default = "default_per_send")]
     pub max_samples_per_send: usize,
+}
+
+/// `wal { ... }`: how long the write-ahead log keeps samples, and how
+/// much of the disk it may take.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalArgs {
+    /// How often sent and expired segments are removed. Default `"2h"`.
+    /// Segments are also removed, without waiting for it, once the log
+    /// passes half of `max_size`.
+    #[serde(default = "default_truncate_frequency")]
+    pub truncate_frequency: Duration,
+    /// A segment every endpoint has sent stays at least this long.
+    /// Default `"5m"`.
+    #[serde(default = "default_min_keepalive")]
+    pub min_keepalive_time: Duration,
+    /// A segment older than this is removed even if an endpoint has not
+    /// sent it; its samples are counted as dropped. Default `"8h"`.
+    #[serde(default = "default_max_keepalive")]
+    pub max_keepalive_time: Duration,
+    /// Solder's own: the most disk the log may take. Past it, new samples
+    /// are refused until endpoints catch up or `max_keepalive_time`
+    /// expires old segments. Default `"1GiB"`.
+    #[serde(default = "default_wal_max_size")]
+    pub max_size: ByteSize,
+}
+
+impl Default for WalArgs {
+    fn default() -> WalArgs {
+        WalArgs {
+            truncate_frequency: default_truncate_frequency(),
+            min_keepalive_time: default_min_keepalive(),
+            max_keepalive_time: default_max_keepalive(),
+            max_size: default_wal_max_size(),
+        }
+    }
+}
+
+/// The smallest `max_size`: sixteen of the smallest segments.
+pub const MIN_WAL_SIZE: u64 = 64 << 10;
+
+impl WalArgs {
+    /// Alloy's checks, in its words, and the size floor.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.truncate_frequency.0.is_zero() {
+            return Err("truncate_frequency must not be 0".into());
+        }
+        if self.max_keepalive_time <= self.min_keepalive_time {
+            return Err("min_keepalive_time must be smaller than max_keepalive_time".into());
+        }
+        if self.max_size.0 < MIN_WAL_SIZE {
+            return Err(format!("max_size must be at least {}", ByteSize(MIN_WAL_SIZE)));
+        }
+        Ok(())
+    }
+}
+
+fn default_truncate_frequency() -> Duration {
+    Duration(StdDuration::from_secs(2 * 3600))
+}
+
+fn default_min_keepalive() -> Duration {
+    Duration(StdDuration::from_secs(5 * 60))
+}
+
+fn default_max_keepalive() -> Duration {
+    Duration(StdDuration::from_secs(8 * 3600))
+}
+
+fn default_wal_max_size() -> ByteSize {
+    ByteSize(1 << 30)
 }
 
 /// `basic_auth { ... }`.
@@ -333,9 +405,7 @@ impl EndpointArgs {
         if !self.name.is_empty() {
             return self.name.clone();
         }
-        // FNV-1a: stable across builds, unlike `DefaultHasher`.
-        let hash = self.url.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-        format!("{:06x}", hash & 0xff_ffff)
+        format!("{:06x}", fnv1a(&self.url) & 0xff_ffff)
     }
 
     /// What identifies the endpoint across updates.
@@ -346,6 +416,12 @@ impl EndpointArgs {
             &self.name
         }
     }
+}
+
+/// FNV-1a: a name from a string that is stable across builds, unlike
+/// `DefaultHasher`'s.
+pub fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl QueueConfig {

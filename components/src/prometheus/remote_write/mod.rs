@@ -2,10 +2,11 @@
 //! `receiver` to one or more Prometheus Remote-Write 1.0 endpoints (Mimir,
 //! Prometheus, Thanos, Cortex, VictoriaMetrics).
 //!
-//! Each batch is converted and encoded once, then queued for every
-//! endpoint. An endpoint's queue is bounded and in memory: Alloy's WAL is
-//! not implemented, so what is queued when the agent stops is lost once
-//! the flush on shutdown runs out of time.
+//! Each batch is converted and encoded once and written to the WAL
+//! ([`wal`]) before `append` returns; every endpoint then reads it from
+//! there, through a bounded queue in memory, and saves how far it has
+//! sent, so that what was not sent before a crash or a stop is sent after
+//! the restart.
 
 mod client;
 mod config;
@@ -13,6 +14,7 @@ mod convert;
 mod proto;
 mod queue;
 mod sender;
+mod wal;
 
 #[cfg(test)]
 mod prometheus_tests;
@@ -29,7 +31,7 @@ use solder_syntax::Value;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{Authorization, BasicAuth, EndpointArgs, MetadataConfig, QueueConfig, TlsConfig};
+pub use config::{Authorization, BasicAuth, EndpointArgs, MetadataConfig, QueueConfig, TlsConfig, WalArgs};
 pub use proto::{Exemplar, Label, MetadataType, MetricMetadata, Sample, TimeSeries, WriteRequest};
 
 use crate::component::{
@@ -40,6 +42,14 @@ use crate::prometheus::{Batch, ReceiverHandle, SampleReceiver};
 use crate::sync::lock;
 use client::RemoteClient;
 use sender::{Endpoint, Settings};
+use wal::Wal;
+
+/// How long `run` waits for another holder of the WAL's directory (the
+/// instance a reload replaced, letting go of it).
+const WAL_LOCK_TIMEOUT: StdDuration = StdDuration::from_secs(5);
+
+/// How often `run` tries again to open a WAL that failed to open.
+const WAL_REOPEN: StdDuration = StdDuration::from_secs(5);
 
 pub const REGISTRATION: Registration =
     Registration::of::<RemoteWrite>("prometheus.remote_write", Stability::GenerallyAvailable, Signals { takes: &[Telemetry::Samples], gives: &[] });
@@ -54,6 +64,9 @@ pub struct Arguments {
     /// samples are accepted and discarded, as Alloy does.
     #[serde(default)]
     pub endpoint: Vec<EndpointArgs>,
+    /// How long the WAL keeps samples, and how much disk it may take.
+    #[serde(default)]
+    pub wal: WalArgs,
 }
 
 pub struct RemoteWrite {
@@ -69,6 +82,7 @@ struct Shared {
     /// Sorted by name; applied when a batch is converted.
     external_labels: Mutex<Arc<Vec<(String, String)>>>,
     endpoints: Mutex<Vec<Arc<Endpoint>>>,
+    wal: Arc<Wal>,
     health: HealthCell,
     running: AtomicBool,
     /// Set when shutdown begins: new batches are refused.
@@ -82,6 +96,7 @@ impl component::Arguments for Arguments {
                 return Err(ArgumentError::new("external_labels", format!("external_labels: {name:?} is not a valid label name")));
             }
         }
+        self.wal.validate().map_err(|message| ArgumentError::new("wal", message))?;
         let mut keys = BTreeSet::new();
         for (i, e) in self.endpoint.iter().enumerate() {
             e.validate().map_err(|message| ArgumentError::new(format!("endpoint[{i}]"), message))?;
@@ -115,11 +130,13 @@ impl Component for RemoteWrite {
     type Exports = ReceiverExports;
 
     fn build(opts: Options, args: Arguments) -> Result<RemoteWrite, ArgumentError> {
-        let endpoints = prepare(&args)?.into_iter().map(|s| Arc::new(Endpoint::new(&opts.metrics, s))).collect();
+        let wal = Arc::new(Wal::new(&opts.data_path, &opts.metrics, args.wal.clone()));
+        let endpoints = prepare(&args)?.into_iter().map(|s| Arc::new(Endpoint::new(&opts.metrics, s, Arc::clone(&wal)))).collect();
         let shared = Arc::new(Shared {
             metrics: opts.metrics,
             external_labels: Mutex::new(Arc::new(args.external_labels.into_iter().collect())),
             endpoints: Mutex::new(endpoints),
+            wal,
             health: HealthCell::default(),
             running: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -131,17 +148,36 @@ impl Component for RemoteWrite {
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
             self.shared.running.store(true, Ordering::Relaxed);
+            let opening = Arc::clone(&self.shared);
+            let _ = tokio::task::spawn_blocking(move || opening.open_wal(WAL_LOCK_TIMEOUT)).await;
             let mut senders = JoinSet::new();
+            let mut truncate = tokio::time::interval(self.shared.wal.args().truncate_frequency.0);
+            truncate.reset();
             loop {
                 for e in lock(&self.shared.endpoints).iter() {
                     if !e.started.swap(true, Ordering::Relaxed) {
                         senders.spawn(Arc::clone(e).run(shutdown.clone()));
                     }
                 }
+                let reopen = async {
+                    match self.shared.wal.is_open() {
+                        true => std::future::pending().await,
+                        false => tokio::time::sleep(WAL_REOPEN).await,
+                    }
+                };
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = self.changed.notified() => {}
                     Some(_) = senders.join_next(), if !senders.is_empty() => {}
+                    _ = truncate.tick() => self.shared.truncate(false),
+                    _ = self.shared.wal.filling.notified() => self.shared.truncate(true),
+                    _ = reopen => {
+                        let _ = self.shared.open_wal(StdDuration::ZERO);
+                    }
+                }
+                let every = self.shared.wal.args().truncate_frequency.0;
+                if truncate.period() != every {
+                    truncate = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
                 }
             }
             self.shared.closed.store(true, Ordering::Relaxed);
@@ -149,15 +185,18 @@ impl Component for RemoteWrite {
             if tokio::time::timeout(FLUSH_TIMEOUT + StdDuration::from_secs(1), flushed).await.is_err() {
                 senders.abort_all();
             }
+            self.shared.wal.close();
             self.shared.health.set(HealthState::Exited, "stopped");
         })
     }
 
     /// Endpoints are matched by `name` (or, unnamed, by URL): a matched
-    /// endpoint keeps its queue and takes the new settings, a new one
-    /// starts, and a removed one drops what it had queued.
+    /// endpoint keeps its queue and WAL position and takes the new
+    /// settings, a new one starts at the WAL's end, and a removed one
+    /// drops what it had still to send and no longer holds the WAL back.
     fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
         let prepared = prepare(&args)?;
+        self.shared.wal.set_args(args.wal);
         {
             let mut endpoints = lock(&self.shared.endpoints);
             let mut old: BTreeMap<String, Arc<Endpoint>> = endpoints.drain(..).map(|e| (e.key(), e)).collect();
@@ -167,7 +206,11 @@ impl Component for RemoteWrite {
                         kept.reconfigure(settings);
                         kept
                     }
-                    None => Arc::new(Endpoint::new(&self.shared.metrics, settings)),
+                    None => {
+                        let endpoint = Arc::new(Endpoint::new(&self.shared.metrics, settings, Arc::clone(&self.shared.wal)));
+                        self.shared.wal.attach(&endpoint);
+                        endpoint
+                    }
                 };
                 endpoints.push(endpoint);
             }
@@ -188,7 +231,9 @@ impl Component for RemoteWrite {
         let s = &self.shared;
         if s.running.load(Ordering::Relaxed) && !s.closed.load(Ordering::Relaxed) {
             let endpoints = lock(&s.endpoints);
-            let failures: Vec<String> = endpoints.iter().filter_map(|e| e.failure().map(|err| format!("endpoint {}: {err}", e.name))).collect();
+            let wal = s.wal.failure().map(|err| format!("WAL: {err}"));
+            let failures: Vec<String> =
+                wal.into_iter().chain(endpoints.iter().filter_map(|e| e.failure().map(|err| format!("endpoint {}: {err}", e.name)))).collect();
             if failures.is_empty() {
                 s.health.set(HealthState::Healthy, format!("sending to {} endpoint(s)", endpoints.len()));
             } else {
@@ -200,7 +245,22 @@ impl Component for RemoteWrite {
 
     fn debug_info(&self) -> Value {
         let endpoints = lock(&self.shared.endpoints).iter().map(|e| e.debug_info()).collect::<Vec<_>>();
-        Value::object([("endpoints", Value::Array(endpoints))])
+        Value::object([("wal", self.shared.wal.debug_info()), ("endpoints", Value::Array(endpoints))])
+    }
+}
+
+impl Shared {
+    /// Opens the WAL if it is not yet, placing every endpoint in it. The
+    /// endpoint list is held meanwhile, so that an update cannot add one
+    /// that neither the open nor [`Wal::attach`] places.
+    fn open_wal(&self, lock_timeout: StdDuration) -> Result<(), String> {
+        let endpoints = lock(&self.endpoints);
+        self.wal.open(&endpoints, lock_timeout)
+    }
+
+    fn truncate(&self, sent_now: bool) {
+        let endpoints = lock(&self.endpoints).clone();
+        self.wal.truncate(&endpoints, sent_now);
     }
 }
 
@@ -208,23 +268,26 @@ impl Component for RemoteWrite {
 struct Receiver(Arc<Shared>);
 
 impl SampleReceiver for Receiver {
-    /// Converts the batch once and queues it for every endpoint. An error
-    /// names the endpoints whose queues were full; the others took it.
+    /// Converts the batch once and writes it to the WAL, which every
+    /// endpoint reads. `Ok` means the batch is on disk; an error (the WAL
+    /// full, or a failed write) means nothing of it was kept.
     fn append(&self, batch: Arc<Batch>) -> Result<(), String> {
         if self.0.closed.load(Ordering::Relaxed) {
             return Err("prometheus.remote_write is shutting down".into());
         }
-        let endpoints = lock(&self.0.endpoints).clone();
-        if endpoints.is_empty() || batch.series_count() == 0 {
+        if lock(&self.0.endpoints).is_empty() || batch.series_count() == 0 {
             return Ok(());
+        }
+        if self.0.wal.open_due() {
+            // A failure is the WAL's state now: `append` refuses with it.
+            let _ = self.0.open_wal(StdDuration::ZERO);
         }
         let external = Arc::clone(&lock(&self.0.external_labels));
         let converted = Arc::new(convert::convert(&batch, &external, sender::unix_ms()));
-        let refused: Vec<String> = endpoints.iter().filter_map(|e| e.enqueue(&converted).err()).collect();
-        if refused.is_empty() {
-            Ok(())
-        } else {
-            Err(refused.join("; "))
-        }
+        let payload = wal::record::encode(&converted)?;
+        // Held through the write, so that an update adds or removes an
+        // endpoint before this record or after it, never during.
+        let endpoints = lock(&self.0.endpoints);
+        self.0.wal.append(&payload, &converted, &endpoints)
     }
 }

@@ -1,9 +1,17 @@
-//! [`SampleQueue`]: one endpoint's bounded queue of converted batches,
-//! counted in samples. The producer never waits on it: a batch that does
-//! not fit is refused whole. A batch larger than the whole queue is taken
-//! when the queue is empty, and leaves in pieces of `max_samples_per_send`:
-//! otherwise one large flush (a few hundred histogram series) would be
-//! dropped every time.
+//! [`SampleQueue`]: the part of one endpoint's backlog held in memory, a
+//! bounded window onto the WAL, counted in samples.
+//!
+//! Records enter it in WAL order, each at most once: the record just
+//! appended goes straight in when the queue has taken every record before
+//! it and has room; otherwise the endpoint has fallen behind, and its
+//! sender reads records back from the WAL as room frees up. So a full
+//! queue never refuses anything: the backlog waits on disk. A batch larger
+//! than the whole queue enters only an empty queue, and leaves in pieces
+//! of `max_samples_per_send`.
+//!
+//! The queue also knows how far the endpoint is ([`SampleQueue::low_water`]):
+//! the oldest sample not yet done, whether queued or in the request being
+//! sent. That is the position saved for a restart.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -13,21 +21,13 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::convert::Converted;
+use super::wal::Position;
 use crate::sync::lock;
 
 /// Part of a queued batch, taken for one request.
 pub struct Slice {
     pub batch: Arc<Converted>,
     pub range: Range<usize>,
-}
-
-/// Why a batch was not queued.
-#[derive(Debug, PartialEq)]
-pub enum Refused {
-    /// Not enough room now: `free` samples left.
-    Full { free: usize },
-    /// More samples than the whole queue holds, while it is not empty.
-    TooLarge,
 }
 
 pub struct SampleQueue {
@@ -37,44 +37,140 @@ pub struct SampleQueue {
 }
 
 struct State {
-    /// Batches in arrival order; the first may be partly taken already.
+    /// Batches in WAL order; the first may be partly taken already.
     chunks: VecDeque<Chunk>,
     samples: usize,
     capacity: usize,
+    /// The sequence number from which WAL records have not entered the
+    /// queue yet.
+    cursor: u64,
+    /// Where the request being sent starts, from `take` until `finish`.
+    in_flight: Option<Position>,
+    /// Samples taken since the last `finish`.
+    in_flight_samples: usize,
+    /// Where a restart resumed: record `resume.seq` enters from sample
+    /// `resume.offset` on.
+    resume: Position,
 }
 
 struct Chunk {
+    seq: u64,
     batch: Arc<Converted>,
     next: usize,
     queued_at: Instant,
 }
 
-impl SampleQueue {
-    pub fn new(capacity: usize) -> SampleQueue {
-        SampleQueue { state: Mutex::new(State { chunks: VecDeque::new(), samples: 0, capacity }), pushed: Notify::new() }
+impl Chunk {
+    fn position(&self) -> Position {
+        Position { seq: self.seq, offset: u32::try_from(self.next).unwrap_or(u32::MAX) }
+    }
+}
+
+impl State {
+    fn unread(&self) -> Position {
+        if self.cursor == self.resume.seq {
+            self.resume
+        } else {
+            Position::at(self.cursor)
+        }
     }
 
-    pub fn try_push(&self, batch: &Arc<Converted>) -> Result<(), Refused> {
-        let n = batch.len();
+    /// Room for `n` more samples: what fits, or anything in an empty queue.
+    fn fits(&self, n: usize) -> bool {
+        self.samples == 0 || self.samples + n <= self.capacity
+    }
+
+    /// Samples of record `seq` already done before a restart.
+    fn skip(&self, seq: u64) -> usize {
+        if seq == self.resume.seq {
+            self.resume.offset as usize
+        } else {
+            0
+        }
+    }
+
+    fn push(&mut self, seq: u64, batch: &Arc<Converted>) {
+        let skip = self.skip(seq);
+        self.cursor = seq + 1;
+        let n = batch.len().saturating_sub(skip);
+        if n > 0 {
+            self.samples += n;
+            self.chunks.push_back(Chunk { seq, batch: Arc::clone(batch), next: skip, queued_at: Instant::now() });
+        }
+    }
+}
+
+impl SampleQueue {
+    /// An empty queue whose first record will be `cursor`.
+    pub fn new(capacity: usize, cursor: u64) -> SampleQueue {
+        let state = State { chunks: VecDeque::new(), samples: 0, capacity, cursor, in_flight: None, in_flight_samples: 0, resume: Position::at(cursor) };
+        SampleQueue { state: Mutex::new(state), pushed: Notify::new() }
+    }
+
+    /// Takes record `seq`, just appended to the WAL, if every record before
+    /// it has entered the queue and it fits. Otherwise the sender reads it
+    /// back later.
+    pub fn push_next(&self, seq: u64, batch: &Arc<Converted>) -> bool {
         let mut s = lock(&self.state);
-        if n > s.capacity && s.samples > 0 {
-            return Err(Refused::TooLarge);
+        if s.cursor != seq || !s.fits(batch.len().saturating_sub(s.skip(seq))) {
+            return false;
         }
-        if n <= s.capacity && s.samples + n > s.capacity {
-            return Err(Refused::Full { free: s.capacity.saturating_sub(s.samples) });
-        }
-        s.samples += n;
-        s.chunks.push_back(Chunk { batch: Arc::clone(batch), next: 0, queued_at: Instant::now() });
+        s.push(seq, batch);
         drop(s);
         self.pushed.notify_one();
-        Ok(())
+        true
     }
 
-    /// Takes up to `max` samples, oldest first.
+    /// Whether record `seq` of `samples` samples would be taken by
+    /// [`SampleQueue::push_read`] now: checked before reading it.
+    pub fn wants(&self, seq: u64, samples: usize) -> bool {
+        let s = lock(&self.state);
+        seq >= s.cursor && s.fits(samples.saturating_sub(s.skip(seq)))
+    }
+
+    /// Takes record `seq`, read back from the WAL; the records between the
+    /// cursor and it are gone from the WAL.
+    pub fn push_read(&self, seq: u64, batch: &Arc<Converted>) -> bool {
+        let mut s = lock(&self.state);
+        if seq < s.cursor || !s.fits(batch.len().saturating_sub(s.skip(seq))) {
+            return false;
+        }
+        s.push(seq, batch);
+        true
+    }
+
+    /// Places an empty queue at `pos`, where the endpoint stopped before.
+    pub fn resume_at(&self, pos: Position) {
+        let mut s = lock(&self.state);
+        s.cursor = pos.seq;
+        s.resume = pos;
+    }
+
+    /// The first record that has not entered the queue.
+    pub fn cursor(&self) -> u64 {
+        lock(&self.state).cursor
+    }
+
+    /// The first sample that has not entered the queue.
+    pub fn unread(&self) -> Position {
+        lock(&self.state).unread()
+    }
+
+    /// Moves the cursor past records the WAL no longer has.
+    pub fn skip_to(&self, seq: u64) {
+        let mut s = lock(&self.state);
+        s.cursor = s.cursor.max(seq);
+    }
+
+    /// Takes up to `max` samples, oldest first, for one request; the
+    /// request is in flight until [`SampleQueue::finish`].
     pub fn take(&self, max: usize) -> Vec<Slice> {
         let mut s = lock(&self.state);
         let mut out = Vec::new();
         let mut left = max;
+        if s.in_flight.is_none() {
+            s.in_flight = s.chunks.front().map(Chunk::position);
+        }
         while left > 0 {
             let Some(chunk) = s.chunks.front_mut() else { break };
             let end = chunk.batch.len().min(chunk.next + left);
@@ -88,7 +184,29 @@ impl SampleQueue {
             }
         }
         s.samples -= max - left;
+        s.in_flight_samples += max - left;
         out
+    }
+
+    /// The request taken last is done: sent, or counted as failed or
+    /// dropped.
+    pub fn finish(&self) {
+        let mut s = lock(&self.state);
+        s.in_flight = None;
+        s.in_flight_samples = 0;
+    }
+
+    /// Samples queued or in the request in flight.
+    pub fn held(&self) -> usize {
+        let s = lock(&self.state);
+        s.samples + s.in_flight_samples
+    }
+
+    /// The oldest sample not done: in the request in flight, queued, or
+    /// still in the WAL only.
+    pub fn low_water(&self) -> Position {
+        let s = lock(&self.state);
+        s.in_flight.or_else(|| s.chunks.front().map(Chunk::position)).unwrap_or_else(|| s.unread())
     }
 
     /// Samples waiting, and when the oldest of them arrived.

@@ -3,9 +3,10 @@
 //! The sender takes up to `max_samples_per_send` samples once that many
 //! wait or the oldest has waited `batch_send_deadline`, and sends them as
 //! one request, retrying recoverable failures until they succeed: the
-//! queue behind it fills meanwhile, and new samples are refused rather
-//! than held without bound. One request is in flight at a time, so every
-//! series reaches the endpoint in order.
+//! queue behind it fills meanwhile, and the rest waits in the WAL, read
+//! back as the queue drains. One request is in flight at a time, so every
+//! series reaches the endpoint in order, and how far it has sent is one
+//! position in the WAL, saved after the requests that move it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,10 +23,11 @@ use super::client::RemoteClient;
 use super::config::EndpointArgs;
 use super::convert::Converted;
 use super::proto::{MetricMetadata, RequestBuilder};
-use super::queue::{Refused, SampleQueue, Slice};
+use super::queue::{SampleQueue, Slice};
+use super::wal::{Position, Wal};
 use crate::otelcol::exporter::sending::forwarder::FLUSH_TIMEOUT;
 use crate::otelcol::exporter::sending::retry::Backoff;
-use crate::otelcol::exporter::sending::{RetryOnFailure, SendError};
+use crate::otelcol::exporter::sending::RetryOnFailure;
 use crate::selfmetrics::{ComponentMetrics, Counter, Gauge};
 use crate::sync::lock;
 use crate::types::Duration;
@@ -37,22 +39,45 @@ pub struct Settings {
     pub client: RemoteClient,
 }
 
+/// How often, at most, an endpoint saves its WAL position. Samples sent
+/// since the last save are sent again after a crash.
+const SAVE_EVERY: StdDuration = StdDuration::from_millis(100);
+
+/// How a request ended.
+#[derive(PartialEq)]
+enum Delivery {
+    /// Sent, or counted as failed or dropped.
+    Done,
+    /// Not sent before shutdown: it stays in the WAL for the next start.
+    Interrupted,
+}
+
+/// The position last saved, and when.
+#[derive(Default)]
+struct Saved {
+    pos: Option<Position>,
+    at: Option<Instant>,
+    failing: bool,
+}
+
 /// One endpoint: lives from the `endpoint` block's first appearance until
-/// an update removes it, keeping its queue across updates.
+/// an update removes it, keeping its queue and WAL position across updates.
 pub struct Endpoint {
     metrics: ComponentMetrics,
     /// `name`, or one derived from the URL.
     pub name: String,
     settings: Mutex<Arc<Settings>>,
-    queue: SampleQueue,
+    pub queue: SampleQueue,
+    wal: Arc<Wal>,
+    /// Placed in the WAL: until then there is no position to save.
+    attached: AtomicBool,
+    saved: Mutex<Saved>,
     /// Replaced when an update changes the URL, which labels them.
     counts: Mutex<Arc<Counts>>,
     retries: AtomicU64,
     last_error: Mutex<Option<String>>,
     /// The last request failed; cleared by the next success.
     failing: AtomicBool,
-    /// Refusing samples because the queue is full; logged once per episode.
-    refusing: AtomicBool,
     /// The sender task has been started.
     pub started: AtomicBool,
     /// Fires when an update removes the endpoint: its queue is dropped.
@@ -69,11 +94,14 @@ struct Counts {
     samples_in: Counter,
     samples: Counter,
     failed: Counter,
-    /// Refused at the door: never entered `samples_in`.
-    enqueue_failed: Counter,
     /// Dropped after queueing, by reason, as Prometheus labels them.
     too_old: Counter,
     removed: Counter,
+    /// Past `max_keepalive_time` in the WAL before they were read.
+    expired: Counter,
+    /// In a WAL record that could not be read back.
+    unreadable: Counter,
+    replayed: Counter,
     retried: Counter,
     exemplars: Counter,
     exemplars_failed: Counter,
@@ -88,20 +116,20 @@ impl Counts {
         let labels = [("remote_name", name), ("url", url.as_str())];
         let c = |name, help| metrics.counter(name, help, &labels);
         let dropped = |reason| {
-            let help = "Samples dropped after they were queued, before being sent: too old, or queued for a removed endpoint.";
+            let help =
+                "Samples dropped after they were queued, before being sent: too old, queued for a removed endpoint, or expired or unreadable in the WAL.";
             metrics.counter("prometheus_remote_storage_samples_dropped_total", help, &[labels[0], labels[1], ("reason", reason)])
         };
         Counts {
             pending: metrics.gauge("prometheus_remote_storage_samples_pending", "Samples waiting in the queue.", &labels),
-            samples_in: c("prometheus_remote_storage_samples_in_total", "Samples accepted into the queue."),
+            samples_in: c("prometheus_remote_storage_samples_in_total", "Samples written to the WAL for the endpoint, or found unsent in it at start."),
             samples: c("prometheus_remote_storage_samples_total", "Total number of samples sent to remote storage."),
             failed: c("prometheus_remote_storage_samples_failed_total", "Samples that failed to send to remote storage due to non-recoverable errors."),
-            enqueue_failed: c(
-                "prometheus_remote_storage_samples_enqueue_failed_total",
-                "Samples refused because the endpoint's queue had no room for their batch; they never entered the queue.",
-            ),
             too_old: dropped("too_old"),
             removed: dropped("endpoint_removed"),
+            expired: dropped("wal_expired"),
+            unreadable: dropped("wal_corrupt"),
+            replayed: c("prometheus_remote_write_wal_samples_replayed_total", "Samples found unsent in the WAL at start, sent after the restart."),
             retried: c("prometheus_remote_storage_samples_retried_total", "Samples that failed to send but were retried due to recoverable errors."),
             exemplars: c("prometheus_remote_storage_exemplars_total", "Total number of exemplars sent to remote storage."),
             exemplars_failed: c("prometheus_remote_storage_exemplars_failed_total", "Exemplars that failed to send due to non-recoverable errors."),
@@ -129,18 +157,21 @@ struct Request {
 }
 
 impl Endpoint {
-    pub fn new(metrics: &ComponentMetrics, settings: Settings) -> Endpoint {
+    /// A new endpoint; [`Wal::open`] or [`Wal::attach`] places it.
+    pub fn new(metrics: &ComponentMetrics, settings: Settings, wal: Arc<Wal>) -> Endpoint {
         let name = settings.args.display_name();
         Endpoint {
             metrics: metrics.clone(),
             counts: Mutex::new(Arc::new(Counts::new(metrics, &name, &settings.args.url))),
-            queue: SampleQueue::new(settings.args.queue_config.capacity),
+            queue: SampleQueue::new(settings.args.queue_config.capacity, 0),
+            wal,
+            attached: AtomicBool::new(false),
+            saved: Mutex::new(Saved::default()),
             settings: Mutex::new(Arc::new(settings)),
             name,
             retries: AtomicU64::new(0),
             last_error: Mutex::new(None),
             failing: AtomicBool::new(false),
-            refusing: AtomicBool::new(false),
             started: AtomicBool::new(false),
             removed: CancellationToken::new(),
             flush_deadline: OnceLock::new(),
@@ -178,34 +209,80 @@ impl Endpoint {
         self.queue.pushed.notify_one();
     }
 
-    /// Stops the sender without a flush; what is queued is dropped.
+    /// Stops the sender without a flush; what is queued, and what it had
+    /// still to read from the WAL, is dropped.
     pub fn remove(&self) {
         self.removed.cancel();
-        self.counts().removed.add(self.queue.clear() as u64);
+        self.counts().removed.add(self.wal.detach(self));
         self.pending_changed();
     }
 
-    /// Queues a batch, or refuses it whole, never waiting.
-    pub fn enqueue(&self, batch: &Arc<Converted>) -> Result<(), String> {
-        let n = batch.len();
-        let why = match self.queue.try_push(batch) {
-            Ok(()) => {
-                self.pending_changed();
-                self.counts().samples_in.add(n as u64);
-                self.refusing.store(false, Ordering::Relaxed);
-                return Ok(());
-            }
-            Err(Refused::Full { free }) => format!("queue is full ({free} of {} samples free)", self.queue.capacity()),
-            Err(Refused::TooLarge) => {
-                format!("the batch is larger than the whole queue ({} samples), which takes it only when empty", self.queue.capacity())
-            }
-        };
-        self.counts().enqueue_failed.add(n as u64);
-        let message = format!("endpoint {}: {why}; dropped {n} samples", self.name);
-        if !self.refusing.swap(true, Ordering::Relaxed) {
-            tracing::warn!(component = %self.metrics.component_id(), endpoint = %self.name, "{message}");
+    /// Placed in the WAL at `start`, with `replayed` samples from before a
+    /// restart still to send.
+    pub fn attached(&self, start: Position, replayed: u64) {
+        self.queue.resume_at(start);
+        let c = self.counts();
+        c.replayed.add(replayed);
+        c.samples_in.add(replayed);
+        lock(&self.saved).pos = Some(start);
+        self.attached.store(true, Ordering::Relaxed);
+    }
+
+    /// Record `seq` was written to the WAL: it enters the queue now if
+    /// the endpoint is keeping up, or is read back later.
+    pub fn appended(&self, seq: u64, batch: &Arc<Converted>) {
+        self.counts().samples_in.add(batch.len() as u64);
+        if self.queue.push_next(seq, batch) {
+            self.pending_changed();
+        } else {
+            self.queue.pushed.notify_one();
         }
-        Err(message)
+    }
+
+    /// Samples the WAL gave up (`max_keepalive_time`) before they were read.
+    pub fn expired(&self, samples: u64) {
+        self.counts().expired.add(samples);
+    }
+
+    /// Samples in a WAL record that could not be read back.
+    pub fn unreadable(&self, samples: u64) {
+        self.counts().unreadable.add(samples);
+    }
+
+    /// Saves the endpoint's WAL position if it moved: now, or when
+    /// [`SAVE_EVERY`] has passed since the last save, which is returned
+    /// when it has not.
+    fn save_position(&self, now: bool) -> Option<Instant> {
+        if !self.attached.load(Ordering::Relaxed) || self.removed.is_cancelled() {
+            return None;
+        }
+        let pos = self.queue.low_water();
+        let mut saved = lock(&self.saved);
+        if saved.pos == Some(pos) {
+            return None;
+        }
+        let due = saved.at.map(|t| t + SAVE_EVERY).filter(|d| *d > Instant::now());
+        if due.is_some() && !now {
+            return due;
+        }
+        match self.wal.save_position(&self.key(), pos) {
+            Ok(()) => {
+                *saved = Saved { pos: Some(pos), at: Some(Instant::now()), failing: false };
+                None
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut saved.failing, true) {
+                    tracing::warn!(component = %self.metrics.component_id(), endpoint = %self.name, "cannot save the endpoint's WAL position: {e}; samples sent since the last save are sent again after a restart");
+                }
+                Some(Instant::now() + SAVE_EVERY)
+            }
+        }
+    }
+
+    /// Samples not done yet: queued, in flight, or still to read from the
+    /// WAL.
+    fn unsent(&self) -> u64 {
+        self.queue.held() as u64 + self.wal.behind(self.queue.unread())
     }
 
     /// The last error while sends fail, for the component's health.
@@ -213,17 +290,32 @@ impl Endpoint {
         self.failing.load(Ordering::Relaxed).then(|| lock(&self.last_error).clone().unwrap_or_default())
     }
 
-    /// Sends until `shutdown`, then flushes for at most [`FLUSH_TIMEOUT`].
+    /// Sends until `shutdown`, then flushes for at most [`FLUSH_TIMEOUT`];
+    /// what is not sent by then stays in the WAL for the next start.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let mut metadata_sent: HashMap<String, Instant> = HashMap::new();
+        let mut save_due: Option<Instant> = None;
+        let mut interrupted = false;
         while !shutdown.is_cancelled() && !self.removed.is_cancelled() {
+            self.wal.fill(&self);
+            self.pending_changed();
             let queue = self.settings().args.queue_config.clone();
             let (depth, oldest) = self.queue.depth();
             let due = oldest.map(|t| t + queue.batch_send_deadline.0);
             let ready = depth >= queue.max_samples_per_send || (depth > 0 && due.is_some_and(|d| d <= Instant::now()));
             if ready {
                 let request = self.request(self.queue.take(queue.max_samples_per_send), &mut metadata_sent);
-                self.deliver(request, &shutdown).await;
+                match self.deliver(request, &shutdown).await {
+                    Delivery::Done => {
+                        self.queue.finish();
+                        save_due = self.save_position(false);
+                    }
+                    // Nothing after it may be sent and saved past it.
+                    Delivery::Interrupted => {
+                        interrupted = true;
+                        break;
+                    }
+                }
                 continue;
             }
             let far = Instant::now() + StdDuration::from_secs(3600);
@@ -232,6 +324,7 @@ impl Endpoint {
                 _ = self.removed.cancelled() => {}
                 _ = self.queue.pushed.notified() => {}
                 _ = tokio::time::sleep_until(due.unwrap_or(far)) => {}
+                _ = tokio::time::sleep_until(save_due.unwrap_or(far)) => save_due = self.save_position(true),
             }
         }
         if self.removed.is_cancelled() {
@@ -240,16 +333,23 @@ impl Endpoint {
             return;
         }
         let deadline = *self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
-        while Instant::now() < deadline && self.queue.depth().0 > 0 {
+        while !interrupted && Instant::now() < deadline {
+            self.wal.fill(&self);
+            if self.queue.depth().0 == 0 {
+                break;
+            }
             let max = self.settings().args.queue_config.max_samples_per_send;
             let request = self.request(self.queue.take(max), &mut metadata_sent);
-            self.deliver(request, &shutdown).await;
+            if self.deliver(request, &shutdown).await == Delivery::Interrupted {
+                break;
+            }
+            self.queue.finish();
         }
-        let left = self.queue.clear();
+        self.save_position(true);
         self.pending_changed();
+        let left = self.unsent();
         if left > 0 {
-            self.counts().failed.add(left as u64);
-            tracing::warn!(component = %self.metrics.component_id(), endpoint = %self.name, samples = left, "dropped queued samples that could not be sent before shutdown");
+            tracing::info!(component = %self.metrics.component_id(), endpoint = %self.name, samples = left, "samples not sent before shutdown stay in the WAL, to be sent after the next start");
         }
     }
 
@@ -341,14 +441,14 @@ impl Endpoint {
     /// Sends one request until it succeeds, fails for good, or shutdown
     /// runs out of time. Each attempt uses the client current at that
     /// moment, so fixing an endpoint's arguments rescues a failing request.
-    async fn deliver(&self, request: Option<Request>, shutdown: &CancellationToken) {
-        let Some(mut request) = request else { return };
+    async fn deliver(&self, request: Option<Request>, shutdown: &CancellationToken) -> Delivery {
+        let Some(mut request) = request else { return Delivery::Done };
         let mut backoff: Option<Backoff> = None;
         loop {
             if backoff.is_some() {
                 match self.refresh(request) {
                     Some(r) => request = r,
-                    None => return,
+                    None => return Delivery::Done,
                 }
             }
             let settings = self.settings();
@@ -366,19 +466,29 @@ impl Endpoint {
                 Some(result) => result,
                 None => {
                     let deadline = *self.flush_deadline.get_or_init(|| Instant::now() + FLUSH_TIMEOUT);
-                    tokio::time::timeout_at(deadline, attempt).await.unwrap_or_else(|_| Err(SendError::permanent("the flush on shutdown ran out of time")))
+                    match tokio::time::timeout_at(deadline, attempt).await {
+                        Ok(result) => result,
+                        Err(_) => return Delivery::Interrupted,
+                    }
                 }
             };
             let err = match result {
-                Ok(()) => return self.sent(&request),
-                Err(e) if !e.retryable => return self.gave_up(&request, &e.message),
+                Ok(()) => {
+                    self.sent(&request);
+                    return Delivery::Done;
+                }
+                Err(e) if !e.retryable => {
+                    self.gave_up(&request, &e.message);
+                    return Delivery::Done;
+                }
                 Err(e) => e,
             };
             let queue = &settings.args.queue_config;
             let wait = backoff.get_or_insert_with(|| Backoff::new(&doubling(queue.min_backoff, queue.max_backoff))).next_delay();
             let until = Instant::now() + wait.max(err.retry_after.unwrap_or_default());
             if self.flush_deadline.get().is_some_and(|d| until >= *d) {
-                return self.gave_up(&request, &format!("{}; not sent before shutdown", err.message));
+                self.record_error(format!("{}; not sent before shutdown, kept in the WAL", err.message));
+                return Delivery::Interrupted;
             }
             self.counts().retried.add(request.samples);
             self.retries.fetch_add(1, Ordering::Relaxed);
@@ -397,7 +507,7 @@ impl Endpoint {
                 }
                 _ = self.removed.cancelled() => {
                     self.counts().removed.add(request.samples);
-                    return;
+                    return Delivery::Done;
                 }
             }
         }
@@ -434,6 +544,7 @@ impl Endpoint {
         let uint = |n: u64| Value::Number(Number::Uint(n));
         let (depth, _) = self.queue.depth();
         let c = self.counts();
+        let position = self.queue.low_water();
         let last_error = lock(&self.last_error).clone().map_or(Value::Null, Value::from);
         Value::object([
             ("name", Value::from(self.name.as_str())),
@@ -442,9 +553,13 @@ impl Endpoint {
             ("queue_capacity", uint(self.queue.capacity() as u64)),
             ("samples_sent", uint(c.samples.get())),
             ("samples_failed", uint(c.failed.get())),
-            ("samples_enqueue_failed", uint(c.enqueue_failed.get())),
-            ("samples_dropped", uint(c.too_old.get() + c.removed.get())),
+            ("samples_dropped", uint(c.too_old.get() + c.removed.get() + c.expired.get() + c.unreadable.get())),
             ("samples_too_old", uint(c.too_old.get())),
+            ("samples_wal_expired", uint(c.expired.get())),
+            ("samples_replayed", uint(c.replayed.get())),
+            ("wal_position", uint(position.seq)),
+            ("wal_position_offset", uint(u64::from(position.offset))),
+            ("samples_unsent", uint(self.unsent())),
             ("samples_retried", uint(c.retried.get())),
             ("exemplars_sent", uint(c.exemplars.get())),
             ("metadata_sent", uint(c.metadata.get())),

@@ -1,5 +1,5 @@
-//! The arguments: what is refused, in Alloy's words, and an empty
-//! endpoint list, which is allowed.
+//! The arguments: what is refused, in Alloy's words, the `wal` block's
+//! defaults, and an empty endpoint list, which is allowed.
 
 use solder_syntax::{Scope, Value};
 
@@ -13,7 +13,10 @@ fn bad_arguments_are_refused_in_alloys_words() {
     let url = "url = \"http://localhost:9009/api/v1/push\"";
     let cases = [
         ("endpoint {\n name = \"x\"\n }", "missing required attribute \"url\""),
-        (&format!("endpoint {{\n {url}\n }}\nwal {{\n truncate_frequency = \"1h\"\n }}"), "unrecognized block name \"wal\""),
+        ("wal {\n truncate_frequency = \"0s\"\n }", "truncate_frequency must not be 0"),
+        ("wal {\n min_keepalive_time = \"8h\"\n }", "min_keepalive_time must be smaller than max_keepalive_time"),
+        ("wal {\n max_size = \"1KiB\"\n }", "max_size must be at least 64KiB"),
+        ("wal {\n max_segment_age = \"1h\"\n }", "unrecognized attribute name \"max_segment_age\""),
         (&format!("endpoint {{\n {url}\n sigv4 {{\n region = \"x\"\n }}\n }}"), "unrecognized block name \"sigv4\""),
         (&format!("endpoint {{\n {url}\n round_robin_dns = true\n }}"), "unrecognized attribute name \"round_robin_dns\""),
         (
@@ -41,6 +44,19 @@ fn bad_arguments_are_refused_in_alloys_words() {
         let got = build_error(&REGISTRATION, inner, &Scope::new());
         assert!(got.contains(want), "{inner}\n  got:  {got}\n  want: {want}");
     }
+}
+
+#[test]
+fn the_wal_block_defaults_to_alloys_values() {
+    use crate::component::Arguments as _;
+    let args: crate::prometheus::remote_write::Arguments = crate::harness::evaluate("prometheus.remote_write", "", &Scope::new())
+        .and_then(|body| crate::decode::decode(&body))
+        .unwrap_or_else(|d| panic!("{}", d.message));
+    let wal = &args.wal;
+    let secs = |d: crate::types::Duration| d.0.as_secs();
+    assert_eq!((secs(wal.truncate_frequency), secs(wal.min_keepalive_time), secs(wal.max_keepalive_time)), (7200, 300, 28800));
+    assert_eq!(wal.max_size.0, 1 << 30);
+    assert!(args.validate().is_ok());
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Update and shutdown: an update keeps what is queued and follows the
 //! new endpoint, and a stop flushes the queue but never waits on a dead
-//! endpoint past the flush timeout.
+//! endpoint past the flush timeout; what it could not send stays in the
+//! WAL (see `wal` for the restart that sends it).
 
 use solder_syntax::Value;
 
@@ -76,7 +77,28 @@ async fn shutdown_gives_up_on_a_failing_endpoint_within_the_flush_timeout() {
     // request, let alone forever; the flush timeout fits well within.
     assert!(FLUSH_TIMEOUT * 2 <= crate::harness::DEADLINE);
     let component = rw.stop().await;
-    assert_eq!(stat(&component, 0, "samples_failed"), 4);
+    assert_eq!(stat(&component, 0, "samples_failed"), 0, "not failed: kept in the WAL for the next start");
+    assert_eq!(stat(&component, 0, "samples_unsent"), 4);
     assert!(sink.accepted().is_empty());
     assert_eq!(component.health().state, HealthState::Exited);
+}
+
+/// A request the endpoint never answers is cut off by the flush timeout
+/// at shutdown, and stays in the WAL rather than counting as failed.
+#[tokio::test]
+async fn a_request_hanging_at_shutdown_stays_in_the_wal() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/push", listener.local_addr().unwrap());
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = std::sync::Arc::clone(&held);
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            keep.lock().unwrap().push(socket);
+        }
+    });
+    let rw = running("prometheus.remote_write.hanging", &endpoint(&url, FAST));
+    rw.receiver().0.append(gauges("hanging", 3)).unwrap();
+    until("the request sent", || !held.lock().unwrap().is_empty()).await;
+    let component = rw.stop().await;
+    assert_eq!((stat(&component, 0, "samples_failed"), stat(&component, 0, "samples_unsent")), (0, 3));
 }

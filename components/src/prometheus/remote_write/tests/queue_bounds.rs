@@ -1,8 +1,7 @@
-//! What the in-memory queue refuses: batches past its capacity, and
-//! samples older than `sample_age_limit`, when a request is built and again
-//! before each retry; and the one large batch it takes whole when empty, to
-//! send in pieces. Refusals at the door and drops after queueing are told
-//! apart.
+//! The in-memory queue's bounds: batches past its capacity wait in the
+//! WAL; samples older than `sample_age_limit` are dropped when a request
+//! is built and again before each retry; and the one large batch it takes
+//! whole when empty is sent in pieces.
 
 use std::sync::Arc;
 
@@ -14,24 +13,35 @@ use crate::prometheus::remote_write::sender;
 use crate::prometheus::{Batch, MetricType};
 use crate::selfmetrics;
 
+/// A full queue refuses nothing: what does not fit waits in the WAL, and
+/// the sender reads it back, in order, once the queue drains.
 #[tokio::test]
-async fn a_full_queue_refuses_batches_and_counts_them() {
-    // Not running: nothing drains the queue.
-    let rw = built("prometheus.remote_write.full", &endpoint("http://127.0.0.1:9/push", "queue_config {\n capacity = 10\n }"));
+async fn a_full_queue_leaves_the_rest_in_the_wal_and_reads_it_back() {
+    let (sink, url) = Sink::start(vec![]).await;
+    let queue = "queue_config {\n capacity = 10\n max_samples_per_send = 4\n batch_send_deadline = \"5ms\"\n }";
+    // Not running yet: nothing drains the queue.
+    let mut rw = built("prometheus.remote_write.full", &endpoint(&url, queue));
     rw.receiver().0.append(gauges("a", 6)).unwrap();
-    let err = rw.receiver().0.append(gauges("b", 6)).unwrap_err();
-    assert!(err.contains("queue is full") && err.contains("dropped 6 samples"), "{err}");
-    let err = rw.receiver().0.append(gauges("c", 11)).unwrap_err();
-    assert!(err.contains("larger than the whole queue"), "{err}");
-    rw.receiver().0.append(gauges("d", 4)).unwrap();
-    for _ in 0..1000 {
-        let _ = rw.receiver().0.append(gauges("e", 3));
+    rw.receiver().0.append(gauges("b", 6)).unwrap();
+    rw.receiver().0.append(gauges("c", 11)).unwrap();
+    for i in 0..100 {
+        rw.receiver().0.append(gauges(&format!("e{i}"), 3)).unwrap();
     }
-    assert_eq!(stat(&rw.component, 0, "queue_samples"), 10, "the queue never holds more than its capacity");
-    assert_eq!(stat(&rw.component, 0, "samples_enqueue_failed"), 6 + 11 + 3000);
-    assert_eq!(stat(&rw.component, 0, "samples_dropped"), 0, "refusals are not drops after queueing");
-    let line = r#"prometheus_remote_storage_samples_enqueue_failed_total{component_id="prometheus.remote_write.full",remote_name="#;
-    assert!(selfmetrics::render().lines().any(|l| l.starts_with(line) && l.ends_with(" 3017")), "{}", selfmetrics::render());
+    assert_eq!(stat(&rw.component, 0, "queue_samples"), 6, "the queue holds what fits; b did not, so nothing after it entered");
+    assert_eq!(stat(&rw.component, 0, "samples_unsent"), 6 + 6 + 11 + 300, "queued or not, all of it is unsent");
+    rw.run();
+    until("every sample", || sink.series().len() >= 323).await;
+    let mut names: Vec<String> = sink.series().into_iter().map(|(labels, _)| labels).collect();
+    let in_order: Vec<String> = names.iter().map(|l| l.split('"').nth(1).unwrap_or_default().to_string()).collect();
+    let mut deduped = in_order.clone();
+    deduped.dedup();
+    assert_eq!(deduped.len(), 103, "each batch arrives whole and in WAL order: {deduped:?}");
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 323, "nothing twice");
+    until("all counted", || stat(&rw.component, 0, "samples_sent") == 323).await;
+    assert_eq!(stat(&rw.component, 0, "samples_dropped"), 0);
+    rw.stop().await;
 }
 
 #[tokio::test]
@@ -43,7 +53,7 @@ async fn old_samples_are_dropped_by_sample_age_limit() {
     rw.receiver().0.append(Arc::new(Batch { families: vec![family("g", MetricType::Gauge, series)] })).unwrap();
     until("the new sample", || sink.series().len() == 1).await;
     assert!(sink.series()[0].0.contains("new"));
-    assert_eq!((stat(&rw.component, 0, "samples_dropped"), stat(&rw.component, 0, "samples_enqueue_failed")), (1, 0));
+    assert_eq!(stat(&rw.component, 0, "samples_dropped"), 1);
     let line = r#"prometheus_remote_storage_samples_dropped_total{component_id="prometheus.remote_write.age",remote_name="#;
     let too_old = |l: &&str| l.starts_with(line) && l.contains(r#"reason="too_old""#) && l.ends_with(" 1");
     assert!(selfmetrics::render().lines().any(|l| too_old(&l)), "{}", selfmetrics::render());

@@ -1,0 +1,113 @@
+//! `prometheus.remote_write` survives `kill -9`: span metrics written to
+//! its WAL while Prometheus is down reach Prometheus after the agent is
+//! killed and started again on the same `--storage.path`. Prometheus and
+//! Alloy would not send them: their WAL watchers start at the WAL's end.
+//!
+//! The real binary, `solder tools loadgen` over OTLP gRPC, and Debian's
+//! Prometheus with its remote-write receiver. The calls counters Prometheus
+//! ends up with must equal the spans loadgen was told were taken. The
+//! counters are cumulative, so a sample sent twice would not inflate them
+//! (the same timestamp and value is stored once): duplicates are checked
+//! on the agent's side instead, as samples sent against samples replayed.
+
+mod support;
+
+use support::peers::{prometheus_binary, Prometheus};
+use support::{free_port, loadgen, Agent};
+
+fn pipeline(grpc: u16, prometheus: &str) -> String {
+    format!(
+        r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		traces = [otelcol.connector.spanmetrics.default.input]
+	}}
+}}
+
+otelcol.connector.spanmetrics "default" {{
+	histogram {{
+		explicit {{ }}
+	}}
+	metrics_flush_interval = "200ms"
+	output {{
+		metrics = [otelcol.exporter.prometheus.default.input]
+	}}
+}}
+
+otelcol.exporter.prometheus "default" {{
+	forward_to = [prometheus.remote_write.default.receiver]
+}}
+
+prometheus.remote_write "default" {{
+	endpoint {{
+		name = "prometheus"
+		url  = "http://{prometheus}/api/v1/write"
+		queue_config {{
+			batch_send_deadline = "200ms"
+			max_backoff         = "1s"
+		}}
+	}}
+}}
+"#
+    )
+}
+
+const RW: &str = "prometheus.remote_write.default";
+
+/// A number of the remote_write component's debug info: `wal.<field>` or
+/// the endpoint's `<field>`.
+fn debug(agent: &Agent, field: &str) -> u64 {
+    let info = &agent.component(RW)["debugInfo"];
+    let value = match field.strip_prefix("wal.") {
+        Some(f) => &info["wal"][f],
+        None => &info["endpoints"][0][field],
+    };
+    value.as_u64().unwrap_or_else(|| panic!("{field} is not a number in {info}"))
+}
+
+#[test]
+fn span_metrics_acknowledged_before_a_kill_9_reach_prometheus_after_the_restart() {
+    let prometheus = prometheus_binary();
+    let storage = tempfile::tempdir().unwrap();
+    let (grpc, prom_addr) = (free_port(), format!("127.0.0.1:{}", free_port()));
+    let cfg = storage.path().join("pipeline.alloy");
+    std::fs::write(&cfg, pipeline(grpc, &prom_addr)).unwrap();
+    let data = storage.path().join("data");
+    let cfg = cfg.display().to_string();
+
+    // 1. Prometheus is down: everything waits in the WAL.
+    let mut agent = Agent::start_with_storage(&[&cfg], &data);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+    let spans = loadgen(&format!("127.0.0.1:{grpc}"), 2000, 2.0);
+    assert!(spans > 0);
+    // Two more flushes after the last span: the WAL holds the final counts.
+    let records = debug(&agent, "wal.next_record");
+    agent.wait_for("two flushes after the load", || debug(&agent, "wal.next_record") >= records + 2);
+    let appended = debug(&agent, "samples_unsent");
+    assert_eq!(debug(&agent, "samples_sent"), 0, "Prometheus is down");
+    let wal_bytes = debug(&agent, "wal.bytes");
+    agent.kill_9();
+
+    // 2. The same storage, Prometheus up: the WAL is sent.
+    let again = Agent::start_with_storage(&[&cfg], &data);
+    let prom = Prometheus::start_on(&prometheus, "global:\n  scrape_interval: 1m\n", &prom_addr);
+    again.wait_for("the replayed samples sent", || debug(&again, "samples_unsent") == 0 && debug(&again, "samples_sent") > 0);
+    let replayed = debug(&again, "samples_replayed");
+    let sent = debug(&again, "samples_sent");
+    eprintln!(
+        "{spans} spans; {appended} samples in the WAL at the kill ({wal_bytes} bytes, {:.1} bytes/sample); {replayed} replayed, {sent} sent",
+        wal_bytes as f64 / appended as f64
+    );
+    assert!(replayed >= appended, "everything unsent at the kill is replayed: {replayed} < {appended}");
+    assert_eq!(sent, replayed, "each replayed sample is sent once: {} duplicates", sent.saturating_sub(replayed));
+
+    let calls = || {
+        let got = prom.query("sum(traces_span_metrics_calls_total)");
+        got.first().map(|(_, v)| *v as u64)
+    };
+    prom.wait_for("Prometheus's calls to equal the spans sent", || calls() == Some(spans));
+    let rw = again.component(RW);
+    assert_eq!(rw["health"]["state"], "healthy", "{rw}");
+}
