@@ -111,3 +111,23 @@ fn span_metrics_acknowledged_before_a_kill_9_reach_prometheus_after_the_restart(
     let rw = again.component(RW);
     assert_eq!(rw["health"]["state"], "healthy", "{rw}");
 }
+
+/// A sender that panics (`SOLDER_FAULT`, read by debug builds) is started
+/// again: the endpoint does not go quiet for the rest of the process, and
+/// the cumulative counters Prometheus ends up with still equal the spans.
+#[test]
+fn a_sender_that_panics_is_started_again() {
+    let prometheus = prometheus_binary();
+    let prom_addr = format!("127.0.0.1:{}", free_port());
+    let prom = Prometheus::start_on(&prometheus, "global:\n  scrape_interval: 1m\n", &prom_addr);
+    let dir = tempfile::tempdir().unwrap();
+    let grpc = free_port();
+    let cfg = dir.path().join("pipeline.alloy");
+    std::fs::write(&cfg, pipeline(grpc, &prom_addr)).unwrap();
+    let agent = Agent::start_with_env(&[&cfg.display().to_string()], &[("SOLDER_FAULT", "prometheus.remote_write.send:1")]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+    let spans = loadgen(&format!("127.0.0.1:{grpc}"), 2000, 1.0);
+    agent.wait_for("the sender to panic", || agent.logs().contains("fault injected at prometheus.remote_write.send"));
+    let calls = || prom.query("sum(traces_span_metrics_calls_total)").first().map(|(_, v)| *v as u64);
+    prom.wait_for("Prometheus's calls to equal the spans sent", || calls() == Some(spans));
+}

@@ -151,12 +151,18 @@ impl Component for RemoteWrite {
             let opening = Arc::clone(&self.shared);
             let _ = tokio::task::spawn_blocking(move || opening.open_wal(WAL_LOCK_TIMEOUT)).await;
             let mut senders = JoinSet::new();
+            // By task, so that a sender that died (a panic) is started
+            // again; and none is running when `run` itself starts again
+            // after a panic, whatever the flags say.
+            let mut running: std::collections::HashMap<tokio::task::Id, Arc<Endpoint>> = std::collections::HashMap::new();
+            lock(&self.shared.endpoints).iter().for_each(|e| e.started.store(false, Ordering::Relaxed));
             let mut truncate = tokio::time::interval(self.shared.wal.args().truncate_frequency.0);
             truncate.reset();
             loop {
                 for e in lock(&self.shared.endpoints).iter() {
                     if !e.started.swap(true, Ordering::Relaxed) {
-                        senders.spawn(Arc::clone(e).run(shutdown.clone()));
+                        let id = senders.spawn(Arc::clone(e).run(shutdown.clone())).id();
+                        running.insert(id, Arc::clone(e));
                     }
                 }
                 let reopen = async {
@@ -168,7 +174,18 @@ impl Component for RemoteWrite {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = self.changed.notified() => {}
-                    Some(_) = senders.join_next(), if !senders.is_empty() => {}
+                    Some(done) = senders.join_next_with_id(), if !senders.is_empty() => {
+                        let id = match &done {
+                            Ok((id, ())) => *id,
+                            Err(e) => {
+                                tracing::error!(component = %self.shared.metrics.component_id(), "a remote_write sender stopped: {e}; starting it again");
+                                e.id()
+                            }
+                        };
+                        if let Some(e) = running.remove(&id) {
+                            e.started.store(false, Ordering::Relaxed);
+                        }
+                    }
                     _ = truncate.tick() => self.shared.truncate(false),
                     _ = self.shared.wal.filling.notified() => self.shared.truncate(true),
                     _ = reopen => {

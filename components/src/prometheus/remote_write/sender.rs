@@ -443,6 +443,7 @@ impl Endpoint {
     /// moment, so fixing an endpoint's arguments rescues a failing request.
     async fn deliver(&self, request: Option<Request>, shutdown: &CancellationToken) -> Delivery {
         let Some(mut request) = request else { return Delivery::Done };
+        crate::fault::point("prometheus.remote_write.send");
         let mut backoff: Option<Backoff> = None;
         loop {
             if backoff.is_some() {
