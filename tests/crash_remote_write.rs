@@ -131,3 +131,47 @@ fn a_sender_that_panics_is_started_again() {
     let calls = || prom.query("sum(traces_span_metrics_calls_total)").first().map(|(_, v)| *v as u64);
     prom.wait_for("Prometheus's calls to equal the spans sent", || calls() == Some(spans));
 }
+
+/// A file size limit (`prlimit --fsize`) stands in for a full disk under
+/// the WAL: appends that cannot be written are refused with a log line and
+/// a metric, the agent lives on, and once writes succeed again the
+/// cumulative counters Prometheus ends up with equal the spans sent.
+#[test]
+fn a_full_disk_under_the_wal_refuses_and_recovers() {
+    let prometheus = prometheus_binary();
+    let prom_addr = format!("127.0.0.1:{}", free_port());
+    let prom = Prometheus::start_on(&prometheus, "global:\n  scrape_interval: 1m\n", &prom_addr);
+    let dir = tempfile::tempdir().unwrap();
+    let grpc = free_port();
+    let cfg = dir.path().join("pipeline.alloy");
+    std::fs::write(&cfg, pipeline(grpc, &prom_addr)).unwrap();
+    let (http, log) = (format!("127.0.0.1:{}", free_port()), dir.path().join("solder.log"));
+    let mut agent = std::process::Command::new("prlimit")
+        .arg("--fsize=131072")
+        .arg(env!("CARGO_BIN_EXE_solder"))
+        .args(["run", &cfg.display().to_string(), "--storage.path", &dir.path().join("data").display().to_string(), "--server.http.listen-addr", &http])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("prlimit (util-linux) runs the agent");
+    let logs = || std::fs::read_to_string(&log).unwrap_or_default();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", grpc)).is_err() {
+        assert!(started.elapsed().as_secs() < 20, "the agent did not listen:\n{}", logs());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let spans = loadgen(&format!("127.0.0.1:{grpc}"), 2000, 3.0);
+    let failed = || support::request(&http, "GET", "/metrics").map(|(_, m)| metric(&m, "prometheus_tsdb_wal_writes_failed_total")).unwrap_or(0.0);
+    prom.wait_for("a WAL write to fail at the file size limit", || failed() > 0.0);
+    assert!(logs().contains("cannot write to the WAL") && logs().contains("File too large"), "{}", logs());
+    assert!(agent.try_wait().unwrap().is_none(), "the agent died:\n{}", logs());
+    let calls = || prom.query("sum(traces_span_metrics_calls_total)").first().map(|(_, v)| *v as u64);
+    prom.wait_for("Prometheus's calls to equal the spans sent", || calls() == Some(spans));
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
+/// The value of an unlabelled-or-summed metric in an exposition.
+fn metric(exposition: &str, name: &str) -> f64 {
+    exposition.lines().filter(|l| l.starts_with(name) && !l.starts_with('#')).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
