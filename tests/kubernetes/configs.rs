@@ -3,13 +3,33 @@
 //! workloads can be checked against them, and that each one passes
 //! `solder validate` as written.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
-use solder_syntax::ast::{Block, Stmt};
-use solder_syntax::{Evaluator, Scope};
+use solder_components::otelcol::exporter::sending::queue::PERSISTENT_UNSIZED_BYTES;
+use solder_syntax::ast::{Block, Expr, Stmt};
+use solder_syntax::{Evaluator, Scope, Value};
 
 use crate::environment::{pod_env, solder};
 use crate::manifests::{documents, str_of};
+
+/// Where the workloads mount `--storage.path`.
+pub(crate) const STORAGE_PATH: &str = "/var/lib/solder";
+
+/// A block's attribute, by name.
+fn attribute<'a>(b: &'a Block, name: &str) -> Option<&'a Expr> {
+    b.body.iter().find_map(|s| match s {
+        Stmt::Attribute(a) if a.name.name == name => Some(&a.value),
+        _ => None,
+    })
+}
+
+/// The blocks of a block's body.
+fn blocks(b: &Block) -> impl Iterator<Item = &Block> {
+    b.body.iter().filter_map(|s| match s {
+        Stmt::Block(inner) => Some(inner),
+        Stmt::Attribute(_) => None,
+    })
+}
 
 /// Every address a config listens on: the OTLP receivers' servers (with
 /// their defaults) and `prometheus.expose`.
@@ -17,12 +37,7 @@ pub(crate) fn listeners(config: &str) -> Vec<String> {
     let file = solder_syntax::parse(config).unwrap_or_else(|d| panic!("{d:?}"));
     let scope = Scope::new();
     let mut eval = Evaluator::new(config, &scope);
-    let mut string_attr = |b: &Block, name: &str| {
-        b.body.iter().find_map(|s| match s {
-            Stmt::Attribute(a) if a.name.name == name => Some(eval.eval(&a.value).unwrap().as_str().unwrap().to_string()),
-            _ => None,
-        })
-    };
+    let mut string_attr = |b: &Block, name: &str| attribute(b, name).map(|v| eval.eval(v).unwrap().as_str().unwrap().to_string());
     let mut out = Vec::new();
     for stmt in &file.body {
         let Stmt::Block(b) = stmt else { continue };
@@ -47,6 +62,47 @@ pub(crate) fn listeners(config: &str) -> Vec<String> {
 
 pub(crate) fn port(addr: &str) -> u16 {
     addr.rsplit_once(':').unwrap().1.parse().unwrap()
+}
+
+/// What each persistent sending queue of a config (a `sending_queue` with
+/// `storage`) may hold on disk, in bytes: its `queue_size` when it is
+/// sized in bytes, else the bound the queue puts on a persistent queue
+/// counted in requests or items.
+pub(crate) fn persistent_queue_bounds(config: &str) -> Vec<u64> {
+    let file = solder_syntax::parse(config).unwrap_or_else(|d| panic!("{d:?}"));
+    let scope = Scope::new();
+    let mut eval = Evaluator::new(config, &scope);
+    let mut out = Vec::new();
+    for stmt in &file.body {
+        let Stmt::Block(component) = stmt else { continue };
+        for queue in blocks(component).filter(|b| b.full_name() == "sending_queue" && attribute(b, "storage").is_some()) {
+            let sizer = attribute(queue, "sizer").map(|v| eval.eval(v).unwrap().as_str().unwrap().to_string());
+            let size = attribute(queue, "queue_size").map_or(1000, |v| match eval.eval(v).unwrap() {
+                Value::Number(n) => n.as_u64().unwrap(),
+                other => panic!("queue_size is {other:?}"),
+            });
+            out.push(if sizer.as_deref() == Some("bytes") { size } else { PERSISTENT_UNSIZED_BYTES });
+        }
+    }
+    out
+}
+
+/// The `directory` of each `otelcol.storage.file` in a config, `None`
+/// where it is left to its default under `--storage.path`.
+fn storage_directories(config: &str) -> Vec<Option<String>> {
+    let file = solder_syntax::parse(config).unwrap_or_else(|d| panic!("{d:?}"));
+    let scope = Scope::new();
+    let mut eval = Evaluator::new(config, &scope);
+    let mut out = Vec::new();
+    for stmt in &file.body {
+        match stmt {
+            Stmt::Block(b) if b.full_name() == "otelcol.storage.file" => {
+                out.push(attribute(b, "directory").map(|v| eval.eval(v).unwrap().as_str().unwrap().to_string()));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The environment variables a config reads, and whether each has a
@@ -92,5 +148,24 @@ fn configmap_configs_pass_solder_validate() {
         assert!(out.status.success(), "{} ({name}): {}", file.display(), String::from_utf8_lossy(&out.stderr));
         let fmt = solder(&["fmt", &path.display().to_string()]);
         assert_eq!(String::from_utf8_lossy(&fmt.stdout), text, "{} ({name}) is in canonical form (solder fmt)", file.display());
+    }
+}
+
+/// The pods' root filesystems are read-only: a queue anywhere but the
+/// storage volume cannot be written, and one in another volume would be
+/// outside what the volume's sizeLimit was sized for. Every shipped config
+/// keeps its queues on disk, so that the check is never vacuous.
+#[test]
+fn configmap_configs_keep_their_queues_on_the_storage_volume() {
+    pod_env();
+    for (file, name, text) in configmap_configs() {
+        assert!(!persistent_queue_bounds(&text).is_empty(), "{} ({name}): the exporter's queue is persistent", file.display());
+        let directories = storage_directories(&text);
+        assert!(!directories.is_empty(), "{} ({name}) has an otelcol.storage.file", file.display());
+        for dir in directories.into_iter().flatten() {
+            let path = Path::new(&dir);
+            let inside = path.starts_with(STORAGE_PATH) && !path.components().any(|c| c == Component::ParentDir);
+            assert!(inside, "{} ({name}): otelcol.storage.file writes to {dir}, outside the storage volume at {STORAGE_PATH}", file.display());
+        }
     }
 }

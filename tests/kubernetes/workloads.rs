@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::configs::{configmap_configs, env_reads, listeners, port};
+use solder_components::durable::LogOptions;
+
+use crate::configs::{configmap_configs, env_reads, listeners, persistent_queue_bounds, port, STORAGE_PATH};
 use crate::environment::pod_env;
 use crate::manifests::{documents, list, str_of};
 
@@ -17,6 +19,28 @@ fn workloads() -> Vec<(String, Yaml)> {
         .filter(|(_, d)| matches!(str_of(d, &["kind"]), "DaemonSet" | "Deployment"))
         .map(|(_, d)| (str_of(&d, &["metadata", "name"]).to_string(), d))
         .collect()
+}
+
+/// A Kubernetes quantity of bytes: "128Mi", "1G", "1048576".
+fn quantity_bytes(q: &Yaml) -> Option<u64> {
+    if let Some(n) = q.as_i64() {
+        return u64::try_from(n).ok();
+    }
+    let q = q.as_str()?;
+    let digits = q.find(|c: char| !c.is_ascii_digit()).unwrap_or(q.len());
+    let unit: u64 = match &q[digits..] {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        "T" => 1_000_000_000_000,
+        _ => return None,
+    };
+    q[..digits].parse::<u64>().ok()?.checked_mul(unit)
 }
 
 #[test]
@@ -37,9 +61,11 @@ fn workloads_mount_their_config_as_a_directory_and_declare_its_ports() {
         assert!(config_mount["subPath"].is_badvalue(), "{name}: a subPath mount never sees ConfigMap updates");
         let volume = list(&spec["volumes"]).iter().find(|v| v["name"] == config_mount["name"]).unwrap();
         let configmap = str_of(volume, &["configMap", "name"]);
-        let storage = mounts.iter().find(|m| str_of(m, &["mountPath"]) == "/var/lib/solder").unwrap_or_else(|| panic!("{name}: no storage mount"));
+        let storage = mounts.iter().find(|m| str_of(m, &["mountPath"]) == STORAGE_PATH).unwrap_or_else(|| panic!("{name}: no storage mount"));
         let storage_volume = list(&spec["volumes"]).iter().find(|v| v["name"] == storage["name"]).unwrap();
         assert!(!storage_volume["emptyDir"].is_badvalue(), "{name}: storage is an emptyDir (the root filesystem is read-only)");
+        let size_limit =
+            quantity_bytes(&storage_volume["emptyDir"]["sizeLimit"]).unwrap_or_else(|| panic!("{name}: the storage emptyDir has no sizeLimit in bytes"));
 
         let env: BTreeSet<&str> = list(&container["env"]).iter().map(|e| str_of(e, &["name"])).collect();
         let ports: BTreeSet<i64> = list(&container["ports"]).iter().map(|p| p["containerPort"].as_i64().unwrap()).collect();
@@ -50,6 +76,17 @@ fn workloads_mount_their_config_as_a_directory_and_declare_its_ports() {
             let mut want: BTreeSet<i64> = listeners(text).iter().map(|a| i64::from(port(a))).collect();
             want.insert(12345);
             assert!(want.is_subset(&ports), "{name}: {} ({cm}) listens on {want:?}; the pod declares {ports:?}", file.display());
+            // The kubelet evicts the pod, queue and all, once the emptyDir
+            // passes its sizeLimit: it must hold each persistent queue's
+            // bound plus the segment of delivered requests not yet given
+            // back.
+            let segment = LogOptions::default().segment_bytes;
+            let on_disk: u64 = persistent_queue_bounds(text).iter().map(|bound| bound + segment).sum();
+            assert!(
+                on_disk <= size_limit,
+                "{name}: {} ({cm}) can put {on_disk} bytes on disk (each persistent queue's bound plus a {segment}-byte segment); the storage emptyDir's sizeLimit is {size_limit}",
+                file.display()
+            );
         }
 
         let sc = &container["securityContext"];
