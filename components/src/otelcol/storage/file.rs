@@ -158,6 +158,8 @@ struct Shared {
     timeout: std::time::Duration,
     fsync: AtomicBool,
     compact_on_start: AtomicBool,
+    /// Where a log starts a new segment file.
+    segment_bytes: u64,
     /// Clients opened through this handler, for debug info.
     clients: Mutex<Vec<String>>,
 }
@@ -179,6 +181,7 @@ impl StorageHandler {
                 timeout,
                 fsync: AtomicBool::new(fsync),
                 compact_on_start: AtomicBool::new(false),
+                segment_bytes: LogOptions::default().segment_bytes,
                 clients: Mutex::new(Vec::new()),
             }),
         }
@@ -188,13 +191,26 @@ impl StorageHandler {
     /// every record that survived.
     pub fn open(&self, client: &str, each: impl FnMut(Recovered<'_>)) -> Result<Opened, String> {
         let dir = self.inner.directory.join(client);
-        let options = LogOptions { fsync: self.fsync(), ..LogOptions::default() };
+        let options = LogOptions { fsync: self.fsync(), segment_bytes: self.inner.segment_bytes };
         let (log, damage) = SegmentLog::open(&dir, options, self.inner.timeout, each).map_err(|e| format!("cannot open {}: {e}", dir.display()))?;
         let mut clients = self.inner.clients.lock().unwrap_or_else(|p| p.into_inner());
         if !clients.iter().any(|c| c == client) {
             clients.push(client.to_string());
         }
         Ok(Opened { log, damage, compact: self.inner.compact_on_start.load(Ordering::Relaxed) })
+    }
+
+    /// Tests: a handler whose logs roll segments at `bytes`.
+    #[cfg(test)]
+    pub(crate) fn with_segment_bytes(mut self, bytes: u64) -> StorageHandler {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.segment_bytes = bytes;
+        }
+        self
+    }
+
+    pub fn segment_bytes(&self) -> u64 {
+        self.inner.segment_bytes
     }
 
     pub fn fsync(&self) -> bool {

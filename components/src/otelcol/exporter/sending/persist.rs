@@ -7,8 +7,14 @@
 //! After a crash, the requests without an acknowledgement are the queue.
 //! So a restart sends again at most the requests that were in flight when
 //! the process died: those are the only duplicates.
+//!
+//! Space comes back a whole segment at a time, from the oldest, so one old
+//! request still waiting out its retries would keep every segment written
+//! after it on disk, delivered or not. Such a request is moved: copied to
+//! the newest segment, then acknowledged where it was. The disk then
+//! holds the queue plus at most about one segment of delivered data.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -39,8 +45,19 @@ pub struct Disk(Arc<Mutex<Inner>>);
 struct Inner {
     log: SegmentLog,
     handler: StorageHandler,
-    /// Appended and not yet settled: queued or in flight.
-    pending: BTreeSet<u64>,
+    /// Appended and not yet settled (queued or in flight), with where
+    /// each is now.
+    pending: BTreeMap<u64, Kept>,
+    /// Requests moved to a newer segment: the sequence number they were
+    /// queued under, to the one they have now.
+    moved: HashMap<u64, u64>,
+}
+
+/// A pending request's place on disk.
+#[derive(Clone, Copy)]
+struct Kept {
+    kind: u8,
+    at: Location,
 }
 
 /// Where a queued request is kept on disk.
@@ -75,13 +92,13 @@ impl Disk {
             }
             k => found.push((r.seq, k, r.at, Bytes::copy_from_slice(r.payload))),
         })?;
-        let disk = Disk(Arc::new(Mutex::new(Inner { log: opened.log, handler: handler.clone(), pending: BTreeSet::new() })));
+        let disk = Disk(Arc::new(Mutex::new(Inner { log: opened.log, handler: handler.clone(), pending: BTreeMap::new(), moved: HashMap::new() })));
         let mut requests = Vec::new();
         let mut unreadable = 0;
         for (seq, k, at, bytes) in found.into_iter().filter(|f| !acked.contains(&f.0)) {
             match decode(k, bytes) {
                 Some(p) => {
-                    disk.lock().pending.insert(seq);
+                    disk.lock().pending.insert(seq, Kept { kind: k, at });
                     requests.push((p, Stored { disk: disk.clone(), seq, at }));
                 }
                 None => {
@@ -107,14 +124,19 @@ impl Disk {
         let mut inner = self.lock();
         let fsync = inner.handler.fsync();
         inner.log.set_fsync(fsync);
-        let (seq, at) = inner.log.append(kind(p.signal()), p.bytes())?;
-        inner.pending.insert(seq);
+        let k = kind(p.signal());
+        let (seq, at) = inner.log.append(k, p.bytes())?;
+        inner.pending.insert(seq, Kept { kind: k, at });
         Ok(Stored { disk: self.clone(), seq, at })
     }
 
-    /// Reads a request back, for one whose bytes are not kept in memory.
-    pub fn load(&self, signal: Signal, at: &Location) -> Result<Payload, String> {
-        let bytes = self.lock().log.read(at).map_err(|e| e.to_string())?;
+    /// Reads a request back, for one whose bytes are not kept in memory,
+    /// wherever it has been moved to.
+    pub fn load(&self, signal: Signal, stored: &Stored) -> Result<Payload, String> {
+        let inner = self.lock();
+        let at = inner.pending.get(&inner.current(stored.seq)).map_or(stored.at, |k| k.at);
+        let bytes = inner.log.read(&at).map_err(|e| e.to_string())?;
+        drop(inner);
         decode(kind(signal), Bytes::from(bytes)).ok_or_else(|| "the stored request is not a valid OTLP request".to_string())
     }
 
@@ -122,7 +144,11 @@ impl Disk {
     /// again after a restart.
     pub fn settle(&self, seq: u64) {
         let mut inner = self.lock();
-        inner.acknowledge(seq);
+        let mut now = seq;
+        while let Some(next) = inner.moved.remove(&now) {
+            now = next;
+        }
+        inner.acknowledge(now);
         inner.release();
     }
 
@@ -168,6 +194,15 @@ impl Disk {
 }
 
 impl Inner {
+    /// The sequence number a request queued as `seq` has now.
+    fn current(&self, seq: u64) -> u64 {
+        let mut now = seq;
+        while let Some(&next) = self.moved.get(&now) {
+            now = next;
+        }
+        now
+    }
+
     fn acknowledge(&mut self, seq: u64) {
         self.pending.remove(&seq);
         if let Err(e) = self.log.append_unsynced(ACK, &seq.to_le_bytes()) {
@@ -175,12 +210,47 @@ impl Inner {
         }
     }
 
-    /// Gives back the segments that hold only settled requests.
+    /// Gives back the segments that hold only settled requests, moving
+    /// the few requests that would keep a closed segment of delivered data.
     fn release(&mut self) {
-        let oldest = self.pending.first().copied().unwrap_or_else(|| self.log.next_seq());
+        self.release_below_oldest();
+        while self.log.segments() > 1 {
+            let Some(first) = self.log.first_segment() else { return };
+            let pinned: Vec<(u64, Kept)> = self.pending.iter().filter(|(_, k)| k.at.segment == first).map(|(s, k)| (*s, *k)).collect();
+            let bytes: u64 = pinned.iter().map(|(_, k)| u64::from(k.at.len)).sum();
+            if pinned.is_empty() || bytes > self.handler.segment_bytes() / 4 {
+                return;
+            }
+            for (seq, kept) in pinned {
+                if let Err(e) = self.relocate(seq, kept) {
+                    tracing::warn!(error = %e, directory = %self.log.dir().display(), "could not move a queued request out of an old segment; the segment stays");
+                    return;
+                }
+            }
+            self.release_below_oldest();
+        }
+    }
+
+    fn release_below_oldest(&mut self) {
+        let oldest = self.pending.keys().next().copied().unwrap_or_else(|| self.log.next_seq());
         if let Err(e) = self.log.release_below(oldest) {
             tracing::warn!(error = %e, directory = %self.log.dir().display(), "could not remove delivered segments");
         }
+    }
+
+    /// Copies a pending request to the newest segment, then acknowledges
+    /// it where it was: a crash between the two sends it twice, never
+    /// loses it.
+    fn relocate(&mut self, seq: u64, kept: Kept) -> std::io::Result<()> {
+        let bytes = self.log.read(&kept.at)?;
+        let (new, at) = self.log.append(kept.kind, &bytes)?;
+        self.pending.remove(&seq);
+        self.pending.insert(new, Kept { kind: kept.kind, at });
+        self.moved.insert(seq, new);
+        if let Err(e) = self.log.append_unsynced(ACK, &seq.to_le_bytes()) {
+            tracing::warn!(error = %e, "could not record that a queued request moved; it may be sent twice after a restart");
+        }
+        Ok(())
     }
 }
 

@@ -208,3 +208,41 @@ async fn a_shutdown_with_the_backend_down_keeps_the_queue_for_the_next_start() {
     drop(f);
     assert!(reopened(&h).is_empty(), "delivered requests are not sent a third time");
 }
+
+/// One request held up (retrying) while many after it are delivered: the
+/// delivered segments go anyway, because the held request is moved to the
+/// newest segment. It is still sent once, from memory or from disk, and
+/// after a crash it comes back once.
+#[test]
+fn a_request_held_up_does_not_keep_delivered_segments_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = handler(dir.path()).with_segment_bytes(8192);
+    for crash in [false, true] {
+        let q = queue_on(&h);
+        q.set_memory_share(0);
+        q.try_push(traces(5)).unwrap();
+        q.try_push(traces(7)).unwrap();
+        let held = pop(&q);
+        let seven = pop(&q);
+        for _ in 0..300 {
+            q.try_push(traces(20)).unwrap();
+            pop(&q).settle();
+        }
+        // Back in the queue with its bytes on disk only (no memory share).
+        q.unshift(seven);
+        let disk = q.disk().unwrap();
+        assert!(disk.bytes() < 3 * 8192, "{} bytes on disk for two queued requests of a few hundred bytes", disk.bytes());
+        let seven = pop(&q);
+        assert_eq!(seven.payload.items(), 7, "read back from where it was moved to");
+        seven.settle();
+        if crash {
+            drop((held, q, disk));
+            assert_eq!(reopened(&h), vec![5], "the held request comes back once");
+        } else {
+            assert_eq!(held.payload.items(), 5);
+            held.settle();
+            drop((q, disk));
+            assert!(reopened(&h).is_empty(), "a moved request settles where it is now");
+        }
+    }
+}

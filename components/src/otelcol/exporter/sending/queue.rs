@@ -256,7 +256,7 @@ impl State {
 fn bring(q: Queued) -> Result<Taken, Lost> {
     match (q.payload, q.stored) {
         (Some(payload), stored) => Ok(Taken { payload, stored }),
-        (None, Some(stored)) => match stored.disk.load(q.signal, &stored.at) {
+        (None, Some(stored)) => match stored.disk.load(q.signal, &stored) {
             Ok(payload) => Ok(Taken { payload, stored: Some(stored) }),
             Err(reason) => {
                 stored.disk.settle(stored.seq);
