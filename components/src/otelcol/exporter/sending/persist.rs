@@ -214,6 +214,12 @@ impl Inner {
     /// the few requests that would keep a closed segment of delivered data.
     fn release(&mut self) {
         self.release_below_oldest();
+        // All delivered: the segment being written goes too, rather than
+        // sitting on disk until traffic fills it.
+        if self.pending.is_empty() && self.log.bytes() > self.handler.segment_bytes() / 4 {
+            self.log.roll();
+            self.release_below_oldest();
+        }
         while self.log.segments() > 1 {
             let Some(first) = self.log.first_segment() else { return };
             let pinned: Vec<(u64, Kept)> = self.pending.iter().filter(|(_, k)| k.at.segment == first).map(|(s, k)| (*s, *k)).collect();

@@ -241,6 +241,7 @@ fn a_request_held_up_does_not_keep_delivered_segments_on_disk() {
         } else {
             assert_eq!(held.payload.items(), 5);
             held.settle();
+            assert!(disk.bytes() < 8192 / 4, "all delivered: {} bytes left on disk", disk.bytes());
             drop((q, disk));
             assert!(reopened(&h).is_empty(), "a moved request settles where it is now");
         }
