@@ -131,7 +131,7 @@ impl SegmentLog {
         for (first, path) in names {
             log.next_seq = log.next_seq.max(first);
             let buf = fs::read(&path)?;
-            let scan = record::scan(&buf);
+            let scan = record::scan_numbered(&buf, Some(first));
             damage.extend(scan.gaps.iter().map(|g| Damage { segment: path.clone(), offset: g.offset as u64, bytes: g.bytes as u64, flaw: g.flaw }));
             let mut seg_last = None;
             for found in &scan.records {
@@ -157,7 +157,7 @@ impl SegmentLog {
             log.segments.insert(first, Segment { path, file, bytes: buf.len() as u64, last_seq: seg_last, modified });
         }
         if let Some(l) = last_seq {
-            log.next_seq = log.next_seq.max(l + 1);
+            log.next_seq = log.next_seq.max(l.saturating_add(1));
         }
         Ok((log, damage))
     }
@@ -177,6 +177,10 @@ impl SegmentLog {
     }
 
     fn write(&mut self, kind: u8, payload: &[u8], fsync: bool) -> io::Result<(u64, Location)> {
+        // Only a damaged or planted file name gets here: 2^64 appends do not.
+        if self.next_seq == u64::MAX {
+            return Err(io::Error::other("the log's sequence numbers are exhausted; move its directory away to start afresh"));
+        }
         if payload.len() > u32::MAX as usize {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "a record is limited to 4 GiB"));
         }

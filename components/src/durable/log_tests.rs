@@ -161,3 +161,17 @@ fn a_failed_write_leaves_the_segment_intact() {
     assert!(damage.is_empty(), "{damage:?}");
     assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), vec![b"kept".to_vec(), b"after".to_vec()]);
 }
+
+/// A segment named with the last sequence number there is (planted, or
+/// damaged): opening it and appending give errors, never an overflow.
+#[test]
+fn the_last_sequence_number_is_an_error_not_an_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut buf = record::MAGIC.to_vec();
+    buf.extend_from_slice(&record::header(u64::MAX, 0, b"x"));
+    buf.extend_from_slice(b"x");
+    std::fs::write(dir.path().join(format!("{:020}.seg", u64::MAX)), &buf).unwrap();
+    let (mut log, got, _) = reopen(dir.path());
+    assert_eq!(got.len(), 1);
+    assert!(log.append(0, b"y").is_err());
+}

@@ -125,6 +125,17 @@ pub fn parse(buf: &[u8], at: usize, after: Option<u64>) -> Result<Found, Flaw> {
 
 /// Reads every intact record of a segment's bytes (magic included).
 pub fn scan(buf: &[u8]) -> Scan {
+    scan_numbered(buf, None)
+}
+
+/// As [`scan`], for a segment whose first record is numbered `first` (its
+/// file name says so). A log numbers its records one by one, so after
+/// damage the next intact record can only be a few numbers on: at most one
+/// more per [`HEADER`] bytes skipped. A "record" further on is bytes inside
+/// a payload that happen to frame one (a crafted span attribute, a segment
+/// file sent as data), and taking it would refuse every real record after
+/// it as out of order.
+pub fn scan_numbered(buf: &[u8], first: Option<u64>) -> Scan {
     let mut out = Scan::default();
     if buf.len() < MAGIC.len() || &buf[..MAGIC.len()] != MAGIC {
         if !buf.is_empty() {
@@ -142,7 +153,8 @@ pub fn scan(buf: &[u8]) -> Scan {
                 out.records.push(found);
             }
             Err(flaw) => {
-                let next = resync(buf, at + 1, last);
+                let floor = last.map(|l| l.saturating_add(1)).or(first);
+                let next = resync(buf, at, floor, last);
                 let end = next.unwrap_or(buf.len());
                 let flaw = match (flaw, next) {
                     // A length running past the end, with a record after it,
@@ -160,15 +172,18 @@ pub fn scan(buf: &[u8]) -> Scan {
     out
 }
 
-/// The first offset from `from` on where an intact record with a later
-/// sequence number starts. Cheap checks go first: most offsets of
-/// damaged bytes fail on the reserved bytes or the length.
-fn resync(buf: &[u8], from: usize, after: Option<u64>) -> Option<usize> {
+/// The first offset after the damage at `damaged` where an intact record
+/// starts whose number follows `after` and fits the numbering: at most
+/// `floor` plus one per [`HEADER`] bytes skipped. Cheap checks go first:
+/// most offsets of damaged bytes fail on the reserved bytes or the length.
+fn resync(buf: &[u8], damaged: usize, floor: Option<u64>, after: Option<u64>) -> Option<usize> {
     let last_start = buf.len().checked_sub(HEADER)?;
-    (from..=last_start).find(|&at| {
+    (damaged + 1..=last_start).find(|&at| {
         let h = &buf[at..at + HEADER];
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
-        h[17..20] == [0, 0, 0] && len <= buf.len() - at - HEADER && parse(buf, at, after).is_ok()
+        let seq = u64::from_le_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
+        let reachable = floor.is_none_or(|f| seq >= f && seq - f <= ((at - damaged) / HEADER) as u64);
+        h[17..20] == [0, 0, 0] && len <= buf.len() - at - HEADER && reachable && parse(buf, at, after).is_ok()
     })
 }
 
@@ -245,6 +260,29 @@ mod tests {
         let s = scan(&buf);
         assert_eq!(seqs(&s), vec![7, 8]);
         assert_eq!(s.gaps[0].flaw, Flaw::BadHeader);
+    }
+
+    /// The fuzzer's finding: a damaged record whose payload holds a whole
+    /// record of its own with a high number. Taken for a real one, it
+    /// would refuse the intact records after it as out of order.
+    #[test]
+    fn a_record_inside_a_damaged_payload_is_not_taken_for_a_real_one() {
+        let mut inner = header(1_000_000, 1, b"inner").to_vec();
+        inner.extend_from_slice(b"inner");
+        let mut outer_payload = b"prefix".to_vec();
+        outer_payload.extend_from_slice(&inner);
+        outer_payload.extend_from_slice(b"suffix");
+        let mut buf = segment(&[(1, b"one"), (2, &outer_payload), (3, b"three"), (4, b"four")]);
+        let damaged = MAGIC.len() + HEADER + 3 + HEADER + 2; // inside record 2's payload
+        buf[damaged] ^= 0xff;
+        let s = scan_numbered(&buf, Some(1));
+        assert_eq!(seqs(&s), vec![1, 3, 4], "{s:?}");
+        // A segment numbered from 5 cannot start with record 1_000_000 either.
+        let mut lone = MAGIC.to_vec();
+        lone.extend_from_slice(&[0xff; 4]);
+        lone.extend_from_slice(&inner);
+        assert!(scan_numbered(&lone, Some(5)).records.is_empty());
+        assert_eq!(scan(&lone).records.len(), 1, "without its number, the scanner cannot tell");
     }
 
     #[test]
