@@ -67,7 +67,6 @@ impl Agent {
         self.child.id()
     }
 
-
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
