@@ -19,6 +19,7 @@ pub mod decode;
 pub mod durable;
 pub mod fault;
 pub mod harness;
+pub mod kubernetes;
 pub mod local;
 pub mod memory;
 pub mod otelcol;

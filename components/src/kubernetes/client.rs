@@ -1,0 +1,58 @@
+//! Building a Kubernetes client from Alloy's `auth_type` (as in
+//! `discovery.kubernetes` and `otelcol.processor.k8sattributes`).
+
+use std::env;
+
+use kube::config::{Config, KubeConfigOptions};
+use kube::Client;
+
+/// How the agent authenticates to the API server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthType {
+    /// In-cluster: `KUBERNETES_SERVICE_HOST`/`_PORT` and the service
+    /// account's token and `ca.crt` under
+    /// `/var/run/secrets/kubernetes.io/serviceaccount`.
+    ServiceAccount,
+    /// A kubeconfig file: `KUBECONFIG`, else `~/.kube/config`; `context`
+    /// picks one other than the file's current context.
+    KubeConfig { context: Option<String> },
+    /// No authentication, to a plain URL (tests and local proxies such as
+    /// `kubectl proxy`); `None` reads [`API_SERVER_ENV`].
+    None { url: Option<String> },
+}
+
+/// The variable `auth_type = "none"` takes the API server's URL from when
+/// no URL is given.
+pub const API_SERVER_ENV: &str = "SOLDER_KUBERNETES_API_SERVER";
+
+impl AuthType {
+    /// Parses Alloy's spelling: `serviceAccount`, `kubeConfig` or `none`.
+    pub fn parse(name: &str) -> Result<AuthType, String> {
+        match name {
+            "serviceAccount" => Ok(AuthType::ServiceAccount),
+            "kubeConfig" => Ok(AuthType::KubeConfig { context: None }),
+            "none" => Ok(AuthType::None { url: None }),
+            other => Err(format!("unknown auth_type {other:?}: expected \"serviceAccount\", \"kubeConfig\" or \"none\"")),
+        }
+    }
+}
+
+/// A client for `auth`; errors are messages fit for a diagnostic.
+pub async fn client(auth: &AuthType) -> Result<Client, String> {
+    let config = match auth {
+        AuthType::ServiceAccount => Config::incluster().map_err(|e| format!("auth_type \"serviceAccount\": {e}"))?,
+        AuthType::KubeConfig { context } => {
+            let options = KubeConfigOptions { context: context.clone(), ..KubeConfigOptions::default() };
+            Config::from_kubeconfig(&options).await.map_err(|e| format!("auth_type \"kubeConfig\": {e}"))?
+        }
+        AuthType::None { url } => {
+            let url = match url {
+                Some(u) => u.clone(),
+                None => env::var(API_SERVER_ENV).map_err(|_| format!("auth_type \"none\" needs an API server URL in {API_SERVER_ENV}"))?,
+            };
+            let uri = url.parse().map_err(|e| format!("auth_type \"none\": API server URL {url:?}: {e}"))?;
+            Config::new(uri)
+        }
+    };
+    Client::try_from(config).map_err(|e| format!("kubernetes client: {e}"))
+}

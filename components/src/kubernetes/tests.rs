@@ -1,0 +1,204 @@
+//! The informer against the stand-in API server, over real HTTP.
+
+use std::net::IpAddr;
+
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::standin::KubeStandin;
+use super::{client, AuthType, InformerConfig, PodCache, PodInformer, PodMeta};
+use crate::harness::until;
+
+const CHECKOUT: &str = include_str!("testdata/pod-checkout.json");
+const KUBE_PROXY: &str = include_str!("testdata/pod-kube-proxy.json");
+
+fn sample(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+/// The checkout pod renamed, with its own UID, node, IP and creation time.
+fn pod(name: &str, node: &str, ip: &str, created: &str) -> Value {
+    let mut p = sample(CHECKOUT);
+    p["metadata"]["name"] = json!(name);
+    p["metadata"]["uid"] = json!(format!("uid-{name}"));
+    p["metadata"]["creationTimestamp"] = json!(created);
+    p["spec"]["nodeName"] = json!(node);
+    p["status"]["podIP"] = json!(ip);
+    p["status"]["podIPs"] = json!([{ "ip": ip }]);
+    p
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// Starts an informer on `standin` and waits for its first list.
+async fn informer(standin: &KubeStandin, node: Option<&str>) -> (PodInformer, CancellationToken) {
+    let auth = AuthType::None { url: Some(standin.url()) };
+    let client = client(&auth).await.unwrap();
+    let config = InformerConfig { node_name: node.map(str::to_string), label_selector: None };
+    let cancel = CancellationToken::new();
+    let inf = PodInformer::start(client, &config, None, cancel.clone());
+    until("the first list", || inf.health().synced).await;
+    until("the watch to open", || standin.watches() == 1).await;
+    (inf, cancel)
+}
+
+fn name_at(inf: &PodInformer, addr: &str) -> Option<String> {
+    inf.by_ip(&ip(addr)).map(|p| p.name.clone())
+}
+
+#[test]
+fn a_served_pod_keeps_the_fields_processors_read() {
+    let pod = serde_json::from_str(CHECKOUT).unwrap();
+    let meta = PodMeta::from_pod(pod).unwrap();
+    assert_eq!(meta.name, "checkout-7d9f8c6b5d-x2kqp");
+    assert_eq!(meta.namespace, "shop");
+    assert_eq!(meta.start_time.as_deref(), Some("2026-11-30T09:12:41Z"));
+    assert_eq!(meta.node_name.as_deref(), Some("node-a"));
+    assert_eq!(meta.labels["app.kubernetes.io/name"], "checkout");
+    assert_eq!(meta.annotations["prometheus.io/scrape"], "true");
+    assert_eq!(meta.owners[0].kind, "ReplicaSet");
+    assert_eq!(meta.owners[0].name, "checkout-7d9f8c6b5d");
+    assert_eq!(meta.ips, vec![ip("10.244.1.17"), ip("fd00:10:244:1::11")]);
+    let envoy = &meta.containers[1];
+    assert_eq!(envoy.name, "envoy");
+    assert_eq!(envoy.image.as_deref(), Some("envoyproxy/envoy:v1.31.2"));
+    assert!(envoy.container_id.as_deref().unwrap().starts_with("containerd://1f2e"));
+    assert!(envoy.image_id.as_deref().unwrap().contains("@sha256:0f1e"));
+}
+
+#[tokio::test]
+async fn the_first_list_fills_the_cache_with_this_nodes_pods_only() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(sample(CHECKOUT));
+    standin.apply(pod("elsewhere", "node-b", "10.244.2.9", "2026-11-30T09:00:00Z"));
+    let (inf, _cancel) = informer(&standin, Some("node-a")).await;
+
+    assert_eq!(name_at(&inf, "10.244.1.17").as_deref(), Some("checkout-7d9f8c6b5d-x2kqp"));
+    assert_eq!(name_at(&inf, "fd00:10:244:1::11").as_deref(), Some("checkout-7d9f8c6b5d-x2kqp"));
+    assert!(inf.by_uid("5b7c1e2a-8f1d-4c33-9a0e-2f6d1b9c4a10").is_some());
+    assert_eq!(name_at(&inf, "10.244.2.9"), None, "node-b's pod must not be listed");
+    assert_eq!(inf.with_cache(PodCache::len), 1);
+
+    let requests = standin.requests();
+    let list = requests.iter().find(|r| !r.contains("watch=")).unwrap();
+    let watch = requests.iter().find(|r| r.contains("watch=true")).unwrap();
+    for r in [list, watch] {
+        assert!(r.starts_with("/api/v1/pods?"), "{r}");
+        assert!(r.contains("fieldSelector=spec.nodeName%3Dnode-a"), "{r}");
+    }
+    assert!(watch.contains("allowWatchBookmarks=true"), "{watch}");
+    assert!(watch.contains("resourceVersion=2"), "the watch resumes from the list: {watch}");
+}
+
+#[tokio::test]
+async fn watch_events_update_the_cache_without_a_relist() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(sample(CHECKOUT));
+    let (inf, _cancel) = informer(&standin, Some("node-a")).await;
+
+    let mut cart = pod("cart", "node-a", "10.244.1.30", "2026-11-30T10:00:00Z");
+    standin.apply(cart.clone());
+    until("ADDED to reach the cache", || name_at(&inf, "10.244.1.30").is_some()).await;
+
+    standin.bookmark();
+    cart["metadata"]["labels"]["tier"] = json!("gold");
+    standin.apply(cart);
+    until("MODIFIED to reach the cache", || inf.by_uid("uid-cart").is_some_and(|p| p.labels.get("tier").is_some_and(|t| t == "gold"))).await;
+
+    standin.delete("uid-cart");
+    until("DELETED to reach the cache", || inf.by_uid("uid-cart").is_none()).await;
+    assert_eq!(name_at(&inf, "10.244.1.30"), None);
+    assert_eq!(inf.with_cache(PodCache::ip_entries), 2, "only the checkout pod's two IPs remain");
+    assert_eq!(inf.health().lists, 1);
+}
+
+#[tokio::test]
+async fn a_410_gone_makes_the_informer_relist_and_recover() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(sample(CHECKOUT));
+    standin.apply(pod("cart", "node-a", "10.244.1.30", "2026-11-30T10:00:00Z"));
+    let (inf, _cancel) = informer(&standin, None).await;
+
+    // The cart pod's deletion is lost to compaction: only a relist shows it.
+    standin.forget("uid-cart");
+    standin.gone();
+    until("a second list", || inf.health().lists == 2).await;
+    assert!(inf.by_uid("uid-cart").is_none(), "the relisted cache replaces the old one");
+    assert_eq!(name_at(&inf, "10.244.1.30"), None);
+    let error = inf.health().last_error.unwrap();
+    assert!(error.contains("too old resource version"), "{error}");
+
+    standin.apply(pod("late", "node-a", "10.244.1.31", "2026-11-30T11:00:00Z"));
+    until("events after the relist", || name_at(&inf, "10.244.1.31").is_some()).await;
+    let lists = standin.requests().iter().filter(|r| !r.contains("watch=")).count();
+    assert_eq!(lists, 2);
+}
+
+#[tokio::test]
+async fn an_ip_reused_by_a_new_pod_names_only_the_new_pod() {
+    let standin = KubeStandin::start().await.unwrap();
+    let old = pod("old", "node-a", "10.244.1.50", "2026-11-30T08:00:00Z");
+    standin.apply(old.clone());
+    let (inf, _cancel) = informer(&standin, None).await;
+
+    // The new pod's ADDED comes before the old pod's last update and its
+    // DELETED, as the API allows.
+    standin.apply(pod("new", "node-a", "10.244.1.50", "2026-11-30T09:00:00Z"));
+    until("the new pod", || inf.by_uid("uid-new").is_some()).await;
+    assert_eq!(name_at(&inf, "10.244.1.50").as_deref(), Some("new"));
+    let mut terminating = old;
+    terminating["metadata"]["deletionTimestamp"] = json!("2026-11-30T09:00:01Z");
+    standin.apply(terminating);
+    standin.delete("uid-old");
+    until("the old pod's DELETED", || inf.by_uid("uid-old").is_none()).await;
+    assert_eq!(name_at(&inf, "10.244.1.50").as_deref(), Some("new"));
+}
+
+#[tokio::test]
+async fn host_network_pods_are_found_by_uid_but_not_by_ip() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(sample(KUBE_PROXY));
+    let (inf, _cancel) = informer(&standin, Some("node-a")).await;
+    assert!(inf.by_uid("e3a1c9d2-7b64-4f1a-b2c8-91d0e4f5a6b7").is_some());
+    assert_eq!(name_at(&inf, "10.0.0.11"), None, "the node's IP is not kube-proxy's");
+}
+
+#[test]
+fn a_late_deleted_for_the_old_pod_keeps_the_new_pods_ip() {
+    let mk = |name: &str, created: &str| {
+        let meta = PodMeta::from_pod(serde_json::from_value(pod(name, "n", "10.1.1.1", created)).unwrap());
+        meta.unwrap()
+    };
+    let mut cache = PodCache::default();
+    cache.apply(mk("old", "2026-01-01T00:00:00Z"));
+    cache.apply(mk("new", "2026-01-02T00:00:00Z"));
+    cache.delete("uid-old");
+    assert_eq!(cache.by_ip(&ip("10.1.1.1")).unwrap().name, "new");
+    // The other way round: the new pod's IP entry survives the old one's
+    // replay, and goes back to no one when the new pod goes.
+    cache.apply(mk("old", "2026-01-01T00:00:00Z"));
+    assert_eq!(cache.by_ip(&ip("10.1.1.1")).unwrap().name, "new");
+    cache.delete("uid-new");
+    assert_eq!(cache.by_ip(&ip("10.1.1.1")).unwrap().name, "old", "the remaining claimant");
+    cache.delete("uid-old");
+    assert_eq!(cache.by_ip(&ip("10.1.1.1")), None);
+}
+
+#[test]
+fn ten_thousand_pods_cost_a_bounded_cache() {
+    let pods: Vec<PodMeta> = (0..10_000u32)
+        .map(|i| {
+            let addr = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+            let p = pod(&format!("pod-{i}"), "node-a", &addr, "2026-11-30T08:00:00Z");
+            PodMeta::from_pod(serde_json::from_value(p).unwrap()).unwrap()
+        })
+        .collect();
+    let cache = PodCache::from_pods(pods);
+    assert_eq!(cache.len(), 10_000);
+    assert_eq!(cache.ip_entries(), 10_000);
+    assert_eq!(cache.by_ip(&ip("10.0.39.15")).unwrap().name, "pod-9999");
+    let bytes = cache.heap_bytes();
+    println!("10,000 pods: ~{} KiB in the cache, ~{} B a pod", bytes / 1024, bytes / 10_000);
+}
