@@ -120,6 +120,7 @@ async fn a_410_gone_makes_the_informer_relist_and_recover() {
     standin.apply(sample(CHECKOUT));
     standin.apply(pod("cart", "node-a", "10.244.1.30", "2026-11-30T10:00:00Z"));
     let (inf, _cancel) = informer(&standin, None).await;
+    assert!(inf.by_uid("uid-cart").is_some());
 
     // The cart pod's deletion is lost to compaction: only a relist shows it.
     standin.forget("uid-cart");
@@ -150,7 +151,10 @@ async fn an_ip_reused_by_a_new_pod_names_only_the_new_pod() {
     assert_eq!(name_at(&inf, "10.244.1.50").as_deref(), Some("new"));
     let mut terminating = old;
     terminating["metadata"]["deletionTimestamp"] = json!("2026-11-30T09:00:01Z");
+    terminating["metadata"]["labels"]["phase-out"] = json!("true");
     standin.apply(terminating);
+    until("the old pod's last update", || inf.by_uid("uid-old").is_some_and(|p| p.labels.contains_key("phase-out"))).await;
+    assert_eq!(name_at(&inf, "10.244.1.50").as_deref(), Some("new"));
     standin.delete("uid-old");
     until("the old pod's DELETED", || inf.by_uid("uid-old").is_none()).await;
     assert_eq!(name_at(&inf, "10.244.1.50").as_deref(), Some("new"));
