@@ -2,8 +2,9 @@
 //! `discovery.kubernetes` and `otelcol.processor.k8sattributes`).
 
 use std::env;
+use std::path::PathBuf;
 
-use kube::config::{Config, KubeConfigOptions};
+use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 use kube::Client;
 
 /// How the agent authenticates to the API server.
@@ -13,9 +14,10 @@ pub enum AuthType {
     /// account's token and `ca.crt` under
     /// `/var/run/secrets/kubernetes.io/serviceaccount`.
     ServiceAccount,
-    /// A kubeconfig file: `KUBECONFIG`, else `~/.kube/config`; `context`
-    /// picks one other than the file's current context.
-    KubeConfig { context: Option<String> },
+    /// A kubeconfig file: `path` (Alloy's `kubeconfig_file`), else
+    /// `KUBECONFIG`, else `~/.kube/config`; `context` picks one other than
+    /// the file's current context.
+    KubeConfig { path: Option<PathBuf>, context: Option<String> },
     /// No authentication, to a plain URL (tests and local proxies such as
     /// `kubectl proxy`); `None` reads [`API_SERVER_ENV`].
     None { url: Option<String> },
@@ -30,7 +32,7 @@ impl AuthType {
     pub fn parse(name: &str) -> Result<AuthType, String> {
         match name {
             "serviceAccount" => Ok(AuthType::ServiceAccount),
-            "kubeConfig" => Ok(AuthType::KubeConfig { context: None }),
+            "kubeConfig" => Ok(AuthType::KubeConfig { path: None, context: None }),
             "none" => Ok(AuthType::None { url: None }),
             other => Err(format!("unknown auth_type {other:?}: expected \"serviceAccount\", \"kubeConfig\" or \"none\"")),
         }
@@ -41,9 +43,16 @@ impl AuthType {
 pub async fn client(auth: &AuthType) -> Result<Client, String> {
     let config = match auth {
         AuthType::ServiceAccount => Config::incluster().map_err(|e| format!("auth_type \"serviceAccount\": {e}"))?,
-        AuthType::KubeConfig { context } => {
+        AuthType::KubeConfig { path, context } => {
             let options = KubeConfigOptions { context: context.clone(), ..KubeConfigOptions::default() };
-            Config::from_kubeconfig(&options).await.map_err(|e| format!("auth_type \"kubeConfig\": {e}"))?
+            let loaded = match path {
+                None => Config::from_kubeconfig(&options).await,
+                Some(p) => match Kubeconfig::read_from(p) {
+                    Ok(file) => Config::from_custom_kubeconfig(file, &options).await,
+                    Err(e) => Err(e),
+                },
+            };
+            loaded.map_err(|e| format!("auth_type \"kubeConfig\": {e}"))?
         }
         AuthType::None { url } => {
             let url = match url {

@@ -206,3 +206,28 @@ fn ten_thousand_pods_cost_a_bounded_cache() {
     let bytes = cache.heap_bytes();
     println!("10,000 pods: ~{} KiB in the cache, ~{} B a pod", bytes / 1024, bytes / 10_000);
 }
+
+#[tokio::test]
+async fn a_kubeconfig_context_chosen_explicitly_reaches_its_cluster() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(sample(CHECKOUT));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    let text = include_str!("testdata/kubeconfig.yaml").replace("STANDIN_URL", &standin.url());
+    std::fs::write(&path, text).unwrap();
+    let auth = AuthType::KubeConfig { path: Some(path), context: Some("standin".into()) };
+    let client = client(&auth).await.unwrap();
+    let cancel = CancellationToken::new();
+    let inf = PodInformer::start(client, &InformerConfig::default(), None, cancel.clone());
+    until("a list through the kubeconfig's context", || inf.health().synced).await;
+    assert!(inf.by_uid("5b7c1e2a-8f1d-4c33-9a0e-2f6d1b9c4a10").is_some());
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn auth_errors_name_the_auth_type() {
+    assert!(AuthType::parse("token").unwrap_err().contains("\"serviceAccount\", \"kubeConfig\" or \"none\""));
+    let auth = AuthType::KubeConfig { path: Some("/nonexistent/kubeconfig".into()), context: None };
+    let err = client(&auth).await.err().unwrap();
+    assert!(err.starts_with("auth_type \"kubeConfig\""), "{err}");
+}
