@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use super::standin::KubeStandin;
 use super::{client, AuthType, InformerConfig, PodCache, PodInformer, PodMeta};
 use crate::harness::until;
+use crate::selfmetrics::{self, ComponentMetrics};
 
 const CHECKOUT: &str = include_str!("testdata/pod-checkout.json");
 const KUBE_PROXY: &str = include_str!("testdata/pod-kube-proxy.json");
@@ -38,7 +39,9 @@ async fn informer(standin: &KubeStandin, node: Option<&str>) -> (PodInformer, Ca
     let client = client(&auth).await.unwrap();
     let config = InformerConfig { node_name: node.map(str::to_string), label_selector: None };
     let cancel = CancellationToken::new();
-    let inf = PodInformer::start(client, &config, None, cancel.clone());
+    // Each test's series are told apart by the stand-in's URL.
+    let metrics = ComponentMetrics::new(&standin.url());
+    let inf = PodInformer::start(client, &config, Some(&metrics), cancel.clone());
     until("the first list", || inf.health().synced).await;
     until("the watch to open", || standin.watches() == 1).await;
     (inf, cancel)
@@ -135,6 +138,12 @@ async fn a_410_gone_makes_the_informer_relist_and_recover() {
     until("events after the relist", || name_at(&inf, "10.244.1.31").is_some()).await;
     let lists = standin.requests().iter().filter(|r| !r.contains("watch=")).count();
     assert_eq!(lists, 2);
+    let rendered = selfmetrics::render();
+    let series = |name: &str| format!("{name}{{component_id=\"{}\"}} ", standin.url());
+    let lists = series("solder_kubernetes_pod_lists_total");
+    let errors = series("solder_kubernetes_pod_watch_errors_total");
+    assert!(rendered.lines().any(|l| l.starts_with(&lists) && l.ends_with(" 2")), "{rendered}");
+    assert!(rendered.lines().any(|l| l.starts_with(&errors) && l.ends_with(" 1")), "{rendered}");
 }
 
 #[tokio::test]
