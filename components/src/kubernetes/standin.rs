@@ -137,6 +137,12 @@ impl KubeStandin {
         st.watchers.clear();
     }
 
+    /// Ends every watch stream cleanly, as the API does when a watch's
+    /// timeout runs out; clients are expected to watch again.
+    pub fn end_watches(&self) {
+        lock(&self.state).watchers.clear();
+    }
+
     /// Open watch streams.
     pub fn watches(&self) -> usize {
         let mut st = lock(&self.state);

@@ -118,6 +118,22 @@ async fn watch_events_update_the_cache_without_a_relist() {
 }
 
 #[tokio::test]
+async fn after_a_bookmark_an_ended_watch_resumes_from_it_without_a_relist() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(sample(CHECKOUT));
+    let (inf, _cancel) = informer(&standin, Some("node-a")).await;
+    // Other nodes' changes move the version on unseen; the bookmark says so.
+    standin.apply(pod("b1", "node-b", "10.244.2.1", "2026-11-30T10:00:00Z"));
+    standin.apply(pod("b2", "node-b", "10.244.2.2", "2026-11-30T10:00:00Z"));
+    standin.bookmark();
+    standin.end_watches();
+    let watches = || standin.requests().into_iter().filter(|r| r.contains("watch=true")).collect::<Vec<_>>();
+    until("a second watch", || watches().len() == 2).await;
+    assert!(watches()[1].ends_with("&resourceVersion=3"), "{:?}", watches());
+    assert_eq!(inf.health().lists, 1);
+}
+
+#[tokio::test]
 async fn a_410_gone_makes_the_informer_relist_and_recover() {
     let standin = KubeStandin::start().await.unwrap();
     standin.apply(sample(CHECKOUT));
