@@ -6,6 +6,9 @@ use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans};
 use crate::otlp::Traces;
 use solder_syntax::Scope;
 
+/// Attributes as a test writes them.
+type Attrs<'a> = Vec<(&'a str, V)>;
+
 fn s(v: &str) -> V {
     V::StringValue(v.to_string())
 }
@@ -39,7 +42,7 @@ fn renames_as_the_collectors_span_processor_does() {
     let two = r#"name { to_attributes { rules = ["^/(?P<a>[a-z]+)/", "/(?P<b>[0-9]+)$"]; break_after_match = BREAK } }"#;
     let db = [("db.svc", s("location")), ("operation", s("get")), ("id", V::IntValue(1234))];
     #[rustfmt::skip]
-    let cases: Vec<(String, &str, Vec<(&str, V)>, &str, Vec<(&str, V)>)> = vec![
+    let cases: Vec<(String, &str, Attrs, &str, Attrs)> = vec![
         (from.into(), "serviceA", db.to_vec(), "location::get::1234", db.to_vec()),
         (from.into(), "serviceA", db[..2].to_vec(), "serviceA", db[..2].to_vec()),
         (to.into(), "/api/v1/document/12345678/update", vec![], "/api/v1/document/{documentId}/update", vec![("documentId", s("12345678"))]),

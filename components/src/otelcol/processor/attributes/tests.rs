@@ -8,6 +8,9 @@ use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use crate::otlp::Traces;
 use solder_syntax::Scope;
 
+/// Attributes as a test writes them.
+type Attrs<'a> = Vec<(&'a str, V)>;
+
 fn s(v: &str) -> V {
     V::StringValue(v.to_string())
 }
@@ -43,7 +46,7 @@ fn actions_edit_attributes_as_the_collector_does() {
     let hash_email = "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976";
     let hash_42 = "ed049108bc18f2c64369e8d0ea42850bdd1a7d1dd340cfde716315579702a76c";
     #[rustfmt::skip]
-    let cases: Vec<(&str, Vec<(&str, V)>, Vec<(&str, V)>)> = vec![
+    let cases: Vec<(&str, Attrs, Attrs)> = vec![
         (r#"key = "env"; value = "prod"; action = "insert""#, vec![], vec![("env", s("prod"))]),
         (r#"key = "env"; value = "prod"; action = "insert""#, vec![("env", s("dev"))], vec![("env", s("dev"))]),
         (r#"key = "env"; value = "prod"; action = "update""#, vec![("env", s("dev"))], vec![("env", s("prod"))]),
