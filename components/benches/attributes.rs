@@ -52,7 +52,7 @@ fn upsert_and_delete(c: &mut Criterion) {
         exclude: None,
         output: Output::default(),
     };
-    let rules = Rules::compile(&args).expect("valid actions");
+    let rules = <Rules as Rewrite>::compile(&args).expect("valid actions");
     let data = payload();
     let mut group = c.benchmark_group("attributes");
     group.throughput(Throughput::Elements(SPANS as u64));

@@ -14,6 +14,7 @@ use super::attrvalue::{self, ConfigValue};
 use crate::component::ArgumentError;
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::KeyValue;
+use crate::otlp::proto::trace::v1::Span;
 
 /// One `include` or `exclude` block.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -263,4 +264,32 @@ fn span_kind_name(name: &str) -> Option<usize> {
 
 fn span_kind_str(kind: i32) -> Option<&'static str> {
     usize::try_from(kind).ok().and_then(|k| SPAN_KINDS.get(k)).copied()
+}
+
+/// Runs `edit` on every span of `req` that `filter` admits; returns
+/// whether any edit changed something.
+pub fn edit_spans(filter: &Filter, req: &mut crate::otlp::proto::ExportTraceServiceRequest, mut edit: impl FnMut(&mut Span) -> bool) -> bool {
+    let mut changed = false;
+    for rs in &mut req.resource_spans {
+        let resource = rs.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
+        for ss in &mut rs.scope_spans {
+            let (scope_name, scope_version) = ss.scope.as_ref().map_or(("", ""), |s| (&s.name[..], &s.version[..]));
+            for span in &mut ss.spans {
+                let admitted = filter.is_empty()
+                    || filter.admits(&Subject {
+                        resource,
+                        scope_name,
+                        scope_version,
+                        attributes: &span.attributes,
+                        span_name: Some(&span.name),
+                        span_kind: Some(span.kind),
+                        ..Subject::default()
+                    });
+                if admitted {
+                    changed |= edit(span);
+                }
+            }
+        }
+    }
+    changed
 }

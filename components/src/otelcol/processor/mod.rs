@@ -7,3 +7,5 @@ pub mod filterspan;
 pub mod memory_limiter;
 pub mod rewrite;
 pub mod span;
+#[cfg(test)]
+mod testing;

@@ -2,26 +2,20 @@
 //! attributes out of span names, and sets span status, as the Collector's
 //! span processor does, for the spans its `include` and `exclude` admit.
 
-use std::sync::Arc;
-
 use regex::Regex;
 use serde::Deserialize;
-use tokio_util::sync::CancellationToken;
 
 use super::attrvalue;
-use super::filterspan::{Filter, MatchArgs, Subject};
-use super::rewrite::{Rewrite, RewriteInput, Rewriting};
-use crate::component::{
-    self, ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
-};
-use crate::consumer::ConsumerHandle;
+use super::filterspan::{edit_spans, Filter, MatchArgs};
+use super::rewrite::{Rewrite, RewriteProcessor};
+use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
 use crate::otelcol::output::Output;
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::trace::v1::{status::StatusCode, Span as ProtoSpan, Status};
 use crate::otlp::proto::ExportTraceServiceRequest;
 use crate::otlp::Signal;
 
-pub const REGISTRATION: Registration = Registration::of::<SpanProcessor>(
+pub const REGISTRATION: Registration = Registration::of::<RewriteProcessor<Rules>>(
     "otelcol.processor.span",
     Stability::GenerallyAvailable,
     Signals { takes: &[Telemetry::Traces], gives: &[Telemetry::Traces] },
@@ -90,7 +84,7 @@ pub struct StatusArgs {
 
 impl component::Arguments for Arguments {
     fn validate(&self) -> Result<(), ArgumentError> {
-        Rules::compile(self)?;
+        <Rules as Rewrite>::compile(self)?;
         self.output.check().map_err(|m| ArgumentError::new("output", m))
     }
 }
@@ -112,8 +106,19 @@ pub struct Rules {
     filter: Filter,
 }
 
-impl Rules {
-    pub fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
+impl Rewrite for Rules {
+    type Arguments = Arguments;
+    const SIGNALS: &'static [Signal] = &[Signal::Traces];
+
+    fn output(args: &Arguments) -> &Output {
+        &args.output
+    }
+
+    fn traces(&self, req: &mut ExportTraceServiceRequest) -> bool {
+        edit_spans(&self.filter, req, |span| self.edit(span))
+    }
+
+    fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
         let name = args.name.clone().unwrap_or(NameArgs { from_attributes: Vec::new(), separator: String::new(), to_attributes: None });
         let to = name.to_attributes.as_ref();
         let to_attributes = to
@@ -155,7 +160,9 @@ impl Rules {
             filter: Filter::compile(args.include.as_ref(), args.exclude.as_ref())?,
         })
     }
+}
 
+impl Rules {
     /// The name made of `from_attributes`, if every one is present.
     fn name_from_attributes(&self, span: &ProtoSpan) -> Option<String> {
         if self.from_attributes.is_empty() {
@@ -206,71 +213,6 @@ impl Rules {
             span.status = Some(status.clone());
         }
         changed
-    }
-}
-
-impl Rewrite for Rules {
-    fn traces(&self, req: &mut ExportTraceServiceRequest) -> bool {
-        let mut changed = false;
-        for rs in &mut req.resource_spans {
-            let resource = rs.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
-            for ss in &mut rs.scope_spans {
-                let (scope_name, scope_version) = ss.scope.as_ref().map_or(("", ""), |s| (&s.name[..], &s.version[..]));
-                for span in &mut ss.spans {
-                    let subject = Subject {
-                        resource,
-                        scope_name,
-                        scope_version,
-                        attributes: &span.attributes,
-                        span_name: Some(&span.name),
-                        span_kind: Some(span.kind),
-                        ..Subject::default()
-                    };
-                    if self.filter.is_empty() || self.filter.admits(&subject) {
-                        changed |= self.edit(span);
-                    }
-                }
-            }
-        }
-        changed
-    }
-}
-
-pub struct SpanProcessor {
-    shared: Arc<Rewriting<Rules>>,
-    exports: InputExports,
-    health: HealthCell,
-}
-
-impl Component for SpanProcessor {
-    type Arguments = Arguments;
-    type Exports = InputExports;
-
-    fn build(_opts: Options, args: Arguments) -> Result<SpanProcessor, ArgumentError> {
-        let shared = Arc::new(Rewriting::new(Rules::compile(&args)?, &args.output, &[Signal::Traces]));
-        let input = ConsumerHandle::new(RewriteInput(Arc::clone(&shared))).capsule();
-        Ok(SpanProcessor { shared, exports: InputExports { input }, health: HealthCell::default() })
-    }
-
-    fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
-        Box::pin(async move {
-            self.health.set(HealthState::Healthy, "running");
-            shutdown.cancelled().await;
-            self.health.set(HealthState::Exited, "stopped");
-        })
-    }
-
-    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
-        self.shared.update(Rules::compile(&args)?, &args.output);
-        Ok(())
-    }
-
-    fn exports(&self) -> InputExports {
-        self.exports.clone()
-    }
-
-    fn health(&self) -> Health {
-        self.health.get()
     }
 }
 

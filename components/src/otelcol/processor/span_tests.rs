@@ -1,26 +1,11 @@
 use super::*;
-use crate::decode::decode;
-use crate::harness::{build_error, evaluate, Harness, Recorder};
-use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
+use crate::harness::{build_error, Harness, Recorder};
+use crate::otelcol::processor::testing::{attrs, compiled, s, Attrs};
 use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans};
 use crate::otlp::Traces;
-use solder_syntax::Scope;
-
-/// Attributes as a test writes them.
-type Attrs<'a> = Vec<(&'a str, V)>;
-
-fn s(v: &str) -> V {
-    V::StringValue(v.to_string())
-}
-
-fn attrs(list: &[(&str, V)]) -> Vec<KeyValue> {
-    list.iter().map(|(k, v)| KeyValue { key: k.to_string(), value: Some(AnyValue { value: Some(v.clone()) }), ..Default::default() }).collect()
-}
 
 fn rules(body: &str) -> Result<Rules, String> {
-    let ev = evaluate(REGISTRATION.name, &format!("{body}\noutput {{}}"), &Scope::default()).map_err(|d| d.message)?;
-    let args: Arguments = decode(&ev).map_err(|d| d.message)?;
-    Rules::compile(&args).map_err(|e| e.message)
+    compiled(REGISTRATION.name, body)
 }
 
 fn request(name: &str, span: &[(&str, V)]) -> ExportTraceServiceRequest {

@@ -7,20 +7,14 @@ mod actions;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
-
 use serde::Deserialize;
-use tokio_util::sync::CancellationToken;
 
 pub use actions::{Action, ActionArgs};
 
 use super::attrvalue;
-use super::filterspan::{Filter, MatchArgs, Subject};
-use super::rewrite::{Rewrite, RewriteInput, Rewriting};
-use crate::component::{
-    self, ArgumentError, Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry,
-};
-use crate::consumer::ConsumerHandle;
+use super::filterspan::{edit_spans, Filter, MatchArgs, Subject};
+use super::rewrite::{Rewrite, RewriteProcessor};
+use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
 use crate::otelcol::output::Output;
 use crate::otlp::proto::common::v1::KeyValue;
 use crate::otlp::proto::metrics::v1::{metric::Data, Metric};
@@ -30,7 +24,7 @@ use crate::otlp::Signal;
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
 
 pub const REGISTRATION: Registration =
-    Registration::of::<Attributes>("otelcol.processor.attributes", Stability::GenerallyAvailable, Signals { takes: ALL, gives: ALL });
+    Registration::of::<RewriteProcessor<Rules>>("otelcol.processor.attributes", Stability::GenerallyAvailable, Signals { takes: ALL, gives: ALL });
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +44,7 @@ pub struct Arguments {
 
 impl component::Arguments for Arguments {
     fn validate(&self) -> Result<(), ArgumentError> {
-        Rules::compile(self)?;
+        <Rules as Rewrite>::compile(self)?;
         self.output.check().map_err(|m| ArgumentError::new("output", m))
     }
 }
@@ -62,11 +56,6 @@ pub struct Rules {
 }
 
 impl Rules {
-    pub fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
-        let actions = args.action.iter().enumerate().map(|(i, a)| Action::compile(a, i)).collect::<Result<_, _>>()?;
-        Ok(Rules { actions, filter: Filter::compile(args.include.as_ref(), args.exclude.as_ref())? })
-    }
-
     /// Whether the filter lets the actions at this item.
     fn admits(&self, subject: Subject) -> bool {
         self.filter.is_empty() || self.filter.admits(&subject)
@@ -79,29 +68,20 @@ impl Rules {
 }
 
 impl Rewrite for Rules {
+    type Arguments = Arguments;
+    const SIGNALS: &'static [Signal] = &[Signal::Traces, Signal::Metrics, Signal::Logs];
+
+    fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
+        let actions = args.action.iter().enumerate().map(|(i, a)| Action::compile(a, i)).collect::<Result<_, _>>()?;
+        Ok(Rules { actions, filter: Filter::compile(args.include.as_ref(), args.exclude.as_ref())? })
+    }
+
+    fn output(args: &Arguments) -> &Output {
+        &args.output
+    }
+
     fn traces(&self, req: &mut ExportTraceServiceRequest) -> bool {
-        let mut changed = false;
-        for rs in &mut req.resource_spans {
-            let resource = rs.resource.as_ref().map_or(&[][..], |r| &r.attributes[..]);
-            for ss in &mut rs.scope_spans {
-                let (scope_name, scope_version) = ss.scope.as_ref().map_or(("", ""), |s| (&s.name[..], &s.version[..]));
-                for span in &mut ss.spans {
-                    let subject = Subject {
-                        resource,
-                        scope_name,
-                        scope_version,
-                        attributes: &span.attributes,
-                        span_name: Some(&span.name),
-                        span_kind: Some(span.kind),
-                        ..Subject::default()
-                    };
-                    if self.admits(subject) {
-                        changed |= self.apply(&mut span.attributes);
-                    }
-                }
-            }
-        }
-        changed
+        edit_spans(&self.filter, req, |span| self.apply(&mut span.attributes))
     }
 
     fn metrics(&self, req: &mut ExportMetricsServiceRequest) -> bool {
@@ -159,45 +139,5 @@ fn point_attributes(metric: &mut Metric) -> Vec<&mut Vec<KeyValue>> {
         Some(Data::ExponentialHistogram(d)) => d.data_points.iter_mut().map(|p| &mut p.attributes).collect(),
         Some(Data::Summary(d)) => d.data_points.iter_mut().map(|p| &mut p.attributes).collect(),
         None => Vec::new(),
-    }
-}
-
-pub struct Attributes {
-    shared: Arc<Rewriting<Rules>>,
-    exports: InputExports,
-    health: HealthCell,
-}
-
-const SIGNALS: &[Signal] = &[Signal::Traces, Signal::Metrics, Signal::Logs];
-
-impl Component for Attributes {
-    type Arguments = Arguments;
-    type Exports = InputExports;
-
-    fn build(_opts: Options, args: Arguments) -> Result<Attributes, ArgumentError> {
-        let shared = Arc::new(Rewriting::new(Rules::compile(&args)?, &args.output, SIGNALS));
-        let input = ConsumerHandle::new(RewriteInput(Arc::clone(&shared))).capsule();
-        Ok(Attributes { shared, exports: InputExports { input }, health: HealthCell::default() })
-    }
-
-    fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
-        Box::pin(async move {
-            self.health.set(HealthState::Healthy, "running");
-            shutdown.cancelled().await;
-            self.health.set(HealthState::Exited, "stopped");
-        })
-    }
-
-    fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
-        self.shared.update(Rules::compile(&args)?, &args.output);
-        Ok(())
-    }
-
-    fn exports(&self) -> InputExports {
-        self.exports.clone()
-    }
-
-    fn health(&self) -> Health {
-        self.health.get()
     }
 }
