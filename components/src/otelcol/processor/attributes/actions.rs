@@ -72,7 +72,7 @@ pub enum Action {
 impl Action {
     /// Compiles the `index`th action block, with the Collector's checks.
     pub fn compile(a: &ActionArgs, index: usize) -> Result<Action, ArgumentError> {
-        let err = |m: String| ArgumentError::new("action", format!("action {index} ({}): {m}", a.action));
+        let err = |m: String| ArgumentError::new(format!("action[{index}]"), format!("action {index} ({}): {m}", a.action));
         if a.from_context.is_some() {
             return Err(err("from_context is not supported: Solder does not carry client metadata through pipelines".into()));
         }
