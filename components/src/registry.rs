@@ -35,6 +35,8 @@ impl Registry {
             crate::otelcol::exporter::otlphttp::REGISTRATION,
             crate::otelcol::processor::batch::REGISTRATION,
             crate::otelcol::processor::memory_limiter::REGISTRATION,
+            crate::otelcol::processor::attributes::REGISTRATION,
+            crate::otelcol::processor::span::REGISTRATION,
             crate::otelcol::connector::servicegraph::REGISTRATION,
             crate::otelcol::connector::spanmetrics::REGISTRATION,
             crate::otelcol::exporter::debug::REGISTRATION,

@@ -65,6 +65,15 @@ pub const TABLE: &[Entry] = &[
     Entry { kind: Kind::Receiver, ty: "otlp", component: "otelcol.receiver.otlp", accepts: &[], produces: ALL, convert: components::otlp_receiver::convert },
     Entry { kind: Kind::Processor, ty: "batch", component: "otelcol.processor.batch", accepts: ALL, produces: ALL, convert: components::batch::convert },
     Entry {
+        kind: Kind::Processor,
+        ty: "attributes",
+        component: "otelcol.processor.attributes",
+        accepts: ALL,
+        produces: ALL,
+        convert: components::attributes::convert,
+    },
+    Entry { kind: Kind::Processor, ty: "span", component: "otelcol.processor.span", accepts: TRACES, produces: TRACES, convert: components::span::convert },
+    Entry {
         kind: Kind::Exporter,
         ty: "otlp",
         component: "otelcol.exporter.otlp",

@@ -2,14 +2,17 @@
 //! reads its options with an `OptionReader`, so an option it does not know
 //! is reported, never dropped.
 
+pub mod attributes;
 pub mod auth;
 pub mod batch;
 pub mod debug;
 pub mod delivery;
+pub mod filterspan;
 pub mod otlp_exporter;
 pub mod otlp_receiver;
 pub mod prometheus;
 pub mod servicegraph;
+pub mod span;
 pub mod spanmetrics;
 pub mod storage;
 pub mod tls;

@@ -1,4 +1,11 @@
 //! `otelcol.processor.*`: telemetry transformed on its way.
 
+pub mod attributes;
+pub mod attrvalue;
 pub mod batch;
+pub mod filterspan;
 pub mod memory_limiter;
+pub mod rewrite;
+pub mod span;
+#[cfg(test)]
+mod testing;
