@@ -35,6 +35,7 @@ impl Registry {
             crate::otelcol::exporter::otlphttp::REGISTRATION,
             crate::otelcol::processor::batch::REGISTRATION,
             crate::otelcol::processor::memory_limiter::REGISTRATION,
+            crate::otelcol::processor::resourcedetection::REGISTRATION,
             crate::otelcol::connector::servicegraph::REGISTRATION,
             crate::otelcol::connector::spanmetrics::REGISTRATION,
             crate::otelcol::exporter::debug::REGISTRATION,

@@ -2,3 +2,4 @@
 
 pub mod batch;
 pub mod memory_limiter;
+pub mod resourcedetection;
