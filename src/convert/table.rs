@@ -65,6 +65,14 @@ pub const TABLE: &[Entry] = &[
     Entry { kind: Kind::Receiver, ty: "otlp", component: "otelcol.receiver.otlp", accepts: &[], produces: ALL, convert: components::otlp_receiver::convert },
     Entry { kind: Kind::Processor, ty: "batch", component: "otelcol.processor.batch", accepts: ALL, produces: ALL, convert: components::batch::convert },
     Entry {
+        kind: Kind::Processor,
+        ty: "resourcedetection",
+        component: "otelcol.processor.resourcedetection",
+        accepts: ALL,
+        produces: ALL,
+        convert: components::resourcedetection::convert,
+    },
+    Entry {
         kind: Kind::Exporter,
         ty: "otlp",
         component: "otelcol.exporter.otlp",

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod otlp_exporter;
 pub mod otlp_receiver;
 pub mod prometheus;
+pub mod resourcedetection;
 pub mod servicegraph;
 pub mod spanmetrics;
 pub mod storage;
