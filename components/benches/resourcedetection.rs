@@ -1,6 +1,8 @@
 //! Cost of `otelcol.processor.resourcedetection` on the hot path: adding
-//! three detected attributes to a 100-span request with one resource,
-//! which is one decode, the merge and one encode. Reported per span.
+//! three detected attributes to a 100-span request with one resource:
+//! the resource is decoded, merged and encoded, the spans copied as bytes.
+//! Reported per span. Decoding and encoding the whole request instead
+//! took ten times as long (96 µs against 9.7 µs).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use solder_components::otelcol::processor::resourcedetection::Detected;

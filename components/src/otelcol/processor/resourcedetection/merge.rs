@@ -1,14 +1,13 @@
 //! The detected attributes, and how they join a payload's resources.
 
-use prost::Message;
+use bytes::Bytes;
 
 use super::system::System;
-use super::{env, system};
+use super::{env, rewrite, system};
 use crate::consumer::ConsumeError;
 use crate::otlp::encoded::Request;
 use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
 use crate::otlp::proto::resource::v1::Resource;
-use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::Encoded;
 
 /// The attributes every resource passing through gets, in detector order.
@@ -76,15 +75,13 @@ impl Detected {
 
     /// `data` with the attributes merged into each of its resources. With
     /// nothing detected, `data` itself: the same bytes, not a re-encoding.
-    pub fn apply<M: Request + Resources>(&self, data: Encoded<M>) -> Result<Encoded<M>, ConsumeError> {
+    pub fn apply<M: Request>(&self, data: Encoded<M>) -> Result<Encoded<M>, ConsumeError> {
         if self.attributes.is_empty() {
             return Ok(data);
         }
-        // Decoded from the bytes rather than through the shared view, so
-        // the message is owned and not cloned.
-        let mut message = M::decode(data.bytes().clone()).map_err(|e| ConsumeError::permanent(format!("cannot decode {}: {e}", M::SIGNAL.as_str())))?;
-        message.each_resource(&mut |r| self.merge(r.get_or_insert_with(Resource::default)));
-        Ok(Encoded::from_message(message))
+        let unreadable = |e: &dyn std::fmt::Display| ConsumeError::permanent(format!("cannot decode {}: {e}", M::SIGNAL.as_str()));
+        let bytes = rewrite::resources(data.bytes(), &|r| self.merge(r)).map_err(|e| unreadable(&e))?;
+        Encoded::from_bytes(Bytes::from(bytes)).map_err(|e| unreadable(&e))
     }
 
     fn merge(&self, resource: &mut Resource) {
@@ -95,28 +92,5 @@ impl Detected {
                 None => resource.attributes.push(kv.clone()),
             }
         }
-    }
-}
-
-/// A request whose batches each carry a resource.
-pub trait Resources: Message {
-    fn each_resource(&mut self, f: &mut dyn FnMut(&mut Option<Resource>));
-}
-
-impl Resources for ExportTraceServiceRequest {
-    fn each_resource(&mut self, f: &mut dyn FnMut(&mut Option<Resource>)) {
-        self.resource_spans.iter_mut().for_each(|r| f(&mut r.resource));
-    }
-}
-
-impl Resources for ExportMetricsServiceRequest {
-    fn each_resource(&mut self, f: &mut dyn FnMut(&mut Option<Resource>)) {
-        self.resource_metrics.iter_mut().for_each(|r| f(&mut r.resource));
-    }
-}
-
-impl Resources for ExportLogsServiceRequest {
-    fn each_resource(&mut self, f: &mut dyn FnMut(&mut Option<Resource>)) {
-        self.resource_logs.iter_mut().for_each(|r| f(&mut r.resource));
     }
 }

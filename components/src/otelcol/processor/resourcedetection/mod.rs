@@ -6,12 +6,13 @@
 //!
 //! Detection runs once, when the component is built (and again on an
 //! update that changes the detectors), bounded by `timeout`; passing data
-//! then costs one decode and one encode per payload, or nothing when there
-//! is nothing to add.
+//! then costs rewriting each payload's resources (the rest is copied as
+//! bytes), or nothing when there is nothing to add.
 
 mod env;
 mod kubernetes_node;
 mod merge;
+mod rewrite;
 mod system;
 #[cfg(test)]
 mod tests;

@@ -104,9 +104,16 @@ fn dns_source_takes_the_qualified_name_from_etc_hosts() {
     assert_eq!(system::fqdn("localhost", hosts), None, "an unqualified name falls through to the next source");
 }
 
+/// Each batch without its resource.
+fn data_spans(data: &Traces) -> Vec<ResourceSpans> {
+    data.decode().expect("decodes").resource_spans.iter().map(|rs| ResourceSpans { resource: None, ..rs.clone() }).collect()
+}
+
 fn one_resource(existing: &[(&str, &str)]) -> Traces {
     let resource = Resource { attributes: existing.iter().map(|(k, v)| kv(k, v)).collect(), ..Default::default() };
-    let bare = ResourceSpans::default();
+    let span = crate::otlp::proto::trace::v1::Span { name: "GET /".into(), span_id: vec![1; 8], ..Default::default() };
+    let scope = crate::otlp::proto::trace::v1::ScopeSpans { spans: vec![span], schema_url: "s".into(), ..Default::default() };
+    let bare = ResourceSpans { scope_spans: vec![scope], schema_url: "r".into(), ..Default::default() };
     Encoded::from_message(ExportTraceServiceRequest { resource_spans: vec![ResourceSpans { resource: Some(resource), ..Default::default() }, bare] })
 }
 
@@ -118,6 +125,8 @@ fn override_decides_who_wins_a_key_the_resource_has() {
     assert_eq!(resources(&on)[1], pairs(&[("host.name", "agent"), ("os.type", "linux")]), "a batch without a resource gets one");
     let off = Detected::of(&[("host.name", "agent"), ("os.type", "linux")], false).apply(data).unwrap();
     assert_eq!(resources(&off)[0], pairs(&[("host.name", "sdk"), ("service.name", "cart"), ("os.type", "linux")]));
+    let (before, after) = (data_spans(&one_resource(&[("service.name", "cart")])), data_spans(&off));
+    assert_eq!(before, after, "everything but the resources is kept");
 }
 
 #[test]
