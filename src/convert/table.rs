@@ -74,6 +74,14 @@ pub const TABLE: &[Entry] = &[
     },
     Entry { kind: Kind::Processor, ty: "span", component: "otelcol.processor.span", accepts: TRACES, produces: TRACES, convert: components::span::convert },
     Entry {
+        kind: Kind::Processor,
+        ty: "resourcedetection",
+        component: "otelcol.processor.resourcedetection",
+        accepts: ALL,
+        produces: ALL,
+        convert: components::resourcedetection::convert,
+    },
+    Entry {
         kind: Kind::Exporter,
         ty: "otlp",
         component: "otelcol.exporter.otlp",

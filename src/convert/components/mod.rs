@@ -11,6 +11,7 @@ pub mod filterspan;
 pub mod otlp_exporter;
 pub mod otlp_receiver;
 pub mod prometheus;
+pub mod resourcedetection;
 pub mod servicegraph;
 pub mod span;
 pub mod spanmetrics;

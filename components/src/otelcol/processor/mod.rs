@@ -5,6 +5,7 @@ pub mod attrvalue;
 pub mod batch;
 pub mod filterspan;
 pub mod memory_limiter;
+pub mod resourcedetection;
 pub mod rewrite;
 pub mod span;
 #[cfg(test)]
