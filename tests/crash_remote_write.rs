@@ -103,11 +103,7 @@ fn span_metrics_acknowledged_before_a_kill_9_reach_prometheus_after_the_restart(
     assert!(replayed >= appended, "everything unsent at the kill is replayed: {replayed} < {appended}");
     assert_eq!(sent, replayed, "each replayed sample is sent once: {} duplicates", sent.saturating_sub(replayed));
 
-    let calls = || {
-        let got = prom.query("sum(traces_span_metrics_calls_total)");
-        got.first().map(|(_, v)| *v as u64)
-    };
-    prom.wait_for("Prometheus's calls to equal the spans sent", || calls() == Some(spans));
+    prom.wait_for("Prometheus's calls to equal the spans sent", || calls(&prom) == Some(spans));
     let rw = again.component(RW);
     assert_eq!(rw["health"]["state"], "healthy", "{rw}");
 }
@@ -117,19 +113,12 @@ fn span_metrics_acknowledged_before_a_kill_9_reach_prometheus_after_the_restart(
 /// the cumulative counters Prometheus ends up with still equal the spans.
 #[test]
 fn a_sender_that_panics_is_started_again() {
-    let prometheus = prometheus_binary();
-    let prom_addr = format!("127.0.0.1:{}", free_port());
-    let prom = Prometheus::start_on(&prometheus, "global:\n  scrape_interval: 1m\n", &prom_addr);
-    let dir = tempfile::tempdir().unwrap();
-    let grpc = free_port();
-    let cfg = dir.path().join("pipeline.alloy");
-    std::fs::write(&cfg, pipeline(grpc, &prom_addr)).unwrap();
+    let (prom, _dir, grpc, cfg) = prometheus_up();
     let agent = Agent::start_with_env(&[&cfg.display().to_string()], &[("SOLDER_FAULT", "prometheus.remote_write.send:1")]);
     agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
     let spans = loadgen(&format!("127.0.0.1:{grpc}"), 2000, 1.0);
     agent.wait_for("the sender to panic", || agent.logs().contains("fault injected at prometheus.remote_write.send"));
-    let calls = || prom.query("sum(traces_span_metrics_calls_total)").first().map(|(_, v)| *v as u64);
-    prom.wait_for("Prometheus's calls to equal the spans sent", || calls() == Some(spans));
+    prom.wait_for("Prometheus's calls to equal the spans sent", || calls(&prom) == Some(spans));
 }
 
 /// A file size limit (`prlimit --fsize`) stands in for a full disk under
@@ -138,13 +127,7 @@ fn a_sender_that_panics_is_started_again() {
 /// cumulative counters Prometheus ends up with equal the spans sent.
 #[test]
 fn a_full_disk_under_the_wal_refuses_and_recovers() {
-    let prometheus = prometheus_binary();
-    let prom_addr = format!("127.0.0.1:{}", free_port());
-    let prom = Prometheus::start_on(&prometheus, "global:\n  scrape_interval: 1m\n", &prom_addr);
-    let dir = tempfile::tempdir().unwrap();
-    let grpc = free_port();
-    let cfg = dir.path().join("pipeline.alloy");
-    std::fs::write(&cfg, pipeline(grpc, &prom_addr)).unwrap();
+    let (prom, dir, grpc, cfg) = prometheus_up();
     let (http, log) = (format!("127.0.0.1:{}", free_port()), dir.path().join("solder.log"));
     let mut agent = std::process::Command::new("prlimit")
         .arg("--fsize=131072")
@@ -165,8 +148,7 @@ fn a_full_disk_under_the_wal_refuses_and_recovers() {
     prom.wait_for("a WAL write to fail at the file size limit", || failed() > 0.0);
     assert!(logs().contains("cannot write to the WAL") && logs().contains("File too large"), "{}", logs());
     assert!(agent.try_wait().unwrap().is_none(), "the agent died:\n{}", logs());
-    let calls = || prom.query("sum(traces_span_metrics_calls_total)").first().map(|(_, v)| *v as u64);
-    prom.wait_for("Prometheus's calls to equal the spans sent", || calls() == Some(spans));
+    prom.wait_for("Prometheus's calls to equal the spans sent", || calls(&prom) == Some(spans));
     let _ = agent.kill();
     let _ = agent.wait();
 }
@@ -174,4 +156,22 @@ fn a_full_disk_under_the_wal_refuses_and_recovers() {
 /// The value of an unlabelled-or-summed metric in an exposition.
 fn metric(exposition: &str, name: &str) -> f64 {
     exposition.lines().filter(|l| l.starts_with(name) && !l.starts_with('#')).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
+
+/// A running Prometheus and the pipeline's config written to send to it:
+/// (Prometheus, the directory holding the config, the OTLP gRPC port, the
+/// config's path).
+fn prometheus_up() -> (Prometheus, tempfile::TempDir, u16, std::path::PathBuf) {
+    let prom_addr = format!("127.0.0.1:{}", free_port());
+    let prom = Prometheus::start_on(&prometheus_binary(), "global:\n  scrape_interval: 1m\n", &prom_addr);
+    let dir = tempfile::tempdir().unwrap();
+    let grpc = free_port();
+    let cfg = dir.path().join("pipeline.alloy");
+    std::fs::write(&cfg, pipeline(grpc, &prom_addr)).unwrap();
+    (prom, dir, grpc, cfg)
+}
+
+/// The span-metrics calls Prometheus holds, summed over every series.
+fn calls(prom: &Prometheus) -> Option<u64> {
+    prom.query("sum(traces_span_metrics_calls_total)").first().map(|(_, v)| *v as u64)
 }
