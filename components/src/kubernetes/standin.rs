@@ -44,6 +44,8 @@ struct State {
     floor: u64,
     watchers: Vec<Watch>,
     requests: Vec<String>,
+    /// Nodes by name, served at `/api/v1/nodes/{name}`.
+    nodes: BTreeMap<String, Value>,
 }
 
 struct Watch {
@@ -73,6 +75,12 @@ impl KubeStandin {
     /// The base URL to give a client (`auth_type = "none"`).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Serves `node` (Node JSON) at `/api/v1/nodes/{metadata.name}`.
+    pub fn put_node(&self, node: Value) {
+        let name = node["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        lock(&self.state).nodes.insert(name, node);
     }
 
     /// Every request so far, as `path?query` (the query as sent, encoded).
@@ -179,6 +187,12 @@ fn serve(state: &Mutex<State>, req: &Request<Body>) -> Response {
     let uri = req.uri();
     let mut st = lock(state);
     st.requests.push(uri.to_string());
+    if let Some(name) = uri.path().strip_prefix("/api/v1/nodes/") {
+        return match st.nodes.get(name) {
+            Some(node) => Response::builder().header("content-type", "application/json").body(Body::from(node.to_string())).unwrap_or_default(),
+            None => status(StatusCode::NOT_FOUND, "NotFound", &format!("nodes \"{name}\" not found")),
+        };
+    }
     if uri.path() != "/api/v1/pods" {
         return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
     }

@@ -77,11 +77,9 @@ fn detectors(r: &mut OptionReader, block: &mut Block, owner: &str, diags: &mut D
         };
         match name {
             "env" | "system" => kept.push(format!("{name:?}")),
-            "k8snode" => diags.push(Diagnostic::error(
-                item.span,
-                format!("{owner}: detector \"k8snode\" (kubernetes_node) is not supported yet: Solder cannot reach the Kubernetes API"),
-            )),
-            other => diags.push(Diagnostic::error(item.span, format!("{owner}: detector {other:?} is not supported yet: Solder runs env and system"))),
+            // The Collector's `k8snode` is Alloy's `kubernetes_node`.
+            "k8snode" => kept.push("\"kubernetes_node\"".to_string()),
+            other => diags.push(Diagnostic::error(item.span, format!("{owner}: detector {other:?} is not supported yet: Solder runs env, system and k8snode"))),
         }
     }
     if !kept.is_empty() {

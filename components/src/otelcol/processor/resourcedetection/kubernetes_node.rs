@@ -1,12 +1,13 @@
-//! The `kubernetes_node` detector's block. Its arguments are accepted and
-//! checked so that Alloy configurations load, but the detector itself
-//! needs the Kubernetes API and is refused by `detectors` until Solder has
-//! a client for it.
+//! The `kubernetes_node` detector: the node named by `node_from_env_var`
+//! (the downward API's `spec.nodeName`), read once from the Kubernetes API
+//! for its `k8s.node.name` and `k8s.node.uid`.
 
+use k8s_openapi::api::core::v1::Node;
 use serde::Deserialize;
 
 use super::system::Toggle;
 use crate::component::ArgumentError;
+use crate::kubernetes::{client, AuthType, API_SERVER_ENV};
 
 /// `kubernetes_node { ... }`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -73,4 +74,32 @@ impl KubernetesNode {
         }
         Ok(())
     }
+}
+
+/// Reads the node from the API server. Runs on the detection thread, so
+/// it brings its own single-threaded runtime for the client. `var` reads
+/// the environment (tests pass their own).
+pub fn detect(node: &KubernetesNode, var: &dyn Fn(&str) -> Option<String>) -> Result<Vec<(String, String)>, String> {
+    let name = var(&node.node_from_env_var)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| format!("kubernetes_node: {} is not set; give the pod its node name with the downward API (spec.nodeName)", node.node_from_env_var))?;
+    let auth = match AuthType::parse(&node.auth_type).map_err(|e| format!("kubernetes_node: {e}"))? {
+        AuthType::None { .. } => AuthType::None { url: var(API_SERVER_ENV) },
+        AuthType::KubeConfig { path, .. } => AuthType::KubeConfig { path, context: Some(node.context.clone()).filter(|c| !c.is_empty()) },
+        other => other,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("kubernetes_node: {e}"))?;
+    let found = runtime.block_on(async {
+        let api: kube::Api<Node> = kube::Api::all(client(&auth).await?);
+        api.get(&name).await.map_err(|e| format!("kubernetes_node: cannot read node {name:?}: {e}"))
+    })?;
+    let mut out = Vec::new();
+    if node.resource_attributes.k8s_node_name.enabled {
+        out.push(("k8s.node.name".to_string(), name.clone()));
+    }
+    if node.resource_attributes.k8s_node_uid.enabled {
+        let uid = found.metadata.uid.ok_or_else(|| format!("kubernetes_node: node {name:?} has no uid"))?;
+        out.push(("k8s.node.uid".to_string(), uid));
+    }
+    Ok(out)
 }

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::system::System;
-use super::{env, rewrite, system};
+use super::{env, kubernetes_node, rewrite, system, KubernetesNode};
 use crate::consumer::ConsumeError;
 use crate::otlp::encoded::Request;
 use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
@@ -21,12 +21,13 @@ pub struct Detected {
 /// Runs `detectors` in order; an attribute a former detector found wins
 /// over a later one's, as in the Collector. `env` reads variables through
 /// `var`, so that tests need not change the process's environment.
-pub fn run(detectors: &[String], system: &System, var: &dyn Fn(&str) -> Option<String>) -> Result<Detected, String> {
+pub fn run(detectors: &[String], system: &System, node: &KubernetesNode, var: &dyn Fn(&str) -> Option<String>) -> Result<Detected, String> {
     let mut out = Detected::default();
     for d in detectors {
         let found = match d.as_str() {
             "env" => env::detect(var)?,
             "system" => system::detect(system)?,
+            "kubernetes_node" => kubernetes_node::detect(node, var)?,
             other => return Err(format!("detector {other} is not supported yet")),
         };
         for (key, value) in found {

@@ -72,7 +72,7 @@ const KNOWN: &[&str] = &[
 ];
 
 /// The detectors Solder runs.
-const IMPLEMENTED: &[&str] = &["env", "system"];
+const IMPLEMENTED: &[&str] = &["env", "system", "kubernetes_node"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -197,11 +197,11 @@ impl Component for ResourceDetection {
 /// hung name lookup) costs at most `timeout`.
 fn detect(args: &Arguments) -> Result<Detected, ArgumentError> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let (detectors, system, override_existing) = (args.detectors.clone(), args.system.clone(), args.override_existing);
+    let (detectors, system, node, override_existing) = (args.detectors.clone(), args.system.clone(), args.kubernetes_node.clone(), args.override_existing);
     std::thread::Builder::new()
         .name("resourcedetection".into())
         .spawn(move || {
-            let found = merge::run(&detectors, &system, &|name| std::env::var(name).ok());
+            let found = merge::run(&detectors, &system, &node, &|name| std::env::var(name).ok());
             let _ = tx.send(found.map(|d| d.with_override(override_existing)));
         })
         .map_err(|e| ArgumentError::whole(format!("cannot start resource detection: {e}")))?;

@@ -1,7 +1,7 @@
 use solder_syntax::Value;
 
 use super::merge::{self, Detected};
-use super::{env, system, System, REGISTRATION};
+use super::{env, kubernetes_node, system, KubernetesNode, System, REGISTRATION};
 use crate::harness::{build_error, traces, Harness, Recorder};
 use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
 use crate::otlp::proto::resource::v1::Resource;
@@ -64,7 +64,7 @@ fn env_reports_malformed_values_whole() {
 #[test]
 fn the_first_detector_wins_a_key_both_detect() {
     let var = |_: &str| Some("host.name=from-env,deployment=prod".to_string());
-    let found = merge::run(&["env".into(), "system".into()], &System::default(), &var).unwrap();
+    let found = merge::run(&["env".into(), "system".into()], &System::default(), &KubernetesNode::default(), &var).unwrap();
     let got: Vec<_> = found.pairs().collect();
     assert_eq!(got[0], ("host.name", "from-env"));
     assert_eq!(got[1], ("deployment", "prod"));
@@ -168,7 +168,15 @@ fn arguments_follow_alloys_names_defaults_and_errors() {
     let out = "output { traces = [sink] }";
     assert_eq!(build_error(&REGISTRATION, &format!("detectors = [\"nope\"]\n{out}"), &scope), "invalid detector: nope");
     assert_eq!(build_error(&REGISTRATION, &format!("detectors = []\n{out}"), &scope), "at least one detector must be specified");
-    assert_eq!(build_error(&REGISTRATION, &format!("detectors = [\"kubernetes_node\"]\n{out}"), &scope), "detector kubernetes_node is not supported yet");
+    assert_eq!(build_error(&REGISTRATION, &format!("detectors = [\"ec2\"]\n{out}"), &scope), "detector ec2 is not supported yet");
+    // The node detector runs at build: without a node name or an API server
+    // here, it fails naming itself.
+    let node = build_error(
+        &REGISTRATION,
+        &format!("detectors = [\"kubernetes_node\"]\nkubernetes_node {{ node_from_env_var = \"SOLDER_TEST_NO_SUCH_NODE_VAR\" }}\n{out}"),
+        &scope,
+    );
+    assert!(node.starts_with("kubernetes_node: SOLDER_TEST_NO_SUCH_NODE_VAR is not set"), "{node}");
     assert_eq!(
         build_error(&REGISTRATION, &format!("detectors = [\"system\"]\nsystem {{ hostname_sources = [\"dsn\"] }}\n{out}"), &scope),
         "invalid hostname source: dsn"
@@ -177,4 +185,37 @@ fn arguments_follow_alloys_names_defaults_and_errors() {
     // The kubernetes_node block alone loads, with env the default detector.
     let ok = "kubernetes_node {\n auth_type = \"serviceAccount\"\n node_from_env_var = \"NODE\"\n resource_attributes {\n  k8s.node.uid { enabled = false }\n }\n}\n";
     Harness::build(&REGISTRATION, &format!("{ok}{out}"), &scope).unwrap();
+}
+
+/// `kubernetes_node` reads the node named by `node_from_env_var` from the
+/// API server (the stand-in, over loopback) and adds its name and UID.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubernetes_node_reads_the_node_from_the_api_server() {
+    let api = crate::kubernetes::standin::KubeStandin::start().await.unwrap();
+    let node: serde_json::Value = serde_json::from_str(include_str!("testdata/node.json")).unwrap();
+    api.put_node(node);
+    let url = api.url();
+    let var = move |name: &str| match name {
+        "K8S_NODE_NAME" => Some("node-1".to_string()),
+        crate::kubernetes::API_SERVER_ENV => Some(url.clone()),
+        _ => None,
+    };
+    let found = tokio::task::spawn_blocking(move || kubernetes_node::detect(&KubernetesNode::default(), &var)).await.unwrap().unwrap();
+    assert_eq!(
+        found,
+        vec![("k8s.node.name".to_string(), "node-1".to_string()), ("k8s.node.uid".to_string(), "9f0b5a1e-3c44-4b8e-9d2a-6f1e2c7d8a10".to_string())]
+    );
+    assert!(api.requests().iter().any(|r| r == "/api/v1/nodes/node-1"), "{:?}", api.requests());
+
+    let missing = |name: &str| (name == "K8S_NODE_NAME").then(|| "node-2".to_string());
+    let url = api.url();
+    let err = tokio::task::spawn_blocking(move || {
+        kubernetes_node::detect(&KubernetesNode::default(), &|n| missing(n).or_else(|| (n == crate::kubernetes::API_SERVER_ENV).then(|| url.clone())))
+    })
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert!(err.contains("cannot read node \"node-2\""), "{err}");
+    let unset = tokio::task::spawn_blocking(|| kubernetes_node::detect(&KubernetesNode::default(), &|_| None)).await.unwrap().unwrap_err();
+    assert!(unset.contains("K8S_NODE_NAME is not set"), "{unset}");
 }
