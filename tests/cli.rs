@@ -226,3 +226,20 @@ fn run_takes_alloys_stability_level_flag() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("public-preview"), "the levels are named: {}", stderr(&out));
 }
+
+/// `validate` builds every component to check it, and a build has no side
+/// effects: a persistent queue's directory is not created, nor its lock
+/// taken (which would fail validation while the agent runs).
+#[test]
+fn validate_creates_no_storage_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = dir.path().join("queue");
+    let config = dir.path().join("c.alloy");
+    let text = std::fs::read_to_string(data("persistent_queue.alloy")).unwrap();
+    let text =
+        text.replace("otelcol.storage.file \"queue\" { }", &format!("otelcol.storage.file \"queue\" {{\n\tdirectory = {:?}\n}}", queue.display().to_string()));
+    std::fs::write(&config, text).unwrap();
+    let out = solder(&["validate", &config.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!queue.exists(), "validate created {}", queue.display());
+}

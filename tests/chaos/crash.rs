@@ -65,6 +65,9 @@ pub fn start(config: &Path, storage: &Path) -> Agent {
     let agent = Agent::start_with_storage(&[&config.display().to_string()], storage);
     // Running, not healthy: with the backend down, the exporter is not.
     agent.wait_for("the exporter to run", || agent.get("/api/v0/web/components/otelcol.exporter.otlp.backend").0 == 200);
+    // The queue is opened (and read back) when the exporter starts running.
+    let on_disk = || agent.component("otelcol.exporter.otlp.backend")["debugInfo"]["queue_storage"].is_string();
+    agent.wait_for("the persistent queue to be open", on_disk);
     agent.wait_for("the receiver to listen", || agent.component("otelcol.receiver.otlp.default")["health"]["state"] == "healthy");
     agent
 }

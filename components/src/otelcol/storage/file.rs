@@ -160,6 +160,8 @@ struct Shared {
     compact_on_start: AtomicBool,
     /// Where a log starts a new segment file.
     segment_bytes: u64,
+    /// With `create_directory`, the mode to create `directory` with.
+    create: Option<u32>,
     /// Clients opened through this handler, for debug info.
     clients: Mutex<Vec<String>>,
 }
@@ -182,6 +184,7 @@ impl StorageHandler {
                 fsync: AtomicBool::new(fsync),
                 compact_on_start: AtomicBool::new(false),
                 segment_bytes: LogOptions::default().segment_bytes,
+                create: Some(0o750),
                 clients: Mutex::new(Vec::new()),
             }),
         }
@@ -190,7 +193,13 @@ impl StorageHandler {
     /// Opens the log of `client` (a component ID), calling `each` for
     /// every record that survived.
     pub fn open(&self, client: &str, each: impl FnMut(Recovered<'_>)) -> Result<Opened, String> {
-        let dir = self.inner.directory.join(client);
+        let base = &self.inner.directory;
+        match self.inner.create {
+            Some(mode) => std::fs::DirBuilder::new().recursive(true).mode(mode).create(base).map_err(|e| format!("cannot create {}: {e}", base.display()))?,
+            None if !base.is_dir() => return Err(format!("directory must exist: {} (set create_directory = true to create it)", base.display())),
+            None => {}
+        }
+        let dir = base.join(client);
         let options = LogOptions { fsync: self.fsync(), segment_bytes: self.inner.segment_bytes };
         let (log, damage) = SegmentLog::open(&dir, options, self.inner.timeout, each).map_err(|e| format!("cannot open {}: {e}", dir.display()))?;
         let mut clients = self.inner.clients.lock().unwrap_or_else(|p| p.into_inner());
@@ -229,19 +238,16 @@ pub struct FileStorage {
     health: HealthCell,
 }
 
-/// Checks or creates the directory a handler writes into.
+/// The handler for `args`. Nothing is created here: `build` also runs
+/// for `solder validate` and for reload plans that may be dropped, so the
+/// directory is made (or checked) when an exporter first opens its queue.
 fn prepare(data_path: &Path, args: &Arguments) -> Result<StorageHandler, ArgumentError> {
     let directory = if args.directory.is_empty() { data_path.to_path_buf() } else { PathBuf::from(&args.directory) };
-    if args.create_directory {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(permissions(&args.directory_permissions)?)
-            .create(&directory)
-            .map_err(|e| ArgumentError::new("directory", format!("cannot create {}: {e}", directory.display())))?;
-    } else if !directory.is_dir() {
-        return Err(ArgumentError::new("directory", format!("directory must exist: {} (set create_directory = true to create it)", directory.display())));
+    let mut handler = StorageHandler::new(directory, args.timeout.0, args.fsync);
+    let create = args.create_directory.then(|| permissions(&args.directory_permissions)).transpose()?;
+    if let Some(inner) = Arc::get_mut(&mut handler.inner) {
+        inner.create = create;
     }
-    let handler = StorageHandler::new(directory, args.timeout.0, args.fsync);
     handler.inner.compact_on_start.store(args.compaction.on_start, Ordering::Relaxed);
     Ok(handler)
 }
@@ -273,7 +279,11 @@ impl Component for FileStorage {
     fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (old, handler, _) = &*state;
-        if old.directory == args.directory && old.timeout == args.timeout && old.create_directory == args.create_directory {
+        if old.directory == args.directory
+            && old.timeout == args.timeout
+            && old.create_directory == args.create_directory
+            && old.directory_permissions == args.directory_permissions
+        {
             handler.inner.fsync.store(args.fsync, Ordering::Relaxed);
             handler.inner.compact_on_start.store(args.compaction.on_start, Ordering::Relaxed);
             state.0 = args;

@@ -67,7 +67,7 @@ impl<P: Protocol> Component for Exporter<P> {
     fn build(opts: Options, args: P::Arguments) -> Result<Exporter<P>, ArgumentError> {
         let transport = P::transport(&args)?;
         let forwarder = Arc::new(Forwarder::new(&opts.metrics, transport, P::sending_queue(&args).clone(), P::retry_on_failure(&args).clone()));
-        forwarder.use_storage(storage::<P>(&args)?).map_err(|e| ArgumentError::new("sending_queue", e))?;
+        forwarder.want_storage(storage::<P>(&args)?.cloned());
         let input = ConsumerHandle::new(Input::<P>(Arc::clone(&forwarder))).capsule();
         Ok(Exporter::<P> { args: Mutex::new(args), forwarder, exports: InputExports { input } })
     }
@@ -83,7 +83,8 @@ impl<P: Protocol> Component for Exporter<P> {
             false => None,
         };
         if P::sending_queue(&args).storage != P::sending_queue(&new).storage {
-            self.forwarder.use_storage(storage::<P>(&new)?).map_err(|e| ArgumentError::new("sending_queue", e))?;
+            self.forwarder.want_storage(storage::<P>(&new)?.cloned());
+            self.forwarder.open_storage();
         }
         self.forwarder.reconfigure(transport, P::sending_queue(&new).clone(), P::retry_on_failure(&new).clone());
         *args = new;

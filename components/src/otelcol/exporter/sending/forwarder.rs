@@ -47,6 +47,12 @@ pub struct Forwarder<T: Transport> {
     /// Tells the run loop that `num_consumers` may have changed.
     reconfigured: Notify,
     metrics: ComponentMetrics,
+    /// The storage `sending_queue` names, opened when the forwarder runs
+    /// (never in `build`, which `solder validate` and reload plans call).
+    storage: Mutex<Option<StorageHandler>>,
+    /// Why the named storage could not be opened: new data is refused
+    /// until it opens, rather than silently queued in memory only.
+    storage_error: Mutex<Option<String>>,
     disk_bytes: Gauge,
     write_errors: Counter,
 }
@@ -130,6 +136,33 @@ impl<T: Transport> Forwarder<T> {
                 &[],
             ),
             metrics: metrics.clone(),
+            storage: Mutex::new(None),
+            storage_error: Mutex::new(None),
+        }
+    }
+
+    /// Names the storage to keep the queue on; it is opened by
+    /// [`Forwarder::open_storage`].
+    pub fn want_storage(&self, storage: Option<StorageHandler>) {
+        *self.storage.lock().unwrap_or_else(|p| p.into_inner()) = storage;
+    }
+
+    /// Opens the storage named last (or goes back to memory), recording a
+    /// failure so that new data is refused and the run loop tries again.
+    pub fn open_storage(&self) {
+        let storage = self.storage.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let result = self.use_storage(storage.as_ref());
+        let mut error = self.storage_error.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(()) => *error = None,
+            Err(e) => {
+                if error.is_none() {
+                    tracing::error!(component = %self.id, error = %e, "cannot open the persistent sending queue; new data is refused until it opens");
+                }
+                self.health.set(HealthState::Unhealthy, format!("cannot open the persistent sending queue: {e}"));
+                self.healthy.store(false, Ordering::Relaxed);
+                *error = Some(e);
+            }
         }
     }
 
@@ -215,6 +248,9 @@ impl<T: Transport> Forwarder<T> {
             let s = self.settings();
             (s.queue.enabled, s.queue.blocking)
         };
+        if let Some(e) = self.storage_error.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Err(ConsumeError::retryable(format!("the persistent sending queue cannot be opened: {e}")));
+        }
         if !enabled {
             return match self.deliver(&payload, false, false).await {
                 Delivery::Failed(e) if e.retryable => Err(ConsumeError::retryable(e.message)),
@@ -336,6 +372,9 @@ impl<T: Transport> Forwarder<T> {
         };
         self.queue.resize(queue.queue_size, queue.sizer);
         self.health.set(HealthState::Healthy, format!("ready to send to {endpoint}"));
+        // Reading back a large queue takes a while: off the async threads.
+        let opening = Arc::clone(&self);
+        let _ = tokio::task::spawn_blocking(move || opening.open_storage()).await;
         let mut workers = JoinSet::new();
         // By task, so that a worker that died (a panic) is replaced.
         let mut active: HashMap<tokio::task::Id, CancellationToken> = HashMap::new();
@@ -357,6 +396,9 @@ impl<T: Transport> Forwarder<T> {
                 _ = shutdown.cancelled() => break,
                 _ = self.reconfigured.notified() => {}
                 _ = tick.tick() => {
+                    if self.storage_error.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                        self.open_storage();
+                    }
                     if let Some(d) = self.queue.disk() {
                         self.disk_bytes.set(d.bytes() as i64);
                     }

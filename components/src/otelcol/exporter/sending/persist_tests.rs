@@ -170,7 +170,8 @@ impl Transport for Arc<Backend> {
 
 fn forwarder(h: &StorageHandler, backend: &Arc<Backend>, metrics: &ComponentMetrics) -> Arc<Forwarder<Arc<Backend>>> {
     let f = Arc::new(Forwarder::new(metrics, Arc::clone(backend), SendingQueue::default(), RetryOnFailure::default()));
-    f.use_storage(Some(h)).unwrap();
+    f.want_storage(Some(h.clone()));
+    f.open_storage();
     f
 }
 
