@@ -1,6 +1,7 @@
 //! [`Encoded`]: an OTLP export request kept as its wire bytes.
 
 use std::marker::PhantomData;
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
@@ -55,10 +56,17 @@ impl Request for ExportLogsServiceRequest {
 /// An export request as bytes, the number of items in it, and a decoded
 /// view made on first use and shared by every clone. Cloning is two
 /// reference-count increments.
+///
+/// It also carries the address of the client that sent it, when one
+/// receiver connection sent all of it: the Collector's `client.Info.Addr`,
+/// which `otelcol.processor.k8sattributes` matches to a pod's IP. Batching
+/// mixes connections, so a merged request keeps the address only when
+/// every part came from the same one.
 pub struct Encoded<M> {
     bytes: Bytes,
     items: usize,
     decoded: Arc<OnceLock<Result<Arc<M>, prost::DecodeError>>>,
+    peer: Option<IpAddr>,
     _m: PhantomData<fn() -> M>,
 }
 
@@ -68,7 +76,7 @@ pub type Logs = Encoded<ExportLogsServiceRequest>;
 
 impl<M> Clone for Encoded<M> {
     fn clone(&self) -> Self {
-        Encoded { bytes: self.bytes.clone(), items: self.items, decoded: Arc::clone(&self.decoded), _m: PhantomData }
+        Encoded { bytes: self.bytes.clone(), items: self.items, decoded: Arc::clone(&self.decoded), peer: self.peer, _m: PhantomData }
     }
 }
 
@@ -83,7 +91,7 @@ impl<M: Request> Encoded<M> {
     /// (without allocating) and counting their items.
     pub fn from_bytes(bytes: Bytes) -> Result<Self, WireError> {
         let items = wire::validate(M::SIGNAL, &bytes)?;
-        Ok(Encoded { bytes, items, decoded: Arc::new(OnceLock::new()), _m: PhantomData })
+        Ok(Encoded { bytes, items, decoded: Arc::new(OnceLock::new()), peer: None, _m: PhantomData })
     }
 
     /// Encodes a message built in memory (a component's own output).
@@ -92,7 +100,7 @@ impl<M: Request> Encoded<M> {
         let items = wire::validate(M::SIGNAL, &bytes).unwrap_or(0);
         let decoded = Arc::new(OnceLock::new());
         let _ = decoded.set(Ok(Arc::new(message)));
-        Encoded { bytes, items, decoded, _m: PhantomData }
+        Encoded { bytes, items, decoded, peer: None, _m: PhantomData }
     }
 
     /// Concatenates requests into one: the wire encoding of the merged
@@ -107,7 +115,8 @@ impl<M: Request> Encoded<M> {
             buf.extend_from_slice(&p.bytes);
         }
         let items = parts.iter().map(|p| p.items).sum();
-        Encoded { bytes: buf.freeze(), items, decoded: Arc::new(OnceLock::new()), _m: PhantomData }
+        let peer = parts.first().and_then(|first| first.peer).filter(|addr| parts.iter().all(|p| p.peer == Some(*addr)));
+        Encoded { bytes: buf.freeze(), items, decoded: Arc::new(OnceLock::new()), peer, _m: PhantomData }
     }
 
     pub fn signal(&self) -> Signal {
@@ -133,7 +142,25 @@ impl<M: Request> Encoded<M> {
     /// done with it, not when the queue finally sends. Decoded requests
     /// are several times the size of their bytes.
     pub fn detached(&self) -> Self {
-        Encoded { bytes: self.bytes.clone(), items: self.items, decoded: Arc::new(OnceLock::new()), _m: PhantomData }
+        Encoded { bytes: self.bytes.clone(), items: self.items, decoded: Arc::new(OnceLock::new()), peer: self.peer, _m: PhantomData }
+    }
+
+    /// The address of the client that sent all of this request, if known.
+    pub fn peer(&self) -> Option<IpAddr> {
+        self.peer
+    }
+
+    /// This request as sent by `peer` (a receiver sets it per connection).
+    pub fn with_peer(mut self, peer: Option<IpAddr>) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// A request of other bytes from the same client: what a processor
+    /// that rewrites a request returns, so the client's address survives
+    /// it.
+    pub fn replaced(&self, bytes: Bytes) -> Result<Self, WireError> {
+        Ok(Self::from_bytes(bytes)?.with_peer(self.peer))
     }
 
     /// The decoded request, decoding on first use.
@@ -160,5 +187,23 @@ mod tests {
         let again = kept.decode().expect("decodes");
         assert!(!Arc::ptr_eq(&decoded, &again));
         assert_eq!(*decoded, *again);
+    }
+
+    /// A batch keeps the sender's address only when one sender sent all of
+    /// it: k8sattributes after a batch must not credit one pod with
+    /// another's spans.
+    #[test]
+    fn concat_keeps_the_peer_only_when_every_part_shares_it() {
+        let part = |ip: Option<&str>| {
+            let t = Traces::from_bytes(Bytes::from(synthetic::request(1, 2).encode_to_vec())).expect("valid request");
+            t.with_peer(ip.map(|s| s.parse().expect("ip")))
+        };
+        let a = || part(Some("10.0.0.1"));
+        assert_eq!(Traces::concat(&[a(), a()]).peer(), a().peer());
+        assert_eq!(Traces::concat(&[a(), part(Some("10.0.0.2"))]).peer(), None);
+        assert_eq!(Traces::concat(&[a(), part(None)]).peer(), None);
+        let kept = a().detached();
+        assert_eq!(kept.peer(), a().peer());
+        assert_eq!(kept.replaced(kept.bytes().clone()).expect("same bytes").peer(), a().peer());
     }
 }
