@@ -6,6 +6,7 @@ pub mod batch;
 pub mod filterspan;
 pub mod memory_limiter;
 pub mod resourcedetection;
+pub mod resources;
 pub mod rewrite;
 pub mod span;
 #[cfg(test)]
