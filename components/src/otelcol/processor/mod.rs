@@ -4,6 +4,7 @@ pub mod attributes;
 pub mod attrvalue;
 pub mod batch;
 pub mod filterspan;
+pub mod k8sattributes;
 pub mod memory_limiter;
 pub mod resourcedetection;
 pub mod resources;
