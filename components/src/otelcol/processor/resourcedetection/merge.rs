@@ -82,7 +82,7 @@ impl Detected {
         }
         let unreadable = |e: &dyn std::fmt::Display| ConsumeError::permanent(format!("cannot decode {}: {e}", M::SIGNAL.as_str()));
         let bytes = rewrite::resources(data.bytes(), &|r| self.merge(r)).map_err(|e| unreadable(&e))?;
-        Encoded::from_bytes(Bytes::from(bytes)).map_err(|e| unreadable(&e))
+        data.replaced(Bytes::from(bytes)).map_err(|e| unreadable(&e))
     }
 
     fn merge(&self, resource: &mut Resource) {
