@@ -82,6 +82,8 @@ async fn each_kind_is_listed_into_its_slim_record() {
         let watch = requests.iter().find(|r| r.starts_with(case.path) && r.contains("watch=true")).unwrap();
         assert!(!list.contains("fieldSelector") && !list.contains("labelSelector"), "{list}");
         assert!(watch.contains("allowWatchBookmarks=true"), "{watch}");
+        let slim = standin.metadata_requests();
+        assert!(slim.contains(list) && slim.contains(watch), "metadata only, so no status or template crosses the wire: {slim:?}");
     }
 }
 

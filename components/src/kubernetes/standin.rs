@@ -95,6 +95,8 @@ struct State {
     floor: u64,
     watchers: Vec<Watch>,
     requests: Vec<String>,
+    /// The requests that asked for `PartialObjectMetadata`.
+    metadata_requests: Vec<String>,
     /// Lists and watches are answered with 500 while set.
     failing: bool,
 }
@@ -145,6 +147,12 @@ impl KubeStandin {
     /// Every request so far, as `path?query` (the query as sent, encoded).
     pub fn requests(&self) -> Vec<String> {
         lock(&self.state).requests.clone()
+    }
+
+    /// The requests so far that asked for metadata only, as in
+    /// [`KubeStandin::requests`].
+    pub fn metadata_requests(&self) -> Vec<String> {
+        lock(&self.state).metadata_requests.clone()
     }
 
     /// Creates an object (ADDED), or replaces one with the same UID
@@ -286,6 +294,9 @@ fn serve(state: &Mutex<State>, req: &Request<Body>) -> Response {
     }
     let info = kind.info();
     let metadata_only = req.headers().get("accept").and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("as=PartialObjectMetadata"));
+    if metadata_only {
+        st.metadata_requests.push(uri.to_string());
+    }
     if let Some(name) = name {
         let found = st.objects.get(&kind).and_then(|s| s.values().find(|o| named(o, namespace.unwrap_or_default(), name)));
         return match found {
