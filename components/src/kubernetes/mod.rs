@@ -23,4 +23,6 @@ pub use watch_loop::InformerHealth;
 #[cfg(test)]
 mod meta_tests;
 #[cfg(test)]
+mod standin_tests;
+#[cfg(test)]
 mod tests;

@@ -323,8 +323,10 @@ fn serve(state: &Mutex<State>, req: &Request<Body>) -> Response {
     let selector = fields.and(labels);
     let watching = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
     if !watching {
-        let items: Vec<Value> =
-            st.objects.get(&kind).into_iter().flat_map(|s| s.values()).filter(|o| selector.admits(o)).map(|o| render(o, metadata_only)).collect();
+        let mut items: Vec<&Value> = st.objects.get(&kind).into_iter().flat_map(|s| s.values()).filter(|o| selector.admits(o)).collect();
+        // In etcd's key order, as the real server lists.
+        items.sort_by_key(|o| (o["metadata"]["namespace"].as_str().unwrap_or_default(), o["metadata"]["name"].as_str().unwrap_or_default()));
+        let items: Vec<Value> = items.into_iter().map(|o| render(o, metadata_only)).collect();
         let (list_kind, api_version) =
             if metadata_only { ("PartialObjectMetadataList".to_string(), "meta.k8s.io/v1") } else { (format!("{}List", info.kind), info.api_version) };
         let list = json!({"apiVersion": api_version, "kind": list_kind,
