@@ -1,6 +1,7 @@
 //! The informer against the stand-in API server, over real HTTP.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -256,13 +257,16 @@ async fn with_grace(standin: &KubeStandin, grace: Duration) -> (PodInformer, Can
 async fn a_deleted_pod_stays_findable_for_its_grace_period() {
     let standin = KubeStandin::start().await.unwrap();
     standin.apply(pod("cart", "node-a", "10.244.1.30", "2026-11-30T10:00:00Z"));
-    let (inf, _cancel) = with_grace(&standin, Duration::from_millis(300)).await;
+    let (inf, _cancel) = with_grace(&standin, Duration::from_secs(1)).await;
 
     standin.delete("uid-cart");
     until("DELETED to reach the cache", || inf.with_cache(PodCache::deleted_len) == 1).await;
-    assert_eq!(inf.by_uid("uid-cart").map(|p| p.name.clone()).as_deref(), Some("cart"));
-    assert_eq!(name_at(&inf, "10.244.1.30").as_deref(), Some("cart"), "in-flight telemetry is still enriched");
-    assert_eq!(inf.with_cache(PodCache::len), 0, "it is not live");
+    // One look under one lock, so a sweep cannot fall between the checks.
+    let name = |p: Option<Arc<PodMeta>>| p.map(|p| p.name.clone());
+    let (live, by_uid, by_ip) = inf.with_cache(|c| (c.len(), name(c.by_uid("uid-cart")), name(c.by_ip(&ip("10.244.1.30")))));
+    assert_eq!(by_uid.as_deref(), Some("cart"));
+    assert_eq!(by_ip.as_deref(), Some("cart"), "in-flight telemetry is still enriched");
+    assert_eq!(live, 0, "it is not live");
     until("the sweep after the grace period", || inf.by_uid("uid-cart").is_none()).await;
     assert_eq!(name_at(&inf, "10.244.1.30"), None);
     assert_eq!(inf.with_cache(PodCache::deleted_len), 0);
