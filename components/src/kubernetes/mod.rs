@@ -1,8 +1,9 @@
 //! Kubernetes API access shared by the components that need it
 //! (`otelcol.processor.k8sattributes`, `discovery.kubernetes`, the
 //! load-balancing exporter's resolver): client construction from Alloy's
-//! `auth_type`, a pod informer with a slim, indexed cache, and a stand-in
-//! API server to test them against. See `docs/kubernetes-client.md`.
+//! `auth_type`, a pod informer with a slim, indexed cache, informers for the
+//! metadata of namespaces, nodes and ReplicaSets, and a stand-in API server
+//! to test them against. See `docs/kubernetes-client.md`.
 
 mod cache;
 mod client;
@@ -10,12 +11,18 @@ mod informer;
 mod meta;
 mod pod;
 pub mod standin;
+mod watch_loop;
 
 pub use cache::PodCache;
 pub use client::{client, AuthType, API_SERVER_ENV};
-pub use informer::{InformerConfig, InformerHealth, PodInformer};
+pub use informer::{InformerConfig, PodInformer};
 pub use meta::{MetaConfig, MetaInformer, MetaKind, ObjectMeta};
 pub use pod::{ContainerMeta, OwnerRef, PodMeta};
+pub use watch_loop::InformerHealth;
 
+#[cfg(test)]
+mod meta_tests;
+#[cfg(test)]
+mod standin_tests;
 #[cfg(test)]
 mod tests;

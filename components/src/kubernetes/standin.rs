@@ -1,15 +1,23 @@
-//! A stand-in Kubernetes API server for tests: the pods part of the real
-//! protocol, over real HTTP on loopback, so the informer is tested with
+//! A stand-in Kubernetes API server for tests: the list/watch part of the
+//! real protocol, over real HTTP on loopback, so informers are tested with
 //! kube's own client code rather than with a mock of it.
 //!
-//! It serves `GET /api/v1/pods` as a list (a `PodList` with the list's
-//! `resourceVersion`) and, with `watch=true`, as a chunked stream of
-//! newline-delimited `WatchEvent`s: it replays the events after the
-//! requested version, then sends live ADDED/MODIFIED/DELETED events,
-//! BOOKMARKs on request, and an `ERROR` carrying a 410 `Status` when the
-//! test compacts history with [`KubeStandin::gone`]. The
-//! `spec.nodeName` field selector is honoured; every request's path and
-//! query is recorded so tests can assert what went on the wire.
+//! Every [`Kind`] is served the same way at its collection path (e.g.
+//! `GET /api/v1/pods`, `/apis/apps/v1/replicasets`, and for namespaced
+//! kinds also `/api/v1/namespaces/{ns}/pods`): as a list (the kind's
+//! `…List` with the list's `resourceVersion`) and, with `watch=true`, as a
+//! chunked stream of newline-delimited `WatchEvent`s. A watch replays the
+//! events after the requested version, then sends live ADDED/MODIFIED/
+//! DELETED events, BOOKMARKs on request, and an `ERROR` carrying a 410
+//! `Status` when the test compacts history with [`KubeStandin::gone`]. One
+//! `resourceVersion` counter is shared by all kinds, as etcd's is. Field
+//! selectors on `metadata.name`, `metadata.namespace` (and `spec.nodeName`
+//! for pods) and equality label selectors are honoured; a client asking for
+//! metadata only (`Accept: …;as=PartialObjectMetadata…`) gets
+//! `PartialObjectMetadata`, as from the real server. Every request's path
+//! and query is recorded so tests can assert what went on the wire.
+
+mod selector;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -23,7 +31,49 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use self::selector::Selector;
 use crate::sync::lock;
+
+/// The kinds the stand-in serves; adding one is a row in [`Kind::info`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Pod,
+    Namespace,
+    Node,
+    ReplicaSet,
+    Service,
+    Endpoints,
+    EndpointSlice,
+}
+
+/// How a kind is addressed and named on the wire.
+struct KindInfo {
+    /// The all-namespaces collection path.
+    path: &'static str,
+    kind: &'static str,
+    api_version: &'static str,
+    namespaced: bool,
+    /// Field selectors the kind supports beyond `metadata.name` and
+    /// `metadata.namespace`.
+    fields: &'static [&'static str],
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [Kind::Pod, Kind::Namespace, Kind::Node, Kind::ReplicaSet, Kind::Service, Kind::Endpoints, Kind::EndpointSlice];
+
+    fn info(self) -> KindInfo {
+        let (path, kind, api_version, namespaced, fields): (_, _, _, _, &'static [&'static str]) = match self {
+            Kind::Pod => ("/api/v1/pods", "Pod", "v1", true, &["spec.nodeName"]),
+            Kind::Namespace => ("/api/v1/namespaces", "Namespace", "v1", false, &[]),
+            Kind::Node => ("/api/v1/nodes", "Node", "v1", false, &[]),
+            Kind::ReplicaSet => ("/apis/apps/v1/replicasets", "ReplicaSet", "apps/v1", true, &[]),
+            Kind::Service => ("/api/v1/services", "Service", "v1", true, &[]),
+            Kind::Endpoints => ("/api/v1/endpoints", "Endpoints", "v1", true, &[]),
+            Kind::EndpointSlice => ("/apis/discovery.k8s.io/v1/endpointslices", "EndpointSlice", "discovery.k8s.io/v1", true, &[]),
+        };
+        KindInfo { path, kind, api_version, namespaced, fields }
+    }
+}
 
 /// A running stand-in; it stops when dropped.
 pub struct KubeStandin {
@@ -34,22 +84,34 @@ pub struct KubeStandin {
 
 #[derive(Default)]
 struct State {
-    /// The last resourceVersion handed out.
+    /// The last resourceVersion handed out, shared by all kinds.
     rv: u64,
-    /// Live pods by UID, each with its current `metadata.resourceVersion`.
-    pods: BTreeMap<String, Value>,
-    /// Events since the last compaction: (version, type, object).
-    history: Vec<(u64, &'static str, Value)>,
+    /// Live objects per kind, by UID (by `namespace/name` if they have
+    /// none), each with its current `metadata.resourceVersion`.
+    objects: BTreeMap<Kind, BTreeMap<String, Value>>,
+    /// Events since the last compaction.
+    history: Vec<Change>,
     /// A watch from a version below this is answered with 410 Gone.
     floor: u64,
     watchers: Vec<Watch>,
     requests: Vec<String>,
-    /// Nodes by name, served at `/api/v1/nodes/{name}`.
-    nodes: BTreeMap<String, Value>,
+    /// The requests that asked for `PartialObjectMetadata`.
+    metadata_requests: Vec<String>,
+    /// Lists and watches are answered with 500 while set.
+    failing: bool,
+}
+
+struct Change {
+    rv: u64,
+    kind: Kind,
+    event: &'static str,
+    object: Value,
 }
 
 struct Watch {
-    node: Option<String>,
+    kind: Kind,
+    selector: Selector,
+    metadata_only: bool,
     tx: mpsc::UnboundedSender<Bytes>,
 }
 
@@ -77,10 +139,9 @@ impl KubeStandin {
         format!("http://{}", self.addr)
     }
 
-    /// Serves `node` (Node JSON) at `/api/v1/nodes/{metadata.name}`.
+    /// Serves `node` (Node JSON), also at `/api/v1/nodes/{metadata.name}`.
     pub fn put_node(&self, node: Value) {
-        let name = node["metadata"]["name"].as_str().unwrap_or_default().to_string();
-        lock(&self.state).nodes.insert(name, node);
+        self.apply_object(Kind::Node, node);
     }
 
     /// Every request so far, as `path?query` (the query as sent, encoded).
@@ -88,61 +149,91 @@ impl KubeStandin {
         lock(&self.state).requests.clone()
     }
 
-    /// Creates a pod (ADDED), or replaces one with the same UID (MODIFIED).
-    pub fn apply(&self, mut pod: Value) {
+    /// The requests so far that asked for metadata only, as in
+    /// [`KubeStandin::requests`].
+    pub fn metadata_requests(&self) -> Vec<String> {
+        lock(&self.state).metadata_requests.clone()
+    }
+
+    /// Creates an object (ADDED), or replaces one with the same UID
+    /// (MODIFIED).
+    pub fn apply_object(&self, kind: Kind, mut object: Value) {
         let mut st = lock(&self.state);
-        let uid = pod["metadata"]["uid"].as_str().unwrap_or_default().to_string();
         st.rv += 1;
-        pod["metadata"]["resourceVersion"] = json!(st.rv.to_string());
-        let kind = if st.pods.insert(uid, pod.clone()).is_some() { "MODIFIED" } else { "ADDED" };
-        st.publish(kind, pod);
+        object["metadata"]["resourceVersion"] = json!(st.rv.to_string());
+        let event = if st.objects.entry(kind).or_default().insert(key(&object), object.clone()).is_some() { "MODIFIED" } else { "ADDED" };
+        st.publish(kind, event, object);
+    }
+
+    /// Deletes an object by namespace (`""` for cluster-scoped kinds) and
+    /// name (DELETED, carrying its last state).
+    pub fn delete_object(&self, kind: Kind, namespace: &str, name: &str) {
+        let mut st = lock(&self.state);
+        if let Some(object) = st.take(kind, |o| named(o, namespace, name)) {
+            st.deleted(kind, object);
+        }
+    }
+
+    /// Removes an object without an event, as a change lost to compaction
+    /// looks to a watcher: only a relist shows it.
+    pub fn forget_object(&self, kind: Kind, namespace: &str, name: &str) {
+        let mut st = lock(&self.state);
+        st.take(kind, |o| named(o, namespace, name));
+        st.rv += 1;
+    }
+
+    /// Creates a pod (ADDED), or replaces one with the same UID (MODIFIED).
+    pub fn apply(&self, pod: Value) {
+        self.apply_object(Kind::Pod, pod);
     }
 
     /// Deletes a pod by UID (DELETED, carrying its last state).
     pub fn delete(&self, uid: &str) {
         let mut st = lock(&self.state);
-        if let Some(mut pod) = st.pods.remove(uid) {
-            st.rv += 1;
-            pod["metadata"]["resourceVersion"] = json!(st.rv.to_string());
-            st.publish("DELETED", pod);
+        if let Some(pod) = st.take(Kind::Pod, |o| o["metadata"]["uid"] == uid) {
+            st.deleted(Kind::Pod, pod);
         }
     }
 
-    /// Removes a pod without an event, as a change lost to compaction
-    /// looks to a watcher: only a relist shows it.
+    /// [`KubeStandin::forget_object`] for a pod, by UID.
     pub fn forget(&self, uid: &str) {
         let mut st = lock(&self.state);
-        st.pods.remove(uid);
+        st.take(Kind::Pod, |o| o["metadata"]["uid"] == uid);
         st.rv += 1;
     }
 
     /// Sends an event for `pod` without changing what is stored, to replay
     /// a stale event (e.g. a DELETED that arrives late).
-    pub fn send_event(&self, kind: &'static str, mut pod: Value) {
+    pub fn send_event(&self, event: &'static str, mut pod: Value) {
         let mut st = lock(&self.state);
         st.rv += 1;
         pod["metadata"]["resourceVersion"] = json!(st.rv.to_string());
-        st.publish(kind, pod);
+        st.publish(Kind::Pod, event, pod);
     }
 
     /// Sends a BOOKMARK with the current version to every watch.
     pub fn bookmark(&self) {
         let mut st = lock(&self.state);
-        let event = json!({"type": "BOOKMARK", "object": {
-            "kind": "Pod", "apiVersion": "v1",
-            "metadata": {"resourceVersion": st.rv.to_string()}}});
-        st.broadcast(None, &event);
+        let rv = st.rv.to_string();
+        st.watchers.retain(|w| {
+            let (kind, api_version) =
+                if w.metadata_only { ("PartialObjectMetadata", "meta.k8s.io/v1") } else { (w.kind.info().kind, w.kind.info().api_version) };
+            let event = json!({"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": rv}}});
+            w.tx.send(line(&event)).is_ok()
+        });
     }
 
-    /// Compacts history as etcd does: live watches get an ERROR with a
-    /// 410 Status and end, and a watch from any older version gets the same.
+    /// Compacts history as etcd does (for all kinds at once): live watches
+    /// get an ERROR with a 410 Status and end, and a watch from any older
+    /// version gets the same.
     pub fn gone(&self) {
         let mut st = lock(&self.state);
         st.history.clear();
         st.floor = st.rv;
-        let event = expired(st.rv);
-        st.broadcast(None, &event);
-        st.watchers.clear();
+        let event = line(&expired(st.rv));
+        for w in st.watchers.drain(..) {
+            let _ = w.tx.send(event.clone());
+        }
     }
 
     /// Ends every watch stream cleanly, as the API does when a watch's
@@ -151,7 +242,13 @@ impl KubeStandin {
         lock(&self.state).watchers.clear();
     }
 
-    /// Open watch streams.
+    /// While `failing`, lists and watches are answered with a 500 `Status`
+    /// (an API server restarting or overloaded); open watches are left be.
+    pub fn set_failing(&self, failing: bool) {
+        lock(&self.state).failing = failing;
+    }
+
+    /// Open watch streams, of all kinds.
     pub fn watches(&self) -> usize {
         let mut st = lock(&self.state);
         st.watchers.retain(|w| !w.tx.is_closed());
@@ -166,20 +263,22 @@ impl Drop for KubeStandin {
 }
 
 impl State {
-    fn publish(&mut self, kind: &'static str, pod: Value) {
-        let event = json!({"type": kind, "object": pod});
-        self.broadcast(node_of(&pod), &event);
-        self.history.push((self.rv, kind, pod));
+    /// Removes and returns the first object of `kind` that `pick` chooses.
+    fn take(&mut self, kind: Kind, pick: impl Fn(&Value) -> bool) -> Option<Value> {
+        let store = self.objects.entry(kind).or_default();
+        let k = store.iter().find(|(_, o)| pick(o)).map(|(k, _)| k.clone())?;
+        store.remove(&k)
     }
 
-    /// Sends `event` to the watches whose node filter admits `node`
-    /// (`None`: to all).
-    fn broadcast(&mut self, node: Option<&str>, event: &Value) {
-        let line = line(event);
-        self.watchers.retain(|w| {
-            let admitted = node.is_none() || w.node.is_none() || w.node.as_deref() == node;
-            !admitted || w.tx.send(line.clone()).is_ok()
-        });
+    fn deleted(&mut self, kind: Kind, mut object: Value) {
+        self.rv += 1;
+        object["metadata"]["resourceVersion"] = json!(self.rv.to_string());
+        self.publish(kind, "DELETED", object);
+    }
+
+    fn publish(&mut self, kind: Kind, event: &'static str, object: Value) {
+        self.watchers.retain(|w| w.kind != kind || !w.selector.admits(&object) || w.tx.send(watch_line(event, &object, w.metadata_only)).is_ok());
+        self.history.push(Change { rv: self.rv, kind, event, object });
     }
 }
 
@@ -187,32 +286,50 @@ fn serve(state: &Mutex<State>, req: &Request<Body>) -> Response {
     let uri = req.uri();
     let mut st = lock(state);
     st.requests.push(uri.to_string());
-    if let Some(name) = uri.path().strip_prefix("/api/v1/nodes/") {
-        return match st.nodes.get(name) {
-            Some(node) => Response::builder().header("content-type", "application/json").body(Body::from(node.to_string())).unwrap_or_default(),
-            None => status(StatusCode::NOT_FOUND, "NotFound", &format!("nodes \"{name}\" not found")),
-        };
-    }
-    if uri.path() != "/api/v1/pods" {
+    let Some((kind, namespace, name)) = route(uri.path()) else {
         return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
+    };
+    if st.failing {
+        return status(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "the stand-in is failing on request");
+    }
+    let info = kind.info();
+    let metadata_only = req.headers().get("accept").and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("as=PartialObjectMetadata"));
+    if metadata_only {
+        st.metadata_requests.push(uri.to_string());
+    }
+    if let Some(name) = name {
+        let found = st.objects.get(&kind).and_then(|s| s.values().find(|o| named(o, namespace.unwrap_or_default(), name)));
+        return match found {
+            Some(o) => json_response(StatusCode::OK, Body::from(render(o, metadata_only).to_string())),
+            None => status(StatusCode::NOT_FOUND, "NotFound", &format!("{} \"{name}\" not found", info.path.rsplit('/').next().unwrap_or_default())),
+        };
     }
     let query: BTreeMap<String, String> =
         uri.query().unwrap_or_default().split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect();
-    let node = match query.get("fieldSelector").map(String::as_str) {
-        None | Some("") => None,
-        Some(sel) => match sel.strip_prefix("spec.nodeName=") {
-            Some(n) => Some(n.to_string()),
-            None => {
-                let msg = format!("field label not supported by the stand-in: {sel}");
-                return status(StatusCode::BAD_REQUEST, "BadRequest", &msg);
-            }
-        },
+    let mut fields: Vec<&str> = vec!["metadata.name"];
+    if info.namespaced {
+        fields.push("metadata.namespace");
+    }
+    fields.extend(info.fields);
+    let mut field_text = query.get("fieldSelector").cloned().unwrap_or_default();
+    if let Some(ns) = namespace {
+        field_text = format!("{field_text},metadata.namespace={ns}");
+    }
+    let selector = Selector::fields(&field_text, &fields).and_then(|f| Ok((f, Selector::labels(query.get("labelSelector").map_or("", String::as_str))?)));
+    let (fields, labels) = match selector {
+        Ok(s) => s,
+        Err(msg) => return status(StatusCode::BAD_REQUEST, "BadRequest", &msg),
     };
-    let admits = |pod: &Value| node.is_none() || node_of(pod) == node.as_deref();
+    let selector = fields.and(labels);
     let watching = matches!(query.get("watch").map(String::as_str), Some("true" | "1"));
     if !watching {
-        let items: Vec<&Value> = st.pods.values().filter(|p| admits(p)).collect();
-        let list = json!({"apiVersion": "v1", "kind": "PodList",
+        let mut items: Vec<&Value> = st.objects.get(&kind).into_iter().flat_map(|s| s.values()).filter(|o| selector.admits(o)).collect();
+        // In etcd's key order, as the real server lists.
+        items.sort_by_key(|o| (o["metadata"]["namespace"].as_str().unwrap_or_default(), o["metadata"]["name"].as_str().unwrap_or_default()));
+        let items: Vec<Value> = items.into_iter().map(|o| render(o, metadata_only)).collect();
+        let (list_kind, api_version) =
+            if metadata_only { ("PartialObjectMetadataList".to_string(), "meta.k8s.io/v1") } else { (format!("{}List", info.kind), info.api_version) };
+        let list = json!({"apiVersion": api_version, "kind": list_kind,
             "metadata": {"resourceVersion": st.rv.to_string()}, "items": items});
         return json_response(StatusCode::OK, Body::from(list.to_string()));
     }
@@ -221,19 +338,69 @@ fn serve(state: &Mutex<State>, req: &Request<Body>) -> Response {
     if from < st.floor {
         let _ = tx.send(line(&expired(from)));
     } else {
-        for (rv, kind, pod) in &st.history {
-            if *rv > from && admits(pod) {
-                let _ = tx.send(line(&json!({"type": kind, "object": pod})));
+        for c in &st.history {
+            if c.rv > from && c.kind == kind && selector.admits(&c.object) {
+                let _ = tx.send(watch_line(c.event, &c.object, metadata_only));
             }
         }
-        st.watchers.push(Watch { node, tx });
+        st.watchers.push(Watch { kind, selector, metadata_only, tx });
     }
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx)) });
     json_response(StatusCode::OK, Body::from_stream(stream))
 }
 
-fn node_of(pod: &Value) -> Option<&str> {
-    pod["spec"]["nodeName"].as_str()
+/// The kind a path addresses, the namespace it is confined to, and the
+/// object's name when it names one: `{collection}`, `{collection}/{name}`
+/// (cluster-scoped kinds), `…/namespaces/{ns}/{plural}[/{name}]`.
+fn route(path: &str) -> Option<(Kind, Option<&str>, Option<&str>)> {
+    for kind in Kind::ALL {
+        let info = kind.info();
+        if path == info.path {
+            return Some((kind, None, None));
+        }
+        if !info.namespaced {
+            if let Some(name) = path.strip_prefix(info.path).and_then(|r| r.strip_prefix('/')).filter(|n| !n.contains('/')) {
+                return Some((kind, None, Some(name)));
+            }
+            continue;
+        }
+        let Some((base, plural)) = info.path.rsplit_once('/') else { continue };
+        let Some(rest) = path.strip_prefix(base).and_then(|r| r.strip_prefix("/namespaces/")) else { continue };
+        let mut parts = rest.split('/');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(ns), Some(p), None, None) if p == plural => return Some((kind, Some(ns), None)),
+            (Some(ns), Some(p), Some(name), None) if p == plural => return Some((kind, Some(ns), Some(name))),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where an object is stored: its UID, or `namespace/name` without one.
+fn key(object: &Value) -> String {
+    let meta = &object["metadata"];
+    match meta["uid"].as_str() {
+        Some(uid) if !uid.is_empty() => uid.to_string(),
+        _ => format!("{}/{}", meta["namespace"].as_str().unwrap_or_default(), meta["name"].as_str().unwrap_or_default()),
+    }
+}
+
+fn named(object: &Value, namespace: &str, name: &str) -> bool {
+    let meta = &object["metadata"];
+    meta["namespace"].as_str().unwrap_or_default() == namespace && meta["name"].as_str() == Some(name)
+}
+
+/// The object as served: whole, or as `PartialObjectMetadata`.
+fn render(object: &Value, metadata_only: bool) -> Value {
+    if metadata_only {
+        json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": object["metadata"]})
+    } else {
+        object.clone()
+    }
+}
+
+fn watch_line(event: &str, object: &Value, metadata_only: bool) -> Bytes {
+    line(&json!({"type": event, "object": render(object, metadata_only)}))
 }
 
 fn line(event: &Value) -> Bytes {

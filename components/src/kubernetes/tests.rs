@@ -1,11 +1,14 @@
 //! The informer against the stand-in API server, over real HTTP.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::standin::KubeStandin;
+use super::watch_loop::SlimCache;
 use super::{client, AuthType, InformerConfig, PodCache, PodInformer, PodMeta};
 use crate::harness::until;
 use crate::selfmetrics::{self, ComponentMetrics};
@@ -13,7 +16,7 @@ use crate::selfmetrics::{self, ComponentMetrics};
 const CHECKOUT: &str = include_str!("testdata/pod-checkout.json");
 const KUBE_PROXY: &str = include_str!("testdata/pod-kube-proxy.json");
 
-fn sample(text: &str) -> Value {
+pub(super) fn sample(text: &str) -> Value {
     serde_json::from_str(text).unwrap()
 }
 
@@ -33,15 +36,22 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
+/// A client for `standin`.
+pub(super) async fn api(standin: &KubeStandin) -> kube::Client {
+    client(&AuthType::None { url: Some(standin.url()) }).await.unwrap()
+}
+
 /// Starts an informer on `standin` and waits for its first list.
 async fn informer(standin: &KubeStandin, node: Option<&str>) -> (PodInformer, CancellationToken) {
-    let auth = AuthType::None { url: Some(standin.url()) };
-    let client = client(&auth).await.unwrap();
     let config = InformerConfig { node_name: node.map(str::to_string), ..InformerConfig::default() };
+    informer_with(standin, &config).await
+}
+
+async fn informer_with(standin: &KubeStandin, config: &InformerConfig) -> (PodInformer, CancellationToken) {
     let cancel = CancellationToken::new();
     // Each test's series are told apart by the stand-in's URL.
     let metrics = ComponentMetrics::new(&standin.url());
-    let inf = PodInformer::start(client, &config, Some(&metrics), cancel.clone());
+    let inf = PodInformer::start(api(standin).await, config, Some(&metrics), cancel.clone());
     until("the first list", || inf.health().synced).await;
     until("the watch to open", || standin.watches() == 1).await;
     (inf, cancel)
@@ -215,6 +225,125 @@ fn a_late_deleted_for_the_old_pod_keeps_the_new_pods_ip() {
     assert_eq!(cache.by_ip(&ip("10.1.1.1")), None);
 }
 
+#[tokio::test]
+async fn health_is_failing_while_the_api_fails_and_recovers_with_the_next_event() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(sample(CHECKOUT));
+    let (inf, _cancel) = informer(&standin, None).await;
+    assert!(!inf.health().failing);
+
+    standin.set_failing(true);
+    standin.end_watches();
+    until("the failed re-watch", || inf.health().failing).await;
+    let h = inf.health();
+    assert!(h.synced, "the cache stays usable while the API fails");
+    assert!(h.last_error.as_deref().unwrap_or_default().contains("500"), "{h:?}");
+
+    standin.set_failing(false);
+    standin.apply(pod("cart", "node-a", "10.244.1.30", "2026-11-30T10:00:00Z"));
+    until("the watch to recover", || inf.by_uid("uid-cart").is_some()).await;
+    let h = inf.health();
+    assert!(!h.failing, "{h:?}");
+    assert!(h.last_error.is_some(), "the error is kept for diagnosis");
+    assert!(h.watch_errors >= 1);
+}
+
+/// An informer keeping deleted pods for `grace`.
+async fn with_grace(standin: &KubeStandin, grace: Duration) -> (PodInformer, CancellationToken) {
+    informer_with(standin, &InformerConfig { delete_grace: grace, ..InformerConfig::default() }).await
+}
+
+#[tokio::test]
+async fn a_deleted_pod_stays_findable_for_its_grace_period() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(pod("cart", "node-a", "10.244.1.30", "2026-11-30T10:00:00Z"));
+    let (inf, _cancel) = with_grace(&standin, Duration::from_secs(1)).await;
+
+    standin.delete("uid-cart");
+    until("DELETED to reach the cache", || inf.with_cache(PodCache::deleted_len) == 1).await;
+    // One look under one lock, so a sweep cannot fall between the checks.
+    let name = |p: Option<Arc<PodMeta>>| p.map(|p| p.name.clone());
+    let (live, by_uid, by_ip) = inf.with_cache(|c| (c.len(), name(c.by_uid("uid-cart")), name(c.by_ip(&ip("10.244.1.30")))));
+    assert_eq!(by_uid.as_deref(), Some("cart"));
+    assert_eq!(by_ip.as_deref(), Some("cart"), "in-flight telemetry is still enriched");
+    assert_eq!(live, 0, "it is not live");
+    until("the sweep after the grace period", || inf.by_uid("uid-cart").is_none()).await;
+    assert_eq!(name_at(&inf, "10.244.1.30"), None);
+    assert_eq!(inf.with_cache(PodCache::deleted_len), 0);
+}
+
+#[tokio::test]
+async fn within_the_grace_period_a_live_pod_on_the_ip_wins() {
+    let standin = KubeStandin::start().await.unwrap();
+    standin.apply(pod("old", "node-a", "10.244.1.50", "2026-11-30T08:00:00Z"));
+    standin.apply(pod("other", "node-a", "10.244.1.60", "2026-11-30T08:00:00Z"));
+    let (inf, _cancel) = with_grace(&standin, Duration::from_secs(600)).await;
+
+    // Deleted first, then its IP given to a new pod.
+    standin.delete("uid-old");
+    until("the old pod's DELETED", || inf.with_cache(PodCache::deleted_len) == 1).await;
+    assert_eq!(name_at(&inf, "10.244.1.50").as_deref(), Some("old"));
+    standin.apply(pod("new", "node-a", "10.244.1.50", "2026-11-30T09:00:00Z"));
+    until("the new pod", || inf.by_uid("uid-new").is_some()).await;
+    assert_eq!(name_at(&inf, "10.244.1.50").as_deref(), Some("new"));
+    assert_eq!(inf.by_uid("uid-old").map(|p| p.name.clone()).as_deref(), Some("old"), "still found by UID");
+
+    // The new pod first, then the old pod's DELETED.
+    standin.apply(pod("next", "node-a", "10.244.1.60", "2026-11-30T09:00:00Z"));
+    until("the next pod", || inf.by_uid("uid-next").is_some()).await;
+    standin.delete("uid-other");
+    until("the other pod's DELETED", || inf.with_cache(PodCache::deleted_len) == 2).await;
+    assert_eq!(name_at(&inf, "10.244.1.60").as_deref(), Some("next"));
+
+    // Both claimants deleted: the newer one keeps the IP.
+    standin.delete("uid-next");
+    until("the next pod's DELETED", || inf.with_cache(PodCache::deleted_len) == 3).await;
+    assert_eq!(name_at(&inf, "10.244.1.60").as_deref(), Some("next"));
+}
+
+#[test]
+fn the_grace_period_ends_at_the_first_sweep_after_it() {
+    let mk = |name: &str, created: &str| PodMeta::from_pod(serde_json::from_value(pod(name, "n", "10.1.1.1", created)).unwrap()).unwrap();
+    let t0 = Instant::now();
+    let grace = Duration::from_secs(120);
+    let mut cache = PodCache::with_grace(grace);
+    cache.apply(mk("old", "2026-01-01T00:00:00Z"));
+    cache.apply(mk("new", "2026-01-02T00:00:00Z"));
+    cache.delete_at("uid-new", t0);
+    cache.delete_at("uid-old", t0 + Duration::from_secs(60));
+    assert_eq!(cache.by_ip(&ip("10.1.1.1")).unwrap().name, "new", "the newer of two deleted claimants");
+    cache.sweep(t0 + grace - Duration::from_secs(1));
+    assert_eq!(cache.deleted_len(), 2);
+    cache.sweep(t0 + grace);
+    assert_eq!(cache.by_uid("uid-new"), None);
+    assert_eq!(cache.by_ip(&ip("10.1.1.1")).unwrap().name, "old", "the IP passes to the remaining deleted claimant");
+    cache.sweep(t0 + grace + Duration::from_secs(60));
+    assert_eq!(cache.by_ip(&ip("10.1.1.1")), None);
+    assert_eq!(cache.deleted_len(), 0);
+}
+
+#[test]
+fn a_relist_gives_pods_it_no_longer_shows_their_grace_period() {
+    let mk = |name: &str, ip: &str| PodMeta::from_pod(serde_json::from_value(pod(name, "n", ip, "2026-01-01T00:00:00Z")).unwrap()).unwrap();
+    let now = Instant::now();
+    let mut cache = PodCache::with_grace(Duration::from_secs(120));
+    cache.apply(mk("kept", "10.1.1.1"));
+    cache.apply(mk("vanished", "10.1.1.2"));
+    cache.apply(mk("deleted", "10.1.1.3"));
+    cache.delete_at("uid-deleted", now);
+    let mut listed = cache.fresh();
+    listed.apply(mk("kept", "10.1.1.1"));
+    let relisted = cache.relisted(listed, now);
+    assert_eq!(relisted.len(), 1);
+    assert_eq!(relisted.deleted_len(), 2);
+    assert_eq!(relisted.by_ip(&ip("10.1.1.2")).unwrap().name, "vanished", "its DELETED was lost to compaction");
+    assert_eq!(relisted.by_ip(&ip("10.1.1.3")).unwrap().name, "deleted");
+    let mut no_grace = PodCache::default();
+    no_grace.apply(mk("vanished", "10.1.1.2"));
+    let relisted = no_grace.relisted(no_grace.fresh(), now);
+    assert_eq!(relisted.by_uid("uid-vanished"), None, "without a grace period a relist forgets at once");
+}
+
 #[test]
 fn ten_thousand_pods_cost_a_bounded_cache() {
     let pods: Vec<PodMeta> = (0..10_000u32)
@@ -255,4 +384,22 @@ async fn auth_errors_name_the_auth_type() {
     let auth = AuthType::KubeConfig { path: Some("/nonexistent/kubeconfig".into()), context: None };
     let err = client(&auth).await.err().unwrap();
     assert!(err.starts_with("auth_type \"kubeConfig\""), "{err}");
+}
+
+/// A watch that reopens on a quiet cluster sends no event; an informer
+/// whose last error is older than kube's longest backoff has recovered.
+#[test]
+fn failing_clears_once_errors_stop_for_longer_than_the_longest_backoff() {
+    use std::time::{Duration, Instant};
+    let informed = super::watch_loop::Informed::new(PodCache::default());
+    let fail_at = |at: Instant| {
+        let mut h = crate::sync::lock(&informed.health);
+        h.failing = true;
+        h.last_error_at = Some(at);
+    };
+    fail_at(Instant::now());
+    assert!(informed.health().failing);
+    let Some(long_ago) = Instant::now().checked_sub(Duration::from_secs(40)) else { return };
+    fail_at(long_ago);
+    assert!(!informed.health().failing);
 }
