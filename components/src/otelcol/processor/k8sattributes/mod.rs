@@ -12,6 +12,8 @@
 //! many senders, so this processor goes right after the receiver.
 
 mod args;
+#[cfg(test)]
+mod component_tests;
 mod enrich;
 mod extract;
 mod lookup;
