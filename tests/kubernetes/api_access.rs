@@ -124,7 +124,7 @@ fn agent_configs_enrich_on_their_node_before_batching() {
         let detection = component(&parsed, "otelcol.processor.resourcedetection.default");
         assert_eq!(outputs(&config, detection), all_to("otelcol.processor.batch.default", &signals), "{at}");
         let detectors = eval.eval(attribute(detection, "detectors").unwrap()).unwrap();
-        assert_eq!(detectors, Value::Array(["env", "system", "kubernetes_node"].map(|d| Value::String(d.into())).to_vec()), "{at}");
+        assert_eq!(detectors, Value::Array(["env", "system"].map(|d| Value::String(d.into())).to_vec()), "{at}");
 
         // Only this node's pods: the node comes from the downward API.
         let filter = blocks(k8s).find(|b| b.full_name() == "filter").unwrap_or_else(|| panic!("{at}: no filter"));

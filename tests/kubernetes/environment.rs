@@ -1,6 +1,6 @@
 //! What every check here starts from: the repository it reads, the
 //! environment the pods' downward API gives the agents, the Kubernetes API
-//! they read pods and their node from, and the `solder` binary under test.
+//! they read pods from, and the `solder` binary under test.
 
 use std::process::Command;
 use std::sync::{Once, OnceLock};
@@ -28,18 +28,13 @@ pub(crate) fn pod_env() {
 }
 
 /// The API server every agent of this test binary reads: a stand-in that
-/// serves the agents' node, `node-1`, and records each request. It runs
-/// on a runtime of its own for as long as the binary does.
+/// serves pods and records each request. It runs on a runtime of its own
+/// for as long as the binary does.
 pub(crate) fn kube_api() -> &'static KubeStandin {
     static API: OnceLock<(tokio::runtime::Runtime, KubeStandin)> = OnceLock::new();
     &API.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let api = runtime.block_on(KubeStandin::start()).unwrap();
-        api.put_node(serde_json::json!({
-            "kind": "Node",
-            "apiVersion": "v1",
-            "metadata": {"name": "node-1", "uid": "4d1c7e0a-8f2b-4e6a-9b3d-2c5f7a9e1b04"}
-        }));
         (runtime, api)
     })
     .1
