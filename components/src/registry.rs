@@ -37,6 +37,7 @@ impl Registry {
             crate::otelcol::processor::memory_limiter::REGISTRATION,
             crate::otelcol::processor::attributes::REGISTRATION,
             crate::otelcol::processor::span::REGISTRATION,
+            crate::otelcol::processor::k8sattributes::REGISTRATION,
             crate::otelcol::processor::resourcedetection::REGISTRATION,
             crate::otelcol::connector::servicegraph::REGISTRATION,
             crate::otelcol::connector::spanmetrics::REGISTRATION,

@@ -139,6 +139,12 @@ impl<'a> OptionReader<'a> {
         Diagnostic::error(span, format!("{}: option {:?} {msg}", self.owner, format!("{}{key}", self.prefix)))
     }
 
+    /// A warning about option `key`, worded as [`OptionReader::invalid`]:
+    /// for an option converted as it is that does less here than there.
+    pub fn caveat(&self, span: Span, key: &str, msg: &str) -> Diagnostic {
+        Diagnostic::warning(span, format!("{}: option {:?} {msg}", self.owner, format!("{}{key}", self.prefix)))
+    }
+
     /// An option Solder does without: read, and a warning says why.
     pub fn ignore(&mut self, key: &'static str, why: &str, diags: &mut Diags) {
         let owner = self.owner;

@@ -2,6 +2,7 @@
 //! payload and sample batch it is given and answers as the test tells it.
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +36,8 @@ pub struct Received {
     pub bytes: Bytes,
     /// Its spans, metric points or log records.
     pub items: usize,
+    /// The client address it carried ([`Encoded::peer`]).
+    pub peer: Option<IpAddr>,
     /// When it was accepted: after any [`Answer::Slow`] pause.
     pub at: Instant,
 }
@@ -164,7 +167,7 @@ impl Recorder {
             Answer::Accept => {}
         }
         let mut s = lock(&self.0);
-        s.received.push(Received { signal: data.signal(), bytes: data.bytes().clone(), items: data.items(), at: Instant::now() });
+        s.received.push(Received { signal: data.signal(), bytes: data.bytes().clone(), items: data.items(), peer: data.peer(), at: Instant::now() });
         record(&mut s, data);
         Ok(())
     }

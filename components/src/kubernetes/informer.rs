@@ -32,6 +32,10 @@ pub struct InformerConfig {
     pub node_name: Option<String>,
     /// A label selector passed to the API as is.
     pub label_selector: Option<String>,
+    /// More field selectors (`metadata.namespace=…`), joined to the node's.
+    pub field_selector: Option<String>,
+    /// How long a deleted pod stays findable.
+    pub delete_grace: std::time::Duration,
 }
 
 /// The informer's state as health reports it.
@@ -45,6 +49,8 @@ pub struct InformerHealth {
     pub lists: u64,
     /// Errors that interrupted a list or watch (each retried after backoff).
     pub watch_errors: u64,
+    /// The last list or watch failed and none has succeeded since.
+    pub failing: bool,
 }
 
 /// A running informer; lookups read the cache it keeps. Dropping the
@@ -68,8 +74,9 @@ impl PodInformer {
     pub fn start(client: Client, config: &InformerConfig, metrics: Option<&ComponentMetrics>, cancel: CancellationToken) -> PodInformer {
         let informer = PodInformer { cache: Arc::default(), health: Arc::default() };
         let mut wc = watcher::Config::default();
-        if let Some(node) = &config.node_name {
-            wc = wc.fields(&format!("spec.nodeName={node}"));
+        let fields: Vec<String> = config.node_name.iter().map(|n| format!("spec.nodeName={n}")).chain(config.field_selector.clone()).collect();
+        if !fields.is_empty() {
+            wc = wc.fields(&fields.join(","));
         }
         if let Some(labels) = &config.label_selector {
             wc = wc.labels(labels);
@@ -91,10 +98,14 @@ impl PodInformer {
                 };
                 match next {
                     None => return,
-                    Some(Ok(event)) => run.on_event(event, &mut listing, metrics.as_ref()),
+                    Some(Ok(event)) => {
+                        lock(&run.health).failing = false;
+                        run.on_event(event, &mut listing, metrics.as_ref())
+                    }
                     Some(Err(e)) => {
                         let mut h = lock(&run.health);
                         h.watch_errors += 1;
+                        h.failing = true;
                         h.last_error = Some(e.to_string());
                         if let Some(m) = &metrics {
                             m.errors.add(1);

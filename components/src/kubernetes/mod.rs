@@ -7,12 +7,14 @@
 mod cache;
 mod client;
 mod informer;
+mod meta;
 mod pod;
 pub mod standin;
 
 pub use cache::PodCache;
 pub use client::{client, AuthType, API_SERVER_ENV};
 pub use informer::{InformerConfig, InformerHealth, PodInformer};
+pub use meta::{MetaConfig, MetaInformer, MetaKind, ObjectMeta};
 pub use pod::{ContainerMeta, OwnerRef, PodMeta};
 
 #[cfg(test)]

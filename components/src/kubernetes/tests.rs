@@ -37,7 +37,7 @@ fn ip(s: &str) -> IpAddr {
 async fn informer(standin: &KubeStandin, node: Option<&str>) -> (PodInformer, CancellationToken) {
     let auth = AuthType::None { url: Some(standin.url()) };
     let client = client(&auth).await.unwrap();
-    let config = InformerConfig { node_name: node.map(str::to_string), label_selector: None };
+    let config = InformerConfig { node_name: node.map(str::to_string), ..InformerConfig::default() };
     let cancel = CancellationToken::new();
     // Each test's series are told apart by the stand-in's URL.
     let metrics = ComponentMetrics::new(&standin.url());

@@ -11,6 +11,8 @@
 //! resource around a million spans costs 2 MiB per piece alive, not per
 //! piece cut. Order is preserved, and nothing is duplicated or lost.
 
+use std::net::IpAddr;
+
 use super::encoded::{Encoded, Request};
 use super::proto::logs::v1::{ResourceLogs, ScopeLogs};
 use super::proto::metrics::v1::{metric::Data, Metric, ResourceMetrics, ScopeMetrics};
@@ -31,7 +33,7 @@ pub fn split<M: Split>(data: &Encoded<M>, first: usize, max: usize) -> Result<Pi
     }
     let mut request = M::decode(data.bytes().clone())?;
     request.reverse();
-    Ok(Pieces { whole: None, left: request.items(), rest: Some(request), room: first, max })
+    Ok(Pieces { whole: None, left: request.items(), rest: Some(request), room: first, max, peer: data.peer() })
 }
 
 /// The pieces of a split request, cut one at a time from the decoded
@@ -45,12 +47,14 @@ pub struct Pieces<M> {
     left: usize,
     room: usize,
     max: usize,
+    /// The client that sent the whole request, and so every piece.
+    peer: Option<IpAddr>,
 }
 
 impl<M: Split> Pieces<M> {
     /// `data` as its one piece.
     pub fn one(data: Encoded<M>) -> Pieces<M> {
-        Pieces { left: data.items(), whole: Some(data), rest: None, room: 0, max: 0 }
+        Pieces { left: data.items(), peer: data.peer(), whole: Some(data), rest: None, room: 0, max: 0 }
     }
 
     /// The items not yet yielded.
@@ -75,7 +79,7 @@ impl<M: Split> Iterator for Pieces<M> {
             // The last piece took the trailing empty envelopes with it.
             self.rest = None;
         }
-        (n > 0).then(|| Encoded::from_message(piece))
+        (n > 0).then(|| Encoded::from_message(piece).with_peer(self.peer))
     }
 }
 

@@ -3,6 +3,7 @@
 //! client from holding it.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -31,33 +32,34 @@ pub(super) struct Context<H> {
     pub stop: CancellationToken,
 }
 
-pub(super) async fn connection<H: Handler>(stream: TcpStream, cx: Arc<Context<H>>) {
+pub(super) async fn connection<H: Handler>(stream: TcpStream, peer: SocketAddr, cx: Arc<Context<H>>) {
     let _ = stream.set_nodelay(true);
     let tls = cx.tls.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let handler = cx.handler.for_connection(peer);
     match tls {
-        None => serve(stream, cx).await,
+        None => serve(stream, handler, cx).await,
         Some(acceptor) => match tokio::time::timeout(cx.limits.handshake_timeout, acceptor.accept(stream)).await {
-            Ok(Ok(stream)) => serve(stream, cx).await,
+            Ok(Ok(stream)) => serve(stream, handler, cx).await,
             Ok(Err(e)) => tracing::debug!("{}: TLS handshake failed: {e}", cx.name),
             Err(_) => tracing::debug!("{}: TLS handshake timed out", cx.name),
         },
     }
 }
 
-async fn serve<H: Handler, I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, cx: Arc<Context<H>>) {
+async fn serve<H: Handler, I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: I, handler: H, cx: Arc<Context<H>>) {
     let limits = cx.limits;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     builder.http2().timer(TokioTimer::new()).keep_alive_interval(limits.keep_alive_interval).keep_alive_timeout(limits.keep_alive_timeout);
-    cx.handler.configure(&mut builder);
+    handler.configure(&mut builder);
     // hyper times the headers of HTTP/1.1 requests only once it knows the
     // protocol; until the first request arrives this deadline does.
     let started = CancellationToken::new();
     let service = {
-        let (cx, started) = (Arc::clone(&cx), started.clone());
+        let started = started.clone();
         hyper::service::service_fn(move |req| {
             started.cancel();
-            let handler = cx.handler.clone();
+            let handler = handler.clone();
             async move { Ok::<_, Infallible>(request(handler, req, limits).await) }
         })
     };

@@ -26,6 +26,7 @@ mod tls;
 mod tests;
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use hyper::{Request, Response};
@@ -49,6 +50,15 @@ pub trait Handler: Clone + Send + Sync + 'static {
     /// Connection settings, read for each new connection so that updated
     /// arguments reach new connections without a restart.
     fn configure(&self, _builder: &mut auto::Builder<TokioExecutor>) {}
+
+    /// The handler for the requests of one connection, from `peer`: made
+    /// once per connection, so a handler that needs the client's address
+    /// (the OTLP receiver, for `client.Info.Addr`) keeps it here rather
+    /// than in each request's extensions, which would allocate a map per
+    /// request. The address is the TCP peer's, never a header's.
+    fn for_connection(&self, _peer: SocketAddr) -> Self {
+        self.clone()
+    }
 }
 
 /// An axum app is a handler as it stands.

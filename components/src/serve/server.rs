@@ -185,8 +185,8 @@ async fn accept<H: Handler>(listener: TcpListener, mut swaps: mpsc::Receiver<Swa
                     tracing::debug!("{}: {max} connections open; closing the one from {peer}", cx.name);
                     drop(stream);
                 }
-                Ok((stream, _peer)) => {
-                    connections.spawn(connection(stream, Arc::clone(&cx)));
+                Ok((stream, peer)) => {
+                    connections.spawn(connection(stream, peer, Arc::clone(&cx)));
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off

@@ -14,7 +14,11 @@ use crate::convert::yaml::Node;
 const GRPC_ENDPOINT: &str = "localhost:4317";
 const HTTP_ENDPOINT: &str = "localhost:4318";
 const BUFFERS: &str = "Solder sizes its socket buffers itself";
-const NO_METADATA: &str = "Solder's pipelines do not carry client metadata yet";
+/// What `include_metadata: true` does in Solder: the client's address
+/// travels either way (as the Collector's `client.Info.Addr` does), the
+/// request headers not yet.
+const HEADERS_NOT_CARRIED: &str =
+    "is converted, but Solder's pipelines carry only the client's address (always, as the Collector does), not its request headers yet";
 
 pub fn convert(ctx: &mut Ctx) -> Vec<Block> {
     let mut block = Block::labelled("otelcol.receiver.otlp", ctx.label);
@@ -62,7 +66,7 @@ fn grpc(mut r: OptionReader, extensions: Option<&Node>, diags: &mut Diags) -> Bl
     r.ignore("read_buffer_size", BUFFERS, diags);
     r.ignore("write_buffer_size", BUFFERS, diags);
     r.unsupported("keepalive", "Solder uses the HTTP/2 server's keepalive defaults", diags);
-    r.unsupported("include_metadata", NO_METADATA, diags);
+    include_metadata(&mut r, &mut b, diags);
     if let Some(a) = r.child("auth", diags) {
         if let Some(handler) = auth::handler(a, extensions, Side::Server, diags) {
             b.attr("auth", handler);
@@ -89,7 +93,7 @@ fn http(mut r: OptionReader, extensions: Option<&Node>, diags: &mut Diags) -> Bl
     }
     r.unsupported("cors", "Solder's OTLP/HTTP server does not answer CORS preflight requests yet", diags);
     r.unsupported("response_headers", "Solder's OTLP/HTTP server sets no custom response headers", diags);
-    r.unsupported("include_metadata", NO_METADATA, diags);
+    include_metadata(&mut r, &mut b, diags);
     if let Some(a) = r.child("auth", diags) {
         if let Some(handler) = auth::handler(a, extensions, Side::Server, diags) {
             b.attr("auth", handler);
@@ -100,4 +104,15 @@ fn http(mut r: OptionReader, extensions: Option<&Node>, diags: &mut Diags) -> Bl
     }
     r.finish(diags);
     b
+}
+
+/// `include_metadata` as it is, with a warning when it is on: whatever
+/// downstream expects of the headers is not there.
+fn include_metadata(r: &mut OptionReader, b: &mut Block, diags: &mut Diags) {
+    let span = r.key_span("include_metadata");
+    let Some(on) = r.expr("include_metadata", Ty::Bool, diags) else { return };
+    if let (Some(span), false) = (span, on == "false") {
+        diags.push(r.caveat(span, "include_metadata", HEADERS_NOT_CARRIED));
+    }
+    b.attr("include_metadata", on);
 }

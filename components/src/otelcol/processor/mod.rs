@@ -4,8 +4,10 @@ pub mod attributes;
 pub mod attrvalue;
 pub mod batch;
 pub mod filterspan;
+pub mod k8sattributes;
 pub mod memory_limiter;
 pub mod resourcedetection;
+pub mod resources;
 pub mod rewrite;
 pub mod span;
 #[cfg(test)]

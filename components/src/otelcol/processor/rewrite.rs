@@ -45,10 +45,11 @@ struct Rewriting<R> {
 }
 
 /// Applies `apply` to an owned decode of `data`: the shared decoded view
-/// is read-only, and copying it would cost what decoding does.
+/// is read-only, and copying it would cost what decoding does. The result
+/// is still from `data`'s client, so it keeps its address.
 pub fn rewrite<M: Request>(data: Encoded<M>, apply: impl FnOnce(&mut M) -> bool) -> Result<Encoded<M>, ConsumeError> {
     let mut req = M::decode(data.bytes().clone()).map_err(|e| ConsumeError::permanent(format!("cannot decode {}: {e}", M::SIGNAL.as_str())))?;
-    Ok(if apply(&mut req) { Encoded::from_message(req) } else { data })
+    Ok(if apply(&mut req) { Encoded::from_message(req).with_peer(data.peer()) } else { data })
 }
 
 const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];

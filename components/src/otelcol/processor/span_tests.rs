@@ -1,6 +1,6 @@
 use super::*;
 use crate::harness::{build_error, Harness, Recorder};
-use crate::otelcol::processor::testing::{attrs, compiled, s, Attrs};
+use crate::otelcol::processor::testing::{attrs, compiled, s, Attrs, POD_IP};
 use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans};
 use crate::otlp::Traces;
 
@@ -71,9 +71,10 @@ fn refuses_a_description_without_error_and_unnamed_groups() {
 async fn renames_on_the_way_through() {
     let rec = Recorder::new();
     let h = Harness::start(&REGISTRATION, "name {\nfrom_attributes = [\"op\"]\n}\noutput { traces = [sink] }", &rec.scope("sink")).unwrap();
-    h.input().0.consume_traces(Traces::from_message(request("x", &[("op", s("checkout"))]))).await.unwrap();
+    h.input().0.consume_traces(Traces::from_message(request("x", &[("op", s("checkout"))])).with_peer(POD_IP)).await.unwrap();
     let got = rec.traces();
     assert_eq!(only(&got[0].decode().unwrap()).name, "checkout");
+    assert_eq!(got[0].peer(), POD_IP, "a renamed span is still from the client that sent it");
     let err = h.input().0.consume_metrics(crate::harness::metrics(1)).await.unwrap_err();
     assert!(err.message.contains("does not accept metrics"), "{}", err.message);
     h.stop().await;

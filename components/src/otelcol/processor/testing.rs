@@ -1,6 +1,8 @@
 //! What the attributes and span processor tests share: attributes written
 //! briefly, and rules compiled from a block body as a user writes it.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use solder_syntax::Scope;
 
 use super::rewrite::Rewrite;
@@ -27,3 +29,7 @@ pub fn compiled<R: Rewrite>(name: &str, body: &str) -> Result<R, String> {
     let args: R::Arguments = decode(&ev).map_err(|d| d.message)?;
     R::compile(&args).map_err(|e| e.message)
 }
+
+/// A pod's address, as a receiver sets it on what a client sent: the
+/// processors must hand it on with what they rewrite.
+pub const POD_IP: Option<IpAddr> = Some(IpAddr::V4(Ipv4Addr::new(10, 1, 2, 3)));

@@ -1,6 +1,6 @@
 use super::*;
 use crate::harness::{build_error, Answer, Harness, Recorder};
-use crate::otelcol::processor::testing::{attrs, compiled, s, Attrs};
+use crate::otelcol::processor::testing::{attrs, compiled, s, Attrs, POD_IP};
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
@@ -138,6 +138,20 @@ async fn edits_on_the_way_through_and_forwards_untouched_requests_as_they_came()
     assert_eq!(got.len(), 2);
     assert_eq!(span_attrs(&got[0].decode().unwrap()), attrs(&[("user", s("u"))]));
     assert_eq!(got[1].bytes().as_ptr(), clean.bytes().as_ptr(), "an unchanged request goes on as its original bytes");
+    h.stop().await;
+}
+
+/// A rewritten request is still the client's: k8sattributes after this
+/// processor matches it to the sending pod.
+#[tokio::test]
+async fn a_rewritten_request_keeps_the_senders_address() {
+    let rec = Recorder::new();
+    let h = Harness::start(&REGISTRATION, "action {\nkey = \"password\"\naction = \"delete\"\n}\noutput { traces = [sink] }", &rec.scope("sink")).unwrap();
+    h.input().0.consume_traces(traces_with(&[("password", s("x"))]).with_peer(POD_IP)).await.unwrap();
+    h.input().0.consume_traces(traces_with(&[("user", s("u"))]).with_peer(POD_IP)).await.unwrap();
+    let got = rec.traces();
+    assert_eq!(span_attrs(&got[0].decode().unwrap()), vec![], "rewritten");
+    assert_eq!(got.iter().map(Traces::peer).collect::<Vec<_>>(), [POD_IP, POD_IP]);
     h.stop().await;
 }
 

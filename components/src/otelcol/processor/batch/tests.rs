@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::*;
 use crate::consumer::ErrorKind;
 use crate::harness::{evaluate, until, Answer, Harness, Recorder};
+use crate::otelcol::processor::testing::POD_IP;
 use crate::otlp::proto::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use crate::otlp::proto::metrics::v1::{metric::Data, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics};
@@ -174,6 +175,27 @@ async fn batches_are_concatenated_bytes() {
     merged.resource_spans.extend(b.decode().unwrap().resource_spans.clone());
     assert_eq!(*batch.decode().unwrap(), merged);
     p.stop().await;
+}
+
+/// A batch of one client's data is still that client's, and so is every
+/// piece of its split payload; a batch that mixes clients has none, so
+/// that k8sattributes downstream credits no pod with another's spans.
+#[tokio::test]
+async fn a_batch_keeps_the_senders_address_only_when_it_has_one_sender() {
+    let (pod, other) = (POD_IP, Some(std::net::IpAddr::from([10, 1, 2, 4])));
+    let rec = Recorder::new();
+    let p = processor("timeout = \"1h\"\nsend_batch_size = 5\nsend_batch_max_size = 5", &rec);
+    p.input().0.consume_traces(spans("a", 0, 2).with_peer(pod)).await.unwrap();
+    p.input().0.consume_traces(spans("a", 2, 3).with_peer(pod)).await.unwrap();
+    until("the single-sender batch", || trace_sizes(&rec).len() == 1).await;
+    p.input().0.consume_traces(spans("a", 0, 2).with_peer(pod)).await.unwrap();
+    p.input().0.consume_traces(spans("b", 0, 3).with_peer(other)).await.unwrap();
+    until("the mixed batch", || trace_sizes(&rec).len() == 2).await;
+    p.input().0.consume_traces(spans("big", 0, 12).with_peer(other)).await.unwrap();
+    until("two pieces of the split payload", || trace_sizes(&rec).len() == 4).await;
+    p.stop().await;
+    assert_eq!(trace_sizes(&rec), vec![5, 5, 5, 5, 2]);
+    assert_eq!(rec.traces().iter().map(Traces::peer).collect::<Vec<_>>(), [pod, None, other, other, other]);
 }
 
 #[tokio::test]

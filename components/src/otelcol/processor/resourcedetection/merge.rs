@@ -3,8 +3,9 @@
 use bytes::Bytes;
 
 use super::system::System;
-use super::{env, kubernetes_node, rewrite, system, KubernetesNode};
+use super::{env, kubernetes_node, system, KubernetesNode};
 use crate::consumer::ConsumeError;
+use crate::otelcol::processor::resources;
 use crate::otlp::encoded::Request;
 use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
 use crate::otlp::proto::resource::v1::Resource;
@@ -81,8 +82,8 @@ impl Detected {
             return Ok(data);
         }
         let unreadable = |e: &dyn std::fmt::Display| ConsumeError::permanent(format!("cannot decode {}: {e}", M::SIGNAL.as_str()));
-        let bytes = rewrite::resources(data.bytes(), &|r| self.merge(r)).map_err(|e| unreadable(&e))?;
-        Encoded::from_bytes(Bytes::from(bytes)).map_err(|e| unreadable(&e))
+        let bytes = resources::rewrite(data.bytes(), &mut |r| self.merge(r)).map_err(|e| unreadable(&e))?;
+        data.replaced(Bytes::from(bytes)).map_err(|e| unreadable(&e))
     }
 
     fn merge(&self, resource: &mut Resource) {

@@ -12,7 +12,6 @@
 mod env;
 mod kubernetes_node;
 mod merge;
-mod rewrite;
 mod system;
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@ use solder_syntax::Value;
 use super::merge::{self, Detected};
 use super::{env, kubernetes_node, system, KubernetesNode, System, REGISTRATION};
 use crate::harness::{build_error, traces, Harness, Recorder};
+use crate::otelcol::processor::testing::POD_IP;
 use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::trace::v1::ResourceSpans;
@@ -123,7 +124,8 @@ fn override_decides_who_wins_a_key_the_resource_has() {
     let on = Detected::of(&[("host.name", "agent"), ("os.type", "linux")], true).apply(data.clone()).unwrap();
     assert_eq!(resources(&on)[0], pairs(&[("host.name", "agent"), ("service.name", "cart"), ("os.type", "linux")]));
     assert_eq!(resources(&on)[1], pairs(&[("host.name", "agent"), ("os.type", "linux")]), "a batch without a resource gets one");
-    let off = Detected::of(&[("host.name", "agent"), ("os.type", "linux")], false).apply(data).unwrap();
+    let off = Detected::of(&[("host.name", "agent"), ("os.type", "linux")], false).apply(data.with_peer(POD_IP)).unwrap();
+    assert_eq!(off.peer(), POD_IP, "enriched data is still from the client that sent it");
     assert_eq!(resources(&off)[0], pairs(&[("host.name", "sdk"), ("service.name", "cart"), ("os.type", "linux")]));
     let (before, after) = (data_spans(&one_resource(&[("service.name", "cart")])), data_spans(&off));
     assert_eq!(before, after, "everything but the resources is kept");

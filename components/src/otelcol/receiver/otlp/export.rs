@@ -2,6 +2,7 @@
 //! without decoding, counted, handed to the output of its signal, and
 //! answered.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
@@ -29,6 +30,15 @@ const FANOUT_RETRY_BUDGET: std::time::Duration = std::time::Duration::from_secs(
 const FIRST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub(super) const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
+
+/// The client address a request carries, from its connection's TCP peer
+/// (never from a header such as `X-Forwarded-For`, which the client
+/// writes). An IPv4 client of a dual-stack socket shows as `::ffff:a.b.c.d`;
+/// it is carried as plain IPv4, since `otelcol.processor.k8sattributes`
+/// compares it with pod IPs.
+pub(super) fn client_addr(peer: SocketAddr) -> IpAddr {
+    peer.ip().to_canonical()
+}
 
 /// Where a signal's entries sit in per-signal arrays (the order of [`SIGNALS`]).
 pub(super) fn slot(signal: Signal) -> usize {
@@ -169,14 +179,15 @@ impl Shared {
         result
     }
 
-    /// Validates `body` as a request of `signal` and sends it on.
-    pub async fn export(&self, signal: Signal, transport: Transport, body: Bytes) -> Result<Accepted, Refused> {
+    /// Validates `body` as a request of `signal`, sent by `peer`, and
+    /// sends it on.
+    pub async fn export(&self, signal: Signal, transport: Transport, peer: Option<IpAddr>, body: Bytes) -> Result<Accepted, Refused> {
         // Validation runs at a few hundred MB/s: large requests are checked
         // on the blocking pool, off the threads that serve connections.
         let payload = if body.len() > INLINE_VALIDATION {
-            tokio::task::spawn_blocking(move || Payload::parse(signal, body)).await.unwrap_or_else(|e| Err(format!("validation failed: {e}")))
+            tokio::task::spawn_blocking(move || Payload::parse(signal, peer, body)).await.unwrap_or_else(|e| Err(format!("validation failed: {e}")))
         } else {
-            Payload::parse(signal, body)
+            Payload::parse(signal, peer, body)
         };
         let payload = match payload {
             Ok(p) => p,
@@ -320,11 +331,11 @@ enum Payload {
 }
 
 impl Payload {
-    fn parse(signal: Signal, body: Bytes) -> Result<Payload, String> {
+    fn parse(signal: Signal, peer: Option<IpAddr>, body: Bytes) -> Result<Payload, String> {
         let payload = match signal {
-            Signal::Traces => Traces::from_bytes(body).map(Payload::Traces),
-            Signal::Metrics => Metrics::from_bytes(body).map(Payload::Metrics),
-            Signal::Logs => Logs::from_bytes(body).map(Payload::Logs),
+            Signal::Traces => Traces::from_bytes(body).map(|d| Payload::Traces(d.with_peer(peer))),
+            Signal::Metrics => Metrics::from_bytes(body).map(|d| Payload::Metrics(d.with_peer(peer))),
+            Signal::Logs => Logs::from_bytes(body).map(|d| Payload::Logs(d.with_peer(peer))),
         };
         payload.map_err(|e| e.to_string())
     }

@@ -9,6 +9,7 @@
 //! message's compressed size (see [`super::admission`]).
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use tonic::server::{Grpc, UnaryService};
 use tonic::Status;
 
 use super::admission;
-use super::export::{Refused, Shared, Transport, Unread, SIGNALS};
+use super::export::{client_addr, Refused, Shared, Transport, Unread, SIGNALS};
 use crate::consumer::ErrorKind;
 use crate::otlp::grpc::{export_path, BytesCodec};
 use crate::otlp::Signal;
@@ -32,11 +33,13 @@ use crate::serve::{Handler, RequestBody};
 #[derive(Clone)]
 pub(super) struct GrpcHandler {
     shared: Arc<Shared>,
+    /// The connection's client, once one is accepted.
+    peer: Option<IpAddr>,
 }
 
 impl GrpcHandler {
     pub fn new(shared: Arc<Shared>) -> GrpcHandler {
-        GrpcHandler { shared }
+        GrpcHandler { shared, peer: None }
     }
 }
 
@@ -44,7 +47,7 @@ impl Handler for GrpcHandler {
     type Body = tonic::body::Body;
 
     fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<tonic::body::Body>> + Send + 'static {
-        let shared = self.shared;
+        let (shared, peer) = (self.shared, self.peer);
         async move {
             let auth = shared.settings().args.grpc.as_ref().and_then(|g| g.auth.clone());
             if let Err(refused) = shared.authenticate(auth.as_ref(), Transport::Grpc, req.headers()) {
@@ -69,7 +72,7 @@ impl Handler for GrpcHandler {
                 .accept_compressed(CompressionEncoding::Deflate)
                 .max_decoding_message_size(inflation);
             let reached = Arc::new(AtomicBool::new(false));
-            let export = Export { shared: Arc::clone(&shared), signal, reached: Arc::clone(&reached) };
+            let export = Export { shared: Arc::clone(&shared), signal, peer, reached: Arc::clone(&reached) };
             let wire = body.len().saturating_sub(FRAME_HEADER);
             let mut response = grpc.unary(export, Request::from_parts(parts, Full::new(body))).await;
             too_large_is_resource_exhausted(&mut response);
@@ -85,6 +88,10 @@ impl Handler for GrpcHandler {
         if let Some(n) = settings.args.grpc.as_ref().map(|g| g.max_concurrent_streams).filter(|n| *n > 0) {
             builder.http2().max_concurrent_streams(n);
         }
+    }
+
+    fn for_connection(&self, peer: SocketAddr) -> GrpcHandler {
+        GrpcHandler { shared: Arc::clone(&self.shared), peer: Some(client_addr(peer)) }
     }
 }
 
@@ -144,6 +151,7 @@ fn refused_by_tonic(shared: &Shared, response: &mut Response<tonic::body::Body>,
 struct Export {
     shared: Arc<Shared>,
     signal: Signal,
+    peer: Option<IpAddr>,
     /// Set once tonic has decoded the message and handed it over.
     reached: Arc<AtomicBool>,
 }
@@ -153,10 +161,10 @@ impl UnaryService<Bytes> for Export {
     type Future = Pin<Box<dyn Future<Output = Result<tonic::Response<Bytes>, Status>> + Send>>;
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
-        let (shared, signal) = (Arc::clone(&self.shared), self.signal);
+        let (shared, signal, peer) = (Arc::clone(&self.shared), self.signal, self.peer);
         self.reached.store(true, Ordering::Relaxed);
         Box::pin(async move {
-            match shared.export(signal, Transport::Grpc, request.into_inner()).await {
+            match shared.export(signal, Transport::Grpc, peer, request.into_inner()).await {
                 Ok(accepted) => Ok(tonic::Response::new(accepted.to_protobuf(signal))),
                 Err(Refused::Malformed(message)) => Err(Status::invalid_argument(message)),
                 // Without RetryInfo, clients do not retry it.

@@ -5,6 +5,7 @@
 //! the Collector's wording.
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -13,7 +14,7 @@ use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE,
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::compression::{content_encoding, decompress, Encoding, Unreadable};
-use super::export::{Refused, Shared, Transport, Unread};
+use super::export::{client_addr, Refused, Shared, Transport, Unread};
 use super::{json, HttpArguments};
 use crate::consumer::ErrorKind;
 use crate::otlp::Signal;
@@ -76,11 +77,13 @@ impl HttpArguments {
 #[derive(Clone)]
 pub(super) struct HttpHandler {
     shared: Arc<Shared>,
+    /// The connection's client, once one is accepted.
+    peer: Option<IpAddr>,
 }
 
 impl HttpHandler {
     pub fn new(shared: Arc<Shared>) -> HttpHandler {
-        HttpHandler { shared }
+        HttpHandler { shared, peer: None }
     }
 }
 
@@ -88,12 +91,16 @@ impl Handler for HttpHandler {
     type Body = Full<Bytes>;
 
     fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<Full<Bytes>>> + Send + 'static {
-        let shared = self.shared;
-        async move { handle(&shared, req).await.unwrap_or_else(|refusal| refusal) }
+        let (shared, peer) = (self.shared, self.peer);
+        async move { handle(&shared, peer, req).await.unwrap_or_else(|refusal| refusal) }
+    }
+
+    fn for_connection(&self, peer: SocketAddr) -> HttpHandler {
+        HttpHandler { shared: Arc::clone(&self.shared), peer: Some(client_addr(peer)) }
     }
 }
 
-async fn handle(shared: &Shared, req: Request<RequestBody>) -> Result<Response<Full<Bytes>>, Response<Full<Bytes>>> {
+async fn handle(shared: &Shared, peer: Option<IpAddr>, req: Request<RequestBody>) -> Result<Response<Full<Bytes>>, Response<Full<Bytes>>> {
     let settings = shared.settings();
     let fallback;
     let args = match &settings.args.http {
@@ -167,7 +174,7 @@ async fn handle(shared: &Shared, req: Request<RequestBody>) -> Result<Response<F
         }
     };
 
-    match shared.export(signal, Transport::Http, proto).await {
+    match shared.export(signal, Transport::Http, peer, proto).await {
         Ok(accepted) => Ok(match format {
             Format::Protobuf => respond(StatusCode::OK, PROTOBUF, accepted.to_protobuf(signal)),
             Format::Json => respond(StatusCode::OK, JSON, accepted.to_json(signal)),

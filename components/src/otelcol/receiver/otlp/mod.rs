@@ -71,6 +71,12 @@ pub struct GrpcArguments {
     /// 0: no limit. Applies to connections opened after a change.
     #[serde(default)]
     pub max_concurrent_streams: u32,
+    /// Alloy's switch for carrying request headers (client metadata) to
+    /// downstream components. Default false. Accepted so that Alloy configs
+    /// load, but headers are not carried yet either way; the client's
+    /// address always is, as the Collector's `client.Info.Addr` is.
+    #[serde(default)]
+    pub include_metadata: bool,
     /// `tls { }`: serve over TLS.
     #[serde(default)]
     pub tls: Option<TlsArguments>,
@@ -104,6 +110,12 @@ pub struct HttpArguments {
     /// zlib, as the Collector does). Others get 400.
     #[serde(default = "default_compression_algorithms")]
     pub compression_algorithms: Vec<String>,
+    /// Alloy's switch for carrying request headers (client metadata) to
+    /// downstream components. Default false. Accepted so that Alloy configs
+    /// load, but headers are not carried yet either way; the client's
+    /// address always is, as the Collector's `client.Info.Addr` is.
+    #[serde(default)]
+    pub include_metadata: bool,
     /// `tls { }`: serve over TLS.
     #[serde(default)]
     pub tls: Option<TlsArguments>,
@@ -142,7 +154,14 @@ fn default_compression_algorithms() -> Vec<String> {
 
 impl Default for GrpcArguments {
     fn default() -> GrpcArguments {
-        GrpcArguments { endpoint: default_grpc_endpoint(), max_recv_msg_size: default_max_recv_msg_size(), max_concurrent_streams: 0, tls: None, auth: None }
+        GrpcArguments {
+            endpoint: default_grpc_endpoint(),
+            max_recv_msg_size: default_max_recv_msg_size(),
+            max_concurrent_streams: 0,
+            include_metadata: false,
+            tls: None,
+            auth: None,
+        }
     }
 }
 
@@ -155,6 +174,7 @@ impl Default for HttpArguments {
             metrics_url_path: default_metrics_path(),
             logs_url_path: default_logs_path(),
             compression_algorithms: default_compression_algorithms(),
+            include_metadata: false,
             tls: None,
             auth: None,
         }

@@ -8,6 +8,7 @@ mod fanout;
 mod grpc;
 mod http;
 mod lifecycle;
+mod peer;
 mod tls;
 
 use std::net::SocketAddr;

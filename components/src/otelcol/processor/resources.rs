@@ -1,4 +1,6 @@
-//! Rewrites the resources of an encoded request without decoding the rest.
+//! Rewrites the resources of an encoded request without decoding the rest,
+//! for the processors that enrich resources (`resourcedetection`,
+//! `k8sattributes`).
 //!
 //! All three requests share a shape: field 1 is the repeated batch
 //! (`resource_spans`, `resource_metrics`, `resource_logs`) and each batch's
@@ -14,7 +16,7 @@ use crate::otlp::proto::resource::v1::Resource;
 
 /// `request` with `merge` applied to the resource of each batch (a batch
 /// without one gets one).
-pub fn resources(request: &[u8], merge: &dyn Fn(&mut Resource)) -> Result<Vec<u8>, String> {
+pub fn rewrite(request: &[u8], merge: &mut dyn FnMut(&mut Resource)) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(request.len() + 256);
     for field in fields(request) {
         let field = field?;
@@ -33,7 +35,7 @@ pub fn resources(request: &[u8], merge: &dyn Fn(&mut Resource)) -> Result<Vec<u8
 
 /// One batch, its resource merged and written first; field order does not
 /// matter to protobuf. Repeated resource fields merge, as protobuf says.
-fn batch_with(batch: &[u8], merge: &dyn Fn(&mut Resource)) -> Result<Vec<u8>, String> {
+fn batch_with(batch: &[u8], merge: &mut dyn FnMut(&mut Resource)) -> Result<Vec<u8>, String> {
     let mut resource = Resource::default();
     let mut rest = Vec::with_capacity(batch.len());
     for field in fields(batch) {
