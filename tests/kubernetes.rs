@@ -2,7 +2,8 @@
 //! manifests in `examples/kubernetes`, checked without a cluster or a
 //! Docker engine. The manifests pass the Kubernetes OpenAPI schemas, the
 //! configs they carry pass `solder validate`, the workloads mount those
-//! configs as directories and declare the ports they listen on, and a
+//! configs as directories and declare the ports they listen on, the
+//! agents may read only what their configs read from the API, and a
 //! running agent follows a ConfigMap update made exactly as the kubelet
 //! makes it.
 
@@ -11,6 +12,8 @@ mod support;
 // A test crate's root looks for its modules beside it, in tests/, so each
 // one here names its file in tests/kubernetes/. That folder has no main.rs,
 // so Cargo does not build it as a test target of its own.
+#[path = "kubernetes/api_access.rs"]
+mod api_access;
 #[path = "kubernetes/configmap_reload.rs"]
 mod configmap_reload;
 #[path = "kubernetes/configs.rs"]

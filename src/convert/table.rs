@@ -81,6 +81,24 @@ pub const TABLE: &[Entry] = &[
         produces: ALL,
         convert: components::resourcedetection::convert,
     },
+    // The Collector renamed the type k8s_attributes and keeps k8sattributes
+    // as a deprecated alias: both load there, so both convert.
+    Entry {
+        kind: Kind::Processor,
+        ty: "k8sattributes",
+        component: "otelcol.processor.k8sattributes",
+        accepts: ALL,
+        produces: ALL,
+        convert: components::k8sattributes::convert,
+    },
+    Entry {
+        kind: Kind::Processor,
+        ty: "k8s_attributes",
+        component: "otelcol.processor.k8sattributes",
+        accepts: ALL,
+        produces: ALL,
+        convert: components::k8sattributes::convert,
+    },
     Entry {
         kind: Kind::Exporter,
         ty: "otlp",

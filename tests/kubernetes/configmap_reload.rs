@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::configs::configmap_configs;
-use crate::environment::pod_env;
+use crate::environment::{kube_api, pod_env};
 use crate::support::{self, Agent};
 
 /// A ConfigMap volume as the kubelet's atomic writer lays it out: the data
@@ -87,6 +87,14 @@ fn a_configmap_update_reaches_the_running_agent_and_a_broken_one_changes_nothing
     let expose = agent.component("prometheus.expose.default");
     assert_eq!(expose["arguments"]["const_labels"]["k8s_node_name"], "node-1", "sys.env reads the downward API: {expose}");
     let receiver = agent.component("otelcol.receiver.otlp.default");
+
+    // From the API, the agent reads its own node's pods and nothing else:
+    // no other resource, and no pod without the node's field selector.
+    let api = kube_api();
+    agent.wait_for("the agent to watch its node's pods", || api.requests().iter().any(|r| r.starts_with("/api/v1/pods?") && r.contains("watch=true")));
+    for request in api.requests() {
+        assert!(request.starts_with("/api/v1/pods?") && request.contains("fieldSelector=spec.nodeName%3Dnode-1"), "{request}");
+    }
     send_gauge(&otlp_http);
     agent.wait_for("the application's gauge on the scrape endpoint", || queue_depth(&scrape).is_some());
     let series = queue_depth(&scrape).unwrap();

@@ -16,7 +16,7 @@ use crate::manifests::{documents, str_of};
 pub(crate) const STORAGE_PATH: &str = "/var/lib/solder";
 
 /// A block's attribute, by name.
-fn attribute<'a>(b: &'a Block, name: &str) -> Option<&'a Expr> {
+pub(crate) fn attribute<'a>(b: &'a Block, name: &str) -> Option<&'a Expr> {
     b.body.iter().find_map(|s| match s {
         Stmt::Attribute(a) if a.name.name == name => Some(&a.value),
         _ => None,
@@ -24,7 +24,7 @@ fn attribute<'a>(b: &'a Block, name: &str) -> Option<&'a Expr> {
 }
 
 /// The blocks of a block's body.
-fn blocks(b: &Block) -> impl Iterator<Item = &Block> {
+pub(crate) fn blocks(b: &Block) -> impl Iterator<Item = &Block> {
     b.body.iter().filter_map(|s| match s {
         Stmt::Block(inner) => Some(inner),
         Stmt::Attribute(_) => None,

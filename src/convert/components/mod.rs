@@ -8,6 +8,7 @@ pub mod batch;
 pub mod debug;
 pub mod delivery;
 pub mod filterspan;
+pub mod k8sattributes;
 pub mod otlp_exporter;
 pub mod otlp_receiver;
 pub mod prometheus;
