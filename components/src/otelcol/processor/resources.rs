@@ -12,7 +12,116 @@ use bytes::Buf;
 use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, WireType};
 use prost::Message;
 
+use crate::otlp::proto::common::v1::KeyValue;
 use crate::otlp::proto::resource::v1::Resource;
+
+/// A resource attribute as it is on the wire: its key, and its value when
+/// that is a string.
+pub type AttributeView<'a> = (&'a str, Option<&'a str>);
+
+/// `request` with attributes appended to each batch's resource, as `add`
+/// chooses from that resource's own attributes (read in place, without
+/// allocating). Nothing is decoded or encoded but the new attributes: a
+/// resource's attributes are a repeated field, so new entries may follow
+/// the ones it has. `None` when `add` chose nothing for any batch, so the
+/// caller passes the request on as it was.
+pub fn append(request: &[u8], add: &mut dyn FnMut(&[AttributeView<'_>]) -> Vec<KeyValue>) -> Result<Option<Vec<u8>>, String> {
+    let mut plans = Vec::new();
+    let mut views = Vec::new();
+    for field in fields(request) {
+        if let Field { number: 1, body: Some(batch), .. } = field? {
+            views.clear();
+            for f in fields(batch) {
+                if let Field { number: 1, body: Some(resource), .. } = f? {
+                    attribute_views(resource, &mut views)?;
+                }
+            }
+            plans.push(add(&views));
+        }
+    }
+    if plans.iter().all(Vec::is_empty) {
+        return Ok(None);
+    }
+    let extra: usize = plans.iter().flatten().map(|kv| kv.encoded_len() + 8).sum();
+    let mut out = Vec::with_capacity(request.len() + extra);
+    let mut plans = plans.into_iter();
+    for field in fields(request) {
+        match field? {
+            Field { number: 1, body: Some(batch), raw } => {
+                let added = plans.next().unwrap_or_default();
+                if added.is_empty() {
+                    out.extend_from_slice(raw);
+                    continue;
+                }
+                let batch = batch_appended(batch, &added)?;
+                encode_key(1, WireType::LengthDelimited, &mut out);
+                encode_varint(batch.len() as u64, &mut out);
+                out.extend_from_slice(&batch);
+            }
+            other => out.extend_from_slice(other.raw),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Collects a resource's attributes as views into `out`.
+fn attribute_views<'a>(resource: &'a [u8], out: &mut Vec<AttributeView<'a>>) -> Result<(), String> {
+    for f in fields(resource) {
+        let Field { number: 1, body: Some(kv), .. } = f? else { continue };
+        let (mut key, mut value) = ("", None);
+        for kf in fields(kv) {
+            match kf? {
+                Field { number: 1, body: Some(k), .. } => key = std::str::from_utf8(k).map_err(|e| e.to_string())?,
+                Field { number: 2, body: Some(any), .. } => {
+                    value = None;
+                    for vf in fields(any) {
+                        if let Field { number: 1, body: Some(v), .. } = vf? {
+                            value = std::str::from_utf8(v).ok();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push((key, value));
+    }
+    Ok(())
+}
+
+/// One batch with `added` appended to its (last) resource, or to a new
+/// resource when it has none.
+fn batch_appended(batch: &[u8], added: &[KeyValue]) -> Result<Vec<u8>, String> {
+    let mut tail = Vec::new();
+    for kv in added {
+        encode_key(1, WireType::LengthDelimited, &mut tail);
+        encode_varint(kv.encoded_len() as u64, &mut tail);
+        kv.encode_raw(&mut tail);
+    }
+    let mut last_resource = None;
+    for (i, f) in fields(batch).enumerate() {
+        if f?.number == 1 {
+            last_resource = Some(i);
+        }
+    }
+    let mut out = Vec::with_capacity(batch.len() + tail.len() + 8);
+    if last_resource.is_none() {
+        encode_key(1, WireType::LengthDelimited, &mut out);
+        encode_varint(tail.len() as u64, &mut out);
+        out.extend_from_slice(&tail);
+    }
+    for (i, f) in fields(batch).enumerate() {
+        match f? {
+            Field { body: Some(resource), .. } if Some(i) == last_resource => {
+                encode_key(1, WireType::LengthDelimited, &mut out);
+                encode_varint((resource.len() + tail.len()) as u64, &mut out);
+                out.extend_from_slice(resource);
+                out.extend_from_slice(&tail);
+            }
+            other => out.extend_from_slice(other.raw),
+        }
+    }
+    Ok(out)
+}
 
 /// `request` with `merge` applied to the resource of each batch (a batch
 /// without one gets one).

@@ -13,7 +13,7 @@ use super::lookup::Lookup;
 use super::rules::{Rules, Source};
 use crate::consumer::ConsumeError;
 use crate::kubernetes::PodMeta;
-use crate::otelcol::processor::resources;
+use crate::otelcol::processor::resources::{self, AttributeView};
 use crate::otlp::encoded::Request;
 use crate::otlp::proto::common::v1::KeyValue;
 use crate::otlp::Encoded;
@@ -32,25 +32,15 @@ pub struct Outcome {
 pub fn enrich<M: Request>(rules: &Rules, lookup: &dyn Lookup, data: Encoded<M>) -> Result<(Encoded<M>, Outcome), ConsumeError> {
     let peer = data.peer();
     let mut outcome = Outcome::default();
-    let mut changed = false;
     let unreadable = |e: &dyn std::fmt::Display| ConsumeError::permanent(format!("cannot decode {}: {e}", M::SIGNAL.as_str()));
-    let bytes = resources::rewrite(data.bytes(), &mut |resource| {
-        let added = additions(rules, lookup, &resource.attributes, peer, &mut outcome);
-        if !added.is_empty() {
-            changed = true;
-            resource.attributes.extend(added);
-        }
-    })
-    .map_err(|e| unreadable(&e))?;
-    if !changed {
-        return Ok((data, outcome));
-    }
+    let appended = resources::append(data.bytes(), &mut |existing| additions(rules, lookup, existing, peer, &mut outcome)).map_err(|e| unreadable(&e))?;
+    let Some(bytes) = appended else { return Ok((data, outcome)) };
     let out = data.replaced(Bytes::from(bytes)).map_err(|e| unreadable(&e))?;
     Ok((out, outcome))
 }
 
 /// The attributes one resource gets.
-pub fn additions(rules: &Rules, lookup: &dyn Lookup, existing: &[KeyValue], peer: Option<IpAddr>, outcome: &mut Outcome) -> Vec<KeyValue> {
+pub fn additions(rules: &Rules, lookup: &dyn Lookup, existing: &[AttributeView<'_>], peer: Option<IpAddr>, outcome: &mut Outcome) -> Vec<KeyValue> {
     let mut out = Additions::new(existing);
     let found = associate(rules, lookup, &out, peer);
     if let Some(ip) = found.connection_ip {
@@ -80,33 +70,26 @@ struct Association {
     connection_ip: Option<IpAddr>,
 }
 
-/// Tries the rules in order and stops at the first that finds a pod that
-/// is not excluded. In passthrough mode, the first rule with every source
-/// present decides the IP, and no pod is looked up.
+/// Tries the rules in order: the first whose sources all have a value
+/// decides, as in the Collector. A pod it does not find is a miss, not a
+/// reason to try the next rule: a resource whose `k8s.pod.ip` names a pod
+/// on another node, relayed by a pod on this one, must not be given the
+/// relay's name. In passthrough mode no pod is looked up.
 fn associate(rules: &Rules, lookup: &dyn Lookup, res: &Additions, peer: Option<IpAddr>) -> Association {
-    let mut first_connection_ip = None;
-    let mut identified = false;
-    for rule in &rules.associations {
-        let Some(id) = identify(rule, res, peer) else { continue };
-        if !identified {
-            identified = true;
-            first_connection_ip = id.connection.then_some(id.ip).flatten();
-        }
-        if rules.passthrough {
-            break;
-        }
-        let pod = match (&id.uid, &id.ip) {
-            (Some(uid), Some(ip)) => lookup.pod_by_uid(uid).filter(|p| p.ips.contains(ip)),
-            (Some(uid), None) => lookup.pod_by_uid(uid),
-            (None, Some(ip)) => lookup.pod_by_ip(ip),
-            (None, None) => None,
-        };
-        if let Some(pod) = pod.filter(|p| !rules.excludes(&p.name)) {
-            let connection_ip = id.connection.then_some(id.ip).flatten();
-            return Association { pod: Some(pod), identified, connection_ip };
-        }
+    let Some(id) = rules.associations.iter().find_map(|rule| identify(rule, res, peer)) else {
+        return Association { pod: None, identified: false, connection_ip: None };
+    };
+    let connection_ip = id.connection.then_some(id.ip).flatten();
+    if rules.passthrough {
+        return Association { pod: None, identified: true, connection_ip };
     }
-    Association { pod: None, identified, connection_ip: first_connection_ip }
+    let pod = match (&id.uid, &id.ip) {
+        (Some(uid), Some(ip)) => lookup.pod_by_uid(uid).filter(|p| p.ips.contains(ip)),
+        (Some(uid), None) => lookup.pod_by_uid(uid),
+        (None, Some(ip)) => lookup.pod_by_ip(ip),
+        (None, None) => None,
+    };
+    Association { pod: pod.filter(|p| !rules.excludes(&p.name)), identified: true, connection_ip }
 }
 
 /// The identifier a rule builds from a resource and its sender.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use super::lookup::Lookup;
 use super::rules::{Field, FieldRule, KeyMatch, Origin, Rules};
 use crate::kubernetes::{ContainerMeta, PodMeta};
+use crate::otelcol::processor::resources::AttributeView;
 use crate::otlp::proto::common::v1::{any_value, AnyValue, ArrayValue, KeyValue};
 
 /// The prefix of the annotations that set resource attributes directly.
@@ -17,17 +18,17 @@ const OTEL_ANNOTATION: &str = "resource.opentelemetry.io/";
 
 /// Attributes collected for one resource, skipping keys it already has.
 pub struct Additions<'r> {
-    existing: &'r [KeyValue],
+    existing: &'r [AttributeView<'r>],
     pub added: Vec<KeyValue>,
 }
 
 impl<'r> Additions<'r> {
-    pub fn new(existing: &'r [KeyValue]) -> Additions<'r> {
+    pub fn new(existing: &'r [AttributeView<'r>]) -> Additions<'r> {
         Additions { existing, added: Vec::new() }
     }
 
     fn has(&self, key: &str) -> bool {
-        self.existing.iter().chain(&self.added).any(|a| a.key == key)
+        self.existing.iter().any(|(k, _)| *k == key) || self.added.iter().any(|a| a.key == key)
     }
 
     pub fn string(&mut self, key: &str, value: &str) {
@@ -51,10 +52,7 @@ impl<'r> Additions<'r> {
 
     /// A string attribute the resource itself carries.
     pub fn existing_string(&self, key: &str) -> Option<&'r str> {
-        self.existing.iter().find(|a| a.key == key).and_then(|a| match a.value.as_ref()?.value.as_ref()? {
-            any_value::Value::StringValue(s) => Some(s.as_str()),
-            _ => None,
-        })
+        self.existing.iter().find(|(k, _)| *k == key).and_then(|(_, v)| *v)
     }
 }
 

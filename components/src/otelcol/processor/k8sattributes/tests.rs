@@ -129,7 +129,7 @@ fn the_default_rules_find_the_pod_by_the_connection_and_add_alloys_default_field
 }
 
 #[test]
-fn association_rules_are_tried_in_order_until_one_finds_a_pod() {
+fn the_first_association_rule_with_every_source_present_decides() {
     let r = rules(
         "pod_association {\n source {\n  from = \"resource_attribute\"\n  name = \"k8s.pod.ip\"\n }\n}\n\
          pod_association {\n source {\n  from = \"resource_attribute\"\n  name = \"k8s.pod.uid\"\n }\n}\n\
@@ -141,8 +141,11 @@ fn association_rules_are_tried_in_order_until_one_finds_a_pod() {
     // node-local proxy is still itself.
     assert_eq!(name(request(&[("k8s.pod.ip", "10.244.1.30")], Some("10.244.1.17"))), "k8s.pod.name=db-0");
     assert_eq!(name(request(&[("k8s.pod.uid", "uid-db-0")], Some("10.244.1.17"))), "k8s.pod.name=db-0");
-    // An IP no pod has falls through to the next rule.
-    assert_eq!(name(request(&[("k8s.pod.ip", "10.9.9.9")], Some("10.244.1.17"))), "k8s.pod.name=checkout-7d9f8c6b5d-x2kqp");
+    // An IP no pod has is a miss: the connection's pod (a relay) is not
+    // the one the resource names.
+    assert_eq!(name(request(&[("k8s.pod.ip", "10.9.9.9")], Some("10.244.1.17"))), "");
+    // Without the attribute, the connection decides.
+    assert_eq!(name(request(&[], Some("10.244.1.17"))), "k8s.pod.name=checkout-7d9f8c6b5d-x2kqp");
     let (attrs, outcome) = enriched(&r, request(&[], Some("10.9.9.9")));
     assert_eq!(attrs, ["k8s.pod.ip=10.9.9.9"], "the sender's IP is recorded even when no pod has it, as the Collector does");
     assert_eq!(outcome, Outcome { matched: 0, missed: 1 });
