@@ -27,7 +27,8 @@ fn a_pod_ip_attribute_finds_the_pod() {
 }
 
 /// A pod that sets no attribute is found by the address it sends from:
-/// 127.0.0.2 is its pod IP here, and 127.0.0.1 another pod's.
+/// 127.0.0.2 is its pod IP here, 127.0.0.1 another pod's, and 127.0.0.3
+/// no pod's.
 #[test]
 fn the_connections_address_finds_the_pod() {
     let cart = pods::pod("cart", "c4rt1", "uid-cart", "127.0.0.2", "node-a");
@@ -46,6 +47,12 @@ fn the_connections_address_finds_the_pod() {
         let r = &s["resource"];
         assert_eq!((attr(r, "k8s.pod.name"), attr(r, "k8s.pod.ip")), ("web-7d9f8c6b5d-w3b01", "127.0.0.1"), "{s}");
         assert_eq!(attr(r, "k8s.pod.uid"), "uid-web", "{s}");
+    }
+    // An address no pod has: the address is still said, and no pod named.
+    let mut from_nowhere = e.http_app("", "127.0.0.3");
+    for s in e.send(&mut from_nowhere, "nowhere", 5) {
+        let r = &s["resource"];
+        assert_eq!((attr(r, "k8s.pod.name"), attr(r, "k8s.pod.uid"), attr(r, "k8s.pod.ip")), ("", "", "127.0.0.3"), "{s}");
     }
     e.assert_balance();
 }
@@ -76,6 +83,25 @@ fn the_node_filter_is_sent_and_other_nodes_pods_are_never_used() {
     assert!(!lists.is_empty() && !watches.is_empty(), "a list and a watch of pods: {requests:?}");
     for r in &pods {
         assert!(r.contains("fieldSelector=spec.nodeName=node-a"), "every pods request selects node-a: {r}");
+    }
+    e.assert_balance();
+}
+
+/// The Collector uses the first `pod_association` whose sources are all
+/// present (`extractPodID`), and a pod it does not find means no
+/// enrichment. Solder tries the next rule on a miss, so a resource that
+/// names its own pod IP (here one on node-b, which this agent does not
+/// cache) is given the pod that relayed it: `k8s.pod.ip` says one pod,
+/// `k8s.pod.name` another.
+#[test]
+#[ignore = "bug: a pod_association rule that identifies a pod no cache has falls through to the connection's pod"]
+fn a_resource_naming_an_unknown_pod_is_not_given_the_relaying_pod() {
+    let relay = pods::pod("relay", "r3l4y", "uid-relay", "127.0.0.1", "node-a");
+    let e = E2e::start(&[relay, pods::pod("batch", "b0b01", "uid-b1", "10.244.2.9", "node-b")]);
+    let mut relayed = e.grpc_app("k8s.pod.ip=10.244.2.9");
+    for s in e.send(&mut relayed, "relayed", 3) {
+        let r = &s["resource"];
+        assert_eq!((attr(r, "k8s.pod.ip"), attr(r, "k8s.pod.name")), ("10.244.2.9", ""), "attributed to the relay: {s}");
     }
     e.assert_balance();
 }
