@@ -98,6 +98,7 @@ def record(request):
                         "attributes": {kv.key: attr_value(kv.value) for kv in s.attributes},
                         "status": {0: "UNSET", 1: "OK", 2: "ERROR"}[s.status.code],
                         "service": resource.get("service.name", ""),
+                        "resource": resource,
                     }) + "\n")
         out.flush()
 
