@@ -94,7 +94,6 @@ fn the_node_filter_is_sent_and_other_nodes_pods_are_never_used() {
 /// cache) is given the pod that relayed it: `k8s.pod.ip` says one pod,
 /// `k8s.pod.name` another.
 #[test]
-#[ignore = "bug: a pod_association rule that identifies a pod no cache has falls through to the connection's pod"]
 fn a_resource_naming_an_unknown_pod_is_not_given_the_relaying_pod() {
     let relay = pods::pod("relay", "r3l4y", "uid-relay", "127.0.0.1", "node-a");
     let e = E2e::start(&[relay, pods::pod("batch", "b0b01", "uid-b1", "10.244.2.9", "node-b")]);

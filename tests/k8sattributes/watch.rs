@@ -56,10 +56,7 @@ fn an_ip_reused_by_a_new_pod_names_only_the_new_pod() {
 
 /// `pod_delete_grace_period` (2 minutes by default) keeps a deleted pod
 /// findable, for the spans it flushed on its way out that arrive late.
-/// Solder accepts the argument but never reads it (`InformerConfig::
-/// delete_grace` is unused): the pod leaves the cache with its DELETED.
 #[test]
-#[ignore = "bug: pod_delete_grace_period is ignored, a deleted pod is forgotten at once"]
 fn a_deleted_pod_stays_findable_for_the_grace_period() {
     let leaving = pods::pod("leaving", "l34v1", "uid-leaving", "10.244.1.60", "node-a");
     let sentinel = pods::pod("sentinel", "s3nt1", "uid-sentinel", "10.244.1.99", "node-a");
@@ -77,7 +74,10 @@ fn a_deleted_pod_stays_findable_for_the_grace_period() {
 
 /// A watch that ends in 410 Gone: the changes made meanwhile reach the
 /// cache only by a relist, including a pod that left without an event
-/// (compacted away), which no watch could have reported.
+/// (compacted away), which no watch could have reported, and whose IP a
+/// newer pod took: the relist gives the IP to the newcomer at once (the
+/// one that left is kept only for its grace period, where no live pod
+/// claims its IP).
 #[test]
 fn after_410_gone_the_processor_relists_and_sees_the_changes() {
     let legacy = pods::pod("legacy", "l3g4c", "uid-legacy", "10.244.1.40", "node-a");
@@ -91,10 +91,12 @@ fn after_410_gone_the_processor_relists_and_sees_the_changes() {
     e.api.forget("uid-legacy");
     e.api.gone();
     e.api.apply(pods::versioned(pods::checkout(), "2.0.0"));
+    let successor = pods::created(pods::pod("successor", "s5cc5", "uid-successor", "10.244.1.40", "node-a"), "2026-12-01T00:00:00Z");
+    e.api.apply(successor);
     e.send_until(&mut checkout, "the version changed while the watch was down", |r| attr(r, VERSION) == "2.0.0");
-    e.send_until(&mut from_legacy, "the pod gone without an event to leave the cache", |r| attr(r, "k8s.pod.name").is_empty());
+    e.send_until(&mut from_legacy, "the vanished pod's IP to name its successor", |r| attr(r, "k8s.pod.name") == "successor-7d9f8c6b5d-s5cc5");
     for s in e.send(&mut from_legacy, "after", 3) {
-        assert_eq!(attr(&s["resource"], "k8s.pod.name"), "", "the vanished pod stays gone: {s}");
+        assert_eq!(attr(&s["resource"], "k8s.pod.name"), "successor-7d9f8c6b5d-s5cc5", "the vanished pod is never named again: {s}");
     }
     let requests = e.api.requests();
     assert!(lists(&requests) > lists_before, "a second list of pods after the 410: {requests:?}");
