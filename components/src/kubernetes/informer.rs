@@ -12,6 +12,7 @@ use kube::{Api, Client};
 use tokio_util::sync::CancellationToken;
 
 use super::cache::PodCache;
+use super::keep::Keep;
 use super::pod::PodMeta;
 use super::watch_loop::{Counters, Informed, InformerHealth};
 use crate::selfmetrics::ComponentMetrics;
@@ -26,6 +27,9 @@ pub struct InformerConfig {
     pub label_selector: Option<String>,
     /// More field selectors (`metadata.namespace=…`), joined to the node's.
     pub field_selector: Option<String>,
+    /// The labels and annotations the cache keeps of each pod.
+    pub keep_labels: Keep,
+    pub keep_annotations: Keep,
     /// How long a deleted pod stays findable (Alloy's
     /// `pod_delete_grace_period`), so telemetry still in flight from it is
     /// enriched; a live pod with the same IP always wins. Zero forgets
@@ -56,7 +60,14 @@ impl PodInformer {
         }
         let counters = Counters::new(metrics, "solder_kubernetes_pod_lists_total", "solder_kubernetes_pod_watch_errors_total");
         let api: Api<Pod> = Api::all(client);
-        informed.spawn(watcher::watcher(api, wc).default_backoff(), PodMeta::from_pod, counters, cancel);
+        let (labels, annotations) = (config.keep_labels.clone(), config.keep_annotations.clone());
+        let slim = move |pod| {
+            let mut meta = PodMeta::from_pod(pod)?;
+            labels.retain(&mut meta.labels);
+            annotations.retain(&mut meta.annotations);
+            Some(meta)
+        };
+        informed.spawn(watcher::watcher(api, wc).default_backoff(), slim, counters, cancel);
         PodInformer { informed }
     }
 

@@ -8,6 +8,7 @@
 mod cache;
 mod client;
 mod informer;
+mod keep;
 mod meta;
 mod pod;
 pub mod standin;
@@ -16,6 +17,7 @@ mod watch_loop;
 pub use cache::PodCache;
 pub use client::{client, AuthType, API_SERVER_ENV};
 pub use informer::{InformerConfig, PodInformer};
+pub use keep::Keep;
 pub use meta::{MetaConfig, MetaInformer, MetaKind, ObjectMeta};
 pub use pod::{ContainerMeta, OwnerRef, PodMeta};
 pub use watch_loop::InformerHealth;

@@ -359,6 +359,19 @@ fn ten_thousand_pods_cost_a_bounded_cache() {
     assert_eq!(cache.by_ip(&ip("10.0.39.15")).unwrap().name, "pod-9999");
     let bytes = cache.heap_bytes();
     println!("10,000 pods: ~{} KiB in the cache, ~{} B a pod", bytes / 1024, bytes / 10_000);
+    // Keeping only the keys a processor's rules read (here: none of the
+    // annotations, and the labels that name a Deployment and a service).
+    let labels = super::Keep::none().key("pod-template-hash").key("app.kubernetes.io/name");
+    let slim = PodCache::from_pods((0..10_000u32).filter_map(|i| cache.by_uid(&format!("uid-pod-{i}"))).map(|p| {
+        let mut p = (*p).clone();
+        labels.retain(&mut p.labels);
+        super::Keep::none().retain(&mut p.annotations);
+        p
+    }));
+    assert_eq!(slim.len(), 10_000);
+    let kept = slim.heap_bytes();
+    println!("10,000 pods, unread keys dropped: ~{} KiB, ~{} B a pod", kept / 1024, kept / 10_000);
+    assert!(kept < bytes);
 }
 
 #[tokio::test]
@@ -402,4 +415,19 @@ fn failing_clears_once_errors_stop_for_longer_than_the_longest_backoff() {
     let Some(long_ago) = Instant::now().checked_sub(Duration::from_secs(40)) else { return };
     fail_at(long_ago);
     assert!(!informed.health().failing);
+}
+
+/// A connection refused says so in health, not only "client error (Connect)".
+#[tokio::test]
+async fn a_refused_connection_is_named_in_the_last_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = client(&AuthType::None { url: Some(url) }).await.unwrap();
+    let cancel = CancellationToken::new();
+    let inf = PodInformer::start(client, &InformerConfig::default(), None, cancel.clone());
+    until("an error", || inf.health().last_error.is_some()).await;
+    let err = inf.health().last_error.unwrap_or_default();
+    assert!(err.to_lowercase().contains("connection refused"), "{err}");
+    cancel.cancel();
 }

@@ -156,7 +156,7 @@ impl<C: SlimCache> Informed<C> {
                         h.failing = true;
                         h.last_error_at = Some(Instant::now());
                         h.watch_errors += 1;
-                        h.last_error = Some(e.to_string());
+                        h.last_error = Some(with_causes(&e));
                         if let Some(c) = &counters {
                             c.errors.add(1);
                         }
@@ -208,4 +208,21 @@ async fn tick(sweeps: &mut Option<tokio::time::Interval>) {
         }
         None => std::future::pending().await,
     }
+}
+
+/// An error and its causes, `: `-joined: kube's own message ("client error
+/// (Connect)") does not say what failed; its sources do ("Connection
+/// refused").
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }

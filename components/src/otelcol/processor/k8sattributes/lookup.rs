@@ -9,7 +9,7 @@ use kube::Client;
 use tokio_util::sync::CancellationToken;
 
 use super::args::Filter;
-use super::rules::Needs;
+use super::rules::Rules;
 use crate::component::ComponentMetrics;
 use crate::kubernetes::{InformerConfig, InformerHealth, MetaConfig, MetaInformer, MetaKind, ObjectMeta, PodCache, PodInformer, PodMeta};
 
@@ -35,12 +35,16 @@ impl Informers {
     pub fn start(
         client: Client,
         filter: &Filter,
-        needs: Needs,
+        rules: &Rules,
         grace: std::time::Duration,
         metrics: &ComponentMetrics,
         cancel: &CancellationToken,
     ) -> Informers {
+        let needs = rules.needs();
+        let (keep_labels, keep_annotations) = rules.pod_keys();
         let config = InformerConfig {
+            keep_labels,
+            keep_annotations,
             node_name: Some(filter.node.clone()).filter(|n| !n.is_empty()),
             label_selector: label_selector(filter),
             field_selector: field_selector(filter),

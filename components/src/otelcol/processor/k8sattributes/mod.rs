@@ -121,7 +121,7 @@ impl Component for K8sAttributes {
         let restart = {
             let old = lock(&self.shared.args);
             let old_rules = lock(&self.shared.rules);
-            old.connection() != args.connection() || old_rules.needs() != rules.needs()
+            old.connection() != args.connection() || old_rules.needs() != rules.needs() || old_rules.pod_key_rules() != rules.pod_key_rules()
         };
         *lock(&self.shared.rules) = Arc::new(rules);
         *lock(&self.shared.outputs) = fanouts(&args.output);
@@ -183,7 +183,7 @@ impl K8sAttributes {
     async fn run_informers(&self, shutdown: &CancellationToken) {
         let shared = &self.shared;
         let args = lock(&shared.args).clone();
-        let needs = lock(&shared.rules).needs();
+        let rules = Arc::clone(&lock(&shared.rules));
         shared.set_informers(None);
         if args.passthrough {
             shared.ready.send_replace(true);
@@ -213,7 +213,7 @@ impl K8sAttributes {
             }
         };
         let generation = shutdown.child_token();
-        let informers = Arc::new(Informers::start(client, &args.filter, needs, args.pod_delete_grace_period.0, &shared.metrics.scope, &generation));
+        let informers = Arc::new(Informers::start(client, &args.filter, &rules, args.pod_delete_grace_period.0, &shared.metrics.scope, &generation));
         shared.set_informers(Some(Arc::clone(&informers)));
         loop {
             self.follow(&informers, &args, started, wait);

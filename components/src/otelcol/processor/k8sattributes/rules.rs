@@ -7,6 +7,7 @@ use regex::Regex;
 
 use super::args::{Arguments, FieldExtract, METADATA_KEYS};
 use crate::component::ArgumentError;
+use crate::kubernetes::Keep;
 
 /// A `metadata` key Solder adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +218,34 @@ impl Rules {
         }
         let from = |f: Origin| self.labels.iter().chain(&self.annotations).any(|r| r.from == f);
         Needs { namespaces: from(Origin::Namespace), nodes: from(Origin::Node), replicasets: self.fields.contains(&Field::DeploymentUid) }
+    }
+
+    /// The pod labels and annotations these rules read, and so what the
+    /// pod cache keeps: the rules' keys, the labels that name a Deployment
+    /// and a service, and the `resource.opentelemetry.io/` annotations.
+    pub fn pod_keys(&self) -> (Keep, Keep) {
+        let labels = ["pod-template-hash", "app.kubernetes.io/instance", "app.kubernetes.io/name", "app.kubernetes.io/version"]
+            .iter()
+            .fold(Keep::none(), |k, key| k.key(key));
+        let annotations = Keep::none().prefix("resource.opentelemetry.io/");
+        let add = |keep: Keep, rules: &[FieldRule]| {
+            rules.iter().filter(|r| r.from == Origin::Pod).fold(keep, |keep, r| match &r.key {
+                KeyMatch::Exact(key) => keep.key(key),
+                KeyMatch::Pattern(re) => keep.pattern(re.clone()),
+            })
+        };
+        (add(labels, &self.labels), add(annotations, &self.annotations))
+    }
+
+    /// The pod keys' rules, comparable: an update that changes them
+    /// restarts the informer, since dropped keys are gone from its cache.
+    pub fn pod_key_rules(&self) -> Vec<String> {
+        let key = |r: &FieldRule| match &r.key {
+            KeyMatch::Exact(k) => format!("={k}"),
+            KeyMatch::Pattern(re) => format!("~{}", re.as_str()),
+        };
+        let pod = |rules: &[FieldRule], kind: &str| rules.iter().filter(|r| r.from == Origin::Pod).map(|r| format!("{kind}{}", key(r))).collect::<Vec<_>>();
+        [pod(&self.labels, "label"), pod(&self.annotations, "annotation")].concat()
     }
 
     /// Whether a pod of this name is left alone.

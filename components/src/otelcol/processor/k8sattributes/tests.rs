@@ -306,3 +306,21 @@ fn argument_errors_name_what_is_wrong() {
     assert_eq!(build_error(&REGISTRATION, "auth_type = \"tls\"\noutput { traces = [sink] }", &scope), "auth_type \"tls\" is not supported yet");
     assert!(build_error(&REGISTRATION, "auth_type = \"token\"\noutput { traces = [sink] }", &scope).contains("unknown auth_type"));
 }
+
+/// The pod cache keeps what the rules read, and drops the rest as each
+/// pod is read.
+#[test]
+fn the_pod_cache_keeps_only_the_keys_the_rules_read() {
+    let r = rules("extract {\n label {\n  key = \"team\"\n }\n annotation {\n  key_regex = \"prometheus\\\\.io/.*\"\n }\n label {\n  from = \"namespace\"\n  key = \"tier\"\n }\n}").unwrap();
+    let (labels, annotations) = r.pod_keys();
+    for kept in ["team", "pod-template-hash", "app.kubernetes.io/name", "app.kubernetes.io/version", "app.kubernetes.io/instance"] {
+        assert!(labels.keeps(kept), "{kept}");
+    }
+    assert!(!labels.keeps("tier"), "a namespace rule reads the namespace's labels, not the pod's");
+    assert!(!labels.keeps("controller-revision-hash"));
+    assert!(annotations.keeps("prometheus.io/scrape") && annotations.keeps("resource.opentelemetry.io/service.name"));
+    assert!(!annotations.keeps("kubectl.kubernetes.io/restartedAt") && !annotations.keeps("xprometheus.io/scrape"));
+    let mut pod = checkout();
+    annotations.retain(&mut pod.annotations);
+    assert_eq!(pod.annotations.keys().collect::<Vec<_>>(), ["prometheus.io/scrape"]);
+}
