@@ -4,10 +4,15 @@
 //! through, so that telemetry from SDKs that do not describe their host
 //! still says where it came from.
 //!
-//! Detection runs once, when the component is built (and again on an
-//! update that changes the detectors), bounded by `timeout`; passing data
-//! then costs rewriting each payload's resources (the rest is copied as
-//! bytes), or nothing when there is nothing to add.
+//! Detection runs when the component starts (and again on an update that
+//! changes the detectors), bounded by `timeout`, and not when it is built:
+//! `solder validate` and reload plans build components, and must not call
+//! the Kubernetes API. Data waits for the first attempt; a failed one (the
+//! API server down at start-up) makes the component unhealthy and is tried
+//! again every 5 s, while data passes on without the attributes, rather
+//! than the config failing to load until someone edits it. Passing data
+//! costs rewriting each payload's resources (the rest is copied as bytes),
+//! or nothing when there is nothing to add.
 
 mod env;
 mod kubernetes_node;
@@ -17,6 +22,9 @@ mod system;
 mod tests;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use tokio::sync::{watch, Notify};
 
 use serde::Deserialize;
 use solder_syntax::value::Number;
@@ -135,11 +143,18 @@ pub struct ResourceDetection {
     health: HealthCell,
 }
 
+/// How long a failed detection waits before it is tried again.
+const RETRY: StdDuration = StdDuration::from_secs(5);
+
 struct Shared {
     /// The detectors' arguments the current attributes came from, so an
     /// update that only changes the output does not detect again.
     args: Mutex<Arguments>,
     detected: Mutex<Arc<Detected>>,
+    /// The first detection attempt has ended; data waits for it.
+    ready: watch::Sender<bool>,
+    /// An update changed the detectors.
+    redetect: Notify,
     /// Each signal's fan-out, made when the output changes, not per payload.
     outputs: Mutex<Arc<[Fanout; 3]>>,
 }
@@ -149,17 +164,52 @@ impl Component for ResourceDetection {
     type Exports = InputExports;
 
     fn build(_opts: Options, args: Arguments) -> Result<ResourceDetection, ArgumentError> {
-        let detected = Arc::new(detect(&args)?);
-        let shared = Arc::new(Shared { outputs: Mutex::new(fanouts(&args.output)), args: Mutex::new(args), detected: Mutex::new(detected) });
+        let (ready, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            outputs: Mutex::new(fanouts(&args.output)),
+            args: Mutex::new(args),
+            detected: Mutex::new(Arc::default()),
+            ready,
+            redetect: Notify::new(),
+        });
         let input = ConsumerHandle::new(Input(Arc::clone(&shared))).capsule();
         Ok(ResourceDetection { shared, exports: InputExports { input }, health: HealthCell::default() })
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
         Box::pin(async move {
-            let n = lock(&self.shared.detected).len();
-            self.health.set(HealthState::Healthy, format!("{n} resource attributes detected"));
-            shutdown.cancelled().await;
+            loop {
+                let args = lock(&self.shared.args).clone();
+                let found = tokio::task::spawn_blocking(move || detect(&args)).await;
+                let retry = match found {
+                    Ok(Ok(detected)) => {
+                        let n = detected.len();
+                        *lock(&self.shared.detected) = Arc::new(detected);
+                        self.health.set(HealthState::Healthy, format!("{n} resource attributes detected"));
+                        None
+                    }
+                    Ok(Err(e)) => {
+                        self.health.set(HealthState::Unhealthy, format!("detection failed, retrying every 5s: {}", e.message));
+                        Some(RETRY)
+                    }
+                    Err(e) => {
+                        self.health.set(HealthState::Unhealthy, format!("detection failed, retrying every 5s: {e}"));
+                        Some(RETRY)
+                    }
+                };
+                self.shared.ready.send_replace(true);
+                let again = async {
+                    match retry {
+                        Some(d) => tokio::time::sleep(d).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.shared.redetect.notified() => {}
+                    _ = again => {}
+                }
+            }
             self.health.set(HealthState::Exited, "stopped");
         })
     }
@@ -167,13 +217,16 @@ impl Component for ResourceDetection {
     fn update(&self, args: Arguments) -> Result<(), ArgumentError> {
         let same_detection = {
             let old = lock(&self.shared.args);
-            old.detectors == args.detectors && old.override_existing == args.override_existing && old.system == args.system
+            old.detectors == args.detectors
+                && old.override_existing == args.override_existing
+                && old.system == args.system
+                && old.kubernetes_node == args.kubernetes_node
         };
-        if !same_detection {
-            *lock(&self.shared.detected) = Arc::new(detect(&args)?);
-        }
         *lock(&self.shared.outputs) = fanouts(&args.output);
         *lock(&self.shared.args) = args;
+        if !same_detection {
+            self.shared.redetect.notify_one();
+        }
         Ok(())
     }
 
@@ -217,13 +270,15 @@ struct Input(Arc<Shared>);
 macro_rules! enriched {
     ($method:ident, $fan:ident, $t:ty, $slot:expr) => {
         fn $method(&self, data: $t) -> ConsumeFuture<'_> {
-            let detected = Arc::clone(&lock(&self.0.detected));
-            let outputs = Arc::clone(&lock(&self.0.outputs));
-            let data = match detected.apply(data) {
-                Ok(d) => d,
-                Err(e) => return Box::pin(std::future::ready(Err(e))),
-            };
-            Box::pin(async move { outputs[$slot].$fan(data).await })
+            let shared = Arc::clone(&self.0);
+            Box::pin(async move {
+                // The sender lives in `shared`, so the wait ends.
+                let _ = shared.ready.subscribe().wait_for(|r| *r).await;
+                let detected = Arc::clone(&lock(&shared.detected));
+                let outputs = Arc::clone(&lock(&shared.outputs));
+                let data = detected.apply(data)?;
+                outputs[$slot].$fan(data).await
+            })
         }
     };
 }

@@ -171,14 +171,10 @@ fn arguments_follow_alloys_names_defaults_and_errors() {
     assert_eq!(build_error(&REGISTRATION, &format!("detectors = [\"nope\"]\n{out}"), &scope), "invalid detector: nope");
     assert_eq!(build_error(&REGISTRATION, &format!("detectors = []\n{out}"), &scope), "at least one detector must be specified");
     assert_eq!(build_error(&REGISTRATION, &format!("detectors = [\"ec2\"]\n{out}"), &scope), "detector ec2 is not supported yet");
-    // The node detector runs at build: without a node name or an API server
-    // here, it fails naming itself.
-    let node = build_error(
-        &REGISTRATION,
-        &format!("detectors = [\"kubernetes_node\"]\nkubernetes_node {{ node_from_env_var = \"SOLDER_TEST_NO_SUCH_NODE_VAR\" }}\n{out}"),
-        &scope,
-    );
-    assert!(node.starts_with("kubernetes_node: SOLDER_TEST_NO_SUCH_NODE_VAR is not set"), "{node}");
+    // Building detects nothing (validate must not call the API server), so
+    // a node detector that cannot work still builds.
+    let node = format!("detectors = [\"kubernetes_node\"]\nkubernetes_node {{ node_from_env_var = \"SOLDER_TEST_NO_SUCH_NODE_VAR\" }}\n{out}");
+    Harness::build(&REGISTRATION, &node, &scope).unwrap();
     assert_eq!(
         build_error(&REGISTRATION, &format!("detectors = [\"system\"]\nsystem {{ hostname_sources = [\"dsn\"] }}\n{out}"), &scope),
         "invalid hostname source: dsn"
@@ -220,4 +216,21 @@ async fn kubernetes_node_reads_the_node_from_the_api_server() {
     assert!(err.contains("cannot read node \"node-2\""), "{err}");
     let unset = tokio::task::spawn_blocking(|| kubernetes_node::detect(&KubernetesNode::default(), &|_| None)).await.unwrap().unwrap_err();
     assert!(unset.contains("K8S_NODE_NAME is not set"), "{unset}");
+}
+
+/// A detector that fails when the agent starts (the API server is down)
+/// makes the component unhealthy and is tried again; data waits for the
+/// first attempt only, then passes on without the attributes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_detection_is_unhealthy_retried_and_lets_data_through() {
+    let rec = Recorder::new();
+    let args = "detectors = [\"kubernetes_node\"]\nkubernetes_node { node_from_env_var = \"SOLDER_TEST_NO_SUCH_NODE_VAR\" }\noutput { traces = [sink] }";
+    let h = Harness::start(&REGISTRATION, args, &rec.scope("sink")).unwrap();
+    h.input().0.consume_traces(traces(1)).await.unwrap();
+    assert_eq!(rec.items(), 1, "data is not held once the first attempt ended");
+    let health = h.health();
+    assert_eq!(health.state, crate::component::HealthState::Unhealthy);
+    assert!(health.message.contains("SOLDER_TEST_NO_SUCH_NODE_VAR is not set"), "{}", health.message);
+    assert!(health.message.contains("retrying"), "{}", health.message);
+    h.stop().await;
 }
