@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
-use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, ORIGIN, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::compression::{content_encoding, decompress, Encoding, Unreadable};
@@ -59,6 +59,9 @@ impl HttpArguments {
                 return Err(format!("http: {a} and {b} are both {pa:?}; each signal needs its own path"));
             }
         }
+        if let Some(cors) = &self.cors {
+            cors.check()?;
+        }
         for name in &self.compression_algorithms {
             if Encoding::parse(name).is_none() {
                 return Err(format!("http: compression algorithm {name:?} is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"deflate\""));
@@ -92,7 +95,17 @@ impl Handler for HttpHandler {
 
     fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<Full<Bytes>>> + Send + 'static {
         let (shared, peer) = (self.shared, self.peer);
-        async move { handle(&shared, peer, req).await.unwrap_or_else(|refusal| refusal) }
+        async move {
+            let cors = shared.settings().args.http.as_ref().and_then(|h| h.cors.clone());
+            let Some(cors) = cors else { return handle(&shared, peer, req).await.unwrap_or_else(|refusal| refusal) };
+            if let Some(answer) = cors.preflight(&req) {
+                return answer;
+            }
+            let origin = req.headers().get(ORIGIN).cloned();
+            let mut resp = handle(&shared, peer, req).await.unwrap_or_else(|refusal| refusal);
+            cors.decorate(origin.as_ref(), &mut resp);
+            resp
+        }
     }
 
     fn for_connection(&self, peer: SocketAddr) -> HttpHandler {

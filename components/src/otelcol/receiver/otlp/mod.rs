@@ -9,6 +9,7 @@
 mod admission;
 mod budget;
 mod compression;
+mod cors;
 mod export;
 mod grpc;
 mod http;
@@ -35,6 +36,7 @@ use listeners::{Listeners, Supervisor};
 
 pub use crate::bytesize::ByteSize;
 pub use crate::serve::TlsArguments;
+pub use cors::CorsArguments;
 
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
 
@@ -123,6 +125,9 @@ pub struct HttpArguments {
     /// requests get UNAUTHENTICATED / 401 and are counted.
     #[serde(default)]
     pub auth: Option<Handle<AuthHandler>>,
+    /// `cors { }`: let browser apps of other origins send.
+    #[serde(default)]
+    pub cors: Option<CorsArguments>,
 }
 
 fn default_grpc_endpoint() -> String {
@@ -177,6 +182,7 @@ impl Default for HttpArguments {
             include_metadata: false,
             tls: None,
             auth: None,
+            cors: None,
         }
     }
 }

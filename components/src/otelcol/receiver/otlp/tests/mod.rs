@@ -4,6 +4,7 @@
 
 mod auth;
 mod bomb;
+mod cors;
 mod fanout;
 mod grpc;
 mod http;
