@@ -121,12 +121,12 @@ impl Component for DiscoveryRelabel {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
 
     use solder_syntax::Scope;
 
     use super::*;
-    use crate::harness::{build_error, Harness};
+    use crate::harness::{build_error, counting_export_changes, Harness};
 
     const TARGETS: &str = r#"targets = [
   { "__meta_foo" = "foo", "__address__" = "localhost", "instance" = "one", "app" = "backend" },
@@ -164,12 +164,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_rules_pass_targets_through_and_updates_tell_the_graph() {
-        let changed = Arc::new(AtomicUsize::new(0));
-        let mut opts = Options::standalone("discovery.relabel.update");
-        let c = Arc::clone(&changed);
-        opts.on_exports_changed = Arc::new(move || {
-            c.fetch_add(1, Ordering::Relaxed);
-        });
+        let (opts, changed) = counting_export_changes("discovery.relabel.update");
         let h = Harness::start_with(&REGISTRATION, opts, TARGETS, &Scope::new()).expect("builds");
         assert_eq!(output(&h).len(), 2);
         h.update(&format!("{TARGETS}\nrule {{\n regex = \"__meta_.*\"\n action = \"labeldrop\"\n}}")).expect("updates");

@@ -1,13 +1,13 @@
 //! `prometheus.relabel` run through the harness: batches in through its
 //! `receiver`, a recorder behind `forward_to`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::super::{Rules, REGISTRATION};
 use super::labels;
 use crate::component::Options;
-use crate::harness::{build_error, Harness, Recorder};
+use crate::harness::{build_error, counting_export_changes, Harness, Recorder};
 use crate::prometheus::{Batch, Family, Metadata, MetricType, SampleValue, Series};
 use solder_syntax::Value;
 
@@ -132,12 +132,7 @@ async fn no_rules_forward_the_same_batch() {
 
 #[tokio::test]
 async fn updates_swap_rules_and_a_refusal_reaches_the_sender() {
-    let changed = Arc::new(AtomicUsize::new(0));
-    let mut opts = Options::standalone("prometheus.relabel.update");
-    let c = Arc::clone(&changed);
-    opts.on_exports_changed = Arc::new(move || {
-        c.fetch_add(1, Ordering::Relaxed);
-    });
+    let (opts, changed) = counting_export_changes("prometheus.relabel.update");
     let rec = Recorder::new();
     let h = Harness::start_with(&REGISTRATION, opts, "forward_to = [sink_receiver]", &rec.scope("sink")).expect("builds");
     let rules = |h: &Harness| {

@@ -202,6 +202,27 @@ const CASES: &[Case] = &[
     ("\\Q...\\E quotes", &[("a", "a.b*")], r#"rule { source_labels = ["a"] regex = "\\Qa.b*\\E" action = "keep" }"#, Some(&[("a", "a.b*")])),
     ("\\b is an ASCII word boundary", &[("a", "éa")], r#"rule { source_labels = ["a"] regex = ".\\ba" action = "keep" }"#, Some(&[("a", "éa")])),
     ("(?i) folds case", &[("a", "FOO")], r#"rule { source_labels = ["a"] regex = "(?i)foo" action = "keep" }"#, Some(&[("a", "FOO")])),
+    (
+        "sharding as Prometheus's docs do it: hashmod into __tmp_hash, then keep one shard",
+        &[("__address__", "10.0.0.1:9100")],
+        r#"rule { source_labels = ["__address__"] target_label = "__tmp_hash" action = "hashmod" modulus = 8 }
+           rule { source_labels = ["__tmp_hash"] regex = "^5$" action = "keep" }
+           rule { regex = "__tmp_.*" action = "labeldrop" }"#,
+        Some(&[("__address__", "10.0.0.1:9100")]),
+    ),
+    (
+        "another shard is dropped",
+        &[("__address__", "10.0.0.1:9100")],
+        r#"rule { source_labels = ["__address__"] target_label = "__tmp_hash" action = "hashmod" modulus = 8 }
+           rule { source_labels = ["__tmp_hash"] regex = "4" action = "keep" }"#,
+        None,
+    ),
+    (
+        "metric_relabel_configs dropping by name",
+        &[("__name__", "go_goroutines"), ("job", "node")],
+        r#"rule { source_labels = ["__name__"] regex = "go_.*" action = "drop" }"#,
+        None,
+    ),
     ("no rules keep everything", ABC, "", Some(ABC)),
 ];
 
