@@ -4,7 +4,8 @@
 //! A series is relabelled with its family's name as `__name__`. A series
 //! whose `__name__` a rule changes moves to the family of that name,
 //! taking its metadata along if no family of that name came first; one
-//! left without a valid metric name is dropped. Histograms and summaries
+//! left without a valid metric name, or with an invalid label name, is
+//! dropped, as a Prometheus scrape refuses it. Histograms and summaries
 //! are relabelled once per series under their base name, so `le` and
 //! `quantile` are not among the labels rules see.
 
@@ -18,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::apply::Labels;
 use super::cache::Cache;
-use super::rule::{is_metric_name, RuleArgs, Rules};
+use super::rule::{is_label_name, is_metric_name, RuleArgs, Rules};
 use crate::component::{self, ArgumentError, Component, Health, HealthCell, HealthState, Options, Registration, RunFuture, Signals, Stability, Telemetry};
 use crate::prometheus::{Batch, Family, ReceiverHandle, SampleReceiver, SampleValue, Series};
 use crate::selfmetrics::{Counter, Gauge};
@@ -97,8 +98,9 @@ struct Shared {
     cache_hits: Counter,
     cache_misses: Counter,
     cache_size: Gauge,
-    /// Series a rule left without a valid metric name.
-    unnamed: AtomicU64,
+    /// Series a rule left without a valid metric name, or with an
+    /// invalid label name (`labelmap` can make one).
+    invalid: AtomicU64,
 }
 
 impl Config {
@@ -125,7 +127,7 @@ impl Component for PrometheusRelabel {
             cache_hits: m.counter("prometheus_relabel_cache_hits_total", "Total number of cache hits", &[]),
             cache_misses: m.counter("prometheus_relabel_cache_misses_total", "Total number of cache misses", &[]),
             cache_size: m.gauge("prometheus_relabel_cache_size", "Total size of relabel cache", &[]),
-            unnamed: AtomicU64::new(0),
+            invalid: AtomicU64::new(0),
         });
         let receiver = ReceiverHandle::new(Receiver(Arc::clone(&shared))).capsule();
         Ok(PrometheusRelabel { shared, receiver, on_exports_changed: opts.on_exports_changed })
@@ -165,7 +167,7 @@ impl Component for PrometheusRelabel {
         Value::object([
             ("series_processed", n(self.shared.processed.get())),
             ("series_written", n(self.shared.written.get())),
-            ("series_unnamed", n(self.shared.unnamed.load(Ordering::Relaxed))),
+            ("series_invalid", n(self.shared.invalid.load(Ordering::Relaxed))),
             ("cache_size", n(lock(&self.shared.cache).len() as u64)),
         ])
     }
@@ -238,8 +240,9 @@ impl Shared {
                     cache.remove(&input);
                 }
                 let Some(mut labels) = outcome else { continue };
-                let Some(name) = take_name(&mut labels).filter(|n| is_metric_name(n)) else {
-                    self.unnamed.fetch_add(1, Ordering::Relaxed);
+                let name = take_name(&mut labels).filter(|n| is_metric_name(n));
+                let Some(name) = name.filter(|_| labels.iter().all(|(n, _)| is_label_name(n))) else {
+                    self.invalid.fetch_add(1, Ordering::Relaxed);
                     continue;
                 };
                 let at = *by_name.entry(name.clone()).or_insert_with(|| {

@@ -86,12 +86,15 @@ async fn a_renamed_series_moves_to_its_new_family() {
         "prometheus.relabel.rename",
         "rule {\n source_labels = [\"__name__\", \"mode\"]\n regex = \"cpu_seconds_total;(idle)\"\n target_label = \"__name__\"\n replacement = \"cpu_${1}_seconds_total\"\n}\n\
          rule {\n source_labels = [\"__name__\"]\n regex = \"go_.*\"\n action = \"drop\"\n}\n\
-         rule {\n source_labels = [\"kill\"]\n regex = \"yes\"\n target_label = \"__name__\"\n replacement = \"\"\n}",
+         rule {\n source_labels = [\"kill\"]\n regex = \"yes\"\n target_label = \"__name__\"\n replacement = \"\"\n}\n\
+         rule {\n regex = \"m(ode)\"\n replacement = \"${1}\"\n action = \"labelmap\"\n}\n\
+         rule {\n regex = \"b(.*)\"\n replacement = \"$1\"\n action = \"labelmap\"\n}",
     );
     let input = Batch {
         families: vec![
             family("cpu_seconds_total", MetricType::Counter, &[(&[("mode", "idle")], 1.0), (&[("mode", "user")], 2.0), (&[("kill", "yes")], 5.0)]),
             family("go_goroutines", MetricType::Gauge, &[(&[], 3.0)]),
+            family("up", MetricType::Gauge, &[(&[("b9", "x")], 1.0)]),
         ],
     };
     h.receiver().0.append(Arc::new(input)).expect("accepted");
@@ -99,8 +102,8 @@ async fn a_renamed_series_moves_to_its_new_family() {
     let names: Vec<(&str, usize)> = out.families.iter().map(|f| (f.name.as_str(), f.series.len())).collect();
     assert_eq!(names, [("cpu_idle_seconds_total", 1), ("cpu_seconds_total", 1)]);
     assert_eq!(out.families[0].metadata.kind, MetricType::Counter, "the moved series keeps its metadata");
-    assert_eq!(out.families[0].series[0].labels, labels(&[("mode", "idle")]), "__name__ is not left among the labels");
-    assert_eq!(h.debug_count("series_unnamed"), 1, "the series whose __name__ was removed");
+    assert_eq!(out.families[0].series[0].labels, labels(&[("mode", "idle"), ("ode", "idle")]), "__name__ is not left among the labels");
+    assert_eq!(h.debug_count("series_invalid"), 2, "the series whose __name__ was removed, and the one labelmap gave the label 9");
 }
 
 #[tokio::test]
