@@ -191,6 +191,18 @@ fn first(all: Vec<Diagnostic>) -> Diagnostic {
     all.into_iter().next().unwrap_or_else(|| Diagnostic::error(Default::default(), "failed without a diagnostic"))
 }
 
+/// Standalone options whose `on_exports_changed` counts its calls: for a
+/// test that checks a component tells the graph when its exports change.
+pub fn counting_export_changes(id: &str) -> (Options, Arc<std::sync::atomic::AtomicUsize>) {
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut opts = Options::standalone(id);
+    let c = Arc::clone(&count);
+    opts.on_exports_changed = Arc::new(move || {
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    (opts, count)
+}
+
 /// The message of the error building `args` gives.
 pub fn build_error(reg: &Registration, args: &str, scope: &Scope) -> String {
     match Harness::build(reg, args, scope) {

@@ -8,6 +8,7 @@
 //! nothing.
 
 pub mod expose;
+pub mod relabel;
 pub mod remote_write;
 
 use std::sync::Arc;
