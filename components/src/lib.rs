@@ -16,6 +16,7 @@ pub mod component;
 pub mod consumer;
 pub mod credentials;
 pub mod decode;
+pub mod discovery;
 pub mod durable;
 pub mod fault;
 pub mod harness;

@@ -145,20 +145,7 @@ impl Component for K8sAttributes {
             return Value::object([("passthrough", Value::Bool(lock(&self.shared.args).passthrough))]);
         };
         let pods = informers.pods.with_cache(|c| c.len());
-        let health = informers
-            .health()
-            .into_iter()
-            .map(|(name, h)| {
-                let fields = [
-                    ("synced", Value::Bool(h.synced)),
-                    ("failing", Value::Bool(h.failing)),
-                    ("lists", Value::Number(Number::Uint(h.lists))),
-                    ("watch_errors", Value::Number(Number::Uint(h.watch_errors))),
-                    ("last_error", Value::String(h.last_error.unwrap_or_default())),
-                ];
-                (name.to_string(), Value::object(fields))
-            })
-            .collect();
+        let health = informers.health().into_iter().map(|(name, h)| (name.to_string(), h.debug_value())).collect();
         Value::object([
             ("pods", Value::Number(Number::Uint(pods as u64))),
             ("informers", Value::Object(health)),
