@@ -34,7 +34,7 @@ pub use args::{Arguments, AttachMetadata, Namespaces, Selectors};
 pub use labels::Target;
 
 use crate::component::{ArgumentError, Component, Exports, Health, HealthCell, HealthState, Options, Registration, RunFuture, Signals, Stability};
-use crate::kubernetes::config;
+use crate::kubernetes::{config, InformerHealth};
 use crate::sync::lock;
 use cluster::Cluster;
 use store::Changes;
@@ -69,7 +69,7 @@ pub struct KubernetesDiscovery {
     restart: Notify,
     targets: Mutex<Arc<Vec<Target>>>,
     /// Each informer's state, for debug info.
-    informers: Mutex<Vec<(&'static str, crate::kubernetes::InformerHealth)>>,
+    informers: Mutex<Vec<(&'static str, InformerHealth)>>,
     on_exports_changed: Arc<dyn Fn() + Send + Sync>,
     health: HealthCell,
 }
@@ -149,7 +149,10 @@ impl KubernetesDiscovery {
         let cluster = Cluster::start(&client, &args, &namespaces, &changes, &generation);
         let mut built: Option<(u64, Instant)> = None;
         loop {
-            let synced = self.follow(&cluster);
+            // Targets first, so health never says more than what is
+            // exported.
+            let states = cluster.health();
+            let synced = states.iter().all(|(_, h)| h.synced);
             let count = changes.count();
             let due = match built {
                 None => true,
@@ -159,6 +162,7 @@ impl KubernetesDiscovery {
                 self.publish(cluster.targets());
                 built = Some((count, Instant::now()));
             }
+            self.follow(&cluster.role, states);
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.restart.notified() => break,
@@ -180,9 +184,8 @@ impl KubernetesDiscovery {
         (self.on_exports_changed)();
     }
 
-    /// Health from the informers; whether every one has listed.
-    fn follow(&self, cluster: &Cluster) -> bool {
-        let states = cluster.health();
+    /// Health from the informers' states.
+    fn follow(&self, role: &str, states: Vec<(&'static str, InformerHealth)>) {
         let synced = states.iter().all(|(_, h)| h.synced);
         let targets = lock(&self.targets).len();
         if let Some((name, h)) = states.iter().find(|(_, h)| h.failing) {
@@ -193,10 +196,9 @@ impl KubernetesDiscovery {
             waiting.dedup();
             self.health.set(HealthState::Unhealthy, format!("waiting for the first list of {}", waiting.join(", ")));
         } else {
-            self.health.set(HealthState::Healthy, format!("{targets} targets for role {:?}", cluster.role));
+            self.health.set(HealthState::Healthy, format!("{targets} targets for role {role:?}"));
         }
         *lock(&self.informers) = states;
-        synced
     }
 
     /// Waits for shutdown, an update, or `retry`.
