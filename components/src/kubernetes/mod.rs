@@ -7,6 +7,7 @@
 
 mod cache;
 mod client;
+mod idle;
 mod informer;
 mod keep;
 mod meta;
@@ -16,6 +17,7 @@ mod watch_loop;
 
 pub use cache::PodCache;
 pub use client::{client, config, AuthType, API_SERVER_ENV};
+pub(crate) use idle::idle;
 pub use informer::{InformerConfig, PodInformer};
 pub use keep::Keep;
 pub use meta::{MetaConfig, MetaInformer, MetaKind, ObjectMeta};

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::component::{self, ArgumentError};
 use crate::kubernetes::AuthType;
+use crate::prometheus::remote_write::{Authorization, BasicAuth, TlsConfig};
 use crate::types::Secret;
 
 /// Where Kubernetes mounts the namespace a pod runs in (`own_namespace`).
@@ -93,55 +94,6 @@ pub struct AttachMetadata {
     pub namespace: bool,
 }
 
-/// `basic_auth { ... }`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BasicAuth {
-    #[serde(default)]
-    pub username: String,
-    #[serde(default)]
-    pub password: Option<Secret>,
-    #[serde(default)]
-    pub password_file: String,
-}
-
-/// `authorization { ... }`; only the `Bearer` type is supported.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Authorization {
-    #[serde(default, rename = "type")]
-    pub kind: String,
-    #[serde(default)]
-    pub credentials: Option<Secret>,
-    #[serde(default)]
-    pub credentials_file: String,
-}
-
-/// `tls_config { ... }`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    #[serde(default)]
-    pub ca_pem: String,
-    #[serde(default)]
-    pub ca_file: String,
-    #[serde(default)]
-    pub cert_pem: String,
-    #[serde(default)]
-    pub cert_file: String,
-    #[serde(default)]
-    pub key_pem: Option<Secret>,
-    #[serde(default)]
-    pub key_file: String,
-    #[serde(default)]
-    pub server_name: String,
-    #[serde(default)]
-    pub insecure_skip_verify: bool,
-    /// Accepted for compatibility; rustls negotiates TLS 1.2 or 1.3.
-    #[serde(default)]
-    pub min_version: String,
-}
-
 fn yes() -> bool {
     true
 }
@@ -188,6 +140,9 @@ impl component::Arguments for Arguments {
             if set(&b.password) && !b.password_file.is_empty() {
                 return err("basic_auth", "at most one of basic_auth password & password_file must be configured".into());
             }
+        }
+        if let Some(tls) = &self.tls_config {
+            tls.validate().map_err(|e| ArgumentError::new("tls_config", e))?;
         }
         self.validate_selectors()?;
         if (self.attach_metadata.node || self.attach_metadata.namespace) && !matches!(self.role.as_str(), "pod" | "endpoints" | "endpointslice") {
@@ -271,40 +226,39 @@ impl Arguments {
             config.proxy_url = Some(self.proxy_url.parse().map_err(|e| format!("proxy_url {:?}: {e}", self.proxy_url))?);
         }
         if let Some(tls) = &self.tls_config {
-            tls.configure(config)?;
+            configure_tls(tls, config)?;
         }
         Ok(())
     }
 }
 
-impl TlsConfig {
-    fn configure(&self, config: &mut Config) -> Result<(), String> {
-        let ca = match (self.ca_pem.as_str(), self.ca_file.as_str()) {
-            ("", "") => None,
-            ("", file) => Some(std::fs::read(file).map_err(|e| format!("tls_config ca_file {file:?}: {e}"))?),
-            (pem, _) => Some(pem.as_bytes().to_vec()),
-        };
-        if let Some(pem) = ca {
-            let certs: Result<Vec<Vec<u8>>, _> = rustls_pemfile::certs(&mut pem.as_slice()).map(|c| c.map(|c| c.to_vec())).collect();
-            config.root_cert = Some(certs.map_err(|e| format!("tls_config CA: {e}"))?);
-        }
-        config.accept_invalid_certs = self.insecure_skip_verify;
-        if !self.server_name.is_empty() {
-            config.tls_server_name = Some(self.server_name.clone());
-        }
-        let auth = &mut config.auth_info;
-        if !self.cert_pem.is_empty() {
-            auth.client_certificate_data = Some(base64_of(self.cert_pem.as_bytes()));
-        } else if !self.cert_file.is_empty() {
-            auth.client_certificate = Some(self.cert_file.clone());
-        }
-        if let Some(k) = &self.key_pem {
-            auth.client_key_data = Some(base64_of(k.0.expose().as_bytes()).into());
-        } else if !self.key_file.is_empty() {
-            auth.client_key = Some(self.key_file.clone());
-        }
-        Ok(())
+/// `tls_config` as kube's client takes it.
+fn configure_tls(tls: &TlsConfig, config: &mut Config) -> Result<(), String> {
+    let ca = match (tls.ca_pem.as_str(), tls.ca_file.as_str()) {
+        ("", "") => None,
+        ("", file) => Some(std::fs::read(file).map_err(|e| format!("tls_config ca_file {file:?}: {e}"))?),
+        (pem, _) => Some(pem.as_bytes().to_vec()),
+    };
+    if let Some(pem) = ca {
+        let certs: Result<Vec<Vec<u8>>, _> = rustls_pemfile::certs(&mut pem.as_slice()).map(|c| c.map(|c| c.to_vec())).collect();
+        config.root_cert = Some(certs.map_err(|e| format!("tls_config CA: {e}"))?);
     }
+    config.accept_invalid_certs = tls.insecure_skip_verify;
+    if !tls.server_name.is_empty() {
+        config.tls_server_name = Some(tls.server_name.clone());
+    }
+    let auth = &mut config.auth_info;
+    if !tls.cert_pem.is_empty() {
+        auth.client_certificate_data = Some(base64_of(tls.cert_pem.as_bytes()));
+    } else if !tls.cert_file.is_empty() {
+        auth.client_certificate = Some(tls.cert_file.clone());
+    }
+    if let Some(k) = &tls.key_pem {
+        auth.client_key_data = Some(base64_of(k.0.expose().as_bytes()).into());
+    } else if !tls.key_file.is_empty() {
+        auth.client_key = Some(tls.key_file.clone());
+    }
+    Ok(())
 }
 
 /// kubeconfig's `*-data` fields hold base64 of the PEM.

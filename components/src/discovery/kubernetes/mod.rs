@@ -34,7 +34,7 @@ pub use args::{Arguments, AttachMetadata, Namespaces, Selectors};
 pub use labels::Target;
 
 use crate::component::{ArgumentError, Component, Exports, Health, HealthCell, HealthState, Options, Registration, RunFuture, Signals, Stability};
-use crate::kubernetes::{config, InformerHealth};
+use crate::kubernetes::{config, idle, InformerHealth};
 use crate::sync::lock;
 use cluster::Cluster;
 use store::Changes;
@@ -132,7 +132,7 @@ impl KubernetesDiscovery {
             Ok(c) => c,
             Err((e, retry)) => {
                 self.health.set(HealthState::Unhealthy, e);
-                self.idle(shutdown, retry.then_some(CLIENT_RETRY)).await;
+                idle(shutdown, &self.restart, retry.then_some(CLIENT_RETRY)).await;
                 return;
             }
         };
@@ -140,7 +140,7 @@ impl KubernetesDiscovery {
             Ok(n) => n,
             Err(e) => {
                 self.health.set(HealthState::Unhealthy, e);
-                self.idle(shutdown, None).await;
+                idle(shutdown, &self.restart, None).await;
                 return;
             }
         };
@@ -199,21 +199,6 @@ impl KubernetesDiscovery {
             self.health.set(HealthState::Healthy, format!("{targets} targets for role {role:?}"));
         }
         *lock(&self.informers) = states;
-    }
-
-    /// Waits for shutdown, an update, or `retry`.
-    async fn idle(&self, shutdown: &CancellationToken, retry: Option<Duration>) {
-        let retry = async {
-            match retry {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = shutdown.cancelled() => {}
-            _ = self.restart.notified() => {}
-            _ = retry => {}
-        }
     }
 }
 

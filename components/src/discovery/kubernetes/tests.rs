@@ -353,3 +353,21 @@ fn arguments_are_checked_as_prometheus_checks_them() {
     assert!(err(two).contains("at most one of"));
     assert!(err("role = \"node\"\nattach_metadata {\n node = true\n}").contains("attach_metadata"));
 }
+
+#[test]
+fn http_client_blocks_reach_the_kube_client_config() {
+    let scope = Scope::default();
+    let text = "role = \"pod\"\napi_server = \"https://10.0.0.1:6443\"\nbearer_token_file = \"/var/run/token\"
+        proxy_url = \"http://proxy:3128\"\ntls_config {\n insecure_skip_verify = true\n server_name = \"kubernetes\"\n}";
+    let body = crate::harness::evaluate("discovery.kubernetes", text, &scope).expect("evaluates");
+    let args: super::Arguments = crate::decode::decode(&body).expect("decodes");
+    let mut config = kube::Config::new("https://10.0.0.1:6443".parse().expect("uri"));
+    args.configure(&mut config).expect("configures");
+    assert_eq!(config.auth_info.token_file.as_deref(), Some("/var/run/token"));
+    assert_eq!(config.proxy_url.map(|u| u.to_string()), Some("http://proxy:3128/".to_string()));
+    assert!(config.accept_invalid_certs);
+    assert_eq!(config.tls_server_name.as_deref(), Some("kubernetes"));
+    assert_eq!(args.auth(), crate::kubernetes::AuthType::None { url: Some("https://10.0.0.1:6443".into()) });
+    let err = build_error(&REGISTRATION, "role = \"pod\"\napi_server = \"http://a\"\ntls_config {\n cert_file = \"/c\"\n}", &scope);
+    assert!(err.contains("key_pem or key_file"), "{err}");
+}
