@@ -371,3 +371,22 @@ fn http_client_blocks_reach_the_kube_client_config() {
     let err = build_error(&REGISTRATION, "role = \"pod\"\napi_server = \"http://a\"\ntls_config {\n cert_file = \"/c\"\n}", &scope);
     assert!(err.contains("key_pem or key_file"), "{err}");
 }
+
+#[tokio::test]
+async fn an_update_restarts_the_watches_with_the_new_selectors() {
+    let api = KubeStandin::start().await.expect("stand-in");
+    api.apply(sample(POD));
+    let mut other = sample(POD);
+    other["metadata"]["name"] = json!("checkout-b");
+    other["metadata"]["uid"] = json!("uid-b");
+    other["spec"]["nodeName"] = json!("node-b");
+    other["status"]["podIP"] = json!("10.244.2.30");
+    api.apply(other);
+    let (h, _) = start(&api, "role = \"pod\"");
+    wait_targets(&h, 4).await;
+    let node_b = format!("api_server = {:?}\nrole = \"pod\"\nselectors {{\n role = \"pod\"\n field = \"spec.nodeName=node-b\"\n}}", api.url());
+    h.update(&node_b).expect("updates");
+    let got = wait_targets(&h, 2).await;
+    assert!(got.iter().all(|t| t["__meta_kubernetes_pod_node_name"] == "node-b"), "{got:?}");
+    assert!(api.requests().iter().any(|r| r.starts_with("/api/v1/pods?") && r.contains("spec.nodeName%3Dnode-b")));
+}
