@@ -29,6 +29,7 @@ impl Registry {
     /// config is read.
     pub fn builtin() -> Registry {
         let all = [
+            crate::discovery::kubernetes::REGISTRATION,
             crate::local::file::REGISTRATION,
             crate::otelcol::receiver::otlp::REGISTRATION,
             crate::otelcol::exporter::otlp::REGISTRATION,

@@ -41,7 +41,14 @@ impl AuthType {
 
 /// A client for `auth`; errors are messages fit for a diagnostic.
 pub async fn client(auth: &AuthType) -> Result<Client, String> {
-    let config = match auth {
+    Client::try_from(config(auth).await?).map_err(|e| format!("kubernetes client: {e}"))
+}
+
+/// The connection settings `auth` stands for, for a caller that adds its
+/// own (`discovery.kubernetes`'s bearer token, basic auth and TLS blocks)
+/// before building the client.
+pub async fn config(auth: &AuthType) -> Result<Config, String> {
+    Ok(match auth {
         AuthType::ServiceAccount => Config::incluster().map_err(|e| format!("auth_type \"serviceAccount\": {e}"))?,
         AuthType::KubeConfig { path, context } => {
             let options = KubeConfigOptions { context: context.clone(), ..KubeConfigOptions::default() };
@@ -62,6 +69,5 @@ pub async fn client(auth: &AuthType) -> Result<Client, String> {
             let uri = url.parse().map_err(|e| format!("auth_type \"none\": API server URL {url:?}: {e}"))?;
             Config::new(uri)
         }
-    };
-    Client::try_from(config).map_err(|e| format!("kubernetes client: {e}"))
+    })
 }

@@ -7,6 +7,7 @@
 
 mod cache;
 mod client;
+mod idle;
 mod informer;
 mod keep;
 mod meta;
@@ -15,12 +16,14 @@ pub mod standin;
 mod watch_loop;
 
 pub use cache::PodCache;
-pub use client::{client, AuthType, API_SERVER_ENV};
+pub use client::{client, config, AuthType, API_SERVER_ENV};
+pub(crate) use idle::idle;
 pub use informer::{InformerConfig, PodInformer};
 pub use keep::Keep;
 pub use meta::{MetaConfig, MetaInformer, MetaKind, ObjectMeta};
 pub use pod::{ContainerMeta, OwnerRef, PodMeta};
 pub use watch_loop::InformerHealth;
+pub(crate) use watch_loop::{Informed, SlimCache};
 
 #[cfg(test)]
 mod meta_tests;

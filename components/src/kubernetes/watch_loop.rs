@@ -40,6 +40,21 @@ pub struct InformerHealth {
     pub last_error_at: Option<Instant>,
 }
 
+impl InformerHealth {
+    /// The state as component debug info shows it.
+    pub fn debug_value(&self) -> solder_syntax::Value {
+        use solder_syntax::value::Number;
+        use solder_syntax::Value;
+        Value::object([
+            ("synced", Value::Bool(self.synced)),
+            ("failing", Value::Bool(self.failing)),
+            ("lists", Value::Number(Number::Uint(self.lists))),
+            ("watch_errors", Value::Number(Number::Uint(self.watch_errors))),
+            ("last_error", Value::String(self.last_error.clone().unwrap_or_default())),
+        ])
+    }
+}
+
 /// A failing informer whose last error is older than this has recovered:
 /// kube's watcher retries at most 30 s apart, and a watch that reopens on
 /// a quiet cluster sends no event to say so.

@@ -447,7 +447,7 @@ impl QueueConfig {
 
 impl TlsConfig {
     /// Alloy's checks, then the shared TLS settings they map to.
-    fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         let key = set(&self.key_pem);
         if !self.ca_pem.is_empty() && !self.ca_file.is_empty() {
             return Err("at most one of ca_pem and ca_file must be configured".into());

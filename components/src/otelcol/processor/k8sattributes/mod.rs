@@ -38,7 +38,7 @@ pub use rules::Rules;
 use crate::component::{ArgumentError, ComponentMetrics};
 use crate::component::{Component, Health, HealthCell, HealthState, InputExports, Options, Registration, RunFuture, Signals, Stability, Telemetry};
 use crate::consumer::{ConsumeFuture, Consumer, ConsumerHandle, Fanout};
-use crate::kubernetes::client;
+use crate::kubernetes::{client, idle};
 use crate::otelcol::output::Output;
 use crate::otlp::encoded::Request;
 use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
@@ -145,20 +145,7 @@ impl Component for K8sAttributes {
             return Value::object([("passthrough", Value::Bool(lock(&self.shared.args).passthrough))]);
         };
         let pods = informers.pods.with_cache(|c| c.len());
-        let health = informers
-            .health()
-            .into_iter()
-            .map(|(name, h)| {
-                let fields = [
-                    ("synced", Value::Bool(h.synced)),
-                    ("failing", Value::Bool(h.failing)),
-                    ("lists", Value::Number(Number::Uint(h.lists))),
-                    ("watch_errors", Value::Number(Number::Uint(h.watch_errors))),
-                    ("last_error", Value::String(h.last_error.unwrap_or_default())),
-                ];
-                (name.to_string(), Value::object(fields))
-            })
-            .collect();
+        let health = informers.health().into_iter().map(|(name, h)| (name.to_string(), h.debug_value())).collect();
         Value::object([
             ("pods", Value::Number(Number::Uint(pods as u64))),
             ("informers", Value::Object(health)),
@@ -188,7 +175,7 @@ impl K8sAttributes {
         if args.passthrough {
             shared.ready.send_replace(true);
             self.health.set(HealthState::Healthy, "passthrough: adding k8s.pod.ip only, without calling the Kubernetes API");
-            self.idle(shutdown, None).await;
+            idle(shutdown, &self.shared.restart, None).await;
             return;
         }
         let started = tokio::time::Instant::now();
@@ -197,7 +184,7 @@ impl K8sAttributes {
             Ok(a) => a,
             Err(e) => {
                 self.health.set(HealthState::Unhealthy, e.message);
-                self.idle(shutdown, None).await;
+                idle(shutdown, &self.shared.restart, None).await;
                 return;
             }
         };
@@ -208,7 +195,7 @@ impl K8sAttributes {
                 if wait.is_some_and(|w| started.elapsed() >= w) {
                     shared.ready.send_replace(true);
                 }
-                self.idle(shutdown, Some(CLIENT_RETRY)).await;
+                idle(shutdown, &self.shared.restart, Some(CLIENT_RETRY)).await;
                 return;
             }
         };
@@ -224,21 +211,6 @@ impl K8sAttributes {
             }
         }
         generation.cancel();
-    }
-
-    /// Waits for shutdown, an update, or `retry`.
-    async fn idle(&self, shutdown: &CancellationToken, retry: Option<Duration>) {
-        let retry = async {
-            match retry {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = shutdown.cancelled() => {}
-            _ = self.shared.restart.notified() => {}
-            _ = retry => {}
-        }
     }
 
     /// Health from the informers' state; readiness for `wait_for_metadata`.
