@@ -92,7 +92,17 @@ impl Handler for HttpHandler {
 
     fn handle(self, req: Request<RequestBody>) -> impl Future<Output = Response<Full<Bytes>>> + Send + 'static {
         let (shared, peer) = (self.shared, self.peer);
-        async move { handle(&shared, peer, req).await.unwrap_or_else(|refusal| refusal) }
+        async move {
+            let cors = shared.settings().args.http.as_ref().and_then(|h| h.cors.clone());
+            let Some(cors) = cors else { return handle(&shared, peer, req).await.unwrap_or_else(|refusal| refusal) };
+            if let Some(answer) = cors.preflight(req.method(), req.headers()) {
+                return answer;
+            }
+            let request_headers = req.headers().clone();
+            let mut r = handle(&shared, peer, req).await.unwrap_or_else(|refusal| refusal);
+            cors.expose(&request_headers, &mut r);
+            r
+        }
     }
 
     fn for_connection(&self, peer: SocketAddr) -> HttpHandler {

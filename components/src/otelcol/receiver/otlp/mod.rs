@@ -9,6 +9,7 @@
 mod admission;
 mod budget;
 mod compression;
+mod cors;
 mod export;
 mod grpc;
 mod http;
@@ -123,6 +124,9 @@ pub struct HttpArguments {
     /// requests get UNAUTHENTICATED / 401 and are counted.
     #[serde(default)]
     pub auth: Option<Handle<AuthHandler>>,
+    /// `cors { }`: which browser origins may send. Default off.
+    #[serde(default)]
+    pub cors: Option<cors::CorsArguments>,
 }
 
 fn default_grpc_endpoint() -> String {
@@ -177,6 +181,7 @@ impl Default for HttpArguments {
             include_metadata: false,
             tls: None,
             auth: None,
+            cors: None,
         }
     }
 }

@@ -226,3 +226,68 @@ async fn custom_paths_and_partial_success_in_both_encodings() {
     assert_eq!(body["partialSuccess"]["rejectedSpans"], "1");
     assert_eq!(post(&h, "/v1/traces", PROTOBUF, None, traces()).await.status(), StatusCode::NOT_FOUND);
 }
+
+async fn preflight(h: &Receiver, origin: &str, headers: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, url(h, "/v1/traces"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", headers)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn header(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers().get(name).map(|v| v.to_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn cors_preflights_are_answered_for_allowed_origins_only() {
+    let cors = "cors {\n allowed_origins = [\"https://*.example.com\", \"http://localhost:3000\"]\n allowed_headers = [\"X-Tenant\"]\n max_age = 600\n}";
+    let h = Receiver::start("http_cors", &config(cors)).await;
+
+    let ok = preflight(&h, "https://app.example.com", "content-type, x-tenant").await;
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&ok, "access-control-allow-origin").as_deref(), Some("https://app.example.com"));
+    assert_eq!(header(&ok, "access-control-allow-methods").as_deref(), Some("POST"));
+    assert_eq!(header(&ok, "access-control-allow-headers").as_deref(), Some("content-type, x-tenant"));
+    assert_eq!(header(&ok, "access-control-max-age").as_deref(), Some("600"));
+    let exact = preflight(&h, "http://localhost:3000", "content-type").await;
+    assert_eq!(header(&exact, "access-control-allow-origin").as_deref(), Some("http://localhost:3000"));
+
+    for (origin, headers) in [("https://evil.com", "content-type"), ("https://example.com.evil.com", ""), ("https://app.example.com", "x-other")] {
+        let refused = preflight(&h, origin, headers).await;
+        assert_eq!(refused.status(), StatusCode::NO_CONTENT, "{origin} {headers}");
+        assert_eq!(header(&refused, "access-control-allow-origin"), None, "{origin} {headers}");
+    }
+    assert!(received(&h.sink).is_empty(), "a preflight exports nothing");
+
+    let post = reqwest::Client::new()
+        .post(url(&h, "/v1/traces"))
+        .header("origin", "https://app.example.com")
+        .header("content-type", PROTOBUF)
+        .body(traces())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::OK);
+    assert_eq!(header(&post, "access-control-allow-origin").as_deref(), Some("https://app.example.com"));
+    let other = reqwest::Client::new()
+        .post(url(&h, "/v1/traces"))
+        .header("origin", "https://evil.com")
+        .header("content-type", PROTOBUF)
+        .body(traces())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&other, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn without_cors_a_preflight_is_just_a_wrong_method() {
+    let h = Receiver::start("http_no_cors", &config("")).await;
+    let r = preflight(&h, "https://app.example.com", "content-type").await;
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(header(&r, "access-control-allow-origin"), None);
+}
