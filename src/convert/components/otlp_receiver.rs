@@ -91,7 +91,14 @@ fn http(mut r: OptionReader, extensions: Option<&Node>, diags: &mut Diags) -> Bl
     for key in ["read_timeout", "read_header_timeout", "write_timeout", "idle_timeout"] {
         r.ignore(key, "Solder's HTTP server uses its own timeouts", diags);
     }
-    r.unsupported("cors", "Solder's OTLP/HTTP server does not answer CORS preflight requests yet", diags);
+    if let Some(mut c) = r.child("cors", diags) {
+        let mut cors = Block::new("cors");
+        c.copy(&mut cors, "allowed_origins", Ty::Strings, diags);
+        c.copy(&mut cors, "allowed_headers", Ty::Strings, diags);
+        c.copy(&mut cors, "max_age", Ty::Int, diags);
+        c.finish(diags);
+        b.block(cors, true);
+    }
     r.unsupported("response_headers", "Solder's OTLP/HTTP server sets no custom response headers", diags);
     include_metadata(&mut r, &mut b, diags);
     if let Some(a) = r.child("auth", diags) {
