@@ -32,6 +32,7 @@ impl Registry {
             crate::discovery::kubernetes::REGISTRATION,
             crate::local::file::REGISTRATION,
             crate::otelcol::receiver::otlp::REGISTRATION,
+            crate::otelcol::receiver::prometheus::REGISTRATION,
             crate::otelcol::exporter::otlp::REGISTRATION,
             crate::otelcol::exporter::otlphttp::REGISTRATION,
             crate::otelcol::processor::batch::REGISTRATION,

@@ -65,6 +65,11 @@ impl<'a> OptionReader<'a> {
         OptionReader { owner, prefix, entries, used: vec![false; entries.len()], asked: Vec::new() }
     }
 
+    /// Who the options belong to, for readers of nested items.
+    pub fn owner(&self) -> &'a str {
+        self.owner
+    }
+
     /// The entry for `key`, marked as read.
     pub fn take(&mut self, key: &'static str) -> Option<&'a Entry> {
         self.asked.push(key);

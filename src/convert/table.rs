@@ -63,6 +63,14 @@ const METRICS: &[Signal] = &[Signal::Metrics];
 /// Every convertible component.
 pub const TABLE: &[Entry] = &[
     Entry { kind: Kind::Receiver, ty: "otlp", component: "otelcol.receiver.otlp", accepts: &[], produces: ALL, convert: components::otlp_receiver::convert },
+    Entry {
+        kind: Kind::Receiver,
+        ty: "prometheus",
+        component: "otelcol.receiver.prometheus",
+        accepts: &[],
+        produces: METRICS,
+        convert: components::prometheus_receiver::convert,
+    },
     Entry { kind: Kind::Processor, ty: "batch", component: "otelcol.processor.batch", accepts: ALL, produces: ALL, convert: components::batch::convert },
     Entry {
         kind: Kind::Processor,
@@ -81,19 +89,9 @@ pub const TABLE: &[Entry] = &[
         produces: ALL,
         convert: components::resourcedetection::convert,
     },
-    // The Collector renamed the type k8s_attributes and keeps k8sattributes
-    // as a deprecated alias: both load there, so both convert.
     Entry {
         kind: Kind::Processor,
         ty: "k8sattributes",
-        component: "otelcol.processor.k8sattributes",
-        accepts: ALL,
-        produces: ALL,
-        convert: components::k8sattributes::convert,
-    },
-    Entry {
-        kind: Kind::Processor,
-        ty: "k8s_attributes",
         component: "otelcol.processor.k8sattributes",
         accepts: ALL,
         produces: ALL,
@@ -158,8 +156,32 @@ pub const TABLE: &[Entry] = &[
     },
 ];
 
+/// Types the Collector renamed, new name first: it keeps the old names as
+/// deprecated aliases, so both load there and both convert here.
+const RENAMED: &[(Kind, &str, &str)] = &[
+    (Kind::Exporter, "otlp_grpc", "otlp"),
+    (Kind::Exporter, "otlp_http", "otlphttp"),
+    (Kind::Processor, "k8s_attributes", "k8sattributes"),
+    (Kind::Processor, "resource_detection", "resourcedetection"),
+    (Kind::Connector, "span_metrics", "spanmetrics"),
+    (Kind::Connector, "service_graph", "servicegraph"),
+];
+
 pub fn lookup(kind: Kind, ty: &str) -> Option<&'static Entry> {
-    TABLE.iter().find(|e| e.kind == kind && e.ty == ty)
+    let ty = RENAMED.iter().find(|(k, new, _)| *k == kind && *new == ty).map_or(ty, |(_, _, old)| old);
+    TABLE.iter().find(|e| e.kind == kind && e.ty == ty).filter(|e| runnable(e))
+}
+
+/// Components a converter emits besides its own, by collector type.
+const NEEDS: &[(Kind, &str, &[&str])] =
+    &[(Kind::Receiver, "prometheus", &["prometheus.scrape", "prometheus.relabel", "discovery.relabel", "discovery.kubernetes"])];
+
+/// Whether this build has every component the entry's conversion emits:
+/// a conversion Solder could not run is reported as unsupported instead.
+fn runnable(e: &Entry) -> bool {
+    let Some((_, _, needs)) = NEEDS.iter().find(|(k, t, _)| *k == e.kind && *t == e.ty) else { return true };
+    let registry = solder_components::Registry::builtin();
+    needs.iter().all(|n| registry.get(n).is_some())
 }
 
 /// Advice for components users often have that Solder does not convert.

@@ -12,6 +12,7 @@ pub mod k8sattributes;
 pub mod otlp_exporter;
 pub mod otlp_receiver;
 pub mod prometheus;
+pub mod prometheus_receiver;
 pub mod resourcedetection;
 pub mod servicegraph;
 pub mod span;

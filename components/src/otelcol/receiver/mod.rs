@@ -1,3 +1,4 @@
 //! `otelcol.receiver.*`: telemetry into the pipeline.
 
 pub mod otlp;
+pub mod prometheus;
