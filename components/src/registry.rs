@@ -45,6 +45,7 @@ impl Registry {
             crate::otelcol::exporter::prometheus::REGISTRATION,
             crate::prometheus::expose::REGISTRATION,
             crate::prometheus::remote_write::REGISTRATION,
+            crate::prometheus::scrape::REGISTRATION,
             crate::otelcol::auth::basic::REGISTRATION,
             crate::otelcol::auth::bearer::REGISTRATION,
             crate::otelcol::auth::headers::REGISTRATION,
