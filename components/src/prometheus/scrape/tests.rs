@@ -196,13 +196,20 @@ fn config(targets: &str) -> String {
     format!("targets = [{targets}]\nforward_to = [sink_receiver]\nscrape_interval = \"100ms\"\nscrape_timeout = \"90ms\"\njob_name = \"node\"")
 }
 
-#[tokio::test]
-async fn scrapes_reports_up_and_marks_vanished_series_stale() {
-    let page = Arc::new(Mutex::new("a 1\nb{x=\"y\"} 2\n".to_string()));
+/// The component scraping one target serving `page`, which the test may
+/// change; its instance; and what the component forwarded.
+async fn one_target(page: &str) -> (Arc<Mutex<String>>, String, Recorder, Harness) {
+    let page = Arc::new(Mutex::new(page.to_string()));
     let port = serve(Arc::clone(&page)).await;
     let instance = format!("127.0.0.1:{port}");
     let rec = Recorder::new();
     let h = Harness::start(&REGISTRATION, &config(&format!("{{\"__address__\" = \"{instance}\"}}")), &rec.scope("sink")).unwrap();
+    (page, instance, rec, h)
+}
+
+#[tokio::test]
+async fn scrapes_reports_up_and_marks_vanished_series_stale() {
+    let (page, instance, rec, h) = one_target("a 1\nb{x=\"y\"} 2\n").await;
     until("up = 1", || values(&rec, "up", &instance).contains(&1.0)).await;
     until("b scraped", || values(&rec, "b", &instance).contains(&2.0)).await;
     let batch = rec.samples().into_iter().find(|b| b.families.iter().any(|f| f.name == "b")).unwrap();
@@ -223,11 +230,7 @@ async fn scrapes_reports_up_and_marks_vanished_series_stale() {
 
 #[tokio::test]
 async fn a_failing_target_is_down_and_its_series_stale() {
-    let page = Arc::new(Mutex::new("a 1\n".to_string()));
-    let port = serve(Arc::clone(&page)).await;
-    let instance = format!("127.0.0.1:{port}");
-    let rec = Recorder::new();
-    let h = Harness::start(&REGISTRATION, &config(&format!("{{\"__address__\" = \"{instance}\"}}")), &rec.scope("sink")).unwrap();
+    let (page, instance, rec, h) = one_target("a 1\n").await;
     until("a scraped", || values(&rec, "a", &instance).contains(&1.0)).await;
     *page.lock().unwrap() = "a{ 1\n".into();
     until("up = 0", || values(&rec, "up", &instance).last() == Some(&0.0)).await;
