@@ -38,11 +38,14 @@ struct Running {
     status: Arc<Mutex<Status>>,
 }
 
+/// The targets being scraped, each with its last scrape, for debug info.
+type Shown = Vec<(Target, Arc<Mutex<Status>>)>;
+
 pub struct Scrape {
     id: String,
     shared: Arc<Shared>,
     targets: watch::Sender<(Vec<Target>, Vec<String>)>,
-    running: Arc<Mutex<Vec<(Target, Arc<Mutex<Status>>)>>>,
+    running: Arc<Mutex<Shown>>,
     health: HealthCell,
     targets_gauge: Gauge,
 }
