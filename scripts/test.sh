@@ -18,13 +18,14 @@ fi
 export SOLDER_PYTHON="$PWD/.venv/bin/python"
 
 # Debian packages: the Prometheus server and promtool (scraper, remote-write
-# receiver, exposition checks), Chromium for the UI's browser test, and
+# receiver, exposition checks), the node exporter (a scrape target), Chromium for the UI's browser test, and
 # kubectl for the kustomize builds of examples/kubernetes. The machine
 # image ships a kubectl (1.32, with kustomize 5); Debian's kubernetes-client
 # is the fallback where there is none, but its kubectl 1.20 predates
 # kustomize's `components`, so the gateway build fails with it, loudly.
 APT_PEERS=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || APT_PEERS+=(prometheus)
+command -v prometheus-node-exporter >/dev/null 2>&1 || APT_PEERS+=(prometheus-node-exporter)
 command -v chromium >/dev/null 2>&1 || APT_PEERS+=(chromium)
 command -v kubectl >/dev/null 2>&1 || APT_PEERS+=(kubernetes-client)
 command -v openssl >/dev/null 2>&1 || APT_PEERS+=(openssl)

@@ -49,6 +49,7 @@ impl Registry {
             crate::prometheus::relabel::REGISTRATION,
             crate::prometheus::remote_write::REGISTRATION,
             crate::discovery::relabel::REGISTRATION,
+            crate::prometheus::scrape::REGISTRATION,
             crate::otelcol::auth::basic::REGISTRATION,
             crate::otelcol::auth::bearer::REGISTRATION,
             crate::otelcol::auth::headers::REGISTRATION,

@@ -7,13 +7,30 @@
 //! are shared as `Arc`, so forwarding one batch to several receivers copies
 //! nothing.
 
+pub mod client;
 pub mod expose;
 pub mod relabel;
 pub mod remote_write;
+pub mod scrape;
 
 use std::sync::Arc;
 
 use solder_syntax::value::Capsule;
+
+/// Prometheus' staleness marker: a NaN with this exact bit pattern says a
+/// series ended. Other NaNs are ordinary values, so the bits must survive
+/// every hop unchanged.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// Whether `v` is a staleness marker (and not just any NaN).
+pub fn is_stale(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
+/// A staleness marker, as a value.
+pub fn stale_nan() -> f64 {
+    f64::from_bits(STALE_NAN_BITS)
+}
 
 /// The capsule type name of `receiver` exports, as Alloy calls it.
 pub const APPENDABLE_CAPSULE: &str = "storage.Appendable";

@@ -278,8 +278,6 @@ fn take_name(labels: &mut Labels) -> Option<String> {
 }
 
 /// Prometheus's staleness marker.
-// Same bits as `crate::prometheus::is_stale`, which lands with
-// `prometheus.scrape`; switch to it once both are merged.
 fn is_stale(value: &SampleValue) -> bool {
-    matches!(value, SampleValue::Number(v) if v.to_bits() == 0x7ff0_0000_0000_0002)
+    matches!(value, SampleValue::Number(v) if crate::prometheus::is_stale(*v))
 }

@@ -2,96 +2,42 @@
 //! answer means for a retry.
 
 use bytes::Bytes;
-use hyper::http::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::http::header::{HeaderMap, CONTENT_ENCODING, CONTENT_TYPE};
 use hyper::http::StatusCode;
 
 use super::config::EndpointArgs;
 use crate::otelcol::exporter::sending::client::header_map;
 use crate::otelcol::exporter::sending::{error_chain, SendError};
-use crate::types::Secret;
+use crate::prometheus::client::{ClientAuth, HttpSettings};
 
 const USER_AGENT: &str = concat!("Solder/", env!("CARGO_PKG_VERSION"));
 /// How much of an error response is kept for the log, as Prometheus keeps.
 const MAX_ERROR_BODY: usize = 1024;
-
-/// How requests authenticate; files are read for every request so that
-/// rotated credentials are picked up.
-enum Auth {
-    None,
-    Basic {
-        username: String,
-        password: Credential,
-    },
-    /// `Authorization: <scheme> <credentials>`, bearer tokens included.
-    Scheme {
-        scheme: String,
-        credentials: Credential,
-    },
-}
-
-enum Credential {
-    Inline(Secret),
-    File(String),
-}
-
-impl Credential {
-    fn from(inline: &Option<Secret>, file: &str) -> Credential {
-        match inline {
-            Some(s) if file.is_empty() => Credential::Inline(s.clone()),
-            None if file.is_empty() => Credential::Inline(Secret(solder_syntax::value::Secret::new(""))),
-            _ => Credential::File(file.to_string()),
-        }
-    }
-
-    fn read(&self) -> Result<String, SendError> {
-        match self {
-            Credential::Inline(s) => Ok(s.0.expose().to_string()),
-            Credential::File(path) => {
-                std::fs::read_to_string(path).map(|s| s.trim().to_string()).map_err(|e| SendError::retryable(format!("cannot read {path}: {e}")))
-            }
-        }
-    }
-}
 
 /// The HTTP side of one endpoint. Building it opens nothing.
 pub struct RemoteClient {
     url: String,
     http: reqwest::Client,
     headers: HeaderMap,
-    auth: Auth,
+    auth: ClientAuth,
     retry_on_429: bool,
 }
 
 impl RemoteClient {
     pub fn new(args: &EndpointArgs) -> Result<RemoteClient, String> {
-        let mut builder = reqwest::Client::builder().user_agent(USER_AGENT).timeout(args.remote_timeout.0).connect_timeout(args.remote_timeout.0);
-        if !args.follow_redirects {
-            builder = builder.redirect(reqwest::redirect::Policy::none());
-        }
-        if !args.proxy_url.is_empty() {
-            let proxy = reqwest::Proxy::all(&args.proxy_url).map_err(|e| format!("proxy_url {:?}: {e}", args.proxy_url))?;
-            builder = builder.proxy(proxy.no_proxy(reqwest::NoProxy::from_string(&args.no_proxy)));
-        } else if !args.proxy_from_environment {
-            builder = builder.no_proxy();
-        }
-        if args.url.starts_with("https://") {
-            let tls = args.tls_config.clone().unwrap_or_default().shared()?;
-            let alpn: &[&[u8]] = if args.enable_http2 { &[b"h2", b"http/1.1"] } else { &[b"http/1.1"] };
-            let config = tls.client_config(alpn).map_err(|e| e.message.replacen("tls: ", "tls_config: ", 1))?;
-            builder = builder.use_preconfigured_tls(config.as_ref().clone());
-        }
+        let settings = HttpSettings {
+            timeout: args.remote_timeout.0,
+            follow_redirects: args.follow_redirects,
+            proxy_url: &args.proxy_url,
+            no_proxy: &args.no_proxy,
+            proxy_from_environment: args.proxy_from_environment,
+            tls: if args.url.starts_with("https://") { Some(args.tls_config.clone().unwrap_or_default()) } else { None },
+            enable_http2: args.enable_http2,
+        };
+        let builder = settings.builder(USER_AGENT)?;
         let http = builder.build().map_err(|e| error_chain(&e))?;
         let headers = header_map(&args.headers).map_err(|e| e.message)?;
-        let auth = if let Some(b) = &args.basic_auth {
-            Auth::Basic { username: b.username.clone(), password: Credential::from(&b.password, &b.password_file) }
-        } else if let Some(a) = &args.authorization {
-            let scheme = if a.kind.trim().is_empty() { "Bearer".to_string() } else { a.kind.trim().to_string() };
-            Auth::Scheme { scheme, credentials: Credential::from(&a.credentials, &a.credentials_file) }
-        } else if args.bearer_token.is_some() || !args.bearer_token_file.is_empty() {
-            Auth::Scheme { scheme: "Bearer".into(), credentials: Credential::from(&args.bearer_token, &args.bearer_token_file) }
-        } else {
-            Auth::None
-        };
+        let auth = ClientAuth::new(&args.basic_auth, &args.authorization, &args.bearer_token, &args.bearer_token_file);
         Ok(RemoteClient { url: args.url.clone(), http, headers, auth, retry_on_429: args.queue_config.retry_on_http_429 })
     }
 
@@ -104,16 +50,7 @@ impl RemoteClient {
             .header(CONTENT_ENCODING, "snappy")
             .header(CONTENT_TYPE, "application/x-protobuf")
             .header("X-Prometheus-Remote-Write-Version", "0.1.0");
-        match &self.auth {
-            Auth::None => {}
-            Auth::Basic { username, password } => request = request.basic_auth(username, Some(password.read()?)),
-            Auth::Scheme { scheme, credentials } => {
-                let mut value = HeaderValue::try_from(format!("{scheme} {}", credentials.read()?))
-                    .map_err(|_| SendError::permanent("the authorization credentials are not a valid header value"))?;
-                value.set_sensitive(true);
-                request = request.header(AUTHORIZATION, value);
-            }
-        }
+        request = self.auth.apply(request)?;
         let response = request.body(body).send().await.map_err(|e| SendError::retryable(error_chain(&e.without_url())))?;
         let status = response.status();
         if status.is_success() {

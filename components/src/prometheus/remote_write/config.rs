@@ -358,43 +358,14 @@ impl EndpointArgs {
                 return Err(format!("{name:?} is a reserved header. It must not be changed"));
             }
         }
-        let auths = [self.basic_auth.is_some(), self.authorization.is_some(), set(&self.bearer_token), !self.bearer_token_file.is_empty()];
-        if auths.iter().filter(|a| **a).count() > 1 {
-            return Err("at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured".into());
-        }
-        if let Some(b) = &self.basic_auth {
-            if set(&b.password) && !b.password_file.is_empty() {
-                return Err("at most one of basic_auth password & password_file must be configured".into());
-            }
-        }
-        if let Some(a) = &self.authorization {
-            if set(&a.credentials) && !a.credentials_file.is_empty() {
-                return Err("at most one of authorization credentials & credentials_file must be configured".into());
-            }
-            if a.kind.trim().eq_ignore_ascii_case("basic") {
-                return Err("authorization type cannot be set to \"basic\", use \"basic_auth\" block instead".into());
-            }
-        }
-        self.validate_proxy()?;
+        crate::prometheus::client::validate(&self.basic_auth, &self.authorization, &self.bearer_token, &self.bearer_token_file)?;
+        validate_proxy(self.proxy_from_environment, &self.proxy_url, &self.no_proxy)?;
         if let Some(tls) = &self.tls_config {
             tls.validate()?;
         }
         self.queue_config.validate()?;
         if self.metadata_config.send && self.metadata_config.max_samples_per_send == 0 {
             return Err("metadata_config: max_samples_per_send must be greater than 0".into());
-        }
-        Ok(())
-    }
-
-    fn validate_proxy(&self) -> Result<(), String> {
-        if self.proxy_from_environment && !self.proxy_url.is_empty() {
-            return Err("if proxy_from_environment is configured, proxy_url must not be configured".into());
-        }
-        if self.proxy_from_environment && !self.no_proxy.is_empty() {
-            return Err("if proxy_from_environment is configured, no_proxy must not be configured".into());
-        }
-        if self.proxy_url.is_empty() && !self.no_proxy.is_empty() {
-            return Err("if no_proxy is configured, proxy_url must also be configured".into());
         }
         Ok(())
     }
@@ -416,6 +387,20 @@ impl EndpointArgs {
             &self.name
         }
     }
+}
+
+/// Prometheus' checks on the proxy settings, in its words.
+pub fn validate_proxy(from_environment: bool, proxy_url: &str, no_proxy: &str) -> Result<(), String> {
+    if from_environment && !proxy_url.is_empty() {
+        return Err("if proxy_from_environment is configured, proxy_url must not be configured".into());
+    }
+    if from_environment && !no_proxy.is_empty() {
+        return Err("if proxy_from_environment is configured, no_proxy must not be configured".into());
+    }
+    if proxy_url.is_empty() && !no_proxy.is_empty() {
+        return Err("if no_proxy is configured, proxy_url must also be configured".into());
+    }
+    Ok(())
 }
 
 /// FNV-1a: a name from a string that is stable across builds, unlike
@@ -447,7 +432,7 @@ impl QueueConfig {
 
 impl TlsConfig {
     /// Alloy's checks, then the shared TLS settings they map to.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), String> {
         let key = set(&self.key_pem);
         if !self.ca_pem.is_empty() && !self.ca_file.is_empty() {
             return Err("at most one of ca_pem and ca_file must be configured".into());

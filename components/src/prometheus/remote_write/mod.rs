@@ -9,7 +9,7 @@
 //! the restart.
 
 mod client;
-mod config;
+pub(crate) mod config;
 mod convert;
 mod proto;
 mod queue;

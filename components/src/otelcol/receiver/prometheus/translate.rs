@@ -14,6 +14,7 @@ use crate::otlp::proto::metrics::v1::{
     Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
 };
 use crate::otlp::proto::resource::v1::Resource;
+use crate::prometheus::is_stale;
 use crate::prometheus::{Bucket, Exemplar, Family, MetricType, SampleValue, Series};
 
 use super::start_time::{Previous, StartTimes};
@@ -21,14 +22,6 @@ use super::start_time::{Previous, StartTimes};
 /// The scope the Collector's receiver names its metrics with.
 pub const SCOPE_NAME: &str = "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver";
 const SCOPE_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Prometheus's staleness marker: a NaN with this exact bit pattern.
-// Local until `crate::prometheus::is_stale` lands with prometheus.scrape.
-const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
-
-fn is_stale(v: f64) -> bool {
-    v.to_bits() == STALE_NAN_BITS
-}
 
 /// Labels that name the target or the scope, never point attributes.
 const JOB: &str = "job";

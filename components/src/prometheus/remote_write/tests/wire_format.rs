@@ -85,3 +85,21 @@ async fn exemplars_stay_home_when_send_exemplars_is_false() {
     assert_eq!(stat(&rw.component, 0, "exemplars_sent"), 0);
     rw.stop().await;
 }
+
+/// Prometheus marks a series stale only on its exact StaleNaN bits; any
+/// other NaN is an ordinary value. They must cross the WAL and the wire
+/// unchanged.
+#[tokio::test]
+async fn staleness_markers_keep_their_exact_bits() {
+    let (sink, url) = Sink::start(vec![]).await;
+    let rw = running("prometheus.remote_write.stale", &endpoint(&url, FAST));
+    let stale = family("gone", MetricType::Gauge, vec![number(&[("job", "api")], crate::prometheus::stale_nan(), Some(TS))]);
+    let plain = family("nan", MetricType::Gauge, vec![number(&[("job", "api")], f64::NAN, Some(TS))]);
+    rw.receiver().0.append(Arc::new(Batch { families: vec![stale, plain] })).unwrap();
+    until("two series", || sink.series().len() == 2).await;
+    let series = sink.series();
+    let gone = value_of(&series, r#"{__name__="gone",job="api"}"#).samples[0].value;
+    assert_eq!(gone.to_bits(), crate::prometheus::STALE_NAN_BITS);
+    let nan = value_of(&series, r#"{__name__="nan",job="api"}"#).samples[0].value;
+    assert!(nan.is_nan() && !crate::prometheus::is_stale(nan));
+}
