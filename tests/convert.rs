@@ -295,12 +295,12 @@ fn scrape(port: u16) -> String {
         .unwrap_or_default()
 }
 
-/// Seed 000: OTLP in, batch, Jaeger, debug and span metrics with the
-/// `otel_collector` namespace on the Prometheus endpoint. Its prometheus
-/// receiver cannot be converted, so it runs with the conversion errors
-/// bypassed, and the log says what was left out.
+/// Seed 000, whole: OTLP in, batch, Jaeger, debug and span metrics with the
+/// `otel_collector` namespace on the Prometheus endpoint, and its
+/// prometheus receiver scraping a collector's own metrics (here the sink's,
+/// as the seed scrapes the collector's :8888) into the same endpoint.
 #[test]
-fn seed_000_runs_with_span_metrics_on_the_prometheus_endpoint() {
+fn seed_000_runs_whole_with_span_metrics_and_scraped_metrics_on_the_prometheus_endpoint() {
     let sink = Sink::start();
     let (grpc, http, expose) = (free_port(), free_port(), free_port());
     let rewrites = [
@@ -308,17 +308,27 @@ fn seed_000_runs_with_span_metrics_on_the_prometheus_endpoint() {
         ("0.0.0.0:4318", format!("127.0.0.1:{http}")),
         ("jaeger:4317", format!("127.0.0.1:{}", sink.grpc)),
         ("0.0.0.0:9464", format!("127.0.0.1:{expose}")),
+        ("0.0.0.0:8888", sink.agent.addr.clone()),
+        ("scrape_interval: 10s", "scrape_interval: 1s".to_string()),
         ("namespace: span.metrics", "namespace: span.metrics\n    metrics_flush_interval: 200ms".to_string()),
     ];
-    let (agent, _dir) = run_seed("000.yaml", &rewrites, &["--config.bypass-conversion-errors"]);
+    let (agent, _dir) = run_seed("000.yaml", &rewrites, &[]);
     agent.wait_for("the converted config to load", || agent.get("/-/ready").0 == 200);
-    assert!(agent.logs().contains("unsupported receiver \"prometheus\""), "the bypassed error is logged:\n{}", agent.logs());
 
     let sent = loadgen(grpc);
     assert_delivered(&agent, "otelcol.exporter.otlp.jaeger", &sink, sent);
     agent.wait_for("span metrics counting every span", || metric_sum(&scrape(expose), "otel_collector_span_metrics_calls_total{") == sent);
     let text = scrape(expose);
     assert!(text.contains("otel_collector_span_metrics_duration_milliseconds_bucket{"), "{text}");
+    // The scraped sink counted the same spans; its series arrive through
+    // otelcol.receiver.prometheus with the scrape job as their job.
+    let scraped = |text: &str| {
+        text.lines().any(|l| {
+            l.starts_with("otel_collector_otelcol_receiver_accepted_spans_total{") && l.contains("job=\"otel-collector\"") && l.ends_with(&format!(" {sent}"))
+        })
+    };
+    agent.wait_for("the sink's own metrics, scraped", || scraped(&scrape(expose)));
+    assert!(scrape(expose).lines().any(|l| l.starts_with("otel_collector_up{") && l.contains("job=\"otel-collector\"")), "{}", scrape(expose));
 }
 
 /// Seed 004: span metrics with exemplars and explicit buckets on the

@@ -130,11 +130,19 @@ fn scrape_job(j: &mut OptionReader, receiver_label: &str, global: &Global, extra
     if let Some(e) = job_name {
         scrape.attr("job_name", e);
     }
-    if let Some(e) = j.expr("scrape_interval", Ty::Duration, diags).or_else(|| global.scrape_interval.clone()) {
-        scrape.attr("scrape_interval", e);
+    let interval = j.expr("scrape_interval", Ty::Duration, diags).or_else(|| global.scrape_interval.clone());
+    if let Some(e) = &interval {
+        scrape.attr("scrape_interval", e.clone());
     }
-    if let Some(e) = j.expr("scrape_timeout", Ty::Duration, diags).or_else(|| global.scrape_timeout.clone()) {
-        scrape.attr("scrape_timeout", e);
+    match j.expr("scrape_timeout", Ty::Duration, diags).or_else(|| global.scrape_timeout.clone()) {
+        Some(e) => scrape.attr("scrape_timeout", e),
+        // Prometheus caps an unset timeout at the interval; Alloy's 10 s
+        // default does not, and refuses a shorter interval.
+        None => {
+            if let Some(e) = interval.filter(|e| shorter_than_default_timeout(e)) {
+                scrape.attr("scrape_timeout", e);
+            }
+        }
     }
     for key in ["metrics_path", "scheme", "proxy_url", "no_proxy"] {
         j.copy(&mut scrape, key, Ty::String, diags);
@@ -303,6 +311,11 @@ fn http_client(r: &mut OptionReader, block: &mut Block, diags: &mut Diags) {
         t.finish(diags);
         block.block(tls, true);
     }
+}
+
+/// Whether a quoted duration is under Prometheus's default timeout (10 s).
+fn shorter_than_default_timeout(quoted: &str) -> bool {
+    solder_components::types::Duration::parse(quoted.trim_matches('"')).is_ok_and(|d| d.0 < std::time::Duration::from_secs(10))
 }
 
 #[cfg(test)]
