@@ -108,9 +108,7 @@ fn span_metrics_are_relabelled_before_the_scrape_and_targets_in_the_export() {
     let status = run_seed_app(&python, "grpc", &format!("http://127.0.0.1:{otlp}"), &record, 3);
     assert!(status.success(), "seed app failed; solder logs:\n{}", agent.logs());
     let addr = || agent.component("prometheus.expose.e")["debugInfo"]["listening"].as_str().unwrap_or_default().to_string();
-    let scrape = || {
-        support::send(&addr(), "GET", "/metrics", &[], b"").map(|(_, _, body)| String::from_utf8_lossy(&body).into_owned()).unwrap_or_default()
-    };
+    let scrape = || support::send(&addr(), "GET", "/metrics", &[], b"").map(|(_, _, body)| String::from_utf8_lossy(&body).into_owned()).unwrap_or_default();
     agent.wait_for("relabelled calls at the scrape endpoint", || scrape().contains("relabelled_calls_total{"));
     let text = scrape();
     assert!(text.lines().any(|l| l.starts_with("relabelled_calls_total{") && l.contains("svc=\"")), "{text}");

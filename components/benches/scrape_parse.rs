@@ -18,7 +18,14 @@ const PAGES: [(&str, &str); 2] = [
 
 fn bench(c: &mut Criterion) {
     let params = BTreeMap::new();
-    let defaults = Defaults { job: "node", scheme: "http", metrics_path: "/metrics", params: &params, interval: Duration::from_secs(15), timeout: Duration::from_secs(10) };
+    let defaults = Defaults {
+        job: "node",
+        scheme: "http",
+        metrics_path: "/metrics",
+        params: &params,
+        interval: Duration::from_secs(15),
+        timeout: Duration::from_secs(10),
+    };
     let given = BTreeMap::from([("__address__".to_string(), "127.0.0.1:9100".to_string())]);
     let target = Target::resolve(&given, &defaults).unwrap_or_else(|e| panic!("{e}"));
     let rules = SeriesRules { honor_timestamps: true, ..SeriesRules::default() };
