@@ -4,7 +4,8 @@
 //! test asks that Prometheus what it stored: `up`, node series with the
 //! configured job and instance, and, once the node exporter is stopped,
 //! `up` 0 and its series stale (gone from instant queries at once, not
-//! after Prometheus' 5-minute lookback).
+//! after Prometheus. 5-minute lookback). A second test relabels targets
+//! and series on the way and asks what arrived.
 
 mod support;
 
@@ -111,4 +112,80 @@ fn scrapes_prometheus_and_node_exporter_into_prometheus() {
     // Debug info says why.
     let info = agent.component("prometheus.scrape.default").to_string();
     assert!(info.contains("down") && info.contains("node-1"), "{info}");
+}
+
+/// Targets relabelled by `discovery.relabel` and series by
+/// `prometheus.relabel` arrive in a real Prometheus exactly as configured:
+/// a label added to the target, a label renamed and a metric family dropped
+/// by the series rules, the rest untouched.
+#[test]
+fn relabelled_labels_and_dropped_metrics_arrive_as_configured() {
+    let binary = prometheus_binary();
+    let receiver = Prometheus::start(&binary, NO_JOBS);
+    let node = NodeExporter::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.alloy");
+    let config = format!(
+        r#"discovery.relabel "nodes" {{
+	targets = [{{"__address__" = "{node}", "__meta_zone" = "eu-1"}}]
+
+	rule {{
+		source_labels = ["__meta_zone"]
+		target_label  = "zone"
+	}}
+}}
+
+prometheus.scrape "nodes" {{
+	targets         = discovery.relabel.nodes.output
+	forward_to      = [prometheus.relabel.nodes.receiver]
+	job_name        = "node"
+	scrape_interval = "1s"
+	scrape_timeout  = "900ms"
+}}
+
+prometheus.relabel "nodes" {{
+	forward_to = [prometheus.remote_write.default.receiver]
+
+	rule {{
+		source_labels = ["__name__"]
+		regex         = "go_.*"
+		action        = "drop"
+	}}
+
+	rule {{
+		source_labels = ["mode"]
+		target_label  = "cpu_mode"
+	}}
+
+	rule {{
+		regex  = "mode"
+		action = "labeldrop"
+	}}
+}}
+
+prometheus.remote_write "default" {{
+	endpoint {{
+		url = "http://{receiver}/api/v1/write"
+		queue_config {{
+			batch_send_deadline = "200ms"
+		}}
+	}}
+}}
+"#,
+        node = node.addr,
+        receiver = receiver.addr
+    );
+    std::fs::write(&cfg, config).unwrap();
+    let _agent = Agent::start(&[&cfg.display().to_string()]);
+
+    receiver.wait_for("relabelled node series", || !receiver.query(r#"node_cpu_seconds_total{job="node",zone="eu-1",cpu_mode="idle"}"#).is_empty());
+    for (labels, _) in receiver.query(r#"node_cpu_seconds_total{job="node"}"#) {
+        assert!(labels.get("mode").is_none(), "mode was renamed to cpu_mode: {labels:?}");
+        assert_eq!(labels["zone"].as_str(), Some("eu-1"), "{labels:?}");
+    }
+    assert!(!receiver.query(r#"node_memory_MemTotal_bytes{job="node",zone="eu-1"}"#).is_empty(), "the rest arrives");
+    assert!(receiver.query(r#"{__name__=~"go_.*",job="node"}"#).is_empty(), "go_* dropped");
+    assert!(receiver.query(r#"{__name__=~"__meta_.*"}"#).is_empty());
+    let up = receiver.query(r#"up{job="node",zone="eu-1"}"#);
+    assert_eq!(up.first().map(|(_, v)| *v), Some(1.0), "up carries the target's labels: {up:?}");
 }

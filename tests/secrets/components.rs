@@ -6,6 +6,81 @@
 //! here, so a new component's secrets are covered as soon as it registers.
 
 pub const BODIES: &[(&str, &str)] = &[
+    // One auth method per discovery.kubernetes, as it allows only one.
+    (
+        "discovery.kubernetes",
+        r#"
+	role         = "pod"
+	api_server   = "https://127.0.0.1:9"
+	bearer_token = {S:1}
+	tls_config {
+		cert_pem             = {CERT}
+		key_pem              = {KEY}
+		insecure_skip_verify = true
+	}
+"#,
+    ),
+    (
+        "discovery.kubernetes",
+        r#"
+	role       = "node"
+	api_server = "https://127.0.0.1:9"
+	basic_auth {
+		username = "user"
+		password = {S:2}
+	}
+"#,
+    ),
+    (
+        "discovery.kubernetes",
+        r#"
+	role       = "service"
+	api_server = "https://127.0.0.1:9"
+	authorization {
+		type        = "Bearer"
+		credentials = {S:3}
+	}
+"#,
+    ),
+    // One auth method per prometheus.scrape, as it allows only one; the
+    // targets are closed ports, so scrapes fail and report errors, which
+    // must not carry the secrets either.
+    (
+        "prometheus.scrape",
+        r#"
+	targets      = [{"__address__" = "127.0.0.1:9"}]
+	forward_to   = []
+	scheme       = "https"
+	bearer_token = {S:1}
+	tls_config {
+		cert_pem             = {CERT}
+		key_pem              = {KEY}
+		insecure_skip_verify = true
+	}
+"#,
+    ),
+    (
+        "prometheus.scrape",
+        r#"
+	targets    = [{"__address__" = "127.0.0.1:9"}]
+	forward_to = []
+	basic_auth {
+		username = "user"
+		password = {S:2}
+	}
+"#,
+    ),
+    (
+        "prometheus.scrape",
+        r#"
+	targets    = [{"__address__" = "127.0.0.1:9"}]
+	forward_to = []
+	authorization {
+		type        = "Bearer"
+		credentials = {S:3}
+	}
+"#,
+    ),
     (
         "otelcol.exporter.otlp",
         r#"
