@@ -4,7 +4,7 @@
 //! test asks that Prometheus what it stored: `up`, node series with the
 //! configured job and instance, and, once the node exporter is stopped,
 //! `up` 0 and its series stale (gone from instant queries at once, not
-//! after Prometheus. 5-minute lookback). A second test relabels targets
+//! after Prometheus' 5-minute lookback). A second test relabels targets
 //! and series on the way and asks what arrived.
 
 mod support;
