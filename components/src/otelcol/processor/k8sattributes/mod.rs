@@ -244,9 +244,12 @@ impl Input {
     fn process<M: Request>(&self, data: Encoded<M>, slot: usize, send: fn(&Fanout, Encoded<M>) -> ConsumeFuture<'_>) -> ConsumeFuture<'_> {
         let shared = Arc::clone(&self.0);
         Box::pin(async move {
-            let mut ready = shared.ready.subscribe();
-            // The sender is the component's own, alive as long as `shared`.
-            let _ = ready.wait_for(|r| *r).await;
+            // Only data that arrives before the first list waits; the rest
+            // reads the flag without subscribing. The sender is the
+            // component's own, alive as long as `shared`.
+            if !*shared.ready.borrow() {
+                let _ = shared.ready.subscribe().wait_for(|r| *r).await;
+            }
             let rules = Arc::clone(&lock(&shared.rules));
             let outputs = Arc::clone(&lock(&shared.outputs));
             let data = match shared.informers() {

@@ -273,7 +273,9 @@ macro_rules! enriched {
             let shared = Arc::clone(&self.0);
             Box::pin(async move {
                 // The sender lives in `shared`, so the wait ends.
-                let _ = shared.ready.subscribe().wait_for(|r| *r).await;
+                if !*shared.ready.borrow() {
+                    let _ = shared.ready.subscribe().wait_for(|r| *r).await;
+                }
                 let detected = Arc::clone(&lock(&shared.detected));
                 let outputs = Arc::clone(&lock(&shared.outputs));
                 let data = detected.apply(data)?;
