@@ -155,20 +155,16 @@ impl Transport for GrpcTransport {
     }
 }
 
-/// A stream the server shut its connection on (a GOAWAY that did not
-/// include it) was never processed, so gRPC treats it as UNAVAILABLE and it
-/// is safe to send again. tonic reports it as INTERNAL ("connection error
-/// received: not a result of an error"), and taking that as permanent
-/// dropped whole requests whenever a backend restarted.
-fn refused_by_go_away(status: &Status) -> bool {
-    let mut cause = std::error::Error::source(status);
-    while let Some(e) = cause {
-        if e.downcast_ref::<h2::Error>().is_some_and(|h2| h2.is_go_away() && h2.is_remote()) {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
+/// A status the server never sent: the connection broke (a reset, a
+/// broken pipe, a GOAWAY that did not include the stream) before a
+/// response arrived. tonic reports these as UNKNOWN or INTERNAL with the
+/// transport error as the source, but they carry no verdict on the
+/// request, so they are worth another attempt, as gRPC's own UNAVAILABLE
+/// is. Taking them as permanent dropped whole requests whenever a backend
+/// restarted. A status the server did send is decoded from its trailers
+/// and has no source.
+fn no_server_verdict(status: &Status) -> bool {
+    std::error::Error::source(status).is_some()
 }
 
 fn path(signal: Signal) -> &'static str {
@@ -206,7 +202,7 @@ fn classify(status: &Status) -> SendError {
     let retryable = match status.code() {
         Code::Cancelled | Code::DeadlineExceeded | Code::Aborted | Code::OutOfRange | Code::Unavailable | Code::DataLoss => true,
         Code::ResourceExhausted => retry_after.is_some(),
-        _ => refused_by_go_away(status),
+        _ => no_server_verdict(status),
     };
     match retryable {
         true => SendError::throttled(message, retry_after),

@@ -222,6 +222,40 @@ async fn a_request_the_server_went_away_from_is_sent_again() {
     h.stop().await;
 }
 
+/// A backend killed mid-request: its first connection reads the request
+/// and then resets, with no GOAWAY and no status. The request's fate is
+/// unknown to the exporter, so it is sent again rather than dropped.
+#[tokio::test]
+async fn a_request_whose_connection_broke_is_sent_again() {
+    let sink = Arc::new(Sink::default());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let s = Arc::clone(&sink);
+    tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let _ = tokio::time::timeout(Duration::from_millis(200), async {
+            while let Ok(n) = tokio::io::AsyncReadExt::read(&mut first, &mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+        first.set_zero_linger().unwrap();
+        drop(first);
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(Arc::clone(&s).serve(tcp, None));
+        }
+    });
+    let h = exporter("otelcol.exporter.otlp.reset", &config(&addr.to_string(), FAST_RETRY));
+    h.input().0.consume_traces(traces(3)).await.unwrap();
+    eventually("the request to be sent again", || async { sent(&h.component, "sent", "spans") == 3 || sent(&h.component, "send_failed", "spans") > 0 }).await;
+    assert_eq!(sent(&h.component, "send_failed", "spans"), 0, "the request was dropped");
+    assert_eq!(sink.bodies().len(), 1);
+    h.stop().await;
+}
+
 #[tokio::test]
 async fn health_follows_the_server() {
     let (sink, addr) = Sink { down: AtomicBool::new(true), ..Sink::default() }.start(None).await;
