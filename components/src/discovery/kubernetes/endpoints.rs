@@ -49,7 +49,12 @@ fn target(group: &Target, addr: &EndpointAddress, port: &EndpointPort, ready: &s
     if let Some(host) = addr.hostname.as_ref().filter(|h| !h.is_empty()) {
         set(&mut t, "endpoint_hostname", host.clone());
     }
-    cluster.attach_node(&mut t, addr.node_name.as_deref());
+    // An address that is a node names it in its targetRef.
+    let node = match &addr.target_ref {
+        Some(r) if r.kind.as_deref() == Some("Node") => r.name.as_deref(),
+        _ => addr.node_name.as_deref(),
+    };
+    cluster.attach_node(&mut t, node);
     if let Some(pod) = cluster.pod_of(addr.target_ref.as_ref()) {
         pods.backed(&mut t, pod, Some(port.port), port.protocol.clone());
     }

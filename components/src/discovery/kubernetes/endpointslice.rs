@@ -25,22 +25,22 @@ pub(super) fn targets(slice: &EndpointSlice, cluster: &Cluster, out: &mut Vec<Ta
     let mut pods = BackingPods::default();
     let no_port = [EndpointPort::default()];
     let ports = slice.ports.as_deref().filter(|p| !p.is_empty()).unwrap_or(&no_port);
+    // Prometheus's order: endpoint, then port, then address.
     for ep in &slice.endpoints {
         for port in ports {
-            if let Some(t) = target(&group, ep, port, cluster, &mut pods) {
-                out.push(t);
+            for host in &ep.addresses {
+                out.push(target(&group, host, ep, port, cluster, &mut pods));
             }
         }
     }
     pods.unnamed_ports(&group, cluster, out);
 }
 
-fn target(group: &Target, ep: &Endpoint, port: &EndpointPort, cluster: &Cluster, pods: &mut BackingPods) -> Option<Target> {
-    let host = ep.addresses.first()?;
+fn target(group: &Target, host: &str, ep: &Endpoint, port: &EndpointPort, cluster: &Cluster, pods: &mut BackingPods) -> Target {
     let mut t = group.clone();
     let address = match port.port {
         Some(p) => join_host_port(host, p),
-        None => host.clone(),
+        None => host.to_string(),
     };
     t.insert(ADDRESS.into(), address);
     if let Some(r) = &ep.target_ref {
@@ -77,9 +77,14 @@ fn target(group: &Target, ep: &Endpoint, port: &EndpointPort, cluster: &Cluster,
             }
         }
     }
-    cluster.attach_node(&mut t, ep.node_name.as_deref());
+    // An endpoint that is a node names it in its targetRef.
+    let node = match &ep.target_ref {
+        Some(r) if r.kind.as_deref() == Some("Node") => r.name.as_deref(),
+        _ => ep.node_name.as_deref(),
+    };
+    cluster.attach_node(&mut t, node);
     if let Some(pod) = cluster.pod_of(ep.target_ref.as_ref()) {
         pods.backed(&mut t, pod, port.port, port.protocol.clone());
     }
-    Some(t)
+    t
 }

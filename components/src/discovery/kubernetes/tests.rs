@@ -252,6 +252,33 @@ async fn endpointslice_role_joins_the_service_named_by_its_label() {
     assert_eq!(got[1], target(&format!("{CHECKOUT_SERVICE}\n{group}\n{CHECKOUT_POD}\n{ENVOY_ADMIN}")));
 }
 
+/// Every address of an endpoint is a target (endpoint, then port, then
+/// address, as Prometheus walks them), and an endpoint that is a node (the
+/// API server's own slice on some clusters) gets that node's labels.
+#[tokio::test]
+async fn endpointslice_role_targets_every_address_and_node_endpoints() {
+    let api = KubeStandin::start().await.expect("stand-in");
+    api.put_node(sample(NODE));
+    let mut slice = sample(SLICE);
+    slice["metadata"]["name"] = json!("kubelets-1");
+    slice["endpoints"] = json!([{
+        "addresses": ["10.0.0.5", "10.0.0.6"],
+        "conditions": {"ready": true},
+        "targetRef": {"kind": "Node", "name": "node-a"}
+    }]);
+    slice["ports"] = json!([{"name": "metrics", "protocol": "TCP", "port": 10250}, {"name": "health", "protocol": "TCP", "port": 10248}]);
+    api.apply_object(Kind::EndpointSlice, slice);
+    let (h, _) = start(&api, "role = \"endpointslice\"\nattach_metadata {\n node = true\n}");
+    let got = wait_targets(&h, 4).await;
+    let addresses: Vec<&str> = got.iter().map(|t| t["__address__"].as_str()).collect();
+    assert_eq!(addresses, ["10.0.0.5:10250", "10.0.0.6:10250", "10.0.0.5:10248", "10.0.0.6:10248"]);
+    for t in &got {
+        assert_eq!(t.get("__meta_kubernetes_node_name").map(String::as_str), Some("node-a"), "{t:?}");
+        assert_eq!(t.get("__meta_kubernetes_endpointslice_address_target_kind").map(String::as_str), Some("Node"));
+        assert!(!t.contains_key("__meta_kubernetes_endpointslice_endpoint_node_name"), "the endpoint has no nodeName: {t:?}");
+    }
+}
+
 #[tokio::test]
 async fn attach_metadata_adds_the_node_and_namespace_labels() {
     let api = KubeStandin::start().await.expect("stand-in");
