@@ -145,9 +145,6 @@ impl component::Arguments for Arguments {
             tls.validate().map_err(|e| ArgumentError::new("tls_config", e))?;
         }
         self.validate_selectors()?;
-        if (self.attach_metadata.node || self.attach_metadata.namespace) && !matches!(self.role.as_str(), "pod" | "endpoints" | "endpointslice") {
-            return err("attach_metadata", format!("attach_metadata is valid for the pod, endpoints and endpointslice roles, not {:?}", self.role));
-        }
         Ok(())
     }
 }

@@ -65,7 +65,7 @@ impl Cluster {
         let mut out = Vec::new();
         match self.role.as_str() {
             "pod" => self.pods.iter().flat_map(Watched::all).for_each(|p| pod::targets(&p, self, &mut out)),
-            "service" => self.services.iter().flat_map(Watched::all).for_each(|s| service::service_targets(&s, &mut out)),
+            "service" => self.services.iter().flat_map(Watched::all).for_each(|s| service::service_targets(&s, self, &mut out)),
             "node" => self.nodes.iter().flat_map(Watched::all).for_each(|n| service::node_targets(&n, &mut out)),
             "endpoints" => self.endpoints.iter().flat_map(Watched::all).for_each(|e| endpoints::targets(&e, self, &mut out)),
             "endpointslice" => self.slices.iter().flat_map(Watched::all).for_each(|s| endpointslice::targets(&s, self, &mut out)),

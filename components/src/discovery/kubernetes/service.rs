@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Node, Service};
 
+use super::cluster::Cluster;
 use super::labels::{self, join_host_port, object_meta, sanitize, set, Target, ADDRESS};
 
-pub(super) fn service_targets(svc: &Service, out: &mut Vec<Target>) {
+pub(super) fn service_targets(svc: &Service, cluster: &Cluster, out: &mut Vec<Target>) {
     let mut group = Target::new();
     labels::service(&mut group, svc);
     let (name, namespace) = (svc.metadata.name.clone().unwrap_or_default(), svc.metadata.namespace.clone().unwrap_or_default());
+    cluster.attach_namespace(&mut group, &namespace);
     let spec = svc.spec.as_ref();
     let kind = spec.and_then(|s| s.type_.clone()).unwrap_or_default();
     for port in spec.and_then(|s| s.ports.as_ref()).into_iter().flatten() {
@@ -24,6 +26,9 @@ pub(super) fn service_targets(svc: &Service, out: &mut Vec<Target>) {
             set(&mut t, "service_external_name", spec.and_then(|s| s.external_name.clone()).unwrap_or_default());
         } else {
             set(&mut t, "service_cluster_ip", spec.and_then(|s| s.cluster_ip.clone()).unwrap_or_default());
+        }
+        if kind == "LoadBalancer" {
+            set(&mut t, "service_loadbalancer_ip", spec.and_then(|s| s.load_balancer_ip.clone()).unwrap_or_default());
         }
         out.push(t);
     }
