@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::prometheus::MetricType;
+use crate::prometheus::{Exemplar, MetricType};
 
 /// Which grammar a body is read with, from the response's Content-Type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,14 +21,20 @@ pub enum TextFormat {
 }
 
 /// One sample line: the metric name, its labels in the order written,
-/// its value and its own timestamp (milliseconds), if it had one.
+/// its value and its own timestamp (milliseconds), if it had one, and the
+/// OpenMetrics exemplar written after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawSample {
     pub name: String,
     pub labels: Vec<(String, String)>,
     pub value: f64,
     pub timestamp_ms: Option<i64>,
+    pub exemplar: Option<Exemplar>,
 }
+
+/// OpenMetrics caps an exemplar's label names and values together at 128
+/// characters. Prometheus drops a longer one and keeps the sample.
+pub const MAX_EXEMPLAR_LABEL_CHARS: usize = 128;
 
 /// What `# TYPE`, `# HELP` and `# UNIT` said about a family.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -294,20 +300,65 @@ fn sample(line: &str, format: TextFormat) -> Result<RawSample, String> {
         return Err(format!("metric {name:?} has no value"));
     }
     let value = number(value)?;
-    let ts = l.word();
-    let timestamp_ms = match (ts, format) {
-        ("", _) | ("#", TextFormat::OpenMetrics) => None,
-        (t, TextFormat::Prometheus) => Some(t.parse::<i64>().map_err(|_| format!("invalid timestamp {t:?}"))?),
-        (t, TextFormat::OpenMetrics) => {
-            let secs: f64 = t.parse().map_err(|_| format!("invalid timestamp {t:?}"))?;
-            Some((secs * 1000.0).round() as i64)
+    let om = format == TextFormat::OpenMetrics;
+    l.skip_blanks();
+    let timestamp_ms = match l.peek() {
+        None => None,
+        Some(b'#') if om => None,
+        Some(_) => Some(timestamp(l.word(), format)?),
+    };
+    l.skip_blanks();
+    let exemplar = match l.peek() {
+        None => None,
+        Some(b'#') if om => {
+            l.at += 1;
+            exemplar(&mut l)?
+        }
+        Some(_) => {
+            let rest = std::str::from_utf8(&l.s[l.at..]).unwrap_or_default();
+            return Err(format!("unexpected {rest:?} after the sample"));
         }
     };
-    // What follows is an OpenMetrics exemplar (` # {...} v [ts]`), which
-    // Solder's scrape does not keep, or trailing blanks.
-    let rest = std::str::from_utf8(&l.s[l.at..]).unwrap_or_default().trim();
-    if !(rest.is_empty() || (format == TextFormat::OpenMetrics && (rest.starts_with('#') || ts == "#"))) {
-        return Err(format!("unexpected {rest:?} after the sample"));
+    Ok(RawSample { name, labels, value, timestamp_ms, exemplar })
+}
+
+fn timestamp(t: &str, format: TextFormat) -> Result<i64, String> {
+    match format {
+        TextFormat::Prometheus => t.parse::<i64>().map_err(|_| format!("invalid timestamp {t:?}")),
+        TextFormat::OpenMetrics => {
+            let secs: f64 = t.parse().map_err(|_| format!("invalid timestamp {t:?}"))?;
+            if !secs.is_finite() {
+                return Err(format!("invalid timestamp {t:?}"));
+            }
+            Ok((secs * 1000.0).round() as i64)
+        }
     }
-    Ok(RawSample { name, labels, value, timestamp_ms })
+}
+
+/// ` {labels} value [timestamp]` after a sample's `#`. Malformed syntax
+/// fails the line, as in Prometheus; labels over the length cap only lose
+/// the exemplar (`None`).
+fn exemplar(l: &mut Line<'_>) -> Result<Option<Exemplar>, String> {
+    l.skip_blanks();
+    if l.peek() != Some(b'{') {
+        return Err(format!("expected the exemplar's labels at column {}", l.at + 1));
+    }
+    let labels = l.labels()?;
+    let value = l.word();
+    if value.is_empty() {
+        return Err("the exemplar has no value".into());
+    }
+    let value = number(value)?;
+    let ts = l.word();
+    let timestamp_ms = if ts.is_empty() { None } else { Some(timestamp(ts, TextFormat::OpenMetrics)?) };
+    l.skip_blanks();
+    if l.peek().is_some() {
+        let rest = std::str::from_utf8(&l.s[l.at..]).unwrap_or_default();
+        return Err(format!("unexpected {rest:?} after the exemplar"));
+    }
+    let chars: usize = labels.iter().map(|(k, v)| k.chars().count() + v.chars().count()).sum();
+    if chars > MAX_EXEMPLAR_LABEL_CHARS {
+        return Ok(None);
+    }
+    Ok(Some(Exemplar { labels, value, timestamp_ms }))
 }

@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 
 use super::parse::{Exposition, FamilyMeta, RawSample};
 use super::target::Target;
-use crate::prometheus::{Batch, Family, Metadata, MetricType, SampleValue, Series};
+use crate::prometheus::{Batch, Exemplar, Family, Metadata, MetricType, SampleValue, Series};
 
 /// The per-series limits, post metric relabelling; 0 means none.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -118,7 +118,7 @@ pub fn build(body: Exposition, target: &Target, rules: &SeriesRules, now_ms: i64
     let mut families: Vec<Family> = Vec::new();
     let mut identities = Vec::with_capacity(samples);
     let mut seen = HashSet::with_capacity(samples);
-    for RawSample { name, labels, value, timestamp_ms } in body.samples {
+    for RawSample { name, labels, value, timestamp_ms, exemplar } in body.samples {
         let labels = merge(labels, &target.labels, rules.honor_labels);
         check_limits(&name, &labels, &rules.limits)?;
         let id = identity(&name, &labels);
@@ -129,7 +129,10 @@ pub fn build(body: Exposition, target: &Target, rules: &SeriesRules, now_ms: i64
         let explicit = timestamp_ms.is_some() && rules.honor_timestamps;
         identities.push(if explicit && !rules.track_timestamps_staleness { None } else { Some(id) });
         let ts = if rules.honor_timestamps { timestamp_ms.unwrap_or(now_ms) } else { now_ms };
-        let series = Series { labels, value: SampleValue::Number(value), timestamp_ms: Some(ts), exemplars: Vec::new() };
+        // An exemplar without its own time takes the sample's, as in
+        // Prometheus.
+        let exemplars = exemplar.map(|e| Exemplar { timestamp_ms: e.timestamp_ms.or(Some(ts)), ..e }).into_iter().collect();
+        let series = Series { labels, value: SampleValue::Number(value), timestamp_ms: Some(ts), exemplars };
         match families.last_mut() {
             Some(f) if f.name == name => f.series.push(series),
             _ => {

@@ -11,7 +11,7 @@ use super::series::{build, SeriesRules};
 use super::target::{Defaults, Target};
 use super::*;
 use crate::harness::{until, Harness, Recorder};
-use crate::prometheus::{is_stale, Batch, SampleValue};
+use crate::prometheus::{is_stale, Batch, Exemplar, SampleValue};
 
 const NODE: &str = include_str!("testdata/node_exporter.prom");
 
@@ -40,8 +40,38 @@ fn parses_openmetrics_with_exemplars_and_seconds() {
     assert_eq!(e.samples[0].timestamp_ms, Some(1520879607789));
     assert_eq!(e.samples[0].value, 5.0);
     assert_eq!(e.families["foo"].unit, "seconds");
+    let kept = Exemplar { labels: vec![("trace_id".into(), "abc".into())], value: 1.0, timestamp_ms: Some(1520879607700) };
+    assert_eq!(e.samples[0].exemplar, Some(kept));
+    assert_eq!(e.samples[1].exemplar, None);
     assert!(parse("foo 1\n", TextFormat::OpenMetrics).unwrap_err().message.contains("# EOF"));
     assert!(parse("foo 1\n# EOF\nbar 2\n", TextFormat::OpenMetrics).is_err());
+}
+
+/// Exemplars as OpenMetrics writes them: with or without the sample's
+/// timestamp and their own, blanks around `#`; malformed ones fail the
+/// line, and one whose labels pass the 128-character cap is dropped while
+/// its sample stays.
+#[test]
+fn reads_exemplars_in_every_openmetrics_form() {
+    let om = |line: &str| parse(&format!("{line}\n# EOF\n"), TextFormat::OpenMetrics);
+    let ex = |line: &str| om(line).unwrap_or_else(|e| panic!("{line}: {e}")).samples.remove(0).exemplar;
+    let labels = vec![("trace_id".to_string(), "4bf92f3577b34da6a3ce929d0e0e4736".to_string())];
+    assert_eq!(
+        ex("h_bucket{le=\"0.5\"} 3 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} 0.31"),
+        Some(Exemplar { labels: labels.clone(), value: 0.31, timestamp_ms: None })
+    );
+    assert_eq!(
+        ex("h_bucket{le=\"0.5\"} 3 12.5   #   {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} 0.31 12.25"),
+        Some(Exemplar { labels, value: 0.31, timestamp_ms: Some(12250) })
+    );
+    assert_eq!(ex("c_total 1 # {} 1"), Some(Exemplar { labels: vec![], value: 1.0, timestamp_ms: None }));
+    let long = format!("c_total 1 # {{trace_id=\"{}\"}} 1", "a".repeat(121));
+    assert_eq!(om(&long).unwrap().samples[0].value, 1.0, "the sample stays");
+    assert_eq!(ex(&long), None, "an exemplar over the cap is dropped");
+    for bad in ["c_total 1 # 1", "c_total 1 # {a=\"b\"}", "c_total 1 # {a=\"b\"} x", "c_total 1 # {a=\"b\"} 1 2 3", "c_total 1 # {a=\"b\" 1"] {
+        assert_eq!(om(bad).expect_err(bad).line, 1, "{bad}");
+    }
+    assert!(parse("c_total 1 # {a=\"b\"} 1\n", TextFormat::Prometheus).is_err(), "the Prometheus text format has no exemplars");
 }
 
 #[test]
@@ -165,11 +195,16 @@ fn limits_fail_the_scrape() {
     assert_eq!(with(series::Limits { sample_limit: 2, label_limit: 4, ..Default::default() }), "");
 }
 
-/// A target whose page the test changes as it goes.
+/// A target whose page the test changes as it goes: OpenMetrics when the
+/// page ends with `# EOF`, the text format otherwise.
 async fn serve(page: Arc<Mutex<String>>) -> u16 {
     let app = axum::Router::new().fallback(move || {
         let page = Arc::clone(&page);
-        async move { ([("content-type", "text/plain; version=0.0.4")], page.lock().map(|p| p.clone()).unwrap_or_default()) }
+        async move {
+            let body = page.lock().map(|p| p.clone()).unwrap_or_default();
+            let kind = if body.ends_with("# EOF\n") { "application/openmetrics-text; version=1.0.0; charset=utf-8" } else { "text/plain; version=0.0.4" };
+            ([("content-type", kind)], body)
+        }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -226,6 +261,26 @@ async fn scrapes_reports_up_and_marks_vanished_series_stale() {
     until("a marked stale", || values(&rec, "a", &instance).last().is_some_and(|v| is_stale(*v))).await;
     until("up marked stale", || values(&rec, "up", &instance).last().is_some_and(|v| is_stale(*v))).await;
     assert_eq!(h.debug("targets"), Value::Array(vec![]));
+}
+
+/// An OpenMetrics target's exemplars reach `forward_to` with their
+/// series; one without a time takes its sample's.
+#[tokio::test]
+async fn exemplars_are_forwarded_with_their_series() {
+    let page = "# TYPE rpc_seconds histogram\nrpc_seconds_bucket{le=\"0.5\"} 3 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\"} 0.31\nrpc_seconds_bucket{le=\"+Inf\"} 4\nrpc_seconds_count 4\nrpc_seconds_sum 1.7\n# EOF\n";
+    let (_page, instance, rec, h) = one_target(page).await;
+    until("the bucket scraped", || values(&rec, "rpc_seconds_bucket", &instance).len() >= 2).await;
+    let series: Vec<_> = rec.samples().iter().flat_map(|b| b.families.clone()).filter(|f| f.name == "rpc_seconds_bucket").flat_map(|f| f.series).collect();
+    let with = series.iter().find(|s| s.labels.iter().any(|(k, v)| k == "le" && v == "0.5")).expect("the 0.5 bucket");
+    let e = with.exemplars.first().expect("the exemplar is kept");
+    assert_eq!(
+        e.labels,
+        vec![("trace_id".to_string(), "4bf92f3577b34da6a3ce929d0e0e4736".to_string()), ("span_id".to_string(), "00f067aa0ba902b7".to_string())]
+    );
+    assert_eq!((e.value, e.timestamp_ms), (0.31, with.timestamp_ms));
+    let inf = series.iter().find(|s| s.labels.iter().any(|(k, v)| k == "le" && v == "+Inf")).expect("the +Inf bucket");
+    assert!(inf.exemplars.is_empty());
+    drop(h);
 }
 
 #[tokio::test]
