@@ -50,7 +50,7 @@ fn batch() -> Batch {
         let metadata = Metadata { kind: MetricType::Histogram, help: "Durations.".into(), unit: "seconds".into() };
         families.push(Family { name: format!("traces_span_metrics_{f}_duration_seconds"), metadata, series });
     }
-    Batch { families }
+    Batch::new(families)
 }
 
 /// The 7,500 counter series alone, without exemplars: the part of a scrape

@@ -13,6 +13,7 @@ pub mod relabel;
 pub mod remote_write;
 pub mod scrape;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use solder_syntax::value::Capsule;
@@ -109,9 +110,18 @@ pub struct Family {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
     pub families: Vec<Family>,
+    /// For a scrape, the target's labels as discovered (before they became
+    /// series labels: `__scheme__`, `__meta_kubernetes_*`), so that
+    /// `otelcol.receiver.prometheus` can describe the target the way the
+    /// Collector does (`url.scheme`, `k8s.pod.name`). Relabelling keeps it.
+    pub discovered: Option<Arc<BTreeMap<String, String>>>,
 }
 
 impl Batch {
+    pub fn new(families: Vec<Family>) -> Batch {
+        Batch { families, discovered: None }
+    }
+
     /// How many series the batch holds.
     pub fn series_count(&self) -> usize {
         self.families.iter().map(|f| f.series.len()).sum()

@@ -45,7 +45,7 @@ fn sample_batch() -> Batch {
             exemplars: vec![exemplar(0.05), exemplar(0.5)],
         }],
     };
-    Batch { families: vec![counter, gauge, histogram] }
+    Batch::new(vec![counter, gauge, histogram])
 }
 
 fn rendered(store: &Store, format: Format) -> String {

@@ -212,7 +212,7 @@ impl Shared {
     }
 
     fn relabel(&self, rules: &Rules, batch: &Batch) -> Batch {
-        let mut out = Batch::default();
+        let mut out = Batch { families: Vec::new(), discovered: batch.discovered.clone() };
         let mut by_name: std::collections::HashMap<String, usize> = Default::default();
         let mut cache = lock(&self.cache);
         for family in &batch.families {

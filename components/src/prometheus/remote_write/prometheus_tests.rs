@@ -114,7 +114,7 @@ fn batch() -> Batch {
             exemplars: vec![exemplar(0.5)],
         }],
     };
-    Batch { families: vec![counter, histogram] }
+    Batch::new(vec![counter, histogram])
 }
 
 #[tokio::test]

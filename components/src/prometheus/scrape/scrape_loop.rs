@@ -95,7 +95,7 @@ pub async fn run(target: Target, shared: Arc<Shared>, status: Arc<Mutex<Status>>
             }
             f
         }));
-        forward(&shared, &settings, Batch { families });
+        forward(&shared, &settings, Batch { families, discovered: Some(Arc::clone(&target.discovered)) });
     }
 }
 
@@ -150,7 +150,7 @@ async fn scrape(target: &Target, shared: &Shared, status: &Mutex<Status>, previo
     };
     let up = if error.is_empty() { 1.0 } else { 0.0 };
     families.extend(report_families(target, &settings, up, Some(&report), now));
-    let batch = Arc::new(Batch { families });
+    let batch = Arc::new(Batch { families, discovered: Some(Arc::clone(&target.discovered)) });
     forward_arc(shared, &settings, Arc::clone(&batch));
     *lock(status) = Status { last_scrape: Some(started), duration, error: error.clone(), up: error.is_empty(), samples: report.post_relabel };
     if !error.is_empty() {

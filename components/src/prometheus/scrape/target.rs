@@ -3,6 +3,7 @@
 //! the labels its series carry.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::prometheus::remote_write::config::fnv1a;
@@ -18,6 +19,10 @@ pub struct Target {
     pub labels: Vec<(String, String)>,
     pub interval: Duration,
     pub timeout: Duration,
+    /// The labels `targets` gave, with `__scheme__` and `__metrics_path__`
+    /// filled in from the defaults as Prometheus does before relabelling:
+    /// the target's discovered labels.
+    pub discovered: Arc<BTreeMap<String, String>>,
 }
 
 /// The component's defaults for what a target's labels may override.
@@ -81,7 +86,10 @@ impl Target {
             given.iter().filter(|(k, v)| !k.starts_with("__") && !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect();
         labels.entry("job".into()).or_insert_with(|| d.job.to_string());
         labels.entry("instance".into()).or_insert_with(|| address.clone());
-        Ok(Target { url, labels: labels.into_iter().collect(), interval, timeout })
+        let mut discovered = given.clone();
+        discovered.insert("__scheme__".into(), scheme);
+        discovered.insert("__metrics_path__".into(), path);
+        Ok(Target { url, labels: labels.into_iter().collect(), interval, timeout, discovered: Arc::new(discovered) })
     }
 
     /// Where in each interval this target is scraped: a stable hash of its

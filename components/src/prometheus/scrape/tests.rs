@@ -252,6 +252,8 @@ async fn scrapes_reports_up_and_marks_vanished_series_stale() {
     let want: Vec<(String, String)> =
         [("instance", instance.as_str()), ("job", "node"), ("x", "y")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     assert_eq!(b.series[0].labels, want);
+    let discovered = batch.discovered.as_deref().expect("a scrape names its target");
+    assert_eq!((discovered["__scheme__"].as_str(), discovered["__address__"].as_str()), ("http", instance.as_str()));
     // `b` goes away: the next scrape sends it once as a staleness marker.
     *page.lock().unwrap() = "a 1\n".into();
     until("b marked stale", || values(&rec, "b", &instance).iter().any(|v| is_stale(*v))).await;

@@ -65,7 +65,7 @@ pub fn translate(req: &ExportMetricsServiceRequest, rules: Rules, acc: &mut Accu
         }
     }
     let dropped = t.dropped;
-    (Batch { families: t.families.into_values().collect() }, dropped)
+    (Batch::new(t.families.into_values().collect()), dropped)
 }
 
 struct Translation<'a> {

@@ -135,7 +135,7 @@ impl SampleReceiver for Appender {
             let at = Instant::now();
             let mut starts = lock(&shared.starts);
             starts.gc(at);
-            translate(&batch.families, now_nanos(), &mut starts, at)
+            translate(&batch.families, batch.discovered.as_deref(), now_nanos(), &mut starts, at)
         };
         shared.series_dropped.fetch_add(translated.dropped as u64, Ordering::Relaxed);
         if translated.resource_metrics.is_empty() {

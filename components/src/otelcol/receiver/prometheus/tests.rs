@@ -37,7 +37,7 @@ fn counter(name: &str, v: f64, at_ms: i64) -> Family {
 }
 
 fn run(families: Vec<Family>, starts: &mut StartTimes) -> Translated {
-    translate(&families, 0, starts, Instant::now())
+    translate(&families, None, 0, starts, Instant::now())
 }
 
 fn once(families: Vec<Family>) -> Translated {
@@ -102,6 +102,38 @@ fn one_resource_per_target_named_as_the_collector_names_it() {
     let p = sum_point(&node.scope_metrics[0].metrics[0]);
     assert_eq!(p.attributes.len(), 1);
     assert_eq!(attr(&p.attributes, "cpu"), Some("0"));
+}
+
+/// A scraped target's discovered labels describe its resource as the
+/// Collector's receiver does: the scheme, and what Kubernetes discovery
+/// said about the pod. `target_info` still wins.
+#[test]
+fn discovered_labels_describe_the_resource() {
+    let discovered: std::collections::BTreeMap<String, String> = [
+        ("__scheme__", "https"),
+        ("__address__", "10.244.1.17:8080"),
+        ("__meta_kubernetes_namespace", "shop"),
+        ("__meta_kubernetes_pod_name", "checkout-7d9f8c6b5d-x2kqp"),
+        ("__meta_kubernetes_pod_uid", "5b7c1e2a-8f1d-4c33-9a0e-2f6d1b9c4a10"),
+        ("__meta_kubernetes_pod_container_name", "app"),
+        ("__meta_kubernetes_pod_node_name", "node-a"),
+        ("__meta_kubernetes_pod_controller_kind", "ReplicaSet"),
+        ("__meta_kubernetes_pod_controller_name", "checkout-7d9f8c6b5d"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let info = family("target_info", MetricType::Gauge, vec![series(&with_target(&[("k8s.container.name", "from-info")]), SampleValue::Number(1.0), T0_MS)]);
+    let t = translate(&[counter("a_total", 1.0, T0_MS), info], Some(&discovered), 0, &mut StartTimes::default(), Instant::now());
+    let r = &t.resource_metrics[0];
+    assert_eq!(resource_attr(r, "url.scheme"), Some("https"));
+    assert_eq!(resource_attr(r, "k8s.namespace.name"), Some("shop"));
+    assert_eq!(resource_attr(r, "k8s.pod.name"), Some("checkout-7d9f8c6b5d-x2kqp"));
+    assert_eq!(resource_attr(r, "k8s.pod.uid"), Some("5b7c1e2a-8f1d-4c33-9a0e-2f6d1b9c4a10"));
+    assert_eq!(resource_attr(r, "k8s.node.name"), Some("node-a"));
+    assert_eq!(resource_attr(r, "k8s.replicaset.name"), Some("checkout-7d9f8c6b5d"));
+    assert_eq!(resource_attr(r, "k8s.container.name"), Some("from-info"), "target_info wins");
+    assert_eq!(resource_attr(r, "k8s.deployment.name"), None);
 }
 
 #[test]
@@ -300,7 +332,7 @@ fn idle_series_are_forgotten() {
 }
 
 fn sample_batch(v: f64) -> Arc<Batch> {
-    Arc::new(Batch { families: vec![counter("c_total", v, T0_MS)] })
+    Arc::new(Batch::new(vec![counter("c_total", v, T0_MS)]))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,7 +49,9 @@ struct Target {
 }
 
 /// Translates one batch; `now_ns` stamps series that carry no timestamp.
-pub fn translate(families: &[Family], now_ns: u64, starts: &mut StartTimes, at: Instant) -> Translated {
+/// `discovered` is the scraped target's labels before relabelling, when
+/// the batch came from a scrape.
+pub fn translate(families: &[Family], discovered: Option<&BTreeMap<String, String>>, now_ns: u64, starts: &mut StartTimes, at: Instant) -> Translated {
     let mut targets: BTreeMap<(String, String), Target> = BTreeMap::new();
     let mut out = Translated::default();
     let mut key = String::new();
@@ -75,7 +77,7 @@ pub fn translate(families: &[Family], now_ns: u64, starts: &mut StartTimes, at: 
             }
         }
     }
-    out.resource_metrics = targets.into_iter().filter_map(|((job, instance), t)| resource_metrics(&job, &instance, t)).collect();
+    out.resource_metrics = targets.into_iter().filter_map(|((job, instance), t)| resource_metrics(&job, &instance, t, discovered)).collect();
     out
 }
 
@@ -235,7 +237,7 @@ fn exemplar(e: &Exemplar, point_ns: u64) -> OtlpExemplar {
 
 /// The resource the Collector makes for a target, with `target_info`'s
 /// labels added; `None` when the target has no metrics.
-fn resource_metrics(job: &str, instance: &str, target: Target) -> Option<ResourceMetrics> {
+fn resource_metrics(job: &str, instance: &str, target: Target, discovered: Option<&BTreeMap<String, String>>) -> Option<ResourceMetrics> {
     if target.scopes.is_empty() {
         return None;
     }
@@ -246,9 +248,9 @@ fn resource_metrics(job: &str, instance: &str, target: Target) -> Option<Resourc
     }
     attributes.push(string_kv("service.instance.id", instance));
     attributes.push(string_kv("server.port", port));
-    // The target's scheme is not in the samples; the Collector writes the
-    // empty string when discovery did not give one.
-    attributes.push(string_kv("url.scheme", ""));
+    let found = |label: &str| discovered.and_then(|d| d.get(label)).map_or("", String::as_str);
+    attributes.push(string_kv("url.scheme", found("__scheme__")));
+    kubernetes_attributes(&mut attributes, found);
     for kv in target.info {
         match attributes.iter_mut().find(|a| a.key == kv.key) {
             Some(a) => *a = kv,
@@ -272,6 +274,40 @@ fn resource_metrics(job: &str, instance: &str, target: Target) -> Option<Resourc
 
 /// `host:port` split as Go's `net.SplitHostPort` does; without a port the
 /// whole instance is the host and the port is empty.
+/// What Kubernetes service discovery said about the target, as the
+/// Collector's receiver names it. Only one of the node name labels is
+/// ever present.
+const FROM_DISCOVERY: [(&str, &str); 7] = [
+    ("__meta_kubernetes_pod_name", "k8s.pod.name"),
+    ("__meta_kubernetes_pod_uid", "k8s.pod.uid"),
+    ("__meta_kubernetes_pod_container_name", "k8s.container.name"),
+    ("__meta_kubernetes_namespace", "k8s.namespace.name"),
+    ("__meta_kubernetes_pod_node_name", "k8s.node.name"),
+    ("__meta_kubernetes_node_name", "k8s.node.name"),
+    ("__meta_kubernetes_endpoint_node_name", "k8s.node.name"),
+];
+
+fn kubernetes_attributes<'a>(attributes: &mut Vec<KeyValue>, found: impl Fn(&str) -> &'a str) {
+    for (label, key) in FROM_DISCOVERY {
+        let value = found(label);
+        if !value.is_empty() && !attributes.iter().any(|a| a.key == key) {
+            attributes.push(string_kv(key, value));
+        }
+    }
+    let (kind, name) = (found("__meta_kubernetes_pod_controller_kind"), found("__meta_kubernetes_pod_controller_name"));
+    let key = match kind {
+        "ReplicaSet" => "k8s.replicaset.name",
+        "DaemonSet" => "k8s.daemonset.name",
+        "StatefulSet" => "k8s.statefulset.name",
+        "Job" => "k8s.job.name",
+        "CronJob" => "k8s.cronjob.name",
+        _ => return,
+    };
+    if !name.is_empty() {
+        attributes.push(string_kv(key, name));
+    }
+}
+
 fn split_host_port(instance: &str) -> (&str, &str) {
     if let Some(rest) = instance.strip_prefix('[') {
         if let Some((host, port)) = rest.split_once("]:") {

@@ -63,6 +63,7 @@ async fn alloys_example_keeps_two_series() {
                 (s("cluster_b", "production", "database"), 4.0),
             ],
         )],
+        discovered: None,
     };
     h.receiver().0.append(Arc::new(input)).expect("accepted");
     let out = received(&rec);
@@ -96,6 +97,7 @@ async fn a_renamed_series_moves_to_its_new_family() {
             family("go_goroutines", MetricType::Gauge, &[(&[], 3.0)]),
             family("up", MetricType::Gauge, &[(&[("b9", "x")], 1.0)]),
         ],
+        discovered: None,
     };
     h.receiver().0.append(Arc::new(input)).expect("accepted");
     let out = received(&rec);
@@ -110,7 +112,12 @@ async fn a_renamed_series_moves_to_its_new_family() {
 async fn the_cache_answers_repeats_and_forgets_stale_series() {
     let id = "prometheus.relabel.cache";
     let (h, rec) = start(id, "max_cache_size = 10\nrule {\n source_labels = [\"a\"]\n target_label = \"b\"\n}");
-    let batch = |v: f64| Arc::new(Batch { families: vec![family("m", MetricType::Gauge, &[(&[("a", "1")], v), (&[("a", "2")], 1.0)])] });
+    let discovered: std::collections::BTreeMap<String, String> = [("__scheme__".to_string(), "https".to_string())].into();
+    let discovered = Some(Arc::new(discovered));
+    let batch = |v: f64| {
+        let families = vec![family("m", MetricType::Gauge, &[(&[("a", "1")], v), (&[("a", "2")], 1.0)])];
+        Arc::new(Batch { families, discovered: discovered.clone() })
+    };
     let r = h.receiver();
     r.0.append(batch(1.0)).expect("accepted");
     assert_eq!((metric("prometheus_relabel_cache_misses_total", id), metric("prometheus_relabel_cache_hits_total", id)), ("2".into(), "0".into()));
@@ -123,12 +130,13 @@ async fn the_cache_answers_repeats_and_forgets_stale_series() {
     let SampleValue::Number(v) = last.families[0].series[0].value else { panic!("not a number") };
     assert_eq!(v.to_bits(), STALE, "the marker went through, bit for bit");
     assert_eq!(last.families[0].series[0].labels, labels(&[("a", "1"), ("b", "1")]), "relabelled like any sample");
+    assert_eq!(last.discovered, discovered, "the scraped target's discovered labels go along");
 }
 
 #[tokio::test]
 async fn no_rules_forward_the_same_batch() {
     let (h, rec) = start("prometheus.relabel.none", "");
-    let batch = Arc::new(Batch { families: vec![family("m", MetricType::Gauge, &[(&[], 1.0)])] });
+    let batch = Arc::new(Batch::new(vec![family("m", MetricType::Gauge, &[(&[], 1.0)])]));
     h.receiver().0.append(Arc::clone(&batch)).expect("accepted");
     assert!(Arc::ptr_eq(&received(&rec), &batch), "nothing to do, nothing copied");
 }
@@ -148,7 +156,7 @@ async fn updates_swap_rules_and_a_refusal_reaches_the_sender() {
     h.update("forward_to = [sink_receiver]\nrule {\n source_labels = [\"a\"]\n action = \"drop\"\n regex = \"x\"\n}").expect("updates");
     assert_eq!((rules(&h), changed.load(Ordering::Relaxed)), (1, 1));
     rec.answer_always(crate::harness::Answer::Refuse(crate::consumer::ConsumeError::permanent("full")));
-    let batch = Batch { families: vec![family("m", MetricType::Gauge, &[(&[("a", "x")], 1.0), (&[("a", "y")], 1.0)])] };
+    let batch = Batch::new(vec![family("m", MetricType::Gauge, &[(&[("a", "x")], 1.0), (&[("a", "y")], 1.0)])]);
     let err = h.receiver().0.append(Arc::new(batch)).expect_err("refused downstream");
     assert!(err.contains("full"), "{err}");
     h.stop().await;

@@ -16,7 +16,7 @@ fn histograms_without_inf_get_one_and_labels_dedupe() {
         timestamp_ms: Some(TS),
         exemplars: vec![exemplar(100.0), exemplar(f64::NAN)],
     };
-    let batch = Batch { families: vec![family("h", MetricType::Histogram, vec![series])] };
+    let batch = Batch::new(vec![family("h", MetricType::Histogram, vec![series])]);
     let converted = convert::convert(&batch, &pairs(&[("env", "x")]), TS);
     let decoded: Vec<TimeSeries> = converted
         .series
@@ -49,7 +49,7 @@ fn summaries_become_quantile_series_with_sum_and_count() {
         timestamp_ms: Some(TS),
         exemplars: vec![],
     };
-    let batch = Batch { families: vec![family("rpc_seconds", MetricType::Summary, vec![series])] };
+    let batch = Batch::new(vec![family("rpc_seconds", MetricType::Summary, vec![series])]);
     let converted = convert::convert(&batch, &[], TS);
     let mut b = proto::RequestBuilder::default();
     converted.series.iter().for_each(|s| b.series(s, true));

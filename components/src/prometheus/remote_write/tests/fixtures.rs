@@ -35,7 +35,7 @@ pub(super) fn number(labels: &[(&str, &str)], v: f64, timestamp_ms: Option<i64>)
 /// `n` gauge series named `name`, told apart by an `i` label.
 pub(super) fn gauges(name: &str, n: usize) -> Arc<Batch> {
     let series = (0..n).map(|i| number(&[("i", &i.to_string())], i as f64, Some(TS))).collect();
-    Arc::new(Batch { families: vec![family(name, MetricType::Gauge, series)] })
+    Arc::new(Batch::new(vec![family(name, MetricType::Gauge, series)]))
 }
 
 pub(super) fn endpoint(url: &str, extra: &str) -> String {

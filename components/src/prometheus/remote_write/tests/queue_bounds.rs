@@ -50,7 +50,7 @@ async fn old_samples_are_dropped_by_sample_age_limit() {
     let queue = "queue_config {\n batch_send_deadline = \"5ms\"\n sample_age_limit = \"1h\"\n }";
     let rw = running("prometheus.remote_write.age", &endpoint(&url, queue));
     let series = vec![number(&[("age", "old")], 1.0, Some(sender::unix_ms() - 7_200_000)), number(&[("age", "new")], 2.0, None)];
-    rw.receiver().0.append(Arc::new(Batch { families: vec![family("g", MetricType::Gauge, series)] })).unwrap();
+    rw.receiver().0.append(Arc::new(Batch::new(vec![family("g", MetricType::Gauge, series)]))).unwrap();
     until("the new sample", || sink.series().len() == 1).await;
     assert!(sink.series()[0].0.contains("new"));
     assert_eq!(stat(&rw.component, 0, "samples_dropped"), 1);
@@ -77,7 +77,7 @@ async fn samples_that_age_out_while_retrying_are_dropped_before_the_retry() {
         number(&[("age", "ageing")], 1.0, Some(now - 8_000)),
         number(&[("age", "fresh")], 2.0, None),
     ];
-    rw.receiver().0.append(Arc::new(Batch { families: vec![family("g", MetricType::Gauge, series)] })).unwrap();
+    rw.receiver().0.append(Arc::new(Batch::new(vec![family("g", MetricType::Gauge, series)]))).unwrap();
     until("the retried request", || sink.accepted().len() == 1).await;
     let first = sink.seen.lock().unwrap()[0].request.timeseries.len();
     assert_eq!(first, 2, "both samples were young enough for the first attempt");

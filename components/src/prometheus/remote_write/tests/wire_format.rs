@@ -35,7 +35,7 @@ async fn sends_counters_gauges_histograms_and_exemplars() {
         }],
     );
     let before = sender::unix_ms();
-    rw.receiver().0.append(Arc::new(Batch { families: vec![counter, gauge, histogram] })).unwrap();
+    rw.receiver().0.append(Arc::new(Batch::new(vec![counter, gauge, histogram]))).unwrap();
     until("seven series", || sink.series().len() == 7).await;
 
     let series = sink.series();
@@ -79,7 +79,7 @@ async fn exemplars_stay_home_when_send_exemplars_is_false() {
     let (sink, url) = Sink::start(vec![]).await;
     let rw = running("prometheus.remote_write.noex", &endpoint(&url, &format!("send_exemplars = false\n{FAST}")));
     let series = Series { exemplars: vec![exemplar(1.0)], ..number(&[], 1.0, Some(TS)) };
-    rw.receiver().0.append(Arc::new(Batch { families: vec![family("c_total", MetricType::Counter, vec![series])] })).unwrap();
+    rw.receiver().0.append(Arc::new(Batch::new(vec![family("c_total", MetricType::Counter, vec![series])]))).unwrap();
     until("one series", || sink.series().len() == 1).await;
     assert!(sink.series()[0].1.exemplars.is_empty());
     assert_eq!(stat(&rw.component, 0, "exemplars_sent"), 0);
@@ -95,7 +95,7 @@ async fn staleness_markers_keep_their_exact_bits() {
     let rw = running("prometheus.remote_write.stale", &endpoint(&url, FAST));
     let stale = family("gone", MetricType::Gauge, vec![number(&[("job", "api")], crate::prometheus::stale_nan(), Some(TS))]);
     let plain = family("nan", MetricType::Gauge, vec![number(&[("job", "api")], f64::NAN, Some(TS))]);
-    rw.receiver().0.append(Arc::new(Batch { families: vec![stale, plain] })).unwrap();
+    rw.receiver().0.append(Arc::new(Batch::new(vec![stale, plain]))).unwrap();
     until("two series", || sink.series().len() == 2).await;
     let series = sink.series();
     let gone = value_of(&series, r#"{__name__="gone",job="api"}"#).samples[0].value;

@@ -128,7 +128,7 @@ mod tests {
             metadata: Metadata { kind, help: "Help.".into(), unit: String::new() },
             series: vec![series(1.0, Some(1_700_000_000_000)), series(2.0, Some(-1))],
         };
-        Batch { families: vec![family("calls", MetricType::Counter), family("up", MetricType::Gauge)] }
+        Batch::new(vec![family("calls", MetricType::Counter), family("up", MetricType::Gauge)])
     }
 
     fn request(c: &Converted) -> Bytes {
