@@ -42,6 +42,19 @@ pub const BODIES: &[(&str, &str)] = &[
 	}
 "#,
     ),
+    (
+        "prometheus.scrape",
+        r#"
+	targets      = [{"__address__" = "127.0.0.1:9"}]
+	forward_to   = []
+	http_headers = { "X-Api-Key" = [{S:1}] }
+	oauth2 {
+		client_id     = "agent"
+		client_secret = {S:2}
+		token_url     = "http://127.0.0.1:9/token"
+	}
+"#,
+    ),
     // One auth method per prometheus.scrape, as it allows only one; the
     // targets are closed ports, so scrapes fail and report errors, which
     // must not carry the secrets either.

@@ -1,10 +1,13 @@
 //! The HTTP client settings Prometheus components share: how they
-//! authenticate (`basic_auth`, `authorization`, `bearer_token`,
+//! authenticate (`basic_auth`, `authorization`, `oauth2`, `bearer_token`,
 //! `bearer_token_file`), proxies, redirects and TLS. `prometheus.remote_write`
 //! and `prometheus.scrape` take the same arguments and blocks.
 
+use std::sync::Arc;
+
 use hyper::http::header::{HeaderValue, AUTHORIZATION};
 
+use super::oauth2::{OAuth2, TokenSource};
 use super::remote_write::config::{Authorization, BasicAuth, TlsConfig};
 use crate::otelcol::exporter::sending::SendError;
 use crate::types::Secret;
@@ -22,6 +25,8 @@ pub enum ClientAuth {
         scheme: String,
         credentials: Credential,
     },
+    /// A token from the client-credentials grant, cached until it expires.
+    OAuth2(Arc<TokenSource>),
 }
 
 pub enum Credential {
@@ -54,8 +59,18 @@ fn set(s: &Option<Secret>) -> bool {
 
 impl ClientAuth {
     /// The one method configured; [`validate`] has refused several.
-    pub fn new(basic: &Option<BasicAuth>, authorization: &Option<Authorization>, bearer_token: &Option<Secret>, bearer_token_file: &str) -> ClientAuth {
-        if let Some(b) = basic {
+    /// Building opens nothing: an OAuth2 token is fetched by the first
+    /// request.
+    pub fn new(
+        basic: &Option<BasicAuth>,
+        authorization: &Option<Authorization>,
+        oauth2: &Option<OAuth2>,
+        bearer_token: &Option<Secret>,
+        bearer_token_file: &str,
+    ) -> Result<ClientAuth, String> {
+        Ok(if let Some(o) = oauth2 {
+            ClientAuth::OAuth2(Arc::new(TokenSource::new(o)?))
+        } else if let Some(b) = basic {
             ClientAuth::Basic { username: b.username.clone(), password: Credential::from(&b.password, &b.password_file) }
         } else if let Some(a) = authorization {
             let scheme = if a.kind.trim().is_empty() { "Bearer".to_string() } else { a.kind.trim().to_string() };
@@ -64,13 +79,20 @@ impl ClientAuth {
             ClientAuth::Scheme { scheme: "Bearer".into(), credentials: Credential::from(bearer_token, bearer_token_file) }
         } else {
             ClientAuth::None
-        }
+        })
     }
 
-    /// Adds the credentials to a request, reading files now.
-    pub fn apply(&self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, SendError> {
+    /// Adds the credentials to a request, reading files (or fetching an
+    /// OAuth2 token) now.
+    pub async fn apply(&self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, SendError> {
         Ok(match self {
             ClientAuth::None => request,
+            ClientAuth::OAuth2(source) => {
+                let mut value =
+                    HeaderValue::try_from(source.authorization().await?).map_err(|_| SendError::retryable("oauth2: the token is not a valid header value"))?;
+                value.set_sensitive(true);
+                request.header(AUTHORIZATION, value)
+            }
             ClientAuth::Basic { username, password } => request.basic_auth(username, Some(password.read()?)),
             ClientAuth::Scheme { scheme, credentials } => {
                 let mut value = HeaderValue::try_from(format!("{scheme} {}", credentials.read()?))
@@ -86,10 +108,11 @@ impl ClientAuth {
 pub fn validate(
     basic: &Option<BasicAuth>,
     authorization: &Option<Authorization>,
+    oauth2: &Option<OAuth2>,
     bearer_token: &Option<Secret>,
     bearer_token_file: &str,
 ) -> Result<(), String> {
-    let auths = [basic.is_some(), authorization.is_some(), set(bearer_token), !bearer_token_file.is_empty()];
+    let auths = [basic.is_some(), authorization.is_some(), oauth2.is_some(), set(bearer_token), !bearer_token_file.is_empty()];
     if auths.iter().filter(|a| **a).count() > 1 {
         return Err("at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured".into());
     }
@@ -97,6 +120,9 @@ pub fn validate(
         if set(&b.password) && !b.password_file.is_empty() {
             return Err("at most one of basic_auth password & password_file must be configured".into());
         }
+    }
+    if let Some(o) = oauth2 {
+        o.validate()?;
     }
     if let Some(a) = authorization {
         if set(&a.credentials) && !a.credentials_file.is_empty() {

@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod expose;
+pub mod oauth2;
 pub mod relabel;
 pub mod remote_write;
 pub mod scrape;

@@ -165,6 +165,7 @@ fn scrape_job(j: &mut OptionReader, receiver_label: &str, global: &Global, extra
         scrape.attr("extra_metrics", e);
     }
     http_client(j, &mut scrape, diags);
+    oauth2(j, &mut scrape, diags);
     blocks.push(scrape);
     blocks.extend(metric_relabel);
     blocks
@@ -313,6 +314,20 @@ fn http_client(r: &mut OptionReader, block: &mut Block, diags: &mut Diags) {
     }
 }
 
+/// A scrape's `oauth2` block (discovery's clients have none in Solder).
+fn oauth2(r: &mut OptionReader, block: &mut Block, diags: &mut Diags) {
+    let Some(mut o) = r.child("oauth2", diags) else { return };
+    let mut b = Block::new("oauth2");
+    for key in ["client_id", "client_secret", "client_secret_file", "token_url", "proxy_url", "no_proxy"] {
+        o.copy(&mut b, key, Ty::String, diags);
+    }
+    o.copy(&mut b, "scopes", Ty::Strings, diags);
+    o.copy(&mut b, "endpoint_params", Ty::StringMap, diags);
+    o.copy(&mut b, "proxy_from_environment", Ty::Bool, diags);
+    o.finish(diags);
+    block.block(b, true);
+}
+
 /// Whether a quoted duration is under Prometheus's default timeout (10 s).
 fn shorter_than_default_timeout(quoted: &str) -> bool {
     solder_components::types::Duration::parse(quoted.trim_matches('"')).is_ok_and(|d| d.0 < std::time::Duration::from_secs(10))
@@ -423,6 +438,15 @@ mod tests {
         for want in ["scrape_timeout = \"5s\"", "metrics_path = \"/m\"", "scheme = \"https\"", "honor_labels = true", "sample_limit = 1000"] {
             assert!(a.contains(want), "{want} in {a}");
         }
+    }
+
+    #[test]
+    fn a_scrapes_oauth2_block_converts() {
+        let (a, d) = convert_config(
+            "config:\n  scrape_configs:\n    - job_name: j\n      static_configs: [{targets: [a:1]}]\n      oauth2:\n        client_id: agent\n        client_secret: s3cret\n        token_url: https://idp/token\n        scopes: [read]\n        endpoint_params: {audience: metrics}\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert!(a.contains("oauth2 { client_id = \"agent\" client_secret = \"s3cret\" token_url = \"https://idp/token\" scopes = [\"read\"] endpoint_params = { \"audience\" = \"metrics\", } }"), "{a}");
     }
 
     #[test]

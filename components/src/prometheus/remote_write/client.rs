@@ -37,7 +37,7 @@ impl RemoteClient {
         let builder = settings.builder(USER_AGENT)?;
         let http = builder.build().map_err(|e| error_chain(&e))?;
         let headers = header_map(&args.headers).map_err(|e| e.message)?;
-        let auth = ClientAuth::new(&args.basic_auth, &args.authorization, &args.bearer_token, &args.bearer_token_file);
+        let auth = ClientAuth::new(&args.basic_auth, &args.authorization, &args.oauth2, &args.bearer_token, &args.bearer_token_file)?;
         Ok(RemoteClient { url: args.url.clone(), http, headers, auth, retry_on_429: args.queue_config.retry_on_http_429 })
     }
 
@@ -50,7 +50,7 @@ impl RemoteClient {
             .header(CONTENT_ENCODING, "snappy")
             .header(CONTENT_TYPE, "application/x-protobuf")
             .header("X-Prometheus-Remote-Write-Version", "0.1.0");
-        request = self.auth.apply(request)?;
+        request = self.auth.apply(request).await?;
         let response = request.body(body).send().await.map_err(|e| SendError::retryable(error_chain(&e.without_url())))?;
         let status = response.status();
         if status.is_success() {

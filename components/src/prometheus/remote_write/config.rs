@@ -48,6 +48,8 @@ pub struct EndpointArgs {
     pub basic_auth: Option<BasicAuth>,
     #[serde(default)]
     pub authorization: Option<Authorization>,
+    #[serde(default)]
+    pub oauth2: Option<crate::prometheus::oauth2::OAuth2>,
     /// Used for `https://` URLs.
     #[serde(default)]
     pub tls_config: Option<TlsConfig>,
@@ -358,7 +360,7 @@ impl EndpointArgs {
                 return Err(format!("{name:?} is a reserved header. It must not be changed"));
             }
         }
-        crate::prometheus::client::validate(&self.basic_auth, &self.authorization, &self.bearer_token, &self.bearer_token_file)?;
+        crate::prometheus::client::validate(&self.basic_auth, &self.authorization, &self.oauth2, &self.bearer_token, &self.bearer_token_file)?;
         validate_proxy(self.proxy_from_environment, &self.proxy_url, &self.no_proxy)?;
         if let Some(tls) = &self.tls_config {
             tls.validate()?;

@@ -12,9 +12,11 @@ use super::series::{Limits, SeriesRules};
 use super::target::{Defaults, Target};
 use crate::component::ArgumentError;
 use crate::prometheus::client::{self, ClientAuth, HttpSettings};
+use crate::prometheus::oauth2::OAuth2;
 use crate::prometheus::remote_write::config::{validate_proxy, Authorization, BasicAuth, TlsConfig};
 use crate::prometheus::ReceiverHandle;
 use crate::types::{Duration, Handle, Secret};
+use hyper::http::header::{HeaderMap, HeaderName, HeaderValue};
 
 const USER_AGENT: &str = concat!("Solder/", env!("CARGO_PKG_VERSION"));
 
@@ -104,6 +106,11 @@ pub struct Arguments {
     pub basic_auth: Option<BasicAuth>,
     #[serde(default)]
     pub authorization: Option<Authorization>,
+    #[serde(default)]
+    pub oauth2: Option<OAuth2>,
+    /// Headers sent with every scrape; a header may have several values.
+    #[serde(default)]
+    pub http_headers: BTreeMap<String, Vec<Secret>>,
     #[serde(default)]
     pub tls_config: Option<TlsConfig>,
     #[serde(default)]
@@ -211,12 +218,55 @@ pub fn validate(a: &Arguments) -> Result<(), ArgumentError> {
         return Err(bad("scrape_protocols", "scrape_protocols must name a text protocol: Solder does not read PrometheusProto"));
     }
     fallback(&a.scrape_fallback_protocol)?;
-    client::validate(&a.basic_auth, &a.authorization, &a.bearer_token, &a.bearer_token_file).map_err(|e| bad("bearer_token", e))?;
+    client::validate(&a.basic_auth, &a.authorization, &a.oauth2, &a.bearer_token, &a.bearer_token_file).map_err(|e| bad("bearer_token", e))?;
+    for name in a.http_headers.keys() {
+        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            return Err(bad("http_headers", format!("setting header {name:?} is not allowed")));
+        }
+    }
+    header_map(&a.http_headers)?;
     validate_proxy(a.proxy_from_environment, &a.proxy_url, &a.no_proxy).map_err(|e| bad("proxy_url", e))?;
     if let Some(tls) = &a.tls_config {
         tls.validate().map_err(|e| bad("tls_config", e))?;
     }
     Ok(())
+}
+
+/// Headers Prometheus sets itself (or that would confuse the exchange),
+/// which `http_headers` may not set, as in Prometheus' common config.
+const RESERVED_HEADERS: &[&str] = &[
+    "Authorization",
+    "Host",
+    "Content-Encoding",
+    "Content-Length",
+    "Content-Type",
+    "User-Agent",
+    "Connection",
+    "Keep-Alive",
+    "Proxy-Authenticate",
+    "Proxy-Authorization",
+    "Www-Authenticate",
+    "Accept-Encoding",
+    "X-Prometheus-Remote-Write-Version",
+    "X-Prometheus-Remote-Read-Version",
+    "X-Prometheus-Scrape-Timeout-Seconds",
+    "Upgrade",
+];
+
+/// `http_headers` as a header map, values marked sensitive (they may be
+/// secrets).
+fn header_map(headers: &BTreeMap<String, Vec<Secret>>) -> Result<HeaderMap, ArgumentError> {
+    let mut map = HeaderMap::new();
+    for (name, values) in headers {
+        let key = HeaderName::try_from(name.as_str()).map_err(|_| bad("http_headers", format!("{name:?} is not a valid header name")))?;
+        for v in values {
+            let mut value =
+                HeaderValue::try_from(v.0.expose()).map_err(|_| bad("http_headers", format!("a value of header {name:?} is not a valid header value")))?;
+            value.set_sensitive(true);
+            map.append(key.clone(), value);
+        }
+    }
+    Ok(map)
 }
 
 fn fallback(p: &str) -> Result<TextFormat, ArgumentError> {
@@ -243,7 +293,9 @@ impl Arguments {
         let http = http.builder(USER_AGENT).and_then(|b| b.build().map_err(|e| e.to_string())).map_err(|e| bad("tls_config", e))?;
         Ok(Settings {
             http,
-            auth: ClientAuth::new(&self.basic_auth, &self.authorization, &self.bearer_token, &self.bearer_token_file),
+            auth: ClientAuth::new(&self.basic_auth, &self.authorization, &self.oauth2, &self.bearer_token, &self.bearer_token_file)
+                .map_err(|e| bad("oauth2", e))?,
+            headers: header_map(&self.http_headers)?,
             accept: accept_header(&self.scrape_protocols),
             fallback: fallback(&self.scrape_fallback_protocol)?,
             compression: self.enable_compression,

@@ -24,6 +24,8 @@ use crate::sync::lock;
 pub struct Settings {
     pub http: reqwest::Client,
     pub auth: ClientAuth,
+    /// `http_headers`.
+    pub headers: hyper::http::HeaderMap,
     pub accept: String,
     pub fallback: TextFormat,
     pub compression: bool,
@@ -200,11 +202,12 @@ async fn fetch(target: &Target, s: &Settings) -> Result<(String, TextFormat), (S
     let request = s
         .http
         .get(&target.url)
+        .headers(s.headers.clone())
         .timeout(target.timeout)
         .header(ACCEPT, &s.accept)
         .header(ACCEPT_ENCODING, if s.compression { "gzip" } else { "identity" })
         .header("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", target.timeout.as_secs_f64()));
-    let request = s.auth.apply(request).map_err(|e| (e.message, 0.0))?;
+    let request = s.auth.apply(request).await.map_err(|e| (e.message, 0.0))?;
     let mut response = request.send().await.map_err(|e| (error_chain(&e), 0.0))?;
     if response.status() != reqwest::StatusCode::OK {
         return Err((format!("server returned HTTP status {}", response.status()), 0.0));

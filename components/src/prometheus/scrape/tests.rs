@@ -285,6 +285,37 @@ async fn exemplars_are_forwarded_with_their_series() {
     drop(h);
 }
 
+/// `oauth2` and `http_headers` reach the target: it answers only a
+/// request with the token from the token endpoint and both values of the
+/// tenant header.
+#[tokio::test]
+async fn oauth2_tokens_and_http_headers_go_with_every_scrape() {
+    let tokens = axum::Router::new().fallback(|| async { r#"{"access_token":"scrape-token","token_type":"bearer","expires_in":3600}"# });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let token_url = format!("http://{}/token", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, tokens).await });
+    let target = axum::Router::new().fallback(|headers: axum::http::HeaderMap| async move {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+        let tenants: Vec<&str> = headers.get_all("x-scope-orgid").iter().filter_map(|v| v.to_str().ok()).collect();
+        match (auth, tenants.as_slice()) {
+            (Some("Bearer scrape-token"), ["team-a", "team-b"]) => (axum::http::StatusCode::OK, "m 1\n"),
+            _ => (axum::http::StatusCode::UNAUTHORIZED, ""),
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let instance = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, target).await });
+    let rec = Recorder::new();
+    let args = format!(
+        "{}\nhttp_headers = {{ \"X-Scope-OrgID\" = [\"team-a\", \"team-b\"] }}\noauth2 {{\n client_id = \"a\"\n client_secret = \"b\"\n token_url = {token_url:?}\n}}",
+        config(&format!("{{\"__address__\" = \"{instance}\"}}"))
+    );
+    let h = Harness::start(&REGISTRATION, &args, &rec.scope("sink")).unwrap();
+    until("m scraped", || values(&rec, "m", &instance).contains(&1.0)).await;
+    assert!(values(&rec, "up", &instance).iter().all(|v| *v == 1.0), "every scrape was let in");
+    drop(h);
+}
+
 #[tokio::test]
 async fn a_failing_target_is_down_and_its_series_stale() {
     let (page, instance, rec, h) = one_target("a 1\n").await;
@@ -323,4 +354,8 @@ fn arguments_are_checked_in_alloys_words() {
     assert!(err("scrape_protocols = [\"Nope\"]").contains("unknown scrape protocol"));
     assert!(err("bearer_token = \"a\"\nbearer_token_file = \"b\"").contains("at most one of"));
     assert!(err("scheme = \"ftp\"").contains("invalid scheme"));
+    assert!(err("http_headers = { \"authorization\" = [\"x\"] }").contains("setting header \"authorization\" is not allowed"));
+    assert!(err("http_headers = { \"bad header\" = [\"x\"] }").contains("not a valid header name"));
+    let oauth = "oauth2 {\n client_id = \"a\"\n token_url = \"http://t\"\n}";
+    assert!(err(&format!("{oauth}\nbearer_token = \"b\"")).contains("at most one of basic_auth, authorization, oauth2"));
 }
