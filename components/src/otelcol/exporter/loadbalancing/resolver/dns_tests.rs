@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::dns_server::{DnsServer, Mode};
 use super::*;
 use crate::harness::until;
+use crate::otelcol::exporter::loadbalancing::resolver::running::Running;
 use crate::otelcol::exporter::loadbalancing::resolver::ResolverArgs;
 
 const INTERVAL: StdDuration = StdDuration::from_millis(100);
@@ -23,60 +24,17 @@ fn args(port: &str) -> Arguments {
     }
 }
 
-/// A resolver asking `server`, running until the token is cancelled.
-struct Running {
-    resolver: Arc<DnsResolver>,
-    endpoints: watch::Receiver<Option<Endpoints>>,
-    metrics: ComponentMetrics,
-    shutdown: CancellationToken,
-}
-
-impl Running {
-    fn start(server: &DnsServer, port: &str) -> Running {
-        let metrics = ComponentMetrics::new(&format!("otelcol.exporter.loadbalancing.dns_{}", server.addr().port()));
-        let resolver = Arc::new(DnsResolver::new(&args(port), &metrics).unwrap().with_nameserver(server.addr()));
-        let (tx, endpoints) = watch::channel(None);
-        let shutdown = CancellationToken::new();
-        let as_exporter_holds_it: Arc<dyn Resolver> = resolver.clone();
-        tokio::spawn(as_exporter_holds_it.run(tx, shutdown.clone()));
-        Running { resolver, endpoints, metrics, shutdown }
-    }
-
-    fn current(&self) -> Option<Vec<String>> {
-        self.endpoints.borrow().clone()
-    }
-
-    fn resolutions(&self, success: &str) -> u64 {
-        let labels = [("resolver", "dns"), ("success", success)];
-        self.metrics.counter("otelcol_loadbalancer_num_resolutions", "Number of times the resolver has triggered new resolutions.", &labels).get()
-    }
-
-    fn updates(&self) -> u64 {
-        self.metrics.counter("otelcol_loadbalancer_num_backend_updates", "Number of times the list of backends was updated.", &[("resolver", "dns")]).get()
-    }
-
-    fn backends(&self) -> i64 {
-        self.metrics.gauge("otelcol_loadbalancer_num_backends", "Current number of backends in use.", &[("resolver", "dns")]).get()
-    }
-
-    /// Waits for the set to become `want`.
-    async fn wait_for(&mut self, want: &[&str]) {
-        let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-        let waited = tokio::time::timeout(StdDuration::from_secs(5), self.endpoints.wait_for(|e| e.as_ref() == Some(&want))).await.is_ok();
-        assert!(waited, "expected {want:?}, have {:?}", self.current());
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+/// A resolver asking `server`, run as the exporter runs it.
+fn start(server: &DnsServer, port: &str) -> Running {
+    let metrics = ComponentMetrics::new(&format!("otelcol.exporter.loadbalancing.dns_{}", server.addr().port()));
+    let resolver = DnsResolver::new(&args(port), &metrics).unwrap().with_nameserver(server.addr());
+    Running::start(Arc::new(resolver), metrics)
 }
 
 #[tokio::test]
 async fn every_a_and_aaaa_record_is_a_backend_sorted_with_ipv6_in_brackets() {
     let server = DnsServer::start(&["10.0.0.2", "fd00::1", "10.0.0.1"]).await;
-    let mut r = Running::start(&server, "4317");
+    let mut r = start(&server, "4317");
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317", "[fd00::1]:4317"]).await;
     assert_eq!(r.backends(), 3);
     assert_eq!(r.updates(), 1);
@@ -86,7 +44,7 @@ async fn every_a_and_aaaa_record_is_a_backend_sorted_with_ipv6_in_brackets() {
 #[tokio::test]
 async fn a_record_added_then_removed_shows_up_within_an_interval() {
     let server = DnsServer::start(&["10.0.0.1", "10.0.0.2"]).await;
-    let mut r = Running::start(&server, "4317");
+    let mut r = start(&server, "4317");
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317"]).await;
 
     server.set(&["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
@@ -107,7 +65,7 @@ async fn a_record_added_then_removed_shows_up_within_an_interval() {
 #[tokio::test]
 async fn a_refusal_a_timeout_and_nxdomain_keep_the_last_set_and_count_as_failures() {
     let server = DnsServer::start(&["10.0.0.1", "10.0.0.2"]).await;
-    let mut r = Running::start(&server, "4317");
+    let mut r = start(&server, "4317");
     let last = ["10.0.0.1:4317", "10.0.0.2:4317"];
     r.wait_for(&last).await;
 
@@ -135,7 +93,7 @@ async fn a_refusal_a_timeout_and_nxdomain_keep_the_last_set_and_count_as_failure
 async fn a_name_server_that_never_answers_leaves_the_set_unresolved() {
     let server = DnsServer::start(&["10.0.0.1"]).await;
     server.set_mode(Mode::Silent);
-    let r = Running::start(&server, "4317");
+    let r = start(&server, "4317");
     until("two failed resolutions", || r.resolutions("false") >= 2).await;
     assert_eq!(r.current(), None, "nothing resolved yet is None, not an empty ring");
     assert!(server.queries() >= 2);

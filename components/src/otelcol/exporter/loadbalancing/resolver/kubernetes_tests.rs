@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use serde_json::{json, Value};
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::harness::{until, DEADLINE};
+use crate::harness::until;
 use crate::kubernetes::standin::{Kind, KubeStandin};
+use crate::otelcol::exporter::loadbalancing::resolver::running::Running;
 use crate::otelcol::exporter::loadbalancing::resolver::ResolverArgs;
 
 const GATEWAY: &str = include_str!("testdata/endpointslice-gateway.json");
@@ -44,57 +43,18 @@ fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-/// A resolver watching `standin`, running until dropped.
-struct Running {
-    resolver: Arc<KubernetesResolver>,
-    endpoints: watch::Receiver<Option<Endpoints>>,
-    metrics: ComponentMetrics,
-    shutdown: CancellationToken,
-}
-
-impl Running {
-    fn start(standin: &KubeStandin, args: &Arguments) -> Running {
-        let metrics = ComponentMetrics::new(&format!("otelcol.exporter.loadbalancing.k8s_{}", standin.url()));
-        let resolver = KubernetesResolver::with_namespace_file(args, &metrics, Path::new("/nonexistent/namespace")).unwrap();
-        let resolver = Arc::new(resolver.with_auth(AuthType::None { url: Some(standin.url()) }));
-        let (tx, endpoints) = watch::channel(None);
-        let shutdown = CancellationToken::new();
-        let as_exporter_holds_it: Arc<dyn Resolver> = resolver.clone();
-        tokio::spawn(as_exporter_holds_it.run(tx, shutdown.clone()));
-        Running { resolver, endpoints, metrics, shutdown }
-    }
-
-    fn current(&self) -> Option<Vec<String>> {
-        self.endpoints.borrow().clone()
-    }
-
-    fn resolutions(&self, success: &str) -> u64 {
-        let labels = [("resolver", "k8s"), ("success", success)];
-        self.metrics.counter("otelcol_loadbalancer_num_resolutions", "Number of times the resolver has triggered new resolutions.", &labels).get()
-    }
-
-    fn updates(&self) -> u64 {
-        self.metrics.counter("otelcol_loadbalancer_num_backend_updates", "Number of times the list of backends was updated.", &[("resolver", "k8s")]).get()
-    }
-
-    async fn wait_for(&mut self, want: &[&str]) {
-        let want = strings(want);
-        let seen = tokio::time::timeout(DEADLINE, self.endpoints.wait_for(|e| e.as_ref() == Some(&want))).await.is_ok();
-        assert!(seen, "expected {want:?}, have {:?}", self.current());
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
+/// A resolver watching `standin`, run as the exporter runs it.
+fn start(standin: &KubeStandin, args: &Arguments) -> Running {
+    let metrics = ComponentMetrics::new(&format!("otelcol.exporter.loadbalancing.k8s_{}", standin.url()));
+    let resolver = KubernetesResolver::with_namespace_file(args, &metrics, Path::new("/nonexistent/namespace")).unwrap();
+    Running::start(Arc::new(resolver.with_auth(AuthType::None { url: Some(standin.url()) })), metrics)
 }
 
 #[tokio::test]
 async fn the_first_list_gives_every_ready_endpoint_once_per_port() {
     let standin = KubeStandin::start().await.unwrap();
     standin.apply_object(Kind::EndpointSlice, serde_json::from_str(GATEWAY).unwrap());
-    let mut r = Running::start(&standin, &args("gateway-headless.obs", &[4317, 4318]));
+    let mut r = start(&standin, &args("gateway-headless.obs", &[4317, 4318]));
     r.wait_for(&["10.244.1.17:4317", "10.244.1.17:4318", "10.244.2.9:4317", "10.244.2.9:4318", "10.244.3.4:4317", "10.244.3.4:4318"]).await;
     assert_eq!(r.updates(), 1);
     assert!(r.resolver.error().is_none());
@@ -110,7 +70,7 @@ async fn a_pod_leaves_the_ring_when_not_ready_when_terminating_and_when_removed(
     let standin = KubeStandin::start().await.unwrap();
     let put = |endpoints: Value| standin.apply_object(Kind::EndpointSlice, slice("gateway-headless-a", endpoints));
     put(json!([ready("10.0.0.1"), ready("10.0.0.2"), ready("10.0.0.3")]));
-    let mut r = Running::start(&standin, &args("gateway-headless.obs", &[4317]));
+    let mut r = start(&standin, &args("gateway-headless.obs", &[4317]));
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317", "10.0.0.3:4317"]).await;
 
     // Its readiness probe fails.
@@ -144,7 +104,7 @@ async fn every_slice_of_the_service_counts_and_no_other() {
     let mut elsewhere = slice("gateway-headless-prod", json!([ready("10.8.8.8")]));
     elsewhere["metadata"]["namespace"] = json!("prod");
     standin.apply_object(Kind::EndpointSlice, elsewhere);
-    let mut r = Running::start(&standin, &args("gateway-headless.obs", &[4317]));
+    let mut r = start(&standin, &args("gateway-headless.obs", &[4317]));
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317"]).await;
 
     // A scale-up spills into a second slice; an endpoint moving between
@@ -165,7 +125,7 @@ async fn every_slice_of_the_service_counts_and_no_other() {
 async fn a_failing_watch_keeps_the_last_set_and_records_the_failure_until_it_recovers() {
     let standin = KubeStandin::start().await.unwrap();
     standin.apply_object(Kind::EndpointSlice, slice("gateway-headless-a", json!([ready("10.0.0.1"), ready("10.0.0.2")])));
-    let mut r = Running::start(&standin, &args("gateway-headless.obs", &[4317]));
+    let mut r = start(&standin, &args("gateway-headless.obs", &[4317]));
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317"]).await;
     until("the watch to open", || standin.watches() == 1).await;
 
@@ -188,7 +148,7 @@ async fn a_change_lost_to_compaction_is_seen_by_the_relist() {
     let standin = KubeStandin::start().await.unwrap();
     standin.apply_object(Kind::EndpointSlice, slice("gateway-headless-a", json!([ready("10.0.0.1")])));
     standin.apply_object(Kind::EndpointSlice, slice("gateway-headless-b", json!([ready("10.0.0.2")])));
-    let mut r = Running::start(&standin, &args("gateway-headless.obs", &[4317]));
+    let mut r = start(&standin, &args("gateway-headless.obs", &[4317]));
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317"]).await;
     until("the watch to open", || standin.watches() == 1).await;
 
@@ -204,7 +164,7 @@ async fn the_first_list_is_bounded_by_timeout() {
     standin.set_failing(true);
     let mut a = args("gateway-headless.obs", &[4317]);
     a.timeout = Duration(StdDuration::from_millis(200));
-    let mut r = Running::start(&standin, &a);
+    let mut r = start(&standin, &a);
     until("the timeout", || r.resolver.error().is_some_and(|e| e.contains("not listed within 200ms"))).await;
     assert_eq!(r.current(), None, "nothing listed yet is None, not an empty ring");
 
@@ -225,7 +185,7 @@ async fn return_hostnames_gives_pod_names_under_the_service() {
     standin.apply_object(Kind::EndpointSlice, slice("gateway-headless-a", endpoints));
     let mut a = args("gateway-headless.obs", &[4317]);
     a.return_hostnames = true;
-    let mut r = Running::start(&standin, &a);
+    let mut r = start(&standin, &a);
     r.wait_for(&["gateway-0.gateway-headless.obs:4317", "gateway-1.gateway-headless.obs:4317"]).await;
     let error = r.resolver.error().unwrap_or_default();
     assert!(error.contains("1 ready endpoint(s) of obs/gateway-headless have no hostname"), "{error}");
@@ -237,7 +197,7 @@ async fn ipv6_addresses_are_bracketed() {
     let mut v6 = slice("gateway-headless-v6", json!([ready("fd00:10:244::5"), ready("fd00:10:244::4")]));
     v6["addressType"] = json!("IPv6");
     standin.apply_object(Kind::EndpointSlice, v6);
-    let mut r = Running::start(&standin, &args("gateway-headless.obs", &[4317]));
+    let mut r = start(&standin, &args("gateway-headless.obs", &[4317]));
     r.wait_for(&["[fd00:10:244::4]:4317", "[fd00:10:244::5]:4317"]).await;
 }
 
