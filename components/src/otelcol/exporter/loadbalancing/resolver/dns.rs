@@ -220,9 +220,8 @@ impl Resolver for DnsResolver {
     }
 }
 
-#[cfg(test)]
-#[path = "dns_server.rs"]
-mod dns_server;
+#[path = "dns_standin.rs"]
+pub mod standin;
 #[cfg(test)]
 #[path = "dns_tests.rs"]
 mod tests;

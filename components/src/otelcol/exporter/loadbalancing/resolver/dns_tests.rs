@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::dns_server::{DnsServer, Mode};
+use super::standin::{DnsStandin, Mode};
 use super::*;
 use crate::harness::until;
 use crate::otelcol::exporter::loadbalancing::resolver::running::Running;
@@ -25,7 +25,7 @@ fn args(port: &str) -> Arguments {
 }
 
 /// A resolver asking `server`, run as the exporter runs it.
-fn start(server: &DnsServer, port: &str) -> Running {
+fn start(server: &DnsStandin, port: &str) -> Running {
     let metrics = ComponentMetrics::new(&format!("otelcol.exporter.loadbalancing.dns_{}", server.addr().port()));
     let resolver = DnsResolver::new(&args(port), &metrics).unwrap().with_nameserver(server.addr());
     Running::start(Arc::new(resolver), metrics)
@@ -33,7 +33,7 @@ fn start(server: &DnsServer, port: &str) -> Running {
 
 #[tokio::test]
 async fn every_a_and_aaaa_record_is_a_backend_sorted_with_ipv6_in_brackets() {
-    let server = DnsServer::start(&["10.0.0.2", "fd00::1", "10.0.0.1"]).await;
+    let server = DnsStandin::start(&["10.0.0.2", "fd00::1", "10.0.0.1"]).await.unwrap();
     let mut r = start(&server, "4317");
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317", "[fd00::1]:4317"]).await;
     assert_eq!(r.backends(), 3);
@@ -43,7 +43,7 @@ async fn every_a_and_aaaa_record_is_a_backend_sorted_with_ipv6_in_brackets() {
 
 #[tokio::test]
 async fn a_record_added_then_removed_shows_up_within_an_interval() {
-    let server = DnsServer::start(&["10.0.0.1", "10.0.0.2"]).await;
+    let server = DnsStandin::start(&["10.0.0.1", "10.0.0.2"]).await.unwrap();
     let mut r = start(&server, "4317");
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317"]).await;
 
@@ -64,7 +64,7 @@ async fn a_record_added_then_removed_shows_up_within_an_interval() {
 
 #[tokio::test]
 async fn a_refusal_a_timeout_and_nxdomain_keep_the_last_set_and_count_as_failures() {
-    let server = DnsServer::start(&["10.0.0.1", "10.0.0.2"]).await;
+    let server = DnsStandin::start(&["10.0.0.1", "10.0.0.2"]).await.unwrap();
     let mut r = start(&server, "4317");
     let last = ["10.0.0.1:4317", "10.0.0.2:4317"];
     r.wait_for(&last).await;
@@ -91,7 +91,7 @@ async fn a_refusal_a_timeout_and_nxdomain_keep_the_last_set_and_count_as_failure
 
 #[tokio::test]
 async fn a_name_server_that_never_answers_leaves_the_set_unresolved() {
-    let server = DnsServer::start(&["10.0.0.1"]).await;
+    let server = DnsStandin::start(&["10.0.0.1"]).await.unwrap();
     server.set_mode(Mode::Silent);
     let r = start(&server, "4317");
     until("two failed resolutions", || r.resolutions("false") >= 2).await;
@@ -101,7 +101,7 @@ async fn a_name_server_that_never_answers_leaves_the_set_unresolved() {
 
 #[tokio::test]
 async fn shutdown_ends_the_run() {
-    let server = DnsServer::start(&["10.0.0.1"]).await;
+    let server = DnsStandin::start(&["10.0.0.1"]).await.unwrap();
     let metrics = ComponentMetrics::new("otelcol.exporter.loadbalancing.dns_shutdown");
     let resolver = Arc::new(DnsResolver::new(&args("4317"), &metrics).unwrap().with_nameserver(server.addr()));
     let (tx, _rx) = watch::channel(None);

@@ -1,5 +1,7 @@
-//! A DNS server for the resolver's tests: UDP on loopback, one name, and
-//! answers the test changes while it runs (records, a refusal, silence).
+//! A stand-in DNS server for tests of the `dns` resolver, in this crate and
+//! end to end (point the agent at it with `SOLDER_DNS_NAMESERVER`): UDP on
+//! loopback, the same records for every name asked, and answers the test
+//! changes while it runs (records, a refusal, silence).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -30,17 +32,18 @@ struct State {
 }
 
 /// A running server; it stops when dropped.
-pub struct DnsServer {
+pub struct DnsStandin {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
     cancel: CancellationToken,
 }
 
-impl DnsServer {
-    /// Serves `records` for every name asked, on an ephemeral loopback port.
-    pub async fn start(records: &[&str]) -> DnsServer {
-        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind a loopback UDP port");
-        let addr = socket.local_addr().expect("the bound address");
+impl DnsStandin {
+    /// Serves `records` (IP addresses; others are ignored) for every name
+    /// asked, on an ephemeral loopback port.
+    pub async fn start(records: &[&str]) -> std::io::Result<DnsStandin> {
+        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+        let addr = socket.local_addr()?;
         let state = Arc::new(Mutex::new(State { records: parse(records), mode: Mode::Answer, queries: 0 }));
         let cancel = CancellationToken::new();
         let (st, stop) = (state.clone(), cancel.clone());
@@ -60,7 +63,7 @@ impl DnsServer {
                 }
             }
         });
-        DnsServer { addr, state, cancel }
+        Ok(DnsStandin { addr, state, cancel })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -82,14 +85,14 @@ impl DnsServer {
     }
 }
 
-impl Drop for DnsServer {
+impl Drop for DnsStandin {
     fn drop(&mut self) {
         self.cancel.cancel();
     }
 }
 
 fn parse(records: &[&str]) -> Vec<IpAddr> {
-    records.iter().map(|r| r.parse().expect("an IP address")).collect()
+    records.iter().filter_map(|r| r.parse().ok()).collect()
 }
 
 /// The reply to `query`, or `None` to stay silent.
