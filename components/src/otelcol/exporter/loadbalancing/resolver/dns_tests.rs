@@ -47,11 +47,10 @@ async fn a_record_added_then_removed_shows_up_within_an_interval() {
     let mut r = start(&server, "4317");
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317"]).await;
 
+    // The records' TTL (300 s) is far past the wait's deadline: only a
+    // lookup that asks the server each round sees the change.
     server.set(&["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
-    let added = tokio::time::Instant::now();
     r.wait_for(&["10.0.0.1:4317", "10.0.0.2:4317", "10.0.0.3:4317"]).await;
-    // The record's TTL is 300 s: only an uncached lookup sees it this soon.
-    assert!(added.elapsed() < INTERVAL * 5, "seen after {:?}", added.elapsed());
 
     server.set(&["10.0.0.1", "10.0.0.3"]);
     r.wait_for(&["10.0.0.1:4317", "10.0.0.3:4317"]).await;
