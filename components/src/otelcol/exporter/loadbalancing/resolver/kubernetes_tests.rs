@@ -238,3 +238,15 @@ fn hosts_join_ports_as_go_does() {
     assert_eq!(join_host_port("fd00::1", 4317), "[fd00::1]:4317");
     assert_eq!(join_host_port("gateway-0.gateway-headless.obs", 4317), "gateway-0.gateway-headless.obs:4317");
 }
+
+#[tokio::test]
+async fn no_client_is_a_failure_and_sends_nothing() {
+    let metrics = ComponentMetrics::new("otelcol.exporter.loadbalancing.k8s_no_client");
+    let resolver = KubernetesResolver::with_namespace_file(&args("gateway-headless.obs", &[4317]), &metrics, Path::new("/nonexistent/namespace")).unwrap();
+    let auth = AuthType::KubeConfig { path: Some("/nonexistent/kubeconfig".into()), context: None };
+    let r = Running::start(Arc::new(resolver.with_auth(auth)), metrics);
+    until("the failure", || r.resolutions("false") >= 1).await;
+    let error = r.resolver.error().unwrap_or_default();
+    assert!(error.contains("no client for the API server") && error.contains("kubeConfig"), "{error}");
+    assert_eq!(r.current(), None);
+}
