@@ -24,8 +24,10 @@ pub enum TextFormat {
 /// its value and its own timestamp (milliseconds), if it had one, and the
 /// OpenMetrics exemplar written after it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RawSample {
-    pub name: String,
+pub struct RawSample<'a> {
+    /// Borrowed from the body: most samples share their family's name, so
+    /// only a family's first sample makes a `String` of it.
+    pub name: &'a str,
     pub labels: Vec<(String, String)>,
     pub value: f64,
     pub timestamp_ms: Option<i64>,
@@ -46,8 +48,8 @@ pub struct FamilyMeta {
 
 /// A parsed body.
 #[derive(Debug, Default)]
-pub struct Exposition {
-    pub samples: Vec<RawSample>,
+pub struct Exposition<'a> {
+    pub samples: Vec<RawSample<'a>>,
     pub families: HashMap<String, FamilyMeta>,
 }
 
@@ -66,7 +68,7 @@ impl std::fmt::Display for ParseError {
 
 /// Parses a whole body. A malformed line fails the whole scrape, as in
 /// Prometheus, so a target never half-reports.
-pub fn parse(body: &str, format: TextFormat) -> Result<Exposition, ParseError> {
+pub fn parse(body: &str, format: TextFormat) -> Result<Exposition<'_>, ParseError> {
     let mut out = Exposition::default();
     let mut seen_eof = false;
     for (i, line) in body.lines().enumerate() {
@@ -290,9 +292,9 @@ fn number(word: &str) -> Result<f64, String> {
     word.parse::<f64>().map_err(|_| format!("invalid value {word:?}"))
 }
 
-fn sample(line: &str, format: TextFormat) -> Result<RawSample, String> {
+fn sample(line: &str, format: TextFormat) -> Result<RawSample<'_>, String> {
     let mut l = Line { s: line.as_bytes(), at: 0 };
-    let name = l.name("metric name", is_name_start)?.to_string();
+    let name = l.name("metric name", is_name_start)?;
     l.skip_blanks();
     let labels = if l.peek() == Some(b'{') { l.labels()? } else { Vec::new() };
     let value = l.word();

@@ -3,7 +3,6 @@
 //! staleness markers for series that vanish, and for all of them when the
 //! target goes away.
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 use super::parse::{self, TextFormat};
-use super::series::{self, SeriesRules};
+use super::series::{self, IdentitySet, SeriesRules};
 use super::target::Target;
 use crate::otelcol::exporter::sending::error_chain;
 use crate::prometheus::client::ClientAuth;
@@ -89,7 +88,7 @@ pub async fn run(target: Target, shared: Arc<Shared>, status: Arc<Mutex<Status>>
     }
     if let Some(prev) = previous {
         let now = unix_ms(SystemTime::now());
-        let mut families = series::stale_markers(&prev.batch, &prev.identities, &HashSet::new(), now);
+        let mut families = series::stale_markers(&prev.batch, &prev.identities, &IdentitySet::default(), now);
         let settings = Arc::clone(&lock(&shared.settings));
         families.extend(report_families(&target, &settings, f64::NAN, None, now).into_iter().map(|mut f| {
             for s in &mut f.series {
@@ -127,11 +126,11 @@ async fn scrape(target: &Target, shared: &Shared, status: &Mutex<Status>, previo
     let duration = clock.elapsed();
     let (mut families, identities, report, error) = match result {
         Ok((scraped, size)) => {
-            let current: HashSet<u64> = scraped.identities.iter().flatten().copied().collect();
+            let current: IdentitySet = scraped.identities.iter().flatten().copied().collect();
             let mut families = scraped.families;
             let added = match &previous {
                 Some(p) => {
-                    let before: HashSet<u64> = p.identities.iter().flatten().copied().collect();
+                    let before: IdentitySet = p.identities.iter().flatten().copied().collect();
                     families.extend(series::stale_markers(&p.batch, &p.identities, &current, now));
                     current.difference(&before).count()
                 }
@@ -143,7 +142,7 @@ async fn scrape(target: &Target, shared: &Shared, status: &Mutex<Status>, previo
         }
         Err((error, size)) => {
             let families = match &previous {
-                Some(p) => series::stale_markers(&p.batch, &p.identities, &HashSet::new(), now),
+                Some(p) => series::stale_markers(&p.batch, &p.identities, &IdentitySet::default(), now),
                 None => Vec::new(),
             };
             let report = Report { duration: duration.as_secs_f64(), samples: 0, post_relabel: 0, added: 0, body_size: size };

@@ -19,7 +19,7 @@ const NODE: &str = include_str!("testdata/node_exporter.prom");
 fn parses_the_text_format() {
     let body = "# HELP http_requests_total The total.\n# TYPE http_requests_total counter\nhttp_requests_total{method=\"post\",code=\"200\"} 1027 1395066363000\nhttp_requests_total{method=\"a\\\"b\\\\c\\nd\",} 3\n\n  # a comment\nmetric_without_labels +Inf\nnan_metric NaN\nneg -1.5e3\n";
     let e = parse(body, TextFormat::Prometheus).unwrap();
-    let names: Vec<&str> = e.samples.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = e.samples.iter().map(|s| s.name).collect();
     assert_eq!(names, ["http_requests_total", "http_requests_total", "metric_without_labels", "nan_metric", "neg"]);
     assert_eq!(e.samples[0].timestamp_ms, Some(1395066363000));
     assert_eq!(e.samples[0].labels, vec![("method".into(), "post".into()), ("code".into(), "200".into())]);
@@ -53,8 +53,11 @@ fn parses_openmetrics_with_exemplars_and_seconds() {
 /// its sample stays.
 #[test]
 fn reads_exemplars_in_every_openmetrics_form() {
-    let om = |line: &str| parse(&format!("{line}\n# EOF\n"), TextFormat::OpenMetrics);
-    let ex = |line: &str| om(line).unwrap_or_else(|e| panic!("{line}: {e}")).samples.remove(0).exemplar;
+    let om = |line: &str| {
+        let body = format!("{line}\n# EOF\n");
+        parse(&body, TextFormat::OpenMetrics).map(|e| e.samples.into_iter().map(|s| (s.value, s.exemplar)).collect::<Vec<_>>())
+    };
+    let ex = |line: &str| om(line).unwrap_or_else(|e| panic!("{line}: {e}")).remove(0).1;
     let labels = vec![("trace_id".to_string(), "4bf92f3577b34da6a3ce929d0e0e4736".to_string())];
     assert_eq!(
         ex("h_bucket{le=\"0.5\"} 3 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} 0.31"),
@@ -66,7 +69,7 @@ fn reads_exemplars_in_every_openmetrics_form() {
     );
     assert_eq!(ex("c_total 1 # {} 1"), Some(Exemplar { labels: vec![], value: 1.0, timestamp_ms: None }));
     let long = format!("c_total 1 # {{trace_id=\"{}\"}} 1", "a".repeat(121));
-    assert_eq!(om(&long).unwrap().samples[0].value, 1.0, "the sample stays");
+    assert_eq!(om(&long).unwrap()[0].0, 1.0, "the sample stays");
     assert_eq!(ex(&long), None, "an exemplar over the cap is dropped");
     for bad in ["c_total 1 # 1", "c_total 1 # {a=\"b\"}", "c_total 1 # {a=\"b\"} x", "c_total 1 # {a=\"b\"} 1 2 3", "c_total 1 # {a=\"b\" 1"] {
         assert_eq!(om(bad).expect_err(bad).line, 1, "{bad}");
