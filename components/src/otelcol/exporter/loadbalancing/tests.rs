@@ -230,3 +230,43 @@ fn the_client_has_no_endpoint_and_queues_stay_in_memory() {
     assert_eq!(super::with_port("[::1]"), "[::1]:4317");
     assert_eq!(super::with_port("[::1]:9000"), "[::1]:9000");
 }
+
+/// A resolver that never answers.
+struct Silent;
+
+impl super::resolver::Resolver for Silent {
+    fn run(
+        self: Arc<Self>,
+        _out: tokio::sync::watch::Sender<Option<super::resolver::Endpoints>>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> crate::component::RunFuture {
+        Box::pin(async move { shutdown.cancelled().await })
+    }
+
+    fn name(&self) -> &'static str {
+        "dns"
+    }
+
+    fn error(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Before the first resolution, data waits (a bounded time), then is
+/// refused retryably: the sender keeps it.
+#[tokio::test(start_paused = true)]
+async fn data_before_the_first_resolution_waits_then_is_refused_retryably() {
+    let metrics = crate::selfmetrics::ComponentMetrics::new("otelcol.exporter.loadbalancing.silent");
+    let balancer =
+        Arc::new(super::backends::Balancer::new(&metrics, Arc::new(Silent), super::RoutingKey::TraceId, std::time::Duration::ZERO, super::OtlpArgs::default()));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let run = tokio::spawn(Arc::clone(&balancer).run(stop.clone()));
+    let started = tokio::time::Instant::now();
+    let err = balancer.consume(crate::otelcol::exporter::sending::Payload::Traces(request(0))).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Retryable);
+    assert!(err.message.contains("has not found the backends yet"), "{}", err.message);
+    assert_eq!(started.elapsed(), super::backends::FIRST_RESOLUTION_WAIT);
+    assert_eq!(balancer.health().state, HealthState::Unknown);
+    stop.cancel();
+    run.await.unwrap();
+}
