@@ -18,5 +18,7 @@ mod fleet;
 mod graph;
 #[path = "e2e_loadbalancing/ring.rs"]
 mod ring;
+#[path = "e2e_loadbalancing/rolling.rs"]
+mod rolling;
 #[path = "e2e_loadbalancing/whole_traces.rs"]
 mod whole_traces;

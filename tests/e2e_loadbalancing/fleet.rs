@@ -4,7 +4,6 @@
 //! `otelcol.exporter.loadbalancing` and the static resolver; and the shop
 //! app on the OpenTelemetry Python SDK sending to the agent.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command};
 
@@ -281,15 +280,4 @@ impl Drop for App {
 /// The sum of the samples of `name` whose labels include all of `with`.
 pub fn metric(text: &str, name: &str, with: &[(&str, &str)]) -> f64 {
     samples(text).into_iter().filter(|(n, labels, _)| n == name && with.iter().all(|(k, v)| labels.get(*k).map(String::as_str) == Some(*v))).map(|(_, _, v)| v).sum()
-}
-
-/// The samples of `name`, by the value of the label `by`.
-pub fn metric_by(text: &str, name: &str, by: &str) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    for (n, labels, v) in samples(text) {
-        if n == name {
-            *out.entry(labels.get(by).cloned().unwrap_or_default()).or_insert(0.0) += v;
-        }
-    }
-    out
 }

@@ -16,17 +16,28 @@ what was acknowledged.
 
 usage: shop_app.py ENDPOINT RECORD_FILE TRACES RATE
 RATE is traces per second; 0 sends as fast as the SDK makes them.
+
+The test steers a running app through files next to RECORD_FILE:
+- RECORD_FILE.avoid, JSON {"ring": [endpoints], "avoid": endpoint}: from
+  now on make only trace IDs that the Collector's ring over "ring" does not
+  give to "avoid"; once every span made so far is acknowledged, the app
+  writes RECORD_FILE.avoiding. New traces keep flowing meanwhile.
+- RECORD_FILE.resume: random trace IDs again.
+- RECORD_FILE.stop: stop making traces (else it stops after TRACES).
 """
 
 import json
+import os
 import sys
 import threading
 import time
+import zlib
 
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -68,11 +79,47 @@ class Acknowledged(SpanExporter):
         self.otlp.shutdown()
 
 
+class Ring:
+    """The Collector's consistent-hash ring (crc32 IEEE, 100 points per
+    endpoint, 36000 positions), to know where the agent routes a trace."""
+
+    def __init__(self, endpoints):
+        taken, items = set(), []
+        for e in sorted(set(endpoints)):
+            for i in range(100):
+                pos = zlib.crc32(e.encode() + bytes([i])) % 36000
+                if pos not in taken:
+                    taken.add(pos)
+                    items.append((pos, e))
+        self.items = sorted(items)
+
+    def owner(self, key):
+        pos = zlib.crc32(key) % 36000
+        for p, e in self.items:
+            if p >= pos:
+                return e
+        return self.items[0][1]
+
+
+class SteeredIds(RandomIdGenerator):
+    """Random trace IDs, or, while told to, only those a ring does not give
+    to one endpoint. Only the root span's provider makes trace IDs."""
+
+    avoid = None
+
+    def generate_trace_id(self):
+        while True:
+            trace_id = super().generate_trace_id()
+            steer = SteeredIds.avoid
+            if steer is None or steer[0].owner(trace_id.to_bytes(16, "big")) != steer[1]:
+                return trace_id
+
+
 SERVICES = ["frontend", "checkout", "payment", "inventory", "search"]
 providers = {}
 tracers = {}
 for name in SERVICES:
-    provider = TracerProvider(resource=Resource.create({"service.name": name, "service.namespace": "shop"}))
+    provider = TracerProvider(resource=Resource.create({"service.name": name, "service.namespace": "shop"}), id_generator=SteeredIds())
     # A queue deep enough that the SDK never drops a span of its own accord.
     provider.add_span_processor(BatchSpanProcessor(Acknowledged(name), max_queue_size=200_000, max_export_batch_size=512, schedule_delay_millis=100))
     providers[name] = provider
@@ -114,8 +161,24 @@ def request(i):
             call("frontend", "search", "GET /search/suggest")
 
 
+def steer():
+    """Follows the test's control files; True when told to stop."""
+    if SteeredIds.avoid is None and not os.path.exists(record_path + ".resume") and os.path.exists(record_path + ".avoid"):
+        with open(record_path + ".avoid") as f:
+            told = json.load(f)
+        SteeredIds.avoid = (Ring(told["ring"]), told["avoid"])
+        ok = all(p.force_flush(timeout_millis=60_000) for p in providers.values())
+        with open(record_path + ".avoiding", "w") as f:
+            f.write(json.dumps({"flushed": ok}) + "\n")
+    if SteeredIds.avoid is not None and os.path.exists(record_path + ".resume"):
+        SteeredIds.avoid = None
+    return os.path.exists(record_path + ".stop")
+
+
 start = time.monotonic()
 for i in range(traces):
+    if i % 10 == 0 and steer():
+        break
     if rate > 0:
         due = start + i / rate
         wait = due - time.monotonic()

@@ -1,0 +1,114 @@
+//! A rolling update of the gateway tier while traces flow: one gateway
+//! stops taking data (a pod terminating), so the agent queues its traces;
+//! the agent's config is then reloaded with that gateway gone and a new one
+//! in. Nothing the agent acknowledged is lost, what it had queued for the
+//! leaving gateway is re-routed (and counted, exactly), and the leaving
+//! gateway, back on its old address, is sent nothing more.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::fleet::{metric, App, Fleet, EXPORTER};
+use crate::ring::{balanced_ports, trace_bytes, Ring};
+use crate::support::{free_port, peers::read_jsonl};
+
+/// Index of the gateway that leaves, and of the one that joins.
+const LEAVING: usize = 2;
+const JOINING: usize = 3;
+
+/// Traces per second while the ring changes; ample for the app to still
+/// be sending when the test tells it to stop.
+const RATE: f64 = 300.0;
+
+#[test]
+fn a_gateway_leaving_under_load_loses_nothing_and_its_queue_is_rerouted() {
+    let mut ports = balanced_ports(3, 0.05);
+    ports.push(free_port());
+    let mut fleet = Fleet::start(&ports, &[0, 1, LEAVING]);
+    let old_ring: Vec<String> = [0, 1, LEAVING].iter().map(|i| fleet.gateways[*i].endpoint()).collect();
+    let ring = Ring::new(&old_ring);
+    let leaving = fleet.gateways[LEAVING].endpoint();
+
+    let mut app = fleet.app("rolling", 1_000_000, RATE);
+    fleet.agent.wait_for("traces at every gateway in the ring", || [0, 1, LEAVING].iter().all(|i| !fleet.gateways[*i].spans().is_empty()));
+
+    // The leaving gateway stops taking data, as a terminating pod does;
+    // the agent keeps it in its ring (it is only unreachable) and queues
+    // its traces while the app goes on.
+    fleet.gateways[LEAVING].stop();
+    let delivered_before = fleet.gateways[LEAVING].spans().len();
+    let queue = || backend(&fleet, &leaving)["queue_size"].as_u64().unwrap_or(0);
+    fleet.agent.wait_for("the agent to queue for the stopped gateway", || queue() > 0);
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // From here the app makes only traces the old ring gives to the other
+    // gateways, so the leaving gateway's queue stops growing while traffic
+    // still flows, and what it holds can be counted from the data: every
+    // span of its traces the agent acknowledged, less what reached it.
+    steer(&app, "avoid", json!({"ring": old_ring, "avoid": leaving}));
+    fleet.agent.wait_for("the app to steer clear of the leaving gateway", || app.record.with_extension("jsonl.avoiding").exists());
+    // What the agent still batches (100 ms) is routed, to the leaving
+    // gateway's queue, well before the reload below.
+    std::thread::sleep(Duration::from_millis(500));
+    let acknowledged = read_jsonl(&app.record);
+    let owned = acknowledged.iter().filter(|s| ring.owner(&trace_bytes(s["trace_id"].as_str().unwrap())) == leaving).count();
+    let queued = owned - delivered_before;
+    assert!(queued > 0, "the leaving gateway had a queue: {owned} spans of its traces acknowledged, {delivered_before} delivered");
+    assert!(app.running(), "the app is still sending");
+
+    // The rolling update proper: the agent's ring loses the stopped
+    // gateway and gains a new one, by a config reload, under load.
+    fleet.set_ring(&[0, 1, JOINING]);
+    let rerouted = || metric(&fleet.agent.get("/metrics").1, "otelcol_loadbalancer_rerouted_spans_total", &[("component_id", EXPORTER)]);
+    fleet.agent.wait_for("the leaving gateway's queue to be re-routed", || rerouted() >= queued as f64);
+    let info = fleet.agent.component(EXPORTER);
+    assert_eq!(rerouted(), queued as f64, "re-routed = what was queued for the leaving gateway; debug info: {info}");
+    let dropped = metric(&fleet.agent.get("/metrics").1, "otelcol_loadbalancer_dropped_spans_total", &[]);
+    assert_eq!(dropped, 0.0, "nothing handed back was dropped");
+
+    // Its traces (by the old ring) go to their new owners again, and the
+    // leaving gateway comes back on its old address, outside the ring: it
+    // must be sent nothing.
+    steer(&app, "resume", json!({}));
+    fleet.gateways[LEAVING].start();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(app.running(), "the app is still sending after the change settled");
+    steer(&app, "stop", json!({}));
+    let sent = app.finish(&fleet.agent);
+    let sent_ids: BTreeSet<&str> = sent.iter().map(|s| s["span_id"].as_str().unwrap()).collect();
+    fleet.wait_for_spans(sent.len());
+
+    let back = fleet.gateways[LEAVING].process();
+    assert_eq!(metric(&back.get("/metrics").1, "otelcol_receiver_accepted_spans_total", &[]), 0.0, "the removed gateway was sent nothing");
+    assert_eq!(fleet.gateways[LEAVING].spans().len(), delivered_before, "its sink has only what it took before it stopped");
+
+    // Nothing acknowledged lost, nothing twice.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (gateway, span) in fleet.delivered() {
+        let id = span["span_id"].as_str().unwrap().to_string();
+        assert!(seen.insert(id.clone(), gateway).is_none(), "span {id} arrived twice");
+    }
+    assert_eq!(seen.keys().map(String::as_str).collect::<BTreeSet<_>>(), sent_ids, "the sinks hold exactly the spans the agent acknowledged");
+    assert!(seen.values().any(|g| *g == JOINING), "the joining gateway took its share");
+    let agent = fleet.agent.get("/metrics").1;
+    assert_eq!(metric(&agent, "otelcol_receiver_accepted_spans_total", &[]), sent.len() as f64, "acknowledged by the agent");
+    let from = [("component_id", EXPORTER)];
+    let failed = metric(&agent, "otelcol_exporter_send_failed_spans_total", &from) + metric(&agent, "otelcol_exporter_enqueue_failed_spans_total", &from);
+    assert_eq!(failed, 0.0, "dropped by the loadbalancing exporter");
+}
+
+/// Writes one of the app's control files (shop_app.py).
+fn steer(app: &App, what: &str, body: Value) {
+    let path = app.record.with_extension(format!("jsonl.{what}"));
+    let tmp = path.with_extension("tmp-write");
+    std::fs::write(&tmp, body.to_string()).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+}
+
+/// The exporter's debug info for one backend.
+fn backend(fleet: &Fleet, endpoint: &str) -> Value {
+    let c = fleet.agent.component(EXPORTER);
+    c["debugInfo"]["backends"][endpoint].clone()
+}
