@@ -122,7 +122,7 @@ otelcol.exporter.loadbalancing "default" {{
 				}}
 			}}
 
-			retry_on_failure {{
+			retry {{
 				initial_interval = "100ms"
 				max_interval     = "500ms"
 			}}

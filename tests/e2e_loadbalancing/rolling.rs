@@ -32,7 +32,7 @@ fn a_gateway_leaving_under_load_loses_nothing_and_its_queue_is_rerouted() {
     let leaving = fleet.gateways[LEAVING].endpoint();
 
     let mut app = fleet.app("rolling", 1_000_000, RATE);
-    fleet.agent.wait_for("traces at every gateway in the ring", || [0, 1, LEAVING].iter().all(|i| !fleet.gateways[*i].spans().is_empty()));
+    fleet.agent.wait_for("traces at every gateway in the ring", || [0, 1, LEAVING].iter().all(|i| fleet.gateways[*i].spans().len() >= 500));
 
     // The leaving gateway stops taking data, as a terminating pod does;
     // the agent keeps it in its ring (it is only unreachable) and queues
@@ -64,6 +64,7 @@ fn a_gateway_leaving_under_load_loses_nothing_and_its_queue_is_rerouted() {
     let rerouted = || metric(&fleet.agent.get("/metrics").1, "otelcol_loadbalancer_rerouted_spans_total", &[("component_id", EXPORTER)]);
     fleet.agent.wait_for("the leaving gateway's queue to be re-routed", || rerouted() >= queued as f64);
     let info = fleet.agent.component(EXPORTER);
+    eprintln!("leaving gateway: {delivered_before} spans delivered before it stopped, {queued} queued for it; re-routed {}", rerouted());
     assert_eq!(rerouted(), queued as f64, "re-routed = what was queued for the leaving gateway; debug info: {info}");
     let dropped = metric(&fleet.agent.get("/metrics").1, "otelcol_loadbalancer_dropped_spans_total", &[]);
     assert_eq!(dropped, 0.0, "nothing handed back was dropped");
@@ -91,7 +92,10 @@ fn a_gateway_leaving_under_load_loses_nothing_and_its_queue_is_rerouted() {
         assert!(seen.insert(id.clone(), gateway).is_none(), "span {id} arrived twice");
     }
     assert_eq!(seen.keys().map(String::as_str).collect::<BTreeSet<_>>(), sent_ids, "the sinks hold exactly the spans the agent acknowledged");
-    assert!(seen.values().any(|g| *g == JOINING), "the joining gateway took its share");
+    let mut per_gateway = [0usize; 4];
+    seen.values().for_each(|g| per_gateway[*g] += 1);
+    eprintln!("{} spans acknowledged; delivered per gateway: {per_gateway:?}", sent.len());
+    assert!(per_gateway[JOINING] > 0, "the joining gateway took its share");
     let agent = fleet.agent.get("/metrics").1;
     assert_eq!(metric(&agent, "otelcol_receiver_accepted_spans_total", &[]), sent.len() as f64, "acknowledged by the agent");
     let from = [("component_id", EXPORTER)];
