@@ -101,6 +101,10 @@ fn a_gateway_leaving_under_load_loses_nothing_and_its_queue_is_rerouted() {
     let from = [("component_id", EXPORTER)];
     let failed = metric(&agent, "otelcol_exporter_send_failed_spans_total", &from) + metric(&agent, "otelcol_exporter_enqueue_failed_spans_total", &from);
     assert_eq!(failed, 0.0, "dropped by the loadbalancing exporter");
+    // The agent's own account balances too, the leaving gateway's share
+    // included: what it sent there before it left is still counted.
+    let sent_by_exporter = metric(&agent, "otelcol_exporter_sent_spans_total", &from);
+    assert_eq!(sent_by_exporter, sent.len() as f64, "acknowledged = sent by the loadbalancing exporter (every backend, the removed one too) + dropped (0)");
 }
 
 /// Writes one of the app's control files (shop_app.py).
