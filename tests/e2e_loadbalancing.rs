@@ -1,7 +1,8 @@
 //! `otelcol.exporter.loadbalancing` end to end, with the real `solder`
-//! binary as both tiers: an agent routing by trace ID with the static
-//! resolver, and gateways computing the service graph and span metrics,
-//! each forwarding to a grpcio sink of its own. Traces come from five
+//! binary as both tiers: an agent routing by trace ID (with the static
+//! resolver, and as shipped in examples/kubernetes, with the kubernetes
+//! resolver against the API stand-in), and gateways computing the service
+//! graph and span metrics, each forwarding to a grpcio sink of its own. Traces come from five
 //! services instrumented with the OpenTelemetry Python SDK. The tests
 //! check where every span went, against what the app was told was
 //! exported: exactly once, each trace whole on the gateway the Collector's
@@ -16,6 +17,8 @@ mod support;
 mod fleet;
 #[path = "e2e_loadbalancing/graph.rs"]
 mod graph;
+#[path = "e2e_loadbalancing/kubernetes.rs"]
+mod kubernetes;
 #[path = "e2e_loadbalancing/ring.rs"]
 mod ring;
 #[path = "e2e_loadbalancing/rolling.rs"]

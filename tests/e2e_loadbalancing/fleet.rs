@@ -18,11 +18,11 @@ pub const EXPORTER: &str = "otelcol.exporter.loadbalancing.default";
 /// OTLP in; every span to the service graph, span metrics and the sink.
 /// Both connectors flush twice a second, and a call's other side waits up
 /// to 2 s, so the graph settles soon after the last span.
-fn gateway_config(grpc: u16, expose: u16, sink: u16) -> String {
+fn gateway_config(grpc: &str, expose: u16, sink: u16) -> String {
     format!(
         r#"otelcol.receiver.otlp "default" {{
 	grpc {{
-		endpoint = "127.0.0.1:{grpc}"
+		endpoint = "{grpc}"
 	}}
 
 	output {{
@@ -135,7 +135,8 @@ otelcol.exporter.loadbalancing "default" {{
 
 /// One gateway: its config, its sink, and the process while it runs.
 pub struct Gateway {
-    pub port: u16,
+    /// Where it takes OTLP/gRPC, `ip:port`.
+    pub addr: String,
     pub expose: u16,
     pub sink: Sink,
     cfg: PathBuf,
@@ -143,13 +144,13 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// The endpoint as the agent's static resolver lists it.
+    /// The endpoint as the agent's resolver spells it.
     pub fn endpoint(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.addr.clone()
     }
 
     pub fn start(&mut self) {
-        assert!(self.process.is_none(), "gateway {} is already running", self.port);
+        assert!(self.process.is_none(), "gateway {} is already running", self.addr);
         let process = Agent::start(&[&self.cfg.display().to_string()]);
         process.wait_for("the gateway's pipeline", || std::net::TcpStream::connect(self.endpoint()).is_ok());
         self.process = Some(process);
@@ -179,6 +180,8 @@ impl Gateway {
 
 pub struct Fleet {
     pub gateways: Vec<Gateway>,
+    /// The agent's loadbalancing exporter's component ID.
+    pub exporter: String,
     pub agent: Agent,
     pub agent_cfg: PathBuf,
     pub grpc: u16,
@@ -187,28 +190,36 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// Gateways on `ports`, all running; the agent's ring holds those at
-    /// the indexes in `ring`.
+    /// Gateways on loopback `ports`, all running, and an agent with the
+    /// static resolver whose ring holds those at the indexes in `ring`.
     pub fn start(ports: &[u16], ring: &[usize]) -> Fleet {
+        let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let hostnames: Vec<String> = ring.iter().map(|i| addrs[*i].clone()).collect();
+        Fleet::start_with(&addrs, EXPORTER, |grpc| agent_config(grpc, &hostnames), &[])
+    }
+
+    /// Gateways at `addrs` (`ip:port`), all running, and an agent running
+    /// the config `agent` makes for its OTLP/gRPC port, with `env`; the
+    /// config's loadbalancing exporter is `exporter`.
+    pub fn start_with(addrs: &[String], exporter: &str, agent: impl FnOnce(u16) -> String, env: &[(&str, &str)]) -> Fleet {
         let python = support::python();
         let dir = tempfile::tempdir().unwrap();
         let mut gateways = Vec::new();
-        for (i, port) in ports.iter().enumerate() {
+        for (i, addr) in addrs.iter().enumerate() {
             let sink = start_sink(&python, dir.path(), 0);
             let expose = free_port();
             let cfg = dir.path().join(format!("gateway-{i}.alloy"));
-            std::fs::write(&cfg, gateway_config(*port, expose, sink.port)).unwrap();
-            let mut g = Gateway { port: *port, expose, sink, cfg, process: None };
+            std::fs::write(&cfg, gateway_config(addr, expose, sink.port)).unwrap();
+            let mut g = Gateway { addr: addr.clone(), expose, sink, cfg, process: None };
             g.start();
             gateways.push(g);
         }
         let grpc = free_port();
         let agent_cfg = dir.path().join("agent.alloy");
-        let hostnames: Vec<String> = ring.iter().map(|i| gateways[*i].endpoint()).collect();
-        std::fs::write(&agent_cfg, agent_config(grpc, &hostnames)).unwrap();
-        let agent = Agent::start(&[&agent_cfg.display().to_string()]);
+        std::fs::write(&agent_cfg, agent(grpc)).unwrap();
+        let agent = Agent::start_with_env(&[&agent_cfg.display().to_string()], env);
         agent.wait_for("the agent's pipeline", || std::net::TcpStream::connect(("127.0.0.1", grpc)).is_ok());
-        Fleet { gateways, agent, agent_cfg, grpc, python, dir }
+        Fleet { gateways, exporter: exporter.to_string(), agent, agent_cfg, grpc, python, dir }
     }
 
     /// Rewrites the agent's config so its ring holds the gateways at
@@ -220,7 +231,7 @@ impl Fleet {
         self.agent.wait_for("the new ring's config to run", || self.agent.json("/api/v0/web/status")["running"]["files"][0]["text"] == text.as_str());
         let status = self.agent.json("/api/v0/web/status");
         assert_eq!(status["lastReload"]["success"], true, "{status}");
-        assert_eq!(status["lastReload"]["changes"]["updated"], serde_json::json!([EXPORTER]), "only the exporter changes: {status}");
+        assert_eq!(status["lastReload"]["changes"]["updated"], serde_json::json!([self.exporter]), "only the exporter changes: {status}");
     }
 
     /// Starts the shop app: `traces` traces at `rate` per second (0: flat out).
@@ -242,6 +253,16 @@ impl Fleet {
     /// Waits until the sinks together hold at least `n` spans.
     pub fn wait_for_spans(&self, n: usize) {
         self.agent.wait_up_to(&format!("{n} spans at the sinks"), std::time::Duration::from_secs(60), || self.delivered().len() >= n);
+    }
+
+    /// The exporter's debug info.
+    pub fn exporter_info(&self) -> Value {
+        self.agent.component(&self.exporter)["debugInfo"].clone()
+    }
+
+    /// The endpoints the exporter routes to now.
+    pub fn ring(&self) -> Vec<String> {
+        self.exporter_info()["backends"].as_object().map(|b| b.keys().cloned().collect()).unwrap_or_default()
     }
 
     /// Every running gateway's service graph and span metrics page.
@@ -279,5 +300,9 @@ impl Drop for App {
 
 /// The sum of the samples of `name` whose labels include all of `with`.
 pub fn metric(text: &str, name: &str, with: &[(&str, &str)]) -> f64 {
-    samples(text).into_iter().filter(|(n, labels, _)| n == name && with.iter().all(|(k, v)| labels.get(*k).map(String::as_str) == Some(*v))).map(|(_, _, v)| v).sum()
+    samples(text)
+        .into_iter()
+        .filter(|(n, labels, _)| n == name && with.iter().all(|(k, v)| labels.get(*k).map(String::as_str) == Some(*v)))
+        .map(|(_, _, v)| v)
+        .sum()
 }

@@ -132,9 +132,7 @@ pub fn calls_per_service(texts: &[String]) -> BTreeMap<String, f64> {
 
 #[test]
 fn the_expected_graph_pairs_clients_with_their_servers() {
-    let span = |id: &str, parent: &str, kind: &str, service: &str, status: &str| {
-        serde_json::json!({"span_id": id, "parent_span_id": parent, "kind": kind, "service": service, "status": status})
-    };
+    let span = |id: &str, parent: &str, kind: &str, service: &str, status: &str| serde_json::json!({"span_id": id, "parent_span_id": parent, "kind": kind, "service": service, "status": status});
     let spans = [
         span("1", "", "SERVER", "a", "UNSET"),
         span("2", "1", "CLIENT", "a", "UNSET"),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::fleet::{metric, Fleet, EXPORTER};
+use crate::fleet::{metric, Fleet};
 use crate::graph::{calls_per_service, expected, served};
 use crate::ring::{balanced_ports, trace_bytes, Ring};
 
@@ -88,7 +88,7 @@ pub fn assert_balance(fleet: &Fleet, sent: &[Value]) {
     let n = sent.len() as f64;
     let agent = fleet.agent.get("/metrics").1;
     assert_eq!(metric(&agent, "otelcol_receiver_accepted_spans_total", &[]), n, "acknowledged by the agent");
-    let from = [("component_id", EXPORTER)];
+    let from = [("component_id", fleet.exporter.as_str())];
     let dropped = metric(&agent, "otelcol_exporter_send_failed_spans_total", &from) + metric(&agent, "otelcol_exporter_enqueue_failed_spans_total", &from);
     assert_eq!(metric(&agent, "otelcol_exporter_sent_spans_total", &from), n, "sent by the loadbalancing exporter");
     assert_eq!(dropped, 0.0, "dropped by the loadbalancing exporter");

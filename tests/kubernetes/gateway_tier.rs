@@ -16,11 +16,8 @@ use crate::manifests::{documents, list, str_of};
 const SHUTDOWN_SECONDS: i64 = 10;
 
 fn gateway_doc(kind: &str) -> Yaml {
-    let found: Vec<Yaml> = documents()
-        .into_iter()
-        .map(|(_, d)| d)
-        .filter(|d| str_of(d, &["kind"]) == kind && str_of(d, &["metadata", "name"]) == "solder-gateway")
-        .collect();
+    let found: Vec<Yaml> =
+        documents().into_iter().map(|(_, d)| d).filter(|d| str_of(d, &["kind"]) == kind && str_of(d, &["metadata", "name"]) == "solder-gateway").collect();
     assert_eq!(found.len(), 1, "one {kind} solder-gateway");
     found[0].clone()
 }
@@ -42,7 +39,8 @@ fn resolver_target() -> (String, String) {
         .expect("the agents route traces with otelcol.exporter.loadbalancing");
     let routing = attribute(exporter, "routing_key").map(|e| config[e.span.range()].to_string());
     assert_eq!(routing.as_deref(), Some("\"traceID\""), "whole traces to one gateway");
-    let kubernetes = blocks(exporter).filter(|b| b.full_name() == "resolver").flat_map(blocks).find(|b| b.full_name() == "kubernetes").expect("resolver > kubernetes");
+    let kubernetes =
+        blocks(exporter).filter(|b| b.full_name() == "resolver").flat_map(blocks).find(|b| b.full_name() == "kubernetes").expect("resolver > kubernetes");
     let text = |name: &str| attribute(kubernetes, name).map(|e| config[e.span.range()].to_string()).unwrap_or_default();
     (text("service"), text("ports"))
 }
