@@ -75,6 +75,14 @@ fn exemplar_traces(text: &str) -> BTreeSet<String> {
     text.lines().filter_map(|l| l.split(" # {").nth(1)?.split("trace_id=\"").nth(1)?.split('"').next().map(str::to_string)).collect()
 }
 
+/// The load-balancing example sends the seed app's spans through the
+/// ring; with every gateway at the one stand-in, all 30 arrive there.
+#[test]
+fn loadbalancing_example_sends_every_span_to_a_gateway() {
+    let run = run_example("loadbalancing.alloy", |sink| vec![("GATEWAYS", format!("127.0.0.1:{}", sink.port))], 4317);
+    assert_eq!(run.agent.component("otelcol.exporter.loadbalancing.gateways")["health"]["state"], "healthy");
+}
+
 /// Seed 000: the collector's pipeline with Jaeger, debug and span metrics
 /// under the `otel_collector` namespace.
 #[test]

@@ -35,6 +35,7 @@ impl Registry {
             crate::otelcol::receiver::prometheus::REGISTRATION,
             crate::otelcol::exporter::otlp::REGISTRATION,
             crate::otelcol::exporter::otlphttp::REGISTRATION,
+            crate::otelcol::exporter::loadbalancing::REGISTRATION,
             crate::otelcol::processor::batch::REGISTRATION,
             crate::otelcol::processor::memory_limiter::REGISTRATION,
             crate::otelcol::processor::attributes::REGISTRATION,

@@ -18,6 +18,7 @@ use prometheus_client::encoding::text::encode_registry;
 use prometheus_client::metrics::counter::Counter as PromCounter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge as PromGauge;
+use prometheus_client::metrics::histogram::Histogram as PromHistogram;
 use prometheus_client::registry::Registry;
 
 use crate::sync::lock;
@@ -28,6 +29,15 @@ type Labels = Vec<(String, String)>;
 enum Metric {
     Counter(Family<Labels, PromCounter>),
     Gauge(Family<Labels, PromGauge>),
+    Histogram(Family<Labels, PromHistogram, fn() -> PromHistogram>),
+}
+
+/// The buckets of every histogram, in milliseconds: the Collector's
+/// defaults for request latencies.
+pub const LATENCY_MS_BUCKETS: [f64; 15] = [0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0, 7500.0, 10000.0];
+
+fn latency_histogram() -> PromHistogram {
+    PromHistogram::new(LATENCY_MS_BUCKETS)
 }
 
 impl Metric {
@@ -35,6 +45,7 @@ impl Metric {
         match self {
             Metric::Counter(f) => f.remove(labels),
             Metric::Gauge(f) => f.remove(labels),
+            Metric::Histogram(f) => f.remove(labels),
         };
     }
 }
@@ -89,12 +100,35 @@ impl Gauge {
     }
 }
 
+/// A distribution of durations in milliseconds ([`LATENCY_MS_BUCKETS`]);
+/// like [`Counter`], it holds its scope.
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    inner: PromHistogram,
+    _scope: Option<Arc<Scope>>,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram { inner: latency_histogram(), _scope: None }
+    }
+}
+
+impl Histogram {
+    pub fn observe(&self, v: f64) {
+        self.inner.observe(v);
+    }
+}
+
 /// One component's scope of the registry. Clones, and every counter and
 /// gauge made from it, share it; the series go when the last of them is
 /// dropped, or when the controller stops the component.
 #[derive(Clone, Debug)]
 pub struct ComponentMetrics {
     scope: Arc<Scope>,
+    /// Labels every series made through this handle carries after
+    /// `component_id`: a part of the component, such as one backend.
+    fixed: Arc<Vec<(String, String)>>,
 }
 
 #[derive(Debug)]
@@ -110,7 +144,48 @@ impl Drop for Scope {
 
 impl ComponentMetrics {
     pub fn new(component_id: &str) -> ComponentMetrics {
-        ComponentMetrics { scope: Arc::new(Scope { component_id: component_id.to_string() }) }
+        ComponentMetrics { scope: Arc::new(Scope { component_id: component_id.to_string() }), fixed: Arc::default() }
+    }
+
+    /// The same scope, with `key="value"` on every series made through the
+    /// handle returned: the metrics of one part of the component (one
+    /// backend's queue), told apart from the other parts'.
+    pub fn labelled(&self, key: &str, value: &str) -> ComponentMetrics {
+        let mut fixed = (*self.fixed).clone();
+        fixed.push((key.to_string(), value.to_string()));
+        ComponentMetrics { scope: Arc::clone(&self.scope), fixed: Arc::new(fixed) }
+    }
+
+    /// Takes out of the registry every series of this component that
+    /// carries `key="value"`: a part that went away.
+    pub fn forget_labelled(&self, key: &str, value: &str) {
+        let mut state = lock(&STATE);
+        let state = &mut *state;
+        let Some(series) = state.series.get_mut(self.component_id()) else { return };
+        let is_part = |l: &Labels| l.iter().any(|(k, v)| k == key && v == value);
+        for (name, labels) in series.iter().filter(|(_, l)| is_part(l)) {
+            if let Some(metric) = state.metrics.get(name) {
+                metric.remove(labels);
+            }
+        }
+        series.retain(|(_, l)| !is_part(l));
+    }
+
+    /// The histogram `name{component_id, extra...}` of durations in
+    /// milliseconds.
+    pub fn histogram(&self, name: &'static str, help: &'static str, extra: &[(&str, &str)]) -> Histogram {
+        let labels = self.labels(extra);
+        let mut state = lock(&STATE);
+        let state = &mut *state;
+        let metric = state.metrics.entry(name).or_insert_with(|| {
+            let family = Family::<Labels, PromHistogram, fn() -> PromHistogram>::new_with_constructor(latency_histogram as fn() -> PromHistogram);
+            state.registry.register(name, help.trim_end_matches('.'), family.clone());
+            Metric::Histogram(family)
+        });
+        let Metric::Histogram(family) = metric else { return Histogram::default() };
+        let histogram = Histogram { inner: family.get_or_create_owned(&labels), _scope: Some(Arc::clone(&self.scope)) };
+        remember(&mut state.series, self.component_id(), name, labels);
+        histogram
     }
 
     pub fn component_id(&self) -> &str {
@@ -153,8 +228,9 @@ impl ComponentMetrics {
     }
 
     fn labels(&self, extra: &[(&str, &str)]) -> Labels {
-        let mut labels = Vec::with_capacity(extra.len() + 1);
+        let mut labels = Vec::with_capacity(extra.len() + 1 + self.fixed.len());
         labels.push(("component_id".to_string(), self.scope.component_id.clone()));
+        labels.extend(self.fixed.iter().cloned());
         labels.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         labels
     }

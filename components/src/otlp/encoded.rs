@@ -94,6 +94,14 @@ impl<M: Request> Encoded<M> {
         Ok(Encoded { bytes, items, decoded: Arc::new(OnceLock::new()), peer: None, _m: PhantomData })
     }
 
+    /// Bytes cut from a request that was validated (a split by routing
+    /// key copies whole fields of it), and their item count: neither is
+    /// checked again. With no count, the items are counted.
+    pub fn from_validated_part(bytes: Bytes, items: Option<usize>, peer: Option<IpAddr>) -> Self {
+        let items = items.unwrap_or_else(|| wire::validate(M::SIGNAL, &bytes).unwrap_or(0));
+        Encoded { bytes, items, decoded: Arc::new(OnceLock::new()), peer, _m: PhantomData }
+    }
+
     /// Encodes a message built in memory (a component's own output).
     pub fn from_message(message: M) -> Self {
         let bytes = Bytes::from(message.encode_to_vec());

@@ -115,4 +115,4 @@ impl Protocol for Otlp {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

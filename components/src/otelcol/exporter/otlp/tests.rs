@@ -34,21 +34,22 @@ struct Received {
 }
 
 /// A gRPC server that accepts any method and records the message bytes.
+/// The load-balancing exporter's tests run several.
 #[derive(Default)]
-struct Sink {
+pub(crate) struct Sink {
     received: Mutex<Vec<Received>>,
-    calls: AtomicUsize,
+    pub(crate) calls: AtomicUsize,
     call_times: Mutex<Vec<Instant>>,
     /// Answers for the next calls, in order; then calls succeed.
     script: Mutex<VecDeque<Status>>,
     /// Answer UNAVAILABLE while set.
-    down: AtomicBool,
+    pub(crate) down: AtomicBool,
     /// When set, each call waits for a permit first.
     gate: Option<Semaphore>,
 }
 
 impl Sink {
-    async fn start(self, tls: Option<Arc<ServerConfig>>) -> (Arc<Sink>, SocketAddr) {
+    pub(crate) async fn start(self, tls: Option<Arc<ServerConfig>>) -> (Arc<Sink>, SocketAddr) {
         self.start_at("127.0.0.1:0".parse().unwrap(), tls).await
     }
 
@@ -105,7 +106,7 @@ impl Sink {
         grpc.unary(method, req).await
     }
 
-    fn bodies(&self) -> Vec<Bytes> {
+    pub(crate) fn bodies(&self) -> Vec<Bytes> {
         self.received.lock().unwrap().iter().map(|r| r.body.clone()).collect()
     }
 

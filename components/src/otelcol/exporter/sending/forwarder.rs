@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 
 use solder_syntax::value::Number;
 use solder_syntax::Value;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -55,7 +55,18 @@ pub struct Forwarder<T: Transport> {
     storage_error: Mutex<Option<String>>,
     disk_bytes: Gauge,
     write_errors: Counter,
+    /// Set when the forwarder is retired ([`Forwarder::retire`]): where
+    /// everything it still holds, or is given, goes instead of being sent.
+    hand_back: Mutex<Option<mpsc::UnboundedSender<Payload>>>,
+    /// Fires on retirement, cutting short a wait between attempts.
+    retired: CancellationToken,
+    /// Told the duration and success of every attempt.
+    attempts: OnceLock<AttemptObserver>,
 }
+
+/// What [`Forwarder::observe_attempts`] calls after each attempt: how long
+/// it took and whether it succeeded.
+pub type AttemptObserver = Box<dyn Fn(StdDuration, bool) + Send + Sync>;
 
 /// How one request's delivery ended.
 enum Delivery {
@@ -64,6 +75,8 @@ enum Delivery {
     Failed(SendError),
     /// Not sent before shutdown, and kept on disk for the next start.
     Kept,
+    /// Not sent, and handed back: the forwarder was retired.
+    HandedBack,
 }
 
 struct Settings<T> {
@@ -138,6 +151,58 @@ impl<T: Transport> Forwarder<T> {
             metrics: metrics.clone(),
             storage: Mutex::new(None),
             storage_error: Mutex::new(None),
+            hand_back: Mutex::new(None),
+            retired: CancellationToken::new(),
+            attempts: OnceLock::new(),
+        }
+    }
+
+    /// Calls `observer` after every attempt (once; later calls are ignored).
+    pub fn observe_attempts(&self, observer: AttemptObserver) {
+        let _ = self.attempts.set(observer);
+    }
+
+    /// Retires the forwarder: what is queued now, what it is given from now
+    /// on, and every request in flight whose attempt fails (or that waits
+    /// for another attempt) go to `back` instead of being sent, retried or
+    /// dropped. A request whose attempt succeeds still counts as sent.
+    /// Stop the forwarder's run afterwards; its flush then finds nothing.
+    pub fn retire(&self, back: mpsc::UnboundedSender<Payload>) {
+        *self.hand_back.lock().unwrap_or_else(|p| p.into_inner()) = Some(back);
+        self.retired.cancel();
+        while let Some(taken) = self.queue.try_pop() {
+            match taken {
+                Ok(t) => {
+                    let payload = t.payload.clone();
+                    t.settle();
+                    self.give_back(payload);
+                }
+                Err(lost) => {
+                    self.counts(lost.signal).failed.add(lost.items as u64);
+                    tracing::error!(component = %self.id, items = lost.items, reason = %lost.reason, "dropped a queued request that could not be read back from disk");
+                }
+            }
+        }
+    }
+
+    /// Whether the forwarder has been retired.
+    pub fn is_retired(&self) -> bool {
+        self.retired.is_cancelled()
+    }
+
+    /// Hands `payload` back if the forwarder is retired; otherwise returns it.
+    fn give_back(&self, payload: Payload) -> Option<Payload> {
+        let back = self.hand_back.lock().unwrap_or_else(|p| p.into_inner());
+        match back.as_ref() {
+            // A closed channel means the owner is gone (shutting down);
+            // the payload is dropped with it, and counted by the owner.
+            Some(tx) => {
+                if let Err(mpsc::error::SendError(p)) = tx.send(payload) {
+                    self.counts(p.signal()).failed.add(p.items() as u64);
+                }
+                None
+            }
+            None => Some(payload),
         }
     }
 
@@ -241,6 +306,7 @@ impl<T: Transport> Forwarder<T> {
     /// Takes a request from the pipeline: queues it, or sends it now when
     /// the queue is disabled. Never drops it without saying so.
     pub async fn accept(&self, payload: Payload) -> Result<(), ConsumeError> {
+        let Some(payload) = self.give_back(payload) else { return Ok(()) };
         if self.draining.is_cancelled() {
             return Err(ConsumeError::retryable("the exporter is shutting down"));
         }
@@ -255,7 +321,7 @@ impl<T: Transport> Forwarder<T> {
             return match self.deliver(&payload, false, false).await {
                 Delivery::Failed(e) if e.retryable => Err(ConsumeError::retryable(e.message)),
                 Delivery::Failed(e) => Err(ConsumeError::permanent(e.message)),
-                Delivery::Sent | Delivery::Kept => Ok(()),
+                Delivery::Sent | Delivery::Kept | Delivery::HandedBack => Ok(()),
             };
         }
         let refused = |p: &Payload| self.counts(p.signal()).refused.add(p.items() as u64);
@@ -294,10 +360,16 @@ impl<T: Transport> Forwarder<T> {
         let started = Instant::now();
         let mut backoff: Option<Backoff> = None;
         loop {
+            // Retired while waiting for another attempt: the request goes
+            // back to be routed elsewhere rather than try a removed backend.
+            if backoff.is_some() && self.is_retired() && self.give_back(payload.clone()).is_none() {
+                return Delivery::HandedBack;
+            }
             let (transport, retry) = {
                 let s = self.settings();
                 (Arc::clone(&s.transport), s.retry.clone())
             };
+            let began = Instant::now();
             let attempt = transport.send(payload);
             // Once shutdown has begun, each request gets one attempt, as in
             // the Collector: a dead backend must not hold up the stop.
@@ -310,6 +382,9 @@ impl<T: Transport> Forwarder<T> {
                 },
                 None => attempt.await,
             };
+            if let Some(observe) = self.attempts.get() {
+                observe(began.elapsed(), result.is_ok());
+            }
             let destination = transport.destination(payload.signal());
             let err = match result {
                 Ok(()) => {
@@ -318,6 +393,9 @@ impl<T: Transport> Forwarder<T> {
                 }
                 Err(e) => e,
             };
+            if self.is_retired() && self.give_back(payload.clone()).is_none() {
+                return Delivery::HandedBack;
+            }
             if !err.retryable || !retry.enabled {
                 return Delivery::Failed(self.failed(payload, destination, err, queued));
             }
@@ -342,6 +420,8 @@ impl<T: Transport> Forwarder<T> {
                 _ = tokio::time::sleep(wait) => {}
                 // Shutdown cuts the wait short: the last attempt is now.
                 _ = self.draining.cancelled() => {}
+                // Retirement too: the request is handed back.
+                _ = self.retired.cancelled() => {}
             }
         }
     }
@@ -464,7 +544,8 @@ impl<T: Transport> Forwarder<T> {
             // so the count below includes it.
             while workers.join_next().await.is_some() {}
         }
-        let closed = self.queue.close();
+        let mut closed = self.queue.close();
+        closed.dropped.retain(|p| self.give_back(p.clone()).is_some());
         if !closed.dropped.is_empty() {
             for p in &closed.dropped {
                 self.counts(p.signal()).failed.add(p.items() as u64);
