@@ -2,11 +2,13 @@
 //! (`otelcol.processor.k8sattributes`, `discovery.kubernetes`, the
 //! load-balancing exporter's resolver): client construction from Alloy's
 //! `auth_type`, a pod informer with a slim, indexed cache, informers for the
-//! metadata of namespaces, nodes and ReplicaSets, and a stand-in API server
+//! metadata of namespaces, nodes and ReplicaSets, an informer for the
+//! EndpointSlices of one Service, and a stand-in API server
 //! to test them against. See `docs/kubernetes-client.md`.
 
 mod cache;
 mod client;
+mod endpointslice;
 mod idle;
 mod informer;
 mod keep;
@@ -17,6 +19,7 @@ mod watch_loop;
 
 pub use cache::PodCache;
 pub use client::{client, config, AuthType, API_SERVER_ENV};
+pub use endpointslice::{EndpointSliceInformer, Slice, SliceEndpoint, SERVICE_NAME_LABEL};
 pub(crate) use idle::idle;
 pub use informer::{InformerConfig, PodInformer};
 pub use keep::Keep;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use futures::{Stream, StreamExt};
 use kube::runtime::watcher::{self, Event};
 use kube::Resource;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::selfmetrics::{ComponentMetrics, Counter};
@@ -90,11 +91,15 @@ pub(crate) trait SlimCache: Send + Sync + 'static {
 pub(crate) struct Informed<C> {
     pub cache: Arc<RwLock<C>>,
     pub health: Arc<Mutex<InformerHealth>>,
+    /// Counts the changes to the cache and the errors, for a consumer that
+    /// acts on each change instead of looking things up (the load-balancing
+    /// exporter's resolver); lookups need not watch it.
+    changes: Arc<watch::Sender<u64>>,
 }
 
 impl<C> Clone for Informed<C> {
     fn clone(&self) -> Self {
-        Informed { cache: self.cache.clone(), health: self.health.clone() }
+        Informed { cache: self.cache.clone(), health: self.health.clone(), changes: self.changes.clone() }
     }
 }
 
@@ -117,7 +122,17 @@ impl Counters {
 
 impl<C: SlimCache> Informed<C> {
     pub(crate) fn new(cache: C) -> Informed<C> {
-        Informed { cache: Arc::new(RwLock::new(cache)), health: Arc::default() }
+        Informed { cache: Arc::new(RwLock::new(cache)), health: Arc::default(), changes: Arc::new(watch::channel(0).0) }
+    }
+
+    /// Sees a new value after each change to the cache (a completed list,
+    /// an object applied or deleted) and each error.
+    pub(crate) fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, C> {
@@ -164,7 +179,11 @@ impl<C: SlimCache> Informed<C> {
                     None => return,
                     Some(Ok(event)) => {
                         lock(&run.health).failing = false;
+                        let changes_cache = matches!(event, Event::InitDone | Event::Apply(_) | Event::Delete(_));
                         run.on_event(event, &slim, &mut listing, counters.as_ref());
+                        if changes_cache {
+                            run.changed();
+                        }
                     }
                     Some(Err(e)) => {
                         let mut h = lock(&run.health);
@@ -175,6 +194,8 @@ impl<C: SlimCache> Informed<C> {
                         if let Some(c) = &counters {
                             c.errors.add(1);
                         }
+                        drop(h);
+                        run.changed();
                     }
                 }
             }

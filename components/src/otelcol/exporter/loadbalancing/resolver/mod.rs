@@ -5,6 +5,8 @@
 
 pub mod dns;
 pub mod kubernetes;
+#[cfg(test)]
+pub(crate) mod running;
 pub mod static_hosts;
 
 use std::sync::{Arc, Mutex};
