@@ -300,4 +300,23 @@ mod tests {
         assert!(text.contains("test_selfmetrics_family_total{component_id=\"test.family.a\"} 1\n"), "{text}");
         assert!(text.contains("test_selfmetrics_family_total{component_id=\"test.family.b\"} 2\n"), "{text}");
     }
+
+    /// One part of a component (a backend) has its own series, and they go
+    /// when the part does; latencies render as a histogram in milliseconds.
+    #[test]
+    fn labelled_parts_and_histograms() {
+        let m = ComponentMetrics::new("test.parts");
+        let a = m.labelled("endpoint", "a:4317");
+        a.counter("test_selfmetrics_part_total", "Per part.", &[]).add(4);
+        m.labelled("endpoint", "b:4317").counter("test_selfmetrics_part_total", "Per part.", &[]).add(1);
+        a.histogram("test_selfmetrics_latency", "Latency in ms.", &[]).observe(7.0);
+        let text = render();
+        assert!(text.contains("test_selfmetrics_part_total{component_id=\"test.parts\",endpoint=\"a:4317\"} 4\n"), "{text}");
+        assert!(text.contains("# TYPE test_selfmetrics_latency histogram"), "{text}");
+        assert!(text.contains("test_selfmetrics_latency_bucket{le=\"10.0\",component_id=\"test.parts\",endpoint=\"a:4317\"} 1\n"), "{text}");
+        m.forget_labelled("endpoint", "a:4317");
+        let text = render();
+        assert!(!text.contains("a:4317"), "{text}");
+        assert!(text.contains("endpoint=\"b:4317\"} 1\n"), "the other part stays: {text}");
+    }
 }

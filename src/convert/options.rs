@@ -29,6 +29,8 @@ pub enum Ty {
     Strings,
     /// A list of durations (histogram buckets).
     Durations,
+    /// A list of whole numbers (ports).
+    Ints,
     /// A mapping of strings to strings.
     StringMap,
 }
@@ -215,11 +217,15 @@ pub fn value_expr(node: &Node, ty: Ty) -> Result<Option<String>, String> {
         _ => None,
     };
     match ty {
-        Ty::Strings | Ty::Durations => {
+        Ty::Strings | Ty::Durations | Ty::Ints => {
             let Value::Seq(items) = &node.value else {
                 return Err(format!("must be a list, got {}", node.kind()));
             };
-            let item_ty = if ty == Ty::Strings { Ty::String } else { Ty::Duration };
+            let item_ty = match ty {
+                Ty::Strings => Ty::String,
+                Ty::Ints => Ty::Int,
+                _ => Ty::Duration,
+            };
             let exprs = items.iter().map(|n| value_expr(n, item_ty).map(|e| e.unwrap_or_else(|| quote("")))).collect::<Result<Vec<_>, _>>()?;
             Ok(Some(list(&exprs)))
         }
@@ -268,7 +274,7 @@ fn scalar_expr(text: &str, quoted: bool, ty: Ty) -> Result<String, String> {
             _ => Err(format!("must be a number, got {literal:?}")),
         },
         Ty::Duration => duration(&literal, quoted),
-        Ty::Strings | Ty::Durations | Ty::StringMap => Err(format!("must be a {}", ty_name(ty))),
+        Ty::Strings | Ty::Durations | Ty::Ints | Ty::StringMap => Err(format!("must be a {}", ty_name(ty))),
     }
 }
 
@@ -292,6 +298,7 @@ fn ty_name(ty: Ty) -> &'static str {
         Ty::Duration => "duration",
         Ty::Strings => "list of strings",
         Ty::Durations => "list of durations",
+        Ty::Ints => "list of whole numbers",
         Ty::StringMap => "mapping of strings",
     }
 }

@@ -113,6 +113,14 @@ pub const TABLE: &[Entry] = &[
         produces: &[],
         convert: components::otlp_exporter::convert_http,
     },
+    Entry {
+        kind: Kind::Exporter,
+        ty: "loadbalancing",
+        component: "otelcol.exporter.loadbalancing",
+        accepts: ALL,
+        produces: &[],
+        convert: components::loadbalancing::convert,
+    },
     Entry { kind: Kind::Exporter, ty: "debug", component: "otelcol.exporter.debug", accepts: ALL, produces: &[], convert: components::debug::convert },
     Entry {
         kind: Kind::Exporter,
@@ -161,6 +169,7 @@ pub const TABLE: &[Entry] = &[
 const RENAMED: &[(Kind, &str, &str)] = &[
     (Kind::Exporter, "otlp_grpc", "otlp"),
     (Kind::Exporter, "otlp_http", "otlphttp"),
+    (Kind::Exporter, "load_balancing", "loadbalancing"),
     (Kind::Processor, "k8s_attributes", "k8sattributes"),
     (Kind::Processor, "resource_detection", "resourcedetection"),
     (Kind::Connector, "span_metrics", "spanmetrics"),

@@ -217,3 +217,45 @@ fn a_file_storage_queue_becomes_a_persistent_sending_queue() {
     let other = convert(&STORAGE.replace("storage: file_storage/queue", "storage: db_storage"));
     assert!(messages(&other).iter().any(|m| m.contains("only file_storage can be converted")), "{:?}", messages(&other));
 }
+
+/// The dns and k8s resolvers of the loadbalancing exporter. (Checked here
+/// rather than as a golden file, whose output must also run: the resolvers
+/// are built on another branch.)
+#[test]
+fn loadbalancing_resolvers_convert() {
+    let c = convert(
+        "receivers:
+  otlp:
+    protocols:
+      grpc:
+exporters:
+  loadbalancing/k8s:
+    resolver:
+      k8s:
+        service: gateway-headless.observability
+        ports: [4317, 14317]
+        timeout: 2s
+        return_hostnames: true
+  loadbalancing/dns:
+    resolver:
+      dns:
+        hostname: gateway-headless.observability.svc.cluster.local
+        port: \"4317\"
+        interval: 10s
+        timeout: 1s
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [loadbalancing/k8s, loadbalancing/dns]
+",
+    );
+    assert!(c.diagnostics.is_empty(), "{:?}", messages(&c));
+    let a = &c.alloy;
+    assert!(a.contains("kubernetes {\n\t\t\tservice          = \"gateway-headless.observability\"\n\t\t\tports            = [4317, 14317]"), "{a}");
+    assert!(a.contains("return_hostnames = true"), "{a}");
+    assert!(
+        a.contains("dns {\n\t\t\thostname = \"gateway-headless.observability.svc.cluster.local\"\n\t\t\tport     = \"4317\"\n\t\t\tinterval = \"10s\""),
+        "{a}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod debug;
 pub mod delivery;
 pub mod filterspan;
 pub mod k8sattributes;
+pub mod loadbalancing;
 pub mod otlp_exporter;
 pub mod otlp_receiver;
 pub mod prometheus;

@@ -10,7 +10,7 @@ use crate::convert::options::{Diags, OptionReader, Ty};
 use crate::convert::table::Ctx;
 
 /// Options of `tls` that configs sometimes put beside it.
-const TLS_KEYS: &[&str] = &["insecure", "insecure_skip_verify", "ca_file", "cert_file", "key_file", "server_name_override"];
+pub const TLS_KEYS: &[&str] = &["insecure", "insecure_skip_verify", "ca_file", "cert_file", "key_file", "server_name_override"];
 const BUFFERS: &str = "Solder sizes its buffers and connection pools itself";
 
 pub fn convert_grpc(ctx: &mut Ctx) -> Vec<Block> {
@@ -19,9 +19,23 @@ pub fn convert_grpc(ctx: &mut Ctx) -> Vec<Block> {
     let diags = &mut *ctx.diags;
     let mut client = Block::new("client");
     endpoint(&mut r, &mut client, ctx.owner, ctx.key_span, diags);
-    compression(&mut r, &mut client, &["gzip", "zstd", "none"], diags);
-    r.copy(&mut client, "headers", Ty::StringMap, diags);
-    r.copy(&mut client, "authority", Ty::String, diags);
+    grpc_client(&mut r, &mut client, ctx.extensions, diags);
+    r.copy(&mut block, "timeout", Ty::Duration, diags);
+    r.misplaced(TLS_KEYS, "tls", diags);
+    block.block(client, true);
+    for b in delivery::blocks(&mut r, ctx.extensions, diags) {
+        block.block(b, false);
+    }
+    r.finish(diags);
+    vec![block]
+}
+
+/// The gRPC client's options besides `endpoint`: also the client of every
+/// backend of the `loadbalancing` exporter.
+pub fn grpc_client(r: &mut OptionReader, client: &mut Block, extensions: Option<&crate::convert::yaml::Node>, diags: &mut Diags) {
+    compression(r, client, &["gzip", "zstd", "none"], diags);
+    r.copy(client, "headers", Ty::StringMap, diags);
+    r.copy(client, "authority", Ty::String, diags);
     if let Some(t) = r.child("tls", diags) {
         client.block(tls::client(t, diags), false);
     }
@@ -38,18 +52,10 @@ pub fn convert_grpc(ctx: &mut Ctx) -> Vec<Block> {
     r.ignore("write_buffer_size", BUFFERS, diags);
     r.ignore("wait_for_ready", "Solder's sending queue waits for the connection instead", diags);
     if let Some(a) = r.child("auth", diags) {
-        if let Some(handler) = auth::handler(a, ctx.extensions, Side::Client, diags) {
+        if let Some(handler) = auth::handler(a, extensions, Side::Client, diags) {
             client.attr("auth", handler);
         }
     }
-    r.copy(&mut block, "timeout", Ty::Duration, diags);
-    r.misplaced(TLS_KEYS, "tls", diags);
-    block.block(client, true);
-    for b in delivery::blocks(&mut r, ctx.extensions, diags) {
-        block.block(b, false);
-    }
-    r.finish(diags);
-    vec![block]
 }
 
 pub fn convert_http(ctx: &mut Ctx) -> Vec<Block> {

@@ -128,7 +128,8 @@ fn levels(signal: Signal, key: RoutingKey) -> &'static [&'static [u32]] {
 pub struct Splitter {
     owners: Vec<u16>,
     counts: Vec<usize>,
-    bufs: Vec<Vec<Vec<u8>>>,
+    /// `ropes[d][b]`: the level-`d` message being written for backend `b`.
+    ropes: Vec<Vec<Rope>>,
     /// Rotates the backend of keyless units (log records without a trace
     /// ID), as the Collector sends them to a random one.
     spread: usize,
@@ -142,7 +143,7 @@ impl Default for Splitter {
 
 impl Splitter {
     pub fn new() -> Splitter {
-        Splitter { owners: Vec::new(), counts: Vec::new(), bufs: Vec::new(), spread: 0 }
+        Splitter { owners: Vec::new(), counts: Vec::new(), ropes: Vec::new(), spread: 0 }
     }
 
     /// Splits `bytes`, a validated request of `signal`, among the owners of
@@ -156,26 +157,28 @@ impl Splitter {
         self.owners.clear();
         self.spread = self.spread.wrapping_add(1);
         let keyless = self.spread % n;
-        let mut keyer = Keyer { signal, key, ring, keyless, prefix: Vec::new(), point_attributes: 7 };
+        let mut keyer = Keyer { signal, key, ring, keyless, prefix: Vec::new(), point_attributes: 7, last: None };
         collect(bytes, 0, levels, &mut keyer, &mut self.owners)?;
         let first = self.owners.first().copied().unwrap_or(0);
         if self.owners.iter().all(|&o| o == first) {
             return Ok(Routed::Whole(usize::from(first)));
         }
-        // The second walk: one buffer per backend per level.
-        self.bufs.resize_with(levels.len() + 1, Vec::new);
-        for level in &mut self.bufs {
-            level.resize_with(n, Vec::new);
-            level.iter_mut().for_each(Vec::clear);
+        // The second walk: one rope per backend per level.
+        self.ropes.resize_with(levels.len() + 1, Vec::new);
+        for level in &mut self.ropes {
+            level.resize_with(n, Rope::default);
+            level.iter_mut().for_each(Rope::clear);
         }
         self.counts.clear();
         self.counts.resize(n, 0);
-        let mut build = Build { levels, owners: &self.owners, next: 0, bufs: &mut self.bufs, counts: &mut self.counts };
+        let mut build = Build { levels, base: bytes, owners: &self.owners, next: 0, ropes: &mut self.ropes, counts: &mut self.counts };
         build.message(bytes, 0)?;
         let counted = levels.len() == 3 && key == RoutingKey::TraceId;
-        let parts = (0..n)
-            .filter(|&b| !self.bufs[0][b].is_empty())
-            .map(|b| Part { owner: b, bytes: Bytes::copy_from_slice(&self.bufs[0][b]), items: counted.then_some(self.counts[b]) })
+        let parts = self.ropes[0]
+            .iter()
+            .enumerate()
+            .filter(|(_, rope)| rope.len > 0)
+            .map(|(b, rope)| Part { owner: b, bytes: rope.write(bytes), items: counted.then_some(self.counts[b]) })
             .collect();
         Ok(Routed::Parts(parts))
     }
@@ -229,15 +232,76 @@ fn collect(body: &[u8], depth: usize, levels: &[&[u32]], keyer: &mut Keyer<'_>, 
     Ok(())
 }
 
-/// The second walk: each unit's bytes into its owner's buffer, in copies
-/// of the envelopes around it.
+/// Bytes of a message being written: pieces of the request, and the
+/// keys and lengths written around them. Nothing is copied until the
+/// request for a backend is complete, then everything once.
+#[derive(Default)]
+struct Rope {
+    segments: Vec<Segment>,
+    /// Total bytes.
+    len: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Segment {
+    /// A range of the request.
+    Input(u32, u32),
+    /// A field key and length: at most 5 + 10 bytes.
+    Header([u8; 15], u8),
+}
+
+impl Rope {
+    fn clear(&mut self) {
+        self.segments.clear();
+        self.len = 0;
+    }
+
+    /// Adds the range of the request that `piece` is.
+    #[inline]
+    fn input(&mut self, base: &[u8], piece: &[u8]) {
+        let start = (piece.as_ptr() as usize - base.as_ptr() as usize) as u32;
+        let end = start + piece.len() as u32;
+        self.len += piece.len();
+        // Neighbouring pieces (units in a row for one backend) join.
+        if let Some(Segment::Input(_, e)) = self.segments.last_mut() {
+            if *e == start {
+                *e = end;
+                return;
+            }
+        }
+        self.segments.push(Segment::Input(start, end));
+    }
+
+    fn header(&mut self, tag: u32, len: usize) {
+        let mut bytes = [0u8; 15];
+        let mut n = put_varint(&mut bytes, 0, u64::from(tag << 3 | u32::from(WT_LEN)));
+        n = put_varint(&mut bytes, n, len as u64);
+        self.segments.push(Segment::Header(bytes, n as u8));
+        self.len += n;
+    }
+
+    /// The bytes, copied once.
+    fn write(&self, base: &Bytes) -> Bytes {
+        let mut out = Vec::with_capacity(self.len);
+        for s in &self.segments {
+            match *s {
+                Segment::Input(start, end) => out.extend_from_slice(&base[start as usize..end as usize]),
+                Segment::Header(bytes, n) => out.extend_from_slice(&bytes[..usize::from(n)]),
+            }
+        }
+        Bytes::from(out)
+    }
+}
+
+/// The second walk: each unit into its owner's rope, inside copies of the
+/// envelopes around it.
 struct Build<'s> {
     levels: &'static [&'static [u32]],
+    /// The whole request, which the ropes' ranges are of.
+    base: &'s [u8],
     owners: &'s [u16],
     next: usize,
-    /// `bufs[d][b]`: the level-`d` message being written for backend `b`
-    /// (without its own envelope, which its parent adds).
-    bufs: &'s mut [Vec<Vec<u8>>],
+    ropes: &'s mut [Vec<Rope>],
     counts: &'s mut [usize],
 }
 
@@ -251,37 +315,40 @@ impl Build<'_> {
             if leaf {
                 let owner = usize::from(self.owners.get(self.next).copied().unwrap_or(0));
                 self.next += 1;
-                self.bufs[depth][owner].extend_from_slice(field.whole);
+                self.ropes[depth][owner].input(self.base, field.whole);
                 self.counts[owner] += 1;
                 continue;
             }
-            self.bufs[depth + 1].iter_mut().for_each(Vec::clear);
+            self.ropes[depth + 1].iter_mut().for_each(Rope::clear);
             self.message(child, depth + 1)?;
             let child_tags = self.levels[depth + 1];
             let envelope: Vec<&[u8]> =
                 fields(child).filter_map(Result::ok).filter(|f| !(f.body.is_some() && child_tags.contains(&f.tag))).map(|f| f.whole).collect();
             let envelope_len: usize = envelope.iter().map(|e| e.len()).sum();
-            let (outer, inner) = self.bufs.split_at_mut(depth + 1);
+            let (outer, inner) = self.ropes.split_at_mut(depth + 1);
             for (out, content) in outer[depth].iter_mut().zip(inner[0].iter()) {
-                if content.is_empty() {
+                if content.len == 0 {
                     continue;
                 }
-                put_varint(out, u64::from(field.tag << 3 | u32::from(WT_LEN)));
-                put_varint(out, (envelope_len + content.len()) as u64);
-                envelope.iter().for_each(|e| out.extend_from_slice(e));
-                out.extend_from_slice(content);
+                out.header(field.tag, envelope_len + content.len);
+                envelope.iter().for_each(|e| out.input(self.base, e));
+                out.segments.extend_from_slice(&content.segments);
+                out.len += content.len;
             }
         }
         Ok(())
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+/// Writes `v` as a varint at `at`; returns where it ends.
+fn put_varint(out: &mut [u8; 15], mut at: usize, mut v: u64) -> usize {
     while v >= 0x80 {
-        out.push((v as u8) | 0x80);
+        out[at] = (v as u8) | 0x80;
         v >>= 7;
+        at += 1;
     }
-    out.push(v as u8);
+    out[at] = v as u8;
+    at + 1
 }
 
 /// Finds each unit's key and owner.
@@ -297,6 +364,9 @@ struct Keyer<'r> {
     /// The field data points keep their attributes in: 7 for numbers and
     /// summaries, 9 for histograms, 1 for exponential histograms.
     point_attributes: u32,
+    /// The last trace ID and its owner: spans of a trace usually come in a
+    /// row, and their key is hashed once.
+    last: Option<([u8; 16], usize)>,
 }
 
 impl Keyer<'_> {
@@ -360,6 +430,11 @@ impl Keyer<'_> {
     }
 
     fn owner(&mut self, unit: &[u8]) -> Result<usize, RouteError> {
+        if let (Some((last, owner)), [0x0a, 16, id @ ..]) = (&self.last, unit) {
+            if id.get(..16) == Some(&last[..]) {
+                return Ok(*owner);
+            }
+        }
         let hash = match (self.signal, self.key) {
             (Signal::Traces, RoutingKey::TraceId) => id_field(unit, 1)?.map(crc32fast::hash),
             (Signal::Logs, RoutingKey::TraceId) => id_field(unit, 9)?.filter(|id| id.iter().any(|&b| b != 0)).map(crc32fast::hash),
@@ -377,10 +452,16 @@ impl Keyer<'_> {
             }
             (Signal::Metrics, RoutingKey::TraceId) => return Err(RouteError::Unsupported(self.key, self.signal)),
         };
-        Ok(match hash {
+        let owner = match hash {
             Some(h) => self.ring.owner_of_hash(h).unwrap_or(0),
             None => self.keyless,
-        })
+        };
+        if let (Signal::Traces, RoutingKey::TraceId, [0x0a, 16, id @ ..]) = (self.signal, self.key, unit) {
+            if let Some(id) = id.get(..16).and_then(|id| <[u8; 16]>::try_from(id).ok()) {
+                self.last = Some((id, owner));
+            }
+        }
+        Ok(owner)
     }
 }
 
