@@ -296,6 +296,9 @@ impl Balancer {
     /// Makes `endpoints` the ring: new backends start, removed ones retire.
     fn apply(self: &Arc<Self>, endpoints: Endpoints) {
         let old = self.table.borrow().clone();
+        if old.as_ref().is_some_and(|t| t.ring.endpoints() == endpoints.as_slice()) && lock(&self.unusable).is_empty() {
+            return;
+        }
         let old_backends: HashMap<&str, &Arc<Backend>> = old.iter().flat_map(|t| t.backends.iter()).map(|b| (b.endpoint.as_str(), b)).collect();
         let otlp = lock(&self.otlp).clone();
         let mut usable = Vec::with_capacity(endpoints.len());
@@ -334,7 +337,11 @@ impl Balancer {
                     let _ = task.await;
                 }
                 lock(&me.retiring).retain(|r| !Arc::ptr_eq(r, &b));
-                me.metrics.forget_labelled("endpoint", &b.endpoint);
+                // Unless it came back meanwhile, with series of its own.
+                let back = me.table.borrow().iter().any(|t| t.backends.iter().any(|n| n.endpoint == b.endpoint));
+                if !back {
+                    me.metrics.forget_labelled("endpoint", &b.endpoint);
+                }
             });
         }
     }

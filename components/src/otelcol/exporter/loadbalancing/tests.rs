@@ -230,3 +230,84 @@ fn the_client_has_no_endpoint_and_queues_stay_in_memory() {
     assert_eq!(super::with_port("[::1]"), "[::1]:4317");
     assert_eq!(super::with_port("[::1]:9000"), "[::1]:9000");
 }
+
+/// A resolver that never answers.
+struct Silent;
+
+impl super::resolver::Resolver for Silent {
+    fn run(
+        self: Arc<Self>,
+        _out: tokio::sync::watch::Sender<Option<super::resolver::Endpoints>>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> crate::component::RunFuture {
+        Box::pin(async move { shutdown.cancelled().await })
+    }
+
+    fn name(&self) -> &'static str {
+        "dns"
+    }
+
+    fn error(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Before the first resolution, data waits (a bounded time), then is
+/// refused retryably: the sender keeps it.
+#[tokio::test(start_paused = true)]
+async fn data_before_the_first_resolution_waits_then_is_refused_retryably() {
+    let metrics = crate::selfmetrics::ComponentMetrics::new("otelcol.exporter.loadbalancing.silent");
+    let balancer =
+        Arc::new(super::backends::Balancer::new(&metrics, Arc::new(Silent), super::RoutingKey::TraceId, std::time::Duration::ZERO, super::OtlpArgs::default()));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let run = tokio::spawn(Arc::clone(&balancer).run(stop.clone()));
+    let started = tokio::time::Instant::now();
+    let err = balancer.consume(crate::otelcol::exporter::sending::Payload::Traces(request(0))).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Retryable);
+    assert!(err.message.contains("has not found the backends yet"), "{}", err.message);
+    assert_eq!(started.elapsed(), super::backends::FIRST_RESOLUTION_WAIT);
+    assert_eq!(balancer.health().state, HealthState::Unknown);
+    stop.cancel();
+    run.await.unwrap();
+}
+
+/// `routing_key = "service"`: each service's spans on one backend, its
+/// resource whole; the Collector's ring key is the service name.
+#[tokio::test]
+async fn by_service_each_service_lands_whole_on_its_owner() {
+    use crate::otlp::proto::common::v1::{any_value, AnyValue, KeyValue};
+    use crate::otlp::proto::resource::v1::Resource;
+    let sinks = sinks(3).await;
+    let hosts: Vec<SocketAddr> = sinks.iter().map(|s| s.1).collect();
+    let h = exporter("otelcol.exporter.loadbalancing.service", &config(&hosts, "routing_key = \"service\""));
+    let services: Vec<String> = (0..12).map(|i| format!("svc-{i}")).collect();
+    let resource_spans = services
+        .iter()
+        .map(|svc| ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![KeyValue {
+                    key: "service.name".into(),
+                    value: Some(AnyValue { value: Some(any_value::Value::StringValue(svc.clone())) }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans: (0..5).map(|i| Span { trace_id: trace_id(i), name: format!("{svc}-{i}"), ..Default::default() }).collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    h.input().0.consume_traces(Traces::from_message(ExportTraceServiceRequest { resource_spans })).await.unwrap();
+    until("all 60 spans delivered", || sinks.iter().map(|s| spans_of(&s.0).len()).sum::<usize>() >= 60).await;
+    for (sink, addr) in &sinks {
+        for body in sink.bodies() {
+            for rs in ExportTraceServiceRequest::decode(body).unwrap().resource_spans {
+                let Some(any_value::Value::StringValue(svc)) = rs.resource.unwrap().attributes[0].value.clone().unwrap().value else { panic!() };
+                assert_eq!(owner(&hosts, svc.as_bytes()), addr.to_string(), "{svc} is not on its owner");
+                assert_eq!(rs.scope_spans[0].spans.len(), 5, "{svc} arrived whole");
+            }
+        }
+    }
+}
