@@ -22,6 +22,8 @@ mod configs;
 mod dockerfile;
 #[path = "kubernetes/environment.rs"]
 mod environment;
+#[path = "kubernetes/gateway_tier.rs"]
+mod gateway_tier;
 #[path = "kubernetes/kustomizations.rs"]
 mod kustomizations;
 #[path = "kubernetes/manifests.rs"]

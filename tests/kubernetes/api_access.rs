@@ -1,8 +1,10 @@
 //! What the node agents may read from the Kubernetes API and how their
 //! configs use it: a read-only role over pods, namespaces, nodes and
-//! ReplicaSets, bound to the agents' account alone, whose token only the
-//! DaemonSet mounts; and configs that enrich each pod's telemetry on its
-//! own node, from that node's pods only, before batching mixes pods.
+//! ReplicaSets, and with the gateway tier a namespaced one over the
+//! gateways' EndpointSlices, bound to the agents' account alone, whose
+//! token only the DaemonSet mounts; and configs that enrich each pod's
+//! telemetry on its own node, from that node's pods only, before batching
+//! mixes pods.
 
 use std::collections::BTreeSet;
 
@@ -26,7 +28,7 @@ fn pod_spec(kind: &str, name: &str) -> Yaml {
 }
 
 #[test]
-fn the_agents_may_read_pods_namespaces_nodes_and_replicasets_and_nothing_more() {
+fn the_agents_may_read_pods_namespaces_nodes_replicasets_and_the_gateways_endpointslices_and_nothing_more() {
     pod_env();
     let roles = of_kind("ClusterRole");
     assert_eq!(roles.len(), 1, "one role, the agents'");
@@ -49,7 +51,6 @@ fn the_agents_may_read_pods_namespaces_nodes_and_replicasets_and_nothing_more() 
         }
     }
     assert_eq!(granted, want, "read-only, and only what k8sattributes and the kubernetes_node detector read");
-    assert!(of_kind("Role").is_empty() && of_kind("RoleBinding").is_empty(), "no other grants");
 
     // Bound to the DaemonSet's account alone, whose token only the
     // DaemonSet's pods mount.
@@ -70,6 +71,28 @@ fn the_agents_may_read_pods_namespaces_nodes_and_replicasets_and_nothing_more() 
     let gateway = pod_spec("Deployment", "solder-gateway");
     assert_ne!(str_of(&gateway, &["serviceAccountName"]), account, "the gateway reads nothing from the API: it has an account of its own");
     assert_eq!(gateway["automountServiceAccountToken"].as_bool(), Some(false), "and no token");
+
+    // With the gateway tier, the agents also list and watch the gateways'
+    // EndpointSlices, in the gateways' namespace only.
+    let roles = of_kind("Role");
+    assert_eq!(roles.len(), 1, "one namespaced role, the agents' view of the gateways");
+    let role = &roles[0];
+    assert_eq!(str_of(role, &["metadata", "namespace"]), "solder");
+    let rules = list(&role["rules"]);
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let strings = |y: &Yaml| list(y).iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(strings(&rules[0]["apiGroups"]), ["discovery.k8s.io"]);
+    assert_eq!(strings(&rules[0]["resources"]), ["endpointslices"]);
+    assert_eq!(strings(&rules[0]["verbs"]), ["list", "watch"], "what the kubernetes resolver does, nothing more");
+    assert!(rules[0]["resourceNames"].is_badvalue(), "a list cannot be limited by name");
+    let bindings = of_kind("RoleBinding");
+    assert_eq!(bindings.len(), 1);
+    let binding = &bindings[0];
+    assert_eq!(str_of(binding, &["metadata", "namespace"]), "solder");
+    assert_eq!((str_of(binding, &["roleRef", "kind"]), str_of(binding, &["roleRef", "name"])), ("Role", str_of(role, &["metadata", "name"])));
+    let subjects: Vec<(&str, &str, &str)> =
+        list(&binding["subjects"]).iter().map(|s| (str_of(s, &["kind"]), str_of(s, &["name"]), str_of(s, &["namespace"]))).collect();
+    assert_eq!(subjects, [("ServiceAccount", account, "solder")], "the agents' account, whose token only the DaemonSet mounts");
 }
 
 /// A component of a config by its full name and label.

@@ -87,6 +87,26 @@ pub(crate) fn persistent_queue_bounds(config: &str) -> Vec<u64> {
     out
 }
 
+/// The `sizer` of `protocol > otlp > queue` in a config's
+/// `otelcol.exporter.loadbalancing`: `None` without that exporter,
+/// `Some(None)` when the queue leaves it to its default.
+fn loadbalancing_queue_sizer(config: &str) -> Option<Option<String>> {
+    let file = solder_syntax::parse(config).unwrap_or_else(|d| panic!("{d:?}"));
+    let scope = Scope::new();
+    let mut eval = Evaluator::new(config, &scope);
+    let exporter = file.body.iter().find_map(|s| match s {
+        Stmt::Block(b) if b.full_name() == "otelcol.exporter.loadbalancing" => Some(b),
+        _ => None,
+    })?;
+    let queue = blocks(exporter)
+        .filter(|b| b.full_name() == "protocol")
+        .flat_map(blocks)
+        .filter(|b| b.full_name() == "otlp")
+        .flat_map(blocks)
+        .find(|b| b.full_name() == "queue");
+    Some(queue.and_then(|q| attribute(q, "sizer")).map(|v| eval.eval(v).unwrap().as_str().unwrap().to_string()))
+}
+
 /// The `directory` of each `otelcol.storage.file` in a config, `None`
 /// where it is left to its default under `--storage.path`.
 fn storage_directories(config: &str) -> Vec<Option<String>> {
@@ -154,11 +174,18 @@ fn configmap_configs_pass_solder_validate() {
 /// The pods' root filesystems are read-only: a queue anywhere but the
 /// storage volume cannot be written, and one in another volume would be
 /// outside what the volume's sizeLimit was sized for. Every shipped config
-/// keeps its queues on disk, so that the check is never vacuous.
+/// whose exporter can keep its queue on disk does, so that the check is
+/// never vacuous. The agents in front of the gateway tier cannot: the
+/// loadbalancing exporter's per-gateway queues are in memory only, so
+/// theirs must at least be bounded by bytes.
 #[test]
 fn configmap_configs_keep_their_queues_on_the_storage_volume() {
     pod_env();
     for (file, name, text) in configmap_configs() {
+        if let Some(sizer) = loadbalancing_queue_sizer(&text) {
+            assert_eq!(sizer.as_deref(), Some("bytes"), "{} ({name}): each gateway's queue is bounded by bytes", file.display());
+            continue;
+        }
         assert!(!persistent_queue_bounds(&text).is_empty(), "{} ({name}): the exporter's queue is persistent", file.display());
         let directories = storage_directories(&text);
         assert!(!directories.is_empty(), "{} ({name}) has an otelcol.storage.file", file.display());

@@ -61,12 +61,13 @@ fn kustomizations_name_every_manifest_and_build() {
             docs.iter().find(|d| str_of(d, &["metadata", "name"]) == "solder-config").unwrap()["data"]["config.alloy"].as_str().unwrap().to_string();
         let kinds: Vec<&str> = docs.iter().map(|d| str_of(d, &["kind"])).collect();
         assert_eq!(kinds.contains(&"NetworkPolicy"), name == "policy", "{name}: {kinds:?}");
+        let tier = ["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Role", "RoleBinding"];
         if matches!(name, "gateway" | "policy") {
-            assert!(agent_config.contains("otelcol.exporter.otlp \"gateway\""), "the agents forward to the gateway");
-            assert!(kinds.contains(&"Deployment"), "{kinds:?}");
+            assert!(agent_config.contains("otelcol.exporter.loadbalancing \"gateway\""), "the agents route traces to the gateways");
+            assert!(tier.iter().all(|k| kinds.contains(k)), "{name}: the gateway tier is whole: {kinds:?}");
         } else {
             assert!(agent_config.contains("otelcol.connector.spanmetrics"), "the agents compute span metrics themselves");
-            assert!(!kinds.contains(&"Deployment"), "{kinds:?}");
+            assert!(!tier.iter().any(|k| kinds.contains(k)), "{name}: no part of the gateway tier: {kinds:?}");
         }
         let daemonset = docs.iter().find(|d| str_of(d, &["kind"]) == "DaemonSet").unwrap();
         agent_storage_is_on_the_node(&daemonset["spec"]["template"]["spec"], name == "node-storage", name);
