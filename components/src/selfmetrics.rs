@@ -157,18 +157,31 @@ impl ComponentMetrics {
     }
 
     /// Takes out of the registry every series of this component that
-    /// carries `key="value"`: a part that went away.
-    pub fn forget_labelled(&self, key: &str, value: &str) {
+    /// carries `key="value"`: a part that went away. Its counters are not
+    /// lost: each is added to the same series with `key="<folded>"`, so
+    /// the component's totals (what it sent, what it dropped) never go
+    /// down when a part leaves, and departed parts do not pile up series.
+    /// Gauges and histograms of the part just go.
+    pub fn forget_labelled(&self, key: &str, value: &str, folded: &str) {
         let mut state = lock(&STATE);
         let state = &mut *state;
         let Some(series) = state.series.get_mut(self.component_id()) else { return };
         let is_part = |l: &Labels| l.iter().any(|(k, v)| k == key && v == value);
+        let mut kept = Vec::new();
         for (name, labels) in series.iter().filter(|(_, l)| is_part(l)) {
-            if let Some(metric) = state.metrics.get(name) {
-                metric.remove(labels);
+            let Some(metric) = state.metrics.get(name) else { continue };
+            if let Metric::Counter(family) = metric {
+                let count = family.get_or_create(labels).get();
+                let into: Labels = labels.iter().map(|(k, v)| (k.clone(), if k == key { folded.to_string() } else { v.clone() })).collect();
+                family.get_or_create(&into).inc_by(count);
+                kept.push((*name, into));
             }
+            metric.remove(labels);
         }
         series.retain(|(_, l)| !is_part(l));
+        for (name, labels) in kept {
+            remember(&mut state.series, self.component_id(), name, labels);
+        }
     }
 
     /// The histogram `name{component_id, extra...}` of durations in
@@ -314,9 +327,13 @@ mod tests {
         assert!(text.contains("test_selfmetrics_part_total{component_id=\"test.parts\",endpoint=\"a:4317\"} 4\n"), "{text}");
         assert!(text.contains("# TYPE test_selfmetrics_latency histogram"), "{text}");
         assert!(text.contains("test_selfmetrics_latency_bucket{le=\"10.0\",component_id=\"test.parts\",endpoint=\"a:4317\"} 1\n"), "{text}");
-        m.forget_labelled("endpoint", "a:4317");
+        m.labelled("endpoint", "c:4317").counter("test_selfmetrics_part_total", "Per part.", &[]).add(2);
+        m.forget_labelled("endpoint", "a:4317", "removed");
+        m.forget_labelled("endpoint", "c:4317", "removed");
         let text = render();
-        assert!(!text.contains("a:4317"), "{text}");
+        assert!(!text.contains("a:4317") && !text.contains("c:4317"), "{text}");
         assert!(text.contains("endpoint=\"b:4317\"} 1\n"), "the other part stays: {text}");
+        assert!(text.contains("test_selfmetrics_part_total{component_id=\"test.parts\",endpoint=\"removed\"} 6\n"), "departed counts add up: {text}");
+        assert!(!text.contains("test_selfmetrics_latency_bucket{le=\"10.0\",component_id=\"test.parts\",endpoint=\"removed\""), "{text}");
     }
 }

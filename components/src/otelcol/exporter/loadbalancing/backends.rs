@@ -43,6 +43,11 @@ use crate::otlp::{Logs, Metrics, Signal, Traces};
 use crate::selfmetrics::{ComponentMetrics, Counter, Histogram};
 use crate::sync::lock;
 
+/// The `endpoint` label a departed backend's counters are added to, so
+/// that the component's sent and dropped totals stay whole across ring
+/// changes while departed backends leave no series behind.
+pub const REMOVED_ENDPOINT: &str = "removed";
+
 /// How long data waits for the resolver's first answer before it is
 /// refused (retryably). The static resolver answers at once; DNS and
 /// Kubernetes within their timeouts.
@@ -340,7 +345,7 @@ impl Balancer {
                 // Unless it came back meanwhile, with series of its own.
                 let back = me.table.borrow().iter().any(|t| t.backends.iter().any(|n| n.endpoint == b.endpoint));
                 if !back {
-                    me.metrics.forget_labelled("endpoint", &b.endpoint);
+                    me.metrics.forget_labelled("endpoint", &b.endpoint, REMOVED_ENDPOINT);
                 }
             });
         }
