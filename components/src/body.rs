@@ -113,6 +113,8 @@ fn seal_value(value: &mut Value) {
     match value {
         Value::String(s) => *value = Value::Secret(solder_syntax::value::Secret::new(std::mem::take(s))),
         Value::Object(fields) => fields.values_mut().for_each(seal_value),
+        // A list of secrets (`http_headers`' values), inside a map or not.
+        Value::Array(items) => items.iter_mut().for_each(seal_value),
         _ => {}
     }
 }

@@ -109,6 +109,26 @@ pub const BODIES: &[(&str, &str)] = &[
 "#,
     ),
     (
+        "otelcol.exporter.loadbalancing",
+        r#"
+	resolver {
+		static { hostnames = ["127.0.0.1:9"] }
+	}
+	protocol {
+		otlp {
+			client {
+				headers = { "Authorization" = {S:1} }
+				tls {
+					cert_pem             = {CERT}
+					key_pem              = {KEY}
+					insecure_skip_verify = true
+				}
+			}
+		}
+	}
+"#,
+    ),
+    (
         "otelcol.exporter.otlphttp",
         r#"
 	client {
@@ -166,6 +186,19 @@ pub const BODIES: &[(&str, &str)] = &[
 		authorization {
 			type        = "Bearer"
 			credentials = {S:4}
+		}
+	}
+"#,
+    ),
+    (
+        "prometheus.remote_write",
+        r#"
+	endpoint {
+		url = "http://127.0.0.1:9/api/v1/write"
+		oauth2 {
+			client_id     = "agent"
+			client_secret = {S:1}
+			token_url     = "http://127.0.0.1:9/token"
 		}
 	}
 "#,
