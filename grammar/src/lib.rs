@@ -41,6 +41,7 @@ pub mod eval;
 mod fast_parser;
 pub mod format;
 pub mod literal;
+pub mod ottl;
 mod parse_error;
 pub mod parser;
 pub mod render;

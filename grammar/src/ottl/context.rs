@@ -1,0 +1,63 @@
+//! What a statement runs against. A [`Schema`] says, before anything runs,
+//! which paths a context has, so the checker can refuse `atributes` with a
+//! did-you-mean at load time; a [`Context`] is one item (a span, a data
+//! point, ...) those paths read and write.
+
+use super::value::Value;
+
+/// A path's index in its schema's [`Schema::paths`].
+pub type PathId = u16;
+
+/// One key of a path's index chain: `attributes["http.method"]` has one
+/// string key, `attributes["list"][0]` a string and an int key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Str(String),
+    Int(i64),
+}
+
+/// One path a context knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathSpec {
+    /// The dotted name without the context prefix, as written in the
+    /// Collector's docs: `name`, `attributes`, `resource.attributes`,
+    /// `instrumentation_scope.name`, `trace_id.string`, `status.code`.
+    pub name: &'static str,
+    /// Whether `[key]` indexing may follow (maps and slices).
+    pub keyed: bool,
+    /// Whether the path may be the target of an editor such as `set`.
+    pub settable: bool,
+}
+
+/// The static description of one context, such as `span`.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    /// The context's name as `context = "..."` and path prefixes write it:
+    /// `resource`, `scope`, `span`, `spanevent`, `metric`, `datapoint`, `log`.
+    pub name: &'static str,
+    /// Every path, in [`PathId`] order. `cache` is not listed: the
+    /// evaluator keeps it for each item itself.
+    pub paths: &'static [PathSpec],
+    /// The enum symbols its paths compare with (`SPAN_KIND_SERVER`,
+    /// `STATUS_CODE_ERROR`, ...), and the integer each stands for.
+    pub enums: &'static [(&'static str, i64)],
+}
+
+impl Schema {
+    /// The id of the path with this dotted name.
+    pub fn path(&self, name: &str) -> Option<PathId> {
+        self.paths.iter().position(|p| p.name == name).map(|i| i as PathId)
+    }
+
+    pub fn enum_value(&self, name: &str) -> Option<i64> {
+        self.enums.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+/// One item as statements see it. `keys` index into the value the path
+/// names; an absent key reads as [`Value::Nil`]. Errors are messages for
+/// the error mode to log or return.
+pub trait Context {
+    fn get(&self, path: PathId, keys: &[Key]) -> Result<Value, String>;
+    fn set(&mut self, path: PathId, keys: &[Key], value: Value) -> Result<(), String>;
+}

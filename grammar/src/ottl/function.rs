@@ -1,0 +1,102 @@
+//! The function table's interface: how an editor or converter declares its
+//! parameters, so the checker can refuse a wrong call before anything
+//! runs, and how it reads and writes its arguments when it does run.
+
+use super::value::Value;
+
+/// How an argument must be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Any expression, evaluated when the function runs (the Collector's
+    /// `Getter`, `StringGetter`, `PMapGetter`, ...; the type is checked
+    /// when the value is known).
+    Value,
+    /// A path the function writes (the Collector's `GetSetter`).
+    Path,
+    /// A string literal, known at load time, such as a regex pattern.
+    Str,
+    /// An int literal known at load time.
+    Int,
+    /// A list of string literals known at load time (`keep_keys`).
+    StrList,
+    /// An enum symbol of the context or function, such as `SPAN_KIND_SERVER`
+    /// or `upper`-like words some functions take.
+    Enum,
+    /// The name of a converter (`replace_pattern(..., SHA256)`).
+    Function,
+}
+
+/// One parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// The name named arguments use: `replace_pattern(target, regex=...)`.
+    pub name: &'static str,
+    pub kind: ParamKind,
+    /// Whether it may be left out (the Collector's `Optional[...]`).
+    pub optional: bool,
+}
+
+impl Param {
+    pub const fn required(name: &'static str, kind: ParamKind) -> Param {
+        Param { name, kind, optional: false }
+    }
+
+    pub const fn optional(name: &'static str, kind: ParamKind) -> Param {
+        Param { name, kind, optional: true }
+    }
+}
+
+/// The arguments as the checker knows them at load time, in parameter
+/// order. Literal parameters ([`ParamKind::Str`], [`ParamKind::Int`],
+/// [`ParamKind::StrList`], [`ParamKind::Enum`], [`ParamKind::Function`]
+/// as its name) have their value here; the others are `None`, as is an
+/// optional argument that was left out.
+pub struct CompileArgs<'a> {
+    pub literals: &'a [Option<Value>],
+}
+
+/// What a function reads and writes when it runs. Indices are parameter
+/// positions.
+pub trait Args {
+    /// Whether an optional argument was given.
+    fn present(&self, i: usize) -> bool;
+    /// The argument's value: an expression evaluated now, a path read, or
+    /// a literal. A left-out optional argument is [`Value::Nil`].
+    fn get(&mut self, i: usize) -> Result<Value, String>;
+    /// Writes a [`ParamKind::Path`] argument.
+    fn set(&mut self, i: usize, value: Value) -> Result<(), String>;
+    /// Calls the converter a [`ParamKind::Function`] argument names.
+    fn call(&mut self, i: usize, args: Vec<Value>) -> Result<Value, String>;
+}
+
+/// A function compiled for one call site: regexes and other literals are
+/// prepared once, per load.
+pub trait Function: Send + Sync {
+    /// Runs the function. Editors return [`Value::Nil`].
+    fn call(&self, args: &mut dyn Args) -> Result<Value, String>;
+}
+
+/// Prepares a call site from its literal arguments. An error names the
+/// parameter index it is about, so the diagnostic points at that argument.
+pub type Factory = fn(&CompileArgs<'_>) -> Result<Box<dyn Function>, (usize, String)>;
+
+/// One entry in the function table.
+#[derive(Clone, Copy)]
+pub struct FunctionDef {
+    /// `set`, `Concat`, ...: editors start lower-case, converters upper-case.
+    pub name: &'static str,
+    pub params: &'static [Param],
+    pub make: Factory,
+}
+
+impl FunctionDef {
+    pub fn is_editor(&self) -> bool {
+        self.name.starts_with(|c: char| c.is_ascii_lowercase())
+    }
+}
+
+impl std::fmt::Debug for FunctionDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FunctionDef").field("name", &self.name).field("params", &self.params).finish()
+    }
+}

@@ -1,0 +1,42 @@
+//! OTTL, the OpenTelemetry Transformation Language, as a library: parse a
+//! statement or condition to a spanned AST, check it against a context's
+//! [`Schema`] and the function table before anything runs, and evaluate the
+//! compiled form against any [`Context`].
+//!
+//! Like the Alloy language beside it, nothing here knows about telemetry
+//! encodings, tokio or the network: a context is a trait, implemented over
+//! the OTLP types by `solder-components`. That keeps OTTL fuzzable and
+//! benchmarkable on its own, and keeps its errors [`crate::Diagnostic`]s
+//! that point at the exact character of the statement.
+
+pub mod context;
+pub mod function;
+pub mod value;
+
+pub use context::{Context, Key, PathId, PathSpec, Schema};
+pub use function::{Args, CompileArgs, FunctionDef, Param, ParamKind};
+pub use value::Value;
+
+/// What to do when a statement fails at run time, as the Collector's
+/// `error_mode` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorMode {
+    /// Log the error and go on with the next statement.
+    #[default]
+    Ignore,
+    /// Go on with the next statement without logging.
+    Silent,
+    /// Stop and return the error: the processor refuses the data.
+    Propagate,
+}
+
+impl ErrorMode {
+    pub fn parse(s: &str) -> Option<ErrorMode> {
+        match s {
+            "ignore" => Some(ErrorMode::Ignore),
+            "silent" => Some(ErrorMode::Silent),
+            "propagate" => Some(ErrorMode::Propagate),
+            _ => None,
+        }
+    }
+}
