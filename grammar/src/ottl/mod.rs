@@ -10,6 +10,7 @@
 //! that point at the exact character of the statement.
 
 pub mod context;
+pub mod funcs;
 pub mod function;
 pub mod value;
 
@@ -40,3 +41,6 @@ impl ErrorMode {
         }
     }
 }
+
+pub mod program;
+pub use program::{infer_context, Conditions, OttlError, RunError, Statements};
