@@ -112,8 +112,7 @@ fn kubernetes_configmap_symlink_swap_is_caught() {
     agent.wait_for("the swapped config", || content(&agent, "local.file.b") == "charlie");
 }
 
-/// The config is a symlink into a directory the watcher does not see, so
-/// only an explicit reload picks up a change there.
+/// With the watcher off, only an explicit reload picks up a change.
 #[test]
 fn sighup_and_post_reload() {
     let (dir, _) = setup();
@@ -125,10 +124,12 @@ fn sighup_and_post_reload() {
     std::fs::create_dir_all(&watched).unwrap();
     std::os::unix::fs::symlink(&real, watched.join("config.alloy")).unwrap();
 
-    let agent = Agent::start(&[&watched.join("config.alloy").display().to_string()]);
+    let agent = Agent::start(&[&watched.join("config.alloy").display().to_string(), "--config.watch=false"]);
     agent.wait_for("first load", || agent.get("/-/ready").0 == 200);
 
     std::fs::write(&real, config(dir.path(), "c.txt")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(content(&agent, "local.file.b"), "bravo", "no watcher, no reload");
     let status = std::process::Command::new("kill").args(["-HUP", &agent.pid().to_string()]).status().unwrap();
     assert!(status.success());
     agent.wait_for("the SIGHUP reload", || content(&agent, "local.file.b") == "charlie");
@@ -144,6 +145,42 @@ fn sighup_and_post_reload() {
     let (code, body) = agent.post("/-/reload");
     assert_eq!(code, 400);
     assert!(body.contains(r#"missing required attribute "filename""#), "{body}");
+}
+
+/// `/etc/solder/config.alloy -> /srv/configs/agent.alloy`: the target is
+/// edited where it is, by a plain write and by an editor's rename over it,
+/// and then the link is pointed at another file, whose later edits count.
+#[test]
+fn a_symlinked_config_reloads_when_its_target_changes() {
+    let (dir, _) = setup();
+    let srv = dir.path().join("srv/configs");
+    std::fs::create_dir_all(&srv).unwrap();
+    let target = srv.join("agent.alloy");
+    std::fs::write(&target, config(dir.path(), "b.txt")).unwrap();
+    let etc = dir.path().join("etc/solder");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::os::unix::fs::symlink(&target, etc.join("config.alloy")).unwrap();
+
+    let agent = Agent::start(&[&etc.join("config.alloy").display().to_string()]);
+    agent.wait_for("first load", || agent.get("/-/ready").0 == 200);
+    assert_eq!(content(&agent, "local.file.b"), "bravo");
+
+    std::fs::write(&target, config(dir.path(), "c.txt")).unwrap();
+    agent.wait_for("the written target", || content(&agent, "local.file.b") == "charlie");
+    replace_file(&target, &config(dir.path(), "b.txt"));
+    agent.wait_for("the renamed-over target", || content(&agent, "local.file.b") == "bravo");
+
+    // A relative link, two hops: config.alloy -> current.alloy -> ../v2/agent.alloy.
+    let v2 = dir.path().join("srv/v2");
+    std::fs::create_dir_all(&v2).unwrap();
+    std::fs::write(v2.join("agent.alloy"), config(dir.path(), "c.txt")).unwrap();
+    std::os::unix::fs::symlink("../v2/agent.alloy", srv.join("current.alloy")).unwrap();
+    std::os::unix::fs::symlink(srv.join("current.alloy"), etc.join("next.alloy")).unwrap();
+    std::fs::rename(etc.join("next.alloy"), etc.join("config.alloy")).unwrap();
+    agent.wait_for("the retargeted link", || content(&agent, "local.file.b") == "charlie");
+    std::fs::write(v2.join("agent.alloy"), config(dir.path(), "b.txt")).unwrap();
+    agent.wait_for("an edit at the new target", || content(&agent, "local.file.b") == "bravo");
+    assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "file");
 }
 
 #[test]
