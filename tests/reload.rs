@@ -183,12 +183,34 @@ fn a_symlinked_config_reloads_when_its_target_changes() {
     assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "file");
 }
 
+/// `local.file` through a link: an edit of the target is seen by its
+/// watcher, well before its one-minute poll.
+#[test]
+fn local_file_follows_its_link_to_the_target() {
+    let (dir, _) = setup();
+    let real = dir.path().join("secrets/token");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::write(&real, "one").unwrap();
+    let link = dir.path().join("token");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let cfg = dir.path().join("config.alloy");
+    std::fs::write(&cfg, format!("local.file \"b\" {{\n\tfilename = {:?}\n}}\n", link.display().to_string())).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("first load", || content(&agent, "local.file.b") == "one");
+    std::fs::write(&real, "two").unwrap();
+    agent.wait_for("the edited target", || content(&agent, "local.file.b") == "two");
+    replace_file(&real, "three");
+    agent.wait_for("the renamed-over target", || content(&agent, "local.file.b") == "three");
+}
+
 #[test]
 fn readiness_waits_for_a_good_config_and_health_names_the_unhealthy() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.alloy");
     std::fs::write(&cfg, "local.file \"x\" {\n\tfilename = 42\n}\n").unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
+    // The HTTP server answers before the first load has finished.
+    agent.wait_for("the first load", || !agent.json("/api/v0/web/status")["lastReload"].is_null());
     assert_eq!(agent.get("/-/ready"), (503, "Solder is not ready.\n".to_string()));
     let status = agent.json("/api/v0/web/status");
     assert_eq!(status["lastReload"]["diagnostics"][0]["message"], r#""filename" should be string, got number"#);
