@@ -10,6 +10,7 @@
 //! that point at the exact character of the statement.
 
 pub mod context;
+pub mod funcs;
 pub mod function;
 pub mod value;
 

@@ -1,0 +1,238 @@
+//! Converters that parse text into structure: `ParseJSON`,
+//! `ExtractPatterns`, `URL`, `ParseKeyValue`, and the base64 decoders
+//! `Base64Decode` and `Decode`.
+
+use base64::Engine;
+use percent_encoding::percent_decode_str;
+
+use super::super::function::{CompileArgs, FunctionDef, Param, ParamKind::*};
+use super::super::value::Value;
+use super::common::{func, lit_regex, map_put, opt_str, want_str, Made};
+
+pub(super) const DEFS: &[FunctionDef] = &[
+    FunctionDef { name: "ParseJSON", params: &[Param::required("target", Value)], make: parse_json },
+    FunctionDef {
+        name: "ExtractPatterns",
+        params: &[Param::required("target", Value), Param::required("pattern", Str)],
+        make: extract_patterns,
+    },
+    FunctionDef { name: "URL", params: &[Param::required("url_string", Value)], make: url },
+    FunctionDef {
+        name: "ParseKeyValue",
+        params: &[Param::required("target", Value), Param::optional("delimiter", Value), Param::optional("pair_delimiter", Value)],
+        make: parse_key_value,
+    },
+    FunctionDef { name: "Base64Decode", params: &[Param::required("value", Value)], make: |_| decode_with(None) },
+    FunctionDef { name: "Decode", params: &[Param::required("value", Value), Param::required("encoding", Str)], make: decode },
+];
+
+/// A JSON object or array; numbers become doubles, `null` nil.
+fn parse_json(_: &CompileArgs<'_>) -> Made {
+    func(|args| {
+        let text = want_str(args.get(0)?)?;
+        match super::json::parse(&text)? {
+            v @ (Value::Map(_) | Value::List(_)) => Ok(v),
+            other => Err(format!("could not convert parsed value of type {} to JSON object", other.type_name())),
+        }
+    })
+}
+
+/// The first match's named groups as a map (an unmatched optional group is
+/// the empty string); no match is an empty map. A pattern without a named
+/// group is refused at load.
+fn extract_patterns(c: &CompileArgs<'_>) -> Made {
+    let re = lit_regex(c, 1, "ExtractPatterns")?;
+    if re.capture_names().flatten().next().is_none() {
+        return Err((1, "at least 1 named capture group must be supplied in the given regex".into()));
+    }
+    func(move |args| {
+        let text = want_str(args.get(0)?)?;
+        let mut out = Vec::new();
+        if let Some(caps) = re.captures(&text) {
+            for name in re.capture_names().flatten() {
+                let v = caps.name(name).map_or("", |m| m.as_str());
+                map_put(&mut out, name, Value::str(v));
+            }
+        }
+        Ok(Value::Map(out))
+    })
+}
+
+/// The `url.*` attributes of a URL, read the way Go's `url.Parse` splits
+/// one: `url.original`, `url.scheme`, `url.domain` and `url.path` always,
+/// the rest when present. A port is kept even when it is the scheme's
+/// default, as Go keeps it.
+fn url(_: &CompileArgs<'_>) -> Made {
+    func(|args| parse_url(&want_str(args.get(0)?)?).map(Value::Map))
+}
+
+pub(super) fn parse_url(original: &str) -> Result<Vec<(String, Value)>, String> {
+    let bad = |why: &str| format!("parse {original:?}: {why}");
+    let unescape = |s: &str| percent_decode_str(s).decode_utf8().map(|c| c.into_owned()).map_err(|_| bad("invalid URL escape"));
+    if original.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(bad("net/url: invalid control character in URL"));
+    }
+    let (rest, fragment) = match original.split_once('#') {
+        Some((r, f)) => (r, Some(unescape(f)?)),
+        None => (original, None),
+    };
+    let (scheme, rest) = match rest.find(':') {
+        Some(i) if i > 0 && rest[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
+            if !rest.as_bytes()[0].is_ascii_alphabetic() {
+                return Err(bad("first path segment in URL cannot contain colon"));
+            }
+            (rest[..i].to_ascii_lowercase(), &rest[i + 1..])
+        }
+        Some(0) => return Err(bad("missing protocol scheme")),
+        _ => (String::new(), rest),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match rest.strip_prefix("//") {
+        Some(after) => match after.find('/') {
+            Some(i) => (Some(&after[..i]), &after[i..]),
+            None => (Some(after), ""),
+        },
+        None => (None, rest),
+    };
+    let mut out = vec![("url.original".to_owned(), Value::str(original)), ("url.scheme".to_owned(), Value::str(scheme))];
+    let (mut domain, mut port, mut user) = (String::new(), None, None);
+    if let Some(auth) = authority {
+        let host_port = match auth.rfind('@') {
+            Some(i) => {
+                user = Some(&auth[..i]);
+                &auth[i + 1..]
+            }
+            None => auth,
+        };
+        let (host, p) = match host_port.rfind(':') {
+            Some(i) if !host_port[i..].contains(']') => (&host_port[..i], Some(&host_port[i + 1..])),
+            _ => (host_port, None),
+        };
+        domain = unescape(host.trim_start_matches('[').trim_end_matches(']'))?;
+        if let Some(p) = p.filter(|p| !p.is_empty()) {
+            port = Some(p.parse::<u16>().map_err(|_| bad(&format!("invalid port {:?} after host", format!(":{p}"))))?);
+        }
+    }
+    let path = unescape(path)?;
+    out.push(("url.domain".to_owned(), Value::str(domain)));
+    out.push(("url.path".to_owned(), Value::str(path.as_str())));
+    if let Some(ext) = path.rsplit('/').next().and_then(|last| last.rsplit_once('.')).map(|(_, e)| e) {
+        out.push(("url.extension".to_owned(), Value::str(ext)));
+    }
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        out.push(("url.query".to_owned(), Value::str(q)));
+    }
+    if let Some(f) = fragment.filter(|f| !f.is_empty()) {
+        out.push(("url.fragment".to_owned(), Value::Str(f)));
+    }
+    if let Some(p) = port {
+        out.push(("url.port".to_owned(), Value::Int(p as i64)));
+    }
+    if let Some(info) = user {
+        out.push(("url.user_info".to_owned(), Value::str(info)));
+        let (name, password) = match info.split_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (info, None),
+        };
+        if !name.is_empty() {
+            out.push(("url.username".to_owned(), Value::Str(unescape(name)?)));
+        }
+        if let Some(p) = password.filter(|p| !p.is_empty()) {
+            out.push(("url.password".to_owned(), Value::Str(unescape(p)?)));
+        }
+    }
+    Ok(out)
+}
+
+/// `k1=v1 k2=v2` to a map. Pairs split on the pair delimiter outside
+/// double or single quotes; each pair splits at its first delimiter; quotes
+/// around keys and values are removed and a repeated key keeps the last
+/// value.
+fn parse_key_value(_: &CompileArgs<'_>) -> Made {
+    func(|args| {
+        let target = want_str(args.get(0)?)?;
+        let delimiter = opt_str(args, 1)?.unwrap_or_else(|| "=".into());
+        let pair_delimiter = opt_str(args, 2)?.unwrap_or_else(|| " ".into());
+        if target.is_empty() {
+            return Err("cannot parse from empty target".into());
+        }
+        if delimiter == pair_delimiter {
+            return Err(format!("pair delimiter {pair_delimiter:?} cannot be equal to delimiter {delimiter:?}"));
+        }
+        let mut out = Vec::new();
+        for pair in split_outside_quotes(&target, &pair_delimiter)? {
+            let Some((k, v)) = pair.split_once(delimiter.as_str()) else {
+                return Err(format!("cannot split {pair:?} into 2 items, got 1 item(s)"));
+            };
+            let unquote = |s: &str| s.trim().trim_matches(|c| c == '"' || c == '\'').to_owned();
+            map_put(&mut out, &unquote(k), Value::Str(unquote(v)));
+        }
+        Ok(Value::Map(out))
+    })
+}
+
+fn split_outside_quotes<'a>(s: &'a str, sep: &str) -> Result<Vec<&'a str>, String> {
+    let mut parts = Vec::new();
+    let (mut start, mut quote, mut i) = (0, None, 0);
+    while i < s.len() {
+        let c = s[i..].chars().next().unwrap_or(' ');
+        match quote {
+            Some(q) if c == q => quote = None,
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if s[i..].starts_with(sep) => {
+                if i > start {
+                    parts.push(&s[start..i]);
+                }
+                i += sep.len();
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += c.len_utf8();
+    }
+    if quote.is_some() {
+        return Err(format!("never reached the end of a quoted value in {s:?}"));
+    }
+    if start < s.len() {
+        parts.push(&s[start..]);
+    }
+    Ok(parts)
+}
+
+/// `Decode` knows the base64 variants and UTF-8/ASCII (which pass
+/// through); the IANA character sets beyond those are not supported.
+fn decode(c: &CompileArgs<'_>) -> Made {
+    let encoding = super::common::lit_str(c, 1).unwrap_or("").to_ascii_lowercase();
+    match encoding.as_str() {
+        "base64" | "base64-raw" | "base64-url" | "base64-raw-url" => decode_with(Some(encoding)),
+        "utf-8" | "utf8" | "us-ascii" | "ascii" => func(|args| match args.get(0)? {
+            Value::Str(s) => Ok(Value::Str(s)),
+            Value::Bytes(b) => Ok(Value::Str(String::from_utf8_lossy(&b).into_owned())),
+            other => Err(format!("unsupported type provided to Decode function: {}", other.type_name())),
+        }),
+        other => Err((1, format!("no charmap defined for encoding '{other}'"))),
+    }
+}
+
+fn decode_with(encoding: Option<String>) -> Made {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let engine = match encoding.as_deref() {
+        Some("base64-raw") => STANDARD_NO_PAD,
+        Some("base64-url") => URL_SAFE,
+        Some("base64-raw-url") => URL_SAFE_NO_PAD,
+        _ => STANDARD,
+    };
+    func(move |args| {
+        let input = match args.get(0)? {
+            Value::Str(s) => s.into_bytes(),
+            Value::Bytes(b) => b,
+            other => return Err(format!("unsupported type provided to Decode function: {}", other.type_name())),
+        };
+        let bytes = engine.decode(input).map_err(|e| format!("illegal base64 data: {e}"))?;
+        Ok(Value::Str(String::from_utf8_lossy(&bytes).into_owned()))
+    })
+}
