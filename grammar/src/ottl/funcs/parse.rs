@@ -68,7 +68,15 @@ fn url(_: &CompileArgs<'_>) -> Made {
 
 pub(super) fn parse_url(original: &str) -> Result<Vec<(String, Value)>, String> {
     let bad = |why: &str| format!("parse {original:?}: {why}");
-    let unescape = |s: &str| percent_decode_str(s).decode_utf8().map(|c| c.into_owned()).map_err(|_| bad("invalid URL escape"));
+    let unescape = |s: &str| {
+        // Go refuses a `%` not followed by two hex digits; the decoder
+        // would pass it through.
+        let b = s.as_bytes();
+        if let Some(i) = (0..b.len()).find(|&i| b[i] == b'%' && !(i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())) {
+            return Err(bad(&format!("invalid URL escape {:?}", &s[i..(i + 3).min(s.len())])));
+        }
+        percent_decode_str(s).decode_utf8().map(|c| c.into_owned()).map_err(|_| bad("invalid URL escape"))
+    };
     if original.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return Err(bad("net/url: invalid control character in URL"));
     }
