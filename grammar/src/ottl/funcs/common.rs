@@ -132,7 +132,7 @@ pub(super) fn hex(bytes: &[u8]) -> String {
 
 /// Decodes hex of either case; `None` on an odd length or a non-hex digit.
 pub(super) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if s.len() & 1 == 1 {
         return None;
     }
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);

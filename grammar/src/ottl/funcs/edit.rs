@@ -6,11 +6,7 @@ use super::common::{func, Made};
 
 pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "set", params: &[Param::required("target", Path), Param::required("value", Value)], make: set },
-    FunctionDef {
-        name: "append",
-        params: &[Param::required("target", Path), Param::optional("value", Value), Param::optional("values", Value)],
-        make: append,
-    },
+    FunctionDef { name: "append", params: &[Param::required("target", Path), Param::optional("value", Value), Param::optional("values", Value)], make: append },
 ];
 
 /// Writes the value to the target. A nil value (an unset attribute, say)

@@ -7,32 +7,16 @@
 //! A nil or non-map target is the Collector's `PMapGetter` error, except
 //! for `limit`, which has always skipped such targets.
 
+use super::super::function::CompileArgs;
 use super::super::function::{FunctionDef, Param, ParamKind::*};
 use super::super::value::Value;
 use super::common::{func, lit_int, lit_regex, lit_str, lit_str_list, map_put, opt_bool, want_map, want_str, Made};
-use super::super::function::CompileArgs;
 
 pub(super) const DEFS: &[FunctionDef] = &[
-    FunctionDef {
-        name: "delete_key",
-        params: &[Param::required("target", Path), Param::required("key", Value)],
-        make: delete_key,
-    },
-    FunctionDef {
-        name: "delete_matching_keys",
-        params: &[Param::required("target", Path), Param::required("pattern", Str)],
-        make: delete_matching_keys,
-    },
-    FunctionDef {
-        name: "keep_keys",
-        params: &[Param::required("target", Path), Param::required("keys", StrList)],
-        make: keep_keys,
-    },
-    FunctionDef {
-        name: "keep_matching_keys",
-        params: &[Param::required("target", Path), Param::required("pattern", Str)],
-        make: keep_matching_keys,
-    },
+    FunctionDef { name: "delete_key", params: &[Param::required("target", Path), Param::required("key", Value)], make: delete_key },
+    FunctionDef { name: "delete_matching_keys", params: &[Param::required("target", Path), Param::required("pattern", Str)], make: delete_matching_keys },
+    FunctionDef { name: "keep_keys", params: &[Param::required("target", Path), Param::required("keys", StrList)], make: keep_keys },
+    FunctionDef { name: "keep_matching_keys", params: &[Param::required("target", Path), Param::required("pattern", Str)], make: keep_matching_keys },
     FunctionDef {
         name: "limit",
         params: &[Param::required("target", Path), Param::required("limit", Int), Param::required("priority_keys", StrList)],
@@ -55,22 +39,14 @@ pub(super) const DEFS: &[FunctionDef] = &[
     },
     FunctionDef {
         name: "flatten",
-        params: &[
-            Param::required("target", Path),
-            Param::optional("prefix", Str),
-            Param::optional("depth", Int),
-            Param::optional("resolveConflicts", Value),
-        ],
+        params: &[Param::required("target", Path), Param::optional("prefix", Str), Param::optional("depth", Int), Param::optional("resolveConflicts", Value)],
         make: flatten,
     },
 ];
 
 /// Reads the target map, lets `edit` change it, and writes it back when
 /// `edit` says it changed.
-fn edit_map(
-    args: &mut dyn super::super::function::Args,
-    edit: impl FnOnce(&mut Vec<(String, Value)>) -> bool,
-) -> Result<Value, String> {
+fn edit_map(args: &mut dyn super::super::function::Args, edit: impl FnOnce(&mut Vec<(String, Value)>) -> bool) -> Result<Value, String> {
     let mut m = want_map(args.get(0)?)?;
     if edit(&mut m) {
         args.set(0, Value::Map(m))?;
@@ -132,10 +108,7 @@ fn limit(c: &CompileArgs<'_>) -> Made {
         return Err((1, format!("invalid limit for limit function, {limit} cannot be negative")));
     }
     if (limit as u64) < keep.len() as u64 {
-        return Err((
-            1,
-            format!("invalid limit for limit function, {limit} cannot be less than number of priority attributes {}", keep.len()),
-        ));
+        return Err((1, format!("invalid limit for limit function, {limit} cannot be less than number of priority attributes {}", keep.len())));
     }
     let limit = limit as usize;
     func(move |args| {

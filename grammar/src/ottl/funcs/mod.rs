@@ -33,7 +33,5 @@ use super::function::FunctionDef;
 /// Every editor and converter, editors first. Built once.
 pub fn table() -> &'static [FunctionDef] {
     static TABLE: OnceLock<Vec<FunctionDef>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        [edit::DEFS, maps::DEFS, patterns::DEFS, strings::DEFS, types::DEFS, hash::DEFS, time::DEFS, parse::DEFS].concat()
-    })
+    TABLE.get_or_init(|| [edit::DEFS, maps::DEFS, patterns::DEFS, strings::DEFS, types::DEFS, hash::DEFS, time::DEFS, parse::DEFS].concat())
 }

@@ -11,11 +11,7 @@ use super::common::{func, lit_regex, map_put, opt_str, want_str, Made};
 
 pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "ParseJSON", params: &[Param::required("target", Value)], make: parse_json },
-    FunctionDef {
-        name: "ExtractPatterns",
-        params: &[Param::required("target", Value), Param::required("pattern", Str)],
-        make: extract_patterns,
-    },
+    FunctionDef { name: "ExtractPatterns", params: &[Param::required("target", Value), Param::required("pattern", Str)], make: extract_patterns },
     FunctionDef { name: "URL", params: &[Param::required("url_string", Value)], make: url },
     FunctionDef {
         name: "ParseKeyValue",

@@ -46,11 +46,7 @@ pub(super) const DEFS: &[FunctionDef] = &[
         params: &[Param::required("target", Path), Param::required("pattern", Str), Param::required("replacement", Value), FUNCTION, FORMAT],
         make: replace_all_matches,
     },
-    FunctionDef {
-        name: "IsMatch",
-        params: &[Param::required("target", Value), Param::required("pattern", Str)],
-        make: is_match,
-    },
+    FunctionDef { name: "IsMatch", params: &[Param::required("target", Value), Param::required("pattern", Str)], make: is_match },
 ];
 
 /// Where a replace function finds its optional `function` and

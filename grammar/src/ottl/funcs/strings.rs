@@ -164,10 +164,7 @@ fn substring(_: &CompileArgs<'_>) -> Made {
         }
         let end = start.saturating_add(length);
         if end > s.len() as i64 {
-            return Err(format!(
-                "invalid range for substring function, {end} cannot be greater than the length of target string({})",
-                s.len()
-            ));
+            return Err(format!("invalid range for substring function, {end} cannot be greater than the length of target string({})", s.len()));
         }
         let (mut from, mut to) = (start as usize, end as usize);
         if safe {

@@ -21,8 +21,7 @@ enum Item {
 #[derive(Debug, Clone)]
 pub(super) struct Format(Vec<Item>);
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 impl Format {
@@ -212,7 +211,13 @@ fn directive<'a>(d: char, s: &'a str, p: &mut Parsed) -> Option<&'a str> {
         'p' | 'P' => {
             let (am, pm) = if d == 'p' { ("AM", "PM") } else { ("am", "pm") };
             let head = s.get(..2)?;
-            p.pm = Some(if head == pm { true } else if head == am { false } else { return None });
+            p.pm = Some(if head == pm {
+                true
+            } else if head == am {
+                false
+            } else {
+                return None;
+            });
             return Some(&s[2..]);
         }
         'z' | 'i' | 'j' | 'k' | 'w' => return offset(d, s, p),
@@ -304,7 +309,6 @@ fn zone<'a>(s: &'a str, p: &mut Parsed) -> Option<&'a str> {
     let n = s.bytes().take_while(u8::is_ascii_alphabetic).count();
     let word = &s[..n];
     let upper = word.bytes().filter(u8::is_ascii_uppercase).count();
-    let ok = matches!(word, "ChST" | "MeST")
-        || (upper == n && (n == 3 || ((n == 4 || n == 5) && word.ends_with('T')) || word == "WITA"));
+    let ok = matches!(word, "ChST" | "MeST") || (upper == n && (n == 3 || ((n == 4 || n == 5) && word.ends_with('T')) || word == "WITA"));
     ok.then(|| &s[n..])
 }

@@ -18,19 +18,10 @@ pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "Now", params: &[], make: now },
     FunctionDef {
         name: "Time",
-        params: &[
-            Param::required("target", Value),
-            Param::required("format", Str),
-            Param::optional("location", Str),
-            Param::optional("locale", Str),
-        ],
+        params: &[Param::required("target", Value), Param::required("format", Str), Param::optional("location", Str), Param::optional("locale", Str)],
         make: time,
     },
-    FunctionDef {
-        name: "Unix",
-        params: &[Param::required("seconds", Value), Param::optional("nanoseconds", Value)],
-        make: unix,
-    },
+    FunctionDef { name: "Unix", params: &[Param::required("seconds", Value), Param::optional("nanoseconds", Value)], make: unix },
     FunctionDef { name: "UnixNano", params: TIME, make: |_| from_time(|ns| ns) },
     FunctionDef { name: "UnixMicro", params: TIME, make: |_| from_time(|ns| ns.div_euclid(1_000)) },
     FunctionDef { name: "UnixMilli", params: TIME, make: |_| from_time(|ns| ns.div_euclid(1_000_000)) },
@@ -43,11 +34,7 @@ pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "Second", params: TIME, make: |_| from_time(|ns| second_of_day(ns) % 60) },
     FunctionDef { name: "Nanosecond", params: TIME, make: |_| from_time(|ns| ns.rem_euclid(1_000_000_000)) },
     // 1970-01-01 was a Thursday (4); Sunday is 0.
-    FunctionDef {
-        name: "Weekday",
-        params: TIME,
-        make: |_| from_time(|ns| (ns.div_euclid(86_400_000_000_000) + 4).rem_euclid(7)),
-    },
+    FunctionDef { name: "Weekday", params: TIME, make: |_| from_time(|ns| (ns.div_euclid(86_400_000_000_000) + 4).rem_euclid(7)) },
     FunctionDef { name: "Duration", params: DURATION, make: duration },
     FunctionDef { name: "Nanoseconds", params: DURATION, make: |_| int_from_duration(|ns| ns) },
     FunctionDef { name: "Microseconds", params: DURATION, make: |_| int_from_duration(|ns| ns / 1_000) },
@@ -91,10 +78,7 @@ fn unix(_: &CompileArgs<'_>) -> Made {
     func(|args| {
         let secs = want_int(args.get(0)?)?;
         let nanos = if args.present(1) { want_int(args.get(1)?)? } else { 0 };
-        secs.checked_mul(1_000_000_000)
-            .and_then(|n| n.checked_add(nanos))
-            .map(Value::Time)
-            .ok_or_else(|| "time out of range".to_owned())
+        secs.checked_mul(1_000_000_000).and_then(|n| n.checked_add(nanos)).map(Value::Time).ok_or_else(|| "time out of range".to_owned())
     })
 }
 

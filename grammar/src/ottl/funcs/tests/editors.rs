@@ -95,11 +95,7 @@ fn merge_maps_strategies() {
 }
 
 fn nested() -> Value {
-    map(&[
-        ("name", s("test")),
-        ("address", map(&[("street", s("first")), ("house", Value::Int(1234))])),
-        ("occupants", strs(&["user 1", "user 2"])),
-    ])
+    map(&[("name", s("test")), ("address", map(&[("street", s("first")), ("house", Value::Int(1234))])), ("occupants", strs(&["user 1", "user 2"]))])
 }
 
 #[test]

@@ -31,12 +31,7 @@ fn extract_patterns_named_groups() {
 #[test]
 fn url_documented_examples() {
     let out = conv("URL", vec![s("http://www.example.com")]);
-    let want = map(&[
-        ("url.original", s("http://www.example.com")),
-        ("url.scheme", s("http")),
-        ("url.domain", s("www.example.com")),
-        ("url.path", s("")),
-    ]);
+    let want = map(&[("url.original", s("http://www.example.com")), ("url.scheme", s("http")), ("url.domain", s("www.example.com")), ("url.path", s(""))]);
     assert_eq!(out, Ok(want));
     let full = "http://myusername:mypassword@www.example.com:80/foo.gif?key1=val1&key2=val2#fragment";
     let out = conv("URL", vec![s(full)]).unwrap();

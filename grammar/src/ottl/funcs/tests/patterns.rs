@@ -9,10 +9,8 @@ fn replace_pattern_documented_examples() {
     assert_eq!(out, s("app --password=***--v"));
     let out = edited("replace_pattern", vec![s("kube_pod_status"), s("^kube_([0-9A-Za-z]+_)"), s("k8s.$1.")]);
     assert_eq!(out, s("k8s.pod_.status"));
-    let (res, fake) = run_opt(
-        "replace_pattern",
-        vec![Some(s("kube_pod_status")), Some(s("^kube_([0-9A-Za-z]+_)")), Some(s("$1.")), Some(s("SHA256")), Some(s("k8s.%s"))],
-    );
+    let (res, fake) =
+        run_opt("replace_pattern", vec![Some(s("kube_pod_status")), Some(s("^kube_([0-9A-Za-z]+_)")), Some(s("$1.")), Some(s("SHA256")), Some(s("k8s.%s"))]);
     assert_eq!(res, Ok(Value::Nil));
     assert_eq!(fake.args[0], Some(s(&format!("k8s.{SHA_POD}status"))));
 }
@@ -37,8 +35,7 @@ fn replace_pattern_leaves_other_values() {
     assert!(fake.sets.is_empty(), "a non-string target is left alone");
     assert!(run("replace_pattern", vec![Value::Nil, s("5"), s("y")]).0.is_ok());
     assert_eq!(compile("replace_pattern", &[None, Some(s("a(")), None]).err().unwrap().0, 1);
-    let bad_format =
-        run_opt("replace_pattern", vec![Some(s("ab")), Some(s("a")), Some(s("x")), Some(s("SHA256")), Some(s("%d-%s"))]);
+    let bad_format = run_opt("replace_pattern", vec![Some(s("ab")), Some(s("a")), Some(s("x")), Some(s("SHA256")), Some(s("%d-%s"))]);
     assert!(bad_format.0.is_err());
 }
 
@@ -66,10 +63,8 @@ fn replace_match_globs() {
     assert_eq!(out, s("/user/{userId}/list/{listId}"));
     let (_, fake) = run("replace_match", vec![s("/users/123"), s("/user/*/list/*"), s("x")]);
     assert!(fake.sets.is_empty());
-    let (_, fake) = run_opt(
-        "replace_match",
-        vec![Some(s("/user/1/list/2")), Some(s("/user/*/list/*")), Some(s("name")), Some(s("SHA256")), Some(s("/user/%s"))],
-    );
+    let (_, fake) =
+        run_opt("replace_match", vec![Some(s("/user/1/list/2")), Some(s("/user/*/list/*")), Some(s("name")), Some(s("SHA256")), Some(s("/user/%s"))]);
     let sha_name = "82a3537ff0dbce7eec35d69edc3a189ee6f17d82f353a553f9aa96cb0be3ce89";
     assert_eq!(fake.args[0], Some(s(&format!("/user/{sha_name}"))));
     // Glob syntax beyond `*`: `?`, classes, alternatives, escapes.

@@ -42,8 +42,8 @@ fn time_errors() {
 fn unix_readers() {
     let t = Value::Time(1675468800 * SEC + 123_456_789);
     assert_eq!(conv("UnixNano", vec![t.clone()]), Ok(Value::Int(1675468800 * SEC + 123_456_789)));
-    assert_eq!(conv("UnixMicro", vec![t.clone()]), Ok(Value::Int(1675468800_123_456)));
-    assert_eq!(conv("UnixMilli", vec![t.clone()]), Ok(Value::Int(1675468800_123)));
+    assert_eq!(conv("UnixMicro", vec![t.clone()]), Ok(Value::Int(1_675_468_800_123_456)));
+    assert_eq!(conv("UnixMilli", vec![t.clone()]), Ok(Value::Int(1_675_468_800_123)));
     assert_eq!(conv("UnixSeconds", vec![t.clone()]), Ok(Value::Int(1675468800)));
     assert_eq!(conv("Year", vec![t.clone()]), Ok(Value::Int(2023)));
     assert_eq!(conv("Month", vec![t.clone()]), Ok(Value::Int(2)));
