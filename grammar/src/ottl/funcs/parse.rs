@@ -59,7 +59,13 @@ fn extract_patterns(c: &CompileArgs<'_>) -> Made {
 /// the rest when present. A port is kept even when it is the scheme's
 /// default, as Go keeps it.
 fn url(_: &CompileArgs<'_>) -> Made {
-    func(|args| parse_url(&want_str(args.get(0)?)?).map(Value::Map))
+    func(|args| {
+        let s = want_str(args.get(0)?)?;
+        if s.is_empty() {
+            return Err("url cannot be empty".into());
+        }
+        parse_url(&s).map(Value::Map)
+    })
 }
 
 pub(super) fn parse_url(original: &str) -> Result<Vec<(String, Value)>, String> {
@@ -117,13 +123,14 @@ pub(super) fn parse_url(original: &str) -> Result<Vec<(String, Value)>, String> 
         };
         domain = unescape(host.trim_start_matches('[').trim_end_matches(']'))?;
         if let Some(p) = p.filter(|p| !p.is_empty()) {
-            port = Some(p.parse::<u16>().map_err(|_| bad(&format!("invalid port {:?} after host", format!(":{p}"))))?);
+            port = Some(p.parse::<i64>().map_err(|_| bad(&format!("invalid port {:?} after host", format!(":{p}"))))?);
         }
     }
     let path = unescape(path)?;
     out.push(("url.domain".to_owned(), Value::str(domain)));
     out.push(("url.path".to_owned(), Value::str(path.as_str())));
-    if let Some(ext) = path.rsplit('/').next().and_then(|last| last.rsplit_once('.')).map(|(_, e)| e) {
+    // As the Collector does: after the path's last `.`, wherever it is.
+    if let Some((_, ext)) = path.rsplit_once('.').filter(|(_, e)| !e.is_empty()) {
         out.push(("url.extension".to_owned(), Value::str(ext)));
     }
     if let Some(q) = query.filter(|q| !q.is_empty()) {
@@ -133,7 +140,7 @@ pub(super) fn parse_url(original: &str) -> Result<Vec<(String, Value)>, String> 
         out.push(("url.fragment".to_owned(), Value::Str(f)));
     }
     if let Some(p) = port {
-        out.push(("url.port".to_owned(), Value::Int(p as i64)));
+        out.push(("url.port".to_owned(), Value::Int(p)));
     }
     if let Some(info) = user {
         out.push(("url.user_info".to_owned(), Value::str(info)));
@@ -144,17 +151,18 @@ pub(super) fn parse_url(original: &str) -> Result<Vec<(String, Value)>, String> 
         if !name.is_empty() {
             out.push(("url.username".to_owned(), Value::Str(unescape(name)?)));
         }
-        if let Some(p) = password.filter(|p| !p.is_empty()) {
+        if let Some(p) = password {
             out.push(("url.password".to_owned(), Value::Str(unescape(p)?)));
         }
     }
     Ok(out)
 }
 
-/// `k1=v1 k2=v2` to a map. Pairs split on the pair delimiter outside
-/// double or single quotes; each pair splits at its first delimiter; quotes
-/// around keys and values are removed and a repeated key keeps the last
-/// value.
+/// `k1=v1 k2=v2` to a map, as the Collector's `SplitString` and
+/// `ParseKeyValuePairs` do it: pairs split on the pair delimiter outside
+/// quotes, quote characters are dropped (a backslash keeps the next one),
+/// each pair splits at its first delimiter, keys and values are trimmed, and
+/// a repeated key keeps the last value.
 fn parse_key_value(_: &CompileArgs<'_>) -> Made {
     func(|args| {
         let target = want_str(args.get(0)?)?;
@@ -163,46 +171,62 @@ fn parse_key_value(_: &CompileArgs<'_>) -> Made {
         if target.is_empty() {
             return Err("cannot parse from empty target".into());
         }
+        if delimiter.is_empty() || pair_delimiter.is_empty() {
+            return Err("delimiters cannot be empty".into());
+        }
         if delimiter == pair_delimiter {
             return Err(format!("pair delimiter {pair_delimiter:?} cannot be equal to delimiter {delimiter:?}"));
         }
         let mut out = Vec::new();
-        for pair in split_outside_quotes(&target, &pair_delimiter)? {
-            let Some((k, v)) = pair.split_once(delimiter.as_str()) else {
-                return Err(format!("cannot split {pair:?} into 2 items, got 1 item(s)"));
-            };
-            let unquote = |s: &str| s.trim().trim_matches(|c| c == '"' || c == '\'').to_owned();
-            map_put(&mut out, &unquote(k), Value::Str(unquote(v)));
+        let mut errors = Vec::new();
+        for pair in split_string(&target, &pair_delimiter)? {
+            match pair.split_once(delimiter.as_str()) {
+                Some((k, v)) => map_put(&mut out, k.trim(), Value::str(v.trim())),
+                None => errors.push(format!("cannot split {pair:?} into 2 items, got 1 item(s)")),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.join("; "));
         }
         Ok(Value::Map(out))
     })
 }
 
-fn split_outside_quotes<'a>(s: &'a str, sep: &str) -> Result<Vec<&'a str>, String> {
+fn split_string(input: &str, delimiter: &str) -> Result<Vec<String>, String> {
     let mut parts = Vec::new();
-    let (mut start, mut quote, mut i) = (0, None, 0);
-    while i < s.len() {
-        let c = s[i..].chars().next().unwrap_or(' ');
-        match quote {
-            Some(q) if c == q => quote = None,
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None if s[i..].starts_with(sep) => {
-                if i > start {
-                    parts.push(&s[start..i]);
-                }
-                i += sep.len();
-                start = i;
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut rest = input;
+    while let Some(c) = rest.chars().next() {
+        if quote.is_none() && rest.starts_with(delimiter) {
+            if !current.is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            rest = &rest[delimiter.len()..];
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
+        if !escaped {
+            if quote.is_none() && (c == '"' || c == '\'') {
+                quote = Some(c);
                 continue;
             }
-            _ => {}
+            if quote == Some(c) {
+                quote = None;
+                continue;
+            }
+            escaped = c == '\\';
+        } else {
+            escaped = false;
         }
-        i += c.len_utf8();
+        current.push(c);
     }
     if quote.is_some() {
-        return Err(format!("never reached the end of a quoted value in {s:?}"));
+        return Err("never reached the end of a quoted value".into());
     }
-    if start < s.len() {
-        parts.push(&s[start..]);
+    if !current.is_empty() {
+        parts.push(current);
     }
     Ok(parts)
 }

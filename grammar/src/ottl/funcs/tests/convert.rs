@@ -10,6 +10,9 @@ fn concat_documented_examples() {
     assert_eq!(c(vec![s("a"), Value::Nil, Value::Double(1.5), Value::Bool(true)], "-"), Ok(s("a-<nil>-1.5-true")));
     assert_eq!(c(vec![Value::Bytes(vec![1, 0xab])], ""), Ok(s("01ab")));
     assert_eq!(c(vec![], ","), Ok(s("")));
+    // Lists and maps are their JSON text, as the Collector's code does.
+    let lists = vec![list(&[Value::Int(1), Value::Int(2)]), map(&[("a", s("b"))])];
+    assert_eq!(c(lists, ","), Ok(s("[1,2],{\"a\":\"b\"}")));
     assert!(conv("Concat", vec![Value::List(vec![]), Value::Nil]).is_err());
 }
 

@@ -53,6 +53,10 @@ fn url_documented_examples() {
     let Value::Map(m) = &out else { panic!() };
     assert_eq!(m.len(), 11);
     assert!(conv("URL", vec![s("http://host:port/")]).is_err());
+    assert!(conv("URL", vec![s("")]).is_err());
+    let out = conv("URL", vec![s("https://u:@h/a.b/c")]).unwrap();
+    assert_eq!(out.map_get("url.password"), Some(&s("")), "a password that is set but empty");
+    assert_eq!(out.map_get("url.extension"), Some(&s("b/c")), "after the last '.' of the path, as the Collector");
     assert!(conv("URL", vec![s("http://host/%zz")]).is_err());
 }
 
@@ -63,6 +67,8 @@ fn parse_key_value_documented_examples() {
     assert_eq!(conv("ParseKeyValue", vec![s("k1!v1_k2!v2_k3!v3"), s("!"), s("_")]), Ok(kv));
     assert_eq!(conv("ParseKeyValue", vec![s("a=\"b c\" d=e")]), Ok(map(&[("a", s("b c")), ("d", s("e"))])));
     assert!(conv("ParseKeyValue", vec![s("novalue")]).is_err());
+    assert_eq!(conv("ParseKeyValue", vec![s("  a=1   b='x=y' ")]), Ok(map(&[("a", s("1")), ("b", s("x=y"))])));
+    assert!(conv("ParseKeyValue", vec![s("a=\"open")]).is_err());
     assert!(conv("ParseKeyValue", vec![s("")]).is_err());
     let (out, _) = run_opt("ParseKeyValue", vec![Some(s("a:1,b:2")), Some(s(":")), Some(s(","))]);
     assert_eq!(out, Ok(map(&[("a", s("1")), ("b", s("2"))])));
