@@ -9,6 +9,7 @@
 //! a bad regex is a load error pointing at that argument, and running a
 //! statement never compiles anything.
 
+mod collections;
 mod common;
 mod edit;
 mod hash;
@@ -30,8 +31,8 @@ use std::sync::OnceLock;
 
 use super::function::FunctionDef;
 
-/// Every editor and converter, editors first. Built once.
+/// Every editor and converter, family by family. Built once.
 pub fn table() -> &'static [FunctionDef] {
     static TABLE: OnceLock<Vec<FunctionDef>> = OnceLock::new();
-    TABLE.get_or_init(|| [edit::DEFS, maps::DEFS, patterns::DEFS, strings::DEFS, types::DEFS, hash::DEFS, time::DEFS, parse::DEFS].concat())
+    TABLE.get_or_init(|| [edit::DEFS, maps::DEFS, patterns::DEFS, collections::DEFS, strings::DEFS, types::DEFS, hash::DEFS, time::DEFS, parse::DEFS].concat())
 }

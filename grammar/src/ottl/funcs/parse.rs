@@ -20,6 +20,7 @@ pub(super) const DEFS: &[FunctionDef] = &[
     },
     FunctionDef { name: "Base64Decode", params: &[Param::required("value", Value)], make: |_| decode_with(None) },
     FunctionDef { name: "Decode", params: &[Param::required("value", Value), Param::required("encoding", Str)], make: decode },
+    FunctionDef { name: "Base64Encode", params: &[Param::required("value", Value), Param::optional("variant", Str)], make: base64_encode },
 ];
 
 /// A JSON object or array; numbers become doubles, `null` nil.
@@ -263,4 +264,17 @@ fn decode_with(encoding: Option<String>) -> Made {
         let bytes = engine.decode(input).map_err(|e| format!("illegal base64 data: {e}"))?;
         Ok(Value::Str(String::from_utf8_lossy(&bytes).into_owned()))
     })
+}
+
+/// `base64` (the default), `base64-raw`, `base64-url`, `base64-raw-url`.
+fn base64_encode(c: &CompileArgs<'_>) -> Made {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let engine = match super::common::lit_str(c, 1).unwrap_or("base64") {
+        "base64" => STANDARD,
+        "base64-raw" => STANDARD_NO_PAD,
+        "base64-url" => URL_SAFE,
+        "base64-raw-url" => URL_SAFE_NO_PAD,
+        other => return Err((1, format!("unsupported base64 variant: {other}"))),
+    };
+    func(move |args| Ok(Value::Str(engine.encode(want_str(args.get(0)?)?))))
 }

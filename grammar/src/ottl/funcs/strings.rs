@@ -1,4 +1,6 @@
-//! String converters: `Concat`, `ConvertCase`, `Split`, `Substring`, `Len`.
+//! String converters: `Concat`, `ConvertCase` (and `ToLowerCase`,
+//! `ToUpperCase`, `ToSnakeCase`, `ToCamelCase`), `Split`, `Substring`,
+//! `Len`, `HasPrefix`/`HasSuffix`, `TrimPrefix`/`TrimSuffix` and `Trim`.
 //!
 //! Case conversion follows the Go `strcase` library the Collector uses, byte
 //! by byte over ASCII letters and digits, so `ConvertCase("myHTTPServer",
@@ -18,7 +20,18 @@ pub(super) const DEFS: &[FunctionDef] = &[
         make: substring,
     },
     FunctionDef { name: "Len", params: &[Param::required("target", Value)], make: len },
+    FunctionDef { name: "ToLowerCase", params: TARGET, make: |_| recase(Case::Lower) },
+    FunctionDef { name: "ToUpperCase", params: TARGET, make: |_| recase(Case::Upper) },
+    FunctionDef { name: "ToSnakeCase", params: TARGET, make: |_| recase(Case::Snake) },
+    FunctionDef { name: "ToCamelCase", params: TARGET, make: |_| recase(Case::Camel) },
+    FunctionDef { name: "HasPrefix", params: &[Param::required("value", Value), Param::required("prefix", Value)], make: |_| affix(Affix::HasPrefix) },
+    FunctionDef { name: "HasSuffix", params: &[Param::required("value", Value), Param::required("suffix", Value)], make: |_| affix(Affix::HasSuffix) },
+    FunctionDef { name: "TrimPrefix", params: &[Param::required("value", Value), Param::required("prefix", Value)], make: |_| affix(Affix::TrimPrefix) },
+    FunctionDef { name: "TrimSuffix", params: &[Param::required("value", Value), Param::required("suffix", Value)], make: |_| affix(Affix::TrimSuffix) },
+    FunctionDef { name: "Trim", params: &[Param::required("target", Value), Param::optional("replacement", Value)], make: trim },
 ];
+
+const TARGET: &[Param] = &[Param::required("target", Value)];
 
 /// Joins the values' text with the delimiter; a nil item is `<nil>`, as
 /// the Collector writes it. Builds the one result string and nothing else
@@ -63,6 +76,10 @@ fn convert_case(c: &CompileArgs<'_>) -> Made {
         "camel" => Case::Camel,
         other => return Err((1, format!("invalid case: {other}, allowed cases are: lower, upper, snake, camel"))),
     };
+    recase(case)
+}
+
+fn recase(case: Case) -> Made {
     func(move |args| {
         let s = want_str(args.get(0)?)?;
         Ok(Value::Str(match case {
@@ -186,5 +203,37 @@ fn len(_: &CompileArgs<'_>) -> Made {
         Value::List(items) => Ok(Value::Int(items.len() as i64)),
         Value::Map(m) => Ok(Value::Int(m.len() as i64)),
         other => Err(format!("unsupported type: {}", other.type_name())),
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Affix {
+    HasPrefix,
+    HasSuffix,
+    TrimPrefix,
+    TrimSuffix,
+}
+
+/// Prefix and suffix tests and trims; a non-string value is an error.
+fn affix(kind: Affix) -> Made {
+    func(move |args| {
+        let s = want_str(args.get(0)?)?;
+        let a = want_str(args.get(1)?)?;
+        Ok(match kind {
+            Affix::HasPrefix => Value::Bool(s.starts_with(&a)),
+            Affix::HasSuffix => Value::Bool(s.ends_with(&a)),
+            Affix::TrimPrefix => Value::Str(s.strip_prefix(a.as_str()).map_or_else(|| s.clone(), str::to_owned)),
+            Affix::TrimSuffix => Value::Str(s.strip_suffix(a.as_str()).map_or_else(|| s.clone(), str::to_owned)),
+        })
+    })
+}
+
+/// Go's `strings.Trim`: `replacement` is a set of characters removed from
+/// both ends (a space by default), not a prefix and suffix.
+fn trim(_: &CompileArgs<'_>) -> Made {
+    func(|args| {
+        let s = want_str(args.get(0)?)?;
+        let cutset = if args.present(1) { want_str(args.get(1)?)? } else { " ".to_owned() };
+        Ok(Value::str(s.trim_matches(|c| cutset.contains(c))))
     })
 }

@@ -13,8 +13,9 @@ enum Item {
     Lit(String),
     /// A directive letter, after expanding the composite ones (`%F`, ...).
     Dir(char),
-    /// `.%L`, `.%f`, `.%s` (or with `,`): an optional fraction of a second.
-    Frac,
+    /// `.%L`, `.%f`, `.%s` (or with `,`): an optional fraction of a second
+    /// when parsing; when formatting, the separator and this many digits.
+    Frac(char, usize),
 }
 
 /// A compiled format.
@@ -39,7 +40,7 @@ impl Format {
         for item in &self.0 {
             s = match item {
                 Item::Lit(lit) => skip(s, lit).ok_or_else(bad)?,
-                Item::Frac => frac(s, &mut p.nanos),
+                Item::Frac(..) => frac(s, &mut p.nanos),
                 Item::Dir(d) => directive(*d, s, &mut p).ok_or_else(bad)?,
             };
         }
@@ -47,6 +48,59 @@ impl Format {
             return Err(format!("parsing time {value:?}: extra text: {s:?}"));
         }
         p.finish().map_err(|e| format!("parsing time {value:?}: {e}"))
+    }
+}
+
+impl Format {
+    /// Writes a UTC time in this format (`FormatTime`): zone directives
+    /// print UTC's zero offset, fractions their digits zero-padded.
+    pub(super) fn format(&self, ns: i64) -> String {
+        let (y, m, d) = super::time::civil(ns);
+        let sod = ns.div_euclid(1_000_000_000).rem_euclid(86_400);
+        let (hour, min, sec) = (sod / 3600, sod / 60 % 60, sod % 60);
+        let nanos = ns.rem_euclid(1_000_000_000);
+        let weekday = (ns.div_euclid(86_400_000_000_000) + 4).rem_euclid(7) as usize;
+        let h12 = if hour % 12 == 0 { 12 } else { hour % 12 };
+        let month = MONTHS[(m - 1) as usize];
+        let mut out = String::new();
+        for item in &self.0 {
+            match item {
+                Item::Lit(l) => out.push_str(l),
+                Item::Frac(sep, digits) => {
+                    out.push(*sep);
+                    out.push_str(&format!("{nanos:09}")[..*digits]);
+                }
+                Item::Dir(c) => out.push_str(&match c {
+                    'Y' => format!("{y:04}"),
+                    'y' => format!("{:02}", y.rem_euclid(100)),
+                    'm' => format!("{m:02}"),
+                    'o' => format!("{m:>2}"),
+                    'q' => m.to_string(),
+                    'b' | 'h' => month[..3].to_owned(),
+                    'B' => month.to_owned(),
+                    'd' => format!("{d:02}"),
+                    'e' => format!("{d:>2}"),
+                    'g' => d.to_string(),
+                    'a' => DAYS[weekday][..3].to_owned(),
+                    'A' => DAYS[weekday].to_owned(),
+                    'H' => format!("{hour:02}"),
+                    'I' => format!("{h12:02}"),
+                    'l' => h12.to_string(),
+                    'p' => (if hour < 12 { "AM" } else { "PM" }).to_owned(),
+                    'P' => (if hour < 12 { "am" } else { "pm" }).to_owned(),
+                    'M' => format!("{min:02}"),
+                    'S' => format!("{sec:02}"),
+                    'z' => "+0000".to_owned(),
+                    'Z' => "UTC".to_owned(),
+                    'i' => "+00".to_owned(),
+                    'j' => "+00:00".to_owned(),
+                    'k' => "+00:00:00".to_owned(),
+                    'w' => "+000000".to_owned(),
+                    _ => String::new(),
+                }),
+            }
+        }
+        out
     }
 }
 
@@ -79,11 +133,20 @@ fn expand(fmt: &str, items: &mut Vec<Item>) -> Result<(), String> {
             // The Go layout's fraction element includes the `.` before it.
             match items.last_mut() {
                 Some(Item::Lit(l)) if l.ends_with(['.', ',']) => {
-                    l.pop();
+                    let sep = l.pop().unwrap_or('.');
                     if l.is_empty() {
                         items.pop();
                     }
-                    items.push(Item::Frac);
+                    items.push(Item::Frac(
+                        sep,
+                        if d == 'L' {
+                            3
+                        } else if d == 'f' {
+                            6
+                        } else {
+                            9
+                        },
+                    ));
                 }
                 _ => return Err(format!("%{d} must follow a '.' or ',' in the format")),
             }

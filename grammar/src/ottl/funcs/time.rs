@@ -35,6 +35,8 @@ pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "Nanosecond", params: TIME, make: |_| from_time(|ns| ns.rem_euclid(1_000_000_000)) },
     // 1970-01-01 was a Thursday (4); Sunday is 0.
     FunctionDef { name: "Weekday", params: TIME, make: |_| from_time(|ns| (ns.div_euclid(86_400_000_000_000) + 4).rem_euclid(7)) },
+    FunctionDef { name: "FormatTime", params: &[Param::required("time", Value), Param::required("format", Str)], make: format_time },
+    FunctionDef { name: "TruncateTime", params: &[Param::required("time", Value), Param::required("duration", Value)], make: truncate_time },
     FunctionDef { name: "Duration", params: DURATION, make: duration },
     FunctionDef { name: "Nanoseconds", params: DURATION, make: |_| int_from_duration(|ns| ns) },
     FunctionDef { name: "Microseconds", params: DURATION, make: |_| int_from_duration(|ns| ns / 1_000) },
@@ -71,6 +73,33 @@ fn time(c: &CompileArgs<'_>) -> Made {
             return Err("time cannot be empty".into());
         }
         format.parse(&target).map(Value::Time)
+    })
+}
+
+/// Writes a time with a `Time`-style format, in UTC.
+fn format_time(c: &CompileArgs<'_>) -> Made {
+    let format = Format::compile(lit_str(c, 1).unwrap_or("")).map_err(|e| (1, e))?;
+    func(move |args| match args.get(0)? {
+        Value::Time(ns) => Ok(Value::Str(format.format(ns))),
+        other => Err(format!("expected time but got {}", other.type_name())),
+    })
+}
+
+/// Go's `Time.Truncate`: rounds down to a multiple of the duration since
+/// January 1 of year 1, which for durations dividing a day is the same as
+/// since the epoch.
+fn truncate_time(_: &CompileArgs<'_>) -> Made {
+    // Nanoseconds from 0001-01-01 to 1970-01-01.
+    const ZERO_TO_EPOCH: i128 = 62_135_596_800 * 1_000_000_000;
+    func(|args| {
+        let Value::Time(ns) = args.get(0)? else { return Err("time must be a time".into()) };
+        let d = want_duration(args.get(1)?)?;
+        if d <= 0 {
+            return Ok(Value::Time(ns));
+        }
+        let since_zero = ns as i128 + ZERO_TO_EPOCH;
+        let cut = since_zero - since_zero.rem_euclid(d as i128) - ZERO_TO_EPOCH;
+        i64::try_from(cut).map(Value::Time).map_err(|_| "time out of range".to_owned())
     })
 }
 

@@ -1,5 +1,6 @@
 //! Type tests and conversions: the `Is*` family, `Int`, `Double`, `Bool`,
-//! `String`, and the id constructors `TraceID` and `SpanID`.
+//! `String`, `ParseInt`, `Log`, `IsInCIDR`, and the id constructors
+//! `TraceID` and `SpanID`.
 //!
 //! The conversions never fail on a value they cannot convert: they return
 //! nil, as the Collector documents, so `set(x, Int(y))` on a bad `y` is a
@@ -7,7 +8,7 @@
 
 use super::super::function::{CompileArgs, FunctionDef, Param, ParamKind::*};
 use super::super::value::Value;
-use super::common::{func, string_like, unhex, Made};
+use super::common::{func, string_like, unhex, want_int, want_str, Made};
 
 const VALUE: &[Param] = &[Param::required("value", Value)];
 const TARGET: &[Param] = &[Param::required("target", Value)];
@@ -26,6 +27,9 @@ pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "String", params: VALUE, make: string },
     FunctionDef { name: "TraceID", params: BYTES, make: |_| id(16, "traces ids") },
     FunctionDef { name: "SpanID", params: BYTES, make: |_| id(8, "span ids") },
+    FunctionDef { name: "ParseInt", params: &[Param::required("target", Value), Param::required("base", Value)], make: parse_int },
+    FunctionDef { name: "Log", params: &[Param::required("value", Value)], make: log },
+    FunctionDef { name: "IsInCIDR", params: &[Param::required("target", Value), Param::required("networks", Value)], make: is_in_cidr },
 ];
 
 fn test(is: fn(&Value) -> bool) -> Made {
@@ -91,4 +95,101 @@ fn id(len: usize, what: &'static str) -> Made {
         },
         other => Err(format!("unsupported type: {}", other.type_name())),
     })
+}
+
+/// Go's `strconv.ParseInt`: base 2 to 36, or 0 to read the base from a
+/// `0b`, `0o`, `0` or `0x` prefix (where `_` may separate digits).
+fn parse_int(_: &CompileArgs<'_>) -> Made {
+    func(|args| {
+        let target = want_str(args.get(0)?)?;
+        let base = want_int(args.get(1)?)?;
+        let invalid = || format!("strconv.ParseInt: parsing {target:?}: invalid syntax");
+        if base != 0 && !(2..=36).contains(&base) {
+            return Err(format!("strconv.ParseInt: parsing {target:?}: invalid base {base}"));
+        }
+        let (neg, body) = match target.as_bytes().first() {
+            Some(b'-') => (true, &target[1..]),
+            Some(b'+') => (false, &target[1..]),
+            _ => (false, target.as_str()),
+        };
+        let (radix, digits) = if base != 0 {
+            (base as u32, body.to_owned())
+        } else {
+            let lower = body.to_ascii_lowercase();
+            let (radix, rest) = if lower.starts_with("0x") {
+                (16, &body[2..])
+            } else if lower.starts_with("0b") {
+                (2, &body[2..])
+            } else if lower.starts_with("0o") {
+                (8, &body[2..])
+            } else if body.len() > 1 && body.starts_with('0') {
+                (8, &body[1..])
+            } else {
+                (10, body)
+            };
+            (radix, rest.replace('_', ""))
+        };
+        if digits.is_empty() || digits.starts_with(['+', '-']) {
+            return Err(invalid());
+        }
+        let magnitude = u64::from_str_radix(&digits, radix).map_err(|_| invalid())?;
+        let n = if neg { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() };
+        n.map(Value::Int).ok_or_else(|| format!("strconv.ParseInt: parsing {target:?}: value out of range"))
+    })
+}
+
+/// The natural logarithm of a number, numeric string or bool.
+fn log(_: &CompileArgs<'_>) -> Made {
+    func(|args| {
+        let x = match args.get(0)? {
+            Value::Double(f) => f,
+            Value::Int(n) => n as f64,
+            Value::Bool(b) => f64::from(u8::from(b)),
+            Value::Str(s) => s.parse::<f64>().map_err(|_| format!("strconv.ParseFloat: parsing {s:?}: invalid syntax"))?,
+            other => return Err(format!("unsupported type: {}", other.type_name())),
+        };
+        if x <= 0.0 {
+            return Err("value must be greater than zero".into());
+        }
+        Ok(Value::Double(x.ln()))
+    })
+}
+
+/// Whether an IP address lies in any of the CIDR networks. A target that
+/// is not an IP address is in none; a malformed network is an error.
+fn is_in_cidr(_: &CompileArgs<'_>) -> Made {
+    func(|args| {
+        let target = want_str(args.get(0)?)?;
+        let networks = match args.get(1)? {
+            Value::List(items) => items,
+            other => return Err(format!("expected a list of networks but got {}", other.type_name())),
+        };
+        let ip: Option<std::net::IpAddr> = target.parse().ok();
+        for network in networks {
+            let network = want_str(network)?;
+            let bad = || format!("invalid CIDR address: {network}");
+            let (addr, bits) = network.split_once('/').ok_or_else(bad)?;
+            let addr: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
+            let bits: u32 = bits.parse().map_err(|_| bad())?;
+            let hit = match (ip, addr) {
+                (Some(std::net::IpAddr::V4(a)), std::net::IpAddr::V4(n)) if bits <= 32 => prefix_eq(u32::from(a).into(), u32::from(n).into(), 32, bits),
+                (Some(std::net::IpAddr::V6(a)), std::net::IpAddr::V6(n)) if bits <= 128 => prefix_eq(u128::from(a), u128::from(n), 128, bits),
+                (_, std::net::IpAddr::V4(_)) if bits > 32 => return Err(bad()),
+                (_, _) if bits > 128 => return Err(bad()),
+                _ => false,
+            };
+            if hit {
+                return Ok(Value::Bool(true));
+            }
+        }
+        Ok(Value::Bool(false))
+    })
+}
+
+fn prefix_eq(a: u128, n: u128, width: u32, bits: u32) -> bool {
+    if bits == 0 {
+        return true;
+    }
+    let shift = width - bits;
+    (a >> shift) == (n >> shift)
 }

@@ -1,6 +1,7 @@
 //! Unit tests per function: the Collector's documented examples (input,
 //! call, expected output) and the edges (nil, wrong type, load errors).
 
+mod collections;
 mod convert;
 mod editors;
 mod parse;
@@ -34,7 +35,9 @@ fn table_names_are_unique_and_cased_by_kind() {
             "replace_pattern",
             "replace_all_patterns",
             "replace_match",
-            "replace_all_matches"
+            "replace_all_matches",
+            "delete_index",
+            "stringify_all"
         ]
     );
 }
@@ -63,6 +66,7 @@ fn every_function_compiles_with_typical_literals() {
         "ConvertCase",
         "ExtractPatterns",
         "Decode",
+        "FormatTime",
     ];
     for d in table().iter().filter(|d| !needs_literals.contains(&d.name)) {
         assert!(compile(d.name, &[]).is_ok(), "{}", d.name);
