@@ -95,3 +95,29 @@ fn is_match_converts_and_handles_nil() {
     assert_eq!(conv("IsMatch", vec![Value::Bool(true), s("^true$")]), Ok(Value::Bool(true)));
     assert_eq!(conv("IsMatch", vec![map(&[("b", Value::Int(1))]), s("^\\{\"b\":1\\}$")]), Ok(Value::Bool(true)));
 }
+
+#[test]
+fn regexes_read_as_re2() {
+    use super::super::common::re2;
+    let m = |p: &str, v: &str| conv("IsMatch", vec![s(v), s(p)]) == Ok(Value::Bool(true));
+    // RE2's Perl classes and word boundary are ASCII.
+    assert!(m("^\\d+$", "123"));
+    assert!(!m("^\\d+$", "١٢٣"), "Arabic-Indic digits are not \\d in RE2");
+    assert!(!m("^\\w+$", "héllo"));
+    assert!(m("^\\W$", "é"));
+    assert!(m("^[\\d.]+$", "1.5"));
+    assert!(!m("^[\\D]$", "5"));
+    assert!(m("^\\s\\S$", "\tx"));
+    assert!(m("\\bfoo\\b", "a foo b"));
+    assert!(!m("\\bfoo\\b", "afoob"));
+    assert!(m("é\\ba", "éa"), "é is not a word character in RE2, so a word starts at a");
+    // \Q...\E quotes; inside a class `[`, `&&` and `~~` are characters.
+    assert!(m("^\\Qa.b*\\E$", "a.b*"));
+    assert!(!m("^\\Qa.b*\\E$", "axb"));
+    assert!(m("^[a&&b]$", "&"));
+    assert!(m("^[[]$", "["));
+    assert!(m("^[]a]$", "]"));
+    assert!(m("^[[:alpha:]]+$", "abc"));
+    assert!(m("(?i)^HÉ$", "hé"), "case folding stays Unicode, as in RE2");
+    assert_eq!(re2("a\\d"), "a[0-9]");
+}
