@@ -1,5 +1,5 @@
 //! Type tests and conversions: the `Is*` family, `Int`, `Double`, `Bool`,
-//! `String`, `ParseInt`, `Log`, `IsInCIDR`, and the id constructors
+//! `String`, `ParseInt`, `Log`, `Hex`, `IsInCIDR`, and the id constructors
 //! `TraceID` and `SpanID`.
 //!
 //! The conversions never fail on a value they cannot convert: they return
@@ -29,6 +29,7 @@ pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "SpanID", params: BYTES, make: |_| id(8, "span ids") },
     FunctionDef { name: "ParseInt", params: &[Param::required("target", Value), Param::required("base", Value)], make: parse_int },
     FunctionDef { name: "Log", params: &[Param::required("value", Value)], make: log },
+    FunctionDef { name: "Hex", params: &[Param::required("value", Value)], make: hex_converter },
     FunctionDef { name: "IsInCIDR", params: &[Param::required("target", Value), Param::required("networks", Value)], make: is_in_cidr },
 ];
 
@@ -192,4 +193,22 @@ fn prefix_eq(a: u128, n: u128, width: u32, bits: u32) -> bool {
     }
     let shift = width - bits;
     (a >> shift) == (n >> shift)
+}
+
+/// The hex of a value's bytes as the Collector's `ByteSliceLikeGetter`
+/// reads them: bytes as they are, a string's UTF-8, and ints, doubles and
+/// bools in their big-endian binary form (8, 8 and 1 bytes). Nil stays nil.
+fn hex_converter(_: &CompileArgs<'_>) -> Made {
+    func(|args| {
+        let bytes = match args.get(0)? {
+            Value::Nil => return Ok(Value::Nil),
+            Value::Bytes(b) => b,
+            Value::Str(s) => s.into_bytes(),
+            Value::Int(n) => n.to_be_bytes().to_vec(),
+            Value::Double(f) => f.to_bits().to_be_bytes().to_vec(),
+            Value::Bool(b) => vec![u8::from(b)],
+            other => return Err(format!("unsupported type: {}", other.type_name())),
+        };
+        Ok(Value::Str(super::common::hex(&bytes)))
+    })
 }

@@ -123,3 +123,14 @@ fn format_and_truncate_time() {
     assert_eq!(conv("TruncateTime", vec![t.clone(), Value::Duration(SEC)]), Ok(Value::Time(1351807721 * SEC)));
     assert_eq!(conv("TruncateTime", vec![t, day]), Ok(Value::Time(1351728000 * SEC)));
 }
+
+#[test]
+fn hex_of_binary_forms() {
+    assert_eq!(conv("Hex", vec![Value::Double(1.1)]), Ok(s("3ff199999999999a")));
+    assert_eq!(conv("Hex", vec![s("1")]), Ok(s("31")));
+    assert_eq!(conv("Hex", vec![Value::Bool(true)]), Ok(s("01")));
+    assert_eq!(conv("Hex", vec![Value::Int(12)]), Ok(s("000000000000000c")));
+    assert_eq!(conv("Hex", vec![Value::Bytes(vec![2])]), Ok(s("02")));
+    assert_eq!(conv("Hex", vec![Value::Nil]), Ok(Value::Nil));
+    assert!(conv("Hex", vec![map(&[])]).is_err());
+}
