@@ -21,6 +21,7 @@ mod strings;
 mod strptime;
 mod time;
 mod types;
+mod zone;
 
 #[cfg(test)]
 mod testing;

@@ -7,6 +7,8 @@
 //! A format is compiled once, at load, so an unknown directive is a load
 //! error on the format argument.
 
+use super::zone::Zone;
+
 /// One element of a compiled format.
 #[derive(Debug, Clone, PartialEq)]
 enum Item {
@@ -32,10 +34,11 @@ impl Format {
         Ok(Format(items))
     }
 
-    /// Parses `value` to nanoseconds since the epoch, UTC.
-    pub(super) fn parse(&self, value: &str) -> Result<i64, String> {
+    /// Parses `value` to nanoseconds since the epoch. Wall-clock text
+    /// without an offset is in `zone` (UTC when `None`).
+    pub(super) fn parse(&self, value: &str, zone: Option<&Zone>) -> Result<i64, String> {
         let bad = || format!("parsing time {value:?}: cannot parse as the format requires");
-        let mut p = Parsed { year: 0, month: 1, day: 1, hour: 0, min: 0, sec: 0, nanos: 0, pm: None, offset: 0 };
+        let mut p = Parsed { year: 0, month: 1, day: 1, hour: 0, min: 0, sec: 0, nanos: 0, pm: None, offset: None, abbr: None };
         let mut s = value;
         for item in &self.0 {
             s = match item {
@@ -47,7 +50,7 @@ impl Format {
         if !s.is_empty() {
             return Err(format!("parsing time {value:?}: extra text: {s:?}"));
         }
-        p.finish().map_err(|e| format!("parsing time {value:?}: {e}"))
+        p.finish(zone).map_err(|e| format!("parsing time {value:?}: {e}"))
     }
 }
 
@@ -176,12 +179,18 @@ struct Parsed {
     nanos: i64,
     /// `Some(true)` after PM, `Some(false)` after AM.
     pm: Option<bool>,
-    /// Seconds east of UTC.
-    offset: i64,
+    /// Seconds east of UTC, when the text gave a numeric offset.
+    offset: Option<i64>,
+    /// The zone abbreviation the text gave (`%Z`).
+    abbr: Option<String>,
 }
 
 impl Parsed {
-    fn finish(mut self) -> Result<i64, String> {
+    /// The instant, chosen as Go's `time.Parse` chooses it: a numeric
+    /// offset wins; then an abbreviation the location uses (`EST` in
+    /// `America/New_York`); an unknown abbreviation leaves the wall time
+    /// read as UTC; else the wall time is in the location.
+    fn finish(mut self, zone: Option<&Zone>) -> Result<i64, String> {
         match self.pm {
             Some(true) if self.hour < 12 => self.hour += 12,
             Some(false) if self.hour == 12 => self.hour = 0,
@@ -194,7 +203,14 @@ impl Parsed {
             return Err("day out of range".into());
         }
         let days = super::time::days_from_civil(self.year, self.month, self.day);
-        let secs = days * 86_400 + self.hour * 3600 + self.min * 60 + self.sec - self.offset;
+        let wall = days * 86_400 + self.hour * 3600 + self.min * 60 + self.sec;
+        let secs = match (self.offset, &self.abbr, zone) {
+            (Some(offset), _, _) => wall - offset,
+            (None, Some(abbr), Some(z)) => wall - z.offset_of(abbr).unwrap_or(0),
+            (None, Some(_), None) => wall,
+            (None, None, Some(z)) => z.to_utc(wall),
+            (None, None, None) => wall,
+        };
         secs.checked_mul(1_000_000_000).and_then(|n| n.checked_add(self.nanos)).ok_or_else(|| "time out of range".to_owned())
     }
 }
@@ -326,7 +342,7 @@ fn directive<'a>(d: char, s: &'a str, p: &mut Parsed) -> Option<&'a str> {
 fn offset<'a>(d: char, s: &'a str, p: &mut Parsed) -> Option<&'a str> {
     if d == 'z' {
         if let Some(rest) = s.strip_prefix('Z') {
-            p.offset = 0;
+            p.offset = Some(0);
             return Some(rest);
         }
     }
@@ -351,27 +367,25 @@ fn offset<'a>(d: char, s: &'a str, p: &mut Parsed) -> Option<&'a str> {
         }
         (sec, s) = num(s, 2, 2)?;
     }
-    p.offset = sign * (h * 3600 + m * 60 + sec);
+    p.offset = Some(sign * (h * 3600 + m * 60 + sec));
     Some(s)
 }
 
-/// `%Z`: an abbreviation such as `UTC` or `EST`, or `GMT+3`. Go gives an
-/// abbreviation it does not know in the parsing location a zero offset, and
-/// the location here is UTC, so every abbreviation but `GMT±h` is +0000.
+/// `%Z`: an abbreviation such as `UTC` or `EST`, or `GMT+3`, with
+/// Go's rules for what counts as one. Its offset is decided in `finish`.
 fn zone<'a>(s: &'a str, p: &mut Parsed) -> Option<&'a str> {
     if let Some(rest) = s.strip_prefix("GMT") {
-        let sign = match rest.as_bytes().first() {
-            Some(b'+') => 1,
-            Some(b'-') => -1,
-            _ => return Some(rest),
+        let rest = match rest.as_bytes().first() {
+            Some(b'+' | b'-') => num(&rest[1..], 1, 2)?.1,
+            _ => rest,
         };
-        let (h, rest) = num(&rest[1..], 1, 2)?;
-        p.offset = sign * h * 3600;
+        p.abbr = Some(s[..s.len() - rest.len()].to_owned());
         return Some(rest);
     }
     let n = s.bytes().take_while(u8::is_ascii_alphabetic).count();
     let word = &s[..n];
     let upper = word.bytes().filter(u8::is_ascii_uppercase).count();
     let ok = matches!(word, "ChST" | "MeST") || (upper == n && (n == 3 || ((n == 4 || n == 5) && word.ends_with('T')) || word == "WITA"));
+    p.abbr = Some(word.to_owned());
     ok.then(|| &s[n..])
 }

@@ -10,6 +10,7 @@ use super::super::function::{CompileArgs, FunctionDef, Param, ParamKind::*};
 use super::super::value::Value;
 use super::common::{func, lit_str, want_int, want_str, Made};
 use super::strptime::Format;
+use super::zone::Zone;
 
 const TIME: &[Param] = &[Param::required("time", Value)];
 const DURATION: &[Param] = &[Param::required("duration", Value)];
@@ -53,15 +54,16 @@ fn now(_: &CompileArgs<'_>) -> Made {
     })
 }
 
-/// Parses with a strptime-style format compiled at load. Only UTC is
-/// known as a location and only English as a locale: there is no time zone
-/// or CLDR database in the agent, so others are refused at load.
+/// Parses with a strptime-style format compiled at load, in `location`
+/// (an IANA name read from the system's zoneinfo at load, `Local`, or UTC
+/// by default). Only English month and day names are known, so another
+/// locale is refused at load.
 fn time(c: &CompileArgs<'_>) -> Made {
     let format = Format::compile(lit_str(c, 1).unwrap_or("")).map_err(|e| (1, e))?;
-    match lit_str(c, 2) {
-        None | Some("" | "UTC" | "Etc/UTC") => {}
-        Some(other) => return Err((2, format!("unsupported location {other:?}: only UTC is known"))),
-    }
+    let zone = match lit_str(c, 2) {
+        None | Some("" | "UTC" | "Etc/UTC") => None,
+        Some(name) => Some(Zone::load(name).map_err(|e| (2, e))?),
+    };
     match lit_str(c, 3) {
         None | Some("") => {}
         Some(l) if l == "en" || l.starts_with("en-") || l.starts_with("en_") => {}
@@ -72,7 +74,7 @@ fn time(c: &CompileArgs<'_>) -> Made {
         if target.is_empty() {
             return Err("time cannot be empty".into());
         }
-        format.parse(&target).map(Value::Time)
+        format.parse(&target, zone.as_ref()).map(Value::Time)
     })
 }
 

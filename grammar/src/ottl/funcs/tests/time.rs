@@ -34,7 +34,9 @@ fn time_errors() {
     assert!(time("", "%Y").is_err());
     assert!(conv("Time", vec![Value::Nil, s("%Y")]).is_err());
     assert_eq!(compile("Time", &[None, Some(s("%Y %Q"))]).err().unwrap().0, 1);
-    assert_eq!(compile("Time", &[None, Some(s("%Y")), Some(s("America/New_York"))]).err().unwrap().0, 2);
+    assert_eq!(compile("Time", &[None, Some(s("%Y")), Some(s("Nowhere/Atlantis"))]).err().unwrap().0, 2);
+    assert_eq!(compile("Time", &[None, Some(s("%Y")), Some(s("../etc/passwd"))]).err().unwrap().0, 2);
+    assert_eq!(compile("Time", &[None, Some(s("%Y")), Some(s("")), Some(s("it"))]).err().unwrap().0, 3);
     assert!(compile("Time", &[None, Some(s("%Y")), Some(s("UTC")), Some(s("en-US"))]).is_ok());
 }
 
@@ -82,4 +84,28 @@ fn durations() {
     assert_eq!(conv("Milliseconds", vec![h.clone()]), Ok(Value::Int(5_400_000)));
     assert_eq!(conv("Microseconds", vec![h.clone()]), Ok(Value::Int(5_400_000_000)));
     assert_eq!(conv("Nanoseconds", vec![h]), Ok(Value::Int(5400 * SEC)));
+}
+
+fn time_in(v: &str, f: &str, loc: &str) -> Result<Value, String> {
+    conv("Time", vec![s(v), s(f), s(loc)])
+}
+
+#[test]
+fn time_in_a_location() {
+    if !std::path::Path::new("/usr/share/zoneinfo/America/New_York").exists() {
+        eprintln!("no zoneinfo on this machine: skipped");
+        return;
+    }
+    let f = "%Y-%m-%d %H:%M:%S";
+    // The documented example: summer time, four hours behind UTC.
+    assert_eq!(time_in("2023-05-26 12:34:56", f, "America/New_York"), Ok(Value::Time((1685104496 + 4 * 3600) * SEC)));
+    assert_eq!(time_in("2023-01-15 12:00:00", f, "America/New_York"), Ok(Value::Time(1673802000 * SEC)), "winter: EST");
+    // Past the file's last transition the footer rule applies.
+    assert_eq!(time_in("2050-07-01 12:00:00", f, "America/New_York"), Ok(Value::Time(2540304000 * SEC)));
+    // A numeric offset wins; an abbreviation the zone uses gives its offset;
+    // an unknown one leaves the wall time read as UTC, as Go does.
+    assert_eq!(time_in("2023-05-26 12:34:56 +0000", "%Y-%m-%d %H:%M:%S %z", "America/New_York"), Ok(Value::Time(1685104496 * SEC)));
+    assert_eq!(time_in("2023-05-26 12:34:56 EST", "%Y-%m-%d %H:%M:%S %Z", "America/New_York"), Ok(Value::Time((1685104496 + 5 * 3600) * SEC)));
+    assert_eq!(time_in("2023-05-26 12:34:56 HST", "%Y-%m-%d %H:%M:%S %Z", "America/New_York"), Ok(Value::Time(1685104496 * SEC)));
+    assert_eq!(time_in("2023-05-26 12:34:56", f, "Asia/Kolkata"), Ok(Value::Time((1685104496 - 19800) * SEC)));
 }
