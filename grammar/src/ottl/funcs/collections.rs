@@ -1,12 +1,13 @@
 //! Converters and editors over maps and lists as collections: `Keys`,
 //! `Values`, `IsEmpty`, `Coalesce`, `ContainsValue`, `Index`,
-//! `ToKeyValueString`, and the editors `delete_index` and `stringify_all`.
+//! `ToKeyValueString`, `SliceToMap`, `Sort`, and the editors `delete_index`
+//! and `stringify_all`.
 
 use base64::Engine;
 
 use super::super::function::{CompileArgs, FunctionDef, Param, ParamKind::*};
 use super::super::value::Value;
-use super::common::{func, go_float, lit_str, opt_bool, want_int, want_map, Made};
+use super::common::{func, go_float, lit_str, lit_str_list, opt_bool, want_int, want_map, Made};
 
 pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef {
@@ -31,6 +32,12 @@ pub(super) const DEFS: &[FunctionDef] = &[
         ],
         make: to_key_value_string,
     },
+    FunctionDef {
+        name: "SliceToMap",
+        params: &[Param::required("target", Value), Param::optional("keyPath", StrList), Param::optional("valuePath", StrList)],
+        make: slice_to_map,
+    },
+    FunctionDef { name: "Sort", params: &[Param::required("target", Value), Param::optional("order", Str)], make: sort },
 ];
 
 /// pdata's `Value.AsString`: numbers and bools as text, maps and lists as
@@ -182,5 +189,82 @@ fn to_key_value_string(c: &CompileArgs<'_>) -> Made {
             out.push(format!("{}{delimiter}{}", quote(k), quote(&as_string(v)?)));
         }
         Ok(Value::Str(out.join(&pair_delimiter)))
+    })
+}
+
+/// The value at a path of keys into nested maps.
+fn at_path<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.map_get(k))
+}
+
+/// A list of maps to a map: keyed by the string at `keyPath` in each item
+/// (or by its index), holding the value at `valuePath` (or the item).
+fn slice_to_map(c: &CompileArgs<'_>) -> Made {
+    let key_path = c.literals.get(1).and_then(Option::as_ref).map(|_| lit_str_list(c, 1));
+    let value_path = c.literals.get(2).and_then(Option::as_ref).map(|_| lit_str_list(c, 2));
+    func(move |args| {
+        let items = want_list(args.get(0)?)?;
+        let mut out: Vec<(String, Value)> = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            if !matches!(item, Value::Map(_)) {
+                return Err(format!("could not cast element '{}' to map", item.type_name()));
+            }
+            let key = match &key_path {
+                None => i.to_string(),
+                Some(path) => match at_path(&item, path) {
+                    Some(Value::Str(k)) => k.clone(),
+                    Some(_) => return Err(format!("provided key path {path:?} does not resolve to a string")),
+                    None => return Err(format!("could not extract key from element: provided path {path:?} does not exist")),
+                },
+            };
+            let value = match &value_path {
+                None => item,
+                Some(path) => {
+                    at_path(&item, path).cloned().ok_or_else(|| format!("could not extract value from element: provided path {path:?} does not exist"))?
+                }
+            };
+            super::common::map_put(&mut out, &key, value);
+        }
+        Ok(Value::Map(out))
+    })
+}
+
+/// Sorts a list, keeping each item's type: ints and doubles compare as
+/// numbers, strings as strings, and a list mixing strings or bools with
+/// other scalars compares every item's text. Other types are an error.
+fn sort(c: &CompileArgs<'_>) -> Made {
+    let desc = match lit_str(c, 1).unwrap_or("asc") {
+        "asc" => false,
+        "desc" => true,
+        _ => return Err((1, "invalid 'order' argument, must be 'asc' or 'desc'".into())),
+    };
+    func(move |args| {
+        let mut items = want_list(args.get(0)?)?;
+        let numeric = items.iter().all(|v| matches!(v, Value::Int(_) | Value::Double(_)));
+        if numeric {
+            let num = |v: &Value| match v {
+                Value::Int(n) => *n as f64,
+                Value::Double(f) => *f,
+                _ => 0.0,
+            };
+            items.sort_by(|a, b| match (a, b) {
+                (Value::Int(x), Value::Int(y)) => x.cmp(y),
+                _ => num(a).total_cmp(&num(b)),
+            });
+        } else {
+            let mut keyed = Vec::with_capacity(items.len());
+            for v in items {
+                if !matches!(v, Value::Int(_) | Value::Double(_) | Value::Bool(_) | Value::Str(_)) {
+                    return Err(format!("sort with unsupported type: '{}'", v.type_name()));
+                }
+                keyed.push((as_string(&v)?, v));
+            }
+            keyed.sort_by(|a, b| a.0.cmp(&b.0));
+            items = keyed.into_iter().map(|(_, v)| v).collect();
+        }
+        if desc {
+            items.reverse();
+        }
+        Ok(Value::List(items))
     })
 }

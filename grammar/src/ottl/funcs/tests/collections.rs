@@ -134,3 +134,31 @@ fn hex_of_binary_forms() {
     assert_eq!(conv("Hex", vec![Value::Nil]), Ok(Value::Nil));
     assert!(conv("Hex", vec![map(&[])]).is_err());
 }
+
+#[test]
+fn slice_to_map_documented_examples() {
+    let things = list(&[map(&[("name", s("foo")), ("value", Value::Int(2))]), map(&[("name", s("bar")), ("value", Value::Int(5))])]);
+    let by_name = run_opt("SliceToMap", vec![Some(things.clone()), Some(strs(&["name"]))]).0;
+    let want = map(&[("foo", map(&[("name", s("foo")), ("value", Value::Int(2))])), ("bar", map(&[("name", s("bar")), ("value", Value::Int(5))]))]);
+    assert_eq!(by_name, Ok(want));
+    let by_index = conv("SliceToMap", vec![things.clone()]).unwrap();
+    assert_eq!(by_index.map_get("1").and_then(|v| v.map_get("name")), Some(&s("bar")));
+    let values = run_opt("SliceToMap", vec![Some(things.clone()), Some(strs(&["name"])), Some(strs(&["value"]))]).0;
+    assert_eq!(values, Ok(map(&[("foo", Value::Int(2)), ("bar", Value::Int(5))])));
+    assert!(run_opt("SliceToMap", vec![Some(things), Some(strs(&["value"]))]).0.is_err(), "a key must be a string");
+    assert!(conv("SliceToMap", vec![list(&[s("x")])]).is_err());
+}
+
+#[test]
+fn sort_by_type() {
+    let ints = list(&[Value::Int(3), Value::Int(1), Value::Int(2)]);
+    assert_eq!(conv("Sort", vec![ints.clone()]), Ok(list(&[Value::Int(1), Value::Int(2), Value::Int(3)])));
+    assert_eq!(conv("Sort", vec![ints, s("desc")]), Ok(list(&[Value::Int(3), Value::Int(2), Value::Int(1)])));
+    let mixed_nums = list(&[Value::Double(2.5), Value::Int(1), Value::Int(3)]);
+    assert_eq!(conv("Sort", vec![mixed_nums]), Ok(list(&[Value::Int(1), Value::Double(2.5), Value::Int(3)])));
+    assert_eq!(conv("Sort", vec![strs(&["b", "a", "c"])]), Ok(strs(&["a", "b", "c"])));
+    let mixed = list(&[s("b"), Value::Int(10), Value::Bool(true), Value::Int(9)]);
+    assert_eq!(conv("Sort", vec![mixed]), Ok(list(&[Value::Int(10), Value::Int(9), s("b"), Value::Bool(true)])), "as text");
+    assert!(conv("Sort", vec![list(&[map(&[])])]).is_err());
+    assert!(compile("Sort", &[None, Some(s("up"))]).is_err());
+}
