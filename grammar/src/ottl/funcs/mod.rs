@@ -12,6 +12,7 @@
 mod collections;
 mod common;
 mod edit;
+mod format;
 mod hash;
 mod json;
 mod maps;
@@ -35,5 +36,7 @@ use super::function::FunctionDef;
 /// Every editor and converter, family by family. Built once.
 pub fn table() -> &'static [FunctionDef] {
     static TABLE: OnceLock<Vec<FunctionDef>> = OnceLock::new();
-    TABLE.get_or_init(|| [edit::DEFS, maps::DEFS, patterns::DEFS, collections::DEFS, strings::DEFS, types::DEFS, hash::DEFS, time::DEFS, parse::DEFS].concat())
+    TABLE.get_or_init(|| {
+        [edit::DEFS, maps::DEFS, patterns::DEFS, collections::DEFS, strings::DEFS, format::DEFS, types::DEFS, hash::DEFS, time::DEFS, parse::DEFS].concat()
+    })
 }

@@ -135,3 +135,23 @@ fn hashes() {
     assert!(conv("SHA256", vec![Value::Int(1)]).is_err());
     assert!(conv("FNV", vec![Value::Nil]).is_err());
 }
+
+#[test]
+fn format_is_go_sprintf() {
+    let f = |fmt: &str, vals: Vec<Value>| conv("Format", vec![s(fmt), list(&vals)]);
+    assert_eq!(f("%02d", vec![Value::Int(7)]), Ok(s("07")));
+    assert_eq!(f("%04d-%02d-%02d", vec![Value::Int(2024), Value::Int(3), Value::Int(9)]), Ok(s("2024-03-09")));
+    assert_eq!(f("%s/%s/%04d.log", vec![s("host"), s("app"), Value::Int(12)]), Ok(s("host/app/0012.log")));
+    assert_eq!(f("%v %v %v %v", vec![Value::Int(-3), Value::Double(1.5), Value::Bool(true), Value::Nil]), Ok(s("-3 1.5 true <nil>")));
+    assert_eq!(f("%v %v", vec![Value::Double(1e6), Value::Double(123456.0)]), Ok(s("1e+06 123456")));
+    assert_eq!(f("%.2f|%8.3f|%-6d|%+d", vec![Value::Double(3.14159), Value::Double(-2.5), Value::Int(42), Value::Int(5)]), Ok(s("3.14|  -2.500|42    |+5")));
+    assert_eq!(f("%e %g %.3g", vec![Value::Double(1234.5678), Value::Double(0.00001), Value::Double(1234.5678)]), Ok(s("1.234568e+03 1e-05 1.23e+03")));
+    assert_eq!(f("%x %X %#x %o %b", vec![Value::Int(255), Value::Int(255), Value::Int(255), Value::Int(8), Value::Int(5)]), Ok(s("ff FF 0xff 10 101")));
+    assert_eq!(f("%q %t %c %%", vec![s("a\"b"), Value::Bool(false), Value::Int(65)]), Ok(s("\"a\\\"b\" false A %")));
+    assert_eq!(f("%5s|%-5s|%.2s", vec![s("ab"), s("ab"), s("abc")]), Ok(s("   ab|ab   |ab")));
+    // Go's markers instead of errors.
+    assert_eq!(f("%d", vec![s("hi")]), Ok(s("%!d(string=hi)")));
+    assert_eq!(f("%d %d", vec![Value::Int(1)]), Ok(s("1 %!d(MISSING)")));
+    assert_eq!(f("%d", vec![Value::Int(1), Value::Int(2)]), Ok(s("1%!(EXTRA int64=2)")));
+    assert!(conv("Format", vec![Value::Nil, list(&[])]).is_err());
+}
