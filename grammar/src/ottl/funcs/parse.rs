@@ -76,7 +76,8 @@ pub(super) fn parse_url(original: &str) -> Result<Vec<(String, Value)>, String> 
         // would pass it through.
         let b = s.as_bytes();
         if let Some(i) = (0..b.len()).find(|&i| b[i] == b'%' && !(i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit())) {
-            return Err(bad(&format!("invalid URL escape {:?}", &s[i..(i + 3).min(s.len())])));
+            let escape: String = s[i..].chars().take(3).collect();
+            return Err(bad(&format!("invalid URL escape {escape:?}")));
         }
         percent_decode_str(s).decode_utf8().map(|c| c.into_owned()).map_err(|_| bad("invalid URL escape"))
     };

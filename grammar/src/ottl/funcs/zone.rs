@@ -128,7 +128,7 @@ fn parse_tzif(b: &[u8]) -> Option<Zone> {
     // [isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt]
     let v1 = counts(0)?;
     let v1_len = v1[3] * 5 + v1[4] * 6 + v1[5] + v1[2] * 8 + v1[1] + v1[0];
-    let (at, c, tsize) = if b[4] >= b'2' { (44 + v1_len, counts(44 + v1_len)?, 8) } else { (0, v1, 4) };
+    let (at, c, tsize) = if *b.get(4)? >= b'2' { (44 + v1_len, counts(44 + v1_len)?, 8) } else { (0, v1, 4) };
     let mut p = at + 44;
     let times: Vec<i64> = (0..c[3]).map(|i| be(b, p + i * tsize, tsize)).collect::<Option<_>>()?;
     p += c[3] * tsize;
@@ -220,5 +220,9 @@ mod tests {
         assert_eq!(south.std.1, "-03");
         assert_eq!(south.start.3, -7200);
         assert!(parse_rule("UTC0").is_none(), "no DST: no rule, the last transition's type applies");
+        // Truncated or foreign files are refused, not read past their end.
+        assert!(super::parse_tzif(b"TZif").is_none());
+        assert!(super::parse_tzif(b"TZif2\0\0\0").is_none());
+        assert!(super::parse_tzif(b"not a zone file").is_none());
     }
 }

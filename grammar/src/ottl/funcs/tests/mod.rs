@@ -6,6 +6,7 @@ mod convert;
 mod editors;
 mod parse;
 mod patterns;
+mod robust;
 mod time;
 
 use super::super::value::Value;

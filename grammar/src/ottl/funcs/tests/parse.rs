@@ -58,6 +58,7 @@ fn url_documented_examples() {
     assert_eq!(out.map_get("url.password"), Some(&s("")), "a password that is set but empty");
     assert_eq!(out.map_get("url.extension"), Some(&s("b/c")), "after the last '.' of the path, as the Collector");
     assert!(conv("URL", vec![s("http://host/%zz")]).is_err());
+    assert!(conv("URL", vec![s("http://host/%é")]).is_err(), "found by the robustness test: a bad escape before a multi-byte character");
 }
 
 #[test]
