@@ -11,7 +11,7 @@ use super::super::value::Value;
 use super::common::{func, lit_str, opt_bool, string_like, want_int, want_str, Made};
 
 pub(super) const DEFS: &[FunctionDef] = &[
-    FunctionDef { name: "Concat", params: &[Param::required("vals", Value), Param::required("delimiter", Value)], make: concat },
+    FunctionDef { name: "Concat", params: &[Param::required("values", Value), Param::required("delimiter", Value)], make: concat },
     FunctionDef { name: "ConvertCase", params: &[Param::required("target", Value), Param::required("toCase", Str)], make: convert_case },
     FunctionDef { name: "Split", params: &[Param::required("target", Value), Param::required("delimiter", Value)], make: split },
     FunctionDef {

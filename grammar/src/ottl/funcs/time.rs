@@ -12,8 +12,10 @@ use super::common::{func, lit_str, want_int, want_str, Made};
 use super::strptime::Format;
 use super::zone::Zone;
 
-const TIME: &[Param] = &[Param::required("time", Value)];
-const DURATION: &[Param] = &[Param::required("duration", Value)];
+/// The one-argument readers name their argument `value`, as the
+/// Collector's reference does.
+const TIME: &[Param] = &[Param::required("value", Value)];
+const DURATION: &[Param] = &[Param::required("value", Value)];
 
 pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "Now", params: &[], make: now },
@@ -38,7 +40,7 @@ pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "Weekday", params: TIME, make: |_| from_time(|ns| (ns.div_euclid(86_400_000_000_000) + 4).rem_euclid(7)) },
     FunctionDef { name: "FormatTime", params: &[Param::required("time", Value), Param::required("format", Str)], make: format_time },
     FunctionDef { name: "TruncateTime", params: &[Param::required("time", Value), Param::required("duration", Value)], make: truncate_time },
-    FunctionDef { name: "Duration", params: DURATION, make: duration },
+    FunctionDef { name: "Duration", params: &[Param::required("duration", Value)], make: duration },
     FunctionDef { name: "Nanoseconds", params: DURATION, make: |_| int_from_duration(|ns| ns) },
     FunctionDef { name: "Microseconds", params: DURATION, make: |_| int_from_duration(|ns| ns / 1_000) },
     FunctionDef { name: "Milliseconds", params: DURATION, make: |_| int_from_duration(|ns| ns / 1_000_000) },

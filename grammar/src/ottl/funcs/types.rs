@@ -11,7 +11,6 @@ use super::super::value::Value;
 use super::common::{func, string_like, unhex, want_int, want_str, Made};
 
 const VALUE: &[Param] = &[Param::required("value", Value)];
-const TARGET: &[Param] = &[Param::required("target", Value)];
 const BYTES: &[Param] = &[Param::required("bytes", Value)];
 
 pub(super) const DEFS: &[FunctionDef] = &[
@@ -19,8 +18,8 @@ pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "IsInt", params: VALUE, make: |_| test(|v| matches!(v, Value::Int(_))) },
     FunctionDef { name: "IsDouble", params: VALUE, make: |_| test(|v| matches!(v, Value::Double(_))) },
     FunctionDef { name: "IsBool", params: VALUE, make: |_| test(|v| matches!(v, Value::Bool(_))) },
-    FunctionDef { name: "IsMap", params: TARGET, make: |_| test(|v| matches!(v, Value::Map(_))) },
-    FunctionDef { name: "IsList", params: TARGET, make: |_| test(|v| matches!(v, Value::List(_))) },
+    FunctionDef { name: "IsMap", params: VALUE, make: |_| test(|v| matches!(v, Value::Map(_))) },
+    FunctionDef { name: "IsList", params: VALUE, make: |_| test(|v| matches!(v, Value::List(_))) },
     FunctionDef { name: "Int", params: VALUE, make: int },
     FunctionDef { name: "Double", params: VALUE, make: double },
     FunctionDef { name: "Bool", params: VALUE, make: boolean },

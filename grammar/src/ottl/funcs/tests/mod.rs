@@ -74,3 +74,18 @@ fn every_function_compiles_with_typical_literals() {
     }
     let _ = Value::Nil;
 }
+
+/// Named arguments use the Collector's reference names, as its examples
+/// write them (`flatten(body, resolveConflicts=true)`).
+#[test]
+fn parameter_names_follow_the_reference() {
+    let names = |f: &str| -> Vec<&str> { table().iter().find(|d| d.name == f).map(|d| d.params.iter().map(|p| p.name).collect()).unwrap_or_default() };
+    assert_eq!(names("flatten"), ["target", "prefix", "depth", "resolveConflicts"]);
+    assert_eq!(names("truncate_all"), ["target", "limit", "utf8_safe", "truncation_marker"]);
+    assert_eq!(names("Concat"), ["values", "delimiter"]);
+    assert_eq!(names("replace_pattern"), ["target", "regex", "replacement", "function", "replacementFormat"]);
+    assert_eq!(names("limit"), ["target", "limit", "priority_keys"]);
+    assert_eq!(names("Time"), ["target", "format", "location", "locale"]);
+    assert_eq!(names("UnixNano"), ["value"]);
+    assert_eq!(names("ParseKeyValue"), ["target", "delimiter", "pair_delimiter"]);
+}
