@@ -248,10 +248,7 @@ enum Points {
 /// removed. The points are moved out of the metric meanwhile (no copy) and
 /// put back even when `keep` fails; no path can change a metric's type,
 /// so they go back into the variant they came from.
-pub(crate) fn retain_points(
-    metric: &mut Metric,
-    mut keep: impl FnMut(&mut Metric, Point<'_>) -> Result<bool, RunError>,
-) -> Result<u64, RunError> {
+pub(crate) fn retain_points(metric: &mut Metric, mut keep: impl FnMut(&mut Metric, Point<'_>) -> Result<bool, RunError>) -> Result<u64, RunError> {
     let mut points = match &mut metric.data {
         None => return Ok(0),
         Some(Data::Gauge(g)) => Points::Number(take(&mut g.data_points)),

@@ -61,7 +61,13 @@ pub fn filter_logs(log_record: &Conditions, req: &mut ExportLogsServiceRequest, 
     logs(log_record, req, mode, errors)
 }
 
-pub(crate) fn traces<P: Predicate>(span: &P, spanevent: &P, req: &mut ExportTraceServiceRequest, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<Filtered, RunError> {
+pub(crate) fn traces<P: Predicate>(
+    span: &P,
+    spanevent: &P,
+    req: &mut ExportTraceServiceRequest,
+    mode: ErrorMode,
+    errors: &mut Vec<RunError>,
+) -> Result<Filtered, RunError> {
     let mut out = Filtered::default();
     if span.is_empty() && spanevent.is_empty() {
         return Ok(out);
@@ -82,7 +88,13 @@ pub(crate) fn traces<P: Predicate>(span: &P, spanevent: &P, req: &mut ExportTrac
     Ok(out)
 }
 
-pub(crate) fn metrics<P: Predicate>(metric: &P, datapoint: &P, req: &mut ExportMetricsServiceRequest, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<Filtered, RunError> {
+pub(crate) fn metrics<P: Predicate>(
+    metric: &P,
+    datapoint: &P,
+    req: &mut ExportMetricsServiceRequest,
+    mode: ErrorMode,
+    errors: &mut Vec<RunError>,
+) -> Result<Filtered, RunError> {
     let mut out = Filtered::default();
     if metric.is_empty() && datapoint.is_empty() {
         return Ok(out);
@@ -105,7 +117,12 @@ pub(crate) fn metrics<P: Predicate>(metric: &P, datapoint: &P, req: &mut ExportM
     Ok(out)
 }
 
-pub(crate) fn logs<P: Predicate>(log_record: &P, req: &mut ExportLogsServiceRequest, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<Filtered, RunError> {
+pub(crate) fn logs<P: Predicate>(
+    log_record: &P,
+    req: &mut ExportLogsServiceRequest,
+    mode: ErrorMode,
+    errors: &mut Vec<RunError>,
+) -> Result<Filtered, RunError> {
     let mut out = Filtered::default();
     if log_record.is_empty() {
         return Ok(out);

@@ -32,16 +32,22 @@ impl ResourceView<'_> {
         })
     }
 
-    /// Writes the `i`th [`ResourceField`].
+    /// Writes the `i`th [`ResourceField`]. The value is checked before an
+    /// absent resource is created, so a refused write adds nothing.
     pub(crate) fn set(&mut self, i: usize, keys: &[Key], v: Value) -> Result<(), String> {
         match ResourceField::ALL[i] {
-            ResourceField::Attributes => value::map_set(&mut self.resource.get_or_insert_with(Resource::default).attributes, keys, v)?,
+            ResourceField::Attributes => value::map_set(&mut self.resource_mut().attributes, keys, v)?,
             ResourceField::DroppedAttributesCount => {
-                self.resource.get_or_insert_with(Resource::default).dropped_attributes_count = typed::uint32(v)?
+                let n = typed::uint32(v)?;
+                self.resource_mut().dropped_attributes_count = n;
             }
             ResourceField::SchemaUrl => *self.schema_url = typed::string(v)?,
         }
         Ok(())
+    }
+
+    fn resource_mut(&mut self) -> &mut Resource {
+        self.resource.get_or_insert_with(Resource::default)
     }
 }
 
@@ -69,22 +75,30 @@ impl ScopeView<'_> {
         })
     }
 
-    /// Writes the `i`th [`ScopeField`].
+    /// Writes the `i`th [`ScopeField`]. The value is checked before an
+    /// absent scope is created, so a refused write adds nothing.
     pub(crate) fn set(&mut self, i: usize, keys: &[Key], v: Value) -> Result<(), String> {
-        let field = ScopeField::ALL[i];
-        if field == ScopeField::SchemaUrl {
-            *self.schema_url = typed::string(v)?;
-            return Ok(());
-        }
-        let s = self.scope.get_or_insert_with(InstrumentationScope::default);
-        match field {
-            ScopeField::Name => s.name = typed::string(v)?,
-            ScopeField::Version => s.version = typed::string(v)?,
-            ScopeField::Attributes => value::map_set(&mut s.attributes, keys, v)?,
-            ScopeField::DroppedAttributesCount => s.dropped_attributes_count = typed::uint32(v)?,
-            ScopeField::SchemaUrl => {}
+        match ScopeField::ALL[i] {
+            ScopeField::Name => {
+                let name = typed::string(v)?;
+                self.scope_mut().name = name;
+            }
+            ScopeField::Version => {
+                let version = typed::string(v)?;
+                self.scope_mut().version = version;
+            }
+            ScopeField::Attributes => value::map_set(&mut self.scope_mut().attributes, keys, v)?,
+            ScopeField::DroppedAttributesCount => {
+                let n = typed::uint32(v)?;
+                self.scope_mut().dropped_attributes_count = n;
+            }
+            ScopeField::SchemaUrl => *self.schema_url = typed::string(v)?,
         }
         Ok(())
+    }
+
+    fn scope_mut(&mut self) -> &mut InstrumentationScope {
+        self.scope.get_or_insert_with(InstrumentationScope::default)
     }
 }
 

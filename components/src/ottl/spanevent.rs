@@ -67,10 +67,7 @@ fn set(event: &mut Event, field: EventField, keys: &[Key], v: Value) -> Result<(
 /// removed. The events are moved out of the span meanwhile (a pointer
 /// swap, no copy) so span and event can both be borrowed mutably, and are
 /// put back even when `keep` fails.
-pub(crate) fn retain_events(
-    span: &mut Span,
-    mut keep: impl FnMut(&mut Span, &mut Event) -> Result<bool, RunError>,
-) -> Result<u64, RunError> {
+pub(crate) fn retain_events(span: &mut Span, mut keep: impl FnMut(&mut Span, &mut Event) -> Result<bool, RunError>) -> Result<u64, RunError> {
     let mut events = std::mem::take(&mut span.events);
     let result = try_retain(&mut events, |event| keep(span, event));
     span.events = events;

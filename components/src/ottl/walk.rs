@@ -46,18 +46,12 @@ levels!(ResourceMetrics, scope_metrics, ScopeMetrics, metrics, Metric);
 levels!(ResourceLogs, scope_logs, ScopeLogs, log_records, LogRecord);
 
 /// Calls `f` once per resource, in order.
-pub(crate) fn each_resource<R: ResourceLevel>(
-    list: &mut [R],
-    mut f: impl FnMut(ResourceView<'_>) -> Result<(), RunError>,
-) -> Result<(), RunError> {
+pub(crate) fn each_resource<R: ResourceLevel>(list: &mut [R], mut f: impl FnMut(ResourceView<'_>) -> Result<(), RunError>) -> Result<(), RunError> {
     list.iter_mut().try_for_each(|r| f(r.split().0))
 }
 
 /// Calls `f` once per scope, in order, with its resource.
-pub(crate) fn each_scope<R: ResourceLevel>(
-    list: &mut [R],
-    mut f: impl FnMut(ResourceView<'_>, ScopeView<'_>) -> Result<(), RunError>,
-) -> Result<(), RunError> {
+pub(crate) fn each_scope<R: ResourceLevel>(list: &mut [R], mut f: impl FnMut(ResourceView<'_>, ScopeView<'_>) -> Result<(), RunError>) -> Result<(), RunError> {
     for r in list {
         let (mut resource, scopes) = r.split();
         for s in scopes {

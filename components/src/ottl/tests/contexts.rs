@@ -3,8 +3,6 @@
 use solder_syntax::ottl::{Key, Value};
 
 use super::{get, k, kv, set, sv, Above};
-use crate::ottl::datapoint::Point;
-use crate::ottl::*;
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::{AnyValue, ArrayValue};
 use crate::otlp::proto::logs::v1::LogRecord;
@@ -12,6 +10,8 @@ use crate::otlp::proto::metrics::v1::exponential_histogram_data_point::Buckets;
 use crate::otlp::proto::metrics::v1::metric::Data;
 use crate::otlp::proto::metrics::v1::number_data_point::Value as Number;
 use crate::otlp::proto::metrics::v1::*;
+use crate::ottl::datapoint::Point;
+use crate::ottl::*;
 
 #[test]
 fn resource_and_scope_contexts() {
@@ -36,7 +36,14 @@ fn resource_and_scope_contexts() {
 }
 
 fn sum() -> Metric {
-    let point = NumberDataPoint { attributes: vec![kv("p", sv("1"))], start_time_unix_nano: 10, time_unix_nano: 20, flags: 1, value: Some(Number::AsInt(4)), ..Default::default() };
+    let point = NumberDataPoint {
+        attributes: vec![kv("p", sv("1"))],
+        start_time_unix_nano: 10,
+        time_unix_nano: 20,
+        flags: 1,
+        value: Some(Number::AsInt(4)),
+        ..Default::default()
+    };
     Metric {
         name: "requests".into(),
         description: "d".into(),

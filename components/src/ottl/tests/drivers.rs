@@ -6,9 +6,6 @@ use std::cell::Cell;
 use solder_syntax::ottl::{Context, ErrorMode, RunError, Schema, Value};
 
 use super::{k, kv, path, sv};
-use crate::ottl::filter::{self, Predicate};
-use crate::ottl::transform::{self, Stage};
-use crate::ottl::*;
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::InstrumentationScope;
 use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
@@ -18,6 +15,9 @@ use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::trace::v1::span::Event;
 use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use crate::ottl::filter::{self, Predicate};
+use crate::ottl::transform::{self, Stage};
+use crate::ottl::*;
 
 type Body<'a> = Box<dyn Fn(&mut dyn Context) -> Result<(), String> + 'a>;
 
@@ -42,7 +42,10 @@ impl Stage for Fake<'_> {
             Ok(()) => Ok(()),
             Err(message) => match mode {
                 ErrorMode::Propagate => Err(RunError { index: 0, message }),
-                ErrorMode::Ignore => Ok(errors.push(RunError { index: 0, message })),
+                ErrorMode::Ignore => {
+                    errors.push(RunError { index: 0, message });
+                    Ok(())
+                }
                 ErrorMode::Silent => Ok(()),
             },
         }
@@ -50,7 +53,9 @@ impl Stage for Fake<'_> {
 }
 
 /// A stand-in for conditions; `None` is an empty list.
-struct Cond<'a>(Option<Box<dyn Fn(&mut dyn Context) -> Result<bool, String> + 'a>>);
+type Test<'a> = Box<dyn Fn(&mut dyn Context) -> Result<bool, String> + 'a>;
+
+struct Cond<'a>(Option<Test<'a>>);
 
 fn cond<'a>(f: impl Fn(&mut dyn Context) -> Result<bool, String> + 'a) -> Cond<'a> {
     Cond(Some(Box::new(f)))
@@ -178,13 +183,21 @@ fn metrics() -> ExportMetricsServiceRequest {
     let metrics = vec![
         Metric { name: "gauge".into(), data: Some(Data::Gauge(Gauge { data_points: vec![number(1), number(2)] })), ..Default::default() },
         Metric { name: "sum".into(), data: Some(Data::Sum(Sum { data_points: vec![number(3)], ..Default::default() })), ..Default::default() },
-        Metric { name: "hist".into(), data: Some(Data::Histogram(Histogram { data_points: vec![HistogramDataPoint::default()], ..Default::default() })), ..Default::default() },
+        Metric {
+            name: "hist".into(),
+            data: Some(Data::Histogram(Histogram { data_points: vec![HistogramDataPoint::default()], ..Default::default() })),
+            ..Default::default()
+        },
         Metric {
             name: "exp".into(),
             data: Some(Data::ExponentialHistogram(ExponentialHistogram { data_points: vec![Default::default()], ..Default::default() })),
             ..Default::default()
         },
-        Metric { name: "summary".into(), data: Some(Data::Summary(Summary { data_points: vec![Default::default(), Default::default()] })), ..Default::default() },
+        Metric {
+            name: "summary".into(),
+            data: Some(Data::Summary(Summary { data_points: vec![Default::default(), Default::default()] })),
+            ..Default::default()
+        },
         Metric { name: "typeless".into(), ..Default::default() },
     ];
     ExportMetricsServiceRequest {
@@ -263,7 +276,9 @@ fn span_filters_drop_matches_then_empty_scopes_and_resources() {
 fn metric_filters_drop_metrics_points_and_emptied_metrics() {
     let mut req = metrics();
     let hist = cond(|ctx| Ok(read(ctx, &METRIC, "type") == Value::Int(3)));
-    let small = cond(|ctx| Ok(matches!(ctx.get(path(&DATAPOINT, "value_int"), &[]), Ok(Value::Int(i)) if i < 3) || read(ctx, &DATAPOINT, "metric.name") == Value::str("summary")));
+    let small = cond(|ctx| {
+        Ok(matches!(ctx.get(path(&DATAPOINT, "value_int"), &[]), Ok(Value::Int(i)) if i < 3) || read(ctx, &DATAPOINT, "metric.name") == Value::str("summary"))
+    });
     let out = filter::metrics(&hist, &small, &mut req, ErrorMode::Propagate, &mut Vec::new()).unwrap();
     assert_eq!(out, Filtered { metrics: 3, datapoints: 4, ..Filtered::default() });
     let left: Vec<_> = point_names(&req);

@@ -3,10 +3,10 @@
 use solder_syntax::ottl::{Key, Value};
 
 use super::{get, k, kv, set, sv, Above};
-use crate::ottl::{SpanContext, SpanEventContext, SPAN, SPANEVENT};
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::trace::v1::span::Event;
 use crate::otlp::proto::trace::v1::{Span, Status};
+use crate::ottl::{SpanContext, SpanEventContext, SPAN, SPANEVENT};
 
 const TRACE: [u8; 16] = [0xab; 16];
 
@@ -179,6 +179,9 @@ fn absent_status_resource_and_scope_read_empty_and_are_created_by_writes() {
     assert_eq!(get(&ctx, &SPAN, "status.code", &[]), Ok(Value::Int(0)));
     assert_eq!(get(&ctx, &SPAN, "resource.attributes", &[k("x")]), Ok(Value::Nil));
     assert_eq!(get(&ctx, &SPAN, "instrumentation_scope.name", &[]), Ok(Value::str("")));
+    assert!(set(&mut ctx, &SPAN, "resource.dropped_attributes_count", &[], Value::str("1")).is_err());
+    assert!(set(&mut ctx, &SPAN, "scope.version", &[], Value::Int(1)).is_err());
+    assert_eq!((ctx.resource.resource.is_none(), ctx.scope.scope.is_none()), (true, true), "a refused write creates nothing");
     set(&mut ctx, &SPAN, "status.message", &[], Value::str("m")).unwrap();
     set(&mut ctx, &SPAN, "resource.attributes", &[k("x")], Value::Int(1)).unwrap();
     set(&mut ctx, &SPAN, "scope.name", &[], Value::str("n")).unwrap();

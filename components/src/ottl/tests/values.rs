@@ -3,9 +3,9 @@
 use solder_syntax::ottl::{Key, Value};
 
 use super::{k, kv, sv};
-use crate::ottl::value::{from_value, map_get, map_set, to_value};
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::{AnyValue, ArrayValue, KeyValue, KeyValueList};
+use crate::ottl::value::{from_value, map_get, map_set, to_value};
 
 fn nested() -> Vec<KeyValue> {
     let list = V::ArrayValue(ArrayValue { values: vec![AnyValue { value: Some(V::IntValue(7)) }, AnyValue { value: Some(sv("b")) }] });
@@ -17,10 +17,7 @@ fn nested() -> Vec<KeyValue> {
 fn any_values_round_trip_through_ottl_values() {
     let attrs = nested();
     let v = to_value(attrs[0].value.as_ref().and_then(|a| a.value.as_ref()));
-    assert_eq!(
-        v,
-        Value::Map(vec![("list".into(), Value::List(vec![Value::Int(7), Value::str("b")])), ("s".into(), Value::str("t"))])
-    );
+    assert_eq!(v, Value::Map(vec![("list".into(), Value::List(vec![Value::Int(7), Value::str("b")])), ("s".into(), Value::str("t"))]));
     assert_eq!(from_value(v), attrs[0].value.as_ref().and_then(|a| a.value.clone()));
     assert_eq!(to_value(Some(&V::BytesValue(vec![1, 2]))), Value::Bytes(vec![1, 2]));
     assert_eq!(to_value(Some(&V::DoubleValue(1.5))), Value::Double(1.5));
@@ -75,10 +72,7 @@ fn writes_refuse_what_the_collector_refuses() {
     assert_eq!(map_set(&mut attrs, &[k("a"), k("list"), Key::Int(5)], Value::Int(1)), Err("index 5 out of bounds".into()));
     assert_eq!(map_set(&mut attrs, &[k("n"), k("x")], Value::Int(1)), Err("type Int does not support string indexing".into()));
     assert!(map_set(&mut attrs, &[Key::Int(0)], Value::Int(1)).unwrap_err().contains("cannot set map value"));
-    assert_eq!(
-        map_set(&mut attrs, &[], Value::str("x")),
-        Err("unsupported type provided for setting a pcommon.Map: string".into())
-    );
+    assert_eq!(map_set(&mut attrs, &[], Value::str("x")), Err("unsupported type provided for setting a pcommon.Map: string".into()));
     assert_eq!(attrs, nested(), "failed writes change nothing");
 }
 
