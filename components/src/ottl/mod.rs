@@ -49,6 +49,12 @@ pub const TRACE_SCHEMAS: &[&Schema] = &[&RESOURCE, &SCOPE, &SPAN, &SPANEVENT];
 pub const METRIC_SCHEMAS: &[&Schema] = &[&RESOURCE, &SCOPE, &METRIC, &DATAPOINT];
 pub const LOG_SCHEMAS: &[&Schema] = &[&RESOURCE, &SCOPE, &LOG];
 
+/// The schema a `context = "..."` names, as the Collector's transform
+/// processor spells the seven contexts.
+pub fn schema_named(name: &str) -> Option<&'static Schema> {
+    [&RESOURCE, &SCOPE, &SPAN, &SPANEVENT, &METRIC, &DATAPOINT, &LOG].into_iter().find(|s| s.name == name)
+}
+
 /// One `*_statements` block: statements compiled for one context, run over
 /// every item of that context's level in a request.
 pub struct Group {

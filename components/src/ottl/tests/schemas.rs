@@ -103,3 +103,11 @@ fn keys_on_an_unkeyed_path_are_refused() {
     let name = SPAN.path("name").unwrap();
     assert_eq!(locate(&SPAN, SPAN_PARTS, name, &[super::k("x")]), Err("name cannot be indexed".into()));
 }
+
+#[test]
+fn contexts_are_found_by_name() {
+    assert_eq!(crate::ottl::schema_named("spanevent").map(|s| s.name), Some("spanevent"));
+    assert_eq!(crate::ottl::schema_named("datapoint").map(|s| s.paths.len()), Some(DATAPOINT.paths.len()));
+    assert!(crate::ottl::schema_named("spans").is_none());
+    assert!(crate::ottl::TRACE_SCHEMAS.iter().all(|s| s.name != "metric"));
+}
