@@ -274,14 +274,15 @@ pub fn unquote(lit: &str, offset: usize) -> Built<String> {
             continue;
         }
         let at = offset + 1 + i;
-        let bad = |len: usize, what: &str| err(Span::new(at, (at + len).min(offset + lit.len())), what.to_string());
-        let Some((_, e)) = chars.next() else { return Err(bad(1, "unterminated escape sequence")) };
+        let Some((_, e)) = chars.next() else { return Err(err(Span::new(at, at + 1), "unterminated escape sequence")) };
+        // Errors sit under the backslash and the escape's letter.
+        let bad = |what: &str| err(Span::new(at, at + 1 + e.len_utf8()), what.to_string());
         let mut digits = |n: usize, radix: u32| -> Built<u32> {
             let mut v = 0u32;
             for _ in 0..n {
                 match chars.next().and_then(|(_, d)| d.to_digit(radix)) {
                     Some(d) => v = v * radix + d,
-                    None => return Err(bad(n + 2, "invalid escape sequence")),
+                    None => return Err(bad("invalid escape sequence")),
                 }
             }
             Ok(v)
@@ -296,14 +297,14 @@ pub fn unquote(lit: &str, offset: usize) -> Built<String> {
             'v' => '\u{b}',
             '\\' => '\\',
             '"' => '"',
-            'x' => byte_char(digits(2, 16)?).ok_or_else(|| bad(4, "\\x escapes above \\x7f are not valid UTF-8"))?,
-            'u' => char::from_u32(digits(4, 16)?).ok_or_else(|| bad(6, "invalid Unicode code point"))?,
-            'U' => char::from_u32(digits(8, 16)?).ok_or_else(|| bad(10, "invalid Unicode code point"))?,
+            'x' => byte_char(digits(2, 16)?).ok_or_else(|| bad("\\x escapes above \\x7f are not valid UTF-8"))?,
+            'u' => char::from_u32(digits(4, 16)?).ok_or_else(|| bad("invalid Unicode code point"))?,
+            'U' => char::from_u32(digits(8, 16)?).ok_or_else(|| bad("invalid Unicode code point"))?,
             '0'..='7' => {
                 let rest = digits(2, 8)?;
-                byte_char((e as u32 - '0' as u32) * 64 + rest).ok_or_else(|| bad(4, "octal escapes above \\177 are not valid UTF-8"))?
+                byte_char((e as u32 - '0' as u32) * 64 + rest).ok_or_else(|| bad("octal escapes above \\177 are not valid UTF-8"))?
             }
-            other => return Err(bad(1 + other.len_utf8(), &format!("unknown escape sequence \"\\{other}\"")).with_help("OTTL strings take Go's escapes: \\\\ \\\" \\n \\t \\r \\xHH \\uHHHH")),
+            other => return Err(bad(&format!("unknown escape sequence \"\\{other}\"")).with_help("OTTL strings take Go's escapes: \\\\ \\\" \\n \\t \\r \\xHH \\uHHHH")),
         };
         out.push(ch);
     }
