@@ -9,10 +9,66 @@ use proptest::prelude::*;
 mod promises;
 
 const TOKENS: &[&str] = &[
-    "set", "Concat", "Split", "Upper", "HasPrefix", "apply", "(", ")", "[", "]", "{", "}", ",", ":", ".", "=", "==", "!=", "<", "<=", ">", ">=", "+",
-    "-", "*", "/", "and", "or", "not", "where", "true", "false", "nil", "name", "attributes", "resource", "cache", "kind", "status", "code", "span",
-    "SPAN_KIND_SERVER", "\"k\"", "\"a\\\"b\"", "\"\\u00e9\"", "\"\\q\"", "\"", "0", "-1", "2.5", "1e3", ".5", "0xff", "0xf", "99999999999999999999",
-    " ", "é", "\\", "'", "&&",
+    "set",
+    "Concat",
+    "Split",
+    "Upper",
+    "HasPrefix",
+    "apply",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    ".",
+    "=",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "and",
+    "or",
+    "not",
+    "where",
+    "true",
+    "false",
+    "nil",
+    "name",
+    "attributes",
+    "resource",
+    "cache",
+    "kind",
+    "status",
+    "code",
+    "span",
+    "SPAN_KIND_SERVER",
+    "\"k\"",
+    "\"a\\\"b\"",
+    "\"\\u00e9\"",
+    "\"\\q\"",
+    "\"",
+    "0",
+    "-1",
+    "2.5",
+    "1e3",
+    ".5",
+    "0xff",
+    "0xf",
+    "99999999999999999999",
+    " ",
+    "é",
+    "\\",
+    "'",
+    "&&",
 ];
 
 fn statement() -> impl Strategy<Value = String> {
@@ -36,7 +92,8 @@ proptest! {
 
 #[test]
 fn known_tricky_inputs() {
-    for src in ["", "set(", "set(\"\\", "\"\\u", "not not not", "set(a, [1, {\"k\": [2]}])[0]", "set(name, \"é\\q\")", "Concat()[0][\"x\"]", "set(cache, {})"] {
+    for src in ["", "set(", "set(\"\\", "\"\\u", "not not not", "set(a, [1, {\"k\": [2]}])[0]", "set(name, \"é\\q\")", "Concat()[0][\"x\"]", "set(cache, {})"]
+    {
         promises::check_ottl(src);
     }
 }

@@ -46,7 +46,9 @@ impl Checker {
     /// Collector's grammar requires.
     pub fn condition(&self, e: &Expr) -> Checked<Node> {
         if !e.is_boolean_shaped() {
-            return Err(err(e.span, "expected a boolean expression").with_help("a condition is a comparison, true or false, a converter, or `and`/`or`/`not` of those"));
+            return Err(
+                err(e.span, "expected a boolean expression").with_help("a condition is a comparison, true or false, a converter, or `and`/`or`/`not` of those")
+            );
         }
         self.expr(e)
     }
@@ -134,11 +136,15 @@ impl Checker {
         }
         if segs[0].name == "cache" {
             if let Some(extra) = segs.get(1) {
-                return Err(err(extra.span, format!("segment \"{}\" from path \"{full}\" is not a valid path: `cache` takes keys, as in cache[\"key\"]", extra.name)));
+                return Err(err(
+                    extra.span,
+                    format!("segment \"{}\" from path \"{full}\" is not a valid path: `cache` takes keys, as in cache[\"key\"]", extra.name),
+                ));
             }
             return Ok(PathRef { target: Target::Cache, keys: self.keys(&segs[0].keys)? });
         }
-        let names: Vec<String> = segs.iter().enumerate().map(|(i, s)| if i == 0 && s.name == "scope" { "instrumentation_scope".to_string() } else { s.name.clone() }).collect();
+        let names: Vec<String> =
+            segs.iter().enumerate().map(|(i, s)| if i == 0 && s.name == "scope" { "instrumentation_scope".to_string() } else { s.name.clone() }).collect();
         let mut found = None;
         for k in (1..=names.len()).rev() {
             if let Some(id) = self.schema.path(&names[..k].join(".")) {
@@ -154,7 +160,10 @@ impl Checker {
                 self.schema.paths.iter().any(|p| p.name == joined || p.name.strip_prefix(joined.as_str()).is_some_and(|rest| rest.starts_with('.')))
             };
             let bad = (1..=names.len()).take_while(|&k| prefix_ok(k)).last().unwrap_or(0).min(names.len() - 1);
-            let e = err(segs[bad].span, format!("segment \"{}\" from path \"{full}\" is not a valid path nor a valid OTTL keyword for the {context} context", segs[bad].name));
+            let e = err(
+                segs[bad].span,
+                format!("segment \"{}\" from path \"{full}\" is not a valid path nor a valid OTTL keyword for the {context} context", segs[bad].name),
+            );
             let attempt = names.join(".");
             let candidates = self.schema.paths.iter().map(|p| p.name).chain(["cache"]);
             return Err(match did_you_mean(&attempt, candidates) {
@@ -273,8 +282,11 @@ impl Checker {
         if let Some(missing) = def.params.iter().zip(&slots).position(|(p, s)| !p.optional && s.is_none()) {
             let at = Span::new(c.span.end.saturating_sub(1), c.span.end);
             let at = if c.keys.is_empty() { at } else { c.name_span };
-            return Err(err(at, format!("incorrect number of arguments. Expected: {} Received: {}", def.params.iter().filter(|p| !p.optional).count(), c.args.len()))
-                .with_help(format!("missing `{}`; {} takes {}", def.params[missing].name, def.name, param_list(def))));
+            return Err(err(
+                at,
+                format!("incorrect number of arguments. Expected: {} Received: {}", def.params.iter().filter(|p| !p.optional).count(), c.args.len()),
+            )
+            .with_help(format!("missing `{}`; {} takes {}", def.params[missing].name, def.name, param_list(def))));
         }
         Ok(slots)
     }

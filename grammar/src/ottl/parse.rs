@@ -252,7 +252,7 @@ fn primary(pair: Pair<'_, Rule>) -> Built<Expr> {
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
@@ -304,7 +304,11 @@ pub fn unquote(lit: &str, offset: usize) -> Built<String> {
                 let rest = digits(2, 8)?;
                 byte_char((e as u32 - '0' as u32) * 64 + rest).ok_or_else(|| bad("octal escapes above \\177 are not valid UTF-8"))?
             }
-            other => return Err(bad(&format!("unknown escape sequence \"\\{other}\"")).with_help("OTTL strings take Go's escapes: \\\\ \\\" \\n \\t \\r \\xHH \\uHHHH")),
+            other => {
+                return Err(
+                    bad(&format!("unknown escape sequence \"\\{other}\"")).with_help("OTTL strings take Go's escapes: \\\\ \\\" \\n \\t \\r \\xHH \\uHHHH")
+                )
+            }
         };
         out.push(ch);
     }
@@ -360,7 +364,11 @@ fn token_at(src: &str, pos: usize) -> (Span, String) {
     if c.is_ascii_alphabetic() || c == '_' {
         let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
         let word = &rest[..len];
-        let what = if matches!(word, "and" | "or" | "not" | "where" | "true" | "false" | "nil") { format!("keyword `{word}`") } else { format!("identifier {word:?}") };
+        let what = if matches!(word, "and" | "or" | "not" | "where" | "true" | "false" | "nil") {
+            format!("keyword `{word}`")
+        } else {
+            format!("identifier {word:?}")
+        };
         return (Span::new(pos, pos + len), what);
     }
     if c.is_ascii_digit() {
@@ -406,7 +414,8 @@ fn innermost_open(src: &str, pos: usize) -> Option<u8> {
     let mut stack = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        let prev_ends_value = bytes[..i].iter().rev().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| is_ident_byte(b) || b == b']' || b == b')' || b == b'"');
+        let prev_ends_value =
+            bytes[..i].iter().rev().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| is_ident_byte(b) || b == b']' || b == b')' || b == b'"');
         match bytes[i] {
             b'"' => i = string_end(bytes, i),
             b'(' => stack.push(if prev_ends_value { b'(' } else { b'p' }),

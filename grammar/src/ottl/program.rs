@@ -137,8 +137,11 @@ pub fn infer_context(sources: &[&str], candidates: &[&'static Schema]) -> Result
     let names: Vec<&str> = candidates.iter().map(|s| s.name).collect();
     let Some(rank) = best else {
         let len = sources.first().map_or(0, |s| s.len());
-        return Err(OttlError::new(0..len, "unable to infer a valid context from the statements")
-            .with_help(format!("prefix paths with their context, such as `{}.attributes[\"key\"]`; valid contexts: {}", names.first().unwrap_or(&"span"), names.join(", "))));
+        return Err(OttlError::new(0..len, "unable to infer a valid context from the statements").with_help(format!(
+            "prefix paths with their context, such as `{}.attributes[\"key\"]`; valid contexts: {}",
+            names.first().unwrap_or(&"span"),
+            names.join(", ")
+        )));
     };
     let name = SPECIFICITY[rank];
     candidates.iter().copied().find(|s| s.name == name).ok_or_else(|| OttlError::new(0..0, format!("context \"{name}\" is not available here")))

@@ -86,12 +86,17 @@ fn comparisons_and_booleans() {
 
 #[test]
 fn run_errors_follow_the_error_mode() {
-    let stmts = Statements::compile(&SPAN, functions(), &[r#"set(attributes["x"], name + "s")"#, r#"set(attributes["y"], 1 / 0)"#, r#"set(attributes["z"], 1)"#]).unwrap();
+    let stmts =
+        Statements::compile(&SPAN, functions(), &[r#"set(attributes["x"], name + "s")"#, r#"set(attributes["y"], 1 / 0)"#, r#"set(attributes["z"], 1)"#])
+            .unwrap();
     let mut item = Item::named("a");
     let mut errors = Vec::new();
     stmts.execute(&mut item, ErrorMode::Ignore, &mut errors).unwrap();
     assert_eq!(errors.len(), 2);
-    assert_eq!(errors[0].to_string(), r#"failed to execute statement: set(attributes["x"], name + "s"), "a" (string) must be int64, float64, time.Time or time.Duration"#);
+    assert_eq!(
+        errors[0].to_string(),
+        r#"failed to execute statement: set(attributes["x"], name + "s"), "a" (string) must be int64, float64, time.Time or time.Duration"#
+    );
     assert_eq!(errors[1].index, 1);
     assert!(errors[1].message.ends_with("attempted to divide by 0"));
     assert_eq!(item.attribute("z"), Some(&Value::Int(1)), "ignore goes on with the next statement");
@@ -120,7 +125,11 @@ fn function_arguments() {
 fn checker_errors() {
     let cases: &[(&str, &str, &str)] = &[
         (r#"fet(name, "x")"#, r#"undefined function "fet""#, "fet"),
-        (r#"set(atributes["k"], "x")"#, r#"segment "atributes" from path "atributes" is not a valid path nor a valid OTTL keyword for the Span context"#, "atributes"),
+        (
+            r#"set(atributes["k"], "x")"#,
+            r#"segment "atributes" from path "atributes" is not a valid path nor a valid OTTL keyword for the Span context"#,
+            "atributes",
+        ),
         (r#"set(status.cod, 1)"#, r#"segment "cod" from path "status.cod" is not a valid path nor a valid OTTL keyword for the Span context"#, "cod"),
         (r#"Concat(["a"], "-")"#, "editor names must start with a lowercase letter but got 'Concat'", "Concat"),
         (r#"set(name, concat(["a"], "-"))"#, "converter names must start with an uppercase letter but got 'concat'", "concat"),

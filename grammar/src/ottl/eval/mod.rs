@@ -145,7 +145,7 @@ impl<'c> Eval<'c> {
     fn read_with(&mut self, target: Target, keys: &[Key]) -> Result<Value, String> {
         match target {
             Target::Ctx(id) => self.ctx.get(id, keys),
-            Target::Cache => get_in(&self.cache, keys).map(|v| v.map(Clone::clone).unwrap_or_default()),
+            Target::Cache => get_in(&self.cache, keys).map(|v| v.cloned().unwrap_or_default()),
         }
     }
 
