@@ -62,8 +62,13 @@ pub fn check_ottl(src: &str) {
     use solder_syntax::ottl::testing::{functions, Item, SPAN};
     use solder_syntax::ottl::{Conditions, ErrorMode, OttlError, Statements};
 
+    let raw = solder_syntax::literal::quote(src);
     let span_ok = |e: &OttlError| {
         assert!(e.span.start <= e.span.end && src.get(e.span.clone()).is_some(), "bad span {:?} for {src:?}: {}", e.span, e.message);
+        // Mapped into the statement written as an Alloy string, it must
+        // still be a slice of that literal.
+        let mapped = solder_syntax::ottl::program::literal_span(&raw, e.span.clone());
+        assert!(raw.get(mapped.clone()).is_some(), "bad literal span {mapped:?} in {raw:?} for {:?}", e.span);
     };
     match parse_statement(src) {
         Ok(stmt) => {

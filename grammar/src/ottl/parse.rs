@@ -258,65 +258,19 @@ fn hex(s: &str) -> Option<Vec<u8>> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
-/// A string literal's value, with the escapes OTTL inherits from Go's
-/// `strconv.Unquote`: `\n \t \r \a \b \f \v \\ \"`, `\xHH`, octal `\NNN`,
-/// `\uHHHH` and `\UHHHHHHHH`. `offset` places errors in the statement.
+/// A string literal's value. OTTL's strings are Go strings (the Collector
+/// unquotes them with Go's rules), the same escapes Alloy's have, so the
+/// decoder is shared: `\n \t \\ \"`, `\xHH`, octal, `\uHHHH`, `\UHHHHHHHH`.
+/// `offset` places errors in the statement.
 pub fn unquote(lit: &str, offset: usize) -> Built<String> {
-    let body = &lit[1..lit.len().saturating_sub(1).max(1)];
-    if !body.contains('\\') {
-        return Ok(body.to_string());
-    }
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
+    crate::literal::unquote(lit).map_err(|e| {
+        let out = err(Span::new(offset + e.offset, offset + e.offset + e.len), e.message.clone());
+        if e.message == "unknown escape sequence" {
+            out.with_help("OTTL strings take Go's escapes: \\\\ \\\" \\n \\t \\r \\xHH \\uHHHH")
+        } else {
+            out
         }
-        let at = offset + 1 + i;
-        let Some((_, e)) = chars.next() else { return Err(err(Span::new(at, at + 1), "unterminated escape sequence")) };
-        // Errors sit under the backslash and the escape's letter.
-        let bad = |what: &str| err(Span::new(at, at + 1 + e.len_utf8()), what.to_string());
-        let mut digits = |n: usize, radix: u32| -> Built<u32> {
-            let mut v = 0u32;
-            for _ in 0..n {
-                match chars.next().and_then(|(_, d)| d.to_digit(radix)) {
-                    Some(d) => v = v * radix + d,
-                    None => return Err(bad("invalid escape sequence")),
-                }
-            }
-            Ok(v)
-        };
-        let ch = match e {
-            'n' => '\n',
-            't' => '\t',
-            'r' => '\r',
-            'a' => '\u{7}',
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'v' => '\u{b}',
-            '\\' => '\\',
-            '"' => '"',
-            'x' => byte_char(digits(2, 16)?).ok_or_else(|| bad("\\x escapes above \\x7f are not valid UTF-8"))?,
-            'u' => char::from_u32(digits(4, 16)?).ok_or_else(|| bad("invalid Unicode code point"))?,
-            'U' => char::from_u32(digits(8, 16)?).ok_or_else(|| bad("invalid Unicode code point"))?,
-            '0'..='7' => {
-                let rest = digits(2, 8)?;
-                byte_char((e as u32 - '0' as u32) * 64 + rest).ok_or_else(|| bad("octal escapes above \\177 are not valid UTF-8"))?
-            }
-            other => {
-                return Err(
-                    bad(&format!("unknown escape sequence \"\\{other}\"")).with_help("OTTL strings take Go's escapes: \\\\ \\\" \\n \\t \\r \\xHH \\uHHHH")
-                )
-            }
-        };
-        out.push(ch);
-    }
-    Ok(out)
-}
-
-fn byte_char(v: u32) -> Option<char> {
-    (v < 0x80).then(|| char::from_u32(v)).flatten()
+    })
 }
 
 /// pest's failure as an error under the token where parsing stopped.

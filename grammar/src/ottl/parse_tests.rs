@@ -43,9 +43,9 @@ fn precedence_follows_the_collector() {
 
 #[test]
 fn literals_and_shapes() {
-    let e = parse_condition(r#"attributes["a"][0] == "x\u00e9\x41\101""#).unwrap();
+    let e = parse_condition(r#"attributes["a"][0] == "x\u00e9\x41\101\xc3\xa9""#).unwrap();
     let ExprKind::Binary(BinOp::Eq, l, r) = e.kind else { panic!() };
-    assert_eq!(r.kind, ExprKind::Str("xéAA".into()));
+    assert_eq!(r.kind, ExprKind::Str("xéAAé".into()));
     let ExprKind::Path(p) = l.kind else { panic!() };
     assert_eq!(p.segments[0].keys.len(), 2);
     assert_eq!(parse_condition("0x0aFF == nil").unwrap().to_string(), "(0x0aff == nil)");
@@ -79,7 +79,7 @@ fn syntax_errors_name_the_token() {
     let e = parse_condition("name == \"a\" && kind == 1").unwrap_err();
     assert_eq!(e.help.as_deref(), Some("OTTL writes boolean operators as `and` and `or`"));
     let e = parse_statement(r#"set(name, "bad \q escape")"#).unwrap_err();
-    assert_eq!(e.message, r#"unknown escape sequence "\q""#);
+    assert_eq!(e.message, "unknown escape sequence");
     assert_eq!(e.span, 15..17);
     assert!(parse_statement("set(name, 0xabc)").unwrap_err().message.contains("odd length"));
     assert!(parse_statement("set(name, 99999999999999999999)").unwrap_err().message.contains("out of range"));

@@ -9,7 +9,7 @@ use super::function::FunctionDef;
 use super::parse::{parse_condition, parse_statement};
 use super::ErrorMode;
 
-pub use super::error::{OttlError, RunError};
+pub use super::error::{literal_span, OttlError, RunError};
 
 /// The compiled statements of one context, in order. `Send + Sync`: one
 /// load is shared by every pipeline worker.
