@@ -81,3 +81,37 @@ fn evaluation_does_not_allocate() {
     assert_eq!(n, 0, "allocations in 100 evaluations");
     assert_eq!(ctx.writes, 300);
 }
+
+/// A rough ns/span figure for five typical statements over the map-backed
+/// test span (whose reads clone): `cargo test --release --test ottl_alloc
+/// -- --ignored --nocapture`. The real budget is measured by the
+/// component's criterion bench over OTLP spans.
+#[test]
+#[ignore]
+fn five_statements_per_span() {
+    use solder_syntax::ottl::testing::Item;
+    let statements = Statements::compile(
+        &SPAN,
+        functions(),
+        &[
+            r#"set(attributes["route"], "/users/{id}") where name == "GET /users/123""#,
+            r#"set(resource.attributes["deployment.environment"], "prod")"#,
+            r#"set(status.code, STATUS_CODE_ERROR) where attributes["http.status_code"] >= 500"#,
+            r#"set(kind, SPAN_KIND_SERVER) where kind == SPAN_KIND_UNSPECIFIED"#,
+            r#"set(attributes["slow"], true) where start_time_unix_nano > 1000 and attributes["route"] != nil"#,
+        ],
+    )
+    .unwrap();
+    let template = Item::named("GET /users/123").with_attribute("http.status_code", Value::Int(503));
+    let mut items: Vec<Item> = (0..1000).map(|_| template.clone()).collect();
+    let mut errors = Vec::new();
+    let start = std::time::Instant::now();
+    let rounds = 200;
+    for _ in 0..rounds {
+        for item in items.iter_mut() {
+            statements.execute(item, ErrorMode::Propagate, &mut errors).unwrap();
+        }
+    }
+    let per = start.elapsed().as_nanos() as f64 / (rounds * items.len()) as f64;
+    println!("five statements: {per:.0} ns/span");
+}

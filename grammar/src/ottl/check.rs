@@ -19,11 +19,13 @@ use crate::suggest::did_you_mean;
 
 type Checked<T> = Result<T, OttlError>;
 
+/// An error under `span` with no help line yet.
 fn err(span: Span, message: impl Into<String>) -> OttlError {
     OttlError::new(span.range(), message)
 }
 
-/// The checker for one context and one function table.
+/// The checker for one context and one function table. It holds no
+/// state of its own, so one checker serves every statement of a list.
 pub(crate) struct Checker {
     pub schema: &'static Schema,
     pub functions: &'static [FunctionDef],
@@ -36,6 +38,8 @@ pub(crate) struct CompiledStatement {
 }
 
 impl Checker {
+    /// A whole statement: its head must be an editor (checked in
+    /// [`Checker::call`]), its `where` clause a boolean expression.
     pub fn statement(&self, s: &Statement) -> Checked<CompiledStatement> {
         let editor = self.call(&s.editor, true)?;
         let condition = s.condition.as_ref().map(|c| self.condition(c)).transpose()?;
@@ -53,6 +57,10 @@ impl Checker {
         self.expr(e)
     }
 
+    /// Any expression in value position. Constant lists and maps fold to
+    /// one literal, so building them costs nothing per item; `and`, `or`
+    /// and `not` demand boolean-shaped operands, as the Collector's grammar
+    /// does; math refuses a comparison as an operand.
     fn expr(&self, e: &Expr) -> Checked<Node> {
         Ok(match &e.kind {
             ExprKind::Nil => Node::Lit(Value::Nil),
@@ -108,6 +116,8 @@ impl Checker {
         })
     }
 
+    /// An enum symbol's integer. A converter's name written without `(`
+    /// gets a hint to call it instead.
     fn enum_symbol(&self, name: &str, span: Span) -> Checked<i64> {
         self.schema.enum_value(name).ok_or_else(|| {
             let e = err(span, format!("enum symbol, {name}, not found"));
@@ -186,6 +196,8 @@ impl Checker {
         Ok(PathRef { target: Target::Ctx(id), keys: self.keys(&last.keys)? })
     }
 
+    /// A key chain: literal keys become a ready `Vec<Key>` (the common case,
+    /// no work per item); paths and converters are evaluated per item.
     fn keys(&self, keys: &[Expr]) -> Checked<Keys> {
         let mut nodes = Vec::with_capacity(keys.len());
         for k in keys {
@@ -203,11 +215,16 @@ impl Checker {
         }
     }
 
+    /// The table entry with this exact name.
     fn function(&self, name: &str) -> Option<&'static FunctionDef> {
         self.functions.iter().find(|f| f.name == name)
     }
 
-    /// Checks one invocation and prepares its call site.
+    /// Checks one invocation and prepares its call site: the name against
+    /// its position (editor at a statement's head, converter elsewhere) and
+    /// the table, the arguments against the parameters, and finally the
+    /// function's own factory with the literal arguments, so a bad regex is
+    /// a load error under that argument.
     fn call(&self, c: &Call, editor_position: bool) -> Checked<CallSite> {
         let is_editor_name = c.name.starts_with(|ch: char| ch.is_ascii_lowercase());
         if editor_position && !is_editor_name {
@@ -365,6 +382,7 @@ fn is_computed_key(e: &Expr) -> bool {
     }
 }
 
+/// The value of a folded literal node.
 fn lit(n: Node) -> Option<Value> {
     match n {
         Node::Lit(v) => Some(v),
@@ -372,6 +390,7 @@ fn lit(n: Node) -> Option<Value> {
     }
 }
 
+/// A signature for help lines: `(target, [suffix])`, optional ones bracketed.
 fn param_list(def: &FunctionDef) -> String {
     let names: Vec<String> = def.params.iter().map(|p| if p.optional { format!("[{}]", p.name) } else { p.name.to_string() }).collect();
     format!("({})", names.join(", "))

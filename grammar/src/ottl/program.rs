@@ -147,6 +147,8 @@ pub fn infer_context(sources: &[&str], candidates: &[&'static Schema]) -> Result
     candidates.iter().copied().find(|s| s.name == name).ok_or_else(|| OttlError::new(0..0, format!("context \"{name}\" is not available here")))
 }
 
+/// The first segment of every multi-segment path in a statement: the
+/// candidates for a context prefix.
 fn statement_prefixes<'a>(s: &'a Statement, out: &mut Vec<&'a str>) {
     for a in &s.editor.args {
         expr_prefixes(&a.value, out);
@@ -156,6 +158,7 @@ fn statement_prefixes<'a>(s: &'a Statement, out: &mut Vec<&'a str>) {
     }
 }
 
+/// [`statement_prefixes`] for one expression, keys and arguments included.
 fn expr_prefixes<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
     match &e.kind {
         ExprKind::Path(p) => {

@@ -89,6 +89,8 @@ impl Context for Item {
     }
 }
 
+/// `set(target, value)`; a nil value leaves the target alone, as the
+/// Collector's `set` does.
 struct Set;
 impl Function for Set {
     fn call(&self, args: &mut dyn Args) -> Result<Value, String> {
@@ -169,10 +171,12 @@ impl Function for Apply {
     }
 }
 
+/// The string literal a factory received at `i` (empty when absent).
 fn str_literal(c: &CompileArgs<'_>, i: usize) -> String {
     c.literals.get(i).and_then(|v| v.as_ref()).and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
+/// The table, in the shape `ottl::funcs::table()` has.
 static FUNCTIONS: &[FunctionDef] = &[
     FunctionDef { name: "set", params: &[Param::required("target", ParamKind::Path), Param::required("value", ParamKind::Value)], make: |_| Ok(Box::new(Set)) },
     FunctionDef {

@@ -4,6 +4,8 @@ use super::{CArg, CallSite, Eval};
 use crate::ottl::function::Args;
 use crate::ottl::value::Value;
 
+/// A call site's arguments, evaluated lazily: a function that never reads
+/// an argument never pays for it, and an editor's `where` has already run.
 pub(super) struct SiteArgs<'a, 'c> {
     pub ev: &'a mut Eval<'c>,
     pub site: &'a CallSite,

@@ -8,7 +8,9 @@ use std::cmp::Ordering;
 use crate::ottl::ast::BinOp;
 use crate::ottl::value::Value;
 
-/// `a op b` for a comparison operator.
+/// `a op b` for a comparison operator. Never an error: comparisons run in
+/// `where` clauses and filters, where a surprising kind must read as
+/// "no match", not stop the pipeline.
 pub fn compare(a: &Value, b: &Value, op: BinOp) -> bool {
     use Value::*;
     let ord = match (a, b) {

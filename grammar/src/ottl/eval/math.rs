@@ -21,6 +21,8 @@ pub fn apply(op: BinOp, l: &Value, r: &Value) -> Result<Value, String> {
     }
 }
 
+/// A value as the Collector's math errors print it: strings with their
+/// text, other kinds by type name.
 fn describe(v: &Value) -> String {
     match v {
         Value::Str(s) => format!("{s:?} (string)"),
@@ -28,6 +30,7 @@ fn describe(v: &Value) -> String {
     }
 }
 
+/// Integer math wraps on overflow rather than panicking, as Go's does.
 fn int(op: BinOp, x: i64, y: i64) -> Result<Value, String> {
     let v = match op {
         BinOp::Add => x.wrapping_add(y),
@@ -39,6 +42,8 @@ fn int(op: BinOp, x: i64, y: i64) -> Result<Value, String> {
     Ok(Value::Int(v))
 }
 
+/// Float math; dividing by zero is an error, not an infinity, as in the
+/// Collector.
 fn float(op: BinOp, x: f64, y: f64) -> Result<Value, String> {
     let v = match op {
         BinOp::Add => x + y,
@@ -50,6 +55,7 @@ fn float(op: BinOp, x: f64, y: f64) -> Result<Value, String> {
     Ok(Value::Double(v))
 }
 
+/// `time + duration`, `time - duration` and `time - time`.
 fn time(op: BinOp, t: i64, other: &Value) -> Result<Value, String> {
     match (op, other) {
         (BinOp::Add, Value::Duration(d)) => Ok(Value::Time(t.saturating_add(*d))),
@@ -61,6 +67,7 @@ fn time(op: BinOp, t: i64, other: &Value) -> Result<Value, String> {
     }
 }
 
+/// `duration ± duration` and `duration + time`.
 fn duration(op: BinOp, d: i64, other: &Value) -> Result<Value, String> {
     match (op, other) {
         (BinOp::Add, Value::Duration(e)) => Ok(Value::Duration(d.saturating_add(*e))),
