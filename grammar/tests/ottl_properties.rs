@@ -92,8 +92,20 @@ proptest! {
 
 #[test]
 fn known_tricky_inputs() {
-    for src in ["", "set(", "set(\"\\", "\"\\u", "not not not", "set(a, [1, {\"k\": [2]}])[0]", "set(name, \"é\\q\")", "Concat()[0][\"x\"]", "set(cache, {})"]
-    {
+    for src in [
+        "",
+        "set(",
+        "set(\"\\",
+        "\"\\u",
+        "not not not",
+        "set(a, [1, {\"k\": [2]}])[0]",
+        "set(name, \"é\\q\")",
+        "Concat()[0][\"x\"]",
+        "set(cache, {})",
+        "fet(na,0000.0000000000001,801)",
+        "set(name, 1.5e999)",
+        "set(name, 1e3)",
+    ] {
         promises::check_ottl(src);
     }
 }

@@ -143,8 +143,14 @@ impl std::fmt::Display for Expr {
             ExprKind::Nil => f.write_str("nil"),
             ExprKind::Bool(b) => write!(f, "{b}"),
             ExprKind::Int(i) => write!(f, "{i}"),
-            ExprKind::Float(x) if x.is_finite() => write!(f, "{x:?}"),
-            ExprKind::Float(_) => f.write_str("0.0"),
+            ExprKind::Float(x) => {
+                // OTTL's float needs a `.` before any exponent: `1.0e-13`.
+                let s = format!("{x:?}");
+                match s.split_once('e') {
+                    Some((m, e)) if !m.contains('.') => write!(f, "{m}.0e{e}"),
+                    _ => f.write_str(&s),
+                }
+            }
             ExprKind::Str(s) => write_str_lit(f, s),
             ExprKind::Bytes(b) => {
                 f.write_str("0x")?;

@@ -346,6 +346,8 @@ impl Checker {
                 }
                 _ => return Err(bad("expected a list of string literals")),
             },
+            // The factory and the function get the symbol's name, not a
+            // number: function-specific symbols are not in the schema.
             ParamKind::Enum => match &e.kind {
                 ExprKind::Symbol(s) => (Some(Value::Str(s.clone())), CArg::Lit(Value::Str(s.clone()))),
                 _ => return Err(bad("expected an enum symbol")),

@@ -218,7 +218,10 @@ fn primary(pair: Pair<'_, Rule>) -> Built<Expr> {
         }
         Rule::call => ExprKind::Call(call(pair)?),
         Rule::bytes => ExprKind::Bytes(hex(&text[2..]).ok_or_else(|| err(span, "encoding/hex: odd length hex string"))?),
-        Rule::float => ExprKind::Float(text.parse().map_err(|_| err(span, format!("invalid float literal {text}")))?),
+        Rule::float => match text.parse::<f64>() {
+            Ok(x) if x.is_finite() => ExprKind::Float(x),
+            _ => return Err(err(span, format!("float literal {text} is out of range for float64"))),
+        },
         Rule::int => ExprKind::Int(text.parse().map_err(|_| err(span, format!("integer literal {text} is out of range for int64")))?),
         Rule::string => ExprKind::Str(unquote(text, span.start)?),
         Rule::boolean => ExprKind::Bool(text == "true"),
@@ -401,7 +404,7 @@ fn phrase(rule: Rule) -> &'static str {
         Rule::keyword_literal => "true, false or nil",
         Rule::ident_char => "a letter, digit or `_`",
         Rule::or | Rule::and | Rule::eq | Rule::ne | Rule::le | Rule::ge | Rule::lt | Rule::gt | Rule::add | Rule::sub | Rule::mul | Rule::div => "an operator",
-        Rule::func_name => "a function name",
+        Rule::func_name => "an editor or converter name",
         Rule::arg | Rule::named_arg => "an argument",
         Rule::path | Rule::segment | Rule::lower_ident => "a path",
         Rule::key => "`[`",

@@ -83,6 +83,10 @@ fn syntax_errors_name_the_token() {
     assert_eq!(e.span, 15..17);
     assert!(parse_statement("set(name, 0xabc)").unwrap_err().message.contains("odd length"));
     assert!(parse_statement("set(name, 99999999999999999999)").unwrap_err().message.contains("out of range"));
+    assert!(parse_statement("set(name, 1.0e999)").unwrap_err().message.contains("out of range"));
+    // Found by the fuzzer: tiny floats print with an exponent, which must
+    // still read back as an OTTL float.
+    assert_eq!(canon("f(0.0000000000001)"), "f(1.0e-13)");
     let deep = format!("set(name, {}1{})", "(".repeat(100), ")".repeat(100));
     assert_eq!(parse_statement(&deep).unwrap_err().message, "statement nested too deeply");
 }

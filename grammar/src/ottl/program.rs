@@ -53,6 +53,11 @@ impl Statements {
         Ok(())
     }
 
+    /// The statements' texts, in order, as compiled.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
     pub fn len(&self) -> usize {
         self.compiled.len()
     }
@@ -100,6 +105,11 @@ impl Conditions {
             }
         }
         Ok(false)
+    }
+
+    /// The conditions' texts, in order, as compiled.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
     }
 
     pub fn len(&self) -> usize {
