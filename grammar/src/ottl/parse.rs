@@ -287,11 +287,18 @@ fn translate(src: &str, e: pest::error::Error<Rule>) -> OttlError {
         return err(Span::new(pos, src.len()), "string literal not terminated").with_help("close the string with `\"`; write a quote inside it as `\\\"`");
     }
     let message = match &e.variant {
+        // A statement must open with its editor: say so in those words.
+        ErrorVariant::ParsingError { positives, .. } if positives == &[Rule::func_name] && src[..pos].trim().is_empty() => {
+            format!("expected an editor invocation such as `set(...)`, got {got}")
+        }
         ErrorVariant::ParsingError { positives, .. } => format!("expected {}, got {got}", expectation(src, pos, positives)),
         ErrorVariant::CustomError { message } => message.clone(),
     };
     let mut out = err(span, message);
-    if let Some(help) = help_for(src, pos) {
+    let is_condition = src[..pos].trim().is_empty() && OttlParser::parse(Rule::condition, src).is_ok();
+    if is_condition && precheck(src).is_ok() {
+        out = out.with_help("this is a condition; a statement starts with an editor, as in `set(...) where <condition>`");
+    } else if let Some(help) = help_for(src, pos) {
         out = out.with_help(help);
     }
     out
@@ -304,6 +311,8 @@ fn help_for(src: &str, pos: usize) -> Option<&'static str> {
         Some("OTTL writes boolean operators as `and` and `or`")
     } else if rest.starts_with('!') && !rest.starts_with("!=") {
         Some("OTTL writes negation as `not`")
+    } else if rest.starts_with("where") {
+        Some("a statement has one `where` clause; join conditions with `and`")
     } else if rest.starts_with('\'') {
         Some("OTTL strings use double quotes")
     } else if rest.starts_with('=') && !rest.starts_with("==") {
