@@ -5,6 +5,7 @@ mod contexts;
 mod drivers;
 mod schemas;
 mod spans;
+mod statements;
 mod values;
 
 use solder_syntax::ottl::{Context, Key, PathId, Schema, Value};
