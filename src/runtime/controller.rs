@@ -23,7 +23,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::flow::{Flow, Taps};
-use super::loader::{Config, Declaration};
+use super::loader::{Config, Declaration, Kind};
+use super::modules::{argument_object, exports_object, Passive};
 use super::scope::ScopeBuilder;
 use super::supervise::{supervise, Fault};
 
@@ -115,6 +116,9 @@ enum Action {
     Keep,
     Update(EvalBody, Decoded),
     New(Arc<dyn Running>, EvalBody),
+    /// A custom component's arguments or exports changed: the node's
+    /// value is replaced (it runs nothing).
+    Replace(Arc<dyn Running>, EvalBody),
 }
 
 impl Controller {
@@ -199,6 +203,15 @@ impl Controller {
                     }
                     report.updated.push(decl.id.clone());
                 }
+                Action::Replace(component, args) => {
+                    if let Some(node) = g.nodes.get_mut(&decl.id) {
+                        node.decl = decl.clone();
+                        node.component = component;
+                        node.args = args;
+                        node.set_error(None);
+                    }
+                    report.updated.push(decl.id.clone());
+                }
                 Action::New(component, args) => {
                     let node = start(decl.clone(), args, component);
                     g.nodes.insert(decl.id.clone(), node);
@@ -227,6 +240,23 @@ impl Controller {
         let mut warnings = Vec::new();
         let mut taps = Taps::default();
         for decl in &cfg.components {
+            let running = g.nodes.get(&decl.id);
+            if !matches!(decl.kind, Kind::Component) {
+                match evaluate(decl, &scope, &mut warnings) {
+                    Ok(args) => {
+                        let value = passive_value(decl, &args);
+                        let action = match running {
+                            Some(node) if node.args == args && node.component.exports() == value => Action::Keep,
+                            Some(_) => Action::Replace(Passive::new(value.clone()), args),
+                            None => Action::New(Passive::new(value.clone()), args),
+                        };
+                        publish(&mut scope, decl, value);
+                        actions.push(action);
+                    }
+                    Err(mut d) => errors.append(&mut d),
+                }
+                continue;
+            }
             let args = match evaluate(decl, &scope, &mut warnings) {
                 Ok(mut args) => {
                     self.flow.tap_body(&decl.id, &mut args, &|a| scope.owner(a), &mut taps);
@@ -242,9 +272,8 @@ impl Controller {
             if let Some(schema) = self.registry.schema(&decl.name) {
                 args.seal_secrets(schema);
             }
-            let running = g.nodes.get(&decl.id);
             if let Some(node) = running.filter(|node| node.args == args) {
-                scope.insert(&decl.id, node.component.exports());
+                publish(&mut scope, decl, node.component.exports());
                 actions.push(Action::Keep);
                 continue;
             }
@@ -270,7 +299,7 @@ impl Controller {
                     }
                 },
             };
-            scope.insert(&decl.id, exports);
+            publish(&mut scope, decl, exports);
             actions.push(action);
         }
         if errors.is_empty() {
@@ -317,7 +346,21 @@ impl Controller {
         let mut taps = Taps::default();
         for id in g.order.clone() {
             let Some(node) = g.nodes.get_mut(&id) else { continue };
-            if node.decl.depends_on.iter().any(|d| dirty.contains(d)) {
+            if node.decl.depends_on.iter().any(|d| dirty.contains(d)) && !matches!(node.decl.kind, Kind::Component) {
+                let mut warnings = Vec::new();
+                match evaluate(&node.decl, &scope, &mut warnings) {
+                    Ok(args) => {
+                        let value = passive_value(&node.decl, &args);
+                        if args != node.args || value != node.component.exports() {
+                            node.component = Passive::new(value);
+                            node.args = args;
+                            node.set_error(None);
+                            dirty.insert(id.clone());
+                        }
+                    }
+                    Err(d) => node.set_error(d.into_iter().next()),
+                }
+            } else if node.decl.depends_on.iter().any(|d| dirty.contains(d)) {
                 let mut warnings = Vec::new();
                 let evaluated = evaluate(&node.decl, &scope, &mut warnings).map(|mut args| {
                     self.flow.tap_body(&id, &mut args, &|a| scope.owner(a), &mut taps);
@@ -347,7 +390,7 @@ impl Controller {
                     (Err(d), _) => node.set_error(d.into_iter().next()),
                 }
             }
-            scope.insert(&id, node.component.exports());
+            publish(&mut scope, &node.decl, node.component.exports());
         }
         self.flow.extend(taps);
     }
@@ -391,8 +434,27 @@ fn take_in_stop_order(g: &mut Graph, which: impl Fn(&str) -> bool) -> Vec<Node> 
     order.iter().filter_map(|id| g.nodes.remove(id)).collect()
 }
 
+/// Puts what a node provides where its readers look: a component's exports
+/// in its module, an instance's arguments in its own module as `argument`,
+/// and an instance's exports in the module that declares the instance.
+fn publish(scope: &mut ScopeBuilder, decl: &Declaration, value: solder_syntax::Value) {
+    match &decl.kind {
+        Kind::Component => scope.insert_in(&decl.module, &decl.local_id, Some(&decl.id), value),
+        Kind::Instance(_) => scope.insert_in(&decl.id, "argument", None, value),
+        Kind::Exports { parent_module, instance } => scope.insert_in(parent_module, instance, None, value),
+    }
+}
+
+/// The value an instance or exports node holds, from its evaluated body.
+fn passive_value(decl: &Declaration, args: &EvalBody) -> solder_syntax::Value {
+    match &decl.kind {
+        Kind::Instance(spec) => argument_object(spec, args),
+        _ => exports_object(args),
+    }
+}
+
 fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnostic>) -> Result<EvalBody, Vec<Diagnostic>> {
-    let scope = scope.scope();
+    let scope = scope.scope_of(&decl.module);
     let mut ev = Evaluator::new(&decl.source.text, &scope);
     let result = body::evaluate(&mut ev, &decl.block.body, decl.block.name_span());
     attach_source(&mut ev.warnings, &decl.source);
