@@ -43,7 +43,8 @@ pub fn router(agent: Arc<Agent>, allowed: super::origin::AllowedHosts) -> Router
         .route("/-/reload", get(reload).post(reload))
         .route("/metrics", get(metrics_handler))
         .route("/api/v0/web/components", get(components))
-        .route("/api/v0/web/components/{id}", get(component))
+        .route("/api/v0/web/components/{*id}", get(component))
+        .route("/api/v0/web/modules/{*id}", get(module_components))
         .route("/api/v0/web/status", get(status))
         .route("/api/v0/web/graph", get(graph))
         .route("/api/v0/web/graph/stream", get(graph_stream))
@@ -143,6 +144,23 @@ async fn component(State(s): State<AppState>, Path(id): Path<String>) -> Respons
     }
 }
 
+/// `/api/v0/web/modules/MODULE_ID/components`: the components of one
+/// custom component instance's module, as Alloy's API lists them.
+async fn module_components(State(s): State<AppState>, Path(path): Path<String>) -> Response {
+    let Some(module) = path.strip_suffix("/components") else {
+        return (StatusCode::NOT_FOUND, Json(json!({ "error": "use /api/v0/web/modules/MODULE_ID/components" }))).into_response();
+    };
+    let flows = s.agent.controller.flow().edges();
+    let found = s.agent.controller.inspect(|nodes| {
+        let exists = nodes.iter().any(|n| n.decl.id == module && matches!(n.decl.kind, crate::runtime::loader::Kind::Instance(_)));
+        exists.then(|| Json_::Array(nodes.iter().filter(|n| n.decl.module == module).map(|n| component_json(n, nodes, &flows)).collect()))
+    });
+    match found {
+        Some(list) => Json(list).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({ "error": format!("module {module:?} does not exist") }))).into_response(),
+    }
+}
+
 async fn status(State(s): State<AppState>) -> Json<Json_> {
     let last = s.agent.status().map(|st| {
         json!({
@@ -221,17 +239,20 @@ fn sse(rx: mpsc::Receiver<String>) -> Response {
 /// `dataFlowEdgesTo` lists the components this one sends telemetry to.
 fn component_json(n: &Node, all: &[&Node], flows: &[EdgeView]) -> Json_ {
     let health = n.health();
-    let referenced_by: Vec<&str> = all.iter().filter(|o| o.decl.depends_on.contains(&n.decl.id)).map(|o| o.decl.id.as_str()).collect();
+    let referenced_by: Vec<&str> = all.iter().filter(|o| o.references().contains(&n.decl.id)).map(|o| o.decl.id.as_str()).collect();
     let flows_to: Vec<&str> = flows.iter().filter(|e| e.from == n.decl.id).map(|e| e.to.as_str()).collect();
     json!({
         "name": n.decl.name,
-        "localID": n.decl.id,
+        "id": n.decl.id,
+        "localID": n.decl.local_id,
+        "moduleID": n.decl.module,
+        "createdModuleIDs": if matches!(n.decl.kind, crate::runtime::loader::Kind::Instance(_)) { vec![n.decl.id.clone()] } else { Vec::new() },
         "label": n.decl.block.label.as_ref().map(|l| l.value.clone()).unwrap_or_default(),
         "health": health_json(&health),
         "arguments": body_json(&n.args),
-        "exports": value_json(&n.component.exports()),
+        "exports": value_json(&n.shown_exports()),
         "debugInfo": value_json(&n.component.debug_info()),
-        "referencesTo": n.decl.depends_on.iter().collect::<Vec<_>>(),
+        "referencesTo": n.references(),
         "referencedBy": referenced_by,
         "dataFlowEdgesTo": flows_to,
         "instance": n.instance,

@@ -52,11 +52,19 @@ pub struct Node {
     task: Option<JoinHandle<()>>,
     /// Set while the component's task is recovering from a panic.
     fault: Fault,
+    /// For a custom component's instance, as of the last inspection: the
+    /// worst health among the components inside it, and its exports.
+    rollup: Option<(Health, solder_syntax::Value)>,
 }
 
 impl Node {
     /// The component's health, overridden by an evaluation failure.
     pub fn health(&self) -> Health {
+        if let Some((health, _)) = self.rollup.as_ref().filter(|(h, _)| h.state != HealthState::Healthy) {
+            if self.error.is_none() {
+                return health.clone();
+            }
+        }
         if let Some(d) = &self.error {
             return Health { state: HealthState::Unhealthy, message: d.to_string(), updated: self.error_since };
         }
@@ -64,6 +72,21 @@ impl Node {
             Some((message, since)) => Health { state: HealthState::Unhealthy, message, updated: since },
             None => self.component.health(),
         }
+    }
+
+    /// What the component exports, as shown: a custom component's are its
+    /// `export` blocks' values.
+    pub fn shown_exports(&self) -> solder_syntax::Value {
+        match &self.rollup {
+            Some((_, exports)) => exports.clone(),
+            None => self.component.exports(),
+        }
+    }
+
+    /// The IDs of the components this one reads, as shown.
+    pub fn references(&self) -> Vec<String> {
+        let ids: BTreeSet<String> = self.decl.depends_on.iter().map(|d| super::modules::shown_id(d).to_string()).collect();
+        ids.into_iter().collect()
     }
 
     /// Records (or clears) an evaluation or update failure; its time is
@@ -404,10 +427,13 @@ impl Controller {
         std::mem::take(&mut *self.evaluations.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Reads the graph under its lock, in evaluation order.
+    /// Reads the graph under its lock, in evaluation order. A custom
+    /// component's hidden exports node is left out; its instance shows
+    /// the exports and the rolled-up health of what runs inside it.
     pub fn inspect<R>(&self, f: impl FnOnce(&[&Node]) -> R) -> R {
-        let g = self.graph();
-        let nodes: Vec<&Node> = g.order.iter().filter_map(|id| g.nodes.get(id)).collect();
+        let mut g = self.graph();
+        roll_up(&mut g);
+        let nodes: Vec<&Node> = g.order.iter().filter_map(|id| g.nodes.get(id)).filter(|n| !n.decl.is_exports()).collect();
         f(&nodes)
     }
 
@@ -418,6 +444,42 @@ impl Controller {
         for node in nodes {
             stop(node).await;
         }
+    }
+}
+
+/// Works out each custom component instance's shown health and exports:
+/// the worst health of any component inside it (nested instances
+/// included), and its exports node's value.
+fn roll_up(g: &mut Graph) {
+    let instances: Vec<String> = g.nodes.values().filter(|n| matches!(n.decl.kind, Kind::Instance(_))).map(|n| n.decl.id.clone()).collect();
+    for id in instances {
+        let prefix = format!("{id}/");
+        let mut worst: Option<(Health, String)> = None;
+        for (other, n) in g.nodes.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {
+            if matches!(n.decl.kind, Kind::Component) {
+                let h = n.health();
+                if h.state != HealthState::Healthy && worst.as_ref().is_none_or(|(w, _)| rank(h.state) > rank(w.state)) {
+                    worst = Some((h, other.clone()));
+                }
+            }
+        }
+        let exports = g.nodes.get(&format!("{id}{}", super::modules::EXPORTS_SUFFIX)).map(|n| n.component.exports()).unwrap_or(solder_syntax::Value::Null);
+        let health = match worst {
+            Some((h, from)) => Health { state: h.state, message: format!("{from}: {}", h.message), updated: h.updated },
+            None => Health::new(HealthState::Healthy, ""),
+        };
+        if let Some(n) = g.nodes.get_mut(&id) {
+            n.rollup = Some((health, exports));
+        }
+    }
+}
+
+/// How bad a health state is, for the roll-up.
+fn rank(state: HealthState) -> u8 {
+    match state {
+        HealthState::Healthy => 0,
+        HealthState::Unknown => 1,
+        _ => 2,
     }
 }
 
@@ -480,6 +542,7 @@ fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Running>) -> Node
         cancel,
         task: Some(task),
         fault,
+        rollup: None,
     }
 }
 

@@ -47,7 +47,7 @@ impl GraphModel {
                     place: Place { layer: 0, row: 0 },
                 })
                 .collect();
-            let refs: Vec<(String, String)> = all.iter().flat_map(|n| n.decl.depends_on.iter().map(|d| (n.decl.id.clone(), d.clone()))).collect();
+            let refs: Vec<(String, String)> = all.iter().flat_map(|n| n.references().into_iter().map(|d| (n.decl.id.clone(), d))).collect();
             (nodes, refs)
         });
         let known = |id: &str| nodes.iter().any(|n| n.id == id);

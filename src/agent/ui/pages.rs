@@ -43,14 +43,14 @@ pub async fn component(State(s): State<AppState>, Path(id): Path<String>) -> Res
     let model = GraphModel::snapshot(&s.agent);
     let found = s.agent.controller.inspect(|all| {
         all.iter().find(|n| n.decl.id == id).map(|n| {
-            let referenced_by: Vec<String> = all.iter().filter(|o| o.decl.depends_on.contains(&id)).map(|o| o.decl.id.clone()).collect();
+            let referenced_by: Vec<String> = all.iter().filter(|o| o.references().contains(&id)).map(|o| o.decl.id.clone()).collect();
             (
                 n.decl.name.clone(),
                 n.health(),
                 alloy::body(&n.args),
-                n.component.exports(),
+                n.shown_exports(),
                 n.component.debug_info(),
-                n.decl.depends_on.iter().cloned().collect::<Vec<_>>(),
+                n.references(),
                 referenced_by,
                 n.instance,
                 n.started,
