@@ -140,10 +140,6 @@ pub fn nearest_component<'a>(path: &[String], ids: impl IntoIterator<Item = &'a 
         .map(|(_, id)| id)
 }
 
-fn longest_prefix(path: &[String], ids: &BTreeSet<String>) -> Option<String> {
-    (1..=path.len()).rev().map(|n| path[..n].join(".")).find(|candidate| ids.contains(candidate))
-}
-
 pub struct Reference {
     pub path: Vec<String>,
     pub span: Span,

@@ -23,6 +23,7 @@ pub struct ScopeBuilder {
 
 impl ScopeBuilder {
     /// Places a top-level component's `exports` at the path spelled by `id`.
+    #[cfg(test)]
     pub fn insert(&mut self, id: &str, exports: Value) {
         self.insert_in("", id, Some(id), exports);
     }
@@ -44,6 +45,7 @@ impl ScopeBuilder {
     }
 
     /// The top level's scope.
+    #[cfg(test)]
     pub fn scope(&self) -> Scope {
         self.scope_of("")
     }

@@ -94,11 +94,15 @@ fn ten_seconds() -> Duration {
 /// The import kinds, by block name.
 pub const KINDS: &[&str] = &["import.file", "import.string", "import.http", "import.git"];
 
-/// Evaluates an import block and fetches its module's files.
-pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>) -> Result<(Vec<Arc<SourceFile>>, ImportSource), Vec<Diagnostic>> {
-    let base = base_dir(source);
+/// Evaluates an import block and fetches its module's files. `nested`
+/// says whether the block is written in an imported module file.
+pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool) -> Result<(Vec<Arc<SourceFile>>, ImportSource), Vec<Diagnostic>> {
+    let dir = file_dir(source);
+    // Relative paths: from the main config, the working directory (as in
+    // Alloy); from a module file, that file's directory.
+    let base = if nested { dir.clone() } else { PathBuf::new() };
     let mut scope = Scope::new();
-    scope.vars.insert("module_path".into(), Value::from(base.display().to_string()));
+    scope.vars.insert("module_path".into(), Value::from(dir.display().to_string()));
     let mut ev = solder_syntax::Evaluator::new(&source.text, &scope);
     let body = solder_components::body::evaluate(&mut ev, &block.body, block.name_span()).map_err(|mut d| {
         attach_source(&mut d, source);
@@ -141,10 +145,9 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>) -> Result<(Vec<Arc<So
     }
 }
 
-/// The directory relative paths in `source` are resolved against: the
-/// file's own directory for a module read from a file, else the working
-/// directory (as Alloy does for the main config).
-fn base_dir(source: &SourceFile) -> PathBuf {
+/// The directory of a file read from disk (`module_path`); empty for a
+/// module that came from anywhere else.
+fn file_dir(source: &SourceFile) -> PathBuf {
     let path = Path::new(&source.name);
     if source.name.contains("://") || !path.is_file() {
         return PathBuf::new();

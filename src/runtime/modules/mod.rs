@@ -21,11 +21,10 @@ mod imports;
 mod passive;
 mod walk;
 
-use std::sync::Arc;
-
 use solder_syntax::{Span, Value};
 
 pub use arguments::{argument_object, exports_object};
+pub use git::fetch as fetch_git;
 pub use imports::{fetch_http, read_path, ImportSource};
 pub use passive::Passive;
 pub use walk::walk;
@@ -59,10 +58,5 @@ pub fn shown_id(id: &str) -> &str {
     id.strip_suffix(EXPORTS_SUFFIX).unwrap_or(id)
 }
 
-/// The module path of a global ID (`""` at the top level).
-pub fn module_of(id: &str) -> &str {
-    id.rsplit_once('/').map(|(m, _)| m).unwrap_or("")
-}
-
-/// Shared so that every instance of a spec points at one allocation.
-pub type Spec = Arc<InstanceSpec>;
+#[cfg(test)]
+mod tests;

@@ -38,6 +38,9 @@ struct Def {
 struct Frame {
     declares: BTreeMap<String, Def>,
     imports: BTreeMap<String, Arc<Frame>>,
+    /// An import that failed (its error is reported): what it would have
+    /// defined is unknown, so uses of its namespace are not errors too.
+    failed: bool,
 }
 
 /// The frames a scope sees, outermost first.
@@ -152,6 +155,9 @@ impl Walker<'_> {
                 continue;
             }
             let custom = if self.registry.get(&name).is_some() { None } else { lookup(&chain, &name) };
+            if custom.is_none() && failed_import(&chain, &name) {
+                continue;
+            }
             if custom.is_none() && self.registry.get(&name).is_none() {
                 self.unknown(block, source, &name, &chain, in_module);
                 continue;
@@ -244,7 +250,8 @@ impl Walker<'_> {
             seen.insert(id, (block.name_span(), Arc::clone(source)));
             if name == "declare" {
                 frame.declares.insert(l.value.clone(), Def { block: Arc::clone(block), source: Arc::clone(source) });
-            } else if let Some(imported) = self.import(block, source) {
+            } else {
+                let imported = self.import(block, source).unwrap_or(Frame { failed: true, ..Frame::default() });
                 frame.imports.insert(l.value.clone(), Arc::new(imported));
             }
         }
@@ -257,7 +264,8 @@ impl Walker<'_> {
             self.diags.push(err(block.name_span(), source, "imports are nested too deeply"));
             return None;
         }
-        let (files, from) = match imports::fetch(block, source) {
+        let nested = self.out.module_files.iter().any(|f| Arc::ptr_eq(f, source));
+        let (files, from) = match imports::fetch(block, source, nested) {
             Ok(found) => found,
             Err(mut d) => {
                 self.diags.append(&mut d);
@@ -272,6 +280,7 @@ impl Walker<'_> {
             return None;
         }
         self.out.imports.push(from);
+        let before = self.diags.len();
         let mut blocks = Vec::new();
         for file in files {
             match solder_syntax::parse(&file.text) {
@@ -290,6 +299,10 @@ impl Walker<'_> {
                     self.diags.append(&mut d);
                 }
             }
+        }
+        if self.diags.len() > before {
+            // What a module that does not parse defines is unknown.
+            return None;
         }
         self.importing.push(key);
         let frame = self.frame(blocks.iter().map(|(b, s)| (b, s)), true);
@@ -457,7 +470,8 @@ impl Walker<'_> {
     }
 
     fn unknown(&mut self, block: &ast::Block, source: &Arc<SourceFile>, name: &str, chain: &Chain, in_module: bool) {
-        let mut candidates: Vec<String> = if in_module { vec!["argument".into(), "export".into()] } else { SETTINGS_BLOCKS.iter().map(|s| s.to_string()).collect() };
+        let mut candidates: Vec<String> =
+            if in_module { vec!["argument".into(), "export".into()] } else { SETTINGS_BLOCKS.iter().map(|s| s.to_string()).collect() };
         candidates.extend(self.registry.names().map(String::from));
         for frame in chain {
             candidates.extend(frame.declares.keys().cloned());
@@ -514,7 +528,9 @@ impl Walker<'_> {
                     let d = err(reference.span, &decl.source, format!("component {joined:?} does not exist or is out of scope"));
                     let d = match crate::runtime::loader::nearest_component(&reference.path, provider.keys().map(String::as_str)) {
                         Some(b) => d.with_help(format!("did you mean {b:?}?")),
-                        None if ctx.declare.is_some() => d.with_help("a custom component sees only its own components and arguments; pass values in as arguments"),
+                        None if ctx.declare.is_some() => {
+                            d.with_help("a custom component sees only its own components and arguments; pass values in as arguments")
+                        }
                         None => d,
                     };
                     self.diags.push(d);
@@ -536,6 +552,12 @@ fn lookup(chain: &Chain, name: &str) -> Option<(Def, Chain)> {
             frame.declares.get(rest).map(|d| (d.clone(), vec![Arc::clone(frame)]))
         }
     }
+}
+
+/// Whether `name` is in the namespace of an import that failed.
+fn failed_import(chain: &Chain, name: &str) -> bool {
+    let Some((ns, _)) = name.split_once('.') else { return false };
+    chain.iter().rev().find_map(|f| f.imports.get(ns)).is_some_and(|f| f.failed)
 }
 
 /// The hidden node that evaluates an instance's `export` blocks inside its

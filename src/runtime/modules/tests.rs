@@ -1,0 +1,187 @@
+//! Runs every case of `tests/modules/` (see its README): each folder's
+//! `main.alloy` is loaded and applied, and the outcome compared with the
+//! case's `expect.txt`.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use solder_components::Registry;
+use solder_syntax::SourceFile;
+
+use crate::runtime::{load, Controller};
+
+const CASES: &str = "tests/modules";
+
+/// What a case expects, parsed from `expect.txt`.
+#[derive(Default, Debug)]
+struct Expect {
+    components: BTreeSet<String>,
+    exports: Vec<(String, String)>,
+    reads: Vec<(String, String)>,
+    errors: Vec<String>,
+}
+
+fn expectations(dir: &Path) -> Expect {
+    let text = std::fs::read_to_string(dir.join("expect.txt")).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut e = Expect::default();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (kind, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match kind {
+            "component" => {
+                e.components.insert(rest.to_string());
+            }
+            "exports" => {
+                let (id, value) = rest.split_once(" = ").unwrap_or_else(|| panic!("bad line {line:?}"));
+                e.exports.push((id.to_string(), value.to_string()));
+            }
+            "reads" => {
+                let (a, b) = rest.split_once(" -> ").unwrap_or_else(|| panic!("bad line {line:?}"));
+                e.reads.push((a.to_string(), b.to_string()));
+            }
+            "error" => e.errors.push(rest.to_string()),
+            other => panic!("{}: unknown expectation {other:?}", dir.display()),
+        }
+    }
+    e
+}
+
+/// A diagnostic as `FILE:LINE:COL: MESSAGE`, with only the file's own name.
+fn error_line(d: &solder_syntax::Diagnostic) -> String {
+    let Some(src) = &d.source else { return d.message.clone() };
+    let (line, col) = src.line_col(d.span.start);
+    let file = Path::new(&src.name).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    format!("{file}:{line}:{col}: {}", d.message)
+}
+
+async fn run_case(dir: &Path, http: &str) -> Result<(), String> {
+    let mut text = std::fs::read_to_string(dir.join("main.alloy")).map_err(|e| e.to_string())?;
+    let _repo;
+    if text.contains("${GIT}") {
+        let (tmp, bare) = git_repo(&dir.join("repo"));
+        text = text.replace("${GIT}", &bare.display().to_string());
+        _repo = tmp;
+    }
+    let case = dir.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    text = text.replace("${HTTP}", &format!("{http}/{case}"));
+    let expect = expectations(dir);
+    let main = SourceFile::new(dir.join("main.alloy").display().to_string(), text);
+    let storage = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let controller = Controller::new(Registry::builtin(), storage.path().into());
+    let applied = match load(vec![main], controller.registry()) {
+        Ok(cfg) => controller.apply(cfg).await.map(|_| ()),
+        Err(d) => Err(d),
+    };
+    let errors: Vec<String> = match &applied {
+        Ok(()) => Vec::new(),
+        Err(d) => d.iter().map(error_line).collect(),
+    };
+    if errors != expect.errors {
+        return Err(format!("errors:\n  got      {errors:?}\n  expected {:?}", expect.errors));
+    }
+    if applied.is_err() {
+        return Ok(());
+    }
+    let (ids, exports, reads) = controller.inspect(|nodes| {
+        let ids: BTreeSet<String> = nodes.iter().map(|n| n.decl.id.clone()).collect();
+        let exports: Vec<(String, String)> = nodes.iter().map(|n| (n.decl.id.clone(), n.shown_exports().to_string())).collect();
+        let reads: Vec<(String, String)> = nodes.iter().flat_map(|n| n.references().into_iter().map(|r| (n.decl.id.clone(), r))).collect();
+        (ids, exports, reads)
+    });
+    controller.shutdown().await;
+    if ids != expect.components {
+        return Err(format!("components:\n  got      {ids:?}\n  expected {:?}", expect.components));
+    }
+    for (id, value) in &expect.exports {
+        let got = exports.iter().find(|(i, _)| i == id).map(|(_, v)| v.clone());
+        if got.as_deref() != Some(value.as_str()) {
+            return Err(format!("exports of {id}: got {got:?}, expected {value}"));
+        }
+    }
+    for edge in &expect.reads {
+        if !reads.contains(edge) {
+            return Err(format!("{} does not read {}; reads: {reads:?}", edge.0, edge.1));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_module_case_loads_as_its_expectations_say() {
+    let http = serve_cases();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(CASES).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    assert!(dirs.len() >= 10, "the cases are missing");
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        if let Err(why) = run_case(dir, &http).await {
+            failures.push(format!("{}: {why}", dir.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Serves `tests/modules/` over HTTP to requests that carry the header
+/// `X-Module-Key: let-me-in`; returns the base URL.
+fn serve_cases() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_string();
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let allowed = head.lines().any(|l| l.to_ascii_lowercase().starts_with("x-module-key: let-me-in"));
+            let file = Path::new(CASES).join(path.trim_start_matches('/'));
+            let (status, body) = match (allowed, std::fs::read_to_string(&file)) {
+                (false, _) => ("403 Forbidden", String::new()),
+                (true, Ok(body)) if !path.contains("..") => ("200 OK", body),
+                _ => ("404 Not Found", String::new()),
+            };
+            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A bare repository whose `main` branch holds the files of `content`;
+/// returns the temporary directory that owns it and its path.
+pub fn git_repo(content: &Path) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    copy_dir(content, &work);
+    let git = |dir: &Path, args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the git command line, to make the test repository");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "modules"]);
+    let bare = tmp.path().join("modules.git");
+    git(tmp.path(), &["clone", "-q", "--bare", "work", "modules.git"]);
+    (tmp, bare)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).unwrap();
+        }
+    }
+}
