@@ -270,8 +270,8 @@ impl Controller {
                         let value = passive_value(decl, &args);
                         let action = match running {
                             Some(node) if node.args == args && node.component.exports() == value => Action::Keep,
-                            Some(_) => Action::Replace(Passive::new(value.clone()), args),
-                            None => Action::New(Passive::new(value.clone()), args),
+                            Some(_) => Action::Replace(Passive::running(value.clone()), args),
+                            None => Action::New(Passive::running(value.clone()), args),
                         };
                         publish(&mut scope, decl, value);
                         actions.push(action);
@@ -375,7 +375,7 @@ impl Controller {
                     Ok(args) => {
                         let value = passive_value(&node.decl, &args);
                         if args != node.args || value != node.component.exports() {
-                            node.component = Passive::new(value);
+                            node.component = Passive::running(value);
                             node.args = args;
                             node.set_error(None);
                             dirty.insert(id.clone());

@@ -15,7 +15,7 @@ pub struct Passive {
 }
 
 impl Passive {
-    pub fn new(value: Value) -> Arc<dyn Running> {
+    pub fn running(value: Value) -> Arc<dyn Running> {
         Arc::new(Passive { value })
     }
 }
