@@ -122,6 +122,32 @@ async fn every_module_case_loads_as_its_expectations_say() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// An instance's health is the worst of what runs inside it, named.
+#[tokio::test]
+async fn an_instance_is_as_healthy_as_the_worst_component_inside_it() {
+    let src = "declare \"reader\" {\n\targument \"path\" { }\n\tlocal.file \"f\" {\n\t\tfilename = argument.path.value\n\t}\n}\n\
+               reader \"bad\" {\n\tpath = \"/nonexistent/module-file\"\n}\nreader \"good\" {\n\tpath = \"Cargo.toml\"\n}\n";
+    let storage = tempfile::tempdir().unwrap();
+    let c = Controller::new(Registry::builtin(), storage.path().into());
+    c.apply(load(vec![SourceFile::new("main.alloy", src)], c.registry()).unwrap()).await.unwrap();
+    let health = |id: &str| c.inspect(|nodes| nodes.iter().find(|n| n.decl.id == id).map(|n| n.health()).unwrap());
+    let bad = health("reader.bad");
+    assert_eq!(bad.state, solder_components::HealthState::Unhealthy);
+    assert!(bad.message.starts_with("reader.bad/local.file.f: "), "{}", bad.message);
+    assert_eq!(health("reader.good").state, solder_components::HealthState::Healthy);
+    c.shutdown().await;
+}
+
+/// A custom component that reads its own exports is a cycle, named by
+/// the instance, not by its hidden parts.
+#[test]
+fn a_cycle_through_an_instance_names_the_instance() {
+    let src = "declare \"echo\" {\n\targument \"x\" { }\n\texport \"y\" {\n\t\tvalue = argument.x.value\n\t}\n}\necho \"loop\" {\n\tx = echo.loop.y\n}\n";
+    let err = load(vec![SourceFile::new("main.alloy", src)], &Registry::builtin()).unwrap_err();
+    let messages: Vec<String> = err.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(messages, ["cycle detected: echo.loop -> echo.loop"], "{messages:?}");
+}
+
 /// Serves `tests/modules/` over HTTP to requests that carry the header
 /// `X-Module-Key: let-me-in`; returns the base URL.
 fn serve_cases() -> String {
