@@ -171,3 +171,92 @@ fn a_module_behind_a_symlink_reloads_when_its_target_is_edited() {
     agent.wait_for("the target replaced by a rename", || text() == "v3");
     assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "module");
 }
+
+/// A declare whose export is `text`, as a module file.
+fn greeting(text: &str) -> String {
+    format!("declare \"greeting\" {{\n\texport \"text\" {{\n\t\tvalue = \"{text}\"\n\t}}\n}}\n")
+}
+
+/// Serves the file at `path` to GET requests carrying `X-Token: t0ken`
+/// (others get 403), whatever it holds at the time.
+fn serve_file(path: std::path::PathBuf) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let allowed = String::from_utf8_lossy(&head).lines().any(|l| l.eq_ignore_ascii_case("x-token: t0ken"));
+            let body = if allowed { std::fs::read_to_string(&path).unwrap_or_default() } else { String::new() };
+            let status = if allowed { "200 OK" } else { "403 Forbidden" };
+            let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    port
+}
+
+#[test]
+fn an_http_module_is_polled_and_its_change_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = dir.path().join("served.alloy");
+    std::fs::write(&served, greeting("v1")).unwrap();
+    let port = serve_file(served.clone());
+    let main = dir.path().join("main.alloy");
+    let config = format!(
+        "import.http \"remote\" {{\n\turl            = \"http://127.0.0.1:{port}/greeting.alloy\"\n\theaders        = {{ \"X-Token\" = \"t0ken\" }}\n\tpoll_frequency = \"200ms\"\n}}\n\nremote.greeting \"hello\" {{ }}\n"
+    );
+    std::fs::write(&main, config).unwrap();
+    let agent = Agent::start(&[&main.display().to_string()]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    let text = || agent.component("remote.greeting.hello")["exports"]["text"].as_str().unwrap_or_default().to_string();
+    assert_eq!(text(), "v1");
+    std::fs::write(&served, greeting("v2")).unwrap();
+    agent.wait_for("the polled change", || text() == "v2");
+    assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "module");
+}
+
+/// Runs git (the command line, to make commits for the test) in `dir`.
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the git command line");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_git_module_is_pulled_and_a_new_commit_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(work.join("modules")).unwrap();
+    std::fs::write(work.join("modules/greeting.alloy"), greeting("v1")).unwrap();
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "v1"]);
+    git(dir.path(), &["clone", "-q", "--bare", "work", "shared.git"]);
+    git(&work, &["remote", "add", "origin", "../shared.git"]);
+
+    let main = dir.path().join("main.alloy");
+    let config = format!(
+        "import.git \"shared\" {{\n\trepository     = {:?}\n\trevision       = \"main\"\n\tpath           = \"modules/greeting.alloy\"\n\tpull_frequency = \"200ms\"\n}}\n\nshared.greeting \"hello\" {{ }}\n",
+        dir.path().join("shared.git").display().to_string()
+    );
+    std::fs::write(&main, config).unwrap();
+    let agent = Agent::start(&[&main.display().to_string()]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    let text = || agent.component("shared.greeting.hello")["exports"]["text"].as_str().unwrap_or_default().to_string();
+    assert_eq!(text(), "v1");
+
+    std::fs::write(work.join("modules/greeting.alloy"), greeting("v2")).unwrap();
+    git(&work, &["commit", "-q", "-am", "v2"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    agent.wait_for("the pulled commit", || text() == "v2");
+    assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "module");
+}
