@@ -148,6 +148,29 @@ fn a_cycle_through_an_instance_names_the_instance() {
     assert_eq!(messages, ["cycle detected: echo.loop -> echo.loop"], "{messages:?}");
 }
 
+/// When a component inside a module changes its exports at run time,
+/// what reads them is re-evaluated across module boundaries: the
+/// instance's exports, then another instance's arguments and exports.
+#[tokio::test]
+async fn changed_exports_cross_module_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.txt");
+    std::fs::write(&data, "quiet").unwrap();
+    let src = format!(
+        "declare \"reader\" {{\n\targument \"path\" {{ }}\n\tlocal.file \"f\" {{\n\t\tfilename = argument.path.value\n\t\tdetector = \"poll\"\n\t\tpoll_frequency = \"20ms\"\n\t}}\n\texport \"content\" {{\n\t\tvalue = local.file.f.content\n\t}}\n}}\n\
+         declare \"shout\" {{\n\targument \"text\" {{ }}\n\texport \"text\" {{\n\t\tvalue = string.to_upper(argument.text.value)\n\t}}\n}}\n\
+         reader \"r\" {{\n\tpath = {:?}\n}}\nshout \"s\" {{\n\ttext = reader.r.content\n}}\n",
+        data.display().to_string()
+    );
+    let c = Controller::new(Registry::builtin(), dir.path().join("storage"));
+    c.apply(load(vec![SourceFile::new("main.alloy", src)], c.registry()).unwrap()).await.unwrap();
+    let shouted = || c.inspect(|nodes| nodes.iter().find(|n| n.decl.id == "shout.s").map(|n| n.shown_exports().to_string()).unwrap());
+    assert_eq!(shouted(), r#"{ text = "QUIET" }"#);
+    std::fs::write(&data, "loud").unwrap();
+    solder_components::harness::until("the new content to reach shout.s", || shouted() == r#"{ text = "LOUD" }"#).await;
+    c.shutdown().await;
+}
+
 /// Serves `tests/modules/` over HTTP to requests that carry the header
 /// `X-Module-Key: let-me-in`; returns the base URL.
 fn serve_cases() -> String {
