@@ -260,3 +260,25 @@ fn a_git_module_is_pulled_and_a_new_commit_reloads() {
     agent.wait_for("the pulled commit", || text() == "v2");
     assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "module");
 }
+
+/// `solder validate` follows imports: a component argument that is wrong
+/// inside a module file is reported at the module file's line and column.
+#[test]
+fn validate_follows_imports_into_module_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let module_file = dir.path().join("pipeline.alloy");
+    std::fs::write(&module_file, module("soon")).unwrap();
+    let main = dir.path().join("main.alloy");
+    std::fs::write(&main, main_config(free_port())).unwrap();
+    std::fs::create_dir(dir.path().join("modules")).unwrap();
+    std::fs::rename(&module_file, dir.path().join("modules/pipeline.alloy")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_solder")).arg("validate").arg(&main).env("SINK_ENDPOINT", "127.0.0.1:4317").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(r#"invalid duration "soon""#), "{stderr}");
+    assert!(stderr.contains("modules/pipeline.alloy:7:13"), "{stderr}");
+
+    std::fs::write(dir.path().join("modules/pipeline.alloy"), module("1s")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_solder")).arg("validate").arg(&main).env("SINK_ENDPOINT", "127.0.0.1:4317").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
