@@ -110,6 +110,29 @@ fn a_pipeline_from_a_module_carries_spans_reloads_alone_and_survives_a_broken_ed
     let receiver = agent.component("otelcol.receiver.otlp.default");
     assert_eq!(receiver["dataFlowEdgesTo"], json!([BATCH]), "the receiver sends into the module's batch processor");
     assert_eq!(agent.component(BATCH)["dataFlowEdgesTo"], json!([EXPORTER]));
+    // The top level's graph draws the instance as one node that the
+    // receiver sends to; the module's graph opens it.
+    let top = agent.json("/api/v0/web/graph?module=");
+    let nodes: Vec<&str> = top["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(nodes.len(), 2, "{nodes:?}");
+    assert!(nodes.contains(&"mods.pipeline.default") && nodes.contains(&"otelcol.receiver.otlp.default"), "{nodes:?}");
+    let flows = |g: &Value| -> Vec<(String, String)> {
+        g["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "dataFlow")
+            .map(|e| (e["from"].as_str().unwrap().into(), e["to"].as_str().unwrap().into()))
+            .collect()
+    };
+    assert_eq!(flows(&top), [("otelcol.receiver.otlp.default".to_string(), "mods.pipeline.default".to_string())]);
+    let inside = agent.json("/api/v0/web/graph?module=mods.pipeline.default");
+    let nodes: Vec<&str> = inside["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(nodes.len(), 2, "{nodes:?}");
+    assert_eq!(flows(&inside), [(BATCH.to_string(), EXPORTER.to_string())]);
+    let (code, page) = agent.get("/graph?module=mods.pipeline.default");
+    assert_eq!(code, 200);
+    assert!(page.contains("Module <a") && page.contains(BATCH), "the module's graph page draws its components");
 
     // An edit of the module reloads it alone, in place.
     replace_file(&module_file, &module("200ms"));

@@ -186,13 +186,15 @@ async fn status(State(s): State<AppState>) -> Json<Json_> {
     Json(json!({ "ready": s.agent.is_ready(), "lastReload": last, "running": loaded, "banner": s.agent.stale_banner() }))
 }
 
-/// The graph with per-edge totals and rates, and its layout.
-async fn graph(State(s): State<AppState>) -> Json<Json_> {
-    Json(GraphModel::snapshot(&s.agent).json())
+/// The graph with per-edge totals and rates, and its layout: every
+/// component flat, or with `?module=ID` one module's graph (`ID` empty:
+/// the top level), custom components drawn as one node each.
+async fn graph(State(s): State<AppState>, Query(q): Query<super::ui::graph::ModuleQuery>) -> Json<Json_> {
+    Json(GraphModel::snapshot_in(&s.agent, q.module.as_deref()).json())
 }
 
 /// The graph snapshot once a second, as server-sent events.
-async fn graph_stream(State(s): State<AppState>) -> Response {
+async fn graph_stream(State(s): State<AppState>, Query(q): Query<super::ui::graph::ModuleQuery>) -> Response {
     let (tx, rx) = mpsc::channel::<String>(2);
     let agent = Arc::clone(&s.agent);
     tokio::spawn(async move {
@@ -200,7 +202,7 @@ async fn graph_stream(State(s): State<AppState>) -> Response {
         loop {
             every.tick().await;
             // A closed stream means the client went away.
-            if tx.send(GraphModel::snapshot(&agent).json().to_string()).await.is_err() {
+            if tx.send(GraphModel::snapshot_in(&agent, q.module.as_deref()).json().to_string()).await.is_err() {
                 return;
             }
         }
