@@ -305,3 +305,21 @@ fn validate_follows_imports_into_module_files() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_solder")).arg("validate").arg(&main).env("SINK_ENDPOINT", "127.0.0.1:4317").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `detector = "poll"` reads the module again every `poll_frequency`.
+#[test]
+fn a_polled_module_file_reloads_on_the_next_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let module_file = dir.path().join("greeting.alloy");
+    std::fs::write(&module_file, greeting("v1")).unwrap();
+    let main = dir.path().join("main.alloy");
+    let config = "import.file \"mods\" {\n\tfilename       = file.path_join(module_path, \"greeting.alloy\")\n\tdetector       = \"poll\"\n\tpoll_frequency = \"100ms\"\n}\n\nmods.greeting \"hello\" { }\n";
+    std::fs::write(&main, config).unwrap();
+    let agent = Agent::start(&[&main.display().to_string(), "--config.watch=true"]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    let text = || agent.component("mods.greeting.hello")["exports"]["text"].as_str().unwrap_or_default().to_string();
+    assert_eq!(text(), "v1");
+    std::fs::write(&module_file, greeting("v2")).unwrap();
+    agent.wait_for("the polled file", || text() == "v2");
+    assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "module");
+}

@@ -66,7 +66,9 @@ impl ModuleWatch {
                     Ok(w) => state.files.push(Arc::new(w)),
                     Err(e) => tracing::warn!("{e}; edits of this module are seen on the next reload only"),
                 },
-                ImportSource::Http { poll_frequency, .. } | ImportSource::Git { pull_frequency: poll_frequency, .. } => {
+                ImportSource::Http { poll_frequency, .. }
+                | ImportSource::Git { pull_frequency: poll_frequency, .. }
+                | ImportSource::PolledFile(_, poll_frequency) => {
                     tokio::spawn(poll(source.clone(), *poll_frequency, agent.clone(), stop.clone()));
                 }
                 ImportSource::Inline => {}
@@ -106,13 +108,15 @@ async fn file_events(
     }
 }
 
-/// Fetches an HTTP or git module every `every`, and reloads when what it
+/// Fetches an HTTP, git or polled file module every `every`, and reloads when what it
 /// returns changes (a failing fetch counts as a change, so it is reported).
 async fn poll(source: ImportSource, every: Duration, agent: Weak<Agent>, stop: CancellationToken) {
     let fetch = move |source: ImportSource| async move {
+        let text = |files: Vec<Arc<solder_syntax::SourceFile>>| files.iter().map(|f| format!("{}\0{}", f.name, f.text)).collect::<Vec<_>>().join("\0");
         tokio::task::spawn_blocking(move || match &source {
             ImportSource::Http { .. } => modules::fetch_http(&source),
-            _ => modules::fetch_git(&source).map(|files| files.iter().map(|f| format!("{}\0{}", f.name, f.text)).collect::<Vec<_>>().join("\0")),
+            ImportSource::PolledFile(path, _) => modules::read_path(path).map(text),
+            _ => modules::fetch_git(&source).map(text),
         })
         .await
         .unwrap_or_else(|e| Err(e.to_string()))

@@ -24,6 +24,8 @@ use solder_syntax::{ast, Diagnostic, Scope, SourceFile, Value};
 pub enum ImportSource {
     /// A file, or a directory of `.alloy` files; watched.
     File(PathBuf),
+    /// The same, with `detector = "poll"`: read again every interval.
+    PolledFile(PathBuf, StdDuration),
     /// Polled every `poll_frequency`.
     Http { url: String, method: String, headers: BTreeMap<String, String>, poll_frequency: StdDuration, poll_timeout: StdDuration },
     /// Written in the config itself (`import.string`): nothing to watch.
@@ -36,12 +38,11 @@ pub enum ImportSource {
 #[serde(deny_unknown_fields)]
 struct FileArgs {
     filename: String,
+    /// `"fsnotify"` (the default) or `"poll"`.
     #[serde(default)]
-    #[allow(dead_code)]
     detector: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    poll_frequency: Option<Duration>,
+    #[serde(default = "one_minute")]
+    poll_frequency: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,7 +117,11 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool) -> Resu
             let args: FileArgs = solder_components::decode::decode(&body).map_err(decode_err)?;
             let path = base.join(&args.filename);
             let files = read_path(&path).map_err(fail)?;
-            Ok((files, ImportSource::File(path)))
+            match args.detector.as_deref() {
+                None | Some("fsnotify") => Ok((files, ImportSource::File(path))),
+                Some("poll") => Ok((files, ImportSource::PolledFile(path, args.poll_frequency.0))),
+                Some(other) => Err(fail(format!("unknown detector {other:?}, expected \"fsnotify\" or \"poll\""))),
+            }
         }
         "import.string" => {
             let args: StringArgs = solder_components::decode::decode(&body).map_err(decode_err)?;
