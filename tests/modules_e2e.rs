@@ -133,6 +133,12 @@ fn a_pipeline_from_a_module_carries_spans_reloads_alone_and_survives_a_broken_ed
     let (code, page) = agent.get("/graph?module=mods.pipeline.default");
     assert_eq!(code, 200);
     assert!(page.contains("Module <a") && page.contains(BATCH), "the module's graph page draws its components");
+    let (code, page) = agent.get(&format!("/component/{}", BATCH.replace('/', "%2F")));
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("<h1>mods.pipeline.default/otelcol.processor.batch.default</h1>"), "{page}");
+    let (code, page) = agent.get("/component/mods.pipeline.default");
+    assert_eq!(code, 200);
+    assert!(page.contains("Module graph"), "an instance's page opens its module graph");
 
     // An edit of the module reloads it alone, in place.
     replace_file(&module_file, &module("200ms"));

@@ -48,7 +48,7 @@ pub fn router(agent: Arc<Agent>, allowed: super::origin::AllowedHosts) -> Router
         .route("/api/v0/web/status", get(status))
         .route("/api/v0/web/graph", get(graph))
         .route("/api/v0/web/graph/stream", get(graph_stream))
-        .route("/api/v0/web/debug/{id}", get(debug_stream))
+        .route("/api/v0/web/debug/{*id}", get(debug_stream))
         .merge(super::ui::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(allowed, super::origin::guard))
