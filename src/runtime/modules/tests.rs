@@ -20,6 +20,7 @@ struct Expect {
     components: BTreeSet<String>,
     exports: Vec<(String, String)>,
     reads: Vec<(String, String)>,
+    flows: Vec<(String, String)>,
     errors: Vec<String>,
 }
 
@@ -39,6 +40,10 @@ fn expectations(dir: &Path) -> Expect {
             "reads" => {
                 let (a, b) = rest.split_once(" -> ").unwrap_or_else(|| panic!("bad line {line:?}"));
                 e.reads.push((a.to_string(), b.to_string()));
+            }
+            "flow" => {
+                let (a, b) = rest.split_once(" -> ").unwrap_or_else(|| panic!("bad line {line:?}"));
+                e.flows.push((a.to_string(), b.to_string()));
             }
             "error" => e.errors.push(rest.to_string()),
             other => panic!("{}: unknown expectation {other:?}", dir.display()),
@@ -89,7 +94,13 @@ async fn run_case(dir: &Path, http: &str) -> Result<(), String> {
         let reads: Vec<(String, String)> = nodes.iter().flat_map(|n| n.references().into_iter().map(|r| (n.decl.id.clone(), r))).collect();
         (ids, exports, reads)
     });
+    let flows: Vec<(String, String)> = controller.flow().edges().into_iter().map(|e| (e.from, e.to)).collect();
     controller.shutdown().await;
+    for edge in &expect.flows {
+        if !flows.contains(edge) {
+            return Err(format!("no telemetry edge {} -> {}; edges: {flows:?}", edge.0, edge.1));
+        }
+    }
     if ids != expect.components {
         return Err(format!("components:\n  got      {ids:?}\n  expected {:?}", expect.components));
     }
