@@ -73,8 +73,8 @@ struct Walker<'a> {
     diags: Vec<Diagnostic>,
     /// Declares being instantiated, outermost first: (identity, name).
     stack: Vec<(String, String)>,
-    /// Import sources being read, outermost first.
-    importing: Vec<String>,
+    /// Modules being read, outermost first: (identity, name).
+    importing: Vec<(String, String)>,
 }
 
 /// Walks the parsed files of a config (each with the file as it may be
@@ -272,9 +272,12 @@ impl Walker<'_> {
                 return None;
             }
         };
+        // A module is the same module when it has the same name and text:
+        // two `import.string` blocks of one label are not a cycle.
         let key = files.iter().map(|f| f.name.clone()).collect::<Vec<_>>().join(",");
-        if self.importing.contains(&key) {
-            let mut names = self.importing.clone();
+        let identity = format!("{key}\0{}", files.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join("\0"));
+        if let Some(i) = self.importing.iter().position(|(id, _)| *id == identity) {
+            let mut names: Vec<String> = self.importing[i..].iter().map(|(_, k)| k.clone()).collect();
             names.push(key);
             self.diags.push(err(block.name_span(), source, format!("cycle detected: import {}", names.join(" -> "))));
             return None;
@@ -304,7 +307,7 @@ impl Walker<'_> {
             // What a module that does not parse defines is unknown.
             return None;
         }
-        self.importing.push(key);
+        self.importing.push((identity, key));
         let frame = self.frame(blocks.iter().map(|(b, s)| (b, s)), true);
         self.importing.pop();
         Some(frame)
