@@ -437,7 +437,7 @@ impl Walker<'_> {
             return None;
         };
         if let Some((first, file)) = earlier.iter().find(|(a, _)| a.name.name == l.value) {
-            self.diags.push(err(block.name_span().to(l.span), source, format!("block export.{} already declared at {}", l.value, at(file, first.name.span))));
+            self.diags.push(err(block.name_span().to(l.span), source, format!("block export.{} already declared at {}", l.value, at(file, first.span))));
             return None;
         }
         let mut value = None;
