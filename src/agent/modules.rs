@@ -121,15 +121,18 @@ async fn poll(source: ImportSource, every: Duration, agent: Weak<Agent>, stop: C
         .await
         .unwrap_or_else(|e| Err(e.to_string()))
     };
-    let mut last = hash(&fetch(source.clone()).await);
+    // The load fetched the module before this task started, and it may
+    // have changed in between: the first fetch is compared with nothing,
+    // so it reloads once rather than taking a change it never loaded as
+    // its baseline.
+    let mut last = None;
     let mut every = tokio::time::interval(every.max(Duration::from_millis(100)));
-    every.tick().await;
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = every.tick() => {}
         }
-        let now = hash(&fetch(source.clone()).await);
+        let now = Some(hash(&fetch(source.clone()).await));
         if now != last {
             last = now;
             let Some(agent) = agent.upgrade() else { return };
