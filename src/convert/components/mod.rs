@@ -11,6 +11,7 @@ pub mod filterspan;
 pub mod k8sattributes;
 pub mod loadbalancing;
 pub mod otlp_exporter;
+pub mod ottl;
 pub mod otlp_receiver;
 pub mod prometheus;
 pub mod prometheus_receiver;
