@@ -1,7 +1,8 @@
 //! `otelcol.exporter.loadbalancing` end to end, with the real `solder`
 //! binary as both tiers: an agent routing by trace ID (with the static
-//! resolver, and as shipped in examples/kubernetes, with the kubernetes
-//! resolver against the API stand-in), and gateways computing the service
+//! resolver, with the dns resolver against a DNS server the test runs, and
+//! as shipped in examples/kubernetes, with the kubernetes resolver against
+//! the API stand-in), and gateways computing the service
 //! graph and span metrics, each forwarding to a grpcio sink of its own. Traces come from five
 //! services instrumented with the OpenTelemetry Python SDK. The tests
 //! check where every span went, against what the app was told was
@@ -13,6 +14,8 @@ mod support;
 
 // The modules live in tests/e2e_loadbalancing/, which has no main.rs, so
 // Cargo does not build that folder as a test target of its own.
+#[path = "e2e_loadbalancing/dns.rs"]
+mod dns;
 #[path = "e2e_loadbalancing/fleet.rs"]
 mod fleet;
 #[path = "e2e_loadbalancing/graph.rs"]

@@ -112,8 +112,7 @@ fn kubernetes_configmap_symlink_swap_is_caught() {
     agent.wait_for("the swapped config", || content(&agent, "local.file.b") == "charlie");
 }
 
-/// The config is a symlink into a directory the watcher does not see, so
-/// only an explicit reload picks up a change there.
+/// With the watcher off, only an explicit reload picks up a change.
 #[test]
 fn sighup_and_post_reload() {
     let (dir, _) = setup();
@@ -125,10 +124,12 @@ fn sighup_and_post_reload() {
     std::fs::create_dir_all(&watched).unwrap();
     std::os::unix::fs::symlink(&real, watched.join("config.alloy")).unwrap();
 
-    let agent = Agent::start(&[&watched.join("config.alloy").display().to_string()]);
+    let agent = Agent::start(&[&watched.join("config.alloy").display().to_string(), "--config.watch=false"]);
     agent.wait_for("first load", || agent.get("/-/ready").0 == 200);
 
     std::fs::write(&real, config(dir.path(), "c.txt")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(content(&agent, "local.file.b"), "bravo", "no watcher, no reload");
     let status = std::process::Command::new("kill").args(["-HUP", &agent.pid().to_string()]).status().unwrap();
     assert!(status.success());
     agent.wait_for("the SIGHUP reload", || content(&agent, "local.file.b") == "charlie");
@@ -146,12 +147,70 @@ fn sighup_and_post_reload() {
     assert!(body.contains(r#"missing required attribute "filename""#), "{body}");
 }
 
+/// `/etc/solder/config.alloy -> /srv/configs/agent.alloy`: the target is
+/// edited where it is, by a plain write and by an editor's rename over it,
+/// and then the link is pointed at another file, whose later edits count.
+#[test]
+fn a_symlinked_config_reloads_when_its_target_changes() {
+    let (dir, _) = setup();
+    let srv = dir.path().join("srv/configs");
+    std::fs::create_dir_all(&srv).unwrap();
+    let target = srv.join("agent.alloy");
+    std::fs::write(&target, config(dir.path(), "b.txt")).unwrap();
+    let etc = dir.path().join("etc/solder");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::os::unix::fs::symlink(&target, etc.join("config.alloy")).unwrap();
+
+    let agent = Agent::start(&[&etc.join("config.alloy").display().to_string()]);
+    agent.wait_for("first load", || agent.get("/-/ready").0 == 200);
+    assert_eq!(content(&agent, "local.file.b"), "bravo");
+
+    std::fs::write(&target, config(dir.path(), "c.txt")).unwrap();
+    agent.wait_for("the written target", || content(&agent, "local.file.b") == "charlie");
+    replace_file(&target, &config(dir.path(), "b.txt"));
+    agent.wait_for("the renamed-over target", || content(&agent, "local.file.b") == "bravo");
+
+    // A relative link, two hops: config.alloy -> current.alloy -> ../v2/agent.alloy.
+    let v2 = dir.path().join("srv/v2");
+    std::fs::create_dir_all(&v2).unwrap();
+    std::fs::write(v2.join("agent.alloy"), config(dir.path(), "c.txt")).unwrap();
+    std::os::unix::fs::symlink("../v2/agent.alloy", srv.join("current.alloy")).unwrap();
+    std::os::unix::fs::symlink(srv.join("current.alloy"), etc.join("next.alloy")).unwrap();
+    std::fs::rename(etc.join("next.alloy"), etc.join("config.alloy")).unwrap();
+    agent.wait_for("the retargeted link", || content(&agent, "local.file.b") == "charlie");
+    std::fs::write(v2.join("agent.alloy"), config(dir.path(), "b.txt")).unwrap();
+    agent.wait_for("an edit at the new target", || content(&agent, "local.file.b") == "bravo");
+    assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "file");
+}
+
+/// `local.file` through a link: an edit of the target is seen by its
+/// watcher, well before its one-minute poll.
+#[test]
+fn local_file_follows_its_link_to_the_target() {
+    let (dir, _) = setup();
+    let real = dir.path().join("secrets/token");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::write(&real, "one").unwrap();
+    let link = dir.path().join("token");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let cfg = dir.path().join("config.alloy");
+    std::fs::write(&cfg, format!("local.file \"b\" {{\n\tfilename = {:?}\n}}\n", link.display().to_string())).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("first load", || content(&agent, "local.file.b") == "one");
+    std::fs::write(&real, "two").unwrap();
+    agent.wait_for("the edited target", || content(&agent, "local.file.b") == "two");
+    replace_file(&real, "three");
+    agent.wait_for("the renamed-over target", || content(&agent, "local.file.b") == "three");
+}
+
 #[test]
 fn readiness_waits_for_a_good_config_and_health_names_the_unhealthy() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.alloy");
     std::fs::write(&cfg, "local.file \"x\" {\n\tfilename = 42\n}\n").unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
+    // The HTTP server answers before the first load has finished.
+    agent.wait_for("the first load", || !agent.json("/api/v0/web/status")["lastReload"].is_null());
     assert_eq!(agent.get("/-/ready"), (503, "Solder is not ready.\n".to_string()));
     let status = agent.json("/api/v0/web/status");
     assert_eq!(status["lastReload"]["diagnostics"][0]["message"], r#""filename" should be string, got number"#);

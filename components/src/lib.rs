@@ -19,6 +19,7 @@ pub mod decode;
 pub mod discovery;
 pub mod durable;
 pub mod fault;
+pub mod filewatch;
 pub mod harness;
 pub mod kubernetes;
 pub mod local;

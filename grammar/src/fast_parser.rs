@@ -293,7 +293,9 @@ impl<'a> FastParser<'a> {
             let key_text = self.text(key);
             let (name, quoted) = match key.tok {
                 Tok::Ident => (key_text.to_string(), false),
-                Tok::String if key_text.starts_with('"') => (literal::unquote(key_text).map_err(|_| Reject)?, true),
+                // A raw-string key is a quoted key, as Alloy reads it: the
+                // printer writes it back double-quoted.
+                Tok::String => (literal::unquote(key_text).map_err(|_| Reject)?, true),
                 _ => return Err(Reject),
             };
             self.pos += 1;

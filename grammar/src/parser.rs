@@ -261,7 +261,7 @@ impl Builder {
         let mut inner = children(pair);
         let key = inner.next()?;
         let name_span = Span::from(key.as_span());
-        let quoted = key.as_rule() == Rule::string;
+        let quoted = matches!(key.as_rule(), Rule::string | Rule::raw_string);
         let name = if quoted { literal::unquote(key.as_str()).unwrap_or_default() } else { key.as_str().to_string() };
         let value = self.expr(inner.next()?);
         Some(Field { name, name_span, quoted, value })

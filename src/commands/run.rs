@@ -43,6 +43,11 @@ pub struct Args {
     /// what does not (logged as warnings), instead of failing the load.
     #[arg(long = "config.bypass-conversion-errors")]
     pub bypass_conversion_errors: bool,
+    /// Reload when the config changes on disk (`--config.watch=false`:
+    /// only on SIGHUP or `POST /-/reload`, for staged rollouts that write
+    /// a file first and apply it later).
+    #[arg(long = "config.watch", default_value_t = true, action = clap::ArgAction::Set)]
+    pub watch: bool,
     /// The most heap the agent may hold, such as `512MiB`; at it, receivers
     /// and exporter queues refuse new data retryably. Default: 80% of the
     /// cgroup's memory limit when there is one, else 512MiB. `0` turns the
@@ -65,6 +70,7 @@ impl Default for Args {
             storage_path: PathBuf::from("data-solder"),
             config_format: ConfigFormat::Alloy,
             bypass_conversion_errors: false,
+            watch: true,
             memory_limit: None,
             stability_level: "generally-available".into(),
         }
@@ -127,7 +133,7 @@ async fn serve(args: Args) -> ExitCode {
     // runs is not missed. A failed first load keeps the agent up and not
     // ready: in Kubernetes the fix arrives as a ConfigMap update, which
     // the watcher picks up.
-    let _watcher = watch::start(Arc::clone(&agent));
+    let _watcher = if args.watch { watch::start(Arc::clone(&agent)) } else { None };
     let _ = agent.reload("startup").await;
     spawn_sighup(Arc::clone(&agent));
 

@@ -18,7 +18,7 @@ use crate::support::free_port;
 
 /// The gateway pods' addresses, one loopback address each, as pods have
 /// one IP each and the resolver's endpoints are `ip:port`.
-const PODS: [&str; 4] = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
+pub const PODS: [&str; 4] = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
 
 const EXPORTER: &str = "otelcol.exporter.loadbalancing.gateway";
 
@@ -47,7 +47,7 @@ fn agent_config(grpc: u16, port: u16) -> String {
 
 /// A port free on every pod address whose ring over the first three pods
 /// is within 5% of even (see `ring::balanced_ports` for why choose).
-fn gateway_port() -> u16 {
+pub fn gateway_port() -> u16 {
     for _ in 0..500 {
         let port = free_port();
         let free = PODS.iter().all(|ip| std::net::TcpListener::bind((*ip, port)).is_ok());

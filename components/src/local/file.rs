@@ -1,6 +1,6 @@
 //! `local.file`: exports the contents of a file and keeps them current.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -10,6 +10,7 @@ use solder_syntax::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::component::{self, ArgumentError, Component, Health, HealthCell, HealthState, Options, Registration, RunFuture, Signals, Stability};
+use crate::filewatch::FileWatch;
 use crate::types::Duration;
 
 pub const REGISTRATION: Registration = Registration::of::<LocalFile>("local.file", Stability::GenerallyAvailable, Signals::NONE);
@@ -118,8 +119,8 @@ impl Component for LocalFile {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
             loop {
                 let args = self.args();
-                let _watcher = match args.detector {
-                    Detector::Fsnotify => watch(&args.filename, tx.clone()),
+                let watch = match args.detector {
+                    Detector::Fsnotify => FileWatch::start(Path::new(&args.filename), tx.clone()).ok(),
                     Detector::Poll => None,
                 };
                 let mut tick = tokio::time::interval(args.poll_frequency.0.max(StdDuration::from_millis(10)));
@@ -129,7 +130,13 @@ impl Component for LocalFile {
                         _ = shutdown.cancelled() => return,
                         _ = self.changed.notified() => break,
                         _ = tick.tick() => self.refresh(),
-                        Some(()) = rx.recv() => self.refresh(),
+                        Some(()) = rx.recv() => {
+                            self.refresh();
+                            // A link may point elsewhere now.
+                            if let Some(w) = &watch {
+                                w.refollow();
+                            }
+                        }
                     }
                 }
                 self.refresh();
@@ -158,22 +165,4 @@ impl Component for LocalFile {
         let args = self.args();
         Value::object([("filename", Value::from(args.filename)), ("detector", Value::from(format!("{:?}", args.detector).to_lowercase()))])
     }
-}
-
-/// Watches the file's directory rather than the file, so that replacing
-/// the file (editors' rename-over, Kubernetes' symlink swap) is seen.
-fn watch(filename: &str, tx: tokio::sync::mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
-    use notify::Watcher;
-    let path = PathBuf::from(filename);
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), PathBuf::from);
-    // Reads are reported too; reacting to them would wake every reader of
-    // the directory, this component's own refresh included.
-    let mut w = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
-            let _ = tx.send(());
-        }
-    })
-    .ok()?;
-    w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
-    Some(w)
 }

@@ -68,12 +68,12 @@ impl Printer<'_> {
     /// the group is ended and the name stands alone; returns whether it
     /// joined.
     fn name_cell(&mut self, name: Span, group: Option<&mut AlignGroup>) -> bool {
-        self.token(name.start, name.end);
+        let written = self.key(name);
         let eq = find_punct(self.src, name.end, b'=');
         if let Some(p) = eq {
             self.flush(p);
         }
-        let plain = self.src.get(name.range()) == Some(self.cur.text.as_str());
+        let plain = written == self.cur.text;
         let joined = match group {
             Some(group) if plain => {
                 group.push(self);
@@ -89,6 +89,24 @@ impl Printer<'_> {
         self.punct(eq, "=");
         self.space();
         joined
+    }
+
+    /// Writes an attribute's or field's name and returns it as written. A
+    /// raw-string key is written double-quoted, as Alloy's printer does:
+    /// Alloy keeps only the key's value and that it was quoted.
+    fn key(&mut self, name: Span) -> String {
+        let text = self.src.get(name.range()).unwrap_or("");
+        match text.strip_prefix('`').and_then(|t| t.strip_suffix('`')) {
+            Some(raw) => {
+                let quoted = crate::literal::quote(&raw.replace('\r', ""));
+                self.token_as(name.start, name.end, &quoted);
+                quoted
+            }
+            None => {
+                self.token(name.start, name.end);
+                text.to_string()
+            }
+        }
     }
 
     fn block(&mut self, b: &Block, indent: usize) {

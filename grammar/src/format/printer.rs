@@ -102,6 +102,13 @@ impl<'a> Printer<'a> {
         self.last_end = self.last_end.max(end);
     }
 
+    /// Writes `text` in place of the source token at `start..end`.
+    pub fn token_as(&mut self, start: usize, end: usize, text: &str) {
+        self.flush(start);
+        self.write(text);
+        self.last_end = self.last_end.max(end);
+    }
+
     /// Writes punctuation found at `pos` in the source, or added by the
     /// formatter (`None`), like the comma after a last list element.
     pub fn punct(&mut self, pos: Option<usize>, text: &str) {
