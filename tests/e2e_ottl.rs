@@ -91,7 +91,8 @@ fn health_checks_are_filtered_and_user_ids_collapse_into_one_series() {
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), 0);
     let (grpc, expose) = (free_port(), free_port());
-    let scrape = format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: solder\n    static_configs:\n      - targets: ['127.0.0.1:{expose}']\n");
+    let scrape =
+        format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: solder\n    static_configs:\n      - targets: ['127.0.0.1:{expose}']\n");
     let prom = Prometheus::start(&prometheus, &scrape);
 
     let cfg = dir.path().join("pipeline.alloy");

@@ -83,7 +83,14 @@ fn run(c: &Case) -> Result<Option<Value>, String> {
     let err = |e: ConsumeError| e.message;
     if c.conditions.is_empty() {
         let block = transform::ContextStatements { context: c.context.clone(), statements: c.statements.clone(), error_mode: None };
-        let mut args = transform::Arguments { error_mode: mode, statements: None, trace_statements: vec![], metric_statements: vec![], log_statements: vec![], output: Output::default() };
+        let mut args = transform::Arguments {
+            error_mode: mode,
+            statements: None,
+            trace_statements: vec![],
+            metric_statements: vec![],
+            log_statements: vec![],
+            output: Output::default(),
+        };
         match signal(c) {
             "trace" => args.trace_statements.push(block),
             "metric" => args.metric_statements.push(block),

@@ -7,7 +7,9 @@ use serde_json::{json, Map, Value};
 use solder_components::otlp::proto::common::v1::any_value::Value as V;
 use solder_components::otlp::proto::common::v1::{AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
 use solder_components::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use solder_components::otlp::proto::metrics::v1::{metric::Data, number_data_point::Value as N, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum};
+use solder_components::otlp::proto::metrics::v1::{
+    metric::Data, number_data_point::Value as N, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+};
 use solder_components::otlp::proto::resource::v1::Resource;
 use solder_components::otlp::proto::trace::v1::{span::Event, ResourceSpans, ScopeSpans, Span, Status};
 use solder_components::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
@@ -67,7 +69,12 @@ fn resource(v: &Value) -> Option<Resource> {
 
 fn scope(v: &Value) -> Option<InstrumentationScope> {
     let s = v.get("scope").cloned().unwrap_or(Value::Null);
-    Some(InstrumentationScope { name: text(&s, "name"), version: text(&s, "version"), attributes: attrs(s.get("attributes").unwrap_or(&Value::Null)), ..Default::default() })
+    Some(InstrumentationScope {
+        name: text(&s, "name"),
+        version: text(&s, "version"),
+        attributes: attrs(s.get("attributes").unwrap_or(&Value::Null)),
+        ..Default::default()
+    })
 }
 
 /// The fields every signal shares: resource and scope.
@@ -92,7 +99,14 @@ pub fn traces(v: &Value) -> ExportTraceServiceRequest {
         end_time_unix_nano: int(v, "end_time_unix_nano"),
         attributes: attrs(v.get("attributes").unwrap_or(&Value::Null)),
         status,
-        events: events.map(|e| Event { name: text(e, "name"), time_unix_nano: int(e, "time_unix_nano"), attributes: attrs(e.get("attributes").unwrap_or(&Value::Null)), ..Default::default() }).collect(),
+        events: events
+            .map(|e| Event {
+                name: text(e, "name"),
+                time_unix_nano: int(e, "time_unix_nano"),
+                attributes: attrs(e.get("attributes").unwrap_or(&Value::Null)),
+                ..Default::default()
+            })
+            .collect(),
         ..Default::default()
     };
     let ss = ScopeSpans { scope: scope(v), spans: vec![span], ..Default::default() };
@@ -116,7 +130,8 @@ pub fn read_traces(req: &ExportTraceServiceRequest) -> Option<Value> {
     out.insert("attributes".into(), from_attrs(&s.attributes));
     let st = s.status.clone().unwrap_or_default();
     out.insert("status".into(), json!({ "code": st.code, "message": st.message }));
-    let events: Vec<Value> = s.events.iter().map(|e| json!({ "name": e.name, "time_unix_nano": e.time_unix_nano, "attributes": from_attrs(&e.attributes) })).collect();
+    let events: Vec<Value> =
+        s.events.iter().map(|e| json!({ "name": e.name, "time_unix_nano": e.time_unix_nano, "attributes": from_attrs(&e.attributes) })).collect();
     out.insert("events".into(), Value::Array(events));
     parents(&mut out, rs.resource.as_ref(), ss.scope.as_ref());
     Some(Value::Object(out))
@@ -172,7 +187,11 @@ pub fn metrics(v: &Value) -> ExportMetricsServiceRequest {
         })
         .collect();
     let data = if text(v, "type") == "sum" {
-        Data::Sum(Sum { data_points, aggregation_temporality: int(v, "aggregation_temporality") as i32, is_monotonic: v.get("is_monotonic").and_then(Value::as_bool).unwrap_or(false) })
+        Data::Sum(Sum {
+            data_points,
+            aggregation_temporality: int(v, "aggregation_temporality") as i32,
+            is_monotonic: v.get("is_monotonic").and_then(Value::as_bool).unwrap_or(false),
+        })
     } else {
         Data::Gauge(Gauge { data_points })
     };

@@ -33,7 +33,11 @@ pub fn transform(ctx: &mut Ctx) -> Vec<Block> {
                     let mut g = OptionReader::nested(ctx.owner, format!("{key}[{i}]."), item, ctx.diags);
                     let has_context = g.has("context");
                     let sts = g.take("statements").map(|s| statements(ctx.owner, &format!("{key}[{i}].statements"), &s.value, ctx.diags)).unwrap_or_default();
-                    g.unsupported("conditions", "otelcol.processor.transform has no per-group conditions yet; add them to each statement's where clause", ctx.diags);
+                    g.unsupported(
+                        "conditions",
+                        "otelcol.processor.transform has no per-group conditions yet; add them to each statement's where clause",
+                        ctx.diags,
+                    );
                     if has_context {
                         let mut b = Block::new(key);
                         g.copy(&mut b, "context", Ty::String, ctx.diags);
@@ -51,7 +55,10 @@ pub fn transform(ctx: &mut Ctx) -> Vec<Block> {
             }
         }
         if blocks_after_flat {
-            ctx.diags.push(Diagnostic::warning(e.key_span, format!("{}: statements without a context run after the groups with one in Alloy, not in the order {key} lists them", ctx.owner)));
+            ctx.diags.push(Diagnostic::warning(
+                e.key_span,
+                format!("{}: statements without a context run after the groups with one in Alloy, not in the order {key} lists them", ctx.owner),
+            ));
         }
         if !inferred.is_empty() {
             flat.attr(short, list(&inferred));

@@ -19,9 +19,8 @@ pub fn default_error_mode() -> String {
 
 /// Reads an `error_mode` argument at `path`.
 pub fn error_mode(value: &str, path: &str) -> Result<ErrorMode, ArgumentError> {
-    ErrorMode::parse(value).ok_or_else(|| {
-        ArgumentError::new(path, format!("unknown error mode {value}")).with_help(r#"error_mode is one of "ignore", "silent" or "propagate""#)
-    })
+    ErrorMode::parse(value)
+        .ok_or_else(|| ArgumentError::new(path, format!("unknown error mode {value}")).with_help(r#"error_mode is one of "ignore", "silent" or "propagate""#))
 }
 
 /// The schema `context` names among those a signal allows. Alloy reads the

@@ -139,7 +139,12 @@ impl Rules {
     }
 
     /// Runs one list through a driver, reporting its failures.
-    fn pass<R>(&self, list: &List, req: &mut R, driver: impl FnOnce(&Conditions, &mut R, ErrorMode, &mut Vec<RunError>) -> Result<ottl::Filtered, RunError>) -> Result<ottl::Filtered, ConsumeError> {
+    fn pass<R>(
+        &self,
+        list: &List,
+        req: &mut R,
+        driver: impl FnOnce(&Conditions, &mut R, ErrorMode, &mut Vec<RunError>) -> Result<ottl::Filtered, RunError>,
+    ) -> Result<ottl::Filtered, ConsumeError> {
         let mut errors = Vec::new();
         let result = driver(&list.conditions, req, self.mode, &mut errors);
         list.log.report(&errors, self.mode);
@@ -181,7 +186,8 @@ impl Rewrite for Rules {
 
     fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
         let mode = error_mode(&args.error_mode, "error_mode")?;
-        let (traces, metrics, logs) = (args.traces.clone().unwrap_or_default(), args.metrics.clone().unwrap_or_default(), args.logs.clone().unwrap_or_default());
+        let (traces, metrics, logs) =
+            (args.traces.clone().unwrap_or_default(), args.metrics.clone().unwrap_or_default(), args.logs.clone().unwrap_or_default());
         Ok(Rules {
             mode,
             span: List::compile(&ottl::SPAN, &traces.span, "traces.span")?,

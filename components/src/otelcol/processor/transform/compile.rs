@@ -26,8 +26,18 @@ pub(super) fn rules(args: &Arguments) -> Result<Rules, ArgumentError> {
     let mode = error_mode(&args.error_mode, "error_mode")?;
     let flat = args.statements.clone().unwrap_or_default();
     Ok(Rules {
-        traces: signal(&args.trace_statements, &flat.trace, Signal { blocks: "trace_statements", flat: "statements.trace", contexts: &trace_contexts() }, mode)?,
-        metrics: signal(&args.metric_statements, &flat.metric, Signal { blocks: "metric_statements", flat: "statements.metric", contexts: &metric_contexts() }, mode)?,
+        traces: signal(
+            &args.trace_statements,
+            &flat.trace,
+            Signal { blocks: "trace_statements", flat: "statements.trace", contexts: &trace_contexts() },
+            mode,
+        )?,
+        metrics: signal(
+            &args.metric_statements,
+            &flat.metric,
+            Signal { blocks: "metric_statements", flat: "statements.metric", contexts: &metric_contexts() },
+            mode,
+        )?,
         logs: signal(&args.log_statements, &flat.log, Signal { blocks: "log_statements", flat: "statements.log", contexts: &log_contexts() }, mode)?,
     })
 }

@@ -35,7 +35,10 @@ fn pointed_at(body: &str) -> (String, String) {
 
 #[test]
 fn error_mode_defaults_to_propagate_as_in_alloy_and_a_block_may_override_it() {
-    let r = rules("trace_statements {\ncontext = \"span\"\nstatements = []\n}\ntrace_statements {\ncontext = \"resource\"\nstatements = []\nerror_mode = \"silent\"\n}").unwrap();
+    let r = rules(
+        "trace_statements {\ncontext = \"span\"\nstatements = []\n}\ntrace_statements {\ncontext = \"resource\"\nstatements = []\nerror_mode = \"silent\"\n}",
+    )
+    .unwrap();
     assert_eq!(r.traces.iter().map(|b| b.mode).collect::<Vec<_>>(), [ErrorMode::Propagate, ErrorMode::Silent]);
     let r = rules("error_mode = \"ignore\"\nmetric_statements {\ncontext = \"datapoint\"\nstatements = []\n}").unwrap();
     assert_eq!(r.metrics[0].mode, ErrorMode::Ignore);
@@ -45,7 +48,8 @@ fn error_mode_defaults_to_propagate_as_in_alloy_and_a_block_may_override_it() {
 fn a_wrong_error_mode_or_context_points_at_its_value() {
     assert_eq!(pointed_at("error_mode = \"loud\"").1, "\"loud\"");
     assert!(pointed_at("error_mode = \"loud\"").0.contains("unknown error mode loud"));
-    let (message, at) = pointed_at("trace_statements {\ncontext = \"span\"\nstatements = []\n}\ntrace_statements {\ncontext = \"datapoint\"\nstatements = []\n}");
+    let (message, at) =
+        pointed_at("trace_statements {\ncontext = \"span\"\nstatements = []\n}\ntrace_statements {\ncontext = \"datapoint\"\nstatements = []\n}");
     assert_eq!(at, "\"datapoint\"");
     assert!(message.contains("unknown context \"datapoint\" for trace_statements"), "{message}");
     assert!(rules("log_statements {\ncontext = \"LOG\"\nstatements = []\n}").is_ok(), "contexts are read case-insensitively, as Alloy does");
