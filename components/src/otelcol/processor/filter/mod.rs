@@ -17,7 +17,7 @@ use crate::component::{self, ArgumentError, Registration, Signals, Stability, Te
 use crate::consumer::ConsumeError;
 use crate::otelcol::output::Output;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
-use crate::otlp::Signal;
+use crate::otlp::{data_points, Signal};
 use crate::selfmetrics::{ComponentMetrics, Counter};
 
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
@@ -224,45 +224,61 @@ impl Rewrite for Rules {
 
     /// Spans first, then the events of the spans left: the order the
     /// Collector filters in, one list per pass so each failure is
-    /// reported against the list it came from.
+    /// reported against the list it came from. Spans are counted before
+    /// and after, so what is dropped is counted however it went.
     fn try_traces(&self, req: &mut ExportTraceServiceRequest) -> Result<Edit, ConsumeError> {
-        let mut removed = 0;
+        let before = spans(req);
+        let mut events = 0;
         if let Some(list) = &self.span {
             let none = &self.blank.spanevent;
-            let f = self.pass(list, req, |c, r, m, e| ottl::filter_traces(c, none, r, m, e))?;
-            self.spans_filtered.add(f.spans);
-            removed += f.spans + f.span_events;
+            events += self.pass(list, req, |c, r, m, e| ottl::filter_traces(c, none, r, m, e))?.span_events;
         }
         if let Some(list) = &self.spanevent {
             let none = &self.blank.span;
-            let f = self.pass(list, req, |c, r, m, e| ottl::filter_traces(none, c, r, m, e))?;
-            self.spans_filtered.add(f.spans);
-            removed += f.spans + f.span_events;
+            events += self.pass(list, req, |c, r, m, e| ottl::filter_traces(none, c, r, m, e))?.span_events;
         }
-        Ok(edit(removed, req.resource_spans.is_empty()))
+        let dropped = before.saturating_sub(spans(req));
+        self.spans_filtered.add(dropped);
+        Ok(edit(dropped + events, req.resource_spans.is_empty()))
     }
 
+    /// Metrics, then the points of the metrics left. The Collector's
+    /// counter is of data points, those of dropped metrics included, so
+    /// points are counted before and after.
     fn try_metrics(&self, req: &mut ExportMetricsServiceRequest) -> Result<Edit, ConsumeError> {
-        let mut removed = 0;
+        let before = points(req);
+        let mut metrics = 0;
         if let Some(list) = &self.metric {
             let none = &self.blank.datapoint;
-            let f = self.pass(list, req, |c, r, m, e| ottl::filter_metrics(c, none, r, m, e))?;
-            self.datapoints_filtered.add(f.datapoints);
-            removed += f.metrics + f.datapoints;
+            metrics += self.pass(list, req, |c, r, m, e| ottl::filter_metrics(c, none, r, m, e))?.metrics;
         }
         if let Some(list) = &self.datapoint {
             let none = &self.blank.metric;
-            let f = self.pass(list, req, |c, r, m, e| ottl::filter_metrics(none, c, r, m, e))?;
-            self.datapoints_filtered.add(f.datapoints);
-            removed += f.metrics + f.datapoints;
+            metrics += self.pass(list, req, |c, r, m, e| ottl::filter_metrics(none, c, r, m, e))?.metrics;
         }
-        Ok(edit(removed, req.resource_metrics.is_empty()))
+        let dropped = before.saturating_sub(points(req));
+        self.datapoints_filtered.add(dropped);
+        Ok(edit(dropped + metrics, req.resource_metrics.is_empty()))
     }
 
     fn try_logs(&self, req: &mut ExportLogsServiceRequest) -> Result<Edit, ConsumeError> {
         let Some(list) = &self.log_record else { return Ok(Edit::Unchanged) };
-        let f = self.pass(list, req, ottl::filter_logs)?;
-        self.logs_filtered.add(f.logs);
-        Ok(edit(f.logs, req.resource_logs.is_empty()))
+        let before = records(req);
+        self.pass(list, req, ottl::filter_logs)?;
+        let dropped = before.saturating_sub(records(req));
+        self.logs_filtered.add(dropped);
+        Ok(edit(dropped, req.resource_logs.is_empty()))
     }
+}
+
+fn spans(req: &ExportTraceServiceRequest) -> u64 {
+    req.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len() as u64).sum()
+}
+
+fn points(req: &ExportMetricsServiceRequest) -> u64 {
+    req.resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics).map(|m| data_points(m) as u64).sum()
+}
+
+fn records(req: &ExportLogsServiceRequest) -> u64 {
+    req.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len() as u64).sum()
 }
