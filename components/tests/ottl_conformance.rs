@@ -30,6 +30,8 @@ struct Case {
     expect: Option<Value>,
     /// A piece of the load or run error expected instead.
     error: Option<String>,
+    /// Why the row is known not to pass yet.
+    gap: Option<String>,
 }
 
 fn parse(text: &str) -> Result<Vec<Case>, String> {
@@ -57,6 +59,7 @@ fn parse(text: &str) -> Result<Vec<Case>, String> {
             "expect" if value == "dropped" || value == "kept" => c.expect = Some(Value::String(value.to_string())),
             "expect" => c.expect = Some(json(value)?),
             "error" => c.error = Some(value.to_string()),
+            "gap" => c.gap = Some(value.to_string()),
             other => return Err(format!("line {n}: unknown key {other:?}")),
         }
     }
@@ -166,9 +169,17 @@ fn conformance_table() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ottl_conformance/cases.txt");
     let text = std::fs::read_to_string(path).expect("the table");
     let cases = parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let failures: Vec<String> = cases.iter().filter_map(|c| check(c).map(|why| format!("  cases.txt:{} {} [{}]: {why}", c.line, c.name, c.context))).collect();
-    println!("{}/{} conformance cases pass", cases.len() - failures.len(), cases.len());
-    assert!(failures.is_empty(), "{}/{} conformance cases pass; failing:\n{}", cases.len() - failures.len(), cases.len(), failures.join("\n"));
+    let results: Vec<(&Case, Option<String>)> = cases.iter().map(|c| (c, check(c))).collect();
+    let row = |c: &Case, why: &str| format!("  cases.txt:{} {} [{}]: {why}", c.line, c.name, c.context);
+    let failures: Vec<String> = results.iter().filter(|(c, r)| r.is_some() && c.gap.is_none()).map(|(c, r)| row(c, r.as_deref().unwrap_or_default())).collect();
+    let gaps: Vec<String> = results.iter().filter_map(|(c, r)| Some(row(c, &format!("{} ({})", c.gap.as_deref()?, r.as_deref()?)))).collect();
+    let fixed: Vec<String> = results.iter().filter(|(c, r)| c.gap.is_some() && r.is_none()).map(|(c, _)| row(c, "passes now: remove its gap")).collect();
+    let passing = results.iter().filter(|(_, r)| r.is_none()).count();
+    println!("{passing}/{} conformance cases pass", cases.len());
+    if !gaps.is_empty() {
+        println!("known gaps:\n{}", gaps.join("\n"));
+    }
+    assert!(failures.is_empty() && fixed.is_empty(), "{passing}/{} conformance cases pass; failing:\n{}", cases.len(), [failures, fixed].concat().join("\n"));
 }
 
 /// The table itself is well formed, whatever the implementation does.

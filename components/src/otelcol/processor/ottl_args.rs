@@ -99,6 +99,16 @@ impl FailureLog {
         }
     }
 
+    /// The mode to run in for `mode`: `silent` runs as `ignore` (the
+    /// failures come back, to be counted) and [`FailureLog::report`] keeps
+    /// them out of the log.
+    pub fn run_mode(mode: ErrorMode) -> ErrorMode {
+        match mode {
+            ErrorMode::Silent => ErrorMode::Ignore,
+            other => other,
+        }
+    }
+
     /// The failures counted so far.
     pub fn failures(&self) -> u64 {
         self.failures.get()

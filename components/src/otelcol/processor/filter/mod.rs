@@ -146,7 +146,7 @@ impl Rules {
         driver: impl FnOnce(&Conditions, &mut R, ErrorMode, &mut Vec<RunError>) -> Result<ottl::Filtered, RunError>,
     ) -> Result<ottl::Filtered, ConsumeError> {
         let mut errors = Vec::new();
-        let result = driver(&list.conditions, req, self.mode, &mut errors);
+        let result = driver(&list.conditions, req, FailureLog::run_mode(self.mode), &mut errors);
         list.log.report(&errors, self.mode);
         result.map_err(|e| {
             list.log.report(std::slice::from_ref(&e), ErrorMode::Propagate);

@@ -119,7 +119,7 @@ fn run<R>(blocks: &[Block], req: &mut R, driver: Driver<R>) -> Result<Edit, Cons
     }
     let mut errors = Vec::new();
     for b in blocks {
-        let result = driver(std::slice::from_ref(&b.group), req, b.mode, &mut errors);
+        let result = driver(std::slice::from_ref(&b.group), req, FailureLog::run_mode(b.mode), &mut errors);
         b.log.report(&errors, b.mode);
         errors.clear();
         if let Err(e) = result {
