@@ -26,6 +26,7 @@ pub mod local;
 pub mod memory;
 pub mod otelcol;
 pub mod otlp;
+pub mod ottl;
 pub mod prometheus;
 pub mod registration;
 pub mod registry;

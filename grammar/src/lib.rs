@@ -31,7 +31,7 @@
 //! // The canonical layout: tabs, and `=` aligned within a block.
 //! assert_eq!(
 //!     solder_syntax::format_source(src).expect("it parses"),
-//!     "prometheus.scrape \"node\" {\n\ttargets         = [{ \"__address__\" = \"localhost:9100\" }]\n\tscrape_interval = string.format(\"%ds\", 15)\n}\n",
+//!     "prometheus.scrape \"node\" {\n\ttargets         = [{\"__address__\" = \"localhost:9100\"}]\n\tscrape_interval = string.format(\"%ds\", 15)\n}\n",
 //! );
 //! ```
 

@@ -52,3 +52,46 @@ fn check_span(src: &str, span: Span) {
         "span {span:?} is not a slice of {src:?}"
     );
 }
+
+/// The promises of the OTTL parser, checker and evaluator for any text:
+/// no panic; an error's span is a slice of the text; a statement that
+/// parses prints to canonical text that parses to the same canonical text;
+/// one that compiles against the test context runs without panicking.
+pub fn check_ottl(src: &str) {
+    use solder_syntax::ottl::parse::{parse_condition, parse_statement};
+    use solder_syntax::ottl::testing::{functions, Item, SPAN};
+    use solder_syntax::ottl::{Conditions, ErrorMode, OttlError, Statements};
+
+    let raw = solder_syntax::literal::quote(src);
+    let span_ok = |e: &OttlError| {
+        assert!(e.span.start <= e.span.end && src.get(e.span.clone()).is_some(), "bad span {:?} for {src:?}: {}", e.span, e.message);
+        // Mapped into the statement written as an Alloy string, it must
+        // still be a slice of that literal.
+        let mapped = solder_syntax::ottl::program::literal_span(&raw, e.span.clone());
+        assert!(raw.get(mapped.clone()).is_some(), "bad literal span {mapped:?} in {raw:?} for {:?}", e.span);
+    };
+    match parse_statement(src) {
+        Ok(stmt) => {
+            let once = stmt.to_string();
+            let again = parse_statement(&once).unwrap_or_else(|e| panic!("canonical text does not parse: {src:?} -> {once:?}: {e:?}"));
+            assert_eq!(again.to_string(), once, "canonical text is not stable for {src:?}");
+            match Statements::compile(&SPAN, functions(), &[src]) {
+                Ok(s) => {
+                    let mut item = Item::named("GET /users/123");
+                    let _ = s.execute(&mut item, ErrorMode::Ignore, &mut Vec::new());
+                }
+                Err(e) => span_ok(&e),
+            }
+        }
+        Err(e) => span_ok(&e),
+    }
+    match parse_condition(src) {
+        Ok(_) => match Conditions::compile(&SPAN, functions(), &[src]) {
+            Ok(c) => {
+                let _ = c.any(&mut Item::named("x"), ErrorMode::Ignore, &mut Vec::new());
+            }
+            Err(e) => span_ok(&e),
+        },
+        Err(e) => span_ok(&e),
+    }
+}

@@ -15,8 +15,8 @@ use super::printer::comment_text;
 /// use solder_syntax::format::check_round_trip;
 ///
 /// let out = check_round_trip("a = [1, /* one */\n  2,\n]\nb = (1 +\n 2) // sum\n").unwrap();
-/// // The list was written across lines, so it stays one item per line.
-/// assert_eq!(out, "a = [\n\t1, /* one */\n\t2,\n]\nb = (1 + 2) // sum\n");
+/// // Each item stays on the line it was written on, as in Alloy's printer.
+/// assert_eq!(out, "a = [1, /* one */\n\t2,\n]\nb = (1 + 2) // sum\n");
 /// assert!(check_round_trip("a = ").unwrap_err().starts_with("input does not parse"));
 /// ```
 pub fn check_round_trip(src: &str) -> Result<String, String> {

@@ -215,44 +215,64 @@ impl Printer<'_> {
             self.punct_tight(Some(list.close), list.closer);
             return;
         }
-        let mut lines = self.open_lines(list, items.first().map(|e| e.span.start));
+        let mut lines = self.open_lines();
+        let mut prev_end = list.open + 1;
         for (i, item) in items.iter().enumerate() {
-            let next = items.get(i + 1).map_or(list.close, |n| n.span.start);
-            lines.item_start(self, item.span.start);
+            lines.item_start(self, prev_end, item.span.start, i);
             self.expr(item);
-            lines.item_end(self, item.span.end, next);
+            prev_end = item.span.end;
+            let next = items.get(i + 1).map_or(list.close, |n| n.span.start);
+            let last = i + 1 == items.len();
+            lines.item_end(self, prev_end, next, last, last && self.has_newline(prev_end, list.close));
         }
-        self.close_lines(list, lines);
+        self.close_lines(list, lines, prev_end, items.is_empty());
     }
 
     /// Object fields, after the `{`; multi-line objects align their `=`.
     fn object(&mut self, open: usize, close: usize, fields: &[Field]) {
         let list = List { open, close, closer: "}" };
         if !self.is_multi_line(&list, fields.is_empty()) {
+            // Alloy's printer puts no space inside the braces: `{a = 1}`.
             for (i, field) in fields.iter().enumerate() {
                 if i > 0 {
                     let prev = &fields[i - 1];
                     self.punct_tight(find_punct(self.src, prev.value.span.end, b','), ",");
+                    self.space();
                 }
-                self.space();
                 self.name_cell(field.name_span, None);
                 self.expr(&field.value);
             }
-            if !fields.is_empty() {
+            if self.has_comment_before(close) {
+                // `{ /* note */ }`: the comment keeps its spaces.
                 self.space();
+                self.punct(Some(close), "}");
+            } else {
+                self.punct_tight(Some(close), "}");
             }
-            self.punct(Some(close), "}");
             return;
         }
-        let mut lines = self.open_lines(&list, fields.first().map(|f| f.name_span.start));
+        let mut lines = self.open_lines();
+        // Alloy's printer measures a field's line from its name's end, not
+        // its value's: a field after a multi-line value still starts a line.
+        let mut prev_end = open + 1;
         for (i, field) in fields.iter().enumerate() {
-            let next = fields.get(i + 1).map_or(close, |n| n.name_span.start);
-            lines.item_start(self, field.name_span.start);
-            lines.alone = !self.name_cell(field.name_span, Some(&mut lines.group));
+            let starts_line = lines.item_start(self, prev_end, field.name_span.start, i);
+            if i > 0 && !starts_line {
+                self.space();
+            }
+            // Only a line's first name lines up with the lines around it.
+            if starts_line {
+                lines.alone = !self.name_cell(field.name_span, Some(&mut lines.group));
+            } else {
+                self.name_cell(field.name_span, None);
+            }
             self.expr(&field.value);
-            lines.item_end(self, field.value.span.end, next);
+            prev_end = field.name_span.end;
+            let next = fields.get(i + 1).map_or(close, |n| n.name_span.start);
+            let closer_breaks = i + 1 == fields.len() && self.has_newline(prev_end, close);
+            lines.item_end(self, field.value.span.end, next, i + 1 == fields.len(), closer_breaks);
         }
-        self.close_lines(&list, lines);
+        self.close_lines(&list, lines, prev_end, fields.is_empty());
     }
 
     /// A list keeps the shape it was written in: one item per line if its
@@ -265,17 +285,22 @@ impl Printer<'_> {
         self.has_newline(list.open, list.close)
     }
 
-    fn open_lines(&mut self, list: &List, first: Option<usize>) -> ItemLines {
+    fn open_lines(&mut self) -> ItemLines {
         let outer = self.cur.indent;
-        self.trailing_comments(first.unwrap_or(list.close));
-        self.break_line(outer + 1);
         ItemLines { outer, base: self.base, first: true, group: AlignGroup::default(), first_line: 0, alone: false }
     }
 
-    fn close_lines(&mut self, list: &List, mut lines: ItemLines) {
+    /// After the last item (which ended at `last_end` in the source): a
+    /// closing bracket on a line of its own in the source gets one here
+    /// too, after a trailing comma, as in Alloy's printer; one written on
+    /// the last item's line stays there.
+    fn close_lines(&mut self, list: &List, mut lines: ItemLines, last_end: usize, empty: bool) {
         lines.group.finish(self);
-        self.comment_lines(list.close, lines.outer + 1, &mut lines.first, true);
-        self.break_line(lines.outer);
+        if empty || self.has_newline(last_end, list.close) {
+            self.trailing_comments(list.close);
+            self.comment_lines(list.close, lines.outer + 1, &mut lines.first, true);
+            self.break_line(lines.outer);
+        }
         self.base = lines.base;
         self.punct_tight(Some(list.close), list.closer);
     }
@@ -288,7 +313,8 @@ struct List {
     closer: &'static str,
 }
 
-/// The state of a list being printed one item per line.
+/// The state of a list being printed with its items on the lines they were
+/// written on.
 struct ItemLines {
     outer: usize,
     /// The printer's `base` before the list, restored after it.
@@ -296,13 +322,25 @@ struct ItemLines {
     first: bool,
     group: AlignGroup,
     first_line: usize,
-    /// The current item stands outside alignment groups.
+    /// The current line's items stand outside alignment groups.
     alone: bool,
 }
 
 impl ItemLines {
-    fn item_start(&mut self, p: &mut Printer<'_>, start: usize) {
+    /// Starts item `i`, which begins at `start` in the source; the one
+    /// before it (or the opening bracket) ended at `prev_end`. As in
+    /// Alloy's printer, the item starts a new line exactly when the source
+    /// has a line break between the two; otherwise it follows on the same
+    /// line. Returns whether it starts a line.
+    fn item_start(&mut self, p: &mut Printer<'_>, prev_end: usize, start: usize, i: usize) -> bool {
+        if !p.has_newline(prev_end, start) {
+            if i > 0 {
+                p.space();
+            }
+            return false;
+        }
         let indent = self.outer + 1;
+        p.trailing_comments(start);
         if p.comment_lines(start, indent, &mut self.first, false) {
             self.group.finish(p);
         }
@@ -313,21 +351,29 @@ impl ItemLines {
         p.break_line(indent);
         p.base = indent;
         self.first_line = p.lines.len();
+        true
     }
 
-    /// Ends an item with its comma and trailing comments. `end` is where the
-    /// item ends in the source and `next` where the next one (or the closing
-    /// bracket) starts.
-    fn item_end(&mut self, p: &mut Printer<'_>, end: usize, next: usize) {
+    /// Ends an item with its comma (unless it is the last) and trailing
+    /// comments. `end` is where the item ends in the source and `next`
+    /// where the next one (or the closing bracket) starts.
+    /// `closer_breaks` says the closing bracket goes on a line of its own,
+    /// which takes a trailing comma.
+    fn item_end(&mut self, p: &mut Printer<'_>, end: usize, next: usize, last: bool, closer_breaks: bool) {
         let comma = find_punct(p.src, end, b',').filter(|&c| c < next);
-        p.punct_tight(comma, ",");
-        p.trailing_comments(next);
+        if !last || closer_breaks {
+            p.punct_tight(comma, ",");
+        }
+        if !last {
+            p.trailing_comments(next);
+        }
         let multi_line = p.lines.len() > self.first_line || p.cur.text.contains('\n');
-        p.break_line(self.outer + 1);
-        if multi_line || self.alone {
+        if multi_line || (self.alone && p.has_newline(end, next)) {
             self.group.finish(p);
         }
-        self.alone = false;
+        if p.has_newline(end, next) {
+            self.alone = false;
+        }
         self.first = false;
     }
 }

@@ -8,14 +8,39 @@
 //! the OTLP types by `solder-components`. That keeps OTTL fuzzable and
 //! benchmarkable on its own, and keeps its errors [`crate::Diagnostic`]s
 //! that point at the exact character of the statement.
+//!
+//! The pipeline, one file each: [`parse`] (the pest grammar in
+//! `ottl.pest`, to [`ast`]), [`check`] (names, arity and literals resolved
+//! against the [`Schema`] and [`FunctionDef`] table, to the compiled form in
+//! [`eval`]), and [`program`], the [`Statements`] and [`Conditions`] a
+//! processor holds.
+//!
+//! ```
+//! use solder_syntax::ottl::{testing, ErrorMode, Statements, Value};
+//!
+//! let stmts = Statements::compile(&testing::SPAN, testing::functions(), &[
+//!     r#"set(attributes["route"], "/users/{id}") where HasPrefix(name, "/users/")"#,
+//! ]).unwrap();
+//! let mut span = testing::Item::named("/users/123");
+//! stmts.execute(&mut span, ErrorMode::Propagate, &mut Vec::new()).unwrap();
+//! assert_eq!(span.attribute("route"), Some(&Value::str("/users/{id}")));
+//! ```
 
+pub mod ast;
+pub mod check;
 pub mod context;
+mod error;
+pub mod eval;
 pub mod funcs;
 pub mod function;
+pub mod parse;
+pub mod program;
+pub mod testing;
 pub mod value;
 
 pub use context::{Context, Key, PathId, PathSpec, Schema};
 pub use function::{Args, CompileArgs, FunctionDef, Param, ParamKind};
+pub use program::{infer_context, Conditions, OttlError, RunError, Statements};
 pub use value::Value;
 
 /// What to do when a statement fails at run time, as the Collector's
@@ -42,5 +67,5 @@ impl ErrorMode {
     }
 }
 
-pub mod program;
-pub use program::{infer_context, Conditions, OttlError, RunError, Statements};
+#[cfg(test)]
+mod tests;

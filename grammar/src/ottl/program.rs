@@ -1,69 +1,195 @@
-//! PLACEHOLDER: the signatures of the compiled program, so the OTLP
-//! contexts and the components can be written against them while the
-//! language core is being built. Replaced whole by the real compiler.
+//! Compiled statement and condition lists: what the transform and filter
+//! processors hold after a load, and run per item.
 
-use std::ops::Range;
-
+use super::ast::{Expr, ExprKind, Statement};
+use super::check::{Checker, CompiledStatement};
 use super::context::{Context, Schema};
+use super::eval::{Eval, Node};
 use super::function::FunctionDef;
+use super::parse::{parse_condition, parse_statement};
 use super::ErrorMode;
 
-/// A load-time error in one statement or condition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OttlError {
-    /// Which of the sources it is about.
-    pub index: usize,
-    /// The byte range within that source's text.
-    pub span: Range<usize>,
-    pub message: String,
-    pub help: Option<String>,
-}
+pub use super::error::{literal_span, OttlError, RunError};
 
-/// A run-time failure of one statement or condition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunError {
-    pub index: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
+/// The compiled statements of one context, in order. `Send + Sync`: one
+/// load is shared by every pipeline worker.
 pub struct Statements {
-    _schema: &'static Schema,
+    compiled: Vec<CompiledStatement>,
+    sources: Vec<String>,
 }
 
 impl Statements {
-    pub fn compile(schema: &'static Schema, _functions: &'static [FunctionDef], _sources: &[&str]) -> Result<Statements, OttlError> {
-        Ok(Statements { _schema: schema })
+    /// Parses and checks every statement; the first error names its
+    /// statement's index and the byte range within that statement.
+    pub fn compile(schema: &'static Schema, functions: &'static [FunctionDef], sources: &[&str]) -> Result<Statements, OttlError> {
+        let checker = Checker { schema, functions };
+        let mut compiled = Vec::with_capacity(sources.len());
+        for (i, src) in sources.iter().enumerate() {
+            let ast = parse_statement(src).map_err(|e| e.at_index(i))?;
+            compiled.push(checker.statement(&ast).map_err(|e| e.at_index(i))?);
+        }
+        Ok(Statements { compiled, sources: sources.iter().map(|s| s.to_string()).collect() })
     }
 
-    pub fn execute(&self, _ctx: &mut dyn Context, _mode: ErrorMode, _errors: &mut Vec<RunError>) -> Result<(), RunError> {
+    /// Runs every statement in order against one item (fresh `cache` per
+    /// call). Ignore: errors are pushed to `errors` and the next statement
+    /// runs; Silent: dropped; Propagate: returned.
+    pub fn execute(&self, ctx: &mut dyn Context, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<(), RunError> {
+        let mut ev = Eval::new(ctx);
+        for (i, stmt) in self.compiled.iter().enumerate() {
+            let run = match &stmt.condition {
+                Some(cond) => ev.truth(cond).and_then(|yes| if yes { ev.call(&stmt.editor).map(drop) } else { Ok(()) }),
+                None => ev.call(&stmt.editor).map(drop),
+            };
+            if let Err(message) = run {
+                let e = RunError { index: i, message: format!("failed to execute statement: {}, {message}", self.sources[i]) };
+                match mode {
+                    ErrorMode::Propagate => return Err(e),
+                    ErrorMode::Ignore => errors.push(e),
+                    ErrorMode::Silent => {}
+                }
+            }
+        }
         Ok(())
     }
-}
 
-pub struct Conditions {
-    _schema: &'static Schema,
-}
-
-impl Conditions {
-    pub fn compile(schema: &'static Schema, _functions: &'static [FunctionDef], _sources: &[&str]) -> Result<Conditions, OttlError> {
-        Ok(Conditions { _schema: schema })
+    /// The statements' texts, in order, as compiled.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
     }
 
-    pub fn any(&self, _ctx: &mut dyn Context, _mode: ErrorMode, _errors: &mut Vec<RunError>) -> Result<bool, RunError> {
-        Ok(false)
+    pub fn len(&self) -> usize {
+        self.compiled.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        true
+        self.compiled.is_empty()
     }
 }
 
-pub fn infer_context(_sources: &[&str], candidates: &[&'static Schema]) -> Result<&'static Schema, OttlError> {
-    candidates.first().copied().ok_or(OttlError { index: 0, span: 0..0, message: "no context".into(), help: None })
+/// Compiled filter conditions of one context.
+pub struct Conditions {
+    compiled: Vec<Node>,
+    sources: Vec<String>,
+}
+
+impl Conditions {
+    /// Parses and checks every condition (bare boolean expressions).
+    pub fn compile(schema: &'static Schema, functions: &'static [FunctionDef], sources: &[&str]) -> Result<Conditions, OttlError> {
+        let checker = Checker { schema, functions };
+        let mut compiled = Vec::with_capacity(sources.len());
+        for (i, src) in sources.iter().enumerate() {
+            let ast = parse_condition(src).map_err(|e| e.at_index(i))?;
+            compiled.push(checker.condition(&ast).map_err(|e| e.at_index(i))?);
+        }
+        Ok(Conditions { compiled, sources: sources.iter().map(|s| s.to_string()).collect() })
+    }
+
+    /// Whether ANY condition is true (filter semantics). A failing
+    /// condition: per mode (ignore/silent count it as false, propagate
+    /// returns it).
+    pub fn any(&self, ctx: &mut dyn Context, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<bool, RunError> {
+        let mut ev = Eval::new(ctx);
+        for (i, cond) in self.compiled.iter().enumerate() {
+            match ev.truth(cond) {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                Err(message) => {
+                    let e = RunError { index: i, message: format!("failed to eval condition: {}, {message}", self.sources[i]) };
+                    match mode {
+                        ErrorMode::Propagate => return Err(e),
+                        ErrorMode::Ignore => errors.push(e),
+                        ErrorMode::Silent => {}
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The conditions' texts, in order, as compiled.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
+    pub fn len(&self) -> usize {
+        self.compiled.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.compiled.is_empty()
+    }
+}
+
+/// The contexts from most to least specific, as the Collector's inference
+/// ranks them: a statement list that mentions `span.` and `resource.`
+/// paths runs in the span context, where both are reachable.
+const SPECIFICITY: [&str; 7] = ["log", "datapoint", "metric", "spanevent", "span", "scope", "resource"];
+
+/// Which context a statement list needs, from its path prefixes (the flat
+/// form `statements = [...]` with `span.name`, `resource.attributes[...]`):
+/// the most specific context any path names, among `candidates`.
+pub fn infer_context(sources: &[&str], candidates: &[&'static Schema]) -> Result<&'static Schema, OttlError> {
+    let mut best: Option<usize> = None;
+    for (i, src) in sources.iter().enumerate() {
+        let stmt = parse_statement(src).map_err(|e| e.at_index(i))?;
+        let mut prefixes = Vec::new();
+        statement_prefixes(&stmt, &mut prefixes);
+        for p in prefixes {
+            let p = if p == "instrumentation_scope" { "scope" } else { p };
+            if let Some(rank) = SPECIFICITY.iter().position(|c| *c == p) {
+                if candidates.iter().any(|s| s.name == p) {
+                    best = Some(best.map_or(rank, |b| b.min(rank)));
+                }
+            }
+        }
+    }
+    let names: Vec<&str> = candidates.iter().map(|s| s.name).collect();
+    let Some(rank) = best else {
+        let len = sources.first().map_or(0, |s| s.len());
+        return Err(OttlError::new(0..len, "unable to infer a valid context from the statements").with_help(format!(
+            "prefix paths with their context, such as `{}.attributes[\"key\"]`; valid contexts: {}",
+            names.first().unwrap_or(&"span"),
+            names.join(", ")
+        )));
+    };
+    let name = SPECIFICITY[rank];
+    candidates.iter().copied().find(|s| s.name == name).ok_or_else(|| OttlError::new(0..0, format!("context \"{name}\" is not available here")))
+}
+
+/// The first segment of every multi-segment path in a statement: the
+/// candidates for a context prefix.
+fn statement_prefixes<'a>(s: &'a Statement, out: &mut Vec<&'a str>) {
+    for a in &s.editor.args {
+        expr_prefixes(&a.value, out);
+    }
+    if let Some(c) = &s.condition {
+        expr_prefixes(c, out);
+    }
+}
+
+/// [`statement_prefixes`] for one expression, keys and arguments included.
+fn expr_prefixes<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
+    match &e.kind {
+        ExprKind::Path(p) => {
+            if p.segments.len() > 1 {
+                out.push(&p.segments[0].name);
+            }
+            for s in &p.segments {
+                s.keys.iter().for_each(|k| expr_prefixes(k, out));
+            }
+        }
+        ExprKind::Call(c) => {
+            c.args.iter().for_each(|a| expr_prefixes(&a.value, out));
+            c.keys.iter().for_each(|k| expr_prefixes(k, out));
+        }
+        ExprKind::List(items) => items.iter().for_each(|i| expr_prefixes(i, out)),
+        ExprKind::Map(items) => items.iter().for_each(|(_, _, v)| expr_prefixes(v, out)),
+        ExprKind::Binary(_, l, r) => {
+            expr_prefixes(l, out);
+            expr_prefixes(r, out);
+        }
+        ExprKind::Not(i) | ExprKind::Paren(i) => expr_prefixes(i, out),
+        _ => {}
+    }
 }

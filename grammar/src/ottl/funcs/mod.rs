@@ -1,7 +1,42 @@
-//! PLACEHOLDER: the function table, replaced whole by the library.
+//! The OTTL function library: the Collector's editors and converters, with
+//! its parameter names (so named arguments work) and its documented
+//! behaviour for each (types accepted, nil, errors). `docs/ottl-functions.md`
+//! lists them, and what is left out.
+//!
+//! Each family lives in its own file; [`table`] is the one list the
+//! checker resolves names against. Literal arguments (regexes, modes, glob
+//! patterns, formats) are prepared by each function's factory at load, so
+//! a bad regex is a load error pointing at that argument, and running a
+//! statement never compiles anything.
+
+mod collections;
+mod common;
+mod edit;
+mod format;
+mod hash;
+mod json;
+mod maps;
+mod parse;
+mod patterns;
+mod strings;
+mod strptime;
+mod time;
+mod types;
+mod zone;
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+use std::sync::OnceLock;
 
 use super::function::FunctionDef;
 
+/// Every editor and converter, family by family. Built once.
 pub fn table() -> &'static [FunctionDef] {
-    &[]
+    static TABLE: OnceLock<Vec<FunctionDef>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        [edit::DEFS, maps::DEFS, patterns::DEFS, collections::DEFS, strings::DEFS, format::DEFS, types::DEFS, hash::DEFS, time::DEFS, parse::DEFS].concat()
+    })
 }

@@ -1,0 +1,63 @@
+//! [`Args`] for a call site: what a function sees of its arguments.
+
+use super::{CArg, CallSite, Eval};
+use crate::ottl::function::Args;
+use crate::ottl::value::Value;
+
+/// A call site's arguments, evaluated lazily: a function that never reads
+/// an argument never pays for it, and an editor's `where` has already run.
+pub(super) struct SiteArgs<'a, 'c> {
+    pub ev: &'a mut Eval<'c>,
+    pub site: &'a CallSite,
+}
+
+impl Args for SiteArgs<'_, '_> {
+    fn present(&self, i: usize) -> bool {
+        !matches!(self.site.args.get(i), None | Some(CArg::Absent))
+    }
+
+    fn get(&mut self, i: usize) -> Result<Value, String> {
+        match self.site.args.get(i) {
+            None | Some(CArg::Absent) | Some(CArg::Func(_)) => Ok(Value::Nil),
+            Some(CArg::Lit(v)) => Ok(v.clone()),
+            Some(CArg::Expr(n)) => Ok(self.ev.eval(n)?.into_owned()),
+            Some(CArg::Path(p)) => self.ev.read(p),
+        }
+    }
+
+    fn set(&mut self, i: usize, value: Value) -> Result<(), String> {
+        match self.site.args.get(i) {
+            Some(CArg::Path(p)) => self.ev.write(p, value),
+            _ => Err(format!("argument {i} is not a path")),
+        }
+    }
+
+    fn call(&mut self, i: usize, args: Vec<Value>) -> Result<Value, String> {
+        match self.site.args.get(i) {
+            Some(CArg::Func(f)) => f.call(&mut ValueArgs(args)),
+            _ => Err(format!("argument {i} is not a function")),
+        }
+    }
+}
+
+/// The arguments of a converter called through a function argument: plain
+/// values, read once each.
+struct ValueArgs(Vec<Value>);
+
+impl Args for ValueArgs {
+    fn present(&self, i: usize) -> bool {
+        i < self.0.len()
+    }
+
+    fn get(&mut self, i: usize) -> Result<Value, String> {
+        Ok(self.0.get(i).cloned().unwrap_or_default())
+    }
+
+    fn set(&mut self, i: usize, _: Value) -> Result<(), String> {
+        Err(format!("argument {i} is not a path"))
+    }
+
+    fn call(&mut self, i: usize, _: Vec<Value>) -> Result<Value, String> {
+        Err(format!("argument {i} is not a function"))
+    }
+}
