@@ -178,7 +178,6 @@ fn examples_and_default_config_validate() {
 /// A bad OTTL statement is a config error at the file's line and column
 /// of its bad token, inside an escaped string, with the caret under it.
 #[test]
-#[ignore = "needs the OTTL checker (issue 20: language core)"]
 fn validate_points_at_the_bad_token_of_an_ottl_statement() {
     let out = solder(&["validate", &data("ottl_bad_statement.alloy")]);
     assert_eq!(out.status.code(), Some(1));

@@ -108,7 +108,6 @@ fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
 /// span metrics and keep what they should; seed 002's spans (no health
 /// checks, no IDs in their names) all arrive and are counted as sent.
 #[test]
-#[ignore = "needs the OTTL language core, functions and contexts (issue 20) merged"]
 fn span_name_normalisation_example_keeps_ordinary_spans_whole() {
     let run = run_example("span-name-normalisation.alloy", |sink| vec![("JAEGER_OTLP_ENDPOINT", format!("127.0.0.1:{}", sink.port))], 4317);
     let calls = "traces_span_metrics_calls_total";

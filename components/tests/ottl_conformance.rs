@@ -164,7 +164,6 @@ fn check(c: &Case) -> Option<String> {
 }
 
 #[test]
-#[ignore = "needs the OTTL language core, functions and contexts (issue 20) merged"]
 fn conformance_table() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ottl_conformance/cases.txt");
     let text = std::fs::read_to_string(path).expect("the table");

@@ -8,7 +8,6 @@ pub mod filterspan;
 pub mod k8sattributes;
 pub mod memory_limiter;
 mod ottl_args;
-mod ottl_shim;
 pub mod resourcedetection;
 pub mod resources;
 pub mod rewrite;

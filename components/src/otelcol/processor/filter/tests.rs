@@ -58,7 +58,6 @@ async fn with_no_conditions_requests_go_on_as_their_bytes() {
 // table and the OTLP contexts (issue 20's other parts) merged.
 
 #[test]
-#[ignore = "needs the OTTL checker (issue 20: language core)"]
 fn a_bad_condition_points_at_its_bad_token() {
     let ev = evaluate(REGISTRATION.name, "traces {\nspan = [`name == \"a\"`, `atributes[\"k\"] == \"v\"`]\n}\noutput {}", &Default::default()).unwrap();
     let Err(d) = REGISTRATION.decode(&ev) else { panic!("accepted") };
@@ -69,7 +68,6 @@ fn a_bad_condition_points_at_its_bad_token() {
 /// Health checks are dropped and counted; a request left empty goes no
 /// further; the rest go on. Sent = delivered + filtered.
 #[tokio::test]
-#[ignore = "needs the OTTL evaluator, functions and contexts (issue 20)"]
 async fn drops_and_counts_what_a_condition_matches() {
     let rec = Recorder::new();
     let id = "otelcol.processor.filter.drops_and_counts";

@@ -6,7 +6,7 @@ use solder_syntax::ottl::{funcs, infer_context, ErrorMode, Schema, Statements};
 use super::{Arguments, Block, ContextStatements, Rules};
 use crate::component::ArgumentError;
 use crate::otelcol::processor::ottl_args::{context, error_mode, load_error, FailureLog};
-use crate::otelcol::processor::ottl_shim as ottl;
+use crate::ottl;
 
 /// The contexts each signal's statements may run in, in the order the
 /// Collector lists them (from the outermost).

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use solder_syntax::ottl::{ErrorMode, RunError};
 
 use super::ottl_args::{default_error_mode, FailureLog};
-use super::ottl_shim as ottl;
 use super::rewrite::{Edit, Rewrite, RewriteProcessor};
 use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
 use crate::consumer::ConsumeError;
 use crate::otelcol::output::Output;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::Signal;
+use crate::ottl;
 use crate::selfmetrics::ComponentMetrics;
 
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];

@@ -72,7 +72,6 @@ async fn with_no_statements_requests_go_on_as_their_bytes() {
 /// A bad statement is an error at its exact list element, with the caret
 /// under its bad token (here the misspelt path), however it is quoted.
 #[test]
-#[ignore = "needs the OTTL checker (issue 20: language core)"]
 fn a_bad_statement_points_at_its_bad_token() {
     let body = "trace_statements {\ncontext = \"span\"\nstatements = [`set(name, \"a\")`]\n}\ntrace_statements {\ncontext = \"span\"\nstatements = [`set(name, \"b\")`, \"set(attributes[\\\"k\\\"], nmae)\"]\n}";
     let (message, at) = pointed_at(body);
@@ -82,7 +81,6 @@ fn a_bad_statement_points_at_its_bad_token() {
 }
 
 #[tokio::test]
-#[ignore = "needs the OTTL evaluator, functions and contexts (issue 20)"]
 async fn statements_rename_spans_on_the_way_through() {
     let rec = Recorder::new();
     let body = r#"trace_statements {
@@ -107,7 +105,6 @@ output { traces = [sink] }"#;
 /// refuses the request permanently; `ignore` and `silent` go on with the
 /// next statement. Every failure is counted.
 #[tokio::test]
-#[ignore = "needs the OTTL evaluator, functions and contexts (issue 20)"]
 async fn each_error_mode_handles_a_failing_statement() {
     let statements = r#"statements = [`set(attributes["s"], Substring(name, 0, 100))`, `set(name, "after")`]"#;
     for (mode, refused) in [("propagate", true), ("ignore", false), ("silent", false)] {
