@@ -64,6 +64,11 @@ fn transform(c: &mut Criterion) {
     group.bench_function("empty_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| empty.try_traces(r)).expect("runs")));
     group.bench_function("reencode_only_100_spans", |b| b.iter(|| rewrite(data.clone(), |_| true).expect("decodes")));
     group.bench_function("five_statements_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| five.try_traces(r)).expect("runs")));
+    // Each statement alone, to see where the five's cost goes.
+    for (i, statement) in STATEMENTS.iter().enumerate() {
+        let one = rules(&[statement]);
+        group.bench_function(format!("statement_{i}_100_spans"), |b| b.iter(|| try_rewrite(data.clone(), |r| one.try_traces(r)).expect("runs")));
+    }
     group.finish();
 }
 
