@@ -120,6 +120,18 @@ fn span_name_normalisation_example_keeps_ordinary_spans_whole() {
     }
 }
 
+/// The module example: the receiver sends into a custom component that
+/// `import.file` reads from `examples/modules/`, next to the example; its
+/// spans reach the backend's stand-in.
+#[test]
+fn module_example_sends_through_its_imported_pipeline() {
+    let run = run_example("module-pipeline.alloy", |sink| vec![("JAEGER_ENDPOINT", format!("127.0.0.1:{}", sink.port))], 4317);
+    let agent = &run.agent;
+    let exporter = agent.component("traces.pipeline.jaeger/otelcol.exporter.otlp.backend");
+    assert_eq!(exporter["moduleID"], "traces.pipeline.jaeger", "{exporter}");
+    assert_eq!(agent.component("traces.pipeline.jaeger")["health"]["state"], "healthy");
+}
+
 /// Seed 004: span metrics with exemplars and HTTP dimensions, traces to
 /// Tempo over OTLP/HTTP; the app sends to 4319 as in the seed.
 #[test]

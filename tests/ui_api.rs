@@ -231,6 +231,7 @@ fn everything_rendered_into_html_is_escaped() {
     let cfg = dir.path().join("config.alloy");
     std::fs::write(&cfg, "local.file \"odd\" {\n\tfilename = \"/nonexistent/<i>&'\\\"\"\n}\n").unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the first load", || agent.get("/-/ready").0 == 200);
     agent.wait_for("the file error", || agent.component("local.file.odd")["health"]["state"] == "unhealthy");
     for path in ["/components", "/component/local.file.odd", "/graph", "/config"] {
         let (_, page) = agent.get(path);

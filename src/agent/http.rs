@@ -43,11 +43,12 @@ pub fn router(agent: Arc<Agent>, allowed: super::origin::AllowedHosts) -> Router
         .route("/-/reload", get(reload).post(reload))
         .route("/metrics", get(metrics_handler))
         .route("/api/v0/web/components", get(components))
-        .route("/api/v0/web/components/{id}", get(component))
+        .route("/api/v0/web/components/{*id}", get(component))
+        .route("/api/v0/web/modules/{*id}", get(module_components))
         .route("/api/v0/web/status", get(status))
         .route("/api/v0/web/graph", get(graph))
         .route("/api/v0/web/graph/stream", get(graph_stream))
-        .route("/api/v0/web/debug/{id}", get(debug_stream))
+        .route("/api/v0/web/debug/{*id}", get(debug_stream))
         .merge(super::ui::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(allowed, super::origin::guard))
@@ -143,6 +144,23 @@ async fn component(State(s): State<AppState>, Path(id): Path<String>) -> Respons
     }
 }
 
+/// `/api/v0/web/modules/MODULE_ID/components`: the components of one
+/// custom component instance's module, as Alloy's API lists them.
+async fn module_components(State(s): State<AppState>, Path(path): Path<String>) -> Response {
+    let Some(module) = path.strip_suffix("/components") else {
+        return (StatusCode::NOT_FOUND, Json(json!({ "error": "use /api/v0/web/modules/MODULE_ID/components" }))).into_response();
+    };
+    let flows = s.agent.controller.flow().edges();
+    let found = s.agent.controller.inspect(|nodes| {
+        let exists = nodes.iter().any(|n| n.decl.id == module && matches!(n.decl.kind, crate::runtime::loader::Kind::Instance(_)));
+        exists.then(|| Json_::Array(nodes.iter().filter(|n| n.decl.module == module).map(|n| component_json(n, nodes, &flows)).collect()))
+    });
+    match found {
+        Some(list) => Json(list).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({ "error": format!("module {module:?} does not exist") }))).into_response(),
+    }
+}
+
 async fn status(State(s): State<AppState>) -> Json<Json_> {
     let last = s.agent.status().map(|st| {
         json!({
@@ -168,13 +186,15 @@ async fn status(State(s): State<AppState>) -> Json<Json_> {
     Json(json!({ "ready": s.agent.is_ready(), "lastReload": last, "running": loaded, "banner": s.agent.stale_banner() }))
 }
 
-/// The graph with per-edge totals and rates, and its layout.
-async fn graph(State(s): State<AppState>) -> Json<Json_> {
-    Json(GraphModel::snapshot(&s.agent).json())
+/// The graph with per-edge totals and rates, and its layout: every
+/// component flat, or with `?module=ID` one module's graph (`ID` empty:
+/// the top level), custom components drawn as one node each.
+async fn graph(State(s): State<AppState>, Query(q): Query<super::ui::graph::ModuleQuery>) -> Json<Json_> {
+    Json(GraphModel::snapshot_in(&s.agent, q.module.as_deref()).json())
 }
 
 /// The graph snapshot once a second, as server-sent events.
-async fn graph_stream(State(s): State<AppState>) -> Response {
+async fn graph_stream(State(s): State<AppState>, Query(q): Query<super::ui::graph::ModuleQuery>) -> Response {
     let (tx, rx) = mpsc::channel::<String>(2);
     let agent = Arc::clone(&s.agent);
     tokio::spawn(async move {
@@ -182,7 +202,7 @@ async fn graph_stream(State(s): State<AppState>) -> Response {
         loop {
             every.tick().await;
             // A closed stream means the client went away.
-            if tx.send(GraphModel::snapshot(&agent).json().to_string()).await.is_err() {
+            if tx.send(GraphModel::snapshot_in(&agent, q.module.as_deref()).json().to_string()).await.is_err() {
                 return;
             }
         }
@@ -221,17 +241,20 @@ fn sse(rx: mpsc::Receiver<String>) -> Response {
 /// `dataFlowEdgesTo` lists the components this one sends telemetry to.
 fn component_json(n: &Node, all: &[&Node], flows: &[EdgeView]) -> Json_ {
     let health = n.health();
-    let referenced_by: Vec<&str> = all.iter().filter(|o| o.decl.depends_on.contains(&n.decl.id)).map(|o| o.decl.id.as_str()).collect();
+    let referenced_by: Vec<&str> = all.iter().filter(|o| o.references().contains(&n.decl.id)).map(|o| o.decl.id.as_str()).collect();
     let flows_to: Vec<&str> = flows.iter().filter(|e| e.from == n.decl.id).map(|e| e.to.as_str()).collect();
     json!({
         "name": n.decl.name,
-        "localID": n.decl.id,
+        "id": n.decl.id,
+        "localID": n.decl.local_id,
+        "moduleID": n.decl.module,
+        "createdModuleIDs": if matches!(n.decl.kind, crate::runtime::loader::Kind::Instance(_)) { vec![n.decl.id.clone()] } else { Vec::new() },
         "label": n.decl.block.label.as_ref().map(|l| l.value.clone()).unwrap_or_default(),
         "health": health_json(&health),
         "arguments": body_json(&n.args),
-        "exports": value_json(&n.component.exports()),
+        "exports": value_json(&n.shown_exports()),
         "debugInfo": value_json(&n.component.debug_info()),
-        "referencesTo": n.decl.depends_on.iter().collect::<Vec<_>>(),
+        "referencesTo": n.references(),
         "referencedBy": referenced_by,
         "dataFlowEdgesTo": flows_to,
         "instance": n.instance,

@@ -7,13 +7,14 @@ pub mod httpauth;
 pub mod livedebugging;
 pub mod logging;
 pub mod metrics;
+pub mod modules;
 pub mod origin;
 pub mod source;
 pub mod ui;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
@@ -61,11 +62,20 @@ pub struct Agent {
     loaded: Mutex<Option<LoadedConfig>>,
     /// One reload at a time, whatever triggered it.
     reloading: tokio::sync::Mutex<()>,
+    /// The imported modules of the running config, watched for changes.
+    modules: modules::ModuleWatch,
+    /// Whether to watch imported modules (off with `--config.watch=false`).
+    watch_modules: AtomicBool,
+    /// This agent, for the module watches' reloads.
+    me: Weak<Agent>,
 }
 
 impl Agent {
     pub fn new(controller: Arc<Controller>, source: ConfigSource, logging: logging::LogHandle) -> Arc<Agent> {
-        Arc::new(Agent {
+        Arc::new_cyclic(|me| Agent {
+            me: me.clone(),
+            modules: modules::ModuleWatch::default(),
+            watch_modules: AtomicBool::new(true),
             controller,
             source,
             logging,
@@ -76,6 +86,12 @@ impl Agent {
             loaded: Mutex::new(None),
             reloading: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Stops watching imported modules (`--config.watch=false`); they are
+    /// read again on every reload.
+    pub fn no_module_watch(&self) {
+        self.watch_modules.store(false, Ordering::SeqCst);
     }
 
     /// Reads, checks and applies the config. On failure the running graph
@@ -95,13 +111,17 @@ impl Agent {
                 let result = match checked {
                     Err(d) => Err(d),
                     Ok((cfg, log, live, http)) => {
-                        let shown: Vec<(String, String)> = cfg.files.iter().map(|f| (f.name.clone(), f.shown().to_string())).collect();
-                        let masked = cfg.files.iter().any(|f| f.is_masked());
+                        let shown: Vec<(String, String)> = cfg.files.iter().chain(&cfg.module_files).map(|f| (f.name.clone(), f.shown().to_string())).collect();
+                        let masked = cfg.files.iter().chain(&cfg.module_files).any(|f| f.is_masked());
+                        let imports = cfg.imports.clone();
                         match self.controller.apply(cfg).await {
                             Ok(report) => {
                                 self.logging.set(&log);
                                 self.controller.flow().live.set_enabled(live.enabled);
                                 self.http_auth.set(&http);
+                                if self.watch_modules.load(Ordering::SeqCst) {
+                                    self.modules.follow(&self.me, &imports);
+                                }
                                 *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) =
                                     Some(LoadedConfig { at: SystemTime::now(), hash: hash.clone(), files: shown, masked });
                                 Ok(report)

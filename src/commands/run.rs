@@ -134,6 +134,9 @@ async fn serve(args: Args) -> ExitCode {
     // ready: in Kubernetes the fix arrives as a ConfigMap update, which
     // the watcher picks up.
     let _watcher = if args.watch { watch::start(Arc::clone(&agent)) } else { None };
+    if !args.watch {
+        agent.no_module_watch();
+    }
     let _ = agent.reload("startup").await;
     spawn_sighup(Arc::clone(&agent));
 

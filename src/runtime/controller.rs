@@ -23,7 +23,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::flow::{Flow, Taps};
-use super::loader::{Config, Declaration};
+use super::loader::{Config, Declaration, Kind};
+use super::modules::{argument_object, exports_object, Passive};
 use super::scope::ScopeBuilder;
 use super::supervise::{supervise, Fault};
 
@@ -51,11 +52,19 @@ pub struct Node {
     task: Option<JoinHandle<()>>,
     /// Set while the component's task is recovering from a panic.
     fault: Fault,
+    /// For a custom component's instance, as of the last inspection: the
+    /// worst health among the components inside it, and its exports.
+    rollup: Option<(Health, solder_syntax::Value)>,
 }
 
 impl Node {
     /// The component's health, overridden by an evaluation failure.
     pub fn health(&self) -> Health {
+        if let Some((health, _)) = self.rollup.as_ref().filter(|(h, _)| h.state != HealthState::Healthy) {
+            if self.error.is_none() {
+                return health.clone();
+            }
+        }
         if let Some(d) = &self.error {
             return Health { state: HealthState::Unhealthy, message: d.to_string(), updated: self.error_since };
         }
@@ -63,6 +72,21 @@ impl Node {
             Some((message, since)) => Health { state: HealthState::Unhealthy, message, updated: since },
             None => self.component.health(),
         }
+    }
+
+    /// What the component exports, as shown: a custom component's are its
+    /// `export` blocks' values.
+    pub fn shown_exports(&self) -> solder_syntax::Value {
+        match &self.rollup {
+            Some((_, exports)) => exports.clone(),
+            None => self.component.exports(),
+        }
+    }
+
+    /// The IDs of the components this one reads, as shown.
+    pub fn references(&self) -> Vec<String> {
+        let ids: BTreeSet<String> = self.decl.depends_on.iter().map(|d| super::modules::shown_id(d).to_string()).collect();
+        ids.into_iter().collect()
     }
 
     /// Records (or clears) an evaluation or update failure; its time is
@@ -115,6 +139,9 @@ enum Action {
     Keep,
     Update(EvalBody, Decoded),
     New(Arc<dyn Running>, EvalBody),
+    /// A custom component's arguments or exports changed: the node's
+    /// value is replaced (it runs nothing).
+    Replace(Arc<dyn Running>, EvalBody),
 }
 
 impl Controller {
@@ -199,6 +226,15 @@ impl Controller {
                     }
                     report.updated.push(decl.id.clone());
                 }
+                Action::Replace(component, args) => {
+                    if let Some(node) = g.nodes.get_mut(&decl.id) {
+                        node.decl = decl.clone();
+                        node.component = component;
+                        node.args = args;
+                        node.set_error(None);
+                    }
+                    report.updated.push(decl.id.clone());
+                }
                 Action::New(component, args) => {
                     let node = start(decl.clone(), args, component);
                     g.nodes.insert(decl.id.clone(), node);
@@ -227,6 +263,23 @@ impl Controller {
         let mut warnings = Vec::new();
         let mut taps = Taps::default();
         for decl in &cfg.components {
+            let running = g.nodes.get(&decl.id);
+            if !matches!(decl.kind, Kind::Component) {
+                match evaluate(decl, &scope, &mut warnings) {
+                    Ok(args) => {
+                        let value = passive_value(decl, &args);
+                        let action = match running {
+                            Some(node) if node.args == args && node.component.exports() == value => Action::Keep,
+                            Some(_) => Action::Replace(Passive::running(value.clone()), args),
+                            None => Action::New(Passive::running(value.clone()), args),
+                        };
+                        publish(&mut scope, decl, value);
+                        actions.push(action);
+                    }
+                    Err(mut d) => errors.append(&mut d),
+                }
+                continue;
+            }
             let args = match evaluate(decl, &scope, &mut warnings) {
                 Ok(mut args) => {
                     self.flow.tap_body(&decl.id, &mut args, &|a| scope.owner(a), &mut taps);
@@ -242,9 +295,8 @@ impl Controller {
             if let Some(schema) = self.registry.schema(&decl.name) {
                 args.seal_secrets(schema);
             }
-            let running = g.nodes.get(&decl.id);
             if let Some(node) = running.filter(|node| node.args == args) {
-                scope.insert(&decl.id, node.component.exports());
+                publish(&mut scope, decl, node.component.exports());
                 actions.push(Action::Keep);
                 continue;
             }
@@ -270,7 +322,7 @@ impl Controller {
                     }
                 },
             };
-            scope.insert(&decl.id, exports);
+            publish(&mut scope, decl, exports);
             actions.push(action);
         }
         if errors.is_empty() {
@@ -317,7 +369,21 @@ impl Controller {
         let mut taps = Taps::default();
         for id in g.order.clone() {
             let Some(node) = g.nodes.get_mut(&id) else { continue };
-            if node.decl.depends_on.iter().any(|d| dirty.contains(d)) {
+            if node.decl.depends_on.iter().any(|d| dirty.contains(d)) && !matches!(node.decl.kind, Kind::Component) {
+                let mut warnings = Vec::new();
+                match evaluate(&node.decl, &scope, &mut warnings) {
+                    Ok(args) => {
+                        let value = passive_value(&node.decl, &args);
+                        if args != node.args || value != node.component.exports() {
+                            node.component = Passive::running(value);
+                            node.args = args;
+                            node.set_error(None);
+                            dirty.insert(id.clone());
+                        }
+                    }
+                    Err(d) => node.set_error(d.into_iter().next()),
+                }
+            } else if node.decl.depends_on.iter().any(|d| dirty.contains(d)) {
                 let mut warnings = Vec::new();
                 let evaluated = evaluate(&node.decl, &scope, &mut warnings).map(|mut args| {
                     self.flow.tap_body(&id, &mut args, &|a| scope.owner(a), &mut taps);
@@ -347,7 +413,7 @@ impl Controller {
                     (Err(d), _) => node.set_error(d.into_iter().next()),
                 }
             }
-            scope.insert(&id, node.component.exports());
+            publish(&mut scope, &node.decl, node.component.exports());
         }
         self.flow.extend(taps);
     }
@@ -361,10 +427,13 @@ impl Controller {
         std::mem::take(&mut *self.evaluations.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Reads the graph under its lock, in evaluation order.
+    /// Reads the graph under its lock, in evaluation order. A custom
+    /// component's hidden exports node is left out; its instance shows
+    /// the exports and the rolled-up health of what runs inside it.
     pub fn inspect<R>(&self, f: impl FnOnce(&[&Node]) -> R) -> R {
-        let g = self.graph();
-        let nodes: Vec<&Node> = g.order.iter().filter_map(|id| g.nodes.get(id)).collect();
+        let mut g = self.graph();
+        roll_up(&mut g);
+        let nodes: Vec<&Node> = g.order.iter().filter_map(|id| g.nodes.get(id)).filter(|n| !n.decl.is_exports()).collect();
         f(&nodes)
     }
 
@@ -375,6 +444,42 @@ impl Controller {
         for node in nodes {
             stop(node).await;
         }
+    }
+}
+
+/// Works out each custom component instance's shown health and exports:
+/// the worst health of any component inside it (nested instances
+/// included), and its exports node's value.
+fn roll_up(g: &mut Graph) {
+    let instances: Vec<String> = g.nodes.values().filter(|n| matches!(n.decl.kind, Kind::Instance(_))).map(|n| n.decl.id.clone()).collect();
+    for id in instances {
+        let prefix = format!("{id}/");
+        let mut worst: Option<(Health, String)> = None;
+        for (other, n) in g.nodes.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {
+            if matches!(n.decl.kind, Kind::Component) {
+                let h = n.health();
+                if h.state != HealthState::Healthy && worst.as_ref().is_none_or(|(w, _)| rank(h.state) > rank(w.state)) {
+                    worst = Some((h, other.clone()));
+                }
+            }
+        }
+        let exports = g.nodes.get(&format!("{id}{}", super::modules::EXPORTS_SUFFIX)).map(|n| n.component.exports()).unwrap_or(solder_syntax::Value::Null);
+        let health = match worst {
+            Some((h, from)) => Health { state: h.state, message: format!("{from}: {}", h.message), updated: h.updated },
+            None => Health::new(HealthState::Healthy, ""),
+        };
+        if let Some(n) = g.nodes.get_mut(&id) {
+            n.rollup = Some((health, exports));
+        }
+    }
+}
+
+/// How bad a health state is, for the roll-up.
+fn rank(state: HealthState) -> u8 {
+    match state {
+        HealthState::Healthy => 0,
+        HealthState::Unknown => 1,
+        _ => 2,
     }
 }
 
@@ -391,8 +496,27 @@ fn take_in_stop_order(g: &mut Graph, which: impl Fn(&str) -> bool) -> Vec<Node> 
     order.iter().filter_map(|id| g.nodes.remove(id)).collect()
 }
 
+/// Puts what a node provides where its readers look: a component's exports
+/// in its module, an instance's arguments in its own module as `argument`,
+/// and an instance's exports in the module that declares the instance.
+fn publish(scope: &mut ScopeBuilder, decl: &Declaration, value: solder_syntax::Value) {
+    match &decl.kind {
+        Kind::Component => scope.insert_in(&decl.module, &decl.local_id, Some(&decl.id), value),
+        Kind::Instance(_) => scope.insert_in(&decl.id, "argument", None, value),
+        Kind::Exports { parent_module, instance } => scope.insert_in(parent_module, instance, None, value),
+    }
+}
+
+/// The value an instance or exports node holds, from its evaluated body.
+fn passive_value(decl: &Declaration, args: &EvalBody) -> solder_syntax::Value {
+    match &decl.kind {
+        Kind::Instance(spec) => argument_object(spec, args),
+        _ => exports_object(args),
+    }
+}
+
 fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnostic>) -> Result<EvalBody, Vec<Diagnostic>> {
-    let scope = scope.scope();
+    let scope = scope.scope_of(&decl.module);
     let mut ev = Evaluator::new(&decl.source.text, &scope);
     let result = body::evaluate(&mut ev, &decl.block.body, decl.block.name_span());
     attach_source(&mut ev.warnings, &decl.source);
@@ -418,6 +542,7 @@ fn start(decl: Declaration, args: EvalBody, component: Arc<dyn Running>) -> Node
         cancel,
         task: Some(task),
         fault,
+        rollup: None,
     }
 }
 

@@ -58,7 +58,9 @@ pub fn order(decls: Vec<Declaration>) -> Result<Vec<Declaration>, Vec<Diagnostic
 
 fn cycle_error(decls: &[Declaration], cycle: &[usize]) -> Diagnostic {
     // Arrows read "depends on", starting from the member declared first.
-    let mut names: Vec<&str> = cycle.iter().map(|&i| decls[i].id.as_str()).collect();
+    // A custom component's hidden exports node is named as its instance.
+    let mut names: Vec<&str> = cycle.iter().map(|&i| super::modules::shown_id(&decls[i].id)).collect();
+    names.dedup();
     if let Some(first) = names.first().copied() {
         names.push(first);
     }
@@ -70,7 +72,7 @@ fn cycle_error(decls: &[Declaration], cycle: &[usize]) -> Diagnostic {
         // Labels can only point into the primary file; members in other
         // files are named in the message.
         if std::sync::Arc::ptr_eq(&decls[i].source, &first.source) {
-            d = d.with_label(decls[i].block.name_span(), format!("{} is part of the cycle", decls[i].id));
+            d = d.with_label(decls[i].block.name_span(), format!("{} is part of the cycle", super::modules::shown_id(&decls[i].id)));
         }
     }
     d

@@ -5,7 +5,8 @@ pub mod flow;
 pub mod graph;
 pub mod live;
 pub mod loader;
-mod redact;
+pub mod modules;
+pub(crate) mod redact;
 pub mod scope;
 mod supervise;
 

@@ -3,7 +3,7 @@
 //! health, edges labelled with their live rates. Nodes are SVG links, so
 //! clicking one opens its page without JavaScript.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 
 use super::model::{rate_label, GraphModel};
@@ -16,20 +16,56 @@ const COL_W: usize = 350;
 const ROW_H: usize = 86;
 const PAD: usize = 24;
 
-pub async fn graph_page(State(s): State<AppState>) -> Response {
-    let model = GraphModel::snapshot(&s.agent);
+pub async fn graph_page(State(s): State<AppState>, Query(q): Query<ModuleQuery>) -> Response {
+    let view = q.module.unwrap_or_default();
+    let model = GraphModel::snapshot_in(&s.agent, Some(&view));
+    let heading = if view.is_empty() {
+        "<h1>Graph</h1>".to_string()
+    } else {
+        // The module's place: a link up to the graph it is drawn in.
+        let parent = view.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        format!(
+            "<p><a href=\"{}\">← {}</a></p><h1>Module <a href=\"{}\">{}</a></h1>",
+            esc(&module_href(parent)),
+            if parent.is_empty() { "top level".to_string() } else { esc(parent) },
+            esc(&component_href(&view)),
+            esc(&view)
+        )
+    };
     let body = if model.nodes.is_empty() {
-        "<h1>Graph</h1><p class=\"empty\">No components are running. See <a href=\"/config\">Config</a>.</p>".to_string()
+        format!("{heading}<p class=\"empty\">No components are running. See <a href=\"/config\">Config</a>.</p>")
     } else {
         format!(
-            "<h1>Graph</h1><p class=\"legend\"><span class=\"badge health-healthy\">healthy</span> <span class=\"badge health-unhealthy\">unhealthy</span> \
+            "{heading}<p class=\"legend\"><span class=\"badge health-healthy\">healthy</span> <span class=\"badge health-unhealthy\">unhealthy</span> \
              <span class=\"badge health-unknown\">unknown</span> <span class=\"badge health-exited\">exited</span> · solid edges carry telemetry \
              (live rate), dashed edges read an export</p><div class=\"graph\">{}</div>{}",
             svg(&model),
             edge_table(&model)
         )
     };
-    page(&s.agent, "Graph", Nav::Graph, &[("page", "graph"), ("shape", &shape(&model))], &body)
+    page(&s.agent, "Graph", Nav::Graph, &[("page", "graph"), ("module", &view), ("shape", &shape(&model))], &body)
+}
+
+/// `?module=ID`: which module's graph to draw; the top level without it.
+#[derive(serde::Deserialize)]
+pub struct ModuleQuery {
+    pub module: Option<String>,
+}
+
+/// The graph page of a module (`""`: the top level).
+pub fn module_href(module: &str) -> String {
+    if module.is_empty() {
+        return "/graph".into();
+    }
+    let mut out = String::from("/graph?module=");
+    for b in module.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// What the drawing depends on: when the stream reports another shape, the
@@ -86,7 +122,7 @@ fn svg(m: &GraphModel) -> String {
             "<a href=\"{href}\"><g class=\"node health-{state}\" data-id=\"{id}\"><title>{id}: {state} {msg}</title>\
              <rect x=\"{x}\" y=\"{y}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"6\"/>\
              <text class=\"node-kind\" x=\"{tx}\" y=\"{ky}\">{name}</text><text class=\"node-label\" x=\"{tx}\" y=\"{ly}\">{label}</text></g></a>",
-            href = esc(&component_href(&n.id)),
+            href = esc(&if n.module { module_href(&n.id) } else { component_href(&n.id) }),
             id = esc(&n.id),
             msg = esc(&n.health.message),
             name = esc(&n.name),

@@ -6,7 +6,7 @@
 
 mod alloy;
 mod config;
-mod graph;
+pub mod graph;
 pub mod layout;
 pub mod model;
 mod pages;

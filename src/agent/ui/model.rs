@@ -15,6 +15,8 @@ pub struct GraphNode {
     pub label: String,
     pub health: Health,
     pub place: Place,
+    /// A custom component instance: its graph can be opened.
+    pub module: bool,
 }
 
 pub struct GraphEdge {
@@ -34,7 +36,16 @@ pub struct GraphModel {
 }
 
 impl GraphModel {
+    /// Every component, module components included, flat.
     pub fn snapshot(agent: &Agent) -> GraphModel {
+        GraphModel::snapshot_in(agent, None)
+    }
+
+    /// With a `view`, one module's graph as Alloy's UI draws it: the
+    /// components of that module (`""`: the top level), each custom
+    /// component instance in it as one node, and edges into or out of an
+    /// instance drawn to the instance.
+    pub fn snapshot_in(agent: &Agent, view: Option<&str>) -> GraphModel {
         let flows = agent.controller.flow().edges();
         let (mut nodes, refs) = agent.controller.inspect(|all| {
             let nodes: Vec<GraphNode> = all
@@ -45,11 +56,37 @@ impl GraphModel {
                     label: n.decl.block.label.as_ref().map(|l| l.value.clone()).unwrap_or_default(),
                     health: n.health(),
                     place: Place { layer: 0, row: 0 },
+                    module: matches!(n.decl.kind, crate::runtime::loader::Kind::Instance(_)),
                 })
+                .filter(|n| view.is_none_or(|v| in_view(&n.id, v).as_deref() == Some(n.id.as_str())))
                 .collect();
-            let refs: Vec<(String, String)> = all.iter().flat_map(|n| n.decl.depends_on.iter().map(|d| (n.decl.id.clone(), d.clone()))).collect();
+            let refs: Vec<(String, String)> = all.iter().flat_map(|n| n.references().into_iter().map(|d| (n.decl.id.clone(), d))).collect();
             (nodes, refs)
         });
+        // Edges, seen from the view: both ends drawn at what stands for them.
+        let shown = |id: &str| match view {
+            None => Some(id.to_string()),
+            Some(v) => in_view(id, v),
+        };
+        let mut merged: Vec<crate::runtime::flow::EdgeView> = Vec::new();
+        for mut e in flows {
+            let (Some(from), Some(to)) = (shown(&e.from), shown(&e.to)) else { continue };
+            if from == to {
+                continue;
+            }
+            match merged.iter_mut().find(|m| m.from == from && m.to == to) {
+                Some(m) => {
+                    m.totals.add(&e.totals);
+                    m.rates.iter_mut().zip(e.rates).for_each(|(sum, r)| *sum += r);
+                }
+                None => {
+                    (e.from, e.to) = (from, to);
+                    merged.push(e);
+                }
+            }
+        }
+        let flows = merged;
+        let refs: Vec<(String, String)> = refs.into_iter().filter_map(|(a, b)| Some((shown(&a)?, shown(&b)?))).filter(|(a, b)| a != b).collect();
         let known = |id: &str| nodes.iter().any(|n| n.id == id);
         let mut edges: Vec<GraphEdge> = flows
             .into_iter()
@@ -111,6 +148,15 @@ impl GraphModel {
     }
 }
 
+/// What stands for component `id` in the graph of module `view`: itself
+/// if it is in that module, the instance inside `view` that contains it,
+/// or nothing if it is outside.
+pub fn in_view(id: &str, view: &str) -> Option<String> {
+    let rest = if view.is_empty() { id } else { id.strip_prefix(view)?.strip_prefix('/')? };
+    let first = rest.split('/').next()?;
+    Some(if view.is_empty() { first.to_string() } else { format!("{view}/{first}") })
+}
+
 pub fn health_json(h: &Health) -> Json {
     json!({ "state": h.state.as_str(), "message": h.message, "updatedTime": solder_components::calendar::rfc3339(h.updated) })
 }
@@ -151,6 +197,15 @@ fn si(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn module_components_are_drawn_at_their_instance() {
+        let id = "mods.a.x/otelcol.processor.batch.b";
+        assert_eq!(in_view(id, "").as_deref(), Some("mods.a.x"));
+        assert_eq!(in_view(id, "mods.a.x").as_deref(), Some(id));
+        assert_eq!(in_view("mods.a.x/inner.y/otelcol.exporter.debug.d", "mods.a.x").as_deref(), Some("mods.a.x/inner.y"));
+        assert_eq!(in_view("otelcol.receiver.otlp.r", "mods.a.x"), None);
+    }
 
     #[test]
     fn labels_name_only_kinds_that_flowed() {

@@ -43,21 +43,22 @@ pub async fn component(State(s): State<AppState>, Path(id): Path<String>) -> Res
     let model = GraphModel::snapshot(&s.agent);
     let found = s.agent.controller.inspect(|all| {
         all.iter().find(|n| n.decl.id == id).map(|n| {
-            let referenced_by: Vec<String> = all.iter().filter(|o| o.decl.depends_on.contains(&id)).map(|o| o.decl.id.clone()).collect();
+            let referenced_by: Vec<String> = all.iter().filter(|o| o.references().contains(&id)).map(|o| o.decl.id.clone()).collect();
             (
                 n.decl.name.clone(),
                 n.health(),
                 alloy::body(&n.args),
-                n.component.exports(),
+                n.shown_exports(),
                 n.component.debug_info(),
-                n.decl.depends_on.iter().cloned().collect::<Vec<_>>(),
+                n.references(),
                 referenced_by,
                 n.instance,
                 n.started,
+                matches!(n.decl.kind, crate::runtime::loader::Kind::Instance(_)),
             )
         })
     });
-    let Some((name, health, args, exports, debug, refs_to, refs_by, instance, started)) = found else {
+    let Some((name, health, args, exports, debug, refs_to, refs_by, instance, started, is_module)) = found else {
         return not_found(&s, &id);
     };
     let links = |ids: &[String]| -> String {
@@ -98,7 +99,7 @@ pub async fn component(State(s): State<AppState>, Path(id): Path<String>) -> Res
          <section><h2>Data flow</h2><dl><dt>Receives from</dt><dd>{from}<div class=\"rate\">in total <span data-in>{inbound}</span></div></dd>\
          <dt>Sends to</dt><dd>{to}<div class=\"rate\">in total <span data-out>{outbound}</span></div></dd>\
          <dt>References</dt><dd>{refs_to}</dd><dt>Referenced by</dt><dd>{refs_by}</dd></dl>\
-         <p><a class=\"button\" href=\"{live}\">Live debugging</a></p></section>\
+         <p><a class=\"button\" href=\"{live}\">Live debugging</a>{module}</p></section>\
          <section><h2>Arguments</h2><pre class=\"alloy\">{args}</pre></section>\
          <section><h2>Exports</h2>{exports}</section>\
          <section><h2>Debug info</h2>{debug}</section>",
@@ -112,6 +113,7 @@ pub async fn component(State(s): State<AppState>, Path(id): Path<String>) -> Res
         refs_to = links(&refs_to),
         refs_by = links(&refs_by),
         live = esc(&format!("{}/live", component_href(&id))),
+        module = if is_module { format!(" <a class=\"button\" href=\"{}\">Module graph</a>", esc(&super::graph::module_href(&id))) } else { String::new() },
         args = esc(&args),
         exports = value_block(&exports),
         debug = table(&debug),

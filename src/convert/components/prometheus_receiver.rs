@@ -102,7 +102,8 @@ fn scrape_job(j: &mut OptionReader, receiver_label: &str, global: &Global, extra
     let mut targets = match sources.len() {
         0 => "[]".to_string(),
         1 => sources.remove(0),
-        _ => format!("array.concat({})", sources.join(", ")),
+        // One source per line, as Alloy's converter writes the call.
+        _ => format!("array.concat(\n{},\n)", sources.join(",\n")),
     };
     if let Some(entry) = j.take("relabel_configs") {
         let mut relabel = Block::labelled("discovery.relabel", name.clone());
@@ -455,7 +456,7 @@ mod tests {
             "config:\n  scrape_configs:\n    - job_name: j\n      kubernetes_sd_configs: [{role: node}]\n      static_configs: [{targets: [a:1]}]\n",
         );
         assert!(d.is_empty(), "{d:?}");
-        assert!(a.contains("targets = array.concat( discovery.kubernetes.j.targets, [ { \"__address__\" = \"a:1\", }, ], )"), "{a}");
+        assert!(a.contains("targets = array.concat( discovery.kubernetes.j.targets, [{ \"__address__\" = \"a:1\", }], )"), "{a}");
     }
 
     #[test]

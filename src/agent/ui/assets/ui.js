@@ -93,6 +93,8 @@
 
   if (page === 'graph') {
     const shape = document.body.dataset.shape;
+    // The module whose graph this is; '' is the top level.
+    const view = '?module=' + encodeURIComponent(document.body.dataset.module || '');
     const apply = (g) => {
       const now = g.nodes.map((n) => n.id).join(',') + '|' + g.edges.map((e) => e.from + '>' + e.to).join(',');
       if (now !== shape) {
@@ -117,10 +119,10 @@
       });
     };
     if (window.EventSource) {
-      const src = new EventSource('/api/v0/web/graph/stream');
+      const src = new EventSource('/api/v0/web/graph/stream' + view);
       src.onmessage = (m) => apply(JSON.parse(m.data));
     } else {
-      every(1000, async () => apply(await json('/api/v0/web/graph')));
+      every(1000, async () => apply(await json('/api/v0/web/graph' + view)));
     }
   }
 

@@ -1,0 +1,159 @@
+//! Reloading when an imported module changes: `import.file` paths are
+//! watched through the shared [`FileWatch`] (their directories, and every
+//! hop of a symlinked path), `import.http` and `import.git` sources are
+//! polled at their own frequency.
+//!
+//! A change reloads the whole config through [`Agent::reload`], so the
+//! controller's rules apply inside modules as at the top level: what did
+//! not change is kept, what changed is updated in place, and a module that
+//! no longer loads leaves the last good graph running and reports where it
+//! is broken. The set of sources is replaced after each successful load;
+//! after a failed one the last good set stays watched, so a fix is seen.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use solder_components::filewatch::FileWatch;
+use tokio_util::sync::CancellationToken;
+
+use super::Agent;
+use crate::runtime::modules::{self, ImportSource};
+
+/// How long to wait for a burst of file events to settle.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// What is watched for the running config's modules.
+#[derive(Default)]
+pub struct ModuleWatch {
+    state: Mutex<Watched>,
+}
+
+#[derive(Default)]
+struct Watched {
+    sources: Vec<ImportSource>,
+    files: Vec<Arc<FileWatch>>,
+    /// Stops the pollers and the file-event loop of this set.
+    stop: Option<CancellationToken>,
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.stop {
+            stop.cancel();
+        }
+    }
+}
+
+impl ModuleWatch {
+    /// Watches `sources` (the imports of a config that just loaded) unless
+    /// they are what is watched already.
+    pub fn follow(&self, agent: &Weak<Agent>, sources: &[ImportSource]) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.sources == sources {
+            return;
+        }
+        *state = Watched { sources: sources.to_vec(), files: Vec::new(), stop: None };
+        if sources.iter().all(|s| *s == ImportSource::Inline) {
+            return;
+        }
+        let stop = CancellationToken::new();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        for source in sources {
+            match source {
+                ImportSource::File(path) => match FileWatch::start(path, tx.clone()) {
+                    Ok(w) => state.files.push(Arc::new(w)),
+                    Err(e) => tracing::warn!("{e}; edits of this module are seen on the next reload only"),
+                },
+                ImportSource::Http { poll_frequency, .. }
+                | ImportSource::Git { pull_frequency: poll_frequency, .. }
+                | ImportSource::PolledFile(_, poll_frequency) => {
+                    tokio::spawn(poll(source.clone(), *poll_frequency, agent.clone(), stop.clone()));
+                }
+                ImportSource::Inline => {}
+            }
+        }
+        let files = state.files.clone();
+        let file_sources: Vec<ImportSource> = sources.iter().filter(|s| matches!(s, ImportSource::File(_))).cloned().collect();
+        tokio::spawn(file_events(rx, files, file_sources, agent.clone(), stop.clone()));
+        state.stop = Some(stop);
+    }
+}
+
+/// Reloads when a watched module file's content changes.
+async fn file_events(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<()>,
+    files: Vec<Arc<FileWatch>>,
+    sources: Vec<ImportSource>,
+    agent: Weak<Agent>,
+    stop: CancellationToken,
+) {
+    let mut last = fingerprint(&sources);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            event = rx.recv() => if event.is_none() { return },
+        }
+        tokio::time::sleep(DEBOUNCE).await;
+        while rx.try_recv().is_ok() {}
+        files.iter().for_each(|f| f.refollow());
+        let now = fingerprint(&sources);
+        if now == last {
+            continue;
+        }
+        last = now;
+        let Some(agent) = agent.upgrade() else { return };
+        let _ = agent.reload("module").await;
+    }
+}
+
+/// Fetches an HTTP, git or polled file module every `every`, and reloads when what it
+/// returns changes (a failing fetch counts as a change, so it is reported).
+async fn poll(source: ImportSource, every: Duration, agent: Weak<Agent>, stop: CancellationToken) {
+    let fetch = move |source: ImportSource| async move {
+        let text = |files: Vec<Arc<solder_syntax::SourceFile>>| files.iter().map(|f| format!("{}\0{}", f.name, f.text)).collect::<Vec<_>>().join("\0");
+        tokio::task::spawn_blocking(move || match &source {
+            ImportSource::Http { .. } => modules::fetch_http(&source),
+            ImportSource::PolledFile(path, _) => modules::read_path(path).map(text),
+            _ => modules::fetch_git(&source).map(text),
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
+    };
+    let mut last = hash(&fetch(source.clone()).await);
+    let mut every = tokio::time::interval(every.max(Duration::from_millis(100)));
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let now = hash(&fetch(source.clone()).await);
+        if now != last {
+            last = now;
+            let Some(agent) = agent.upgrade() else { return };
+            let _ = agent.reload("module").await;
+        }
+    }
+}
+
+/// What the watched module files hold now (or why they cannot be read).
+fn fingerprint(sources: &[ImportSource]) -> u64 {
+    let mut h = DefaultHasher::new();
+    for source in sources {
+        if let ImportSource::File(path) = source {
+            match modules::read_path(path) {
+                Ok(files) => files.iter().for_each(|f| (&f.name, &f.text).hash(&mut h)),
+                Err(e) => e.hash(&mut h),
+            }
+        }
+    }
+    h.finish()
+}
+
+fn hash<T: Hash>(v: &T) -> u64 {
+    let mut h = DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
