@@ -175,6 +175,20 @@ fn examples_and_default_config_validate() {
     }
 }
 
+/// A bad OTTL statement is a config error at the file's line and column
+/// of its bad token, inside an escaped string, with the caret under it.
+#[test]
+fn validate_points_at_the_bad_token_of_an_ottl_statement() {
+    let out = solder(&["validate", &data("ottl_bad_statement.alloy")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let text = std::fs::read_to_string(data("ottl_bad_statement.alloy")).unwrap();
+    let (line, col) = text.lines().enumerate().find_map(|(i, l)| l.find("nmae").map(|c| (i + 1, c + 1))).unwrap();
+    assert!(err.contains(&format!("ottl_bad_statement.alloy:{line}:{col}")), "{err}");
+    let underline = err.lines().find(|l| l.trim_start().starts_with('·')).unwrap_or_default();
+    assert_eq!(underline.matches('─').count(), 4, "the caret spans `nmae` only:\n{err}");
+}
+
 #[test]
 fn validate_checks_component_arguments_like_run_does() {
     let dir = tempfile::tempdir().unwrap();

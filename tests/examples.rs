@@ -104,6 +104,22 @@ fn seed_000_example_counts_calls_and_forwards_to_jaeger() {
     }
 }
 
+/// Span-name normalisation: the filter and transform sit in front of
+/// span metrics and keep what they should; seed 002's spans (no health
+/// checks, no IDs in their names) all arrive and are counted as sent.
+#[test]
+fn span_name_normalisation_example_keeps_ordinary_spans_whole() {
+    let run = run_example("span-name-normalisation.alloy", |sink| vec![("JAEGER_OTLP_ENDPOINT", format!("127.0.0.1:{}", sink.port))], 4317);
+    let calls = "traces_span_metrics_calls_total";
+    run.agent.wait_up_to("the calls counted (15s flush)", FLUSH, || {
+        let t = scrape();
+        ["foo", "goo", "zoo"].iter().all(|s| sum(&t, calls, &[&format!("span_name=\"{s}\"")]) == 10.0)
+    });
+    for c in ["otelcol.processor.filter.health", "otelcol.processor.transform.names"] {
+        assert_eq!(run.agent.component(c)["health"]["state"], "healthy", "{c}");
+    }
+}
+
 /// The module example: the receiver sends into a custom component that
 /// `import.file` reads from `examples/modules/`, next to the example; its
 /// spans reach the backend's stand-in.

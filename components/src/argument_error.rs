@@ -1,6 +1,8 @@
 //! An error about one argument, named by its path in the block rather
 //! than by a place in the file.
 
+use std::ops::Range;
+
 use solder_syntax::Diagnostic;
 
 use crate::body::EvalBody;
@@ -15,11 +17,15 @@ pub struct ArgumentError {
     pub path: String,
     pub message: String,
     pub help: Option<String>,
+    /// Where inside the string at `path` the mistake is, as byte offsets
+    /// into its value: the bad token of an OTTL statement. The diagnostic
+    /// then points at those characters of the literal, not the whole value.
+    pub within: Option<Range<usize>>,
 }
 
 impl ArgumentError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> ArgumentError {
-        ArgumentError { path: path.into(), message: message.into(), help: None }
+        ArgumentError { path: path.into(), message: message.into(), help: None, within: None }
     }
 
     /// An error about the component as a whole.
@@ -32,11 +38,22 @@ impl ArgumentError {
         self
     }
 
+    /// Narrows the error to bytes `range` of the string value at its path.
+    pub fn within(mut self, range: Range<usize>) -> ArgumentError {
+        self.within = Some(range);
+        self
+    }
+
     /// The error as a diagnostic pointing at its argument in `body`: an
     /// attribute's value, a block's name, or, for an argument that is not
-    /// written, the closest enclosing block.
+    /// written, the closest enclosing block; with [`ArgumentError::within`],
+    /// the characters of a string literal that wrote those bytes.
     pub fn at(&self, body: &EvalBody) -> Diagnostic {
-        let d = Diagnostic::error(body.span_of(&self.path), self.message.clone());
+        let span = match &self.within {
+            Some(range) => body.span_within(&self.path, range.clone()),
+            None => body.span_of(&self.path),
+        };
+        let d = Diagnostic::error(span, self.message.clone());
         match &self.help {
             Some(h) => d.with_help(h.clone()),
             None => d,

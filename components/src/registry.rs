@@ -42,6 +42,8 @@ impl Registry {
             crate::otelcol::processor::span::REGISTRATION,
             crate::otelcol::processor::k8sattributes::REGISTRATION,
             crate::otelcol::processor::resourcedetection::REGISTRATION,
+            crate::otelcol::processor::transform::REGISTRATION,
+            crate::otelcol::processor::filter::REGISTRATION,
             crate::otelcol::connector::servicegraph::REGISTRATION,
             crate::otelcol::connector::spanmetrics::REGISTRATION,
             crate::otelcol::exporter::debug::REGISTRATION,

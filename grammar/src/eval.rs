@@ -67,6 +67,12 @@ impl<'a> Evaluator<'a> {
         Evaluator { src, scope, warnings: Vec::new() }
     }
 
+    /// The text the expressions' spans index: callers that keep how a
+    /// value was written (a string literal's escapes) read it here.
+    pub fn source(&self) -> &'a str {
+        self.src
+    }
+
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
         match &expr.kind {
             ExprKind::Literal(lit) => self.literal(expr, lit),

@@ -131,6 +131,65 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// Where the byte at `offset` of a literal's decoded value is written in
+/// the literal's text (quotes included). A diagnostic about a place inside
+/// a string, such as the bad token of an OTTL statement, uses it to point
+/// at the right character of the file however the string was escaped.
+/// An offset inside an escape maps to its backslash; one at or past the
+/// end maps to the closing quote. `lit` is assumed to decode.
+///
+/// ```
+/// use solder_syntax::literal::source_offset;
+///
+/// // `set(x, "a")`: the decoded `a` is at 8, written at 10 after `\"`.
+/// assert_eq!(source_offset(r#""set(x, \"a\")""#, 8), 10);
+/// assert_eq!(source_offset("`raw`", 1), 2);
+/// ```
+pub fn source_offset(lit: &str, offset: usize) -> usize {
+    let bytes = lit.as_bytes();
+    let end = lit.len().saturating_sub(1).max(1);
+    if lit.starts_with('`') {
+        // Carriage returns are dropped from raw strings when decoded.
+        let mut decoded = 0;
+        for (i, c) in lit[1..end.min(lit.len())].char_indices() {
+            if decoded >= offset {
+                return i + 1;
+            }
+            if c != '\r' {
+                decoded += c.len_utf8();
+            }
+        }
+        return end;
+    }
+    let (mut i, mut decoded) = (1, 0);
+    while i < end {
+        if decoded >= offset {
+            return i;
+        }
+        let (written, produced) = escape_width(&bytes[i..end]);
+        i += written;
+        decoded += produced;
+    }
+    end
+}
+
+/// The source bytes and decoded bytes of the unit starting `rest`: a
+/// plain byte, or one whole escape sequence.
+fn escape_width(rest: &[u8]) -> (usize, usize) {
+    if rest.first() != Some(&b'\\') {
+        return (1, 1);
+    }
+    let digits = |n: usize| rest.get(2..2 + n).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| u32::from_str_radix(d, 16).ok());
+    match rest.get(1) {
+        Some(b'0'..=b'7') => (4, 1),
+        Some(b'x') => (4, 1),
+        Some(b'u') => (6, digits(4).and_then(char::from_u32).map_or(1, char::len_utf8)),
+        Some(b'U') => (10, digits(8).and_then(char::from_u32).map_or(1, char::len_utf8)),
+        Some(_) => (2, 1),
+        None => (1, 1),
+    }
+}
+
 fn err(offset: usize, len: usize, message: impl Into<String>) -> EscapeError {
     EscapeError { offset, len, message: message.into() }
 }
@@ -169,6 +228,21 @@ mod tests {
     #[test]
     fn raw_strings_are_verbatim() {
         assert_eq!(unquote("`a\\n\nb`").unwrap(), "a\\n\nb");
+    }
+
+    /// Every decoded byte maps to the source byte that wrote it, escapes
+    /// or not.
+    #[test]
+    fn source_offsets_skip_escapes() {
+        let lit = r#""a\"b\\c\u00e9d\x41e""#;
+        let decoded = unquote(lit).unwrap();
+        assert_eq!(decoded, "a\"b\\cédAe");
+        for (ch, at) in [('a', 1), ('"', 2), ('b', 4), ('\\', 5), ('c', 7), ('é', 8), ('d', 14), ('A', 15), ('e', 19)] {
+            let offset = decoded.find(ch).unwrap();
+            assert_eq!(source_offset(lit, offset), at, "{ch:?}");
+        }
+        assert_eq!(source_offset(lit, decoded.len()), lit.len() - 1, "the end is the closing quote");
+        assert_eq!(source_offset("`a\r\nb`", 2), 4, "a raw string's carriage return is not in the value");
     }
 
     #[test]

@@ -83,6 +83,15 @@ pub const TABLE: &[Entry] = &[
     Entry { kind: Kind::Processor, ty: "span", component: "otelcol.processor.span", accepts: TRACES, produces: TRACES, convert: components::span::convert },
     Entry {
         kind: Kind::Processor,
+        ty: "transform",
+        component: "otelcol.processor.transform",
+        accepts: ALL,
+        produces: ALL,
+        convert: components::ottl::transform,
+    },
+    Entry { kind: Kind::Processor, ty: "filter", component: "otelcol.processor.filter", accepts: ALL, produces: ALL, convert: components::ottl::filter },
+    Entry {
+        kind: Kind::Processor,
         ty: "resourcedetection",
         component: "otelcol.processor.resourcedetection",
         accepts: ALL,

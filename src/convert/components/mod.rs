@@ -12,6 +12,7 @@ pub mod k8sattributes;
 pub mod loadbalancing;
 pub mod otlp_exporter;
 pub mod otlp_receiver;
+pub mod ottl;
 pub mod prometheus;
 pub mod prometheus_receiver;
 pub mod resourcedetection;

@@ -14,7 +14,32 @@ use crate::otelcol::output::Output;
 use crate::otlp::encoded::Request;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
+use crate::selfmetrics::ComponentMetrics;
 use crate::sync::lock;
+
+/// What a fallible rewrite did to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// Nothing changed: the request goes on as its original bytes.
+    Unchanged,
+    /// Something changed: the request is encoded again.
+    Changed,
+    /// Nothing is left to send (a filter dropped every item): the request
+    /// is answered as delivered without going further, as the Collector's
+    /// filter processor skips an emptied batch. What was dropped is the
+    /// rewrite's to count.
+    Emptied,
+}
+
+impl From<bool> for Edit {
+    fn from(changed: bool) -> Edit {
+        if changed {
+            Edit::Changed
+        } else {
+            Edit::Unchanged
+        }
+    }
+}
 
 /// A processor's compiled arguments and what they do to each signal.
 /// Each edit returns whether it changed anything; a request left as it
@@ -36,6 +61,24 @@ pub trait Rewrite: Sized + Send + Sync + 'static {
     fn logs(&self, _req: &mut ExportLogsServiceRequest) -> bool {
         false
     }
+
+    /// The rules with the component's own metrics to count into. `compile`
+    /// runs without them too (in `validate`), so counters start detached.
+    fn with_metrics(self, _metrics: &ComponentMetrics) -> Self {
+        self
+    }
+
+    /// As [`Rewrite::traces`], for rules that can refuse a request (an
+    /// OTTL statement failing under `error_mode = "propagate"`) or empty it.
+    fn try_traces(&self, req: &mut ExportTraceServiceRequest) -> Result<Edit, ConsumeError> {
+        Ok(self.traces(req).into())
+    }
+    fn try_metrics(&self, req: &mut ExportMetricsServiceRequest) -> Result<Edit, ConsumeError> {
+        Ok(self.metrics(req).into())
+    }
+    fn try_logs(&self, req: &mut ExportLogsServiceRequest) -> Result<Edit, ConsumeError> {
+        Ok(self.logs(req).into())
+    }
 }
 
 /// The rules and the outputs, swapped whole on update.
@@ -52,6 +95,17 @@ pub fn rewrite<M: Request>(data: Encoded<M>, apply: impl FnOnce(&mut M) -> bool)
     Ok(if apply(&mut req) { Encoded::from_message(req).with_peer(data.peer()) } else { data })
 }
 
+/// As [`rewrite`], for an edit that can fail or leave nothing to send
+/// (`None`).
+pub fn try_rewrite<M: Request>(data: Encoded<M>, apply: impl FnOnce(&mut M) -> Result<Edit, ConsumeError>) -> Result<Option<Encoded<M>>, ConsumeError> {
+    let mut req = M::decode(data.bytes().clone()).map_err(|e| ConsumeError::permanent(format!("cannot decode {}: {e}", M::SIGNAL.as_str())))?;
+    Ok(match apply(&mut req)? {
+        Edit::Unchanged => Some(data),
+        Edit::Changed => Some(Encoded::from_message(req).with_peer(data.peer())),
+        Edit::Emptied => None,
+    })
+}
+
 const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
 
 fn fanouts(output: &Output) -> Arc<[Fanout; 3]> {
@@ -62,22 +116,27 @@ fn fanouts(output: &Output) -> Arc<[Fanout; 3]> {
 struct RewriteInput<R>(Arc<Rewriting<R>>);
 
 macro_rules! rewritten {
-    ($method:ident, $t:ty, $signal:expr, $slot:expr, $fan:ident) => {
+    ($method:ident, $t:ty, $signal:expr, $slot:expr, $fan:ident, $try:ident) => {
         fn $method(&self, data: $t) -> ConsumeFuture<'_> {
             if !R::SIGNALS.contains(&$signal) {
                 return Box::pin(async { Err(ConsumeError::permanent(format!("this component does not accept {}", $signal.as_str()))) });
             }
             let rules = Arc::clone(&lock(&self.0.rules));
             let out = Arc::clone(&lock(&self.0.outputs));
-            Box::pin(async move { out[$slot].$fan(rewrite(data, |r| rules.$fan(r))?).await })
+            Box::pin(async move {
+                match try_rewrite(data, |r| rules.$try(r))? {
+                    Some(data) => out[$slot].$fan(data).await,
+                    None => Ok(()),
+                }
+            })
         }
     };
 }
 
 impl<R: Rewrite> Consumer for RewriteInput<R> {
-    rewritten!(consume_traces, Traces, Signal::Traces, 0, traces);
-    rewritten!(consume_metrics, Metrics, Signal::Metrics, 1, metrics);
-    rewritten!(consume_logs, Logs, Signal::Logs, 2, logs);
+    rewritten!(consume_traces, Traces, Signal::Traces, 0, traces, try_traces);
+    rewritten!(consume_metrics, Metrics, Signal::Metrics, 1, metrics, try_metrics);
+    rewritten!(consume_logs, Logs, Signal::Logs, 2, logs, try_logs);
 
     fn accepts(&self, signal: Signal) -> bool {
         R::SIGNALS.contains(&signal)
@@ -89,16 +148,18 @@ pub struct RewriteProcessor<R> {
     shared: Arc<Rewriting<R>>,
     exports: InputExports,
     health: HealthCell,
+    metrics: ComponentMetrics,
 }
 
 impl<R: Rewrite> Component for RewriteProcessor<R> {
     type Arguments = R::Arguments;
     type Exports = InputExports;
 
-    fn build(_opts: Options, args: R::Arguments) -> Result<Self, ArgumentError> {
-        let shared = Arc::new(Rewriting { rules: Mutex::new(Arc::new(R::compile(&args)?)), outputs: Mutex::new(fanouts(R::output(&args))) });
+    fn build(opts: Options, args: R::Arguments) -> Result<Self, ArgumentError> {
+        let rules = R::compile(&args)?.with_metrics(&opts.metrics);
+        let shared = Arc::new(Rewriting { rules: Mutex::new(Arc::new(rules)), outputs: Mutex::new(fanouts(R::output(&args))) });
         let input = ConsumerHandle::new(RewriteInput(Arc::clone(&shared))).capsule();
-        Ok(RewriteProcessor { shared, exports: InputExports { input }, health: HealthCell::default() })
+        Ok(RewriteProcessor { shared, exports: InputExports { input }, health: HealthCell::default(), metrics: opts.metrics })
     }
 
     fn run(self: Arc<Self>, shutdown: CancellationToken) -> RunFuture {
@@ -110,7 +171,7 @@ impl<R: Rewrite> Component for RewriteProcessor<R> {
     }
 
     fn update(&self, args: R::Arguments) -> Result<(), ArgumentError> {
-        let rules = R::compile(&args)?;
+        let rules = R::compile(&args)?.with_metrics(&self.metrics);
         *lock(&self.shared.outputs) = fanouts(R::output(&args));
         *lock(&self.shared.rules) = Arc::new(rules);
         Ok(())

@@ -1,0 +1,284 @@
+//! `otelcol.processor.filter`: drops spans, span events, metrics, data
+//! points and log records for which any OTTL condition is true, as the
+//! Collector's filter processor does. What it drops is counted under the
+//! Collector's metric names, so what was sent still balances with what
+//! was delivered plus what was filtered.
+
+#[cfg(test)]
+mod tests;
+
+use serde::Deserialize;
+use solder_syntax::ottl::{funcs, Conditions, ErrorMode, RunError, Schema};
+
+use super::ottl_args::{default_error_mode, error_mode, load_error, FailureLog};
+use super::rewrite::{Edit, Rewrite, RewriteProcessor};
+use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
+use crate::consumer::ConsumeError;
+use crate::otelcol::output::Output;
+use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use crate::otlp::{data_points, Signal};
+use crate::ottl;
+use crate::selfmetrics::{ComponentMetrics, Counter};
+
+const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
+
+pub const REGISTRATION: Registration =
+    Registration::of::<RewriteProcessor<Rules>>("otelcol.processor.filter", Stability::GenerallyAvailable, Signals { takes: ALL, gives: ALL });
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arguments {
+    /// What a condition failing at run time does: `"ignore"` (log it, count
+    /// it as false), `"silent"` (count it as false) or `"propagate"`
+    /// (refuse the request). Default `"propagate"`, as in Alloy.
+    #[serde(default = "default_error_mode")]
+    pub error_mode: String,
+    /// Conditions that drop spans and span events.
+    #[serde(default)]
+    pub traces: Option<TraceConditions>,
+    /// Conditions that drop metrics and data points.
+    #[serde(default)]
+    pub metrics: Option<MetricConditions>,
+    /// Conditions that drop log records.
+    #[serde(default)]
+    pub logs: Option<LogConditions>,
+    /// Where every item that is not dropped goes.
+    pub output: Output,
+}
+
+/// `traces { span = [...] spanevent = [...] }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceConditions {
+    /// A span for which any is true is dropped, with its events.
+    #[serde(default)]
+    pub span: Vec<String>,
+    /// A span event for which any is true is dropped.
+    #[serde(default)]
+    pub spanevent: Vec<String>,
+}
+
+/// `metrics { metric = [...] datapoint = [...] }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricConditions {
+    /// A metric for which any is true is dropped, with its data points.
+    #[serde(default)]
+    pub metric: Vec<String>,
+    /// A data point for which any is true is dropped; a metric left with
+    /// none is dropped too.
+    #[serde(default)]
+    pub datapoint: Vec<String>,
+}
+
+/// `logs { log_record = [...] }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConditions {
+    /// A log record for which any is true is dropped.
+    #[serde(default)]
+    pub log_record: Vec<String>,
+}
+
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        <Rules as Rewrite>::compile(self)?;
+        self.output.check().map_err(|m| ArgumentError::new("output", m))
+    }
+}
+
+/// One compiled list of conditions, and where its failures are counted.
+struct List {
+    conditions: Conditions,
+    log: FailureLog,
+}
+
+impl List {
+    fn compile(schema: &'static Schema, sources: &[String], path: &str) -> Result<Option<List>, ArgumentError> {
+        if sources.is_empty() {
+            return Ok(None);
+        }
+        let texts: Vec<&str> = sources.iter().map(String::as_str).collect();
+        let conditions = Conditions::compile(schema, funcs::table(), &texts).map_err(|e| load_error(path, e))?;
+        Ok(Some(List { conditions, log: FailureLog::new(sources) }))
+    }
+}
+
+/// What the Collector names its counts of dropped items.
+const SPANS: &str = "otelcol_processor_filter_spans_filtered_total";
+const DATAPOINTS: &str = "otelcol_processor_filter_datapoints_filtered_total";
+const LOGS: &str = "otelcol_processor_filter_logs_filtered_total";
+
+/// The compiled arguments.
+pub struct Rules {
+    mode: ErrorMode,
+    span: Option<List>,
+    spanevent: Option<List>,
+    metric: Option<List>,
+    datapoint: Option<List>,
+    log_record: Option<List>,
+    blank: Blank,
+    spans_filtered: Counter,
+    datapoints_filtered: Counter,
+    logs_filtered: Counter,
+}
+
+impl Rules {
+    /// (spans, data points, log records) dropped so far.
+    pub fn filtered(&self) -> (u64, u64, u64) {
+        (self.spans_filtered.get(), self.datapoints_filtered.get(), self.logs_filtered.get())
+    }
+
+    fn lists(&self) -> impl Iterator<Item = &List> {
+        [&self.span, &self.spanevent, &self.metric, &self.datapoint, &self.log_record].into_iter().flatten()
+    }
+
+    /// The failures counted so far, over every list.
+    pub fn failures(&self) -> u64 {
+        self.lists().map(|l| l.log.failures()).sum()
+    }
+
+    /// Runs one list through a driver, reporting its failures.
+    fn pass<R>(
+        &self,
+        list: &List,
+        req: &mut R,
+        driver: impl FnOnce(&Conditions, &mut R, ErrorMode, &mut Vec<RunError>) -> Result<ottl::Filtered, RunError>,
+    ) -> Result<ottl::Filtered, ConsumeError> {
+        let mut errors = Vec::new();
+        let result = driver(&list.conditions, req, FailureLog::run_mode(self.mode), &mut errors);
+        list.log.report(&errors, self.mode);
+        result.map_err(|e| {
+            list.log.report(std::slice::from_ref(&e), ErrorMode::Propagate);
+            ConsumeError::permanent(e.to_string())
+        })
+    }
+}
+
+/// What dropping `removed` items did to a request now `empty` or not.
+fn edit(removed: u64, empty: bool) -> Edit {
+    match (removed, empty) {
+        (0, _) => Edit::Unchanged,
+        (_, true) => Edit::Emptied,
+        (_, false) => Edit::Changed,
+    }
+}
+
+/// Conditions that never hold, one per context: the other half of a
+/// signal's pair when only one list is run.
+struct Blank {
+    span: Conditions,
+    spanevent: Conditions,
+    metric: Conditions,
+    datapoint: Conditions,
+}
+
+impl Blank {
+    fn compile() -> Result<Blank, ArgumentError> {
+        let none = |schema: &'static Schema| Conditions::compile(schema, funcs::table(), &[]).map_err(|e| ArgumentError::whole(e.message));
+        Ok(Blank { span: none(&ottl::SPAN)?, spanevent: none(&ottl::SPANEVENT)?, metric: none(&ottl::METRIC)?, datapoint: none(&ottl::DATAPOINT)? })
+    }
+}
+
+impl Rewrite for Rules {
+    type Arguments = Arguments;
+    const SIGNALS: &'static [Signal] = &[Signal::Traces, Signal::Metrics, Signal::Logs];
+
+    fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
+        let mode = error_mode(&args.error_mode, "error_mode")?;
+        let (traces, metrics, logs) =
+            (args.traces.clone().unwrap_or_default(), args.metrics.clone().unwrap_or_default(), args.logs.clone().unwrap_or_default());
+        Ok(Rules {
+            mode,
+            span: List::compile(&ottl::SPAN, &traces.span, "traces.span")?,
+            spanevent: List::compile(&ottl::SPANEVENT, &traces.spanevent, "traces.spanevent")?,
+            metric: List::compile(&ottl::METRIC, &metrics.metric, "metrics.metric")?,
+            datapoint: List::compile(&ottl::DATAPOINT, &metrics.datapoint, "metrics.datapoint")?,
+            log_record: List::compile(&ottl::LOG, &logs.log_record, "logs.log_record")?,
+            blank: Blank::compile()?,
+            spans_filtered: Counter::default(),
+            datapoints_filtered: Counter::default(),
+            logs_filtered: Counter::default(),
+        })
+    }
+
+    fn output(args: &Arguments) -> &Output {
+        &args.output
+    }
+
+    fn with_metrics(self, metrics: &ComponentMetrics) -> Rules {
+        let attach = |l: Option<List>| l.map(|l| List { log: l.log.with_metrics(metrics), ..l });
+        Rules {
+            mode: self.mode,
+            span: attach(self.span),
+            spanevent: attach(self.spanevent),
+            metric: attach(self.metric),
+            datapoint: attach(self.datapoint),
+            log_record: attach(self.log_record),
+            blank: self.blank,
+            spans_filtered: metrics.counter(SPANS, "Spans dropped by the filter processor's conditions.", &[]),
+            datapoints_filtered: metrics.counter(DATAPOINTS, "Metric data points dropped by the filter processor's conditions.", &[]),
+            logs_filtered: metrics.counter(LOGS, "Log records dropped by the filter processor's conditions.", &[]),
+        }
+    }
+
+    /// Spans first, then the events of the spans left: the order the
+    /// Collector filters in, one list per pass so each failure is
+    /// reported against the list it came from. Spans are counted before
+    /// and after, so what is dropped is counted however it went.
+    fn try_traces(&self, req: &mut ExportTraceServiceRequest) -> Result<Edit, ConsumeError> {
+        let before = spans(req);
+        let mut events = 0;
+        if let Some(list) = &self.span {
+            let none = &self.blank.spanevent;
+            events += self.pass(list, req, |c, r, m, e| ottl::filter_traces(c, none, r, m, e))?.span_events;
+        }
+        if let Some(list) = &self.spanevent {
+            let none = &self.blank.span;
+            events += self.pass(list, req, |c, r, m, e| ottl::filter_traces(none, c, r, m, e))?.span_events;
+        }
+        let dropped = before.saturating_sub(spans(req));
+        self.spans_filtered.add(dropped);
+        Ok(edit(dropped + events, req.resource_spans.is_empty()))
+    }
+
+    /// Metrics, then the points of the metrics left. The Collector's
+    /// counter is of data points, those of dropped metrics included, so
+    /// points are counted before and after.
+    fn try_metrics(&self, req: &mut ExportMetricsServiceRequest) -> Result<Edit, ConsumeError> {
+        let before = points(req);
+        let mut metrics = 0;
+        if let Some(list) = &self.metric {
+            let none = &self.blank.datapoint;
+            metrics += self.pass(list, req, |c, r, m, e| ottl::filter_metrics(c, none, r, m, e))?.metrics;
+        }
+        if let Some(list) = &self.datapoint {
+            let none = &self.blank.metric;
+            metrics += self.pass(list, req, |c, r, m, e| ottl::filter_metrics(none, c, r, m, e))?.metrics;
+        }
+        let dropped = before.saturating_sub(points(req));
+        self.datapoints_filtered.add(dropped);
+        Ok(edit(dropped + metrics, req.resource_metrics.is_empty()))
+    }
+
+    fn try_logs(&self, req: &mut ExportLogsServiceRequest) -> Result<Edit, ConsumeError> {
+        let Some(list) = &self.log_record else { return Ok(Edit::Unchanged) };
+        let before = records(req);
+        self.pass(list, req, ottl::filter_logs)?;
+        let dropped = before.saturating_sub(records(req));
+        self.logs_filtered.add(dropped);
+        Ok(edit(dropped, req.resource_logs.is_empty()))
+    }
+}
+
+fn spans(req: &ExportTraceServiceRequest) -> u64 {
+    req.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len() as u64).sum()
+}
+
+fn points(req: &ExportMetricsServiceRequest) -> u64 {
+    req.resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics).map(|m| data_points(m) as u64).sum()
+}
+
+fn records(req: &ExportLogsServiceRequest) -> u64 {
+    req.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len() as u64).sum()
+}

@@ -1,0 +1,161 @@
+//! `otelcol.processor.transform`: runs OTTL statements over spans, span
+//! events, metrics, data points, logs, their scopes and resources, as the
+//! Collector's transform processor does. Statements are compiled once per
+//! load; a bad one is a config error pointing at its bad token.
+
+mod compile;
+#[cfg(test)]
+mod tests;
+
+use serde::Deserialize;
+use solder_syntax::ottl::{ErrorMode, RunError};
+
+use super::ottl_args::{default_error_mode, FailureLog};
+use super::rewrite::{Edit, Rewrite, RewriteProcessor};
+use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
+use crate::consumer::ConsumeError;
+use crate::otelcol::output::Output;
+use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use crate::otlp::Signal;
+use crate::ottl;
+use crate::selfmetrics::ComponentMetrics;
+
+const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
+
+pub const REGISTRATION: Registration =
+    Registration::of::<RewriteProcessor<Rules>>("otelcol.processor.transform", Stability::GenerallyAvailable, Signals { takes: ALL, gives: ALL });
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arguments {
+    /// What a statement failing at run time does: `"ignore"` (log it, go
+    /// on), `"silent"` (go on) or `"propagate"` (refuse the request).
+    /// Default `"propagate"`, as in Alloy.
+    #[serde(default = "default_error_mode")]
+    pub error_mode: String,
+    /// Statements whose context is inferred from their paths' prefixes,
+    /// run after the `*_statements` blocks.
+    #[serde(default)]
+    pub statements: Option<FlatStatements>,
+    /// Statements for traces, one block per context, in order.
+    #[serde(default)]
+    pub trace_statements: Vec<ContextStatements>,
+    /// Statements for metrics, one block per context, in order.
+    #[serde(default)]
+    pub metric_statements: Vec<ContextStatements>,
+    /// Statements for logs, one block per context, in order.
+    #[serde(default)]
+    pub log_statements: Vec<ContextStatements>,
+    /// Where every item goes, changed or not.
+    pub output: Output,
+}
+
+/// `trace_statements { ... }` and its metric and log kin.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextStatements {
+    /// The OTTL context the statements run in: `resource`, `scope`, and
+    /// `span`/`spanevent`, `metric`/`datapoint` or `log`. Required.
+    pub context: String,
+    /// The statements, run in order on every item of the context. Required.
+    pub statements: Vec<String>,
+    /// This block's own `error_mode`; the component's when unset.
+    #[serde(default)]
+    pub error_mode: Option<String>,
+}
+
+/// `statements { trace = [...] metric = [...] log = [...] }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlatStatements {
+    /// Trace statements with context-prefixed paths (`span.name`).
+    #[serde(default)]
+    pub trace: Vec<String>,
+    /// Metric statements with context-prefixed paths (`metric.name`).
+    #[serde(default)]
+    pub metric: Vec<String>,
+    /// Log statements with context-prefixed paths (`log.body`).
+    #[serde(default)]
+    pub log: Vec<String>,
+}
+
+impl component::Arguments for Arguments {
+    fn validate(&self) -> Result<(), ArgumentError> {
+        <Rules as Rewrite>::compile(self)?;
+        self.output.check().map_err(|m| ArgumentError::new("output", m))
+    }
+}
+
+/// One compiled block: its statements in one context, its error mode, and
+/// where its failures are counted.
+pub(crate) struct Block {
+    group: ottl::Group,
+    mode: ErrorMode,
+    log: FailureLog,
+}
+
+/// The compiled arguments: each signal's blocks, in the order they run.
+pub struct Rules {
+    traces: Vec<Block>,
+    metrics: Vec<Block>,
+    logs: Vec<Block>,
+}
+
+/// A driver from the OTTL contexts module: runs one group over a request.
+type Driver<R> = fn(&[ottl::Group], &mut R, ErrorMode, &mut Vec<RunError>) -> Result<(), RunError>;
+
+impl Rules {
+    /// The failures counted so far, over every block.
+    pub fn failures(&self) -> u64 {
+        self.traces.iter().chain(&self.metrics).chain(&self.logs).map(|b| b.log.failures()).sum()
+    }
+}
+
+/// Runs every block over `req`. A request no statement can touch (no
+/// blocks) goes on as its bytes; otherwise it is encoded again.
+fn run<R>(blocks: &[Block], req: &mut R, driver: Driver<R>) -> Result<Edit, ConsumeError> {
+    if blocks.is_empty() {
+        return Ok(Edit::Unchanged);
+    }
+    let mut errors = Vec::new();
+    for b in blocks {
+        let result = driver(std::slice::from_ref(&b.group), req, FailureLog::run_mode(b.mode), &mut errors);
+        b.log.report(&errors, b.mode);
+        errors.clear();
+        if let Err(e) = result {
+            b.log.report(std::slice::from_ref(&e), ErrorMode::Propagate);
+            return Err(ConsumeError::permanent(e.to_string()));
+        }
+    }
+    Ok(Edit::Changed)
+}
+
+impl Rewrite for Rules {
+    type Arguments = Arguments;
+    const SIGNALS: &'static [Signal] = &[Signal::Traces, Signal::Metrics, Signal::Logs];
+
+    fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
+        compile::rules(args)
+    }
+
+    fn output(args: &Arguments) -> &Output {
+        &args.output
+    }
+
+    fn with_metrics(self, metrics: &ComponentMetrics) -> Rules {
+        let attach = |blocks: Vec<Block>| blocks.into_iter().map(|b| Block { log: b.log.with_metrics(metrics), ..b }).collect();
+        Rules { traces: attach(self.traces), metrics: attach(self.metrics), logs: attach(self.logs) }
+    }
+
+    fn try_traces(&self, req: &mut ExportTraceServiceRequest) -> Result<Edit, ConsumeError> {
+        run(&self.traces, req, ottl::transform_traces)
+    }
+
+    fn try_metrics(&self, req: &mut ExportMetricsServiceRequest) -> Result<Edit, ConsumeError> {
+        run(&self.metrics, req, ottl::transform_metrics)
+    }
+
+    fn try_logs(&self, req: &mut ExportLogsServiceRequest) -> Result<Edit, ConsumeError> {
+        run(&self.logs, req, ottl::transform_logs)
+    }
+}

@@ -1,0 +1,127 @@
+//! The transform processor as a user configures it: argument errors at the
+//! right place, statements run on the way through, and each error mode.
+
+use super::*;
+use crate::component::Options;
+use crate::consumer::ErrorKind;
+use crate::harness::{build_error, evaluate, Harness, Recorder};
+use crate::otelcol::processor::testing::{attrs, compiled, Attrs};
+use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use crate::otlp::Traces;
+
+fn rules(body: &str) -> Result<Rules, String> {
+    compiled(REGISTRATION.name, body)
+}
+
+/// One resource, one scope, spans with these names and attributes.
+fn spans(list: &[(&str, Attrs)]) -> Traces {
+    let spans = list.iter().map(|(name, a)| Span { name: name.to_string(), attributes: attrs(a), ..Default::default() }).collect();
+    let rs = ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() };
+    Traces::from_message(ExportTraceServiceRequest { resource_spans: vec![rs] })
+}
+
+fn names(t: &Traces) -> Vec<String> {
+    let req = t.decode().unwrap();
+    req.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans).map(|s| s.name.clone()).collect()
+}
+
+/// Where the error building `body` points, as the text it spans in `body`.
+fn pointed_at(body: &str) -> (String, String) {
+    let ev = evaluate(REGISTRATION.name, &format!("{body}\noutput {{}}"), &Default::default()).unwrap();
+    let d = REGISTRATION.decode(&ev).err().unwrap_or_else(|| panic!("accepted: {body}"));
+    let offset = format!("{} \"test\" {{\n", REGISTRATION.name).len();
+    (d.message.clone(), body[d.span.start - offset..d.span.end - offset].to_string())
+}
+
+#[test]
+fn error_mode_defaults_to_propagate_as_in_alloy_and_a_block_may_override_it() {
+    let r = rules(
+        "trace_statements {\ncontext = \"span\"\nstatements = []\n}\ntrace_statements {\ncontext = \"resource\"\nstatements = []\nerror_mode = \"silent\"\n}",
+    )
+    .unwrap();
+    assert_eq!(r.traces.iter().map(|b| b.mode).collect::<Vec<_>>(), [ErrorMode::Propagate, ErrorMode::Silent]);
+    let r = rules("error_mode = \"ignore\"\nmetric_statements {\ncontext = \"datapoint\"\nstatements = []\n}").unwrap();
+    assert_eq!(r.metrics[0].mode, ErrorMode::Ignore);
+}
+
+#[test]
+fn a_wrong_error_mode_or_context_points_at_its_value() {
+    assert_eq!(pointed_at("error_mode = \"loud\"").1, "\"loud\"");
+    assert!(pointed_at("error_mode = \"loud\"").0.contains("unknown error mode loud"));
+    let (message, at) =
+        pointed_at("trace_statements {\ncontext = \"span\"\nstatements = []\n}\ntrace_statements {\ncontext = \"datapoint\"\nstatements = []\n}");
+    assert_eq!(at, "\"datapoint\"");
+    assert!(message.contains("unknown context \"datapoint\" for trace_statements"), "{message}");
+    assert!(rules("log_statements {\ncontext = \"LOG\"\nstatements = []\n}").is_ok(), "contexts are read case-insensitively, as Alloy does");
+    assert!(build_error(&REGISTRATION, "trace_statements {\nstatements = []\n}\noutput {}", &Default::default()).contains("context"));
+}
+
+#[tokio::test]
+async fn with_no_statements_requests_go_on_as_their_bytes() {
+    let rec = Recorder::new();
+    let h = Harness::start(&REGISTRATION, "output { traces = [sink] }", &rec.scope("sink")).unwrap();
+    let t = spans(&[("GET /users/1", vec![])]);
+    h.input().0.consume_traces(t.clone()).await.unwrap();
+    assert_eq!(rec.traces()[0].bytes().as_ptr(), t.bytes().as_ptr());
+    h.stop().await;
+}
+
+// What follows runs real OTTL: it needs the language core, the function
+// table and the OTLP contexts (issue 20's other parts) merged.
+
+/// A bad statement is an error at its exact list element, with the caret
+/// under its bad token (here the misspelt path), however it is quoted.
+#[test]
+fn a_bad_statement_points_at_its_bad_token() {
+    let body = "trace_statements {\ncontext = \"span\"\nstatements = [`set(name, \"a\")`]\n}\ntrace_statements {\ncontext = \"span\"\nstatements = [`set(name, \"b\")`, \"set(attributes[\\\"k\\\"], nmae)\"]\n}";
+    let (message, at) = pointed_at(body);
+    assert_eq!(at, "nmae", "{message}");
+    let (_, at) = pointed_at("statements {\ntrace = [`set(span.name, \"x\")`, `set(span.atributes[\"k\"], \"v\")`]\n}");
+    assert_eq!(at, "atributes");
+}
+
+#[tokio::test]
+async fn statements_rename_spans_on_the_way_through() {
+    let rec = Recorder::new();
+    let body = r#"trace_statements {
+  context = "span"
+  statements = [`replace_pattern(name, "/users/[0-9]+", "/users/{id}")`]
+}
+statements {
+  trace = [`set(span.attributes["normalised"], true) where span.name == "GET /users/{id}"`]
+}
+output { traces = [sink] }"#;
+    let h = Harness::start(&REGISTRATION, body, &rec.scope("sink")).unwrap();
+    h.input().0.consume_traces(spans(&[("GET /users/123", vec![]), ("GET /healthz", vec![])])).await.unwrap();
+    let got = rec.traces();
+    assert_eq!(names(&got[0]), ["GET /users/{id}", "GET /healthz"]);
+    let req = got[0].decode().unwrap();
+    let first = &req.resource_spans[0].scope_spans[0].spans[0];
+    assert_eq!(first.attributes, attrs(&[("normalised", crate::otlp::proto::common::v1::any_value::Value::BoolValue(true))]));
+    h.stop().await;
+}
+
+/// `Substring` past the end of the name fails at run time: `propagate`
+/// refuses the request permanently; `ignore` and `silent` go on with the
+/// next statement. Every failure is counted.
+#[tokio::test]
+async fn each_error_mode_handles_a_failing_statement() {
+    let statements = r#"statements = [`set(attributes["s"], Substring(name, 0, 100))`, `set(name, "after")`]"#;
+    for (mode, refused) in [("propagate", true), ("ignore", false), ("silent", false)] {
+        let rec = Recorder::new();
+        let id = format!("otelcol.processor.transform.modes_{mode}");
+        let body = format!("error_mode = \"{mode}\"\ntrace_statements {{\ncontext = \"span\"\n{statements}\n}}\noutput {{ traces = [sink] }}");
+        let h = Harness::start_with(&REGISTRATION, Options::standalone(&id), &body, &rec.scope("sink")).unwrap();
+        let result = h.input().0.consume_traces(spans(&[("short", vec![])])).await;
+        if refused {
+            assert_eq!(result.unwrap_err().kind, ErrorKind::Permanent, "{mode}");
+            assert!(rec.traces().is_empty(), "{mode}: nothing goes on");
+        } else {
+            result.unwrap();
+            assert_eq!(names(&rec.traces()[0]), ["after"], "{mode}: the next statement ran");
+        }
+        let line = crate::selfmetrics::render().lines().find(|l| l.starts_with("solder_ottl_failures_total") && l.contains(&id)).map(str::to_string);
+        assert!(line.is_some_and(|l| l.ends_with(" 1")), "{mode}: the failure is counted");
+        h.stop().await;
+    }
+}

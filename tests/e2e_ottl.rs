@@ -1,0 +1,130 @@
+//! OTTL end to end, with the real binary: an app on the OpenTelemetry
+//! Python SDK sends user lookups named with the user's ID and health
+//! checks; `otelcol.processor.filter` drops the health checks,
+//! `otelcol.processor.transform` normalises the names, and span metrics
+//! reach a real Prometheus as one series per route. Every span sent is
+//! either at the sink or counted as filtered.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use support::peers::{e2e_dir, prometheus_binary, read_jsonl, start_sink, Prometheus};
+use support::{free_port, Agent};
+
+const USERS: u32 = 20;
+const HEALTHCHECKS: u32 = 7;
+
+fn pipeline(grpc: u16, sink: u16, expose: u16) -> String {
+    format!(
+        r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		traces = [otelcol.processor.filter.health.input]
+	}}
+}}
+
+otelcol.processor.filter "health" {{
+	error_mode = "ignore"
+	traces {{
+		span = [`attributes["http.route"] == "/healthz"`]
+	}}
+	output {{
+		traces = [otelcol.processor.transform.names.input]
+	}}
+}}
+
+otelcol.processor.transform "names" {{
+	error_mode = "ignore"
+	trace_statements {{
+		context    = "span"
+		statements = [`replace_pattern(name, "/users/[0-9]+", "/users/{{id}}")`]
+	}}
+	output {{
+		traces = [otelcol.exporter.otlp.sink.input, otelcol.connector.spanmetrics.default.input]
+	}}
+}}
+
+otelcol.exporter.otlp "sink" {{
+	client {{
+		endpoint = "127.0.0.1:{sink}"
+		tls {{
+			insecure = true
+		}}
+	}}
+}}
+
+otelcol.connector.spanmetrics "default" {{
+	histogram {{
+		explicit {{ }}
+	}}
+	metrics_flush_interval = "500ms"
+	output {{
+		metrics = [otelcol.exporter.prometheus.default.input]
+	}}
+}}
+
+otelcol.exporter.prometheus "default" {{
+	forward_to = [prometheus.expose.default.receiver]
+}}
+
+prometheus.expose "default" {{
+	listen_address = "127.0.0.1:{expose}"
+}}
+"#
+    )
+}
+
+/// The sum of every series of `metric` (a name with `{` or a full
+/// selector prefix) in an exposition.
+fn metric_sum(text: &str, prefix: &str) -> f64 {
+    text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
+
+#[test]
+fn health_checks_are_filtered_and_user_ids_collapse_into_one_series() {
+    let python = support::python();
+    let prometheus = prometheus_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink(&python, dir.path(), 0);
+    let (grpc, expose) = (free_port(), free_port());
+    let scrape =
+        format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: solder\n    static_configs:\n      - targets: ['127.0.0.1:{expose}']\n");
+    let prom = Prometheus::start(&prometheus, &scrape);
+
+    let cfg = dir.path().join("pipeline.alloy");
+    std::fs::write(&cfg, pipeline(grpc, sink.port, expose)).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+
+    let status = Command::new(&python)
+        .arg(e2e_dir().join("users_app.py"))
+        .args([format!("http://127.0.0.1:{grpc}"), USERS.to_string(), HEALTHCHECKS.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "users app failed ({status}); solder logs:\n{}", agent.logs());
+
+    // One series for the route, with every lookup in it; none for health.
+    let calls = || -> BTreeMap<String, f64> {
+        prom.query(r#"sum by (span_name) (traces_span_metrics_calls_total{job="solder"})"#)
+            .into_iter()
+            .map(|(l, v)| (l.get("span_name").and_then(|n| n.as_str()).unwrap_or_default().to_string(), v))
+            .collect()
+    };
+    let want = BTreeMap::from([("GET /users/{id}".to_string(), f64::from(USERS))]);
+    prom.wait_for("one series per route, counting every lookup", || calls() == want);
+
+    // The sink got the lookups, renamed; the health checks were counted.
+    agent.wait_for("every lookup at the sink", || read_jsonl(&sink.record).len() >= USERS as usize);
+    let spans = read_jsonl(&sink.record);
+    assert!(spans.iter().all(|s| s["name"] == "GET /users/{id}"), "{spans:?}");
+    let metrics = agent.get("/metrics").1;
+    let filtered = metric_sum(&metrics, r#"otelcol_processor_filter_spans_filtered_total{component_id="otelcol.processor.filter.health""#);
+    let accepted = metric_sum(&metrics, "otelcol_receiver_accepted_spans_total{");
+    assert_eq!(accepted, f64::from(USERS + HEALTHCHECKS), "every span sent was acknowledged");
+    assert_eq!(filtered, f64::from(HEALTHCHECKS), "each health check is counted as filtered");
+    assert_eq!(spans.len() as f64 + filtered, accepted, "acknowledged = delivered + filtered");
+}
