@@ -24,6 +24,7 @@ use tonic::server::{Grpc, UnaryService};
 use tonic::Status;
 
 use super::admission;
+use super::compression::{decompress_within, Encoding, Unreadable};
 use super::export::{client_addr, Refused, Shared, Transport, Unread, SIGNALS};
 use crate::consumer::ErrorKind;
 use crate::otlp::grpc::{export_path, BytesCodec};
@@ -58,13 +59,28 @@ impl Handler for GrpcHandler {
                 return Status::unimplemented(format!("unknown method {path}")).into_http();
             };
             let limit = shared.settings().args.grpc.as_ref().map_or(super::DEFAULT_MAX_RECV_MSG_SIZE, |g| g.max_recv_msg_size).bytes();
-            let (parts, body) = req.into_parts();
-            let Some(body) = read_message(body, limit.saturating_add(FRAME_HEADER)).await else {
+            let (mut parts, body) = req.into_parts();
+            let Some(mut body) = read_message(body, limit.saturating_add(FRAME_HEADER)).await else {
                 shared.refuse_request(Transport::Grpc, Unread::TooLarge);
                 return Status::resource_exhausted(format!("message larger than max_recv_msg_size ({limit} bytes)")).into_http();
             };
             // A unary request is one frame: a compression flag, a length, the message.
-            let compressed = body.first() == Some(&1);
+            let mut compressed = body.first() == Some(&1);
+            if compressed && parts.headers.get(GRPC_ENCODING).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"snappy")) {
+                body = match unsnappy(&body, limit) {
+                    Ok(frame) => frame,
+                    Err(Unreadable::TooLarge(message)) => {
+                        shared.refuse_request(Transport::Grpc, Unread::TooLarge);
+                        return Status::resource_exhausted(message).into_http();
+                    }
+                    Err(Unreadable::Invalid(message)) => {
+                        shared.refuse_request(Transport::Grpc, Unread::Malformed);
+                        return Status::internal(message).into_http();
+                    }
+                };
+                parts.headers.remove(GRPC_ENCODING);
+                compressed = false;
+            }
             let inflation = if compressed { admission::inflation_limit(body.len().saturating_sub(FRAME_HEADER), limit) } else { limit };
             let mut grpc = Grpc::new(BytesCodec)
                 .accept_compressed(CompressionEncoding::Gzip)
@@ -112,6 +128,23 @@ fn too_large_is_resource_exhausted(response: &mut Response<tonic::body::Body>) {
 
 /// The 5 bytes before a gRPC message: compressed or not, and its length.
 const FRAME_HEADER: usize = 5;
+
+const GRPC_ENCODING: &str = "grpc-encoding";
+
+/// The frame of a snappy-compressed message (tonic has no snappy codec),
+/// inflated within the same bounds as tonic's: the message again, as an
+/// uncompressed frame.
+fn unsnappy(frame: &[u8], limit: usize) -> Result<Bytes, Unreadable> {
+    let message = frame.get(FRAME_HEADER..).unwrap_or_default();
+    let bound = admission::inflation_limit(message.len(), limit);
+    let inflated = decompress_within(Encoding::Snappy, message, bound, limit)?;
+    let len = u32::try_from(inflated.len()).map_err(|_| Unreadable::TooLarge(format!("message larger than max_recv_msg_size ({limit} bytes)")))?;
+    let mut out = BytesMut::with_capacity(FRAME_HEADER + inflated.len());
+    out.extend_from_slice(&[0]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&inflated);
+    Ok(out.freeze())
+}
 
 /// Reads a request body of at most `limit` bytes; `None` when larger.
 async fn read_message(mut body: RequestBody, limit: usize) -> Option<Bytes> {
