@@ -9,7 +9,7 @@ use tonic::codec::CompressionEncoding;
 use tonic::Code;
 
 use super::grpc::{channel, export};
-use super::http::{gzip, RpcStatus, PROTOBUF};
+use super::http::{RpcStatus, PROTOBUF};
 use super::{received, traces, Receiver, TO_SINK};
 use crate::otlp::grpc::export_path;
 use crate::otlp::Signal;
