@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-20}
 SPANS=${2:-500}
-cargo build --release --quiet
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
 SOLDER=target/release/solder
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -109,7 +109,7 @@ SOLDER_JAEGER_ENDPOINT="127.0.0.1:$SINK" measure default-10k 4317 10000 100 "$SO
 measure flat-out "$RECV" 0 "$SPANS" $(agent "$WORK/none.alloy" none)
 
 ROTEL=${ROTEL:-}
-if [ -z "$ROTEL" ] && python3 -m venv "$WORK/rotel" && "$WORK/rotel/bin/pip" install --quiet rotel 2>/dev/null; then
+if [ -z "$ROTEL" ] && python3 -m venv "$WORK/rotel" && "$WORK/rotel/bin/pip" install --quiet --timeout 5 --retries 0 rotel 2>/dev/null; then
 	ROTEL=$(find "$WORK/rotel" -name rotel-agent -type f | head -1)
 fi
 if [ -z "$ROTEL" ]; then
@@ -117,4 +117,10 @@ if [ -z "$ROTEL" ]; then
 	exit 0
 fi
 RPORT=$(free_port)
-measure rotel-flat "$RPORT" 0 "$SPANS" "$ROTEL" start --exporter otlp --otlp-exporter-endpoint "127.0.0.1:$SINK" --otlp-grpc-endpoint "127.0.0.1:$RPORT" --otlp-http-endpoint "127.0.0.1:$(free_port)"
+rotel_args() { # compression
+	echo start --exporter otlp --otlp-exporter-endpoint "http://127.0.0.1:$SINK" --otlp-exporter-compression "$1" --otlp-grpc-endpoint "127.0.0.1:$RPORT" --otlp-http-endpoint "127.0.0.1:$(free_port)"
+}
+# shellcheck disable=SC2046
+measure rotel-50k "$RPORT" 50000 100 "$ROTEL" $(rotel_args gzip)
+# shellcheck disable=SC2046
+measure rotel-flat "$RPORT" 0 "$SPANS" "$ROTEL" $(rotel_args none)

@@ -31,7 +31,12 @@ pub fn counts(signal: Signal, bytes: &[u8]) -> Result<Counts, WireError> {
         out.resources += 1;
         if signal == Signal::Metrics {
             // ResourceMetrics.scope_metrics = 2; ScopeMetrics.metrics = 2.
-            each(resource, "ResourceMetrics", 2, |scope| each(scope, "ScopeMetrics", 2, |_| Ok(out.metrics += 1)))?;
+            each(resource, "ResourceMetrics", 2, |scope| {
+                each(scope, "ScopeMetrics", 2, |_| {
+                    out.metrics += 1;
+                    Ok(())
+                })
+            })?;
         }
         Ok(())
     })?;

@@ -101,7 +101,7 @@ pub(super) fn decompress_within(encoding: Encoding, body: &[u8], bound: usize, l
 
 /// Reads `input` through the decoder of `encoding`, stopping as soon as
 /// more than `bound` bytes come out.
-fn inflate<'a>(encoding: Encoding, input: &'a [u8], bound: usize) -> Result<Vec<u8>, Unreadable> {
+fn inflate(encoding: Encoding, input: &[u8], bound: usize) -> Result<Vec<u8>, Unreadable> {
     inflate_from(encoding, input, bound, input.starts_with(SNAPPY_STREAM_ID))
 }
 
