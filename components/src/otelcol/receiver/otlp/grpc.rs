@@ -147,19 +147,40 @@ fn unsnappy(frame: &[u8], limit: usize) -> Result<Bytes, Unreadable> {
 }
 
 /// Reads a request body of at most `limit` bytes; `None` when larger.
+/// A body that came as one data frame (the usual unary call) is handed on
+/// as that frame, not copied; otherwise the buffer is sized once from the
+/// length in the frame header.
 async fn read_message(mut body: RequestBody, limit: usize) -> Option<Bytes> {
+    let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
+    let mut len = 0usize;
     while let Some(frame) = body.frame().await {
         // A body that breaks off is given to tonic as far as it came,
         // which answers it as a truncated message.
         let Ok(frame) = frame else { break };
         let Ok(data) = frame.into_data() else { continue };
-        if buf.len() + data.len() > limit {
+        len += data.len();
+        if len > limit {
             return None;
         }
-        buf.extend_from_slice(&data);
+        match first.take() {
+            None if buf.is_empty() => first = Some(data),
+            held => {
+                if let Some(held) = held {
+                    buf.reserve(framed_len(&held).unwrap_or(0).clamp(held.len() + data.len(), limit));
+                    buf.extend_from_slice(&held);
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
     }
-    Some(buf.freeze())
+    Some(first.unwrap_or_else(|| buf.freeze()))
+}
+
+/// The whole frame's length, from its header, when the header is there.
+fn framed_len(frame: &[u8]) -> Option<usize> {
+    let header: [u8; 4] = frame.get(1..FRAME_HEADER)?.try_into().ok()?;
+    usize::try_from(u32::from_be_bytes(header)).ok()?.checked_add(FRAME_HEADER)
 }
 
 /// Counts a request tonic refused before the export saw it: a message that
