@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Throughput and CPU cost of the trace pipeline: OTLP gRPC receiver → batch
-# → OTLP gRPC exporter → a loopback sink, under `solder tools loadgen` flat
-# out. Then the same load against Rotel (`rotel-agent --exporter
-# blackhole`) for a side-by-side ratio.
+# → OTLP gRPC exporter → a loopback sink (`solder tools sink`), in the three
+# loads of issue 22, each counted by what the sink received:
+#   1. 50K spans/s fixed, forwarding with gzip (Alloy's default):
+#      CPU-s per million delivered spans and peak RSS;
+#   2. 10K spans/s fixed, the default config (`solder run` with no config
+#      file, its Jaeger endpoint pointed at the sink): % of a core and RSS;
+#   3. flat out, forwarding without compression: delivered spans per
+#      CPU-second and peak RSS.
+# Then the flat-out load against Rotel (`rotel-agent --exporter blackhole`),
+# when it can be installed (set ROTEL=/path/to/rotel-agent), for a ratio.
+#
+# The default config listens on 4317, 4318 and 9464: those must be free.
 #
 # The agent under test is pinned to CPU 0 and the load generator and sink to
 # CPU 1, so "spans per CPU-second" is the agent's own cost.
 #
-# usage: scripts/bench-pipeline.sh [SECONDS] [SPANS_PER_REQUEST]
+# usage: scripts/bench-pipeline.sh [SECONDS] [SPANS_PER_REQUEST_FLAT_OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-20}
 SPANS=${2:-500}
-cargo build --release --quiet
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
 SOLDER=target/release/solder
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -23,24 +32,34 @@ cpu_seconds() { # utime + stime of a pid, in seconds
 }
 wait_port() { for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
 
-# One measurement: start the agent (command in "$@"), load it, report.
+# Spans the sink has received so far (its last one-line count).
+delivered() { tail -n 1 "$WORK/sink.log" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read() or "{}").get("spans", 0))'; }
+rss_kib() { awk -v f="$2" '$1 == f":" { print $2 }' "/proc/$1/status"; }
+
+# One measurement: start the agent (command in "$@"), load it for SECS at
+# RATE spans/s (0: flat out), report what the sink received for it.
 measure() {
-	local name=$1 port=$2; shift 2
+	local name=$1 port=$2 rate=$3 spans=$4; shift 4
 	taskset -c 0 "$@" > "$WORK/$name.log" 2>&1 &
 	local pid=$!
 	wait_port "$port"
 	sleep 1
 	local before; before=$(cpu_seconds "$pid")
-	local out; out=$(taskset -c 1 "$SOLDER" tools loadgen --endpoint "127.0.0.1:$port" --duration "$SECS" --spans-per-request "$SPANS" --connections 4)
-	sleep 1 # let batches drain
+	local sunk; sunk=$(delivered)
+	local out; out=$(taskset -c 1 "$SOLDER" tools loadgen --endpoint "127.0.0.1:$port" --duration "$SECS" --spans-per-request "$spans" --connections 4 --rate "$rate")
+	local rss; rss=$(rss_kib "$pid" VmRSS)
+	sleep 2 # let batches drain
 	local after; after=$(cpu_seconds "$pid")
+	local peak; peak=$(rss_kib "$pid" VmHWM)
+	local got; got=$(( $(delivered) - sunk ))
 	kill "$pid"; wait "$pid" 2>/dev/null || true
-	python3 - "$name" "$out" "$before" "$after" <<'PY'
+	python3 - "$name" "$out" "$before" "$after" "$got" "$rss" "$peak" "$SECS" <<'PY'
 import json, sys
-name, out, before, after = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+name, out = sys.argv[1], json.loads(sys.argv[2])
+before, after, got, rss, peak, secs = map(float, sys.argv[3:])
 cpu = after - before
-spans = out["spans"]
-print(f"{name:8} {out['spans_per_second']:>12,.0f} spans/s  {cpu:6.2f} CPU-s  {cpu / spans * 1e6:6.2f} CPU-s per million spans  {spans / cpu if cpu else 0:>12,.0f} spans per CPU-second  ({out['errors']} refused requests)")
+print(f"{name:10} sent {out['spans']:>10,} delivered {got:>10,.0f} spans  {cpu:6.2f} CPU-s  {cpu / got * 1e6 if got else float('inf'):6.2f} CPU-s per million delivered  "
+      f"{got / cpu if cpu else 0:>10,.0f} delivered per CPU-s  {cpu / (secs + 2) * 100:5.1f}% of a core  RSS {rss / 1024:5.1f} MiB, peak {peak / 1024:5.1f} MiB  ({out['errors']} refused requests)")
 PY
 }
 
@@ -49,7 +68,8 @@ taskset -c 1 "$SOLDER" tools sink --grpc "127.0.0.1:$SINK" > "$WORK/sink.log" 2>
 wait_port "$SINK"
 
 RECV=$(free_port)
-cat > "$WORK/pipeline.alloy" <<ALLOY
+pipeline() { # compression
+cat <<ALLOY
 otelcol.receiver.otlp "default" {
 	grpc {
 		endpoint = "127.0.0.1:$RECV"
@@ -68,20 +88,39 @@ otelcol.processor.batch "default" {
 otelcol.exporter.otlp "sink" {
 	client {
 		endpoint    = "127.0.0.1:$SINK"
-		compression = "none"
+		compression = "$1"
 		tls {
 			insecure = true
 		}
 	}
 }
 ALLOY
-echo "load: $SECS s flat out, $SPANS spans per request, 4 connections; agents pinned to one core"
-measure solder "$RECV" "$SOLDER" run "$WORK/pipeline.alloy" --server.http.listen-addr "127.0.0.1:$(free_port)" --storage.path "$WORK/data"
+}
+pipeline gzip > "$WORK/gzip.alloy"
+pipeline none > "$WORK/none.alloy"
+agent() { echo "$SOLDER" run "$1" --server.http.listen-addr "127.0.0.1:$(free_port)" --storage.path "$WORK/data-$2"; }
+
+echo "$SECS s per load, 100 spans per request, 4 connections; agents pinned to CPU 0, load and sink to CPU 1"
+# shellcheck disable=SC2046
+measure fwd-50k "$RECV" 50000 100 $(agent "$WORK/gzip.alloy" gzip)
+# The default config (no config file), its exporter pointed at the sink.
+SOLDER_JAEGER_ENDPOINT="127.0.0.1:$SINK" measure default-10k 4317 10000 100 "$SOLDER" run --server.http.listen-addr "127.0.0.1:$(free_port)" --storage.path "$WORK/data-default"
+# shellcheck disable=SC2046
+measure flat-out "$RECV" 0 "$SPANS" $(agent "$WORK/none.alloy" none)
 
 ROTEL=${ROTEL:-}
-if [ -z "$ROTEL" ]; then
-	python3 -m venv "$WORK/rotel" && "$WORK/rotel/bin/pip" install --quiet rotel
+if [ -z "$ROTEL" ] && python3 -m venv "$WORK/rotel" && "$WORK/rotel/bin/pip" install --quiet --timeout 5 --retries 0 rotel 2>/dev/null; then
 	ROTEL=$(find "$WORK/rotel" -name rotel-agent -type f | head -1)
 fi
+if [ -z "$ROTEL" ]; then
+	echo "rotel: not installed (pip install rotel failed; set ROTEL=/path/to/rotel-agent). Issue 22's Rotel figures on this machine: 5.4 CPU-s per million spans at 50K spans/s, 274K spans per CPU-s flat out."
+	exit 0
+fi
 RPORT=$(free_port)
-measure rotel "$RPORT" "$ROTEL" start --exporter blackhole --otlp-grpc-endpoint "127.0.0.1:$RPORT" --otlp-http-endpoint "127.0.0.1:$(free_port)"
+rotel_args() { # compression
+	echo start --exporter otlp --otlp-exporter-endpoint "http://127.0.0.1:$SINK" --otlp-exporter-compression "$1" --otlp-grpc-endpoint "127.0.0.1:$RPORT" --otlp-http-endpoint "127.0.0.1:$(free_port)"
+}
+# shellcheck disable=SC2046
+measure rotel-50k "$RPORT" 50000 100 "$ROTEL" $(rotel_args gzip)
+# shellcheck disable=SC2046
+measure rotel-flat "$RPORT" 0 "$SPANS" "$ROTEL" $(rotel_args none)

@@ -16,6 +16,7 @@ pub mod synthetic;
 pub mod text;
 pub mod wire;
 mod wire_attributes;
+pub mod wire_counts;
 pub mod wire_spans;
 
 pub use encoded::{Encoded, Logs, Metrics, Signal, Traces};

@@ -7,6 +7,8 @@ mod detailed;
 pub(crate) mod go;
 mod normal;
 
+pub use normal::summary;
+
 use serde::Deserialize;
 
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};

@@ -8,21 +8,35 @@ use super::go::{as_string, go_f, go_v, id, pairs};
 use crate::otlp::proto::common::v1::{InstrumentationScope, KeyValue};
 use crate::otlp::proto::metrics::v1::{metric::Data, number_data_point, Metric, NumberDataPoint};
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
+use crate::otlp::wire_counts::Counts;
+use crate::otlp::Signal;
 
 pub fn traces_summary(req: &ExportTraceServiceRequest) -> String {
     let spans: usize = req.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
-    format!("Traces {{\"resource spans\": {}, \"spans\": {spans}}}\n", req.resource_spans.len())
+    summary(Signal::Traces, Counts { resources: req.resource_spans.len(), metrics: 0 }, spans)
 }
 
 pub fn metrics_summary(req: &ExportMetricsServiceRequest) -> String {
     let metrics = req.resource_metrics.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics);
     let (count, points) = metrics.fold((0, 0), |(c, p), m| (c + 1, p + crate::otlp::data_points(m)));
-    format!("Metrics {{\"resource metrics\": {}, \"metrics\": {count}, \"data points\": {points}}}\n", req.resource_metrics.len())
+    summary(Signal::Metrics, Counts { resources: req.resource_metrics.len(), metrics: count }, points)
 }
 
 pub fn logs_summary(req: &ExportLogsServiceRequest) -> String {
     let records: usize = req.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len()).sum();
-    format!("Logs {{\"resource logs\": {}, \"log records\": {records}}}\n", req.resource_logs.len())
+    summary(Signal::Logs, Counts { resources: req.resource_logs.len(), metrics: 0 }, records)
+}
+
+/// The one-line summary of a batch of `items` spans, data points or log
+/// records: the whole of `verbosity = "basic"`, and the first line of the
+/// others. It needs only counts, which the wire bytes give without a decode.
+pub fn summary(signal: Signal, counts: Counts, items: usize) -> String {
+    let resources = counts.resources;
+    match signal {
+        Signal::Traces => format!("Traces {{\"resource spans\": {resources}, \"spans\": {items}}}\n"),
+        Signal::Metrics => format!("Metrics {{\"resource metrics\": {resources}, \"metrics\": {}, \"data points\": {items}}}\n", counts.metrics),
+        Signal::Logs => format!("Logs {{\"resource logs\": {resources}, \"log records\": {items}}}\n"),
+    }
 }
 
 /// ` attr=value attr2=value2`, or nothing.

@@ -5,8 +5,10 @@
 //!
 //! Rendering is a pure function from a decoded request to text, shared
 //! with live debugging ([`crate::otlp::text`]); the component adds
-//! sampling and the writing. The payload is decoded once and the decoded view is shared
-//! with any other consumer of the same batch.
+//! sampling and the writing. At `basic` verbosity (the default) nothing is
+//! decoded: the summary's counts come from the wire bytes. Otherwise the
+//! payload is decoded once and the decoded view is shared with any other
+//! consumer of the same batch.
 
 use crate::sync::lock;
 use std::io::Write;
@@ -23,7 +25,8 @@ use crate::component::{
 };
 use crate::consumer::{ConsumeError, ConsumeFuture, Consumer, ConsumerHandle};
 use crate::otlp::encoded::Request;
-pub use crate::otlp::text::{render_logs, render_metrics, render_traces, Verbosity};
+pub use crate::otlp::text::{render_logs, render_metrics, render_traces, summary, Verbosity};
+use crate::otlp::wire_counts;
 use crate::otlp::{Encoded, Logs, Metrics, Signal, Traces};
 
 pub const REGISTRATION: Registration = Registration::of::<DebugExporter>(
@@ -170,9 +173,16 @@ impl Shared {
             self.batches_sampled_out.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        let req = data.decode().map_err(|e| ConsumeError::permanent(format!("otelcol.exporter.debug: cannot decode {}: {e}", M::SIGNAL.as_str())))?;
         let args = lock(&self.args).clone();
-        let text = render(&req, args.verbosity);
+        let unreadable = |e: &dyn std::fmt::Display| ConsumeError::permanent(format!("otelcol.exporter.debug: cannot decode {}: {e}", M::SIGNAL.as_str()));
+        let text = if args.verbosity == Verbosity::Basic {
+            // The summary needs only counts: read them from the wire, and
+            // never decode a batch just to print how big it is.
+            let counts = wire_counts::counts(M::SIGNAL, data.bytes()).map_err(|e| unreadable(&e))?;
+            summary(M::SIGNAL, counts, data.items())
+        } else {
+            render(&*data.decode().map_err(|e| unreadable(&e))?, args.verbosity)
+        };
         let written = match &self.writer {
             Some(w) => lock(w).write_all(text.as_bytes()),
             None if args.use_internal_logger => std::io::stderr().lock().write_all(text.as_bytes()),

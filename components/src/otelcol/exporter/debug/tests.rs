@@ -10,6 +10,8 @@
 
 use std::path::PathBuf;
 
+use prost::Message;
+
 use super::*;
 use crate::otlp::proto::common::v1::{any_value::Value as V, AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList};
 use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
@@ -304,6 +306,36 @@ async fn the_component_writes_what_its_input_receives() {
     let Value::Object(info) = exporter.debug_info() else { panic!() };
     assert_eq!((info.get("batches_written"), info.get("batches_sampled_out")), (Some(&Value::int(3)), Some(&Value::int(1))));
     assert_eq!(exporter.health().state, HealthState::Healthy);
+}
+
+/// `basic` reads its counts from the wire: a batch that prost cannot
+/// decode (a span name that is not UTF-8) still gets its summary, the same
+/// text as rendering the decoded request; `normal`, which needs the
+/// decode, refuses it.
+#[tokio::test]
+async fn basic_never_decodes() {
+    let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let writer: Writer = buffer.clone();
+    let basic = DebugExporter::new(arguments(10, 1), Some(writer.clone()));
+    let input = basic.exports().input.downcast::<ConsumerHandle>().unwrap().clone();
+    input.0.consume_traces(Encoded::from_message(traces())).await.unwrap();
+    input.0.consume_metrics(Encoded::from_message(metrics())).await.unwrap();
+    input.0.consume_logs(Encoded::from_message(logs())).await.unwrap();
+    let want = [render_traces(&traces(), Verbosity::Basic), render_metrics(&metrics(), Verbosity::Basic), render_logs(&logs(), Verbosity::Basic)].concat();
+    assert_eq!(String::from_utf8(std::mem::take(&mut *lock(&buffer))).unwrap(), want);
+
+    let mut bytes = traces().encode_to_vec();
+    let at = bytes.windows(9).position(|w| w == b"GET /cart").unwrap();
+    bytes[at] = 0xff;
+    let malformed = Traces::from_validated_part(bytes.into(), Some(3), None);
+    assert!(malformed.decode().is_err(), "the payload must not decode for this test to mean anything");
+    let malformed = Traces::from_validated_part(malformed.bytes().clone(), Some(3), None);
+    input.0.consume_traces(malformed.clone()).await.unwrap();
+    assert_eq!(String::from_utf8(lock(&buffer).clone()).unwrap(), "Traces {\"resource spans\": 2, \"spans\": 3}\n");
+
+    let normal = DebugExporter::new(Arguments { verbosity: Verbosity::Normal, ..arguments(10, 1) }, Some(writer));
+    let input = normal.exports().input.downcast::<ConsumerHandle>().unwrap().clone();
+    assert!(input.0.consume_traces(malformed).await.is_err());
 }
 
 #[test]

@@ -103,7 +103,9 @@ impl Default for OtlpArgs {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackendClient {
-    /// `"gzip"` (default), `"zstd"` or `"none"`.
+    /// `"gzip"` (default), `"zstd"`, `"snappy"` (framed, as the Collector
+    /// sends it over gRPC) or `"none"`. gzip runs at level 1 and zstd at
+    /// level 1 (docs/compression.md).
     #[serde(default)]
     pub compression: Compression,
     #[serde(default)]

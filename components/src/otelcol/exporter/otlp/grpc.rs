@@ -5,17 +5,16 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration as StdDuration;
 
 use bytes::{Buf, BufMut, Bytes};
-use hyper::http::uri::{Authority, PathAndQuery, Uri};
+use hyper::http::uri::{Authority, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::ClientConfig;
-use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::metadata::MetadataMap;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
-use super::Client;
+use super::{unary, Client};
 use crate::otelcol::exporter::sending::client::{Compression, RequestHeaders};
 use crate::otelcol::exporter::sending::{self, ArgumentError, Payload, SendError, SendFuture, Transport};
 use crate::otlp::Signal;
@@ -35,7 +34,7 @@ pub struct GrpcTransport {
     host: String,
     port: u16,
     channel: OnceLock<Channel>,
-    compression: Option<CompressionEncoding>,
+    compression: Compression,
     headers: RequestHeaders,
     timeout: StdDuration,
 }
@@ -58,10 +57,8 @@ impl GrpcTransport {
         let target = format!("{}:{port}", authority.host());
 
         let compression = match client.compression {
-            Compression::Gzip => Some(CompressionEncoding::Gzip),
-            Compression::Zstd => Some(CompressionEncoding::Zstd),
-            Compression::None => None,
-            other => return Err(bad(format!("compression {:?} is not supported for gRPC; use \"gzip\", \"zstd\" or \"none\"", other.name()))),
+            c @ (Compression::Gzip | Compression::Zstd | Compression::Snappy | Compression::None) => c,
+            other => return Err(bad(format!("compression {:?} is not supported for gRPC; use \"gzip\", \"zstd\", \"snappy\" or \"none\"", other.name()))),
         };
         let shown = if client.authority.is_empty() { target.clone() } else { client.authority.clone() };
         let origin: Uri = format!("{}://{shown}", if tls { "https" } else { "http" })
@@ -120,21 +117,12 @@ impl GrpcTransport {
 
     async fn export(&self, payload: &Payload) -> Result<(), SendError> {
         let signal = payload.signal();
-        let mut grpc = tonic::client::Grpc::new(self.channel());
-        if let Some(encoding) = self.compression {
-            grpc = grpc.send_compressed(encoding).accept_compressed(encoding);
-        }
-        let mut request = tonic::Request::from_parts(MetadataMap::from_headers(self.headers.for_request()), Default::default(), payload.bytes().clone());
-        request.set_timeout(self.timeout);
-        let call = async {
-            grpc.ready().await.map_err(|e| Status::unavailable(sending::error_chain(&e)))?;
-            grpc.unary(request, PathAndQuery::from_static(path(signal)), Passthrough).await
-        };
+        let call = unary::call(self.channel(), path(signal), self.headers.for_request(), self.compression, payload.bytes(), self.timeout);
         match tokio::time::timeout(self.timeout, call).await {
             Err(_) => Err(SendError::retryable(format!("DEADLINE_EXCEEDED: no response within {:?}", self.timeout))),
             Ok(Err(status)) => Err(classify(&status)),
             Ok(Ok(response)) => {
-                sending::partial_success(response.get_ref(), signal, &self.endpoint);
+                sending::partial_success(&response, signal, &self.endpoint);
                 Ok(())
             }
         }

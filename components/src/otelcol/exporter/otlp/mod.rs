@@ -2,6 +2,7 @@
 //! Jaeger, another collector), as the request bytes it arrived as.
 
 mod grpc;
+pub(crate) mod unary;
 
 use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
@@ -51,7 +52,9 @@ pub struct Client {
     /// `host:port`, optionally with `https://` (TLS even when
     /// `tls.insecure` is set) or `http://`. Required.
     pub endpoint: String,
-    /// `"gzip"` (default), `"zstd"` or `"none"`.
+    /// `"gzip"` (default), `"zstd"`, `"snappy"` (framed, as the Collector
+    /// sends it over gRPC) or `"none"`. gzip runs at level 1 and zstd at
+    /// level 1 (docs/compression.md).
     #[serde(default)]
     pub compression: Compression,
     /// Metadata sent with every request, such as `X-Scope-OrgID` or an

@@ -83,6 +83,7 @@ impl Sink {
 
     async fn handle(self: Arc<Self>, req: hyper::Request<hyper::body::Incoming>) -> hyper::Response<tonic::body::Body> {
         let (path, headers) = (req.uri().path().to_string(), req.headers().clone());
+        let req = unsnappy(req).await;
         let mut grpc = tonic::server::Grpc::new(Passthrough).accept_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Zstd);
         let me = Arc::clone(&self);
         let method = tower::service_fn(move |request: tonic::Request<Bytes>| {
@@ -115,6 +116,26 @@ impl Sink {
     }
 }
 
+/// tonic has no snappy: a framed-snappy message is inflated here and
+/// handed on as an uncompressed frame.
+async fn unsnappy(req: hyper::Request<hyper::body::Incoming>) -> hyper::Request<tonic::body::Body> {
+    use http_body_util::BodyExt;
+    use std::io::Read;
+    if req.headers().get("grpc-encoding").is_none_or(|v| v != "snappy") {
+        return req.map(tonic::body::Body::new);
+    }
+    let (mut parts, body) = req.into_parts();
+    let frame = body.collect().await.unwrap().to_bytes();
+    assert_eq!(frame[0], 1, "a snappy message is flagged compressed");
+    let mut message = Vec::new();
+    snap::read::FrameDecoder::new(&frame[5..]).read_to_end(&mut message).unwrap();
+    let mut out = vec![0u8];
+    out.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    out.extend_from_slice(&message);
+    parts.headers.remove("grpc-encoding");
+    hyper::Request::from_parts(parts, tonic::body::Body::new(http_body_util::Full::new(Bytes::from(out))))
+}
+
 /// Fast retries, so tests take milliseconds.
 const FAST_RETRY: &str = r#"retry_on_failure {
 	initial_interval = "5ms"
@@ -138,7 +159,7 @@ fn sent(c: &Arc<dyn Running>, what: &str, kind: &str) -> u64 {
 
 #[tokio::test]
 async fn sends_each_signal_byte_for_byte() {
-    for (compression, encoding) in [("gzip", Some("gzip")), ("zstd", Some("zstd")), ("none", None)] {
+    for (compression, encoding) in [("gzip", Some("gzip")), ("zstd", Some("zstd")), ("snappy", Some("snappy")), ("none", None)] {
         let (sink, addr) = Sink::default().start(None).await;
         let args = format!(
             "client {{\n\tendpoint = \"{addr}\"\n\tcompression = \"{compression}\"\n\theaders = {{ \"X-Scope-OrgID\" = \"tenant-1\" }}\n\ttls {{ insecure = true }}\n}}"
@@ -453,7 +474,7 @@ fn argument_errors_are_explained() {
     let error = |args: &str| build_error(&REGISTRATION, args, &Scope::new());
     assert_eq!(error(""), "missing required block \"client\"");
     let cases = [
-        ("compression = \"snappy\"", "compression \"snappy\" is not supported for gRPC"),
+        ("compression = \"deflate\"", "compression \"deflate\" is not supported for gRPC"),
         ("compression = \"brotli\"", "invalid value \"brotli\""),
         ("balancer_name = \"round_robin\"", "unrecognized attribute name \"balancer_name\""),
     ];

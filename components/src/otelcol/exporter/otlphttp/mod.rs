@@ -71,7 +71,8 @@ pub struct Client {
     /// How long one attempt may take. Default `"30s"`.
     #[serde(default = "default_timeout")]
     pub timeout: Duration,
-    /// `"gzip"` (default), `"zstd"`, `"deflate"`, `"zlib"` or `"none"`.
+    /// `"gzip"` (default), `"zstd"`, `"deflate"`, `"zlib"`, `"snappy"` (the
+    /// block format, as the Collector sends it) or `"none"`.
     #[serde(default)]
     pub compression: Compression,
     /// Headers sent with every request; values may be secrets.

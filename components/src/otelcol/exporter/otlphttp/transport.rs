@@ -29,9 +29,6 @@ impl HttpTransport {
     /// until the first request.
     pub fn new(client: &Client, urls: [String; 3]) -> Result<HttpTransport, ArgumentError> {
         let bad = |m: String| ArgumentError::new("client", m);
-        if client.compression == Compression::Snappy {
-            return Err(bad("compression \"snappy\" is not supported; use \"gzip\", \"zstd\", \"deflate\", \"zlib\" or \"none\"".into()));
-        }
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(client.timeout.0)

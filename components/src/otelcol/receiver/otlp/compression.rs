@@ -14,6 +14,10 @@ pub(super) enum Encoding {
     Gzip,
     Zstd,
     Zlib,
+    /// Snappy in either format: framed (it starts with the stream
+    /// identifier chunk, as gRPC clients send it) or a single block (as
+    /// the Collector's OTLP/HTTP exporter sends it).
+    Snappy,
 }
 
 impl Encoding {
@@ -23,6 +27,7 @@ impl Encoding {
             "gzip" | "x-gzip" => Some(Encoding::Gzip),
             "zstd" => Some(Encoding::Zstd),
             "zlib" | "deflate" => Some(Encoding::Zlib),
+            "snappy" | "x-snappy-framed" => Some(Encoding::Snappy),
             _ => None,
         }
     }
@@ -33,6 +38,7 @@ impl Encoding {
             Encoding::Gzip => "gzip",
             Encoding::Zstd => "zstd",
             Encoding::Zlib => "zlib",
+            Encoding::Snappy => "snappy",
         }
     }
 }
@@ -58,6 +64,19 @@ pub(super) enum Unreadable {
 /// 8 MiB at most below level 20, and smaller for smaller inputs.
 const ZSTD_WINDOW_LOG_MAX: u32 = 24;
 
+/// A snappy block: its header says how long it inflates to, so a block
+/// past the bound is refused before anything is allocated.
+fn snappy_block(mut input: impl Read, bound: usize) -> Result<Vec<u8>, Unreadable> {
+    let invalid = |e: &dyn std::fmt::Display| Unreadable::Invalid(format!("failed to decompress the snappy body: {e}"));
+    let mut block = Vec::new();
+    input.read_to_end(&mut block).map_err(|e| invalid(&e))?;
+    let len = snap::raw::decompress_len(&block).map_err(|e| invalid(&e))?;
+    if len > bound {
+        return Err(Unreadable::TooLarge(String::new()));
+    }
+    snap::raw::Decoder::new().decompress_vec(&block).map_err(|e| invalid(&e))
+}
+
 /// Decompresses a body of `encoding`, up to `limit` bytes and at most
 /// [`admission::MAX_INFLATION_RATIO`] times its size: a body that inflates
 /// past that is refused, and is never inflated further than one buffer
@@ -67,18 +86,33 @@ pub(super) fn decompress(encoding: Encoding, body: Bytes, limit: usize) -> Resul
         return Ok(body);
     }
     let bound = admission::inflation_limit(body.len(), limit);
-    let out = inflate(encoding, &body[..], bound).map_err(|e| match e {
+    decompress_within(encoding, &body, bound, limit).map(Bytes::from)
+}
+
+/// Decompresses `body` to at most `bound` bytes, naming `limit` (the size
+/// limit the bound came from) when it is exceeded.
+pub(super) fn decompress_within(encoding: Encoding, body: &[u8], bound: usize, limit: usize) -> Result<Vec<u8>, Unreadable> {
+    let out = inflate(encoding, body, bound).map_err(|e| match e {
         Unreadable::TooLarge(_) => Unreadable::TooLarge(admission::inflation_refusal(body.len(), limit)),
         other => other,
     })?;
-    Ok(Bytes::from(out))
+    Ok(out)
 }
 
 /// Reads `input` through the decoder of `encoding`, stopping as soon as
 /// more than `bound` bytes come out.
-fn inflate<'a>(encoding: Encoding, input: impl Read + 'a, bound: usize) -> Result<Vec<u8>, Unreadable> {
+fn inflate(encoding: Encoding, input: &[u8], bound: usize) -> Result<Vec<u8>, Unreadable> {
+    inflate_from(encoding, input, bound, input.starts_with(SNAPPY_STREAM_ID))
+}
+
+/// The first chunk of every framed snappy stream.
+const SNAPPY_STREAM_ID: &[u8] = b"\xff\x06\x00\x00sNaPpY";
+
+fn inflate_from<'a>(encoding: Encoding, input: impl Read + 'a, bound: usize, framed: bool) -> Result<Vec<u8>, Unreadable> {
     let invalid = |e: std::io::Error| Unreadable::Invalid(format!("failed to decompress the {} body: {e}", encoding.name()));
     let reader: Box<dyn Read + 'a> = match encoding {
+        Encoding::Snappy if !framed => return snappy_block(input, bound),
+        Encoding::Snappy => Box::new(snap::read::FrameDecoder::new(input)),
         Encoding::Identity => Box::new(input),
         Encoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
         Encoding::Zlib => Box::new(flate2::read::ZlibDecoder::new(input)),
@@ -128,6 +162,7 @@ mod tests {
                 e.finish().unwrap()
             }
             Encoding::Zstd => zstd::encode_all(data, 19).unwrap(),
+            Encoding::Snappy => snap::raw::Encoder::new().compress_vec(data).unwrap(),
             Encoding::Identity => data.to_vec(),
         }
     }
@@ -140,7 +175,7 @@ mod tests {
         for encoding in [Encoding::Gzip, Encoding::Zlib, Encoding::Zstd] {
             let bomb = compress(encoding, &zeros);
             let read = std::rc::Rc::new(std::cell::Cell::new(0));
-            let result = inflate(encoding, Counting(&bomb, read.clone()), 1 << 20);
+            let result = inflate_from(encoding, Counting(&bomb, read.clone()), 1 << 20, false);
             assert!(matches!(result, Err(Unreadable::TooLarge(_))), "{encoding:?}");
             assert!(read.get() < bomb.len() / 4, "{encoding:?}: read {} of {} compressed bytes", read.get(), bomb.len());
             let message = match decompress(encoding, Bytes::from(bomb.clone()), 20 << 20) {
@@ -154,11 +189,30 @@ mod tests {
     #[test]
     fn ordinary_bodies_inflate_whole() {
         let data: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
-        for encoding in [Encoding::Identity, Encoding::Gzip, Encoding::Zlib, Encoding::Zstd] {
+        for encoding in [Encoding::Identity, Encoding::Gzip, Encoding::Zlib, Encoding::Zstd, Encoding::Snappy] {
             let body = Bytes::from(compress(encoding, &data));
             let out = decompress(encoding, body, 20 << 20).ok().unwrap();
             assert_eq!(out, data, "{encoding:?}");
         }
+        let mut framed = snap::write::FrameEncoder::new(Vec::new());
+        framed.write_all(&data).unwrap();
+        let out = decompress(Encoding::Snappy, Bytes::from(framed.into_inner().unwrap()), 20 << 20).ok().unwrap();
+        assert_eq!(out, data, "framed snappy");
+    }
+
+    /// Snappy cannot pass about 6:1 so no snappy body reaches the inflation
+    /// ratio bound; a block that says it inflates past the size limit is
+    /// refused from its header, and a framed stream a buffer past it.
+    #[test]
+    fn snappy_past_the_limit_is_refused() {
+        let zeros = vec![0u8; 4 << 20];
+        let block = Bytes::from(compress(Encoding::Snappy, &zeros));
+        assert!(matches!(decompress(Encoding::Snappy, block, 1 << 20), Err(Unreadable::TooLarge(_))));
+        let mut framed = snap::write::FrameEncoder::new(Vec::new());
+        framed.write_all(&zeros).unwrap();
+        let framed = Bytes::from(framed.into_inner().unwrap());
+        assert!(matches!(decompress(Encoding::Snappy, framed, 1 << 20), Err(Unreadable::TooLarge(_))));
+        assert!(matches!(decompress(Encoding::Snappy, Bytes::from_static(b"\x05nope"), 1 << 20), Err(Unreadable::Invalid(_))));
     }
 
     /// A zstd frame that asks for a 128 MiB window is refused, not allocated.

@@ -24,6 +24,7 @@ use tonic::server::{Grpc, UnaryService};
 use tonic::Status;
 
 use super::admission;
+use super::compression::{decompress_within, Encoding, Unreadable};
 use super::export::{client_addr, Refused, Shared, Transport, Unread, SIGNALS};
 use crate::consumer::ErrorKind;
 use crate::otlp::grpc::{export_path, BytesCodec};
@@ -58,13 +59,28 @@ impl Handler for GrpcHandler {
                 return Status::unimplemented(format!("unknown method {path}")).into_http();
             };
             let limit = shared.settings().args.grpc.as_ref().map_or(super::DEFAULT_MAX_RECV_MSG_SIZE, |g| g.max_recv_msg_size).bytes();
-            let (parts, body) = req.into_parts();
-            let Some(body) = read_message(body, limit.saturating_add(FRAME_HEADER)).await else {
+            let (mut parts, body) = req.into_parts();
+            let Some(mut body) = read_message(body, limit.saturating_add(FRAME_HEADER)).await else {
                 shared.refuse_request(Transport::Grpc, Unread::TooLarge);
                 return Status::resource_exhausted(format!("message larger than max_recv_msg_size ({limit} bytes)")).into_http();
             };
             // A unary request is one frame: a compression flag, a length, the message.
-            let compressed = body.first() == Some(&1);
+            let mut compressed = body.first() == Some(&1);
+            if compressed && parts.headers.get(GRPC_ENCODING).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"snappy")) {
+                body = match unsnappy(&body, limit) {
+                    Ok(frame) => frame,
+                    Err(Unreadable::TooLarge(message)) => {
+                        shared.refuse_request(Transport::Grpc, Unread::TooLarge);
+                        return Status::resource_exhausted(message).into_http();
+                    }
+                    Err(Unreadable::Invalid(message)) => {
+                        shared.refuse_request(Transport::Grpc, Unread::Malformed);
+                        return Status::internal(message).into_http();
+                    }
+                };
+                parts.headers.remove(GRPC_ENCODING);
+                compressed = false;
+            }
             let inflation = if compressed { admission::inflation_limit(body.len().saturating_sub(FRAME_HEADER), limit) } else { limit };
             let mut grpc = Grpc::new(BytesCodec)
                 .accept_compressed(CompressionEncoding::Gzip)
@@ -113,20 +129,58 @@ fn too_large_is_resource_exhausted(response: &mut Response<tonic::body::Body>) {
 /// The 5 bytes before a gRPC message: compressed or not, and its length.
 const FRAME_HEADER: usize = 5;
 
+const GRPC_ENCODING: &str = "grpc-encoding";
+
+/// The frame of a snappy-compressed message (tonic has no snappy codec),
+/// inflated within the same bounds as tonic's: the message again, as an
+/// uncompressed frame.
+fn unsnappy(frame: &[u8], limit: usize) -> Result<Bytes, Unreadable> {
+    let message = frame.get(FRAME_HEADER..).unwrap_or_default();
+    let bound = admission::inflation_limit(message.len(), limit);
+    let inflated = decompress_within(Encoding::Snappy, message, bound, limit)?;
+    let len = u32::try_from(inflated.len()).map_err(|_| Unreadable::TooLarge(format!("message larger than max_recv_msg_size ({limit} bytes)")))?;
+    let mut out = BytesMut::with_capacity(FRAME_HEADER + inflated.len());
+    out.extend_from_slice(&[0]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&inflated);
+    Ok(out.freeze())
+}
+
 /// Reads a request body of at most `limit` bytes; `None` when larger.
+/// A body that came as one data frame (the usual unary call) is handed on
+/// as that frame, not copied; otherwise the buffer is sized once from the
+/// length in the frame header.
 async fn read_message(mut body: RequestBody, limit: usize) -> Option<Bytes> {
+    let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
+    let mut len = 0usize;
     while let Some(frame) = body.frame().await {
         // A body that breaks off is given to tonic as far as it came,
         // which answers it as a truncated message.
         let Ok(frame) = frame else { break };
         let Ok(data) = frame.into_data() else { continue };
-        if buf.len() + data.len() > limit {
+        len += data.len();
+        if len > limit {
             return None;
         }
-        buf.extend_from_slice(&data);
+        match first.take() {
+            None if buf.is_empty() => first = Some(data),
+            held => {
+                if let Some(held) = held {
+                    buf.reserve(framed_len(&held).unwrap_or(0).clamp(held.len() + data.len(), limit));
+                    buf.extend_from_slice(&held);
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
     }
-    Some(buf.freeze())
+    Some(first.unwrap_or_else(|| buf.freeze()))
+}
+
+/// The whole frame's length, from its header, when the header is there.
+fn framed_len(frame: &[u8]) -> Option<usize> {
+    let header: [u8; 4] = frame.get(1..FRAME_HEADER)?.try_into().ok()?;
+    usize::try_from(u32::from_be_bytes(header)).ok()?.checked_add(FRAME_HEADER)
 }
 
 /// Counts a request tonic refused before the export saw it: a message that

@@ -64,7 +64,9 @@ impl HttpArguments {
         }
         for name in &self.compression_algorithms {
             if Encoding::parse(name).is_none() {
-                return Err(format!("http: compression algorithm {name:?} is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"deflate\""));
+                return Err(format!(
+                    "http: compression algorithm {name:?} is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"snappy\", \"deflate\""
+                ));
             }
         }
         Ok(())

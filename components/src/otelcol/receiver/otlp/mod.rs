@@ -108,8 +108,9 @@ pub struct HttpArguments {
     #[serde(default = "default_logs_path")]
     pub logs_url_path: String,
     /// `Content-Encoding`s accepted; `""` is an uncompressed body. Default
-    /// `["", "gzip", "zstd", "zlib", "deflate"]` (`deflate` is read as
-    /// zlib, as the Collector does). Others get 400.
+    /// `["", "gzip", "zstd", "zlib", "snappy", "deflate"]` (`deflate` is
+    /// read as zlib, as the Collector does; `snappy` as a block or framed).
+    /// Others get 400.
     #[serde(default = "default_compression_algorithms")]
     pub compression_algorithms: Vec<String>,
     /// Alloy's switch for carrying request headers (client metadata) to
@@ -154,7 +155,7 @@ fn default_logs_path() -> String {
     "/v1/logs".into()
 }
 fn default_compression_algorithms() -> Vec<String> {
-    ["", "gzip", "zstd", "zlib", "deflate"].map(String::from).to_vec()
+    ["", "gzip", "zstd", "zlib", "snappy", "deflate"].map(String::from).to_vec()
 }
 
 impl Default for GrpcArguments {

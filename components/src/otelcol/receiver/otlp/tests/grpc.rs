@@ -125,3 +125,22 @@ async fn a_large_request_is_validated_off_the_connection_threads_and_forwarded_w
     export(&ch, export_path(Signal::Traces), body.clone(), Some(CompressionEncoding::Gzip)).await.unwrap();
     assert_eq!(received(&h.sink), vec![(Signal::Traces, body, 8000)]);
 }
+
+/// Snappy, which tonic does not decode: the exporter's framed snappy (as
+/// the Collector sends it) arrives as the bytes sent; a snappy message
+/// that inflates past the size limit is RESOURCE_EXHAUSTED.
+#[tokio::test]
+async fn snappy_messages_are_inflated_within_the_limit() {
+    use crate::otelcol::exporter::otlp::unary;
+    use crate::otelcol::exporter::sending::client::Compression;
+    let h = Receiver::start("grpc_snappy", &config("max_recv_msg_size = \"64KiB\"")).await;
+    let ch = channel(&h).await;
+    let timeout = std::time::Duration::from_secs(30);
+    let response = unary::call(ch.clone(), export_path(Signal::Traces), Default::default(), Compression::Snappy, &traces(), timeout).await.unwrap();
+    assert!(response.is_empty(), "full success is an empty response");
+    assert_eq!(received(&h.sink), vec![(Signal::Traces, traces(), 2)]);
+
+    let big = Bytes::from(vec![0u8; 1 << 20]);
+    let status = unary::call(ch.clone(), export_path(Signal::Traces), Default::default(), Compression::Snappy, &big, timeout).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+}

@@ -25,8 +25,8 @@ fn arguments_are_checked_when_built() {
             "invalid size \"4 lightyears\": expected a number of bytes or a number and a unit, such as \"512KiB\" or \"4MiB\"",
         ),
         (
-            format!("http {{\n compression_algorithms = [\"gzip\", \"snappy\"]\n}}\n{TO_SINK}"),
-            "http: compression algorithm \"snappy\" is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"deflate\"",
+            format!("http {{\n compression_algorithms = [\"gzip\", \"lz4\"]\n}}\n{TO_SINK}"),
+            "http: compression algorithm \"lz4\" is not supported; supported: \"\", \"gzip\", \"zstd\", \"zlib\", \"snappy\", \"deflate\"",
         ),
         (
             format!("http {{\n logs_url_path = \"v1/traces\"\n}}\n{TO_SINK}"),
