@@ -44,6 +44,7 @@ pub mod literal;
 pub mod ottl;
 mod parse_error;
 pub mod parser;
+pub mod re2;
 pub mod render;
 pub mod scanner;
 pub mod span;

@@ -58,97 +58,9 @@ pub(super) fn lit_str_list(c: &CompileArgs<'_>, i: usize) -> Vec<String> {
 /// error on that argument, worded as the Collector words it.
 pub(super) fn lit_regex(c: &CompileArgs<'_>, i: usize, function: &str) -> Result<regex::Regex, (usize, String)> {
     let pattern = lit_str(c, i).ok_or((i, format!("{function}: the pattern must be a string literal")))?;
-    regex::Regex::new(&re2(pattern)).map_err(|e| (i, format!("the regex pattern supplied to {function} is not a valid pattern: {e}")))
+    regex::Regex::new(&crate::re2::translate(pattern)).map_err(|e| (i, format!("the regex pattern supplied to {function} is not a valid pattern: {e}")))
 }
 
-/// Rewrites an RE2 pattern where the `regex` crate reads the same text
-/// differently: RE2's `\d`, `\w`, `\s` and `\b` are ASCII-only (the crate's
-/// are Unicode, and slower), `\Q...\E` quotes literally (the crate has no
-/// such syntax), and inside a class `[`, `&&` and `~~` are plain characters
-/// (the crate reads them as nested classes and set operations).
-pub(super) fn re2(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 8);
-    let mut chars = pattern.chars().peekable();
-    // Inside `[...]`, and whether the next char is the class's first.
-    let (mut in_class, mut class_start) = (false, false);
-    while let Some(c) = chars.next() {
-        let first = std::mem::take(&mut class_start);
-        match c {
-            '\\' => {
-                let Some(e) = chars.next() else {
-                    out.push('\\');
-                    break;
-                };
-                if e == 'Q' {
-                    let mut lit = String::new();
-                    while let Some(q) = chars.next() {
-                        if q == '\\' && chars.peek() == Some(&'E') {
-                            chars.next();
-                            break;
-                        }
-                        lit.push(q);
-                    }
-                    out.push_str(&regex::escape(&lit));
-                    continue;
-                }
-                let ascii = match e {
-                    'd' | 'D' => "0-9",
-                    'w' | 'W' => "0-9A-Za-z_",
-                    's' | 'S' => "\\t\\n\\x0C\\r ",
-                    'b' | 'B' if !in_class => {
-                        out.push_str(if e == 'b' { "(?-u:\\b)" } else { "(?-u:\\B)" });
-                        continue;
-                    }
-                    _ => {
-                        out.push('\\');
-                        out.push(e);
-                        continue;
-                    }
-                };
-                let negated = e.is_ascii_uppercase();
-                match (in_class, negated) {
-                    (true, false) => out.push_str(ascii),
-                    (_, true) => out.push_str(&format!("[^{ascii}]")),
-                    (false, false) => out.push_str(&format!("[{ascii}]")),
-                }
-            }
-            '[' if !in_class => {
-                in_class = true;
-                out.push('[');
-                if chars.peek() == Some(&'^') {
-                    chars.next();
-                    out.push('^');
-                }
-                class_start = true;
-            }
-            '[' if chars.peek() == Some(&':') => {
-                // A POSIX class such as `[:alpha:]`, copied whole.
-                out.push('[');
-                for p in chars.by_ref() {
-                    out.push(p);
-                    if p == ']' {
-                        break;
-                    }
-                }
-            }
-            '[' => out.push_str("\\["),
-            ']' if in_class && !first => {
-                in_class = false;
-                out.push(']');
-            }
-            '&' | '~' if in_class && chars.peek() == Some(&c) => {
-                out.push(c);
-                out.push('\\');
-                out.push(c);
-                chars.next();
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The Collector's `StringGetter`: a string, or an error naming what came.
 pub(super) fn want_str(v: Value) -> Result<String, String> {
     match v {
         Value::Str(s) => Ok(s),

@@ -98,7 +98,7 @@ fn is_match_converts_and_handles_nil() {
 
 #[test]
 fn regexes_read_as_re2() {
-    use super::super::common::re2;
+    use crate::re2::translate as re2;
     let m = |p: &str, v: &str| conv("IsMatch", vec![s(v), s(p)]) == Ok(Value::Bool(true));
     // RE2's Perl classes and word boundary are ASCII.
     assert!(m("^\\d+$", "123"));
