@@ -45,6 +45,10 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build --workspace --all-targets
+# The chaos tests hold hundreds of sockets each while the others run
+# beside them; a CI shell's soft open-files limit (often 1024) is short.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "open-files limit: $(ulimit -n)"
 cargo test --workspace --all-targets "$@"
 # Doc tests are not covered by --all-targets.
 cargo test --workspace --doc

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod agent;
 mod commands;
 mod convert;
+mod fdlimit;
 mod memory;
 mod runtime;
 mod source;

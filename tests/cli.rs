@@ -257,3 +257,32 @@ fn validate_creates_no_storage_directory() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!queue.exists(), "validate created {}", queue.display());
 }
+
+/// Started with a soft open-files limit of 256 (a shell's 1024 is as
+/// short of the servers' 4096 connections), the agent raises it to the
+/// hard limit, as Go does for Alloy.
+#[test]
+fn run_raises_the_soft_open_files_limit_to_the_hard_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("empty.alloy");
+    std::fs::write(&config, "").unwrap();
+    let addr = format!("127.0.0.1:{}", support::free_port());
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=256:4096", env!("CARGO_BIN_EXE_solder"), "run", &config.display().to_string()])
+        .args(["--server.http.listen-addr", &addr, "--storage.path", &dir.path().join("data").display().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prlimit (util-linux) runs the agent");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while support::request(&addr, "GET", "/-/ready").is_err() {
+        assert!(std::time::Instant::now() < deadline, "the agent did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let open_files = limits.lines().find(|l| l.starts_with("Max open files")).expect("a Max open files line");
+    let numbers: Vec<&str> = open_files.split_whitespace().filter(|w| w.parse::<u64>().is_ok()).collect();
+    assert_eq!(numbers, ["4096", "4096"], "{open_files}");
+}

@@ -107,6 +107,10 @@ fn survive_file_size_limit() {
 async fn serve(args: Args) -> ExitCode {
     survive_file_size_limit();
     let logging = LogHandle::install();
+    match crate::fdlimit::raise_open_files() {
+        Ok(n) => tracing::info!(open_files = n, "open-files limit"),
+        Err(e) => tracing::warn!("cannot raise the open-files limit: {e}"),
+    }
     let budget = crate::memory::apply_budget(args.memory_limit);
     tracing::info!(budget_mib = budget >> 20, "memory budget set (--memory.limit)");
     let source = match args.path {
