@@ -17,12 +17,12 @@ pub fn raise_open_files() -> std::io::Result<u64> {
         return Err(std::io::Error::last_os_error());
     }
     if limit.rlim_cur >= limit.rlim_max {
-        return Ok(limit.rlim_cur as u64);
+        return Ok(limit.rlim_cur);
     }
     let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
     // SAFETY: setrlimit reads only the struct it is given.
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    Ok(raised.rlim_cur as u64)
+    Ok(raised.rlim_cur)
 }
