@@ -1,6 +1,7 @@
 //! The `log` context: one log record, with its scope and resource.
 
-use solder_syntax::ottl::{Context, Key, PathId, Value};
+use solder_syntax::ottl::context::edit_whole_map;
+use solder_syntax::ottl::{Context, Key, MapEdit, PathId, Value};
 
 use super::resource::{ResourceView, ScopeView};
 use super::schema::{locate, LogField, Part, LOG, LOG_PARTS};
@@ -31,6 +32,16 @@ impl Context for LogContext<'_> {
             (Part::Log, i) => set(self.record, LogField::ALL[i], keys, value),
             (Part::Resource, i) => self.resource.set(i, keys, value),
             (_, i) => self.scope.set(i, keys, value),
+        }
+    }
+
+    fn edit_map(&mut self, path: PathId, keys: &[Key], edit: MapEdit<'_>) -> Result<(), String> {
+        match locate(&LOG, LOG_PARTS, path, keys)? {
+            (Part::Log, i) if keys.is_empty() && LogField::ALL[i] == LogField::Attributes => {
+                value::edit_attributes(&mut self.record.attributes, edit);
+                Ok(())
+            }
+            _ => edit_whole_map(self, path, keys, edit),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `span` context: one span, with its scope and resource.
 
-use solder_syntax::ottl::{Context, Key, PathId, Value};
+use solder_syntax::ottl::context::edit_whole_map;
+use solder_syntax::ottl::{Context, Key, MapEdit, PathId, Value};
 
 use super::resource::{ResourceView, ScopeView};
 use super::schema::{locate, Part, SpanField, SPAN, SPAN_PARTS};
@@ -29,6 +30,16 @@ impl Context for SpanContext<'_> {
             (Part::Span, i) => set(self.span, SpanField::ALL[i], keys, value),
             (Part::Resource, i) => self.resource.set(i, keys, value),
             (_, i) => self.scope.set(i, keys, value),
+        }
+    }
+
+    fn edit_map(&mut self, path: PathId, keys: &[Key], edit: MapEdit<'_>) -> Result<(), String> {
+        match locate(&SPAN, SPAN_PARTS, path, keys)? {
+            (Part::Span, i) if keys.is_empty() && SpanField::ALL[i] == SpanField::Attributes => {
+                value::edit_attributes(&mut self.span.attributes, edit);
+                Ok(())
+            }
+            _ => edit_whole_map(self, path, keys, edit),
         }
     }
 }

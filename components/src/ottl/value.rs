@@ -9,7 +9,7 @@
 //! end is an error; nil, or a value with no `AnyValue` form (a time or
 //! duration), is stored as an empty value.
 
-use solder_syntax::ottl::{Key, Value};
+use solder_syntax::ottl::{Key, MapEdit, Value};
 
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::{AnyValue, ArrayValue, KeyValue, KeyValueList};
@@ -160,4 +160,21 @@ fn entry<'a>(kvs: &'a mut Vec<KeyValue>, key: &str) -> &'a mut AnyValue {
 
 fn index(i: i64, len: usize) -> Result<usize, String> {
     usize::try_from(i).ok().filter(|&i| i < len).ok_or_else(|| format!("index {i} out of bounds"))
+}
+
+/// Applies a [`MapEdit`] to an attribute list where it lies: no entry is
+/// converted to a [`Value`] or copied.
+pub fn edit_attributes(attrs: &mut Vec<KeyValue>, edit: MapEdit<'_>) {
+    match edit {
+        MapEdit::Retain(keep) => attrs.retain(|kv| keep(&kv.key)),
+        MapEdit::Strings(f) => {
+            for kv in attrs.iter_mut() {
+                if let Some(AnyValue { value: Some(V::StringValue(s)) }) = &mut kv.value {
+                    if let Some(new) = f(s) {
+                        *s = new;
+                    }
+                }
+            }
+        }
+    }
 }

@@ -60,4 +60,65 @@ impl Schema {
 pub trait Context {
     fn get(&self, path: PathId, keys: &[Key]) -> Result<Value, String>;
     fn set(&mut self, path: PathId, keys: &[Key], value: Value) -> Result<(), String>;
+
+    /// Applies `edit` to the map the path names. The default reads the
+    /// whole map and writes it back if the edit changed it; a context
+    /// whose maps can be edited where they are (attribute lists) overrides
+    /// it, so `delete_key(attributes, "k")` touches one entry instead of
+    /// copying every attribute twice.
+    fn edit_map(&mut self, path: PathId, keys: &[Key], edit: MapEdit<'_>) -> Result<(), String> {
+        edit_whole_map(self, path, keys, edit)
+    }
+}
+
+/// [`Context::edit_map`]'s default, for overrides to fall back on: the
+/// map is read whole, edited, and written back if it changed.
+pub fn edit_whole_map<C: Context + ?Sized>(ctx: &mut C, path: PathId, keys: &[Key], edit: MapEdit<'_>) -> Result<(), String> {
+    let mut map = expect_map(ctx.get(path, keys)?)?;
+    if edit.apply(&mut map) {
+        ctx.set(path, keys, Value::Map(map))?;
+    }
+    Ok(())
+}
+
+/// An edit of a map's entries that needs nothing but their keys or their
+/// string values: what the key-filtering editors and `truncate_all` do.
+pub enum MapEdit<'f> {
+    /// Keeps the entries whose key the predicate accepts, in order.
+    Retain(&'f mut dyn FnMut(&str) -> bool),
+    /// Offers each string value; a returned string replaces it.
+    Strings(&'f mut dyn FnMut(&str) -> Option<String>),
+}
+
+impl MapEdit<'_> {
+    /// Applies the edit to an in-memory map; whether anything changed.
+    pub fn apply(self, map: &mut Vec<(String, Value)>) -> bool {
+        match self {
+            MapEdit::Retain(keep) => {
+                let before = map.len();
+                map.retain(|(k, _)| keep(k));
+                map.len() != before
+            }
+            MapEdit::Strings(f) => {
+                let mut changed = false;
+                for (_, v) in map.iter_mut() {
+                    if let Value::Str(s) = v {
+                        if let Some(new) = f(s) {
+                            *s = new;
+                            changed = true;
+                        }
+                    }
+                }
+                changed
+            }
+        }
+    }
+}
+
+/// A map target's entries, or the Collector's `PMapGetter` error.
+pub fn expect_map(v: Value) -> Result<Vec<(String, Value)>, String> {
+    match v {
+        Value::Map(m) => Ok(m),
+        other => Err(format!("expected pcommon.Map but got {}", other.type_name())),
+    }
 }

@@ -2,6 +2,7 @@
 //! parameters, so the checker can refuse a wrong call before anything
 //! runs, and how it reads and writes its arguments when it does run.
 
+use super::context::{expect_map, MapEdit};
 use super::value::Value;
 
 /// How an argument must be written.
@@ -67,6 +68,15 @@ pub trait Args {
     fn set(&mut self, i: usize, value: Value) -> Result<(), String>;
     /// Calls the converter a [`ParamKind::Function`] argument names.
     fn call(&mut self, i: usize, args: Vec<Value>) -> Result<Value, String>;
+    /// Edits the map a [`ParamKind::Path`] argument names, in place where
+    /// the context can (see [`crate::ottl::Context::edit_map`]).
+    fn edit_map(&mut self, i: usize, edit: MapEdit<'_>) -> Result<(), String> {
+        let mut map = expect_map(self.get(i)?)?;
+        if edit.apply(&mut map) {
+            self.set(i, Value::Map(map))?;
+        }
+        Ok(())
+    }
 }
 
 /// A function compiled for one call site: regexes and other literals are

@@ -38,7 +38,8 @@ pub mod program;
 pub mod testing;
 pub mod value;
 
-pub use context::{Context, Key, PathId, PathSpec, Schema};
+pub use context::{Context, Key, MapEdit, PathId, PathSpec, Schema};
+pub use eval::uses::PathUse;
 pub use function::{Args, CompileArgs, FunctionDef, Param, ParamKind};
 pub use program::{infer_context, Conditions, OttlError, RunError, Statements};
 pub use value::Value;

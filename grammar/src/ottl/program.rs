@@ -4,6 +4,7 @@
 use super::ast::{Expr, ExprKind, Statement};
 use super::check::{Checker, CompiledStatement};
 use super::context::{Context, Schema};
+use super::eval::uses::{self, PathUse};
 use super::eval::{Eval, Node};
 use super::function::FunctionDef;
 use super::parse::{parse_condition, parse_statement};
@@ -58,6 +59,19 @@ impl Statements {
         &self.sources
     }
 
+    /// Every context path the statements use, editors' targets marked as
+    /// written, `where` clauses included.
+    pub fn path_uses(&self) -> Vec<PathUse> {
+        let mut out = Vec::new();
+        for stmt in &self.compiled {
+            uses::call(&stmt.editor, true, &mut out);
+            if let Some(c) = &stmt.condition {
+                uses::node(c, &mut out);
+            }
+        }
+        out
+    }
+
     pub fn len(&self) -> usize {
         self.compiled.len()
     }
@@ -110,6 +124,13 @@ impl Conditions {
     /// The conditions' texts, in order, as compiled.
     pub fn sources(&self) -> &[String] {
         &self.sources
+    }
+
+    /// Every context path the conditions read.
+    pub fn path_uses(&self) -> Vec<PathUse> {
+        let mut out = Vec::new();
+        self.compiled.iter().for_each(|c| uses::node(c, &mut out));
+        out
     }
 
     pub fn len(&self) -> usize {

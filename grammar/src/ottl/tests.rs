@@ -191,3 +191,23 @@ fn statements_are_shareable() {
     assert_send_sync::<Statements>();
     assert_send_sync::<Conditions>();
 }
+
+/// A context that can run only some paths asks which ones a program uses:
+/// editors' targets are written, everything else (conditions, values,
+/// computed keys) only read.
+#[test]
+fn path_uses_mark_editor_targets_as_written() {
+    let stmts = Statements::compile(
+        &SPAN,
+        functions(),
+        &[r#"set(attributes["route"], name) where kind == 2"#, r#"set(resource.attributes["x"], Concat(["a", attributes["k"]], ""))"#],
+    )
+    .unwrap();
+    let id = |n: &str| SPAN.path(n).unwrap();
+    let mut uses: Vec<(PathId, bool)> = stmts.path_uses().iter().map(|u| (u.path, u.written)).collect();
+    uses.sort();
+    uses.dedup();
+    let mut want = vec![(id("attributes"), true), (id("name"), false), (id("kind"), false), (id("resource.attributes"), true), (id("attributes"), false)];
+    want.sort();
+    assert_eq!(uses, want);
+}

@@ -1,6 +1,7 @@
 //! [`Args`] for a call site: what a function sees of its arguments.
 
-use super::{CArg, CallSite, Eval};
+use super::{CArg, CallSite, Eval, Keys, Target};
+use crate::ottl::context::{expect_map, MapEdit};
 use crate::ottl::function::Args;
 use crate::ottl::value::Value;
 
@@ -37,6 +38,22 @@ impl Args for SiteArgs<'_, '_> {
             Some(CArg::Func(f)) => f.call(&mut ValueArgs(args)),
             _ => Err(format!("argument {i} is not a function")),
         }
+    }
+
+    /// A context path with constant keys goes to the context's own
+    /// [`crate::ottl::Context::edit_map`]; `cache` and computed keys are
+    /// read and written whole.
+    fn edit_map(&mut self, i: usize, edit: MapEdit<'_>) -> Result<(), String> {
+        if let Some(CArg::Path(p)) = self.site.args.get(i) {
+            if let (Target::Ctx(id), Keys::Static(keys)) = (p.target, &p.keys) {
+                return self.ev.ctx.edit_map(id, keys, edit);
+            }
+        }
+        let mut map = expect_map(self.get(i)?)?;
+        if edit.apply(&mut map) {
+            self.set(i, Value::Map(map))?;
+        }
+        Ok(())
     }
 }
 

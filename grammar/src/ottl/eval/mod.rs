@@ -11,6 +11,7 @@ mod args;
 pub mod compare;
 pub mod index;
 pub mod math;
+pub mod uses;
 
 use std::borrow::Cow;
 

@@ -70,10 +70,7 @@ pub(super) fn want_str(v: Value) -> Result<String, String> {
 
 /// The Collector's `PMapGetter`.
 pub(super) fn want_map(v: Value) -> Result<Vec<(String, Value)>, String> {
-    match v {
-        Value::Map(m) => Ok(m),
-        other => Err(format!("expected pcommon.Map but got {}", other.type_name())),
-    }
+    crate::ottl::context::expect_map(v)
 }
 
 /// The Collector's `IntGetter`.

@@ -1,12 +1,15 @@
 //! The editors that reshape a map in place: `delete_key`, `keep_keys`,
 //! their regex forms, `limit`, `truncate_all`, `merge_maps` and `flatten`.
 //!
-//! The Collector's map is a reference that these editors mutate; here the
-//! map is read from its path, changed, and set back, so a target that is
-//! not settable fails at load time rather than silently doing nothing.
+//! The Collector's map is a reference that these editors mutate. Here the
+//! key filters and `truncate_all` hand a [`MapEdit`] to the context, which
+//! edits an attribute list where it lies; the others read the map from its
+//! path, change it, and set it back. Either way a target that is not
+//! settable fails at load time rather than silently doing nothing.
 //! A nil or non-map target is the Collector's `PMapGetter` error, except
 //! for `limit`, which has always skipped such targets.
 
+use super::super::context::MapEdit;
 use super::super::function::CompileArgs;
 use super::super::function::{FunctionDef, Param, ParamKind::*};
 use super::super::value::Value;
@@ -57,44 +60,32 @@ fn edit_map(args: &mut dyn super::super::function::Args, edit: impl FnOnce(&mut 
 fn delete_key(_: &CompileArgs<'_>) -> Made {
     func(|args| {
         let key = want_str(args.get(1)?)?;
-        edit_map(args, |m| {
-            let before = m.len();
-            m.retain(|(k, _)| *k != key);
-            m.len() != before
-        })
+        args.edit_map(0, MapEdit::Retain(&mut |k| k != key))?;
+        Ok(Value::Nil)
     })
 }
 
 fn delete_matching_keys(c: &CompileArgs<'_>) -> Made {
     let re = lit_regex(c, 1, "delete_matching_keys")?;
     func(move |args| {
-        edit_map(args, |m| {
-            let before = m.len();
-            m.retain(|(k, _)| !re.is_match(k));
-            m.len() != before
-        })
+        args.edit_map(0, MapEdit::Retain(&mut |k| !re.is_match(k)))?;
+        Ok(Value::Nil)
     })
 }
 
 fn keep_keys(c: &CompileArgs<'_>) -> Made {
     let keys = lit_str_list(c, 1);
     func(move |args| {
-        edit_map(args, |m| {
-            let before = m.len();
-            m.retain(|(k, _)| keys.contains(k));
-            m.len() != before
-        })
+        args.edit_map(0, MapEdit::Retain(&mut |k| keys.iter().any(|kept| kept == k)))?;
+        Ok(Value::Nil)
     })
 }
 
 fn keep_matching_keys(c: &CompileArgs<'_>) -> Made {
     let re = lit_regex(c, 1, "keep_matching_keys")?;
     func(move |args| {
-        edit_map(args, |m| {
-            let before = m.len();
-            m.retain(|(k, _)| re.is_match(k));
-            m.len() != before
-        })
+        args.edit_map(0, MapEdit::Retain(&mut |k| re.is_match(k)))?;
+        Ok(Value::Nil)
     })
 }
 
@@ -144,23 +135,20 @@ fn truncate_all(c: &CompileArgs<'_>) -> Made {
     let limit = limit as usize;
     func(move |args| {
         opt_bool(args, 2, true)?;
-        edit_map(args, |m| {
-            let mut changed = false;
-            for (_, v) in m.iter_mut() {
-                if let Value::Str(s) = v {
-                    if s.len() > limit {
-                        let mut cut = limit - marker.len();
-                        while !s.is_char_boundary(cut) {
-                            cut -= 1;
-                        }
-                        s.truncate(cut);
-                        s.push_str(&marker);
-                        changed = true;
-                    }
+        args.edit_map(
+            0,
+            MapEdit::Strings(&mut |s| {
+                if s.len() <= limit {
+                    return None;
                 }
-            }
-            changed
-        })
+                let mut cut = limit - marker.len();
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                Some(format!("{}{marker}", &s[..cut]))
+            }),
+        )?;
+        Ok(Value::Nil)
     })
 }
 
