@@ -27,8 +27,16 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, cfg)
 }
 
+/// A component's `content` export; empty while it does not exist yet (the
+/// HTTP server answers before the first load has finished).
 fn content(agent: &Agent, id: &str) -> String {
-    agent.component(id)["exports"]["content"].as_str().unwrap_or_default().to_string()
+    let (code, body) = agent.get(&format!("/api/v0/web/components/{id}"));
+    if code == 404 {
+        return String::new();
+    }
+    assert_eq!(code, 200, "GET {id}: {body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{id}: {e}: {body}"));
+    json["exports"]["content"].as_str().unwrap_or_default().to_string()
 }
 
 #[test]

@@ -162,7 +162,7 @@ async fn module_components(State(s): State<AppState>, Path(path): Path<String>) 
 }
 
 async fn status(State(s): State<AppState>) -> Json<Json_> {
-    let last = s.agent.status().map(|st| {
+    let last = s.agent.settled_status(std::time::Duration::from_secs(2)).await.map(|st| {
         json!({
             "success": st.success,
             "trigger": st.trigger,

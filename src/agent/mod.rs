@@ -191,6 +191,16 @@ impl Agent {
         self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The status once a reload in progress has finished: its components
+    /// change before its status is recorded, so a client that has seen a
+    /// new component state would otherwise read the previous reload's
+    /// trigger and report. A reload stuck past `patience` (a slow module
+    /// fetch) is not waited for.
+    pub async fn settled_status(&self, patience: std::time::Duration) -> Option<ReloadStatus> {
+        let _settled = tokio::time::timeout(patience, self.reloading.lock()).await;
+        self.status()
+    }
+
     pub fn loaded(&self) -> Option<LoadedConfig> {
         self.loaded.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

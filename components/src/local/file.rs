@@ -123,6 +123,9 @@ impl Component for LocalFile {
                     Detector::Fsnotify => FileWatch::start(Path::new(&args.filename), tx.clone()).ok(),
                     Detector::Poll => None,
                 };
+                // The file may have changed between the last read and the
+                // watch starting; nothing would report that change.
+                self.refresh();
                 let mut tick = tokio::time::interval(args.poll_frequency.0.max(StdDuration::from_millis(10)));
                 tick.tick().await;
                 loop {
