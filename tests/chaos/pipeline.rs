@@ -103,7 +103,9 @@ impl Pipeline {
         let agent = Agent::start_with_env(&[&config.display().to_string()], env);
         // Healthy, not only started: a listener that lost its port to
         // another process's outgoing connection retries, unhealthy.
-        let ready = || agent.json("/api/v0/web/components").as_array().is_some_and(|c| c.iter().all(|c| c["health"]["state"] == "healthy"));
+        // The HTTP server answers before the first load: an empty list is
+        // not a healthy one.
+        let ready = || agent.json("/api/v0/web/components").as_array().is_some_and(|c| !c.is_empty() && c.iter().all(|c| c["health"]["state"] == "healthy"));
         agent.wait_for("every component to be healthy", ready);
         Pipeline { agent, at, config, _dir: dir }
     }

@@ -60,6 +60,9 @@ impl Agent {
             .unwrap();
         let agent = Agent { child, addr, log, _dir: dir };
         agent.wait_for("the HTTP server", || agent.try_get("/-/ready").is_some());
+        // The server answers before the first load has finished; tests
+        // start from a loaded (or refused) config.
+        agent.wait_for("the first load", || agent.try_get("/api/v0/web/status").is_some_and(|(_, body)| !body.contains("\"lastReload\":null")));
         agent
     }
 

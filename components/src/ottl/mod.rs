@@ -27,6 +27,7 @@ mod transform;
 mod typed;
 pub mod value;
 mod walk;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;

@@ -122,7 +122,7 @@ const TRACE_STATE_KEYS: &str = "must provide exactly 1 key when accessing trace_
 /// One W3C trace state entry. A key that is absent reads as the empty
 /// string and a trace state that does not parse as nil, as the Collector
 /// reads them.
-fn trace_state_get(ts: &str, key: &Key) -> Result<Value, String> {
+pub(crate) fn trace_state_get(ts: &str, key: &Key) -> Result<Value, String> {
     let Key::Str(key) = key else {
         return Err("trace_state indexing type must be a string".to_string());
     };

@@ -79,6 +79,20 @@ pub trait Rewrite: Sized + Send + Sync + 'static {
     fn try_logs(&self, req: &mut ExportLogsServiceRequest) -> Result<Edit, ConsumeError> {
         Ok(self.logs(req).into())
     }
+
+    /// Whether the rules can change requests of `signal` at all. When they
+    /// cannot, requests go on as they came, without being decoded.
+    fn touches(&self, _signal: Signal) -> bool {
+        true
+    }
+
+    /// Rewrites a request on its wire bytes, without decoding it, when the
+    /// rules can: `Some(Ok(None))` if nothing changed, `Some(Ok(bytes))` for
+    /// the new request (same items, same count), `None` when the request
+    /// must be decoded instead.
+    fn on_wire(&self, _signal: Signal, _bytes: &[u8]) -> Option<Result<Option<Vec<u8>>, ConsumeError>> {
+        None
+    }
 }
 
 /// The rules and the outputs, swapped whole on update.
@@ -124,7 +138,16 @@ macro_rules! rewritten {
             let rules = Arc::clone(&lock(&self.0.rules));
             let out = Arc::clone(&lock(&self.0.outputs));
             Box::pin(async move {
-                match try_rewrite(data, |r| rules.$try(r))? {
+                if !rules.touches($signal) {
+                    return out[$slot].$fan(data).await;
+                }
+                let data = match rules.on_wire($signal, data.bytes()) {
+                    Some(Ok(None)) => Some(data),
+                    Some(Ok(Some(bytes))) => Some(<$t>::from_validated_part(bytes.into(), Some(data.items()), data.peer())),
+                    Some(Err(e)) => return Err(e),
+                    None => try_rewrite(data, |r| rules.$try(r))?,
+                };
+                match data {
                     Some(data) => out[$slot].$fan(data).await,
                     None => Ok(()),
                 }

@@ -25,13 +25,13 @@ fn log_contexts() -> [&'static Schema; 3] {
 pub(super) fn rules(args: &Arguments) -> Result<Rules, ArgumentError> {
     let mode = error_mode(&args.error_mode, "error_mode")?;
     let flat = args.statements.clone().unwrap_or_default();
+    let traces =
+        signal(&args.trace_statements, &flat.trace, Signal { blocks: "trace_statements", flat: "statements.trace", contexts: &trace_contexts() }, mode)?;
+    let groups: Vec<&ottl::Group> = traces.iter().map(|b| &b.group).collect();
+    let traces_on_wire = ottl::wire::supports(&groups);
     Ok(Rules {
-        traces: signal(
-            &args.trace_statements,
-            &flat.trace,
-            Signal { blocks: "trace_statements", flat: "statements.trace", contexts: &trace_contexts() },
-            mode,
-        )?,
+        traces_on_wire,
+        traces,
         metrics: signal(
             &args.metric_statements,
             &flat.metric,

@@ -18,6 +18,7 @@ use crate::otelcol::output::Output;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::Signal;
 use crate::ottl;
+use crate::ottl::wire::{WireBlock, WireFailure};
 use crate::selfmetrics::ComponentMetrics;
 
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
@@ -99,6 +100,8 @@ pub struct Rules {
     traces: Vec<Block>,
     metrics: Vec<Block>,
     logs: Vec<Block>,
+    /// Whether the trace blocks run on the wire ([`ottl::wire::supports`]).
+    traces_on_wire: bool,
 }
 
 /// A driver from the OTTL contexts module: runs one group over a request.
@@ -144,7 +147,7 @@ impl Rewrite for Rules {
 
     fn with_metrics(self, metrics: &ComponentMetrics) -> Rules {
         let attach = |blocks: Vec<Block>| blocks.into_iter().map(|b| Block { log: b.log.with_metrics(metrics), ..b }).collect();
-        Rules { traces: attach(self.traces), metrics: attach(self.metrics), logs: attach(self.logs) }
+        Rules { traces: attach(self.traces), metrics: attach(self.metrics), logs: attach(self.logs), traces_on_wire: self.traces_on_wire }
     }
 
     fn try_traces(&self, req: &mut ExportTraceServiceRequest) -> Result<Edit, ConsumeError> {
@@ -157,5 +160,48 @@ impl Rewrite for Rules {
 
     fn try_logs(&self, req: &mut ExportLogsServiceRequest) -> Result<Edit, ConsumeError> {
         run(&self.logs, req, ottl::transform_logs)
+    }
+
+    fn touches(&self, signal: Signal) -> bool {
+        !self.blocks(signal).is_empty()
+    }
+
+    fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<Option<Vec<u8>>, ConsumeError>> {
+        if signal != Signal::Traces || !self.traces_on_wire {
+            return None;
+        }
+        let blocks: Vec<WireBlock<'_>> = self.traces.iter().map(|b| WireBlock { group: &b.group, mode: FailureLog::run_mode(b.mode) }).collect();
+        let mut errors = Vec::new();
+        let result = ottl::wire::transform_traces(&blocks, bytes, &mut errors);
+        if let Err(WireFailure::Decode(_)) = result {
+            // Decoding runs the statements again, and reports their errors.
+            return None;
+        }
+        for (i, b) in self.traces.iter().enumerate() {
+            let mine: Vec<RunError> = errors.iter().filter(|(at, _)| *at == i).map(|(_, e)| e.clone()).collect();
+            if !mine.is_empty() {
+                b.log.report(&mine, b.mode);
+            }
+        }
+        Some(match result {
+            Ok(bytes) => Ok(bytes),
+            Err(WireFailure::Run(i, e)) => {
+                if let Some(b) = self.traces.get(i) {
+                    b.log.report(std::slice::from_ref(&e), ErrorMode::Propagate);
+                }
+                Err(ConsumeError::permanent(e.to_string()))
+            }
+            Err(WireFailure::Decode(_)) => return None,
+        })
+    }
+}
+
+impl Rules {
+    fn blocks(&self, signal: Signal) -> &[Block] {
+        match signal {
+            Signal::Traces => &self.traces,
+            Signal::Metrics => &self.metrics,
+            Signal::Logs => &self.logs,
+        }
     }
 }

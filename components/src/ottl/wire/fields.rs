@@ -1,0 +1,61 @@
+//! The fields of one protobuf message as slices of it: what the wire
+//! transform walks to find the fields statements touch and to copy the
+//! others through untouched. Groups (long deprecated, never in OTLP) are
+//! refused, and the request goes the decoding way instead.
+
+use crate::otlp::wire::{Reader, WireError, WT_I32, WT_I64, WT_LEN, WT_VARINT};
+
+/// One field: its number, wire type, the whole field as written (key
+/// included, to copy it through) and its payload.
+#[derive(Clone, Copy)]
+pub(super) struct Field<'a> {
+    pub tag: u32,
+    pub wire_type: u8,
+    pub whole: &'a [u8],
+    /// A length-delimited field's bytes; a scalar's encoding.
+    pub payload: &'a [u8],
+    /// A varint's value (0 for the other wire types).
+    pub varint: u64,
+}
+
+/// Calls `each` for every field of `msg`, in order.
+pub(super) fn each<'a, E: From<WireError>>(msg: &'a [u8], mut each: impl FnMut(Field<'a>) -> Result<(), E>) -> Result<(), E> {
+    let mut r = Reader::new(msg, 0);
+    while !r.done() {
+        let start = r.offset();
+        let (tag, wire_type) = r.key()?;
+        let body = r.offset();
+        let (payload, varint) = match wire_type {
+            WT_LEN => (r.delimited()?.0, 0),
+            WT_VARINT => {
+                let v = r.varint()?;
+                (&msg[body..r.offset()], v)
+            }
+            WT_I64 | WT_I32 => {
+                r.scalar(wire_type)?;
+                (&msg[body..r.offset()], 0)
+            }
+            _ => return Err(WireError { offset: start, message: "groups are not transformed on the wire".into() }.into()),
+        };
+        each(Field { tag, wire_type, whole: &msg[start..r.offset()], payload, varint })?;
+    }
+    Ok(())
+}
+
+/// Appends a length-delimited field.
+pub(super) fn put_len(out: &mut Vec<u8>, tag: u32, bytes: &[u8]) {
+    prost::encoding::encode_key(tag, prost::encoding::WireType::LengthDelimited, out);
+    prost::encoding::encode_varint(bytes.len() as u64, out);
+    out.extend_from_slice(bytes);
+}
+
+/// The encoded size of a length-delimited field holding `len` bytes.
+pub(super) fn len_field_size(tag: u32, len: usize) -> usize {
+    prost::encoding::key_len(tag) + prost::encoding::encoded_len_varint(len as u64) + len
+}
+
+/// A string field's text. Requests are validated before any processor
+/// sees them, so this fails only on a bug upstream.
+pub(super) fn text(bytes: &[u8]) -> Result<&str, WireError> {
+    std::str::from_utf8(bytes).map_err(|e| WireError { offset: e.valid_up_to(), message: "invalid UTF-8".into() })
+}

@@ -1,0 +1,270 @@
+//! One span on the wire as the `span` context: its fields found in one
+//! walk of its bytes, the edits statements make kept beside them, and the
+//! span written again only if an edit changed it, copying every field no
+//! statement touched as it was received.
+
+use prost::Message;
+use solder_syntax::ottl::context::edit_whole_map;
+use solder_syntax::ottl::{Context, Key, MapEdit, PathId, Value};
+
+use super::attrs::Attrs;
+use super::fields::{self, put_len, Field};
+use crate::otlp::proto::trace::v1::Status;
+use crate::otlp::wire::WireError;
+use crate::ottl::schema::{locate, Part, ResourceField, ScopeField, SpanField, SPAN, SPAN_PARTS};
+use crate::ottl::span::trace_state_get;
+use crate::ottl::typed;
+
+/// Whether the wire span context can serve a use of `path`: every span
+/// field reads; name, kind, status and attributes write; of the resource
+/// and scope above, attributes, name and version read.
+pub(super) fn supports(path: PathId, written: bool) -> bool {
+    use SpanField as F;
+    match locate(&SPAN, SPAN_PARTS, path, &[]) {
+        Ok((Part::Span, i)) => {
+            !written
+                || matches!(SpanField::ALL[i], F::Name | F::Kind | F::KindString | F::KindDeprecatedString | F::StatusCode | F::StatusMessage | F::Attributes)
+        }
+        Ok((Part::Resource, i)) => !written && ResourceField::ALL[i] == ResourceField::Attributes,
+        Ok((Part::Scope, i)) => !written && matches!(ScopeField::ALL[i], ScopeField::Name | ScopeField::Version),
+        _ => false,
+    }
+}
+
+/// What a span's statements see of its resource and scope.
+#[derive(Default)]
+pub(super) struct Above<'a> {
+    pub resource_attributes: Attrs<'a>,
+    pub scope_name: &'a str,
+    pub scope_version: &'a str,
+}
+
+/// A span's fields as received (prost's rules: the last of a repeated
+/// scalar wins, `status` merges, attributes concatenate), and the edits.
+#[derive(Default)]
+pub(super) struct WireSpan<'a> {
+    body: &'a [u8],
+    trace_id: &'a [u8],
+    span_id: &'a [u8],
+    parent_span_id: &'a [u8],
+    trace_state: &'a str,
+    name: &'a str,
+    kind: i32,
+    start: u64,
+    end: u64,
+    dropped_attributes: u32,
+    dropped_events: u32,
+    dropped_links: u32,
+    status: Option<Status>,
+    pub attrs: Attrs<'a>,
+    new_name: Option<String>,
+    new_kind: Option<i32>,
+    status_changed: bool,
+}
+
+impl<'a> WireSpan<'a> {
+    /// Reads a span's fields into this one, reusing its allocations.
+    pub fn read(&mut self, body: &'a [u8]) -> Result<(), WireError> {
+        let mut attrs = std::mem::take(&mut self.attrs);
+        attrs.clear();
+        *self = WireSpan { body, attrs, ..WireSpan::default() };
+        fields::each(body, |f| self.field(f))
+    }
+
+    fn field(&mut self, f: Field<'a>) -> Result<(), WireError> {
+        let want = match f.tag {
+            1 | 2 | 3 | 4 | 5 | 9 | 15 => 2,
+            6 | 10 | 12 | 14 => 0,
+            7 | 8 => 1,
+            _ => return Ok(()),
+        };
+        if f.wire_type != want {
+            return Err(WireError { offset: 0, message: format!("span field {} has wire type {}", f.tag, f.wire_type) });
+        }
+        match f.tag {
+            1 => self.trace_id = f.payload,
+            2 => self.span_id = f.payload,
+            3 => self.trace_state = fields::text(f.payload)?,
+            4 => self.parent_span_id = f.payload,
+            5 => self.name = fields::text(f.payload)?,
+            6 => self.kind = f.varint as i32,
+            7 => self.start = u64::from_le_bytes(f.payload.try_into().unwrap_or_default()),
+            8 => self.end = u64::from_le_bytes(f.payload.try_into().unwrap_or_default()),
+            9 => self.attrs.push(f.payload)?,
+            10 => self.dropped_attributes = f.varint as u32,
+            12 => self.dropped_events = f.varint as u32,
+            14 => self.dropped_links = f.varint as u32,
+            _ => self.status.get_or_insert_with(Status::default).merge(f.payload).map_err(|e| WireError { offset: 0, message: e.to_string() })?,
+        }
+        Ok(())
+    }
+
+    /// Whether a statement changed the span.
+    pub fn changed(&self) -> bool {
+        self.new_name.is_some() || self.new_kind.is_some() || self.status_changed || self.attrs.changed
+    }
+
+    /// Writes the changed span: the fields no statement changed as they
+    /// were, each changed one in the place of its first occurrence (or at
+    /// the end, if the span had none).
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), WireError> {
+        let (mut name, mut kind, mut status, mut attrs) = (self.new_name.is_none(), self.new_kind.is_none(), !self.status_changed, !self.attrs.changed);
+        fields::each(self.body, |f| {
+            match f.tag {
+                5 if self.new_name.is_some() => self.write_name(&mut name, out),
+                6 if self.new_kind.is_some() => self.write_kind(&mut kind, out),
+                15 if self.status_changed => self.write_status(&mut status, out),
+                9 if self.attrs.changed => self.write_attrs(&mut attrs, out),
+                _ => out.extend_from_slice(f.whole),
+            }
+            Ok(())
+        })?;
+        self.write_name(&mut name, out);
+        self.write_kind(&mut kind, out);
+        self.write_status(&mut status, out);
+        self.write_attrs(&mut attrs, out);
+        Ok(())
+    }
+
+    fn write_name(&self, done: &mut bool, out: &mut Vec<u8>) {
+        if let (false, Some(n)) = (*done, &self.new_name) {
+            if !n.is_empty() {
+                put_len(out, 5, n.as_bytes());
+            }
+        }
+        *done = true;
+    }
+
+    fn write_kind(&self, done: &mut bool, out: &mut Vec<u8>) {
+        if let (false, Some(k)) = (*done, self.new_kind) {
+            if k != 0 {
+                prost::encoding::int32::encode(6, &k, out);
+            }
+        }
+        *done = true;
+    }
+
+    fn write_status(&self, done: &mut bool, out: &mut Vec<u8>) {
+        if let (false, Some(s)) = (*done, &self.status) {
+            put_len(out, 15, &s.encode_to_vec());
+        }
+        *done = true;
+    }
+
+    fn write_attrs(&self, done: &mut bool, out: &mut Vec<u8>) {
+        if !*done {
+            self.attrs.write(9, out);
+        }
+        *done = true;
+    }
+
+    fn name(&self) -> &str {
+        self.new_name.as_deref().unwrap_or(self.name)
+    }
+
+    fn kind(&self) -> i32 {
+        self.new_kind.unwrap_or(self.kind)
+    }
+
+    fn get(&self, field: SpanField, keys: &[Key]) -> Result<Value, String> {
+        use SpanField as F;
+        let status = self.status.as_ref();
+        Ok(match field {
+            F::TraceId => typed::id::<16>(self.trace_id),
+            F::TraceIdString => typed::id_hex::<16>(self.trace_id),
+            F::SpanId => typed::id::<8>(self.span_id),
+            F::SpanIdString => typed::id_hex::<8>(self.span_id),
+            F::ParentSpanId => typed::id::<8>(self.parent_span_id),
+            F::ParentSpanIdString => typed::id_hex::<8>(self.parent_span_id),
+            F::TraceState => match keys {
+                [] => Value::str(self.trace_state),
+                [key] => trace_state_get(self.trace_state, key)?,
+                _ => return Err("must provide exactly 1 key when accessing trace_state".to_string()),
+            },
+            F::StatusCode => Value::Int(status.map_or(0, |s| s.code) as i64),
+            F::StatusMessage => Value::str(status.map_or("", |s| &s.message[..])),
+            F::Name => Value::str(self.name()),
+            F::Kind => Value::Int(self.kind() as i64),
+            F::KindString => typed::kind_string(self.kind(), false),
+            F::KindDeprecatedString => typed::kind_string(self.kind(), true),
+            F::StartTimeUnixNano => Value::Int(self.start as i64),
+            F::EndTimeUnixNano => Value::Int(self.end as i64),
+            F::StartTime => Value::Time(self.start as i64),
+            F::EndTime => Value::Time(self.end as i64),
+            F::Attributes => return self.attrs.get(keys),
+            F::DroppedAttributesCount => Value::Int(self.dropped_attributes as i64),
+            F::DroppedEventsCount => Value::Int(self.dropped_events as i64),
+            F::DroppedLinksCount => Value::Int(self.dropped_links as i64),
+        })
+    }
+
+    fn set(&mut self, field: SpanField, keys: &[Key], v: Value) -> Result<(), String> {
+        use SpanField as F;
+        match field {
+            F::Name => {
+                let name = typed::string(v)?;
+                if name != self.name() {
+                    self.new_name = Some(name);
+                }
+            }
+            F::Kind | F::KindString | F::KindDeprecatedString => {
+                let kind = match field {
+                    F::Kind => typed::int(v)? as i32,
+                    _ => typed::parse_kind(v, field == F::KindDeprecatedString)?,
+                };
+                if kind != self.kind() {
+                    self.new_kind = Some(kind);
+                }
+            }
+            F::StatusCode => {
+                let code = typed::int(v)? as i32;
+                self.status.get_or_insert_with(Status::default).code = code;
+                self.status_changed = true;
+            }
+            F::StatusMessage => {
+                let message = typed::string(v)?;
+                self.status.get_or_insert_with(Status::default).message = message;
+                self.status_changed = true;
+            }
+            F::Attributes => self.attrs.set(keys, v)?,
+            other => return Err(unsupported(other)),
+        }
+        Ok(())
+    }
+}
+
+fn unsupported(field: impl std::fmt::Debug) -> String {
+    format!("{field:?} is not available on the wire; this program should have been decoded")
+}
+
+/// The `span` context over a [`WireSpan`].
+pub(super) struct WireSpanContext<'s, 'a> {
+    pub span: &'s mut WireSpan<'a>,
+    pub above: &'s Above<'a>,
+}
+
+impl Context for WireSpanContext<'_, '_> {
+    fn get(&self, path: PathId, keys: &[Key]) -> Result<Value, String> {
+        match locate(&SPAN, SPAN_PARTS, path, keys)? {
+            (Part::Span, i) => self.span.get(SpanField::ALL[i], keys),
+            (Part::Resource, i) if ResourceField::ALL[i] == ResourceField::Attributes => self.above.resource_attributes.get(keys),
+            (Part::Scope, i) if ScopeField::ALL[i] == ScopeField::Name => Ok(Value::str(self.above.scope_name)),
+            (Part::Scope, i) if ScopeField::ALL[i] == ScopeField::Version => Ok(Value::str(self.above.scope_version)),
+            (part, i) => Err(unsupported((part, i))),
+        }
+    }
+
+    fn set(&mut self, path: PathId, keys: &[Key], value: Value) -> Result<(), String> {
+        match locate(&SPAN, SPAN_PARTS, path, keys)? {
+            (Part::Span, i) => self.span.set(SpanField::ALL[i], keys, value),
+            (part, i) => Err(unsupported((part, i))),
+        }
+    }
+
+    fn edit_map(&mut self, path: PathId, keys: &[Key], edit: MapEdit<'_>) -> Result<(), String> {
+        match locate(&SPAN, SPAN_PARTS, path, keys)? {
+            (Part::Span, i) if keys.is_empty() && SpanField::ALL[i] == SpanField::Attributes => self.span.attrs.edit(edit),
+            _ => edit_whole_map(self, path, keys, edit),
+        }
+    }
+}
