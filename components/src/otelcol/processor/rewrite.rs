@@ -120,6 +120,26 @@ pub fn try_rewrite<M: Request>(data: Encoded<M>, apply: impl FnOnce(&mut M) -> R
     })
 }
 
+/// What a rewriting processor does with one request: passes it on
+/// untouched if its rules cannot change that signal, else rewrites it on
+/// the wire if the rules can, else decodes it and applies `edit`.
+pub fn process<R: Rewrite, M: Request>(
+    rules: &R,
+    data: Encoded<M>,
+    edit: impl FnOnce(&mut M) -> Result<Edit, ConsumeError>,
+) -> Result<Option<Encoded<M>>, ConsumeError> {
+    if !rules.touches(M::SIGNAL) {
+        return Ok(Some(data));
+    }
+    match rules.on_wire(M::SIGNAL, data.bytes()) {
+        Some(Ok(None)) => Ok(Some(data)),
+        // A transform keeps every item, so the count carries over.
+        Some(Ok(Some(bytes))) => Ok(Some(Encoded::from_validated_part(bytes.into(), Some(data.items()), data.peer()))),
+        Some(Err(e)) => Err(e),
+        None => try_rewrite(data, edit),
+    }
+}
+
 const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
 
 fn fanouts(output: &Output) -> Arc<[Fanout; 3]> {
@@ -138,16 +158,7 @@ macro_rules! rewritten {
             let rules = Arc::clone(&lock(&self.0.rules));
             let out = Arc::clone(&lock(&self.0.outputs));
             Box::pin(async move {
-                if !rules.touches($signal) {
-                    return out[$slot].$fan(data).await;
-                }
-                let data = match rules.on_wire($signal, data.bytes()) {
-                    Some(Ok(None)) => Some(data),
-                    Some(Ok(Some(bytes))) => Some(<$t>::from_validated_part(bytes.into(), Some(data.items()), data.peer())),
-                    Some(Err(e)) => return Err(e),
-                    None => try_rewrite(data, |r| rules.$try(r))?,
-                };
-                match data {
+                match process(&*rules, data, |r| rules.$try(r))? {
                     Some(data) => out[$slot].$fan(data).await,
                     None => Ok(()),
                 }

@@ -9,27 +9,36 @@
 use prost::Message;
 use solder_syntax::ottl::{Key, MapEdit, Value};
 
-use super::fields::{self, put_len, Field};
+use super::fields::put_len;
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
 use crate::otlp::wire::WireError;
 use crate::ottl::value;
 
 pub(super) enum Entry<'a> {
-    /// As received: the key, and the `KeyValue`'s bytes.
+    /// As received, in the plain shape (one key field, then at most one
+    /// value field): the key's bytes, the `AnyValue`'s, and the whole
+    /// `KeyValue`'s to copy it through.
     Raw {
-        key: &'a str,
+        key: &'a [u8],
+        value: Option<&'a [u8]>,
         kv: &'a [u8],
     },
     Owned(KeyValue),
 }
 
 impl Entry<'_> {
-    fn key(&self) -> &str {
+    fn key_bytes(&self) -> &[u8] {
         match self {
             Entry::Raw { key, .. } => key,
-            Entry::Owned(kv) => &kv.key,
+            Entry::Owned(kv) => kv.key.as_bytes(),
         }
+    }
+
+    /// The key as text. Requests are validated (UTF-8 included) before any
+    /// processor sees them, so the check here does not fail in practice.
+    fn key(&self) -> Result<&str, String> {
+        std::str::from_utf8(self.key_bytes()).map_err(|e| e.to_string())
     }
 
     fn decoded(&self) -> Result<KeyValue, String> {
@@ -48,24 +57,13 @@ pub(super) struct Attrs<'a> {
 }
 
 impl<'a> Attrs<'a> {
-    /// Adds a received `KeyValue`. One with fields beyond `key` and
-    /// `value`, or a repeated key field, is decoded now, so that the raw
-    /// form only ever holds the plain shape.
+    /// Adds a received `KeyValue`. One in any but the plain shape (a
+    /// repeated field, an unknown one) is decoded now, so that the raw
+    /// form only ever holds the shape it reads.
     pub fn push(&mut self, kv: &'a [u8]) -> Result<(), WireError> {
-        let mut key = None;
-        let mut plain = true;
-        fields::each(kv, |f| {
-            match (f.tag, key) {
-                (1, None) => key = Some(f.payload),
-                (2, _) => {}
-                _ => plain = false,
-            }
-            Ok(())
-        })?;
-        self.entries.push(match (plain, key) {
-            (true, Some(k)) => Entry::Raw { key: fields::text(k)?, kv },
-            (true, None) => Entry::Raw { key: "", kv },
-            (false, _) => Entry::Owned(KeyValue::decode(kv).map_err(|e| WireError { offset: 0, message: e.to_string() })?),
+        self.entries.push(match plain(kv) {
+            Some((key, value)) => Entry::Raw { key, value, kv },
+            None => Entry::Owned(KeyValue::decode(kv).map_err(|e| WireError { offset: 0, message: e.to_string() })?),
         });
         Ok(())
     }
@@ -89,9 +87,9 @@ impl<'a> Attrs<'a> {
             // An int key: the decoded contexts' error.
             return value::map_get(&[], keys);
         };
-        let Some(entry) = self.entries.iter().find(|e| e.key() == k) else { return Ok(Value::Nil) };
-        if let (Entry::Raw { kv, .. }, true) = (entry, rest.is_empty()) {
-            if let Some(v) = scalar(kv) {
+        let Some(entry) = self.entries.iter().find(|e| e.key_bytes() == k.as_bytes()) else { return Ok(Value::Nil) };
+        if let (Entry::Raw { value: Some(any), .. }, true) = (entry, rest.is_empty()) {
+            if let Some(v) = scalar(any) {
                 return Ok(v);
             }
         }
@@ -108,7 +106,7 @@ impl<'a> Attrs<'a> {
             self.changed = true;
             return Ok(());
         };
-        let at = self.entries.iter().position(|e| e.key() == k);
+        let at = self.entries.iter().position(|e| e.key_bytes() == k.as_bytes());
         let mut one = match at {
             Some(i) => vec![self.entries[i].decoded()?],
             None => Vec::new(),
@@ -128,16 +126,26 @@ impl<'a> Attrs<'a> {
         match edit {
             MapEdit::Retain(keep) => {
                 let before = self.entries.len();
-                self.entries.retain(|e| keep(e.key()));
+                let mut bad = None;
+                self.entries.retain(|e| match e.key() {
+                    Ok(k) => keep(k),
+                    Err(e) => {
+                        bad = Some(e);
+                        true
+                    }
+                });
+                if let Some(e) = bad {
+                    return Err(e);
+                }
                 self.changed |= self.entries.len() != before;
             }
             MapEdit::Strings(f) => {
                 for e in self.entries.iter_mut() {
-                    if let Entry::Raw { kv, .. } = e {
-                        match scalar(kv) {
+                    if let Entry::Raw { value, .. } = e {
+                        match value.and_then(scalar) {
                             Some(Value::Str(s)) => {
                                 if let Some(new) = f(&s) {
-                                    *e = Entry::Owned(string_entry(e.key(), new));
+                                    *e = Entry::Owned(string_entry(e.key()?, new));
                                     self.changed = true;
                                 }
                                 continue;
@@ -164,7 +172,7 @@ impl<'a> Attrs<'a> {
         for e in &self.entries {
             match e {
                 Entry::Raw { kv, .. } => put_len(out, tag, kv),
-                Entry::Owned(kv) => put_len(out, tag, &kv.encode_to_vec()),
+                Entry::Owned(kv) => prost::encoding::message::encode(tag, kv, out),
             }
         }
     }
@@ -174,34 +182,76 @@ fn string_entry(key: &str, s: String) -> KeyValue {
     KeyValue { key: key.to_string(), value: Some(AnyValue { value: Some(V::StringValue(s)) }), ..Default::default() }
 }
 
-/// A raw `KeyValue`'s value when it is one scalar field: a string, bool,
-/// int, double or bytes, read without decoding. Anything else (a list, a
-/// map, an empty or oddly encoded value) is `None`, for the decoder.
-fn scalar(kv: &[u8]) -> Option<Value> {
-    let mut any = None;
-    fields::each(kv, |f: Field<'_>| {
-        if f.tag == 2 {
-            any = Some(f.payload);
+/// A `KeyValue` in the plain shape: its key's bytes and its `AnyValue`'s,
+/// if it is one key field followed by at most one value field (or a lone
+/// value field: the empty key). Anything else is `None`.
+fn plain(kv: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    let (key, rest) = match kv.first() {
+        Some(0x0a) => delimited(&kv[1..])?,
+        _ => (&kv[..0], kv),
+    };
+    match rest.first() {
+        None => Some((key, None)),
+        Some(0x12) => match delimited(&rest[1..])? {
+            (value, []) => Some((key, Some(value))),
+            _ => None,
+        },
+        Some(_) => None,
+    }
+}
+
+/// A length-prefixed slice and what follows it.
+fn delimited(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, used) = match b.first() {
+        Some(&n) if n < 0x80 => (usize::from(n), 1),
+        _ => {
+            let mut len = 0usize;
+            let mut used = 0;
+            loop {
+                let byte = *b.get(used)?;
+                len |= usize::from(byte & 0x7f).checked_shl(7 * used as u32)?;
+                used += 1;
+                if byte < 0x80 {
+                    break;
+                }
+                if used == 5 {
+                    return None;
+                }
+            }
+            (len, used)
         }
-        Ok::<(), WireError>(())
-    })
-    .ok()?;
-    let any = any?;
-    let mut only = None;
-    let mut count = 0;
-    fields::each(any, |f| {
-        count += 1;
-        only = Some(f);
-        Ok::<(), WireError>(())
-    })
-    .ok()?;
-    let f = only.filter(|_| count == 1)?;
-    Some(match (f.tag, f.wire_type) {
-        (1, 2) => Value::Str(fields::text(f.payload).ok()?.to_string()),
-        (2, 0) => Value::Bool(f.varint != 0),
-        (3, 0) => Value::Int(f.varint as i64),
-        (4, 1) => Value::Double(f64::from_le_bytes(f.payload.try_into().ok()?)),
-        (7, 2) => Value::Bytes(f.payload.to_vec()),
+    };
+    let end = used.checked_add(len)?;
+    Some((b.get(used..end)?, &b[end..]))
+}
+
+/// An `AnyValue` that is one scalar field: a string, bool, int, double or
+/// bytes, read without decoding. Anything else (a list, a map, an empty or
+/// oddly encoded value) is `None`, for the decoder.
+fn scalar(any: &[u8]) -> Option<Value> {
+    let (&key, body) = any.split_first()?;
+    Some(match key {
+        0x0a => match delimited(body)? {
+            (s, []) => Value::Str(std::str::from_utf8(s).ok()?.to_string()),
+            _ => return None,
+        },
+        0x3a => match delimited(body)? {
+            (b, []) => Value::Bytes(b.to_vec()),
+            _ => return None,
+        },
+        0x10 | 0x18 => {
+            let mut r = crate::otlp::wire::Reader::new(body, 0);
+            let v = r.varint().ok()?;
+            if !r.done() {
+                return None;
+            }
+            if key == 0x10 {
+                Value::Bool(v != 0)
+            } else {
+                Value::Int(v as i64)
+            }
+        }
+        0x21 => Value::Double(f64::from_le_bytes(body.try_into().ok()?)),
         _ => return None,
     })
 }

@@ -47,8 +47,8 @@ pub(super) struct WireSpan<'a> {
     trace_id: &'a [u8],
     span_id: &'a [u8],
     parent_span_id: &'a [u8],
-    trace_state: &'a str,
-    name: &'a str,
+    trace_state: &'a [u8],
+    name: &'a [u8],
     kind: i32,
     start: u64,
     end: u64,
@@ -84,9 +84,9 @@ impl<'a> WireSpan<'a> {
         match f.tag {
             1 => self.trace_id = f.payload,
             2 => self.span_id = f.payload,
-            3 => self.trace_state = fields::text(f.payload)?,
+            3 => self.trace_state = f.payload,
             4 => self.parent_span_id = f.payload,
-            5 => self.name = fields::text(f.payload)?,
+            5 => self.name = f.payload,
             6 => self.kind = f.varint as i32,
             7 => self.start = u64::from_le_bytes(f.payload.try_into().unwrap_or_default()),
             8 => self.end = u64::from_le_bytes(f.payload.try_into().unwrap_or_default()),
@@ -146,7 +146,7 @@ impl<'a> WireSpan<'a> {
 
     fn write_status(&self, done: &mut bool, out: &mut Vec<u8>) {
         if let (false, Some(s)) = (*done, &self.status) {
-            put_len(out, 15, &s.encode_to_vec());
+            prost::encoding::message::encode(15, s, out);
         }
         *done = true;
     }
@@ -158,8 +158,13 @@ impl<'a> WireSpan<'a> {
         *done = true;
     }
 
-    fn name(&self) -> &str {
-        self.new_name.as_deref().unwrap_or(self.name)
+    /// The name; a received one as text (validated upstream, so the
+    /// check does not fail in practice: it is made only when read).
+    fn name(&self) -> Result<&str, String> {
+        match &self.new_name {
+            Some(n) => Ok(n),
+            None => text(self.name),
+        }
     }
 
     fn kind(&self) -> i32 {
@@ -177,13 +182,13 @@ impl<'a> WireSpan<'a> {
             F::ParentSpanId => typed::id::<8>(self.parent_span_id),
             F::ParentSpanIdString => typed::id_hex::<8>(self.parent_span_id),
             F::TraceState => match keys {
-                [] => Value::str(self.trace_state),
-                [key] => trace_state_get(self.trace_state, key)?,
+                [] => Value::str(text(self.trace_state)?),
+                [key] => trace_state_get(text(self.trace_state)?, key)?,
                 _ => return Err("must provide exactly 1 key when accessing trace_state".to_string()),
             },
             F::StatusCode => Value::Int(status.map_or(0, |s| s.code) as i64),
             F::StatusMessage => Value::str(status.map_or("", |s| &s.message[..])),
-            F::Name => Value::str(self.name()),
+            F::Name => Value::str(self.name()?),
             F::Kind => Value::Int(self.kind() as i64),
             F::KindString => typed::kind_string(self.kind(), false),
             F::KindDeprecatedString => typed::kind_string(self.kind(), true),
@@ -203,7 +208,7 @@ impl<'a> WireSpan<'a> {
         match field {
             F::Name => {
                 let name = typed::string(v)?;
-                if name != self.name() {
+                if name != self.name()? {
                     self.new_name = Some(name);
                 }
             }
@@ -231,6 +236,10 @@ impl<'a> WireSpan<'a> {
         }
         Ok(())
     }
+}
+
+fn text(bytes: &[u8]) -> Result<&str, String> {
+    fields::text(bytes).map_err(|e| e.to_string())
 }
 
 fn unsupported(field: impl std::fmt::Debug) -> String {
