@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
-use solder_components::types::Duration;
+use solder_components::decode::Schema;
+use solder_components::types::{Duration, Secret};
 use solder_syntax::diagnostic::attach_source;
 use solder_syntax::{ast, Diagnostic, Scope, SourceFile, Value};
 
@@ -27,11 +28,11 @@ pub enum ImportSource {
     /// The same, with `detector = "poll"`: read again every interval.
     PolledFile(PathBuf, StdDuration),
     /// Polled every `poll_frequency`.
-    Http { url: String, method: String, headers: BTreeMap<String, String>, poll_frequency: StdDuration, poll_timeout: StdDuration },
+    Http { url: String, method: String, headers: BTreeMap<String, solder_syntax::value::Secret>, poll_frequency: StdDuration, poll_timeout: StdDuration },
     /// Written in the config itself (`import.string`): nothing to watch.
     Inline,
     /// Pulled every `pull_frequency`.
-    Git { repository: String, revision: String, path: String, pull_frequency: StdDuration },
+    Git { repository: String, revision: String, path: String, pull_frequency: StdDuration, basic_auth: Option<super::git::BasicAuth> },
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,8 +58,9 @@ struct HttpArgs {
     url: String,
     #[serde(default = "get")]
     method: String,
+    /// Secrets, as in Alloy: they may carry tokens.
     #[serde(default)]
-    headers: BTreeMap<String, String>,
+    headers: BTreeMap<String, Secret>,
     #[serde(default = "one_minute")]
     poll_frequency: Duration,
     #[serde(default = "ten_seconds")]
@@ -77,6 +79,31 @@ struct GitArgs {
     #[serde(default = "ten_seconds")]
     #[allow(dead_code)]
     pull_timeout: Duration,
+    basic_auth: Option<GitBasicAuth>,
+    ssh_key: Option<GitSshKey>,
+}
+
+/// `basic_auth`: credentials for a repository served over HTTP(S).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GitBasicAuth {
+    username: String,
+    password: Option<Secret>,
+    /// A file holding the password, read on every pull.
+    password_file: Option<String>,
+}
+
+/// `ssh_key`: Alloy's credentials for a repository reached over SSH.
+/// Decoded so configs written for Alloy load, and refused with a
+/// clear error: this build has no SSH transport.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct GitSshKey {
+    username: String,
+    key: Option<Secret>,
+    key_file: Option<String>,
+    passphrase: Option<Secret>,
 }
 
 fn get() -> String {
@@ -132,7 +159,7 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool) -> Resu
             let src = ImportSource::Http {
                 url: args.url,
                 method: args.method,
-                headers: args.headers,
+                headers: args.headers.into_iter().map(|(k, v)| (k, v.0)).collect(),
                 poll_frequency: args.poll_frequency.0,
                 poll_timeout: args.poll_timeout.0,
             };
@@ -142,11 +169,44 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool) -> Resu
         }
         "import.git" => {
             let args: GitArgs = solder_components::decode::decode(&body).map_err(decode_err)?;
-            let src = ImportSource::Git { repository: args.repository, revision: args.revision, path: args.path, pull_frequency: args.pull_frequency.0 };
+            if args.ssh_key.is_some() {
+                return Err(fail("ssh_key: this build fetches git repositories over HTTP(S) or from the local file system, not over SSH".into()));
+            }
+            let basic_auth = match args.basic_auth {
+                None => None,
+                Some(auth) => Some(super::git::BasicAuth { username: auth.username, password: password(auth.password, auth.password_file).map_err(fail)? }),
+            };
+            let src = ImportSource::Git { repository: args.repository, revision: args.revision, path: args.path, pull_frequency: args.pull_frequency.0, basic_auth };
             let files = super::git::fetch(&src).map_err(fail)?;
             Ok((files, src))
         }
         other => Err(fail(format!("cannot find the definition of component name {other:?}"))),
+    }
+}
+
+/// The password of a `basic_auth` block: exactly one of `password` and
+/// `password_file`.
+fn password(password: Option<Secret>, file: Option<String>) -> Result<solder_syntax::value::Secret, String> {
+    match (password, file) {
+        (Some(p), None) => Ok(p.0),
+        (None, Some(f)) => std::fs::read_to_string(&f)
+            .map(|p| solder_syntax::value::Secret::new(p.trim_end_matches(['\r', '\n'])))
+            .map_err(|e| format!("basic_auth: failed to read password_file {f}: {e}")),
+        (Some(_), Some(_)) => Err("basic_auth: at most one of password and password_file can be set".into()),
+        (None, None) => Err("basic_auth: one of password and password_file must be set".into()),
+    }
+}
+
+/// The arguments an import block takes, by block name: what the docs
+/// check compares its page with, and which of them are secrets.
+pub fn schema(kind: &str) -> Option<Schema> {
+    use solder_components::decode::schema::of;
+    match kind {
+        "import.file" => Some(of::<FileArgs>()),
+        "import.string" => Some(of::<StringArgs>()),
+        "import.http" => Some(of::<HttpArgs>()),
+        "import.git" => Some(of::<GitArgs>()),
+        _ => None,
     }
 }
 
@@ -190,7 +250,7 @@ pub fn fetch_http(src: &ImportSource) -> Result<String, String> {
             let client = reqwest::Client::builder().timeout(poll_timeout).build().map_err(|e| e.to_string())?;
             let mut req = client.request(method, &url);
             for (k, v) in &headers {
-                req = req.header(k, v);
+                req = req.header(k, v.expose());
             }
             let resp = req.send().await.map_err(|e| format!("failed to fetch module from {url}: {e}"))?;
             let status = resp.status();

@@ -24,8 +24,8 @@ mod walk;
 use solder_syntax::{Span, Value};
 
 pub use arguments::{argument_object, exports_object};
-pub use git::fetch as fetch_git;
-pub use imports::{fetch_http, read_path, ImportSource};
+pub use git::{fetch as fetch_git, set_cache_dir as set_git_cache_dir, BasicAuth};
+pub use imports::{fetch_http, read_path, schema as import_schema, ImportSource};
 pub use passive::Passive;
 pub use walk::walk;
 
@@ -60,3 +60,5 @@ pub fn shown_id(id: &str) -> &str {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod git_http_tests;
