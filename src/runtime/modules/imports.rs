@@ -2,11 +2,12 @@
 //! module's text comes from.
 //!
 //! An import block's arguments are evaluated when the config loads, with
-//! the standard library and `module_path` (the directory of the file the
-//! block is written in) but no component exports: what to import has to be
-//! known before the graph exists. The module's text is fetched then too,
-//! so a broken or unreachable module fails the load and the running graph
-//! stays as it was. Each import also reports an [`ImportSource`], which the
+//! the standard library, `module_path` (the directory of the file the
+//! block is written in) and whatever exports and arguments they read,
+//! evaluated ahead of the rest of the graph (see
+//! [`Controller::load`](crate::runtime::Controller::load)). The module's
+//! text is fetched then too, so a broken or unreachable module fails the
+//! load and the running graph stays as it was. Each import also reports an [`ImportSource`], which the
 //! agent watches (files) or polls (HTTP, git) to reload on a change.
 
 use std::collections::BTreeMap;
@@ -123,14 +124,14 @@ fn ten_seconds() -> Duration {
 pub const KINDS: &[&str] = &["import.file", "import.string", "import.http", "import.git"];
 
 /// Evaluates an import block and fetches its module's files. `nested`
-/// says whether the block is written in an imported module file.
-pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool) -> Result<(Vec<Arc<SourceFile>>, ImportSource), Vec<Diagnostic>> {
+/// says whether the block is written in an imported module file; `scope`
+/// holds the exports and arguments its expressions may read.
+pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool, mut scope: Scope) -> Result<(Vec<Arc<SourceFile>>, ImportSource), Vec<Diagnostic>> {
     let dir = file_dir(source);
     // Relative paths: from the main config, the working directory (as in
     // Alloy); from a module file, that file's directory.
     let base = if nested { dir.clone() } else { PathBuf::new() };
-    let mut scope = Scope::new();
-    scope.vars.insert("module_path".into(), Value::from(dir.display().to_string()));
+    scope.vars.insert("module_path".into(), module_path(source));
     let mut ev = solder_syntax::Evaluator::new(&source.text, &scope);
     let body = solder_components::body::evaluate(&mut ev, &block.body, block.name_span()).map_err(|mut d| {
         attach_source(&mut d, source);
@@ -208,6 +209,11 @@ pub fn schema(kind: &str) -> Option<Schema> {
         "import.git" => Some(of::<GitArgs>()),
         _ => None,
     }
+}
+
+/// `module_path` for an import block written in `source`.
+pub fn module_path(source: &SourceFile) -> Value {
+    Value::from(file_dir(source).display().to_string())
 }
 
 /// The directory of a file read from disk (`module_path`); empty for a

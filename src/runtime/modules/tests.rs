@@ -74,7 +74,7 @@ async fn run_case(dir: &Path, http: &str) -> Result<(), String> {
     let main = SourceFile::new(dir.join("main.alloy").display().to_string(), text);
     let storage = tempfile::tempdir().map_err(|e| e.to_string())?;
     let controller = Controller::new(Registry::builtin(), storage.path().into());
-    let applied = match load(vec![main], controller.registry()) {
+    let applied = match controller.load(vec![main]) {
         Ok(cfg) => controller.apply(cfg).await.map(|_| ()),
         Err(d) => Err(d),
     };
