@@ -427,6 +427,8 @@ fn an_import_is_listed_with_its_health_and_a_failed_fetch_shows_on_it() {
     assert_eq!(import["health"]["state"], "healthy", "{import}");
     assert_eq!(import["arguments"]["url"], format!("http://127.0.0.1:{port}/greeting.alloy"));
     assert_eq!(import["arguments"]["headers"]["X-Token"], "(secret)", "headers are secrets, as in Alloy: {import}");
+    let (code, page) = agent.get("/component/import.http.remote");
+    assert_eq!(code, 200, "the import has a page of its own: {page}");
 
     std::fs::remove_file(&served).unwrap();
     agent.wait_for("the failed fetch on the import", || agent.component("import.http.remote")["health"]["state"] == "unhealthy");

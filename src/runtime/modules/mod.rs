@@ -62,3 +62,5 @@ pub fn shown_id(id: &str) -> &str {
 mod tests;
 #[cfg(test)]
 mod git_http_tests;
+#[cfg(test)]
+mod docs_tests;
