@@ -423,7 +423,10 @@ fn an_import_is_listed_with_its_health_and_a_failed_fetch_shows_on_it() {
     let ids: Vec<String> = instances(&agent).into_iter().map(|(id, _)| id).collect();
     assert!(ids.contains(&"import.http.remote".to_string()), "{ids:?}");
     let import = agent.component("import.http.remote");
-    assert_eq!((import["name"].as_str(), import["label"].as_str(), import["localID"].as_str()), (Some("import.http"), Some("remote"), Some("import.http.remote")));
+    assert_eq!(
+        (import["name"].as_str(), import["label"].as_str(), import["localID"].as_str()),
+        (Some("import.http"), Some("remote"), Some("import.http.remote"))
+    );
     assert_eq!(import["health"]["state"], "healthy", "{import}");
     assert_eq!(import["arguments"]["url"], format!("http://127.0.0.1:{port}/greeting.alloy"));
     assert_eq!(import["arguments"]["headers"]["X-Token"], "(secret)", "headers are secrets, as in Alloy: {import}");

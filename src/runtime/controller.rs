@@ -139,6 +139,11 @@ pub struct Controller {
     imports_changed: tokio::sync::watch::Sender<u64>,
 }
 
+/// What a plan decided for each node, the warnings on the way, the taps
+/// the evaluated arguments hold, and every module's scope as the last
+/// node left it.
+type Plan = (Vec<Action>, Vec<Diagnostic>, Taps, ScopeBuilder);
+
 enum Action {
     Keep,
     Update(EvalBody, Decoded),
@@ -299,14 +304,17 @@ impl Controller {
             .components
             .iter()
             .filter(|d| cfg.pending.contains(&d.id))
-            .map(|d| Diagnostic::error(d.block.name_span(), format!("the arguments of {} read exports that cannot be evaluated ahead of it", d.id)).with_source(&d.source))
+            .map(|d| {
+                Diagnostic::error(d.block.name_span(), format!("the arguments of {} read exports that cannot be evaluated ahead of it", d.id))
+                    .with_source(&d.source)
+            })
             .collect())
     }
 
     /// Evaluates and builds without touching the graph. Returns the taps
     /// the evaluated arguments hold, for the caller to commit, and every
     /// module's scope as the last node left it.
-    fn plan(&self, g: &Graph, decls: &[Declaration]) -> Result<(Vec<Action>, Vec<Diagnostic>, Taps, ScopeBuilder), Vec<Diagnostic>> {
+    fn plan(&self, g: &Graph, decls: &[Declaration]) -> Result<Plan, Vec<Diagnostic>> {
         let mut scope = ScopeBuilder::default();
         let mut actions = Vec::with_capacity(decls.len());
         let mut errors = Vec::new();

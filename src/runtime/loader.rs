@@ -134,8 +134,11 @@ pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, 
     let cfg = load_with(files, registry, &Known::default())?;
     match cfg.components.iter().find(|d| cfg.pending.contains(&d.id)) {
         None => Ok(cfg),
-        Some(d) => Err(vec![Diagnostic::error(d.block.name_span(), format!("{}: its arguments read component exports, which only a running graph can evaluate", d.id))
-            .with_source(&d.source)]),
+        Some(d) => Err(vec![Diagnostic::error(
+            d.block.name_span(),
+            format!("{}: its arguments read component exports, which only a running graph can evaluate", d.id),
+        )
+        .with_source(&d.source)]),
     }
 }
 

@@ -97,4 +97,3 @@ impl Pusher {
         run_git(&self.work, &["push", "-q", &self.push_url, "main"]);
     }
 }
-

@@ -90,7 +90,8 @@ pub fn fetch(src: &ImportSource) -> Result<Vec<Arc<SourceFile>>, String> {
 fn local_path(repository: &str) -> Option<&str> {
     let local = repository.strip_prefix("file://").unwrap_or(repository);
     // `host:path` and `user@host:path` are scp-style SSH addresses.
-    (!local.contains("://") && !(local.contains('@') && local.contains(':'))).then_some(local)
+    let ssh = local.contains('@') && local.contains(':');
+    (!local.contains("://") && !ssh).then_some(local)
 }
 
 /// The module file or directory at `path` of `commit`.
@@ -157,11 +158,7 @@ fn mirror_dir(repository: &str) -> PathBuf {
 fn pull(repo: &gix::Repository, repository: &str, auth: Option<&BasicAuth>) -> Result<(), String> {
     use gix::credentials::helper::Action;
     let specs = ["+HEAD:refs/remotes/origin/HEAD", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"];
-    let remote = repo
-        .remote_at(repository)
-        .map_err(chain)?
-        .with_refspecs(specs, gix::remote::Direction::Fetch)
-        .map_err(chain)?;
+    let remote = repo.remote_at(repository).map_err(chain)?.with_refspecs(specs, gix::remote::Direction::Fetch).map_err(chain)?;
     let mut connection = remote.connect(gix::remote::Direction::Fetch).map_err(chain)?;
     // Credentials come from the block only: never from git's helpers or a
     // prompt, which an agent has no one to answer.
@@ -179,11 +176,7 @@ fn pull(repo: &gix::Repository, repository: &str, auth: Option<&BasicAuth>) -> R
         _ => Ok(None),
     });
     let interrupt = AtomicBool::new(false);
-    connection
-        .prepare_fetch(gix::progress::Discard, Default::default())
-        .map_err(chain)?
-        .receive(gix::progress::Discard, &interrupt)
-        .map_err(chain)?;
+    connection.prepare_fetch(gix::progress::Discard, Default::default()).map_err(chain)?.receive(gix::progress::Discard, &interrupt).map_err(chain)?;
     Ok(())
 }
 

@@ -177,7 +177,8 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool, mut sco
                 None => None,
                 Some(auth) => Some(super::git::BasicAuth { username: auth.username, password: password(auth.password, auth.password_file).map_err(fail)? }),
             };
-            let src = ImportSource::Git { repository: args.repository, revision: args.revision, path: args.path, pull_frequency: args.pull_frequency.0, basic_auth };
+            let src =
+                ImportSource::Git { repository: args.repository, revision: args.revision, path: args.path, pull_frequency: args.pull_frequency.0, basic_auth };
             let files = super::git::fetch(&src).map_err(fail)?;
             Ok((files, src))
         }

@@ -59,8 +59,8 @@ pub fn shown_id(id: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests;
+mod docs_tests;
 #[cfg(test)]
 mod git_http_tests;
 #[cfg(test)]
-mod docs_tests;
+mod tests;

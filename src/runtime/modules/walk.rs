@@ -358,7 +358,8 @@ impl Walker<'_> {
         for (block, _) in blocks {
             let name = block.full_name();
             let special = name == "declare" || name == "argument" || name == "export" || imports::KINDS.contains(&name.as_str());
-            let Some(l) = label(block).filter(|_| !special && !(SETTINGS_BLOCKS.contains(&name.as_str()) && ctx.declare.is_none())) else { continue };
+            let setting = SETTINGS_BLOCKS.contains(&name.as_str()) && ctx.declare.is_none();
+            let Some(l) = label(block).filter(|_| !special && !setting) else { continue };
             let local = format!("{name}.{}", l.value);
             let global = ctx.global(&local);
             let target = if self.registry.get(&name).is_some() { global } else { format!("{global}{EXPORTS_SUFFIX}") };
