@@ -18,6 +18,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use solder_syntax::value::Secret;
@@ -61,9 +62,9 @@ fn is_remote(repository: &str) -> bool {
 /// Fetches the module files an `import.git` block names, named
 /// `REPOSITORY@REVISION:PATH` so errors say where they are.
 pub fn fetch(src: &ImportSource) -> Result<Vec<Arc<SourceFile>>, String> {
-    let ImportSource::Git { repository, revision, path, basic_auth, .. } = src else { return Err("not a git import".into()) };
+    let ImportSource::Git { repository, revision, path, basic_auth, pull_timeout, .. } = src else { return Err("not a git import".into()) };
     let (repo, candidates) = if is_remote(repository) {
-        let repo = mirror(repository, basic_auth.as_ref())?;
+        let repo = mirror(repository, basic_auth.as_ref(), *pull_timeout)?;
         let candidates = match revision.as_str() {
             "HEAD" => vec!["refs/remotes/origin/HEAD".to_string()],
             rev => vec![format!("refs/remotes/origin/{rev}"), format!("refs/tags/{rev}"), rev.to_string()],
@@ -126,7 +127,7 @@ fn read_tree(repo: &gix::Repository, commit: &gix::Commit<'_>, repository: &str,
 }
 
 /// Brings the mirror of a remote repository up to date and opens it.
-fn mirror(repository: &str, auth: Option<&BasicAuth>) -> Result<gix::Repository, String> {
+fn mirror(repository: &str, auth: Option<&BasicAuth>, timeout: Duration) -> Result<gix::Repository, String> {
     // The HTTPS client is built without a crypto provider of its own.
     static PROVIDER: std::sync::Once = std::sync::Once::new();
     PROVIDER.call_once(|| {
@@ -141,7 +142,7 @@ fn mirror(repository: &str, auth: Option<&BasicAuth>) -> Result<gix::Repository,
         std::fs::create_dir_all(&dir).map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
         gix::init_bare(&dir).map_err(|e| format!("failed to create the mirror of {repository:?} at {}: {e}", dir.display()))?
     };
-    pull(&repo, repository, auth).map_err(|e| format!("failed to fetch {repository:?}: {e}"))?;
+    pull(&repo, repository, auth, timeout).map_err(|e| format!("failed to fetch {repository:?}: {e}"))?;
     // Reopen, so what the fetch wrote (packs, refs) is certainly seen.
     gix::open(&dir).map_err(|e| format!("failed to open the mirror of {repository:?}: {e}"))
 }
@@ -155,7 +156,7 @@ fn mirror_dir(repository: &str) -> PathBuf {
 }
 
 /// Fetches every branch, tag and the remote's `HEAD` into the mirror.
-fn pull(repo: &gix::Repository, repository: &str, auth: Option<&BasicAuth>) -> Result<(), String> {
+fn pull(repo: &gix::Repository, repository: &str, auth: Option<&BasicAuth>, timeout: Duration) -> Result<(), String> {
     use gix::credentials::helper::Action;
     let specs = ["+HEAD:refs/remotes/origin/HEAD", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"];
     let remote = repo.remote_at(repository).map_err(chain)?.with_refspecs(specs, gix::remote::Direction::Fetch).map_err(chain)?;
@@ -175,6 +176,18 @@ fn pull(repo: &gix::Repository, repository: &str, auth: Option<&BasicAuth>) -> R
         (None, Action::Get(_)) => Err(gix::Error::from_error(std::io::Error::other("the repository asks for credentials: give them in a basic_auth block"))),
         _ => Ok(None),
     });
+    // Every request of the pull ends within `pull_timeout`; the rest of
+    // the HTTP settings are what the mirror's (empty) git config gives.
+    if let Ok(Some(mut options)) = repo.transport_options(repository, None) {
+        if let Some(http) = options.downcast_mut::<gix_transport::client::blocking_io::http::Options>() {
+            let client = gix_transport::client::blocking_io::http::reqwest::Options {
+                configure_client: Some(Box::new(move |builder| Ok(builder.timeout(timeout)))),
+                configure_request: None,
+            };
+            http.backend = Some(Arc::new(Mutex::new(client)));
+        }
+        connection.set_transport_options(options);
+    }
     let interrupt = AtomicBool::new(false);
     connection.prepare_fetch(gix::progress::Discard, Default::default()).map_err(chain)?.receive(gix::progress::Discard, &interrupt).map_err(chain)?;
     Ok(())
@@ -182,8 +195,17 @@ fn pull(repo: &gix::Repository, repository: &str, auth: Option<&BasicAuth>) -> R
 
 /// An error with every cause, on one line: gix's own `Display` shows only
 /// the outermost ("handshake failed"), not why.
-fn chain(e: impl std::fmt::Display) -> String {
-    format!("{e:#}")
+fn chain(e: impl std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.ends_with(&text) {
+            out = format!("{out}: {text}");
+        }
+        cause = c.source();
+    }
+    out
 }
 
 fn text(data: &[u8], path: &str) -> Result<String, String> {

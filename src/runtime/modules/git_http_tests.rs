@@ -20,6 +20,7 @@ fn source(url: &str, revision: &str, path: &str, auth: Option<(&str, &str)>) -> 
         revision: revision.into(),
         path: path.into(),
         pull_frequency: Duration::from_secs(60),
+        pull_timeout: Duration::from_secs(10),
         basic_auth: auth.map(|(u, p)| BasicAuth { username: u.into(), password: Secret::new(p) }),
     }
 }
@@ -53,7 +54,25 @@ fn a_module_is_fetched_over_smart_http_and_a_pushed_commit_is_seen_on_the_next_p
 
     let wrong = texts(&source(&url, "main", "modules", Some(("alloy", "guess")))).unwrap_err();
     assert!(wrong.contains(&format!("failed to fetch {url:?}")), "{wrong}");
+    assert!(wrong.contains("were not accepted by the remote"), "{wrong}");
     let none = texts(&source(&url, "main", "modules", None)).unwrap_err();
     assert!(none.contains("basic_auth"), "{none}");
     assert!(!format!("{branch:?}").contains("s3cret"), "the password prints as (secret): {branch:?}");
+}
+
+/// A server that accepts and never answers: the pull ends at
+/// `pull_timeout`, with an error, instead of hanging the reload.
+#[test]
+fn a_pull_from_a_server_that_never_answers_ends_at_pull_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/silent.git", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || listener.incoming().take(3).filter_map(Result::ok).collect::<Vec<_>>());
+    let ImportSource::Git { repository, revision, path, pull_frequency, basic_auth, .. } = source(&url, "main", "modules", None) else { unreachable!() };
+    let src = ImportSource::Git { repository, revision, path, pull_frequency, basic_auth, pull_timeout: Duration::from_millis(500) };
+    let started = std::time::Instant::now();
+    let err = texts(&src).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "the pull took {:?}: {err}", started.elapsed());
+    assert!(err.contains("failed to fetch"), "{err}");
+    assert!(err.contains("timed out"), "{err}");
+    drop(held);
 }

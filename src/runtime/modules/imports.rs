@@ -33,7 +33,15 @@ pub enum ImportSource {
     /// Written in the config itself (`import.string`): nothing to watch.
     Inline,
     /// Pulled every `pull_frequency`.
-    Git { repository: String, revision: String, path: String, pull_frequency: StdDuration, basic_auth: Option<super::git::BasicAuth> },
+    Git {
+        repository: String,
+        revision: String,
+        path: String,
+        pull_frequency: StdDuration,
+        /// How long one HTTP request of a pull may take.
+        pull_timeout: StdDuration,
+        basic_auth: Option<super::git::BasicAuth>,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +86,6 @@ struct GitArgs {
     #[serde(default = "one_minute")]
     pull_frequency: Duration,
     #[serde(default = "ten_seconds")]
-    #[allow(dead_code)]
     pull_timeout: Duration,
     basic_auth: Option<GitBasicAuth>,
     ssh_key: Option<GitSshKey>,
@@ -177,8 +184,14 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool, mut sco
                 None => None,
                 Some(auth) => Some(super::git::BasicAuth { username: auth.username, password: password(auth.password, auth.password_file).map_err(fail)? }),
             };
-            let src =
-                ImportSource::Git { repository: args.repository, revision: args.revision, path: args.path, pull_frequency: args.pull_frequency.0, basic_auth };
+            let src = ImportSource::Git {
+                repository: args.repository,
+                revision: args.revision,
+                path: args.path,
+                pull_frequency: args.pull_frequency.0,
+                pull_timeout: args.pull_timeout.0,
+                basic_auth,
+            };
             let files = super::git::fetch(&src).map_err(fail)?;
             Ok((files, src))
         }
