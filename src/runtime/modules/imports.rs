@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
+use solder_components::body::Item;
 use solder_components::decode::Schema;
 use solder_components::types::{Duration, Secret};
 use solder_syntax::diagnostic::attach_source;
@@ -58,7 +59,8 @@ struct FileArgs {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StringArgs {
-    content: String,
+    /// A string or a secret, as in Alloy (`local.file` with `is_secret`).
+    content: Secret,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,8 +161,13 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool, mut sco
             }
         }
         "import.string" => {
+            let secret = body.items.iter().any(|i| matches!(i, Item::Attribute { name, value: Value::Secret(_), .. } if name == "content"));
             let args: StringArgs = solder_components::decode::decode(&body).map_err(decode_err)?;
-            Ok((vec![SourceFile::new(format!("import.string.{label}"), args.content)], ImportSource::Inline))
+            let file = SourceFile::new(format!("import.string.{label}"), args.content.0.expose());
+            // A module that came as a secret is shown as nothing but its
+            // shape: every character but line breaks masked.
+            let file = if secret { file.with_masked(file.text.chars().map(|c| if c == '\n' { c } else { '*' }).collect()) } else { file };
+            Ok((vec![file], ImportSource::Inline))
         }
         "import.http" => {
             let args: HttpArgs = solder_components::decode::decode(&body).map_err(decode_err)?;
@@ -218,7 +225,11 @@ pub fn schema(kind: &str) -> Option<Schema> {
     use solder_components::decode::schema::of;
     match kind {
         "import.file" => Some(of::<FileArgs>()),
-        "import.string" => Some(of::<StringArgs>()),
+        // `content` may be a secret but need not be: a plain string shows
+        // (Alloy's "secret or string"), a secret value prints as one anyway.
+        "import.string" => Some(Schema {
+            fields: of::<StringArgs>().fields.into_iter().map(|(k, f)| (k, solder_components::decode::schema::Field { secret: false, ..f })).collect(),
+        }),
         "import.http" => Some(of::<HttpArgs>()),
         "import.git" => Some(of::<GitArgs>()),
         _ => None,

@@ -245,3 +245,30 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `import.string` takes a secret as well as a string: a module read from
+/// a secret file loads, its text is shown masked, and the import's
+/// `content` argument prints as `(secret)`.
+#[tokio::test]
+async fn a_module_from_a_secret_loads_and_is_shown_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("square.alloy");
+    std::fs::write(&module, "declare \"square\" {\n\targument \"x\" { }\n\texport \"y\" {\n\t\tvalue = argument.x.value * argument.x.value\n\t}\n}\n").unwrap();
+    let src = format!(
+        "local.file \"m\" {{\n\tfilename  = {:?}\n\tis_secret = true\n}}\nimport.string \"math\" {{\n\tcontent = local.file.m.content\n}}\nmath.square \"four\" {{\n\tx = 2\n}}\n",
+        module.display().to_string()
+    );
+    let c = Controller::new(Registry::builtin(), dir.path().join("storage"));
+    let cfg = c.load(vec![SourceFile::new("main.alloy", src)]).unwrap();
+    let shown: Vec<String> = cfg.module_files.iter().map(|f| f.shown().to_string()).collect();
+    assert_eq!(shown.len(), 1);
+    assert!(!shown[0].contains("square") && shown[0].contains("****"), "{shown:?}");
+    c.apply(cfg).await.unwrap();
+    let (exports, content) = c.inspect(|nodes| {
+        let find = |id: &str| nodes.iter().find(|n| n.decl.id == id).unwrap();
+        (find("math.square.four").shown_exports().to_string(), format!("{:?}", find("import.string.math").args))
+    });
+    assert_eq!(exports, "{ y = 4 }");
+    assert!(content.contains("(secret)") && !content.contains("square"), "{content}");
+    c.shutdown().await;
+}

@@ -400,7 +400,8 @@ impl Walker<'_> {
         for file in files {
             match solder_syntax::parse(&file.text) {
                 Ok(ast) => {
-                    let shown = crate::runtime::redact::mask(&file, &ast, self.registry);
+                    // A module that came as a secret is masked whole already.
+                    let shown = if file.is_masked() { Arc::clone(&file) } else { crate::runtime::redact::mask(&file, &ast, self.registry) };
                     self.out.module_files.push(Arc::clone(&shown));
                     for stmt in ast.body {
                         match stmt {
