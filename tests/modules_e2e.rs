@@ -443,3 +443,28 @@ fn an_import_is_listed_with_its_health_and_a_failed_fetch_shows_on_it() {
     agent.wait_for("the recovered import", || agent.component("remote.greeting.hello")["exports"]["text"] == "v2");
     assert_eq!(agent.component("import.http.remote")["health"]["state"], "healthy");
 }
+
+/// `solder validate` evaluates what import arguments read, as a load
+/// does, and reports a cycle through an import's arguments.
+#[test]
+fn validate_evaluates_import_arguments_and_reports_their_cycles() {
+    let dir = tempfile::tempdir().unwrap();
+    let module_file = dir.path().join("greeting.alloy");
+    std::fs::write(&module_file, greeting("v1")).unwrap();
+    let validate = |config: &str| {
+        let main = dir.path().join("main.alloy");
+        std::fs::write(&main, config).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_solder")).arg("validate").arg(&main).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let good = format!(
+        "local.file \"module\" {{\n\tfilename = {:?}\n}}\n\nimport.string \"mods\" {{\n\tcontent = local.file.module.content\n}}\n\nmods.greeting \"hello\" {{ }}\n",
+        module_file.display().to_string()
+    );
+    let (code, stderr) = validate(&good);
+    assert_eq!(code, Some(0), "{stderr}");
+    let cycle = "import.string \"m\" {\n\tcontent = local.file.f.content\n}\n\nlocal.file \"f\" {\n\tfilename = m.path.p.file\n}\n\nm.path \"p\" { }\n";
+    let (code, stderr) = validate(cycle);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("cycle detected: import.string.m -> local.file.f -> m.path.p -> import.string.m"), "{stderr}");
+}
