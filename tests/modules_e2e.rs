@@ -468,3 +468,30 @@ fn validate_evaluates_import_arguments_and_reports_their_cycles() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("cycle detected: import.string.m -> local.file.f -> m.path.p -> import.string.m"), "{stderr}");
 }
+
+/// The same over HTTPS: the agent verifies the server's certificate
+/// (trusted here through `SSL_CERT_FILE`, as a system's store would be)
+/// with rustls, and refuses it when it is not trusted.
+#[test]
+fn a_git_module_over_https_is_fetched_with_a_verified_certificate() {
+    use support::git_http::{GitServer, Pusher};
+    let (server, cert) = GitServer::start_tls("alloy", "pw");
+    Pusher::new(&server, "alloy", "pw").push(&[("modules/greeting.alloy", &greeting("tls"))], "tls");
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.alloy");
+    let config = format!(
+        "import.git \"shared\" {{\n\trepository = \"{}\"\n\tpath       = \"modules\"\n\tbasic_auth {{\n\t\tusername = \"alloy\"\n\t\tpassword = \"pw\"\n\t}}\n}}\n\nshared.greeting \"hello\" {{ }}\n",
+        server.url()
+    );
+    std::fs::write(&main, config).unwrap();
+    assert!(server.url().starts_with("https://"));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_solder")).arg("validate").arg(&main).env("SSL_CERT_FILE", "/nonexistent").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "an untrusted certificate is refused: {stderr}");
+    assert!(stderr.contains("failed to fetch"), "{stderr}");
+
+    let agent = Agent::start_with_env(&[&main.display().to_string()], &[("SSL_CERT_FILE", &cert.display().to_string())]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    assert_eq!(agent.component("shared.greeting.hello")["exports"]["text"], "tls");
+}

@@ -15,6 +15,8 @@ pub struct GitServer {
     pub port: u16,
     /// Holds the served repositories.
     pub root: tempfile::TempDir,
+    /// `http` or `https`.
+    pub scheme: &'static str,
 }
 
 impl Drop for GitServer {
@@ -28,6 +30,35 @@ impl GitServer {
     /// Serves an empty bare repository `modules.git` (pushes allowed) to
     /// `user` with `password`.
     pub fn start(user: &str, password: &str) -> GitServer {
+        GitServer::spawn(user, password, None)
+    }
+
+    /// As [`GitServer::start`], over HTTPS with a fresh self-signed
+    /// certificate for `localhost` and `127.0.0.1`; returns the
+    /// certificate's path too, for the client to trust.
+    pub fn start_tls(user: &str, password: &str) -> (GitServer, PathBuf) {
+        let certs = tempfile::tempdir().unwrap().keep();
+        let (cert, key) = (certs.join("server.crt"), certs.join("server.key"));
+        let out = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+            .args([
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-addext",
+                "extendedKeyUsage=serverAuth",
+            ])
+            .args(["-keyout", &key.display().to_string(), "-out", &cert.display().to_string()])
+            .output()
+            .expect("openssl");
+        assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+        let mut server = GitServer::spawn(user, password, Some((&cert, &key)));
+        server.scheme = "https";
+        (server, cert)
+    }
+
+    fn spawn(user: &str, password: &str, tls: Option<(&Path, &Path)>) -> GitServer {
         let root = tempfile::tempdir().unwrap();
         run_git(root.path(), &["init", "-q", "--bare", "-b", "main", "modules.git"]);
         run_git(&root.path().join("modules.git"), &["config", "http.receivepack", "true"]);
@@ -36,6 +67,7 @@ impl GitServer {
         let child = Command::new("python3")
             .arg(script)
             .args([&root.path().display().to_string(), user, password, &port_file.display().to_string()])
+            .args(tls.iter().flat_map(|(c, k)| [c.display().to_string(), k.display().to_string()]))
             .stderr(std::fs::File::create(root.path().join("server.log")).unwrap())
             .spawn()
             .expect("python3, to serve git over HTTP");
@@ -45,11 +77,11 @@ impl GitServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         let port = std::fs::read_to_string(&port_file).unwrap().trim().parse().unwrap();
-        GitServer { child, port, root }
+        GitServer { child, port, root, scheme: "http" }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/modules.git", self.port)
+        format!("{}://127.0.0.1:{}/modules.git", self.scheme, self.port)
     }
 
     /// What the server logged: one line per request, with its status.
@@ -82,7 +114,12 @@ impl Pusher {
         let work = dir.path().join("work");
         std::fs::create_dir(&work).unwrap();
         run_git(&work, &["init", "-q", "-b", "main"]);
-        Pusher { work, push_url: format!("http://{user}:{password}@127.0.0.1:{}/modules.git", server.port), _dir: dir }
+        if server.scheme == "https" {
+            // The pusher is the test's own tool; the agent is what must
+            // verify the certificate.
+            run_git(&work, &["config", "http.sslVerify", "false"]);
+        }
+        Pusher { work, push_url: format!("{}://{user}:{password}@127.0.0.1:{}/modules.git", server.scheme, server.port), _dir: dir }
     }
 
     /// Commits `files` (path, text) and pushes `main`.

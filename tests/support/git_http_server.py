@@ -1,10 +1,11 @@
 """A git smart-HTTP server for tests: `git http-backend` run as a CGI
 program for each request, behind HTTP basic authentication.
 
-Usage: git_http_server.py ROOT USER PASSWORD PORT_FILE
+Usage: git_http_server.py ROOT USER PASSWORD PORT_FILE [CERT KEY]
 
-Serves every repository under ROOT at http://127.0.0.1:PORT/NAME, on a
-free port it writes to PORT_FILE once it listens. Requests without the
+Serves every repository under ROOT at http://127.0.0.1:PORT/NAME (https
+with CERT and KEY), on a free port it writes to PORT_FILE once it
+listens. Requests without the
 right credentials get 401 with a challenge, as a real server's would, so
 a client that sends none fails and one that answers the challenge works.
 Each request is logged to stderr with its method, path and status.
@@ -14,6 +15,7 @@ import base64
 import http.server
 import os
 import socketserver
+import ssl
 import subprocess
 import sys
 
@@ -101,6 +103,10 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 server = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 6:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[5], sys.argv[6])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(PORT_FILE + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(PORT_FILE + ".tmp", PORT_FILE)
