@@ -297,7 +297,7 @@ impl Controller {
                 let g = self.graph();
                 self.plan(&g, &decls)?
             };
-            known = super::loader::Known { scope, ids: ahead };
+            known = super::loader::Known { scope, ids: ahead, fetched: known.fetched.clone() };
         }
         let cfg = super::loader::load_with(files, &self.registry, &known)?;
         Err(cfg

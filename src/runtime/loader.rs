@@ -106,6 +106,9 @@ pub struct Config {
 pub struct Known {
     pub scope: super::scope::ScopeBuilder,
     pub ids: BTreeSet<String>,
+    /// Modules fetched over the network by earlier passes of the same
+    /// load: a pass walks every import again, and should not fetch again.
+    pub fetched: super::modules::FetchCache,
 }
 
 pub(crate) const SETTINGS_BLOCKS: &[&str] = &["logging", "livedebugging", "http"];

@@ -129,13 +129,37 @@ fn ten_seconds() -> Duration {
     Duration(StdDuration::from_secs(10))
 }
 
+/// What one load fetched over the network, by source, shared by its
+/// passes (see [`Known`](crate::runtime::loader::Known)). A failure is
+/// not kept: the next pass tries again.
+#[derive(Default, Clone)]
+pub struct FetchCache(Arc<std::sync::Mutex<Vec<(ImportSource, Vec<Arc<SourceFile>>)>>>);
+
+impl FetchCache {
+    fn get_or_fetch(&self, src: &ImportSource, fetch: impl FnOnce() -> Result<Vec<Arc<SourceFile>>, String>) -> Result<Vec<Arc<SourceFile>>, String> {
+        let cached = self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(s, _)| s == src).map(|(_, f)| f.clone());
+        if let Some(files) = cached {
+            return Ok(files);
+        }
+        let files = fetch()?;
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push((src.clone(), files.clone()));
+        Ok(files)
+    }
+}
+
 /// The import kinds, by block name.
 pub const KINDS: &[&str] = &["import.file", "import.string", "import.http", "import.git"];
 
 /// Evaluates an import block and fetches its module's files. `nested`
 /// says whether the block is written in an imported module file; `scope`
 /// holds the exports and arguments its expressions may read.
-pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool, mut scope: Scope) -> Result<(Vec<Arc<SourceFile>>, ImportSource), Vec<Diagnostic>> {
+pub fn fetch(
+    block: &ast::Block,
+    source: &Arc<SourceFile>,
+    nested: bool,
+    mut scope: Scope,
+    cache: &FetchCache,
+) -> Result<(Vec<Arc<SourceFile>>, ImportSource), Vec<Diagnostic>> {
     let dir = file_dir(source);
     // Relative paths: from the main config, the working directory (as in
     // Alloy); from a module file, that file's directory.
@@ -178,9 +202,12 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool, mut sco
                 poll_frequency: args.poll_frequency.0,
                 poll_timeout: args.poll_timeout.0,
             };
-            let text = fetch_http(&src).map_err(fail)?;
-            let ImportSource::Http { url, .. } = &src else { return Err(fail("unreachable".into())) };
-            Ok((vec![SourceFile::new(url.clone(), text)], src))
+            let files = cache.get_or_fetch(&src, || {
+                let text = fetch_http(&src)?;
+                let ImportSource::Http { url, .. } = &src else { return Err("not an HTTP import".into()) };
+                Ok(vec![SourceFile::new(url.clone(), text)])
+            });
+            Ok((files.map_err(fail)?, src))
         }
         "import.git" => {
             let args: GitArgs = solder_components::decode::decode(&body).map_err(decode_err)?;
@@ -199,7 +226,7 @@ pub fn fetch(block: &ast::Block, source: &Arc<SourceFile>, nested: bool, mut sco
                 pull_timeout: args.pull_timeout.0,
                 basic_auth,
             };
-            let files = super::git::fetch(&src).map_err(fail)?;
+            let files = cache.get_or_fetch(&src, || super::git::fetch(&src)).map_err(fail)?;
             Ok((files, src))
         }
         other => Err(fail(format!("cannot find the definition of component name {other:?}"))),

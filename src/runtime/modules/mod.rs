@@ -25,7 +25,7 @@ use solder_syntax::{Span, Value};
 
 pub use arguments::{argument_object, exports_object};
 pub use git::{fetch as fetch_git, set_cache_dir as set_git_cache_dir};
-pub use imports::{fetch_http, module_path, read_path, schema as import_schema, ImportSource};
+pub use imports::{fetch_http, module_path, read_path, schema as import_schema, FetchCache, ImportSource};
 pub use passive::Passive;
 pub use walk::walk;
 

@@ -186,8 +186,11 @@ impl Walker<'_> {
             if custom.is_none() && failed_import(&chain, &name) {
                 continue;
             }
-            let waiting = if custom.is_none() { pending_import(&chain, &name) } else { None };
-            if custom.is_none() && waiting.is_none() && self.registry.get(&name).is_none() {
+            // A built-in component is never an instance, whatever
+            // namespace an import takes.
+            let builtin = self.registry.get(&name).is_some();
+            let waiting = if custom.is_none() && !builtin { pending_import(&chain, &name) } else { None };
+            if custom.is_none() && waiting.is_none() && !builtin {
                 self.unknown(block, source, &name, &chain, in_module);
                 continue;
             }
@@ -377,7 +380,7 @@ impl Walker<'_> {
             return None;
         }
         let nested = self.out.module_files.iter().any(|f| Arc::ptr_eq(f, source));
-        let (files, from) = match imports::fetch(block, source, nested, vars) {
+        let (files, from) = match imports::fetch(block, source, nested, vars, &self.known.fetched) {
             Ok(found) => found,
             Err(mut d) => {
                 self.diags.append(&mut d);
