@@ -133,7 +133,10 @@ fn ten_seconds() -> Duration {
 /// passes (see [`Known`](crate::runtime::loader::Known)). A failure is
 /// not kept: the next pass tries again.
 #[derive(Default, Clone)]
-pub struct FetchCache(Arc<std::sync::Mutex<Vec<(ImportSource, Vec<Arc<SourceFile>>)>>>);
+pub struct FetchCache(Arc<std::sync::Mutex<Vec<Fetched>>>);
+
+/// A source and the module files it gave.
+type Fetched = (ImportSource, Vec<Arc<SourceFile>>);
 
 impl FetchCache {
     fn get_or_fetch(&self, src: &ImportSource, fetch: impl FnOnce() -> Result<Vec<Arc<SourceFile>>, String>) -> Result<Vec<Arc<SourceFile>>, String> {
