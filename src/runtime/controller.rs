@@ -113,7 +113,7 @@ pub struct ApplyReport {
 }
 
 #[derive(Default)]
-struct Graph {
+pub(super) struct Graph {
     nodes: BTreeMap<String, Node>,
     /// Component IDs in evaluation order.
     order: Vec<String>,
@@ -142,9 +142,9 @@ pub struct Controller {
 /// What a plan decided for each node, the warnings on the way, the taps
 /// the evaluated arguments hold, and every module's scope as the last
 /// node left it.
-type Plan = (Vec<Action>, Vec<Diagnostic>, Taps, ScopeBuilder);
+pub(super) type Plan = (Vec<Action>, Vec<Diagnostic>, Taps, ScopeBuilder);
 
-enum Action {
+pub(super) enum Action {
     Keep,
     Update(EvalBody, Decoded),
     New(Arc<dyn Running>, EvalBody),
@@ -173,8 +173,6 @@ impl Controller {
         c
     }
 
-    // The agent loads through `load`; tests and tools still ask.
-    #[allow(dead_code)]
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
@@ -184,7 +182,7 @@ impl Controller {
         &self.flow
     }
 
-    fn graph(&self) -> std::sync::MutexGuard<'_, Graph> {
+    pub(super) fn graph(&self) -> std::sync::MutexGuard<'_, Graph> {
         self.graph.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -273,48 +271,10 @@ impl Controller {
         self.plan(&empty, &cfg.components).map(|(_, warnings, _, _)| warnings)
     }
 
-    /// Loads a config whose import blocks may read component exports
-    /// (`import.http "m" { url = local.file.url.content }`). What to import
-    /// must be known before the custom components it defines can be
-    /// walked, so the load is staged: a pass leaves such imports pending,
-    /// the components they read (and what those read) are evaluated and
-    /// built against the running graph, as an apply would, without
-    /// starting anything, and the next pass fetches with their exports.
-    /// Imports that read the instances of other imports take a pass each.
-    pub fn load(&self, files: Vec<Arc<solder_syntax::SourceFile>>) -> Result<Config, Vec<Diagnostic>> {
-        let mut known = super::loader::Known::default();
-        for _ in 0..MAX_PASSES {
-            let cfg = super::loader::load_with(files.clone(), &self.registry, &known)?;
-            if cfg.pending.is_empty() {
-                return Ok(cfg);
-            }
-            let ahead = evaluated_ahead(&cfg);
-            if ahead.iter().all(|id| known.ids.contains(id)) {
-                break;
-            }
-            let decls: Vec<Declaration> = cfg.components.iter().filter(|d| ahead.contains(&d.id)).cloned().collect();
-            let (_, _, _, scope) = {
-                let g = self.graph();
-                self.plan(&g, &decls)?
-            };
-            known = super::loader::Known { scope, ids: ahead, fetched: known.fetched.clone() };
-        }
-        let cfg = super::loader::load_with(files, &self.registry, &known)?;
-        Err(cfg
-            .components
-            .iter()
-            .filter(|d| cfg.pending.contains(&d.id))
-            .map(|d| {
-                Diagnostic::error(d.block.name_span(), format!("the arguments of {} read exports that cannot be evaluated ahead of it", d.id))
-                    .with_source(&d.source)
-            })
-            .collect())
-    }
-
     /// Evaluates and builds without touching the graph. Returns the taps
     /// the evaluated arguments hold, for the caller to commit, and every
     /// module's scope as the last node left it.
-    fn plan(&self, g: &Graph, decls: &[Declaration]) -> Result<Plan, Vec<Diagnostic>> {
+    pub(super) fn plan(&self, g: &Graph, decls: &[Declaration]) -> Result<Plan, Vec<Diagnostic>> {
         let mut scope = ScopeBuilder::default();
         let mut actions = Vec::with_capacity(decls.len());
         let mut errors = Vec::new();
@@ -588,35 +548,6 @@ fn take_in_stop_order(g: &mut Graph, which: impl Fn(&str) -> bool) -> Vec<Node> 
     // Anything the order does not know (it always should) stops last.
     order.extend(g.nodes.keys().filter(|id| which(id) && !g.order.contains(id)).cloned().collect::<Vec<_>>());
     order.iter().filter_map(|id| g.nodes.remove(id)).collect()
-}
-
-/// Passes a staged load may take; each resolves at least one import that
-/// reads another import's custom components.
-const MAX_PASSES: usize = 32;
-
-/// The nodes a staged load evaluates ahead: everything the imports read
-/// (pending or fetched, for the next pass walks from scratch), directly
-/// or through others, except what depends on an import still pending.
-fn evaluated_ahead(cfg: &Config) -> BTreeSet<String> {
-    let by_id: BTreeMap<&str, &Declaration> = cfg.components.iter().map(|d| (d.id.as_str(), d)).collect();
-    let mut ahead = BTreeSet::new();
-    for import in cfg.components.iter().filter(|d| matches!(d.kind, Kind::Import) && !d.depends_on.is_empty()) {
-        let mut closure = BTreeSet::new();
-        let mut stack: Vec<&str> = import.depends_on.iter().map(String::as_str).collect();
-        let mut blocked = false;
-        while let Some(id) = stack.pop() {
-            if !closure.insert(id.to_string()) {
-                continue;
-            }
-            let Some(d) = by_id.get(id) else { continue };
-            blocked |= matches!(d.kind, Kind::Unresolved) || cfg.pending.contains(&d.id);
-            stack.extend(d.depends_on.iter().map(String::as_str));
-        }
-        if !blocked {
-            ahead.extend(closure);
-        }
-    }
-    ahead
 }
 
 /// An import's secret arguments (`basic_auth.password`, `headers`) as
