@@ -37,8 +37,8 @@ impl GitServer {
     /// certificate for `localhost` and `127.0.0.1`; returns the
     /// certificate's path too, for the client to trust.
     pub fn start_tls(user: &str, password: &str) -> (GitServer, PathBuf) {
-        let certs = tempfile::tempdir().unwrap().keep();
-        let (cert, key) = (certs.join("server.crt"), certs.join("server.key"));
+        let certs = tempfile::tempdir().unwrap();
+        let (cert, key) = (certs.path().join("server.crt"), certs.path().join("server.key"));
         let out = Command::new("openssl")
             .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
             .args([
@@ -55,7 +55,10 @@ impl GitServer {
         assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
         let mut server = GitServer::spawn(user, password, Some((&cert, &key)));
         server.scheme = "https";
-        (server, cert)
+        // The certificate lives as long as the server.
+        let kept = server.root.path().join("server.crt");
+        std::fs::copy(&cert, &kept).unwrap();
+        (server, kept)
     }
 
     fn spawn(user: &str, password: &str, tls: Option<(&Path, &Path)>) -> GitServer {
