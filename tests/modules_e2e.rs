@@ -366,7 +366,7 @@ fn a_git_module_over_smart_http_with_basic_auth_picks_up_a_pushed_commit() {
     assert_eq!(import["health"]["state"], "healthy", "{import}");
     assert_eq!(import["arguments"]["repository"], server.url());
     assert_eq!(import["arguments"]["basic_auth"][0]["password"], "(secret)", "{import}");
-    for path in ["/api/v0/web/components", "/api/v0/web/status", "/config"] {
+    for path in ["/api/v0/web/components", "/api/v0/web/status", "/config", "/component/import.git.shared"] {
         let (_, body) = agent.get(path);
         assert!(!body.contains(PASSWORD), "{path} shows the password");
     }
