@@ -99,7 +99,7 @@ fn a_pipeline_from_a_module_carries_spans_reloads_alone_and_survives_a_broken_ed
 
     let before = instances(&agent);
     let ids: Vec<&str> = before.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(ids, ["mods.pipeline.default", EXPORTER, BATCH, "otelcol.receiver.otlp.default"], "Alloy's module-path IDs");
+    assert_eq!(ids, ["import.file.mods", "mods.pipeline.default", EXPORTER, BATCH, "otelcol.receiver.otlp.default"], "Alloy's module-path IDs");
     let batch = agent.component(BATCH);
     assert_eq!(batch["localID"], "otelcol.processor.batch.default");
     assert_eq!(batch["moduleID"], "mods.pipeline.default");
@@ -114,8 +114,10 @@ fn a_pipeline_from_a_module_carries_spans_reloads_alone_and_survives_a_broken_ed
     // receiver sends to; the module's graph opens it.
     let top = agent.json("/api/v0/web/graph?module=");
     let nodes: Vec<&str> = top["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
-    assert_eq!(nodes.len(), 2, "{nodes:?}");
-    assert!(nodes.contains(&"mods.pipeline.default") && nodes.contains(&"otelcol.receiver.otlp.default"), "{nodes:?}");
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    for id in ["import.file.mods", "mods.pipeline.default", "otelcol.receiver.otlp.default"] {
+        assert!(nodes.contains(&id), "{nodes:?}");
+    }
     let flows = |g: &Value| -> Vec<(String, String)> {
         g["edges"]
             .as_array()
@@ -207,7 +209,8 @@ fn greeting(text: &str) -> String {
 }
 
 /// Serves the file at `path` to GET requests carrying `X-Token: t0ken`
-/// (others get 403), whatever it holds at the time.
+/// (others get 403), whatever it holds at the time (404 while it is
+/// missing).
 fn serve_file(path: std::path::PathBuf) -> u16 {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -221,8 +224,11 @@ fn serve_file(path: std::path::PathBuf) -> u16 {
                 head.push(byte[0]);
             }
             let allowed = String::from_utf8_lossy(&head).lines().any(|l| l.eq_ignore_ascii_case("x-token: t0ken"));
-            let body = if allowed { std::fs::read_to_string(&path).unwrap_or_default() } else { String::new() };
-            let status = if allowed { "200 OK" } else { "403 Forbidden" };
+            let (status, body) = match (allowed, std::fs::read_to_string(&path)) {
+                (false, _) => ("403 Forbidden", String::new()),
+                (true, Ok(body)) => ("200 OK", body),
+                (true, Err(_)) => ("404 Not Found", String::new()),
+            };
             let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
         }
     });
@@ -328,4 +334,164 @@ fn a_polled_module_file_reloads_on_the_next_poll() {
     std::fs::write(&module_file, greeting("v2")).unwrap();
     agent.wait_for("the polled file", || text() == "v2");
     assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "module");
+}
+
+/// `import.git` over smart HTTP: the agent clones from `git http-backend`
+/// behind basic auth, a commit pushed over HTTP is picked up on the next
+/// pull, and the password shows nowhere: not in the import's arguments in
+/// the API, not on the config page.
+#[test]
+fn a_git_module_over_smart_http_with_basic_auth_picks_up_a_pushed_commit() {
+    use support::git_http::{GitServer, Pusher};
+    const PASSWORD: &str = "hunter2-git";
+    let server = GitServer::start("alloy", PASSWORD);
+    let pusher = Pusher::new(&server, "alloy", PASSWORD);
+    pusher.push(&[("modules/greeting.alloy", &greeting("v1"))], "v1");
+
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.alloy");
+    let config = format!(
+        "import.git \"shared\" {{\n\trepository     = \"{}\"\n\tpath           = \"modules\"\n\tpull_frequency = \"200ms\"\n\tbasic_auth {{\n\t\tusername = \"alloy\"\n\t\tpassword = \"{PASSWORD}\"\n\t}}\n}}\n\nshared.greeting \"hello\" {{ }}\n",
+        server.url()
+    );
+    std::fs::write(&main, config).unwrap();
+    let agent = Agent::start(&[&main.display().to_string()]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    let text = || agent.component("shared.greeting.hello")["exports"]["text"].as_str().unwrap_or_default().to_string();
+    assert_eq!(text(), "v1");
+    assert!(server.log().contains("git-upload-pack"), "fetched over smart HTTP:\n{}", server.log());
+
+    let import = agent.component("import.git.shared");
+    assert_eq!(import["name"], "import.git");
+    assert_eq!(import["health"]["state"], "healthy", "{import}");
+    assert_eq!(import["arguments"]["repository"], server.url());
+    assert_eq!(import["arguments"]["basic_auth"][0]["password"], "(secret)", "{import}");
+    for path in ["/api/v0/web/components", "/api/v0/web/status", "/config", "/component/import.git.shared"] {
+        let (_, body) = agent.get(path);
+        assert!(!body.contains(PASSWORD), "{path} shows the password");
+    }
+
+    pusher.push(&[("modules/greeting.alloy", &greeting("v2"))], "v2");
+    agent.wait_for("the pushed commit", || text() == "v2");
+    assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "module");
+}
+
+/// An import's arguments may read other components' exports: the module
+/// text is `local.file.module.content`, and editing that file reloads the
+/// module. The import is listed as a component that reads the file.
+#[test]
+fn an_import_that_reads_a_components_exports_reloads_when_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let module_file = dir.path().join("greeting.alloy");
+    std::fs::write(&module_file, greeting("v1")).unwrap();
+    let main = dir.path().join("main.alloy");
+    let config = format!(
+        "local.file \"module\" {{\n\tfilename       = {:?}\n\tdetector       = \"poll\"\n\tpoll_frequency = \"100ms\"\n}}\n\nimport.string \"mods\" {{\n\tcontent = local.file.module.content\n}}\n\nmods.greeting \"hello\" {{ }}\n",
+        module_file.display().to_string()
+    );
+    std::fs::write(&main, config).unwrap();
+    let agent = Agent::start(&[&main.display().to_string()]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    let text = || agent.component("mods.greeting.hello")["exports"]["text"].as_str().unwrap_or_default().to_string();
+    assert_eq!(text(), "v1");
+    let import = agent.component("import.string.mods");
+    assert_eq!(import["referencesTo"], json!(["local.file.module"]), "{import}");
+    assert_eq!(agent.component("mods.greeting.hello")["referencesTo"], json!(["import.string.mods"]));
+
+    std::fs::write(&module_file, greeting("v2")).unwrap();
+    agent.wait_for("the module read from the new content", || text() == "v2");
+    assert_eq!(agent.json("/api/v0/web/status")["lastReload"]["trigger"], "module");
+}
+
+/// Import blocks are listed as Alloy lists them: ID `import.http.remote`,
+/// health, arguments; a fetch that fails marks the import unhealthy with
+/// the error while the last good graph keeps running, and recovering
+/// clears it.
+#[test]
+fn an_import_is_listed_with_its_health_and_a_failed_fetch_shows_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = dir.path().join("served.alloy");
+    std::fs::write(&served, greeting("v1")).unwrap();
+    let port = serve_file(served.clone());
+    let main = dir.path().join("main.alloy");
+    let config = format!(
+        "import.http \"remote\" {{\n\turl            = \"http://127.0.0.1:{port}/greeting.alloy\"\n\theaders        = {{ \"X-Token\" = \"t0ken\" }}\n\tpoll_frequency = \"200ms\"\n}}\n\nremote.greeting \"hello\" {{ }}\n"
+    );
+    std::fs::write(&main, config).unwrap();
+    let agent = Agent::start(&[&main.display().to_string()]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    let ids: Vec<String> = instances(&agent).into_iter().map(|(id, _)| id).collect();
+    assert!(ids.contains(&"import.http.remote".to_string()), "{ids:?}");
+    let import = agent.component("import.http.remote");
+    assert_eq!(
+        (import["name"].as_str(), import["label"].as_str(), import["localID"].as_str()),
+        (Some("import.http"), Some("remote"), Some("import.http.remote"))
+    );
+    assert_eq!(import["health"]["state"], "healthy", "{import}");
+    assert_eq!(import["arguments"]["url"], format!("http://127.0.0.1:{port}/greeting.alloy"));
+    assert_eq!(import["arguments"]["headers"]["X-Token"], "(secret)", "headers are secrets, as in Alloy: {import}");
+    let (code, page) = agent.get("/component/import.http.remote");
+    assert_eq!(code, 200, "the import has a page of its own: {page}");
+
+    std::fs::remove_file(&served).unwrap();
+    agent.wait_for("the failed fetch on the import", || agent.component("import.http.remote")["health"]["state"] == "unhealthy");
+    let message = agent.component("import.http.remote")["health"]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("failed to fetch module") && message.contains("404"), "{message}");
+    assert_eq!(agent.component("remote.greeting.hello")["exports"]["text"], "v1", "the last good graph runs on");
+
+    std::fs::write(&served, greeting("v2")).unwrap();
+    agent.wait_for("the recovered import", || agent.component("remote.greeting.hello")["exports"]["text"] == "v2");
+    assert_eq!(agent.component("import.http.remote")["health"]["state"], "healthy");
+}
+
+/// `solder validate` evaluates what import arguments read, as a load
+/// does, and reports a cycle through an import's arguments.
+#[test]
+fn validate_evaluates_import_arguments_and_reports_their_cycles() {
+    let dir = tempfile::tempdir().unwrap();
+    let module_file = dir.path().join("greeting.alloy");
+    std::fs::write(&module_file, greeting("v1")).unwrap();
+    let validate = |config: &str| {
+        let main = dir.path().join("main.alloy");
+        std::fs::write(&main, config).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_solder")).arg("validate").arg(&main).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let good = format!(
+        "local.file \"module\" {{\n\tfilename = {:?}\n}}\n\nimport.string \"mods\" {{\n\tcontent = local.file.module.content\n}}\n\nmods.greeting \"hello\" {{ }}\n",
+        module_file.display().to_string()
+    );
+    let (code, stderr) = validate(&good);
+    assert_eq!(code, Some(0), "{stderr}");
+    let cycle = "import.string \"m\" {\n\tcontent = local.file.f.content\n}\n\nlocal.file \"f\" {\n\tfilename = m.path.p.file\n}\n\nm.path \"p\" { }\n";
+    let (code, stderr) = validate(cycle);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("cycle detected: import.string.m -> local.file.f -> m.path.p -> import.string.m"), "{stderr}");
+}
+
+/// The same over HTTPS: the agent verifies the server's certificate
+/// (trusted here through `SSL_CERT_FILE`, as a system's store would be)
+/// with rustls, and refuses it when it is not trusted.
+#[test]
+fn a_git_module_over_https_is_fetched_with_a_verified_certificate() {
+    use support::git_http::{GitServer, Pusher};
+    let (server, cert) = GitServer::start_tls("alloy", "pw");
+    Pusher::new(&server, "alloy", "pw").push(&[("modules/greeting.alloy", &greeting("tls"))], "tls");
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("main.alloy");
+    let config = format!(
+        "import.git \"shared\" {{\n\trepository = \"{}\"\n\tpath       = \"modules\"\n\tbasic_auth {{\n\t\tusername = \"alloy\"\n\t\tpassword = \"pw\"\n\t}}\n}}\n\nshared.greeting \"hello\" {{ }}\n",
+        server.url()
+    );
+    std::fs::write(&main, config).unwrap();
+    assert!(server.url().starts_with("https://"));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_solder")).arg("validate").arg(&main).env("SSL_CERT_FILE", "/nonexistent").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "an untrusted certificate is refused: {stderr}");
+    assert!(stderr.contains("failed to fetch"), "{stderr}");
+
+    let agent = Agent::start_with_env(&[&main.display().to_string()], &[("SSL_CERT_FILE", &cert.display().to_string())]);
+    agent.wait_for("readiness", || agent.get("/-/ready").0 == 200);
+    assert_eq!(agent.component("shared.greeting.hello")["exports"]["text"], "tls");
 }

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use solder_syntax::render::{render_all, Style};
 use solder_syntax::Diagnostic;
 
-use crate::runtime::{self, ApplyReport, Controller};
+use crate::runtime::{ApplyReport, Controller};
 pub use source::ConfigSource;
 
 /// The outcome of the most recent load or reload attempt.
@@ -68,12 +68,16 @@ pub struct Agent {
     watch_modules: AtomicBool,
     /// This agent, for the module watches' reloads.
     me: Weak<Agent>,
+    /// Whether the task that reloads when an import's arguments change
+    /// has started.
+    follows_imports: AtomicBool,
 }
 
 impl Agent {
     pub fn new(controller: Arc<Controller>, source: ConfigSource, logging: logging::LogHandle) -> Arc<Agent> {
         Arc::new_cyclic(|me| Agent {
             me: me.clone(),
+            follows_imports: AtomicBool::new(false),
             modules: modules::ModuleWatch::default(),
             watch_modules: AtomicBool::new(true),
             controller,
@@ -104,7 +108,9 @@ impl Agent {
             Err(d) => (unreadable_hash(&d), Err(vec![d])),
             Ok(files) => {
                 let hash = config_hash(&files);
-                let checked = runtime::load(files.clone(), self.controller.registry())
+                let checked = self
+                    .controller
+                    .load(files.clone())
                     .and_then(|cfg| logging::parse(&cfg.settings).map(|log| (cfg, log)))
                     .and_then(|(cfg, log)| livedebugging::parse(&cfg.settings).map(|live| (cfg, log, live)))
                     .and_then(|(cfg, log, live)| httpauth::parse(&cfg.settings).map(|http| (cfg, log, live, http)));
@@ -136,6 +142,7 @@ impl Agent {
         let status = match &result {
             Ok(report) => {
                 self.ready.store(true, Ordering::SeqCst);
+                self.follow_import_arguments();
                 for d in &report.update_errors {
                     tracing::error!("component update failed:\n{}", render_all(std::slice::from_ref(d), Style::Plain));
                 }
@@ -162,6 +169,7 @@ impl Agent {
             }
             Err(diags) => {
                 self.failures.fetch_add(1, Ordering::SeqCst);
+                self.controller.mark_failed_imports(diags);
                 let rendered = render_all(diags, Style::Plain);
                 tracing::error!(trigger, "config load failed; the running graph is unchanged\n{rendered}");
                 ReloadStatus {
@@ -177,6 +185,22 @@ impl Agent {
         };
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
         result
+    }
+
+    /// Reloads whenever an import's arguments change at run time (they
+    /// read an export that moved), from the first load on.
+    fn follow_import_arguments(&self) {
+        if self.follows_imports.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let mut changes = self.controller.import_changes();
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                let Some(agent) = me.upgrade() else { return };
+                let _ = agent.reload("module").await;
+            }
+        });
     }
 
     pub fn is_ready(&self) -> bool {

@@ -117,6 +117,8 @@ async fn serve(args: Args) -> ExitCode {
         Some(p) => ConfigSource::new(p, args.config_format, args.bypass_conversion_errors),
         None => ConfigSource::Embedded { name: "<default config>", text: DEFAULT_CONFIG },
     };
+    // import.git keeps its mirrors of remote repositories with the data.
+    crate::runtime::modules::set_git_cache_dir(args.storage_path.join("import.git"));
     let controller = Controller::new(Registry::builtin(), args.storage_path.clone());
     let agent = Agent::new(controller, source, logging);
     let shutdown = CancellationToken::new();

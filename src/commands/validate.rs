@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use solder_components::Registry;
 use solder_syntax::Diagnostic;
 
-use crate::runtime::{self, Controller};
+use crate::runtime::Controller;
 use crate::source;
 
 #[derive(clap::Args)]
@@ -50,7 +50,7 @@ fn check(controller: &Controller, path: &std::path::Path) -> Vec<Diagnostic> {
         Ok(files) => files,
         Err(d) => return vec![d],
     };
-    let cfg = match runtime::load(files, controller.registry()) {
+    let cfg = match controller.load(files) {
         Ok(cfg) => cfg,
         Err(d) => return d,
     };

@@ -113,7 +113,7 @@ pub struct ApplyReport {
 }
 
 #[derive(Default)]
-struct Graph {
+pub(super) struct Graph {
     nodes: BTreeMap<String, Node>,
     /// Component IDs in evaluation order.
     order: Vec<String>,
@@ -133,9 +133,18 @@ pub struct Controller {
     decodes: Mutex<BTreeMap<String, u64>>,
     /// Telemetry counts between components, and live debugging.
     flow: Arc<Flow>,
+    /// Bumped when an import's arguments change at run time (they read
+    /// an export that moved): what it imports may differ, so the agent
+    /// reloads.
+    imports_changed: tokio::sync::watch::Sender<u64>,
 }
 
-enum Action {
+/// What a plan decided for each node, the warnings on the way, the taps
+/// the evaluated arguments hold, and every module's scope as the last
+/// node left it.
+pub(super) type Plan = (Vec<Action>, Vec<Diagnostic>, Taps, ScopeBuilder);
+
+pub(super) enum Action {
     Keep,
     Update(EvalBody, Decoded),
     New(Arc<dyn Running>, EvalBody),
@@ -157,6 +166,7 @@ impl Controller {
             #[cfg(test)]
             decodes: Mutex::new(BTreeMap::new()),
             flow: Arc::new(Flow::default()),
+            imports_changed: tokio::sync::watch::Sender::new(0),
         });
         tokio::spawn(watch_exports(Arc::downgrade(&c), rx));
         tokio::spawn(tick_flow(Arc::downgrade(&c.flow)));
@@ -172,7 +182,7 @@ impl Controller {
         &self.flow
     }
 
-    fn graph(&self) -> std::sync::MutexGuard<'_, Graph> {
+    pub(super) fn graph(&self) -> std::sync::MutexGuard<'_, Graph> {
         self.graph.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -181,9 +191,12 @@ impl Controller {
     pub async fn apply(&self, cfg: Config) -> Result<ApplyReport, Vec<Diagnostic>> {
         let _serial = self.apply_lock.lock().await;
         let started = Instant::now();
-        let (actions, warnings, taps) = {
+        if let Some(id) = cfg.pending.first() {
+            return Err(vec![Diagnostic::error(solder_syntax::Span::default(), format!("{id} was not fetched: its arguments were never evaluated"))]);
+        }
+        let (actions, warnings, taps, _) = {
             let g = self.graph();
-            self.plan(&g, &cfg)?
+            self.plan(&g, &cfg.components)?
         };
         self.flow.commit(taps);
         let evaluation = started.elapsed();
@@ -206,6 +219,10 @@ impl Controller {
                 Action::Keep => {
                     if let Some(node) = g.nodes.get_mut(&decl.id) {
                         node.decl = decl.clone();
+                        // The import fetched, or the load would have failed.
+                        if matches!(decl.kind, Kind::Import) {
+                            node.set_error(None);
+                        }
                     }
                     report.unchanged.push(decl.id.clone());
                 }
@@ -251,22 +268,28 @@ impl Controller {
     /// side effects, so nothing starts. Returns the warnings.
     pub fn check(&self, cfg: &Config) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
         let empty = Graph::default();
-        self.plan(&empty, cfg).map(|(_, warnings, _)| warnings)
+        self.plan(&empty, &cfg.components).map(|(_, warnings, _, _)| warnings)
     }
 
     /// Evaluates and builds without touching the graph. Returns the taps
-    /// the evaluated arguments hold, for the caller to commit.
-    fn plan(&self, g: &Graph, cfg: &Config) -> Result<(Vec<Action>, Vec<Diagnostic>, Taps), Vec<Diagnostic>> {
+    /// the evaluated arguments hold, for the caller to commit, and every
+    /// module's scope as the last node left it.
+    pub(super) fn plan(&self, g: &Graph, decls: &[Declaration]) -> Result<Plan, Vec<Diagnostic>> {
         let mut scope = ScopeBuilder::default();
-        let mut actions = Vec::with_capacity(cfg.components.len());
+        let mut actions = Vec::with_capacity(decls.len());
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         let mut taps = Taps::default();
-        for decl in &cfg.components {
+        for decl in decls {
             let running = g.nodes.get(&decl.id);
+            if matches!(decl.kind, Kind::Unresolved) {
+                errors.push(Diagnostic::error(decl.block.name_span(), format!("{}: its import was not fetched", decl.id)).with_source(&decl.source));
+                continue;
+            }
             if !matches!(decl.kind, Kind::Component) {
                 match evaluate(decl, &scope, &mut warnings) {
-                    Ok(args) => {
+                    Ok(mut args) => {
+                        seal_import(decl, &mut args);
                         let value = passive_value(decl, &args);
                         let action = match running {
                             Some(node) if node.args == args && node.component.exports() == value => Action::Keep,
@@ -326,7 +349,7 @@ impl Controller {
             actions.push(action);
         }
         if errors.is_empty() {
-            Ok((actions, warnings, taps))
+            Ok((actions, warnings, taps, scope))
         } else {
             Err(errors)
         }
@@ -369,7 +392,19 @@ impl Controller {
         let mut taps = Taps::default();
         for id in g.order.clone() {
             let Some(node) = g.nodes.get_mut(&id) else { continue };
-            if node.decl.depends_on.iter().any(|d| dirty.contains(d)) && !matches!(node.decl.kind, Kind::Component) {
+            if node.decl.depends_on.iter().any(|d| dirty.contains(d)) && matches!(node.decl.kind, Kind::Import) {
+                let mut warnings = Vec::new();
+                match evaluate(&node.decl, &scope, &mut warnings) {
+                    Ok(mut args) => {
+                        seal_import(&node.decl, &mut args);
+                        if args != node.args {
+                            node.args = args;
+                            self.imports_changed.send_modify(|n| *n += 1);
+                        }
+                    }
+                    Err(d) => node.set_error(d.into_iter().next()),
+                }
+            } else if node.decl.depends_on.iter().any(|d| dirty.contains(d)) && !matches!(node.decl.kind, Kind::Component) {
                 let mut warnings = Vec::new();
                 match evaluate(&node.decl, &scope, &mut warnings) {
                     Ok(args) => {
@@ -437,6 +472,25 @@ impl Controller {
         f(&nodes)
     }
 
+    /// Changes whenever an import's arguments change at run time.
+    pub fn import_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.imports_changed.subscribe()
+    }
+
+    /// Marks the import nodes a failed load blames (a diagnostic on the
+    /// import block: its module could not be fetched or read) unhealthy
+    /// with that error, as Alloy shows a failed import; the rest of the
+    /// graph keeps running as it was. The next successful load clears it.
+    pub fn mark_failed_imports(&self, diags: &[Diagnostic]) {
+        let mut g = self.graph();
+        for node in g.nodes.values_mut().filter(|n| matches!(n.decl.kind, Kind::Import)) {
+            let blamed = diags.iter().find(|d| d.span == node.decl.block.name_span() && d.source.as_ref().is_some_and(|s| s.name == node.decl.source.name));
+            if let Some(d) = blamed {
+                node.set_error(Some(d.clone()));
+            }
+        }
+    }
+
     /// Stops every component and waits for them to flush.
     pub async fn shutdown(&self) {
         let _serial = self.apply_lock.lock().await;
@@ -496,6 +550,16 @@ fn take_in_stop_order(g: &mut Graph, which: impl Fn(&str) -> bool) -> Vec<Node> 
     order.iter().filter_map(|id| g.nodes.remove(id)).collect()
 }
 
+/// An import's secret arguments (`basic_auth.password`, `headers`) as
+/// `(secret)`, as a component's are.
+fn seal_import(decl: &Declaration, args: &mut EvalBody) {
+    if matches!(decl.kind, Kind::Import) {
+        if let Some(schema) = super::modules::import_schema(&decl.name) {
+            args.seal_secrets(&schema);
+        }
+    }
+}
+
 /// Puts what a node provides where its readers look: a component's exports
 /// in its module, an instance's arguments in its own module as `argument`,
 /// and an instance's exports in the module that declares the instance.
@@ -504,6 +568,8 @@ fn publish(scope: &mut ScopeBuilder, decl: &Declaration, value: solder_syntax::V
         Kind::Component => scope.insert_in(&decl.module, &decl.local_id, Some(&decl.id), value),
         Kind::Instance(_) => scope.insert_in(&decl.id, "argument", None, value),
         Kind::Exports { parent_module, instance } => scope.insert_in(parent_module, instance, None, value),
+        // An import exports nothing; an unresolved instance never runs.
+        Kind::Import | Kind::Unresolved => {}
     }
 }
 
@@ -511,12 +577,16 @@ fn publish(scope: &mut ScopeBuilder, decl: &Declaration, value: solder_syntax::V
 fn passive_value(decl: &Declaration, args: &EvalBody) -> solder_syntax::Value {
     match &decl.kind {
         Kind::Instance(spec) => argument_object(spec, args),
+        Kind::Import => solder_syntax::Value::Null,
         _ => exports_object(args),
     }
 }
 
 fn evaluate(decl: &Declaration, scope: &ScopeBuilder, warnings: &mut Vec<Diagnostic>) -> Result<EvalBody, Vec<Diagnostic>> {
-    let scope = scope.scope_of(&decl.module);
+    let mut scope = scope.scope_of(&decl.module);
+    if matches!(decl.kind, Kind::Import) {
+        scope.vars.insert("module_path".into(), super::modules::module_path(&decl.source));
+    }
     let mut ev = Evaluator::new(&decl.source.text, &scope);
     let result = body::evaluate(&mut ev, &decl.block.body, decl.block.name_span());
     attach_source(&mut ev.warnings, &decl.source);

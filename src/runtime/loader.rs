@@ -55,6 +55,17 @@ pub enum Kind {
         /// The instance's local ID in that module.
         instance: String,
     },
+    /// An `import.*` block of a scope (the top level, or a custom
+    /// component's body): listed as a component, as Alloy lists it, with
+    /// its arguments and the health of its last fetch. It runs nothing and
+    /// exports nothing; the custom components it defines depend on it, and
+    /// it depends on the components its arguments read.
+    Import,
+    /// An instance of a custom component whose import waits for the
+    /// exports its arguments read (see [`Config::pending`]). It stands in
+    /// the graph only so the order and any cycle are known; a config that
+    /// holds one is never applied.
+    Unresolved,
 }
 
 impl Declaration {
@@ -83,6 +94,21 @@ pub struct Config {
     pub module_files: Vec<Arc<SourceFile>>,
     /// Where the imported modules come from, to watch them.
     pub imports: Vec<super::modules::ImportSource>,
+    /// Import nodes not fetched yet: their arguments read exports that
+    /// [`Known`] does not hold. A staged load evaluates what they read and
+    /// walks again; a config with pending imports never runs.
+    pub pending: Vec<String>,
+}
+
+/// Exports evaluated ahead of a load, for the import blocks that read
+/// them: each module's scope, and the global IDs of the nodes in it.
+#[derive(Default, Clone)]
+pub struct Known {
+    pub scope: super::scope::ScopeBuilder,
+    pub ids: BTreeSet<String>,
+    /// Modules fetched over the network by earlier passes of the same
+    /// load: a pass walks every import again, and should not fetch again.
+    pub fetched: super::modules::FetchCache,
 }
 
 pub(crate) const SETTINGS_BLOCKS: &[&str] = &["logging", "livedebugging", "http"];
@@ -103,8 +129,25 @@ pub fn decode_settings<T: serde::de::DeserializeOwned>(slot: &Option<(ast::Block
 }
 
 /// Parses and checks a config made of one or more files, with the modules
-/// it imports, into the flat graph of components that will run.
+/// it imports, into the flat graph of components that will run. Without a
+/// controller nothing can be evaluated ahead, so an import whose arguments
+/// read component exports is an error here; the agent loads through
+/// [`Controller::load`](super::Controller::load).
 pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, Vec<Diagnostic>> {
+    let cfg = load_with(files, registry, &Known::default())?;
+    match cfg.components.iter().find(|d| cfg.pending.contains(&d.id)) {
+        None => Ok(cfg),
+        Some(d) => Err(vec![Diagnostic::error(
+            d.block.name_span(),
+            format!("{}: its arguments read component exports, which only a running graph can evaluate", d.id),
+        )
+        .with_source(&d.source)]),
+    }
+}
+
+/// One pass of a load: imports whose arguments read exports not in
+/// `known` are left pending.
+pub fn load_with(files: Vec<Arc<SourceFile>>, registry: &Registry, known: &Known) -> Result<Config, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut parsed = Vec::new();
     for file in files {
@@ -121,9 +164,9 @@ pub fn load(files: Vec<Arc<SourceFile>>, registry: &Registry) -> Result<Config, 
         return Err(diags);
     }
     let files: Vec<Arc<SourceFile>> = parsed.iter().map(|(f, _)| Arc::clone(f)).collect();
-    let walked = super::modules::walk(parsed, registry)?;
+    let walked = super::modules::walk(parsed, registry, known)?;
     let components = graph::order(walked.decls)?;
-    Ok(Config { components, settings: walked.settings, files, module_files: walked.module_files, imports: walked.imports })
+    Ok(Config { components, settings: walked.settings, files, module_files: walked.module_files, imports: walked.imports, pending: walked.pending })
 }
 
 /// The component a misspelled reference most likely meant: each ID is

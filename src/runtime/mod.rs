@@ -8,6 +8,7 @@ pub mod loader;
 pub mod modules;
 pub(crate) mod redact;
 pub mod scope;
+mod staged;
 mod supervise;
 
 pub use controller::{ApplyReport, Controller};

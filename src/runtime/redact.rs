@@ -31,6 +31,8 @@ pub fn mask(file: &Arc<SourceFile>, parsed: &ast::File, registry: &Registry) -> 
                 secrets_in(&block.body, schema, "", &mut spans);
             } else if name == "http" {
                 secrets_in(&block.body, &crate::agent::httpauth::schema(), "", &mut spans);
+            } else if let Some(schema) = super::modules::import_schema(&name) {
+                secrets_in(&block.body, &schema, "", &mut spans);
             }
         }
     }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod git_http;
 pub mod peers;
 
 use std::io::{Read, Write};

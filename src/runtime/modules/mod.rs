@@ -24,8 +24,8 @@ mod walk;
 use solder_syntax::{Span, Value};
 
 pub use arguments::{argument_object, exports_object};
-pub use git::fetch as fetch_git;
-pub use imports::{fetch_http, read_path, ImportSource};
+pub use git::{fetch as fetch_git, set_cache_dir as set_git_cache_dir};
+pub use imports::{fetch_http, module_path, read_path, schema as import_schema, FetchCache, ImportSource};
 pub use passive::Passive;
 pub use walk::walk;
 
@@ -58,5 +58,9 @@ pub fn shown_id(id: &str) -> &str {
     id.strip_suffix(EXPORTS_SUFFIX).unwrap_or(id)
 }
 
+#[cfg(test)]
+mod docs_tests;
+#[cfg(test)]
+mod git_http_tests;
 #[cfg(test)]
 mod tests;

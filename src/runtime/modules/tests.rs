@@ -74,7 +74,7 @@ async fn run_case(dir: &Path, http: &str) -> Result<(), String> {
     let main = SourceFile::new(dir.join("main.alloy").display().to_string(), text);
     let storage = tempfile::tempdir().map_err(|e| e.to_string())?;
     let controller = Controller::new(Registry::builtin(), storage.path().into());
-    let applied = match load(vec![main], controller.registry()) {
+    let applied = match controller.load(vec![main]) {
         Ok(cfg) => controller.apply(cfg).await.map(|_| ()),
         Err(d) => Err(d),
     };
@@ -244,4 +244,68 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&path, &dest).unwrap();
         }
     }
+}
+
+/// `import.string` takes a secret as well as a string: a module read from
+/// a secret file loads, its text is shown masked, and the import's
+/// `content` argument prints as `(secret)`.
+#[tokio::test]
+async fn a_module_from_a_secret_loads_and_is_shown_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("square.alloy");
+    std::fs::write(&module, "declare \"square\" {\n\targument \"x\" { }\n\texport \"y\" {\n\t\tvalue = argument.x.value * argument.x.value\n\t}\n}\n").unwrap();
+    let src = format!(
+        "local.file \"m\" {{\n\tfilename  = {:?}\n\tis_secret = true\n}}\nimport.string \"math\" {{\n\tcontent = local.file.m.content\n}}\nmath.square \"four\" {{\n\tx = 2\n}}\n",
+        module.display().to_string()
+    );
+    let c = Controller::new(Registry::builtin(), dir.path().join("storage"));
+    let cfg = c.load(vec![SourceFile::new("main.alloy", src)]).unwrap();
+    let shown: Vec<String> = cfg.module_files.iter().map(|f| f.shown().to_string()).collect();
+    assert_eq!(shown.len(), 1);
+    assert!(!shown[0].contains("square") && shown[0].contains("****"), "{shown:?}");
+    c.apply(cfg).await.unwrap();
+    let (exports, content) = c.inspect(|nodes| {
+        let find = |id: &str| nodes.iter().find(|n| n.decl.id == id).unwrap();
+        (find("math.square.four").shown_exports().to_string(), format!("{:?}", find("import.string.math").args))
+    });
+    assert_eq!(exports, "{ y = 4 }");
+    assert!(content.contains("(secret)") && !content.contains("square"), "{content}");
+    c.shutdown().await;
+}
+
+/// A staged load walks every import once per pass; what it fetched over
+/// the network in one pass is not fetched again in the next.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_staged_load_fetches_each_remote_module_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            counted.fetch_add(1, Ordering::SeqCst);
+            let body = "declare \"hello\" { }\n";
+            let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("m.alloy");
+    std::fs::write(&module, "declare \"other\" { }\n").unwrap();
+    let src = format!(
+        "import.http \"remote\" {{\n\turl = \"http://{addr}/m.alloy\"\n}}\nlocal.file \"f\" {{\n\tfilename = {:?}\n}}\nimport.string \"inline\" {{\n\tcontent = local.file.f.content\n}}\nremote.hello \"a\" {{ }}\ninline.other \"b\" {{ }}\n",
+        module.display().to_string()
+    );
+    let c = Controller::new(Registry::builtin(), dir.path().join("storage"));
+    let cfg = c.load(vec![SourceFile::new("main.alloy", src)]).unwrap();
+    assert!(cfg.components.iter().any(|d| d.id == "inline.other.b"));
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "two passes, one fetch");
+    c.shutdown().await;
 }

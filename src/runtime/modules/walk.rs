@@ -8,11 +8,11 @@ use std::sync::Arc;
 use solder_components::Registry;
 use solder_syntax::ast::{self, Stmt};
 use solder_syntax::suggest::did_you_mean;
-use solder_syntax::{Diagnostic, SourceFile, Span, Value};
+use solder_syntax::{Diagnostic, Scope, SourceFile, Span, Value};
 
 use super::imports::{self, ImportSource};
 use super::{ArgumentSpec, InstanceSpec, EXPORTS_SUFFIX};
-use crate::runtime::loader::{references, Declaration, Kind, Settings, SETTINGS_BLOCKS};
+use crate::runtime::loader::{references, Declaration, Kind, Known, Settings, SETTINGS_BLOCKS};
 
 /// What a walk produces: the loader orders the nodes and checks cycles.
 #[derive(Default)]
@@ -23,6 +23,8 @@ pub struct Walked {
     pub module_files: Vec<Arc<SourceFile>>,
     /// What to watch or poll for module changes.
     pub imports: Vec<ImportSource>,
+    /// Import nodes whose arguments read exports not known yet.
+    pub pending: Vec<String>,
 }
 
 /// A `declare` block and the file it is written in.
@@ -41,6 +43,12 @@ struct Frame {
     /// An import that failed (its error is reported): what it would have
     /// defined is unknown, so uses of its namespace are not errors too.
     failed: bool,
+    /// An import waiting for the exports its arguments read: uses of its
+    /// namespace stand in the graph as unresolved instances.
+    pending: bool,
+    /// The import's node in the graph; `None` for an import written in a
+    /// module file, which belongs to the import that read the file.
+    node: Option<String>,
 }
 
 /// The frames a scope sees, outermost first.
@@ -69,6 +77,8 @@ const MAX_DEPTH: usize = 32;
 
 struct Walker<'a> {
     registry: &'a Registry,
+    /// Exports evaluated ahead, for imports whose arguments read them.
+    known: &'a Known,
     out: Walked,
     diags: Vec<Diagnostic>,
     /// Declares being instantiated, outermost first: (identity, name).
@@ -79,8 +89,8 @@ struct Walker<'a> {
 
 /// Walks the parsed files of a config (each with the file as it may be
 /// shown). Every error is collected; none stops the walk early.
-pub fn walk(files: Vec<(Arc<SourceFile>, ast::File)>, registry: &Registry) -> Result<Walked, Vec<Diagnostic>> {
-    let mut w = Walker { registry, out: Walked::default(), diags: Vec::new(), stack: Vec::new(), importing: Vec::new() };
+pub fn walk(files: Vec<(Arc<SourceFile>, ast::File)>, registry: &Registry, known: &Known) -> Result<Walked, Vec<Diagnostic>> {
+    let mut w = Walker { registry, known, out: Walked::default(), diags: Vec::new(), stack: Vec::new(), importing: Vec::new() };
     let mut blocks = Vec::new();
     for (file, ast) in files {
         for stmt in ast.body {
@@ -120,16 +130,37 @@ struct Pending {
     decl: Declaration,
     /// For an instance: the declare it instantiates and the chain it sees.
     custom: Option<(Def, Chain)>,
+    /// For an instance of an imported custom component: the import's node.
+    import: Option<String>,
+}
+
+/// What an import block of a scope needs to become a node: where it sits,
+/// and what its references may name.
+struct ImportScope<'c> {
+    ctx: &'c Ctx,
+    /// Local ID to global ID, as far as the scope's blocks tell before any
+    /// import is read (see [`Walker::early_providers`]).
+    provider: &'c BTreeMap<String, String>,
+    arguments: &'c [ArgumentSpec],
 }
 
 impl Walker<'_> {
     /// Walks one scope; returns the `argument` blocks it declares.
     fn scope(&mut self, blocks: &[(Arc<ast::Block>, Arc<SourceFile>)], mut chain: Chain, ctx: &Ctx) -> Vec<ArgumentSpec> {
         let in_module = ctx.declare.is_some();
-        let frame = self.frame(blocks.iter().map(|(b, s)| (b, s)), false);
+        // Arguments first: an import block's arguments may read them.
+        let mut arguments: Vec<ArgumentSpec> = Vec::new();
+        for (block, source) in blocks.iter().filter(|(b, _)| in_module && b.full_name() == "argument") {
+            if let Some(a) = self.argument(block, source, &arguments) {
+                arguments.push(a);
+            }
+        }
+        let early = self.early_providers(blocks, ctx);
+        let mut import_decls = Vec::new();
+        let here = ImportScope { ctx, provider: &early, arguments: &arguments };
+        let frame = self.frame(blocks.iter().map(|(b, s)| (b, s)), Some((&here, &mut import_decls)));
         chain.push(Arc::new(frame));
 
-        let mut arguments: Vec<ArgumentSpec> = Vec::new();
         let mut exports: Vec<(ast::Attribute, Arc<SourceFile>)> = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
         let mut seen: BTreeMap<String, (Span, Arc<SourceFile>)> = BTreeMap::new();
@@ -143,9 +174,6 @@ impl Walker<'_> {
                 continue;
             }
             if in_module && name == "argument" {
-                if let Some(a) = self.argument(block, source, &arguments) {
-                    arguments.push(a);
-                }
                 continue;
             }
             if in_module && name == "export" {
@@ -158,7 +186,11 @@ impl Walker<'_> {
             if custom.is_none() && failed_import(&chain, &name) {
                 continue;
             }
-            if custom.is_none() && self.registry.get(&name).is_none() {
+            // A built-in component is never an instance, whatever
+            // namespace an import takes.
+            let builtin = self.registry.get(&name).is_some();
+            let waiting = if custom.is_none() && !builtin { pending_import(&chain, &name) } else { None };
+            if custom.is_none() && waiting.is_none() && !builtin {
                 self.unknown(block, source, &name, &chain, in_module);
                 continue;
             }
@@ -178,6 +210,7 @@ impl Walker<'_> {
                 continue;
             }
             seen.insert(local_id.clone(), (block.name_span(), Arc::clone(source)));
+            let import = waiting.clone().or_else(|| custom.as_ref().and_then(|_| import_node(&chain, &name)));
             let decl = Declaration {
                 id: ctx.global(&local_id),
                 local_id,
@@ -186,9 +219,9 @@ impl Walker<'_> {
                 block: (**block).clone(),
                 source: Arc::clone(source),
                 depends_on: BTreeSet::new(),
-                kind: Kind::Component,
+                kind: if waiting.is_some() { Kind::Unresolved } else { Kind::Component },
             };
-            pending.push(Pending { decl, custom });
+            pending.push(Pending { decl, custom, import });
         }
 
         // Instantiate custom components: their bodies are scopes of their own.
@@ -204,24 +237,44 @@ impl Walker<'_> {
         let provider: BTreeMap<String, String> = pending
             .iter()
             .map(|p| {
+                // An unresolved instance has no exports node yet: it
+                // stands for itself.
                 let target = if p.custom.is_some() { format!("{}{EXPORTS_SUFFIX}", p.decl.id) } else { p.decl.id.clone() };
                 (p.decl.local_id.clone(), target)
             })
             .collect();
+        let imported: Vec<Option<String>> = pending.iter().map(|p| p.import.clone()).collect();
         let mut decls: Vec<Declaration> = pending.into_iter().map(|p| p.decl).collect();
+        let components = decls.len();
+        decls.append(&mut import_decls);
         if let Some(declare) = &ctx.declare {
             decls.push(exports_node(ctx, declare, exports));
         }
         for decl in &mut decls {
             decl.depends_on = self.resolve(decl, &provider, &arguments, ctx);
         }
+        // An instance of an imported custom component depends on the
+        // import, as in Alloy: a cycle through an import's arguments is
+        // then a cycle of the graph.
+        for (decl, import) in decls[..components].iter_mut().zip(imported) {
+            decl.depends_on.extend(import);
+        }
+        // In the order they are written, which cycle errors start from.
+        let position = |d: &Declaration| blocks.iter().position(|(b, s)| s.name == d.source.name && b.span == d.block.span).unwrap_or(usize::MAX);
+        decls.sort_by_key(position);
         self.out.decls.append(&mut decls);
         arguments
     }
 
-    /// The declares and imports among `blocks`. In a module file anything
-    /// else is an error.
-    fn frame<'b>(&mut self, blocks: impl Iterator<Item = (&'b Arc<ast::Block>, &'b Arc<SourceFile>)>, module_file: bool) -> Frame {
+    /// The declares and imports among `blocks`. In a module file
+    /// (`scope` is `None`) anything else is an error; in a scope, each
+    /// import also becomes a node, pushed to the list given with it.
+    fn frame<'b>(
+        &mut self,
+        blocks: impl Iterator<Item = (&'b Arc<ast::Block>, &'b Arc<SourceFile>)>,
+        mut scope: Option<(&ImportScope<'_>, &mut Vec<Declaration>)>,
+    ) -> Frame {
+        let module_file = scope.is_none();
         let mut frame = Frame::default();
         let mut seen: BTreeMap<String, (Span, Arc<SourceFile>)> = BTreeMap::new();
         for (block, source) in blocks {
@@ -250,22 +303,84 @@ impl Walker<'_> {
             seen.insert(id, (block.name_span(), Arc::clone(source)));
             if name == "declare" {
                 frame.declares.insert(l.value.clone(), Def { block: Arc::clone(block), source: Arc::clone(source) });
-            } else {
-                let imported = self.import(block, source).unwrap_or(Frame { failed: true, ..Frame::default() });
-                frame.imports.insert(l.value.clone(), Arc::new(imported));
+                continue;
             }
+            let imported = match scope.as_mut() {
+                None => self.import(block, source, Scope::new()).unwrap_or(Frame { failed: true, ..Frame::default() }),
+                Some((here, nodes)) => {
+                    let (decl, resolves) = self.import_decl(block, source, here);
+                    let ready = decl.depends_on.iter().all(|d| self.known.ids.contains(d));
+                    let mut imported = if !resolves {
+                        Frame { failed: true, ..Frame::default() }
+                    } else if ready {
+                        let vars = self.known.scope.scope_of(&here.ctx.module);
+                        self.import(block, source, vars).unwrap_or(Frame { failed: true, ..Frame::default() })
+                    } else {
+                        self.out.pending.push(decl.id.clone());
+                        Frame { pending: true, ..Frame::default() }
+                    };
+                    imported.node = Some(decl.id.clone());
+                    nodes.push(decl);
+                    imported
+                }
+            };
+            frame.imports.insert(l.value.clone(), Arc::new(imported));
         }
         frame
     }
 
+    /// An import block of a scope as a node, with the global IDs its
+    /// arguments read, and whether they all resolve. Errors in those
+    /// references are reported when the scope resolves its nodes, once.
+    fn import_decl(&mut self, block: &Arc<ast::Block>, source: &Arc<SourceFile>, here: &ImportScope<'_>) -> (Declaration, bool) {
+        let name = block.full_name();
+        let label = label(block).map(|l| l.value.clone()).unwrap_or_default();
+        let local_id = format!("{name}.{label}");
+        let mut decl = Declaration {
+            id: here.ctx.global(&local_id),
+            local_id,
+            module: here.ctx.module.clone(),
+            name,
+            block: (**block).clone(),
+            source: Arc::clone(source),
+            depends_on: BTreeSet::new(),
+            kind: Kind::Import,
+        };
+        let before = self.diags.len();
+        decl.depends_on = self.resolve(&decl, here.provider, here.arguments, here.ctx);
+        let resolves = self.diags.len() == before;
+        self.diags.truncate(before);
+        (decl, resolves)
+    }
+
+    /// What each local ID of a scope will stand for, known from the blocks
+    /// alone: a built-in component for itself, anything else (a custom
+    /// component) for its exports node.
+    fn early_providers(&self, blocks: &[(Arc<ast::Block>, Arc<SourceFile>)], ctx: &Ctx) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (block, _) in blocks {
+            let name = block.full_name();
+            let special = name == "declare" || name == "argument" || name == "export" || imports::KINDS.contains(&name.as_str());
+            let setting = SETTINGS_BLOCKS.contains(&name.as_str()) && ctx.declare.is_none();
+            let Some(l) = label(block).filter(|_| !special && !setting) else { continue };
+            let local = format!("{name}.{}", l.value);
+            let global = ctx.global(&local);
+            let target = if self.registry.get(&name).is_some() { global } else { format!("{global}{EXPORTS_SUFFIX}") };
+            out.entry(local).or_insert(target);
+        }
+        out
+    }
+
     /// Reads an import's module files and builds the frame they define.
-    fn import(&mut self, block: &ast::Block, source: &Arc<SourceFile>) -> Option<Frame> {
+    /// `vars` holds what its arguments may read besides the standard
+    /// library and `module_path`.
+    fn import(&mut self, block: &ast::Block, source: &Arc<SourceFile>, vars: Scope) -> Option<Frame> {
         if self.importing.len() >= MAX_DEPTH {
             self.diags.push(err(block.name_span(), source, "imports are nested too deeply"));
             return None;
         }
         let nested = self.out.module_files.iter().any(|f| Arc::ptr_eq(f, source));
-        let (files, from) = match imports::fetch(block, source, nested) {
+        let (files, from) = match imports::fetch(block, source, nested, vars, &self.known.fetched) {
             Ok(found) => found,
             Err(mut d) => {
                 self.diags.append(&mut d);
@@ -288,7 +403,8 @@ impl Walker<'_> {
         for file in files {
             match solder_syntax::parse(&file.text) {
                 Ok(ast) => {
-                    let shown = crate::runtime::redact::mask(&file, &ast, self.registry);
+                    // A module that came as a secret is masked whole already.
+                    let shown = if file.is_masked() { Arc::clone(&file) } else { crate::runtime::redact::mask(&file, &ast, self.registry) };
                     self.out.module_files.push(Arc::clone(&shown));
                     for stmt in ast.body {
                         match stmt {
@@ -308,7 +424,7 @@ impl Walker<'_> {
             return None;
         }
         self.importing.push((identity, key));
-        let frame = self.frame(blocks.iter().map(|(b, s)| (b, s)), true);
+        let frame = self.frame(blocks.iter().map(|(b, s)| (b, s)), None);
         self.importing.pop();
         Some(frame)
     }
@@ -555,6 +671,19 @@ fn lookup(chain: &Chain, name: &str) -> Option<(Def, Chain)> {
             frame.declares.get(rest).map(|d| (d.clone(), vec![Arc::clone(frame)]))
         }
     }
+}
+
+/// The node of the import whose namespace `name` is in, while that import
+/// waits for the exports its arguments read.
+fn pending_import(chain: &Chain, name: &str) -> Option<String> {
+    let (ns, _) = name.split_once('.')?;
+    chain.iter().rev().find_map(|f| f.imports.get(ns)).filter(|f| f.pending).and_then(|f| f.node.clone())
+}
+
+/// The node of the import whose namespace `name` is in.
+fn import_node(chain: &Chain, name: &str) -> Option<String> {
+    let (ns, _) = name.split_once('.')?;
+    chain.iter().rev().find_map(|f| f.imports.get(ns)).and_then(|f| f.node.clone())
 }
 
 /// Whether `name` is in the namespace of an import that failed.
