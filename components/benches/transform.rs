@@ -54,6 +54,7 @@ fn rules(statements: &[&str]) -> Rules {
         metric_statements: vec![],
         log_statements: vec![],
         output: Output::default(),
+        compiled: Default::default(),
     };
     <Rules as Rewrite>::compile(&args).expect("valid statements")
 }

@@ -13,8 +13,9 @@ mod record;
 use serde_json::Value;
 use solder_components::consumer::ConsumeError;
 use solder_components::otelcol::output::Output;
-use solder_components::otelcol::processor::rewrite::Rewrite;
+use solder_components::otelcol::processor::rewrite::{process, Rewrite};
 use solder_components::otelcol::processor::{filter, transform};
+use solder_components::otlp::Encoded;
 
 /// One row of the table.
 #[derive(Debug, Default)]
@@ -93,6 +94,7 @@ fn run(c: &Case) -> Result<Option<Value>, String> {
             metric_statements: vec![],
             log_statements: vec![],
             output: Output::default(),
+            compiled: Default::default(),
         };
         match signal(c) {
             "trace" => args.trace_statements.push(block),
@@ -103,7 +105,7 @@ fn run(c: &Case) -> Result<Option<Value>, String> {
         return run_rules(c, &rules, err);
     }
     let conditions = c.conditions.clone();
-    let mut args = filter::Arguments { error_mode: mode, traces: None, metrics: None, logs: None, output: Output::default() };
+    let mut args = filter::Arguments { error_mode: mode, traces: None, metrics: None, logs: None, output: Output::default(), compiled: Default::default() };
     match c.context.as_str() {
         "span" => args.traces = Some(filter::TraceConditions { span: conditions, spanevent: vec![] }),
         "spanevent" => args.traces = Some(filter::TraceConditions { span: vec![], spanevent: conditions }),
@@ -120,8 +122,17 @@ fn run_rules<R: Rewrite>(c: &Case, rules: &R, err: fn(ConsumeError) -> String) -
     match signal(c) {
         "trace" => {
             let mut req = record::traces(&c.given);
-            rules.try_traces(&mut req).map_err(err)?;
-            Ok(record::read_traces(&req))
+            // What the processor does (on the wire where it can) must be
+            // what the decoded path does.
+            let processed = process(rules, Encoded::from_message(req.clone()), |r| rules.try_traces(r))
+                .map_err(err)
+                .and_then(|out| out.map(|out| out.decode().map(|r| record::read_traces(&r)).map_err(|e| e.to_string())).transpose())
+                .map(Option::flatten);
+            let decoded = rules.try_traces(&mut req).map_err(err).map(|_| record::read_traces(&req));
+            if processed != decoded {
+                return Err(format!("the processor gave {processed:?} where the decoded path gave {decoded:?}"));
+            }
+            decoded
         }
         "metric" => {
             let mut req = record::metrics(&c.given);

@@ -146,3 +146,36 @@ mod tests {
         assert_eq!(log.failures(), 3, "into the component's series now; an index past the list is still counted");
     }
 }
+
+/// Rules that argument validation compiled, handed to the build or update
+/// that follows it, so that a load compiles each statement once. Clones
+/// share the slot; the first taker gets the rules, later ones compile.
+pub struct Compiled<R>(std::sync::Arc<std::sync::Mutex<Option<R>>>);
+
+impl<R> Compiled<R> {
+    pub fn keep(&self, rules: R) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(rules);
+    }
+
+    pub fn take(&self) -> Option<R> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl<R> Clone for Compiled<R> {
+    fn clone(&self) -> Self {
+        Compiled(std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<R> Default for Compiled<R> {
+    fn default() -> Self {
+        Compiled(Default::default())
+    }
+}
+
+impl<R> std::fmt::Debug for Compiled<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiled")
+    }
+}

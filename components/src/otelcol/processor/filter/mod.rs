@@ -10,7 +10,7 @@ mod tests;
 use serde::Deserialize;
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode, RunError, Schema};
 
-use super::ottl_args::{default_error_mode, error_mode, load_error, FailureLog};
+use super::ottl_args::{default_error_mode, error_mode, load_error, Compiled, FailureLog};
 use super::rewrite::{Edit, Rewrite, RewriteProcessor};
 use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
 use crate::consumer::ConsumeError;
@@ -44,6 +44,9 @@ pub struct Arguments {
     pub logs: Option<LogConditions>,
     /// Where every item that is not dropped goes.
     pub output: Output,
+    /// What validation compiled, for the build that follows.
+    #[serde(skip)]
+    pub compiled: Compiled<Rules>,
 }
 
 /// `traces { span = [...] spanevent = [...] }`.
@@ -82,8 +85,10 @@ pub struct LogConditions {
 
 impl component::Arguments for Arguments {
     fn validate(&self) -> Result<(), ArgumentError> {
-        <Rules as Rewrite>::compile(self)?;
-        self.output.check().map_err(|m| ArgumentError::new("output", m))
+        self.output.check().map_err(|m| ArgumentError::new("output", m))?;
+        let rules = <Rules as Rewrite>::compile(self)?;
+        self.compiled.keep(rules);
+        Ok(())
     }
 }
 
@@ -185,6 +190,9 @@ impl Rewrite for Rules {
     const SIGNALS: &'static [Signal] = &[Signal::Traces, Signal::Metrics, Signal::Logs];
 
     fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
+        if let Some(rules) = args.compiled.take() {
+            return Ok(rules);
+        }
         let mode = error_mode(&args.error_mode, "error_mode")?;
         let (traces, metrics, logs) =
             (args.traces.clone().unwrap_or_default(), args.metrics.clone().unwrap_or_default(), args.logs.clone().unwrap_or_default());

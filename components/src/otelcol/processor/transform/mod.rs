@@ -10,7 +10,7 @@ mod tests;
 use serde::Deserialize;
 use solder_syntax::ottl::{ErrorMode, RunError};
 
-use super::ottl_args::{default_error_mode, FailureLog};
+use super::ottl_args::{default_error_mode, Compiled, FailureLog};
 use super::rewrite::{Edit, Rewrite, RewriteProcessor};
 use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
 use crate::consumer::ConsumeError;
@@ -49,6 +49,9 @@ pub struct Arguments {
     pub log_statements: Vec<ContextStatements>,
     /// Where every item goes, changed or not.
     pub output: Output,
+    /// What validation compiled, for the build that follows.
+    #[serde(skip)]
+    pub compiled: Compiled<Rules>,
 }
 
 /// `trace_statements { ... }` and its metric and log kin.
@@ -82,8 +85,10 @@ pub struct FlatStatements {
 
 impl component::Arguments for Arguments {
     fn validate(&self) -> Result<(), ArgumentError> {
-        <Rules as Rewrite>::compile(self)?;
-        self.output.check().map_err(|m| ArgumentError::new("output", m))
+        self.output.check().map_err(|m| ArgumentError::new("output", m))?;
+        let rules = <Rules as Rewrite>::compile(self)?;
+        self.compiled.keep(rules);
+        Ok(())
     }
 }
 
@@ -138,7 +143,10 @@ impl Rewrite for Rules {
     const SIGNALS: &'static [Signal] = &[Signal::Traces, Signal::Metrics, Signal::Logs];
 
     fn compile(args: &Arguments) -> Result<Rules, ArgumentError> {
-        compile::rules(args)
+        match args.compiled.take() {
+            Some(rules) => Ok(rules),
+            None => compile::rules(args),
+        }
     }
 
     fn output(args: &Arguments) -> &Output {

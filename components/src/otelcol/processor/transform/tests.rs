@@ -125,3 +125,23 @@ async fn each_error_mode_handles_a_failing_statement() {
         h.stop().await;
     }
 }
+
+/// A load decodes (validating, which compiles) and then builds: the build
+/// takes what validation compiled rather than compiling every statement
+/// again, and only once.
+#[test]
+fn validation_compiles_once_for_the_build_that_follows() {
+    let args = Arguments {
+        error_mode: "propagate".into(),
+        statements: None,
+        trace_statements: vec![ContextStatements { context: "span".into(), statements: vec![r#"set(name, "x")"#.into()], error_mode: None }],
+        metric_statements: vec![],
+        log_statements: vec![],
+        output: Output::default(),
+        compiled: Default::default(),
+    };
+    component::Arguments::validate(&args).expect("valid");
+    let shared = args.clone();
+    assert!(shared.compiled.take().is_some(), "validation left its rules for the build");
+    assert!(args.compiled.take().is_none(), "and they are taken once");
+}
