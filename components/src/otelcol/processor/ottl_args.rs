@@ -118,35 +118,6 @@ impl FailureLog {
 const FAILURES: &str = "solder_ottl_failures_total";
 const FAILURES_HELP: &str = "OTTL statements and conditions that failed at run time, whatever the error_mode.";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn failures(index: usize, n: usize) -> Vec<RunError> {
-        (0..n).map(|_| RunError { index, message: "boom".into() }).collect()
-    }
-
-    /// A statement failing on every item is logged once per interval, the
-    /// rest remembered as suppressed; every failure is counted, whatever
-    /// the mode.
-    #[test]
-    fn a_failing_statement_is_logged_once_per_interval_and_always_counted() {
-        let log = FailureLog::new(&["a".to_string(), "b".to_string()]);
-        log.report(&failures(0, 5), ErrorMode::Ignore);
-        assert_eq!(log.unlogged[0].load(Ordering::Relaxed), 4, "one of five logged");
-        log.report(&failures(1, 1), ErrorMode::Ignore);
-        assert_eq!(log.unlogged[1].load(Ordering::Relaxed), 0, "another statement has its own interval");
-        log.report(&failures(0, 3), ErrorMode::Silent);
-        assert_eq!(log.unlogged[0].load(Ordering::Relaxed), 4, "silent logs nothing and suppresses nothing");
-        assert_eq!(log.failures(), 9, "counted in all modes");
-        let metrics = ComponentMetrics::new("otelcol.processor.transform.failure_log");
-        let log = log.with_metrics(&metrics);
-        log.report(&failures(0, 2), ErrorMode::Silent);
-        log.report(&failures(9, 1), ErrorMode::Ignore);
-        assert_eq!(log.failures(), 3, "into the component's series now; an index past the list is still counted");
-    }
-}
-
 /// Rules that argument validation compiled, handed to the build or update
 /// that follows it, so that a load compiles each statement once. Clones
 /// share the slot; the first taker gets the rules, later ones compile.
@@ -177,5 +148,34 @@ impl<R> Default for Compiled<R> {
 impl<R> std::fmt::Debug for Compiled<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Compiled")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failures(index: usize, n: usize) -> Vec<RunError> {
+        (0..n).map(|_| RunError { index, message: "boom".into() }).collect()
+    }
+
+    /// A statement failing on every item is logged once per interval, the
+    /// rest remembered as suppressed; every failure is counted, whatever
+    /// the mode.
+    #[test]
+    fn a_failing_statement_is_logged_once_per_interval_and_always_counted() {
+        let log = FailureLog::new(&["a".to_string(), "b".to_string()]);
+        log.report(&failures(0, 5), ErrorMode::Ignore);
+        assert_eq!(log.unlogged[0].load(Ordering::Relaxed), 4, "one of five logged");
+        log.report(&failures(1, 1), ErrorMode::Ignore);
+        assert_eq!(log.unlogged[1].load(Ordering::Relaxed), 0, "another statement has its own interval");
+        log.report(&failures(0, 3), ErrorMode::Silent);
+        assert_eq!(log.unlogged[0].load(Ordering::Relaxed), 4, "silent logs nothing and suppresses nothing");
+        assert_eq!(log.failures(), 9, "counted in all modes");
+        let metrics = ComponentMetrics::new("otelcol.processor.transform.failure_log");
+        let log = log.with_metrics(&metrics);
+        log.report(&failures(0, 2), ErrorMode::Silent);
+        log.report(&failures(9, 1), ErrorMode::Ignore);
+        assert_eq!(log.failures(), 3, "into the component's series now; an index past the list is still counted");
     }
 }
