@@ -107,6 +107,19 @@ impl<'a> Attrs<'a> {
             return Ok(());
         };
         let at = self.entries.iter().position(|e| e.key_bytes() == k.as_bytes());
+        if keys.len() == 1 {
+            // The common `attributes["k"] = v`: what map_set makes of it,
+            // without decoding the entry (a raw one holds only key and
+            // value) or a list to run it in.
+            let value = Some(AnyValue { value: value::from_value(v) });
+            match at.map(|i| &mut self.entries[i]) {
+                Some(Entry::Owned(kv)) => kv.value = value,
+                Some(e) => *e = Entry::Owned(KeyValue { key: k.clone(), value, ..Default::default() }),
+                None => self.entries.push(Entry::Owned(KeyValue { key: k.clone(), value, ..Default::default() })),
+            }
+            self.changed = true;
+            return Ok(());
+        }
         let mut one = match at {
             Some(i) => vec![self.entries[i].decoded()?],
             None => Vec::new(),
@@ -142,17 +155,18 @@ impl<'a> Attrs<'a> {
             MapEdit::Strings(f) => {
                 for e in self.entries.iter_mut() {
                     if let Entry::Raw { value, .. } = e {
-                        match value.and_then(scalar) {
-                            Some(Value::Str(s)) => {
-                                if let Some(new) = f(&s) {
+                        match value.map(|any| (text(any), any)) {
+                            Some((Some(s), _)) => {
+                                if let Some(new) = f(s) {
                                     *e = Entry::Owned(string_entry(e.key()?, new));
                                     self.changed = true;
                                 }
                                 continue;
                             }
-                            Some(_) => continue,
+                            Some((None, any)) if scalar(any).is_some() => continue,
                             // An oddly encoded value may still decode to a string.
-                            None => *e = Entry::Owned(e.decoded()?),
+                            Some((None, _)) => *e = Entry::Owned(e.decoded()?),
+                            None => continue,
                         }
                     }
                     if let Entry::Owned(KeyValue { value: Some(AnyValue { value: Some(V::StringValue(s)) }), .. }) = e {
@@ -225,16 +239,24 @@ fn delimited(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((b.get(used..end)?, &b[end..]))
 }
 
+/// An `AnyValue` that is one string field, borrowed.
+fn text(any: &[u8]) -> Option<&str> {
+    match any.split_first()? {
+        (0x0a, body) => match delimited(body)? {
+            (s, []) => std::str::from_utf8(s).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// An `AnyValue` that is one scalar field: a string, bool, int, double or
 /// bytes, read without decoding. Anything else (a list, a map, an empty or
 /// oddly encoded value) is `None`, for the decoder.
 fn scalar(any: &[u8]) -> Option<Value> {
     let (&key, body) = any.split_first()?;
     Some(match key {
-        0x0a => match delimited(body)? {
-            (s, []) => Value::Str(std::str::from_utf8(s).ok()?.to_string()),
-            _ => return None,
-        },
+        0x0a => Value::str(text(any)?),
         0x3a => match delimited(body)? {
             (b, []) => Value::Bytes(b.to_vec()),
             _ => return None,
