@@ -166,6 +166,7 @@ fn index(i: i64, len: usize) -> Result<usize, String> {
 /// converted to a [`Value`] or copied.
 pub fn edit_attributes(attrs: &mut Vec<KeyValue>, edit: MapEdit<'_>) {
     match edit {
+        MapEdit::Remove(key) => attrs.retain(|kv| kv.key != key),
         MapEdit::Retain(keep) => attrs.retain(|kv| keep(&kv.key)),
         MapEdit::Strings(f) => {
             for kv in attrs.iter_mut() {

@@ -84,6 +84,9 @@ pub fn edit_whole_map<C: Context + ?Sized>(ctx: &mut C, path: PathId, keys: &[Ke
 /// An edit of a map's entries that needs nothing but their keys or their
 /// string values: what the key-filtering editors and `truncate_all` do.
 pub enum MapEdit<'f> {
+    /// Removes the entries with this key (`delete_key`): a byte comparison,
+    /// where [`MapEdit::Retain`] must offer each key as text.
+    Remove(&'f str),
     /// Keeps the entries whose key the predicate accepts, in order.
     Retain(&'f mut dyn FnMut(&str) -> bool),
     /// Offers each string value; a returned string replaces it.
@@ -94,6 +97,11 @@ impl MapEdit<'_> {
     /// Applies the edit to an in-memory map; whether anything changed.
     pub fn apply(self, map: &mut Vec<(String, Value)>) -> bool {
         match self {
+            MapEdit::Remove(key) => {
+                let before = map.len();
+                map.retain(|(k, _)| k != key);
+                map.len() != before
+            }
             MapEdit::Retain(keep) => {
                 let before = map.len();
                 map.retain(|(k, _)| keep(k));

@@ -137,6 +137,11 @@ impl<'a> Attrs<'a> {
     /// A [`MapEdit`] where the entries lie.
     pub fn edit(&mut self, edit: MapEdit<'_>) -> Result<(), String> {
         match edit {
+            MapEdit::Remove(key) => {
+                let before = self.entries.len();
+                self.entries.retain(|e| e.key_bytes() != key.as_bytes());
+                self.changed |= self.entries.len() != before;
+            }
             MapEdit::Retain(keep) => {
                 let before = self.entries.len();
                 let mut bad = None;

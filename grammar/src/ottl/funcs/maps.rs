@@ -60,7 +60,7 @@ fn edit_map(args: &mut dyn super::super::function::Args, edit: impl FnOnce(&mut 
 fn delete_key(_: &CompileArgs<'_>) -> Made {
     func(|args| {
         let key = want_str(args.get(1)?)?;
-        args.edit_map(0, MapEdit::Retain(&mut |k| k != key))?;
+        args.edit_map(0, MapEdit::Remove(&key))?;
         Ok(Value::Nil)
     })
 }
