@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::peers::{e2e_dir, read_jsonl, run_seed_app, start_sink, Sink};
+use support::peers::{e2e_dir, read_jsonl, run_seed_app, run_seed_app_with_env, start_sink, Sink};
 use support::{free_port, Agent};
 
 /// receiver (gRPC + HTTP) → batch → OTLP gRPC exporter → the sink.
@@ -104,8 +104,13 @@ fn setup(fail_first: u32) -> Setup {
 
 /// Runs the seed app and checks the sink got exactly what it produced.
 fn run_app(s: &Setup, protocol: &str, endpoint: &str, iterations: u32) {
-    let record = s._dir.path().join(format!("app-{protocol}.jsonl"));
-    let status = run_seed_app(&s.python, protocol, endpoint, &record, iterations);
+    run_app_with_env(s, protocol, endpoint, iterations, &[]);
+}
+
+fn run_app_with_env(s: &Setup, protocol: &str, endpoint: &str, iterations: u32, env: &[(&str, &str)]) {
+    let tag: String = env.iter().map(|(_, v)| format!("-{v}")).collect();
+    let record = s._dir.path().join(format!("app-{protocol}{tag}.jsonl"));
+    let status = run_seed_app_with_env(&s.python, protocol, endpoint, &record, iterations, env);
     assert!(status.success(), "seed app failed to export ({status}); solder logs:\n{}", s.agent.logs());
     let sent = by_id(&read_jsonl(&record), "the app");
     assert_eq!(sent.len(), iterations as usize * 3, "foo, goo and zoo per iteration");
@@ -133,6 +138,20 @@ fn python_sdk_over_grpc_and_http_reaches_the_sink_exactly_once() {
     let (_, metrics) = s.agent.get("/metrics");
     assert!(metrics.contains("otelcol_receiver_accepted_spans_total{component_id=\"otelcol.receiver.otlp.default\",transport=\"grpc\"} 120"), "{metrics}");
     assert!(metrics.contains("otelcol_exporter_sent_spans_total{component_id=\"otelcol.exporter.otlp.jaeger\"} 240"), "{metrics}");
+}
+
+/// The compressions the Python SDK sends (`OTEL_EXPORTER_OTLP_COMPRESSION`):
+/// gzip over gRPC and HTTP, and deflate, which only its HTTP exporter
+/// takes. Each span is delivered once.
+#[test]
+fn python_sdk_gzip_and_deflate_requests_reach_the_sink() {
+    let s = setup(0);
+    let gzip = [("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")];
+    run_app_with_env(&s, "grpc", &format!("http://127.0.0.1:{}", s.grpc), 10, &gzip);
+    run_app_with_env(&s, "http", &format!("http://127.0.0.1:{}/v1/traces", s.http), 10, &gzip);
+    run_app_with_env(&s, "http", &format!("http://127.0.0.1:{}/v1/traces", s.http), 10, &[("OTEL_EXPORTER_OTLP_COMPRESSION", "deflate")]);
+    assert_eq!(read_jsonl(&s.sink.record).len(), 90, "every span once, whatever its compression");
+    assert_balance(&s, 90);
 }
 
 #[test]

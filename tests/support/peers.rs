@@ -74,7 +74,18 @@ fn spawn_sink(python: &Path, dir: &Path, fail_first: u32, env: &[(&str, &str)]) 
 /// Runs seed 002's app (`iterations` × foo → goo, zoo; every 5th goo
 /// fails) against `endpoint`, recording every span it made in `record`.
 pub fn run_seed_app(python: &Path, protocol: &str, endpoint: &str, record: &Path, iterations: u32) -> std::process::ExitStatus {
-    Command::new(python).arg(e2e_dir().join("seed_app.py")).args([protocol, endpoint, &record.display().to_string(), &iterations.to_string()]).status().unwrap()
+    run_seed_app_with_env(python, protocol, endpoint, record, iterations, &[])
+}
+
+/// As [`run_seed_app`], with the SDK configured by environment variables
+/// (`OTEL_EXPORTER_OTLP_COMPRESSION`, ...), as users configure it.
+pub fn run_seed_app_with_env(python: &Path, protocol: &str, endpoint: &str, record: &Path, iterations: u32, env: &[(&str, &str)]) -> std::process::ExitStatus {
+    Command::new(python)
+        .arg(e2e_dir().join("seed_app.py"))
+        .args([protocol, endpoint, &record.display().to_string(), &iterations.to_string()])
+        .envs(env.iter().copied())
+        .status()
+        .unwrap()
 }
 
 /// A Prometheus server on loopback with exemplar storage and the
