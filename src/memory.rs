@@ -112,7 +112,7 @@ const TRIM_THRESHOLD: libc::c_int = 8 << 20;
 /// receive buffer came back as fresh pages each time: the kernel zeroing
 /// them (`clear_page_erms`) was 13% of the agent's CPU at 10K spans/s, and
 /// a 50K spans/s forward took 30,000–55,000 page faults in 10 s instead of
-/// about 600 (docs/compression.md, "End to end"). The cost is up to
+/// about 600 (docs/compression.md, "The fixed-rate loads"). The cost is up to
 /// [`TRIM_THRESHOLD`] of freed memory kept per heap.
 pub fn keep_hot_buffers() {
     // SAFETY: mallopt only sets glibc's allocator parameters; it is called

@@ -98,7 +98,7 @@ thread_local! {
     /// One deflate state per thread and wrapper, reset between bodies.
     /// Making a new one costs about 300 KiB of tables to allocate and
     /// touch per request, which at a fixed low rate was a tenth of what
-    /// compressing cost (docs/compression.md, "End to end").
+    /// compressing cost (docs/compression.md, "The fixed-rate loads").
     static DEFLATERS: RefCell<[Option<flate2::Compress>; 2]> = const { RefCell::new([None, None]) };
 }
 
