@@ -17,12 +17,14 @@
 # CPU 1, so "spans per CPU-second" is the agent's own cost.
 #
 # usage: scripts/bench-pipeline.sh [SECONDS] [SPANS_PER_REQUEST_FLAT_OUT]
+# LOADS="fwd-50k default-10k" runs only the loads named (default: all
+# three); ROTEL=none skips Rotel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-20}
 SPANS=${2:-500}
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
-SOLDER=target/release/solder
+SOLDER=${SOLDER:-target/release/solder}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 
@@ -96,19 +98,26 @@ otelcol.exporter.otlp "sink" {
 }
 ALLOY
 }
-pipeline gzip > "$WORK/gzip.alloy"
-pipeline none > "$WORK/none.alloy"
+# Configs in a folder of their own: the agent watches its config's folder,
+# and the logs and data written beside it would have it re-read the config
+# on every write, a cost no deployment pays.
+mkdir "$WORK/config"
+pipeline gzip > "$WORK/config/gzip.alloy"
+pipeline none > "$WORK/config/none.alloy"
 agent() { echo "$SOLDER" run "$1" --server.http.listen-addr "127.0.0.1:$(free_port)" --storage.path "$WORK/data-$2"; }
 
+LOADS=${LOADS:-fwd-50k default-10k flat-out}
+wanted() { [[ " $LOADS " == *" $1 "* ]]; }
 echo "$SECS s per load, 100 spans per request, 4 connections; agents pinned to CPU 0, load and sink to CPU 1"
 # shellcheck disable=SC2046
-measure fwd-50k "$RECV" 50000 100 $(agent "$WORK/gzip.alloy" gzip)
+! wanted fwd-50k || measure fwd-50k "$RECV" 50000 100 $(agent "$WORK/config/gzip.alloy" gzip)
 # The default config (no config file), its exporter pointed at the sink.
-SOLDER_JAEGER_ENDPOINT="127.0.0.1:$SINK" measure default-10k 4317 10000 100 "$SOLDER" run --server.http.listen-addr "127.0.0.1:$(free_port)" --storage.path "$WORK/data-default"
+! wanted default-10k || SOLDER_JAEGER_ENDPOINT="127.0.0.1:$SINK" measure default-10k 4317 10000 100 "$SOLDER" run --server.http.listen-addr "127.0.0.1:$(free_port)" --storage.path "$WORK/data-default"
 # shellcheck disable=SC2046
-measure flat-out "$RECV" 0 "$SPANS" $(agent "$WORK/none.alloy" none)
+! wanted flat-out || measure flat-out "$RECV" 0 "$SPANS" $(agent "$WORK/config/none.alloy" none)
 
 ROTEL=${ROTEL:-}
+[ "$ROTEL" != none ] || exit 0
 if [ -z "$ROTEL" ] && python3 -m venv "$WORK/rotel" && "$WORK/rotel/bin/pip" install --quiet --timeout 5 --retries 0 rotel 2>/dev/null; then
 	ROTEL=$(find "$WORK/rotel" -name rotel-agent -type f | head -1)
 fi

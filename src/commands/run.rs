@@ -82,6 +82,7 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("error: --config.format=otelcol needs the collector config file to run");
         return ExitCode::FAILURE;
     }
+    crate::memory::keep_hot_buffers();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

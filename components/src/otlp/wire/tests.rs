@@ -402,3 +402,33 @@ fn fuzz_seeds_are_the_samples() {
         assert!(on_disk == seed, "{} is not the {signal:?} sample; rerun with SOLDER_WRITE_FUZZ_SEEDS=1", path.display());
     }
 }
+
+/// The attribute fast path accepts only what the general walk accepts
+/// (and then counts no items), for every attribute of the samples and
+/// every truncation and one-byte change of them.
+#[test]
+fn the_attribute_fast_path_accepts_nothing_the_schema_walk_refuses() {
+    let mut cases: Vec<Vec<u8>> = attributes().iter().map(|a| a.encode_to_vec()).collect();
+    cases.push(kv("k", any_value::Value::StringValue("caf\u{e9}".into())).encode_to_vec());
+    cases.push(kv("k", any_value::Value::DoubleValue(2.5)).encode_to_vec());
+    cases.push(KeyValue { key: "k".into(), value: None, key_strindex: 3 }.encode_to_vec());
+    let mut accepted = 0;
+    for case in cases {
+        let mut variants = vec![case.clone()];
+        variants.extend((0..case.len()).map(|n| case[..n].to_vec()));
+        for i in 0..case.len() {
+            for b in 0..=u8::MAX {
+                let mut v = case.clone();
+                v[i] = b;
+                variants.push(v);
+            }
+        }
+        for v in variants {
+            if super::plain_key_value(&v) {
+                accepted += 1;
+                assert_eq!(super::message(&v, 0, &super::schema::KEY_VALUE, 99), Ok(0), "{v:?}");
+            }
+        }
+    }
+    assert!(accepted > 20, "the fast path took only {accepted} of the cases");
+}
