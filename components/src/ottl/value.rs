@@ -168,9 +168,12 @@ pub fn edit_attributes(attrs: &mut Vec<KeyValue>, edit: MapEdit<'_>) {
     match edit {
         MapEdit::Remove(key) => attrs.retain(|kv| kv.key != key),
         MapEdit::Retain(keep) => attrs.retain(|kv| keep(&kv.key)),
-        MapEdit::Strings(f) => {
+        MapEdit::Strings { keep_up_to, f } => {
             for kv in attrs.iter_mut() {
                 if let Some(AnyValue { value: Some(V::StringValue(s)) }) = &mut kv.value {
+                    if s.len() <= keep_up_to {
+                        continue;
+                    }
                     if let Some(new) = f(s) {
                         *s = new;
                     }

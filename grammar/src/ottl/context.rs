@@ -89,8 +89,11 @@ pub enum MapEdit<'f> {
     Remove(&'f str),
     /// Keeps the entries whose key the predicate accepts, in order.
     Retain(&'f mut dyn FnMut(&str) -> bool),
-    /// Offers each string value; a returned string replaces it.
-    Strings(&'f mut dyn FnMut(&str) -> Option<String>),
+    /// Offers each string value longer than `keep_up_to` bytes; a returned
+    /// string replaces it. Shorter ones are never changed (`truncate_all`
+    /// cannot lengthen them), so a context may skip them unread: on the
+    /// wire, without checking that they are UTF-8.
+    Strings { keep_up_to: usize, f: &'f mut dyn FnMut(&str) -> Option<String> },
 }
 
 impl MapEdit<'_> {
@@ -107,10 +110,13 @@ impl MapEdit<'_> {
                 map.retain(|(k, _)| keep(k));
                 map.len() != before
             }
-            MapEdit::Strings(f) => {
+            MapEdit::Strings { keep_up_to, f } => {
                 let mut changed = false;
                 for (_, v) in map.iter_mut() {
                     if let Value::Str(s) = v {
+                        if s.len() <= keep_up_to {
+                            continue;
+                        }
                         if let Some(new) = f(s) {
                             *s = new;
                             changed = true;

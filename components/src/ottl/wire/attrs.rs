@@ -9,7 +9,6 @@
 use prost::Message;
 use solder_syntax::ottl::{Key, MapEdit, Value};
 
-use super::fields::put_len;
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
 use crate::otlp::wire::WireError;
@@ -17,20 +16,31 @@ use crate::ottl::value;
 
 pub(super) enum Entry<'a> {
     /// As received, in the plain shape (one key field, then at most one
-    /// value field): the key's bytes, the `AnyValue`'s, and the whole
-    /// `KeyValue`'s to copy it through.
+    /// value field). `whole` is the field as written, its first `header`
+    /// bytes the tag and length, so that it is copied through as it came;
+    /// the key and the `AnyValue` are found once, when the entry is read,
+    /// and kept as offsets into it (`value` 0: none).
     Raw {
-        key: &'a [u8],
-        value: Option<&'a [u8]>,
-        kv: &'a [u8],
+        whole: &'a [u8],
+        header: u8,
+        key: (u32, u32),
+        value: u32,
     },
-    Owned(KeyValue),
+    Owned(Box<KeyValue>),
 }
 
-impl Entry<'_> {
+impl<'a> Entry<'a> {
+    /// The key's and the `AnyValue`'s bytes.
+    fn parts(&self) -> (&[u8], Option<&[u8]>) {
+        match self {
+            Entry::Raw { whole, value, .. } => (self.key_bytes(), (*value != 0).then(|| whole.get(*value as usize..).unwrap_or_default())),
+            Entry::Owned(kv) => (kv.key.as_bytes(), None),
+        }
+    }
+
     fn key_bytes(&self) -> &[u8] {
         match self {
-            Entry::Raw { key, .. } => key,
+            Entry::Raw { whole, key: (start, end), .. } => whole.get(*start as usize..*end as usize).unwrap_or_default(),
             Entry::Owned(kv) => kv.key.as_bytes(),
         }
     }
@@ -43,9 +53,13 @@ impl Entry<'_> {
 
     fn decoded(&self) -> Result<KeyValue, String> {
         match self {
-            Entry::Raw { kv, .. } => KeyValue::decode(*kv).map_err(|e| e.to_string()),
-            Entry::Owned(kv) => Ok(kv.clone()),
+            Entry::Raw { whole, header, .. } => KeyValue::decode(whole.get(usize::from(*header)..).unwrap_or_default()).map_err(|e| e.to_string()),
+            Entry::Owned(kv) => Ok((**kv).clone()),
         }
+    }
+
+    fn owned(kv: KeyValue) -> Entry<'a> {
+        Entry::Owned(Box::new(kv))
     }
 }
 
@@ -57,13 +71,19 @@ pub(super) struct Attrs<'a> {
 }
 
 impl<'a> Attrs<'a> {
-    /// Adds a received `KeyValue`. One in any but the plain shape (a
-    /// repeated field, an unknown one) is decoded now, so that the raw
-    /// form only ever holds the shape it reads.
-    pub fn push(&mut self, kv: &'a [u8]) -> Result<(), WireError> {
-        self.entries.push(match plain(kv) {
-            Some((key, value)) => Entry::Raw { key, value, kv },
-            None => Entry::Owned(KeyValue::decode(kv).map_err(|e| WireError { offset: 0, message: e.to_string() })?),
+    /// Adds a received `KeyValue`: `whole` is its field as written,
+    /// `kv` the message inside. One in any but the plain shape (a repeated
+    /// field, an unknown one) is decoded now, so that the raw form only
+    /// ever holds the shape it reads.
+    pub fn push(&mut self, whole: &'a [u8], kv: &'a [u8]) -> Result<(), WireError> {
+        let header = whole.len() - kv.len();
+        let raw = plain(kv).and_then(|(key, value)| {
+            let at = |i: usize| u32::try_from(header + i).ok();
+            Some(Entry::Raw { whole, header: u8::try_from(header).ok()?, key: (at(key.start)?, at(key.end)?), value: value.map_or(Some(0), at)? })
+        });
+        self.entries.push(match raw {
+            Some(raw) => raw,
+            _ => Entry::owned(KeyValue::decode(kv).map_err(|e| WireError { offset: 0, message: e.to_string() })?),
         });
         Ok(())
     }
@@ -88,7 +108,7 @@ impl<'a> Attrs<'a> {
             return value::map_get(&[], keys);
         };
         let Some(entry) = self.entries.iter().find(|e| e.key_bytes() == k.as_bytes()) else { return Ok(Value::Nil) };
-        if let (Entry::Raw { value: Some(any), .. }, true) = (entry, rest.is_empty()) {
+        if let (Entry::Raw { .. }, (_, Some(any)), true) = (entry, entry.parts(), rest.is_empty()) {
             if let Some(v) = scalar(any) {
                 return Ok(v);
             }
@@ -102,7 +122,7 @@ impl<'a> Attrs<'a> {
         let Some((Key::Str(k), _)) = keys.split_first() else {
             let mut all = Vec::new();
             value::map_set(&mut all, keys, v)?;
-            self.entries = all.into_iter().map(Entry::Owned).collect();
+            self.entries = all.into_iter().map(Entry::owned).collect();
             self.changed = true;
             return Ok(());
         };
@@ -114,8 +134,8 @@ impl<'a> Attrs<'a> {
             let value = Some(AnyValue { value: value::from_value(v) });
             match at.map(|i| &mut self.entries[i]) {
                 Some(Entry::Owned(kv)) => kv.value = value,
-                Some(e) => *e = Entry::Owned(KeyValue { key: k.clone(), value, ..Default::default() }),
-                None => self.entries.push(Entry::Owned(KeyValue { key: k.clone(), value, ..Default::default() })),
+                Some(e) => *e = Entry::owned(KeyValue { key: k.clone(), value, ..Default::default() }),
+                None => self.entries.push(Entry::owned(KeyValue { key: k.clone(), value, ..Default::default() })),
             }
             self.changed = true;
             return Ok(());
@@ -127,8 +147,8 @@ impl<'a> Attrs<'a> {
         value::map_set(&mut one, keys, v)?;
         let Some(kv) = one.pop() else { return Ok(()) };
         match at {
-            Some(i) => self.entries[i] = Entry::Owned(kv),
-            None => self.entries.push(Entry::Owned(kv)),
+            Some(i) => self.entries[i] = Entry::owned(kv),
+            None => self.entries.push(Entry::owned(kv)),
         }
         self.changed = true;
         Ok(())
@@ -157,24 +177,33 @@ impl<'a> Attrs<'a> {
                 }
                 self.changed |= self.entries.len() != before;
             }
-            MapEdit::Strings(f) => {
+            MapEdit::Strings { keep_up_to, f } => {
                 for e in self.entries.iter_mut() {
-                    if let Entry::Raw { value, .. } = e {
-                        match value.map(|any| (text(any), any)) {
-                            Some((Some(s), _)) => {
-                                if let Some(new) = f(s) {
-                                    *e = Entry::Owned(string_entry(e.key()?, new));
-                                    self.changed = true;
+                    if let (Entry::Raw { .. }, (_, value)) = (&*e, e.parts()) {
+                        let Some(any) = value else { continue };
+                        match string_bytes(any) {
+                            // Too short to change: not even read as text.
+                            Some(s) if s.len() <= keep_up_to => continue,
+                            Some(s) => {
+                                if let Ok(s) = std::str::from_utf8(s) {
+                                    if let Some(new) = f(s) {
+                                        *e = Entry::owned(string_entry(e.key()?, new));
+                                        self.changed = true;
+                                    }
+                                    continue;
                                 }
-                                continue;
                             }
-                            Some((None, any)) if scalar(any).is_some() => continue,
-                            // An oddly encoded value may still decode to a string.
-                            Some((None, _)) => *e = Entry::Owned(e.decoded()?),
-                            None => continue,
+                            None if scalar(any).is_some() => continue,
+                            None => {}
                         }
+                        // An oddly encoded value may still decode to a string.
+                        *e = Entry::owned(e.decoded()?);
                     }
-                    if let Entry::Owned(KeyValue { value: Some(AnyValue { value: Some(V::StringValue(s)) }), .. }) = e {
+                    if let Entry::Owned(kv) = e {
+                        let KeyValue { value: Some(AnyValue { value: Some(V::StringValue(s)) }), .. } = &mut **kv else { continue };
+                        if s.len() <= keep_up_to {
+                            continue;
+                        }
                         if let Some(new) = f(s) {
                             *s = new;
                             self.changed = true;
@@ -186,14 +215,37 @@ impl<'a> Attrs<'a> {
         Ok(())
     }
 
-    /// Writes the entries as repeated field `tag`.
-    pub fn write(&self, tag: u32, out: &mut Vec<u8>) {
+    /// Writes the entries as repeated field `tag`: each run of received
+    /// entries that lay side by side in `body` (the message they came in)
+    /// as one copy.
+    pub fn write(&self, tag: u32, body: &[u8], out: &mut Vec<u8>) {
+        let base = body.as_ptr() as usize;
+        let mut run = 0..0;
         for e in &self.entries {
             match e {
-                Entry::Raw { kv, .. } => put_len(out, tag, kv),
-                Entry::Owned(kv) => prost::encoding::message::encode(tag, kv, out),
+                Entry::Raw { whole, .. } => {
+                    let at = (whole.as_ptr() as usize).wrapping_sub(base);
+                    if run.end == at && !run.is_empty() {
+                        run.end += whole.len();
+                        continue;
+                    }
+                    out.extend_from_slice(body.get(run.clone()).unwrap_or_default());
+                    run = match body.get(at..at + whole.len()) {
+                        Some(_) => at..at + whole.len(),
+                        None => {
+                            out.extend_from_slice(whole);
+                            0..0
+                        }
+                    };
+                }
+                Entry::Owned(kv) => {
+                    out.extend_from_slice(body.get(run.clone()).unwrap_or_default());
+                    run = 0..0;
+                    prost::encoding::message::encode(tag, &**kv, out);
+                }
             }
         }
+        out.extend_from_slice(body.get(run).unwrap_or_default());
     }
 }
 
@@ -201,22 +253,35 @@ fn string_entry(key: &str, s: String) -> KeyValue {
     KeyValue { key: key.to_string(), value: Some(AnyValue { value: Some(V::StringValue(s)) }), ..Default::default() }
 }
 
-/// A `KeyValue` in the plain shape: its key's bytes and its `AnyValue`'s,
-/// if it is one key field followed by at most one value field (or a lone
-/// value field: the empty key). Anything else is `None`.
-fn plain(kv: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
-    let (key, rest) = match kv.first() {
-        Some(0x0a) => delimited(&kv[1..])?,
-        _ => (&kv[..0], kv),
+/// A `KeyValue` in the plain shape: where its key lies and where its
+/// `AnyValue` starts (it runs to the end), if it is one key field followed
+/// by at most one value field (or a lone value field: the empty key).
+/// Anything else is `None`.
+fn plain(kv: &[u8]) -> Option<(std::ops::Range<usize>, Option<usize>)> {
+    let key = match kv.first() {
+        Some(0x0a) => {
+            let (used, len) = prefix(&kv[1..])?;
+            1 + used..1 + used + len
+        }
+        _ => 0..0,
     };
-    match rest.first() {
-        None => Some((key, None)),
-        Some(0x12) => match delimited(&rest[1..])? {
-            (value, []) => Some((key, Some(value))),
-            _ => None,
-        },
+    match kv.get(key.end) {
+        None if key.end == kv.len() => Some((key, None)),
+        None => None,
+        Some(0x12) => {
+            let (used, len) = prefix(&kv[key.end + 1..])?;
+            let start = key.end + 1 + used;
+            (start + len == kv.len()).then_some((key, Some(start)))
+        }
         Some(_) => None,
     }
+}
+
+/// A length prefix: the bytes it takes and the length it gives, if that
+/// many bytes follow it.
+fn prefix(b: &[u8]) -> Option<(usize, usize)> {
+    let (rest_len, (value, rest)) = (b.len(), delimited(b)?);
+    Some((rest_len - rest.len() - value.len(), value.len()))
 }
 
 /// A length-prefixed slice and what follows it.
@@ -244,15 +309,21 @@ fn delimited(b: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((b.get(used..end)?, &b[end..]))
 }
 
-/// An `AnyValue` that is one string field, borrowed.
-fn text(any: &[u8]) -> Option<&str> {
+/// An `AnyValue` that is one string field: its bytes, not yet checked
+/// to be UTF-8.
+fn string_bytes(any: &[u8]) -> Option<&[u8]> {
     match any.split_first()? {
         (0x0a, body) => match delimited(body)? {
-            (s, []) => std::str::from_utf8(s).ok(),
+            (s, []) => Some(s),
             _ => None,
         },
         _ => None,
     }
+}
+
+/// An `AnyValue` that is one string field, borrowed.
+fn text(any: &[u8]) -> Option<&str> {
+    std::str::from_utf8(string_bytes(any)?).ok()
 }
 
 /// An `AnyValue` that is one scalar field: a string, bool, int, double or

@@ -14,8 +14,6 @@ pub(super) struct Field<'a> {
     pub whole: &'a [u8],
     /// A length-delimited field's bytes; a scalar's encoding.
     pub payload: &'a [u8],
-    /// A varint's value (0 for the other wire types).
-    pub varint: u64,
 }
 
 /// Calls `each` for every field of `msg`, in order.
@@ -25,19 +23,15 @@ pub(super) fn each<'a, E: From<WireError>>(msg: &'a [u8], mut each: impl FnMut(F
         let start = r.offset();
         let (tag, wire_type) = r.key()?;
         let body = r.offset();
-        let (payload, varint) = match wire_type {
-            WT_LEN => (r.delimited()?.0, 0),
-            WT_VARINT => {
-                let v = r.varint()?;
-                (&msg[body..r.offset()], v)
-            }
-            WT_I64 | WT_I32 => {
+        let payload = match wire_type {
+            WT_LEN => r.delimited()?.0,
+            WT_VARINT | WT_I64 | WT_I32 => {
                 r.scalar(wire_type)?;
-                (&msg[body..r.offset()], 0)
+                &msg[body..r.offset()]
             }
             _ => return Err(WireError { offset: start, message: "groups are not transformed on the wire".into() }.into()),
         };
-        each(Field { tag, wire_type, whole: &msg[start..r.offset()], payload, varint })?;
+        each(Field { tag, wire_type, whole: &msg[start..r.offset()], payload })?;
     }
     Ok(())
 }

@@ -37,7 +37,7 @@ pub(super) fn rewrite(request: &[u8], mut run: impl FnMut(&mut WireSpanContext<'
         fields::each(rs.payload, |f: Field<'_>| {
             if f.tag == 1 {
                 delimited(&f)?;
-                fields::each(f.payload, |a: Field<'_>| if a.tag == 1 { above.resource_attributes.push(a.payload) } else { Ok(()) })?;
+                fields::each(f.payload, |a: Field<'_>| if a.tag == 1 { above.resource_attributes.push(a.whole, a.payload) } else { Ok(()) })?;
             }
             Ok::<(), WireError>(())
         })?;
@@ -70,7 +70,7 @@ pub(super) fn rewrite(request: &[u8], mut run: impl FnMut(&mut WireSpanContext<'
                 run(&mut WireSpanContext { span: &mut span, above: &above })?;
                 changed.push(if span.changed() {
                     let start = arena.len();
-                    span.write(&mut arena)?;
+                    span.write(&mut arena);
                     Some((start, arena.len()))
                 } else {
                     None

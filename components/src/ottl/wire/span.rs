@@ -8,9 +8,9 @@ use solder_syntax::ottl::context::edit_whole_map;
 use solder_syntax::ottl::{Context, Key, MapEdit, PathId, Value};
 
 use super::attrs::Attrs;
-use super::fields::{self, put_len, Field};
+use super::fields::{self, put_len};
 use crate::otlp::proto::trace::v1::Status;
-use crate::otlp::wire::WireError;
+use crate::otlp::wire::{Reader, WireError, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 use crate::ottl::schema::{locate, Part, ResourceField, ScopeField, SpanField, SPAN, SPAN_PARTS};
 use crate::ottl::span::trace_state_get;
 use crate::ottl::typed;
@@ -57,46 +57,88 @@ pub(super) struct WireSpan<'a> {
     dropped_links: u32,
     status: Option<Status>,
     pub attrs: Attrs<'a>,
+    /// Where each field a statement may rewrite (name, kind, status, an
+    /// attribute) lies in `body`, in order: writing a changed span copies
+    /// the bytes between them instead of walking the span again.
+    writable: Vec<Spot>,
     new_name: Option<String>,
     new_kind: Option<i32>,
     status_changed: bool,
 }
 
+/// One rewritable field of a span: its number and byte range.
+#[derive(Clone, Copy)]
+struct Spot {
+    tag: u32,
+    start: usize,
+    end: usize,
+}
+
 impl<'a> WireSpan<'a> {
-    /// Reads a span's fields into this one, reusing its allocations.
+    /// Reads a span's fields into this one, reusing its allocations. One
+    /// loop over the bytes, without a call per field: this walk is most of
+    /// what a span costs a program that changes little.
     pub fn read(&mut self, body: &'a [u8]) -> Result<(), WireError> {
         let mut attrs = std::mem::take(&mut self.attrs);
+        let mut writable = std::mem::take(&mut self.writable);
         attrs.clear();
-        *self = WireSpan { body, attrs, ..WireSpan::default() };
-        fields::each(body, |f| self.field(f))
-    }
-
-    fn field(&mut self, f: Field<'a>) -> Result<(), WireError> {
-        let want = match f.tag {
-            1 | 2 | 3 | 4 | 5 | 9 | 15 => 2,
-            6 | 10 | 12 | 14 => 0,
-            7 | 8 => 1,
-            _ => return Ok(()),
-        };
-        if f.wire_type != want {
-            return Err(WireError { offset: 0, message: format!("span field {} has wire type {}", f.tag, f.wire_type) });
-        }
-        match f.tag {
-            1 => self.trace_id = f.payload,
-            2 => self.span_id = f.payload,
-            3 => self.trace_state = f.payload,
-            4 => self.parent_span_id = f.payload,
-            5 => self.name = f.payload,
-            6 => self.kind = f.varint as i32,
-            7 => self.start = u64::from_le_bytes(f.payload.try_into().unwrap_or_default()),
-            8 => self.end = u64::from_le_bytes(f.payload.try_into().unwrap_or_default()),
-            9 => self.attrs.push(f.payload)?,
-            10 => self.dropped_attributes = f.varint as u32,
-            12 => self.dropped_events = f.varint as u32,
-            14 => self.dropped_links = f.varint as u32,
-            _ => self.status.get_or_insert_with(Status::default).merge(f.payload).map_err(|e| WireError { offset: 0, message: e.to_string() })?,
+        writable.clear();
+        *self = WireSpan { body, attrs, writable, ..WireSpan::default() };
+        let mut r = Reader::new(body, 0);
+        while !r.done() {
+            let start = r.offset();
+            let (tag, wire_type) = r.key()?;
+            match (tag, wire_type) {
+                (9, WT_LEN) => {
+                    let kv = r.delimited()?.0;
+                    self.attrs.push(&body[start..r.offset()], kv)?;
+                    self.spot(9, start, r.offset());
+                }
+                (1..=5 | 15, WT_LEN) => {
+                    let payload = r.delimited()?.0;
+                    match tag {
+                        1 => self.trace_id = payload,
+                        2 => self.span_id = payload,
+                        3 => self.trace_state = payload,
+                        4 => self.parent_span_id = payload,
+                        5 => self.name = payload,
+                        _ => self.status.get_or_insert_with(Status::default).merge(payload).map_err(|e| WireError { offset: start, message: e.to_string() })?,
+                    }
+                    if tag == 5 || tag == 15 {
+                        self.spot(tag, start, r.offset());
+                    }
+                }
+                (6 | 10 | 12 | 14, WT_VARINT) => {
+                    let v = r.varint()?;
+                    match tag {
+                        6 => {
+                            self.kind = v as i32;
+                            self.spot(6, start, r.offset());
+                        }
+                        10 => self.dropped_attributes = v as u32,
+                        12 => self.dropped_events = v as u32,
+                        _ => self.dropped_links = v as u32,
+                    }
+                }
+                (7, WT_I64) => self.start = r.fixed64()?,
+                (8, WT_I64) => self.end = r.fixed64()?,
+                (1..=10 | 12 | 14 | 15, _) => return Err(WireError { offset: start, message: format!("span field {tag} has wire type {wire_type}") }),
+                (_, WT_LEN) => drop(r.delimited()?),
+                (_, WT_VARINT | WT_I64 | WT_I32) => r.scalar(wire_type)?,
+                _ => return Err(WireError { offset: start, message: "groups are not transformed on the wire".into() }),
+            }
         }
         Ok(())
+    }
+
+    /// Notes a rewritable field; one run of the same field (attributes
+    /// usually come together) is one spot.
+    #[inline]
+    fn spot(&mut self, tag: u32, start: usize, end: usize) {
+        match self.writable.last_mut() {
+            Some(last) if last.tag == tag && last.end == start => last.end = end,
+            _ => self.writable.push(Spot { tag, start, end }),
+        }
     }
 
     /// Whether a statement changed the span.
@@ -107,23 +149,33 @@ impl<'a> WireSpan<'a> {
     /// Writes the changed span: the fields no statement changed as they
     /// were, each changed one in the place of its first occurrence (or at
     /// the end, if the span had none).
-    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), WireError> {
+    pub fn write(&self, out: &mut Vec<u8>) {
         let (mut name, mut kind, mut status, mut attrs) = (self.new_name.is_none(), self.new_kind.is_none(), !self.status_changed, !self.attrs.changed);
-        fields::each(self.body, |f| {
-            match f.tag {
-                5 if self.new_name.is_some() => self.write_name(&mut name, out),
-                6 if self.new_kind.is_some() => self.write_kind(&mut kind, out),
-                15 if self.status_changed => self.write_status(&mut status, out),
-                9 if self.attrs.changed => self.write_attrs(&mut attrs, out),
-                _ => out.extend_from_slice(f.whole),
+        let mut from = 0;
+        for spot in &self.writable {
+            let replaced = match spot.tag {
+                5 => self.new_name.is_some(),
+                6 => self.new_kind.is_some(),
+                15 => self.status_changed,
+                _ => self.attrs.changed,
+            };
+            if !replaced {
+                continue;
             }
-            Ok(())
-        })?;
+            out.extend_from_slice(&self.body[from..spot.start]);
+            from = spot.end;
+            match spot.tag {
+                5 => self.write_name(&mut name, out),
+                6 => self.write_kind(&mut kind, out),
+                15 => self.write_status(&mut status, out),
+                _ => self.write_attrs(&mut attrs, out),
+            }
+        }
+        out.extend_from_slice(&self.body[from..]);
         self.write_name(&mut name, out);
         self.write_kind(&mut kind, out);
         self.write_status(&mut status, out);
         self.write_attrs(&mut attrs, out);
-        Ok(())
     }
 
     fn write_name(&self, done: &mut bool, out: &mut Vec<u8>) {
@@ -153,7 +205,7 @@ impl<'a> WireSpan<'a> {
 
     fn write_attrs(&self, done: &mut bool, out: &mut Vec<u8>) {
         if !*done {
-            self.attrs.write(9, out);
+            self.attrs.write(9, self.body, out);
         }
         *done = true;
     }

@@ -78,13 +78,15 @@ fn request() -> ExportTraceServiceRequest {
 }
 
 /// The request's bytes with the first span's name written a second time,
-/// and an unknown field at the top: prost keeps the last name and skips
-/// the field, and so must the wire path.
+/// one more attribute after it (so its attributes lie in two runs) and an
+/// unknown field at the top: prost keeps the last name, joins the
+/// attributes and skips the field, and so must the wire path.
 fn odd_bytes(req: &ExportTraceServiceRequest) -> Vec<u8> {
     let mut req = req.clone();
     let span = &mut req.resource_spans[0].scope_spans[0].spans[0];
     let mut span_bytes = span.encode_to_vec();
     prost::encoding::string::encode(5, &"second name".to_string(), &mut span_bytes);
+    prost::encoding::message::encode(9, &kv("late", Some(V::StringValue("x".repeat(300)))), &mut span_bytes);
     let decoded_again = crate::otlp::proto::trace::v1::Span::decode(&span_bytes[..]).expect("span");
     *span = decoded_again;
     let mut bytes = Vec::new();

@@ -137,16 +137,19 @@ fn truncate_all(c: &CompileArgs<'_>) -> Made {
         opt_bool(args, 2, true)?;
         args.edit_map(
             0,
-            MapEdit::Strings(&mut |s| {
-                if s.len() <= limit {
-                    return None;
-                }
-                let mut cut = limit - marker.len();
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                Some(format!("{}{marker}", &s[..cut]))
-            }),
+            MapEdit::Strings {
+                keep_up_to: limit,
+                f: &mut |s| {
+                    if s.len() <= limit {
+                        return None;
+                    }
+                    let mut cut = limit - marker.len();
+                    while !s.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    Some(format!("{}{marker}", &s[..cut]))
+                },
+            },
         )?;
         Ok(Value::Nil)
     })

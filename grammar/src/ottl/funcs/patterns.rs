@@ -113,9 +113,14 @@ fn replace_in(re: &Regex, s: &str, replacement: &str, extras: Extras, args: &mut
 fn replace_pattern(c: &CompileArgs<'_>) -> Made {
     let re = lit_regex(c, 1, "replace_pattern")?;
     let extras = Extras { function: 3, format: 4 };
+    // Usually a literal: taken once here rather than cloned per item.
+    let fixed = lit_str(c, 2).map(str::to_owned);
     func(move |args| {
         let Value::Str(s) = args.get(0)? else { return Ok(Value::Nil) };
-        let replacement = want_str(args.get(2)?)?;
+        let replacement = match &fixed {
+            Some(r) => std::borrow::Cow::Borrowed(r.as_str()),
+            None => std::borrow::Cow::Owned(want_str(args.get(2)?)?),
+        };
         if let Some(updated) = replace_in(&re, &s, &replacement, extras, args)? {
             args.set(0, Value::Str(updated))?;
         }
