@@ -12,7 +12,7 @@ use super::ast::*;
 use super::context::{Key, Schema};
 use super::error::OttlError;
 use super::eval::{CArg, CallSite, KeyNode, Keys, Node, PathRef, Target};
-use super::function::{CompileArgs, FunctionDef, ParamKind};
+use super::function::{CompileArgs, FunctionDef, Param, ParamKind};
 use super::value::Value;
 use crate::span::Span;
 use crate::suggest::did_you_mean;
@@ -252,6 +252,11 @@ impl Checker {
         let mut literals = Vec::with_capacity(slots.len());
         let mut args = Vec::with_capacity(slots.len());
         for (i, (param, slot)) in def.params.iter().zip(&slots).enumerate() {
+            if let ParamKind::Context(name) = param.kind {
+                literals.push(None);
+                args.push(CArg::Path(self.implicit_path(def, name, c)?));
+                continue;
+            }
             let Some(arg) = slot else {
                 literals.push(None);
                 args.push(CArg::Absent);
@@ -268,23 +273,34 @@ impl Checker {
         Ok(CallSite { func, args, keys: self.keys(&c.keys)? })
     }
 
+    /// The context path a [`ParamKind::Context`] parameter names; a
+    /// context without it does not have the function.
+    fn implicit_path(&self, def: &FunctionDef, name: &str, c: &Call) -> Checked<PathRef> {
+        match self.schema.path(name) {
+            Some(id) => Ok(PathRef { target: Target::Ctx(id), keys: Keys::Static(Vec::new()) }),
+            None => Err(err(c.name_span, format!("undefined function \"{}\" in the {} context", def.name, self.schema.name))
+                .with_help(format!("{} works on what has a `{name}`: run it in a context that does", def.name))),
+        }
+    }
+
     /// Places positional and named arguments in parameter order, and
     /// refuses too many, too few, unknown and repeated ones.
     fn bind<'c>(&self, def: &FunctionDef, c: &'c Call) -> Checked<Vec<Option<&'c Arg>>> {
         let mut slots: Vec<Option<&Arg>> = vec![None; def.params.len()];
+        let given = written_params(def);
         let mut seen_named = false;
         for (i, a) in c.args.iter().enumerate() {
             match &a.name {
                 None if seen_named => return Err(err(a.span, "positional arguments must come before named arguments")),
-                None if i >= slots.len() => {
-                    return Err(err(a.span, format!("incorrect number of arguments. Expected: {} Received: {}", def.params.len(), c.args.len())));
+                None if i >= given.len() => {
+                    return Err(err(a.span, format!("incorrect number of arguments. Expected: {} Received: {}", given.len(), c.args.len())));
                 }
                 None => slots[i] = Some(a),
                 Some((name, span)) => {
                     seen_named = true;
-                    let Some(at) = def.params.iter().position(|p| p.name == name) else {
+                    let Some(at) = given.iter().position(|p| p.name == name) else {
                         let e = err(*span, format!("no parameter named \"{name}\" for function \"{}\"", def.name));
-                        return Err(match did_you_mean(name, def.params.iter().map(|p| p.name)) {
+                        return Err(match did_you_mean(name, given.iter().map(|p| p.name)) {
                             Some(s) => e.with_help(format!("did you mean `{s}`?")),
                             None => e.with_help(format!("{} takes {}", def.name, param_list(def))),
                         });
@@ -296,12 +312,12 @@ impl Checker {
                 }
             }
         }
-        if let Some(missing) = def.params.iter().zip(&slots).position(|(p, s)| !p.optional && s.is_none()) {
+        if let Some(missing) = given.iter().zip(&slots).position(|(p, s)| !p.optional && s.is_none()) {
             let at = Span::new(c.span.end.saturating_sub(1), c.span.end);
             let at = if c.keys.is_empty() { at } else { c.name_span };
             return Err(err(
                 at,
-                format!("incorrect number of arguments. Expected: {} Received: {}", def.params.iter().filter(|p| !p.optional).count(), c.args.len()),
+                format!("incorrect number of arguments. Expected: {} Received: {}", given.iter().filter(|p| !p.optional).count(), c.args.len()),
             )
             .with_help(format!("missing `{}`; {} takes {}", def.params[missing].name, def.name, param_list(def))));
         }
@@ -313,6 +329,7 @@ impl Checker {
     fn argument(&self, i: usize, kind: ParamKind, e: &Expr) -> Checked<(Option<Value>, CArg)> {
         let bad = |what: &str| err(e.span, format!("invalid argument at position {i}: {what}"));
         Ok(match kind {
+            ParamKind::Context(_) => return Err(bad("no argument is given here")),
             ParamKind::Value => (None, CArg::Expr(self.expr(e)?)),
             ParamKind::Path => {
                 let ExprKind::Path(p) = &e.kind else { return Err(bad("must be a path")) };
@@ -394,8 +411,15 @@ fn lit(n: Node) -> Option<Value> {
 
 /// A signature for help lines: `(target, [suffix])`, optional ones bracketed.
 fn param_list(def: &FunctionDef) -> String {
-    let names: Vec<String> = def.params.iter().map(|p| if p.optional { format!("[{}]", p.name) } else { p.name.to_string() }).collect();
+    let names: Vec<String> = written_params(def).iter().map(|p| if p.optional { format!("[{}]", p.name) } else { p.name.to_string() }).collect();
     format!("({})", names.join(", "))
+}
+
+/// The parameters a call may give: all but the [`ParamKind::Context`]
+/// ones at the end.
+fn written_params(def: &FunctionDef) -> &[Param] {
+    let end = def.params.iter().position(|p| matches!(p.kind, ParamKind::Context(_))).unwrap_or(def.params.len());
+    &def.params[..end]
 }
 
 /// The context's name as the Collector's errors write it.

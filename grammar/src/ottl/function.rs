@@ -25,6 +25,12 @@ pub enum ParamKind {
     Enum,
     /// The name of a converter (`replace_pattern(..., SHA256)`).
     Function,
+    /// A path of the context that the function reads or writes on its own
+    /// (`set_semconv_span_name` reads the span's kind and attributes):
+    /// never written in a call, filled in by the checker, and what keeps
+    /// the function out of contexts that lack the path. These come after
+    /// every parameter a call may give.
+    Context(&'static str),
 }
 
 /// One parameter.

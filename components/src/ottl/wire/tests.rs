@@ -40,6 +40,7 @@ const PROGRAMS: &[&[&str]] = &[
     &[r#"set(attributes["whole"], attributes)"#, r#"set(attributes["bytes_len"], Len(attributes["raw"]))"#],
     &[r#"set(status.code, "not an int")"#, r#"set(name, Concat([name, "!"], ""))"#],
     &[r#"set(name, "")"#, r#"set(kind, 0)"#],
+    &[r#"set_semconv_span_name("1.37.0", "original")"#, r#"set(attributes["root"], IsRootSpan())"#],
     &[
         r#"set(attributes["port"], attributes["server.port"] + 1)"#,
         r#"set(attributes["copies"], [attributes["ratio"], attributes["raw"], attributes["map"]["inner"], attributes["list"][0], attributes["empty"], attributes["http.route"], attributes["absent"]])"#,

@@ -60,7 +60,7 @@ fn write(out: &mut String, v: &Value) -> Result<(), String> {
 
 /// Go's float encoder: plain digits between 1e-6 and 1e21, else an
 /// exponent written `1e+21` / `1e-7`.
-fn json_float(f: f64) -> Result<String, String> {
+pub(super) fn json_float(f: f64) -> Result<String, String> {
     if !f.is_finite() {
         return Err(format!("json: unsupported value: {}", go_float(f)));
     }

@@ -18,6 +18,7 @@ mod json;
 mod maps;
 mod parse;
 mod patterns;
+mod semconv;
 mod strings;
 mod strptime;
 mod time;
@@ -37,6 +38,19 @@ use super::function::FunctionDef;
 pub fn table() -> &'static [FunctionDef] {
     static TABLE: OnceLock<Vec<FunctionDef>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        [edit::DEFS, maps::DEFS, patterns::DEFS, collections::DEFS, strings::DEFS, format::DEFS, types::DEFS, hash::DEFS, time::DEFS, parse::DEFS].concat()
+        [
+            edit::DEFS,
+            maps::DEFS,
+            patterns::DEFS,
+            collections::DEFS,
+            strings::DEFS,
+            format::DEFS,
+            types::DEFS,
+            hash::DEFS,
+            time::DEFS,
+            parse::DEFS,
+            semconv::DEFS,
+        ]
+        .concat()
     })
 }

@@ -43,7 +43,7 @@ pub(super) fn compile(name: &str, args: &[Option<Value>]) -> Result<Box<dyn Func
         .iter()
         .enumerate()
         .map(|(i, p)| match p.kind {
-            ParamKind::Value | ParamKind::Path => None,
+            ParamKind::Value | ParamKind::Path | ParamKind::Context(_) => None,
             _ => args.get(i).cloned().flatten(),
         })
         .collect();

@@ -38,7 +38,8 @@ fn table_names_are_unique_and_cased_by_kind() {
             "replace_match",
             "replace_all_matches",
             "delete_index",
-            "stringify_all"
+            "stringify_all",
+            "set_semconv_span_name"
         ]
     );
 }
@@ -68,6 +69,7 @@ fn every_function_compiles_with_typical_literals() {
         "ExtractPatterns",
         "Decode",
         "FormatTime",
+        "set_semconv_span_name",
     ];
     for d in table().iter().filter(|d| !needs_literals.contains(&d.name)) {
         assert!(compile(d.name, &[]).is_ok(), "{}", d.name);
