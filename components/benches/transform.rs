@@ -46,7 +46,8 @@ fn payload() -> Encoded<ExportTraceServiceRequest> {
 }
 
 fn rules(statements: &[&str]) -> Rules {
-    let block = ContextStatements { context: "span".into(), statements: statements.iter().map(|s| s.to_string()).collect(), error_mode: None };
+    let block =
+        ContextStatements { context: "span".into(), statements: statements.iter().map(|s| s.to_string()).collect(), conditions: vec![], error_mode: None };
     let args = Arguments {
         error_mode: "ignore".into(),
         statements: None,

@@ -86,7 +86,7 @@ fn run(c: &Case) -> Result<Option<Value>, String> {
     let mode = c.mode.clone().unwrap_or_else(|| "propagate".into());
     let err = |e: ConsumeError| e.message;
     if c.conditions.is_empty() {
-        let block = transform::ContextStatements { context: c.context.clone(), statements: c.statements.clone(), error_mode: None };
+        let block = transform::ContextStatements { context: c.context.clone(), statements: c.statements.clone(), conditions: vec![], error_mode: None };
         let mut args = transform::Arguments {
             error_mode: mode,
             statements: None,

@@ -17,6 +17,9 @@ pub use super::error::{literal_span, OttlError, RunError};
 pub struct Statements {
     compiled: Vec<CompiledStatement>,
     sources: Vec<String>,
+    /// The block's `conditions`: the statements run on an item only if one
+    /// of them holds.
+    guard: Option<Conditions>,
 }
 
 impl Statements {
@@ -29,13 +32,34 @@ impl Statements {
             let ast = parse_statement(src).map_err(|e| e.at_index(i))?;
             compiled.push(checker.statement(&ast).map_err(|e| e.at_index(i))?);
         }
-        Ok(Statements { compiled, sources: sources.iter().map(|s| s.to_string()).collect() })
+        Ok(Statements { compiled, sources: sources.iter().map(|s| s.to_string()).collect(), guard: None })
+    }
+
+    /// The statements run only on items where at least one of `conditions`
+    /// holds (the transform processor's per-block `conditions`, ORed, each
+    /// statement's own `where` still applying). None: on every item.
+    /// Failures of a condition are numbered after the statements.
+    pub fn guarded_by(mut self, conditions: Conditions) -> Statements {
+        self.guard = (!conditions.is_empty()).then_some(conditions);
+        self
     }
 
     /// Runs every statement in order against one item (fresh `cache` per
     /// call). Ignore: errors are pushed to `errors` and the next statement
     /// runs; Silent: dropped; Propagate: returned.
     pub fn execute(&self, ctx: &mut dyn Context, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<(), RunError> {
+        if let Some(guard) = &self.guard {
+            let before = errors.len();
+            let renumber = |e: &mut RunError| e.index += self.compiled.len();
+            let holds = guard.any(ctx, mode, errors).map_err(|mut e| {
+                renumber(&mut e);
+                e
+            })?;
+            errors[before..].iter_mut().for_each(renumber);
+            if !holds {
+                return Ok(());
+            }
+        }
         let mut ev = Eval::new(ctx);
         for (i, stmt) in self.compiled.iter().enumerate() {
             let run = match &stmt.condition {
@@ -68,6 +92,9 @@ impl Statements {
             if let Some(c) = &stmt.condition {
                 uses::node(c, &mut out);
             }
+        }
+        if let Some(guard) = &self.guard {
+            out.extend(guard.path_uses());
         }
         out
     }

@@ -33,14 +33,12 @@ pub fn transform(ctx: &mut Ctx) -> Vec<Block> {
                     let mut g = OptionReader::nested(ctx.owner, format!("{key}[{i}]."), item, ctx.diags);
                     let has_context = g.has("context");
                     let sts = g.take("statements").map(|s| statements(ctx.owner, &format!("{key}[{i}].statements"), &s.value, ctx.diags)).unwrap_or_default();
-                    g.unsupported(
-                        "conditions",
-                        "otelcol.processor.transform has no per-group conditions yet; add them to each statement's where clause",
-                        ctx.diags,
-                    );
                     if has_context {
                         let mut b = Block::new(key);
                         g.copy(&mut b, "context", Ty::String, ctx.diags);
+                        if let Some(c) = g.take("conditions") {
+                            b.attr("conditions", list(&statements(ctx.owner, &format!("{key}[{i}].conditions"), &c.value, ctx.diags)));
+                        }
                         b.attr("statements", list(&sts));
                         g.copy(&mut b, "error_mode", Ty::String, ctx.diags);
                         blocks_after_flat |= !inferred.is_empty();
@@ -48,6 +46,7 @@ pub fn transform(ctx: &mut Ctx) -> Vec<Block> {
                     } else {
                         // A group without a context has it inferred: it joins the flat list.
                         g.ignore("error_mode", "a group without a context runs with the component's error_mode", ctx.diags);
+                        g.unsupported("conditions", "the flat statements of Alloy have no conditions; give the group a context", ctx.diags);
                         inferred.extend(sts);
                     }
                     g.finish(ctx.diags);

@@ -63,6 +63,11 @@ pub struct ContextStatements {
     pub context: String,
     /// The statements, run in order on every item of the context. Required.
     pub statements: Vec<String>,
+    /// Conditions in the same context, ORed: the statements run only on
+    /// the items where one holds (each statement's `where` still applies).
+    /// Empty: every item.
+    #[serde(default)]
+    pub conditions: Vec<String>,
     /// This block's own `error_mode`; the component's when unset.
     #[serde(default)]
     pub error_mode: Option<String>,

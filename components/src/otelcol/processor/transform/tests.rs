@@ -134,7 +134,12 @@ fn validation_compiles_once_for_the_build_that_follows() {
     let args = Arguments {
         error_mode: "propagate".into(),
         statements: None,
-        trace_statements: vec![ContextStatements { context: "span".into(), statements: vec![r#"set(name, "x")"#.into()], error_mode: None }],
+        trace_statements: vec![ContextStatements {
+            context: "span".into(),
+            statements: vec![r#"set(name, "x")"#.into()],
+            conditions: vec![],
+            error_mode: None,
+        }],
         metric_statements: vec![],
         log_statements: vec![],
         output: Output::default(),
@@ -144,4 +149,45 @@ fn validation_compiles_once_for_the_build_that_follows() {
     let shared = args.clone();
     assert!(shared.compiled.take().is_some(), "validation left its rules for the build");
     assert!(args.compiled.take().is_none(), "and they are taken once");
+}
+
+/// A block's `conditions` (ORed) choose the items its statements run on;
+/// each statement's own `where` still applies. The span block runs on the
+/// wire, the one that also writes a resource attribute on the decoded
+/// request: both honour the conditions.
+#[tokio::test]
+async fn block_conditions_choose_the_items_the_statements_run_on() {
+    use crate::otlp::proto::common::v1::any_value::Value as V;
+    for extra in ["", "\n  `set(resource.attributes[\"touched\"], true)`,"] {
+        let rec = Recorder::new();
+        let body = format!(
+            r#"trace_statements {{
+  context    = "span"
+  conditions = [`name == "GET /a"`, `attributes["force"] == true`]
+  statements = [{extra}
+    `set(attributes["chosen"], true)`,
+    `set(name, "renamed") where attributes["force"] == true`,
+  ]
+}}
+output {{ traces = [sink] }}"#
+        );
+        let h = Harness::start(&REGISTRATION, &body, &rec.scope("sink")).unwrap();
+        let input = spans(&[("GET /a", vec![]), ("GET /b", vec![]), ("GET /c", vec![("force", V::BoolValue(true))])]);
+        h.input().0.consume_traces(input).await.unwrap();
+        let got = rec.traces();
+        assert_eq!(names(&got[0]), ["GET /a", "GET /b", "renamed"], "{extra}");
+        let req = got[0].decode().unwrap();
+        let chosen: Vec<bool> = req.resource_spans[0].scope_spans[0].spans.iter().map(|s| s.attributes.iter().any(|kv| kv.key == "chosen")).collect();
+        assert_eq!(chosen, [true, false, true], "{extra}");
+        h.stop().await;
+    }
+}
+
+/// A bad condition is an error at its own list element and token.
+#[test]
+fn a_bad_block_condition_points_at_its_bad_token() {
+    let (message, at) =
+        pointed_at("trace_statements {\ncontext = \"span\"\nconditions = [`name == \"a\"`, `nmae == \"b\"`]\nstatements = [`set(name, \"x\")`]\n}");
+    assert_eq!(at, "nmae", "{message}");
+    assert!(message.contains("not a valid path"), "{message}");
 }
