@@ -10,7 +10,7 @@ use solder_syntax::ottl::{funcs, ErrorMode, RunError, Statements};
 use super::{supports, transform_traces, WireBlock, WireFailure};
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::{AnyValue, ArrayValue, KeyValue, KeyValueList};
-use crate::otlp::proto::trace::v1::Status;
+use crate::otlp::proto::trace::v1::{Span, Status};
 use crate::otlp::proto::ExportTraceServiceRequest;
 use crate::otlp::synthetic;
 use crate::ottl::{self, Group};
@@ -179,4 +179,73 @@ fn programs_beyond_the_span_are_left_to_decoding() {
     }
     let events = Statements::compile(&ottl::SPANEVENT, funcs::table(), &[r#"set(name, "e")"#]).expect("compiles");
     assert!(!supports(&[&Group { schema: &ottl::SPANEVENT, statements: events }]));
+}
+
+/// The request's spans written field by field in a shuffled order, as any
+/// sender may write them: attributes in several runs with other fields
+/// between them, now and then a name written twice or an unknown field.
+/// Decoding reads all of these as one span; so must the wire walk.
+fn shuffled_bytes(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let rs = &req.resource_spans[0];
+    let mut ss = Vec::new();
+    if let Some(scope) = &rs.scope_spans[0].scope {
+        prost::encoding::message::encode(1, scope, &mut ss);
+    }
+    for span in &rs.scope_spans[0].spans {
+        // Each field alone, as its own encoding.
+        let mut fields: Vec<Vec<u8>> = span.attributes.iter().map(|kv| Span { attributes: vec![kv.clone()], ..Default::default() }.encode_to_vec()).collect();
+        let mut rest = span.clone();
+        rest.attributes.clear();
+        let whole = rest.encode_to_vec();
+        let mut at = 0;
+        while at < whole.len() {
+            let start = at;
+            let mut buf = &whole[at..];
+            let (tag, wire_type) = prost::encoding::decode_key(&mut buf).expect("key");
+            prost::encoding::skip_field(wire_type, tag, &mut buf, Default::default()).expect("field");
+            at = whole.len() - buf.len();
+            fields.push(whole[start..at].to_vec());
+        }
+        for i in (1..fields.len()).rev() {
+            fields.swap(i, (next() % (i as u64 + 1)) as usize);
+        }
+        match next() % 4 {
+            0 => fields.push(Span { name: format!("late name {}", next() % 10), ..Default::default() }.encode_to_vec()),
+            1 => {
+                let mut unknown = Vec::new();
+                prost::encoding::uint64::encode(100, &next(), &mut unknown);
+                fields.insert((next() % (fields.len() as u64 + 1)) as usize, unknown);
+            }
+            _ => {}
+        }
+        prost::encoding::bytes::encode(2, &fields.concat(), &mut ss);
+    }
+    let mut r = Vec::new();
+    if let Some(resource) = &rs.resource {
+        prost::encoding::message::encode(1, resource, &mut r);
+    }
+    prost::encoding::bytes::encode(2, &ss, &mut r);
+    let mut bytes = Vec::new();
+    prost::encoding::bytes::encode(1, &r, &mut bytes);
+    bytes
+}
+
+#[test]
+fn every_program_gives_what_decoding_gives_however_the_spans_are_laid_out() {
+    let req = request();
+    for seed in 1..=40 {
+        let bytes = shuffled_bytes(&req, seed);
+        for program in PROGRAMS {
+            let (slow, fast, slow_errors, fast_errors) = both(program, &bytes, ErrorMode::Ignore);
+            assert_eq!(fast, slow, "seed {seed}: {program:?}");
+            assert_eq!(fast_errors, slow_errors, "seed {seed}: {program:?}");
+        }
+    }
 }
