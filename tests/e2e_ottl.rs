@@ -16,7 +16,8 @@ use support::{free_port, Agent};
 const USERS: u32 = 20;
 const HEALTHCHECKS: u32 = 7;
 
-fn pipeline(grpc: u16, sink: u16, expose: u16) -> String {
+/// The pipeline with `statement` as the transform's one span statement.
+fn pipeline(grpc: u16, sink: u16, expose: u16, statement: &str) -> String {
     format!(
         r#"otelcol.receiver.otlp "default" {{
 	grpc {{
@@ -41,7 +42,7 @@ otelcol.processor.transform "names" {{
 	error_mode = "ignore"
 	trace_statements {{
 		context    = "span"
-		statements = [`replace_pattern(name, "/users/[0-9]+", "/users/{{id}}")`]
+		statements = [`{statement}`]
 	}}
 	output {{
 		traces = [otelcol.exporter.otlp.sink.input, otelcol.connector.spanmetrics.default.input]
@@ -84,8 +85,13 @@ fn metric_sum(text: &str, prefix: &str) -> f64 {
     text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
 }
 
-#[test]
-fn health_checks_are_filtered_and_user_ids_collapse_into_one_series() {
+/// Runs the users app (its lookups with `http.route` when `route`)
+/// through the pipeline with `statement`; asserts what every run must
+/// show: one span-metrics series for the route at Prometheus counting every
+/// lookup, the lookups renamed at the sink, the health checks counted as
+/// filtered, and acknowledged = delivered + filtered. Returns the spans
+/// the sink received.
+fn run(statement: &str, route: bool) -> Vec<serde_json::Value> {
     let python = support::python();
     let prometheus = prometheus_binary();
     let dir = tempfile::tempdir().unwrap();
@@ -96,15 +102,16 @@ fn health_checks_are_filtered_and_user_ids_collapse_into_one_series() {
     let prom = Prometheus::start(&prometheus, &scrape);
 
     let cfg = dir.path().join("pipeline.alloy");
-    std::fs::write(&cfg, pipeline(grpc, sink.port, expose)).unwrap();
+    std::fs::write(&cfg, pipeline(grpc, sink.port, expose, statement)).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
     agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
 
-    let status = Command::new(&python)
-        .arg(e2e_dir().join("users_app.py"))
-        .args([format!("http://127.0.0.1:{grpc}"), USERS.to_string(), HEALTHCHECKS.to_string()])
-        .status()
-        .unwrap();
+    let mut app = Command::new(&python);
+    app.arg(e2e_dir().join("users_app.py")).args([format!("http://127.0.0.1:{grpc}"), USERS.to_string(), HEALTHCHECKS.to_string()]);
+    if route {
+        app.arg("route");
+    }
+    let status = app.status().unwrap();
     assert!(status.success(), "users app failed ({status}); solder logs:\n{}", agent.logs());
 
     // One series for the route, with every lookup in it; none for health.
@@ -127,4 +134,24 @@ fn health_checks_are_filtered_and_user_ids_collapse_into_one_series() {
     assert_eq!(accepted, f64::from(USERS + HEALTHCHECKS), "every span sent was acknowledged");
     assert_eq!(filtered, f64::from(HEALTHCHECKS), "each health check is counted as filtered");
     assert_eq!(spans.len() as f64 + filtered, accepted, "acknowledged = delivered + filtered");
+    spans
+}
+
+#[test]
+fn health_checks_are_filtered_and_user_ids_collapse_into_one_series() {
+    let spans = run(r#"replace_pattern(name, "/users/[0-9]+", "/users/{id}")"#, false);
+    assert!(spans.iter().all(|s| s["attributes"].get("original_span_name").is_none()), "{spans:?}");
+}
+
+/// The statement Grafana's k8s-monitoring chart writes when
+/// `traces.setSpanNameSemanticConvention` is set: server spans are named
+/// by method and route, and the old name is kept in an attribute.
+#[test]
+fn set_semconv_span_name_names_lookups_by_route_and_keeps_the_old_name() {
+    let spans = run(r#"set_semconv_span_name("1.37.0", "original_span_name")"#, true);
+    let mut originals: Vec<&str> = spans.iter().filter_map(|s| s["attributes"]["original_span_name"].as_str()).collect();
+    originals.sort_unstable();
+    originals.dedup();
+    assert_eq!(originals, ["GET /users/123", "GET /users/456"], "{spans:?}");
+    assert_eq!(spans.iter().filter(|s| s["attributes"]["original_span_name"].is_string()).count(), USERS as usize, "{spans:?}");
 }

@@ -3,10 +3,12 @@ the OTTL end-to-end test: user lookups whose span names carry the user ID
 (`GET /users/123`, `GET /users/456`), and health checks (`GET /healthz`,
 with `http.route` set) that a filter should drop.
 
-usage: users_app.py ENDPOINT USERS HEALTHCHECKS
+usage: users_app.py ENDPOINT USERS HEALTHCHECKS [route]
 
 Sends USERS lookups (alternating users 123 and 456) and HEALTHCHECKS
 health checks over OTLP/gRPC, then exits 0 once every span is exported.
+With `route`, lookups also carry `http.route` = `/users/{id}`, as a web
+framework's instrumentation sets it.
 """
 
 import sys
@@ -18,6 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 endpoint, users, healthchecks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with_route = sys.argv[4:] == ["route"]
 
 provider = TracerProvider(resource=Resource.create({"service.name": "users-api"}))
 provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, insecure=True), schedule_delay_millis=100))
@@ -30,6 +33,8 @@ for i in range(max(users, healthchecks)):
         with tracer.start_as_current_span(f"GET /users/{user}", kind=trace.SpanKind.SERVER) as span:
             span.set_attribute("http.request.method", "GET")
             span.set_attribute("url.path", f"/users/{user}")
+            if with_route:
+                span.set_attribute("http.route", "/users/{id}")
     if i < healthchecks:
         with tracer.start_as_current_span("GET /healthz", kind=trace.SpanKind.SERVER) as span:
             span.set_attribute("http.request.method", "GET")
