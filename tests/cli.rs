@@ -232,7 +232,12 @@ fn no_path_runs_the_embedded_default_config() {
 #[test]
 fn run_takes_alloys_stability_level_flag() {
     let agent = support::Agent::start(&[&data("persistent_queue.alloy"), "--stability.level=public-preview"]);
-    agent.wait_for("the persistent queue's exporter", || agent.get("/api/v0/web/components/otelcol.exporter.otlp.backend").0 == 200);
+    // The exporter is listed as soon as it is built; its queue opens on the
+    // storage once it starts, so wait for that, not for the listing.
+    let backend = "/api/v0/web/components/otelcol.exporter.otlp.backend";
+    agent.wait_for("the persistent queue's exporter on its storage", || {
+        agent.get(backend).0 == 200 && !agent.component("otelcol.exporter.otlp.backend")["debugInfo"]["queue_storage"].is_null()
+    });
     let info = agent.component("otelcol.exporter.otlp.backend");
     assert!(info["debugInfo"]["queue_storage"].as_str().is_some_and(|d| d.ends_with("otelcol.storage.file.queue/otelcol.exporter.otlp.backend")), "{info}");
 
