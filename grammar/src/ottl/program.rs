@@ -39,9 +39,8 @@ impl Statements {
     /// holds (the transform processor's per-block `conditions`, ORed, each
     /// statement's own `where` still applying). None: on every item.
     /// Failures of a condition are numbered after the statements.
-    pub fn guarded_by(mut self, conditions: Conditions) -> Statements {
+    pub fn guard_with(&mut self, conditions: Conditions) {
         self.guard = (!conditions.is_empty()).then_some(conditions);
-        self
     }
 
     /// Runs every statement in order against one item (fresh `cache` per

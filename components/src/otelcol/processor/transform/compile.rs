@@ -59,33 +59,35 @@ fn signal(blocks: &[ContextStatements], flat: &[String], at: Signal<'_>, mode: E
             Some(m) => error_mode(m, &format!("{path}.error_mode"))?,
             None => mode,
         };
-        let conditions = compile_conditions(schema, &b.conditions, &format!("{path}.conditions"))?;
-        out.push(block(schema, &b.statements, conditions, &format!("{path}.statements"), mode)?);
+        let mut compiled = block(schema, &b.statements, &format!("{path}.statements"), mode)?;
+        if !b.conditions.is_empty() {
+            compiled.guard(schema, &b.conditions, &format!("{path}.conditions"))?;
+        }
+        out.push(compiled);
     }
     if !flat.is_empty() {
         let sources: Vec<&str> = flat.iter().map(String::as_str).collect();
         let schema = infer_context(&sources, at.contexts).map_err(|e| load_error(at.flat, e))?;
-        out.push(block(schema, flat, compile_conditions(schema, &[], at.flat)?, at.flat, mode)?);
+        out.push(block(schema, flat, at.flat, mode)?);
     }
     Ok(out)
 }
 
-/// A block's `conditions`, compiled, with their texts.
-fn compile_conditions<'c>(schema: &'static Schema, conditions: &'c [String], path: &str) -> Result<(Conditions, &'c [String]), ArgumentError> {
-    let sources: Vec<&str> = conditions.iter().map(String::as_str).collect();
-    Ok((Conditions::compile(schema, funcs::table(), &sources).map_err(|e| load_error(path, e))?, conditions))
+fn block(schema: &'static Schema, statements: &[String], path: &str, mode: ErrorMode) -> Result<Block, ArgumentError> {
+    let sources: Vec<&str> = statements.iter().map(String::as_str).collect();
+    let compiled = Statements::compile(schema, funcs::table(), &sources).map_err(|e| load_error(path, e))?;
+    Ok(Block { group: ottl::Group { schema, statements: compiled }, mode, log: FailureLog::new(statements) })
 }
 
-fn block(
-    schema: &'static Schema,
-    statements: &[String],
-    (guard, conditions): (Conditions, &[String]),
-    path: &str,
-    mode: ErrorMode,
-) -> Result<Block, ArgumentError> {
-    let sources: Vec<&str> = statements.iter().map(String::as_str).collect();
-    let compiled = Statements::compile(schema, funcs::table(), &sources).map_err(|e| load_error(path, e))?.guarded_by(guard);
-    // Failures are numbered statements first, then conditions.
-    let texts: Vec<String> = statements.iter().chain(conditions).cloned().collect();
-    Ok(Block { group: ottl::Group { schema, statements: compiled }, mode, log: FailureLog::new(&texts) })
+impl Block {
+    /// Runs the block's statements only where one of `conditions` holds.
+    /// Their failures are logged after the statements', in that order.
+    fn guard(&mut self, schema: &'static Schema, conditions: &[String], path: &str) -> Result<(), ArgumentError> {
+        let sources: Vec<&str> = conditions.iter().map(String::as_str).collect();
+        let guard = Conditions::compile(schema, funcs::table(), &sources).map_err(|e| load_error(path, e))?;
+        let texts: Vec<String> = self.group.statements.sources().iter().chain(conditions).cloned().collect();
+        self.group.statements.guard_with(guard);
+        self.log = FailureLog::new(&texts);
+        Ok(())
+    }
 }
