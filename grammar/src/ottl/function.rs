@@ -90,6 +90,13 @@ pub trait Args {
 pub trait Function: Send + Sync {
     /// Runs the function. Editors return [`Value::Nil`].
     fn call(&self, args: &mut dyn Args) -> Result<Value, String>;
+
+    /// What the function does, for the few editors a context may run
+    /// itself without the evaluator ([`crate::ottl::plan`]); `None` for
+    /// the rest.
+    fn primitive(&self) -> Option<&crate::ottl::plan::Primitive> {
+        None
+    }
 }
 
 /// Prepares a call site from its literal arguments. An error names the

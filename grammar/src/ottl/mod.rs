@@ -34,6 +34,7 @@ pub mod eval;
 pub mod funcs;
 pub mod function;
 pub mod parse;
+pub mod plan;
 pub mod program;
 pub mod testing;
 pub mod value;

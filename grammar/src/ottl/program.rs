@@ -8,6 +8,7 @@ use super::eval::uses::{self, PathUse};
 use super::eval::{Eval, Node};
 use super::function::FunctionDef;
 use super::parse::{parse_condition, parse_statement};
+use super::plan;
 use super::ErrorMode;
 
 pub use super::error::{literal_span, OttlError, RunError};
@@ -96,6 +97,16 @@ impl Statements {
             out.extend(guard.path_uses());
         }
         out
+    }
+
+    /// Every statement as a [`plan::Step`], in order, if each has one of
+    /// the plain shapes and the block has no `conditions`: a context may
+    /// then run them itself.
+    pub fn steps(&self) -> Option<Vec<plan::Step<'_>>> {
+        if self.guard.is_some() {
+            return None;
+        }
+        self.compiled.iter().map(plan::step).collect()
     }
 
     pub fn len(&self) -> usize {

@@ -257,7 +257,7 @@ fn string_entry(key: &str, s: String) -> KeyValue {
 /// `AnyValue` starts (it runs to the end), if it is one key field followed
 /// by at most one value field (or a lone value field: the empty key).
 /// Anything else is `None`.
-fn plain(kv: &[u8]) -> Option<(std::ops::Range<usize>, Option<usize>)> {
+pub(super) fn plain(kv: &[u8]) -> Option<(std::ops::Range<usize>, Option<usize>)> {
     let key = match kv.first() {
         Some(0x0a) => {
             let (used, len) = prefix(&kv[1..])?;
@@ -311,7 +311,7 @@ fn delimited(b: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// An `AnyValue` that is one string field: its bytes, not yet checked
 /// to be UTF-8.
-fn string_bytes(any: &[u8]) -> Option<&[u8]> {
+pub(super) fn string_bytes(any: &[u8]) -> Option<&[u8]> {
     match any.split_first()? {
         (0x0a, body) => match delimited(body)? {
             (s, []) => Some(s),
@@ -329,7 +329,7 @@ fn text(any: &[u8]) -> Option<&str> {
 /// An `AnyValue` that is one scalar field: a string, bool, int, double or
 /// bytes, read without decoding. Anything else (a list, a map, an empty or
 /// oddly encoded value) is `None`, for the decoder.
-fn scalar(any: &[u8]) -> Option<Value> {
+pub(super) fn scalar(any: &[u8]) -> Option<Value> {
     let (&key, body) = any.split_first()?;
     Some(match key {
         0x0a => Value::str(text(any)?),

@@ -20,20 +20,27 @@ pub(super) struct Field<'a> {
 pub(super) fn each<'a, E: From<WireError>>(msg: &'a [u8], mut each: impl FnMut(Field<'a>) -> Result<(), E>) -> Result<(), E> {
     let mut r = Reader::new(msg, 0);
     while !r.done() {
-        let start = r.offset();
-        let (tag, wire_type) = r.key()?;
-        let body = r.offset();
-        let payload = match wire_type {
-            WT_LEN => r.delimited()?.0,
-            WT_VARINT | WT_I64 | WT_I32 => {
-                r.scalar(wire_type)?;
-                &msg[body..r.offset()]
-            }
-            _ => return Err(WireError { offset: start, message: "groups are not transformed on the wire".into() }.into()),
-        };
-        each(Field { tag, wire_type, whole: &msg[start..r.offset()], payload })?;
+        each(next(msg, &mut r)?)?;
     }
     Ok(())
+}
+
+/// The field `r` is at, moving `r` past it; `r`'s offsets are positions
+/// in `msg`.
+#[inline]
+pub(super) fn next<'a>(msg: &'a [u8], r: &mut Reader<'a>) -> Result<Field<'a>, WireError> {
+    let start = r.offset();
+    let (tag, wire_type) = r.key()?;
+    let body = r.offset();
+    let payload = match wire_type {
+        WT_LEN => r.delimited()?.0,
+        WT_VARINT | WT_I64 | WT_I32 => {
+            r.scalar(wire_type)?;
+            &msg[body..r.offset()]
+        }
+        _ => return Err(WireError { offset: start, message: "groups are not transformed on the wire".into() }),
+    };
+    Ok(Field { tag, wire_type, whole: &msg[start..r.offset()], payload })
 }
 
 /// Appends a length-delimited field.

@@ -5,9 +5,21 @@
 //! unknown fields) are copied as received.
 
 use super::fields::{self, len_field_size, Field};
-use super::span::{Above, WireSpan, WireSpanContext};
+use super::span::Above;
 use super::WireFailure;
 use crate::otlp::wire::WireError;
+
+/// What runs on each span of a request: the evaluator over a
+/// [`super::span::WireSpan`], or a [`super::plan::Plan`].
+pub(super) trait Pass<'a> {
+    type Error: From<WireError>;
+
+    /// Runs on one span's bytes; whether it changed.
+    fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, Self::Error>;
+
+    /// Writes the span last run, which changed.
+    fn write(&mut self, out: &mut Vec<u8>);
+}
 
 impl From<WireError> for WireFailure {
     fn from(e: WireError) -> WireFailure {
@@ -21,12 +33,11 @@ const RESOURCE_SPANS: u32 = 1;
 const SCOPE_SPANS: u32 = 2;
 const SPANS: u32 = 2;
 
-/// Runs `run` on every span; the request's new bytes if any span changed.
-pub(super) fn rewrite(request: &[u8], mut run: impl FnMut(&mut WireSpanContext<'_, '_>) -> Result<(), WireFailure>) -> Result<Option<Vec<u8>>, WireFailure> {
+/// Runs `pass` on every span; the request's new bytes if any span changed.
+pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Result<Option<Vec<u8>>, P::Error> {
     let mut arena = Vec::new();
     // Per span, in request order: where its new bytes are in `arena`.
     let mut changed: Vec<Option<(usize, usize)>> = Vec::new();
-    let mut span = WireSpan::default();
     let mut above = Above::default();
     fields::each(request, |rs: Field<'_>| {
         if rs.tag != RESOURCE_SPANS {
@@ -66,16 +77,14 @@ pub(super) fn rewrite(request: &[u8], mut run: impl FnMut(&mut WireSpanContext<'
                     return Ok(());
                 }
                 delimited(&sp)?;
-                span.read(sp.payload)?;
-                run(&mut WireSpanContext { span: &mut span, above: &above })?;
-                changed.push(if span.changed() {
+                changed.push(if pass.span(sp.payload, &above)? {
                     let start = arena.len();
-                    span.write(&mut arena);
+                    pass.write(&mut arena);
                     Some((start, arena.len()))
                 } else {
                     None
                 });
-                Ok::<(), WireFailure>(())
+                Ok::<(), P::Error>(())
             })
         })
     })?;

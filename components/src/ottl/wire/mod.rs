@@ -21,6 +21,10 @@
 mod attrs;
 mod fields;
 mod frame;
+mod lean;
+mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod span;
 #[cfg(test)]
 mod tests;
@@ -29,6 +33,10 @@ use solder_syntax::ottl::{ErrorMode, RunError};
 
 use super::Group;
 use crate::otlp::wire::WireError;
+use frame::Pass;
+use lean::{Bail, LeanSpan};
+pub use plan::Plan;
+use span::{Above, WireSpan, WireSpanContext};
 
 /// Whether every group can run on the wire.
 pub fn supports(groups: &[&Group]) -> bool {
@@ -55,13 +63,59 @@ pub struct WireBlock<'g> {
 /// `None`: nothing changed, the request goes on as it came. Errors of
 /// blocks under `ignore` are pushed to `errors` with their block's index.
 pub fn transform_traces(blocks: &[WireBlock<'_>], request: &[u8], errors: &mut Vec<(usize, RunError)>) -> Result<Option<Vec<u8>>, WireFailure> {
-    frame::rewrite(request, |ctx| {
-        for (b, block) in blocks.iter().enumerate() {
+    frame::rewrite(request, &mut Evaluated { blocks, errors, span: WireSpan::default() })
+}
+
+/// Runs a [`Plan`] over every span of a trace request. `None` inside:
+/// nothing changed. `Err(Bail)`: a span the plan cannot run exactly;
+/// the caller runs the general path ([`transform_traces`]) instead.
+pub fn run_plan(plan: &Plan, request: &[u8]) -> Result<Option<Vec<u8>>, Bail> {
+    frame::rewrite(request, &mut Planned { plan, span: LeanSpan::default() })
+}
+
+/// The evaluator over each span.
+struct Evaluated<'b, 'g, 'a> {
+    blocks: &'b [WireBlock<'g>],
+    errors: &'b mut Vec<(usize, RunError)>,
+    span: WireSpan<'a>,
+}
+
+impl<'a> Pass<'a> for Evaluated<'_, '_, 'a> {
+    type Error = WireFailure;
+
+    fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, WireFailure> {
+        self.span.read(body)?;
+        let mut ctx = WireSpanContext { span: &mut self.span, above };
+        for (b, block) in self.blocks.iter().enumerate() {
             let mut found = Vec::new();
-            let result = block.group.statements.execute(ctx, block.mode, &mut found);
-            errors.extend(found.into_iter().map(|e| (b, e)));
+            let result = block.group.statements.execute(&mut ctx, block.mode, &mut found);
+            self.errors.extend(found.into_iter().map(|e| (b, e)));
             result.map_err(|e| WireFailure::Run(b, e))?;
         }
-        Ok(())
-    })
+        Ok(self.span.changed())
+    }
+
+    fn write(&mut self, out: &mut Vec<u8>) {
+        self.span.write(out);
+    }
+}
+
+/// A plan over each span.
+struct Planned<'p, 'a> {
+    plan: &'p Plan,
+    span: LeanSpan<'a>,
+}
+
+impl<'a> Pass<'a> for Planned<'_, 'a> {
+    type Error = Bail;
+
+    fn span(&mut self, body: &'a [u8], _: &Above<'a>) -> Result<bool, Bail> {
+        self.span.read(self.plan, body)?;
+        self.span.run(self.plan)?;
+        Ok(self.span.changed())
+    }
+
+    fn write(&mut self, out: &mut Vec<u8>) {
+        self.span.write(self.plan, out);
+    }
 }

@@ -15,14 +15,17 @@ use crate::otlp::proto::ExportTraceServiceRequest;
 use crate::otlp::synthetic;
 use crate::ottl::{self, Group};
 
+/// The benchmark's five statements.
+pub(super) const FIVE: &[&str] = &[
+    r#"replace_pattern(name, "/api/orders/[0-9]+", "/api/orders/{id}")"#,
+    r#"set(attributes["deployment.environment"], "production")"#,
+    r#"delete_key(attributes, "user_agent.original")"#,
+    r#"set(status.code, STATUS_CODE_ERROR) where attributes["http.response.status_code"] >= 500"#,
+    r#"truncate_all(attributes, 256)"#,
+];
+
 const PROGRAMS: &[&[&str]] = &[
-    &[
-        r#"replace_pattern(name, "/api/orders/[0-9]+", "/api/orders/{id}")"#,
-        r#"set(attributes["deployment.environment"], "production")"#,
-        r#"delete_key(attributes, "user_agent.original")"#,
-        r#"set(status.code, STATUS_CODE_ERROR) where attributes["http.response.status_code"] >= 500"#,
-        r#"truncate_all(attributes, 256)"#,
-    ],
+    FIVE,
     &[r#"set(name, "renamed") where name == "no such span""#],
     &[r#"set(attributes["nested"]["deeper"], 1)"#, r#"set(attributes["list"][1], "second")"#],
     &[r#"keep_keys(attributes, ["http.route", "list"])"#],
@@ -47,12 +50,12 @@ const PROGRAMS: &[&[&str]] = &[
     ],
 ];
 
-fn kv(key: &str, v: Option<V>) -> KeyValue {
+pub(super) fn kv(key: &str, v: Option<V>) -> KeyValue {
     KeyValue { key: key.to_string(), value: Some(AnyValue { value: v }), ..Default::default() }
 }
 
 /// A synthetic request with every value kind and a few odd spans.
-fn request() -> ExportTraceServiceRequest {
+pub(super) fn request() -> ExportTraceServiceRequest {
     let mut req = synthetic::request(3, 12);
     let spans: Vec<_> = req.resource_spans.iter_mut().flat_map(|r| &mut r.scope_spans).flat_map(|s| &mut s.spans).collect();
     for (i, span) in spans.into_iter().enumerate() {
@@ -82,7 +85,7 @@ fn request() -> ExportTraceServiceRequest {
 /// one more attribute after it (so its attributes lie in two runs) and an
 /// unknown field at the top: prost keeps the last name, joins the
 /// attributes and skips the field, and so must the wire path.
-fn odd_bytes(req: &ExportTraceServiceRequest) -> Vec<u8> {
+pub(super) fn odd_bytes(req: &ExportTraceServiceRequest) -> Vec<u8> {
     let mut req = req.clone();
     let span = &mut req.resource_spans[0].scope_spans[0].spans[0];
     let mut span_bytes = span.encode_to_vec();
@@ -110,7 +113,7 @@ fn odd_bytes(req: &ExportTraceServiceRequest) -> Vec<u8> {
     bytes
 }
 
-fn groups(program: &[&str]) -> Vec<Group> {
+pub(super) fn groups(program: &[&str]) -> Vec<Group> {
     let statements = Statements::compile(&ottl::SPAN, funcs::table(), program).unwrap_or_else(|e| panic!("{program:?}: {e:?}"));
     vec![Group { schema: &ottl::SPAN, statements }]
 }
@@ -185,7 +188,7 @@ fn programs_beyond_the_span_are_left_to_decoding() {
 /// sender may write them: attributes in several runs with other fields
 /// between them, now and then a name written twice or an unknown field.
 /// Decoding reads all of these as one span; so must the wire walk.
-fn shuffled_bytes(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
+pub(super) fn shuffled_bytes(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move || {
         state ^= state << 13;

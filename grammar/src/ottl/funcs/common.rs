@@ -4,6 +4,7 @@
 //! converts the same value to the same text.
 
 use super::super::function::{Args, CompileArgs, Function};
+use super::super::plan::Primitive;
 use super::super::value::Value;
 
 /// What a factory returns.
@@ -19,6 +20,31 @@ where
     fn call(&self, args: &mut dyn Args) -> Result<Value, String> {
         (self.0)(args)
     }
+}
+
+/// A call site that also says what it does ([`Function::primitive`]).
+struct Described<F>(Primitive, F);
+
+impl<F> Function for Described<F>
+where
+    F: Fn(&mut dyn Args) -> Result<Value, String> + Send + Sync,
+{
+    fn call(&self, args: &mut dyn Args) -> Result<Value, String> {
+        (self.1)(args)
+    }
+
+    fn primitive(&self) -> Option<&Primitive> {
+        Some(&self.0)
+    }
+}
+
+/// Wraps a closure as a compiled call site that a context may also run
+/// as `primitive`, which must do exactly what the closure does.
+pub(super) fn described<F>(primitive: Primitive, f: F) -> Made
+where
+    F: Fn(&mut dyn Args) -> Result<Value, String> + Send + Sync + 'static,
+{
+    Ok(Box::new(Described(primitive, f)))
 }
 
 /// Wraps a closure as a compiled call site.

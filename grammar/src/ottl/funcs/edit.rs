@@ -1,8 +1,9 @@
 //! The editors that write one value: `set` and `append`.
 
 use super::super::function::{CompileArgs, FunctionDef, Param, ParamKind::*};
+use super::super::plan::Primitive;
 use super::super::value::Value;
-use super::common::{func, Made};
+use super::common::{described, func, Made};
 
 pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "set", params: &[Param::required("target", Path), Param::required("value", Value)], make: set },
@@ -13,7 +14,7 @@ pub(super) const DEFS: &[FunctionDef] = &[
 /// changes nothing, as in the Collector without its `ottl.set.allowNil`
 /// gate. The hot path: one read, one write, no copy of the value.
 fn set(_: &CompileArgs<'_>) -> Made {
-    func(|args| {
+    described(Primitive::Set, |args| {
         let v = args.get(1)?;
         if !v.is_nil() {
             args.set(0, v)?;

@@ -12,8 +12,9 @@
 use super::super::context::MapEdit;
 use super::super::function::CompileArgs;
 use super::super::function::{FunctionDef, Param, ParamKind::*};
+use super::super::plan::Primitive;
 use super::super::value::Value;
-use super::common::{func, lit_int, lit_regex, lit_str, lit_str_list, map_put, opt_bool, want_map, want_str, Made};
+use super::common::{described, func, lit_int, lit_regex, lit_str, lit_str_list, map_put, opt_bool, want_map, want_str, Made};
 
 pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "delete_key", params: &[Param::required("target", Path), Param::required("key", Value)], make: delete_key },
@@ -58,7 +59,7 @@ fn edit_map(args: &mut dyn super::super::function::Args, edit: impl FnOnce(&mut 
 }
 
 fn delete_key(_: &CompileArgs<'_>) -> Made {
-    func(|args| {
+    described(Primitive::DeleteKey, |args| {
         let key = want_str(args.get(1)?)?;
         args.edit_map(0, MapEdit::Remove(&key))?;
         Ok(Value::Nil)
@@ -133,26 +134,25 @@ fn truncate_all(c: &CompileArgs<'_>) -> Made {
         return Err((3, format!("truncation_marker length ({}) cannot be greater than limit ({limit})", marker.len())));
     }
     let limit = limit as usize;
-    func(move |args| {
+    let primitive = Primitive::TruncateAll { limit, marker: marker.clone() };
+    described(primitive, move |args| {
         opt_bool(args, 2, true)?;
-        args.edit_map(
-            0,
-            MapEdit::Strings {
-                keep_up_to: limit,
-                f: &mut |s| {
-                    if s.len() <= limit {
-                        return None;
-                    }
-                    let mut cut = limit - marker.len();
-                    while !s.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    Some(format!("{}{marker}", &s[..cut]))
-                },
-            },
-        )?;
+        args.edit_map(0, MapEdit::Strings { keep_up_to: limit, f: &mut |s| truncated(s, limit, &marker) })?;
         Ok(Value::Nil)
     })
+}
+
+/// `s` cut to at most `limit` bytes with `marker` at the end (which fits:
+/// checked at load), if it is longer.
+pub fn truncated(s: &str, limit: usize, marker: &str) -> Option<String> {
+    if s.len() <= limit {
+        return None;
+    }
+    let mut cut = limit - marker.len();
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(format!("{}{marker}", &s[..cut]))
 }
 
 #[derive(Clone, Copy)]

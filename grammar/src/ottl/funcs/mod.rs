@@ -25,6 +25,9 @@ mod time;
 mod types;
 mod zone;
 
+pub use maps::truncated;
+pub use patterns::replaced;
+
 #[cfg(test)]
 mod testing;
 #[cfg(test)]

@@ -11,8 +11,9 @@
 use regex::Regex;
 
 use super::super::function::{Args, CompileArgs, FunctionDef, Param, ParamKind::*};
+use super::super::plan::Primitive;
 use super::super::value::Value;
-use super::common::{func, lit_regex, lit_str, map_put, string_like, want_map, want_str, Made};
+use super::common::{described, func, lit_regex, lit_str, map_put, string_like, want_map, want_str, Made};
 
 /// The optional trailing parameters every replace function shares.
 const FUNCTION: Param = Param::optional("function", Function);
@@ -97,7 +98,7 @@ fn replace_in(re: &Regex, s: &str, replacement: &str, extras: Extras, args: &mut
         return Ok(None);
     }
     if !args.present(extras.function) {
-        return Ok(Some(re.replace_all(s, replacement).into_owned()));
+        return Ok(replaced(re, s, replacement));
     }
     let mut updated = s.to_owned();
     for caps in re.captures_iter(s) {
@@ -110,12 +111,19 @@ fn replace_in(re: &Regex, s: &str, replacement: &str, extras: Extras, args: &mut
     Ok(Some(updated))
 }
 
+/// Every match of `re` in `s` replaced by the expansion of `replacement`,
+/// if there is one.
+pub fn replaced(re: &Regex, s: &str, replacement: &str) -> Option<String> {
+    re.is_match(s).then(|| re.replace_all(s, replacement).into_owned())
+}
+
 fn replace_pattern(c: &CompileArgs<'_>) -> Made {
     let re = lit_regex(c, 1, "replace_pattern")?;
     let extras = Extras { function: 3, format: 4 };
     // Usually a literal: taken once here rather than cloned per item.
     let fixed = lit_str(c, 2).map(str::to_owned);
-    func(move |args| {
+    let primitive = Primitive::ReplacePattern { regex: re.clone(), replacement: fixed.clone() };
+    described(primitive, move |args| {
         let Value::Str(s) = args.get(0)? else { return Ok(Value::Nil) };
         let replacement = match &fixed {
             Some(r) => std::borrow::Cow::Borrowed(r.as_str()),

@@ -112,6 +112,9 @@ pub struct Rules {
     logs: Vec<Block>,
     /// Whether the trace blocks run on the wire ([`ottl::wire::supports`]).
     traces_on_wire: bool,
+    /// The trace blocks compiled to wire operations, when every statement
+    /// is a plain step ([`ottl::wire::Plan`]).
+    traces_plan: Option<ottl::wire::Plan>,
 }
 
 /// A driver from the OTTL contexts module: runs one group over a request.
@@ -160,7 +163,7 @@ impl Rewrite for Rules {
 
     fn with_metrics(self, metrics: &ComponentMetrics) -> Rules {
         let attach = |blocks: Vec<Block>| blocks.into_iter().map(|b| Block { log: b.log.with_metrics(metrics), ..b }).collect();
-        Rules { traces: attach(self.traces), metrics: attach(self.metrics), logs: attach(self.logs), traces_on_wire: self.traces_on_wire }
+        Rules { traces: attach(self.traces), metrics: attach(self.metrics), logs: attach(self.logs), ..self }
     }
 
     fn try_traces(&self, req: &mut ExportTraceServiceRequest) -> Result<Edit, ConsumeError> {
@@ -182,6 +185,12 @@ impl Rewrite for Rules {
     fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<Option<Vec<u8>>, ConsumeError>> {
         if signal != Signal::Traces || !self.traces_on_wire {
             return None;
+        }
+        if let Some(plan) = &self.traces_plan {
+            // A span the plan cannot run exactly goes the general way.
+            if let Ok(result) = ottl::wire::run_plan(plan, bytes) {
+                return Some(Ok(result));
+            }
         }
         let blocks: Vec<WireBlock<'_>> = self.traces.iter().map(|b| WireBlock { group: &b.group, mode: FailureLog::run_mode(b.mode) }).collect();
         let mut errors = Vec::new();

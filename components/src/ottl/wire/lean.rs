@@ -1,0 +1,452 @@
+//! One span on the wire under a [`Plan`]: the walk notes only what the
+//! plan's operations read or may rewrite (the name, kind and status, and
+//! the attributes whose key a step names or that are long enough for a
+//! `truncate_all` to cut), the operations edit those notes, and a changed
+//! span is written as its bytes with the edited fields spliced in.
+//!
+//! What the plan does is what the evaluator does over
+//! [`super::span::WireSpan`] ([`super::tests`] runs both over shuffled
+//! layouts). Anything the notes cannot say exactly (a field seen twice
+//! that prost would merge, an attribute in an unusual shape, a name that
+//! is not UTF-8) is a [`Bail`]: that request takes the general path.
+
+use solder_syntax::ottl::eval::compare::compare;
+use solder_syntax::ottl::funcs::{replaced, truncated};
+use solder_syntax::ottl::Value;
+
+use super::attrs::{plain, scalar, string_bytes};
+use super::fields::{self, put_len};
+use super::plan::{Cond, KeyId, Op, Operand, Plan};
+use crate::otlp::wire::{Reader, WT_I32, WT_I64, WT_LEN, WT_VARINT};
+
+/// The plan cannot run this span exactly; the general path will.
+#[derive(Debug)]
+pub struct Bail;
+
+impl From<crate::otlp::wire::WireError> for Bail {
+    fn from(_: crate::otlp::wire::WireError) -> Bail {
+        Bail
+    }
+}
+
+const NO_KEY: KeyId = KeyId::MAX;
+
+/// One noted attribute. `field` is its range in the span (`None`: added by
+/// a step), `key` its key's range there, `id` its plan key number.
+#[derive(Clone)]
+struct Slot {
+    field: Option<(u32, u32)>,
+    key: (u32, u32),
+    id: KeyId,
+    value: Val,
+}
+
+#[derive(Clone)]
+enum Val {
+    /// As received: the `AnyValue`'s range, and whether it is a string.
+    Raw {
+        any: (u32, u32),
+        string: bool,
+    },
+    /// The value of the `SetAttr` at this op index.
+    Set(usize),
+    /// A string a step made (a cut one).
+    Str(String),
+    Deleted,
+}
+
+/// The notes of one span, reused from span to span.
+#[derive(Default)]
+pub(super) struct LeanSpan<'a> {
+    body: &'a [u8],
+    /// Every name field (prost reads the last; a new name replaces all).
+    names: Vec<(usize, usize)>,
+    name_text: &'a [u8],
+    kind: i64,
+    status: Option<(usize, usize)>,
+    code: i32,
+    message: &'a [u8],
+    slots: Vec<Slot>,
+    /// Where the last attribute field ends: added ones go after it.
+    attrs_end: Option<usize>,
+    new_name: Option<String>,
+    status_set: bool,
+    changed: bool,
+    edits: Vec<(usize, usize, Edit)>,
+}
+
+impl<'a> LeanSpan<'a> {
+    /// Walks the span's fields, noting what `plan` needs.
+    pub fn read(&mut self, plan: &Plan, body: &'a [u8]) -> Result<(), Bail> {
+        let (mut slots, mut names, edits) = (std::mem::take(&mut self.slots), std::mem::take(&mut self.names), std::mem::take(&mut self.edits));
+        slots.clear();
+        names.clear();
+        *self = LeanSpan { body, slots, names, edits, ..LeanSpan::default() };
+        let mut statuses = 0u8;
+        let mut pos = 0;
+        while pos < body.len() {
+            let start = pos;
+            let (tag, wire_type, payload) = field(body, &mut pos)?;
+            match (tag, wire_type) {
+                (9, WT_LEN) => {
+                    self.attrs_end = Some(pos);
+                    // Most attributes: plainly written, with a key length
+                    // no step's key has, too short for a cut. Nothing to
+                    // note.
+                    match plain_key_len(payload) {
+                        Some(n) if !plan.may_name(n) && pos - start <= plan.long => {}
+                        _ => self.attribute(plan, start, pos, payload)?,
+                    }
+                }
+                (5, WT_LEN) => {
+                    self.name_text = payload;
+                    self.names.push((start, pos));
+                }
+                (15, WT_LEN) => {
+                    self.status = Some((start, pos));
+                    statuses += 1;
+                    self.read_status(payload)?;
+                }
+                // As prost reads an int32; the last one counts.
+                (6, WT_VARINT) => self.kind = i64::from(Reader::new(payload, start).varint()? as i32),
+                // Fields the plan never reads, of their type.
+                (1..=4, WT_LEN) | (7 | 8, WT_I64) | (10 | 12 | 14, WT_VARINT) => {}
+                (1..=10 | 12 | 14 | 15, _) => return Err(Bail),
+                _ => {}
+            }
+        }
+        // prost merges a repeated status; rather than model that, leave
+        // such a span to the general path.
+        if statuses > 1 {
+            return Err(Bail);
+        }
+        Ok(())
+    }
+
+    /// Notes an attribute if a step names its key or may cut its value.
+    fn attribute(&mut self, plan: &Plan, start: usize, end: usize, kv: &[u8]) -> Result<(), Bail> {
+        let base = end - kv.len();
+        let (key, any) = plain(kv).ok_or(Bail)?;
+        let key = (base + key.start, base + key.end);
+        let id = plan.key_of(&self.body[key.0..key.1]).unwrap_or(NO_KEY);
+        if id != NO_KEY || end - start > plan.long {
+            let any = any.map_or((end, end), |a| (base + a, end));
+            self.slots.push(Slot { field: Some(span32(start, end)?), key: span32(key.0, key.1)?, id, value: raw(self.body, any)? });
+        }
+        Ok(())
+    }
+
+    fn read_status(&mut self, status: &'a [u8]) -> Result<(), Bail> {
+        let mut r = Reader::new(status, 0);
+        let mut seen = (false, false);
+        while !r.done() {
+            match r.key()? {
+                (2, WT_LEN) if !seen.0 => {
+                    self.message = r.delimited()?.0;
+                    seen.0 = true;
+                }
+                (3, WT_VARINT) if !seen.1 => {
+                    self.code = r.varint()? as i32;
+                    seen.1 = true;
+                }
+                _ => return Err(Bail),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the plan's operations in order.
+    pub fn run(&mut self, plan: &Plan) -> Result<(), Bail> {
+        for (i, (op, when)) in plan.ops.iter().enumerate() {
+            if let Some(c) = when {
+                if !self.holds(plan, c)? {
+                    continue;
+                }
+            }
+            match op {
+                Op::SetAttr { key, .. } => match self.slots.iter_mut().find(|s| s.id == *key && !matches!(s.value, Val::Deleted)) {
+                    Some(slot) => {
+                        slot.value = Val::Set(i);
+                        self.changed = true;
+                    }
+                    None => {
+                        self.slots.push(Slot { field: None, key: (0, 0), id: *key, value: Val::Set(i) });
+                        self.changed = true;
+                    }
+                },
+                Op::DeleteAttr(key) => {
+                    for slot in self.slots.iter_mut().filter(|s| s.id == *key && !matches!(s.value, Val::Deleted)) {
+                        slot.value = Val::Deleted;
+                        self.changed = true;
+                    }
+                }
+                Op::SetName(name) => {
+                    if name.as_bytes() != self.name_bytes() {
+                        self.new_name = Some(name.clone());
+                        self.changed = true;
+                    }
+                }
+                Op::ReplaceName { regex, replacement } => {
+                    if let Some(new) = replaced(regex, self.name()?, replacement) {
+                        if new.as_bytes() != self.name_bytes() {
+                            self.new_name = Some(new);
+                            self.changed = true;
+                        }
+                    }
+                }
+                Op::SetStatusCode(code) => {
+                    self.code = *code;
+                    self.status_set = true;
+                    self.changed = true;
+                }
+                Op::TruncateAll { limit, marker } => self.truncate(plan, *limit, marker)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The name as it stands, unchecked: for comparisons, which need no
+    /// text.
+    fn name_bytes(&self) -> &[u8] {
+        self.new_name.as_ref().map_or(self.name_text, |n| n.as_bytes())
+    }
+
+    fn name(&self) -> Result<&str, Bail> {
+        match &self.new_name {
+            Some(n) => Ok(n),
+            None => std::str::from_utf8(self.name_text).map_err(|_| Bail),
+        }
+    }
+
+    fn truncate(&mut self, plan: &Plan, limit: usize, marker: &str) -> Result<(), Bail> {
+        for slot in &mut self.slots {
+            let text = match &slot.value {
+                Val::Raw { any, string: true } => {
+                    let s = string_bytes(&self.body[any.0 as usize..any.1 as usize]).ok_or(Bail)?;
+                    if s.len() <= limit {
+                        continue;
+                    }
+                    std::str::from_utf8(s).map_err(|_| Bail)?
+                }
+                Val::Set(op) => match &plan.ops[*op].0 {
+                    Op::SetAttr { value: Value::Str(s), .. } => s,
+                    _ => continue,
+                },
+                Val::Str(s) => s,
+                Val::Raw { .. } | Val::Deleted => continue,
+            };
+            if let Some(cut) = truncated(text, limit, marker) {
+                slot.value = Val::Str(cut);
+                self.changed = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn holds(&self, plan: &Plan, c: &Cond) -> Result<bool, Bail> {
+        Ok(match c {
+            Cond::Cmp(l, op, r) => {
+                let (left, right);
+                let l = match l {
+                    Operand::Lit(v) => v,
+                    path => {
+                        left = self.read_operand(plan, path)?;
+                        &left
+                    }
+                };
+                let r = match r {
+                    Operand::Lit(v) => v,
+                    path => {
+                        right = self.read_operand(plan, path)?;
+                        &right
+                    }
+                };
+                compare(l, r, *op)
+            }
+            Cond::And(l, r) => self.holds(plan, l)? && self.holds(plan, r)?,
+            Cond::Or(l, r) => self.holds(plan, l)? || self.holds(plan, r)?,
+            Cond::Not(inner) => !self.holds(plan, inner)?,
+        })
+    }
+
+    /// A path operand's value (a literal is never read through here).
+    fn read_operand(&self, plan: &Plan, o: &Operand) -> Result<Value, Bail> {
+        Ok(match o {
+            Operand::Lit(v) => v.clone(),
+            Operand::Name => Value::str(self.name()?),
+            Operand::Kind => Value::Int(self.kind),
+            Operand::StatusCode => Value::Int(i64::from(self.code)),
+            Operand::Attr(key) => match self.slots.iter().find(|s| s.id == *key && !matches!(s.value, Val::Deleted)).map(|s| &s.value) {
+                None | Some(Val::Deleted) => Value::Nil,
+                Some(Val::Raw { any, .. }) => scalar(&self.body[any.0 as usize..any.1 as usize]).ok_or(Bail)?,
+                Some(Val::Set(op)) => match &plan.ops[*op].0 {
+                    Op::SetAttr { value, .. } => value.clone(),
+                    _ => return Err(Bail),
+                },
+                Some(Val::Str(s)) => Value::str(s),
+            },
+        })
+    }
+
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// Writes the changed span: its bytes with each edited field in place
+    /// (a new name or status where the old one was, or at the end; added
+    /// attributes after the last one).
+    pub fn write(&mut self, plan: &Plan, out: &mut Vec<u8>) {
+        // (where, up to, what): a few per span, in a list kept from span
+        // to span.
+        let mut edits = std::mem::take(&mut self.edits);
+        edits.clear();
+        let end = self.body.len();
+        let added_at = self.attrs_end.unwrap_or(end);
+        for (i, slot) in self.slots.iter().enumerate() {
+            match (&slot.value, slot.field) {
+                (Val::Raw { .. }, _) | (Val::Deleted, None) => {}
+                (_, Some((from, to))) => edits.push((from as usize, to as usize, Edit::Attr(i))),
+                (_, None) => edits.push((added_at, added_at, Edit::Attr(i))),
+            }
+        }
+        if self.new_name.is_some() {
+            match self.names.split_first() {
+                Some((&(from, to), others)) => {
+                    edits.push((from, to, Edit::Name));
+                    edits.extend(others.iter().map(|&(from, to)| (from, to, Edit::Drop)));
+                }
+                None => edits.push((end, end, Edit::Name)),
+            }
+        }
+        if self.status_set {
+            let (from, to) = self.status.unwrap_or((end, end));
+            edits.push((from, to, Edit::Status));
+        }
+        // Stable: added attributes keep their order.
+        edits.sort_by_key(|e| e.0);
+        let mut at = 0;
+        for &(from, to, edit) in &edits {
+            out.extend_from_slice(&self.body[at..from]);
+            at = to;
+            match (edit, &self.new_name) {
+                (Edit::Attr(i), _) => self.write_attr(plan, &self.slots[i], out),
+                (Edit::Name, Some(name)) if !name.is_empty() => put_len(out, 5, name.as_bytes()),
+                (Edit::Status, _) => self.write_status(out),
+                (Edit::Name | Edit::Drop, _) => {}
+            }
+        }
+        out.extend_from_slice(&self.body[at..]);
+        self.edits = edits;
+    }
+
+    fn write_attr(&self, plan: &Plan, slot: &Slot, out: &mut Vec<u8>) {
+        match &slot.value {
+            Val::Set(op) => {
+                if let Op::SetAttr { field, .. } = &plan.ops[*op].0 {
+                    out.extend_from_slice(field);
+                }
+            }
+            Val::Str(s) => {
+                let key = match slot.field {
+                    Some(_) => &self.body[slot.key.0 as usize..slot.key.1 as usize],
+                    None => &plan.keys[slot.id as usize][..],
+                };
+                let mut any = Vec::with_capacity(s.len() + 4);
+                put_len(&mut any, 1, s.as_bytes());
+                let mut kv = Vec::with_capacity(key.len() + any.len() + 8);
+                put_len(&mut kv, 1, key);
+                put_len(&mut kv, 2, &any);
+                put_len(out, 9, &kv);
+            }
+            Val::Raw { .. } | Val::Deleted => {}
+        }
+    }
+
+    /// The status as prost writes it: message, then a non-zero code.
+    fn write_status(&self, out: &mut Vec<u8>) {
+        let mut status = Vec::with_capacity(self.message.len() + 8);
+        if !self.message.is_empty() {
+            put_len(&mut status, 2, self.message);
+        }
+        if self.code != 0 {
+            prost::encoding::int32::encode(3, &self.code, &mut status);
+        }
+        put_len(out, 15, &status);
+    }
+}
+
+/// One change `write` splices in.
+#[derive(Clone, Copy)]
+enum Edit {
+    /// The slot at this index.
+    Attr(usize),
+    Name,
+    Status,
+    /// A name field that a new name replaces.
+    Drop,
+}
+
+/// The field at `pos` (its number, wire type and payload, a scalar's
+/// encoding for a scalar), moving `pos` past it. The common field, a
+/// one-byte key and a length under 128, is read here; others by
+/// [`fields::next`]. Groups are a [`Bail`].
+#[inline(always)]
+fn field<'a>(body: &'a [u8], pos: &mut usize) -> Result<(u32, u8, &'a [u8]), Bail> {
+    let start = *pos;
+    if let [key, len, ..] = body[start..] {
+        if key < 0x80 && key & 7 == WT_LEN && key >= 8 && len < 0x80 {
+            let end = start + 2 + usize::from(len);
+            let payload = body.get(start + 2..end).ok_or(Bail)?;
+            *pos = end;
+            return Ok((u32::from(key >> 3), WT_LEN, payload));
+        }
+    }
+    // A reader from here whose offsets are the span's.
+    let mut r = Reader::new(&body[start..], start);
+    let f = fields::next(body, &mut r)?;
+    *pos = r.offset();
+    Ok((f.tag, f.wire_type, f.payload))
+}
+
+/// The key length of a `KeyValue` written the plain way with short
+/// lengths (key, then a value of under 128 bytes, or none); `None` for
+/// any other, which [`plain`] then reads in full.
+#[inline(always)]
+fn plain_key_len(kv: &[u8]) -> Option<usize> {
+    let [0x0a, n, ..] = *kv else { return None };
+    let n = usize::from(n);
+    if n >= 0x80 {
+        return None;
+    }
+    match *kv.get(2 + n..)? {
+        [] => Some(n),
+        [0x12, len, ref value @ ..] if len < 0x80 && value.len() == usize::from(len) => Some(n),
+        _ => None,
+    }
+}
+
+fn span32(from: usize, to: usize) -> Result<(u32, u32), Bail> {
+    Ok((u32::try_from(from).map_err(|_| Bail)?, u32::try_from(to).map_err(|_| Bail)?))
+}
+
+/// A received value: a string, none, or one field of another kind (a
+/// scalar, a list, a map). Any other shape (two fields, which prost would read
+/// as the last) is a [`Bail`].
+fn raw(body: &[u8], any: (usize, usize)) -> Result<Val, Bail> {
+    let bytes = &body[any.0..any.1];
+    if bytes.is_empty() {
+        // No value at all: nothing for `truncate_all`; a read bails.
+        return Ok(Val::Raw { any: span32(any.0, any.1)?, string: false });
+    }
+    let mut r = Reader::new(bytes, 0);
+    let (tag, wire_type) = r.key()?;
+    match wire_type {
+        WT_LEN => drop(r.delimited()?),
+        WT_VARINT | WT_I64 | WT_I32 => r.scalar(wire_type)?,
+        _ => return Err(Bail),
+    }
+    if !r.done() {
+        return Err(Bail);
+    }
+    Ok(Val::Raw { any: span32(any.0, any.1)?, string: tag == 1 && wire_type == WT_LEN })
+}

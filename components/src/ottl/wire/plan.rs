@@ -1,0 +1,198 @@
+//! Span statements compiled to operations on the wire span ([`lean`]):
+//! when every statement of every trace block is one of the plain steps
+//! [`Statements::steps`] recognises, over the span's name, kind, status
+//! code and `attributes["key"]`, the program is compiled once per load to
+//! a [`Plan`]. Attribute keys become small numbers matched while the span
+//! is walked, literal values are encoded to their wire bytes here, and
+//! the walk finds only what the steps read.
+//!
+//! Such steps cannot fail, so error modes play no part. A plan does
+//! exactly what the evaluator does over [`super::span`]; a span the lean
+//! walk finds unusual is left to that path ([`lean::Bail`]).
+//!
+//! [`lean`]: super::lean
+
+use regex::Regex;
+use solder_syntax::ottl::ast::BinOp;
+use solder_syntax::ottl::plan::{Cond as PCond, Op as POp, Operand as POperand, Path, Step};
+use solder_syntax::ottl::{Key, Statements, Value};
+
+use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
+use crate::ottl::schema::{locate, Part, SpanField, SPAN, SPAN_PARTS};
+use crate::ottl::value;
+
+/// An attribute key's number: its index in [`Plan::keys`].
+pub(super) type KeyId = u16;
+
+/// The compiled program.
+pub struct Plan {
+    pub(super) ops: Vec<(Op, Option<Cond>)>,
+    /// The attribute keys the steps name.
+    pub(super) keys: Vec<Box<[u8]>>,
+    /// A bit per key length below 64 that some key has: most attributes
+    /// are told apart from every key by their length alone.
+    pub(super) key_lengths: u64,
+    /// Attributes whose field is longer than this may hold a string a
+    /// `truncate_all` cuts (a string is shorter than its field); `MAX`
+    /// with none.
+    pub(super) long: usize,
+}
+
+pub(super) enum Op {
+    /// `set(attributes[key], literal)`: the whole attribute field as it
+    /// is written, and the value reads see.
+    SetAttr {
+        key: KeyId,
+        field: Box<[u8]>,
+        value: Value,
+    },
+    DeleteAttr(KeyId),
+    SetName(String),
+    SetStatusCode(i32),
+    ReplaceName {
+        regex: Regex,
+        replacement: String,
+    },
+    TruncateAll {
+        limit: usize,
+        marker: String,
+    },
+}
+
+pub(super) enum Cond {
+    Cmp(Operand, BinOp, Operand),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+}
+
+pub(super) enum Operand {
+    Attr(KeyId),
+    Name,
+    Kind,
+    StatusCode,
+    Lit(Value),
+}
+
+/// What a path is in the span context, for a plan.
+enum Field {
+    Attr(String),
+    Attributes,
+    Name,
+    Kind,
+    StatusCode,
+}
+
+impl Plan {
+    /// The plan for these blocks' statements (all in the `span` context),
+    /// if every one is a step it can run.
+    pub fn compile<'s>(blocks: impl IntoIterator<Item = &'s Statements>) -> Option<Plan> {
+        let mut plan = Plan { ops: Vec::new(), keys: Vec::new(), key_lengths: 0, long: usize::MAX };
+        for statements in blocks {
+            for step in statements.steps()? {
+                let compiled = plan.step(&step)?;
+                plan.ops.push(compiled);
+            }
+        }
+        (!plan.ops.is_empty()).then_some(plan)
+    }
+
+    fn step(&mut self, step: &Step<'_>) -> Option<(Op, Option<Cond>)> {
+        let op = match &step.op {
+            POp::Set { target, value } => match (field(target)?, value) {
+                (Field::Attr(k), Value::Str(_) | Value::Int(_) | Value::Double(_) | Value::Bool(_)) => {
+                    let kv = KeyValue { key: k.clone(), value: Some(AnyValue { value: value::from_value((*value).clone()) }), ..Default::default() };
+                    let mut field = Vec::new();
+                    prost::encoding::message::encode(9, &kv, &mut field);
+                    Op::SetAttr { key: self.key(k), field: field.into(), value: (*value).clone() }
+                }
+                (Field::Name, Value::Str(s)) => Op::SetName(s.clone()),
+                (Field::StatusCode, Value::Int(code)) => Op::SetStatusCode(i32::try_from(*code).ok()?),
+                _ => return None,
+            },
+            POp::DeleteKey { target, key } => match field(target)? {
+                Field::Attributes => Op::DeleteAttr(self.key(key.to_string())),
+                _ => return None,
+            },
+            POp::ReplacePattern { target, regex, replacement } => match field(target)? {
+                Field::Name => Op::ReplaceName { regex: (*regex).clone(), replacement: replacement.to_string() },
+                _ => return None,
+            },
+            POp::TruncateAll { target, limit, marker } => match field(target)? {
+                Field::Attributes => {
+                    self.long = self.long.min(*limit);
+                    Op::TruncateAll { limit: *limit, marker: marker.to_string() }
+                }
+                _ => return None,
+            },
+        };
+        let when = match &step.when {
+            Some(c) => Some(self.cond(c)?),
+            None => None,
+        };
+        Some((op, when))
+    }
+
+    fn cond(&mut self, c: &PCond<'_>) -> Option<Cond> {
+        Some(match c {
+            PCond::Cmp(l, op, r) => Cond::Cmp(self.operand(l)?, *op, self.operand(r)?),
+            PCond::And(l, r) => Cond::And(Box::new(self.cond(l)?), Box::new(self.cond(r)?)),
+            PCond::Or(l, r) => Cond::Or(Box::new(self.cond(l)?), Box::new(self.cond(r)?)),
+            PCond::Not(inner) => Cond::Not(Box::new(self.cond(inner)?)),
+        })
+    }
+
+    fn operand(&mut self, o: &POperand<'_>) -> Option<Operand> {
+        Some(match o {
+            POperand::Lit(v) => Operand::Lit((*v).clone()),
+            POperand::Path(p) => match field(p)? {
+                Field::Attr(k) => Operand::Attr(self.key(k)),
+                Field::Name => Operand::Name,
+                Field::Kind => Operand::Kind,
+                Field::StatusCode => Operand::StatusCode,
+                Field::Attributes => return None,
+            },
+        })
+    }
+
+    /// The number of an attribute key, given one if new.
+    fn key(&mut self, k: String) -> KeyId {
+        let bytes = k.into_bytes().into_boxed_slice();
+        if let Some(i) = self.keys.iter().position(|have| *have == bytes) {
+            return i as KeyId;
+        }
+        if bytes.len() < 64 {
+            self.key_lengths |= 1 << bytes.len();
+        }
+        self.keys.push(bytes);
+        (self.keys.len() - 1) as KeyId
+    }
+
+    /// Whether a step names a key of this length.
+    #[inline]
+    pub(super) fn may_name(&self, len: usize) -> bool {
+        len >= 64 || self.key_lengths & (1 << len) != 0
+    }
+
+    /// The number of the key these bytes are, if a step names it.
+    #[inline]
+    pub(super) fn key_of(&self, key: &[u8]) -> Option<KeyId> {
+        if !self.may_name(key.len()) {
+            return None;
+        }
+        self.keys.iter().position(|k| **k == *key).map(|i| i as KeyId)
+    }
+}
+
+fn field(p: &Path<'_>) -> Option<Field> {
+    use SpanField as F;
+    let (Part::Span, i) = locate(&SPAN, SPAN_PARTS, p.id, p.keys).ok()? else { return None };
+    Some(match (SpanField::ALL[i], p.keys) {
+        (F::Attributes, [Key::Str(k)]) if u16::try_from(k.len()).is_ok() => Field::Attr(k.clone()),
+        (F::Attributes, []) => Field::Attributes,
+        (F::Name, []) => Field::Name,
+        (F::Kind, []) => Field::Kind,
+        (F::StatusCode, []) => Field::StatusCode,
+        _ => return None,
+    })
+}

@@ -1,0 +1,122 @@
+//! Plans against the decoded path: every program a plan runs gives, over
+//! the same requests (plain, odd and shuffled), the request decoding and
+//! the evaluator give; programs outside the plain steps get no plan.
+
+use prost::Message;
+use solder_syntax::ottl::{funcs, Conditions, ErrorMode, Statements};
+
+use super::tests::{groups, kv, odd_bytes, request, shuffled_bytes, FIVE};
+use super::{run_plan, Plan};
+use crate::otlp::proto::common::v1::any_value::Value as V;
+use crate::otlp::proto::trace::v1::Status;
+use crate::otlp::proto::ExportTraceServiceRequest;
+use crate::ottl;
+
+const PLANNED: &[&[&str]] = &[
+    FIVE,
+    &[r#"set(name, "renamed") where name == "no such span""#, r#"delete_key(attributes, "absent")"#],
+    // Also renames spans written with two names (the odd and shuffled
+    // layouts' "second name", "late name N"), whose last one counts.
+    &[
+        r#"replace_pattern(name, "^(GET|call) (.*)$", "$2 by $1")"#,
+        r#"set(name, "") where name == "/api/orders/42""#,
+        r#"replace_pattern(name, "name", "label")"#,
+    ],
+    // Reads see earlier writes; deletes and sets of one key in turn.
+    &[
+        r#"set(attributes["dup"], "first")"#,
+        r#"set(attributes["dup"], 2) where attributes["dup"] == "first""#,
+        r#"delete_key(attributes, "dup") where attributes["dup"] == 3"#,
+        r#"delete_key(attributes, "http.route")"#,
+        r#"set(attributes["http.route"], "again") where attributes["http.route"] == nil"#,
+    ],
+    &[r#"set(attributes["long"], "0123456789abcdef")"#, r#"truncate_all(attributes, 6, true, "..")"#, r#"truncate_all(attributes, 3)"#],
+    &[r#"set(status.code, 0)"#, r#"set(status.code, 2) where status.code == 0 and not (kind == SPAN_KIND_SERVER or name == "x")"#],
+    &[r#"set(attributes["ratio_seen"], true) where attributes["ratio"] > 0.1"#, r#"set(attributes["raw_seen"], 1.5) where attributes["raw"] != nil"#],
+    &[r#"delete_key(attributes, "list")"#, r#"delete_key(attributes, "map")"#, r#"truncate_all(attributes, 1)"#],
+];
+
+/// Programs a plan must leave to the evaluator.
+const NOT_PLANNED: &[&[&str]] = &[
+    &[r#"set(attributes["x"], Concat([name, "!"], ""))"#],
+    &[r#"set(name, "y") where IsMatch(name, "x")"#],
+    &[r#"set(attributes["service"], resource.attributes["service.name"])"#],
+    &[r#"set(attributes["nested"]["deeper"], 1)"#],
+    &[r#"replace_pattern(name, "a", "b", SHA256)"#],
+    &[r#"set(attributes["x"], nil)"#],
+    &[r#"keep_keys(attributes, ["http.route"])"#],
+    &[r#"set(kind, 2)"#],
+    &[r#"set(attributes["a"], "b")"#, r#"set(status.message, "m")"#],
+    &[r#"truncate_all(attributes, 3, "yes")"#],
+];
+
+fn plan(program: &[&str]) -> Option<Plan> {
+    let gs = groups(program);
+    Plan::compile(gs.iter().map(|g| &g.statements))
+}
+
+/// The request with duplicate keys on some spans: `set` changes the
+/// first, `delete_key` removes both.
+fn request_with_duplicates() -> ExportTraceServiceRequest {
+    let mut req = request();
+    let spans = req.resource_spans.iter_mut().flat_map(|r| &mut r.scope_spans).flat_map(|s| &mut s.spans);
+    for (i, span) in spans.enumerate() {
+        if i % 3 == 0 {
+            span.attributes.push(kv("dup", Some(V::StringValue("one".into()))));
+            span.attributes.push(kv("dup", Some(V::IntValue(3))));
+        }
+        if i % 5 == 0 {
+            span.status = Some(Status { message: "kept".into(), code: 0 });
+        }
+    }
+    req
+}
+
+/// Runs `program` as a plan and decoded; whether the plan ran (not left
+/// to the general path).
+fn same_as_decoded(program: &[&str], bytes: &[u8], plan: &Plan) -> bool {
+    let mut decoded = ExportTraceServiceRequest::decode(bytes).expect("valid request");
+    let mut errors = Vec::new();
+    ottl::transform_traces(&groups(program), &mut decoded, ErrorMode::Propagate, &mut errors).expect("plain steps do not fail");
+    let Ok(out) = run_plan(plan, bytes) else { return false };
+    let planned = match out {
+        None => ExportTraceServiceRequest::decode(bytes).expect("valid request"),
+        Some(out) => ExportTraceServiceRequest::decode(&out[..]).unwrap_or_else(|e| panic!("{program:?}: the plan wrote an undecodable request: {e}")),
+    };
+    assert_eq!(planned, decoded, "{program:?}");
+    true
+}
+
+#[test]
+fn every_plan_gives_what_decoding_gives() {
+    let req = request_with_duplicates();
+    for program in PLANNED {
+        let plan = plan(program).unwrap_or_else(|| panic!("{program:?} should compile to a plan"));
+        assert!(same_as_decoded(program, &req.encode_to_vec(), &plan), "{program:?}: the plan should run on a plain request");
+        // A name written twice: the plan leaves it to the general path.
+        same_as_decoded(program, &odd_bytes(&req), &plan);
+        let mut ran = 0;
+        for seed in 1..=40 {
+            ran += usize::from(same_as_decoded(program, &shuffled_bytes(&req, seed), &plan));
+        }
+        // Half the layouts have no repeated field, so the plan runs them.
+        assert!(ran >= 10, "{program:?}: the plan ran on only {ran} of 40 layouts");
+    }
+}
+
+#[test]
+fn other_programs_get_no_plan() {
+    for program in NOT_PLANNED {
+        assert!(plan(program).is_none(), "{program:?} should be left to the evaluator");
+    }
+    let mut guarded = Statements::compile(&ottl::SPAN, funcs::table(), &[r#"set(name, "x")"#]).expect("compiles");
+    guarded.guard_with(Conditions::compile(&ottl::SPAN, funcs::table(), &[r#"kind == 2"#]).expect("compiles"));
+    assert!(Plan::compile([&guarded]).is_none(), "a block with conditions runs them through the evaluator");
+}
+
+#[test]
+fn a_plan_that_changes_nothing_passes_the_request_on() {
+    let bytes = request().encode_to_vec();
+    let plan = plan(&[r#"set(name, "renamed") where name == "no such span""#, r#"delete_key(attributes, "absent")"#]).expect("a plan");
+    assert!(matches!(run_plan(&plan, &bytes), Ok(None)));
+}
