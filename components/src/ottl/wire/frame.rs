@@ -33,12 +33,32 @@ const RESOURCE_SPANS: u32 = 1;
 const SCOPE_SPANS: u32 = 2;
 const SPANS: u32 = 2;
 
+/// One changed span: where its field lies in the request, and where its
+/// new payload lies in the arena.
+struct Change {
+    field: std::ops::Range<usize>,
+    new: std::ops::Range<usize>,
+}
+
+/// What changed under one `ResourceSpans` or `ScopeSpans`: how much
+/// longer (or shorter) its payload got, and, for a resource, the same for
+/// each of its `ScopeSpans` in order (`None`: none of its spans changed).
+#[derive(Default)]
+struct Growth {
+    delta: isize,
+    scopes: Vec<Option<isize>>,
+}
+
 /// Runs `pass` on every span; the request's new bytes if any span changed.
+/// The spans are walked once; writing copies the request between the
+/// changed spans and only recomputes the lengths above them.
 pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Result<Option<Vec<u8>>, P::Error> {
     let mut arena = Vec::new();
-    // Per span, in request order: where its new bytes are in `arena`.
-    let mut changed: Vec<Option<(usize, usize)>> = Vec::new();
+    let mut changes: Vec<Change> = Vec::new();
+    // Per `ResourceSpans`, in order; `None`: none of its spans changed.
+    let mut resources: Vec<Option<Growth>> = Vec::new();
     let mut above = Above::default();
+    let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     fields::each(request, |rs: Field<'_>| {
         if rs.tag != RESOURCE_SPANS {
             return Ok(());
@@ -52,6 +72,7 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
             }
             Ok::<(), WireError>(())
         })?;
+        let mut growth = Growth::default();
         fields::each(rs.payload, |ss: Field<'_>| {
             if ss.tag != SCOPE_SPANS {
                 return Ok(());
@@ -72,105 +93,71 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
                 }
                 Ok::<(), WireError>(())
             })?;
+            let mut scope: Option<isize> = None;
             fields::each(ss.payload, |sp: Field<'_>| {
                 if sp.tag != SPANS {
                     return Ok(());
                 }
                 delimited(&sp)?;
-                changed.push(if pass.span(sp.payload, &above)? {
+                if pass.span(sp.payload, &above)? {
                     let start = arena.len();
                     pass.write(&mut arena);
-                    Some((start, arena.len()))
-                } else {
-                    None
-                });
+                    let grew = len_field_size(SPANS, arena.len() - start) as isize - sp.whole.len() as isize;
+                    *scope.get_or_insert(0) += grew;
+                    let at = offset(sp.whole);
+                    changes.push(Change { field: at..at + sp.whole.len(), new: start..arena.len() });
+                }
                 Ok::<(), P::Error>(())
-            })
-        })
+            })?;
+            if let Some(grew) = scope {
+                growth.delta += len_field_size(SCOPE_SPANS, (ss.payload.len() as isize + grew) as usize) as isize - ss.whole.len() as isize;
+            }
+            growth.scopes.push(scope);
+            Ok::<(), P::Error>(())
+        })?;
+        resources.push(growth.scopes.iter().any(Option::is_some).then_some(growth));
+        Ok::<(), P::Error>(())
     })?;
-    if changed.iter().all(Option::is_none) {
+    if changes.is_empty() {
         return Ok(None);
     }
     let mut out = Vec::with_capacity(request.len() + arena.len());
-    let mut spans = Spans { arena: &arena, changed: &changed, next: 0 };
+    let mut changes = changes.iter().peekable();
+    let mut resources = resources.into_iter();
     fields::each(request, |rs: Field<'_>| {
-        if rs.tag != RESOURCE_SPANS {
+        let growth = match rs.tag {
+            RESOURCE_SPANS => resources.next().flatten(),
+            _ => None,
+        };
+        let Some(growth) = growth else {
             out.extend_from_slice(rs.whole);
             return Ok(());
-        }
-        let (scopes, len) = resource_len(rs.payload, spans.next, &spans)?;
-        put_header(&mut out, RESOURCE_SPANS, len);
-        let mut scope = scopes.iter();
+        };
+        put_header(&mut out, RESOURCE_SPANS, (rs.payload.len() as isize + growth.delta) as usize);
+        let mut scopes = growth.scopes.into_iter();
         fields::each(rs.payload, |ss: Field<'_>| {
-            if ss.tag != SCOPE_SPANS {
+            let grew = match ss.tag {
+                SCOPE_SPANS => scopes.next().flatten(),
+                _ => None,
+            };
+            let Some(grew) = grew else {
                 out.extend_from_slice(ss.whole);
                 return Ok(());
+            };
+            put_header(&mut out, SCOPE_SPANS, (ss.payload.len() as isize + grew) as usize);
+            // The scope's payload with each changed span's field replaced.
+            let (mut at, end) = (offset(ss.payload), offset(ss.payload) + ss.payload.len());
+            while let Some(change) = changes.next_if(|c| c.field.start < end) {
+                out.extend_from_slice(&request[at..change.field.start]);
+                put_header(&mut out, SPANS, change.new.len());
+                out.extend_from_slice(&arena[change.new.clone()]);
+                at = change.field.end;
             }
-            put_header(&mut out, SCOPE_SPANS, scope.next().copied().unwrap_or_default());
-            fields::each(ss.payload, |sp: Field<'_>| {
-                if sp.tag != SPANS {
-                    out.extend_from_slice(sp.whole);
-                    return Ok(());
-                }
-                let bytes = spans.take(sp.payload);
-                put_header(&mut out, SPANS, bytes.len());
-                out.extend_from_slice(bytes);
-                Ok::<(), WireError>(())
-            })
+            out.extend_from_slice(&request[at..end]);
+            Ok::<(), WireError>(())
         })
     })?;
     Ok(Some(out))
-}
-
-/// The spans' bytes as they go out, in request order.
-struct Spans<'s> {
-    arena: &'s [u8],
-    changed: &'s [Option<(usize, usize)>],
-    next: usize,
-}
-
-impl<'s> Spans<'s> {
-    /// The `i`th span's bytes: new if it changed, else as received.
-    fn bytes<'r: 's>(&self, i: usize, received: &'r [u8]) -> &'s [u8] {
-        match self.changed.get(i).copied().flatten() {
-            Some((start, end)) => &self.arena[start..end],
-            None => received,
-        }
-    }
-
-    fn take<'r: 's>(&mut self, received: &'r [u8]) -> &'s [u8] {
-        let bytes = self.bytes(self.next, received);
-        self.next += 1;
-        bytes
-    }
-}
-
-/// A `ResourceSpans`' new length, and each of its `ScopeSpans`' new
-/// lengths; its spans start at the `first`th.
-fn resource_len(rs: &[u8], first: usize, spans: &Spans<'_>) -> Result<(Vec<usize>, usize), WireError> {
-    let mut i = first;
-    let mut scopes = Vec::new();
-    let mut len = 0;
-    fields::each(rs, |ss: Field<'_>| {
-        if ss.tag != SCOPE_SPANS {
-            len += ss.whole.len();
-            return Ok(());
-        }
-        let mut scope = 0;
-        fields::each(ss.payload, |sp: Field<'_>| {
-            scope += if sp.tag == SPANS {
-                i += 1;
-                len_field_size(SPANS, spans.bytes(i - 1, sp.payload).len())
-            } else {
-                sp.whole.len()
-            };
-            Ok::<(), WireError>(())
-        })?;
-        scopes.push(scope);
-        len += len_field_size(SCOPE_SPANS, scope);
-        Ok::<(), WireError>(())
-    })?;
-    Ok((scopes, len))
 }
 
 fn put_header(out: &mut Vec<u8>, tag: u32, len: usize) {

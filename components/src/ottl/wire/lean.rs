@@ -387,18 +387,28 @@ enum Edit {
 }
 
 /// The field at `pos` (its number, wire type and payload, a scalar's
-/// encoding for a scalar), moving `pos` past it. The common field, a
-/// one-byte key and a length under 128, is read here; others by
+/// encoding for a scalar), moving `pos` past it. The common fields (a
+/// one-byte key, then a length under 128, a one-byte varint or eight
+/// bytes) are read here; others by
 /// [`fields::next`]. Groups are a [`Bail`].
 #[inline(always)]
 fn field<'a>(body: &'a [u8], pos: &mut usize) -> Result<(u32, u8, &'a [u8]), Bail> {
     let start = *pos;
-    if let [key, len, ..] = body[start..] {
-        if key < 0x80 && key & 7 == WT_LEN && key >= 8 && len < 0x80 {
-            let end = start + 2 + usize::from(len);
-            let payload = body.get(start + 2..end).ok_or(Bail)?;
-            *pos = end;
-            return Ok((u32::from(key >> 3), WT_LEN, payload));
+    if let [key, next, ..] = body[start..] {
+        if (8..0x80).contains(&key) {
+            let tag = u32::from(key >> 3);
+            // A length under 128, a one-byte varint, a fixed64.
+            let (wire_type, from, end) = match key & 7 {
+                WT_LEN if next < 0x80 => (WT_LEN, start + 2, start + 2 + usize::from(next)),
+                WT_VARINT if next < 0x80 => (WT_VARINT, start + 1, start + 2),
+                WT_I64 => (WT_I64, start + 1, start + 9),
+                _ => (u8::MAX, 0, 0),
+            };
+            if wire_type != u8::MAX {
+                let payload = body.get(from..end).ok_or(Bail)?;
+                *pos = end;
+                return Ok((tag, wire_type, payload));
+            }
         }
     }
     // A reader from here whose offsets are the span's.

@@ -120,3 +120,26 @@ fn a_plan_that_changes_nothing_passes_the_request_on() {
     let plan = plan(&[r#"set(name, "renamed") where name == "no such span""#, r#"delete_key(attributes, "absent")"#]).expect("a plan");
     assert!(matches!(run_plan(&plan, &bytes), Ok(None)));
 }
+
+/// Several resources and scopes, where only some spans change: the
+/// lengths above the changed spans are recomputed, the rest copied.
+#[test]
+fn lengths_above_changed_spans_are_recomputed() {
+    let mut req = request();
+    let (first, second) = (req.resource_spans[0].clone(), req.resource_spans[0].clone());
+    let mut other_scope = first.scope_spans[0].clone();
+    other_scope.spans.truncate(2);
+    for span in &mut other_scope.spans {
+        span.name = "/api/orders/7".into();
+    }
+    req.resource_spans = vec![first, second];
+    req.resource_spans[0].scope_spans.push(other_scope.clone());
+    req.resource_spans[1].scope_spans.insert(0, other_scope);
+    // A scope no statement changes, with long names to need longer lengths.
+    for span in &mut req.resource_spans[1].scope_spans[1].spans {
+        span.name = "x".repeat(200);
+    }
+    let program = [r#"replace_pattern(name, "/api/orders/[0-9]+", "/api/orders/{id}")"#, r#"set(attributes["long"], "y") where name == "/api/orders/7""#];
+    let plan = plan(&program).expect("a plan");
+    assert!(same_as_decoded(&program, &req.encode_to_vec(), &plan), "the plan should run");
+}
