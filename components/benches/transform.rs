@@ -3,9 +3,12 @@
 //! 100-span request (about ten attributes a span), through what the
 //! processor does with a request ([`process`]): span statements run on the
 //! wire bytes. Target: at most 200 ns/span over the empty processor (which
-//! passes requests on undecoded). The `decoded_*` cases force the other
-//! path (decode, run, re-encode), which programs beyond the span take;
-//! `reencode_only` is what decoding and encoding alone cost there.
+//! passes requests on undecoded). These five are plain steps, so they run
+//! as a compiled plan (`ottl::wire::Plan`); `evaluated_five_*` runs them
+//! through the evaluator on the wire instead, as statements beyond the
+//! plain steps run. The `decoded_*` cases force the third path (decode,
+//! run, re-encode), which programs beyond the span take; `reencode_only`
+//! is what decoding and encoding alone cost there.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use solder_components::otelcol::output::Output;
@@ -15,6 +18,9 @@ use solder_components::otlp::proto::common::v1::any_value::Value as V;
 use solder_components::otlp::proto::common::v1::{AnyValue, KeyValue};
 use solder_components::otlp::proto::ExportTraceServiceRequest;
 use solder_components::otlp::{synthetic, Encoded};
+use solder_components::ottl::wire::WireBlock;
+use solder_components::ottl::{self, Group};
+use solder_syntax::ottl::{funcs, ErrorMode, Statements};
 
 const SPANS: usize = 100;
 
@@ -91,6 +97,11 @@ fn transform(c: &mut Criterion) {
         let one = rules(&[statement]);
         group.bench_function(format!("statement_{i}_100_spans"), |b| b.iter(|| process(&one, data.clone(), |r| one.try_traces(r)).expect("runs")));
     }
+    let groups: Vec<Group> =
+        vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), &STATEMENTS).expect("valid statements") }];
+    let blocks: Vec<WireBlock<'_>> = groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
+    let bytes: &[u8] = data.bytes();
+    group.bench_function("evaluated_five_statements_100_spans", |b| b.iter(|| ottl::wire::transform_traces(&blocks, bytes, &mut Vec::new()).expect("runs")));
     group.bench_function("decoded_reencode_only_100_spans", |b| b.iter(|| rewrite(data.clone(), |_| true).expect("decodes")));
     group.bench_function("decoded_five_statements_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| five.try_traces(r)).expect("runs")));
     group.finish();
