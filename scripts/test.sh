@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 # a venv of the project's own. A test that needs a peer fails when it is
 # missing: none skips, under CI or not.
 # kubernetes-validate checks the manifests in examples/kubernetes against
-# the Kubernetes OpenAPI schemas it carries.
-PY_PEERS=(opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-grpc==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 kubernetes-validate==1.37.0)
-if ! .venv/bin/python -c "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http, grpc, kubernetes_validate" 2>/dev/null; then
+# the Kubernetes OpenAPI schemas it carries. ua-parser (with PyYAML to read
+# the database) is the reference the UserAgent converter is checked against.
+PY_PEERS=(opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-grpc==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 kubernetes-validate==1.37.0 ua-parser==1.0.2 PyYAML==6.0.4)
+if ! .venv/bin/python -c "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http, grpc, kubernetes_validate, ua_parser, yaml" 2>/dev/null; then
 	python3 -m venv .venv
 	.venv/bin/pip install --quiet --disable-pip-version-check "${PY_PEERS[@]}"
 fi

@@ -23,6 +23,7 @@ mod strings;
 mod strptime;
 mod time;
 mod types;
+mod useragent;
 mod zone;
 
 pub use maps::truncated;
@@ -53,6 +54,7 @@ pub fn table() -> &'static [FunctionDef] {
             time::DEFS,
             parse::DEFS,
             semconv::DEFS,
+            useragent::DEFS,
         ]
         .concat()
     })
