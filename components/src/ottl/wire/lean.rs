@@ -82,7 +82,6 @@ impl<'a> LeanSpan<'a> {
         slots.clear();
         names.clear();
         *self = LeanSpan { body, slots, names, edits, ..LeanSpan::default() };
-        let mut statuses = 0u8;
         let mut pos = 0;
         while pos < body.len() {
             let start = pos;
@@ -103,8 +102,12 @@ impl<'a> LeanSpan<'a> {
                     self.names.push((start, pos));
                 }
                 (15, WT_LEN) => {
+                    // prost merges a repeated status; rather than model
+                    // that, leave such a span to the general path.
+                    if self.status.is_some() {
+                        return Err(Bail);
+                    }
                     self.status = Some((start, pos));
-                    statuses += 1;
                     self.read_status(payload)?;
                 }
                 // As prost reads an int32; the last one counts.
@@ -114,11 +117,6 @@ impl<'a> LeanSpan<'a> {
                 (1..=10 | 12 | 14 | 15, _) => return Err(Bail),
                 _ => {}
             }
-        }
-        // prost merges a repeated status; rather than model that, leave
-        // such a span to the general path.
-        if statuses > 1 {
-            return Err(Bail);
         }
         Ok(())
     }
@@ -130,6 +128,9 @@ impl<'a> LeanSpan<'a> {
         let key = (base + key.start, base + key.end);
         let id = plan.key_of(&self.body[key.0..key.1]).unwrap_or(NO_KEY);
         if id != NO_KEY || end - start > plan.long {
+            // A key a step may write back must be text, as the
+            // evaluator reads it (a named one equals a step's key).
+            std::str::from_utf8(&self.body[key.0..key.1]).map_err(|_| Bail)?;
             let any = any.map_or((end, end), |a| (base + a, end));
             self.slots.push(Slot { field: Some(span32(start, end)?), key: span32(key.0, key.1)?, id, value: raw(self.body, any)? });
         }
@@ -143,6 +144,7 @@ impl<'a> LeanSpan<'a> {
             match r.key()? {
                 (2, WT_LEN) if !seen.0 => {
                     self.message = r.delimited()?.0;
+                    std::str::from_utf8(self.message).map_err(|_| Bail)?;
                     seen.0 = true;
                 }
                 (3, WT_VARINT) if !seen.1 => {
@@ -181,7 +183,7 @@ impl<'a> LeanSpan<'a> {
                     }
                 }
                 Op::SetName(name) => {
-                    if name.as_bytes() != self.name_bytes() {
+                    if name.as_str() != self.name()? {
                         self.new_name = Some(name.clone());
                         self.changed = true;
                     }

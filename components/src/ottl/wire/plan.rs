@@ -104,14 +104,14 @@ impl Plan {
                     let kv = KeyValue { key: k.clone(), value: Some(AnyValue { value: value::from_value((*value).clone()) }), ..Default::default() };
                     let mut field = Vec::new();
                     prost::encoding::message::encode(9, &kv, &mut field);
-                    Op::SetAttr { key: self.key(k), field: field.into(), value: (*value).clone() }
+                    Op::SetAttr { key: self.key(k)?, field: field.into(), value: (*value).clone() }
                 }
                 (Field::Name, Value::Str(s)) => Op::SetName(s.clone()),
                 (Field::StatusCode, Value::Int(code)) => Op::SetStatusCode(i32::try_from(*code).ok()?),
                 _ => return None,
             },
             POp::DeleteKey { target, key } => match field(target)? {
-                Field::Attributes => Op::DeleteAttr(self.key(key.to_string())),
+                Field::Attributes => Op::DeleteAttr(self.key(key.to_string())?),
                 _ => return None,
             },
             POp::ReplacePattern { target, regex, replacement } => match field(target)? {
@@ -146,7 +146,7 @@ impl Plan {
         Some(match o {
             POperand::Lit(v) => Operand::Lit((*v).clone()),
             POperand::Path(p) => match field(p)? {
-                Field::Attr(k) => Operand::Attr(self.key(k)),
+                Field::Attr(k) => Operand::Attr(self.key(k)?),
                 Field::Name => Operand::Name,
                 Field::Kind => Operand::Kind,
                 Field::StatusCode => Operand::StatusCode,
@@ -155,17 +155,19 @@ impl Plan {
         })
     }
 
-    /// The number of an attribute key, given one if new.
-    fn key(&mut self, k: String) -> KeyId {
+    /// The number of an attribute key, given one if new; `None` past the
+    /// numbers there are (the last one means "no key"): no plan.
+    fn key(&mut self, k: String) -> Option<KeyId> {
         let bytes = k.into_bytes().into_boxed_slice();
         if let Some(i) = self.keys.iter().position(|have| *have == bytes) {
-            return i as KeyId;
+            return KeyId::try_from(i).ok();
         }
+        let id = KeyId::try_from(self.keys.len()).ok().filter(|id| *id < KeyId::MAX)?;
         if bytes.len() < 64 {
             self.key_lengths |= 1 << bytes.len();
         }
         self.keys.push(bytes);
-        (self.keys.len() - 1) as KeyId
+        Some(id)
     }
 
     /// Whether a step names a key of this length.
@@ -180,7 +182,7 @@ impl Plan {
         if !self.may_name(key.len()) {
             return None;
         }
-        self.keys.iter().position(|k| **k == *key).map(|i| i as KeyId)
+        self.keys.iter().position(|k| **k == *key).and_then(|i| KeyId::try_from(i).ok())
     }
 }
 
@@ -188,11 +190,27 @@ fn field(p: &Path<'_>) -> Option<Field> {
     use SpanField as F;
     let (Part::Span, i) = locate(&SPAN, SPAN_PARTS, p.id, p.keys).ok()? else { return None };
     Some(match (SpanField::ALL[i], p.keys) {
-        (F::Attributes, [Key::Str(k)]) if u16::try_from(k.len()).is_ok() => Field::Attr(k.clone()),
+        (F::Attributes, [Key::Str(k)]) => Field::Attr(k.clone()),
         (F::Attributes, []) => Field::Attributes,
         (F::Name, []) => Field::Name,
         (F::Kind, []) => Field::Kind,
         (F::StatusCode, []) => Field::StatusCode,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Plan;
+
+    /// Key numbers run out before the one that means "no key": a program
+    /// naming more keys than that gets no plan.
+    #[test]
+    fn key_numbers_never_reach_the_no_key_number() {
+        let mut plan = Plan { ops: Vec::new(), keys: Vec::new(), key_lengths: 0, long: usize::MAX };
+        plan.keys = (0..u16::MAX - 1).map(|i| i.to_string().into_bytes().into_boxed_slice()).collect();
+        assert_eq!(plan.key("0".into()), Some(0), "a known key keeps its number");
+        assert_eq!(plan.key("new".into()), Some(u16::MAX - 1));
+        assert_eq!(plan.key("one more".into()), None);
+    }
 }

@@ -143,3 +143,23 @@ fn lengths_above_changed_spans_are_recomputed() {
     let plan = plan(&program).expect("a plan");
     assert!(same_as_decoded(&program, &req.encode_to_vec(), &plan), "the plan should run");
 }
+
+/// A span whose status is written 257 times (prost merges them): the
+/// plan leaves it to the general path, however many there are.
+#[test]
+fn a_status_written_many_times_is_left_to_the_general_path() {
+    use crate::otlp::proto::trace::v1::Span;
+    let span = Span { name: "s".into(), status: Some(Status { message: String::new(), code: 2 }), ..Default::default() };
+    let mut span_bytes = span.encode_to_vec();
+    for _ in 0..256 {
+        span_bytes.extend_from_slice(&[0x7a, 0x00]);
+    }
+    let (mut scope, mut resource, mut request) = (Vec::new(), Vec::new(), Vec::new());
+    prost::encoding::bytes::encode(2, &span_bytes, &mut scope);
+    prost::encoding::bytes::encode(2, &scope, &mut resource);
+    prost::encoding::bytes::encode(1, &resource, &mut request);
+    let program = [r#"set(status.code, 0)"#];
+    let plan = plan(&program).expect("a plan");
+    assert!(run_plan(&plan, &request).is_err(), "a repeated status is not the plan's to model");
+    assert!(!same_as_decoded(&program, &request, &plan));
+}
