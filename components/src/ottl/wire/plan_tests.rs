@@ -55,8 +55,8 @@ fn plan(program: &[&str]) -> Option<Plan> {
     Plan::compile(gs.iter().map(|g| &g.statements))
 }
 
-/// The request with duplicate keys on some spans: `set` changes the
-/// first, `delete_key` removes both.
+/// The request with duplicate keys on some spans (`set` changes the
+/// first, `delete_key` removes both) and short attributes on all.
 fn request_with_duplicates() -> ExportTraceServiceRequest {
     let mut req = request();
     let spans = req.resource_spans.iter_mut().flat_map(|r| &mut r.scope_spans).flat_map(|s| &mut s.spans);
@@ -68,6 +68,10 @@ fn request_with_duplicates() -> ExportTraceServiceRequest {
         if i % 5 == 0 {
             span.status = Some(Status { message: "kept".into(), code: 0 });
         }
+        // Short fields holding strings a small `truncate_all` still cuts:
+        // the walk must not pass them over as too short.
+        span.attributes.push(kv("k", Some(V::StringValue("abcdef".into()))));
+        span.attributes.push(kv("ab", Some(V::StringValue("wxyz".into()))));
     }
     req
 }
@@ -162,4 +166,49 @@ fn a_status_written_many_times_is_left_to_the_general_path() {
     let plan = plan(&program).expect("a plan");
     assert!(run_plan(&plan, &request).is_err(), "a repeated status is not the plan's to model");
     assert!(!same_as_decoded(&program, &request, &plan));
+}
+
+/// Byte-level mutations of real requests (bytes flipped, inserted, cut
+/// out, the end cut off), as a fuzzer makes them. On any bytes the plan
+/// must not panic; on those the receiver would accept (valid OTLP, as
+/// validation checks it), a plan that runs must give what decoding gives.
+#[test]
+fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
+    use crate::otlp::{wire::validate, Signal};
+    let req = request_with_duplicates();
+    let seeds = [req.encode_to_vec(), odd_bytes(&req), shuffled_bytes(&req, 7)];
+    let plans: Vec<(&[&str], Plan)> = PLANNED.iter().map(|p| (*p, plan(p).expect("a plan"))).collect();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut valid, mut ran) = (0, 0);
+    for round in 0..4000 {
+        let mut bytes = seeds[round % seeds.len()].clone();
+        for _ in 0..1 + next() % 2 {
+            let at = (next() % bytes.len().max(1) as u64) as usize;
+            match next() % 4 {
+                0 if at < bytes.len() => bytes[at] ^= 1 << (next() % 8),
+                1 => bytes.insert(at.min(bytes.len()), next() as u8),
+                2 if at < bytes.len() => drop(bytes.remove(at)),
+                _ => bytes.truncate(at),
+            }
+        }
+        let (program, plan) = &plans[round % plans.len()];
+        let planned = run_plan(plan, &bytes);
+        if validate(Signal::Traces, &bytes).is_err() || ExportTraceServiceRequest::decode(&bytes[..]).is_err() {
+            continue;
+        }
+        valid += 1;
+        if planned.is_ok() {
+            ran += 1;
+            assert!(same_as_decoded(program, &bytes, plan), "round {round}");
+        }
+    }
+    eprintln!("{valid} valid mutations, {ran} run by the plan");
+    // Most mutations break the request; enough must survive to mean something.
+    assert!(valid >= 100 && ran >= 50, "{valid} valid mutations, {ran} run by the plan");
 }
