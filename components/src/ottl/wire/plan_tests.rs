@@ -5,7 +5,7 @@
 use prost::Message;
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode, Statements};
 
-use super::tests::{groups, kv, odd_bytes, request, shuffled_bytes, FIVE};
+use super::tests::{groups, kv, odd_bytes, request, rng, shuffled_bytes, FIVE};
 use super::{run_plan, Plan};
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::trace::v1::Status;
@@ -178,13 +178,7 @@ fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
     let req = request_with_duplicates();
     let seeds = [req.encode_to_vec(), odd_bytes(&req), shuffled_bytes(&req, 7)];
     let plans: Vec<(&[&str], Plan)> = PLANNED.iter().map(|p| (*p, plan(p).expect("a plan"))).collect();
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = rng(0x2545_F491_4F6C_DD1D);
     let (mut valid, mut ran) = (0, 0);
     for round in 0..4000 {
         let mut bytes = seeds[round % seeds.len()].clone();

@@ -184,18 +184,23 @@ fn programs_beyond_the_span_are_left_to_decoding() {
     assert!(!supports(&[&Group { schema: &ottl::SPANEVENT, statements: events }]));
 }
 
+/// A small deterministic generator (xorshift): the same layouts every run.
+pub(super) fn rng(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 /// The request's spans written field by field in a shuffled order, as any
 /// sender may write them: attributes in several runs with other fields
 /// between them, now and then a name written twice or an unknown field.
 /// Decoding reads all of these as one span; so must the wire walk.
 pub(super) fn shuffled_bytes(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = rng(seed);
     let rs = &req.resource_spans[0];
     let mut ss = Vec::new();
     if let Some(scope) = &rs.scope_spans[0].scope {
