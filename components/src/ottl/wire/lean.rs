@@ -196,6 +196,7 @@ impl<'a> LeanSpan<'a> {
                         }
                     }
                 }
+                Op::ReplaceAttr { key, regex, replacement } => self.replace_attribute(plan, *key, regex, replacement)?,
                 Op::SetStatusCode(code) => {
                     self.code = *code;
                     self.status_set = true;
@@ -218,6 +219,27 @@ impl<'a> LeanSpan<'a> {
             Some(n) => Ok(n),
             None => std::str::from_utf8(self.name_text).map_err(|_| Bail),
         }
+    }
+
+    /// `replace_pattern` on the first entry with this key: its string, if
+    /// it is one, with every match replaced; set back only on a match.
+    fn replace_attribute(&mut self, plan: &Plan, key: KeyId, regex: &regex::Regex, replacement: &str) -> Result<(), Bail> {
+        let body = self.body;
+        let Some(slot) = self.slots.iter_mut().find(|s| s.id == key && !matches!(s.value, Val::Deleted)) else { return Ok(()) };
+        let text = match &slot.value {
+            Val::Raw { any, string: true } => std::str::from_utf8(string_bytes(&body[any.0 as usize..any.1 as usize]).ok_or(Bail)?).map_err(|_| Bail)?,
+            Val::Set(op) => match &plan.ops[*op].0 {
+                Op::SetAttr { value: Value::Str(s), .. } => s,
+                _ => return Ok(()),
+            },
+            Val::Str(s) => s,
+            Val::Raw { .. } | Val::Deleted => return Ok(()),
+        };
+        if let Some(new) = replaced(regex, text, replacement) {
+            slot.value = Val::Str(new);
+            self.changed = true;
+        }
+        Ok(())
     }
 
     fn truncate(&mut self, plan: &Plan, limit: usize, marker: &str) -> Result<(), Bail> {

@@ -53,6 +53,13 @@ pub(super) enum Op {
         regex: Regex,
         replacement: String,
     },
+    /// `replace_pattern(attributes[key], ...)`: a string value changed
+    /// where it lies; any other value left.
+    ReplaceAttr {
+        key: KeyId,
+        regex: Regex,
+        replacement: String,
+    },
     TruncateAll {
         limit: usize,
         marker: String,
@@ -116,6 +123,7 @@ impl Plan {
             },
             POp::ReplacePattern { target, regex, replacement } => match field(target)? {
                 Field::Name => Op::ReplaceName { regex: (*regex).clone(), replacement: replacement.to_string() },
+                Field::Attr(k) => Op::ReplaceAttr { key: self.key(k)?, regex: (*regex).clone(), replacement: replacement.to_string() },
                 _ => return None,
             },
             POp::TruncateAll { target, limit, marker } => match field(target)? {

@@ -34,6 +34,17 @@ const PLANNED: &[&[&str]] = &[
     &[r#"set(status.code, 0)"#, r#"set(status.code, 2) where status.code == 0 and not (kind == SPAN_KIND_SERVER or name == "x")"#],
     &[r#"set(attributes["ratio_seen"], true) where attributes["ratio"] > 0.1"#, r#"set(attributes["raw_seen"], 1.5) where attributes["raw"] != nil"#],
     &[r#"delete_key(attributes, "list")"#, r#"delete_key(attributes, "map")"#, r#"truncate_all(attributes, 1)"#],
+    // On attributes: a received string, one a `set` wrote, a non-string,
+    // a missing one, a duplicate key (the first changes).
+    &[
+        r#"replace_pattern(attributes["http.route"], "/api/([a-z]+)", "/v2/$1")"#,
+        r#"set(attributes["k2"], "aaa")"#,
+        r#"replace_pattern(attributes["k2"], "a", "b")"#,
+        r#"replace_pattern(attributes["http.response.status_code"], "5", "x")"#,
+        r#"replace_pattern(attributes["absent"], ".*", "x")"#,
+        r#"replace_pattern(attributes["dup"], "o", "0") where attributes["dup"] != nil"#,
+        r#"truncate_all(attributes, 8)"#,
+    ],
 ];
 
 /// Programs a plan must leave to the evaluator.
@@ -43,6 +54,8 @@ const NOT_PLANNED: &[&[&str]] = &[
     &[r#"set(attributes["service"], resource.attributes["service.name"])"#],
     &[r#"set(attributes["nested"]["deeper"], 1)"#],
     &[r#"replace_pattern(name, "a", "b", SHA256)"#],
+    &[r#"replace_pattern(attributes["a"], "a", "b", SHA256)"#],
+    &[r#"replace_pattern(attributes["a"]["b"], "a", "b")"#],
     &[r#"set(attributes["x"], nil)"#],
     &[r#"keep_keys(attributes, ["http.route"])"#],
     &[r#"set(kind, 2)"#],
