@@ -28,9 +28,8 @@ pub enum Primitive {
     Set,
     /// `delete_key(target, key)`.
     DeleteKey,
-    /// `replace_pattern(target, regex, replacement)`; `replacement` when
-    /// it is a literal.
-    ReplacePattern { regex: Regex, replacement: Option<String> },
+    /// `replace_pattern(target, regex, replacement)`.
+    ReplacePattern { regex: Regex },
     /// `truncate_all(target, limit, utf8_safe, truncation_marker)`.
     TruncateAll { limit: usize, marker: String },
 }
@@ -104,14 +103,10 @@ fn op(site: &CallSite) -> Option<Op<'_>> {
             Value::Str(key) => Op::DeleteKey { target, key },
             _ => return None,
         },
-        Primitive::ReplacePattern { regex, replacement } if absent(3) && absent(4) => {
-            let replacement = match (replacement, literal(arg(2)?)?) {
-                (Some(r), _) => r.as_str(),
-                (None, Value::Str(r)) => r.as_str(),
-                _ => return None,
-            };
-            Op::ReplacePattern { target, regex, replacement }
-        }
+        Primitive::ReplacePattern { regex } if absent(3) && absent(4) => match literal(arg(2)?)? {
+            Value::Str(replacement) => Op::ReplacePattern { target, regex, replacement },
+            _ => return None,
+        },
         Primitive::ReplacePattern { .. } => return None,
         Primitive::TruncateAll { limit, marker } => {
             // utf8_safe changes nothing here (strings are UTF-8), but a

@@ -19,6 +19,12 @@ pub(super) trait Pass<'a> {
 
     /// Writes the span last run, which changed.
     fn write(&mut self, out: &mut Vec<u8>);
+
+    /// Whether `span` reads the resource's attributes and the scope's
+    /// name and version; if not, they are not read for it.
+    fn reads_above(&self) -> bool {
+        true
+    }
 }
 
 impl From<WireError> for WireFailure {
@@ -65,8 +71,9 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
         }
         delimited(&rs)?;
         above.resource_attributes.clear();
+        let reads_above = pass.reads_above();
         fields::each(rs.payload, |f: Field<'_>| {
-            if f.tag == 1 {
+            if f.tag == 1 && reads_above {
                 delimited(&f)?;
                 fields::each(f.payload, |a: Field<'_>| if a.tag == 1 { above.resource_attributes.push(a.whole, a.payload) } else { Ok(()) })?;
             }
@@ -80,7 +87,7 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
             delimited(&ss)?;
             (above.scope_name, above.scope_version) = ("", "");
             fields::each(ss.payload, |f: Field<'_>| {
-                if f.tag == 1 {
+                if f.tag == 1 && reads_above {
                     delimited(&f)?;
                     fields::each(f.payload, |s: Field<'_>| {
                         match s.tag {

@@ -71,7 +71,6 @@ pub(super) struct LeanSpan<'a> {
     attrs_end: Option<usize>,
     new_name: Option<String>,
     status_set: bool,
-    changed: bool,
     edits: Vec<(usize, usize, Edit)>,
 }
 
@@ -167,32 +166,23 @@ impl<'a> LeanSpan<'a> {
             }
             match op {
                 Op::SetAttr { key, .. } => match self.slots.iter_mut().find(|s| s.id == *key && !matches!(s.value, Val::Deleted)) {
-                    Some(slot) => {
-                        slot.value = Val::Set(i);
-                        self.changed = true;
-                    }
-                    None => {
-                        self.slots.push(Slot { field: None, key: (0, 0), id: *key, value: Val::Set(i) });
-                        self.changed = true;
-                    }
+                    Some(slot) => slot.value = Val::Set(i),
+                    None => self.slots.push(Slot { field: None, key: (0, 0), id: *key, value: Val::Set(i) }),
                 },
                 Op::DeleteAttr(key) => {
-                    for slot in self.slots.iter_mut().filter(|s| s.id == *key && !matches!(s.value, Val::Deleted)) {
+                    for slot in self.slots.iter_mut().filter(|s| s.id == *key) {
                         slot.value = Val::Deleted;
-                        self.changed = true;
                     }
                 }
                 Op::SetName(name) => {
                     if name.as_str() != self.name()? {
                         self.new_name = Some(name.clone());
-                        self.changed = true;
                     }
                 }
                 Op::ReplaceName { regex, replacement } => {
                     if let Some(new) = replaced(regex, self.name()?, replacement) {
                         if new.as_bytes() != self.name_bytes() {
                             self.new_name = Some(new);
-                            self.changed = true;
                         }
                     }
                 }
@@ -200,7 +190,6 @@ impl<'a> LeanSpan<'a> {
                 Op::SetStatusCode(code) => {
                     self.code = *code;
                     self.status_set = true;
-                    self.changed = true;
                 }
                 Op::TruncateAll { limit, marker } => self.truncate(plan, *limit, marker)?,
             }
@@ -226,42 +215,24 @@ impl<'a> LeanSpan<'a> {
     fn replace_attribute(&mut self, plan: &Plan, key: KeyId, regex: &regex::Regex, replacement: &str) -> Result<(), Bail> {
         let body = self.body;
         let Some(slot) = self.slots.iter_mut().find(|s| s.id == key && !matches!(s.value, Val::Deleted)) else { return Ok(()) };
-        let text = match &slot.value {
-            Val::Raw { any, string: true } => std::str::from_utf8(string_bytes(&body[any.0 as usize..any.1 as usize]).ok_or(Bail)?).map_err(|_| Bail)?,
-            Val::Set(op) => match &plan.ops[*op].0 {
-                Op::SetAttr { value: Value::Str(s), .. } => s,
-                _ => return Ok(()),
-            },
-            Val::Str(s) => s,
-            Val::Raw { .. } | Val::Deleted => return Ok(()),
-        };
-        if let Some(new) = replaced(regex, text, replacement) {
+        if let Some(new) = text(body, plan, &slot.value)?.and_then(|t| replaced(regex, t, replacement)) {
             slot.value = Val::Str(new);
-            self.changed = true;
         }
         Ok(())
     }
 
     fn truncate(&mut self, plan: &Plan, limit: usize, marker: &str) -> Result<(), Bail> {
+        let body = self.body;
         for slot in &mut self.slots {
-            let text = match &slot.value {
-                Val::Raw { any, string: true } => {
-                    let s = string_bytes(&self.body[any.0 as usize..any.1 as usize]).ok_or(Bail)?;
-                    if s.len() <= limit {
-                        continue;
-                    }
-                    std::str::from_utf8(s).map_err(|_| Bail)?
+            // A received value no longer than the limit holds no longer
+            // string: not even read.
+            if let Val::Raw { any, .. } = slot.value {
+                if (any.1 - any.0) as usize <= limit {
+                    continue;
                 }
-                Val::Set(op) => match &plan.ops[*op].0 {
-                    Op::SetAttr { value: Value::Str(s), .. } => s,
-                    _ => continue,
-                },
-                Val::Str(s) => s,
-                Val::Raw { .. } | Val::Deleted => continue,
-            };
-            if let Some(cut) = truncated(text, limit, marker) {
+            }
+            if let Some(cut) = text(body, plan, &slot.value)?.and_then(|t| truncated(t, limit, marker)) {
                 slot.value = Val::Str(cut);
-                self.changed = true;
             }
         }
         Ok(())
@@ -312,8 +283,10 @@ impl<'a> LeanSpan<'a> {
         })
     }
 
+    /// Whether a step changed the span: a new name or status, or an
+    /// attribute set, cut, deleted or added (and not deleted again).
     pub fn changed(&self) -> bool {
-        self.changed
+        self.new_name.is_some() || self.status_set || self.slots.iter().any(|s| !matches!((&s.value, s.field), (Val::Raw { .. }, _) | (Val::Deleted, None)))
     }
 
     /// Writes the changed span: its bytes with each edited field in place
@@ -457,6 +430,20 @@ fn plain_key_len(kv: &[u8]) -> Option<usize> {
         [0x12, len, ref value @ ..] if len < 0x80 && value.len() == usize::from(len) => Some(n),
         _ => None,
     }
+}
+
+/// An attribute's value as text, if it is a string (received, set or
+/// made by a step); received bytes that are not UTF-8 are a [`Bail`].
+fn text<'v>(body: &'v [u8], plan: &'v Plan, value: &'v Val) -> Result<Option<&'v str>, Bail> {
+    Ok(match value {
+        Val::Raw { any, string: true } => Some(std::str::from_utf8(string_bytes(&body[any.0 as usize..any.1 as usize]).ok_or(Bail)?).map_err(|_| Bail)?),
+        Val::Set(op) => match &plan.ops[*op].0 {
+            Op::SetAttr { value: Value::Str(s), .. } => Some(s),
+            _ => None,
+        },
+        Val::Str(s) => Some(s),
+        Val::Raw { .. } | Val::Deleted => None,
+    })
 }
 
 fn span32(from: usize, to: usize) -> Result<(u32, u32), Bail> {

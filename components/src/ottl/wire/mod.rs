@@ -118,4 +118,8 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
     fn write(&mut self, out: &mut Vec<u8>) {
         self.span.write(self.plan, out);
     }
+
+    fn reads_above(&self) -> bool {
+        false
+    }
 }

@@ -34,6 +34,8 @@ const PLANNED: &[&[&str]] = &[
     &[r#"set(status.code, 0)"#, r#"set(status.code, 2) where status.code == 0 and not (kind == SPAN_KIND_SERVER or name == "x")"#],
     &[r#"set(attributes["ratio_seen"], true) where attributes["ratio"] > 0.1"#, r#"set(attributes["raw_seen"], 1.5) where attributes["raw"] != nil"#],
     &[r#"delete_key(attributes, "list")"#, r#"delete_key(attributes, "map")"#, r#"truncate_all(attributes, 1)"#],
+    // A delete as a span's only change.
+    &[r#"delete_key(attributes, "user_agent.original")"#],
     // On attributes: a received string, one a `set` wrote, a non-string,
     // a missing one, a duplicate key (the first changes).
     &[

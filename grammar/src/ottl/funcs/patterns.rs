@@ -120,15 +120,10 @@ pub fn replaced(re: &Regex, s: &str, replacement: &str) -> Option<String> {
 fn replace_pattern(c: &CompileArgs<'_>) -> Made {
     let re = lit_regex(c, 1, "replace_pattern")?;
     let extras = Extras { function: 3, format: 4 };
-    // Usually a literal: taken once here rather than cloned per item.
-    let fixed = lit_str(c, 2).map(str::to_owned);
-    let primitive = Primitive::ReplacePattern { regex: re.clone(), replacement: fixed.clone() };
+    let primitive = Primitive::ReplacePattern { regex: re.clone() };
     described(primitive, move |args| {
         let Value::Str(s) = args.get(0)? else { return Ok(Value::Nil) };
-        let replacement = match &fixed {
-            Some(r) => std::borrow::Cow::Borrowed(r.as_str()),
-            None => std::borrow::Cow::Owned(want_str(args.get(2)?)?),
-        };
+        let replacement = want_str(args.get(2)?)?;
         if let Some(updated) = replace_in(&re, &s, &replacement, extras, args)? {
             args.set(0, Value::Str(updated))?;
         }
