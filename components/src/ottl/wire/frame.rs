@@ -1,6 +1,6 @@
 //! The request around the spans: walked once to run the statements on
-//! each span, and, if any span changed, written again with each changed
-//! span's new bytes and every `ScopeSpans` and `ResourceSpans` length
+//! each span, and, if any span changed, copied once with each change
+//! spliced in and every `ScopeSpans` and `ResourceSpans` length
 //! recomputed. Fields other than spans (resources, scopes, schema URLs,
 //! unknown fields) are copied as received.
 
@@ -17,8 +17,8 @@ pub(super) trait Pass<'a> {
     /// Runs on one span's bytes; whether it changed.
     fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, Self::Error>;
 
-    /// Writes the span last run, which changed.
-    fn write(&mut self, out: &mut Vec<u8>);
+    /// Writes the changes to the span last run, which changed.
+    fn write(&mut self, splices: &mut Splices);
 
     /// Whether `span` reads the resource's attributes and the scope's
     /// name and version; if not, they are not read for it.
@@ -39,11 +39,39 @@ const RESOURCE_SPANS: u32 = 1;
 const SCOPE_SPANS: u32 = 2;
 const SPANS: u32 = 2;
 
-/// One changed span: where its field lies in the request, and where its
-/// new payload lies in the arena.
-struct Change {
-    field: std::ops::Range<usize>,
+/// The changes to a request, as byte ranges of it replaced by new bytes:
+/// the request is then copied once, with the new bytes in place of each
+/// range (a changed span is not written whole and copied again).
+#[derive(Default)]
+pub(super) struct Splices {
+    arena: Vec<u8>,
+    list: Vec<Splice>,
+    /// Where the span being written lies in the request: a pass's
+    /// positions are its body's.
+    base: usize,
+    len: usize,
+}
+
+/// `from..to` of the request becomes `new` of the arena.
+struct Splice {
+    from: usize,
+    to: usize,
     new: std::ops::Range<usize>,
+}
+
+impl Splices {
+    /// Replaces `from..to` of the span's body (in order: each after the
+    /// last) with what `write` appends.
+    pub fn replace(&mut self, from: usize, to: usize, write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.arena.len();
+        write(&mut self.arena);
+        self.list.push(Splice { from: self.base + from, to: self.base + to, new: start..self.arena.len() });
+    }
+
+    /// Replaces the span's whole body.
+    pub fn replace_all(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        self.replace(0, self.len, write);
+    }
 }
 
 /// What changed under one `ResourceSpans` or `ScopeSpans`: how much
@@ -59,8 +87,7 @@ struct Growth {
 /// The spans are walked once; writing copies the request between the
 /// changed spans and only recomputes the lengths above them.
 pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Result<Option<Vec<u8>>, P::Error> {
-    let mut arena = Vec::new();
-    let mut changes: Vec<Change> = Vec::new();
+    let mut splices = Splices::default();
     // Per `ResourceSpans`, in order; `None`: none of its spans changed.
     let mut resources: Vec<Option<Growth>> = Vec::new();
     let mut above = Above::default();
@@ -107,12 +134,18 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
                 }
                 delimited(&sp)?;
                 if pass.span(sp.payload, &above)? {
-                    let start = arena.len();
-                    pass.write(&mut arena);
-                    let grew = len_field_size(SPANS, arena.len() - start) as isize - sp.whole.len() as isize;
-                    *scope.get_or_insert(0) += grew;
-                    let at = offset(sp.whole);
-                    changes.push(Change { field: at..at + sp.whole.len(), new: start..arena.len() });
+                    // The span's own header goes first; its length is
+                    // known once its body's changes are.
+                    let header = splices.list.len();
+                    splices.list.push(Splice { from: 0, to: 0, new: 0..0 });
+                    (splices.base, splices.len) = (offset(sp.payload), sp.payload.len());
+                    pass.write(&mut splices);
+                    let body: isize = splices.list[header + 1..].iter().map(|s| s.new.len() as isize - (s.to - s.from) as isize).sum();
+                    let new_len = (sp.payload.len() as isize + body) as usize;
+                    let start = splices.arena.len();
+                    put_header(&mut splices.arena, SPANS, new_len);
+                    splices.list[header] = Splice { from: offset(sp.whole), to: offset(sp.payload), new: start..splices.arena.len() };
+                    *scope.get_or_insert(0) += len_field_size(SPANS, new_len) as isize - sp.whole.len() as isize;
                 }
                 Ok::<(), P::Error>(())
             })?;
@@ -125,11 +158,11 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
         resources.push(growth.scopes.iter().any(Option::is_some).then_some(growth));
         Ok::<(), P::Error>(())
     })?;
-    if changes.is_empty() {
+    if splices.list.is_empty() {
         return Ok(None);
     }
-    let mut out = Vec::with_capacity(request.len() + arena.len());
-    let mut changes = changes.iter().peekable();
+    let mut out = Vec::with_capacity(request.len() + splices.arena.len());
+    let (arena, mut changes) = (&splices.arena, splices.list.iter().peekable());
     let mut resources = resources.into_iter();
     fields::each(request, |rs: Field<'_>| {
         let growth = match rs.tag {
@@ -152,13 +185,14 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
                 return Ok(());
             };
             put_header(&mut out, SCOPE_SPANS, (ss.payload.len() as isize + grew) as usize);
-            // The scope's payload with each changed span's field replaced.
+            // The scope's payload with each splice in it made. One that
+            // adds at the very end of its last span starts at `end`; the
+            // next scope's all start after its header, past `end`.
             let (mut at, end) = (offset(ss.payload), offset(ss.payload) + ss.payload.len());
-            while let Some(change) = changes.next_if(|c| c.field.start < end) {
-                out.extend_from_slice(&request[at..change.field.start]);
-                put_header(&mut out, SPANS, change.new.len());
-                out.extend_from_slice(&arena[change.new.clone()]);
-                at = change.field.end;
+            while let Some(splice) = changes.next_if(|s| s.from <= end) {
+                out.extend_from_slice(&request[at..splice.from]);
+                out.extend_from_slice(&arena[splice.new.clone()]);
+                at = splice.to;
             }
             out.extend_from_slice(&request[at..end]);
             Ok::<(), WireError>(())

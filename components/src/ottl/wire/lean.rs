@@ -16,6 +16,8 @@ use solder_syntax::ottl::Value;
 
 use super::attrs::{plain, scalar, string_bytes};
 use super::fields::{self, put_len};
+use super::frame::Splices;
+use super::gate::Gate;
 use super::plan::{Cond, KeyId, Op, Operand, Plan};
 use crate::otlp::wire::{Reader, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 
@@ -30,6 +32,9 @@ impl From<crate::otlp::wire::WireError> for Bail {
 }
 
 const NO_KEY: KeyId = KeyId::MAX;
+
+/// Span field 9 (`attributes`), length-delimited, as one key byte.
+const ATTRIBUTE_KEY: u8 = 9 << 3 | WT_LEN;
 
 /// One noted attribute. `field` is its range in the span (`None`: added by
 /// a step), `key` its key's range there, `id` its plan key number.
@@ -84,6 +89,22 @@ impl<'a> LeanSpan<'a> {
         let mut pos = 0;
         while pos < body.len() {
             let start = pos;
+            // Most of a span's fields are attributes with a short length:
+            // tested first, without the general dispatch.
+            if let [ATTRIBUTE_KEY, n, ..] = body[pos..] {
+                if n < 0x80 {
+                    let end = pos + 2 + usize::from(n);
+                    let payload = body.get(pos + 2..end).ok_or(Bail)?;
+                    pos = end;
+                    self.attrs_end = Some(pos);
+                    match plain_key_len(payload) {
+                        Some(n) if !plan.may_name(n) && pos - start <= plan.long => {}
+                        Some(n) => self.plain_attribute(plan, start, pos, n)?,
+                        None => self.attribute(plan, start, pos, payload)?,
+                    }
+                    continue;
+                }
+            }
             let (tag, wire_type, payload) = field(body, &mut pos)?;
             match (tag, wire_type) {
                 (9, WT_LEN) => {
@@ -120,6 +141,21 @@ impl<'a> LeanSpan<'a> {
         Ok(())
     }
 
+    /// [`Self::attribute`] for one [`plain_key_len`] read: the key is
+    /// `n` bytes after the field's three-byte head (key, length, key's
+    /// key and length: both lengths under 128), the value after it.
+    #[inline]
+    fn plain_attribute(&mut self, plan: &Plan, start: usize, end: usize, n: usize) -> Result<(), Bail> {
+        let key = (start + 4, start + 4 + n);
+        let id = plan.key_of(&self.body[key.0..key.1]).unwrap_or(NO_KEY);
+        if id == NO_KEY && end - start <= plan.long {
+            return Ok(());
+        }
+        // The value, if any, follows its own key and length byte.
+        let any = if key.1 == end { (end, end) } else { (key.1 + 2, end) };
+        self.note(start, end, key, id, any)
+    }
+
     /// Notes an attribute if a step names its key or may cut its value.
     fn attribute(&mut self, plan: &Plan, start: usize, end: usize, kv: &[u8]) -> Result<(), Bail> {
         let base = end - kv.len();
@@ -127,12 +163,18 @@ impl<'a> LeanSpan<'a> {
         let key = (base + key.start, base + key.end);
         let id = plan.key_of(&self.body[key.0..key.1]).unwrap_or(NO_KEY);
         if id != NO_KEY || end - start > plan.long {
-            // A key a step may write back must be text, as the
-            // evaluator reads it (a named one equals a step's key).
-            std::str::from_utf8(&self.body[key.0..key.1]).map_err(|_| Bail)?;
-            let any = any.map_or((end, end), |a| (base + a, end));
-            self.slots.push(Slot { field: Some(span32(start, end)?), key: span32(key.0, key.1)?, id, value: raw(self.body, any)? });
+            self.note(start, end, key, id, any.map_or((end, end), |a| (base + a, end)))?;
         }
+        Ok(())
+    }
+
+    fn note(&mut self, start: usize, end: usize, key: (usize, usize), id: KeyId, any: (usize, usize)) -> Result<(), Bail> {
+        // A key a step may write back must be text, as the evaluator
+        // reads it; a named one equals a step's key, which is.
+        if id == NO_KEY {
+            std::str::from_utf8(&self.body[key.0..key.1]).map_err(|_| Bail)?;
+        }
+        self.slots.push(Slot { field: Some(span32(start, end)?), key: span32(key.0, key.1)?, id, value: raw(self.body, any)? });
         Ok(())
     }
 
@@ -179,14 +221,18 @@ impl<'a> LeanSpan<'a> {
                         self.new_name = Some(name.clone());
                     }
                 }
-                Op::ReplaceName { regex, replacement } => {
-                    if let Some(new) = replaced(regex, self.name()?, replacement) {
+                Op::ReplaceName { regex, gate, replacement } => {
+                    let name = self.name()?;
+                    if !gate.may_match(name) {
+                        continue;
+                    }
+                    if let Some(new) = replaced(regex, name, replacement) {
                         if new.as_bytes() != self.name_bytes() {
                             self.new_name = Some(new);
                         }
                     }
                 }
-                Op::ReplaceAttr { key, regex, replacement } => self.replace_attribute(plan, *key, regex, replacement)?,
+                Op::ReplaceAttr { key, regex, gate, replacement } => self.replace_attribute(plan, *key, regex, gate, replacement)?,
                 Op::SetStatusCode(code) => {
                     self.code = *code;
                     self.status_set = true;
@@ -212,10 +258,10 @@ impl<'a> LeanSpan<'a> {
 
     /// `replace_pattern` on the first entry with this key: its string, if
     /// it is one, with every match replaced; set back only on a match.
-    fn replace_attribute(&mut self, plan: &Plan, key: KeyId, regex: &regex::Regex, replacement: &str) -> Result<(), Bail> {
+    fn replace_attribute(&mut self, plan: &Plan, key: KeyId, regex: &regex::Regex, gate: &Gate, replacement: &str) -> Result<(), Bail> {
         let body = self.body;
         let Some(slot) = self.slots.iter_mut().find(|s| s.id == key && !matches!(s.value, Val::Deleted)) else { return Ok(()) };
-        if let Some(new) = text(body, plan, &slot.value)?.and_then(|t| replaced(regex, t, replacement)) {
+        if let Some(new) = text(body, plan, &slot.value)?.filter(|t| gate.may_match(t)).and_then(|t| replaced(regex, t, replacement)) {
             slot.value = Val::Str(new);
         }
         Ok(())
@@ -241,6 +287,11 @@ impl<'a> LeanSpan<'a> {
     fn holds(&self, plan: &Plan, c: &Cond) -> Result<bool, Bail> {
         Ok(match c {
             Cond::Cmp(l, op, r) => {
+                // Whole numbers (a status code, a kind, an int attribute)
+                // compared without making values.
+                if let (Some(a), Some(b)) = (self.int_operand(plan, l), self.int_operand(plan, r)) {
+                    return Ok(compare(&Value::Int(a), &Value::Int(b), *op));
+                }
                 let (left, right);
                 let l = match l {
                     Operand::Lit(v) => v,
@@ -262,6 +313,30 @@ impl<'a> LeanSpan<'a> {
             Cond::Or(l, r) => self.holds(plan, l)? || self.holds(plan, r)?,
             Cond::Not(inner) => !self.holds(plan, inner)?,
         })
+    }
+
+    /// An operand's value if it is a whole number; `None` for any other
+    /// (then read in full by [`Self::read_operand`]).
+    #[inline]
+    fn int_operand(&self, plan: &Plan, o: &Operand) -> Option<i64> {
+        match o {
+            Operand::Lit(Value::Int(i)) => Some(*i),
+            Operand::Kind => Some(self.kind),
+            Operand::StatusCode => Some(i64::from(self.code)),
+            Operand::Attr(key) => match &self.slots.iter().find(|s| s.id == *key && !matches!(s.value, Val::Deleted))?.value {
+                Val::Raw { any, string: false } => match self.body[any.0 as usize..any.1 as usize] {
+                    // An int value: its key, a varint to the end.
+                    [0x18, ref varint @ ..] => one_varint(varint).map(|v| v as i64),
+                    _ => None,
+                },
+                Val::Set(op) => match &plan.ops[*op].0 {
+                    Op::SetAttr { value: Value::Int(i), .. } => Some(*i),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// A path operand's value (a literal is never read through here).
@@ -289,10 +364,10 @@ impl<'a> LeanSpan<'a> {
         self.new_name.is_some() || self.status_set || self.slots.iter().any(|s| !matches!((&s.value, s.field), (Val::Raw { .. }, _) | (Val::Deleted, None)))
     }
 
-    /// Writes the changed span: its bytes with each edited field in place
-    /// (a new name or status where the old one was, or at the end; added
+    /// Writes the changed span's edits: each edited field in place (a new
+    /// name or status where the old one was, or at the end; added
     /// attributes after the last one).
-    pub fn write(&mut self, plan: &Plan, out: &mut Vec<u8>) {
+    pub fn write(&mut self, plan: &Plan, out: &mut Splices) {
         // (where, up to, what): a few per span, in a list kept from span
         // to span.
         let mut edits = std::mem::take(&mut self.edits);
@@ -321,18 +396,14 @@ impl<'a> LeanSpan<'a> {
         }
         // Stable: added attributes keep their order.
         edits.sort_by_key(|e| e.0);
-        let mut at = 0;
         for &(from, to, edit) in &edits {
-            out.extend_from_slice(&self.body[at..from]);
-            at = to;
-            match (edit, &self.new_name) {
+            out.replace(from, to, |out| match (edit, &self.new_name) {
                 (Edit::Attr(i), _) => self.write_attr(plan, &self.slots[i], out),
                 (Edit::Name, Some(name)) if !name.is_empty() => put_len(out, 5, name.as_bytes()),
                 (Edit::Status, _) => self.write_status(out),
                 (Edit::Name | Edit::Drop, _) => {}
-            }
+            });
         }
-        out.extend_from_slice(&self.body[at..]);
         self.edits = edits;
     }
 
@@ -446,6 +517,20 @@ fn text<'v>(body: &'v [u8], plan: &'v Plan, value: &'v Val) -> Result<Option<&'v
     })
 }
 
+/// A varint that is the whole of `b`, of up to ten bytes.
+#[inline]
+fn one_varint(b: &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(10) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            // A tenth byte above 1 overflows, as `Reader::varint` says.
+            return (i + 1 == b.len() && (i < 9 || byte <= 1)).then_some(v);
+        }
+    }
+    None
+}
+
 fn span32(from: usize, to: usize) -> Result<(u32, u32), Bail> {
     Ok((u32::try_from(from).map_err(|_| Bail)?, u32::try_from(to).map_err(|_| Bail)?))
 }
@@ -458,6 +543,12 @@ fn raw(body: &[u8], any: (usize, usize)) -> Result<Val, Bail> {
     if bytes.is_empty() {
         // No value at all: nothing for `truncate_all`; a read bails.
         return Ok(Val::Raw { any: span32(any.0, any.1)?, string: false });
+    }
+    // The common string: key, a length under 128, the text.
+    if let [0x0a, n, ref text @ ..] = *bytes {
+        if n < 0x80 && text.len() == usize::from(n) {
+            return Ok(Val::Raw { any: span32(any.0, any.1)?, string: true });
+        }
     }
     let mut r = Reader::new(bytes, 0);
     let (tag, wire_type) = r.key()?;

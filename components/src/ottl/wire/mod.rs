@@ -21,6 +21,7 @@
 mod attrs;
 mod fields;
 mod frame;
+mod gate;
 mod lean;
 mod plan;
 #[cfg(test)]
@@ -33,7 +34,7 @@ use solder_syntax::ottl::{ErrorMode, RunError};
 
 use super::Group;
 use crate::otlp::wire::WireError;
-use frame::Pass;
+use frame::{Pass, Splices};
 use lean::{Bail, LeanSpan};
 pub use plan::Plan;
 use span::{Above, WireSpan, WireSpanContext};
@@ -95,8 +96,8 @@ impl<'a> Pass<'a> for Evaluated<'_, '_, 'a> {
         Ok(self.span.changed())
     }
 
-    fn write(&mut self, out: &mut Vec<u8>) {
-        self.span.write(out);
+    fn write(&mut self, splices: &mut Splices) {
+        splices.replace_all(|out| self.span.write(out));
     }
 }
 
@@ -115,8 +116,8 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         Ok(self.span.changed())
     }
 
-    fn write(&mut self, out: &mut Vec<u8>) {
-        self.span.write(self.plan, out);
+    fn write(&mut self, splices: &mut Splices) {
+        self.span.write(self.plan, splices);
     }
 
     fn reads_above(&self) -> bool {

@@ -17,6 +17,7 @@ use solder_syntax::ottl::ast::BinOp;
 use solder_syntax::ottl::plan::{Cond as PCond, Op as POp, Operand as POperand, Path, Step};
 use solder_syntax::ottl::{Key, Statements, Value};
 
+use super::gate::Gate;
 use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
 use crate::ottl::schema::{locate, Part, SpanField, SPAN, SPAN_PARTS};
 use crate::ottl::value;
@@ -51,6 +52,7 @@ pub(super) enum Op {
     SetStatusCode(i32),
     ReplaceName {
         regex: Regex,
+        gate: Gate,
         replacement: String,
     },
     /// `replace_pattern(attributes[key], ...)`: a string value changed
@@ -58,6 +60,7 @@ pub(super) enum Op {
     ReplaceAttr {
         key: KeyId,
         regex: Regex,
+        gate: Gate,
         replacement: String,
     },
     TruncateAll {
@@ -122,8 +125,10 @@ impl Plan {
                 _ => return None,
             },
             POp::ReplacePattern { target, regex, replacement } => match field(target)? {
-                Field::Name => Op::ReplaceName { regex: (*regex).clone(), replacement: replacement.to_string() },
-                Field::Attr(k) => Op::ReplaceAttr { key: self.key(k)?, regex: (*regex).clone(), replacement: replacement.to_string() },
+                Field::Name => Op::ReplaceName { regex: (*regex).clone(), gate: Gate::new(regex.as_str()), replacement: replacement.to_string() },
+                Field::Attr(k) => {
+                    Op::ReplaceAttr { key: self.key(k)?, regex: (*regex).clone(), gate: Gate::new(regex.as_str()), replacement: replacement.to_string() }
+                }
                 _ => return None,
             },
             POp::TruncateAll { target, limit, marker } => match field(target)? {
