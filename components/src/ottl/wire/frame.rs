@@ -99,8 +99,8 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
         delimited(&rs)?;
         above.resource_attributes.clear();
         let reads_above = pass.reads_above();
-        fields::each(rs.payload, |f: Field<'_>| {
-            if f.tag == 1 && reads_above {
+        fields::each(if reads_above { rs.payload } else { &[] }, |f: Field<'_>| {
+            if f.tag == 1 {
                 delimited(&f)?;
                 fields::each(f.payload, |a: Field<'_>| if a.tag == 1 { above.resource_attributes.push(a.whole, a.payload) } else { Ok(()) })?;
             }
@@ -113,8 +113,10 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
             }
             delimited(&ss)?;
             (above.scope_name, above.scope_version) = ("", "");
-            fields::each(ss.payload, |f: Field<'_>| {
-                if f.tag == 1 && reads_above {
+            // A walk of the scope's fields (its spans too) to find the
+            // scope first, which may come after them: only if read.
+            fields::each(if reads_above { ss.payload } else { &[] }, |f: Field<'_>| {
+                if f.tag == 1 {
                     delimited(&f)?;
                     fields::each(f.payload, |s: Field<'_>| {
                         match s.tag {

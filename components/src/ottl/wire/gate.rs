@@ -1,32 +1,73 @@
 //! A cheap test that a regex cannot match: most span names are not what a
-//! `replace_pattern` looks for, and finding a literal every match starts
+//! `replace_pattern` looks for, and finding the literal every match starts
 //! with is several times cheaper than asking the regex (whose own
 //! prefilter sits behind a cache lookup and its search set-up).
 
 use memchr::memmem::Finder;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
-/// The literal every match of a regex starts with, if it has one.
-pub(super) struct Gate(Option<Finder<'static>>);
+/// Haystacks up to this long are searched by hand.
+const SHORT: usize = 64;
+
+/// What every match of a regex starts with, if anything: a literal, and
+/// the bytes that may follow it (`/users/[0-9]+` starts with `/users/`
+/// and a digit).
+pub(super) struct Gate(Option<Start>);
+
+struct Start {
+    literal: Finder<'static>,
+    /// A bit per byte that may come next; `None`: any, or the end.
+    next: Option<[u64; 4]>,
+}
 
 impl Gate {
-    /// Reads the literal off the pattern as `regex` parses it (the same
-    /// defaults: Unicode on, no flags): what every literal a match may
-    /// start with has in common. A pattern whose matches share no start,
-    /// or that may match the empty string, gets no gate.
+    /// Reads the start off the pattern as `regex` parses it (the same
+    /// defaults: Unicode on, no flags): what the literals a match may
+    /// start with have in common, and the set of their next bytes. A
+    /// pattern whose matches share no start, or that may match the empty
+    /// string, gets no gate.
     pub fn new(pattern: &str) -> Gate {
         let Ok(hir) = regex_syntax::parse(pattern) else { return Gate(None) };
         let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-        match prefixes.longest_common_prefix() {
-            Some(common) if !common.is_empty() => Gate(Some(Finder::new(common).into_owned())),
-            _ => Gate(None),
+        let (Some(common), Some(literals)) = (prefixes.longest_common_prefix(), prefixes.literals()) else { return Gate(None) };
+        if common.is_empty() {
+            return Gate(None);
         }
+        let mut next = Some([0u64; 4]);
+        for literal in literals {
+            match (literal.as_bytes().get(common.len()), next.as_mut()) {
+                (Some(&b), Some(set)) => set[usize::from(b >> 6)] |= 1 << (b & 63),
+                _ => next = None,
+            }
+        }
+        Gate(Some(Start { literal: Finder::new(common).into_owned(), next }))
     }
 
     /// False only if no match is possible in `haystack`.
     #[inline]
-    pub fn may_match(&self, haystack: &str) -> bool {
-        self.0.as_ref().is_none_or(|f| f.find(haystack.as_bytes()).is_some())
+    pub fn may_match(&self, haystack: &[u8]) -> bool {
+        let Some(start) = &self.0 else { return true };
+        let needle = start.literal.needle();
+        // A span name is a few dozen bytes: for those, trying each place
+        // is cheaper than setting up the vector search.
+        if haystack.len() <= SHORT {
+            return haystack
+                .windows(needle.len())
+                .enumerate()
+                .any(|(i, w)| w[0] == needle[0] && w == needle && start.may_follow(haystack.get(i + needle.len())));
+        }
+        start.literal.find_iter(haystack).any(|i| start.may_follow(haystack.get(i + needle.len())))
+    }
+}
+
+impl Start {
+    #[inline]
+    fn may_follow(&self, next: Option<&u8>) -> bool {
+        match (&self.next, next) {
+            (None, _) => true,
+            (Some(set), Some(&b)) => set[usize::from(b >> 6)] & (1 << (b & 63)) != 0,
+            (Some(_), None) => false,
+        }
     }
 }
 
@@ -37,35 +78,61 @@ mod tests {
 
     /// Over random haystacks from a small alphabet, a gate that says no
     /// never hides a match; and the gates these patterns should have, they
-    /// have.
+    /// have (with the bytes that may follow, where given).
     #[test]
     fn a_closed_gate_means_no_match() {
         let patterns = [
-            ("/api/orders/[0-9]+", true),
-            ("ab+c", true),
-            ("(?i)abc", false),
-            ("a|b", false),
-            ("x*", false),
-            ("^ab", true),
-            ("(ab|ac)d", true),
-            ("[ab]c", false),
-            ("é+", true),
-            ("abc$", true),
-            ("(?m)^a.b", true),
-            ("", false),
+            ("/api/orders/[0-9]+", true, Some("0123456789")),
+            ("ab+c", true, None),
+            ("(?i)abc", false, None),
+            ("a|b", false, None),
+            ("x*", false, None),
+            ("^ab", true, None),
+            ("(ab|ac)d", true, Some("bc")),
+            ("a[b0]*", true, None),
+            ("[ab]c", false, None),
+            ("é+", true, None),
+            ("abc$", true, None),
+            ("(?m)^a.b", true, None),
+            ("", false, None),
         ];
         let alphabet: Vec<char> = "abcdx/0é\n".chars().collect();
         let mut next = rng(7);
-        for (pattern, gated) in patterns {
+        for (pattern, gated, follows) in patterns {
             let (gate, re) = (Gate::new(pattern), regex::Regex::new(pattern).expect("valid"));
             assert_eq!(gate.0.is_some(), gated, "{pattern}: gated?");
-            for _ in 0..2_000 {
-                let len = next() % 8;
+            let set = gate.0.as_ref().and_then(|s| s.next);
+            let expected = follows.map(|f| {
+                f.bytes().fold([0u64; 4], |mut set, b| {
+                    set[usize::from(b >> 6)] |= 1 << (b & 63);
+                    set
+                })
+            });
+            assert_eq!(set, expected, "{pattern}: the bytes that may follow");
+            for round in 0..4_000 {
+                // Short haystacks, and some past the hand search's bound.
+                let len = if round % 4 == 0 { 60 + next() % 16 } else { next() % 8 };
                 let haystack: String = (0..len).map(|_| alphabet[next() as usize % alphabet.len()]).collect();
                 if re.is_match(&haystack) {
-                    assert!(gate.may_match(&haystack), "{pattern} matches {haystack:?} but its gate said no");
+                    assert!(gate.may_match(haystack.as_bytes()), "{pattern} matches {haystack:?} but its gate said no");
                 }
             }
+        }
+    }
+
+    /// The gate closes where it should: a literal without the byte that
+    /// must follow it, in short and long haystacks.
+    #[test]
+    fn the_gate_closes_on_the_literal_without_its_next_byte() {
+        let gate = Gate::new("/api/orders/[0-9]+");
+        for name in ["GET /api/orders/{id}", "GET /api/orders/", "GET /api/cart"] {
+            assert!(!gate.may_match(name.as_bytes()), "{name}");
+            let long = format!("{}{name}", "x".repeat(80));
+            assert!(!gate.may_match(long.as_bytes()), "{long}");
+        }
+        for name in ["GET /api/orders/{id} /api/orders/7", "/api/orders/0"] {
+            assert!(gate.may_match(name.as_bytes()), "{name}");
+            assert!(gate.may_match(format!("{}{name}", "x".repeat(80)).as_bytes()), "long {name}");
         }
     }
 }

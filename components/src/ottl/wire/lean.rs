@@ -10,7 +10,7 @@
 //! that prost would merge, an attribute in an unusual shape, a name that
 //! is not UTF-8) is a [`Bail`]: that request takes the general path.
 
-use solder_syntax::ottl::eval::compare::compare;
+use solder_syntax::ottl::eval::compare::{compare, ordered};
 use solder_syntax::ottl::funcs::{replaced, truncated};
 use solder_syntax::ottl::Value;
 
@@ -82,10 +82,19 @@ pub(super) struct LeanSpan<'a> {
 impl<'a> LeanSpan<'a> {
     /// Walks the span's fields, noting what `plan` needs.
     pub fn read(&mut self, plan: &Plan, body: &'a [u8]) -> Result<(), Bail> {
-        let (mut slots, mut names, edits) = (std::mem::take(&mut self.slots), std::mem::take(&mut self.names), std::mem::take(&mut self.edits));
-        slots.clear();
-        names.clear();
-        *self = LeanSpan { body, slots, names, edits, ..LeanSpan::default() };
+        // Field by field: a whole new value would drop and rebuild the
+        // lists kept from span to span.
+        self.body = body;
+        self.names.clear();
+        self.name_text = &[];
+        self.kind = 0;
+        self.status = None;
+        self.code = 0;
+        self.message = &[];
+        self.slots.clear();
+        self.attrs_end = None;
+        self.new_name = None;
+        self.status_set = false;
         let mut pos = 0;
         while pos < body.len() {
             let start = pos;
@@ -222,11 +231,12 @@ impl<'a> LeanSpan<'a> {
                     }
                 }
                 Op::ReplaceName { regex, gate, replacement } => {
-                    let name = self.name()?;
-                    if !gate.may_match(name) {
+                    // Most names are not what the pattern looks for: told
+                    // from the bytes, checked as text the cheap way.
+                    if !gate.may_match(self.text_bytes()?) {
                         continue;
                     }
-                    if let Some(new) = replaced(regex, name, replacement) {
+                    if let Some(new) = replaced(regex, self.name()?, replacement) {
                         if new.as_bytes() != self.name_bytes() {
                             self.new_name = Some(new);
                         }
@@ -249,6 +259,17 @@ impl<'a> LeanSpan<'a> {
         self.new_name.as_ref().map_or(self.name_text, |n| n.as_bytes())
     }
 
+    /// The name's bytes, known to be text (as [`Self::name`] checks, but
+    /// without making a `str` of them; ASCII, most names, is checked
+    /// inline).
+    fn text_bytes(&self) -> Result<&[u8], Bail> {
+        let bytes = self.name_bytes();
+        if bytes.is_ascii() || self.new_name.is_some() {
+            return Ok(bytes);
+        }
+        std::str::from_utf8(bytes).map(str::as_bytes).map_err(|_| Bail)
+    }
+
     fn name(&self) -> Result<&str, Bail> {
         match &self.new_name {
             Some(n) => Ok(n),
@@ -261,7 +282,7 @@ impl<'a> LeanSpan<'a> {
     fn replace_attribute(&mut self, plan: &Plan, key: KeyId, regex: &regex::Regex, gate: &Gate, replacement: &str) -> Result<(), Bail> {
         let body = self.body;
         let Some(slot) = self.slots.iter_mut().find(|s| s.id == key && !matches!(s.value, Val::Deleted)) else { return Ok(()) };
-        if let Some(new) = text(body, plan, &slot.value)?.filter(|t| gate.may_match(t)).and_then(|t| replaced(regex, t, replacement)) {
+        if let Some(new) = text(body, plan, &slot.value)?.filter(|t| gate.may_match(t.as_bytes())).and_then(|t| replaced(regex, t, replacement)) {
             slot.value = Val::Str(new);
         }
         Ok(())
@@ -290,7 +311,7 @@ impl<'a> LeanSpan<'a> {
                 // Whole numbers (a status code, a kind, an int attribute)
                 // compared without making values.
                 if let (Some(a), Some(b)) = (self.int_operand(plan, l), self.int_operand(plan, r)) {
-                    return Ok(compare(&Value::Int(a), &Value::Int(b), *op));
+                    return Ok(ordered(Some(a.cmp(&b)), *op));
                 }
                 let (left, right);
                 let l = match l {
@@ -520,6 +541,13 @@ fn text<'v>(body: &'v [u8], plan: &'v Plan, value: &'v Val) -> Result<Option<&'v
 /// A varint that is the whole of `b`, of up to ten bytes.
 #[inline]
 fn one_varint(b: &[u8]) -> Option<u64> {
+    // Most ints in attributes (status codes, ports, counts) take one or
+    // two bytes.
+    match *b {
+        [x] if x < 0x80 => return Some(u64::from(x)),
+        [x, y] if x >= 0x80 && y < 0x80 => return Some(u64::from(x & 0x7f) | u64::from(y) << 7),
+        _ => {}
+    }
     let mut v = 0u64;
     for (i, &byte) in b.iter().enumerate().take(10) {
         v |= u64::from(byte & 0x7f) << (7 * i);

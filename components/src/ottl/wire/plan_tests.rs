@@ -183,6 +183,36 @@ fn a_status_written_many_times_is_left_to_the_general_path() {
     assert!(!same_as_decoded(&program, &request, &plan));
 }
 
+/// One span, its name these bytes, as a whole request.
+fn request_named(name: &[u8]) -> Vec<u8> {
+    let (mut span, mut scope, mut resource, mut request) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    prost::encoding::bytes::encode(5, &name.to_vec(), &mut span);
+    prost::encoding::bytes::encode(2, &span, &mut scope);
+    prost::encoding::bytes::encode(2, &scope, &mut resource);
+    prost::encoding::bytes::encode(1, &resource, &mut request);
+    request
+}
+
+/// A name a step reads must be text, as the evaluator reads it, whether
+/// or not the pattern's literal is in it: one that is not leaves the
+/// request to the general path (which reports it); text that is not
+/// ASCII runs.
+#[test]
+fn a_name_that_is_not_text_is_left_to_the_general_path() {
+    let programs: [&[&str]; 3] = [
+        &[r#"replace_pattern(name, "/api/orders/[0-9]+", "/api/orders/{id}")"#],
+        &[r#"replace_pattern(name, "zzz", "y")"#],
+        &[r#"set(attributes["seen"], true) where name == "x""#],
+    ];
+    for program in programs {
+        let plan = plan(program).expect("a plan");
+        for name in [&b"GET /api/orders/1\xff"[..], b"\xc3\x28 /api/orders/1", b"caf\xc3"] {
+            assert!(run_plan(&plan, &request_named(name)).is_err(), "{program:?} over {name:?}");
+        }
+        assert!(same_as_decoded(program, &request_named("GET /api/orders/1 café".as_bytes()), &plan), "{program:?}: text runs");
+    }
+}
+
 /// Byte-level mutations of real requests (bytes flipped, inserted, cut
 /// out, the end cut off), as a fuzzer makes them. On any bytes the plan
 /// must not panic; on those the receiver would accept (valid OTLP, as

@@ -33,6 +33,13 @@ pub fn compare(a: &Value, b: &Value, op: BinOp) -> bool {
         }
         _ => None,
     };
+    ordered(ord, op)
+}
+
+/// Whether `op` holds of two values so ordered (`None`: they do not
+/// compare).
+#[inline]
+pub fn ordered(ord: Option<Ordering>, op: BinOp) -> bool {
     match ord {
         // Kinds that do not compare (or a NaN): only `!=` holds.
         None => op == BinOp::Ne,
