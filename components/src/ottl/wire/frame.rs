@@ -109,7 +109,9 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
         let mut growth = Growth::default();
         fields::each(rs.payload, |ss: Field<'_>| {
             if ss.tag != SCOPE_SPANS {
-                return Ok(());
+                // The resource, read or not, must be a message, as
+                // decoding requires.
+                return if ss.tag == 1 { delimited(&ss).map_err(Into::into) } else { Ok(()) };
             }
             delimited(&ss)?;
             (above.scope_name, above.scope_version) = ("", "");
@@ -132,7 +134,8 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
             let mut scope: Option<isize> = None;
             fields::each(ss.payload, |sp: Field<'_>| {
                 if sp.tag != SPANS {
-                    return Ok(());
+                    // So must the scope.
+                    return if sp.tag == 1 { delimited(&sp).map_err(Into::into) } else { Ok(()) };
                 }
                 delimited(&sp)?;
                 if pass.span(sp.payload, &above)? {

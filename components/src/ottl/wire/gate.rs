@@ -56,7 +56,17 @@ impl Gate {
                 .enumerate()
                 .any(|(i, w)| w[0] == needle[0] && w == needle && start.may_follow(haystack.get(i + needle.len())));
         }
-        start.literal.find_iter(haystack).any(|i| start.may_follow(haystack.get(i + needle.len())))
+        // Every place the literal starts, overlapping ones too: in
+        // `aaab`, `aa[bc]`'s literal fails its next byte at 0 and holds
+        // at 1 (`find_iter` would resume past the first one).
+        let mut from = 0;
+        while let Some(i) = haystack.get(from..).and_then(|rest| start.literal.find(rest)) {
+            if start.may_follow(haystack.get(from + i + needle.len())) {
+                return true;
+            }
+            from += i + 1;
+        }
+        false
     }
 }
 
@@ -89,6 +99,8 @@ mod tests {
             ("x*", false, None),
             ("^ab", true, None),
             ("(ab|ac)d", true, Some("bc")),
+            ("aa[bc]", true, Some("bc")),
+            ("/0/[a0]", true, Some("a0")),
             ("a[b0]*", true, None),
             ("[ab]c", false, None),
             ("é+", true, None),
@@ -120,8 +132,9 @@ mod tests {
         }
     }
 
-    /// The gate closes where it should: a literal without the byte that
-    /// must follow it, in short and long haystacks.
+    /// The gate closes where it should (a literal without the byte that
+    /// must follow it) and opens where it must, in short and long
+    /// haystacks.
     #[test]
     fn the_gate_closes_on_the_literal_without_its_next_byte() {
         let gate = Gate::new("/api/orders/[0-9]+");
@@ -130,7 +143,9 @@ mod tests {
             let long = format!("{}{name}", "x".repeat(80));
             assert!(!gate.may_match(long.as_bytes()), "{long}");
         }
-        for name in ["GET /api/orders/{id} /api/orders/7", "/api/orders/0"] {
+        // The last: the literal starts again inside itself, after a first
+        // place whose next byte is wrong.
+        for name in ["GET /api/orders/{id} /api/orders/7", "/api/orders/0", "/api/orders/api/orders/7"] {
             assert!(gate.may_match(name.as_bytes()), "{name}");
             assert!(gate.may_match(format!("{}{name}", "x".repeat(80)).as_bytes()), "long {name}");
         }

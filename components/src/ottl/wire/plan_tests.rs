@@ -213,6 +213,31 @@ fn a_name_that_is_not_text_is_left_to_the_general_path() {
     }
 }
 
+/// A resource or scope written as a number, not a message: decoding
+/// refuses the request, and so does the plan (which reads neither).
+#[test]
+fn a_resource_or_scope_of_the_wrong_wire_type_is_refused() {
+    let plan = plan(&[r#"set(attributes["a"], "b")"#]).expect("a plan");
+    let mut span = Vec::new();
+    prost::encoding::bytes::encode(5, &b"s".to_vec(), &mut span);
+    let mut spans = Vec::new();
+    prost::encoding::bytes::encode(2, &span, &mut spans);
+    // Field 1 as a varint: first in the scope, then in the resource.
+    let bad_scope = [&[0x08, 0x01][..], &spans].concat();
+    let (mut resource, mut request) = (Vec::new(), Vec::new());
+    prost::encoding::bytes::encode(2, &bad_scope, &mut resource);
+    prost::encoding::bytes::encode(1, &resource, &mut request);
+    let mut good_scope = Vec::new();
+    prost::encoding::bytes::encode(2, &spans, &mut good_scope);
+    let bad_resource = [&[0x08, 0x01][..], &good_scope].concat();
+    let mut other = Vec::new();
+    prost::encoding::bytes::encode(1, &bad_resource, &mut other);
+    for bytes in [request, other] {
+        assert!(ExportTraceServiceRequest::decode(&bytes[..]).is_err(), "decoding refuses it");
+        assert!(run_plan(&plan, &bytes).is_err(), "so must the plan");
+    }
+}
+
 /// Byte-level mutations of real requests (bytes flipped, inserted, cut
 /// out, the end cut off), as a fuzzer makes them. On any bytes the plan
 /// must not panic; on those the receiver would accept (valid OTLP, as
