@@ -62,6 +62,7 @@ struct Splice {
 impl Splices {
     /// Replaces `from..to` of the span's body (in order: each after the
     /// last) with what `write` appends.
+    #[inline]
     pub fn replace(&mut self, from: usize, to: usize, write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.arena.len();
         write(&mut self.arena);
@@ -206,9 +207,17 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
     Ok(Some(out))
 }
 
+/// A length-delimited field's key and length (the tags here are 1 and 2:
+/// one key byte).
+#[inline]
 fn put_header(out: &mut Vec<u8>, tag: u32, len: usize) {
-    prost::encoding::encode_key(tag, prost::encoding::WireType::LengthDelimited, out);
-    prost::encoding::encode_varint(len as u64, out);
+    out.push((tag << 3) as u8 | 2);
+    let mut len = len as u64;
+    while len >= 0x80 {
+        out.push(len as u8 | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
 }
 
 fn delimited(f: &Field<'_>) -> Result<(), WireError> {
