@@ -1,6 +1,7 @@
 //! What `UserAgent` costs: loading and compiling the regex database (paid
 //! once, on the first call), parsing a string no result is kept for (every
-//! rule tried in order until one matches), and a string seen before.
+//! rule tried in order until one matches), a string seen before, and a
+//! long string a sender made up.
 //!
 //! Run: `cargo bench -p solder-syntax --bench useragent -- --warm-up-time 1 --measurement-time 3`
 
@@ -35,6 +36,11 @@ fn useragent(c: &mut Criterion) {
     });
     let warm = program();
     group.bench_function("seen_before", |b| b.iter(|| AGENTS.iter().for_each(|ua| run(&warm, ua))));
+    // What a sender controls: a 64 KiB string no rule matches (so every
+    // rule reads all of it), new each time.
+    let long = "Mozilla/5.0 (Linux; Android 1; ".repeat((64 << 10) / 32);
+    group.sample_size(10);
+    group.bench_function("parse_64kib_string", |b| b.iter_batched(program, |p| run(&p, &long), criterion::BatchSize::SmallInput));
     group.finish();
 }
 

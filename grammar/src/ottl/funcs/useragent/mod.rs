@@ -34,14 +34,24 @@ const DATABASE: &str = include_str!("regexes.yaml");
 /// How many distinct strings each call site remembers.
 const REMEMBERED: usize = 512;
 
+/// Strings are read over their first this many bytes. Real user agents
+/// are a few hundred bytes; a sender may write megabytes, which every
+/// rule would read in turn and the cache would hold twice per entry. A
+/// longer string is read over its start and not remembered.
+pub(super) const LONGEST: usize = 1024;
+
 fn user_agent(_: &CompileArgs<'_>) -> Made {
     let seen: Mutex<HashMap<String, Value>> = Mutex::new(HashMap::new());
     func(move |args| {
         let original = want_str(args.get(0)?)?;
+        if original.len() > LONGEST {
+            let head = (0..=LONGEST).rev().find(|&i| original.is_char_boundary(i)).unwrap_or(0);
+            return Ok(Value::Map(database()?.parse(&original[..head], &original)));
+        }
         if let Some(v) = seen.lock().ok().and_then(|m| m.get(&original).cloned()) {
             return Ok(v);
         }
-        let parsed = Value::Map(database()?.parse(&original));
+        let parsed = Value::Map(database()?.parse(&original, &original));
         if let Ok(mut m) = seen.lock() {
             if m.len() >= REMEMBERED {
                 m.clear();
@@ -100,10 +110,11 @@ impl Database {
         })
     }
 
-    /// The converter's map for one string.
-    pub(super) fn parse(&self, original: &str) -> Vec<(String, Value)> {
-        let agent = first_match(&self.agents, original, Lists::Agents);
-        let os = first_match(&self.os, original, Lists::Os);
+    /// The converter's map for `original`, read over `read` (all of it,
+    /// or its start).
+    pub(super) fn parse(&self, read: &str, original: &str) -> Vec<(String, Value)> {
+        let agent = first_match(&self.agents, read, Lists::Agents);
+        let os = first_match(&self.os, read, Lists::Os);
         let mut out = vec![
             ("user_agent.name".to_string(), Value::Str(agent.name.clone())),
             ("user_agent.original".to_string(), Value::str(original)),

@@ -6,7 +6,7 @@ use crate::ottl::value::Value;
 
 fn parsed(ua: &str) -> Vec<(String, String)> {
     let db = database().expect("the embedded database loads");
-    db.parse(ua)
+    db.parse(ua, ua)
         .into_iter()
         .map(|(k, v)| match v {
             Value::Str(s) => (k, s),
@@ -60,4 +60,43 @@ fn browsers_and_tools_are_named_as_the_collector_names_them() {
     expect(viafree, "ViaFree", "3.8.3", Some(("iOS", "12.1.0")));
     let java = "ibm-cos-sdk-java/2.3.0 Linux/4.9.0-8-amd64 Java_HotSpot(TM)_64-Bit_Server_VM/9.0.4+11/9.0.4'";
     expect(java, "ibm-cos-sdk-java", "2.3.0", Some(("Linux", "4.9.0")));
+}
+
+/// `UserAgent` over a string, through a compiled statement as it runs.
+fn through_statement(ua: &str) -> Value {
+    use crate::ottl::{funcs, testing, ErrorMode, Statements};
+    let program = Statements::compile(&testing::SPAN, funcs::table(), &[r#"set(attributes["parsed"], UserAgent(attributes["original"]))"#]).expect("compiles");
+    let mut item = testing::Item::named("x").with_attribute("original", Value::str(ua));
+    program.execute(&mut item, ErrorMode::Propagate, &mut Vec::new()).expect("runs");
+    item.attribute("parsed").cloned().expect("a map")
+}
+
+fn field<'v>(map: &'v Value, key: &str) -> &'v str {
+    let Value::Map(entries) = map else { panic!("{map:?} is not a map") };
+    match entries.iter().find(|(k, _)| k == key) {
+        Some((_, Value::Str(s))) => s,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// A string past `LONGEST` bytes is read over its start (cut at a
+/// character, never inside one), and `user_agent.original` is still the
+/// whole of it; a token only past the cut is not seen.
+#[test]
+fn a_long_string_is_read_over_its_start_and_kept_whole() {
+    let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+    let long = format!("{chrome} {}", "x".repeat(1 << 20));
+    let map = through_statement(&long);
+    assert_eq!((field(&map, "user_agent.name"), field(&map, "user_agent.version")), ("Chrome", "124.0.0"));
+    assert_eq!(field(&map, "user_agent.original"), long, "the original is kept whole");
+    // The cut falls inside a two-byte character.
+    let accented = format!("curl/8.5.0 {}", "é".repeat(super::LONGEST));
+    assert!(!accented.is_char_boundary(super::LONGEST));
+    assert_eq!(field(&through_statement(&accented), "user_agent.name"), "curl");
+    // A token that ends at the bound is read whole; one that starts past
+    // it is not read at all.
+    let at = |pad: usize| format!("{} curl/8.5.0", "x".repeat(pad));
+    let fits = super::LONGEST - " curl/8.5.0".len();
+    assert_eq!((field(&through_statement(&at(fits)), "user_agent.name"), field(&through_statement(&at(fits)), "user_agent.version")), ("curl", "8.5.0"));
+    assert_eq!(field(&through_statement(&at(super::LONGEST)), "user_agent.name"), "Other");
 }
