@@ -86,7 +86,7 @@ struct Growth {
 
 /// Runs `pass` on every span; the request's new bytes if any span changed.
 /// The spans are walked once; writing copies the request between the
-/// changed spans and only recomputes the lengths above them.
+/// splices and only recomputes the lengths above them.
 pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Result<Option<Vec<u8>>, P::Error> {
     let mut splices = Splices::default();
     // Per `ResourceSpans`, in order; `None`: none of its spans changed.
