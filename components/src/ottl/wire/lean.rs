@@ -17,8 +17,7 @@ use solder_syntax::ottl::Value;
 use super::attrs::{plain, scalar, string_bytes};
 use super::fields::{self, put_len};
 use super::frame::Splices;
-use super::gate::Gate;
-use super::plan::{Cond, KeyId, Op, Operand, Plan};
+use super::plan::{Cond, KeyId, Op, Operand, Pattern, Plan};
 use crate::otlp::wire::{Reader, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 
 /// The plan cannot run this span exactly; the general path will.
@@ -44,6 +43,13 @@ struct Slot {
     key: (u32, u32),
     id: KeyId,
     value: Val,
+}
+
+impl Slot {
+    /// Whether this is a live entry with this key (a deleted one is not).
+    fn is(&self, key: KeyId) -> bool {
+        self.id == key && !matches!(self.value, Val::Deleted)
+    }
 }
 
 #[derive(Clone)]
@@ -216,7 +222,7 @@ impl<'a> LeanSpan<'a> {
                 }
             }
             match op {
-                Op::SetAttr { key, .. } => match self.slots.iter_mut().find(|s| s.id == *key && !matches!(s.value, Val::Deleted)) {
+                Op::SetAttr { key, .. } => match self.slots.iter_mut().find(|s| s.is(*key)) {
                     Some(slot) => slot.value = Val::Set(i),
                     None => self.slots.push(Slot { field: None, key: (0, 0), id: *key, value: Val::Set(i) }),
                 },
@@ -230,19 +236,19 @@ impl<'a> LeanSpan<'a> {
                         self.new_name = Some(name.clone());
                     }
                 }
-                Op::ReplaceName { regex, gate, replacement } => {
+                Op::ReplaceName(p) => {
                     // Most names are not what the pattern looks for: told
                     // from the bytes, checked as text the cheap way.
-                    if !gate.may_match(self.text_bytes()?) {
+                    if !p.gate.may_match(self.text_bytes()?) {
                         continue;
                     }
-                    if let Some(new) = replaced(regex, self.name()?, replacement) {
+                    if let Some(new) = replaced(&p.regex, self.name()?, &p.replacement) {
                         if new.as_bytes() != self.name_bytes() {
                             self.new_name = Some(new);
                         }
                     }
                 }
-                Op::ReplaceAttr { key, regex, gate, replacement } => self.replace_attribute(plan, *key, regex, gate, replacement)?,
+                Op::ReplaceAttr(key, p) => self.replace_attribute(plan, *key, p)?,
                 Op::SetStatusCode(code) => {
                     self.code = *code;
                     self.status_set = true;
@@ -264,7 +270,7 @@ impl<'a> LeanSpan<'a> {
     /// inline).
     fn text_bytes(&self) -> Result<&[u8], Bail> {
         let bytes = self.name_bytes();
-        if bytes.is_ascii() || self.new_name.is_some() {
+        if self.new_name.is_some() || bytes.is_ascii() {
             return Ok(bytes);
         }
         std::str::from_utf8(bytes).map(str::as_bytes).map_err(|_| Bail)
@@ -279,10 +285,10 @@ impl<'a> LeanSpan<'a> {
 
     /// `replace_pattern` on the first entry with this key: its string, if
     /// it is one, with every match replaced; set back only on a match.
-    fn replace_attribute(&mut self, plan: &Plan, key: KeyId, regex: &regex::Regex, gate: &Gate, replacement: &str) -> Result<(), Bail> {
+    fn replace_attribute(&mut self, plan: &Plan, key: KeyId, p: &Pattern) -> Result<(), Bail> {
         let body = self.body;
-        let Some(slot) = self.slots.iter_mut().find(|s| s.id == key && !matches!(s.value, Val::Deleted)) else { return Ok(()) };
-        if let Some(new) = text(body, plan, &slot.value)?.filter(|t| gate.may_match(t.as_bytes())).and_then(|t| replaced(regex, t, replacement)) {
+        let Some(slot) = self.slots.iter_mut().find(|s| s.is(key)) else { return Ok(()) };
+        if let Some(new) = text(body, plan, &slot.value)?.filter(|t| p.gate.may_match(t.as_bytes())).and_then(|t| replaced(&p.regex, t, &p.replacement)) {
             slot.value = Val::Str(new);
         }
         Ok(())
@@ -344,10 +350,13 @@ impl<'a> LeanSpan<'a> {
             Operand::Lit(Value::Int(i)) => Some(*i),
             Operand::Kind => Some(self.kind),
             Operand::StatusCode => Some(i64::from(self.code)),
-            Operand::Attr(key) => match &self.slots.iter().find(|s| s.id == *key && !matches!(s.value, Val::Deleted))?.value {
+            Operand::Attr(key) => match &self.slots.iter().find(|s| s.is(*key))?.value {
                 Val::Raw { any, string: false } => match self.body[any.0 as usize..any.1 as usize] {
                     // An int value: its key, a varint to the end.
-                    [0x18, ref varint @ ..] => one_varint(varint).map(|v| v as i64),
+                    [0x18, ref varint @ ..] => {
+                        let mut r = Reader::new(varint, 0);
+                        r.varint().ok().filter(|_| r.done()).map(|v| v as i64)
+                    }
                     _ => None,
                 },
                 Val::Set(op) => match &plan.ops[*op].0 {
@@ -367,7 +376,7 @@ impl<'a> LeanSpan<'a> {
             Operand::Name => Value::str(self.name()?),
             Operand::Kind => Value::Int(self.kind),
             Operand::StatusCode => Value::Int(i64::from(self.code)),
-            Operand::Attr(key) => match self.slots.iter().find(|s| s.id == *key && !matches!(s.value, Val::Deleted)).map(|s| &s.value) {
+            Operand::Attr(key) => match self.slots.iter().find(|s| s.is(*key)).map(|s| &s.value) {
                 None | Some(Val::Deleted) => Value::Nil,
                 Some(Val::Raw { any, .. }) => scalar(&self.body[any.0 as usize..any.1 as usize]).ok_or(Bail)?,
                 Some(Val::Set(op)) => match &plan.ops[*op].0 {
@@ -536,27 +545,6 @@ fn text<'v>(body: &'v [u8], plan: &'v Plan, value: &'v Val) -> Result<Option<&'v
         Val::Str(s) => Some(s),
         Val::Raw { .. } | Val::Deleted => None,
     })
-}
-
-/// A varint that is the whole of `b`, of up to ten bytes.
-#[inline]
-fn one_varint(b: &[u8]) -> Option<u64> {
-    // Most ints in attributes (status codes, ports, counts) take one or
-    // two bytes.
-    match *b {
-        [x] if x < 0x80 => return Some(u64::from(x)),
-        [x, y] if x >= 0x80 && y < 0x80 => return Some(u64::from(x & 0x7f) | u64::from(y) << 7),
-        _ => {}
-    }
-    let mut v = 0u64;
-    for (i, &byte) in b.iter().enumerate().take(10) {
-        v |= u64::from(byte & 0x7f) << (7 * i);
-        if byte < 0x80 {
-            // A tenth byte above 1 overflows, as `Reader::varint` says.
-            return (i + 1 == b.len() && (i < 9 || byte <= 1)).then_some(v);
-        }
-    }
-    None
 }
 
 fn span32(from: usize, to: usize) -> Result<(u32, u32), Bail> {

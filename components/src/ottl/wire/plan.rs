@@ -50,23 +50,28 @@ pub(super) enum Op {
     DeleteAttr(KeyId),
     SetName(String),
     SetStatusCode(i32),
-    ReplaceName {
-        regex: Regex,
-        gate: Gate,
-        replacement: String,
-    },
+    ReplaceName(Pattern),
     /// `replace_pattern(attributes[key], ...)`: a string value changed
     /// where it lies; any other value left.
-    ReplaceAttr {
-        key: KeyId,
-        regex: Regex,
-        gate: Gate,
-        replacement: String,
-    },
+    ReplaceAttr(KeyId, Pattern),
     TruncateAll {
         limit: usize,
         marker: String,
     },
+}
+
+/// A `replace_pattern`'s regex, the cheap test before it, and what a
+/// match becomes.
+pub(super) struct Pattern {
+    pub regex: Regex,
+    pub gate: Gate,
+    pub replacement: String,
+}
+
+impl Pattern {
+    fn new(regex: &Regex, replacement: &str) -> Pattern {
+        Pattern { regex: regex.clone(), gate: Gate::new(regex.as_str()), replacement: replacement.to_string() }
+    }
 }
 
 pub(super) enum Cond {
@@ -125,10 +130,8 @@ impl Plan {
                 _ => return None,
             },
             POp::ReplacePattern { target, regex, replacement } => match field(target)? {
-                Field::Name => Op::ReplaceName { regex: (*regex).clone(), gate: Gate::new(regex.as_str()), replacement: replacement.to_string() },
-                Field::Attr(k) => {
-                    Op::ReplaceAttr { key: self.key(k)?, regex: (*regex).clone(), gate: Gate::new(regex.as_str()), replacement: replacement.to_string() }
-                }
+                Field::Name => Op::ReplaceName(Pattern::new(regex, replacement)),
+                Field::Attr(k) => Op::ReplaceAttr(self.key(k)?, Pattern::new(regex, replacement)),
                 _ => return None,
             },
             POp::TruncateAll { target, limit, marker } => match field(target)? {
@@ -195,20 +198,8 @@ impl Plan {
         if !self.may_name(key.len()) {
             return None;
         }
-        self.keys.iter().position(|k| same(k, key)).and_then(|i| KeyId::try_from(i).ok())
+        self.keys.iter().position(|k| **k == *key).and_then(|i| KeyId::try_from(i).ok())
     }
-}
-
-/// Byte equality, eight bytes at a time and inline: keys are short, and
-/// a call to `memcmp` for each cost more than the comparison.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
-    x.by_ref().zip(y.by_ref()).all(|(p, q)| word(p) == word(q)) && x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 fn field(p: &Path<'_>) -> Option<Field> {
@@ -227,20 +218,6 @@ fn field(p: &Path<'_>) -> Option<Field> {
 #[cfg(test)]
 mod tests {
     use super::Plan;
-
-    #[test]
-    fn same_compares_every_byte() {
-        let a = b"http.response.status_code";
-        for len in 0..a.len() {
-            assert!(super::same(&a[..len], &a[..len]));
-            for at in 0..len {
-                let mut b = a[..len].to_vec();
-                b[at] ^= 1;
-                assert!(!super::same(&a[..len], &b), "{len} bytes, differing at {at}");
-            }
-            assert!(!super::same(&a[..len], &a[..len + 1]));
-        }
-    }
 
     /// Key numbers run out before the one that means "no key": a program
     /// naming more keys than that gets no plan.
