@@ -11,10 +11,12 @@
 //!
 //! It allocates nothing unless it reports an error.
 
+pub(crate) mod plain;
 mod schema;
 #[cfg(test)]
 mod tests;
 
+use plain::{plain_key_value, plain_span};
 use schema::{Field, Kind, Message, Role};
 
 use super::Signal;
@@ -124,8 +126,11 @@ fn known(r: &mut Reader<'_>, field: &'static Field, wire_type: u8, budget: u32, 
                 return Err(err(at, "messages nested deeper than 100 levels"));
             }
             let (body, body_at) = r.delimited()?;
-            // The fast path needs one level for the value inside.
+            // The fast paths need one level for the value inside.
             if std::ptr::eq(inner, &schema::KEY_VALUE) && budget > 2 && plain_key_value(body) {
+                return Ok(0);
+            }
+            if std::ptr::eq(inner, &schema::SPAN) && plain_span(body, budget - 1) {
                 return Ok(0);
             }
             message(body, body_at, inner, budget - 1)
@@ -133,58 +138,6 @@ fn known(r: &mut Reader<'_>, field: &'static Field, wire_type: u8, budget: u32, 
         Kind::Bytes => r.delimited().map(|_| 0),
         _ => r.scalar(wire_type).map(|()| 0),
     }
-}
-
-/// Whether `buf` is a well-formed attribute of the usual shape: a string
-/// key and a scalar, string or bytes value, each field with its own wire
-/// type and nothing unknown. Attributes are most of a request's fields, so
-/// these are checked here in one flat loop rather than through the schema
-/// walk. `false` says only "not this shape": the caller then validates the
-/// attribute the general way, which finds and names any fault. An
-/// attribute holds no items, and one of this shape nests one level (its
-/// value), which the caller has checked there is budget for.
-fn plain_key_value(buf: &[u8]) -> bool {
-    let mut r = Reader::new(buf, 0);
-    while !r.done() {
-        let ok = match r.key() {
-            // KeyValue.key
-            Ok((1, WT_LEN)) => r.delimited().is_ok_and(|(s, _)| utf8(s)),
-            // KeyValue.value
-            Ok((2, WT_LEN)) => r.delimited().is_ok_and(|(v, _)| plain_any_value(v)),
-            // KeyValue.key_strindex
-            Ok((3, WT_VARINT)) => r.varint().is_ok(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// [`plain_key_value`] for an `AnyValue`: no array or key-value list
-/// (those go the general way), nothing unknown.
-fn plain_any_value(buf: &[u8]) -> bool {
-    let mut r = Reader::new(buf, 0);
-    while !r.done() {
-        let ok = match r.key() {
-            Ok((1, WT_LEN)) => r.delimited().is_ok_and(|(s, _)| utf8(s)),
-            Ok((2 | 3 | 8, WT_VARINT)) => r.varint().is_ok(),
-            Ok((4, WT_I64)) => r.scalar(WT_I64).is_ok(),
-            Ok((7, WT_LEN)) => r.delimited().is_ok(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// Valid UTF-8; ASCII, the usual case, is checked the cheap way.
-#[inline]
-fn utf8(s: &[u8]) -> bool {
-    s.is_ascii() || std::str::from_utf8(s).is_ok()
 }
 
 /// Skips an unknown field the way prost does, groups included; `message`

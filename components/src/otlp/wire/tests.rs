@@ -403,6 +403,20 @@ fn fuzz_seeds_are_the_samples() {
     }
 }
 
+/// `case`, every truncation of it, and every one-byte change of it.
+fn variants(case: &[u8]) -> Vec<Vec<u8>> {
+    let mut all = vec![case.to_vec()];
+    all.extend((0..case.len()).map(|n| case[..n].to_vec()));
+    for i in 0..case.len() {
+        for b in 0..=u8::MAX {
+            let mut v = case.to_vec();
+            v[i] = b;
+            all.push(v);
+        }
+    }
+    all
+}
+
 /// The attribute fast path accepts only what the general walk accepts
 /// (and then counts no items), for every attribute of the samples and
 /// every truncation and one-byte change of them.
@@ -414,16 +428,7 @@ fn the_attribute_fast_path_accepts_nothing_the_schema_walk_refuses() {
     cases.push(KeyValue { key: "k".into(), value: None, key_strindex: 3 }.encode_to_vec());
     let mut accepted = 0;
     for case in cases {
-        let mut variants = vec![case.clone()];
-        variants.extend((0..case.len()).map(|n| case[..n].to_vec()));
-        for i in 0..case.len() {
-            for b in 0..=u8::MAX {
-                let mut v = case.clone();
-                v[i] = b;
-                variants.push(v);
-            }
-        }
-        for v in variants {
+        for v in variants(&case) {
             if super::plain_key_value(&v) {
                 accepted += 1;
                 assert_eq!(super::message(&v, 0, &super::schema::KEY_VALUE, 99), Ok(0), "{v:?}");
@@ -431,4 +436,33 @@ fn the_attribute_fast_path_accepts_nothing_the_schema_walk_refuses() {
         }
     }
     assert!(accepted > 20, "the fast path took only {accepted} of the cases");
+}
+
+/// The span fast path takes spans as prost and the SDKs write them, and
+/// accepts only what the general walk accepts: for each case, every
+/// truncation and every one-byte change of it.
+#[test]
+fn the_span_fast_path_accepts_nothing_the_schema_walk_refuses() {
+    use super::plain::plain_span;
+    use super::schema::SPAN;
+    let sample = sample_traces().resource_spans[0].scope_spans[0].spans[0].clone();
+    let synthetic = crate::otlp::synthetic::request(3, 1).resource_spans[0].scope_spans[0].spans[0].clone();
+    // Go and Python write `flags` (field 16) last; prost after field 4.
+    let mut flags_last = Span { flags: 0, ..sample.clone() }.encode_to_vec();
+    flags_last.extend([0x85, 0x01, 0x01, 0x03, 0x00, 0x00]);
+    let cases = [sample.encode_to_vec(), synthetic.encode_to_vec(), flags_last, Span::default().encode_to_vec()];
+    for case in &cases {
+        assert!(plain_span(case, 97), "the fast path should take {case:02x?}");
+        assert!(!plain_span(case, 2), "with no budget for an attribute's value it must not");
+    }
+    let mut accepted = 0;
+    for case in cases {
+        for v in variants(&case) {
+            if plain_span(&v, 97) {
+                accepted += 1;
+                assert_eq!(super::message(&v, 0, &SPAN, 97), Ok(0), "{v:02x?}");
+            }
+        }
+    }
+    assert!(accepted > 1000, "the fast path took only {accepted} of the cases");
 }
