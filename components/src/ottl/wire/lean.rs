@@ -101,7 +101,7 @@ impl<'a> LeanSpan<'a> {
         self.attrs_end = None;
         self.new_name = None;
         self.status_set = false;
-        let mut pos = 0;
+        let mut pos = self.head(body)?;
         while pos < body.len() {
             let start = pos;
             // Most of a span's fields are attributes with a short length:
@@ -154,6 +154,54 @@ impl<'a> LeanSpan<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The fields SDKs write before the attributes, in field-number order
+    /// (trace and span ids, trace state, parent, flags, name, kind, start
+    /// and end time), read as the loop in [`Self::read`] would, but
+    /// expected one after the other rather than dispatched on: which way
+    /// the dispatch goes changes from field to field, these tests nearly
+    /// never do. Returns where the loop takes over; a field out of this
+    /// order, or longer than these forms, is left to it.
+    #[inline(always)]
+    fn head(&mut self, body: &'a [u8]) -> Result<usize, Bail> {
+        let mut pos = 0;
+        // A length-delimited field with a one-byte key and length.
+        let short = |pos: usize, key: u8| match body.get(pos..pos + 2) {
+            Some(&[k, n]) if k == key && n < 0x80 => Some(pos + 2 + usize::from(n)),
+            _ => None,
+        };
+        for key in [0x0a, 0x12, 0x1a, 0x22] {
+            if let Some(end) = short(pos, key) {
+                pos = end;
+            }
+        }
+        if body.get(pos..pos + 2) == Some(&[0x85, 0x01]) {
+            pos += 6; // flags, a fixed32 with a two-byte key
+        }
+        if pos > body.len() {
+            return Err(Bail);
+        }
+        if let Some(end) = short(pos, 0x2a) {
+            self.name_text = body.get(pos + 2..end).ok_or(Bail)?;
+            self.names.push((pos, end));
+            pos = end;
+        }
+        if let Some(&[0x30, kind]) = body.get(pos..pos + 2) {
+            if kind < 0x80 {
+                self.kind = i64::from(kind);
+                pos += 2;
+            }
+        }
+        for key in [0x39, 0x41] {
+            if body.get(pos) == Some(&key) {
+                pos += 9;
+            }
+        }
+        if pos > body.len() {
+            return Err(Bail);
+        }
+        Ok(pos)
     }
 
     /// [`Self::attribute`] for one [`plain_key_len`] read: the key is
