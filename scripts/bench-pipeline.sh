@@ -27,6 +27,12 @@ SPANS=${2:-500}
 SOLDER=${SOLDER:-target/release/solder}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+# The sink and the load generator run from a copy of the binary: run from
+# the agent's own file, the code they touch is in the page cache when the
+# agent starts, and the kernel maps cached pages around each page the agent
+# touches, so the agent's RSS counted some of their code (about 1 MiB).
+TOOLS="$WORK/solder-tools"
+cp "$SOLDER" "$TOOLS"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_seconds() { # utime + stime of a pid, in seconds
@@ -48,7 +54,7 @@ measure() {
 	sleep 1
 	local before; before=$(cpu_seconds "$pid")
 	local sunk; sunk=$(delivered)
-	local out; out=$(taskset -c 1 "$SOLDER" tools loadgen --endpoint "127.0.0.1:$port" --duration "$SECS" --spans-per-request "$spans" --connections 4 --rate "$rate")
+	local out; out=$(taskset -c 1 "$TOOLS" tools loadgen --endpoint "127.0.0.1:$port" --duration "$SECS" --spans-per-request "$spans" --connections 4 --rate "$rate")
 	local rss; rss=$(rss_kib "$pid" VmRSS)
 	sleep 2 # let batches drain
 	local after; after=$(cpu_seconds "$pid")
@@ -66,7 +72,7 @@ PY
 }
 
 SINK=$(free_port)
-taskset -c 1 "$SOLDER" tools sink --grpc "127.0.0.1:$SINK" > "$WORK/sink.log" 2>&1 &
+taskset -c 1 "$TOOLS" tools sink --grpc "127.0.0.1:$SINK" > "$WORK/sink.log" 2>&1 &
 wait_port "$SINK"
 
 RECV=$(free_port)
