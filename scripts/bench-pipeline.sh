@@ -42,12 +42,19 @@ wait_port() { for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/nu
 
 # Spans the sink has received so far (its last one-line count).
 delivered() { tail -n 1 "$WORK/sink.log" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read() or "{}").get("spans", 0))'; }
+evict() { python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"; }
 rss_kib() { awk -v f="$2" '$1 == f":" { print $2 }' "/proc/$1/status"; }
 
 # One measurement: start the agent (command in "$@"), load it for SECS at
 # RATE spans/s (0: flat out), report what the sink received for it.
 measure() {
 	local name=$1 port=$2 rate=$3 spans=$4; shift 4
+	# Each agent starts with its executable out of the page cache, as after
+	# a node's reboot: how much of a cached file the kernel maps around each
+	# page touched depends on how it got cached (a file just written or
+	# copied is mapped in larger pieces), so RSS figures of binaries built
+	# or copied at different times would not compare.
+	evict "$1"
 	taskset -c 0 "$@" > "$WORK/$name.log" 2>&1 &
 	local pid=$!
 	wait_port "$port"
