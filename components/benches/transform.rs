@@ -8,7 +8,8 @@
 //! through the evaluator on the wire instead, as statements beyond the
 //! plain steps run. The `decoded_*` cases force the third path (decode,
 //! run, re-encode), which programs beyond the span take; `reencode_only`
-//! is what decoding and encoding alone cost there.
+//! is what decoding and encoding alone cost there, and
+//! `resource_two_statements` what a `resource` block costs (decoded too).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use solder_components::otelcol::output::Output;
@@ -52,8 +53,12 @@ fn payload() -> Encoded<ExportTraceServiceRequest> {
 }
 
 fn rules(statements: &[&str]) -> Rules {
+    rules_in("span", statements)
+}
+
+fn rules_in(context: &str, statements: &[&str]) -> Rules {
     let block =
-        ContextStatements { context: "span".into(), statements: statements.iter().map(|s| s.to_string()).collect(), conditions: vec![], error_mode: None };
+        ContextStatements { context: context.into(), statements: statements.iter().map(|s| s.to_string()).collect(), conditions: vec![], error_mode: None };
     let args = Arguments {
         error_mode: "ignore".into(),
         statements: None,
@@ -78,6 +83,11 @@ fn allocator_as_in_the_agent() {
     }
 }
 
+/// What the Kubernetes monitoring chart's trace pipelines do in the
+/// `resource` context: stamp the cluster, drop an attribute. A `resource`
+/// block has no wire plan yet, so this is the decode-and-re-encode path.
+const RESOURCE_STATEMENTS: [&str; 2] = [r#"set(attributes["k8s.cluster.name"], "prod-eu-1")"#, r#"delete_key(attributes, "telemetry.sdk.language")"#];
+
 /// A statement whose condition reads one span field and is never true:
 /// the cost of finding every span's fields and running a program at all.
 const WALK_ONLY: &str = r#"set(name, "never") where dropped_links_count == 999"#;
@@ -92,6 +102,8 @@ fn transform(c: &mut Criterion) {
     group.bench_function("five_statements_100_spans", |b| b.iter(|| process(&five, data.clone(), |r| five.try_traces(r)).expect("runs")));
     let walk = rules(&[WALK_ONLY]);
     group.bench_function("walk_only_100_spans", |b| b.iter(|| process(&walk, data.clone(), |r| walk.try_traces(r)).expect("runs")));
+    let resource = rules_in("resource", &RESOURCE_STATEMENTS);
+    group.bench_function("resource_two_statements_100_spans", |b| b.iter(|| process(&resource, data.clone(), |r| resource.try_traces(r)).expect("runs")));
     // Each statement alone, to see where the five's cost goes.
     for (i, statement) in STATEMENTS.iter().enumerate() {
         let one = rules(&[statement]);
