@@ -155,7 +155,7 @@ pub fn each<'a>(body: Body<'a>, message: &'static str, tag: u32, mut each: impl 
 /// takes one or two bytes and fits, and where the next field starts. Read
 /// inline: nearly every field of a span is this short.
 #[inline(always)]
-fn short(b: &[u8], pos: usize, key: u8) -> Option<(&[u8], usize)> {
+pub(crate) fn short(b: &[u8], pos: usize, key: u8) -> Option<(&[u8], usize)> {
     let (start, len) = match *b.get(pos..)? {
         [k, l, ..] if k == key && l < 0x80 => (pos + 2, usize::from(l)),
         [k, l0, l1, ..] if k == key && l1 < 0x80 => (pos + 3, usize::from(l0 & 0x7f) | usize::from(l1) << 7),
@@ -371,7 +371,7 @@ fn short_attribute(b: &[u8], pos: usize) -> Option<(&[u8], &[u8], usize)> {
 
 /// The fixed64 field of one-byte `key` at `pos`.
 #[inline(always)]
-fn fixed64(b: &[u8], pos: usize, key: u8) -> Option<u64> {
+pub(crate) fn fixed64(b: &[u8], pos: usize, key: u8) -> Option<u64> {
     match *b.get(pos..)? {
         [k, b0, b1, b2, b3, b4, b5, b6, b7, ..] if k == key => Some(u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7])),
         _ => None,

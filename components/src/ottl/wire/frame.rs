@@ -211,6 +211,7 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
 /// one key byte).
 #[inline]
 fn put_header(out: &mut Vec<u8>, tag: u32, len: usize) {
+    debug_assert!(tag < 16, "a one-byte key");
     out.push((tag << 3) as u8 | 2);
     let mut len = len as u64;
     while len >= 0x80 {

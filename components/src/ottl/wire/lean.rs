@@ -19,6 +19,7 @@ use super::fields::{self, put_len};
 use super::frame::Splices;
 use super::plan::{Cond, KeyId, Op, Operand, Pattern, Plan};
 use crate::otlp::wire::{Reader, WT_I32, WT_I64, WT_LEN, WT_VARINT};
+use crate::otlp::wire_spans::{fixed64, short};
 
 /// The plan cannot run this span exactly; the general path will.
 #[derive(Debug)]
@@ -101,7 +102,7 @@ impl<'a> LeanSpan<'a> {
         self.attrs_end = None;
         self.new_name = None;
         self.status_set = false;
-        let mut pos = self.head(body)?;
+        let mut pos = self.head(body);
         while pos < body.len() {
             let start = pos;
             // Most of a span's fields are attributes with a short length:
@@ -161,31 +162,25 @@ impl<'a> LeanSpan<'a> {
     /// and end time), read as the loop in [`Self::read`] would, but
     /// expected one after the other rather than dispatched on: which way
     /// the dispatch goes changes from field to field, these tests nearly
-    /// never do. Returns where the loop takes over; a field out of this
-    /// order, or longer than these forms, is left to it.
+    /// never do (the same reads as span metrics' walk,
+    /// `wire_spans::SpanView::read_into`). Returns where the loop takes
+    /// over; a field out of this order, or not whole, is left to it.
     #[inline(always)]
-    fn head(&mut self, body: &'a [u8]) -> Result<usize, Bail> {
+    fn head(&mut self, body: &'a [u8]) -> usize {
         let mut pos = 0;
-        // A length-delimited field with a one-byte key and length.
-        let short = |pos: usize, key: u8| match body.get(pos..pos + 2) {
-            Some(&[k, n]) if k == key && n < 0x80 => Some(pos + 2 + usize::from(n)),
-            _ => None,
-        };
         for key in [0x0a, 0x12, 0x1a, 0x22] {
-            if let Some(end) = short(pos, key) {
-                pos = end;
+            if let Some((_, next)) = short(body, pos, key) {
+                pos = next;
             }
         }
-        if body.get(pos..pos + 2) == Some(&[0x85, 0x01]) {
-            pos += 6; // flags, a fixed32 with a two-byte key
+        // flags, a fixed32 with a two-byte key
+        if let Some(&[0x85, 0x01, _, _, _, _]) = body.get(pos..pos + 6) {
+            pos += 6;
         }
-        if pos > body.len() {
-            return Err(Bail);
-        }
-        if let Some(end) = short(pos, 0x2a) {
-            self.name_text = body.get(pos + 2..end).ok_or(Bail)?;
-            self.names.push((pos, end));
-            pos = end;
+        if let Some((name, next)) = short(body, pos, 0x2a) {
+            self.name_text = name;
+            self.names.push((pos, next));
+            pos = next;
         }
         if let Some(&[0x30, kind]) = body.get(pos..pos + 2) {
             if kind < 0x80 {
@@ -194,14 +189,11 @@ impl<'a> LeanSpan<'a> {
             }
         }
         for key in [0x39, 0x41] {
-            if body.get(pos) == Some(&key) {
+            if fixed64(body, pos, key).is_some() {
                 pos += 9;
             }
         }
-        if pos > body.len() {
-            return Err(Bail);
-        }
-        Ok(pos)
+        pos
     }
 
     /// [`Self::attribute`] for one [`plain_key_len`] read: the key is
