@@ -9,13 +9,18 @@ use crate::decode::Schema;
 
 #[derive(Clone, Default)]
 pub struct Registry {
-    by_name: BTreeMap<&'static str, Registration>,
-    /// Each component's argument schema, traced the first time it is
+    by_name: BTreeMap<&'static str, Entry>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    reg: Registration,
+    /// The component's argument schema, traced the first time it is
     /// asked for: tracing runs the component's whole `Deserialize` code,
     /// and a config names a handful of the components. (Tracing them all
     /// at start was expected to map in much code; measured, the agent's
     /// resident code did not change, so this saves start-up work only.)
-    schemas: BTreeMap<&'static str, OnceLock<Schema>>,
+    schema: OnceLock<Schema>,
 }
 
 /// Why a registration was refused.
@@ -95,19 +100,18 @@ impl Registry {
         if let Some(other) = self.by_name.keys().find(|other| prefixes(name, other) || prefixes(other, name)) {
             return Err(RegistryError(format!("component name {name:?} conflicts with {other:?}: one is a prefix of the other")));
         }
-        self.schemas.insert(name, OnceLock::new());
-        self.by_name.insert(name, reg);
+        self.by_name.insert(name, Entry { reg, schema: OnceLock::new() });
         Ok(())
     }
 
     /// The schema of component `name`'s arguments.
     pub fn schema(&self, name: &str) -> Option<&Schema> {
-        let reg = self.by_name.get(name)?;
-        Some(self.schemas.get(name)?.get_or_init(|| reg.schema()))
+        let e = self.by_name.get(name)?;
+        Some(e.schema.get_or_init(|| e.reg.schema()))
     }
 
     pub fn get(&self, name: &str) -> Option<&Registration> {
-        self.by_name.get(name)
+        self.by_name.get(name).map(|e| &e.reg)
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
@@ -115,7 +119,7 @@ impl Registry {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Registration> + '_ {
-        self.by_name.values()
+        self.by_name.values().map(|e| &e.reg)
     }
 }
 
@@ -159,11 +163,11 @@ mod tests {
     #[test]
     fn schemas_are_traced_when_first_asked_for() {
         let r = Registry::builtin();
-        assert!(r.schemas.values().all(|s| s.get().is_none()), "a schema was traced at start");
+        assert!(r.by_name.values().all(|e| e.schema.get().is_none()), "a schema was traced at start");
         let name = "otelcol.exporter.otlp";
         let schema = r.schema(name).expect("a built-in component has a schema");
         assert!(schema.fields.contains_key("client"), "{:?}", schema.fields.keys().collect::<Vec<_>>());
-        assert_eq!(r.schemas.values().filter(|s| s.get().is_some()).count(), 1);
+        assert_eq!(r.by_name.values().filter(|e| e.schema.get().is_some()).count(), 1);
         for reg in r.iter() {
             assert_eq!(r.schema(reg.name), Some(&reg.schema()), "{}", reg.name);
         }
