@@ -426,6 +426,9 @@ fn the_attribute_fast_path_accepts_nothing_the_schema_walk_refuses() {
     cases.push(kv("k", any_value::Value::StringValue("caf\u{e9}".into())).encode_to_vec());
     cases.push(kv("k", any_value::Value::DoubleValue(2.5)).encode_to_vec());
     cases.push(KeyValue { key: "k".into(), value: None, key_strindex: 3 }.encode_to_vec());
+    // A value that is a double's key and nothing more: well delimited,
+    // but the double is cut short.
+    cases.push(vec![0x0a, 0x01, b'k', 0x12, 0x01, 0x21]);
     let mut accepted = 0;
     for case in cases {
         for v in variants(&case) {
