@@ -22,9 +22,10 @@ trap 'rm -f "$out"' EXIT
 # A second of criterion's profiling loop: a few hundred requests.
 valgrind --tool=callgrind --compress-strings=no --compress-pos=no --callgrind-out-file="$out" \
   "$bench" --bench "$filter" --profile-time 1 >/dev/null 2>&1
-# Inclusive instructions of the frame (every span's walk, run and write,
-# and the request's copy), over the requests it ran.
-total=$(callgrind_annotate --inclusive=yes "$out" | awk '/ottl::wire::frame::rewrite \[/ && !seen {gsub(",", "", $1); print $1; seen = 1}')
-requests=$(grep -A1 '^cfn=solder_components::ottl::wire::frame::rewrite$' "$out" | awk -F'[= ]' '/^calls=/ {s += $2} END {print s}')
+# Inclusive instructions of running the plan (every span's walk, run and
+# write, and the request's copy; the frame's walk is inlined into it),
+# over the requests it ran.
+total=$(callgrind_annotate --inclusive=yes "$out" | awk '/ottl::wire::run_plan / && !seen {gsub(",", "", $1); print $1; seen = 1}')
+requests=$(grep -A1 '^cfn=solder_components::ottl::wire::run_plan$' "$out" | awk -F'[= ]' '/^calls=/ {s += $2} END {print s}')
 spans=$((requests * 100))
 echo "$filter: $total instructions over $requests requests of 100 spans: $((total / spans)) per span"

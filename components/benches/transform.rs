@@ -9,7 +9,8 @@
 //! plain steps run. The `decoded_*` cases force the third path (decode,
 //! run, re-encode), which programs beyond the span take; `reencode_only`
 //! is what decoding and encoding alone cost there, and
-//! `resource_two_statements` what a `resource` block costs (decoded too).
+//! `resource_two_statements` what a `resource` block of plain steps costs
+//! (a plan too, over each resource).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use solder_components::otelcol::output::Output;
@@ -84,8 +85,7 @@ fn allocator_as_in_the_agent() {
 }
 
 /// What the Kubernetes monitoring chart's trace pipelines do in the
-/// `resource` context: stamp the cluster, drop an attribute. A `resource`
-/// block has no wire plan yet, so this is the decode-and-re-encode path.
+/// `resource` context: stamp the cluster, drop an attribute.
 const RESOURCE_STATEMENTS: [&str; 2] = [r#"set(attributes["k8s.cluster.name"], "prod-eu-1")"#, r#"delete_key(attributes, "telemetry.sdk.language")"#];
 
 /// A statement whose condition reads one span field and is never true:

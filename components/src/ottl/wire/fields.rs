@@ -50,11 +50,6 @@ pub(super) fn put_len(out: &mut Vec<u8>, tag: u32, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// The encoded size of a length-delimited field holding `len` bytes.
-pub(super) fn len_field_size(tag: u32, len: usize) -> usize {
-    prost::encoding::key_len(tag) + prost::encoding::encoded_len_varint(len as u64) + len
-}
-
 /// A string field's text. Requests are validated before any processor
 /// sees them, so this fails only on a bug upstream.
 pub(super) fn text(bytes: &[u8]) -> Result<&str, WireError> {

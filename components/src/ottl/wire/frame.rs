@@ -1,10 +1,10 @@
 //! The request around the spans: walked once to run the statements on
-//! each span, and, if any span changed, copied once with each change
-//! spliced in and every `ScopeSpans` and `ResourceSpans` length
-//! recomputed. Fields other than spans (resources, scopes, schema URLs,
-//! unknown fields) are copied as received.
+//! each span (and, for a plan with resource steps, on each resource), and,
+//! if anything changed, copied once with each change spliced in and every
+//! length above it recomputed. Fields other than spans and resources
+//! (scopes, schema URLs, unknown fields) are copied as received.
 
-use super::fields::{self, len_field_size, Field};
+use super::fields::{self, Field};
 use super::span::Above;
 use super::WireFailure;
 use crate::otlp::wire::WireError;
@@ -25,6 +25,21 @@ pub(super) trait Pass<'a> {
     fn reads_above(&self) -> bool {
         true
     }
+
+    /// Whether [`Self::resource`] runs statements at all.
+    fn edits_resources(&self) -> bool {
+        false
+    }
+
+    /// Runs on one resource's bytes (`None` for a `ResourceSpans` without
+    /// one); whether it changed (for a missing one: whether a step
+    /// created it).
+    fn resource(&mut self, _body: Option<&'a [u8]>) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
+
+    /// Writes the changes to the resource last run, which changed.
+    fn write_resource(&mut self, _splices: &mut Splices) {}
 }
 
 impl From<WireError> for WireFailure {
@@ -33,21 +48,29 @@ impl From<WireError> for WireFailure {
     }
 }
 
-/// `ExportTraceServiceRequest.resource_spans`, `ResourceSpans.scope_spans`
-/// and `ScopeSpans.spans` are all field 2 but the first, which is 1.
+/// `ExportTraceServiceRequest.resource_spans`, `ResourceSpans.resource`,
+/// `ResourceSpans.scope_spans` and `ScopeSpans.spans`.
 const RESOURCE_SPANS: u32 = 1;
+const RESOURCE: u32 = 1;
 const SCOPE_SPANS: u32 = 2;
 const SPANS: u32 = 2;
 
 /// The changes to a request, as byte ranges of it replaced by new bytes:
 /// the request is then copied once, with the new bytes in place of each
-/// range (a changed span is not written whole and copied again).
+/// range (a changed span is not written whole and copied again). Every
+/// length-delimited message a change lies in gets its header replaced
+/// too, once the changes inside it are known ([`Splices::open`],
+/// [`Splices::close`]).
 #[derive(Default)]
 pub(super) struct Splices {
     arena: Vec<u8>,
     list: Vec<Splice>,
-    /// Where the span being written lies in the request: a pass's
-    /// positions are its body's.
+    /// How much longer the request has got so far.
+    grown: isize,
+    /// Whether anything changed (a change may keep every length).
+    changed: bool,
+    /// Where the span or resource being written lies in the request: a
+    /// pass's positions are its body's.
     base: usize,
     len: usize,
 }
@@ -59,6 +82,13 @@ struct Splice {
     new: std::ops::Range<usize>,
 }
 
+/// A header whose new length is not known yet: the splice kept for it,
+/// and how much the request had grown when it was opened.
+struct Open {
+    at: usize,
+    grown: isize,
+}
+
 impl Splices {
     /// Replaces `from..to` of the span's body (in order: each after the
     /// last) with what `write` appends.
@@ -66,53 +96,108 @@ impl Splices {
     pub fn replace(&mut self, from: usize, to: usize, write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.arena.len();
         write(&mut self.arena);
-        self.list.push(Splice { from: self.base + from, to: self.base + to, new: start..self.arena.len() });
+        let (from, to, new) = (self.base + from, self.base + to, start..self.arena.len());
+        self.grown += new.len() as isize - (to - from) as isize;
+        self.list.push(Splice { from, to, new });
     }
 
     /// Replaces the span's whole body.
     pub fn replace_all(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         self.replace(0, self.len, write);
     }
+
+    /// Keeps a place, at the start of a message's field, for its header:
+    /// everything spliced inside it comes after in the list. Left as is,
+    /// it splices nothing.
+    fn open(&mut self, field: usize) -> Open {
+        self.list.push(Splice { from: field, to: field, new: 0..0 });
+        Open { at: self.list.len() - 1, grown: self.grown }
+    }
+
+    /// Writes the header kept by `open` for a field numbered `tag` whose
+    /// payload was `len` bytes at `payload`, if what was spliced inside it
+    /// changed its length (or, for a field that was not there, always).
+    fn close(&mut self, open: Open, tag: u32, payload: usize, len: usize) {
+        let grew = self.grown - open.grown;
+        let new = self.list[open.at].from == payload;
+        if grew == 0 && !new {
+            return;
+        }
+        let start = self.arena.len();
+        put_header(&mut self.arena, tag, (len as isize + grew) as usize);
+        let splice = &mut self.list[open.at];
+        splice.to = payload;
+        splice.new = start..self.arena.len();
+        self.grown += splice.new.len() as isize - (payload - splice.from) as isize;
+    }
+
+    /// Runs `write` on the message whose field is `whole` (its payload
+    /// `payload`, `len` bytes), then writes its header if needed.
+    fn message(&mut self, tag: u32, (whole, payload, len): (usize, usize, usize), write: impl FnOnce(&mut Splices)) {
+        self.changed = true;
+        let open = self.open(whole);
+        (self.base, self.len) = (payload, len);
+        write(self);
+        self.close(open, tag, payload, len);
+    }
+
+    /// The request with every splice made.
+    fn apply(&self, request: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity((request.len() as isize + self.grown.max(0)) as usize);
+        let mut at = 0;
+        for splice in &self.list {
+            out.extend_from_slice(&request[at..splice.from]);
+            out.extend_from_slice(&self.arena[splice.new.clone()]);
+            at = splice.to;
+        }
+        out.extend_from_slice(&request[at..]);
+        out
+    }
 }
 
-/// What changed under one `ResourceSpans` or `ScopeSpans`: how much
-/// longer (or shorter) its payload got, and, for a resource, the same for
-/// each of its `ScopeSpans` in order (`None`: none of its spans changed).
-#[derive(Default)]
-struct Growth {
-    delta: isize,
-    scopes: Vec<Option<isize>>,
-}
-
-/// Runs `pass` on every span; the request's new bytes if any span changed.
-/// The spans are walked once; writing copies the request between the
-/// splices and only recomputes the lengths above them.
+/// Runs `pass` on every span (and resource); the request's new bytes if
+/// any changed. The request is walked once; writing copies it between the
+/// splices.
 pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Result<Option<Vec<u8>>, P::Error> {
     let mut splices = Splices::default();
-    // Per `ResourceSpans`, in order; `None`: none of its spans changed.
-    let mut resources: Vec<Option<Growth>> = Vec::new();
     let mut above = Above::default();
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
+    // (whole, payload, length) of a field, as positions in the request.
+    let place = |f: &Field<'_>| (offset(f.whole), offset(f.payload), f.payload.len());
+    let (reads_above, edits_resources) = (pass.reads_above(), pass.edits_resources());
     fields::each(request, |rs: Field<'_>| {
         if rs.tag != RESOURCE_SPANS {
             return Ok(());
         }
         delimited(&rs)?;
         above.resource_attributes.clear();
-        let reads_above = pass.reads_above();
         fields::each(if reads_above { rs.payload } else { &[] }, |f: Field<'_>| {
-            if f.tag == 1 {
+            if f.tag == RESOURCE {
                 delimited(&f)?;
                 fields::each(f.payload, |a: Field<'_>| if a.tag == 1 { above.resource_attributes.push(a.whole, a.payload) } else { Ok(()) })?;
             }
             Ok::<(), WireError>(())
         })?;
-        let mut growth = Growth::default();
+        let resource_spans = splices.open(offset(rs.whole));
+        let mut resources = 0;
         fields::each(rs.payload, |ss: Field<'_>| {
+            if ss.tag == RESOURCE {
+                // Must be a message, as decoding requires, read or not.
+                delimited(&ss)?;
+                if edits_resources {
+                    resources += 1;
+                    if resources > 1 {
+                        // prost merges them; a plan does not model that.
+                        return Err(WireError { offset: offset(ss.whole), message: "a resource written twice".into() }.into());
+                    }
+                    if pass.resource(Some(ss.payload))? {
+                        splices.message(RESOURCE, place(&ss), |s| pass.write_resource(s));
+                    }
+                }
+                return Ok(());
+            }
             if ss.tag != SCOPE_SPANS {
-                // The resource, read or not, must be a message, as
-                // decoding requires.
-                return if ss.tag == 1 { delimited(&ss).map_err(Into::into) } else { Ok(()) };
+                return Ok(());
             }
             delimited(&ss)?;
             (above.scope_name, above.scope_version) = ("", "");
@@ -132,7 +217,7 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
                 }
                 Ok::<(), WireError>(())
             })?;
-            let mut scope: Option<isize> = None;
+            let scope_spans = splices.open(offset(ss.whole));
             fields::each(ss.payload, |sp: Field<'_>| {
                 if sp.tag != SPANS {
                     // So must the scope.
@@ -140,71 +225,23 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
                 }
                 delimited(&sp)?;
                 if pass.span(sp.payload, &above)? {
-                    // The span's own header goes first; its length is
-                    // known once its body's changes are.
-                    let header = splices.list.len();
-                    splices.list.push(Splice { from: 0, to: 0, new: 0..0 });
-                    (splices.base, splices.len) = (offset(sp.payload), sp.payload.len());
-                    pass.write(&mut splices);
-                    let body: isize = splices.list[header + 1..].iter().map(|s| s.new.len() as isize - (s.to - s.from) as isize).sum();
-                    let new_len = (sp.payload.len() as isize + body) as usize;
-                    let start = splices.arena.len();
-                    put_header(&mut splices.arena, SPANS, new_len);
-                    splices.list[header] = Splice { from: offset(sp.whole), to: offset(sp.payload), new: start..splices.arena.len() };
-                    *scope.get_or_insert(0) += len_field_size(SPANS, new_len) as isize - sp.whole.len() as isize;
+                    splices.message(SPANS, place(&sp), |s| pass.write(s));
                 }
                 Ok::<(), P::Error>(())
             })?;
-            if let Some(grew) = scope {
-                growth.delta += len_field_size(SCOPE_SPANS, (ss.payload.len() as isize + grew) as usize) as isize - ss.whole.len() as isize;
-            }
-            growth.scopes.push(scope);
+            splices.close(scope_spans, SCOPE_SPANS, offset(ss.payload), ss.payload.len());
             Ok::<(), P::Error>(())
         })?;
-        resources.push(growth.scopes.iter().any(Option::is_some).then_some(growth));
+        // With no resource at all, one a step writes goes last (decoding
+        // reads fields in any order).
+        if edits_resources && resources == 0 && pass.resource(None)? {
+            let end = offset(rs.payload) + rs.payload.len();
+            splices.message(RESOURCE, (end, end, 0), |s| pass.write_resource(s));
+        }
+        splices.close(resource_spans, RESOURCE_SPANS, offset(rs.payload), rs.payload.len());
         Ok::<(), P::Error>(())
     })?;
-    if splices.list.is_empty() {
-        return Ok(None);
-    }
-    let mut out = Vec::with_capacity(request.len() + splices.arena.len());
-    let (arena, mut changes) = (&splices.arena, splices.list.iter().peekable());
-    let mut resources = resources.into_iter();
-    fields::each(request, |rs: Field<'_>| {
-        let growth = match rs.tag {
-            RESOURCE_SPANS => resources.next().flatten(),
-            _ => None,
-        };
-        let Some(growth) = growth else {
-            out.extend_from_slice(rs.whole);
-            return Ok(());
-        };
-        put_header(&mut out, RESOURCE_SPANS, (rs.payload.len() as isize + growth.delta) as usize);
-        let mut scopes = growth.scopes.into_iter();
-        fields::each(rs.payload, |ss: Field<'_>| {
-            let grew = match ss.tag {
-                SCOPE_SPANS => scopes.next().flatten(),
-                _ => None,
-            };
-            let Some(grew) = grew else {
-                out.extend_from_slice(ss.whole);
-                return Ok(());
-            };
-            put_header(&mut out, SCOPE_SPANS, (ss.payload.len() as isize + grew) as usize);
-            // The scope's payload with each splice in it made. One that
-            // adds at the very end of its last span starts at `end`; the
-            // next scope's all start after its header, past `end`.
-            let (mut at, end) = (offset(ss.payload), offset(ss.payload) + ss.payload.len());
-            while let Some(splice) = changes.next_if(|s| s.from <= end) {
-                out.extend_from_slice(&request[at..splice.from]);
-                out.extend_from_slice(&arena[splice.new.clone()]);
-                at = splice.to;
-            }
-            out.extend_from_slice(&request[at..end]);
-            Ok::<(), WireError>(())
-        })
-    })?;
-    Ok(Some(out))
+    Ok(splices.changed.then(|| splices.apply(request)))
 }
 
 /// A length-delimited field's key and length (the tags here are 1 and 2:

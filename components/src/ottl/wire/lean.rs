@@ -17,7 +17,7 @@ use solder_syntax::ottl::Value;
 use super::attrs::{plain, scalar, string_bytes};
 use super::fields::{self, put_len};
 use super::frame::Splices;
-use super::plan::{Cond, KeyId, Op, Operand, Pattern, Plan};
+use super::plan::{Cond, KeyId, Op, Operand, Pattern, Steps};
 use crate::otlp::wire::{Reader, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 use crate::otlp::wire_spans::{fixed64, short};
 
@@ -33,8 +33,10 @@ impl From<crate::otlp::wire::WireError> for Bail {
 
 const NO_KEY: KeyId = KeyId::MAX;
 
-/// Span field 9 (`attributes`), length-delimited, as one key byte.
-const ATTRIBUTE_KEY: u8 = 9 << 3 | WT_LEN;
+/// `Span.attributes` (field 9) and `Resource.attributes` (field 1),
+/// length-delimited, as one key byte.
+const SPAN_ATTRIBUTE: u8 = 9 << 3 | WT_LEN;
+const RESOURCE_ATTRIBUTE: u8 = 1 << 3 | WT_LEN;
 
 /// One noted attribute. `field` is its range in the span (`None`: added by
 /// a step), `key` its key's range there, `id` its plan key number.
@@ -88,9 +90,51 @@ pub(super) struct LeanSpan<'a> {
 
 impl<'a> LeanSpan<'a> {
     /// Walks the span's fields, noting what `plan` needs.
-    pub fn read(&mut self, plan: &Plan, body: &'a [u8]) -> Result<(), Bail> {
-        // Field by field: a whole new value would drop and rebuild the
-        // lists kept from span to span.
+    pub fn read(&mut self, plan: &Steps, body: &'a [u8]) -> Result<(), Bail> {
+        self.reset(body);
+        let pos = self.head(body);
+        self.walk::<SPAN_ATTRIBUTE>(plan, pos, |span, tag, wire_type, (start, end), payload| {
+            match (tag, wire_type) {
+                (5, WT_LEN) => {
+                    span.name_text = payload;
+                    span.names.push((start, end));
+                }
+                (15, WT_LEN) => {
+                    // prost merges a repeated status; rather than model
+                    // that, leave such a span to the general path.
+                    if span.status.is_some() {
+                        return Err(Bail);
+                    }
+                    span.status = Some((start, end));
+                    span.read_status(payload)?;
+                }
+                // As prost reads an int32; the last one counts.
+                (6, WT_VARINT) => span.kind = i64::from(Reader::new(payload, start).varint()? as i32),
+                // Fields the plan never reads, of their type.
+                (1..=4, WT_LEN) | (7 | 8, WT_I64) | (10 | 12 | 14, WT_VARINT) => {}
+                (1..=10 | 12 | 14 | 15, _) => return Err(Bail),
+                _ => {}
+            }
+            Ok(())
+        })
+    }
+
+    /// Walks a resource's fields (its bytes as a `Resource` message; none
+    /// when the `ResourceSpans` has no resource), noting what `plan`
+    /// needs. Its other fields (`dropped_attributes_count`, entity
+    /// references) are kept as they are.
+    pub fn read_resource(&mut self, plan: &Steps, body: &'a [u8]) -> Result<(), Bail> {
+        self.reset(body);
+        self.walk::<RESOURCE_ATTRIBUTE>(plan, 0, |_, tag, wire_type, _, _| match (tag, wire_type) {
+            (2, WT_VARINT) | (3, WT_LEN) => Ok(()),
+            (1..=3, _) => Err(Bail),
+            _ => Ok(()),
+        })
+    }
+
+    /// Forgets the last span's notes, field by field: a whole new value
+    /// would drop and rebuild the lists kept from span to span.
+    fn reset(&mut self, body: &'a [u8]) {
         self.body = body;
         self.names.clear();
         self.name_text = &[];
@@ -102,13 +146,25 @@ impl<'a> LeanSpan<'a> {
         self.attrs_end = None;
         self.new_name = None;
         self.status_set = false;
-        let mut pos = self.head(body);
+    }
+
+    /// The loop over a message's fields from `pos`: attributes (the field
+    /// whose one-byte key is `ATTR`) are noted here, every other field
+    /// goes to `other` with its number, wire type, range and payload.
+    #[inline(always)]
+    fn walk<const ATTR: u8>(
+        &mut self,
+        plan: &Steps,
+        mut pos: usize,
+        mut other: impl FnMut(&mut Self, u32, u8, (usize, usize), &'a [u8]) -> Result<(), Bail>,
+    ) -> Result<(), Bail> {
+        let body = self.body;
         while pos < body.len() {
             let start = pos;
             // Most of a span's fields are attributes with a short length:
             // tested first, without the general dispatch.
-            if let [ATTRIBUTE_KEY, n, ..] = body[pos..] {
-                if n < 0x80 {
+            if let [key, n, ..] = body[pos..] {
+                if key == ATTR && n < 0x80 {
                     let end = pos + 2 + usize::from(n);
                     let payload = body.get(pos + 2..end).ok_or(Bail)?;
                     pos = end;
@@ -122,36 +178,16 @@ impl<'a> LeanSpan<'a> {
                 }
             }
             let (tag, wire_type, payload) = field(body, &mut pos)?;
-            match (tag, wire_type) {
-                (9, WT_LEN) => {
-                    self.attrs_end = Some(pos);
-                    // Most attributes: plainly written, with a key length
-                    // no step's key has, too short for a cut. Nothing to
-                    // note.
-                    match plain_key_len(payload) {
-                        Some(n) if !plan.may_name(n) && pos - start <= plan.long => {}
-                        _ => self.attribute(plan, start, pos, payload)?,
-                    }
+            if tag == u32::from(ATTR >> 3) && wire_type == WT_LEN {
+                self.attrs_end = Some(pos);
+                // Most attributes: plainly written, with a key length no
+                // step's key has, too short for a cut. Nothing to note.
+                match plain_key_len(payload) {
+                    Some(n) if !plan.may_name(n) && pos - start <= plan.long => {}
+                    _ => self.attribute(plan, start, pos, payload)?,
                 }
-                (5, WT_LEN) => {
-                    self.name_text = payload;
-                    self.names.push((start, pos));
-                }
-                (15, WT_LEN) => {
-                    // prost merges a repeated status; rather than model
-                    // that, leave such a span to the general path.
-                    if self.status.is_some() {
-                        return Err(Bail);
-                    }
-                    self.status = Some((start, pos));
-                    self.read_status(payload)?;
-                }
-                // As prost reads an int32; the last one counts.
-                (6, WT_VARINT) => self.kind = i64::from(Reader::new(payload, start).varint()? as i32),
-                // Fields the plan never reads, of their type.
-                (1..=4, WT_LEN) | (7 | 8, WT_I64) | (10 | 12 | 14, WT_VARINT) => {}
-                (1..=10 | 12 | 14 | 15, _) => return Err(Bail),
-                _ => {}
+            } else {
+                other(self, tag, wire_type, (start, pos), payload)?;
             }
         }
         Ok(())
@@ -200,7 +236,7 @@ impl<'a> LeanSpan<'a> {
     /// `n` bytes after the field's three-byte head (key, length, key's
     /// key and length: both lengths under 128), the value after it.
     #[inline]
-    fn plain_attribute(&mut self, plan: &Plan, start: usize, end: usize, n: usize) -> Result<(), Bail> {
+    fn plain_attribute(&mut self, plan: &Steps, start: usize, end: usize, n: usize) -> Result<(), Bail> {
         let key = (start + 4, start + 4 + n);
         let id = plan.key_of(&self.body[key.0..key.1]).unwrap_or(NO_KEY);
         if id == NO_KEY && end - start <= plan.long {
@@ -212,7 +248,7 @@ impl<'a> LeanSpan<'a> {
     }
 
     /// Notes an attribute if a step names its key or may cut its value.
-    fn attribute(&mut self, plan: &Plan, start: usize, end: usize, kv: &[u8]) -> Result<(), Bail> {
+    fn attribute(&mut self, plan: &Steps, start: usize, end: usize, kv: &[u8]) -> Result<(), Bail> {
         let base = end - kv.len();
         let (key, any) = plain(kv).ok_or(Bail)?;
         let key = (base + key.start, base + key.end);
@@ -254,7 +290,7 @@ impl<'a> LeanSpan<'a> {
     }
 
     /// Runs the plan's operations in order.
-    pub fn run(&mut self, plan: &Plan) -> Result<(), Bail> {
+    pub fn run(&mut self, plan: &Steps) -> Result<(), Bail> {
         for (i, (op, when)) in plan.ops.iter().enumerate() {
             if let Some(c) = when {
                 if !self.holds(plan, c)? {
@@ -325,7 +361,7 @@ impl<'a> LeanSpan<'a> {
 
     /// `replace_pattern` on the first entry with this key: its string, if
     /// it is one, with every match replaced; set back only on a match.
-    fn replace_attribute(&mut self, plan: &Plan, key: KeyId, p: &Pattern) -> Result<(), Bail> {
+    fn replace_attribute(&mut self, plan: &Steps, key: KeyId, p: &Pattern) -> Result<(), Bail> {
         let body = self.body;
         let Some(slot) = self.slots.iter_mut().find(|s| s.is(key)) else { return Ok(()) };
         if let Some(new) = text(body, plan, &slot.value)?.filter(|t| p.gate.may_match(t.as_bytes())).and_then(|t| replaced(&p.regex, t, &p.replacement)) {
@@ -334,7 +370,7 @@ impl<'a> LeanSpan<'a> {
         Ok(())
     }
 
-    fn truncate(&mut self, plan: &Plan, limit: usize, marker: &str) -> Result<(), Bail> {
+    fn truncate(&mut self, plan: &Steps, limit: usize, marker: &str) -> Result<(), Bail> {
         let body = self.body;
         for slot in &mut self.slots {
             // A received value no longer than the limit holds no longer
@@ -351,7 +387,7 @@ impl<'a> LeanSpan<'a> {
         Ok(())
     }
 
-    fn holds(&self, plan: &Plan, c: &Cond) -> Result<bool, Bail> {
+    fn holds(&self, plan: &Steps, c: &Cond) -> Result<bool, Bail> {
         Ok(match c {
             Cond::Cmp(l, op, r) => {
                 // Whole numbers (a status code, a kind, an int attribute)
@@ -385,7 +421,7 @@ impl<'a> LeanSpan<'a> {
     /// An operand's value if it is a whole number; `None` for any other
     /// (then read in full by [`Self::read_operand`]).
     #[inline]
-    fn int_operand(&self, plan: &Plan, o: &Operand) -> Option<i64> {
+    fn int_operand(&self, plan: &Steps, o: &Operand) -> Option<i64> {
         match o {
             Operand::Lit(Value::Int(i)) => Some(*i),
             Operand::Kind => Some(self.kind),
@@ -410,7 +446,7 @@ impl<'a> LeanSpan<'a> {
     }
 
     /// A path operand's value (a literal is never read through here).
-    fn read_operand(&self, plan: &Plan, o: &Operand) -> Result<Value, Bail> {
+    fn read_operand(&self, plan: &Steps, o: &Operand) -> Result<Value, Bail> {
         Ok(match o {
             Operand::Lit(v) => v.clone(),
             Operand::Name => Value::str(self.name()?),
@@ -434,10 +470,16 @@ impl<'a> LeanSpan<'a> {
         self.new_name.is_some() || self.status_set || self.slots.iter().any(|s| !matches!((&s.value, s.field), (Val::Raw { .. }, _) | (Val::Deleted, None)))
     }
 
+    /// Whether a step added an attribute, even one a later step deleted
+    /// (on a message with none of the named keys, the only notes).
+    pub fn wrote(&self) -> bool {
+        self.slots.iter().any(|s| s.field.is_none())
+    }
+
     /// Writes the changed span's edits: each edited field in place (a new
     /// name or status where the old one was, or at the end; added
     /// attributes after the last one).
-    pub fn write(&mut self, plan: &Plan, out: &mut Splices) {
+    pub fn write(&mut self, plan: &Steps, out: &mut Splices) {
         // (where, up to, what): a few per span, in a list kept from span
         // to span.
         let mut edits = std::mem::take(&mut self.edits);
@@ -477,7 +519,7 @@ impl<'a> LeanSpan<'a> {
         self.edits = edits;
     }
 
-    fn write_attr(&self, plan: &Plan, slot: &Slot, out: &mut Vec<u8>) {
+    fn write_attr(&self, plan: &Steps, slot: &Slot, out: &mut Vec<u8>) {
         match &slot.value {
             Val::Set(op) => {
                 if let Op::SetAttr { field, .. } = &plan.ops[*op].0 {
@@ -494,7 +536,7 @@ impl<'a> LeanSpan<'a> {
                 let mut kv = Vec::with_capacity(key.len() + any.len() + 8);
                 put_len(&mut kv, 1, key);
                 put_len(&mut kv, 2, &any);
-                put_len(out, 9, &kv);
+                put_len(out, plan.level.attributes(), &kv);
             }
             Val::Raw { .. } | Val::Deleted => {}
         }
@@ -575,7 +617,7 @@ fn plain_key_len(kv: &[u8]) -> Option<usize> {
 
 /// An attribute's value as text, if it is a string (received, set or
 /// made by a step); received bytes that are not UTF-8 are a [`Bail`].
-fn text<'v>(body: &'v [u8], plan: &'v Plan, value: &'v Val) -> Result<Option<&'v str>, Bail> {
+fn text<'v>(body: &'v [u8], plan: &'v Steps, value: &'v Val) -> Result<Option<&'v str>, Bail> {
     Ok(match value {
         Val::Raw { any, string: true } => Some(std::str::from_utf8(string_bytes(&body[any.0 as usize..any.1 as usize]).ok_or(Bail)?).map_err(|_| Bail)?),
         Val::Set(op) => match &plan.ops[*op].0 {

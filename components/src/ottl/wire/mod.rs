@@ -26,6 +26,8 @@ mod lean;
 mod plan;
 #[cfg(test)]
 mod plan_tests;
+#[cfg(test)]
+mod resource_tests;
 mod span;
 #[cfg(test)]
 mod tests;
@@ -67,11 +69,12 @@ pub fn transform_traces(blocks: &[WireBlock<'_>], request: &[u8], errors: &mut V
     frame::rewrite(request, &mut Evaluated { blocks, errors, span: WireSpan::default() })
 }
 
-/// Runs a [`Plan`] over every span of a trace request. `None` inside:
-/// nothing changed. `Err(Bail)`: a span the plan cannot run exactly;
-/// the caller runs the general path ([`transform_traces`]) instead.
+/// Runs a [`Plan`] over every span and resource of a trace request.
+/// `None` inside: nothing changed. `Err(Bail)`: a span or resource the
+/// plan cannot run exactly; the caller runs a general path instead
+/// ([`transform_traces`] if [`supports`], else decoding).
 pub fn run_plan(plan: &Plan, request: &[u8]) -> Result<Option<Vec<u8>>, Bail> {
-    frame::rewrite(request, &mut Planned { plan, span: LeanSpan::default() })
+    frame::rewrite(request, &mut Planned { plan, span: LeanSpan::default(), resource: LeanSpan::default() })
 }
 
 /// The evaluator over each span.
@@ -101,26 +104,49 @@ impl<'a> Pass<'a> for Evaluated<'_, '_, 'a> {
     }
 }
 
-/// A plan over each span.
+/// A plan over each span and each resource.
 struct Planned<'p, 'a> {
     plan: &'p Plan,
     span: LeanSpan<'a>,
+    resource: LeanSpan<'a>,
 }
 
 impl<'a> Pass<'a> for Planned<'_, 'a> {
     type Error = Bail;
 
     fn span(&mut self, body: &'a [u8], _: &Above<'a>) -> Result<bool, Bail> {
-        self.span.read(self.plan, body)?;
-        self.span.run(self.plan)?;
+        let Some(steps) = &self.plan.span else { return Ok(false) };
+        self.span.read(steps, body)?;
+        self.span.run(steps)?;
         Ok(self.span.changed())
     }
 
     fn write(&mut self, splices: &mut Splices) {
-        self.span.write(self.plan, splices);
+        if let Some(steps) = &self.plan.span {
+            self.span.write(steps, splices);
+        }
     }
 
     fn reads_above(&self) -> bool {
         false
+    }
+
+    fn edits_resources(&self) -> bool {
+        self.plan.resource.is_some()
+    }
+
+    fn resource(&mut self, body: Option<&'a [u8]>) -> Result<bool, Bail> {
+        let Some(steps) = &self.plan.resource else { return Ok(false) };
+        self.resource.read_resource(steps, body.unwrap_or_default())?;
+        self.resource.run(steps)?;
+        // A step that wrote to a missing resource created it, even if a
+        // later one took the attribute away again.
+        Ok(self.resource.changed() || (body.is_none() && self.resource.wrote()))
+    }
+
+    fn write_resource(&mut self, splices: &mut Splices) {
+        if let Some(steps) = &self.plan.resource {
+            self.resource.write(steps, splices);
+        }
     }
 }

@@ -1,14 +1,20 @@
-//! Span statements compiled to operations on the wire span ([`lean`]):
+//! Trace statements compiled to operations on the wire bytes ([`lean`]):
 //! when every statement of every trace block is one of the plain steps
-//! [`Statements::steps`] recognises, over the span's name, kind, status
-//! code and `attributes["key"]`, the program is compiled once per load to
-//! a [`Plan`]. Attribute keys become small numbers matched while the span
-//! is walked, literal values are encoded to their wire bytes here, and
-//! the walk finds only what the steps read.
+//! [`Statements::steps`] recognises, in the `span` context over the span's
+//! name, kind, status code and `attributes["key"]`, or in the `resource`
+//! context over `attributes["key"]`, the program is compiled once per load
+//! to a [`Plan`]: the span blocks' steps and the resource blocks' steps,
+//! each in block order. Attribute keys become small numbers matched while
+//! the span or resource is walked, literal values are encoded to their
+//! wire bytes here, and the walk finds only what the steps read.
 //!
-//! Such steps cannot fail, so error modes play no part. A plan does
-//! exactly what the evaluator does over [`super::span`]; a span the lean
-//! walk finds unusual is left to that path ([`lean::Bail`]).
+//! Such steps cannot fail, so error modes play no part. Span steps here
+//! read nothing of the resource and resource steps nothing of the spans,
+//! so running each resource's steps where the walk meets it, rather than
+//! over the whole request before or after the span blocks, changes
+//! nothing. A plan does exactly what the evaluator does on the decoded
+//! request; a span or resource the lean walk finds unusual is left to the
+//! other paths ([`lean::Bail`]).
 //!
 //! [`lean`]: super::lean
 
@@ -19,14 +25,40 @@ use solder_syntax::ottl::{Key, Statements, Value};
 
 use super::gate::Gate;
 use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
-use crate::ottl::schema::{locate, Part, SpanField, SPAN, SPAN_PARTS};
-use crate::ottl::value;
+use crate::ottl::schema::{locate, Part, ResourceField, SpanField, RESOURCE, RESOURCE_PARTS, SPAN, SPAN_PARTS};
+use crate::ottl::{value, Group};
 
-/// An attribute key's number: its index in [`Plan::keys`].
+/// An attribute key's number: its index in [`Steps::keys`].
 pub(super) type KeyId = u16;
 
-/// The compiled program.
+/// The compiled program: its span steps and its resource steps.
 pub struct Plan {
+    pub(super) span: Option<Steps>,
+    pub(super) resource: Option<Steps>,
+}
+
+/// Where the steps run: which fields their paths name, and the field
+/// number attributes have there.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Level {
+    /// `Span.attributes` is field 9.
+    Span,
+    /// `Resource.attributes` is field 1.
+    Resource,
+}
+
+impl Level {
+    pub(super) const fn attributes(self) -> u32 {
+        match self {
+            Level::Span => 9,
+            Level::Resource => 1,
+        }
+    }
+}
+
+/// The steps of one level, in order.
+pub(super) struct Steps {
+    pub(super) level: Level,
     pub(super) ops: Vec<(Op, Option<Cond>)>,
     /// The attribute keys the steps name.
     pub(super) keys: Vec<Box<[u8]>>,
@@ -99,42 +131,61 @@ enum Field {
 }
 
 impl Plan {
-    /// The plan for these blocks' statements (all in the `span` context),
-    /// if every one is a step it can run.
-    pub fn compile<'s>(blocks: impl IntoIterator<Item = &'s Statements>) -> Option<Plan> {
-        let mut plan = Plan { ops: Vec::new(), keys: Vec::new(), key_lengths: 0, long: usize::MAX };
-        for statements in blocks {
-            for step in statements.steps()? {
-                let compiled = plan.step(&step)?;
-                plan.ops.push(compiled);
-            }
+    /// The plan for these trace blocks, if each runs in the `span` or the
+    /// `resource` context and every statement is a step it can run.
+    pub fn compile<'g>(blocks: impl IntoIterator<Item = &'g Group>) -> Option<Plan> {
+        let (mut span, mut resource) = (Steps::new(Level::Span), Steps::new(Level::Resource));
+        for group in blocks {
+            let steps = match group.schema.name {
+                "span" => &mut span,
+                "resource" => &mut resource,
+                _ => return None,
+            };
+            steps.add(&group.statements)?;
         }
-        (!plan.ops.is_empty()).then_some(plan)
+        let some = |s: Steps| (!s.ops.is_empty()).then_some(s);
+        let plan = Plan { span: some(span), resource: some(resource) };
+        (plan.span.is_some() || plan.resource.is_some()).then_some(plan)
+    }
+}
+
+impl Steps {
+    pub(super) fn new(level: Level) -> Steps {
+        Steps { level, ops: Vec::new(), keys: Vec::new(), key_lengths: 0, long: usize::MAX }
+    }
+
+    /// Adds a block's statements, if every one is a step a plan runs.
+    fn add(&mut self, statements: &Statements) -> Option<()> {
+        for step in statements.steps()? {
+            let compiled = self.step(&step)?;
+            self.ops.push(compiled);
+        }
+        Some(())
     }
 
     fn step(&mut self, step: &Step<'_>) -> Option<(Op, Option<Cond>)> {
         let op = match &step.op {
-            POp::Set { target, value } => match (field(target)?, value) {
+            POp::Set { target, value } => match (self.field(target)?, value) {
                 (Field::Attr(k), Value::Str(_) | Value::Int(_) | Value::Double(_) | Value::Bool(_)) => {
                     let kv = KeyValue { key: k.clone(), value: Some(AnyValue { value: value::from_value((*value).clone()) }), ..Default::default() };
                     let mut field = Vec::new();
-                    prost::encoding::message::encode(9, &kv, &mut field);
+                    prost::encoding::message::encode(self.level.attributes(), &kv, &mut field);
                     Op::SetAttr { key: self.key(k)?, field: field.into(), value: (*value).clone() }
                 }
                 (Field::Name, Value::Str(s)) => Op::SetName(s.clone()),
                 (Field::StatusCode, Value::Int(code)) => Op::SetStatusCode(i32::try_from(*code).ok()?),
                 _ => return None,
             },
-            POp::DeleteKey { target, key } => match field(target)? {
+            POp::DeleteKey { target, key } => match self.field(target)? {
                 Field::Attributes => Op::DeleteAttr(self.key(key.to_string())?),
                 _ => return None,
             },
-            POp::ReplacePattern { target, regex, replacement } => match field(target)? {
+            POp::ReplacePattern { target, regex, replacement } => match self.field(target)? {
                 Field::Name => Op::ReplaceName(Pattern::new(regex, replacement)),
                 Field::Attr(k) => Op::ReplaceAttr(self.key(k)?, Pattern::new(regex, replacement)),
                 _ => return None,
             },
-            POp::TruncateAll { target, limit, marker } => match field(target)? {
+            POp::TruncateAll { target, limit, marker } => match self.field(target)? {
                 Field::Attributes => {
                     self.long = self.long.min(*limit);
                     Op::TruncateAll { limit: *limit, marker: marker.to_string() }
@@ -161,7 +212,7 @@ impl Plan {
     fn operand(&mut self, o: &POperand<'_>) -> Option<Operand> {
         Some(match o {
             POperand::Lit(v) => Operand::Lit((*v).clone()),
-            POperand::Path(p) => match field(p)? {
+            POperand::Path(p) => match self.field(p)? {
                 Field::Attr(k) => Operand::Attr(self.key(k)?),
                 Field::Name => Operand::Name,
                 Field::Kind => Operand::Kind,
@@ -202,28 +253,42 @@ impl Plan {
     }
 }
 
-fn field(p: &Path<'_>) -> Option<Field> {
-    use SpanField as F;
-    let (Part::Span, i) = locate(&SPAN, SPAN_PARTS, p.id, p.keys).ok()? else { return None };
-    Some(match (SpanField::ALL[i], p.keys) {
-        (F::Attributes, [Key::Str(k)]) => Field::Attr(k.clone()),
-        (F::Attributes, []) => Field::Attributes,
-        (F::Name, []) => Field::Name,
-        (F::Kind, []) => Field::Kind,
-        (F::StatusCode, []) => Field::StatusCode,
-        _ => return None,
-    })
+impl Steps {
+    /// What a path of this level's context is, if a plan models it: only
+    /// the level's own fields (a span step reading `resource.attributes`
+    /// has no plan, so the two levels never see each other).
+    fn field(&self, p: &Path<'_>) -> Option<Field> {
+        use SpanField as F;
+        let own = match self.level {
+            Level::Span => match locate(&SPAN, SPAN_PARTS, p.id, p.keys).ok()? {
+                (Part::Span, i) => SpanField::ALL[i],
+                _ => return None,
+            },
+            Level::Resource => match locate(&RESOURCE, RESOURCE_PARTS, p.id, p.keys).ok()? {
+                (Part::Resource, i) if ResourceField::ALL[i] == ResourceField::Attributes => F::Attributes,
+                _ => return None,
+            },
+        };
+        Some(match (own, p.keys) {
+            (F::Attributes, [Key::Str(k)]) => Field::Attr(k.clone()),
+            (F::Attributes, []) => Field::Attributes,
+            (F::Name, []) => Field::Name,
+            (F::Kind, []) => Field::Kind,
+            (F::StatusCode, []) => Field::StatusCode,
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Plan;
+    use super::{Level, Steps};
 
     /// Key numbers run out before the one that means "no key": a program
     /// naming more keys than that gets no plan.
     #[test]
     fn key_numbers_never_reach_the_no_key_number() {
-        let mut plan = Plan { ops: Vec::new(), keys: Vec::new(), key_lengths: 0, long: usize::MAX };
+        let mut plan = Steps::new(Level::Span);
         plan.keys = (0..u16::MAX - 1).map(|i| i.to_string().into_bytes().into_boxed_slice()).collect();
         assert_eq!(plan.key("0".into()), Some(0), "a known key keeps its number");
         assert_eq!(plan.key("new".into()), Some(u16::MAX - 1));

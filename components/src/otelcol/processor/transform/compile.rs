@@ -29,7 +29,7 @@ pub(super) fn rules(args: &Arguments) -> Result<Rules, ArgumentError> {
         signal(&args.trace_statements, &flat.trace, Signal { blocks: "trace_statements", flat: "statements.trace", contexts: &trace_contexts() }, mode)?;
     let groups: Vec<&ottl::Group> = traces.iter().map(|b| &b.group).collect();
     let traces_on_wire = ottl::wire::supports(&groups);
-    let traces_plan = if traces_on_wire { ottl::wire::Plan::compile(groups.iter().map(|g| &g.statements)) } else { None };
+    let traces_plan = ottl::wire::Plan::compile(groups.iter().copied());
     Ok(Rules {
         traces_on_wire,
         traces_plan,

@@ -112,8 +112,8 @@ pub struct Rules {
     logs: Vec<Block>,
     /// Whether the trace blocks run on the wire ([`ottl::wire::supports`]).
     traces_on_wire: bool,
-    /// The trace blocks compiled to wire operations, when every statement
-    /// is a plain step ([`ottl::wire::Plan`]).
+    /// The trace blocks compiled to wire operations, when each is a
+    /// `span` or `resource` block of plain steps ([`ottl::wire::Plan`]).
     traces_plan: Option<ottl::wire::Plan>,
 }
 
@@ -183,14 +183,18 @@ impl Rewrite for Rules {
     }
 
     fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<Option<Vec<u8>>, ConsumeError>> {
-        if signal != Signal::Traces || !self.traces_on_wire {
+        if signal != Signal::Traces {
             return None;
         }
         if let Some(plan) = &self.traces_plan {
-            // A span the plan cannot run exactly goes the general way.
+            // A span or resource the plan cannot run exactly goes a
+            // general way.
             if let Ok(result) = ottl::wire::run_plan(plan, bytes) {
                 return Some(Ok(result));
             }
+        }
+        if !self.traces_on_wire {
+            return None;
         }
         let blocks: Vec<WireBlock<'_>> = self.traces.iter().map(|b| WireBlock { group: &b.group, mode: FailureLog::run_mode(b.mode) }).collect();
         let mut errors = Vec::new();

@@ -1,0 +1,245 @@
+//! Plans with `resource` blocks against the decoded path: each program
+//! runs as a plan and decoded over requests whose resources come in every
+//! shape a sender may write (absent, after the scopes, with other fields,
+//! duplicate keys, values of every kind, attributes in shuffled order),
+//! and the two results must be the same request.
+
+use prost::Message;
+use solder_syntax::ottl::{funcs, ErrorMode, Schema, Statements};
+
+use super::plan_tests::{mutated, receivable};
+use super::tests::{kv, request, rng, FIVE};
+use super::{run_plan, Plan};
+use crate::otlp::proto::common::v1::any_value::Value as V;
+use crate::otlp::proto::common::v1::{AnyValue, ArrayValue, EntityRef};
+use crate::otlp::proto::resource::v1::Resource;
+use crate::otlp::proto::trace::v1::ResourceSpans;
+use crate::otlp::proto::ExportTraceServiceRequest;
+use crate::ottl::{self, Group};
+
+/// A program: its blocks, each a context and its statements.
+type Program = &'static [(&'static str, &'static [&'static str])];
+
+const CHART: &[&str] = &[r#"set(attributes["k8s.cluster.name"], "prod-eu-1")"#, r#"delete_key(attributes, "telemetry.sdk.language")"#];
+
+const PLANNED: &[Program] = &[
+    // As the Kubernetes monitoring chart writes it.
+    &[("resource", CHART)],
+    // Conditions on the resource's own attributes; reads see writes.
+    &[(
+        "resource",
+        &[
+            r#"set(attributes["env"], "prod") where attributes["service.name"] == "checkout""#,
+            r#"delete_key(attributes, "host.name") where attributes["env"] != nil"#,
+            r#"set(attributes["port"], 8080) where attributes["env"] == nil and not (attributes["n"] > 2)"#,
+            r#"set(attributes["dup"], "first")"#,
+        ],
+    )],
+    // Resource and span blocks together, in any order.
+    &[("resource", CHART), ("span", FIVE), ("resource", &[r#"delete_key(attributes, "service.namespace")"#])],
+    &[("span", &[r#"set(attributes["seen"], true)"#]), ("resource", &[r#"set(attributes["service.name"], "renamed")"#])],
+    // Values changed where they lie, and cut.
+    &[(
+        "resource",
+        &[
+            r#"replace_pattern(attributes["service.instance.id"], "-([0-9]+)$", "=$1")"#,
+            r#"replace_pattern(attributes["n"], "1", "x")"#,
+            r#"truncate_all(attributes, 4, true, "..")"#,
+        ],
+    )],
+    // Changes that undo themselves, and deletes of what is not there:
+    // a resource that had none gets none.
+    &[("resource", &[r#"set(attributes["tmp"], 1)"#, r#"delete_key(attributes, "tmp")"#, r#"delete_key(attributes, "absent")"#])],
+    &[("resource", &[r#"delete_key(attributes, "dup")"#])],
+];
+
+/// Programs a plan must leave to the other paths.
+const NOT_PLANNED: &[Program] = &[
+    &[("resource", &[r#"set(attributes["a"], "b") where dropped_attributes_count == 0"#])],
+    &[("resource", &[r#"set(schema_url, "https://example.com")"#])],
+    &[("resource", &[r#"set(attributes["a"], attributes["b"])"#])],
+    &[("resource", &[r#"keep_keys(attributes, ["service.name"])"#])],
+    &[("scope", &[r#"set(attributes["a"], "b")"#])],
+    &[("resource", CHART), ("span", &[r#"set(attributes["svc"], resource.attributes["service.name"])"#])],
+    &[("resource", CHART), ("spanevent", &[r#"set(name, "e")"#])],
+];
+
+fn schema(context: &str) -> &'static Schema {
+    match context {
+        "resource" => &ottl::RESOURCE,
+        "scope" => &ottl::SCOPE,
+        "span" => &ottl::SPAN,
+        "spanevent" => &ottl::SPANEVENT,
+        other => panic!("no context {other}"),
+    }
+}
+
+fn groups(program: Program) -> Vec<Group> {
+    program
+        .iter()
+        .map(|(context, statements)| {
+            let schema = schema(context);
+            let statements = Statements::compile(schema, funcs::table(), statements).unwrap_or_else(|e| panic!("{statements:?}: {e:?}"));
+            Group { schema, statements }
+        })
+        .collect()
+}
+
+/// Runs `program` as a plan and decoded over `bytes`; whether the plan
+/// ran (rather than leaving the request to another path).
+fn same_as_decoded(program: Program, bytes: &[u8]) -> bool {
+    let gs = groups(program);
+    let plan = Plan::compile(&gs).unwrap_or_else(|| panic!("{program:?} should compile to a plan"));
+    let mut decoded = ExportTraceServiceRequest::decode(bytes).expect("valid request");
+    ottl::transform_traces(&gs, &mut decoded, ErrorMode::Propagate, &mut Vec::new()).expect("plain steps do not fail");
+    let Ok(out) = run_plan(&plan, bytes) else { return false };
+    let planned = match out {
+        None => ExportTraceServiceRequest::decode(bytes).expect("valid request"),
+        Some(out) => ExportTraceServiceRequest::decode(&out[..]).unwrap_or_else(|e| panic!("{program:?}: the plan wrote an undecodable request: {e}")),
+    };
+    assert_eq!(planned, decoded, "{program:?}");
+    true
+}
+
+/// Resources of every shape, one `ResourceSpans` each, all with spans
+/// but the last.
+fn resources() -> ExportTraceServiceRequest {
+    let base = request();
+    let first = base.resource_spans[0].clone();
+    let with = |resource: Option<Resource>| ResourceSpans { resource, ..first.clone() };
+    let mut attrs = first.resource.clone().unwrap_or_default().attributes;
+    let plain = with(first.resource.clone());
+    let none = with(None);
+    let empty = with(Some(Resource::default()));
+    attrs.extend([
+        kv("dup", Some(V::StringValue("one".into()))),
+        kv("dup", Some(V::IntValue(3))),
+        kv("n", Some(V::IntValue(1))),
+        kv("list", Some(V::ArrayValue(ArrayValue { values: vec![AnyValue { value: Some(V::StringValue("long enough".into())) }] }))),
+        kv("nothing", None),
+        kv("service.name", Some(V::StringValue("checkout".into()))),
+    ]);
+    let others = with(Some(Resource {
+        attributes: attrs,
+        dropped_attributes_count: 4,
+        entity_refs: vec![EntityRef { r#type: "service".into(), id_keys: vec!["service.name".into()], ..Default::default() }],
+    }));
+    let mut no_spans = plain.clone();
+    no_spans.scope_spans.clear();
+    ExportTraceServiceRequest { resource_spans: vec![plain, none, empty, others, no_spans] }
+}
+
+/// The request's bytes with each `ResourceSpans` written field by field:
+/// the resource's attributes shuffled, now and then an unknown field in
+/// it, and the resource after the scopes in every other one.
+fn shuffled(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
+    let mut next = rng(seed);
+    let mut bytes = Vec::new();
+    for (i, rs) in req.resource_spans.iter().enumerate() {
+        let mut resource = Vec::new();
+        if let Some(r) = &rs.resource {
+            let mut fields: Vec<Vec<u8>> =
+                r.attributes.iter().map(|kv| Resource { attributes: vec![kv.clone()], ..Default::default() }.encode_to_vec()).collect();
+            fields.push(Resource { attributes: vec![], ..r.clone() }.encode_to_vec());
+            if next().is_multiple_of(2) {
+                let mut unknown = Vec::new();
+                prost::encoding::uint64::encode(100, &next(), &mut unknown);
+                fields.push(unknown);
+            }
+            for j in (1..fields.len()).rev() {
+                fields.swap(j, (next() % (j as u64 + 1)) as usize);
+            }
+            prost::encoding::bytes::encode(1, &fields.concat(), &mut resource);
+        }
+        let mut scopes = Vec::new();
+        for ss in &rs.scope_spans {
+            prost::encoding::message::encode(2, ss, &mut scopes);
+        }
+        let body = if i % 2 == 0 { [resource, scopes].concat() } else { [scopes, resource].concat() };
+        prost::encoding::bytes::encode(1, &body, &mut bytes);
+    }
+    bytes
+}
+
+#[test]
+fn every_resource_plan_gives_what_decoding_gives() {
+    let req = resources();
+    for program in PLANNED {
+        assert!(same_as_decoded(program, &req.encode_to_vec()), "{program:?}: the plan should run on a plain request");
+        for seed in 1..=30 {
+            assert!(same_as_decoded(program, &shuffled(&req, seed)), "seed {seed}, {program:?}: the plan should run");
+        }
+    }
+}
+
+#[test]
+fn other_resource_programs_get_no_plan() {
+    for program in NOT_PLANNED {
+        assert!(Plan::compile(&groups(program)).is_none(), "{program:?} should be left to the evaluator");
+    }
+}
+
+/// prost merges a resource written twice (attributes appended); the plan
+/// leaves such a request to decoding.
+#[test]
+fn a_resource_written_twice_is_left_to_decoding() {
+    let req = resources();
+    let rs = &req.resource_spans[0];
+    let mut body = Vec::new();
+    for r in [rs.resource.clone().unwrap_or_default(), Resource { attributes: vec![kv("telemetry.sdk.language", None)], ..Default::default() }] {
+        prost::encoding::message::encode(1, &r, &mut body);
+    }
+    for ss in &rs.scope_spans {
+        prost::encoding::message::encode(2, ss, &mut body);
+    }
+    let mut bytes = Vec::new();
+    prost::encoding::bytes::encode(1, &body, &mut bytes);
+    let program: Program = &[("resource", CHART)];
+    assert!(run_plan(&Plan::compile(&groups(program)).expect("a plan"), &bytes).is_err());
+    assert!(!same_as_decoded(program, &bytes));
+}
+
+/// A resource with no spans under it still runs (as the Collector runs
+/// every resource), and one added to a `ResourceSpans` without any is
+/// what decoding gives.
+#[test]
+fn resources_without_spans_or_without_a_resource_are_changed_too() {
+    let program: Program = &[("resource", CHART)];
+    let plan = Plan::compile(&groups(program)).expect("a plan");
+    for rs in [ResourceSpans { resource: None, ..Default::default() }, ResourceSpans { resource: Some(Resource::default()), ..Default::default() }] {
+        let bytes = ExportTraceServiceRequest { resource_spans: vec![rs] }.encode_to_vec();
+        let out = run_plan(&plan, &bytes).expect("the plan runs").expect("a cluster name is added");
+        let got = ExportTraceServiceRequest::decode(&out[..]).expect("valid");
+        let attrs = &got.resource_spans[0].resource.as_ref().expect("a resource").attributes;
+        assert_eq!(attrs.len(), 1);
+        assert_eq!(attrs[0].key, "k8s.cluster.name");
+        assert!(same_as_decoded(program, &bytes));
+    }
+}
+
+/// Mutations of requests with resources of every shape, as in
+/// `plan_tests`: no panic on any bytes, and on those the receiver passes
+/// on, a plan that runs gives what decoding gives.
+#[test]
+fn mutated_resources_never_panic_and_valid_ones_agree_with_decoding() {
+    let req = resources();
+    let seeds = [req.encode_to_vec(), shuffled(&req, 3), shuffled(&req, 8)];
+    let mut next = rng(0x9E37_79B9);
+    let plans: Vec<Plan> = PLANNED.iter().map(|p| Plan::compile(&groups(p)).expect("a plan")).collect();
+    let (mut valid, mut ran) = (0, 0);
+    for round in 0..3000 {
+        let bytes = mutated(&seeds[round % seeds.len()], &mut next);
+        let program = PLANNED[round % PLANNED.len()];
+        let planned = run_plan(&plans[round % plans.len()], &bytes);
+        if !receivable(&bytes) {
+            continue;
+        }
+        valid += 1;
+        if planned.is_ok() {
+            ran += 1;
+            assert!(same_as_decoded(program, &bytes), "round {round}");
+        }
+    }
+    eprintln!("{valid} valid mutations, {ran} run by the plan");
+    assert!(valid >= 100 && ran >= 50, "{valid} valid mutations, {ran} run by the plan");
+}
