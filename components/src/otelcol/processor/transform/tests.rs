@@ -191,3 +191,38 @@ fn a_bad_block_condition_points_at_its_bad_token() {
     assert_eq!(at, "nmae", "{message}");
     assert!(message.contains("not a valid path"), "{message}");
 }
+
+/// A `resource` block as the Kubernetes monitoring chart writes it, beside
+/// a `span` block: both run as a plan on the request's bytes, so a field
+/// the agent does not know (here one at the top of the request) goes on
+/// as it came, where decoding and encoding again would drop it.
+#[tokio::test]
+async fn resource_and_span_blocks_of_plain_steps_run_on_the_bytes() {
+    use crate::otlp::proto::common::v1::any_value::Value as V;
+    use crate::otlp::proto::resource::v1::Resource;
+    use prost::Message;
+    let rec = Recorder::new();
+    let body = r#"trace_statements {
+  context    = "resource"
+  statements = [`set(attributes["k8s.cluster.name"], "prod-eu-1")`, `delete_key(attributes, "host.name")`]
+}
+trace_statements {
+  context    = "span"
+  statements = [`replace_pattern(name, "/users/[0-9]+", "/users/{id}")`]
+}
+output { traces = [sink] }"#;
+    let h = Harness::start(&REGISTRATION, body, &rec.scope("sink")).unwrap();
+    let mut req = spans(&[("GET /users/12", vec![])]).decode().unwrap().as_ref().clone();
+    req.resource_spans[0].resource = Some(Resource { attributes: attrs(&[("host.name", V::StringValue("node-1".into()))]), ..Default::default() });
+    let mut bytes = req.encode_to_vec();
+    let unknown = [0xc8, 0x01, 0x07]; // field 25, varint 7
+    bytes.extend_from_slice(&unknown);
+    h.input().0.consume_traces(Traces::from_bytes(bytes.into()).unwrap()).await.unwrap();
+    let got = rec.traces();
+    assert_eq!(names(&got[0]), ["GET /users/{id}"]);
+    let resource = got[0].decode().unwrap().resource_spans[0].resource.clone().unwrap_or_default();
+    let keys: Vec<&str> = resource.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(keys, ["k8s.cluster.name"]);
+    assert!(got[0].bytes().ends_with(&unknown), "the unknown field is kept: the request was not decoded");
+    h.stop().await;
+}
