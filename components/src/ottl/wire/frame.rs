@@ -90,6 +90,14 @@ struct Open {
 }
 
 impl Splices {
+    /// Room for the changes a request of `len` bytes usually gets, so
+    /// the lists are not grown (and copied) a dozen times a request: a
+    /// few splices a span of a few hundred bytes, a few dozen new bytes
+    /// each. Unused room is never touched.
+    fn for_request(len: usize) -> Splices {
+        Splices { arena: Vec::with_capacity(len / 4), list: Vec::with_capacity(len / 64), ..Splices::default() }
+    }
+
     /// Replaces `from..to` of the span's body (in order: each after the
     /// last) with what `write` appends.
     #[inline]
@@ -159,7 +167,7 @@ impl Splices {
 /// any changed. The request is walked once; writing copies it between the
 /// splices.
 pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Result<Option<Vec<u8>>, P::Error> {
-    let mut splices = Splices::default();
+    let mut splices = Splices::for_request(request.len());
     let mut above = Above::default();
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     // (whole, payload, length) of a field, as positions in the request.
