@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod agent;
+mod cold_code;
 mod commands;
 mod convert;
 mod fdlimit;

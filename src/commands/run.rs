@@ -146,6 +146,15 @@ async fn serve(args: Args) -> ExitCode {
     }
     let _ = agent.reload("startup").await;
     spawn_sighup(Arc::clone(&agent));
+    match crate::cold_code::release() {
+        Ok(r) => tracing::info!(
+            advised_mib = r.advised >> 20,
+            rss_before_kib = r.rss_before >> 10,
+            rss_after_kib = r.rss_after >> 10,
+            "start-up code given back to the kernel"
+        ),
+        Err(e) => tracing::debug!("start-up code kept resident: {e}"),
+    }
 
     wait_for_termination().await;
     tracing::info!("shutting down");
