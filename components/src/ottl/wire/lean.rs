@@ -428,7 +428,10 @@ impl<'a> LeanSpan<'a> {
             Operand::StatusCode => Some(i64::from(self.code)),
             Operand::Attr(key) => match &self.slots.iter().find(|s| s.is(*key))?.value {
                 Val::Raw { any, string: false } => match self.body[any.0 as usize..any.1 as usize] {
-                    // An int value: its key, a varint to the end.
+                    // An int value: its key, a varint to the end; most
+                    // (status codes, ports, sizes) take one or two bytes.
+                    [0x18, b] if b < 0x80 => Some(i64::from(b)),
+                    [0x18, lo, hi] if lo >= 0x80 && hi < 0x80 => Some(i64::from(lo & 0x7f) | i64::from(hi) << 7),
                     [0x18, ref varint @ ..] => {
                         let mut r = Reader::new(varint, 0);
                         r.varint().ok().filter(|_| r.done()).map(|v| v as i64)
@@ -615,6 +618,13 @@ fn plain_key_len(kv: &[u8]) -> Option<usize> {
     }
 }
 
+/// Whether `bytes` are one varint of at most nine bytes (so it cannot
+/// overflow, and prost reads it whatever its padding).
+#[inline]
+fn whole_varint(bytes: &[u8]) -> bool {
+    matches!(bytes.split_last(), Some((&last, rest)) if last < 0x80 && rest.len() < 9 && rest.iter().all(|&b| b >= 0x80))
+}
+
 /// An attribute's value as text, if it is a string (received, set or
 /// made by a step); received bytes that are not UTF-8 are a [`Bail`].
 fn text<'v>(body: &'v [u8], plan: &'v Steps, value: &'v Val) -> Result<Option<&'v str>, Bail> {
@@ -642,11 +652,14 @@ fn raw(body: &[u8], any: (usize, usize)) -> Result<Val, Bail> {
         // No value at all: nothing for `truncate_all`; a read bails.
         return Ok(Val::Raw { any: span32(any.0, any.1)?, string: false });
     }
-    // The common string: key, a length under 128, the text.
-    if let [0x0a, n, ref text @ ..] = *bytes {
-        if n < 0x80 && text.len() == usize::from(n) {
-            return Ok(Val::Raw { any: span32(any.0, any.1)?, string: true });
-        }
+    match *bytes {
+        // The common string: key, a length under 128, the text.
+        [0x0a, n, ref text @ ..] if n < 0x80 && text.len() == usize::from(n) => return Ok(Val::Raw { any: span32(any.0, any.1)?, string: true }),
+        // A bool or an int: a varint to the end, too short to overflow;
+        // a double: eight bytes.
+        [0x10 | 0x18, ref varint @ ..] if whole_varint(varint) => return Ok(Val::Raw { any: span32(any.0, any.1)?, string: false }),
+        [0x21, ref double @ ..] if double.len() == 8 => return Ok(Val::Raw { any: span32(any.0, any.1)?, string: false }),
+        _ => {}
     }
     let mut r = Reader::new(bytes, 0);
     let (tag, wire_type) = r.key()?;

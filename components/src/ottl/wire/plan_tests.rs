@@ -289,3 +289,25 @@ fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
     // Most mutations break the request; enough must survive to mean something.
     assert!(valid >= 100 && ran >= 50, "{valid} valid mutations, {ran} run by the plan");
 }
+
+/// A value written as two fields, an int then a string (prost keeps the
+/// last: a string), must not pass for an int: `truncate_all` cuts it as
+/// decoding does, or the plan leaves the span to the general path.
+#[test]
+fn a_value_written_as_an_int_then_a_string_is_a_string() {
+    let mut any = vec![0x18, 0x05];
+    prost::encoding::string::encode(1, &"abcdef".to_string(), &mut any);
+    let mut kv = Vec::new();
+    prost::encoding::string::encode(1, &"k".to_string(), &mut kv);
+    prost::encoding::bytes::encode(2, &any, &mut kv);
+    let mut span = Vec::new();
+    prost::encoding::string::encode(5, &"s".to_string(), &mut span);
+    prost::encoding::bytes::encode(9, &kv, &mut span);
+    let (mut scope, mut resource, mut request) = (Vec::new(), Vec::new(), Vec::new());
+    prost::encoding::bytes::encode(2, &span, &mut scope);
+    prost::encoding::bytes::encode(2, &scope, &mut resource);
+    prost::encoding::bytes::encode(1, &resource, &mut request);
+    let program = [r#"truncate_all(attributes, 3)"#];
+    let plan = plan(&program).expect("a plan");
+    same_as_decoded(&program, &request, &plan);
+}
