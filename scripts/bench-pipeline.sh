@@ -74,7 +74,8 @@ name, out = sys.argv[1], json.loads(sys.argv[2])
 before, after, got, rss, peak, secs = map(float, sys.argv[3:])
 cpu = after - before
 print(f"{name:10} sent {out['spans']:>10,} delivered {got:>10,.0f} spans  {cpu:6.2f} CPU-s  {cpu / got * 1e6 if got else float('inf'):6.2f} CPU-s per million delivered  "
-      f"{got / cpu if cpu else 0:>10,.0f} delivered per CPU-s  {cpu / (secs + 2) * 100:5.1f}% of a core  RSS {rss / 1024:5.1f} MiB, peak {peak / 1024:5.1f} MiB  ({out['errors']} refused requests)")
+      f"{got / cpu if cpu else 0:>10,.0f} delivered per CPU-s  {cpu / (secs + 2) * 100:5.1f}% of a core  RSS {rss / 1024:5.1f} MiB, peak {peak / 1024:5.1f} MiB  "
+      f"request p50 {out['p50_ms']:.2f} ms, p99 {out['p99_ms']:.2f} ms, max {out['max_ms']:.1f} ms  ({out['errors']} refused requests)")
 PY
 }
 

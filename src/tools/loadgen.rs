@@ -56,6 +56,8 @@ pub async fn run(args: Args) -> Result<(), String> {
             let interval = (per_sender_rate > 0.0).then(|| Duration::from_secs_f64(spans_per_request as f64 / per_sender_rate));
             let mut next = Instant::now();
             let mut i = worker;
+            // Each answered request's time from sending to its answer, in µs.
+            let mut took: Vec<u32> = Vec::new();
             while Instant::now() < deadline {
                 if let Some(step) = interval {
                     next += step;
@@ -63,8 +65,10 @@ pub async fn run(args: Args) -> Result<(), String> {
                 }
                 let body = pool[i % pool.len()].clone();
                 i += 1;
+                let sent = Instant::now();
                 match sender.send(body).await {
                     Ok(()) => {
+                        took.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
                         stats.spans.fetch_add(spans_per_request, Ordering::Relaxed);
                         stats.requests.fetch_add(1, Ordering::Relaxed);
                     }
@@ -74,22 +78,34 @@ pub async fn run(args: Args) -> Result<(), String> {
                     }
                 }
             }
-            Ok::<(), String>(())
+            Ok::<Vec<u32>, String>(took)
         }));
     }
     let started = Instant::now();
+    let mut took = Vec::new();
     for t in tasks {
-        t.await.map_err(|e| e.to_string())??;
+        took.extend(t.await.map_err(|e| e.to_string())??);
     }
     let secs = started.elapsed().as_secs_f64();
     let spans = stats.spans.load(Ordering::Relaxed);
+    took.sort_unstable();
+    let ms = |q: f64| quantile(&took, q) as f64 / 1000.0;
     println!(
-        "{{\"spans\":{spans},\"requests\":{},\"errors\":{},\"seconds\":{secs:.3},\"spans_per_second\":{:.0}}}",
+        "{{\"spans\":{spans},\"requests\":{},\"errors\":{},\"seconds\":{secs:.3},\"spans_per_second\":{:.0},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"max_ms\":{:.3}}}",
         stats.requests.load(Ordering::Relaxed),
         stats.errors.load(Ordering::Relaxed),
-        spans as f64 / secs
+        spans as f64 / secs,
+        ms(0.5),
+        ms(0.99),
+        ms(1.0),
     );
     Ok(())
+}
+
+/// The `q` quantile of sorted values (nearest rank); 0 for none.
+fn quantile(sorted: &[u32], q: f64) -> u32 {
+    let Some(last) = sorted.len().checked_sub(1) else { return 0 };
+    sorted[((last as f64 * q).round() as usize).min(last)]
 }
 
 enum Sender {
@@ -130,5 +146,20 @@ impl Sender {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantile;
+
+    #[test]
+    fn quantiles_are_nearest_ranks() {
+        let sorted: Vec<u32> = (1..=100).collect();
+        assert_eq!(quantile(&sorted, 0.5), 51);
+        assert_eq!(quantile(&sorted, 0.99), 99);
+        assert_eq!(quantile(&sorted, 1.0), 100);
+        assert_eq!(quantile(&[], 0.99), 0);
+        assert_eq!(quantile(&[7], 0.5), 7);
     }
 }

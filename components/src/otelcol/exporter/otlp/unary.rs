@@ -34,7 +34,7 @@ pub async fn call(
 ) -> Result<Bytes, Status> {
     let (flag, body) = match compression {
         Compression::None => (0u8, message.clone()),
-        c => (1u8, c.compress_grpc(message).map_err(|e| Status::internal(format!("cannot compress the request: {e}")))?),
+        c => (1u8, c.compress_off_worker(message, true).await.map_err(|e| Status::internal(format!("cannot compress the request: {e}")))?),
     };
     let len = u32::try_from(body.len()).map_err(|_| Status::resource_exhausted("the message is larger than 4 GiB"))?;
     let mut prefix = BytesMut::with_capacity(5);

@@ -65,7 +65,11 @@ impl HttpTransport {
 
     async fn post(&self, payload: &Payload) -> Result<(), SendError> {
         let (signal, url) = (payload.signal(), self.url(payload.signal()));
-        let body = self.compression.compress(payload.bytes()).map_err(|e| SendError::permanent(format!("cannot compress the request: {e}")))?;
+        let body = self
+            .compression
+            .compress_off_worker(payload.bytes(), false)
+            .await
+            .map_err(|e| SendError::permanent(format!("cannot compress the request: {e}")))?;
         let mut request = self.client.post(url).headers(self.headers.for_request()).header(CONTENT_TYPE, PROTOBUF);
         if self.compression != Compression::None {
             request = request.header(CONTENT_ENCODING, self.compression.name());
