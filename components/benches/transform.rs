@@ -88,6 +88,9 @@ fn allocator_as_in_the_agent() {
 /// `resource` context: stamp the cluster, drop an attribute.
 const RESOURCE_STATEMENTS: [&str; 2] = [r#"set(attributes["k8s.cluster.name"], "prod-eu-1")"#, r#"delete_key(attributes, "telemetry.sdk.language")"#];
 
+/// A step that reads every key: a plan notes every attribute for it.
+const KEEP_KEYS: &str = r#"keep_keys(attributes, ["http.route", "http.request.method", "http.response.status_code"])"#;
+
 /// A statement whose condition reads one span field and is never true:
 /// the cost of finding every span's fields and running a program at all.
 const WALK_ONLY: &str = r#"set(name, "never") where dropped_links_count == 999"#;
@@ -102,6 +105,8 @@ fn transform(c: &mut Criterion) {
     group.bench_function("five_statements_100_spans", |b| b.iter(|| process(&five, data.clone(), |r| five.try_traces(r)).expect("runs")));
     let walk = rules(&[WALK_ONLY]);
     group.bench_function("walk_only_100_spans", |b| b.iter(|| process(&walk, data.clone(), |r| walk.try_traces(r)).expect("runs")));
+    let keep = rules(&[KEEP_KEYS]);
+    group.bench_function("keep_keys_100_spans", |b| b.iter(|| process(&keep, data.clone(), |r| keep.try_traces(r)).expect("runs")));
     let resource = rules_in("resource", &RESOURCE_STATEMENTS);
     group.bench_function("resource_two_statements_100_spans", |b| b.iter(|| process(&resource, data.clone(), |r| resource.try_traces(r)).expect("runs")));
     // Each statement alone, to see where the five's cost goes.
@@ -114,6 +119,10 @@ fn transform(c: &mut Criterion) {
     let blocks: Vec<WireBlock<'_>> = groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
     let bytes: &[u8] = data.bytes();
     group.bench_function("evaluated_five_statements_100_spans", |b| b.iter(|| ottl::wire::transform_traces(&blocks, bytes, &mut Vec::new()).expect("runs")));
+    let keep_groups: Vec<Group> =
+        vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), &[KEEP_KEYS]).expect("valid statement") }];
+    let keep_blocks: Vec<WireBlock<'_>> = keep_groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
+    group.bench_function("evaluated_keep_keys_100_spans", |b| b.iter(|| ottl::wire::transform_traces(&keep_blocks, bytes, &mut Vec::new()).expect("runs")));
     group.bench_function("decoded_reencode_only_100_spans", |b| b.iter(|| rewrite(data.clone(), |_| true).expect("decodes")));
     group.bench_function("decoded_five_statements_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| five.try_traces(r)).expect("runs")));
     group.finish();

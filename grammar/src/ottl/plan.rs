@@ -1,8 +1,9 @@
 //! Statements as plain steps a context can run itself, without the
 //! evaluator: the shapes most transform configs are made of (`set` a
-//! path to a literal, `delete_key`, `replace_pattern` with a literal
-//! replacement, `truncate_all`), each optionally guarded by comparisons
-//! of paths with literals.
+//! path to a literal, `delete_key`, `keep_keys` with a literal list,
+//! `delete_matching_keys` and `keep_matching_keys`, `replace_pattern`
+//! with a literal replacement, `truncate_all`), each optionally guarded
+//! by comparisons of paths with literals.
 //!
 //! The evaluator moves owned [`Value`]s through dynamic calls for every
 //! statement; for a context over wire bytes that is most of a statement's
@@ -28,6 +29,11 @@ pub enum Primitive {
     Set,
     /// `delete_key(target, key)`.
     DeleteKey,
+    /// `keep_keys(target, keys)` with this literal list.
+    KeepKeys { keys: Vec<String> },
+    /// `keep_matching_keys(target, regex)` (`keep`) or
+    /// `delete_matching_keys(target, regex)`.
+    MatchingKeys { regex: Regex, keep: bool },
     /// `replace_pattern(target, regex, replacement)`.
     ReplacePattern { regex: Regex },
     /// `truncate_all(target, limit, utf8_safe, truncation_marker)`.
@@ -47,6 +53,12 @@ pub enum Op<'s> {
     Set { target: Path<'s>, value: &'s Value },
     /// Removes every entry with this key from the map at the path.
     DeleteKey { target: Path<'s>, key: &'s str },
+    /// Removes every entry of the map at the path whose key is not one of
+    /// these.
+    KeepKeys { target: Path<'s>, keys: &'s [String] },
+    /// Removes every entry whose key the regex matches (`keep`: does not
+    /// match).
+    MatchingKeys { target: Path<'s>, regex: &'s Regex, keep: bool },
     /// Replaces every match in the string at the path
     /// ([`crate::ottl::funcs::replaced`]); anything but a string is left.
     ReplacePattern { target: Path<'s>, regex: &'s Regex, replacement: &'s str },
@@ -103,6 +115,8 @@ fn op(site: &CallSite) -> Option<Op<'_>> {
             Value::Str(key) => Op::DeleteKey { target, key },
             _ => return None,
         },
+        Primitive::KeepKeys { keys } => Op::KeepKeys { target, keys },
+        Primitive::MatchingKeys { regex, keep } => Op::MatchingKeys { target, regex, keep: *keep },
         Primitive::ReplacePattern { regex } if absent(3) && absent(4) => match literal(arg(2)?)? {
             Value::Str(replacement) => Op::ReplacePattern { target, regex, replacement },
             _ => return None,

@@ -307,6 +307,24 @@ impl<'a> LeanSpan<'a> {
                         slot.value = Val::Deleted;
                     }
                 }
+                Op::KeepKeys(keys) => {
+                    let body = self.body;
+                    for slot in self.slots.iter_mut().filter(|s| !matches!(s.value, Val::Deleted)) {
+                        if !keys.iter().any(|k| **k == *key_bytes(body, plan, slot)) {
+                            slot.value = Val::Deleted;
+                        }
+                    }
+                }
+                Op::MatchingKeys { regex, keep } => {
+                    let body = self.body;
+                    for slot in self.slots.iter_mut().filter(|s| !matches!(s.value, Val::Deleted)) {
+                        // Noted keys are text (see `note`), and so are the plan's.
+                        let key = std::str::from_utf8(key_bytes(body, plan, slot)).map_err(|_| Bail)?;
+                        if regex.is_match(key) != *keep {
+                            slot.value = Val::Deleted;
+                        }
+                    }
+                }
                 Op::SetName(name) => {
                     if name.as_str() != self.name()? {
                         self.new_name = Some(name.clone());
@@ -492,6 +510,7 @@ impl<'a> LeanSpan<'a> {
         for (i, slot) in self.slots.iter().enumerate() {
             match (&slot.value, slot.field) {
                 (Val::Raw { .. }, _) | (Val::Deleted, None) => {}
+                (Val::Deleted, Some((from, to))) => edits.push((from as usize, to as usize, Edit::Drop)),
                 (_, Some((from, to))) => edits.push((from as usize, to as usize, Edit::Attr(i))),
                 (_, None) => edits.push((added_at, added_at, Edit::Attr(i))),
             }
@@ -511,6 +530,15 @@ impl<'a> LeanSpan<'a> {
         }
         // Stable: added attributes keep their order.
         edits.sort_by_key(|e| e.0);
+        // Fields dropped one after the other (what `keep_keys` leaves) go
+        // as one splice.
+        edits.dedup_by(|next, last| {
+            let joined = matches!((last.2, next.2), (Edit::Drop, Edit::Drop)) && last.1 == next.0;
+            if joined {
+                last.1 = next.1;
+            }
+            joined
+        });
         for &(from, to, edit) in &edits {
             out.replace(from, to, |out| match (edit, &self.new_name) {
                 (Edit::Attr(i), _) => self.write_attr(plan, &self.slots[i], out),
@@ -530,10 +558,7 @@ impl<'a> LeanSpan<'a> {
                 }
             }
             Val::Str(s) => {
-                let key = match slot.field {
-                    Some(_) => &self.body[slot.key.0 as usize..slot.key.1 as usize],
-                    None => &plan.keys[slot.id as usize][..],
-                };
+                let key = key_bytes(self.body, plan, slot);
                 let mut any = Vec::with_capacity(s.len() + 4);
                 put_len(&mut any, 1, s.as_bytes());
                 let mut kv = Vec::with_capacity(key.len() + any.len() + 8);
@@ -565,7 +590,8 @@ enum Edit {
     Attr(usize),
     Name,
     Status,
-    /// A name field that a new name replaces.
+    /// A field that goes: a name field a new name replaces, or a deleted
+    /// attribute.
     Drop,
 }
 
@@ -615,6 +641,15 @@ fn plain_key_len(kv: &[u8]) -> Option<usize> {
         [] => Some(n),
         [0x12, len, ref value @ ..] if len < 0x80 && value.len() == usize::from(len) => Some(n),
         _ => None,
+    }
+}
+
+/// A noted attribute's key: where it lies in the body, or, for one a step
+/// added, the step's key.
+fn key_bytes<'v>(body: &'v [u8], plan: &'v Steps, slot: &Slot) -> &'v [u8] {
+    match slot.field {
+        Some(_) => &body[slot.key.0 as usize..slot.key.1 as usize],
+        None => &plan.keys[slot.id as usize][..],
     }
 }
 

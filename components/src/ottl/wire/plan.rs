@@ -80,6 +80,13 @@ pub(super) enum Op {
         value: Value,
     },
     DeleteAttr(KeyId),
+    /// `keep_keys(attributes, [...])`: the keys kept.
+    KeepKeys(Vec<Box<[u8]>>),
+    /// `keep_matching_keys` (`keep`) or `delete_matching_keys`.
+    MatchingKeys {
+        regex: Regex,
+        keep: bool,
+    },
     SetName(String),
     SetStatusCode(i32),
     ReplaceName(Pattern),
@@ -178,6 +185,22 @@ impl Steps {
             },
             POp::DeleteKey { target, key } => match self.field(target)? {
                 Field::Attributes => Op::DeleteAttr(self.key(key.to_string())?),
+                _ => return None,
+            },
+            // These read every key: every attribute is noted (as if each
+            // were long enough for a cut).
+            POp::KeepKeys { target, keys } => match self.field(target)? {
+                Field::Attributes => {
+                    self.long = 0;
+                    Op::KeepKeys(keys.iter().map(|k| k.as_bytes().into()).collect())
+                }
+                _ => return None,
+            },
+            POp::MatchingKeys { target, regex, keep } => match self.field(target)? {
+                Field::Attributes => {
+                    self.long = 0;
+                    Op::MatchingKeys { regex: (*regex).clone(), keep: *keep }
+                }
                 _ => return None,
             },
             POp::ReplacePattern { target, regex, replacement } => match self.field(target)? {

@@ -36,6 +36,12 @@ const PLANNED: &[&[&str]] = &[
     &[r#"delete_key(attributes, "list")"#, r#"delete_key(attributes, "map")"#, r#"truncate_all(attributes, 1)"#],
     // A delete as a span's only change.
     &[r#"delete_key(attributes, "user_agent.original")"#],
+    // Steps that read every key: what they keep, with attributes set
+    // before and after them, and duplicates.
+    &[r#"keep_keys(attributes, ["http.route", "dup", "k"])"#],
+    &[r#"set(attributes["new"], 1)"#, r#"keep_keys(attributes, ["new", "http.route", "absent"])"#, r#"set(attributes["after"], "x")"#],
+    &[r#"delete_matching_keys(attributes, "^(server|http)\\..*")"#, r#"keep_matching_keys(attributes, "^[a-z_.]+$") where kind == SPAN_KIND_CLIENT"#],
+    &[r#"keep_keys(attributes, [])"#],
     // On attributes: a received string, one a `set` wrote, a non-string,
     // a missing one, a duplicate key (the first changes).
     &[
@@ -59,7 +65,7 @@ const NOT_PLANNED: &[&[&str]] = &[
     &[r#"replace_pattern(attributes["a"], "a", "b", SHA256)"#],
     &[r#"replace_pattern(attributes["a"]["b"], "a", "b")"#],
     &[r#"set(attributes["x"], nil)"#],
-    &[r#"keep_keys(attributes, ["http.route"])"#],
+    &[r#"limit(attributes, 2, [])"#],
     &[r#"set(kind, 2)"#],
     &[r#"set(attributes["a"], "b")"#, r#"set(status.message, "m")"#],
     &[r#"truncate_all(attributes, 3, "yes")"#],

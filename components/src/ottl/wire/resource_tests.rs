@@ -51,6 +51,9 @@ const PLANNED: &[Program] = &[
     // a resource that had none gets none.
     &[("resource", &[r#"set(attributes["tmp"], 1)"#, r#"delete_key(attributes, "tmp")"#, r#"delete_key(attributes, "absent")"#])],
     &[("resource", &[r#"delete_key(attributes, "dup")"#])],
+    // Steps that read every key.
+    &[("resource", &[r#"keep_keys(attributes, ["service.name", "dup", "k8s.cluster.name"])"#, r#"set(attributes["k8s.cluster.name"], "c")"#])],
+    &[("resource", &[r#"delete_matching_keys(attributes, "^(host|telemetry)\\.")"#])],
 ];
 
 /// Programs a plan must leave to the other paths.
@@ -58,7 +61,6 @@ const NOT_PLANNED: &[Program] = &[
     &[("resource", &[r#"set(attributes["a"], "b") where dropped_attributes_count == 0"#])],
     &[("resource", &[r#"set(schema_url, "https://example.com")"#])],
     &[("resource", &[r#"set(attributes["a"], attributes["b"])"#])],
-    &[("resource", &[r#"keep_keys(attributes, ["service.name"])"#])],
     &[("scope", &[r#"set(attributes["a"], "b")"#])],
     &[("resource", CHART), ("span", &[r#"set(attributes["svc"], resource.attributes["service.name"])"#])],
     &[("resource", CHART), ("spanevent", &[r#"set(name, "e")"#])],

@@ -67,25 +67,28 @@ fn delete_key(_: &CompileArgs<'_>) -> Made {
 }
 
 fn delete_matching_keys(c: &CompileArgs<'_>) -> Made {
-    let re = lit_regex(c, 1, "delete_matching_keys")?;
-    func(move |args| {
-        args.edit_map(0, MapEdit::Retain(&mut |k| !re.is_match(k)))?;
+    matching_keys(c, "delete_matching_keys", false)
+}
+
+fn keep_matching_keys(c: &CompileArgs<'_>) -> Made {
+    matching_keys(c, "keep_matching_keys", true)
+}
+
+/// Keeps the entries whose key the regex matches (`keep`), or those it
+/// does not.
+fn matching_keys(c: &CompileArgs<'_>, function: &str, keep: bool) -> Made {
+    let re = lit_regex(c, 1, function)?;
+    described(Primitive::MatchingKeys { regex: re.clone(), keep }, move |args| {
+        args.edit_map(0, MapEdit::Retain(&mut |k| re.is_match(k) == keep))?;
         Ok(Value::Nil)
     })
 }
 
 fn keep_keys(c: &CompileArgs<'_>) -> Made {
+    // The checker takes only a literal list of strings here.
     let keys = lit_str_list(c, 1);
-    func(move |args| {
+    described(Primitive::KeepKeys { keys: keys.clone() }, move |args| {
         args.edit_map(0, MapEdit::Retain(&mut |k| keys.iter().any(|kept| kept == k)))?;
-        Ok(Value::Nil)
-    })
-}
-
-fn keep_matching_keys(c: &CompileArgs<'_>) -> Made {
-    let re = lit_regex(c, 1, "keep_matching_keys")?;
-    func(move |args| {
-        args.edit_map(0, MapEdit::Retain(&mut |k| re.is_match(k)))?;
         Ok(Value::Nil)
     })
 }
