@@ -76,20 +76,24 @@ impl ModuleWatch {
         }
         let files = state.files.clone();
         let file_sources: Vec<ImportSource> = sources.iter().filter(|s| matches!(s, ImportSource::File(_))).cloned().collect();
-        tokio::spawn(file_events(rx, files, file_sources, agent.clone(), stop.clone()));
+        // Taken here, with the watches already on, not when the task
+        // first runs: an edit made in between (the task may wait for a
+        // busy worker) would be in both fingerprints and never reload.
+        let loaded = fingerprint(&file_sources);
+        tokio::spawn(file_events(rx, files, file_sources, loaded, agent.clone(), stop.clone()));
         state.stop = Some(stop);
     }
 }
 
-/// Reloads when a watched module file's content changes.
+/// Reloads when a watched module file's content changes from `last`.
 async fn file_events(
     mut rx: tokio::sync::mpsc::UnboundedReceiver<()>,
     files: Vec<Arc<FileWatch>>,
     sources: Vec<ImportSource>,
+    mut last: u64,
     agent: Weak<Agent>,
     stop: CancellationToken,
 ) {
-    let mut last = fingerprint(&sources);
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
