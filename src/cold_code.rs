@@ -8,15 +8,15 @@
 //! 13.7 MiB of the executable was resident and 2.7 MiB of it ever touched
 //! again (docs/compression.md, "What the RSS is made of").
 //!
-//! [`release`] tells the kernel, once, that the executable's read-only
-//! mappings are cold (`MADV_PAGEOUT`): their pages leave the process, and
-//! the page cache unless another process maps them, as does what
-//! read-ahead cached beside them. The ones the data path runs come back at
-//! their first use, a page at a time (`MADV_RANDOM` first, so that no
-//! read-ahead brings their neighbours along, and with nothing cached
-//! around them, nothing is mapped along either). The cost is a page read
-//! from the disk the first time each such page runs again (about 700 of
-//! them), and again for start-up code a reload runs.
+//! [`release`] (called once, a few seconds after the first load) tells the
+//! kernel that the executable's read-only mappings are cold
+//! (`MADV_PAGEOUT`): their pages leave the process, and the page cache
+//! unless another process maps them, as does what read-ahead cached beside
+//! them. The ones the data path runs come back at their first use
+//! (`MADV_RANDOM` first, so that read-ahead brings no more than the kernel
+//! reads for the fault itself). The cost is those reads: 63 major faults
+//! in the first 3 s of load at 10K spans/s, measured, and again for
+//! start-up code a reload runs.
 
 use std::io;
 use std::path::Path;

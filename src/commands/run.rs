@@ -146,21 +146,36 @@ async fn serve(args: Args) -> ExitCode {
     }
     let _ = agent.reload("startup").await;
     spawn_sighup(Arc::clone(&agent));
-    match crate::cold_code::release() {
-        Ok(r) => tracing::info!(
-            advised_mib = r.advised >> 20,
-            rss_before_kib = r.rss_before >> 10,
-            rss_after_kib = r.rss_after >> 10,
-            "start-up code given back to the kernel"
-        ),
-        Err(e) => tracing::debug!("start-up code kept resident: {e}"),
-    }
+    tokio::spawn(release_start_up_code());
 
     wait_for_termination().await;
     tracing::info!("shutting down");
     shutdown.cancel();
     agent.controller.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// How long after the first load the start-up code is given back: its
+/// components have started by then (their listeners bound, their state
+/// built). Given back at once, the pages they were running came back one
+/// fault at a time, and with several agents starting on one disk a
+/// receiver bound its port hundreds of milliseconds later.
+const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Gives the start-up code back ([`crate::cold_code`]), off the runtime's
+/// workers.
+async fn release_start_up_code() {
+    tokio::time::sleep(RELEASE_AFTER).await;
+    match tokio::task::spawn_blocking(crate::cold_code::release).await {
+        Ok(Ok(r)) => tracing::info!(
+            advised_mib = r.advised >> 20,
+            rss_before_kib = r.rss_before >> 10,
+            rss_after_kib = r.rss_after >> 10,
+            "start-up code given back to the kernel"
+        ),
+        Ok(Err(e)) => tracing::debug!("start-up code kept resident: {e}"),
+        Err(e) => tracing::debug!("start-up code kept resident: {e}"),
+    }
 }
 
 #[cfg(unix)]
