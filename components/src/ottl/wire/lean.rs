@@ -158,6 +158,7 @@ impl<'a> LeanSpan<'a> {
         mut pos: usize,
         mut other: impl FnMut(&mut Self, u32, u8, (usize, usize), &'a [u8]) -> Result<(), Bail>,
     ) -> Result<(), Bail> {
+        debug_assert_eq!(u32::from(ATTR >> 3), plan.level.attributes(), "the walk's attribute field is its steps' level's");
         let body = self.body;
         while pos < body.len() {
             let start = pos;
@@ -307,24 +308,11 @@ impl<'a> LeanSpan<'a> {
                         slot.value = Val::Deleted;
                     }
                 }
-                Op::KeepKeys(keys) => {
-                    let body = self.body;
-                    for slot in self.slots.iter_mut().filter(|s| !matches!(s.value, Val::Deleted)) {
-                        if !keys.iter().any(|k| **k == *key_bytes(body, plan, slot)) {
-                            slot.value = Val::Deleted;
-                        }
-                    }
-                }
-                Op::MatchingKeys { regex, keep } => {
-                    let body = self.body;
-                    for slot in self.slots.iter_mut().filter(|s| !matches!(s.value, Val::Deleted)) {
-                        // Noted keys are text (see `note`), and so are the plan's.
-                        let key = std::str::from_utf8(key_bytes(body, plan, slot)).map_err(|_| Bail)?;
-                        if regex.is_match(key) != *keep {
-                            slot.value = Val::Deleted;
-                        }
-                    }
-                }
+                Op::KeepKeys(keys) => self.drop_keys(plan, |key| Ok(!keys.iter().any(|k| **k == *key)))?,
+                Op::MatchingKeys { regex, keep } => self.drop_keys(plan, |key| {
+                    // Noted keys are text (see `note`), and so are the plan's.
+                    Ok(regex.is_match(std::str::from_utf8(key).map_err(|_| Bail)?) != *keep)
+                })?,
                 Op::SetName(name) => {
                     if name.as_str() != self.name()? {
                         self.new_name = Some(name.clone());
@@ -375,6 +363,17 @@ impl<'a> LeanSpan<'a> {
             Some(n) => Ok(n),
             None => std::str::from_utf8(self.name_text).map_err(|_| Bail),
         }
+    }
+
+    /// Deletes every live attribute whose key `goes`.
+    fn drop_keys(&mut self, plan: &Steps, mut goes: impl FnMut(&[u8]) -> Result<bool, Bail>) -> Result<(), Bail> {
+        let body = self.body;
+        for slot in self.slots.iter_mut().filter(|s| !matches!(s.value, Val::Deleted)) {
+            if goes(key_bytes(body, plan, slot))? {
+                slot.value = Val::Deleted;
+            }
+        }
+        Ok(())
     }
 
     /// `replace_pattern` on the first entry with this key: its string, if

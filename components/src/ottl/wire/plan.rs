@@ -266,17 +266,6 @@ impl Steps {
         len >= 64 || self.key_lengths & (1 << len) != 0
     }
 
-    /// The number of the key these bytes are, if a step names it.
-    #[inline]
-    pub(super) fn key_of(&self, key: &[u8]) -> Option<KeyId> {
-        if !self.may_name(key.len()) {
-            return None;
-        }
-        self.keys.iter().position(|k| **k == *key).and_then(|i| KeyId::try_from(i).ok())
-    }
-}
-
-impl Steps {
     /// What a path of this level's context is, if a plan models it: only
     /// the level's own fields (a span step reading `resource.attributes`
     /// has no plan, so the two levels never see each other).
@@ -300,6 +289,15 @@ impl Steps {
             (F::StatusCode, []) => Field::StatusCode,
             _ => return None,
         })
+    }
+
+    /// The number of the key these bytes are, if a step names it.
+    #[inline]
+    pub(super) fn key_of(&self, key: &[u8]) -> Option<KeyId> {
+        if !self.may_name(key.len()) {
+            return None;
+        }
+        self.keys.iter().position(|k| **k == *key).and_then(|i| KeyId::try_from(i).ok())
     }
 }
 

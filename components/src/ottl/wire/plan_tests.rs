@@ -179,24 +179,27 @@ fn a_status_written_many_times_is_left_to_the_general_path() {
     for _ in 0..256 {
         span_bytes.extend_from_slice(&[0x7a, 0x00]);
     }
-    let (mut scope, mut resource, mut request) = (Vec::new(), Vec::new(), Vec::new());
-    prost::encoding::bytes::encode(2, &span_bytes, &mut scope);
-    prost::encoding::bytes::encode(2, &scope, &mut resource);
-    prost::encoding::bytes::encode(1, &resource, &mut request);
+    let request = request_of(&span_bytes);
     let program = [r#"set(status.code, 0)"#];
     let plan = plan(&program).expect("a plan");
     assert!(run_plan(&plan, &request).is_err(), "a repeated status is not the plan's to model");
     assert!(!same_as_decoded(&program, &request, &plan));
 }
 
-/// One span, its name these bytes, as a whole request.
-fn request_named(name: &[u8]) -> Vec<u8> {
-    let (mut span, mut scope, mut resource, mut request) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    prost::encoding::bytes::encode(5, &name.to_vec(), &mut span);
-    prost::encoding::bytes::encode(2, &span, &mut scope);
+/// One span, these bytes, as a whole request (in one scope and resource).
+fn request_of(span: &[u8]) -> Vec<u8> {
+    let (mut scope, mut resource, mut request) = (Vec::new(), Vec::new(), Vec::new());
+    prost::encoding::bytes::encode(2, &span.to_vec(), &mut scope);
     prost::encoding::bytes::encode(2, &scope, &mut resource);
     prost::encoding::bytes::encode(1, &resource, &mut request);
     request
+}
+
+/// One span, its name these bytes, as a whole request.
+fn request_named(name: &[u8]) -> Vec<u8> {
+    let mut span = Vec::new();
+    prost::encoding::bytes::encode(5, &name.to_vec(), &mut span);
+    request_of(&span)
 }
 
 /// A name a step reads must be text, as the evaluator reads it, whether
@@ -309,11 +312,7 @@ fn a_value_written_as_an_int_then_a_string_is_a_string() {
     let mut span = Vec::new();
     prost::encoding::string::encode(5, &"s".to_string(), &mut span);
     prost::encoding::bytes::encode(9, &kv, &mut span);
-    let (mut scope, mut resource, mut request) = (Vec::new(), Vec::new(), Vec::new());
-    prost::encoding::bytes::encode(2, &span, &mut scope);
-    prost::encoding::bytes::encode(2, &scope, &mut resource);
-    prost::encoding::bytes::encode(1, &resource, &mut request);
     let program = [r#"truncate_all(attributes, 3)"#];
     let plan = plan(&program).expect("a plan");
-    same_as_decoded(&program, &request, &plan);
+    same_as_decoded(&program, &request_of(&span), &plan);
 }
