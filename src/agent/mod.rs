@@ -9,6 +9,7 @@ pub mod logging;
 pub mod metrics;
 pub mod modules;
 pub mod origin;
+pub mod ready;
 pub mod source;
 pub mod ui;
 pub mod watch;
@@ -57,6 +58,9 @@ pub struct Agent {
     /// The `http` block's credentials, for the HTTP server's guard.
     pub http_auth: httpauth::HttpAuth,
     ready: AtomicBool,
+    /// Whether the wait for the first load's components to start has
+    /// begun ([`ready`]).
+    starting: AtomicBool,
     failures: AtomicU64,
     status: Mutex<Option<ReloadStatus>>,
     loaded: Mutex<Option<LoadedConfig>>,
@@ -85,6 +89,7 @@ impl Agent {
             logging,
             http_auth: httpauth::HttpAuth::default(),
             ready: AtomicBool::new(false),
+            starting: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             status: Mutex::new(None),
             loaded: Mutex::new(None),
@@ -141,7 +146,7 @@ impl Agent {
         };
         let status = match &result {
             Ok(report) => {
-                self.ready.store(true, Ordering::SeqCst);
+                self.become_ready();
                 self.follow_import_arguments();
                 for d in &report.update_errors {
                     tracing::error!("component update failed:\n{}", render_all(std::slice::from_ref(d), Style::Plain));
@@ -199,6 +204,28 @@ impl Agent {
             while changes.changed().await.is_ok() {
                 let Some(agent) = me.upgrade() else { return };
                 let _ = agent.reload("module").await;
+            }
+        });
+    }
+
+    /// Turns the agent ready once the components of its first successful
+    /// load have started ([`ready`]), waiting in a task of its own so that
+    /// reloads are not held up meanwhile.
+    fn become_ready(&self) {
+        if self.starting.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = self.me.clone();
+        let controller = Arc::clone(&self.controller);
+        tokio::spawn(async move {
+            let began = std::time::Instant::now();
+            let waiting = ready::wait_for_start(&controller, ready::READY_WAIT).await;
+            if !waiting.is_empty() {
+                tracing::warn!(waited_s = ready::READY_WAIT.as_secs(), not_started = %waiting.join(", "), "ready, though some components have not started");
+            }
+            if let Some(agent) = me.upgrade() {
+                agent.ready.store(true, Ordering::SeqCst);
+                tracing::info!(after_ms = began.elapsed().as_millis() as u64, "ready");
             }
         });
     }
