@@ -18,11 +18,34 @@ pub(super) struct Field<'a> {
 
 /// Calls `each` for every field of `msg`, in order.
 pub(super) fn each<'a, E: From<WireError>>(msg: &'a [u8], mut each: impl FnMut(Field<'a>) -> Result<(), E>) -> Result<(), E> {
-    let mut r = Reader::new(msg, 0);
-    while !r.done() {
-        each(next(msg, &mut r)?)?;
+    let mut pos = 0;
+    while pos < msg.len() {
+        let field = match message(msg, pos) {
+            Some(field) => field,
+            None => {
+                let mut r = Reader::new(&msg[pos..], pos);
+                next(msg, &mut r)?
+            }
+        };
+        pos += field.whole.len();
+        each(field)?;
     }
     Ok(())
+}
+
+/// The field at `pos` if it is what the frame walks nearly always meets:
+/// a message with a one-byte key and a length of one or two bytes (spans,
+/// scopes, resources). Any other, or one that runs past the end, is left
+/// to [`next`], which reads every kind and names the fault.
+#[inline(always)]
+fn message(msg: &[u8], pos: usize) -> Option<Field<'_>> {
+    let (len, head) = match *msg.get(pos..)? {
+        [key, n, ..] if key & 7 == WT_LEN && (8..0x80).contains(&key) && n < 0x80 => (usize::from(n), 2),
+        [key, lo, hi, ..] if key & 7 == WT_LEN && (8..0x80).contains(&key) && hi < 0x80 => (usize::from(lo & 0x7f) | usize::from(hi) << 7, 3),
+        _ => return None,
+    };
+    let whole = msg.get(pos..pos + head + len)?;
+    Some(Field { tag: u32::from(msg[pos] >> 3), wire_type: WT_LEN, whole, payload: &whole[head..] })
 }
 
 /// The field `r` is at, moving `r` past it; `r`'s offsets are positions

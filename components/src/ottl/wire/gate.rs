@@ -50,11 +50,13 @@ impl Gate {
         let needle = start.literal.needle();
         // A span name is a few dozen bytes: for those, trying each place
         // is cheaper than setting up the vector search.
+        // Each place is tried on the literal's first and last bytes and
+        // the byte after it before the whole literal is compared: routes
+        // repeat the `/` a literal starts with, and a compare is a call.
         if haystack.len() <= SHORT {
-            return haystack
-                .windows(needle.len())
-                .enumerate()
-                .any(|(i, w)| w[0] == needle[0] && w == needle && start.may_follow(haystack.get(i + needle.len())));
+            let n = needle.len();
+            let (first, last) = (needle[0], needle[n - 1]);
+            return haystack.windows(n).enumerate().any(|(i, w)| w[0] == first && w[n - 1] == last && start.may_follow(haystack.get(i + n)) && w == needle);
         }
         // Every place the literal starts, overlapping ones too: in
         // `aaab`, `aa[bc]`'s literal fails its next byte at 0 and holds

@@ -236,7 +236,7 @@ impl<'a> LeanSpan<'a> {
     /// [`Self::attribute`] for one [`plain_key_len`] read: the key is
     /// `n` bytes after the field's three-byte head (key, length, key's
     /// key and length: both lengths under 128), the value after it.
-    #[inline]
+    #[inline(always)]
     fn plain_attribute(&mut self, plan: &Steps, start: usize, end: usize, n: usize) -> Result<(), Bail> {
         let key = (start + 4, start + 4 + n);
         let id = plan.key_of(&self.body[key.0..key.1]).unwrap_or(NO_KEY);
@@ -404,8 +404,20 @@ impl<'a> LeanSpan<'a> {
         Ok(())
     }
 
+    #[inline]
     fn holds(&self, plan: &Steps, c: &Cond) -> Result<bool, Bail> {
+        match c {
+            Cond::IntCmp(path, op, lit) => match self.int_operand(plan, path) {
+                Some(a) => Ok(ordered(Some(a.cmp(lit)), *op)),
+                None => Ok(compare(&self.read_operand(plan, path)?, &Value::Int(*lit), *op)),
+            },
+            _ => self.holds_any(plan, c),
+        }
+    }
+
+    fn holds_any(&self, plan: &Steps, c: &Cond) -> Result<bool, Bail> {
         Ok(match c {
+            Cond::IntCmp(..) => self.holds(plan, c)?,
             Cond::Cmp(l, op, r) => {
                 // Whole numbers (a status code, a kind, an int attribute)
                 // compared without making values.
@@ -680,6 +692,7 @@ fn span32(from: usize, to: usize) -> Result<(u32, u32), Bail> {
 /// A received value: a string, none, or one field of another kind (a
 /// scalar, a list, a map). Any other shape (two fields, which prost would read
 /// as the last) is a [`Bail`].
+#[inline]
 fn raw(body: &[u8], any: (usize, usize)) -> Result<Val, Bail> {
     let bytes = &body[any.0..any.1];
     if bytes.is_empty() {

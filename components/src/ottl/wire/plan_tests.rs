@@ -33,6 +33,13 @@ const PLANNED: &[&[&str]] = &[
     &[r#"set(attributes["long"], "0123456789abcdef")"#, r#"truncate_all(attributes, 6, true, "..")"#, r#"truncate_all(attributes, 3)"#],
     &[r#"set(status.code, 0)"#, r#"set(status.code, 2) where status.code == 0 and not (kind == SPAN_KIND_SERVER or name == "x")"#],
     &[r#"set(attributes["ratio_seen"], true) where attributes["ratio"] > 0.1"#, r#"set(attributes["raw_seen"], 1.5) where attributes["raw"] != nil"#],
+    // Whole-number literals against values that are not whole numbers (a
+    // double, a string, none): compared as values.
+    &[
+        r#"set(attributes["under_one"], true) where attributes["ratio"] < 1"#,
+        r#"set(attributes["route_is_7"], true) where attributes["http.route"] == 7"#,
+        r#"set(attributes["absent_not_0"], true) where attributes["absent"] != 0"#,
+    ],
     &[r#"delete_key(attributes, "list")"#, r#"delete_key(attributes, "map")"#, r#"truncate_all(attributes, 1)"#],
     // A delete as a span's only change.
     &[r#"delete_key(attributes, "user_agent.original")"#],
