@@ -11,6 +11,8 @@ pub mod modules;
 pub mod origin;
 pub mod ready;
 pub mod source;
+#[cfg(test)]
+mod testing;
 pub mod ui;
 pub mod watch;
 
@@ -125,13 +127,14 @@ impl Agent {
                         let shown: Vec<(String, String)> = cfg.files.iter().chain(&cfg.module_files).map(|f| (f.name.clone(), f.shown().to_string())).collect();
                         let masked = cfg.files.iter().chain(&cfg.module_files).any(|f| f.is_masked());
                         let imports = cfg.imports.clone();
+                        let module_files = cfg.module_files.clone();
                         match self.controller.apply(cfg).await {
                             Ok(report) => {
                                 self.logging.set(&log);
                                 self.controller.flow().live.set_enabled(live.enabled);
                                 self.http_auth.set(&http);
                                 if self.watch_modules.load(Ordering::SeqCst) {
-                                    self.modules.follow(&self.me, &imports);
+                                    self.modules.follow(&self.me, &imports, &module_files);
                                 }
                                 *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) =
                                     Some(LoadedConfig { at: SystemTime::now(), hash: hash.clone(), files: shown, masked });

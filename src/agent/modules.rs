@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use solder_components::filewatch::FileWatch;
+use solder_syntax::SourceFile;
 use tokio_util::sync::CancellationToken;
 
 use super::Agent;
@@ -48,8 +49,10 @@ impl Drop for Watched {
 
 impl ModuleWatch {
     /// Watches `sources` (the imports of a config that just loaded) unless
-    /// they are what is watched already.
-    pub fn follow(&self, agent: &Weak<Agent>, sources: &[ImportSource]) {
+    /// they are what is watched already. `read` is the module files that
+    /// load read: a file edited since (before its watch started) reloads
+    /// at once, or the edit would go unseen until the next one.
+    pub fn follow(&self, agent: &Weak<Agent>, sources: &[ImportSource], read: &[Arc<SourceFile>]) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.sources == sources {
             return;
@@ -79,7 +82,14 @@ impl ModuleWatch {
         // Taken here, with the watches already on, not when the task
         // first runs: an edit made in between (the task may wait for a
         // busy worker) would be in both fingerprints and never reload.
-        let loaded = fingerprint(&file_sources);
+        // If the files already differ from what the load read, the
+        // baseline is one no fingerprint equals (its complement), and an
+        // event is queued: the task reloads once the debounce has passed.
+        let mut loaded = fingerprint(&file_sources);
+        if edited_since(&file_sources, read) {
+            loaded = !loaded;
+            let _ = tx.send(());
+        }
         tokio::spawn(file_events(rx, files, file_sources, loaded, agent.clone(), stop.clone()));
         state.stop = Some(stop);
     }
@@ -159,8 +169,78 @@ fn fingerprint(sources: &[ImportSource]) -> u64 {
     h.finish()
 }
 
+/// Whether a watched module file is not what the load read: its text
+/// changed, it is new, or it cannot be read now.
+fn edited_since(sources: &[ImportSource], read: &[Arc<SourceFile>]) -> bool {
+    sources.iter().any(|source| match source {
+        ImportSource::File(path) => match modules::read_path(path) {
+            Ok(files) => files.iter().any(|f| !read.iter().any(|r| r.name == f.name && r.text == f.text)),
+            Err(_) => true,
+        },
+        _ => false,
+    })
+}
+
 fn hash<T: Hash>(v: &T) -> u64 {
     let mut h = DefaultHasher::new();
     v.hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use solder_syntax::SourceFile;
+
+    use super::ModuleWatch;
+    use crate::agent::testing::agent;
+    use crate::runtime::modules::ImportSource;
+
+    fn module(timeout: &str) -> String {
+        format!("declare \"pipeline\" {{\n  otelcol.processor.batch \"b\" {{\n    timeout = \"{timeout}\"\n    output {{ }}\n  }}\n}}\n")
+    }
+
+    /// Whether the agent reloaded for a module before `limit` passed.
+    async fn reloaded_for_a_module(agent: &crate::agent::Agent, limit: Duration) -> bool {
+        let began = Instant::now();
+        while began.elapsed() < limit {
+            if agent.status().is_some_and(|s| s.trigger == "module") {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// A module file edited after the load read it but before its watch
+    /// started (the load and the watch are apart while the controller
+    /// applies the config) makes no event the watch sees; the watch
+    /// finds it by comparing the files with what the load read. Files as
+    /// the load read them reload nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_module_edited_before_its_watch_started_reloads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.alloy");
+        std::fs::write(&path, module("1s")).expect("writes");
+        let config = format!("import.file \"m\" {{\n  filename = {:?}\n}}\nm.pipeline \"p\" {{ }}\n", path.display().to_string());
+        let agent = agent(config, dir.path());
+        // The agent's own watch stays off: only the one under test runs.
+        agent.no_module_watch();
+        agent.reload("test").await.expect("loads");
+        let sources = [ImportSource::File(path.clone())];
+        let read = [SourceFile::new(path.display().to_string(), module("1s"))];
+
+        let unchanged = ModuleWatch::default();
+        unchanged.follow(&Arc::downgrade(&agent), &sources, &read);
+        assert!(!reloaded_for_a_module(&agent, super::DEBOUNCE * 4).await, "files as loaded reloaded");
+        drop(unchanged);
+
+        std::fs::write(&path, module("2s")).expect("writes");
+        let edited = ModuleWatch::default();
+        edited.follow(&Arc::downgrade(&agent), &sources, &read);
+        assert!(reloaded_for_a_module(&agent, Duration::from_secs(10)).await, "an edit made before the watch started was never loaded");
+        agent.controller.shutdown().await;
+    }
 }

@@ -52,22 +52,8 @@ async fn wait_until_empty(mut waiting: impl FnMut() -> Vec<String>, limit: Durat
 #[cfg(test)]
 mod tests {
     use std::net::TcpStream;
-    use std::sync::Arc;
 
-    use solder_components::Registry;
-
-    use crate::agent::{logging::LogHandle, Agent, ConfigSource};
-    use crate::runtime::Controller;
-
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-    }
-
-    fn agent(config: String, dir: &std::path::Path) -> Arc<Agent> {
-        let text: &'static str = Box::leak(config.into_boxed_str());
-        let controller = Controller::new(Registry::builtin(), dir.to_path_buf());
-        Agent::new(controller, ConfigSource::Embedded { name: "ready.alloy", text }, LogHandle::detached())
-    }
+    use crate::agent::testing::{agent, free_port};
 
     /// On one thread, the load returns before any component's task has run,
     /// so a readiness taken from the load alone says ready while the
