@@ -36,6 +36,9 @@ pub enum Primitive {
     MatchingKeys { regex: Regex, keep: bool },
     /// `replace_pattern(target, regex, replacement)`.
     ReplacePattern { regex: Regex },
+    /// `replace_match(target, pattern, replacement)`: the glob as its
+    /// anchored regex.
+    ReplaceMatch { glob: Regex },
     /// `truncate_all(target, limit, utf8_safe, truncation_marker)`.
     TruncateAll { limit: usize, marker: String },
 }
@@ -62,6 +65,9 @@ pub enum Op<'s> {
     /// Replaces every match in the string at the path
     /// ([`crate::ottl::funcs::replaced`]); anything but a string is left.
     ReplacePattern { target: Path<'s>, regex: &'s Regex, replacement: &'s str },
+    /// Sets the string at the path to `replacement` if the glob (an
+    /// anchored regex) matches it whole; anything but a string is left.
+    ReplaceMatch { target: Path<'s>, glob: &'s Regex, replacement: &'s str },
     /// Cuts every string value of the map at the path
     /// ([`crate::ottl::funcs::truncated`]).
     TruncateAll { target: Path<'s>, limit: usize, marker: &'s str },
@@ -122,6 +128,11 @@ fn op(site: &CallSite) -> Option<Op<'_>> {
             _ => return None,
         },
         Primitive::ReplacePattern { .. } => return None,
+        Primitive::ReplaceMatch { glob } if absent(3) && absent(4) => match literal(arg(2)?)? {
+            Value::Str(replacement) => Op::ReplaceMatch { target, glob, replacement },
+            _ => return None,
+        },
+        Primitive::ReplaceMatch { .. } => return None,
         Primitive::TruncateAll { limit, marker } => {
             // utf8_safe changes nothing here (strings are UTF-8), but a
             // non-bool one is an error the evaluator must report.

@@ -11,7 +11,7 @@
 //! is not UTF-8) is a [`Bail`]: that request takes the general path.
 
 use solder_syntax::ottl::eval::compare::{compare, ordered};
-use solder_syntax::ottl::funcs::{replaced, truncated};
+use solder_syntax::ottl::funcs::truncated;
 use solder_syntax::ottl::Value;
 
 use super::attrs::{plain, scalar, string_bytes};
@@ -324,7 +324,7 @@ impl<'a> LeanSpan<'a> {
                     if !p.gate.may_match(self.text_bytes()?) {
                         continue;
                     }
-                    if let Some(new) = replaced(&p.regex, self.name()?, &p.replacement) {
+                    if let Some(new) = p.replaced(self.name()?) {
                         if new.as_bytes() != self.name_bytes() {
                             self.new_name = Some(new);
                         }
@@ -381,7 +381,7 @@ impl<'a> LeanSpan<'a> {
     fn replace_attribute(&mut self, plan: &Steps, key: KeyId, p: &Pattern) -> Result<(), Bail> {
         let body = self.body;
         let Some(slot) = self.slots.iter_mut().find(|s| s.is(key)) else { return Ok(()) };
-        if let Some(new) = text(body, plan, &slot.value)?.filter(|t| p.gate.may_match(t.as_bytes())).and_then(|t| replaced(&p.regex, t, &p.replacement)) {
+        if let Some(new) = text(body, plan, &slot.value)?.filter(|t| p.gate.may_match(t.as_bytes())).and_then(|t| p.replaced(t)) {
             slot.value = Val::Str(new);
         }
         Ok(())

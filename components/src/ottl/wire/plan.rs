@@ -20,6 +20,7 @@
 
 use regex::Regex;
 use solder_syntax::ottl::ast::BinOp;
+use solder_syntax::ottl::funcs::replaced;
 use solder_syntax::ottl::plan::{Cond as PCond, Op as POp, Operand as POperand, Path, Step};
 use solder_syntax::ottl::{Key, Statements, Value};
 
@@ -89,6 +90,7 @@ pub(super) enum Op {
     },
     SetName(String),
     SetStatusCode(i32),
+    /// `replace_pattern` or `replace_match` on the name.
     ReplaceName(Pattern),
     /// `replace_pattern(attributes[key], ...)`: a string value changed
     /// where it lies; any other value left.
@@ -99,17 +101,33 @@ pub(super) enum Op {
     },
 }
 
-/// A `replace_pattern`'s regex, the cheap test before it, and what a
-/// match becomes.
+/// A `replace_pattern`'s regex or a `replace_match`'s glob (as its
+/// anchored regex), the cheap test before it, and what a match becomes.
 pub(super) struct Pattern {
     pub regex: Regex,
     pub gate: Gate,
     pub replacement: String,
+    /// A glob: a match replaces the whole string with `replacement` as
+    /// written (globs have no groups to expand).
+    whole: bool,
 }
 
 impl Pattern {
     fn new(regex: &Regex, replacement: &str) -> Pattern {
-        Pattern { regex: regex.clone(), gate: Gate::new(regex.as_str()), replacement: replacement.to_string() }
+        Pattern { regex: regex.clone(), gate: Gate::new(regex.as_str()), replacement: replacement.to_string(), whole: false }
+    }
+
+    fn glob(glob: &Regex, replacement: &str) -> Pattern {
+        Pattern { whole: true, ..Pattern::new(glob, replacement) }
+    }
+
+    /// The string after the step, if it matched.
+    pub fn replaced(&self, text: &str) -> Option<String> {
+        if self.whole {
+            self.regex.is_match(text).then(|| self.replacement.clone())
+        } else {
+            replaced(&self.regex, text, &self.replacement)
+        }
     }
 }
 
@@ -211,6 +229,11 @@ impl Steps {
             POp::ReplacePattern { target, regex, replacement } => match self.field(target)? {
                 Field::Name => Op::ReplaceName(Pattern::new(regex, replacement)),
                 Field::Attr(k) => Op::ReplaceAttr(self.key(k)?, Pattern::new(regex, replacement)),
+                _ => return None,
+            },
+            POp::ReplaceMatch { target, glob, replacement } => match self.field(target)? {
+                Field::Name => Op::ReplaceName(Pattern::glob(glob, replacement)),
+                Field::Attr(k) => Op::ReplaceAttr(self.key(k)?, Pattern::glob(glob, replacement)),
                 _ => return None,
             },
             POp::TruncateAll { target, limit, marker } => match self.field(target)? {

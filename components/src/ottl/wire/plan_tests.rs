@@ -60,6 +60,21 @@ const PLANNED: &[&[&str]] = &[
         r#"replace_pattern(attributes["dup"], "o", "0") where attributes["dup"] != nil"#,
         r#"truncate_all(attributes, 8)"#,
     ],
+    // replace_match, a glob over the whole string: on the name, and on
+    // attributes (a received string, a non-string, a missing one, a
+    // duplicate key, one a `set` wrote).
+    &[
+        r#"replace_match(name, "/api/orders/*", "/api/orders/{id}")"#,
+        r#"replace_match(attributes["http.route"], "/api/{orders,cart}*", "grouped")"#,
+        r#"replace_match(attributes["http.response.status_code"], "*", "x")"#,
+        r#"replace_match(attributes["absent"], "*", "x")"#,
+        r#"replace_match(attributes["dup"], "o?e", "[$1]") where attributes["dup"] != nil"#,
+        r#"set(attributes["k2"], "a[b]c")"#,
+        r#"replace_match(attributes["k2"], "a\\[b]?", "escaped")"#,
+    ],
+    // A glob that matches every name, then one that matches what it made.
+    // The replacement is taken as written: no `$` groups.
+    &[r#"replace_match(name, "*", "every $1 thing")"#, r#"replace_match(name, "every ?1 [!x]hing", "again $0")"#],
 ];
 
 /// Programs a plan must leave to the evaluator.
@@ -71,6 +86,8 @@ const NOT_PLANNED: &[&[&str]] = &[
     &[r#"replace_pattern(name, "a", "b", SHA256)"#],
     &[r#"replace_pattern(attributes["a"], "a", "b", SHA256)"#],
     &[r#"replace_pattern(attributes["a"]["b"], "a", "b")"#],
+    &[r#"replace_match(name, "a*", "b", SHA256)"#],
+    &[r#"replace_match(attributes["a"], "a*", attributes["b"])"#],
     &[r#"set(attributes["x"], nil)"#],
     &[r#"limit(attributes, 2, [])"#],
     &[r#"set(kind, 2)"#],

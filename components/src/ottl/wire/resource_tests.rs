@@ -44,6 +44,7 @@ const PLANNED: &[Program] = &[
         &[
             r#"replace_pattern(attributes["service.instance.id"], "-([0-9]+)$", "=$1")"#,
             r#"replace_pattern(attributes["n"], "1", "x")"#,
+            r#"replace_match(attributes["service.name"], "check*", "co")"#,
             r#"truncate_all(attributes, 4, true, "..")"#,
         ],
     )],

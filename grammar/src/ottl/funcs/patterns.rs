@@ -172,7 +172,7 @@ fn glob_replacement(args: &mut dyn Args, replacement: String, extras: Extras) ->
 fn replace_match(c: &CompileArgs<'_>) -> Made {
     let glob = lit_glob(c, 1)?;
     let extras = Extras { function: 3, format: 4 };
-    func(move |args| {
+    described(Primitive::ReplaceMatch { glob: glob.clone() }, move |args| {
         let Value::Str(s) = args.get(0)? else { return Ok(Value::Nil) };
         if glob.is_match(&s) {
             let replacement = want_str(args.get(2)?)?;
