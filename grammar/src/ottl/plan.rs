@@ -54,6 +54,8 @@ pub struct Path<'s> {
 pub enum Op<'s> {
     /// Sets the path to a literal that is not nil.
     Set { target: Path<'s>, value: &'s Value },
+    /// Sets the path to what another path holds, if that is not nil.
+    Copy { target: Path<'s>, source: Path<'s> },
     /// Removes every entry with this key from the map at the path.
     DeleteKey { target: Path<'s>, key: &'s str },
     /// Removes every entry of the map at the path whose key is not one of
@@ -113,9 +115,12 @@ fn op(site: &CallSite) -> Option<Op<'_>> {
         _ => return None,
     };
     Some(match site.func.primitive()? {
-        Primitive::Set => match literal(arg(1)?)? {
-            Value::Nil => return None,
-            value => Op::Set { target, value },
+        Primitive::Set => match arg(1)? {
+            CArg::Path(p) | CArg::Expr(Node::Path(p)) => Op::Copy { target, source: path(p)? },
+            other => match literal(other)? {
+                Value::Nil => return None,
+                value => Op::Set { target, value },
+            },
         },
         Primitive::DeleteKey => match literal(arg(1)?)? {
             Value::Str(key) => Op::DeleteKey { target, key },

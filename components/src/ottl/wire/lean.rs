@@ -64,6 +64,12 @@ enum Val {
     },
     /// The value of the `SetAttr` at this op index.
     Set(usize),
+    /// A copy of another attribute's value as received: its `AnyValue`'s
+    /// range, and whether it is a string.
+    Copy {
+        any: (u32, u32),
+        string: bool,
+    },
     /// A string a step made (a cut one).
     Str(String),
     Deleted,
@@ -303,6 +309,21 @@ impl<'a> LeanSpan<'a> {
                     Some(slot) => slot.value = Val::Set(i),
                     None => self.slots.push(Slot { field: None, key: (0, 0), id: *key, value: Val::Set(i) }),
                 },
+                Op::CopyAttr { to, from } => {
+                    // A missing or deleted source is nil: nothing is set.
+                    let value = match self.slots.iter().find(|s| s.is(*from)).map(|s| &s.value) {
+                        None | Some(Val::Deleted) => continue,
+                        // An attribute without a value reads as nil too,
+                        // or as something the notes cannot say.
+                        Some(Val::Raw { any, .. } | Val::Copy { any, .. }) if any.0 == any.1 => return Err(Bail),
+                        Some(&Val::Raw { any, string } | &Val::Copy { any, string }) => Val::Copy { any, string },
+                        Some(other) => other.clone(),
+                    };
+                    match self.slots.iter_mut().find(|s| s.is(*to)) {
+                        Some(slot) => slot.value = value,
+                        None => self.slots.push(Slot { field: None, key: (0, 0), id: *to, value }),
+                    }
+                }
                 Op::DeleteAttr(key) => {
                     for slot in self.slots.iter_mut().filter(|s| s.id == *key) {
                         slot.value = Val::Deleted;
@@ -392,7 +413,7 @@ impl<'a> LeanSpan<'a> {
         for slot in &mut self.slots {
             // A received value no longer than the limit holds no longer
             // string: not even read.
-            if let Val::Raw { any, .. } = slot.value {
+            if let Val::Raw { any, .. } | Val::Copy { any, .. } = slot.value {
                 if (any.1 - any.0) as usize <= limit {
                     continue;
                 }
@@ -456,7 +477,7 @@ impl<'a> LeanSpan<'a> {
             Operand::Kind => Some(self.kind),
             Operand::StatusCode => Some(i64::from(self.code)),
             Operand::Attr(key) => match &self.slots.iter().find(|s| s.is(*key))?.value {
-                Val::Raw { any, string: false } => match self.body[any.0 as usize..any.1 as usize] {
+                Val::Raw { any, string: false } | Val::Copy { any, string: false } => match self.body[any.0 as usize..any.1 as usize] {
                     // An int value: its key, a varint to the end; most
                     // (status codes, ports, sizes) take one or two bytes.
                     [0x18, b] if b < 0x80 => Some(i64::from(b)),
@@ -486,7 +507,7 @@ impl<'a> LeanSpan<'a> {
             Operand::StatusCode => Value::Int(i64::from(self.code)),
             Operand::Attr(key) => match self.slots.iter().find(|s| s.is(*key)).map(|s| &s.value) {
                 None | Some(Val::Deleted) => Value::Nil,
-                Some(Val::Raw { any, .. }) => scalar(&self.body[any.0 as usize..any.1 as usize]).ok_or(Bail)?,
+                Some(Val::Raw { any, .. } | Val::Copy { any, .. }) => scalar(&self.body[any.0 as usize..any.1 as usize]).ok_or(Bail)?,
                 Some(Val::Set(op)) => match &plan.ops[*op].0 {
                     Op::SetAttr { value, .. } => value.clone(),
                     _ => return Err(Bail),
@@ -563,22 +584,30 @@ impl<'a> LeanSpan<'a> {
 
     fn write_attr(&self, plan: &Steps, slot: &Slot, out: &mut Vec<u8>) {
         match &slot.value {
-            Val::Set(op) => {
-                if let Op::SetAttr { field, .. } = &plan.ops[*op].0 {
-                    out.extend_from_slice(field);
-                }
-            }
+            Val::Set(op) => match &plan.ops[*op].0 {
+                // Written under its own key: the field as encoded at load.
+                Op::SetAttr { key, field, .. } if *key == slot.id => out.extend_from_slice(field),
+                // Copied to another key.
+                Op::SetAttr { any, .. } => self.put_attr(plan, slot, any, out),
+                _ => {}
+            },
+            Val::Copy { any, .. } => self.put_attr(plan, slot, &self.body[any.0 as usize..any.1 as usize], out),
             Val::Str(s) => {
-                let key = key_bytes(self.body, plan, slot);
                 let mut any = Vec::with_capacity(s.len() + 4);
                 put_len(&mut any, 1, s.as_bytes());
-                let mut kv = Vec::with_capacity(key.len() + any.len() + 8);
-                put_len(&mut kv, 1, key);
-                put_len(&mut kv, 2, &any);
-                put_len(out, plan.level.attributes(), &kv);
+                self.put_attr(plan, slot, &any, out);
             }
             Val::Raw { .. } | Val::Deleted => {}
         }
+    }
+
+    /// An attribute field of the slot's key and this `AnyValue`.
+    fn put_attr(&self, plan: &Steps, slot: &Slot, any: &[u8], out: &mut Vec<u8>) {
+        let key = key_bytes(self.body, plan, slot);
+        let mut kv = Vec::with_capacity(key.len() + any.len() + 8);
+        put_len(&mut kv, 1, key);
+        put_len(&mut kv, 2, any);
+        put_len(out, plan.level.attributes(), &kv);
     }
 
     /// The status as prost writes it: message, then a non-zero code.
@@ -675,13 +704,15 @@ fn whole_varint(bytes: &[u8]) -> bool {
 /// made by a step); received bytes that are not UTF-8 are a [`Bail`].
 fn text<'v>(body: &'v [u8], plan: &'v Steps, value: &'v Val) -> Result<Option<&'v str>, Bail> {
     Ok(match value {
-        Val::Raw { any, string: true } => Some(std::str::from_utf8(string_bytes(&body[any.0 as usize..any.1 as usize]).ok_or(Bail)?).map_err(|_| Bail)?),
+        Val::Raw { any, string: true } | Val::Copy { any, string: true } => {
+            Some(std::str::from_utf8(string_bytes(&body[any.0 as usize..any.1 as usize]).ok_or(Bail)?).map_err(|_| Bail)?)
+        }
         Val::Set(op) => match &plan.ops[*op].0 {
             Op::SetAttr { value: Value::Str(s), .. } => Some(s),
             _ => None,
         },
         Val::Str(s) => Some(s),
-        Val::Raw { .. } | Val::Deleted => None,
+        Val::Raw { .. } | Val::Copy { .. } | Val::Deleted => None,
     })
 }
 

@@ -18,6 +18,7 @@
 //!
 //! [`lean`]: super::lean
 
+use prost::Message;
 use regex::Regex;
 use solder_syntax::ottl::ast::BinOp;
 use solder_syntax::ottl::funcs::replaced;
@@ -78,7 +79,16 @@ pub(super) enum Op {
     SetAttr {
         key: KeyId,
         field: Box<[u8]>,
+        /// The value alone, as an `AnyValue`'s bytes: what a copy of
+        /// this attribute to another key writes.
+        any: Box<[u8]>,
         value: Value,
+    },
+    /// `set(attributes[to], attributes[from])`: a copy of the value, if
+    /// there is one.
+    CopyAttr {
+        to: KeyId,
+        from: KeyId,
     },
     DeleteAttr(KeyId),
     /// `keep_keys(attributes, [...])`: the keys kept.
@@ -197,13 +207,18 @@ impl Steps {
         let op = match &step.op {
             POp::Set { target, value } => match (self.field(target)?, value) {
                 (Field::Attr(k), Value::Str(_) | Value::Int(_) | Value::Double(_) | Value::Bool(_)) => {
-                    let kv = KeyValue { key: k.clone(), value: Some(AnyValue { value: value::from_value((*value).clone()) }), ..Default::default() };
+                    let any = AnyValue { value: value::from_value((*value).clone()) };
+                    let kv = KeyValue { key: k.clone(), value: Some(any.clone()), ..Default::default() };
                     let mut field = Vec::new();
                     prost::encoding::message::encode(self.level.attributes(), &kv, &mut field);
-                    Op::SetAttr { key: self.key(k)?, field: field.into(), value: (*value).clone() }
+                    Op::SetAttr { key: self.key(k)?, field: field.into(), any: any.encode_to_vec().into(), value: (*value).clone() }
                 }
                 (Field::Name, Value::Str(s)) => Op::SetName(s.clone()),
                 (Field::StatusCode, Value::Int(code)) => Op::SetStatusCode(i32::try_from(*code).ok()?),
+                _ => return None,
+            },
+            POp::Copy { target, source } => match (self.field(target)?, self.field(source)?) {
+                (Field::Attr(to), Field::Attr(from)) => Op::CopyAttr { to: self.key(to)?, from: self.key(from)? },
                 _ => return None,
             },
             POp::DeleteKey { target, key } => match self.field(target)? {

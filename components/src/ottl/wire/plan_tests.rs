@@ -72,6 +72,38 @@ const PLANNED: &[&[&str]] = &[
         r#"set(attributes["k2"], "a[b]c")"#,
         r#"replace_match(attributes["k2"], "a\\[b]?", "escaped")"#,
     ],
+    // Copies between attributes: a string, an int, a double, bytes, a map,
+    // a list, a missing source (nothing set), a duplicate source (the
+    // first), sources a `set` wrote and a `replace_pattern` changed, to
+    // new keys and over an existing one; then read by a condition and cut.
+    &[
+        r#"set(attributes["route_copy"], attributes["http.route"])"#,
+        r#"set(attributes["server.port"], attributes["http.response.status_code"])"#,
+        r#"set(attributes["ratio_copy"], attributes["ratio"])"#,
+        r#"set(attributes["raw_copy"], attributes["raw"])"#,
+        r#"set(attributes["map_copy"], attributes["map"])"#,
+        r#"set(attributes["list_copy"], attributes["list"])"#,
+        r#"set(attributes["nothing"], attributes["absent"])"#,
+        r#"set(attributes["dup_copy"], attributes["dup"])"#,
+        r#"set(attributes["k2"], "set first")"#,
+        r#"set(attributes["k2_copy"], attributes["k2"])"#,
+        r#"replace_pattern(attributes["route_copy"], "api", "API")"#,
+        r#"set(attributes["route_copy2"], attributes["route_copy"])"#,
+        r#"set(attributes["big"], true) where attributes["server.port"] >= 500"#,
+        r#"set(attributes["ratio_seen"], true) where attributes["ratio_copy"] > 0.1"#,
+        r#"truncate_all(attributes, 5)"#,
+    ],
+    // A copy of what a `set` wrote, written under its own key.
+    &[r#"set(attributes["k2"], 7)"#, r#"set(attributes["k2_copy"], attributes["k2"])"#, r#"set(attributes["http.route"], attributes["k2"])"#],
+    // A copy onto itself, a copy whose source is then deleted, a copy
+    // kept by keep_keys.
+    &[
+        r#"set(attributes["http.route"], attributes["http.route"])"#,
+        r#"set(attributes["x"], attributes["http.route"])"#,
+        r#"delete_key(attributes, "http.route")"#,
+        r#"set(attributes["y"], attributes["x"])"#,
+        r#"keep_keys(attributes, ["y", "dup"])"#,
+    ],
     // A glob that matches every name, then one that matches what it made.
     // The replacement is taken as written: no `$` groups.
     &[r#"replace_match(name, "*", "every $1 thing")"#, r#"replace_match(name, "every ?1 [!x]hing", "again $0")"#],
@@ -87,6 +119,9 @@ const NOT_PLANNED: &[&[&str]] = &[
     &[r#"replace_pattern(attributes["a"], "a", "b", SHA256)"#],
     &[r#"replace_pattern(attributes["a"]["b"], "a", "b")"#],
     &[r#"replace_match(name, "a*", "b", SHA256)"#],
+    &[r#"set(attributes["a"], name)"#],
+    &[r#"set(name, attributes["a"])"#],
+    &[r#"set(attributes["a"], attributes["b"]["c"])"#],
     &[r#"replace_match(attributes["a"], "a*", attributes["b"])"#],
     &[r#"set(attributes["x"], nil)"#],
     &[r#"limit(attributes, 2, [])"#],
@@ -339,4 +374,13 @@ fn a_value_written_as_an_int_then_a_string_is_a_string() {
     let program = [r#"truncate_all(attributes, 3)"#];
     let plan = plan(&program).expect("a plan");
     same_as_decoded(&program, &request_of(&span), &plan);
+}
+
+/// An attribute written without a value reads as nil in the evaluator;
+/// a copy of one is left to it rather than modelled.
+#[test]
+fn a_copy_of_an_attribute_without_a_value_is_left_to_the_general_path() {
+    let program = [r#"set(attributes["copy"], attributes["empty"])"#];
+    let plan = plan(&program).expect("a plan");
+    assert!(run_plan(&plan, &request().encode_to_vec()).is_err());
 }

@@ -45,6 +45,7 @@ const PLANNED: &[Program] = &[
             r#"replace_pattern(attributes["service.instance.id"], "-([0-9]+)$", "=$1")"#,
             r#"replace_pattern(attributes["n"], "1", "x")"#,
             r#"replace_match(attributes["service.name"], "check*", "co")"#,
+            r#"set(attributes["service.original"], attributes["service.name"])"#,
             r#"truncate_all(attributes, 4, true, "..")"#,
         ],
     )],
@@ -61,7 +62,7 @@ const PLANNED: &[Program] = &[
 const NOT_PLANNED: &[Program] = &[
     &[("resource", &[r#"set(attributes["a"], "b") where dropped_attributes_count == 0"#])],
     &[("resource", &[r#"set(schema_url, "https://example.com")"#])],
-    &[("resource", &[r#"set(attributes["a"], attributes["b"])"#])],
+    &[("resource", &[r#"set(attributes["a"], attributes["b"]["c"])"#])],
     &[("scope", &[r#"set(attributes["a"], "b")"#])],
     &[("resource", CHART), ("span", &[r#"set(attributes["svc"], resource.attributes["service.name"])"#])],
     &[("resource", CHART), ("spanevent", &[r#"set(name, "e")"#])],
