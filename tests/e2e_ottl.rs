@@ -143,6 +143,14 @@ fn health_checks_are_filtered_and_user_ids_collapse_into_one_series() {
     assert!(spans.iter().all(|s| s["attributes"].get("original_span_name").is_none()), "{spans:?}");
 }
 
+/// The same collapse with a glob (`replace_match`), which runs as a plan
+/// on the request's bytes.
+#[test]
+fn a_glob_collapses_user_ids_into_one_series_too() {
+    let spans = run(r#"replace_match(name, "GET /users/*", "GET /users/{id}")"#, false);
+    assert!(spans.iter().all(|s| s["attributes"].get("original_span_name").is_none()), "{spans:?}");
+}
+
 /// The statement Grafana's k8s-monitoring chart writes when
 /// `traces.setSpanNameSemanticConvention` is set: server spans are named
 /// by method and route, and the old name is kept in an attribute.
