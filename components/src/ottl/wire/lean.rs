@@ -305,10 +305,7 @@ impl<'a> LeanSpan<'a> {
                 }
             }
             match op {
-                Op::SetAttr { key, .. } => match self.slots.iter_mut().find(|s| s.is(*key)) {
-                    Some(slot) => slot.value = Val::Set(i),
-                    None => self.slots.push(Slot { field: None, key: (0, 0), id: *key, value: Val::Set(i) }),
-                },
+                Op::SetAttr { key, .. } => self.put_value(*key, Val::Set(i)),
                 Op::CopyAttr { to, from } => {
                     // A missing or deleted source is nil: nothing is set.
                     let value = match self.slots.iter().find(|s| s.is(*from)).map(|s| &s.value) {
@@ -319,10 +316,11 @@ impl<'a> LeanSpan<'a> {
                         Some(&Val::Raw { any, string } | &Val::Copy { any, string }) => Val::Copy { any, string },
                         Some(other) => other.clone(),
                     };
-                    match self.slots.iter_mut().find(|s| s.is(*to)) {
-                        Some(slot) => slot.value = value,
-                        None => self.slots.push(Slot { field: None, key: (0, 0), id: *to, value }),
-                    }
+                    self.put_value(*to, value);
+                }
+                Op::CopyName(to) => {
+                    let value = Val::Str(self.name()?.to_string());
+                    self.put_value(*to, value);
                 }
                 Op::DeleteAttr(key) => {
                     for slot in self.slots.iter_mut().filter(|s| s.id == *key) {
@@ -360,6 +358,16 @@ impl<'a> LeanSpan<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Sets the first live attribute with this key to `value`, or adds
+    /// one.
+    #[inline]
+    fn put_value(&mut self, key: KeyId, value: Val) {
+        match self.slots.iter_mut().find(|s| s.is(key)) {
+            Some(slot) => slot.value = value,
+            None => self.slots.push(Slot { field: None, key: (0, 0), id: key, value }),
+        }
     }
 
     /// The name as it stands, unchecked: for comparisons, which need no

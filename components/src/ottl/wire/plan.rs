@@ -90,6 +90,8 @@ pub(super) enum Op {
         to: KeyId,
         from: KeyId,
     },
+    /// `set(attributes[key], name)`: the name as it stands.
+    CopyName(KeyId),
     DeleteAttr(KeyId),
     /// `keep_keys(attributes, [...])`: the keys kept.
     KeepKeys(Vec<Box<[u8]>>),
@@ -219,6 +221,7 @@ impl Steps {
             },
             POp::Copy { target, source } => match (self.field(target)?, self.field(source)?) {
                 (Field::Attr(to), Field::Attr(from)) => Op::CopyAttr { to: self.key(to)?, from: self.key(from)? },
+                (Field::Attr(to), Field::Name) => Op::CopyName(self.key(to)?),
                 _ => return None,
             },
             POp::DeleteKey { target, key } => match self.field(target)? {

@@ -93,6 +93,14 @@ const PLANNED: &[&[&str]] = &[
         r#"set(attributes["ratio_seen"], true) where attributes["ratio_copy"] > 0.1"#,
         r#"truncate_all(attributes, 5)"#,
     ],
+    // The name kept in an attribute before it is normalised (new and
+    // existing keys), and after.
+    &[
+        r#"set(attributes["original_name"], name)"#,
+        r#"set(attributes["http.route"], name)"#,
+        r#"replace_pattern(name, "/api/orders/[0-9]+", "/api/orders/{id}")"#,
+        r#"set(attributes["new_name"], name) where attributes["original_name"] != name"#,
+    ],
     // A copy of what a `set` wrote, written under its own key.
     &[r#"set(attributes["k2"], 7)"#, r#"set(attributes["k2_copy"], attributes["k2"])"#, r#"set(attributes["http.route"], attributes["k2"])"#],
     // A copy onto itself, a copy whose source is then deleted, a copy
@@ -119,7 +127,7 @@ const NOT_PLANNED: &[&[&str]] = &[
     &[r#"replace_pattern(attributes["a"], "a", "b", SHA256)"#],
     &[r#"replace_pattern(attributes["a"]["b"], "a", "b")"#],
     &[r#"replace_match(name, "a*", "b", SHA256)"#],
-    &[r#"set(attributes["a"], name)"#],
+    &[r#"set(attributes["a"], kind)"#],
     &[r#"set(name, attributes["a"])"#],
     &[r#"set(attributes["a"], attributes["b"]["c"])"#],
     &[r#"replace_match(attributes["a"], "a*", attributes["b"])"#],
