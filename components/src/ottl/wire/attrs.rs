@@ -93,6 +93,23 @@ impl<'a> Attrs<'a> {
         self.changed = false;
     }
 
+    /// The `AnyValue` bytes of the first entry with this key, as received
+    /// (empty: the entry has no value); `Ok(None)` when no entry has it.
+    /// An entry held decoded (an unusual shape) is an `Err`: its bytes
+    /// are not at hand.
+    pub fn first_raw(&self, key: &[u8]) -> Result<Option<&'a [u8]>, ()> {
+        for entry in &self.entries {
+            match entry {
+                Entry::Raw { whole, key: (start, end), value, .. } if whole.get(*start as usize..*end as usize) == Some(key) => {
+                    return Ok(Some(if *value == 0 { &[] } else { whole.get(*value as usize..).unwrap_or_default() }));
+                }
+                Entry::Raw { .. } => {}
+                Entry::Owned(_) => return Err(()),
+            }
+        }
+        Ok(None)
+    }
+
     /// `attributes` (the whole map) or `attributes[k]...`.
     pub fn get(&self, keys: &[Key]) -> Result<Value, String> {
         let Some((Key::Str(k), rest)) = keys.split_first() else {

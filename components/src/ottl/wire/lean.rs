@@ -14,7 +14,7 @@ use solder_syntax::ottl::eval::compare::{compare, ordered};
 use solder_syntax::ottl::funcs::truncated;
 use solder_syntax::ottl::Value;
 
-use super::attrs::{plain, scalar, string_bytes};
+use super::attrs::{plain, scalar, string_bytes, Attrs};
 use super::fields::{self, put_len};
 use super::frame::Splices;
 use super::plan::{Cond, KeyId, Op, Operand, Pattern, Steps};
@@ -70,6 +70,9 @@ enum Val {
         any: (u32, u32),
         string: bool,
     },
+    /// A copy of the resource attribute at this index of
+    /// [`Steps::outer`] (`LeanSpan::outer`).
+    Outer(usize),
     /// A string a step made (a cut one).
     Str(String),
     Deleted,
@@ -87,6 +90,9 @@ pub(super) struct LeanSpan<'a> {
     code: i32,
     message: &'a [u8],
     slots: Vec<Slot>,
+    /// The resource attributes span steps copy from, as received: their
+    /// `AnyValue` and whether it is a string; `None`: not there.
+    outer: Vec<Option<(&'a [u8], bool)>>,
     /// Where the last attribute field ends: added ones go after it.
     attrs_end: Option<usize>,
     new_name: Option<String>,
@@ -123,6 +129,26 @@ impl<'a> LeanSpan<'a> {
             }
             Ok(())
         })
+    }
+
+    /// Reads the resource attributes the steps copy from, out of the
+    /// span's resource's attributes.
+    pub fn read_outer(&mut self, plan: &Steps, resource: &Attrs<'a>) -> Result<(), Bail> {
+        self.outer.clear();
+        for key in &plan.outer {
+            let value = match resource.first_raw(key).map_err(|()| Bail)? {
+                None => None,
+                // Without a value it reads as nil or as nothing the notes
+                // say: left to the evaluator.
+                Some([]) => return Err(Bail),
+                Some(any) => match raw(any, (0, any.len()))? {
+                    Val::Raw { string, .. } => Some((any, string)),
+                    _ => return Err(Bail),
+                },
+            };
+            self.outer.push(value);
+        }
+        Ok(())
     }
 
     /// Walks a resource's fields (its bytes as a `Resource` message; none
@@ -318,6 +344,11 @@ impl<'a> LeanSpan<'a> {
                     };
                     self.put_value(*to, value);
                 }
+                Op::CopyOuter { to, from } => {
+                    if self.outer.get(*from).ok_or(Bail)?.is_some() {
+                        self.put_value(*to, Val::Outer(*from));
+                    }
+                }
                 Op::CopyName(to) => {
                     let value = Val::Str(self.name()?.to_string());
                     self.put_value(*to, value);
@@ -408,16 +439,16 @@ impl<'a> LeanSpan<'a> {
     /// `replace_pattern` on the first entry with this key: its string, if
     /// it is one, with every match replaced; set back only on a match.
     fn replace_attribute(&mut self, plan: &Steps, key: KeyId, p: &Pattern) -> Result<(), Bail> {
-        let body = self.body;
+        let (body, outer) = (self.body, &self.outer);
         let Some(slot) = self.slots.iter_mut().find(|s| s.is(key)) else { return Ok(()) };
-        if let Some(new) = text(body, plan, &slot.value)?.filter(|t| p.gate.may_match(t.as_bytes())).and_then(|t| p.replaced(t)) {
+        if let Some(new) = text(body, outer, plan, &slot.value)?.filter(|t| p.gate.may_match(t.as_bytes())).and_then(|t| p.replaced(t)) {
             slot.value = Val::Str(new);
         }
         Ok(())
     }
 
     fn truncate(&mut self, plan: &Steps, limit: usize, marker: &str) -> Result<(), Bail> {
-        let body = self.body;
+        let (body, outer) = (self.body, &self.outer);
         for slot in &mut self.slots {
             // A received value no longer than the limit holds no longer
             // string: not even read.
@@ -426,7 +457,7 @@ impl<'a> LeanSpan<'a> {
                     continue;
                 }
             }
-            if let Some(cut) = text(body, plan, &slot.value)?.and_then(|t| truncated(t, limit, marker)) {
+            if let Some(cut) = text(body, outer, plan, &slot.value)?.and_then(|t| truncated(t, limit, marker)) {
                 slot.value = Val::Str(cut);
             }
         }
@@ -485,16 +516,19 @@ impl<'a> LeanSpan<'a> {
             Operand::Kind => Some(self.kind),
             Operand::StatusCode => Some(i64::from(self.code)),
             Operand::Attr(key) => match &self.slots.iter().find(|s| s.is(*key))?.value {
-                Val::Raw { any, string: false } | Val::Copy { any, string: false } => match self.body[any.0 as usize..any.1 as usize] {
-                    // An int value: its key, a varint to the end; most
-                    // (status codes, ports, sizes) take one or two bytes.
-                    [0x18, b] if b < 0x80 => Some(i64::from(b)),
-                    [0x18, lo, hi] if lo >= 0x80 && hi < 0x80 => Some(i64::from(lo & 0x7f) | i64::from(hi) << 7),
-                    [0x18, ref varint @ ..] => {
-                        let mut r = Reader::new(varint, 0);
-                        r.varint().ok().filter(|_| r.done()).map(|v| v as i64)
-                    }
-                    _ => None,
+                received @ (Val::Raw { .. } | Val::Copy { .. } | Val::Outer(_)) => match self.received(received)? {
+                    (_, true) => None,
+                    (bytes, false) => match *bytes {
+                        // An int value: its key, a varint to the end; most
+                        // (status codes, ports, sizes) take one or two bytes.
+                        [0x18, b] if b < 0x80 => Some(i64::from(b)),
+                        [0x18, lo, hi] if lo >= 0x80 && hi < 0x80 => Some(i64::from(lo & 0x7f) | i64::from(hi) << 7),
+                        [0x18, ref varint @ ..] => {
+                            let mut r = Reader::new(varint, 0);
+                            r.varint().ok().filter(|_| r.done()).map(|v| v as i64)
+                        }
+                        _ => None,
+                    },
                 },
                 Val::Set(op) => match &plan.ops[*op].0 {
                     Op::SetAttr { value: Value::Int(i), .. } => Some(*i),
@@ -515,7 +549,7 @@ impl<'a> LeanSpan<'a> {
             Operand::StatusCode => Value::Int(i64::from(self.code)),
             Operand::Attr(key) => match self.slots.iter().find(|s| s.is(*key)).map(|s| &s.value) {
                 None | Some(Val::Deleted) => Value::Nil,
-                Some(Val::Raw { any, .. } | Val::Copy { any, .. }) => scalar(&self.body[any.0 as usize..any.1 as usize]).ok_or(Bail)?,
+                Some(received @ (Val::Raw { .. } | Val::Copy { .. } | Val::Outer(_))) => scalar(self.received(received).ok_or(Bail)?.0).ok_or(Bail)?,
                 Some(Val::Set(op)) => match &plan.ops[*op].0 {
                     Op::SetAttr { value, .. } => value.clone(),
                     _ => return Err(Bail),
@@ -599,7 +633,11 @@ impl<'a> LeanSpan<'a> {
                 Op::SetAttr { any, .. } => self.put_attr(plan, slot, any, out),
                 _ => {}
             },
-            Val::Copy { any, .. } => self.put_attr(plan, slot, &self.body[any.0 as usize..any.1 as usize], out),
+            Val::Copy { .. } | Val::Outer(_) => {
+                if let Some((any, _)) = self.received(&slot.value) {
+                    self.put_attr(plan, slot, any, out);
+                }
+            }
             Val::Str(s) => {
                 let mut any = Vec::with_capacity(s.len() + 4);
                 put_len(&mut any, 1, s.as_bytes());
@@ -607,6 +645,12 @@ impl<'a> LeanSpan<'a> {
             }
             Val::Raw { .. } | Val::Deleted => {}
         }
+    }
+
+    /// The bytes of a value as received (here or in the resource), and
+    /// whether it is a string.
+    fn received(&self, value: &Val) -> Option<(&[u8], bool)> {
+        received(self.body, &self.outer, value)
     }
 
     /// An attribute field of the slot's key and this `AnyValue`.
@@ -710,18 +754,30 @@ fn whole_varint(bytes: &[u8]) -> bool {
 
 /// An attribute's value as text, if it is a string (received, set or
 /// made by a step); received bytes that are not UTF-8 are a [`Bail`].
-fn text<'v>(body: &'v [u8], plan: &'v Steps, value: &'v Val) -> Result<Option<&'v str>, Bail> {
+fn text<'v>(body: &'v [u8], outer: &'v [Option<(&'v [u8], bool)>], plan: &'v Steps, value: &'v Val) -> Result<Option<&'v str>, Bail> {
     Ok(match value {
-        Val::Raw { any, string: true } | Val::Copy { any, string: true } => {
-            Some(std::str::from_utf8(string_bytes(&body[any.0 as usize..any.1 as usize]).ok_or(Bail)?).map_err(|_| Bail)?)
-        }
+        Val::Raw { .. } | Val::Copy { .. } | Val::Outer(_) => match received(body, outer, value) {
+            Some((any, true)) => Some(std::str::from_utf8(string_bytes(any).ok_or(Bail)?).map_err(|_| Bail)?),
+            _ => None,
+        },
         Val::Set(op) => match &plan.ops[*op].0 {
             Op::SetAttr { value: Value::Str(s), .. } => Some(s),
             _ => None,
         },
         Val::Str(s) => Some(s),
-        Val::Raw { .. } | Val::Copy { .. } | Val::Deleted => None,
+        Val::Deleted => None,
     })
+}
+
+/// A value's bytes as received, in the body or the resource
+/// (`outer`), and whether it is a string; `None` for any other value.
+#[inline(always)]
+fn received<'v>(body: &'v [u8], outer: &'v [Option<(&'v [u8], bool)>], value: &Val) -> Option<(&'v [u8], bool)> {
+    match *value {
+        Val::Raw { any, string } | Val::Copy { any, string } => Some((&body[any.0 as usize..any.1 as usize], string)),
+        Val::Outer(i) => *outer.get(i)?,
+        _ => None,
+    }
 }
 
 fn span32(from: usize, to: usize) -> Result<(u32, u32), Bail> {
@@ -731,7 +787,7 @@ fn span32(from: usize, to: usize) -> Result<(u32, u32), Bail> {
 /// A received value: a string, none, or one field of another kind (a
 /// scalar, a list, a map). Any other shape (two fields, which prost would read
 /// as the last) is a [`Bail`].
-#[inline]
+#[inline(always)]
 fn raw(body: &[u8], any: (usize, usize)) -> Result<Val, Bail> {
     let bytes = &body[any.0..any.1];
     if bytes.is_empty() {

@@ -114,9 +114,12 @@ struct Planned<'p, 'a> {
 impl<'a> Pass<'a> for Planned<'_, 'a> {
     type Error = Bail;
 
-    fn span(&mut self, body: &'a [u8], _: &Above<'a>) -> Result<bool, Bail> {
+    fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, Bail> {
         let Some(steps) = &self.plan.span else { return Ok(false) };
         self.span.read(steps, body)?;
+        if !steps.outer.is_empty() {
+            self.span.read_outer(steps, &above.resource_attributes)?;
+        }
         self.span.run(steps)?;
         Ok(self.span.changed())
     }
@@ -127,8 +130,9 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         }
     }
 
+    /// Only for span steps that copy from the resource's attributes.
     fn reads_above(&self) -> bool {
-        false
+        self.plan.span.as_ref().is_some_and(|s| !s.outer.is_empty())
     }
 
     fn edits_resources(&self) -> bool {

@@ -8,11 +8,12 @@
 //! the span or resource is walked, literal values are encoded to their
 //! wire bytes here, and the walk finds only what the steps read.
 //!
-//! Such steps cannot fail, so error modes play no part. Span steps here
-//! read nothing of the resource and resource steps nothing of the spans,
-//! so running each resource's steps where the walk meets it, rather than
-//! over the whole request before or after the span blocks, changes
-//! nothing. A plan does exactly what the evaluator does on the decoded
+//! Such steps cannot fail, so error modes play no part. Resource steps
+//! read nothing of the spans, and span steps read of the resource only
+//! the attributes they copy (`resource.attributes["key"]`), in programs
+//! without resource steps; so running each resource's steps where the
+//! walk meets it, rather than over the whole request before or after the
+//! span blocks, changes nothing. A plan does exactly what the evaluator does on the decoded
 //! request; a span or resource the lean walk finds unusual is left to the
 //! other paths ([`lean::Bail`]).
 //!
@@ -64,6 +65,9 @@ pub(super) struct Steps {
     pub(super) ops: Vec<(Op, Option<Cond>)>,
     /// The attribute keys the steps name.
     pub(super) keys: Vec<Box<[u8]>>,
+    /// The resource's attribute keys span steps copy from
+    /// (`resource.attributes["key"]`), read once for each span.
+    pub(super) outer: Vec<Box<[u8]>>,
     /// A bit per key length below 64 that some key has: most attributes
     /// are told apart from every key by their length alone.
     pub(super) key_lengths: u64,
@@ -92,6 +96,12 @@ pub(super) enum Op {
     },
     /// `set(attributes[key], name)`: the name as it stands.
     CopyName(KeyId),
+    /// `set(attributes[key], resource.attributes[outer])`: the index in
+    /// [`Steps::outer`].
+    CopyOuter {
+        to: KeyId,
+        from: usize,
+    },
     DeleteAttr(KeyId),
     /// `keep_keys(attributes, [...])`: the keys kept.
     KeepKeys(Vec<Box<[u8]>>),
@@ -166,6 +176,8 @@ pub(super) enum Operand {
 /// What a path is in the span context, for a plan.
 enum Field {
     Attr(String),
+    /// `resource.attributes["key"]`, read from a span step.
+    Outer(String),
     Attributes,
     Name,
     Kind,
@@ -185,6 +197,12 @@ impl Plan {
             };
             steps.add(&group.statements)?;
         }
+        // Span steps that read the resource would see it as resource
+        // steps left it, which runs them in another order than the
+        // blocks': no plan for both together.
+        if !span.outer.is_empty() && !resource.ops.is_empty() {
+            return None;
+        }
         let some = |s: Steps| (!s.ops.is_empty()).then_some(s);
         let plan = Plan { span: some(span), resource: some(resource) };
         (plan.span.is_some() || plan.resource.is_some()).then_some(plan)
@@ -193,7 +211,7 @@ impl Plan {
 
 impl Steps {
     pub(super) fn new(level: Level) -> Steps {
-        Steps { level, ops: Vec::new(), keys: Vec::new(), key_lengths: 0, long: usize::MAX }
+        Steps { level, ops: Vec::new(), keys: Vec::new(), outer: Vec::new(), key_lengths: 0, long: usize::MAX }
     }
 
     /// Adds a block's statements, if every one is a step a plan runs.
@@ -222,6 +240,17 @@ impl Steps {
             POp::Copy { target, source } => match (self.field(target)?, self.field(source)?) {
                 (Field::Attr(to), Field::Attr(from)) => Op::CopyAttr { to: self.key(to)?, from: self.key(from)? },
                 (Field::Attr(to), Field::Name) => Op::CopyName(self.key(to)?),
+                (Field::Attr(to), Field::Outer(from)) => {
+                    let from = from.into_bytes().into_boxed_slice();
+                    let index = match self.outer.iter().position(|k| *k == from) {
+                        Some(i) => i,
+                        None => {
+                            self.outer.push(from);
+                            self.outer.len() - 1
+                        }
+                    };
+                    Op::CopyOuter { to: self.key(to)?, from: index }
+                }
                 _ => return None,
             },
             POp::DeleteKey { target, key } => match self.field(target)? {
@@ -289,7 +318,7 @@ impl Steps {
                 Field::Name => Operand::Name,
                 Field::Kind => Operand::Kind,
                 Field::StatusCode => Operand::StatusCode,
-                Field::Attributes => return None,
+                Field::Attributes | Field::Outer(_) => return None,
             },
         })
     }
@@ -315,14 +344,20 @@ impl Steps {
         len >= 64 || self.key_lengths & (1 << len) != 0
     }
 
-    /// What a path of this level's context is, if a plan models it: only
-    /// the level's own fields (a span step reading `resource.attributes`
-    /// has no plan, so the two levels never see each other).
+    /// What a path of this level's context is, if a plan models it: the
+    /// level's own fields, and for span steps `resource.attributes["key"]`
+    /// (which only a copy takes).
     fn field(&self, p: &Path<'_>) -> Option<Field> {
         use SpanField as F;
         let own = match self.level {
             Level::Span => match locate(&SPAN, SPAN_PARTS, p.id, p.keys).ok()? {
                 (Part::Span, i) => SpanField::ALL[i],
+                (Part::Resource, i) if ResourceField::ALL[i] == ResourceField::Attributes => {
+                    return match p.keys {
+                        [Key::Str(k)] => Some(Field::Outer(k.clone())),
+                        _ => None,
+                    };
+                }
                 _ => return None,
             },
             Level::Resource => match locate(&RESOURCE, RESOURCE_PARTS, p.id, p.keys).ok()? {

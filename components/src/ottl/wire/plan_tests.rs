@@ -101,6 +101,17 @@ const PLANNED: &[&[&str]] = &[
         r#"replace_pattern(name, "/api/orders/[0-9]+", "/api/orders/{id}")"#,
         r#"set(attributes["new_name"], name) where attributes["original_name"] != name"#,
     ],
+    // Copies from the resource's attributes: strings, a missing one, then
+    // changed, copied on, compared and cut.
+    &[
+        r#"set(attributes["service"], resource.attributes["service.name"])"#,
+        r#"set(attributes["nothing"], resource.attributes["absent"])"#,
+        r#"set(attributes["http.route"], resource.attributes["host.name"])"#,
+        r#"replace_pattern(attributes["service"], "e", "E")"#,
+        r#"set(attributes["service2"], attributes["http.route"])"#,
+        r#"set(attributes["seen"], true) where attributes["service2"] == "node-1""#,
+        r#"truncate_all(attributes, 3)"#,
+    ],
     // A copy of what a `set` wrote, written under its own key.
     &[r#"set(attributes["k2"], 7)"#, r#"set(attributes["k2_copy"], attributes["k2"])"#, r#"set(attributes["http.route"], attributes["k2"])"#],
     // A copy onto itself, a copy whose source is then deleted, a copy
@@ -121,7 +132,8 @@ const PLANNED: &[&[&str]] = &[
 const NOT_PLANNED: &[&[&str]] = &[
     &[r#"set(attributes["x"], Concat([name, "!"], ""))"#],
     &[r#"set(name, "y") where IsMatch(name, "x")"#],
-    &[r#"set(attributes["service"], resource.attributes["service.name"])"#],
+    &[r#"set(attributes["service"], resource.attributes["service.name"]["x"])"#],
+    &[r#"set(attributes["service"], "x") where resource.attributes["service.name"] == "cart""#],
     &[r#"set(attributes["nested"]["deeper"], 1)"#],
     &[r#"replace_pattern(name, "a", "b", SHA256)"#],
     &[r#"replace_pattern(attributes["a"], "a", "b", SHA256)"#],

@@ -38,6 +38,15 @@ const PLANNED: &[Program] = &[
     // Resource and span blocks together, in any order.
     &[("resource", CHART), ("span", FIVE), ("resource", &[r#"delete_key(attributes, "service.namespace")"#])],
     &[("span", &[r#"set(attributes["seen"], true)"#]), ("resource", &[r#"set(attributes["service.name"], "renamed")"#])],
+    // Span steps copying from the resource, over every layout of it.
+    &[(
+        "span",
+        &[
+            r#"set(attributes["svc"], resource.attributes["service.name"])"#,
+            r#"set(attributes["d"], resource.attributes["dup"])"#,
+            r#"set(attributes["n"], resource.attributes["n"])"#,
+        ],
+    )],
     // Values changed where they lie, and cut.
     &[(
         "resource",
