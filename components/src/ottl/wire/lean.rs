@@ -518,22 +518,16 @@ impl<'a> LeanSpan<'a> {
             Operand::Attr(key) => match &self.slots.iter().find(|s| s.is(*key))?.value {
                 received @ (Val::Raw { .. } | Val::Copy { .. } | Val::Outer(_)) => match self.received(received)? {
                     (_, true) => None,
-                    (bytes, false) => match *bytes {
-                        // An int value: its key, a varint to the end; most
-                        // (status codes, ports, sizes) take one or two bytes.
-                        [0x18, b] if b < 0x80 => Some(i64::from(b)),
-                        [0x18, lo, hi] if lo >= 0x80 && hi < 0x80 => Some(i64::from(lo & 0x7f) | i64::from(hi) << 7),
-                        [0x18, ref varint @ ..] => {
-                            let mut r = Reader::new(varint, 0);
-                            r.varint().ok().filter(|_| r.done()).map(|v| v as i64)
-                        }
-                        _ => None,
-                    },
+                    (bytes, false) => whole_number(bytes),
                 },
                 Val::Set(op) => match &plan.ops[*op].0 {
                     Op::SetAttr { value: Value::Int(i), .. } => Some(*i),
                     _ => None,
                 },
+                _ => None,
+            },
+            Operand::Outer(i) => match self.outer.get(*i)? {
+                Some((bytes, false)) => whole_number(bytes),
                 _ => None,
             },
             _ => None,
@@ -555,6 +549,10 @@ impl<'a> LeanSpan<'a> {
                     _ => return Err(Bail),
                 },
                 Some(Val::Str(s)) => Value::str(s),
+            },
+            Operand::Outer(i) => match self.outer.get(*i).ok_or(Bail)? {
+                None => Value::Nil,
+                Some((bytes, _)) => scalar(bytes).ok_or(Bail)?,
             },
         })
     }
@@ -742,6 +740,21 @@ fn key_bytes<'v>(body: &'v [u8], plan: &'v Steps, slot: &Slot) -> &'v [u8] {
     match slot.field {
         Some(_) => &body[slot.key.0 as usize..slot.key.1 as usize],
         None => &plan.keys[slot.id as usize][..],
+    }
+}
+
+/// An `AnyValue` that holds an int: its key, then a varint to the end;
+/// most (status codes, ports, sizes) take one or two bytes.
+#[inline(always)]
+fn whole_number(any: &[u8]) -> Option<i64> {
+    match *any {
+        [0x18, b] if b < 0x80 => Some(i64::from(b)),
+        [0x18, lo, hi] if lo >= 0x80 && hi < 0x80 => Some(i64::from(lo & 0x7f) | i64::from(hi) << 7),
+        [0x18, ref varint @ ..] => {
+            let mut r = Reader::new(varint, 0);
+            r.varint().ok().filter(|_| r.done()).map(|v| v as i64)
+        }
+        _ => None,
     }
 }
 

@@ -167,6 +167,8 @@ pub(super) enum Cond {
 
 pub(super) enum Operand {
     Attr(KeyId),
+    /// `resource.attributes["key"]`: the index in [`Steps::outer`].
+    Outer(usize),
     Name,
     Kind,
     StatusCode,
@@ -240,17 +242,7 @@ impl Steps {
             POp::Copy { target, source } => match (self.field(target)?, self.field(source)?) {
                 (Field::Attr(to), Field::Attr(from)) => Op::CopyAttr { to: self.key(to)?, from: self.key(from)? },
                 (Field::Attr(to), Field::Name) => Op::CopyName(self.key(to)?),
-                (Field::Attr(to), Field::Outer(from)) => {
-                    let from = from.into_bytes().into_boxed_slice();
-                    let index = match self.outer.iter().position(|k| *k == from) {
-                        Some(i) => i,
-                        None => {
-                            self.outer.push(from);
-                            self.outer.len() - 1
-                        }
-                    };
-                    Op::CopyOuter { to: self.key(to)?, from: index }
-                }
+                (Field::Attr(to), Field::Outer(from)) => Op::CopyOuter { to: self.key(to)?, from: self.outer_key(from) },
                 _ => return None,
             },
             POp::DeleteKey { target, key } => match self.field(target)? {
@@ -318,7 +310,8 @@ impl Steps {
                 Field::Name => Operand::Name,
                 Field::Kind => Operand::Kind,
                 Field::StatusCode => Operand::StatusCode,
-                Field::Attributes | Field::Outer(_) => return None,
+                Field::Outer(k) => Operand::Outer(self.outer_key(k)),
+                Field::Attributes => return None,
             },
         })
     }
@@ -336,6 +329,19 @@ impl Steps {
         }
         self.keys.push(bytes);
         Some(id)
+    }
+
+    /// The index of a resource attribute key span steps read, given one
+    /// if new.
+    fn outer_key(&mut self, k: String) -> usize {
+        let key = k.into_bytes().into_boxed_slice();
+        match self.outer.iter().position(|have| *have == key) {
+            Some(i) => i,
+            None => {
+                self.outer.push(key);
+                self.outer.len() - 1
+            }
+        }
     }
 
     /// Whether a step names a key of this length.

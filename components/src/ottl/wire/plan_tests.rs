@@ -112,6 +112,14 @@ const PLANNED: &[&[&str]] = &[
         r#"set(attributes["seen"], true) where attributes["service2"] == "node-1""#,
         r#"truncate_all(attributes, 3)"#,
     ],
+    // Conditions on the resource's attributes: a string, a missing one,
+    // one compared with a span attribute.
+    &[
+        r#"set(attributes["in_cart"], true) where resource.attributes["service.name"] == "cart""#,
+        r#"set(attributes["no_x"], true) where resource.attributes["absent"] == nil"#,
+        r#"set(attributes["same"], true) where resource.attributes["host.name"] != attributes["server.address"]"#,
+        r#"set(status.code, 2) where resource.attributes["service.name"] != "frontend" and kind == SPAN_KIND_CLIENT"#,
+    ],
     // A copy of what a `set` wrote, written under its own key.
     &[r#"set(attributes["k2"], 7)"#, r#"set(attributes["k2_copy"], attributes["k2"])"#, r#"set(attributes["http.route"], attributes["k2"])"#],
     // A copy onto itself, a copy whose source is then deleted, a copy
@@ -133,7 +141,7 @@ const NOT_PLANNED: &[&[&str]] = &[
     &[r#"set(attributes["x"], Concat([name, "!"], ""))"#],
     &[r#"set(name, "y") where IsMatch(name, "x")"#],
     &[r#"set(attributes["service"], resource.attributes["service.name"]["x"])"#],
-    &[r#"set(attributes["service"], "x") where resource.attributes["service.name"] == "cart""#],
+    &[r#"set(attributes["service"], "x") where resource.attributes["service.name"]["x"] == "cart""#],
     &[r#"set(attributes["nested"]["deeper"], 1)"#],
     &[r#"replace_pattern(name, "a", "b", SHA256)"#],
     &[r#"replace_pattern(attributes["a"], "a", "b", SHA256)"#],

@@ -47,6 +47,13 @@ const PLANNED: &[Program] = &[
             r#"set(attributes["n"], resource.attributes["n"])"#,
         ],
     )],
+    &[(
+        "span",
+        &[
+            r#"set(attributes["is_one"], true) where resource.attributes["dup"] == "one""#,
+            r#"set(attributes["n_is_1"], true) where resource.attributes["n"] == 1"#,
+        ],
+    )],
     // Values changed where they lie, and cut.
     &[(
         "resource",
