@@ -10,7 +10,10 @@
 //! run, re-encode), which programs beyond the span take; `reencode_only`
 //! is what decoding and encoding alone cost there, and
 //! `resource_two_statements` what a `resource` block of plain steps costs
-//! (a plan too, over each resource).
+//! (a plan too, over each resource); `copies` two copies onto each span
+//! (from the resource and from the name) as a plan, and
+//! `evaluated_copies` through the evaluator, as they ran before plans
+//! took them.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use solder_components::otelcol::output::Output;
@@ -91,6 +94,11 @@ const RESOURCE_STATEMENTS: [&str; 2] = [r#"set(attributes["k8s.cluster.name"], "
 /// A step that reads every key: a plan notes every attribute for it.
 const KEEP_KEYS: &str = r#"keep_keys(attributes, ["http.route", "http.request.method", "http.response.status_code"])"#;
 
+/// Copies onto each span: the service from the resource (a span-metrics
+/// dimension some backends want on the span) and the name before it is
+/// normalised.
+const COPIES: [&str; 2] = [r#"set(attributes["service"], resource.attributes["service.name"])"#, r#"set(attributes["original_name"], name)"#];
+
 /// A statement whose condition reads one span field and is never true:
 /// the cost of finding every span's fields and running a program at all.
 const WALK_ONLY: &str = r#"set(name, "never") where dropped_links_count == 999"#;
@@ -123,6 +131,12 @@ fn transform(c: &mut Criterion) {
         vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), &[KEEP_KEYS]).expect("valid statement") }];
     let keep_blocks: Vec<WireBlock<'_>> = keep_groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
     group.bench_function("evaluated_keep_keys_100_spans", |b| b.iter(|| ottl::wire::transform_traces(&keep_blocks, bytes, &mut Vec::new()).expect("runs")));
+    let copies = rules(&COPIES);
+    group.bench_function("copies_100_spans", |b| b.iter(|| process(&copies, data.clone(), |r| copies.try_traces(r)).expect("runs")));
+    let copy_groups: Vec<Group> =
+        vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), &COPIES).expect("valid statements") }];
+    let copy_blocks: Vec<WireBlock<'_>> = copy_groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
+    group.bench_function("evaluated_copies_100_spans", |b| b.iter(|| ottl::wire::transform_traces(&copy_blocks, bytes, &mut Vec::new()).expect("runs")));
     group.bench_function("decoded_reencode_only_100_spans", |b| b.iter(|| rewrite(data.clone(), |_| true).expect("decodes")));
     group.bench_function("decoded_five_statements_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| five.try_traces(r)).expect("runs")));
     group.finish();

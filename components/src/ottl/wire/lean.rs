@@ -652,12 +652,15 @@ impl<'a> LeanSpan<'a> {
     }
 
     /// An attribute field of the slot's key and this `AnyValue`.
+    /// Written straight into `out`, its length worked out first: no
+    /// buffer for the `KeyValue` on the way.
     fn put_attr(&self, plan: &Steps, slot: &Slot, any: &[u8], out: &mut Vec<u8>) {
         let key = key_bytes(self.body, plan, slot);
-        let mut kv = Vec::with_capacity(key.len() + any.len() + 8);
-        put_len(&mut kv, 1, key);
-        put_len(&mut kv, 2, any);
-        put_len(out, plan.level.attributes(), &kv);
+        let field = |len: usize| 1 + prost::encoding::encoded_len_varint(len as u64) + len;
+        prost::encoding::encode_key(plan.level.attributes(), prost::encoding::WireType::LengthDelimited, out);
+        prost::encoding::encode_varint((field(key.len()) + field(any.len())) as u64, out);
+        put_len(out, 1, key);
+        put_len(out, 2, any);
     }
 
     /// The status as prost writes it: message, then a non-zero code.
