@@ -85,8 +85,9 @@ impl ModuleWatch {
         // If the files already differ from what the load read, the
         // baseline is one no fingerprint equals (its complement), and an
         // event is queued: the task reloads once the debounce has passed.
-        let mut loaded = fingerprint(&file_sources);
-        if edited_since(&file_sources, read) {
+        let now = on_disk(&file_sources);
+        let mut loaded = fingerprint_of(&now);
+        if edited_since(&now, read) {
             loaded = !loaded;
             let _ = tx.send(());
         }
@@ -157,13 +158,27 @@ async fn poll(source: ImportSource, every: Duration, agent: Weak<Agent>, stop: C
 
 /// What the watched module files hold now (or why they cannot be read).
 fn fingerprint(sources: &[ImportSource]) -> u64 {
+    fingerprint_of(&on_disk(sources))
+}
+
+/// Each watched source's files as they are now, or why they cannot be
+/// read.
+fn on_disk(sources: &[ImportSource]) -> Vec<Result<Vec<Arc<SourceFile>>, String>> {
+    sources
+        .iter()
+        .filter_map(|source| match source {
+            ImportSource::File(path) => Some(modules::read_path(path)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn fingerprint_of(files: &[Result<Vec<Arc<SourceFile>>, String>]) -> u64 {
     let mut h = DefaultHasher::new();
-    for source in sources {
-        if let ImportSource::File(path) = source {
-            match modules::read_path(path) {
-                Ok(files) => files.iter().for_each(|f| (&f.name, &f.text).hash(&mut h)),
-                Err(e) => e.hash(&mut h),
-            }
+    for source in files {
+        match source {
+            Ok(files) => files.iter().for_each(|f| (&f.name, &f.text).hash(&mut h)),
+            Err(e) => e.hash(&mut h),
         }
     }
     h.finish()
@@ -171,13 +186,10 @@ fn fingerprint(sources: &[ImportSource]) -> u64 {
 
 /// Whether a watched module file is not what the load read: its text
 /// changed, it is new, or it cannot be read now.
-fn edited_since(sources: &[ImportSource], read: &[Arc<SourceFile>]) -> bool {
-    sources.iter().any(|source| match source {
-        ImportSource::File(path) => match modules::read_path(path) {
-            Ok(files) => files.iter().any(|f| !read.iter().any(|r| r.name == f.name && r.text == f.text)),
-            Err(_) => true,
-        },
-        _ => false,
+fn edited_since(files: &[Result<Vec<Arc<SourceFile>>, String>], read: &[Arc<SourceFile>]) -> bool {
+    files.iter().any(|source| match source {
+        Ok(files) => files.iter().any(|f| !read.iter().any(|r| r.name == f.name && r.text == f.text)),
+        Err(_) => true,
     })
 }
 
