@@ -55,7 +55,11 @@ impl Slot {
     }
 }
 
+/// `repr(u8)`: a tag byte of its own. Left to the compiler, the tag
+/// hides in the `String`'s capacity, and the matches over every noted
+/// attribute (truncating, writing, looking up) decoded it each time.
 #[derive(Clone)]
+#[repr(u8)]
 enum Val {
     /// As received: the `AnyValue`'s range, and whether it is a string.
     Raw {
@@ -103,7 +107,7 @@ pub(super) struct LeanSpan<'a> {
 impl<'a> LeanSpan<'a> {
     /// Walks the span's fields, noting what `plan` needs.
     pub fn read(&mut self, plan: &Steps, body: &'a [u8]) -> Result<(), Bail> {
-        self.reset(body);
+        self.reset(body)?;
         let pos = self.head(body);
         self.walk::<SPAN_ATTRIBUTE>(plan, pos, |span, tag, wire_type, (start, end), payload| {
             match (tag, wire_type) {
@@ -141,6 +145,7 @@ impl<'a> LeanSpan<'a> {
                 // Without a value it reads as nil or as nothing the notes
                 // say: left to the evaluator.
                 Some([]) => return Err(Bail),
+                Some(any) if u32::try_from(any.len()).is_err() => return Err(Bail),
                 Some(any) => match raw(any, (0, any.len()))? {
                     Val::Raw { string, .. } => Some((any, string)),
                     _ => return Err(Bail),
@@ -156,7 +161,7 @@ impl<'a> LeanSpan<'a> {
     /// needs. Its other fields (`dropped_attributes_count`, entity
     /// references) are kept as they are.
     pub fn read_resource(&mut self, plan: &Steps, body: &'a [u8]) -> Result<(), Bail> {
-        self.reset(body);
+        self.reset(body)?;
         self.walk::<RESOURCE_ATTRIBUTE>(plan, 0, |_, tag, wire_type, _, _| match (tag, wire_type) {
             (2, WT_VARINT) | (3, WT_LEN) => Ok(()),
             (1..=3, _) => Err(Bail),
@@ -165,8 +170,10 @@ impl<'a> LeanSpan<'a> {
     }
 
     /// Forgets the last span's notes, field by field: a whole new value
-    /// would drop and rebuild the lists kept from span to span.
-    fn reset(&mut self, body: &'a [u8]) {
+    /// would drop and rebuild the lists kept from span to span. A body
+    /// of 4 GiB or more is a [`Bail`]: the notes keep positions as `u32`.
+    fn reset(&mut self, body: &'a [u8]) -> Result<(), Bail> {
+        u32::try_from(body.len()).map_err(|_| Bail)?;
         self.body = body;
         self.names.clear();
         self.name_text = &[];
@@ -178,6 +185,7 @@ impl<'a> LeanSpan<'a> {
         self.attrs_end = None;
         self.new_name = None;
         self.status_set = false;
+        Ok(())
     }
 
     /// The loop over a message's fields from `pos`: attributes (the field
@@ -192,6 +200,9 @@ impl<'a> LeanSpan<'a> {
     ) -> Result<(), Bail> {
         debug_assert_eq!(u32::from(ATTR >> 3), plan.level.attributes(), "the walk's attribute field is its steps' level's");
         let body = self.body;
+        // Kept here, not in `self`, while the loop runs: a store per
+        // attribute otherwise.
+        let mut attrs_end = None;
         while pos < body.len() {
             let start = pos;
             // Most of a span's fields are attributes with a short length:
@@ -201,7 +212,7 @@ impl<'a> LeanSpan<'a> {
                     let end = pos + 2 + usize::from(n);
                     let payload = body.get(pos + 2..end).ok_or(Bail)?;
                     pos = end;
-                    self.attrs_end = Some(pos);
+                    attrs_end = Some(pos);
                     match plain_key_len(payload) {
                         Some(n) if !plan.may_name(n) && pos - start <= plan.long => {}
                         Some(n) => self.plain_attribute(plan, start, pos, n)?,
@@ -212,7 +223,7 @@ impl<'a> LeanSpan<'a> {
             }
             let (tag, wire_type, payload) = field(body, &mut pos)?;
             if tag == u32::from(ATTR >> 3) && wire_type == WT_LEN {
-                self.attrs_end = Some(pos);
+                attrs_end = Some(pos);
                 // Most attributes: plainly written, with a key length no
                 // step's key has, too short for a cut. Nothing to note.
                 match plain_key_len(payload) {
@@ -223,6 +234,7 @@ impl<'a> LeanSpan<'a> {
                 other(self, tag, wire_type, (start, pos), payload)?;
             }
         }
+        self.attrs_end = attrs_end;
         Ok(())
     }
 
@@ -292,13 +304,16 @@ impl<'a> LeanSpan<'a> {
         Ok(())
     }
 
+    /// Inlined: a call cost as much as the noting (a dozen arguments'
+    /// worth of moves either side).
+    #[inline(always)]
     fn note(&mut self, start: usize, end: usize, key: (usize, usize), id: KeyId, any: (usize, usize)) -> Result<(), Bail> {
         // A key a step may write back must be text, as the evaluator
         // reads it; a named one equals a step's key, which is.
         if id == NO_KEY {
             std::str::from_utf8(&self.body[key.0..key.1]).map_err(|_| Bail)?;
         }
-        self.slots.push(Slot { field: Some(span32(start, end)?), key: span32(key.0, key.1)?, id, value: raw(self.body, any)? });
+        self.slots.push(Slot { field: Some(span32(start, end)), key: span32(key.0, key.1), id, value: raw(self.body, any)? });
         Ok(())
     }
 
@@ -450,12 +465,16 @@ impl<'a> LeanSpan<'a> {
     fn truncate(&mut self, plan: &Steps, limit: usize, marker: &str) -> Result<(), Bail> {
         let (body, outer) = (self.body, &self.outer);
         for slot in &mut self.slots {
-            // A received value no longer than the limit holds no longer
-            // string: not even read.
-            if let Val::Raw { any, .. } | Val::Copy { any, .. } = slot.value {
-                if (any.1 - any.0) as usize <= limit {
-                    continue;
-                }
+            // A value of no more bytes than the limit holds no longer
+            // string (received, or set by a step): not even read.
+            let short = match slot.value {
+                Val::Raw { any, .. } | Val::Copy { any, .. } => (any.1 - any.0) as usize <= limit,
+                Val::Set(op) => !matches!(&plan.ops[op].0, Op::SetAttr { value: Value::Str(s), .. } if s.len() > limit),
+                Val::Deleted => true,
+                Val::Outer(_) | Val::Str(_) => false,
+            };
+            if short {
+                continue;
             }
             if let Some(cut) = text(body, outer, plan, &slot.value)?.and_then(|t| truncated(t, limit, marker)) {
                 slot.value = Val::Str(cut);
@@ -464,7 +483,7 @@ impl<'a> LeanSpan<'a> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn holds(&self, plan: &Steps, c: &Cond) -> Result<bool, Bail> {
         match c {
             Cond::IntCmp(path, op, lit) => match self.int_operand(plan, path) {
@@ -796,8 +815,12 @@ fn received<'v>(body: &'v [u8], outer: &'v [Option<(&'v [u8], bool)>], value: &V
     }
 }
 
-fn span32(from: usize, to: usize) -> Result<(u32, u32), Bail> {
-    Ok((u32::try_from(from).map_err(|_| Bail)?, u32::try_from(to).map_err(|_| Bail)?))
+/// A range of a body, which [`LeanSpan::reset`] and
+/// [`LeanSpan::read_outer`] hold under 4 GiB.
+#[inline(always)]
+fn span32(from: usize, to: usize) -> (u32, u32) {
+    debug_assert!(u32::try_from(to).is_ok(), "bodies are under 4 GiB");
+    (from as u32, to as u32)
 }
 
 /// A received value: a string, none, or one field of another kind (a
@@ -808,15 +831,15 @@ fn raw(body: &[u8], any: (usize, usize)) -> Result<Val, Bail> {
     let bytes = &body[any.0..any.1];
     if bytes.is_empty() {
         // No value at all: nothing for `truncate_all`; a read bails.
-        return Ok(Val::Raw { any: span32(any.0, any.1)?, string: false });
+        return Ok(Val::Raw { any: span32(any.0, any.1), string: false });
     }
     match *bytes {
         // The common string: key, a length under 128, the text.
-        [0x0a, n, ref text @ ..] if n < 0x80 && text.len() == usize::from(n) => return Ok(Val::Raw { any: span32(any.0, any.1)?, string: true }),
+        [0x0a, n, ref text @ ..] if n < 0x80 && text.len() == usize::from(n) => return Ok(Val::Raw { any: span32(any.0, any.1), string: true }),
         // A bool or an int: a varint to the end, too short to overflow;
         // a double: eight bytes.
-        [0x10 | 0x18, ref varint @ ..] if whole_varint(varint) => return Ok(Val::Raw { any: span32(any.0, any.1)?, string: false }),
-        [0x21, ref double @ ..] if double.len() == 8 => return Ok(Val::Raw { any: span32(any.0, any.1)?, string: false }),
+        [0x10 | 0x18, ref varint @ ..] if whole_varint(varint) => return Ok(Val::Raw { any: span32(any.0, any.1), string: false }),
+        [0x21, ref double @ ..] if double.len() == 8 => return Ok(Val::Raw { any: span32(any.0, any.1), string: false }),
         _ => {}
     }
     let mut r = Reader::new(bytes, 0);
@@ -829,5 +852,5 @@ fn raw(body: &[u8], any: (usize, usize)) -> Result<Val, Bail> {
     if !r.done() {
         return Err(Bail);
     }
-    Ok(Val::Raw { any: span32(any.0, any.1)?, string: tag == 1 && wire_type == WT_LEN })
+    Ok(Val::Raw { any: span32(any.0, any.1), string: tag == 1 && wire_type == WT_LEN })
 }
