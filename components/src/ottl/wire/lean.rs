@@ -318,6 +318,15 @@ impl<'a> LeanSpan<'a> {
     }
 
     fn read_status(&mut self, status: &'a [u8]) -> Result<(), Bail> {
+        // What SDKs write: nothing (unset), or a one-byte code alone.
+        match *status {
+            [] => return Ok(()),
+            [0x18, code] if code < 0x80 => {
+                self.code = i32::from(code);
+                return Ok(());
+            }
+            _ => {}
+        }
         let mut r = Reader::new(status, 0);
         let mut seen = (false, false);
         while !r.done() {
@@ -528,7 +537,7 @@ impl<'a> LeanSpan<'a> {
 
     /// An operand's value if it is a whole number; `None` for any other
     /// (then read in full by [`Self::read_operand`]).
-    #[inline]
+    #[inline(always)]
     fn int_operand(&self, plan: &Steps, o: &Operand) -> Option<i64> {
         match o {
             Operand::Lit(Value::Int(i)) => Some(*i),

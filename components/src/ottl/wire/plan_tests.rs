@@ -32,6 +32,8 @@ const PLANNED: &[&[&str]] = &[
     ],
     &[r#"set(attributes["long"], "0123456789abcdef")"#, r#"truncate_all(attributes, 6, true, "..")"#, r#"truncate_all(attributes, 3)"#],
     &[r#"set(status.code, 0)"#, r#"set(status.code, 2) where status.code == 0 and not (kind == SPAN_KIND_SERVER or name == "x")"#],
+    // The status as received: unset, a code alone, a code and a message.
+    &[r#"set(attributes["failed"], true) where status.code == STATUS_CODE_ERROR"#, r#"set(attributes["ok"], true) where status.code == 1"#],
     &[r#"set(attributes["ratio_seen"], true) where attributes["ratio"] > 0.1"#, r#"set(attributes["raw_seen"], 1.5) where attributes["raw"] != nil"#],
     // Whole-number literals against values that are not whole numbers (a
     // double, a string, none): compared as values.
@@ -175,6 +177,10 @@ fn request_with_duplicates() -> ExportTraceServiceRequest {
         }
         if i % 5 == 0 {
             span.status = Some(Status { message: "kept".into(), code: 0 });
+        }
+        // A code alone, as SDKs write an error.
+        if i % 7 == 1 {
+            span.status = Some(Status { message: String::new(), code: 2 });
         }
         // Short fields holding strings a small `truncate_all` still cuts:
         // the walk must not pass them over as too short.
