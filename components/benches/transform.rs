@@ -13,9 +13,11 @@
 //! (a plan too, over each resource); `copies` two copies onto each span
 //! (from the resource and from the name) as a plan, and
 //! `evaluated_copies` through the evaluator, as they ran before plans
-//! took them.
+//! took them; `name_from_route` the route as the name (a plan), and
+//! `evaluated_name_from_route` the same through the evaluator.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use solder_components::otelcol::output::Output;
 use solder_components::otelcol::processor::rewrite::{process, rewrite, try_rewrite, Rewrite};
 use solder_components::otelcol::processor::transform::{Arguments, ContextStatements, Rules};
@@ -99,9 +101,21 @@ const KEEP_KEYS: &str = r#"keep_keys(attributes, ["http.route", "http.request.me
 /// normalised.
 const COPIES: [&str; 2] = [r#"set(attributes["service"], resource.attributes["service.name"])"#, r#"set(attributes["original_name"], name)"#];
 
+/// The span-name normalisation users write before span metrics: the
+/// route as the name, where the span has one.
+const NAME_FROM_ROUTE: &str = r#"set(name, attributes["http.route"]) where attributes["http.route"] != nil"#;
+
 /// A statement whose condition reads one span field and is never true:
 /// the cost of finding every span's fields and running a program at all.
 const WALK_ONLY: &str = r#"set(name, "never") where dropped_links_count == 999"#;
+
+/// `statements` through the evaluator on the wire, as statements beyond
+/// the plain steps run (and as these ran before plans took them).
+fn evaluated(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, statements: &[&str], bytes: &[u8]) {
+    let groups = vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), statements).expect("valid statements") }];
+    let blocks: Vec<WireBlock<'_>> = groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
+    group.bench_function(format!("evaluated_{name}_100_spans"), |b| b.iter(|| ottl::wire::transform_traces(&blocks, bytes, &mut Vec::new()).expect("runs")));
+}
 
 fn transform(c: &mut Criterion) {
     allocator_as_in_the_agent();
@@ -122,21 +136,15 @@ fn transform(c: &mut Criterion) {
         let one = rules(&[statement]);
         group.bench_function(format!("statement_{i}_100_spans"), |b| b.iter(|| process(&one, data.clone(), |r| one.try_traces(r)).expect("runs")));
     }
-    let groups: Vec<Group> =
-        vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), &STATEMENTS).expect("valid statements") }];
-    let blocks: Vec<WireBlock<'_>> = groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
     let bytes: &[u8] = data.bytes();
-    group.bench_function("evaluated_five_statements_100_spans", |b| b.iter(|| ottl::wire::transform_traces(&blocks, bytes, &mut Vec::new()).expect("runs")));
-    let keep_groups: Vec<Group> =
-        vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), &[KEEP_KEYS]).expect("valid statement") }];
-    let keep_blocks: Vec<WireBlock<'_>> = keep_groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
-    group.bench_function("evaluated_keep_keys_100_spans", |b| b.iter(|| ottl::wire::transform_traces(&keep_blocks, bytes, &mut Vec::new()).expect("runs")));
+    evaluated(&mut group, "five_statements", &STATEMENTS, bytes);
+    evaluated(&mut group, "keep_keys", &[KEEP_KEYS], bytes);
     let copies = rules(&COPIES);
     group.bench_function("copies_100_spans", |b| b.iter(|| process(&copies, data.clone(), |r| copies.try_traces(r)).expect("runs")));
-    let copy_groups: Vec<Group> =
-        vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), &COPIES).expect("valid statements") }];
-    let copy_blocks: Vec<WireBlock<'_>> = copy_groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
-    group.bench_function("evaluated_copies_100_spans", |b| b.iter(|| ottl::wire::transform_traces(&copy_blocks, bytes, &mut Vec::new()).expect("runs")));
+    evaluated(&mut group, "copies", &COPIES, bytes);
+    let route = rules(&[NAME_FROM_ROUTE]);
+    group.bench_function("name_from_route_100_spans", |b| b.iter(|| process(&route, data.clone(), |r| route.try_traces(r)).expect("runs")));
+    evaluated(&mut group, "name_from_route", &[NAME_FROM_ROUTE], bytes);
     group.bench_function("decoded_reencode_only_100_spans", |b| b.iter(|| rewrite(data.clone(), |_| true).expect("decodes")));
     group.bench_function("decoded_five_statements_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| five.try_traces(r)).expect("runs")));
     group.finish();

@@ -10,6 +10,7 @@
 //! that prost would merge, an attribute in an unusual shape, a name that
 //! is not UTF-8) is a [`Bail`]: that request takes the general path.
 
+use solder_syntax::ottl::ast::BinOp;
 use solder_syntax::ottl::eval::compare::{compare, ordered};
 use solder_syntax::ottl::funcs::truncated;
 use solder_syntax::ottl::Value;
@@ -377,6 +378,19 @@ impl<'a> LeanSpan<'a> {
                     let value = Val::Str(self.name()?.to_string());
                     self.put_value(*to, value);
                 }
+                Op::NameFromAttr(from) => {
+                    // A missing or deleted source is nil: the name stays.
+                    let Some(slot) = self.slots.iter().find(|s| s.is(*from)) else { continue };
+                    let name = self.source_text(plan, &slot.value)?;
+                    self.rename(name)?;
+                }
+                Op::NameFromOuter(from) => {
+                    if self.outer.get(*from).ok_or(Bail)?.is_none() {
+                        continue;
+                    }
+                    let name = self.source_text(plan, &Val::Outer(*from))?;
+                    self.rename(name)?;
+                }
                 Op::DeleteAttr(key) => {
                     for slot in self.slots.iter_mut().filter(|s| s.id == *key) {
                         slot.value = Val::Deleted;
@@ -411,6 +425,21 @@ impl<'a> LeanSpan<'a> {
                 }
                 Op::TruncateAll { limit, marker } => self.truncate(plan, *limit, marker)?,
             }
+        }
+        Ok(())
+    }
+
+    /// A value a step sets the name to, when it is a string. Any other
+    /// (an int, a map, an attribute without a value) fails the `set` or
+    /// reads as nil in the evaluator: left to it.
+    fn source_text(&self, plan: &Steps, value: &Val) -> Result<String, Bail> {
+        Ok(text(self.body, &self.outer, plan, value)?.ok_or(Bail)?.to_string())
+    }
+
+    /// The name becomes `name`; a name it already is stays as received.
+    fn rename(&mut self, name: String) -> Result<(), Bail> {
+        if name != self.name()? {
+            self.new_name = Some(name);
         }
         Ok(())
     }
@@ -507,6 +536,13 @@ impl<'a> LeanSpan<'a> {
         Ok(match c {
             Cond::IntCmp(..) => self.holds(plan, c)?,
             Cond::Cmp(l, op, r) => {
+                // `!= nil` and `== nil` on an attribute: whether it is
+                // there, without making its value.
+                if let (path @ (Operand::Attr(_) | Operand::Outer(_)), BinOp::Eq | BinOp::Ne, Operand::Lit(Value::Nil))
+                | (Operand::Lit(Value::Nil), BinOp::Eq | BinOp::Ne, path @ (Operand::Attr(_) | Operand::Outer(_))) = (l, op, r)
+                {
+                    return Ok(self.present(plan, path)? == (*op == BinOp::Ne));
+                }
                 // Whole numbers (a status code, a kind, an int attribute)
                 // compared without making values.
                 if let (Some(a), Some(b)) = (self.int_operand(plan, l), self.int_operand(plan, r)) {
@@ -559,6 +595,35 @@ impl<'a> LeanSpan<'a> {
                 _ => None,
             },
             _ => None,
+        }
+    }
+
+    /// Whether an attribute operand reads as something other than nil,
+    /// as [`Self::read_operand`] would read it (a [`Bail`] where that
+    /// does), without making the value.
+    fn present(&self, plan: &Steps, o: &Operand) -> Result<bool, Bail> {
+        let outer;
+        let value = match o {
+            Operand::Attr(key) => match self.slots.iter().find(|s| s.is(*key)) {
+                None => return Ok(false),
+                Some(slot) => &slot.value,
+            },
+            Operand::Outer(i) => match self.outer.get(*i).ok_or(Bail)? {
+                None => return Ok(false),
+                Some(_) => {
+                    outer = Val::Outer(*i);
+                    &outer
+                }
+            },
+            _ => return Err(Bail),
+        };
+        match value {
+            // A step never sets nil, nor makes a value that is.
+            Val::Set(_) | Val::Str(_) => Ok(true),
+            received => match self.received(received).ok_or(Bail)? {
+                (_, true) => text(self.body, &self.outer, plan, received)?.map(|_| true).ok_or(Bail),
+                (any, false) => scalar(any).map(|_| true).ok_or(Bail),
+            },
         }
     }
 

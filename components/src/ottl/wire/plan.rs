@@ -96,6 +96,12 @@ pub(super) enum Op {
     },
     /// `set(attributes[key], name)`: the name as it stands.
     CopyName(KeyId),
+    /// `set(name, attributes[key])`: the attribute's string, if it has
+    /// one; nothing when it is missing.
+    NameFromAttr(KeyId),
+    /// `set(name, resource.attributes[key])`: the same from the
+    /// resource's attribute at this index of [`Steps::outer`].
+    NameFromOuter(usize),
     /// `set(attributes[key], resource.attributes[outer])`: the index in
     /// [`Steps::outer`].
     CopyOuter {
@@ -243,6 +249,8 @@ impl Steps {
                 (Field::Attr(to), Field::Attr(from)) => Op::CopyAttr { to: self.key(to)?, from: self.key(from)? },
                 (Field::Attr(to), Field::Name) => Op::CopyName(self.key(to)?),
                 (Field::Attr(to), Field::Outer(from)) => Op::CopyOuter { to: self.key(to)?, from: self.outer_key(from) },
+                (Field::Name, Field::Attr(from)) => Op::NameFromAttr(self.key(from)?),
+                (Field::Name, Field::Outer(from)) => Op::NameFromOuter(self.outer_key(from)),
                 _ => return None,
             },
             POp::DeleteKey { target, key } => match self.field(target)? {

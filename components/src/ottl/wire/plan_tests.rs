@@ -133,6 +133,22 @@ const PLANNED: &[&[&str]] = &[
         r#"set(attributes["y"], attributes["x"])"#,
         r#"keep_keys(attributes, ["y", "dup"])"#,
     ],
+    // The name set from an attribute: a string, a missing one (the name
+    // stays), one a step wrote, only where a condition holds; then read.
+    &[
+        r#"set(name, attributes["http.route"])"#,
+        r#"set(name, attributes["absent"])"#,
+        r#"set(attributes["k2"], "from a set")"#,
+        r#"set(name, attributes["k2"]) where attributes["http.route"] == nil"#,
+        r#"set(attributes["seen_name"], name)"#,
+    ],
+    // From a value a step changed, and from a copy of the name.
+    &[
+        r#"set(attributes["kept"], name)"#,
+        r#"replace_pattern(attributes["http.route"], "api", "API")"#,
+        r#"set(name, attributes["http.route"]) where attributes["http.route"] != nil"#,
+        r#"set(name, attributes["kept"]) where kind == SPAN_KIND_CLIENT"#,
+    ],
     // A glob that matches every name, then one that matches what it made.
     // The replacement is taken as written: no `$` groups.
     &[r#"replace_match(name, "*", "every $1 thing")"#, r#"replace_match(name, "every ?1 [!x]hing", "again $0")"#],
@@ -150,7 +166,6 @@ const NOT_PLANNED: &[&[&str]] = &[
     &[r#"replace_pattern(attributes["a"]["b"], "a", "b")"#],
     &[r#"replace_match(name, "a*", "b", SHA256)"#],
     &[r#"set(attributes["a"], kind)"#],
-    &[r#"set(name, attributes["a"])"#],
     &[r#"set(attributes["a"], attributes["b"]["c"])"#],
     &[r#"replace_match(attributes["a"], "a*", attributes["b"])"#],
     &[r#"set(attributes["x"], nil)"#],
@@ -408,6 +423,27 @@ fn a_value_written_as_an_int_then_a_string_is_a_string() {
     let program = [r#"truncate_all(attributes, 3)"#];
     let plan = plan(&program).expect("a plan");
     same_as_decoded(&program, &request_of(&span), &plan);
+}
+
+/// A name set from an attribute that is not a string (here a double on
+/// some spans, an attribute without a value on others) fails the `set`,
+/// or sets nothing, in the evaluator: left to it.
+#[test]
+fn a_name_from_an_attribute_that_is_not_a_string_is_left_to_the_general_path() {
+    for program in [[r#"set(name, attributes["ratio"])"#], [r#"set(name, attributes["empty"])"#]] {
+        let plan = plan(&program).expect("a plan");
+        assert!(run_plan(&plan, &request().encode_to_vec()).is_err(), "{program:?}");
+    }
+}
+
+/// `!= nil` on an attribute without a value, or on a map, is not told
+/// from the bytes: such requests are left to the evaluator.
+#[test]
+fn a_nil_test_on_a_value_the_notes_cannot_read_is_left_to_the_general_path() {
+    for program in [[r#"set(attributes["e"], true) where attributes["empty"] != nil"#], [r#"set(attributes["m"], true) where attributes["map"] == nil"#]] {
+        let plan = plan(&program).expect("a plan");
+        assert!(run_plan(&plan, &request().encode_to_vec()).is_err(), "{program:?}");
+    }
 }
 
 /// An attribute written without a value reads as nil in the evaluator;

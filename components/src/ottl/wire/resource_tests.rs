@@ -47,6 +47,9 @@ const PLANNED: &[Program] = &[
             r#"set(attributes["n"], resource.attributes["n"])"#,
         ],
     )],
+    // The name set from the resource's attributes: a string (under a
+    // duplicate key in some layouts: the first), a missing one.
+    &[("span", &[r#"set(name, resource.attributes["service.name"]) where kind == SPAN_KIND_SERVER"#, r#"set(name, resource.attributes["absent"])"#])],
     &[(
         "span",
         &[
