@@ -101,6 +101,8 @@ pub(super) struct LeanSpan<'a> {
     /// Where the last attribute field ends: added ones go after it.
     attrs_end: Option<usize>,
     new_name: Option<String>,
+    /// The last span's new name, kept for its buffer.
+    spare: String,
     status_set: bool,
     edits: Vec<(usize, usize, Edit)>,
 }
@@ -184,7 +186,9 @@ impl<'a> LeanSpan<'a> {
         self.message = &[];
         self.slots.clear();
         self.attrs_end = None;
-        self.new_name = None;
+        if let Some(name) = self.new_name.take() {
+            self.spare = name;
+        }
         self.status_set = false;
         Ok(())
     }
@@ -312,7 +316,7 @@ impl<'a> LeanSpan<'a> {
         // A key a step may write back must be text, as the evaluator
         // reads it; a named one equals a step's key, which is.
         if id == NO_KEY {
-            std::str::from_utf8(&self.body[key.0..key.1]).map_err(|_| Bail)?;
+            utf8(&self.body[key.0..key.1])?;
         }
         self.slots.push(Slot { field: Some(span32(start, end)), key: span32(key.0, key.1), id, value: raw(self.body, any)? });
         Ok(())
@@ -334,7 +338,7 @@ impl<'a> LeanSpan<'a> {
             match r.key()? {
                 (2, WT_LEN) if !seen.0 => {
                     self.message = r.delimited()?.0;
-                    std::str::from_utf8(self.message).map_err(|_| Bail)?;
+                    utf8(self.message)?;
                     seen.0 = true;
                 }
                 (3, WT_VARINT) if !seen.1 => {
@@ -381,15 +385,14 @@ impl<'a> LeanSpan<'a> {
                 Op::NameFromAttr(from) => {
                     // A missing or deleted source is nil: the name stays.
                     let Some(slot) = self.slots.iter().find(|s| s.is(*from)) else { continue };
-                    let name = self.source_text(plan, &slot.value)?;
-                    self.rename(name)?;
+                    let value = slot.value.clone();
+                    self.rename_to(plan, &value)?;
                 }
                 Op::NameFromOuter(from) => {
                     if self.outer.get(*from).ok_or(Bail)?.is_none() {
                         continue;
                     }
-                    let name = self.source_text(plan, &Val::Outer(*from))?;
-                    self.rename(name)?;
+                    self.rename_to(plan, &Val::Outer(*from))?;
                 }
                 Op::DeleteAttr(key) => {
                     for slot in self.slots.iter_mut().filter(|s| s.id == *key) {
@@ -399,7 +402,7 @@ impl<'a> LeanSpan<'a> {
                 Op::KeepKeys(keys) => self.drop_keys(plan, |key| Ok(!keys.iter().any(|k| **k == *key)))?,
                 Op::MatchingKeys { regex, keep } => self.drop_keys(plan, |key| {
                     // Noted keys are text (see `note`), and so are the plan's.
-                    Ok(regex.is_match(std::str::from_utf8(key).map_err(|_| Bail)?) != *keep)
+                    Ok(regex.is_match(utf8(key)?) != *keep)
                 })?,
                 Op::SetName(name) => {
                     if name.as_str() != self.name()? {
@@ -429,17 +432,20 @@ impl<'a> LeanSpan<'a> {
         Ok(())
     }
 
-    /// A value a step sets the name to, when it is a string. Any other
-    /// (an int, a map, an attribute without a value) fails the `set` or
-    /// reads as nil in the evaluator: left to it.
-    fn source_text(&self, plan: &Steps, value: &Val) -> Result<String, Bail> {
-        Ok(text(self.body, &self.outer, plan, value)?.ok_or(Bail)?.to_string())
-    }
-
-    /// The name becomes `name`; a name it already is stays as received.
-    fn rename(&mut self, name: String) -> Result<(), Bail> {
-        if name != self.name()? {
+    /// Sets the name to `value` when it is a string (a name it already
+    /// is stays as received). Any other value (an int, a map, an
+    /// attribute without one) fails the `set`, or reads as nil, in the
+    /// evaluator: left to it. The new name goes in the last span's buffer
+    /// (`spare`): a rename on every span would otherwise be an
+    /// allocation and a free on every span.
+    fn rename_to(&mut self, plan: &Steps, value: &Val) -> Result<(), Bail> {
+        let mut name = std::mem::take(&mut self.spare);
+        name.clear();
+        name.push_str(text(self.body, &self.outer, plan, value)?.ok_or(Bail)?);
+        if name.as_bytes() != self.text_bytes()? {
             self.new_name = Some(name);
+        } else {
+            self.spare = name;
         }
         Ok(())
     }
@@ -474,7 +480,7 @@ impl<'a> LeanSpan<'a> {
     fn name(&self) -> Result<&str, Bail> {
         match &self.new_name {
             Some(n) => Ok(n),
-            None => std::str::from_utf8(self.name_text).map_err(|_| Bail),
+            None => utf8(self.name_text),
         }
     }
 
@@ -866,7 +872,7 @@ fn whole_varint(bytes: &[u8]) -> bool {
 fn text<'v>(body: &'v [u8], outer: &'v [Option<(&'v [u8], bool)>], plan: &'v Steps, value: &'v Val) -> Result<Option<&'v str>, Bail> {
     Ok(match value {
         Val::Raw { .. } | Val::Copy { .. } | Val::Outer(_) => match received(body, outer, value) {
-            Some((any, true)) => Some(std::str::from_utf8(string_bytes(any).ok_or(Bail)?).map_err(|_| Bail)?),
+            Some((any, true)) => Some(utf8(string_bytes(any).ok_or(Bail)?)?),
             _ => None,
         },
         Val::Set(op) => match &plan.ops[*op].0 {
@@ -887,6 +893,19 @@ fn received<'v>(body: &'v [u8], outer: &'v [Option<(&'v [u8], bool)>], value: &V
         Val::Outer(i) => *outer.get(i)?,
         _ => None,
     }
+}
+
+/// `bytes` as text, or a [`Bail`]. Nearly every name, key and value is
+/// ASCII, told by a scan a word at a time; `from_utf8`'s own set-up cost
+/// more than that for strings of a few dozen bytes (170 instructions
+/// each, a seventh of a rename's).
+#[inline]
+fn utf8(bytes: &[u8]) -> Result<&str, Bail> {
+    if bytes.is_ascii() {
+        // SAFETY: ASCII bytes are UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    std::str::from_utf8(bytes).map_err(|_| Bail)
 }
 
 /// A range of a body, which [`LeanSpan::reset`] and
