@@ -112,7 +112,7 @@ const WALK_ONLY: &str = r#"set(name, "never") where dropped_links_count == 999"#
 /// `statements` through the evaluator on the wire, as statements beyond
 /// the plain steps run (and as these ran before plans took them).
 fn evaluated(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, statements: &[&str], bytes: &[u8]) {
-    let groups = vec![Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), statements).expect("valid statements") }];
+    let groups = [Group { schema: &ottl::SPAN, statements: Statements::compile(&ottl::SPAN, funcs::table(), statements).expect("valid statements") }];
     let blocks: Vec<WireBlock<'_>> = groups.iter().map(|group| WireBlock { group, mode: ErrorMode::Ignore }).collect();
     group.bench_function(format!("evaluated_{name}_100_spans"), |b| b.iter(|| ottl::wire::transform_traces(&blocks, bytes, &mut Vec::new()).expect("runs")));
 }
