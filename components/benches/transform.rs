@@ -14,7 +14,8 @@
 //! (from the resource and from the name) as a plan, and
 //! `evaluated_copies` through the evaluator, as they ran before plans
 //! took them; `name_from_route` the route as the name (a plan), and
-//! `evaluated_name_from_route` the same through the evaluator.
+//! `evaluated_name_from_route` the same through the evaluator;
+//! `string_condition` a string attribute compared with a literal.
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -105,6 +106,10 @@ const COPIES: [&str; 2] = [r#"set(attributes["service"], resource.attributes["se
 /// route as the name, where the span has one.
 const NAME_FROM_ROUTE: &str = r#"set(name, attributes["http.route"]) where attributes["http.route"] != nil"#;
 
+/// A condition comparing a string attribute with a string literal, as
+/// filters of health checks write it.
+const STRING_CONDITION: &str = r#"set(attributes["health_check"], true) where attributes["http.route"] == "/health""#;
+
 /// A statement whose condition reads one span field and is never true:
 /// the cost of finding every span's fields and running a program at all.
 const WALK_ONLY: &str = r#"set(name, "never") where dropped_links_count == 999"#;
@@ -145,6 +150,8 @@ fn transform(c: &mut Criterion) {
     let route = rules(&[NAME_FROM_ROUTE]);
     group.bench_function("name_from_route_100_spans", |b| b.iter(|| process(&route, data.clone(), |r| route.try_traces(r)).expect("runs")));
     evaluated(&mut group, "name_from_route", &[NAME_FROM_ROUTE], bytes);
+    let health = rules(&[STRING_CONDITION]);
+    group.bench_function("string_condition_100_spans", |b| b.iter(|| process(&health, data.clone(), |r| health.try_traces(r)).expect("runs")));
     group.bench_function("decoded_reencode_only_100_spans", |b| b.iter(|| rewrite(data.clone(), |_| true).expect("decodes")));
     group.bench_function("decoded_five_statements_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| five.try_traces(r)).expect("runs")));
     group.finish();

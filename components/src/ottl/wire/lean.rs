@@ -549,6 +549,22 @@ impl<'a> LeanSpan<'a> {
                 {
                     return Ok(self.present(plan, path)? == (*op == BinOp::Ne));
                 }
+                // A string (the name, a string attribute) against a string
+                // literal: its bytes compared where they lie, as `compare`
+                // orders strings; any other kind goes the value way.
+                match (l, r) {
+                    (path, Operand::Lit(Value::Str(lit))) => {
+                        if let Some(text) = self.string_operand(plan, path)? {
+                            return Ok(ordered(Some(text.cmp(lit.as_bytes())), *op));
+                        }
+                    }
+                    (Operand::Lit(Value::Str(lit)), path) => {
+                        if let Some(text) = self.string_operand(plan, path)? {
+                            return Ok(ordered(Some(lit.as_bytes().cmp(text)), *op));
+                        }
+                    }
+                    _ => {}
+                }
                 // Whole numbers (a status code, a kind, an int attribute)
                 // compared without making values.
                 if let (Some(a), Some(b)) = (self.int_operand(plan, l), self.int_operand(plan, r)) {
@@ -602,6 +618,27 @@ impl<'a> LeanSpan<'a> {
             },
             _ => None,
         }
+    }
+
+    /// A path operand's bytes if it reads as a string (checked as text, a
+    /// [`Bail`] if not, as the evaluator's read fails); `None` for any
+    /// other operand or value, and for a missing attribute.
+    fn string_operand<'s>(&'s self, plan: &'s Steps, o: &Operand) -> Result<Option<&'s [u8]>, Bail> {
+        let value = match o {
+            Operand::Name => return self.text_bytes().map(Some),
+            Operand::Attr(key) => match self.slots.iter().find(|s| s.is(*key)) {
+                None => return Ok(None),
+                Some(slot) => &slot.value,
+            },
+            Operand::Outer(i) => {
+                return match self.outer.get(*i).ok_or(Bail)? {
+                    Some((any, true)) => Ok(Some(utf8(string_bytes(any).ok_or(Bail)?)?.as_bytes())),
+                    _ => Ok(None),
+                };
+            }
+            _ => return Ok(None),
+        };
+        Ok(text(self.body, &self.outer, plan, value)?.map(str::as_bytes))
     }
 
     /// Whether an attribute operand reads as something other than nil,

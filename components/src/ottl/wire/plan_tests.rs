@@ -149,6 +149,20 @@ const PLANNED: &[&[&str]] = &[
         r#"set(name, attributes["http.route"]) where attributes["http.route"] != nil"#,
         r#"set(name, attributes["kept"]) where kind == SPAN_KIND_CLIENT"#,
     ],
+    // Strings against string literals, either side, every operator: the
+    // name, received, set and changed attributes, the resource's; and a
+    // double against a string (kinds that do not compare).
+    &[
+        r#"set(attributes["k2"], "set first")"#,
+        r#"set(attributes["a1"], true) where "/api/orders/42" == name"#,
+        r#"set(attributes["a2"], true) where attributes["http.route"] < "/m""#,
+        r#"set(attributes["a3"], true) where "/m" > attributes["http.route"]"#,
+        r#"set(attributes["a4"], true) where resource.attributes["service.name"] >= "c""#,
+        r#"set(attributes["a5"], true) where attributes["ratio"] != "x""#,
+        r#"set(attributes["a6"], true) where attributes["k2"] == "set first" and name != "x""#,
+        r#"replace_pattern(attributes["http.route"], "api", "API")"#,
+        r#"set(attributes["a7"], true) where attributes["http.route"] <= "/API/z""#,
+    ],
     // A glob that matches every name, then one that matches what it made.
     // The replacement is taken as written: no `$` groups.
     &[r#"replace_match(name, "*", "every $1 thing")"#, r#"replace_match(name, "every ?1 [!x]hing", "again $0")"#],
