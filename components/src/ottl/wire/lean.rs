@@ -552,14 +552,15 @@ impl<'a> LeanSpan<'a> {
                 // A string (the name, a string attribute) against a string
                 // literal: its bytes compared where they lie, as `compare`
                 // orders strings; any other kind goes the value way.
+                let mut outer = Val::Deleted;
                 match (l, r) {
                     (path, Operand::Lit(Value::Str(lit))) => {
-                        if let Some(text) = self.string_operand(plan, path)? {
+                        if let Some(text) = self.string_operand(plan, path, &mut outer)? {
                             return Ok(ordered(Some(text.cmp(lit.as_bytes())), *op));
                         }
                     }
                     (Operand::Lit(Value::Str(lit)), path) => {
-                        if let Some(text) = self.string_operand(plan, path)? {
+                        if let Some(text) = self.string_operand(plan, path, &mut outer)? {
                             return Ok(ordered(Some(lit.as_bytes().cmp(text)), *op));
                         }
                     }
@@ -620,50 +621,47 @@ impl<'a> LeanSpan<'a> {
         }
     }
 
+    /// The noted value an attribute operand reads: its slot's, or, for
+    /// the resource's attribute, `Val::Outer` written to `outer`; `None`
+    /// when it is missing (nil). Any other operand is a [`Bail`].
+    fn operand_value<'s>(&'s self, o: &Operand, outer: &'s mut Val) -> Result<Option<&'s Val>, Bail> {
+        Ok(match o {
+            Operand::Attr(key) => self.slots.iter().find(|s| s.is(*key)).map(|s| &s.value),
+            Operand::Outer(i) => match self.outer.get(*i).ok_or(Bail)? {
+                None => None,
+                Some(_) => {
+                    *outer = Val::Outer(*i);
+                    Some(outer)
+                }
+            },
+            _ => return Err(Bail),
+        })
+    }
+
     /// A path operand's bytes if it reads as a string (checked as text, a
     /// [`Bail`] if not, as the evaluator's read fails); `None` for any
-    /// other operand or value, and for a missing attribute.
-    fn string_operand<'s>(&'s self, plan: &'s Steps, o: &Operand) -> Result<Option<&'s [u8]>, Bail> {
-        let value = match o {
-            Operand::Name => return self.text_bytes().map(Some),
-            Operand::Attr(key) => match self.slots.iter().find(|s| s.is(*key)) {
-                None => return Ok(None),
-                Some(slot) => &slot.value,
+    /// other value, and for a missing attribute.
+    fn string_operand<'s>(&'s self, plan: &'s Steps, o: &Operand, outer: &'s mut Val) -> Result<Option<&'s [u8]>, Bail> {
+        match o {
+            Operand::Name => self.text_bytes().map(Some),
+            Operand::Attr(_) | Operand::Outer(_) => match self.operand_value(o, outer)? {
+                None => Ok(None),
+                Some(value) => Ok(text(self.body, &self.outer, plan, value)?.map(str::as_bytes)),
             },
-            Operand::Outer(i) => {
-                return match self.outer.get(*i).ok_or(Bail)? {
-                    Some((any, true)) => Ok(Some(utf8(string_bytes(any).ok_or(Bail)?)?.as_bytes())),
-                    _ => Ok(None),
-                };
-            }
-            _ => return Ok(None),
-        };
-        Ok(text(self.body, &self.outer, plan, value)?.map(str::as_bytes))
+            _ => Ok(None),
+        }
     }
 
     /// Whether an attribute operand reads as something other than nil,
     /// as [`Self::read_operand`] would read it (a [`Bail`] where that
     /// does), without making the value.
     fn present(&self, plan: &Steps, o: &Operand) -> Result<bool, Bail> {
-        let outer;
-        let value = match o {
-            Operand::Attr(key) => match self.slots.iter().find(|s| s.is(*key)) {
-                None => return Ok(false),
-                Some(slot) => &slot.value,
-            },
-            Operand::Outer(i) => match self.outer.get(*i).ok_or(Bail)? {
-                None => return Ok(false),
-                Some(_) => {
-                    outer = Val::Outer(*i);
-                    &outer
-                }
-            },
-            _ => return Err(Bail),
-        };
-        match value {
+        let mut outer = Val::Deleted;
+        match self.operand_value(o, &mut outer)? {
+            None => Ok(false),
             // A step never sets nil, nor makes a value that is.
-            Val::Set(_) | Val::Str(_) => Ok(true),
-            received => match self.received(received).ok_or(Bail)? {
+            Some(Val::Set(_) | Val::Str(_)) => Ok(true),
+            Some(received) => match self.received(received).ok_or(Bail)? {
                 (_, true) => text(self.body, &self.outer, plan, received)?.map(|_| true).ok_or(Bail),
                 (any, false) => scalar(any).map(|_| true).ok_or(Bail),
             },
