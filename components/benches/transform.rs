@@ -15,7 +15,10 @@
 //! `evaluated_copies` through the evaluator, as they ran before plans
 //! took them; `name_from_route` the route as the name (a plan), and
 //! `evaluated_name_from_route` the same through the evaluator;
-//! `string_condition` a string attribute compared with a literal.
+//! `string_condition` a string attribute compared with a literal;
+//! `stamp_then_copy` a `resource` block, then a span block copying what
+//! it set onto each span (a plan; `decoded_stamp_then_copy` the path such
+//! programs took before).
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -64,12 +67,22 @@ fn rules(statements: &[&str]) -> Rules {
 }
 
 fn rules_in(context: &str, statements: &[&str]) -> Rules {
-    let block =
-        ContextStatements { context: context.into(), statements: statements.iter().map(|s| s.to_string()).collect(), conditions: vec![], error_mode: None };
+    let block = [(context, statements)];
+    rules_of(if statements.is_empty() { &[] } else { &block })
+}
+
+/// Rules of trace blocks, each a context and its statements.
+fn rules_of(blocks: &[(&str, &[&str])]) -> Rules {
+    let block = |(context, statements): &(&str, &[&str])| ContextStatements {
+        context: context.to_string(),
+        statements: statements.iter().map(|s| s.to_string()).collect(),
+        conditions: vec![],
+        error_mode: None,
+    };
     let args = Arguments {
         error_mode: "ignore".into(),
         statements: None,
-        trace_statements: if statements.is_empty() { vec![] } else { vec![block] },
+        trace_statements: blocks.iter().map(block).collect(),
         metric_statements: vec![],
         log_statements: vec![],
         output: Output::default(),
@@ -93,6 +106,11 @@ fn allocator_as_in_the_agent() {
 /// What the Kubernetes monitoring chart's trace pipelines do in the
 /// `resource` context: stamp the cluster, drop an attribute.
 const RESOURCE_STATEMENTS: [&str; 2] = [r#"set(attributes["k8s.cluster.name"], "prod-eu-1")"#, r#"delete_key(attributes, "telemetry.sdk.language")"#];
+
+/// The resource stamped, then what the span needs of it copied onto each
+/// span: span steps that read the resource as resource steps left it.
+const STAMP_THEN_COPY: [(&str, &[&str]); 2] =
+    [("resource", &RESOURCE_STATEMENTS), ("span", &[r#"set(attributes["k8s.cluster.name"], resource.attributes["k8s.cluster.name"])"#])];
 
 /// A step that reads every key: a plan notes every attribute for it.
 const KEEP_KEYS: &str = r#"keep_keys(attributes, ["http.route", "http.request.method", "http.response.status_code"])"#;
@@ -152,6 +170,9 @@ fn transform(c: &mut Criterion) {
     evaluated(&mut group, "name_from_route", &[NAME_FROM_ROUTE], bytes);
     let health = rules(&[STRING_CONDITION]);
     group.bench_function("string_condition_100_spans", |b| b.iter(|| process(&health, data.clone(), |r| health.try_traces(r)).expect("runs")));
+    let stamp = rules_of(&STAMP_THEN_COPY);
+    group.bench_function("stamp_then_copy_100_spans", |b| b.iter(|| process(&stamp, data.clone(), |r| stamp.try_traces(r)).expect("runs")));
+    group.bench_function("decoded_stamp_then_copy_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| stamp.try_traces(r)).expect("runs")));
     group.bench_function("decoded_reencode_only_100_spans", |b| b.iter(|| rewrite(data.clone(), |_| true).expect("decodes")));
     group.bench_function("decoded_five_statements_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| five.try_traces(r)).expect("runs")));
     group.finish();

@@ -32,10 +32,16 @@ pub(super) trait Pass<'a> {
     }
 
     /// Runs on one resource's bytes (`None` for a `ResourceSpans` without
-    /// one); whether it changed (for a missing one: whether a step
-    /// created it).
+    /// one), before its spans wherever it lies; whether it changed (for a
+    /// missing one: whether a step created it).
     fn resource(&mut self, _body: Option<&'a [u8]>) -> Result<bool, Self::Error> {
         Ok(false)
+    }
+
+    /// Called before the spans of each `ResourceSpans`, after
+    /// [`Self::resource`], with what is above them.
+    fn begin(&mut self, _above: &Above<'a>) -> Result<(), Self::Error> {
+        Ok(())
     }
 
     /// Writes the changes to the resource last run, which changed.
@@ -205,28 +211,32 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
         }
         delimited(&rs)?;
         above.resource_attributes.clear();
-        fields::each(if reads_above { rs.payload } else { &[] }, |f: Field<'_>| {
+        // The resource first, wherever it lies: its steps run before the
+        // spans', which may read what they left.
+        let mut resource = None;
+        fields::each(if reads_above || edits_resources { rs.payload } else { &[] }, |f: Field<'_>| {
             if f.tag == RESOURCE {
                 delimited(&f)?;
-                fields::each(f.payload, |a: Field<'_>| if a.tag == 1 { above.resource_attributes.push(a.whole, a.payload) } else { Ok(()) })?;
+                if edits_resources && resource.is_some() {
+                    // prost merges them; a plan does not model that.
+                    return Err(WireError { offset: offset(f.whole), message: "a resource written twice".into() });
+                }
+                resource = Some(f.payload);
+                if reads_above {
+                    fields::each(f.payload, |a: Field<'_>| if a.tag == 1 { above.resource_attributes.push(a.whole, a.payload) } else { Ok(()) })?;
+                }
             }
             Ok::<(), WireError>(())
         })?;
+        let resource_changed = edits_resources && pass.resource(resource)?;
+        pass.begin(&above)?;
         let resource_spans = splices.open(offset(rs.whole));
-        let mut resources = 0;
         fields::each(rs.payload, |ss: Field<'_>| {
             if ss.tag == RESOURCE {
                 // Must be a message, as decoding requires, read or not.
                 delimited(&ss)?;
-                if edits_resources {
-                    resources += 1;
-                    if resources > 1 {
-                        // prost merges them; a plan does not model that.
-                        return Err(WireError { offset: offset(ss.whole), message: "a resource written twice".into() }.into());
-                    }
-                    if pass.resource(Some(ss.payload))? {
-                        splices.message(RESOURCE, place(&ss), |s| pass.write_resource(s));
-                    }
+                if resource_changed {
+                    splices.message(RESOURCE, place(&ss), |s| pass.write_resource(s));
                 }
                 return Ok(());
             }
@@ -268,7 +278,7 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
         })?;
         // With no resource at all, one a step writes goes last (decoding
         // reads fields in any order).
-        if edits_resources && resources == 0 && pass.resource(None)? {
+        if resource_changed && resource.is_none() {
             let end = offset(rs.payload) + rs.payload.len();
             splices.message(RESOURCE, (end, end, 0), |s| pass.write_resource(s));
         }

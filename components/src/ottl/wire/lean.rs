@@ -18,6 +18,7 @@ use solder_syntax::ottl::Value;
 use super::attrs::{plain, scalar, string_bytes, Attrs};
 use super::fields::{self, put_len};
 use super::frame::Splices;
+use super::outer::Outer;
 use super::plan::{Cond, KeyId, Op, Operand, Pattern, Steps};
 use crate::otlp::wire::{Reader, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 use crate::otlp::wire_spans::{fixed64, short};
@@ -95,9 +96,9 @@ pub(super) struct LeanSpan<'a> {
     code: i32,
     message: &'a [u8],
     slots: Vec<Slot>,
-    /// The resource attributes span steps copy from, as received: their
-    /// `AnyValue` and whether it is a string; `None`: not there.
-    outer: Vec<Option<(&'a [u8], bool)>>,
+    /// The resource attributes span steps read, set once for each
+    /// resource (not reset from span to span).
+    outer: Outer<'a>,
     /// Where the last attribute field ends: added ones go after it.
     attrs_end: Option<usize>,
     new_name: Option<String>,
@@ -138,23 +139,51 @@ impl<'a> LeanSpan<'a> {
         })
     }
 
-    /// Reads the resource attributes the steps copy from, out of the
-    /// span's resource's attributes.
-    pub fn read_outer(&mut self, plan: &Steps, resource: &Attrs<'a>) -> Result<(), Bail> {
+    /// Takes the resource attributes the steps read as received: the
+    /// first entry of each key in the resource's attributes.
+    pub fn outer_as_received(&mut self, plan: &Steps, resource: &Attrs<'a>) -> Result<(), Bail> {
         self.outer.clear();
         for key in &plan.outer {
-            let value = match resource.first_raw(key).map_err(|()| Bail)? {
-                None => None,
+            match resource.first_raw(key).map_err(|()| Bail)? {
+                None => self.outer.push_missing(),
                 // Without a value it reads as nil or as nothing the notes
                 // say: left to the evaluator.
                 Some([]) => return Err(Bail),
                 Some(any) if u32::try_from(any.len()).is_err() => return Err(Bail),
                 Some(any) => match raw(any, (0, any.len()))? {
-                    Val::Raw { string, .. } => Some((any, string)),
+                    Val::Raw { string, .. } => self.outer.push_wire(any, string),
                     _ => return Err(Bail),
                 },
-            };
-            self.outer.push(value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the resource attributes the steps read as `resource`'s steps
+    /// (`steps`, just run) left them: `ids` are their keys' numbers there,
+    /// one for each of [`Steps::outer`], all noted by its walk. Each is
+    /// read as the resource steps' own reads find it (the first live
+    /// entry), as the evaluator's span reads find the changed resource.
+    pub fn outer_after(&mut self, resource: &LeanSpan<'a>, steps: &Steps, ids: &[KeyId]) -> Result<(), Bail> {
+        self.outer.clear();
+        for id in ids {
+            match resource.slots.iter().find(|s| s.is(*id)).map(|s| &s.value) {
+                None | Some(Val::Deleted) => self.outer.push_missing(),
+                Some(&(Val::Raw { any, string } | Val::Copy { any, string })) => {
+                    // Without a value: as above.
+                    if any.0 == any.1 {
+                        return Err(Bail);
+                    }
+                    self.outer.push_wire(&resource.body[any.0 as usize..any.1 as usize], string);
+                }
+                Some(Val::Set(op)) => match &steps.ops[*op].0 {
+                    Op::SetAttr { any, value, .. } => self.outer.push_made(any, matches!(value, Value::Str(_))),
+                    _ => return Err(Bail),
+                },
+                Some(Val::Str(s)) => self.outer.push_made_str(s),
+                // Resource steps copy from no resource above them.
+                Some(Val::Outer(_)) => return Err(Bail),
+            }
         }
         Ok(())
     }
@@ -904,7 +933,7 @@ fn whole_varint(bytes: &[u8]) -> bool {
 
 /// An attribute's value as text, if it is a string (received, set or
 /// made by a step); received bytes that are not UTF-8 are a [`Bail`].
-fn text<'v>(body: &'v [u8], outer: &'v [Option<(&'v [u8], bool)>], plan: &'v Steps, value: &'v Val) -> Result<Option<&'v str>, Bail> {
+fn text<'v>(body: &'v [u8], outer: &'v Outer<'_>, plan: &'v Steps, value: &'v Val) -> Result<Option<&'v str>, Bail> {
     Ok(match value {
         Val::Raw { .. } | Val::Copy { .. } | Val::Outer(_) => match received(body, outer, value) {
             Some((any, true)) => Some(utf8(string_bytes(any).ok_or(Bail)?)?),
@@ -922,10 +951,10 @@ fn text<'v>(body: &'v [u8], outer: &'v [Option<(&'v [u8], bool)>], plan: &'v Ste
 /// A value's bytes as received, in the body or the resource
 /// (`outer`), and whether it is a string; `None` for any other value.
 #[inline(always)]
-fn received<'v>(body: &'v [u8], outer: &'v [Option<(&'v [u8], bool)>], value: &Val) -> Option<(&'v [u8], bool)> {
+fn received<'v>(body: &'v [u8], outer: &'v Outer<'_>, value: &Val) -> Option<(&'v [u8], bool)> {
     match *value {
         Val::Raw { any, string } | Val::Copy { any, string } => Some((&body[any.0 as usize..any.1 as usize], string)),
-        Val::Outer(i) => *outer.get(i)?,
+        Val::Outer(i) => outer.get(i)?,
         _ => None,
     }
 }
@@ -944,7 +973,7 @@ fn utf8(bytes: &[u8]) -> Result<&str, Bail> {
 }
 
 /// A range of a body, which [`LeanSpan::reset`] and
-/// [`LeanSpan::read_outer`] hold under 4 GiB.
+/// [`LeanSpan::outer_as_received`] hold under 4 GiB.
 #[inline(always)]
 fn span32(from: usize, to: usize) -> (u32, u32) {
     debug_assert!(u32::try_from(to).is_ok(), "bodies are under 4 GiB");

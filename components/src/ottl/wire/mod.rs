@@ -23,6 +23,7 @@ mod fields;
 mod frame;
 mod gate;
 mod lean;
+mod outer;
 mod plan;
 #[cfg(test)]
 mod plan_tests;
@@ -114,12 +115,9 @@ struct Planned<'p, 'a> {
 impl<'a> Pass<'a> for Planned<'_, 'a> {
     type Error = Bail;
 
-    fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, Bail> {
+    fn span(&mut self, body: &'a [u8], _above: &Above<'a>) -> Result<bool, Bail> {
         let Some(steps) = &self.plan.span else { return Ok(false) };
         self.span.read(steps, body)?;
-        if !steps.outer.is_empty() {
-            self.span.read_outer(steps, &above.resource_attributes)?;
-        }
         self.span.run(steps)?;
         Ok(self.span.changed())
     }
@@ -146,6 +144,16 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         // A step that wrote to a missing resource created it, even if a
         // later one took the attribute away again.
         Ok(self.resource.changed() || (body.is_none() && self.resource.wrote()))
+    }
+
+    /// The resource's attributes span steps read: as its steps left them
+    /// when those come first, else as received.
+    fn begin(&mut self, above: &Above<'a>) -> Result<(), Bail> {
+        let Some(steps) = self.plan.span.as_ref().filter(|s| !s.outer.is_empty()) else { return Ok(()) };
+        match &self.plan.resource {
+            Some(resource) if !self.plan.outer_after_resource.is_empty() => self.span.outer_after(&self.resource, resource, &self.plan.outer_after_resource),
+            _ => self.span.outer_as_received(steps, &above.resource_attributes),
+        }
     }
 
     fn write_resource(&mut self, splices: &mut Splices) {

@@ -10,12 +10,14 @@
 //!
 //! Such steps cannot fail, so error modes play no part. Resource steps
 //! read nothing of the spans, and span steps read of the resource only
-//! the attributes they copy (`resource.attributes["key"]`), in programs
-//! without resource steps; so running each resource's steps where the
-//! walk meets it, rather than over the whole request before or after the
-//! span blocks, changes nothing. A plan does exactly what the evaluator does on the decoded
-//! request; a span or resource the lean walk finds unusual is left to the
-//! other paths ([`lean::Bail`]).
+//! its attributes (`resource.attributes["key"]`): so each resource's
+//! steps run before its spans', rather than over the whole request
+//! before or after the span blocks, and span steps read the resource as
+//! those steps left it when their blocks come after every resource
+//! block, as received when before; a program with readers on both sides
+//! gets no plan. A plan does exactly what the evaluator does on the
+//! decoded request; a span or resource the lean walk finds unusual is
+//! left to the other paths ([`lean::Bail`]).
 //!
 //! [`lean`]: super::lean
 
@@ -38,6 +40,12 @@ pub(super) type KeyId = u16;
 pub struct Plan {
     pub(super) span: Option<Steps>,
     pub(super) resource: Option<Steps>,
+    /// When span steps read the resource's attributes after resource
+    /// steps (their blocks come later): for each of the span steps'
+    /// [`Steps::outer`] keys, its number among the resource steps' keys,
+    /// so that their walk notes it. Empty: span steps read the resource as
+    /// received.
+    pub(super) outer_after_resource: Vec<KeyId>,
 }
 
 /// Where the steps run: which fields their paths name, and the field
@@ -65,9 +73,11 @@ pub(super) struct Steps {
     pub(super) ops: Vec<(Op, Option<Cond>)>,
     /// The attribute keys the steps name.
     pub(super) keys: Vec<Box<[u8]>>,
-    /// The resource's attribute keys span steps copy from
-    /// (`resource.attributes["key"]`), read once for each span.
+    /// The resource's attribute keys span steps read
+    /// (`resource.attributes["key"]`), worked out once for each resource.
     pub(super) outer: Vec<Box<[u8]>>,
+    /// How many times a step or condition reads one of [`Self::outer`].
+    pub(super) outer_reads: usize,
     /// A bit per key length below 64 that some key has: most attributes
     /// are told apart from every key by their length alone.
     pub(super) key_lengths: u64,
@@ -197,29 +207,52 @@ impl Plan {
     /// `resource` context and every statement is a step it can run.
     pub fn compile<'g>(blocks: impl IntoIterator<Item = &'g Group>) -> Option<Plan> {
         let (mut span, mut resource) = (Steps::new(Level::Span), Steps::new(Level::Resource));
-        for group in blocks {
-            let steps = match group.schema.name {
-                "span" => &mut span,
-                "resource" => &mut resource,
+        // Block numbers: of span blocks that read the resource, of
+        // resource blocks with steps.
+        let (mut readers, mut writers) = (Vec::new(), Vec::new());
+        for (i, group) in blocks.into_iter().enumerate() {
+            match group.schema.name {
+                "span" => {
+                    let before = span.outer_reads;
+                    span.add(&group.statements)?;
+                    if span.outer_reads > before {
+                        readers.push(i);
+                    }
+                }
+                "resource" => {
+                    let before = resource.ops.len();
+                    resource.add(&group.statements)?;
+                    if resource.ops.len() > before {
+                        writers.push(i);
+                    }
+                }
                 _ => return None,
-            };
-            steps.add(&group.statements)?;
+            }
         }
-        // Span steps that read the resource would see it as resource
-        // steps left it, which runs them in another order than the
-        // blocks': no plan for both together.
-        if !span.outer.is_empty() && !resource.ops.is_empty() {
-            return None;
+        // Each resource's steps run before its spans' (resource steps read
+        // nothing of the spans, so that order is theirs to choose). Span
+        // steps that read the resource see it as its steps left it if
+        // their blocks all come after those steps', as received if all
+        // before; blocks in between would need both: no plan.
+        let mut outer_after_resource = Vec::new();
+        if let (Some(first_reader), Some(last_writer)) = (readers.first(), writers.last()) {
+            if first_reader > last_writer {
+                for key in &span.outer {
+                    outer_after_resource.push(resource.key(String::from_utf8(key.to_vec()).ok()?)?);
+                }
+            } else if readers.last() > writers.first() {
+                return None;
+            }
         }
         let some = |s: Steps| (!s.ops.is_empty()).then_some(s);
-        let plan = Plan { span: some(span), resource: some(resource) };
+        let plan = Plan { span: some(span), resource: some(resource), outer_after_resource };
         (plan.span.is_some() || plan.resource.is_some()).then_some(plan)
     }
 }
 
 impl Steps {
     pub(super) fn new(level: Level) -> Steps {
-        Steps { level, ops: Vec::new(), keys: Vec::new(), outer: Vec::new(), key_lengths: 0, long: usize::MAX }
+        Steps { level, ops: Vec::new(), keys: Vec::new(), outer: Vec::new(), outer_reads: 0, key_lengths: 0, long: usize::MAX }
     }
 
     /// Adds a block's statements, if every one is a step a plan runs.
@@ -342,6 +375,7 @@ impl Steps {
     /// The index of a resource attribute key span steps read, given one
     /// if new.
     fn outer_key(&mut self, k: String) -> usize {
+        self.outer_reads += 1;
         let key = k.into_bytes().into_boxed_slice();
         match self.outer.iter().position(|have| *have == key) {
             Some(i) => i,

@@ -75,6 +75,42 @@ const PLANNED: &[Program] = &[
     // Steps that read every key.
     &[("resource", &[r#"keep_keys(attributes, ["service.name", "dup", "k8s.cluster.name"])"#, r#"set(attributes["k8s.cluster.name"], "c")"#])],
     &[("resource", &[r#"delete_matching_keys(attributes, "^(host|telemetry)\\.")"#])],
+    // Span steps reading the resource after resource steps see what they
+    // left: a set literal, a deleted key, a changed and a cut string, a
+    // copy, a created resource; every kind of read.
+    &[
+        ("resource", CHART),
+        ("span", &[r#"set(attributes["cluster"], resource.attributes["k8s.cluster.name"])"#, r#"set(name, resource.attributes["telemetry.sdk.language"])"#]),
+    ],
+    &[
+        (
+            "resource",
+            &[
+                r#"replace_pattern(attributes["service.name"], "^check", "co")"#,
+                r#"set(attributes["n"], 7) where attributes["n"] == 1"#,
+                r#"set(attributes["copy"], attributes["service.instance.id"])"#,
+                r#"delete_key(attributes, "dup")"#,
+                r#"set(attributes["dup"], "again") where attributes["service.name"] == "coout""#,
+                r#"truncate_all(attributes, 5)"#,
+            ],
+        ),
+        (
+            "span",
+            &[
+                r#"set(attributes["svc"], resource.attributes["service.name"])"#,
+                r#"set(attributes["n"], resource.attributes["n"])"#,
+                r#"set(attributes["copy"], resource.attributes["copy"])"#,
+                r#"set(name, resource.attributes["dup"])"#,
+                r#"set(attributes["co"], true) where resource.attributes["service.name"] == "coout""#,
+                r#"set(attributes["seven"], true) where resource.attributes["n"] == 7"#,
+                r#"set(attributes["has_dup"], true) where resource.attributes["dup"] != nil"#,
+            ],
+        ),
+    ],
+    // Before every resource step: the resource as received.
+    &[("span", &[r#"set(attributes["svc"], resource.attributes["service.name"])"#]), ("resource", &[r#"set(attributes["service.name"], "renamed")"#])],
+    // A span block that reads nothing of the resource may come first.
+    &[("span", &[r#"set(attributes["seen"], true)"#]), ("resource", CHART), ("span", &[r#"set(attributes["svc"], resource.attributes["k8s.cluster.name"])"#])],
 ];
 
 /// Programs a plan must leave to the other paths.
@@ -83,7 +119,13 @@ const NOT_PLANNED: &[Program] = &[
     &[("resource", &[r#"set(schema_url, "https://example.com")"#])],
     &[("resource", &[r#"set(attributes["a"], attributes["b"]["c"])"#])],
     &[("scope", &[r#"set(attributes["a"], "b")"#])],
-    &[("resource", CHART), ("span", &[r#"set(attributes["svc"], resource.attributes["service.name"])"#])],
+    // Span steps reading the resource both before and after a resource
+    // step.
+    &[
+        ("span", &[r#"set(attributes["a"], resource.attributes["service.name"])"#]),
+        ("resource", CHART),
+        ("span", &[r#"set(attributes["b"], true) where resource.attributes["k8s.cluster.name"] != nil"#]),
+    ],
     &[("resource", CHART), ("spanevent", &[r#"set(name, "e")"#])],
 ];
 
