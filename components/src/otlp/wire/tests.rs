@@ -429,16 +429,44 @@ fn the_attribute_fast_path_accepts_nothing_the_schema_walk_refuses() {
     // A value that is a double's key and nothing more: well delimited,
     // but the double is cut short.
     cases.push(vec![0x0a, 0x01, b'k', 0x12, 0x01, 0x21]);
-    let mut accepted = 0;
+    cases.push(kv("k", any_value::Value::BoolValue(true)).encode_to_vec());
+    cases.push(kv("k", any_value::Value::IntValue(-1)).encode_to_vec());
+    cases.push(KeyValue { key: "k".into(), value: Some(AnyValue { value: None }), key_strindex: 0 }.encode_to_vec());
+    let (mut accepted, mut short) = (0, 0);
     for case in cases {
         for v in variants(&case) {
             if super::plain_key_value(&v) {
                 accepted += 1;
                 assert_eq!(super::message(&v, 0, &super::schema::KEY_VALUE, 99), Ok(0), "{v:?}");
             }
+            // The shortest way is held to the same on its own.
+            if super::plain::short_key_value(&v) {
+                short += 1;
+                assert_eq!(super::message(&v, 0, &super::schema::KEY_VALUE, 99), Ok(0), "{v:?}");
+            }
         }
     }
-    assert!(accepted > 20, "the fast path took only {accepted} of the cases");
+    assert!(accepted > 20 && short > 20, "the fast paths took only {accepted} and {short} of the cases");
+}
+
+/// The shortest way takes the attributes SDKs write most: a string, an
+/// int, a bool, a double, no value.
+#[test]
+fn the_short_attribute_path_takes_the_common_attributes() {
+    use any_value::Value as V;
+    let values = [V::StringValue("GET".into()), V::IntValue(200), V::BoolValue(true), V::DoubleValue(0.5)];
+    for value in values {
+        let bytes = kv("http.request.method", value.clone()).encode_to_vec();
+        assert!(super::plain::short_key_value(&bytes), "{value:?} should take the short way");
+    }
+    let empty = KeyValue { key: "k".into(), value: Some(AnyValue { value: None }), key_strindex: 0 }.encode_to_vec();
+    assert!(super::plain::short_key_value(&empty));
+    // Not ASCII: left to the reader's way, which checks it as UTF-8.
+    let accented = kv("k", V::StringValue("caf\u{e9}".into())).encode_to_vec();
+    assert!(!super::plain::short_key_value(&accented) && super::plain_key_value(&accented));
+    // A negative int is a ten-byte varint: the reader's way too.
+    let negative = kv("k", V::IntValue(-1)).encode_to_vec();
+    assert!(!super::plain::short_key_value(&negative) && super::plain_key_value(&negative));
 }
 
 /// The span fast path takes spans as prost and the SDKs write them, and
@@ -453,7 +481,9 @@ fn the_span_fast_path_accepts_nothing_the_schema_walk_refuses() {
     // Go and Python write `flags` (field 16) last; prost after field 4.
     let mut flags_last = Span { flags: 0, ..sample.clone() }.encode_to_vec();
     flags_last.extend([0x85, 0x01, 0x01, 0x03, 0x00, 0x00]);
-    let cases = [sample.encode_to_vec(), synthetic.encode_to_vec(), flags_last, Span::default().encode_to_vec()];
+    // An error status: its code alone, as SDKs write it.
+    let failed = Span { status: Some(Status { code: 2, ..Default::default() }), ..synthetic.clone() }.encode_to_vec();
+    let cases = [sample.encode_to_vec(), synthetic.encode_to_vec(), flags_last, Span::default().encode_to_vec(), failed];
     for case in &cases {
         assert!(plain_span(case, 97), "the fast path should take {case:02x?}");
         assert!(!plain_span(case, 2), "with no budget for an attribute's value it must not");

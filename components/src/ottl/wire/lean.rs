@@ -20,6 +20,7 @@ use super::fields::{self, put_len};
 use super::frame::Splices;
 use super::outer::Outer;
 use super::plan::{Cond, KeyId, Op, Operand, Pattern, Steps};
+use crate::otlp::wire::plain::whole_varint;
 use crate::otlp::wire::{Reader, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 use crate::otlp::wire_spans::{fixed64, short};
 
@@ -922,13 +923,6 @@ fn whole_number(any: &[u8]) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-/// Whether `bytes` are one varint of at most nine bytes (so it cannot
-/// overflow, and prost reads it whatever its padding).
-#[inline]
-fn whole_varint(bytes: &[u8]) -> bool {
-    matches!(bytes.split_last(), Some((&last, rest)) if last < 0x80 && rest.len() < 9 && rest.iter().all(|&b| b >= 0x80))
 }
 
 /// An attribute's value as text, if it is a string (received, set or
