@@ -87,11 +87,30 @@ pub trait Rewrite: Sized + Send + Sync + 'static {
     }
 
     /// Rewrites a request on its wire bytes, without decoding it, when the
-    /// rules can: `Some(Ok(None))` if nothing changed, `Some(Ok(bytes))` for
-    /// the new request (same items, same count), `None` when the request
-    /// must be decoded instead.
-    fn on_wire(&self, _signal: Signal, _bytes: &[u8]) -> Option<Result<Option<Vec<u8>>, ConsumeError>> {
+    /// rules can; `None` when the request must be decoded instead.
+    fn on_wire(&self, _signal: Signal, _bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
         None
+    }
+}
+
+/// What [`Rewrite::on_wire`] made of a request.
+#[derive(Debug)]
+pub enum WireEdit {
+    /// Nothing changed: the request goes on as it came.
+    Unchanged,
+    /// The new request, with `removed` fewer items than it came with.
+    Changed { bytes: Vec<u8>, removed: usize },
+    /// Every item removed: nothing goes on.
+    Emptied,
+}
+
+/// A rewrite that keeps every item: `None` when nothing changed.
+impl From<Option<Vec<u8>>> for WireEdit {
+    fn from(bytes: Option<Vec<u8>>) -> WireEdit {
+        match bytes {
+            None => WireEdit::Unchanged,
+            Some(bytes) => WireEdit::Changed { bytes, removed: 0 },
+        }
     }
 }
 
@@ -132,9 +151,12 @@ pub fn process<R: Rewrite, M: Request>(
         return Ok(Some(data));
     }
     match rules.on_wire(M::SIGNAL, data.bytes()) {
-        Some(Ok(None)) => Ok(Some(data)),
-        // A transform keeps every item, so the count carries over.
-        Some(Ok(Some(bytes))) => Ok(Some(Encoded::from_validated_part(bytes.into(), Some(data.items()), data.peer()))),
+        Some(Ok(WireEdit::Unchanged)) => Ok(Some(data)),
+        // The count is known without walking the new request.
+        Some(Ok(WireEdit::Changed { bytes, removed })) => {
+            Ok(Some(Encoded::from_validated_part(bytes.into(), Some(data.items().saturating_sub(removed)), data.peer())))
+        }
+        Some(Ok(WireEdit::Emptied)) => Ok(None),
         Some(Err(e)) => Err(e),
         None => try_rewrite(data, edit),
     }

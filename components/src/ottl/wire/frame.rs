@@ -90,7 +90,7 @@ struct Splice {
 
 /// A header whose new length is not known yet: the splice kept for it,
 /// and how much the request had grown when it was opened.
-struct Open {
+pub(super) struct Open {
     at: usize,
     grown: isize,
 }
@@ -100,7 +100,7 @@ impl Splices {
     /// the lists are not grown (and copied) a dozen times a request: a
     /// few splices a span of a few hundred bytes, a few dozen new bytes
     /// each. Unused room is never touched.
-    fn for_request(len: usize) -> Splices {
+    pub(super) fn for_request(len: usize) -> Splices {
         Splices { arena: Vec::with_capacity(len / 4), list: Vec::with_capacity(len / 64), ..Splices::default() }
     }
 
@@ -115,6 +115,15 @@ impl Splices {
         self.list.push(Splice { from, to, new });
     }
 
+    /// Takes out `from..to` of the request (a whole field), in order as
+    /// [`Self::replace`].
+    pub(super) fn remove(&mut self, from: usize, to: usize) {
+        let at = self.arena.len();
+        self.grown -= (to - from) as isize;
+        self.changed = true;
+        self.list.push(Splice { from, to, new: at..at });
+    }
+
     /// Replaces the span's whole body.
     pub fn replace_all(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         self.replace(0, self.len, write);
@@ -123,7 +132,7 @@ impl Splices {
     /// Keeps a place, at the start of a message's field, for its header:
     /// everything spliced inside it comes after in the list. Left as is,
     /// it splices nothing.
-    fn open(&mut self, field: usize) -> Open {
+    pub(super) fn open(&mut self, field: usize) -> Open {
         self.list.push(Splice { from: field, to: field, new: 0..0 });
         Open { at: self.list.len() - 1, grown: self.grown }
     }
@@ -131,7 +140,7 @@ impl Splices {
     /// Writes the header kept by `open` for a field numbered `tag` whose
     /// payload was `len` bytes at `payload`, if what was spliced inside it
     /// changed its length (or, for a field that was not there, always).
-    fn close(&mut self, open: Open, tag: u32, payload: usize, len: usize) {
+    pub(super) fn close(&mut self, open: Open, tag: u32, payload: usize, len: usize) {
         let grew = self.grown - open.grown;
         let new = self.list[open.at].from == payload;
         if grew == 0 && !new {
@@ -160,7 +169,7 @@ impl Splices {
     /// field): a `memcpy` call for each cost more than the copying, so
     /// those are copied in fixed chunks ([`SHORT`]) out of the arena,
     /// padded for it at the end, and empty ones not at all.
-    fn apply(&mut self, request: &[u8]) -> Vec<u8> {
+    pub(super) fn apply(&mut self, request: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity((request.len() as isize + self.grown.max(0)) as usize + SHORT);
         self.arena.extend_from_slice(&[0; SHORT]);
         let arena = &self.arena;

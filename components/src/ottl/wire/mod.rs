@@ -20,6 +20,9 @@
 
 mod attrs;
 mod fields;
+pub mod filter;
+#[cfg(test)]
+mod filter_tests;
 mod frame;
 mod gate;
 mod lean;

@@ -168,7 +168,7 @@ fn same_as_decoded(program: Program, bytes: &[u8]) -> bool {
 
 /// Resources of every shape, one `ResourceSpans` each, all with spans
 /// but the last.
-fn resources() -> ExportTraceServiceRequest {
+pub(super) fn resources() -> ExportTraceServiceRequest {
     let base = request();
     let first = base.resource_spans[0].clone();
     let with = |resource: Option<Resource>| ResourceSpans { resource, ..first.clone() };
@@ -197,7 +197,7 @@ fn resources() -> ExportTraceServiceRequest {
 /// The request's bytes with each `ResourceSpans` written field by field:
 /// the resource's attributes shuffled, now and then an unknown field in
 /// it, and the resource after the scopes in every other one.
-fn shuffled(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
+pub(super) fn shuffled(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
     let mut next = rng(seed);
     let mut bytes = Vec::new();
     for (i, rs) in req.resource_spans.iter().enumerate() {

@@ -11,13 +11,15 @@ use serde::Deserialize;
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode, RunError, Schema};
 
 use super::ottl_args::{default_error_mode, error_mode, load_error, Compiled, FailureLog};
-use super::rewrite::{Edit, Rewrite, RewriteProcessor};
+use super::rewrite::{Edit, Rewrite, RewriteProcessor, WireEdit};
 use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
 use crate::consumer::ConsumeError;
 use crate::otelcol::output::Output;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::{data_points, Signal};
 use crate::ottl;
+use crate::ottl::wire::filter::{self as wire, Filtered};
+use crate::ottl::wire::WireFailure;
 use crate::selfmetrics::{ComponentMetrics, Counter};
 
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
@@ -123,6 +125,9 @@ pub struct Rules {
     datapoint: Option<List>,
     log_record: Option<List>,
     blank: Blank,
+    /// Whether the `span` list runs on the wire bytes: it reads only what
+    /// the wire span context serves, and there is no `spanevent` list.
+    spans_on_wire: bool,
     spans_filtered: Counter,
     datapoints_filtered: Counter,
     logs_filtered: Counter,
@@ -196,10 +201,13 @@ impl Rewrite for Rules {
         let mode = error_mode(&args.error_mode, "error_mode")?;
         let (traces, metrics, logs) =
             (args.traces.clone().unwrap_or_default(), args.metrics.clone().unwrap_or_default(), args.logs.clone().unwrap_or_default());
+        let (span, spanevent) =
+            (List::compile(&ottl::SPAN, &traces.span, "traces.span")?, List::compile(&ottl::SPANEVENT, &traces.spanevent, "traces.spanevent")?);
         Ok(Rules {
             mode,
-            span: List::compile(&ottl::SPAN, &traces.span, "traces.span")?,
-            spanevent: List::compile(&ottl::SPANEVENT, &traces.spanevent, "traces.spanevent")?,
+            spans_on_wire: spanevent.is_none() && span.as_ref().is_some_and(|l| wire::supports(&l.conditions)),
+            span,
+            spanevent,
             metric: List::compile(&ottl::METRIC, &metrics.metric, "metrics.metric")?,
             datapoint: List::compile(&ottl::DATAPOINT, &metrics.datapoint, "metrics.datapoint")?,
             log_record: List::compile(&ottl::LOG, &logs.log_record, "logs.log_record")?,
@@ -218,6 +226,7 @@ impl Rewrite for Rules {
         let attach = |l: Option<List>| l.map(|l| List { log: l.log.with_metrics(metrics), ..l });
         Rules {
             mode: self.mode,
+            spans_on_wire: self.spans_on_wire,
             span: attach(self.span),
             spanevent: attach(self.spanevent),
             metric: attach(self.metric),
@@ -228,6 +237,36 @@ impl Rewrite for Rules {
             datapoints_filtered: metrics.counter(DATAPOINTS, "Metric data points dropped by the filter processor's conditions.", &[]),
             logs_filtered: metrics.counter(LOGS, "Log records dropped by the filter processor's conditions.", &[]),
         }
+    }
+
+    /// A `span` list alone, on the wire: the spans that match are taken
+    /// out of the request's bytes. A request the wire walk finds odd is
+    /// decoded instead (`None`).
+    fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
+        let list = self.span.as_ref().filter(|_| signal == Signal::Traces && self.spans_on_wire)?;
+        let mut errors = Vec::new();
+        let result = wire::filter_spans(&list.conditions, FailureLog::run_mode(self.mode), bytes, &mut errors);
+        if let Err(WireFailure::Decode(_)) = result {
+            // Decoding tests the spans again, and reports their errors.
+            return None;
+        }
+        list.log.report(&errors, self.mode);
+        Some(match result {
+            Ok(Filtered::Unchanged) => Ok(WireEdit::Unchanged),
+            Ok(Filtered::Changed { bytes, dropped }) => {
+                self.spans_filtered.add(dropped as u64);
+                Ok(WireEdit::Changed { bytes, removed: dropped })
+            }
+            Ok(Filtered::Emptied { dropped }) => {
+                self.spans_filtered.add(dropped as u64);
+                Ok(WireEdit::Emptied)
+            }
+            Err(WireFailure::Run(_, e)) => {
+                list.log.report(std::slice::from_ref(&e), ErrorMode::Propagate);
+                Err(ConsumeError::permanent(e.to_string()))
+            }
+            Err(WireFailure::Decode(_)) => return None,
+        })
     }
 
     /// Spans first, then the events of the spans left: the order the

@@ -4,6 +4,7 @@
 use super::*;
 use crate::component::Options;
 use crate::harness::{evaluate, Harness, Recorder};
+use crate::otelcol::processor::rewrite::process;
 use crate::otelcol::processor::testing::{attrs, compiled, s, Attrs};
 use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use crate::otlp::Traces;
@@ -79,6 +80,24 @@ async fn drops_and_counts_what_a_condition_matches() {
     let got = rec.traces();
     assert_eq!(got.len(), 1, "an emptied request is not forwarded");
     assert_eq!(names(&got[0]), ["GET /users/1"]);
+    assert_eq!(got[0].items(), 1, "the request's count is what it holds");
     assert_eq!(counted(SPANS.trim_end_matches("_total"), id), Some(4), "5 sent = 1 delivered + 4 filtered");
     h.stop().await;
+}
+
+/// A `span` list alone runs on the request's bytes; with a `spanevent`
+/// list beside it the request is decoded. Both drop the same spans.
+#[tokio::test]
+async fn spans_filtered_on_the_wire_are_those_decoding_filters() {
+    let span = "span = [`attributes[\"http.route\"] == \"/healthz\"`]";
+    let wire = rules(&format!("traces {{\n{span}\n}}")).unwrap();
+    let decoded = rules(&format!("traces {{\n{span}\nspanevent = [`name == \"never\"`]\n}}")).unwrap();
+    assert!(wire.spans_on_wire && !decoded.spans_on_wire);
+    let health = || ("GET /healthz", vec![("http.route", s("/healthz"))]);
+    let t = spans(&[health(), ("GET /users/1", vec![("http.route", s("/users/{id}"))]), health()]);
+    let run = |r: &Rules| process(r, t.clone(), |req| r.try_traces(req)).unwrap().unwrap();
+    let (a, b) = (run(&wire), run(&decoded));
+    assert_eq!(names(&a), names(&b));
+    assert_eq!((a.items(), b.items()), (1, 1));
+    assert_eq!(wire.filtered().0, 2);
 }

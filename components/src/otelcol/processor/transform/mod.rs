@@ -11,7 +11,7 @@ use serde::Deserialize;
 use solder_syntax::ottl::{ErrorMode, RunError};
 
 use super::ottl_args::{default_error_mode, Compiled, FailureLog};
-use super::rewrite::{Edit, Rewrite, RewriteProcessor};
+use super::rewrite::{Edit, Rewrite, RewriteProcessor, WireEdit};
 use crate::component::{self, ArgumentError, Registration, Signals, Stability, Telemetry};
 use crate::consumer::ConsumeError;
 use crate::otelcol::output::Output;
@@ -182,7 +182,7 @@ impl Rewrite for Rules {
         !self.blocks(signal).is_empty()
     }
 
-    fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<Option<Vec<u8>>, ConsumeError>> {
+    fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
         if signal != Signal::Traces {
             return None;
         }
@@ -190,7 +190,7 @@ impl Rewrite for Rules {
             // A span or resource the plan cannot run exactly goes a
             // general way.
             if let Ok(result) = ottl::wire::run_plan(plan, bytes) {
-                return Some(Ok(result));
+                return Some(Ok(result.into()));
             }
         }
         if !self.traces_on_wire {
@@ -210,7 +210,7 @@ impl Rewrite for Rules {
             }
         }
         Some(match result {
-            Ok(bytes) => Ok(bytes),
+            Ok(bytes) => Ok(bytes.into()),
             Err(WireFailure::Run(i, e)) => {
                 if let Some(b) = self.traces.get(i) {
                     b.log.report(std::slice::from_ref(&e), ErrorMode::Propagate);

@@ -1,0 +1,141 @@
+//! The wire filter against the decoded one: each list of conditions runs
+//! both ways over requests of every layout (shuffled spans and
+//! resources, odd encodings, empty scopes and resources, random
+//! mutations), and both must drop the same spans, prune the same scopes
+//! and resources, and refuse or report the same errors.
+
+use prost::Message;
+use solder_syntax::ottl::{funcs, Conditions, ErrorMode};
+
+use super::filter::{filter_spans, supports, Filtered};
+use super::plan_tests::{mutated, receivable};
+use super::resource_tests::{resources, shuffled};
+use super::tests::{odd_bytes, request, rng, shuffled_bytes};
+use super::WireFailure;
+use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans};
+use crate::otlp::proto::ExportTraceServiceRequest;
+use crate::ottl;
+
+const LISTS: &[&[&str]] = &[
+    // The health checks before span metrics.
+    &[r#"attributes["http.route"] == "/health""#],
+    &[r#"IsMatch(name, "orders")"#, r#"attributes["http.response.status_code"] >= 500"#],
+    &[r#"status.code == STATUS_CODE_ERROR"#, r#"kind == SPAN_KIND_CLIENT"#],
+    &[r#"resource.attributes["service.name"] == "checkout""#],
+    &[r#"resource.attributes["dup"] == "one" and attributes["ratio"] != nil"#],
+    // Every span: the request is emptied.
+    &[r#"instrumentation_scope.name != "never""#],
+    // No span: the request goes on as it came.
+    &[r#"attributes["absent"] != nil"#],
+    // Fails on short names: reported (ignore) or refusing (propagate) as
+    // decoding does.
+    &[r#"Substring(name, 0, 12) == "call /api/ca""#],
+];
+
+fn conditions(list: &[&str]) -> Conditions {
+    Conditions::compile(&ottl::SPAN, funcs::table(), list).unwrap_or_else(|e| panic!("{list:?}: {e:?}"))
+}
+
+/// Runs `list` both ways over `bytes`; whether the wire path ran (rather
+/// than leaving the request to decoding).
+fn same_as_decoded(list: &[&str], bytes: &[u8], mode: ErrorMode) -> bool {
+    let conds = conditions(list);
+    let none = Conditions::compile(&ottl::SPANEVENT, funcs::table(), &[]).expect("no conditions");
+    let mut decoded = ExportTraceServiceRequest::decode(bytes).expect("valid request");
+    let (mut decoded_errors, mut wire_errors) = (Vec::new(), Vec::new());
+    let by_decoding = ottl::filter_traces(&conds, &none, &mut decoded, mode, &mut decoded_errors);
+    let on_wire = filter_spans(&conds, mode, bytes, &mut wire_errors);
+    match (by_decoding, on_wire) {
+        (_, Err(WireFailure::Decode(_))) => return false,
+        (Err(_), Err(WireFailure::Run(..))) => {}
+        (Ok(f), Ok(Filtered::Unchanged)) => assert_eq!(f.spans, 0, "{list:?}: decoding dropped spans"),
+        (Ok(f), Ok(Filtered::Emptied { dropped })) => {
+            assert_eq!(f.spans, dropped as u64, "{list:?}");
+            assert!(decoded.resource_spans.is_empty(), "{list:?}: decoding kept some");
+        }
+        (Ok(f), Ok(Filtered::Changed { bytes, dropped })) => {
+            assert_eq!(f.spans, dropped as u64, "{list:?}");
+            let got = ExportTraceServiceRequest::decode(&bytes[..]).unwrap_or_else(|e| panic!("{list:?}: undecodable: {e}"));
+            assert_eq!(got, decoded, "{list:?}");
+        }
+        (d, w) => panic!("{list:?}: decoding gave {d:?}, the wire {w:?}"),
+    }
+    assert_eq!(decoded_errors.len(), wire_errors.len(), "{list:?}: errors reported");
+    true
+}
+
+/// `req` with an empty scope beside its spans and an empty resource: a
+/// filter that drops anything prunes those too.
+fn with_empty_parts(mut req: ExportTraceServiceRequest) -> ExportTraceServiceRequest {
+    req.resource_spans[0].scope_spans.insert(0, ScopeSpans::default());
+    req.resource_spans.push(ResourceSpans::default());
+    req
+}
+
+#[test]
+fn every_list_drops_what_decoding_drops() {
+    let plain = request();
+    let layouts = [
+        plain.encode_to_vec(),
+        odd_bytes(&plain),
+        with_empty_parts(plain.clone()).encode_to_vec(),
+        resources().encode_to_vec(),
+        shuffled(&resources(), 5),
+        shuffled(&resources(), 6),
+        shuffled_bytes(&plain, 4),
+    ];
+    for list in LISTS {
+        assert!(supports(&conditions(list)), "{list:?} should run on the wire");
+        for mode in [ErrorMode::Ignore, ErrorMode::Silent, ErrorMode::Propagate] {
+            for (i, bytes) in layouts.iter().enumerate() {
+                assert!(same_as_decoded(list, bytes, mode), "layout {i}, {list:?}: the wire path should run");
+            }
+        }
+    }
+}
+
+/// What the lists do to the plain request: each kind of outcome happens.
+#[test]
+fn the_lists_drop_some_all_or_none() {
+    let bytes = with_empty_parts(request()).encode_to_vec();
+    let run = |list: &[&str], mode| filter_spans(&conditions(list), mode, &bytes, &mut Vec::new());
+    let Ok(Filtered::Changed { bytes: out, dropped }) = run(LISTS[0], ErrorMode::Propagate) else { panic!("some health checks") };
+    let left = ExportTraceServiceRequest::decode(&out[..]).expect("valid");
+    let spans = |r: &ExportTraceServiceRequest| r.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum::<usize>();
+    assert!(dropped > 0 && spans(&left) + dropped == spans(&request()));
+    assert!(left.resource_spans.iter().flat_map(|r| &r.scope_spans).all(|s| !s.spans.is_empty()), "the empty scope is pruned");
+    assert_eq!(left.resource_spans.len(), 1, "the empty resource is pruned");
+    assert!(matches!(run(LISTS[5], ErrorMode::Propagate), Ok(Filtered::Emptied { dropped }) if dropped == spans(&request())));
+    assert!(matches!(run(LISTS[6], ErrorMode::Propagate), Ok(Filtered::Unchanged)));
+    let mut errors = Vec::new();
+    assert!(filter_spans(&conditions(LISTS[7]), ErrorMode::Ignore, &bytes, &mut errors).is_ok());
+    assert!(!errors.is_empty(), "Substring fails on short names");
+    assert!(matches!(run(LISTS[7], ErrorMode::Propagate), Err(WireFailure::Run(..))));
+}
+
+/// Conditions on what the wire context does not serve go the decoded way.
+#[test]
+fn conditions_beyond_the_wire_context_are_not_supported() {
+    assert!(!supports(&conditions(&[r#"resource.dropped_attributes_count > 0"#])));
+}
+
+/// Mutated requests: no panic on any bytes; on those the receiver passes
+/// on, a wire run agrees with decoding.
+#[test]
+fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
+    let seeds = [with_empty_parts(request()).encode_to_vec(), shuffled(&resources(), 2), odd_bytes(&request())];
+    let mut next = rng(0x5EED_F117);
+    let (mut valid, mut ran) = (0, 0);
+    for round in 0..3000 {
+        let bytes = mutated(&seeds[round % seeds.len()], &mut next);
+        let list = LISTS[round % LISTS.len()];
+        let _ = filter_spans(&conditions(list), ErrorMode::Ignore, &bytes, &mut Vec::new());
+        if !receivable(&bytes) {
+            continue;
+        }
+        valid += 1;
+        ran += usize::from(same_as_decoded(list, &bytes, ErrorMode::Ignore));
+    }
+    eprintln!("{valid} valid mutations, {ran} run on the wire");
+    assert!(valid >= 100 && ran >= 50, "{valid} valid mutations, {ran} run on the wire");
+}
