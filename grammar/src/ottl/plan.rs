@@ -163,7 +163,9 @@ fn literal(arg: &CArg) -> Option<&Value> {
     }
 }
 
-fn cond(node: &Node) -> Option<Cond<'_>> {
+/// A condition as a [`Cond`], if it is made of comparisons of paths and
+/// literals (which cannot fail at run time).
+pub(crate) fn cond(node: &Node) -> Option<Cond<'_>> {
     Some(match node {
         Node::Cmp(op, l, r) => Cond::Cmp(operand(l)?, *op, operand(r)?),
         Node::And(l, r) => Cond::And(Box::new(cond(l)?), Box::new(cond(r)?)),

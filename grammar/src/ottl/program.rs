@@ -170,6 +170,12 @@ impl Conditions {
         out
     }
 
+    /// Every condition as a [`plan::Cond`], if each is made of
+    /// comparisons of paths and literals.
+    pub fn conds(&self) -> Option<Vec<plan::Cond<'_>>> {
+        self.compiled.iter().map(plan::cond).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.compiled.len()
     }

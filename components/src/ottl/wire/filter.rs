@@ -13,6 +13,8 @@ use solder_syntax::ottl::{Conditions, ErrorMode, RunError};
 
 use super::fields::{self, Field};
 use super::frame::{rewrite, Pass, Splices};
+use super::lean::{Bail, LeanSpan};
+use super::plan::FilterPlan;
 use super::span::{self, Above, WireSpan, WireSpanContext};
 use super::WireFailure;
 use crate::otlp::wire::WireError;
@@ -35,12 +37,25 @@ pub enum Filtered {
 }
 
 /// Drops every span of a trace request for which any of `conditions` is
-/// true. Errors of conditions under `ignore` are pushed to `errors`;
-/// under `propagate` the first one is [`WireFailure::Run`].
-pub fn filter_spans(conditions: &Conditions, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Filtered, WireFailure> {
-    let mut tests = Tests { conditions, mode, errors, span: WireSpan::default(), matched: Vec::new() };
-    rewrite(request, &mut tests)?;
-    let matched = tests.matched;
+/// true: tested by `plan` (their [`FilterPlan`], if they have one) where
+/// its notes can say, else by the evaluator. Errors of conditions under
+/// `ignore` are pushed to `errors`; under `propagate` the first one is
+/// [`WireFailure::Run`].
+pub fn filter_spans(
+    conditions: &Conditions,
+    plan: Option<&FilterPlan>,
+    mode: ErrorMode,
+    request: &[u8],
+    errors: &mut Vec<RunError>,
+) -> Result<Filtered, WireFailure> {
+    let matched = match plan.and_then(|plan| planned(plan, request)) {
+        Some(matched) => matched,
+        None => {
+            let mut tests = Tests { conditions, mode, errors, span: WireSpan::default(), matched: Vec::new() };
+            rewrite(request, &mut tests)?;
+            tests.matched
+        }
+    };
     let dropped = matched.iter().filter(|m| **m).count();
     if dropped == 0 {
         return Ok(Filtered::Unchanged);
@@ -70,6 +85,45 @@ impl<'a> Pass<'a> for Tests<'_, 'a> {
     }
 
     fn write(&mut self, _splices: &mut Splices) {}
+}
+
+/// Which spans `plan` matches, in request order; `None` if a span is one
+/// its notes cannot say exactly.
+pub(super) fn planned(plan: &FilterPlan, request: &[u8]) -> Option<Vec<bool>> {
+    let mut tests = Planned { plan, span: LeanSpan::default(), matched: Vec::new() };
+    rewrite(request, &mut tests).ok().map(|_| tests.matched)
+}
+
+/// The first walk by a plan: the conditions' comparisons answered from
+/// the lean walk's notes. A span they cannot say exactly is a [`Bail`]:
+/// the request is tested by the evaluator instead.
+struct Planned<'p, 'a> {
+    plan: &'p FilterPlan,
+    span: LeanSpan<'a>,
+    matched: Vec<bool>,
+}
+
+impl<'a> Pass<'a> for Planned<'_, 'a> {
+    type Error = Bail;
+
+    fn span(&mut self, body: &'a [u8], _above: &Above<'a>) -> Result<bool, Bail> {
+        self.span.read(&self.plan.steps, body)?;
+        self.matched.push(self.span.any(&self.plan.steps, &self.plan.conds)?);
+        Ok(false)
+    }
+
+    fn write(&mut self, _splices: &mut Splices) {}
+
+    fn reads_above(&self) -> bool {
+        !self.plan.steps.outer.is_empty()
+    }
+
+    fn begin(&mut self, above: &Above<'a>) -> Result<(), Bail> {
+        if self.plan.steps.outer.is_empty() {
+            return Ok(());
+        }
+        self.span.outer_as_received(&self.plan.steps, &above.resource_attributes)
+    }
 }
 
 /// `ExportTraceServiceRequest.resource_spans`, `ResourceSpans.scope_spans`

@@ -7,7 +7,8 @@
 use prost::Message;
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode};
 
-use super::filter::{filter_spans, supports, Filtered};
+use super::filter::{filter_spans, planned, supports, Filtered};
+use super::plan::FilterPlan;
 use super::plan_tests::{mutated, receivable};
 use super::resource_tests::{resources, shuffled};
 use super::tests::{odd_bytes, request, rng, shuffled_bytes};
@@ -30,21 +31,29 @@ const LISTS: &[&[&str]] = &[
     // Fails on short names: reported (ignore) or refusing (propagate) as
     // decoding does.
     &[r#"Substring(name, 0, 12) == "call /api/ca""#],
+    // Every span again, as a plan can test it.
+    &[r#"name != "never""#, r#"kind == 99"#],
 ];
 
 fn conditions(list: &[&str]) -> Conditions {
     Conditions::compile(&ottl::SPAN, funcs::table(), list).unwrap_or_else(|e| panic!("{list:?}: {e:?}"))
 }
 
-/// Runs `list` both ways over `bytes`; whether the wire path ran (rather
-/// than leaving the request to decoding).
+/// Runs `list` both ways over `bytes`, on the wire with and without its
+/// plan; whether the wire path ran (rather than leaving the request to
+/// decoding).
 fn same_as_decoded(list: &[&str], bytes: &[u8], mode: ErrorMode) -> bool {
+    let plan = FilterPlan::compile(&conditions(list));
+    same_as_decoded_by(list, None, bytes, mode) & same_as_decoded_by(list, plan.as_ref(), bytes, mode)
+}
+
+fn same_as_decoded_by(list: &[&str], plan: Option<&FilterPlan>, bytes: &[u8], mode: ErrorMode) -> bool {
     let conds = conditions(list);
     let none = Conditions::compile(&ottl::SPANEVENT, funcs::table(), &[]).expect("no conditions");
     let mut decoded = ExportTraceServiceRequest::decode(bytes).expect("valid request");
     let (mut decoded_errors, mut wire_errors) = (Vec::new(), Vec::new());
     let by_decoding = ottl::filter_traces(&conds, &none, &mut decoded, mode, &mut decoded_errors);
-    let on_wire = filter_spans(&conds, mode, bytes, &mut wire_errors);
+    let on_wire = filter_spans(&conds, plan, mode, bytes, &mut wire_errors);
     match (by_decoding, on_wire) {
         (_, Err(WireFailure::Decode(_))) => return false,
         (Err(_), Err(WireFailure::Run(..))) => {}
@@ -98,7 +107,7 @@ fn every_list_drops_what_decoding_drops() {
 #[test]
 fn the_lists_drop_some_all_or_none() {
     let bytes = with_empty_parts(request()).encode_to_vec();
-    let run = |list: &[&str], mode| filter_spans(&conditions(list), mode, &bytes, &mut Vec::new());
+    let run = |list: &[&str], mode| filter_spans(&conditions(list), None, mode, &bytes, &mut Vec::new());
     let Ok(Filtered::Changed { bytes: out, dropped }) = run(LISTS[0], ErrorMode::Propagate) else { panic!("some health checks") };
     let left = ExportTraceServiceRequest::decode(&out[..]).expect("valid");
     let spans = |r: &ExportTraceServiceRequest| r.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum::<usize>();
@@ -108,7 +117,7 @@ fn the_lists_drop_some_all_or_none() {
     assert!(matches!(run(LISTS[5], ErrorMode::Propagate), Ok(Filtered::Emptied { dropped }) if dropped == spans(&request())));
     assert!(matches!(run(LISTS[6], ErrorMode::Propagate), Ok(Filtered::Unchanged)));
     let mut errors = Vec::new();
-    assert!(filter_spans(&conditions(LISTS[7]), ErrorMode::Ignore, &bytes, &mut errors).is_ok());
+    assert!(filter_spans(&conditions(LISTS[7]), None, ErrorMode::Ignore, &bytes, &mut errors).is_ok());
     assert!(!errors.is_empty(), "Substring fails on short names");
     assert!(matches!(run(LISTS[7], ErrorMode::Propagate), Err(WireFailure::Run(..))));
 }
@@ -129,7 +138,8 @@ fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
     for round in 0..3000 {
         let bytes = mutated(&seeds[round % seeds.len()], &mut next);
         let list = LISTS[round % LISTS.len()];
-        let _ = filter_spans(&conditions(list), ErrorMode::Ignore, &bytes, &mut Vec::new());
+        let conds = conditions(list);
+        let _ = filter_spans(&conds, FilterPlan::compile(&conds).as_ref(), ErrorMode::Ignore, &bytes, &mut Vec::new());
         if !receivable(&bytes) {
             continue;
         }
@@ -138,4 +148,48 @@ fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
     }
     eprintln!("{valid} valid mutations, {ran} run on the wire");
     assert!(valid >= 100 && ran >= 50, "{valid} valid mutations, {ran} run on the wire");
+}
+
+/// Comparisons of span fields, attributes and resource attributes with
+/// literals get a plan, which runs on the requests SDKs send and matches
+/// what the evaluator matches; functions do not.
+#[test]
+fn plain_comparisons_are_tested_from_the_plan() {
+    let planned_lists = [LISTS[0], LISTS[2], LISTS[3], LISTS[4], LISTS[6], LISTS[8]];
+    for list in planned_lists {
+        let plan = FilterPlan::compile(&conditions(list)).unwrap_or_else(|| panic!("{list:?} should have a plan"));
+        for bytes in [request().encode_to_vec(), with_empty_parts(request()).encode_to_vec(), shuffled_bytes(&request(), 9)] {
+            let by_plan = planned(&plan, &bytes).unwrap_or_else(|| panic!("{list:?}: the plan should run"));
+            let Tested(by_evaluator) = tested(list, &bytes);
+            assert_eq!(by_plan, by_evaluator, "{list:?}");
+        }
+    }
+    for list in [LISTS[1], LISTS[5], LISTS[7]] {
+        assert!(FilterPlan::compile(&conditions(list)).is_none(), "{list:?} calls a function or reads the scope");
+    }
+}
+
+/// Which spans the evaluator matches, in request order.
+struct Tested(Vec<bool>);
+
+fn tested(list: &[&str], bytes: &[u8]) -> Tested {
+    let decoded = ExportTraceServiceRequest::decode(bytes).expect("valid");
+    let conds = conditions(list);
+    let mut matched = Vec::new();
+    for rs in &decoded.resource_spans {
+        for ss in &rs.scope_spans {
+            for span in &ss.spans {
+                let one = ExportTraceServiceRequest {
+                    resource_spans: vec![ResourceSpans {
+                        resource: rs.resource.clone(),
+                        scope_spans: vec![ScopeSpans { scope: ss.scope.clone(), spans: vec![span.clone()], ..Default::default() }],
+                        ..Default::default()
+                    }],
+                };
+                let got = filter_spans(&conds, None, ErrorMode::Propagate, &one.encode_to_vec(), &mut Vec::new()).expect("runs");
+                matched.push(got != Filtered::Unchanged);
+            }
+        }
+    }
+    Tested(matched)
 }

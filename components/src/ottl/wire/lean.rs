@@ -557,6 +557,16 @@ impl<'a> LeanSpan<'a> {
         Ok(())
     }
 
+    /// Whether any of `conds` holds, in order, for the span last read.
+    pub fn any(&self, plan: &Steps, conds: &[Cond]) -> Result<bool, Bail> {
+        for c in conds {
+            if self.holds(plan, c)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     #[inline(always)]
     fn holds(&self, plan: &Steps, c: &Cond) -> Result<bool, Bail> {
         match c {

@@ -42,7 +42,7 @@ use super::Group;
 use crate::otlp::wire::WireError;
 use frame::{Pass, Splices};
 use lean::{Bail, LeanSpan};
-pub use plan::Plan;
+pub use plan::{FilterPlan, Plan};
 use span::{Above, WireSpan, WireSpanContext};
 
 /// Whether every group can run on the wire.

@@ -250,6 +250,24 @@ impl Plan {
     }
 }
 
+/// Span filter conditions compiled as a plan's `where` clauses: when
+/// each is made of comparisons of the name, kind, status code, an
+/// attribute or a resource attribute with literals or each other, the
+/// spans are tested from the lean walk's notes (which note only the
+/// attributes the conditions name) instead of through the evaluator.
+pub struct FilterPlan {
+    pub(super) steps: Steps,
+    pub(super) conds: Vec<Cond>,
+}
+
+impl FilterPlan {
+    pub fn compile(conditions: &solder_syntax::ottl::Conditions) -> Option<FilterPlan> {
+        let mut steps = Steps::new(Level::Span);
+        let conds = conditions.conds()?.iter().map(|c| steps.cond(c)).collect::<Option<Vec<_>>>()?;
+        Some(FilterPlan { steps, conds })
+    }
+}
+
 impl Steps {
     pub(super) fn new(level: Level) -> Steps {
         Steps { level, ops: Vec::new(), keys: Vec::new(), outer: Vec::new(), outer_reads: 0, key_lengths: 0, long: usize::MAX }

@@ -19,7 +19,7 @@ use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, 
 use crate::otlp::{data_points, Signal};
 use crate::ottl;
 use crate::ottl::wire::filter::{self as wire, Filtered};
-use crate::ottl::wire::WireFailure;
+use crate::ottl::wire::{FilterPlan, WireFailure};
 use crate::selfmetrics::{ComponentMetrics, Counter};
 
 const ALL: &[Telemetry] = &[Telemetry::Traces, Telemetry::Metrics, Telemetry::Logs];
@@ -128,6 +128,9 @@ pub struct Rules {
     /// Whether the `span` list runs on the wire bytes: it reads only what
     /// the wire span context serves, and there is no `spanevent` list.
     spans_on_wire: bool,
+    /// The `span` list as a plan's conditions, when they are plain
+    /// comparisons.
+    span_plan: Option<FilterPlan>,
     spans_filtered: Counter,
     datapoints_filtered: Counter,
     logs_filtered: Counter,
@@ -206,6 +209,7 @@ impl Rewrite for Rules {
         Ok(Rules {
             mode,
             spans_on_wire: spanevent.is_none() && span.as_ref().is_some_and(|l| wire::supports(&l.conditions)),
+            span_plan: span.as_ref().and_then(|l| FilterPlan::compile(&l.conditions)),
             span,
             spanevent,
             metric: List::compile(&ottl::METRIC, &metrics.metric, "metrics.metric")?,
@@ -227,6 +231,7 @@ impl Rewrite for Rules {
         Rules {
             mode: self.mode,
             spans_on_wire: self.spans_on_wire,
+            span_plan: self.span_plan,
             span: attach(self.span),
             spanevent: attach(self.spanevent),
             metric: attach(self.metric),
@@ -245,7 +250,7 @@ impl Rewrite for Rules {
     fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
         let list = self.span.as_ref().filter(|_| signal == Signal::Traces && self.spans_on_wire)?;
         let mut errors = Vec::new();
-        let result = wire::filter_spans(&list.conditions, FailureLog::run_mode(self.mode), bytes, &mut errors);
+        let result = wire::filter_spans(&list.conditions, self.span_plan.as_ref(), FailureLog::run_mode(self.mode), bytes, &mut errors);
         if let Err(WireFailure::Decode(_)) = result {
             // Decoding tests the spans again, and reports their errors.
             return None;
