@@ -61,11 +61,11 @@ pub(super) fn short_key_value(buf: &[u8]) -> bool {
     }
 }
 
-/// `is_ascii` for the few dozen bytes of an attribute, inline: the
+/// `is_ascii` for the few dozen bytes of a key, value or name, inline: the
 /// library's version is a call whose set-up (aligning to words) costs
 /// as much as the scan at these lengths.
 #[inline(always)]
-fn ascii(bytes: &[u8]) -> bool {
+pub(crate) fn ascii(bytes: &[u8]) -> bool {
     let word = |at: usize| bytes.get(at..at + 8).map_or(u64::MAX, |w| u64::from_le_bytes(w.try_into().unwrap_or([0x80; 8])));
     if bytes.len() < 8 {
         return bytes.iter().all(|&b| b < 0x80);
@@ -106,7 +106,7 @@ fn plain_any_value(buf: &[u8]) -> bool {
 /// Valid UTF-8; ASCII, the usual case, is checked the cheap way.
 #[inline]
 fn utf8(s: &[u8]) -> bool {
-    s.is_ascii() || std::str::from_utf8(s).is_ok()
+    ascii(s) || std::str::from_utf8(s).is_ok()
 }
 
 /// Whether `buf` is a valid span with its fields in field-number order

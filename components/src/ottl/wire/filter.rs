@@ -26,7 +26,7 @@ pub fn supports(conditions: &Conditions) -> bool {
 
 /// What filtering did to a request.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Filtered {
+pub enum Outcome {
     /// No span matched: the request goes on as it came.
     Unchanged,
     /// The request without the `dropped` spans that matched.
@@ -47,7 +47,7 @@ pub fn filter_spans(
     mode: ErrorMode,
     request: &[u8],
     errors: &mut Vec<RunError>,
-) -> Result<Filtered, WireFailure> {
+) -> Result<Outcome, WireFailure> {
     let matched = match plan.and_then(|plan| planned(plan, request)) {
         Some(matched) => matched,
         None => {
@@ -58,10 +58,10 @@ pub fn filter_spans(
     };
     let dropped = matched.iter().filter(|m| **m).count();
     if dropped == 0 {
-        return Ok(Filtered::Unchanged);
+        return Ok(Outcome::Unchanged);
     }
     let (bytes, kept) = without(request, &matched)?;
-    Ok(if kept == 0 { Filtered::Emptied { dropped } } else { Filtered::Changed { bytes, dropped } })
+    Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes, dropped } })
 }
 
 /// The first walk: each span tested, in request order, nothing written.
@@ -79,6 +79,7 @@ impl<'a> Pass<'a> for Tests<'_, 'a> {
     fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, WireFailure> {
         self.span.read(body)?;
         let mut ctx = WireSpanContext { span: &mut self.span, above };
+        // One list of conditions: its index is always 0.
         let matched = self.conditions.any(&mut ctx, self.mode, self.errors).map_err(|e| WireFailure::Run(0, e))?;
         self.matched.push(matched);
         Ok(false)
@@ -146,16 +147,16 @@ fn without(request: &[u8], matched: &[bool]) -> Result<(Vec<u8>, usize), WireErr
         if rs.tag != RESOURCE_SPANS {
             return Ok(());
         }
-        // The spans each scope keeps, in order.
+        // How many spans each scope holds and keeps, in order.
         let mut scopes = Vec::new();
         let mut at = next;
         each_scope(rs.payload, |ss| {
             let n = spans(ss.payload)?;
-            scopes.push(matched.get(at..at + n).map_or(0, |m| m.iter().filter(|m| !**m).count()));
+            scopes.push((n, matched.get(at..at + n).map_or(0, |m| m.iter().filter(|m| !**m).count())));
             at += n;
             Ok(())
         })?;
-        if scopes.iter().all(|k| *k == 0) {
+        if scopes.iter().all(|(_, keeps)| *keeps == 0) {
             splices.remove(offset(rs.whole), end(&rs));
             next = at;
             return Ok(());
@@ -163,10 +164,10 @@ fn without(request: &[u8], matched: &[bool]) -> Result<(Vec<u8>, usize), WireErr
         let resource_spans = splices.open(offset(rs.whole));
         let mut scope = 0;
         each_scope(rs.payload, |ss| {
-            let keeps = scopes[scope];
+            let (holds, keeps) = scopes[scope];
             scope += 1;
             if keeps == 0 {
-                next += spans(ss.payload)?;
+                next += holds;
                 splices.remove(offset(ss.whole), end(&ss));
                 return Ok(());
             }

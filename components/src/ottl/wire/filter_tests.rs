@@ -7,7 +7,7 @@
 use prost::Message;
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode};
 
-use super::filter::{filter_spans, planned, supports, Filtered};
+use super::filter::{filter_spans, planned, supports, Outcome};
 use super::plan::FilterPlan;
 use super::plan_tests::{mutated, receivable};
 use super::resource_tests::{resources, shuffled};
@@ -57,12 +57,12 @@ fn same_as_decoded_by(list: &[&str], plan: Option<&FilterPlan>, bytes: &[u8], mo
     match (by_decoding, on_wire) {
         (_, Err(WireFailure::Decode(_))) => return false,
         (Err(_), Err(WireFailure::Run(..))) => {}
-        (Ok(f), Ok(Filtered::Unchanged)) => assert_eq!(f.spans, 0, "{list:?}: decoding dropped spans"),
-        (Ok(f), Ok(Filtered::Emptied { dropped })) => {
+        (Ok(f), Ok(Outcome::Unchanged)) => assert_eq!(f.spans, 0, "{list:?}: decoding dropped spans"),
+        (Ok(f), Ok(Outcome::Emptied { dropped })) => {
             assert_eq!(f.spans, dropped as u64, "{list:?}");
             assert!(decoded.resource_spans.is_empty(), "{list:?}: decoding kept some");
         }
-        (Ok(f), Ok(Filtered::Changed { bytes, dropped })) => {
+        (Ok(f), Ok(Outcome::Changed { bytes, dropped })) => {
             assert_eq!(f.spans, dropped as u64, "{list:?}");
             let got = ExportTraceServiceRequest::decode(&bytes[..]).unwrap_or_else(|e| panic!("{list:?}: undecodable: {e}"));
             assert_eq!(got, decoded, "{list:?}");
@@ -108,14 +108,14 @@ fn every_list_drops_what_decoding_drops() {
 fn the_lists_drop_some_all_or_none() {
     let bytes = with_empty_parts(request()).encode_to_vec();
     let run = |list: &[&str], mode| filter_spans(&conditions(list), None, mode, &bytes, &mut Vec::new());
-    let Ok(Filtered::Changed { bytes: out, dropped }) = run(LISTS[0], ErrorMode::Propagate) else { panic!("some health checks") };
+    let Ok(Outcome::Changed { bytes: out, dropped }) = run(LISTS[0], ErrorMode::Propagate) else { panic!("some health checks") };
     let left = ExportTraceServiceRequest::decode(&out[..]).expect("valid");
     let spans = |r: &ExportTraceServiceRequest| r.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum::<usize>();
     assert!(dropped > 0 && spans(&left) + dropped == spans(&request()));
     assert!(left.resource_spans.iter().flat_map(|r| &r.scope_spans).all(|s| !s.spans.is_empty()), "the empty scope is pruned");
     assert_eq!(left.resource_spans.len(), 1, "the empty resource is pruned");
-    assert!(matches!(run(LISTS[5], ErrorMode::Propagate), Ok(Filtered::Emptied { dropped }) if dropped == spans(&request())));
-    assert!(matches!(run(LISTS[6], ErrorMode::Propagate), Ok(Filtered::Unchanged)));
+    assert!(matches!(run(LISTS[5], ErrorMode::Propagate), Ok(Outcome::Emptied { dropped }) if dropped == spans(&request())));
+    assert!(matches!(run(LISTS[6], ErrorMode::Propagate), Ok(Outcome::Unchanged)));
     let mut errors = Vec::new();
     assert!(filter_spans(&conditions(LISTS[7]), None, ErrorMode::Ignore, &bytes, &mut errors).is_ok());
     assert!(!errors.is_empty(), "Substring fails on short names");
@@ -187,7 +187,7 @@ fn tested(list: &[&str], bytes: &[u8]) -> Tested {
                     }],
                 };
                 let got = filter_spans(&conds, None, ErrorMode::Propagate, &one.encode_to_vec(), &mut Vec::new()).expect("runs");
-                matched.push(got != Filtered::Unchanged);
+                matched.push(got != Outcome::Unchanged);
             }
         }
     }

@@ -20,7 +20,7 @@ use super::fields::{self, put_len};
 use super::frame::Splices;
 use super::outer::Outer;
 use super::plan::{Cond, KeyId, Op, Operand, Pattern, Steps};
-use crate::otlp::wire::plain::whole_varint;
+use crate::otlp::wire::plain::{ascii, whole_varint};
 use crate::otlp::wire::{Reader, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 use crate::otlp::wire_spans::{fixed64, short};
 
@@ -501,7 +501,7 @@ impl<'a> LeanSpan<'a> {
     /// inline).
     fn text_bytes(&self) -> Result<&[u8], Bail> {
         let bytes = self.name_bytes();
-        if self.new_name.is_some() || bytes.is_ascii() {
+        if self.new_name.is_some() || ascii(bytes) {
             return Ok(bytes);
         }
         std::str::from_utf8(bytes).map(str::as_bytes).map_err(|_| Bail)
@@ -964,12 +964,12 @@ fn received<'v>(body: &'v [u8], outer: &'v Outer<'_>, value: &Val) -> Option<(&'
 }
 
 /// `bytes` as text, or a [`Bail`]. Nearly every name, key and value is
-/// ASCII, told by a scan a word at a time; `from_utf8`'s own set-up cost
-/// more than that for strings of a few dozen bytes (170 instructions
-/// each, a seventh of a rename's).
+/// ASCII, told by a scan a word at a time ([`ascii`], the validator's);
+/// `from_utf8`'s own set-up cost more than that for strings of a few
+/// dozen bytes (170 instructions each, a seventh of a rename's).
 #[inline]
 fn utf8(bytes: &[u8]) -> Result<&str, Bail> {
-    if bytes.is_ascii() {
+    if ascii(bytes) {
         // SAFETY: ASCII bytes are UTF-8.
         return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
     }

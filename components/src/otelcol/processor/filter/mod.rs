@@ -18,7 +18,7 @@ use crate::otelcol::output::Output;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::otlp::{data_points, Signal};
 use crate::ottl;
-use crate::ottl::wire::filter::{self as wire, Filtered};
+use crate::ottl::wire::filter::{self as wire, Outcome};
 use crate::ottl::wire::{FilterPlan, WireFailure};
 use crate::selfmetrics::{ComponentMetrics, Counter};
 
@@ -257,12 +257,12 @@ impl Rewrite for Rules {
         }
         list.log.report(&errors, self.mode);
         Some(match result {
-            Ok(Filtered::Unchanged) => Ok(WireEdit::Unchanged),
-            Ok(Filtered::Changed { bytes, dropped }) => {
+            Ok(Outcome::Unchanged) => Ok(WireEdit::Unchanged),
+            Ok(Outcome::Changed { bytes, dropped }) => {
                 self.spans_filtered.add(dropped as u64);
                 Ok(WireEdit::Changed { bytes, removed: dropped })
             }
-            Ok(Filtered::Emptied { dropped }) => {
+            Ok(Outcome::Emptied { dropped }) => {
                 self.spans_filtered.add(dropped as u64);
                 Ok(WireEdit::Emptied)
             }
