@@ -50,6 +50,22 @@ fn zlib_rs_decompress(data: &[u8], size: usize) -> Vec<u8> {
     out
 }
 
+fn libdeflate_compress(data: &[u8], level: i32) -> Vec<u8> {
+    let level = libdeflater::CompressionLvl::new(level).expect("levels 1 to 12");
+    let mut c = libdeflater::Compressor::new(level);
+    let mut out = vec![0; c.deflate_compress_bound(data.len())];
+    let n = c.deflate_compress(data, &mut out).expect("the bound is room enough");
+    out.truncate(n);
+    out
+}
+
+fn libdeflate_decompress(data: &[u8], size: usize) -> Vec<u8> {
+    let mut out = vec![0; size];
+    let n = libdeflater::Decompressor::new().deflate_decompress(data, &mut out).expect("its own stream");
+    out.truncate(n);
+    out
+}
+
 fn zstd_compress(data: &[u8], level: i32) -> Vec<u8> {
     zstd::bulk::compress(data, level).unwrap()
 }
@@ -71,6 +87,7 @@ fn codecs() -> Vec<Codec> {
     for level in [1, 3, 6, 9] {
         out.push(Codec { name: "deflate/miniz_oxide", level, compress: miniz_compress, decompress: miniz_decompress });
         out.push(Codec { name: "deflate/zlib-rs", level, compress: zlib_rs_compress, decompress: zlib_rs_decompress });
+        out.push(Codec { name: "deflate/libdeflate", level, compress: libdeflate_compress, decompress: libdeflate_decompress });
     }
     for level in [1, 3] {
         out.push(Codec { name: "zstd", level, compress: zstd_compress, decompress: zstd_decompress });
