@@ -5,8 +5,10 @@
 # loads the agent (100-span requests from `solder tools loadgen`, 4
 # connections; the server on CPU 0, the load on CPU 1). Prints CPU-s per
 # million spans and µs a request at 50K and 10K spans/s, with and without
-# the keep-alive timer. What the agent spends above these figures is its
-# own (docs/compression.md, "Sixth pass").
+# the keep-alive timer, and for the hand-written unary-only prototype
+# (`--raw`, scripts/h2floor/src/raw.rs) instead of hyper. What the agent
+# spends above the hyper figures is its own (docs/compression.md, "Sixth
+# pass").
 #
 # usage: scripts/h2floor.sh [SECONDS] [ROUNDS]
 set -euo pipefail
@@ -51,5 +53,7 @@ for _ in $(seq "$ROUNDS"); do
 	for rate in 50000 10000; do
 		measure "$rate"
 		measure "$rate" --no-keep-alive
+		measure "$rate" --raw
+		measure "$rate" --raw-no-hpack
 	done
 done

@@ -6,7 +6,9 @@
 //! CPU per request is the floor the agent's receive path sits on:
 //! `scripts/h2floor.sh`.
 //!
-//! Usage: `h2floor ADDR [--no-keep-alive]`
+//! Usage: `h2floor ADDR [--no-keep-alive | --raw | --raw-no-hpack]`;
+//! `--raw` serves with the hand-written unary-only prototype of [`raw`]
+//! instead of hyper, `--raw-no-hpack` the same without decoding headers.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -19,6 +21,8 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{HeaderMap, Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+
+mod raw;
 
 type Frames = Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>;
 
@@ -39,6 +43,7 @@ fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let addr = args.get(1).cloned().unwrap_or_else(|| "127.0.0.1:4999".into());
     let keep_alive = !args.iter().any(|a| a == "--no-keep-alive");
+    let hand_written = args.iter().find(|a| a.starts_with("--raw")).map(|a| a != "--raw-no-hpack");
     // The agent's own runtime: multi-threaded, as many workers as CPUs
     // it may use (one, pinned by the script).
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -47,6 +52,10 @@ fn main() -> std::io::Result<()> {
         loop {
             let (socket, _) = listener.accept().await?;
             socket.set_nodelay(true)?;
+            if let Some(decode_headers) = hand_written {
+                tokio::spawn(raw::serve(socket, decode_headers));
+                continue;
+            }
             tokio::spawn(async move {
                 let mut builder = auto::Builder::new(TokioExecutor::new());
                 builder.http2().max_frame_size(256 * 1024);
