@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http_body_util::{BodyExt, Full, StreamBody};
-use hyper::body::Frame;
+use hyper::body::{Body, Frame};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
@@ -164,8 +164,12 @@ fn unsnappy(frame: &[u8], limit: usize) -> Result<Bytes, Unreadable> {
 /// Reads a request body of at most `limit` bytes; `None` when larger.
 /// A body that came as one data frame (the usual unary call) is handed on
 /// as that frame, not copied; otherwise the buffer is sized once from the
-/// length in the frame header.
-async fn read_message(mut body: RequestBody, limit: usize) -> Option<Bytes> {
+/// length in the frame header. Empty data frames are passed over: gRPC
+/// clients built on tonic (Rust SDKs, Solder's own exporter and load
+/// generator) end a unary call with one after the message's frame, and
+/// counted as a second piece it had every such request copied (3.5% of
+/// the default config's CPU at 10K spans/s).
+pub(super) async fn read_message<B: Body<Data = Bytes> + Unpin>(mut body: B, limit: usize) -> Option<Bytes> {
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     let mut len = 0usize;
@@ -174,6 +178,9 @@ async fn read_message(mut body: RequestBody, limit: usize) -> Option<Bytes> {
         // which answers it as a truncated message.
         let Ok(frame) = frame else { break };
         let Ok(data) = frame.into_data() else { continue };
+        if data.is_empty() {
+            continue;
+        }
         len += data.len();
         if len > limit {
             return None;

@@ -144,3 +144,31 @@ async fn snappy_messages_are_inflated_within_the_limit() {
     let status = unary::call(ch.clone(), export_path(Signal::Traces), Default::default(), Compression::Snappy, &big, timeout).await.unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
 }
+
+/// Bodies as gRPC clients send them (data frames) to
+/// `grpc::read_message`.
+fn body_of(frames: &[&Bytes]) -> impl hyper::body::Body<Data = Bytes, Error = std::convert::Infallible> + Unpin {
+    let frames: Vec<_> = frames.iter().map(|b| Ok(hyper::body::Frame::data((*b).clone()))).collect();
+    http_body_util::StreamBody::new(futures::stream::iter(frames))
+}
+
+/// A unary call's message in one data frame is handed on as that frame,
+/// not copied, also when the client ends the call with an empty data
+/// frame after it, as tonic does; a message in several pieces
+/// is joined; the limit counts the bytes, not the frames.
+#[tokio::test]
+async fn a_message_in_one_frame_is_not_copied_and_pieces_are_joined() {
+    use super::super::grpc::read_message;
+    let message = Bytes::from([&[0u8, 0, 0, 3, 232][..], &[7u8; 1000][..]].concat());
+    let empty = Bytes::new();
+    for frames in [vec![&message], vec![&message, &empty], vec![&empty, &message, &empty]] {
+        let read = read_message(body_of(&frames), 1 << 20).await.expect("within the limit");
+        assert_eq!(read, message);
+        assert_eq!(read.as_ptr(), message.as_ptr(), "{} frames: the message's frame itself, not a copy", frames.len());
+    }
+    let (head, tail) = (message.slice(..600), message.slice(600..));
+    let joined = read_message(body_of(&[&head, &empty, &tail]), 1 << 20).await.expect("within the limit");
+    assert_eq!(joined, message);
+    assert!(read_message(body_of(&[&head, &tail]), message.len() - 1).await.is_none(), "one byte over the limit");
+    assert!(read_message(body_of(&[&head, &tail, &empty]), message.len()).await.is_some(), "at the limit");
+}
