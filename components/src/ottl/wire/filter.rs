@@ -85,7 +85,7 @@ impl<'a> Pass<'a> for Tests<'_, 'a> {
         Ok(false)
     }
 
-    fn write(&mut self, _splices: &mut Splices) {}
+    fn write(&mut self, _splices: &mut Splices<'_>) {}
 }
 
 /// Which spans `plan` matches, in request order; `None` if a span is one
@@ -113,7 +113,7 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         Ok(false)
     }
 
-    fn write(&mut self, _splices: &mut Splices) {}
+    fn write(&mut self, _splices: &mut Splices<'_>) {}
 
     fn reads_above(&self) -> bool {
         !self.plan.steps.outer.is_empty()
@@ -138,7 +138,7 @@ const SPANS: u32 = 2;
 /// no span of; with how many spans are kept. The first walk checked the
 /// fields' types.
 fn without(request: &[u8], matched: &[bool]) -> Result<(Vec<u8>, usize), WireError> {
-    let mut splices = Splices::for_request(request.len());
+    let mut splices = Splices::for_request(request);
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     let end = |f: &Field<'_>| offset(f.whole) + f.whole.len();
     let mut next = 0;
@@ -188,7 +188,7 @@ fn without(request: &[u8], matched: &[bool]) -> Result<(Vec<u8>, usize), WireErr
         splices.close(resource_spans, RESOURCE_SPANS, offset(rs.payload), rs.payload.len());
         Ok(())
     })?;
-    Ok((splices.apply(request), kept))
+    Ok((splices.finish().unwrap_or_else(|| request.to_vec()), kept))
 }
 
 /// Each `scope_spans` field of a `ResourceSpans`.

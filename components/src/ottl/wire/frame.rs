@@ -1,8 +1,9 @@
 //! The request around the spans: walked once to run the statements on
 //! each span (and, for a plan with resource steps, on each resource), and,
-//! if anything changed, copied once with each change spliced in and every
-//! length above it recomputed. Fields other than spans and resources
-//! (scopes, schema URLs, unknown fields) are copied as received.
+//! if anything changed, copied once, each change written in as the walk
+//! reaches it and every length above it recomputed. Fields other than
+//! spans and resources (scopes, schema URLs, unknown fields) are copied as
+//! received.
 
 use super::fields::{self, Field};
 use super::span::Above;
@@ -18,7 +19,7 @@ pub(super) trait Pass<'a> {
     fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, Self::Error>;
 
     /// Writes the changes to the span last run, which changed.
-    fn write(&mut self, splices: &mut Splices);
+    fn write(&mut self, splices: &mut Splices<'_>);
 
     /// Whether `span` reads the resource's attributes and the scope's
     /// name and version; if not, they are not read for it.
@@ -45,7 +46,7 @@ pub(super) trait Pass<'a> {
     }
 
     /// Writes the changes to the resource last run, which changed.
-    fn write_resource(&mut self, _splices: &mut Splices) {}
+    fn write_resource(&mut self, _splices: &mut Splices<'_>) {}
 }
 
 impl From<WireError> for WireFailure {
@@ -61,17 +62,27 @@ const RESOURCE: u32 = 1;
 const SCOPE_SPANS: u32 = 2;
 const SPANS: u32 = 2;
 
-/// The changes to a request, as byte ranges of it replaced by new bytes:
-/// the request is then copied once, with the new bytes in place of each
-/// range (a changed span is not written whole and copied again). Every
-/// length-delimited message a change lies in gets its header replaced
-/// too, once the changes inside it are known ([`Splices::open`],
-/// [`Splices::close`]).
-#[derive(Default)]
-pub(super) struct Splices {
-    arena: Vec<u8>,
-    list: Vec<Splice>,
-    /// How much longer the request has got so far.
+/// The request as changed, written as the walk goes: each change in turn
+/// (a range of the request replaced by new bytes, in order), with the
+/// unchanged bytes before it copied first, in one piece. Every
+/// length-delimited message a change lies in gets its header written
+/// again once its new length is known ([`Splices::open`],
+/// [`Splices::close`]): over the old one where the length takes as many
+/// bytes, else in its place, moving the message (rare: a length that
+/// crosses 128, 16,384 or 2 MiB). Nothing is copied until the first
+/// change: a request no step changed costs no copy.
+///
+/// It used to keep the changes in a list and their bytes in an arena, and
+/// copy the request with them once at the end. Written straight into the
+/// output, a span's changes cost no arena, no list and no second copy of
+/// their bytes: 2,497 instructions a span under five statements became
+/// 2,341 (`scripts/bench-transform-instructions.sh`).
+pub(super) struct Splices<'r> {
+    request: &'r [u8],
+    out: Vec<u8>,
+    /// How much of the request is in `out`, copied or replaced.
+    copied: usize,
+    /// How much longer `out` is than the request up to `copied`.
     grown: isize,
     /// Whether anything changed (a change may keep every length).
     changed: bool,
@@ -81,47 +92,54 @@ pub(super) struct Splices {
     len: usize,
 }
 
-/// `from..to` of the request becomes `new` of the arena.
-struct Splice {
-    from: usize,
-    to: usize,
-    new: std::ops::Range<usize>,
-}
-
-/// A header whose new length is not known yet: the splice kept for it,
-/// and how much the request had grown when it was opened.
+/// A message whose header may need writing again: where its field starts
+/// in the request, and how much longer the output was when it was opened
+/// (so where the field starts in the output).
 pub(super) struct Open {
     at: usize,
     grown: isize,
 }
 
-impl Splices {
-    /// Room for the changes a request of `len` bytes usually gets, so
-    /// the lists are not grown (and copied) a dozen times a request: a
-    /// few splices a span of a few hundred bytes, a few dozen new bytes
-    /// each. Unused room is never touched.
-    pub(super) fn for_request(len: usize) -> Splices {
-        Splices { arena: Vec::with_capacity(len / 4), list: Vec::with_capacity(len / 64), ..Splices::default() }
+impl<'r> Splices<'r> {
+    pub(super) fn for_request(request: &'r [u8]) -> Splices<'r> {
+        Splices { request, out: Vec::new(), copied: 0, grown: 0, changed: false, base: 0, len: 0 }
+    }
+
+    /// Copies the request's bytes up to `to` that are not in `out` yet.
+    /// The output is sized once, at the first change, with room for it to
+    /// grow by a quarter.
+    #[inline]
+    fn copy_to(&mut self, to: usize) {
+        if to > self.copied {
+            if self.out.capacity() == 0 {
+                self.out.reserve(self.request.len() + self.request.len() / 4 + 64);
+            }
+            self.out.extend_from_slice(&self.request[self.copied..to]);
+            self.copied = to;
+        }
     }
 
     /// Replaces `from..to` of the span's body (in order: each after the
     /// last) with what `write` appends.
     #[inline]
     pub fn replace(&mut self, from: usize, to: usize, write: impl FnOnce(&mut Vec<u8>)) {
-        let start = self.arena.len();
-        write(&mut self.arena);
-        let (from, to, new) = (self.base + from, self.base + to, start..self.arena.len());
-        self.grown += new.len() as isize - (to - from) as isize;
-        self.list.push(Splice { from, to, new });
+        let (from, to) = (self.base + from, self.base + to);
+        debug_assert!(from >= self.copied, "changes come in order");
+        self.copy_to(from);
+        let start = self.out.len();
+        write(&mut self.out);
+        self.grown += (self.out.len() - start) as isize - (to - from) as isize;
+        self.copied = to;
     }
 
     /// Takes out `from..to` of the request (a whole field), in order as
     /// [`Self::replace`].
     pub(super) fn remove(&mut self, from: usize, to: usize) {
-        let at = self.arena.len();
+        debug_assert!(from >= self.copied, "changes come in order");
+        self.copy_to(from);
         self.grown -= (to - from) as isize;
+        self.copied = to;
         self.changed = true;
-        self.list.push(Splice { from, to, new: at..at });
     }
 
     /// Replaces the span's whole body.
@@ -129,34 +147,43 @@ impl Splices {
         self.replace(0, self.len, write);
     }
 
-    /// Keeps a place, at the start of a message's field, for its header:
-    /// everything spliced inside it comes after in the list. Left as is,
-    /// it splices nothing.
-    pub(super) fn open(&mut self, field: usize) -> Open {
-        self.list.push(Splice { from: field, to: field, new: 0..0 });
-        Open { at: self.list.len() - 1, grown: self.grown }
+    /// Notes a message's field starting at `field`, before anything inside
+    /// it changes.
+    pub(super) fn open(&self, field: usize) -> Open {
+        Open { at: field, grown: self.grown }
     }
 
-    /// Writes the header kept by `open` for a field numbered `tag` whose
-    /// payload was `len` bytes at `payload`, if what was spliced inside it
+    /// Writes the header of the field `open` noted, numbered `tag`, whose
+    /// payload was `len` bytes at `payload`, if what changed inside it
     /// changed its length (or, for a field that was not there, always).
     pub(super) fn close(&mut self, open: Open, tag: u32, payload: usize, len: usize) {
         let grew = self.grown - open.grown;
-        let new = self.list[open.at].from == payload;
+        let new = open.at == payload;
         if grew == 0 && !new {
             return;
         }
-        let start = self.arena.len();
-        put_header(&mut self.arena, tag, (len as isize + grew) as usize);
-        let splice = &mut self.list[open.at];
-        splice.to = payload;
-        splice.new = start..self.arena.len();
-        self.grown += splice.new.len() as isize - (payload - splice.from) as isize;
+        self.copy_to(payload + len);
+        let new_len = (len as isize + grew) as usize;
+        let (at, old) = ((open.at as isize + open.grown) as usize, payload - open.at);
+        // Nearly always the length takes as many bytes as before: written
+        // over the old one, byte by byte (a copy of the few bytes would be
+        // a `memcpy` call), the key kept.
+        if old > 1 && varint_len(new_len) == old - 1 {
+            let mut rest = new_len;
+            for b in &mut self.out[at + 1..at + old] {
+                *b = rest as u8 & 0x7f | if rest >= 0x80 { 0x80 } else { 0 };
+                rest >>= 7;
+            }
+            return;
+        }
+        let (bytes, n) = header(tag, new_len);
+        self.out.splice(at..at + old, bytes[..n].iter().copied());
+        self.grown += n as isize - old as isize;
     }
 
     /// Runs `write` on the message whose field is `whole` (its payload
     /// `payload`, `len` bytes), then writes its header if needed.
-    fn message(&mut self, tag: u32, (whole, payload, len): (usize, usize, usize), write: impl FnOnce(&mut Splices)) {
+    fn message(&mut self, tag: u32, (whole, payload, len): (usize, usize, usize), write: impl FnOnce(&mut Splices<'r>)) {
         self.changed = true;
         let open = self.open(whole);
         (self.base, self.len) = (payload, len);
@@ -164,51 +191,25 @@ impl Splices {
         self.close(open, tag, payload, len);
     }
 
-    /// The request with every splice made. Most new pieces are a few
-    /// bytes (a header, an added attribute) and many are empty (a dropped
-    /// field): a `memcpy` call for each cost more than the copying, so
-    /// those are copied in fixed chunks ([`SHORT`]) out of the arena,
-    /// padded for it at the end, and empty ones not at all.
-    pub(super) fn apply(&mut self, request: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity((request.len() as isize + self.grown.max(0)) as usize + SHORT);
-        self.arena.extend_from_slice(&[0; SHORT]);
-        let arena = &self.arena;
-        let mut at = 0;
-        for splice in &self.list {
-            if splice.from > at {
-                out.extend_from_slice(&request[at..splice.from]);
-            }
-            let new = &arena[splice.new.start..];
-            match splice.new.len() {
-                0 => {}
-                n if n <= SHORT => {
-                    // Whole chunks, the last one cut back to `n`.
-                    let mut copied = 0;
-                    while copied < n {
-                        out.extend_from_slice(&new[copied..copied + CHUNK]);
-                        copied += CHUNK;
-                    }
-                    out.truncate(out.len() - (copied - n));
-                }
-                n => out.extend_from_slice(&new[..n]),
-            }
-            at = splice.to;
+    /// The request as changed, if anything changed.
+    pub(super) fn finish(mut self) -> Option<Vec<u8>> {
+        if !self.changed {
+            return None;
         }
-        out.extend_from_slice(&request[at..]);
-        out
+        self.copy_to(self.request.len());
+        Some(self.out)
     }
 }
 
-/// New pieces up to this long are copied in [`CHUNK`]s (and the arena is
-/// padded by this much, so that a chunk never reads past it).
-const SHORT: usize = 64;
-const CHUNK: usize = 16;
+/// The most bytes a field header here takes: a one-byte key and a length
+/// of up to ten.
+const MAX_HEADER: usize = 11;
 
 /// Runs `pass` on every span (and resource); the request's new bytes if
 /// any changed. The request is walked once; writing copies it between the
 /// splices.
 pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Result<Option<Vec<u8>>, P::Error> {
-    let mut splices = Splices::for_request(request.len());
+    let mut splices = Splices::for_request(request);
     let mut above = Above::default();
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     // (whole, payload, length) of a field, as positions in the request.
@@ -294,21 +295,30 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
         splices.close(resource_spans, RESOURCE_SPANS, offset(rs.payload), rs.payload.len());
         Ok::<(), P::Error>(())
     })?;
-    Ok(splices.changed.then(|| splices.apply(request)))
+    Ok(splices.finish())
+}
+
+/// How many bytes `n` takes as a varint.
+#[inline]
+fn varint_len(n: usize) -> usize {
+    (usize::BITS - (n | 1).leading_zeros()).div_ceil(7) as usize
 }
 
 /// A length-delimited field's key and length (the tags here are 1 and 2:
-/// one key byte).
+/// one key byte), and how many bytes of the array they take.
 #[inline]
-fn put_header(out: &mut Vec<u8>, tag: u32, len: usize) {
+fn header(tag: u32, len: usize) -> ([u8; MAX_HEADER], usize) {
     debug_assert!(tag < 16, "a one-byte key");
-    out.push((tag << 3) as u8 | 2);
-    let mut len = len as u64;
+    let mut out = [0; MAX_HEADER];
+    out[0] = (tag << 3) as u8 | 2;
+    let (mut len, mut n) = (len as u64, 1);
     while len >= 0x80 {
-        out.push(len as u8 | 0x80);
+        out[n] = len as u8 | 0x80;
         len >>= 7;
+        n += 1;
     }
-    out.push(len as u8);
+    out[n] = len as u8;
+    (out, n + 1)
 }
 
 fn delimited(f: &Field<'_>) -> Result<(), WireError> {

@@ -746,7 +746,7 @@ impl<'a> LeanSpan<'a> {
     /// Writes the changed span's edits: each edited field in place (a new
     /// name or status where the old one was, or at the end; added
     /// attributes after the last one).
-    pub fn write(&mut self, plan: &Steps, out: &mut Splices) {
+    pub fn write(&mut self, plan: &Steps, out: &mut Splices<'_>) {
         // (where, up to, what): a few per span, in a list kept from span
         // to span.
         let mut edits = std::mem::take(&mut self.edits);

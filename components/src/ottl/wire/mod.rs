@@ -103,7 +103,7 @@ impl<'a> Pass<'a> for Evaluated<'_, '_, 'a> {
         Ok(self.span.changed())
     }
 
-    fn write(&mut self, splices: &mut Splices) {
+    fn write(&mut self, splices: &mut Splices<'_>) {
         splices.replace_all(|out| self.span.write(out));
     }
 }
@@ -125,7 +125,7 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         Ok(self.span.changed())
     }
 
-    fn write(&mut self, splices: &mut Splices) {
+    fn write(&mut self, splices: &mut Splices<'_>) {
         if let Some(steps) = &self.plan.span {
             self.span.write(steps, splices);
         }
@@ -159,7 +159,7 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         }
     }
 
-    fn write_resource(&mut self, splices: &mut Splices) {
+    fn write_resource(&mut self, splices: &mut Splices<'_>) {
         if let Some(steps) = &self.plan.resource {
             self.resource.write(steps, splices);
         }
