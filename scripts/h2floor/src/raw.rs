@@ -55,6 +55,16 @@ fn answer(out: &mut Vec<u8>, stream: u32) {
     out.extend_from_slice(TRAILERS);
 }
 
+/// A frame's payload without its padding; `None` (the connection is
+/// dropped) when the padding claims more than is there.
+fn unpadded(payload: &[u8], flags: u8) -> Option<&[u8]> {
+    if flags & PADDED == 0 {
+        return Some(payload);
+    }
+    let (&pad, rest) = payload.split_first()?;
+    rest.get(..rest.len().checked_sub(usize::from(pad))?)
+}
+
 /// Serves one connection; `decode_headers: false` leaves header blocks
 /// undecoded (unsafe for a real server, whose HPACK table would go out of
 /// step: it prices the framing and the system calls alone).
@@ -115,13 +125,10 @@ pub async fn serve(mut socket: TcpStream, decode_headers: bool) -> std::io::Resu
                     out.extend_from_slice(payload);
                 }
                 HEADERS => {
-                    let mut block = payload;
-                    if flags & PADDED != 0 {
-                        let pad = usize::from(block[0]);
-                        block = &block[1..block.len() - pad];
-                    }
+                    let Some(mut block) = unpadded(payload, flags) else { return Ok(()) };
                     if flags & PRIORITY != 0 {
-                        block = &block[5..];
+                        let Some(rest) = block.get(5..) else { return Ok(()) };
+                        block = rest;
                     }
                     // Decoded for the dynamic table's sake, and for the
                     // path, as a server must.
@@ -145,11 +152,7 @@ pub async fn serve(mut socket: TcpStream, decode_headers: bool) -> std::io::Resu
                 }
                 DATA => {
                     consumed += len as u32;
-                    let mut data = payload;
-                    if flags & PADDED != 0 {
-                        let pad = usize::from(data[0]);
-                        data = &data[1..data.len() - pad];
-                    }
+                    let Some(data) = unpadded(payload, flags) else { return Ok(()) };
                     if flags & END_STREAM != 0 {
                         match bodies.remove(&stream) {
                             // The whole message in one frame: read where it lies.
