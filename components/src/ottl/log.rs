@@ -48,14 +48,8 @@ impl Context for LogContext<'_> {
 
 fn get(r: &LogRecord, field: LogField, keys: &[Key]) -> Result<Value, String> {
     use LogField as F;
-    let body = r.body.as_ref().and_then(|b| b.value.as_ref());
     Ok(match field {
-        F::Body if keys.is_empty() => value::to_value(body),
-        F::Body => match (body, &r.body) {
-            (Some(V::KvlistValue(_) | V::ArrayValue(_)), Some(b)) => return value::get_in(b, keys),
-            _ => return Err(unindexable(body)),
-        },
-        F::BodyString => Value::Str(body.map_or(String::new(), attrvalue::as_string)),
+        F::Body | F::BodyString => return body_get(r.body.as_ref(), field, keys),
         F::Attributes => return value::map_get(&r.attributes, keys),
         F::DroppedAttributesCount => Value::Int(r.dropped_attributes_count as i64),
         F::TimeUnixNano => Value::Int(r.time_unix_nano as i64),
@@ -71,6 +65,18 @@ fn get(r: &LogRecord, field: LogField, keys: &[Key]) -> Result<Value, String> {
         F::SpanIdString => typed::id_hex::<8>(&r.span_id),
         F::EventName => Value::Str(r.event_name.clone()),
     })
+}
+
+/// `body`, `body[...]` or `body.string` of a record whose body is
+/// `body`: shared with the wire log context, which decodes only the body.
+pub(crate) fn body_get(body: Option<&AnyValue>, field: LogField, keys: &[Key]) -> Result<Value, String> {
+    let value = body.and_then(|b| b.value.as_ref());
+    match (field, value, body) {
+        (LogField::BodyString, ..) => Ok(Value::Str(value.map_or(String::new(), attrvalue::as_string))),
+        _ if keys.is_empty() => Ok(value::to_value(value)),
+        (_, Some(V::KvlistValue(_) | V::ArrayValue(_)), Some(b)) => value::get_in(b, keys),
+        _ => Err(unindexable(value)),
+    }
 }
 
 fn set(r: &mut LogRecord, field: LogField, keys: &[Key], v: Value) -> Result<(), String> {

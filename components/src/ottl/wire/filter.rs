@@ -1,9 +1,12 @@
-//! `span` filter conditions run on the wire bytes of a request: each span
-//! is read as the wire `span` context and tested where it lies, and only
-//! if some span matched is the request written again, without the spans
-//! that matched and without the scopes and resources left empty (every
-//! empty one, as the decoded filter prunes them). A request where nothing
-//! matched goes on as its bytes.
+//! `span` and `log_record` filter conditions run on the wire bytes of a
+//! request: each span (or log record) is read as the wire `span` (or
+//! `log`) context and tested where it lies, and only if some item matched
+//! is the request written again, without the items that matched and
+//! without the scopes and resources left empty (every empty one, as the
+//! decoded filter prunes them). A request where nothing matched goes on as
+//! its bytes. Log requests nest as trace requests do, under the same field
+//! numbers (`resource_logs` 1, `resource` 1, `scope_logs` 2, `scope` 1,
+//! `log_records` 2), so one walk serves both.
 //!
 //! Decoding, testing and encoding again cost about ten times the tests
 //! themselves on the spans SDKs send; a filter of health checks runs on
@@ -14,6 +17,7 @@ use solder_syntax::ottl::{Conditions, ErrorMode, RunError};
 use super::fields::{self, Field};
 use super::frame::{rewrite, Pass, Splices};
 use super::lean::{Bail, LeanSpan};
+use super::log::{self, WireLog, WireLogContext};
 use super::plan::FilterPlan;
 use super::span::{self, Above, WireSpan, WireSpanContext};
 use super::WireFailure;
@@ -22,6 +26,12 @@ use crate::otlp::wire::WireError;
 /// Whether `conditions` read only what the wire `span` context serves.
 pub fn supports(conditions: &Conditions) -> bool {
     conditions.path_uses().iter().all(|u| span::supports(u.path, false))
+}
+
+/// Whether `log_record` conditions read only what the wire `log` context
+/// serves.
+pub fn supports_logs(conditions: &Conditions) -> bool {
+    conditions.path_uses().iter().all(|u| log::supports(u.path))
 }
 
 /// What filtering did to a request.
@@ -50,37 +60,82 @@ pub fn filter_spans(
 ) -> Result<Outcome, WireFailure> {
     let matched = match plan.and_then(|plan| planned(plan, request)) {
         Some(matched) => matched,
-        None => {
-            let mut tests = Tests { conditions, mode, errors, span: WireSpan::default(), matched: Vec::new() };
-            rewrite(request, &mut tests)?;
-            tests.matched
-        }
+        None => tested::<WireSpan<'_>>(conditions, mode, request, errors)?,
     };
+    outcome(request, &matched)
+}
+
+/// Drops every log record of a log request for which any of `conditions`
+/// is true, as [`filter_spans`] drops spans (without a plan: every
+/// condition runs in the evaluator).
+pub fn filter_logs(conditions: &Conditions, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Outcome, WireFailure> {
+    let matched = tested::<WireLog<'_>>(conditions, mode, request, errors)?;
+    outcome(request, &matched)
+}
+
+/// Which items of `request` any of `conditions` matches, in request order,
+/// each read as an `R`.
+fn tested<'a, R: Record<'a>>(conditions: &Conditions, mode: ErrorMode, request: &'a [u8], errors: &mut Vec<RunError>) -> Result<Vec<bool>, WireFailure> {
+    let mut tests = Tests { conditions, mode, errors, item: R::default(), matched: Vec::new() };
+    rewrite(request, &mut tests)?;
+    Ok(tests.matched)
+}
+
+/// The request without the items `matched` says.
+fn outcome(request: &[u8], matched: &[bool]) -> Result<Outcome, WireFailure> {
     let dropped = matched.iter().filter(|m| **m).count();
     if dropped == 0 {
         return Ok(Outcome::Unchanged);
     }
-    let (bytes, kept) = without(request, &matched)?;
+    let (bytes, kept) = without(request, matched)?;
     Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes, dropped } })
 }
 
-/// The first walk: each span tested, in request order, nothing written.
-struct Tests<'c, 'a> {
+/// An item the evaluator tests on the wire: a span or a log record.
+trait Record<'a>: Default {
+    fn read(&mut self, body: &'a [u8]) -> Result<(), WireError>;
+
+    /// Whether any of `conditions` holds for the item last read.
+    fn any(&mut self, above: &Above<'a>, conditions: &Conditions, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<bool, RunError>;
+}
+
+impl<'a> Record<'a> for WireSpan<'a> {
+    fn read(&mut self, body: &'a [u8]) -> Result<(), WireError> {
+        WireSpan::read(self, body)
+    }
+
+    fn any(&mut self, above: &Above<'a>, conditions: &Conditions, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<bool, RunError> {
+        conditions.any(&mut WireSpanContext { span: self, above }, mode, errors)
+    }
+}
+
+impl<'a> Record<'a> for WireLog<'a> {
+    fn read(&mut self, body: &'a [u8]) -> Result<(), WireError> {
+        WireLog::read(self, body)
+    }
+
+    fn any(&mut self, above: &Above<'a>, conditions: &Conditions, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<bool, RunError> {
+        conditions.any(&mut WireLogContext { record: self, above }, mode, errors)
+    }
+}
+
+/// The first walk: each item tested, in request order, nothing written.
+struct Tests<'c, R> {
     conditions: &'c Conditions,
     mode: ErrorMode,
     errors: &'c mut Vec<RunError>,
-    span: WireSpan<'a>,
+    item: R,
     matched: Vec<bool>,
 }
 
-impl<'a> Pass<'a> for Tests<'_, 'a> {
+impl<'a, R: Record<'a>> Pass<'a> for Tests<'_, R> {
     type Error = WireFailure;
 
+    /// Called for each log record too: see the module's doc.
     fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, WireFailure> {
-        self.span.read(body)?;
-        let mut ctx = WireSpanContext { span: &mut self.span, above };
+        self.item.read(body)?;
         // One list of conditions: its index is always 0.
-        let matched = self.conditions.any(&mut ctx, self.mode, self.errors).map_err(|e| WireFailure::Run(0, e))?;
+        let matched = self.item.any(above, self.conditions, self.mode, self.errors).map_err(|e| WireFailure::Run(0, e))?;
         self.matched.push(matched);
         Ok(false)
     }
@@ -128,7 +183,8 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
 }
 
 /// `ExportTraceServiceRequest.resource_spans`, `ResourceSpans.scope_spans`
-/// and `ScopeSpans.spans`, as [`rewrite`] walks them.
+/// and `ScopeSpans.spans`, as [`rewrite`] walks them (and the same numbers
+/// of their log counterparts).
 const RESOURCE_SPANS: u32 = 1;
 const SCOPE_SPANS: u32 = 2;
 const SPANS: u32 = 2;

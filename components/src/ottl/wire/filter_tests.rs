@@ -5,7 +5,7 @@
 //! and resources, and refuse or report the same errors.
 
 use prost::Message;
-use solder_syntax::ottl::{funcs, Conditions, ErrorMode};
+use solder_syntax::ottl::{funcs, Conditions, ErrorMode, RunError};
 
 use super::filter::{filter_spans, planned, supports, Outcome};
 use super::plan::FilterPlan;
@@ -52,24 +52,39 @@ fn same_as_decoded_by(list: &[&str], plan: Option<&FilterPlan>, bytes: &[u8], mo
     let none = Conditions::compile(&ottl::SPANEVENT, funcs::table(), &[]).expect("no conditions");
     let mut decoded = ExportTraceServiceRequest::decode(bytes).expect("valid request");
     let (mut decoded_errors, mut wire_errors) = (Vec::new(), Vec::new());
-    let by_decoding = ottl::filter_traces(&conds, &none, &mut decoded, mode, &mut decoded_errors);
+    let by_decoding = ottl::filter_traces(&conds, &none, &mut decoded, mode, &mut decoded_errors).map(|f| f.spans);
     let on_wire = filter_spans(&conds, plan, mode, bytes, &mut wire_errors);
+    let emptied = decoded.resource_spans.is_empty();
+    agree(list, (by_decoding, &decoded, emptied), on_wire, (decoded_errors.len(), wire_errors.len()))
+}
+
+/// Whether a wire run agrees with decoding, asserted: the same items
+/// dropped (decoding's count, or its error, and the request it left and
+/// whether that is empty), the same request left, as many errors
+/// reported (decoding's, the wire's). False if the wire path left the
+/// request to decoding.
+pub(super) fn agree<M: Message + Default + PartialEq + std::fmt::Debug>(
+    list: &[&str],
+    (by_decoding, decoded, emptied): (Result<u64, RunError>, &M, bool),
+    on_wire: Result<Outcome, WireFailure>,
+    (decoded_errors, wire_errors): (usize, usize),
+) -> bool {
     match (by_decoding, on_wire) {
         (_, Err(WireFailure::Decode(_))) => return false,
         (Err(_), Err(WireFailure::Run(..))) => {}
-        (Ok(f), Ok(Outcome::Unchanged)) => assert_eq!(f.spans, 0, "{list:?}: decoding dropped spans"),
-        (Ok(f), Ok(Outcome::Emptied { dropped })) => {
-            assert_eq!(f.spans, dropped as u64, "{list:?}");
-            assert!(decoded.resource_spans.is_empty(), "{list:?}: decoding kept some");
+        (Ok(n), Ok(Outcome::Unchanged)) => assert_eq!(n, 0, "{list:?}: decoding dropped items"),
+        (Ok(n), Ok(Outcome::Emptied { dropped })) => {
+            assert_eq!(n, dropped as u64, "{list:?}");
+            assert!(emptied, "{list:?}: decoding kept some");
         }
-        (Ok(f), Ok(Outcome::Changed { bytes, dropped })) => {
-            assert_eq!(f.spans, dropped as u64, "{list:?}");
-            let got = ExportTraceServiceRequest::decode(&bytes[..]).unwrap_or_else(|e| panic!("{list:?}: undecodable: {e}"));
-            assert_eq!(got, decoded, "{list:?}");
+        (Ok(n), Ok(Outcome::Changed { bytes, dropped })) => {
+            assert_eq!(n, dropped as u64, "{list:?}");
+            let got = M::decode(&bytes[..]).unwrap_or_else(|e| panic!("{list:?}: undecodable: {e}"));
+            assert_eq!(&got, decoded, "{list:?}");
         }
         (d, w) => panic!("{list:?}: decoding gave {d:?}, the wire {w:?}"),
     }
-    assert_eq!(decoded_errors.len(), wire_errors.len(), "{list:?}: errors reported");
+    assert_eq!(decoded_errors, wire_errors, "{list:?}: errors reported");
     true
 }
 
@@ -93,8 +108,14 @@ fn every_list_drops_what_decoding_drops() {
         shuffled(&resources(), 6),
         shuffled_bytes(&plain, 4),
     ];
-    for list in LISTS {
-        assert!(supports(&conditions(list)), "{list:?} should run on the wire");
+    assert!(LISTS.iter().all(|list| supports(&conditions(list))), "every list should run on the wire");
+    on_every_layout(LISTS, &layouts, same_as_decoded);
+}
+
+/// `same_as_decoded` for every list, error mode and layout: each must
+/// agree, and run on the wire.
+pub(super) fn on_every_layout(lists: &[&[&str]], layouts: &[Vec<u8>], same_as_decoded: impl Fn(&[&str], &[u8], ErrorMode) -> bool) {
+    for list in lists {
         for mode in [ErrorMode::Ignore, ErrorMode::Silent, ErrorMode::Propagate] {
             for (i, bytes) in layouts.iter().enumerate() {
                 assert!(same_as_decoded(list, bytes, mode), "layout {i}, {list:?}: the wire path should run");

@@ -26,6 +26,9 @@ mod filter_tests;
 mod frame;
 mod gate;
 mod lean;
+mod log;
+#[cfg(test)]
+mod log_filter_tests;
 mod outer;
 mod plan;
 #[cfg(test)]

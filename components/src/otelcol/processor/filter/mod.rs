@@ -131,6 +131,9 @@ pub struct Rules {
     /// The `span` list as a plan's conditions, when they are plain
     /// comparisons.
     span_plan: Option<FilterPlan>,
+    /// Whether the `log_record` list runs on the wire bytes: it reads only
+    /// what the wire log context serves.
+    logs_on_wire: bool,
     spans_filtered: Counter,
     datapoints_filtered: Counter,
     logs_filtered: Counter,
@@ -206,15 +209,17 @@ impl Rewrite for Rules {
             (args.traces.clone().unwrap_or_default(), args.metrics.clone().unwrap_or_default(), args.logs.clone().unwrap_or_default());
         let (span, spanevent) =
             (List::compile(&ottl::SPAN, &traces.span, "traces.span")?, List::compile(&ottl::SPANEVENT, &traces.spanevent, "traces.spanevent")?);
+        let log_record = List::compile(&ottl::LOG, &logs.log_record, "logs.log_record")?;
         Ok(Rules {
             mode,
             spans_on_wire: spanevent.is_none() && span.as_ref().is_some_and(|l| wire::supports(&l.conditions)),
             span_plan: span.as_ref().and_then(|l| FilterPlan::compile(&l.conditions)),
             span,
+            logs_on_wire: log_record.as_ref().is_some_and(|l| wire::supports_logs(&l.conditions)),
+            log_record,
             spanevent,
             metric: List::compile(&ottl::METRIC, &metrics.metric, "metrics.metric")?,
             datapoint: List::compile(&ottl::DATAPOINT, &metrics.datapoint, "metrics.datapoint")?,
-            log_record: List::compile(&ottl::LOG, &logs.log_record, "logs.log_record")?,
             blank: Blank::compile()?,
             spans_filtered: Counter::default(),
             datapoints_filtered: Counter::default(),
@@ -232,6 +237,7 @@ impl Rewrite for Rules {
             mode: self.mode,
             spans_on_wire: self.spans_on_wire,
             span_plan: self.span_plan,
+            logs_on_wire: self.logs_on_wire,
             span: attach(self.span),
             spanevent: attach(self.spanevent),
             metric: attach(self.metric),
@@ -244,26 +250,34 @@ impl Rewrite for Rules {
         }
     }
 
-    /// A `span` list alone, on the wire: the spans that match are taken
-    /// out of the request's bytes. A request the wire walk finds odd is
-    /// decoded instead (`None`).
+    /// A `span` list alone, or a `log_record` list, on the wire: the
+    /// items that match are taken out of the request's bytes. A request
+    /// the wire walk finds odd is decoded instead (`None`).
     fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
-        let list = self.span.as_ref().filter(|_| signal == Signal::Traces && self.spans_on_wire)?;
+        let (list, counter) = match signal {
+            Signal::Traces if self.spans_on_wire => (self.span.as_ref()?, &self.spans_filtered),
+            Signal::Logs if self.logs_on_wire => (self.log_record.as_ref()?, &self.logs_filtered),
+            _ => return None,
+        };
         let mut errors = Vec::new();
-        let result = wire::filter_spans(&list.conditions, self.span_plan.as_ref(), FailureLog::run_mode(self.mode), bytes, &mut errors);
+        let mode = FailureLog::run_mode(self.mode);
+        let result = match signal {
+            Signal::Logs => wire::filter_logs(&list.conditions, mode, bytes, &mut errors),
+            _ => wire::filter_spans(&list.conditions, self.span_plan.as_ref(), mode, bytes, &mut errors),
+        };
         if let Err(WireFailure::Decode(_)) = result {
-            // Decoding tests the spans again, and reports their errors.
+            // Decoding tests the items again, and reports their errors.
             return None;
         }
         list.log.report(&errors, self.mode);
         Some(match result {
             Ok(Outcome::Unchanged) => Ok(WireEdit::Unchanged),
             Ok(Outcome::Changed { bytes, dropped }) => {
-                self.spans_filtered.add(dropped as u64);
+                counter.add(dropped as u64);
                 Ok(WireEdit::Changed { bytes, removed: dropped })
             }
             Ok(Outcome::Emptied { dropped }) => {
-                self.spans_filtered.add(dropped as u64);
+                counter.add(dropped as u64);
                 Ok(WireEdit::Emptied)
             }
             Err(WireFailure::Run(_, e)) => {

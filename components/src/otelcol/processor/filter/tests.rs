@@ -101,3 +101,46 @@ async fn spans_filtered_on_the_wire_are_those_decoding_filters() {
     assert_eq!((a.items(), b.items()), (1, 1));
     assert_eq!(wire.filtered().0, 2);
 }
+
+fn logs(list: &[(i32, &str)]) -> crate::otlp::Logs {
+    use crate::otlp::proto::common::v1::AnyValue;
+    use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    let log_records = list
+        .iter()
+        .map(|(severity, body)| LogRecord { severity_number: *severity, body: Some(AnyValue { value: Some(s(body)) }), ..Default::default() })
+        .collect();
+    let rl = ResourceLogs { scope_logs: vec![ScopeLogs { log_records, ..Default::default() }], ..Default::default() };
+    crate::otlp::Logs::from_message(ExportLogsServiceRequest { resource_logs: vec![rl] })
+}
+
+/// A `log_record` list runs on the request's bytes, unless it reads what
+/// the wire log context does not serve; both ways drop the same records,
+/// count them, and forward the count of what is left. Sent = delivered +
+/// filtered.
+#[tokio::test]
+async fn log_records_filtered_on_the_wire_are_those_decoding_filters() {
+    let rec = Recorder::new();
+    let id = "otelcol.processor.filter.logs_on_wire";
+    let list = "`severity_number < SEVERITY_NUMBER_INFO`, `IsMatch(body, \"^GET /health\")`";
+    let body = format!("logs {{\nlog_record = [{list}]\n}}\noutput {{ logs = [sink] }}");
+    let h = Harness::start_with(&REGISTRATION, Options::standalone(id), &body, &rec.scope("sink")).unwrap();
+    let sent = || logs(&[(5, "cache miss"), (9, "GET /health 200"), (9, "order 7 paid"), (17, "payment failed")]);
+    h.input().0.consume_logs(sent()).await.unwrap();
+    h.input().0.consume_logs(logs(&[(1, "trace"), (9, "GET /health 200")])).await.unwrap();
+    let got = rec.logs();
+    assert_eq!(got.len(), 1, "an emptied request is not forwarded");
+    let left = got[0].decode().unwrap();
+    let bodies: Vec<_> = left.resource_logs[0].scope_logs[0].log_records.iter().map(|r| format!("{:?}", r.body)).collect();
+    assert!(bodies.len() == 2 && bodies[0].contains("order 7 paid") && bodies[1].contains("payment failed"), "{bodies:?}");
+    assert_eq!(got[0].items(), 2, "the request's count is what it holds");
+    assert_eq!(counted(LOGS.trim_end_matches("_total"), id), Some(4), "6 sent = 2 delivered + 4 filtered");
+    h.stop().await;
+
+    let wire = rules(&format!("logs {{\nlog_record = [{list}]\n}}")).unwrap();
+    let decoded = rules("logs {\nlog_record = [`resource.dropped_attributes_count > 0`, `severity_number < SEVERITY_NUMBER_INFO`]\n}").unwrap();
+    assert!(wire.logs_on_wire && !decoded.logs_on_wire);
+    let on_wire = process(&wire, sent(), |req| wire.try_logs(req)).unwrap().unwrap();
+    let by_decoding = process(&decoded, sent(), |req| decoded.try_logs(req)).unwrap().unwrap();
+    assert_eq!(by_decoding.items(), 3);
+    assert_eq!(on_wire.items(), 2);
+}
