@@ -15,17 +15,24 @@
 //! match on the body, on the wire through the evaluator; the `decoded_`
 //! cases force decoding, filtering and encoding again.
 //!
+//! The `metrics` group does the same for a `metric` list on 100 metrics
+//! of an instrumented service (five points each, three attributes a
+//! point; a third of them the runtime's `go_*` metrics): `go_runtime`
+//! drops those by `IsMatch(name, "^go_")`, `one_name` drops one metric by
+//! its name.
+//!
 //! `cargo bench -p solder-components --bench filter`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use solder_components::otelcol::output::Output;
-use solder_components::otelcol::processor::filter::{Arguments, LogConditions, Rules, TraceConditions};
+use solder_components::otelcol::processor::filter::{Arguments, LogConditions, MetricConditions, Rules, TraceConditions};
 use solder_components::otelcol::processor::rewrite::{process, try_rewrite, Rewrite};
 use solder_components::otlp::proto::common::v1::any_value::Value as V;
 use solder_components::otlp::proto::common::v1::{AnyValue, InstrumentationScope, KeyValue};
 use solder_components::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use solder_components::otlp::proto::metrics::v1::{metric::Data, number_data_point, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum};
 use solder_components::otlp::proto::resource::v1::Resource;
-use solder_components::otlp::proto::ExportLogsServiceRequest;
+use solder_components::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest};
 use solder_components::otlp::{synthetic, Encoded};
 
 const SPANS: usize = 100;
@@ -36,20 +43,27 @@ const HEALTH_REGEX: &str = r#"IsMatch(attributes["http.route"], "^/health$")"#;
 const DEBUG: &str = r#"severity_number < SEVERITY_NUMBER_INFO"#;
 const HEALTH_BODY: &str = r#"IsMatch(body, "^GET /health")"#;
 
+const GO_RUNTIME: &str = r#"IsMatch(name, "^go_")"#;
+const ONE_NAME: &str = r#"name == "http.server.active_requests""#;
+
 fn rules(span: &[&str]) -> Rules {
-    compile(Some(TraceConditions { span: strings(span), spanevent: vec![] }), None)
+    compile(Some(TraceConditions { span: strings(span), spanevent: vec![] }), None, None)
 }
 
 fn log_rules(log_record: &[&str]) -> Rules {
-    compile(None, Some(LogConditions { log_record: strings(log_record) }))
+    compile(None, None, Some(LogConditions { log_record: strings(log_record) }))
+}
+
+fn metric_rules(metric: &[&str]) -> Rules {
+    compile(None, Some(MetricConditions { metric: strings(metric), datapoint: vec![] }), None)
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-fn compile(traces: Option<TraceConditions>, logs: Option<LogConditions>) -> Rules {
-    let args = Arguments { error_mode: "ignore".into(), traces, metrics: None, logs, output: Output::default(), compiled: Default::default() };
+fn compile(traces: Option<TraceConditions>, metrics: Option<MetricConditions>, logs: Option<LogConditions>) -> Rules {
+    let args = Arguments { error_mode: "ignore".into(), traces, metrics, logs, output: Output::default(), compiled: Default::default() };
     <Rules as Rewrite>::compile(&args).expect("valid conditions")
 }
 
@@ -91,6 +105,33 @@ fn log_request() -> ExportLogsServiceRequest {
     ExportLogsServiceRequest { resource_logs: vec![ResourceLogs { resource: Some(resource), scope_logs, ..Default::default() }] }
 }
 
+/// 100 metrics of an instrumented service: every third a Go runtime
+/// metric, each with five points of three attributes.
+fn metric_request() -> ExportMetricsServiceRequest {
+    let point = |i: u64, j: u64| NumberDataPoint {
+        attributes: vec![kv("http.route", &format!("/api/v{j}/orders")), kv("http.request.method", "POST"), kv("http.response.status_code", "200")],
+        start_time_unix_nano: 1_700_000_000_000_000_000,
+        time_unix_nano: 1_700_000_060_000_000_000,
+        value: Some(number_data_point::Value::AsInt((i * 7 + j) as i64)),
+        ..Default::default()
+    };
+    let metric = |i: u64| Metric {
+        name: if i.is_multiple_of(3) {
+            format!("go_memstats_{i}_bytes")
+        } else if i == 1 {
+            "http.server.active_requests".into()
+        } else {
+            format!("orders.metric_{i}")
+        },
+        unit: "1".into(),
+        data: Some(Data::Sum(Sum { data_points: (0..5).map(|j| point(i, j)).collect(), aggregation_temporality: 2, is_monotonic: true })),
+        ..Default::default()
+    };
+    let resource = Resource { attributes: vec![kv("service.name", "orders"), kv("k8s.pod.name", "orders-7d9f-x2")], ..Default::default() };
+    let scope_metrics = vec![ScopeMetrics { metrics: (0..SPANS as u64).map(metric).collect(), ..Default::default() }];
+    ExportMetricsServiceRequest { resource_metrics: vec![ResourceMetrics { resource: Some(resource), scope_metrics, ..Default::default() }] }
+}
+
 fn filter(c: &mut Criterion) {
     let data = Encoded::from_message(synthetic::request(7, SPANS));
     let health = rules(&[HEALTH]);
@@ -109,6 +150,16 @@ fn filter(c: &mut Criterion) {
         let rules = log_rules(&[list]);
         group.bench_function(format!("{name}_on_wire_100_records"), |b| b.iter(|| process(&rules, logs.clone(), |r| rules.try_logs(r)).expect("runs")));
         group.bench_function(format!("decoded_{name}_100_records"), |b| b.iter(|| try_rewrite(logs.clone(), |r| rules.try_logs(r)).expect("runs")));
+    }
+    group.finish();
+
+    let metrics = Encoded::from_message(metric_request());
+    let mut group = c.benchmark_group("metrics");
+    group.throughput(Throughput::Elements(SPANS as u64));
+    for (name, list) in [("go_runtime", GO_RUNTIME), ("one_name", ONE_NAME)] {
+        let rules = metric_rules(&[list]);
+        group.bench_function(format!("{name}_on_wire_100_metrics"), |b| b.iter(|| process(&rules, metrics.clone(), |r| rules.try_metrics(r)).expect("runs")));
+        group.bench_function(format!("decoded_{name}_100_metrics"), |b| b.iter(|| try_rewrite(metrics.clone(), |r| rules.try_metrics(r)).expect("runs")));
     }
     group.finish();
 }

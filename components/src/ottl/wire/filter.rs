@@ -1,12 +1,13 @@
-//! `span` and `log_record` filter conditions run on the wire bytes of a
-//! request: each span (or log record) is read as the wire `span` (or
-//! `log`) context and tested where it lies, and only if some item matched
-//! is the request written again, without the items that matched and
-//! without the scopes and resources left empty (every empty one, as the
-//! decoded filter prunes them). A request where nothing matched goes on as
-//! its bytes. Log requests nest as trace requests do, under the same field
-//! numbers (`resource_logs` 1, `resource` 1, `scope_logs` 2, `scope` 1,
-//! `log_records` 2), so one walk serves both.
+//! `span`, `log_record` and `metric` filter conditions run on the wire
+//! bytes of a request: each span (log record, metric) is read as the wire
+//! `span` (`log`, `metric`) context and tested where it lies, and only if
+//! some item matched is the request written again, without the items that
+//! matched and without the scopes and resources left empty (every empty
+//! one, as the decoded filter prunes them). A request where nothing
+//! matched goes on as its bytes. Log and metric requests nest as trace requests do, under the
+//! same field numbers (`resource_logs` 1, `resource` 1, `scope_logs` 2,
+//! `scope` 1, `log_records` 2; the same for metrics), so one walk serves
+//! all three.
 //!
 //! Decoding, testing and encoding again cost about ten times the tests
 //! themselves on the spans SDKs send; a filter of health checks runs on
@@ -18,6 +19,7 @@ use super::fields::{self, Field};
 use super::frame::{rewrite, Pass, Splices};
 use super::lean::{Bail, LeanSpan};
 use super::log::{self, WireLog, WireLogContext};
+use super::metric::{self, WireMetric, WireMetricContext};
 use super::plan::FilterPlan;
 use super::span::{self, Above, WireSpan, WireSpanContext};
 use super::WireFailure;
@@ -34,14 +36,22 @@ pub fn supports_logs(conditions: &Conditions) -> bool {
     conditions.path_uses().iter().all(|u| log::supports(u.path))
 }
 
-/// What filtering did to a request.
+/// Whether `metric` conditions read only what the wire `metric` context
+/// serves.
+pub fn supports_metrics(conditions: &Conditions) -> bool {
+    conditions.path_uses().iter().all(|u| metric::supports(u.path))
+}
+
+/// What filtering did to a request. `dropped` counts the request's items
+/// that went: spans, log records, or the data points of the metrics that
+/// matched (what OTLP counts a metric request in).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// No span matched: the request goes on as it came.
+    /// No item matched: the request goes on as it came.
     Unchanged,
-    /// The request without the `dropped` spans that matched.
+    /// The request without the items that matched.
     Changed { bytes: Vec<u8>, dropped: usize },
-    /// Every span matched (or the request is left with none): nothing
+    /// Every item matched (or the request is left with none): nothing
     /// goes on.
     Emptied { dropped: usize },
 }
@@ -60,31 +70,45 @@ pub fn filter_spans(
 ) -> Result<Outcome, WireFailure> {
     let matched = match plan.and_then(|plan| planned(plan, request)) {
         Some(matched) => matched,
-        None => tested::<WireSpan<'_>>(conditions, mode, request, errors)?,
+        None => tested::<WireSpan<'_>>(conditions, mode, request, errors)?.0,
     };
-    outcome(request, &matched)
+    let dropped = matched.iter().filter(|m| **m).count();
+    outcome(request, &matched, dropped)
 }
 
 /// Drops every log record of a log request for which any of `conditions`
 /// is true, as [`filter_spans`] drops spans (without a plan: every
 /// condition runs in the evaluator).
 pub fn filter_logs(conditions: &Conditions, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Outcome, WireFailure> {
-    let matched = tested::<WireLog<'_>>(conditions, mode, request, errors)?;
-    outcome(request, &matched)
+    let (matched, dropped) = tested::<WireLog<'_>>(conditions, mode, request, errors)?;
+    outcome(request, &matched, dropped)
+}
+
+/// Drops every metric of a metric request for which any of `conditions`
+/// is true, with its data points, as [`filter_logs`] drops log records;
+/// `dropped` counts those points.
+pub fn filter_metrics(conditions: &Conditions, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Outcome, WireFailure> {
+    let (matched, dropped) = tested::<WireMetric<'_>>(conditions, mode, request, errors)?;
+    outcome(request, &matched, dropped)
 }
 
 /// Which items of `request` any of `conditions` matches, in request order,
-/// each read as an `R`.
-fn tested<'a, R: Record<'a>>(conditions: &Conditions, mode: ErrorMode, request: &'a [u8], errors: &mut Vec<RunError>) -> Result<Vec<bool>, WireFailure> {
-    let mut tests = Tests { conditions, mode, errors, item: R::default(), matched: Vec::new() };
+/// each read as an `R`; and how many of the request's items those hold.
+fn tested<'a, R: Record<'a>>(
+    conditions: &Conditions,
+    mode: ErrorMode,
+    request: &'a [u8],
+    errors: &mut Vec<RunError>,
+) -> Result<(Vec<bool>, usize), WireFailure> {
+    let mut tests = Tests { conditions, mode, errors, item: R::default(), matched: Vec::new(), dropped: 0 };
     rewrite(request, &mut tests)?;
-    Ok(tests.matched)
+    Ok((tests.matched, tests.dropped))
 }
 
-/// The request without the items `matched` says.
-fn outcome(request: &[u8], matched: &[bool]) -> Result<Outcome, WireFailure> {
-    let dropped = matched.iter().filter(|m| **m).count();
-    if dropped == 0 {
+/// The request without the items `matched` says, which hold `dropped`
+/// of its items.
+fn outcome(request: &[u8], matched: &[bool], dropped: usize) -> Result<Outcome, WireFailure> {
+    if !matched.contains(&true) {
         return Ok(Outcome::Unchanged);
     }
     let (bytes, kept) = without(request, matched)?;
@@ -97,6 +121,12 @@ trait Record<'a>: Default {
 
     /// Whether any of `conditions` holds for the item last read.
     fn any(&mut self, above: &Above<'a>, conditions: &Conditions, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<bool, RunError>;
+
+    /// How many of the request's items the item last read is: one, but
+    /// for a metric, its data points.
+    fn items(&self) -> usize {
+        1
+    }
 }
 
 impl<'a> Record<'a> for WireSpan<'a> {
@@ -119,6 +149,20 @@ impl<'a> Record<'a> for WireLog<'a> {
     }
 }
 
+impl<'a> Record<'a> for WireMetric<'a> {
+    fn read(&mut self, body: &'a [u8]) -> Result<(), WireError> {
+        WireMetric::read(self, body)
+    }
+
+    fn any(&mut self, above: &Above<'a>, conditions: &Conditions, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<bool, RunError> {
+        conditions.any(&mut WireMetricContext { metric: self, above }, mode, errors)
+    }
+
+    fn items(&self) -> usize {
+        self.points()
+    }
+}
+
 /// The first walk: each item tested, in request order, nothing written.
 struct Tests<'c, R> {
     conditions: &'c Conditions,
@@ -126,6 +170,8 @@ struct Tests<'c, R> {
     errors: &'c mut Vec<RunError>,
     item: R,
     matched: Vec<bool>,
+    /// The items the matched ones hold.
+    dropped: usize,
 }
 
 impl<'a, R: Record<'a>> Pass<'a> for Tests<'_, R> {
@@ -137,6 +183,9 @@ impl<'a, R: Record<'a>> Pass<'a> for Tests<'_, R> {
         // One list of conditions: its index is always 0.
         let matched = self.item.any(above, self.conditions, self.mode, self.errors).map_err(|e| WireFailure::Run(0, e))?;
         self.matched.push(matched);
+        if matched {
+            self.dropped += self.item.items();
+        }
         Ok(false)
     }
 

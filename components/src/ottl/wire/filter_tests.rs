@@ -154,13 +154,31 @@ fn conditions_beyond_the_wire_context_are_not_supported() {
 #[test]
 fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
     let seeds = [with_empty_parts(request()).encode_to_vec(), shuffled(&resources(), 2), odd_bytes(&request())];
-    let mut next = rng(0x5EED_F117);
+    let run = |list: &[&str], bytes: &[u8]| {
+        let conds = conditions(list);
+        let _ = filter_spans(&conds, FilterPlan::compile(&conds).as_ref(), ErrorMode::Ignore, bytes, &mut Vec::new());
+    };
+    over_mutations(&seeds, 0x5EED_F117, LISTS, run, receivable, same_as_decoded);
+}
+
+/// 3,000 byte-level mutations of `seeds`, each with one of `lists`: `run`
+/// on every one (it must not panic), and on those the receiver would pass
+/// on (`receivable`), `same_as_decoded` under `ignore`. Enough of them
+/// must be valid, and run on the wire.
+pub(super) fn over_mutations(
+    seeds: &[Vec<u8>],
+    seed: u64,
+    lists: &[&[&str]],
+    run: impl Fn(&[&str], &[u8]),
+    receivable: impl Fn(&[u8]) -> bool,
+    same_as_decoded: impl Fn(&[&str], &[u8], ErrorMode) -> bool,
+) {
+    let mut next = rng(seed);
     let (mut valid, mut ran) = (0, 0);
     for round in 0..3000 {
         let bytes = mutated(&seeds[round % seeds.len()], &mut next);
-        let list = LISTS[round % LISTS.len()];
-        let conds = conditions(list);
-        let _ = filter_spans(&conds, FilterPlan::compile(&conds).as_ref(), ErrorMode::Ignore, &bytes, &mut Vec::new());
+        let list = lists[round % lists.len()];
+        run(list, &bytes);
         if !receivable(&bytes) {
             continue;
         }
@@ -169,6 +187,18 @@ fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
     }
     eprintln!("{valid} valid mutations, {ran} run on the wire");
     assert!(valid >= 100 && ran >= 50, "{valid} valid mutations, {ran} run on the wire");
+}
+
+/// A request of any signal holding one item, `item` its bytes as
+/// written: in one scope, in one resource.
+pub(super) fn one_item(item: &[u8]) -> Vec<u8> {
+    let mut scope = Vec::new();
+    prost::encoding::bytes::encode(2, &item.to_vec(), &mut scope);
+    let mut resource = Vec::new();
+    prost::encoding::bytes::encode(2, &scope, &mut resource);
+    let mut bytes = Vec::new();
+    prost::encoding::bytes::encode(1, &resource, &mut bytes);
+    bytes
 }
 
 /// Comparisons of span fields, attributes and resource attributes with

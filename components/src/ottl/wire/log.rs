@@ -12,11 +12,11 @@ use solder_syntax::ottl::{Context, Key, PathId, Value};
 
 use super::attrs::Attrs;
 use super::fields;
-use super::span::Above;
+use super::span::{above_serves, Above};
 use crate::otlp::proto::common::v1::AnyValue;
 use crate::otlp::wire::{Reader, WireError, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 use crate::ottl::log::body_get;
-use crate::ottl::schema::{locate, LogField, Part, ResourceField, ScopeField, LOG, LOG_PARTS};
+use crate::ottl::schema::{locate, LogField, Part, LOG, LOG_PARTS};
 use crate::ottl::typed;
 
 /// Whether the wire log context serves a read of `path`: every field of
@@ -25,9 +25,8 @@ use crate::ottl::typed;
 pub(super) fn supports(path: PathId) -> bool {
     match locate(&LOG, LOG_PARTS, path, &[]) {
         Ok((Part::Log, _)) => true,
-        Ok((Part::Resource, i)) => ResourceField::ALL[i] == ResourceField::Attributes,
-        Ok((Part::Scope, i)) => matches!(ScopeField::ALL[i], ScopeField::Name | ScopeField::Version),
-        _ => false,
+        Ok((part, i)) => above_serves(part, i),
+        Err(_) => false,
     }
 }
 
@@ -137,10 +136,7 @@ impl Context for WireLogContext<'_, '_> {
     fn get(&self, path: PathId, keys: &[Key]) -> Result<Value, String> {
         match locate(&LOG, LOG_PARTS, path, keys)? {
             (Part::Log, i) => self.record.get(LogField::ALL[i], keys),
-            (Part::Resource, i) if ResourceField::ALL[i] == ResourceField::Attributes => self.above.resource_attributes.get(keys),
-            (Part::Scope, i) if ScopeField::ALL[i] == ScopeField::Name => Ok(Value::str(self.above.scope_name)),
-            (Part::Scope, i) if ScopeField::ALL[i] == ScopeField::Version => Ok(Value::str(self.above.scope_version)),
-            (part, i) => Err(format!("{part:?} field {i} is not available on the wire; these conditions should have been decoded")),
+            (part, i) => self.above.get(part, i, keys),
         }
     }
 

@@ -29,6 +29,9 @@ mod lean;
 mod log;
 #[cfg(test)]
 mod log_filter_tests;
+mod metric;
+#[cfg(test)]
+mod metric_filter_tests;
 mod outer;
 mod plan;
 #[cfg(test)]

@@ -25,18 +25,41 @@ pub(super) fn supports(path: PathId, written: bool) -> bool {
             !written
                 || matches!(SpanField::ALL[i], F::Name | F::Kind | F::KindString | F::KindDeprecatedString | F::StatusCode | F::StatusMessage | F::Attributes)
         }
-        Ok((Part::Resource, i)) => !written && ResourceField::ALL[i] == ResourceField::Attributes,
-        Ok((Part::Scope, i)) => !written && matches!(ScopeField::ALL[i], ScopeField::Name | ScopeField::Version),
-        _ => false,
+        Ok((part, i)) => !written && above_serves(part, i),
+        Err(_) => false,
     }
 }
 
-/// What a span's statements see of its resource and scope.
+/// What a span's (or log record's, or metric's) statements see of its
+/// resource and scope.
 #[derive(Default)]
 pub(super) struct Above<'a> {
     pub resource_attributes: Attrs<'a>,
     pub scope_name: &'a str,
     pub scope_version: &'a str,
+}
+
+/// Whether [`Above`] serves a read of `part`'s field `i`: the resource's
+/// attributes, the scope's name and version.
+pub(super) fn above_serves(part: Part, i: usize) -> bool {
+    match part {
+        Part::Resource => ResourceField::ALL[i] == ResourceField::Attributes,
+        Part::Scope => matches!(ScopeField::ALL[i], ScopeField::Name | ScopeField::Version),
+        _ => false,
+    }
+}
+
+impl Above<'_> {
+    /// A read of the resource's attributes or the scope's name or version
+    /// (`part`'s field `i`); any other field is not at hand on the wire.
+    pub fn get(&self, part: Part, i: usize, keys: &[Key]) -> Result<Value, String> {
+        match part {
+            Part::Resource if ResourceField::ALL[i] == ResourceField::Attributes => self.resource_attributes.get(keys),
+            Part::Scope if ScopeField::ALL[i] == ScopeField::Name => Ok(Value::str(self.scope_name)),
+            Part::Scope if ScopeField::ALL[i] == ScopeField::Version => Ok(Value::str(self.scope_version)),
+            _ => Err(unsupported((part, i))),
+        }
+    }
 }
 
 /// A span's fields as received (prost's rules: the last of a repeated
@@ -294,7 +317,7 @@ fn text(bytes: &[u8]) -> Result<&str, String> {
     fields::text(bytes).map_err(|e| e.to_string())
 }
 
-fn unsupported(field: impl std::fmt::Debug) -> String {
+pub(super) fn unsupported(field: impl std::fmt::Debug) -> String {
     format!("{field:?} is not available on the wire; this program should have been decoded")
 }
 
@@ -308,10 +331,7 @@ impl Context for WireSpanContext<'_, '_> {
     fn get(&self, path: PathId, keys: &[Key]) -> Result<Value, String> {
         match locate(&SPAN, SPAN_PARTS, path, keys)? {
             (Part::Span, i) => self.span.get(SpanField::ALL[i], keys),
-            (Part::Resource, i) if ResourceField::ALL[i] == ResourceField::Attributes => self.above.resource_attributes.get(keys),
-            (Part::Scope, i) if ScopeField::ALL[i] == ScopeField::Name => Ok(Value::str(self.above.scope_name)),
-            (Part::Scope, i) if ScopeField::ALL[i] == ScopeField::Version => Ok(Value::str(self.above.scope_version)),
-            (part, i) => Err(unsupported((part, i))),
+            (part, i) => self.above.get(part, i, keys),
         }
     }
 

@@ -131,6 +131,10 @@ pub struct Rules {
     /// The `span` list as a plan's conditions, when they are plain
     /// comparisons.
     span_plan: Option<FilterPlan>,
+    /// Whether the `metric` list runs on the wire bytes: it reads only
+    /// what the wire metric context serves, and there is no `datapoint`
+    /// list.
+    metrics_on_wire: bool,
     /// Whether the `log_record` list runs on the wire bytes: it reads only
     /// what the wire log context serves.
     logs_on_wire: bool,
@@ -209,6 +213,8 @@ impl Rewrite for Rules {
             (args.traces.clone().unwrap_or_default(), args.metrics.clone().unwrap_or_default(), args.logs.clone().unwrap_or_default());
         let (span, spanevent) =
             (List::compile(&ottl::SPAN, &traces.span, "traces.span")?, List::compile(&ottl::SPANEVENT, &traces.spanevent, "traces.spanevent")?);
+        let (metric, datapoint) =
+            (List::compile(&ottl::METRIC, &metrics.metric, "metrics.metric")?, List::compile(&ottl::DATAPOINT, &metrics.datapoint, "metrics.datapoint")?);
         let log_record = List::compile(&ottl::LOG, &logs.log_record, "logs.log_record")?;
         Ok(Rules {
             mode,
@@ -218,8 +224,9 @@ impl Rewrite for Rules {
             logs_on_wire: log_record.as_ref().is_some_and(|l| wire::supports_logs(&l.conditions)),
             log_record,
             spanevent,
-            metric: List::compile(&ottl::METRIC, &metrics.metric, "metrics.metric")?,
-            datapoint: List::compile(&ottl::DATAPOINT, &metrics.datapoint, "metrics.datapoint")?,
+            metrics_on_wire: datapoint.is_none() && metric.as_ref().is_some_and(|l| wire::supports_metrics(&l.conditions)),
+            metric,
+            datapoint,
             blank: Blank::compile()?,
             spans_filtered: Counter::default(),
             datapoints_filtered: Counter::default(),
@@ -237,6 +244,7 @@ impl Rewrite for Rules {
             mode: self.mode,
             spans_on_wire: self.spans_on_wire,
             span_plan: self.span_plan,
+            metrics_on_wire: self.metrics_on_wire,
             logs_on_wire: self.logs_on_wire,
             span: attach(self.span),
             spanevent: attach(self.spanevent),
@@ -250,18 +258,21 @@ impl Rewrite for Rules {
         }
     }
 
-    /// A `span` list alone, or a `log_record` list, on the wire: the
-    /// items that match are taken out of the request's bytes. A request
-    /// the wire walk finds odd is decoded instead (`None`).
+    /// A `span` list alone, a `metric` list alone or a `log_record` list,
+    /// on the wire: the items that match are taken out of the request's
+    /// bytes (a metric with its points, which are what is counted). A
+    /// request the wire walk finds odd is decoded instead (`None`).
     fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
         let (list, counter) = match signal {
             Signal::Traces if self.spans_on_wire => (self.span.as_ref()?, &self.spans_filtered),
+            Signal::Metrics if self.metrics_on_wire => (self.metric.as_ref()?, &self.datapoints_filtered),
             Signal::Logs if self.logs_on_wire => (self.log_record.as_ref()?, &self.logs_filtered),
             _ => return None,
         };
         let mut errors = Vec::new();
         let mode = FailureLog::run_mode(self.mode);
         let result = match signal {
+            Signal::Metrics => wire::filter_metrics(&list.conditions, mode, bytes, &mut errors),
             Signal::Logs => wire::filter_logs(&list.conditions, mode, bytes, &mut errors),
             _ => wire::filter_spans(&list.conditions, self.span_plan.as_ref(), mode, bytes, &mut errors),
         };

@@ -144,3 +144,42 @@ async fn log_records_filtered_on_the_wire_are_those_decoding_filters() {
     assert_eq!(by_decoding.items(), 3);
     assert_eq!(on_wire.items(), 2);
 }
+
+fn gauges(list: &[(&str, usize)]) -> crate::otlp::Metrics {
+    use crate::otlp::proto::metrics::v1::{metric::Data, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics};
+    let gauge = |points| Some(Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default(); points] }));
+    let metrics = list.iter().map(|(name, points)| Metric { name: name.to_string(), data: gauge(*points), ..Default::default() }).collect();
+    let rm = ResourceMetrics { scope_metrics: vec![ScopeMetrics { metrics, ..Default::default() }], ..Default::default() };
+    crate::otlp::Metrics::from_message(ExportMetricsServiceRequest { resource_metrics: vec![rm] })
+}
+
+/// A `metric` list alone runs on the request's bytes; with a `datapoint`
+/// list beside it the request is decoded. Both drop the same metrics, and
+/// what is counted (and taken from the request's count) is their data
+/// points. Sent = delivered + filtered, in points.
+#[tokio::test]
+async fn metrics_filtered_on_the_wire_are_those_decoding_filters() {
+    let rec = Recorder::new();
+    let id = "otelcol.processor.filter.metrics_on_wire";
+    let list = "`IsMatch(name, \"^go_\")`";
+    let body = format!("metrics {{\nmetric = [{list}]\n}}\noutput {{ metrics = [sink] }}");
+    let h = Harness::start_with(&REGISTRATION, Options::standalone(id), &body, &rec.scope("sink")).unwrap();
+    let sent = || gauges(&[("go_goroutines", 1), ("http.server.active_requests", 3), ("go_gc_duration_seconds", 5)]);
+    h.input().0.consume_metrics(sent()).await.unwrap();
+    h.input().0.consume_metrics(gauges(&[("go_threads", 2)])).await.unwrap();
+    let got = rec.metrics();
+    assert_eq!(got.len(), 1, "an emptied request is not forwarded");
+    let left = got[0].decode().unwrap();
+    assert_eq!(left.resource_metrics[0].scope_metrics[0].metrics.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["http.server.active_requests"]);
+    assert_eq!(got[0].items(), 3, "the request's count is of the points it holds");
+    assert_eq!(counted(DATAPOINTS.trim_end_matches("_total"), id), Some(8), "11 points sent = 3 delivered + 8 filtered");
+    h.stop().await;
+
+    let wire = rules(&format!("metrics {{\nmetric = [{list}]\n}}")).unwrap();
+    let decoded = rules(&format!("metrics {{\nmetric = [{list}]\ndatapoint = [`false`]\n}}")).unwrap();
+    assert!(wire.metrics_on_wire && !decoded.metrics_on_wire);
+    let run = |r: &Rules| process(r, sent(), |req| r.try_metrics(req)).unwrap().unwrap();
+    let (a, b) = (run(&wire), run(&decoded));
+    assert_eq!(a.decode().unwrap(), b.decode().unwrap());
+    assert_eq!((a.items(), b.items()), (3, 3));
+}
