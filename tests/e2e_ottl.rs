@@ -163,3 +163,84 @@ fn set_semconv_span_name_names_lookups_by_route_and_keeps_the_old_name() {
     assert_eq!(originals, ["GET /users/123", "GET /users/456"], "{spans:?}");
     assert_eq!(spans.iter().filter(|s| s["attributes"]["original_span_name"].is_string()).count(), USERS as usize, "{spans:?}");
 }
+
+/// An app on the Python SDK logs through `logging` and counts through a
+/// meter; `otelcol.processor.filter` drops its DEBUG lines and health-check
+/// access lines, and its `process.*` runtime metrics, on the requests'
+/// bytes, and a collector-like sink gets the rest. Every log record and
+/// data point sent is at the sink or counted as filtered.
+#[test]
+fn debug_logs_health_lines_and_runtime_metrics_are_filtered_and_balance() {
+    const ORDERS: u32 = 12;
+    let python = support::python();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink(&python, dir.path(), 0);
+    let grpc = free_port();
+    let cfg = dir.path().join("pipeline.alloy");
+    let pipeline = format!(
+        r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		logs    = [otelcol.processor.filter.noise.input]
+		metrics = [otelcol.processor.filter.noise.input]
+	}}
+}}
+
+otelcol.processor.filter "noise" {{
+	error_mode = "ignore"
+	logs {{
+		log_record = [
+			`severity_number < SEVERITY_NUMBER_INFO`,
+			`IsMatch(body, "^GET /health")`,
+		]
+	}}
+	metrics {{
+		metric = [`IsMatch(name, "^process[.]")`]
+	}}
+	output {{
+		logs    = [otelcol.exporter.otlp.sink.input]
+		metrics = [otelcol.exporter.otlp.sink.input]
+	}}
+}}
+
+otelcol.exporter.otlp "sink" {{
+	client {{
+		endpoint = "127.0.0.1:{sink}"
+		tls {{
+			insecure = true
+		}}
+	}}
+}}
+"#,
+        sink = sink.port
+    );
+    std::fs::write(&cfg, pipeline).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+
+    let status = Command::new(&python).arg(e2e_dir().join("noisy_app.py")).args([format!("http://127.0.0.1:{grpc}"), ORDERS.to_string()]).status().unwrap();
+    assert!(status.success(), "noisy app failed ({status}); solder logs:\n{}", agent.logs());
+
+    let (logs, metrics) = (sink.record.with_extension("jsonl.logs"), sink.record.with_extension("jsonl.metrics"));
+    agent.wait_for("every paid order's line at the sink", || read_jsonl(&logs).len() >= ORDERS as usize);
+    agent.wait_for("the orders metric at the sink", || read_jsonl(&metrics).iter().any(|m| m["name"] == "orders.paid"));
+    let delivered_logs = read_jsonl(&logs);
+    assert!(delivered_logs.iter().all(|l| l["body"].as_str().is_some_and(|b| b.starts_with("order ")) && l["severity"] == 9), "{delivered_logs:?}");
+    let delivered_metrics = read_jsonl(&metrics);
+    let names: Vec<&str> = delivered_metrics.iter().filter_map(|m| m["name"].as_str()).collect();
+    assert_eq!(names, ["orders.paid"], "the runtime metrics are filtered");
+    let delivered_points: f64 = delivered_metrics.iter().filter_map(|m| m["points"].as_f64()).sum();
+
+    let text = agent.get("/metrics").1;
+    let id = r#"{component_id="otelcol.processor.filter.noise""#;
+    let (accepted_logs, accepted_points) =
+        (metric_sum(&text, "otelcol_receiver_accepted_log_records_total{"), metric_sum(&text, "otelcol_receiver_accepted_metric_points_total{"));
+    let filtered_logs = metric_sum(&text, &format!("otelcol_processor_filter_logs_filtered_total{id}"));
+    let filtered_points = metric_sum(&text, &format!("otelcol_processor_filter_datapoints_filtered_total{id}"));
+    assert_eq!(accepted_logs, f64::from(ORDERS * 2 + ORDERS / 2), "every line was acknowledged");
+    assert_eq!(filtered_logs, f64::from(ORDERS + ORDERS / 2), "the DEBUG and health lines are counted as filtered");
+    assert_eq!(delivered_logs.len() as f64 + filtered_logs, accepted_logs, "acknowledged = delivered + filtered");
+    assert_eq!((accepted_points, filtered_points, delivered_points), (4.0, 2.0, 2.0), "acknowledged = delivered + filtered, in points");
+}

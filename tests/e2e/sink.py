@@ -1,5 +1,8 @@
 """An OTLP trace sink standing in for Jaeger (gRPC) or Tempo (OTLP/HTTP):
-records every span it receives as a JSON line. Written with grpcio, the
+records every span it receives as a JSON line. Over gRPC it also takes
+logs and metrics, as a collector would: each log record is a line in
+RECORD_FILE.logs, each metric (with its number of points) one in
+RECORD_FILE.metrics. Written with grpcio, the
 standard library's HTTP server and the protobuf classes of
 opentelemetry-proto, independently of Solder's own OTLP code.
 
@@ -18,6 +21,8 @@ from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 port, record_path, fail_first = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -27,6 +32,8 @@ port, record_path, fail_first = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 required_authorization = os.environ.get("SINK_REQUIRE_AUTHORIZATION")
 http_port = int(sys.argv[4]) if len(sys.argv) > 4 else None
 out = open(record_path, "w")
+logs_out = open(record_path + ".logs", "w")
+metrics_out = open(record_path + ".metrics", "w")
 refused = open(record_path + ".refused", "w")
 state = {"calls": 0}
 lock = threading.Lock()
@@ -59,6 +66,30 @@ class Sink(trace_service_pb2_grpc.TraceServiceServicer):
             context.abort(grpc.StatusCode.UNAVAILABLE, "sink is starting")
         record(request)
         return trace_service_pb2.ExportTraceServiceResponse()
+
+
+class LogsSink(logs_service_pb2_grpc.LogsServiceServicer):
+    def Export(self, request, context):
+        with lock:
+            for rl in request.resource_logs:
+                for sl in rl.scope_logs:
+                    for r in sl.log_records:
+                        logs_out.write(json.dumps({"body": attr_value(r.body), "severity": r.severity_number}) + "\n")
+            logs_out.flush()
+        return logs_service_pb2.ExportLogsServiceResponse()
+
+
+class MetricsSink(metrics_service_pb2_grpc.MetricsServiceServicer):
+    def Export(self, request, context):
+        with lock:
+            for rm in request.resource_metrics:
+                for sm in rm.scope_metrics:
+                    for m in sm.metrics:
+                        kind = m.WhichOneof("data")
+                        points = len(getattr(m, kind).data_points) if kind else 0
+                        metrics_out.write(json.dumps({"name": m.name, "points": points}) + "\n")
+            metrics_out.flush()
+        return metrics_service_pb2.ExportMetricsServiceResponse()
 
 
 class HttpSink(BaseHTTPRequestHandler):
@@ -105,6 +136,8 @@ def record(request):
 
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
 trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Sink(), server)
+logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsSink(), server)
+metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(MetricsSink(), server)
 server.add_insecure_port(f"127.0.0.1:{port}")
 server.start()
 if http_port is not None:
