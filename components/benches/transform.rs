@@ -18,7 +18,10 @@
 //! `string_condition` a string attribute compared with a literal;
 //! `stamp_then_copy` a `resource` block, then a span block copying what
 //! it set onto each span (a plan; `decoded_stamp_then_copy` the path such
-//! programs took before).
+//! programs took before). The `other_signals` group runs the same
+//! `resource` block over a log request of 100 records and a metric
+//! request of 100 metrics (`support/requests.rs`): as a plan on the bytes,
+//! and decoded (the path those took before).
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -32,6 +35,10 @@ use solder_components::otlp::{synthetic, Encoded};
 use solder_components::ottl::wire::WireBlock;
 use solder_components::ottl::{self, Group};
 use solder_syntax::ottl::{funcs, ErrorMode, Statements};
+
+#[path = "support/requests.rs"]
+mod requests;
+use requests::{log_request, metric_request};
 
 const SPANS: usize = 100;
 
@@ -73,6 +80,18 @@ fn rules_in(context: &str, statements: &[&str]) -> Rules {
 
 /// Rules of trace blocks, each a context and its statements.
 fn rules_of(blocks: &[(&str, &[&str])]) -> Rules {
+    rules_for(blocks, Signal::Traces)
+}
+
+/// Which signal's blocks the rules hold.
+#[derive(Clone, Copy, PartialEq)]
+enum Signal {
+    Traces,
+    Metrics,
+    Logs,
+}
+
+fn rules_for(blocks: &[(&str, &[&str])], signal: Signal) -> Rules {
     let block = |(context, statements): &(&str, &[&str])| ContextStatements {
         context: context.to_string(),
         statements: statements.iter().map(|s| s.to_string()).collect(),
@@ -82,9 +101,9 @@ fn rules_of(blocks: &[(&str, &[&str])]) -> Rules {
     let args = Arguments {
         error_mode: "ignore".into(),
         statements: None,
-        trace_statements: blocks.iter().map(block).collect(),
-        metric_statements: vec![],
-        log_statements: vec![],
+        trace_statements: if signal == Signal::Traces { blocks.iter().map(block).collect() } else { vec![] },
+        metric_statements: if signal == Signal::Metrics { blocks.iter().map(block).collect() } else { vec![] },
+        log_statements: if signal == Signal::Logs { blocks.iter().map(block).collect() } else { vec![] },
         output: Output::default(),
         compiled: Default::default(),
     };
@@ -175,6 +194,21 @@ fn transform(c: &mut Criterion) {
     group.bench_function("decoded_stamp_then_copy_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| stamp.try_traces(r)).expect("runs")));
     group.bench_function("decoded_reencode_only_100_spans", |b| b.iter(|| rewrite(data.clone(), |_| true).expect("decodes")));
     group.bench_function("decoded_five_statements_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| five.try_traces(r)).expect("runs")));
+    group.finish();
+
+    let mut group = c.benchmark_group("other_signals");
+    group.throughput(Throughput::Elements(SPANS as u64));
+    let block: [(&str, &[&str]); 1] = [("resource", &RESOURCE_STATEMENTS)];
+    let (logs, log_rules) = (Encoded::from_message(log_request()), rules_for(&block, Signal::Logs));
+    group.bench_function("resource_two_statements_100_records", |b| b.iter(|| process(&log_rules, logs.clone(), |r| log_rules.try_logs(r)).expect("runs")));
+    group.bench_function("decoded_resource_two_statements_100_records", |b| b.iter(|| try_rewrite(logs.clone(), |r| log_rules.try_logs(r)).expect("runs")));
+    let (metrics, metric_rules) = (Encoded::from_message(metric_request()), rules_for(&block, Signal::Metrics));
+    group.bench_function("resource_two_statements_100_metrics", |b| {
+        b.iter(|| process(&metric_rules, metrics.clone(), |r| metric_rules.try_metrics(r)).expect("runs"))
+    });
+    group.bench_function("decoded_resource_two_statements_100_metrics", |b| {
+        b.iter(|| try_rewrite(metrics.clone(), |r| metric_rules.try_metrics(r)).expect("runs"))
+    });
     group.finish();
 }
 

@@ -79,7 +79,9 @@ pub fn transform_traces(blocks: &[WireBlock<'_>], request: &[u8], errors: &mut V
     frame::rewrite(request, &mut Evaluated { blocks, errors, span: WireSpan::default() })
 }
 
-/// Runs a [`Plan`] over every span and resource of a trace request.
+/// Runs a [`Plan`] over every span and resource of a trace request, or
+/// every resource of a metric or log request (they nest alike; a plan for
+/// those has no span steps).
 /// `None` inside: nothing changed. `Err(Bail)`: a span or resource the
 /// plan cannot run exactly; the caller runs a general path instead
 /// ([`transform_traces`] if [`supports`], else decoding).

@@ -12,9 +12,11 @@ use super::tests::{kv, request, rng, FIVE};
 use super::{run_plan, Plan};
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::{AnyValue, ArrayValue, EntityRef};
+use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use crate::otlp::proto::metrics::v1::{metric::Data, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics};
 use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::trace::v1::ResourceSpans;
-use crate::otlp::proto::ExportTraceServiceRequest;
+use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use crate::ottl::{self, Group};
 
 /// A program: its blocks, each a context and its statements.
@@ -198,11 +200,26 @@ pub(super) fn resources() -> ExportTraceServiceRequest {
 /// the resource's attributes shuffled, now and then an unknown field in
 /// it, and the resource after the scopes in every other one.
 pub(super) fn shuffled(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
+    shuffled_resources(req.resource_spans.iter().map(|rs| (rs.resource.as_ref(), scopes(&rs.scope_spans))), seed)
+}
+
+/// Each message as field 2, as a `Resource*` holds its scopes.
+fn scopes<M: Message>(scopes: &[M]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for scope in scopes {
+        prost::encoding::message::encode(2, scope, &mut out);
+    }
+    out
+}
+
+/// A request of any signal from its resources, each with its scopes'
+/// bytes, laid out as [`shuffled`] lays them.
+fn shuffled_resources<'r>(resources: impl Iterator<Item = (Option<&'r Resource>, Vec<u8>)>, seed: u64) -> Vec<u8> {
     let mut next = rng(seed);
     let mut bytes = Vec::new();
-    for (i, rs) in req.resource_spans.iter().enumerate() {
+    for (i, (r, scopes)) in resources.enumerate() {
         let mut resource = Vec::new();
-        if let Some(r) = &rs.resource {
+        if let Some(r) = r {
             let mut fields: Vec<Vec<u8>> =
                 r.attributes.iter().map(|kv| Resource { attributes: vec![kv.clone()], ..Default::default() }.encode_to_vec()).collect();
             fields.push(Resource { attributes: vec![], ..r.clone() }.encode_to_vec());
@@ -215,10 +232,6 @@ pub(super) fn shuffled(req: &ExportTraceServiceRequest, seed: u64) -> Vec<u8> {
                 fields.swap(j, (next() % (j as u64 + 1)) as usize);
             }
             prost::encoding::bytes::encode(1, &fields.concat(), &mut resource);
-        }
-        let mut scopes = Vec::new();
-        for ss in &rs.scope_spans {
-            prost::encoding::message::encode(2, ss, &mut scopes);
         }
         let body = if i % 2 == 0 { [resource, scopes].concat() } else { [scopes, resource].concat() };
         prost::encoding::bytes::encode(1, &body, &mut bytes);
@@ -307,4 +320,82 @@ fn mutated_resources_never_panic_and_valid_ones_agree_with_decoding() {
     }
     eprintln!("{valid} valid mutations, {ran} run by the plan");
     assert!(valid >= 100 && ran >= 50, "{valid} valid mutations, {ran} run by the plan");
+}
+
+/// [`resources`] as a log and as a metric request: the same resources,
+/// each over a scope of two records (or metrics) where it had spans.
+fn other_signals() -> (ExportLogsServiceRequest, ExportMetricsServiceRequest) {
+    let req = resources();
+    let record = |i: i32| LogRecord { severity_number: 9 + i, body: Some(AnyValue { value: Some(V::StringValue(format!("line {i}"))) }), ..Default::default() };
+    let gauge = |i: u64| Metric {
+        name: format!("m{i}"),
+        data: Some(Data::Gauge(Gauge { data_points: vec![NumberDataPoint { time_unix_nano: i, ..Default::default() }] })),
+        ..Default::default()
+    };
+    let logs = req
+        .resource_spans
+        .iter()
+        .map(|rs| ResourceLogs {
+            resource: rs.resource.clone(),
+            scope_logs: rs
+                .scope_spans
+                .iter()
+                .map(|ss| ScopeLogs { scope: ss.scope.clone(), log_records: vec![record(0), record(1)], ..Default::default() })
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
+    let metrics = req
+        .resource_spans
+        .iter()
+        .map(|rs| ResourceMetrics {
+            resource: rs.resource.clone(),
+            scope_metrics: rs
+                .scope_spans
+                .iter()
+                .map(|ss| ScopeMetrics { scope: ss.scope.clone(), metrics: vec![gauge(0), gauge(1)], ..Default::default() })
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
+    (ExportLogsServiceRequest { resource_logs: logs }, ExportMetricsServiceRequest { resource_metrics: metrics })
+}
+
+/// Runs `program` as a plan over `bytes` and through `decoded`, which
+/// decodes, transforms and encodes again; whether the plan ran.
+fn plan_agrees<M: Message + Default + PartialEq + std::fmt::Debug>(program: Program, bytes: &[u8], decoded: impl Fn(&[Group], &mut M)) -> bool {
+    let gs = groups(program);
+    let plan = Plan::compile(&gs).unwrap_or_else(|| panic!("{program:?} should compile to a plan"));
+    let mut want = M::decode(bytes).expect("valid request");
+    decoded(&gs, &mut want);
+    let Ok(out) = run_plan(&plan, bytes) else { return false };
+    let got = M::decode(out.as_deref().unwrap_or(bytes)).unwrap_or_else(|e| panic!("{program:?}: the plan wrote an undecodable request: {e}"));
+    assert_eq!(got, want, "{program:?}");
+    true
+}
+
+/// Metric and log requests nest as trace requests do: a program of
+/// `resource` blocks runs as the same plan over their resources, and
+/// gives what decoding gives, over the same shapes and layouts.
+#[test]
+fn resource_plans_run_on_metric_and_log_requests_as_decoding_does() {
+    let (logs, metrics) = other_signals();
+    let resource_only: Vec<Program> = PLANNED.iter().copied().filter(|p| p.iter().all(|(context, _)| *context == "resource")).collect();
+    assert!(resource_only.len() >= 5);
+    let transform_logs = |gs: &[Group], r: &mut ExportLogsServiceRequest| ottl::transform_logs(gs, r, ErrorMode::Propagate, &mut Vec::new()).expect("runs");
+    let transform_metrics =
+        |gs: &[Group], r: &mut ExportMetricsServiceRequest| ottl::transform_metrics(gs, r, ErrorMode::Propagate, &mut Vec::new()).expect("runs");
+    for program in resource_only {
+        for seed in 0..=12 {
+            let (log_bytes, metric_bytes) = match seed {
+                0 => (logs.encode_to_vec(), metrics.encode_to_vec()),
+                _ => (
+                    shuffled_resources(logs.resource_logs.iter().map(|r| (r.resource.as_ref(), scopes(&r.scope_logs))), seed),
+                    shuffled_resources(metrics.resource_metrics.iter().map(|r| (r.resource.as_ref(), scopes(&r.scope_metrics))), seed),
+                ),
+            };
+            assert!(plan_agrees(program, &log_bytes, transform_logs), "seed {seed}, {program:?}: the plan should run on logs");
+            assert!(plan_agrees(program, &metric_bytes, transform_metrics), "seed {seed}, {program:?}: the plan should run on metrics");
+        }
+    }
 }

@@ -30,18 +30,13 @@ pub(super) fn rules(args: &Arguments) -> Result<Rules, ArgumentError> {
     let groups: Vec<&ottl::Group> = traces.iter().map(|b| &b.group).collect();
     let traces_on_wire = ottl::wire::supports(&groups);
     let traces_plan = ottl::wire::Plan::compile(groups.iter().copied());
-    Ok(Rules {
-        traces_on_wire,
-        traces_plan,
-        traces,
-        metrics: signal(
-            &args.metric_statements,
-            &flat.metric,
-            Signal { blocks: "metric_statements", flat: "statements.metric", contexts: &metric_contexts() },
-            mode,
-        )?,
-        logs: signal(&args.log_statements, &flat.log, Signal { blocks: "log_statements", flat: "statements.log", contexts: &log_contexts() }, mode)?,
-    })
+    let metrics =
+        signal(&args.metric_statements, &flat.metric, Signal { blocks: "metric_statements", flat: "statements.metric", contexts: &metric_contexts() }, mode)?;
+    let logs = signal(&args.log_statements, &flat.log, Signal { blocks: "log_statements", flat: "statements.log", contexts: &log_contexts() }, mode)?;
+    // Metric and log requests nest as trace requests do: `resource` blocks
+    // of plain steps alone run as the same plan over their resources.
+    let plan = |blocks: &[Block]| ottl::wire::Plan::compile(blocks.iter().map(|b| &b.group));
+    Ok(Rules { traces_on_wire, traces_plan, metrics_plan: plan(&metrics), logs_plan: plan(&logs), traces, metrics, logs })
 }
 
 /// Where one signal's statements are written and which contexts it allows.

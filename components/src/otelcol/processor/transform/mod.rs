@@ -115,6 +115,11 @@ pub struct Rules {
     /// The trace blocks compiled to wire operations, when each is a
     /// `span` or `resource` block of plain steps ([`ottl::wire::Plan`]).
     traces_plan: Option<ottl::wire::Plan>,
+    /// The metric and the log blocks as such a plan, when each is a
+    /// `resource` block of plain steps (what the Kubernetes monitoring
+    /// chart writes for them: a cluster name set, attributes deleted).
+    metrics_plan: Option<ottl::wire::Plan>,
+    logs_plan: Option<ottl::wire::Plan>,
 }
 
 /// A driver from the OTTL contexts module: runs one group over a request.
@@ -183,17 +188,19 @@ impl Rewrite for Rules {
     }
 
     fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
-        if signal != Signal::Traces {
-            return None;
-        }
-        if let Some(plan) = &self.traces_plan {
+        let plan = match signal {
+            Signal::Traces => &self.traces_plan,
+            Signal::Metrics => &self.metrics_plan,
+            Signal::Logs => &self.logs_plan,
+        };
+        if let Some(plan) = plan {
             // A span or resource the plan cannot run exactly goes a
             // general way.
             if let Ok(result) = ottl::wire::run_plan(plan, bytes) {
                 return Some(Ok(result.into()));
             }
         }
-        if !self.traces_on_wire {
+        if signal != Signal::Traces || !self.traces_on_wire {
             return None;
         }
         let blocks: Vec<WireBlock<'_>> = self.traces.iter().map(|b| WireBlock { group: &b.group, mode: FailureLog::run_mode(b.mode) }).collect();

@@ -226,3 +226,54 @@ output { traces = [sink] }"#;
     assert!(got[0].bytes().ends_with(&unknown), "the unknown field is kept: the request was not decoded");
     h.stop().await;
 }
+
+/// The same `resource` block in `metric_statements` and `log_statements`
+/// (the chart writes it for every signal) runs as a plan on the bytes of
+/// metric and log requests: the unknown field at the top goes on as it
+/// came, and the resource is changed as decoding would change it.
+#[tokio::test]
+async fn resource_blocks_of_metrics_and_logs_run_on_the_bytes() {
+    use crate::otlp::proto::common::v1::any_value::Value as V;
+    use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use crate::otlp::proto::metrics::v1::{metric::Data, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics};
+    use crate::otlp::proto::resource::v1::Resource;
+    use crate::otlp::{Logs, Metrics};
+    use prost::Message;
+    let rec = Recorder::new();
+    let block = |signal: &str| {
+        format!("{signal}_statements {{\n  context = \"resource\"\n  statements = [`set(attributes[\"k8s.cluster.name\"], \"prod-eu-1\")`, `delete_key(attributes, \"host.name\")`]\n}}\n")
+    };
+    let body = format!("{}{}output {{\n  metrics = [sink]\n  logs = [sink]\n}}", block("metric"), block("log"));
+    let h = Harness::start(&REGISTRATION, &body, &rec.scope("sink")).unwrap();
+    let resource = || Some(Resource { attributes: attrs(&[("host.name", V::StringValue("node-1".into()))]), ..Default::default() });
+    let unknown = [0xc8, 0x01, 0x07]; // field 25, varint 7
+    let with_unknown = |mut bytes: Vec<u8>| {
+        bytes.extend_from_slice(&unknown);
+        bytes
+    };
+    let point = NumberDataPoint::default();
+    let metric = Metric { name: "up".into(), data: Some(Data::Gauge(Gauge { data_points: vec![point] })), ..Default::default() };
+    let metrics = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: resource(),
+            scope_metrics: vec![ScopeMetrics { metrics: vec![metric], ..Default::default() }],
+            ..Default::default()
+        }],
+    };
+    let logs = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: resource(),
+            scope_logs: vec![ScopeLogs { log_records: vec![LogRecord { severity_number: 9, ..Default::default() }], ..Default::default() }],
+            ..Default::default()
+        }],
+    };
+    h.input().0.consume_metrics(Metrics::from_bytes(with_unknown(metrics.encode_to_vec()).into()).unwrap()).await.unwrap();
+    h.input().0.consume_logs(Logs::from_bytes(with_unknown(logs.encode_to_vec()).into()).unwrap()).await.unwrap();
+    let keys = |r: Option<&Resource>| r.map(|r| r.attributes.iter().map(|kv| kv.key.clone()).collect::<Vec<_>>()).unwrap_or_default();
+    let (m, l) = (rec.metrics(), rec.logs());
+    assert_eq!(keys(m[0].decode().unwrap().resource_metrics[0].resource.as_ref()), ["k8s.cluster.name"]);
+    assert_eq!(keys(l[0].decode().unwrap().resource_logs[0].resource.as_ref()), ["k8s.cluster.name"]);
+    assert!(m[0].bytes().ends_with(&unknown) && l[0].bytes().ends_with(&unknown), "the unknown fields are kept: neither request was decoded");
+    assert_eq!((m[0].items(), l[0].items()), (1, 1));
+    h.stop().await;
+}
