@@ -240,20 +240,28 @@ impl<'a> LeanSpan<'a> {
         let mut attrs_end = None;
         while pos < body.len() {
             let start = pos;
-            // Most of a span's fields are attributes with a short length:
-            // tested first, without the general dispatch.
-            if let [key, n, ..] = body[pos..] {
-                if key == ATTR && n < 0x80 {
-                    let end = pos + 2 + usize::from(n);
-                    let payload = body.get(pos + 2..end).ok_or(Bail)?;
-                    pos = end;
-                    attrs_end = Some(pos);
-                    match plain_key_len(payload) {
-                        Some(n) if !plan.may_name(n) && pos - start <= plan.long => {}
-                        Some(n) => self.plain_attribute(plan, start, pos, n)?,
-                        None => self.attribute(plan, start, pos, payload)?,
+            // Most of a span's fields are attributes in the plain shape
+            // with short lengths: the field's key and length and the
+            // key's key and length tested as one word, then the value's
+            // header; anything else goes the general way below.
+            if let Some(&[b0, b1, b2, b3]) = body.get(pos..pos + 4) {
+                let w = u32::from_le_bytes([b0, b1, b2, b3]);
+                if w & 0x80FF_80FF == 0x000A_0000 | u32::from(ATTR) {
+                    let (n, klen) = (usize::from(b1), usize::from(b3));
+                    let (value, end) = (pos + 4 + klen, pos + 2 + n);
+                    let plain = match body.get(value..end) {
+                        Some([]) => true,
+                        Some(&[0x12, len, ..]) => len < 0x80 && value + 2 + usize::from(len) == end,
+                        _ => false,
+                    };
+                    if plain {
+                        pos = end;
+                        attrs_end = Some(pos);
+                        if plan.may_name(klen) || n + 2 > plan.long {
+                            self.plain_attribute(plan, start, pos, klen)?;
+                        }
+                        continue;
                     }
-                    continue;
                 }
             }
             let (tag, wire_type, payload) = field(body, &mut pos)?;
