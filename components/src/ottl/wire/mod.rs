@@ -17,6 +17,12 @@
 //! with span statements only, no span sees another, so the result is the
 //! same. Under `error_mode = "propagate"` the request is refused either
 //! way, though the error reported may be another span's.
+//!
+//! Metric and log requests nest under the same field numbers as trace
+//! requests, so the same frame serves them: the filter's `metric` and
+//! `log_record` lists test each metric or record where it lies
+//! ([`metric`], [`log`], [`filter`]), and a transform's `resource` blocks
+//! of plain steps run as a [`Plan`] over their resources.
 
 mod attrs;
 mod fields;
