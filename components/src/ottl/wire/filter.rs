@@ -101,6 +101,7 @@ fn tested<'a, R: Record<'a>>(
     errors: &mut Vec<RunError>,
 ) -> Result<(Vec<bool>, usize), WireFailure> {
     let mut tests = Tests { conditions, mode, errors, item: R::default(), matched: Vec::new(), dropped: 0 };
+    tests.item.prepare(conditions);
     rewrite(request, &mut tests)?;
     Ok((tests.matched, tests.dropped))
 }
@@ -127,6 +128,9 @@ trait Record<'a>: Default {
     fn items(&self) -> usize {
         1
     }
+
+    /// Readies the reader for `conditions`, before the first item.
+    fn prepare(&mut self, _conditions: &Conditions) {}
 }
 
 impl<'a> Record<'a> for WireSpan<'a> {
@@ -146,6 +150,10 @@ impl<'a> Record<'a> for WireLog<'a> {
 
     fn any(&mut self, above: &Above<'a>, conditions: &Conditions, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<bool, RunError> {
         conditions.any(&mut WireLogContext { record: self, above }, mode, errors)
+    }
+
+    fn prepare(&mut self, conditions: &Conditions) {
+        self.skip_attributes = !log::reads_attributes(conditions);
     }
 }
 
