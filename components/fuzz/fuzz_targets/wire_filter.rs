@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use solder_components::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use solder_components::otlp::{self, wire, Signal};
-use solder_components::ottl::wire::filter::{filter_logs, filter_metrics, filter_spans, Outcome};
+use solder_components::ottl::wire::filter::{filter_logs, filter_metrics, filter_spans, log_reader, Outcome};
 use solder_components::ottl::wire::FilterPlan;
 use solder_components::ottl::{self, wire::WireFailure};
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode, Schema};
@@ -61,7 +61,8 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             let conds = conditions(&ottl::LOG, LOG, pick);
-            let on_wire = filter_logs(&conds, mode, body, &mut wire_errors);
+            let reader = log_reader(&conds).expect("the log lists run on the wire");
+            let on_wire = filter_logs(&conds, reader, mode, body, &mut wire_errors);
             let Some(mut req) = receivable::<ExportLogsServiceRequest>(Signal::Logs, body) else { return };
             let decoded = ottl::filter_logs(&conds, &mut req, mode, &mut decoded_errors).map(|f| f.logs);
             agree(on_wire, decoded, &req, req.resource_logs.is_empty(), wire_errors.len(), decoded_errors.len());

@@ -30,10 +30,19 @@ pub fn supports(conditions: &Conditions) -> bool {
     conditions.path_uses().iter().all(|u| span::supports(u.path, false))
 }
 
-/// Whether `log_record` conditions read only what the wire `log` context
-/// serves.
-pub fn supports_logs(conditions: &Conditions) -> bool {
-    conditions.path_uses().iter().all(|u| log::supports(u.path))
+/// How the wire walk reads log records for one list of conditions,
+/// worked out once per load ([`log_reader`]), not per request.
+#[derive(Debug, Clone, Copy)]
+pub struct LogReader {
+    /// No condition reads the attributes: the walk passes them over.
+    skip_attributes: bool,
+}
+
+/// The reader for `log_record` conditions, if they read only what the wire
+/// `log` context serves; `None`: they need the request decoded.
+pub fn log_reader(conditions: &Conditions) -> Option<LogReader> {
+    let uses = conditions.path_uses();
+    uses.iter().all(|u| log::supports(u.path)).then(|| LogReader { skip_attributes: !uses.iter().any(|u| log::is_attributes(u.path)) })
 }
 
 /// Whether `metric` conditions read only what the wire `metric` context
@@ -70,7 +79,7 @@ pub fn filter_spans(
 ) -> Result<Outcome, WireFailure> {
     let matched = match plan.and_then(|plan| planned(plan, request)) {
         Some(matched) => matched,
-        None => tested::<WireSpan<'_>>(conditions, mode, request, errors)?.0,
+        None => tested(WireSpan::default(), conditions, mode, request, errors)?.0,
     };
     let dropped = matched.iter().filter(|m| **m).count();
     outcome(request, &matched, dropped)
@@ -79,8 +88,8 @@ pub fn filter_spans(
 /// Drops every log record of a log request for which any of `conditions`
 /// is true, as [`filter_spans`] drops spans (without a plan: every
 /// condition runs in the evaluator).
-pub fn filter_logs(conditions: &Conditions, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Outcome, WireFailure> {
-    let (matched, dropped) = tested::<WireLog<'_>>(conditions, mode, request, errors)?;
+pub fn filter_logs(conditions: &Conditions, reader: LogReader, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Outcome, WireFailure> {
+    let (matched, dropped) = tested(WireLog::new(reader.skip_attributes), conditions, mode, request, errors)?;
     outcome(request, &matched, dropped)
 }
 
@@ -88,20 +97,20 @@ pub fn filter_logs(conditions: &Conditions, mode: ErrorMode, request: &[u8], err
 /// is true, with its data points, as [`filter_logs`] drops log records;
 /// `dropped` counts those points.
 pub fn filter_metrics(conditions: &Conditions, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Outcome, WireFailure> {
-    let (matched, dropped) = tested::<WireMetric<'_>>(conditions, mode, request, errors)?;
+    let (matched, dropped) = tested(WireMetric::default(), conditions, mode, request, errors)?;
     outcome(request, &matched, dropped)
 }
 
 /// Which items of `request` any of `conditions` matches, in request order,
-/// each read as an `R`; and how many of the request's items those hold.
+/// each read into `item`; and how many of the request's items those hold.
 fn tested<'a, R: Record<'a>>(
+    item: R,
     conditions: &Conditions,
     mode: ErrorMode,
     request: &'a [u8],
     errors: &mut Vec<RunError>,
 ) -> Result<(Vec<bool>, usize), WireFailure> {
-    let mut tests = Tests { conditions, mode, errors, item: R::default(), matched: Vec::new(), dropped: 0 };
-    tests.item.prepare(conditions);
+    let mut tests = Tests { conditions, mode, errors, item, matched: Vec::new(), dropped: 0 };
     rewrite(request, &mut tests)?;
     Ok((tests.matched, tests.dropped))
 }
@@ -117,7 +126,7 @@ fn outcome(request: &[u8], matched: &[bool], dropped: usize) -> Result<Outcome, 
 }
 
 /// An item the evaluator tests on the wire: a span or a log record.
-trait Record<'a>: Default {
+trait Record<'a> {
     fn read(&mut self, body: &'a [u8]) -> Result<(), WireError>;
 
     /// Whether any of `conditions` holds for the item last read.
@@ -128,9 +137,6 @@ trait Record<'a>: Default {
     fn items(&self) -> usize {
         1
     }
-
-    /// Readies the reader for `conditions`, before the first item.
-    fn prepare(&mut self, _conditions: &Conditions) {}
 }
 
 impl<'a> Record<'a> for WireSpan<'a> {
@@ -150,10 +156,6 @@ impl<'a> Record<'a> for WireLog<'a> {
 
     fn any(&mut self, above: &Above<'a>, conditions: &Conditions, mode: ErrorMode, errors: &mut Vec<RunError>) -> Result<bool, RunError> {
         conditions.any(&mut WireLogContext { record: self, above }, mode, errors)
-    }
-
-    fn prepare(&mut self, conditions: &Conditions) {
-        self.skip_attributes = !log::reads_attributes(conditions);
     }
 }
 

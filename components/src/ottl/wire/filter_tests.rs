@@ -244,3 +244,73 @@ fn tested(list: &[&str], bytes: &[u8]) -> Tested {
     }
     Tested(matched)
 }
+
+/// A message's fields, each as written.
+fn split_fields(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut buf = &bytes[at..];
+        let (tag, wire_type) = prost::encoding::decode_key(&mut buf).expect("key");
+        prost::encoding::skip_field(wire_type, tag, &mut buf, Default::default()).expect("field");
+        let end = bytes.len() - buf.len();
+        fields.push(bytes[at..end].to_vec());
+        at = end;
+    }
+    fields
+}
+
+/// A request of any signal (they nest alike: field 1 of the request, then
+/// field 2, then field 2 again for the items) with the fields of every
+/// level in a shuffled order: scopes and resources before or after what
+/// they hold, each item's fields in any order, now and then `extra` (a
+/// field written a second time) or an unknown field among them. Decoding
+/// reads all of these as the same items, and so must the wire walk.
+pub(super) fn shuffled_levels(request: &[u8], seed: u64, extra: impl Fn(&mut dyn FnMut() -> u64) -> Vec<u8>) -> Vec<u8> {
+    let mut next = rng(seed);
+    let shuffle = |mut fields: Vec<Vec<u8>>, next: &mut dyn FnMut() -> u64| {
+        for i in (1..fields.len()).rev() {
+            fields.swap(i, (next() % (i as u64 + 1)) as usize);
+        }
+        fields.concat()
+    };
+    // Each field of `bytes`, with field `tag`'s payloads passed to `inner`.
+    let level = |bytes: &[u8], tag: u32, inner: &mut dyn FnMut(&[u8]) -> Vec<u8>| -> Vec<Vec<u8>> {
+        split_fields(bytes)
+            .into_iter()
+            .map(|f| {
+                let mut buf = &f[..];
+                let (t, wire_type) = prost::encoding::decode_key(&mut buf).expect("key");
+                if t != tag || wire_type != prost::encoding::WireType::LengthDelimited {
+                    return f;
+                }
+                let payload = prost::encoding::decode_varint(&mut buf).map(|_| buf).expect("length");
+                let mut out = Vec::new();
+                prost::encoding::bytes::encode(tag, &inner(payload), &mut out);
+                out
+            })
+            .collect()
+    };
+    let item = |bytes: &[u8], next: &mut dyn FnMut() -> u64| {
+        let mut fields = split_fields(bytes);
+        match next() % 4 {
+            0 => fields.insert(0, extra(next)),
+            1 => {
+                let mut unknown = Vec::new();
+                prost::encoding::uint64::encode(100, &next(), &mut unknown);
+                fields.push(unknown);
+            }
+            _ => {}
+        }
+        shuffle(fields, next)
+    };
+    let mut scope = |bytes: &[u8]| {
+        let fields = level(bytes, 2, &mut |b| item(b, &mut next));
+        shuffle(fields, &mut next)
+    };
+    let mut resource = |bytes: &[u8]| {
+        let fields = level(bytes, 2, &mut scope);
+        shuffle(fields, &mut rng(seed ^ 0x5A))
+    };
+    level(request, 1, &mut resource).concat()
+}

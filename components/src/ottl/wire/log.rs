@@ -8,7 +8,7 @@
 //! copies into strings only to be encoded again.
 
 use prost::Message;
-use solder_syntax::ottl::{Conditions, Context, Key, PathId, Value};
+use solder_syntax::ottl::{Context, Key, PathId, Value};
 
 use super::attrs::Attrs;
 use super::fields;
@@ -30,11 +30,12 @@ pub(super) fn supports(path: PathId) -> bool {
     }
 }
 
-/// Whether `conditions` read the record's attributes; if not, the walk
-/// passes them over (most log filters test the severity or the body, and
-/// noting five attributes a record cost a third of such a filter).
-pub(super) fn reads_attributes(conditions: &Conditions) -> bool {
-    conditions.path_uses().iter().any(|u| matches!(locate(&LOG, LOG_PARTS, u.path, &[]), Ok((Part::Log, i)) if LogField::ALL[i] == LogField::Attributes))
+/// Whether `path` is the record's attributes: a list that reads none has
+/// the walk pass them over (most log filters test the severity or the
+/// body, and noting five attributes a record cost a third of such a
+/// filter).
+pub(super) fn is_attributes(path: PathId) -> bool {
+    matches!(locate(&LOG, LOG_PARTS, path, &[]), Ok((Part::Log, i)) if LogField::ALL[i] == LogField::Attributes)
 }
 
 /// A log record's fields as received, by prost's rules: the last of a
@@ -42,8 +43,9 @@ pub(super) fn reads_attributes(conditions: &Conditions) -> bool {
 /// (prost merges the two) is left to decoding.
 #[derive(Default)]
 pub(super) struct WireLog<'a> {
-    /// Set when no condition reads the attributes: they are not noted.
-    pub skip_attributes: bool,
+    /// Set when no condition reads the attributes ([`is_attributes`]):
+    /// they are not noted.
+    skip_attributes: bool,
     time: u64,
     observed: u64,
     severity: i32,
@@ -58,6 +60,12 @@ pub(super) struct WireLog<'a> {
 }
 
 impl<'a> WireLog<'a> {
+    /// A reader that notes the records' attributes unless told to skip
+    /// them.
+    pub fn new(skip_attributes: bool) -> WireLog<'a> {
+        WireLog { skip_attributes, ..WireLog::default() }
+    }
+
     /// Reads a record's fields into this one, reusing its attribute list.
     pub fn read(&mut self, record: &'a [u8]) -> Result<(), WireError> {
         let mut attrs = std::mem::take(&mut self.attrs);

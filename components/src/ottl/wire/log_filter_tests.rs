@@ -6,11 +6,10 @@
 //! errors.
 
 use prost::Message;
-use solder_syntax::ottl::{funcs, Conditions, ErrorMode};
+use solder_syntax::ottl::{funcs, Conditions, ErrorMode, RunError};
 
-use super::filter::{filter_logs, supports_logs, Outcome};
-use super::filter_tests::{agree, on_every_layout, one_item, over_mutations};
-use super::tests::rng;
+use super::filter::{self, log_reader, Outcome};
+use super::filter_tests::{agree, on_every_layout, one_item, over_mutations, shuffled_levels};
 use super::WireFailure;
 use crate::otlp::proto::common::v1::any_value::Value as V;
 use crate::otlp::proto::common::v1::{AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
@@ -39,6 +38,11 @@ const LISTS: &[&[&str]] = &[
     &[r#"body[0] == "a""#],
     &[r#"Substring(body, 0, 12) == "GET /health ""#],
 ];
+
+/// The wire filter with the reader a load makes for `conds`.
+fn filter_logs(conds: &Conditions, mode: ErrorMode, bytes: &[u8], errors: &mut Vec<RunError>) -> Result<Outcome, WireFailure> {
+    filter::filter_logs(conds, log_reader(conds).expect("runs on the wire"), mode, bytes, errors)
+}
 
 fn conditions(list: &[&str]) -> Conditions {
     Conditions::compile(&ottl::LOG, funcs::table(), list).unwrap_or_else(|e| panic!("{list:?}: {e:?}"))
@@ -108,80 +112,10 @@ fn request() -> ExportLogsServiceRequest {
     }
 }
 
-/// A message's fields, each as written.
-fn split_fields(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let mut buf = &bytes[at..];
-        let (tag, wire_type) = prost::encoding::decode_key(&mut buf).expect("key");
-        prost::encoding::skip_field(wire_type, tag, &mut buf, Default::default()).expect("field");
-        let end = bytes.len() - buf.len();
-        fields.push(bytes[at..end].to_vec());
-        at = end;
-    }
-    fields
-}
-
 /// The request with each record's fields in a shuffled order, now and
 /// then a severity written twice (the last counts) or an unknown field.
 fn shuffled(req: &ExportLogsServiceRequest, seed: u64) -> Vec<u8> {
     shuffled_levels(&req.encode_to_vec(), seed, |next| LogRecord { severity_number: (next() % 25) as i32, ..Default::default() }.encode_to_vec())
-}
-
-/// A request of any signal (they nest alike: field 1 of the request, then
-/// field 2, then field 2 again for the items) with the fields of every
-/// level in a shuffled order: scopes and resources before or after what
-/// they hold, each item's fields in any order, now and then `extra` (a
-/// field written a second time) or an unknown field among them. Decoding
-/// reads all of these as the same items, and so must the wire walk.
-pub(super) fn shuffled_levels(request: &[u8], seed: u64, extra: impl Fn(&mut dyn FnMut() -> u64) -> Vec<u8>) -> Vec<u8> {
-    let mut next = rng(seed);
-    let shuffle = |mut fields: Vec<Vec<u8>>, next: &mut dyn FnMut() -> u64| {
-        for i in (1..fields.len()).rev() {
-            fields.swap(i, (next() % (i as u64 + 1)) as usize);
-        }
-        fields.concat()
-    };
-    // Each field of `bytes`, with field `tag`'s payloads passed to `inner`.
-    let level = |bytes: &[u8], tag: u32, inner: &mut dyn FnMut(&[u8]) -> Vec<u8>| -> Vec<Vec<u8>> {
-        split_fields(bytes)
-            .into_iter()
-            .map(|f| {
-                let mut buf = &f[..];
-                let (t, wire_type) = prost::encoding::decode_key(&mut buf).expect("key");
-                if t != tag || wire_type != prost::encoding::WireType::LengthDelimited {
-                    return f;
-                }
-                let payload = prost::encoding::decode_varint(&mut buf).map(|_| buf).expect("length");
-                let mut out = Vec::new();
-                prost::encoding::bytes::encode(tag, &inner(payload), &mut out);
-                out
-            })
-            .collect()
-    };
-    let item = |bytes: &[u8], next: &mut dyn FnMut() -> u64| {
-        let mut fields = split_fields(bytes);
-        match next() % 4 {
-            0 => fields.insert(0, extra(next)),
-            1 => {
-                let mut unknown = Vec::new();
-                prost::encoding::uint64::encode(100, &next(), &mut unknown);
-                fields.push(unknown);
-            }
-            _ => {}
-        }
-        shuffle(fields, next)
-    };
-    let mut scope = |bytes: &[u8]| {
-        let fields = level(bytes, 2, &mut |b| item(b, &mut next));
-        shuffle(fields, &mut next)
-    };
-    let mut resource = |bytes: &[u8]| {
-        let fields = level(bytes, 2, &mut scope);
-        shuffle(fields, &mut rng(seed ^ 0x5A))
-    };
-    level(request, 1, &mut resource).concat()
 }
 
 /// `req` with an empty scope and an empty resource: a filter that drops
@@ -218,7 +152,7 @@ fn every_list_drops_what_decoding_drops() {
         shuffled(&plain, 2),
         shuffled(&with_empty_parts(plain.clone()), 3),
     ];
-    assert!(LISTS.iter().all(|list| supports_logs(&conditions(list))), "every list should run on the wire");
+    assert!(LISTS.iter().all(|list| log_reader(&conditions(list)).is_some()), "every list should run on the wire");
     on_every_layout(LISTS, &layouts, same_as_decoded);
 }
 
@@ -252,8 +186,8 @@ fn the_lists_drop_some_all_or_none() {
 /// written twice (prost merges the two), go the decoded way.
 #[test]
 fn what_the_wire_context_cannot_say_is_left_to_decoding() {
-    assert!(!supports_logs(&conditions(&[r#"resource.dropped_attributes_count > 0"#])));
-    assert!(!supports_logs(&conditions(&[r#"instrumentation_scope.attributes["a"] != nil"#])));
+    assert!(log_reader(&conditions(&[r#"resource.dropped_attributes_count > 0"#])).is_none());
+    assert!(log_reader(&conditions(&[r#"instrumentation_scope.attributes["a"] != nil"#])).is_none());
     let mut record = LogRecord { body: s("one"), ..Default::default() }.encode_to_vec();
     record.extend(LogRecord { body: s("two"), ..Default::default() }.encode_to_vec());
     let bytes = one_item(&record);

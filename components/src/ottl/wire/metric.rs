@@ -43,8 +43,8 @@ pub(super) struct WireMetric<'a> {
     name: &'a [u8],
     description: &'a [u8],
     unit: &'a [u8],
-    /// `METRIC_DATA_TYPE_*`: 0 without data.
-    data_type: i64,
+    /// The data field's number (one of [`DATA`]); 0 without data.
+    data: u32,
     temporality: i32,
     monotonic: bool,
     points: usize,
@@ -68,14 +68,18 @@ impl<'a> WireMetric<'a> {
                 }
                 (1..=3, WT_LEN) => {
                     let text = r.delimited()?.0;
-                    *[&mut self.name, &mut self.description, &mut self.unit][tag as usize - 1] = text;
+                    match tag {
+                        1 => self.name = text,
+                        2 => self.description = text,
+                        _ => self.unit = text,
+                    }
                 }
                 (5 | 7 | 9 | 10 | 11, WT_LEN) => {
                     let data = r.delimited()?.0;
-                    if self.data_type != 0 {
+                    if self.data != 0 {
                         return Err(WireError { offset: start, message: "a metric's data written twice".into() });
                     }
-                    self.data_type = DATA.iter().position(|t| *t == tag).map_or(0, |i| i as i64 + 1);
+                    self.data = tag;
                     self.read_data(tag, data)?;
                 }
                 (1..=3 | 5 | 7 | 9..=12, _) => return Err(WireError { offset: start, message: format!("metric field {tag} has wire type {wire_type}") }),
@@ -119,14 +123,13 @@ impl<'a> WireMetric<'a> {
     fn get(&self, field: MetricField, keys: &[Key]) -> Result<Value, String> {
         use MetricField as F;
         let text = |bytes| fields::text(bytes).map(Value::str).map_err(|e| e.to_string());
-        let data = DATA.get((self.data_type as usize).wrapping_sub(1)).copied();
         Ok(match field {
             F::Name => text(self.name)?,
             F::Description => text(self.description)?,
             F::Unit => text(self.unit)?,
-            F::Type => Value::Int(self.data_type),
-            F::AggregationTemporality if matches!(data, Some(7 | 9 | 10)) => Value::Int(i64::from(self.temporality)),
-            F::IsMonotonic if data == Some(SUM) => Value::Bool(self.monotonic),
+            F::Type => Value::Int(DATA.iter().position(|t| *t == self.data).map_or(0, |i| i as i64 + 1)),
+            F::AggregationTemporality if !matches!(self.data, 0 | GAUGE | SUMMARY) => Value::Int(i64::from(self.temporality)),
+            F::IsMonotonic if self.data == SUM => Value::Bool(self.monotonic),
             F::AggregationTemporality | F::IsMonotonic => Value::Nil,
             F::Metadata => return self.metadata.get(keys),
         })

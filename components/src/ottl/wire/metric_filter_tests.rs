@@ -9,8 +9,7 @@ use prost::Message;
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode};
 
 use super::filter::{filter_metrics, supports_metrics, Outcome};
-use super::filter_tests::{agree, on_every_layout, one_item, over_mutations};
-use super::log_filter_tests::shuffled_levels;
+use super::filter_tests::{agree, on_every_layout, one_item, over_mutations, shuffled_levels};
 use super::WireFailure;
 use crate::otlp::data_points;
 use crate::otlp::proto::common::v1::any_value::Value as V;

@@ -135,9 +135,9 @@ pub struct Rules {
     /// what the wire metric context serves, and there is no `datapoint`
     /// list.
     metrics_on_wire: bool,
-    /// Whether the `log_record` list runs on the wire bytes: it reads only
-    /// what the wire log context serves.
-    logs_on_wire: bool,
+    /// How the `log_record` list runs on the wire bytes, when it reads
+    /// only what the wire log context serves.
+    logs_on_wire: Option<wire::LogReader>,
     spans_filtered: Counter,
     datapoints_filtered: Counter,
     logs_filtered: Counter,
@@ -221,7 +221,7 @@ impl Rewrite for Rules {
             spans_on_wire: spanevent.is_none() && span.as_ref().is_some_and(|l| wire::supports(&l.conditions)),
             span_plan: span.as_ref().and_then(|l| FilterPlan::compile(&l.conditions)),
             span,
-            logs_on_wire: log_record.as_ref().is_some_and(|l| wire::supports_logs(&l.conditions)),
+            logs_on_wire: log_record.as_ref().and_then(|l| wire::log_reader(&l.conditions)),
             log_record,
             spanevent,
             metrics_on_wire: datapoint.is_none() && metric.as_ref().is_some_and(|l| wire::supports_metrics(&l.conditions)),
@@ -263,18 +263,22 @@ impl Rewrite for Rules {
     /// bytes (a metric with its points, which are what is counted). A
     /// request the wire walk finds odd is decoded instead (`None`).
     fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
-        let (list, counter) = match signal {
-            Signal::Traces if self.spans_on_wire => (self.span.as_ref()?, &self.spans_filtered),
-            Signal::Metrics if self.metrics_on_wire => (self.metric.as_ref()?, &self.datapoints_filtered),
-            Signal::Logs if self.logs_on_wire => (self.log_record.as_ref()?, &self.logs_filtered),
-            _ => return None,
-        };
-        let mut errors = Vec::new();
         let mode = FailureLog::run_mode(self.mode);
-        let result = match signal {
-            Signal::Metrics => wire::filter_metrics(&list.conditions, mode, bytes, &mut errors),
-            Signal::Logs => wire::filter_logs(&list.conditions, mode, bytes, &mut errors),
-            _ => wire::filter_spans(&list.conditions, self.span_plan.as_ref(), mode, bytes, &mut errors),
+        let mut errors = Vec::new();
+        let (list, counter, result) = match signal {
+            Signal::Traces if self.spans_on_wire => {
+                let list = self.span.as_ref()?;
+                (list, &self.spans_filtered, wire::filter_spans(&list.conditions, self.span_plan.as_ref(), mode, bytes, &mut errors))
+            }
+            Signal::Metrics if self.metrics_on_wire => {
+                let list = self.metric.as_ref()?;
+                (list, &self.datapoints_filtered, wire::filter_metrics(&list.conditions, mode, bytes, &mut errors))
+            }
+            Signal::Logs => {
+                let (list, reader) = (self.log_record.as_ref()?, self.logs_on_wire?);
+                (list, &self.logs_filtered, wire::filter_logs(&list.conditions, reader, mode, bytes, &mut errors))
+            }
+            _ => return None,
         };
         if let Err(WireFailure::Decode(_)) = result {
             // Decoding tests the items again, and reports their errors.
