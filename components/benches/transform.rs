@@ -131,6 +131,10 @@ const RESOURCE_STATEMENTS: [&str; 2] = [r#"set(attributes["k8s.cluster.name"], "
 const STAMP_THEN_COPY: [(&str, &[&str]); 2] =
     [("resource", &RESOURCE_STATEMENTS), ("span", &[r#"set(attributes["k8s.cluster.name"], resource.attributes["k8s.cluster.name"])"#])];
 
+/// Resource attributes copied onto each data point or log record.
+const COPY_LABELS: [&str; 2] =
+    [r#"set(attributes["service.name"], resource.attributes["service.name"])"#, r#"set(attributes["k8s.pod.name"], resource.attributes["k8s.pod.name"])"#];
+
 /// A step that reads every key: a plan notes every attribute for it.
 const KEEP_KEYS: &str = r#"keep_keys(attributes, ["http.route", "http.request.method", "http.response.status_code"])"#;
 
@@ -209,6 +213,20 @@ fn transform(c: &mut Criterion) {
     group.bench_function("decoded_resource_two_statements_100_metrics", |b| {
         b.iter(|| try_rewrite(metrics.clone(), |r| metric_rules.try_metrics(r)).expect("runs"))
     });
+    // The resource's service and pod copied onto every point (labels for
+    // Prometheus) and every log record: 500 points, 100 records.
+    let points: [(&str, &[&str]); 1] = [("datapoint", &COPY_LABELS)];
+    let records: [(&str, &[&str]); 1] = [("log", &COPY_LABELS)];
+    let point_rules = rules_for(&points, Signal::Metrics);
+    group.bench_function("datapoint_copy_labels_100_metrics", |b| {
+        b.iter(|| process(&point_rules, metrics.clone(), |r| point_rules.try_metrics(r)).expect("runs"))
+    });
+    group.bench_function("decoded_datapoint_copy_labels_100_metrics", |b| {
+        b.iter(|| try_rewrite(metrics.clone(), |r| point_rules.try_metrics(r)).expect("runs"))
+    });
+    let record_rules = rules_for(&records, Signal::Logs);
+    group.bench_function("log_copy_labels_100_records", |b| b.iter(|| process(&record_rules, logs.clone(), |r| record_rules.try_logs(r)).expect("runs")));
+    group.bench_function("decoded_log_copy_labels_100_records", |b| b.iter(|| try_rewrite(logs.clone(), |r| record_rules.try_logs(r)).expect("runs")));
     group.finish();
 }
 

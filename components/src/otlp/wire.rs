@@ -12,7 +12,7 @@
 //! It allocates nothing unless it reports an error.
 
 pub(crate) mod plain;
-mod schema;
+pub(crate) mod schema;
 #[cfg(test)]
 mod tests;
 

@@ -3,7 +3,8 @@
 
 use std::mem::take;
 
-use solder_syntax::ottl::{Context, Key, PathId, RunError, Value};
+use solder_syntax::ottl::context::edit_whole_map;
+use solder_syntax::ottl::{Context, Key, MapEdit, PathId, RunError, Value};
 
 use super::resource::{ResourceView, ScopeView};
 use super::schema::{locate, MetricField, Part, PointField, DATAPOINT, DATAPOINT_PARTS};
@@ -32,6 +33,18 @@ pub struct DatapointContext<'a> {
     pub point: Point<'a>,
 }
 
+/// Applies `$body` to whichever point it is, for the fields all kinds share.
+macro_rules! any_point {
+    ($point:expr, $p:ident => $body:expr) => {
+        match $point {
+            Point::Number($p) => $body,
+            Point::Histogram($p) => $body,
+            Point::Exponential($p) => $body,
+            Point::Summary($p) => $body,
+        }
+    };
+}
+
 impl Context for DatapointContext<'_> {
     fn get(&self, path: PathId, keys: &[Key]) -> Result<Value, String> {
         match locate(&DATAPOINT, DATAPOINT_PARTS, path, keys)? {
@@ -50,18 +63,19 @@ impl Context for DatapointContext<'_> {
             (_, i) => self.scope.set(i, keys, value),
         }
     }
-}
 
-/// Applies `$body` to whichever point it is, for the fields all kinds share.
-macro_rules! any_point {
-    ($point:expr, $p:ident => $body:expr) => {
-        match $point {
-            Point::Number($p) => $body,
-            Point::Histogram($p) => $body,
-            Point::Exponential($p) => $body,
-            Point::Summary($p) => $body,
+    /// The point's attributes edited where they are, as a span's and a
+    /// log record's are: read and written back whole, an attribute
+    /// without a value would come back with an empty one.
+    fn edit_map(&mut self, path: PathId, keys: &[Key], edit: MapEdit<'_>) -> Result<(), String> {
+        match locate(&DATAPOINT, DATAPOINT_PARTS, path, keys)? {
+            (Part::Point, i) if keys.is_empty() && PointField::ALL[i] == PointField::Attributes => {
+                any_point!(&mut self.point, p => value::edit_attributes(&mut p.attributes, edit));
+                Ok(())
+            }
+            _ => edit_whole_map(self, path, keys, edit),
         }
-    };
+    }
 }
 
 fn attributes<'p>(point: &'p Point<'_>) -> &'p [KeyValue] {

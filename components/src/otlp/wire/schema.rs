@@ -39,9 +39,9 @@ pub(super) struct Field {
     pub role: Role,
 }
 
-pub(super) struct Message {
-    pub name: &'static str,
-    pub fields: &'static [Field],
+pub(crate) struct Message {
+    pub(super) name: &'static str,
+    pub(super) fields: &'static [Field],
     /// `fields` by tag: `index[tag] - 1`, 0 for unknown tags.
     index: [u8; MAX_TAG + 1],
 }
@@ -52,9 +52,27 @@ const MAX_TAG: usize = 16;
 
 impl Message {
     #[inline]
-    pub fn field(&self, tag: u32) -> Option<&Field> {
+    pub(super) fn field(&self, tag: u32) -> Option<&Field> {
         let i = *self.index.get(tag as usize)?;
         self.fields.get(usize::from(i).checked_sub(1)?)
+    }
+
+    /// Whether prost decodes a field of this number and wire type here:
+    /// an unknown field always (it is skipped), a known one when the wire
+    /// type is its kind's (repeated numbers packed or one by one). For
+    /// walks that pass fields over without reading them, yet must refuse
+    /// what decoding refuses.
+    pub(crate) fn fits(&self, tag: u32, wire_type: u8) -> bool {
+        use super::{WT_I32, WT_I64, WT_LEN, WT_VARINT};
+        let Some(field) = self.field(tag) else { return true };
+        match field.kind {
+            Kind::Varint => wire_type == WT_VARINT,
+            Kind::I64 => wire_type == WT_I64,
+            Kind::I32 => wire_type == WT_I32,
+            Kind::Str | Kind::Bytes | Kind::Msg(_) => wire_type == WT_LEN,
+            Kind::RepVarint => wire_type == WT_LEN || wire_type == WT_VARINT,
+            Kind::RepI64 => wire_type == WT_LEN || wire_type == WT_I64,
+        }
     }
 }
 
@@ -70,7 +88,7 @@ const fn index(tags: &[usize]) -> [u8; MAX_TAG + 1] {
 
 macro_rules! message {
     ($static:ident, $name:literal, [$($tag:literal $field:tt: $kind:expr $(=> $role:ident)?),* $(,)?]) => {
-        pub(super) static $static: Message = Message {
+        pub(crate) static $static: Message = Message {
             name: $name,
             fields: &[$(Field { name: message!(@name $field), kind: $kind, role: message!(@role $($role)?) }),*],
             index: index(&[$($tag),*]),

@@ -3,12 +3,40 @@
 //! if anything changed, copied once, each change written in as the walk
 //! reaches it and every length above it recomputed. Fields other than
 //! spans and resources (scopes, schema URLs, unknown fields) are copied as
-//! received.
+//! received. Log requests nest their records where spans are; a pass over
+//! data points has the walk go down into each metric's data instead.
 
 use super::fields::{self, Field};
 use super::span::Above;
 use super::WireFailure;
+use crate::otlp::wire::schema::{self, Message};
 use crate::otlp::wire::WireError;
+
+/// A kind of item a pass runs on below the spans' level: its message, and
+/// the number of its attributes field there.
+#[derive(Clone, Copy)]
+pub(super) struct Item {
+    pub attributes: u32,
+    pub schema: &'static Message,
+}
+
+impl Item {
+    pub const LOG: Item = Item { attributes: 6, schema: &schema::LOG_RECORD };
+
+    /// The message of a metric's data field (`Metric.gauge` to
+    /// `Metric.summary`), and of the data points in it.
+    fn of_metric_data(tag: u32) -> Option<(&'static Message, Item)> {
+        let number = Item { attributes: 7, schema: &schema::NUMBER_POINT };
+        Some(match tag {
+            5 => (&schema::GAUGE, number),
+            7 => (&schema::SUM, number),
+            9 => (&schema::HISTOGRAM, Item { attributes: 9, schema: &schema::HISTOGRAM_POINT }),
+            10 => (&schema::EXP_HISTOGRAM, Item { attributes: 1, schema: &schema::EXP_HISTOGRAM_POINT }),
+            11 => (&schema::SUMMARY, Item { attributes: 7, schema: &schema::SUMMARY_POINT }),
+            _ => return None,
+        })
+    }
+}
 
 /// What runs on each span of a request: the evaluator over a
 /// [`super::span::WireSpan`], or a [`super::plan::Plan`].
@@ -18,8 +46,20 @@ pub(super) trait Pass<'a> {
     /// Runs on one span's bytes; whether it changed.
     fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, Self::Error>;
 
-    /// Writes the changes to the span last run, which changed.
+    /// Writes the changes to the span (or point) last run, which changed.
     fn write(&mut self, splices: &mut Splices<'_>);
+
+    /// Whether the pass runs on data points ([`Self::point`]) rather than
+    /// on what lies where spans do.
+    fn points(&self) -> bool {
+        false
+    }
+
+    /// Runs on one data point's bytes (`item` says of which type);
+    /// whether it changed.
+    fn point(&mut self, _body: &'a [u8], _item: Item, _above: &Above<'a>) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
 
     /// Whether `span` reads the resource's attributes and the scope's
     /// name and version; if not, they are not read for it.
@@ -217,7 +257,7 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     // (whole, payload, length) of a field, as positions in the request.
     let place = |f: &Field<'_>| (offset(f.whole), offset(f.payload), f.payload.len());
-    let (reads_above, edits_resources) = (pass.reads_above(), pass.edits_resources());
+    let (reads_above, edits_resources, points) = (pass.reads_above(), pass.edits_resources(), pass.points());
     fields::each(request, |rs: Field<'_>| {
         if rs.tag != RESOURCE_SPANS {
             return Ok(());
@@ -281,6 +321,9 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
                     return if sp.tag == 1 { delimited(&sp).map_err(Into::into) } else { Ok(()) };
                 }
                 delimited(&sp)?;
+                if points {
+                    return metric_points(request, &sp, &mut splices, pass, &above);
+                }
                 if pass.span(sp.payload, &above)? {
                     splices.message(SPANS, place(&sp), |s| pass.write(s));
                 }
@@ -300,6 +343,45 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
     })?;
     Ok(splices.finish())
 }
+
+/// Runs `pass` on the data points of one metric (`metric`, a field of
+/// `request`): those of its data field (`gauge` to `summary`), written
+/// where they change, with the lengths of the data and the metric above
+/// them. A metric with two data fields (prost keeps the last, or merges
+/// two of one type) and a field of a wire type decoding refuses are
+/// errors: decoding takes such a request.
+fn metric_points<'a, P: Pass<'a>>(request: &'a [u8], metric: &Field<'a>, splices: &mut Splices<'_>, pass: &mut P, above: &Above<'a>) -> Result<(), P::Error> {
+    let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
+    let refused = |f: &Field<'_>, what: &str| WireError { offset: offset(f.whole), message: format!("{what} (field {})", f.tag) };
+    let open = splices.open(offset(metric.whole));
+    let mut data = false;
+    fields::each(metric.payload, |d: Field<'a>| {
+        if !schema::METRIC.fits(d.tag, d.wire_type) {
+            return Err(refused(&d, "a metric field of the wrong wire type").into());
+        }
+        let Some((data_schema, item)) = Item::of_metric_data(d.tag) else { return Ok(()) };
+        if std::mem::replace(&mut data, true) {
+            return Err(refused(&d, "a metric with two data fields").into());
+        }
+        let inner = splices.open(offset(d.whole));
+        fields::each(d.payload, |p: Field<'a>| {
+            if !data_schema.fits(p.tag, p.wire_type) {
+                return Err(refused(&p, "a metric data field of the wrong wire type").into());
+            }
+            if p.tag == DATA_POINTS && pass.point(p.payload, item, above)? {
+                splices.message(DATA_POINTS, (offset(p.whole), offset(p.payload), p.payload.len()), |s| pass.write(s));
+            }
+            Ok::<(), P::Error>(())
+        })?;
+        splices.close(inner, d.tag, offset(d.payload), d.payload.len());
+        Ok::<(), P::Error>(())
+    })?;
+    splices.close(open, SPANS, offset(metric.payload), metric.payload.len());
+    Ok(())
+}
+
+/// `Gauge.data_points` and its kin in the other data messages.
+const DATA_POINTS: u32 = 1;
 
 /// How many bytes `n` takes as a varint.
 #[inline]

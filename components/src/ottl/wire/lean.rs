@@ -17,7 +17,7 @@ use solder_syntax::ottl::Value;
 
 use super::attrs::{plain, scalar, string_bytes, Attrs};
 use super::fields::{self, put_len};
-use super::frame::Splices;
+use super::frame::{Item, Splices};
 use super::outer::Outer;
 use super::plan::{Cond, KeyId, Op, Operand, Pattern, Steps};
 use crate::otlp::wire::plain::{ascii, whole_varint};
@@ -37,9 +37,12 @@ impl From<crate::otlp::wire::WireError> for Bail {
 const NO_KEY: KeyId = KeyId::MAX;
 
 /// `Span.attributes` (field 9) and `Resource.attributes` (field 1),
-/// length-delimited, as one key byte.
+/// length-delimited, as one key byte; also those of log records (6) and
+/// data points (7, 9 or 1, by type).
 const SPAN_ATTRIBUTE: u8 = 9 << 3 | WT_LEN;
 const RESOURCE_ATTRIBUTE: u8 = 1 << 3 | WT_LEN;
+const LOG_ATTRIBUTE: u8 = 6 << 3 | WT_LEN;
+const POINT_ATTRIBUTE: u8 = 7 << 3 | WT_LEN;
 
 /// One noted attribute. `field` is its range in the span (`None`: added by
 /// a step), `key` its key's range there, `id` its plan key number.
@@ -107,12 +110,16 @@ pub(super) struct LeanSpan<'a> {
     spare: String,
     status_set: bool,
     edits: Vec<(usize, usize, Edit)>,
+    /// The one-byte key of the attribute fields of the message walked
+    /// last: the same steps run over points whose attributes are
+    /// numbered differently.
+    attr_key: u8,
 }
 
 impl<'a> LeanSpan<'a> {
     /// Walks the span's fields, noting what `plan` needs.
     pub fn read(&mut self, plan: &Steps, body: &'a [u8]) -> Result<(), Bail> {
-        self.reset(body)?;
+        self.reset(body, SPAN_ATTRIBUTE)?;
         let pos = self.head(body);
         self.walk::<SPAN_ATTRIBUTE>(plan, pos, |span, tag, wire_type, (start, end), payload| {
             match (tag, wire_type) {
@@ -194,7 +201,7 @@ impl<'a> LeanSpan<'a> {
     /// needs. Its other fields (`dropped_attributes_count`, entity
     /// references) are kept as they are.
     pub fn read_resource(&mut self, plan: &Steps, body: &'a [u8]) -> Result<(), Bail> {
-        self.reset(body)?;
+        self.reset(body, RESOURCE_ATTRIBUTE)?;
         self.walk::<RESOURCE_ATTRIBUTE>(plan, 0, |_, tag, wire_type, _, _| match (tag, wire_type) {
             (2, WT_VARINT) | (3, WT_LEN) => Ok(()),
             (1..=3, _) => Err(Bail),
@@ -202,12 +209,30 @@ impl<'a> LeanSpan<'a> {
         })
     }
 
+    /// Walks a log record's or a data point's fields (`item`: its
+    /// message, and the number its attributes have there), noting the
+    /// attributes `plan` needs. Its other fields are kept as they are; one
+    /// of a wire type decoding refuses is a [`Bail`].
+    pub fn read_item(&mut self, plan: &Steps, body: &'a [u8], item: Item) -> Result<(), Bail> {
+        let key = (item.attributes << 3) as u8 | WT_LEN;
+        self.reset(body, key)?;
+        let other = |_: &mut Self, tag, wire_type, _, _: &[u8]| if item.schema.fits(tag, wire_type) { Ok(()) } else { Err(Bail) };
+        match key {
+            LOG_ATTRIBUTE => self.walk::<LOG_ATTRIBUTE>(plan, 0, other),
+            POINT_ATTRIBUTE => self.walk::<POINT_ATTRIBUTE>(plan, 0, other),
+            SPAN_ATTRIBUTE => self.walk::<SPAN_ATTRIBUTE>(plan, 0, other),
+            RESOURCE_ATTRIBUTE => self.walk::<RESOURCE_ATTRIBUTE>(plan, 0, other),
+            _ => Err(Bail),
+        }
+    }
+
     /// Forgets the last span's notes, field by field: a whole new value
     /// would drop and rebuild the lists kept from span to span. A body
     /// of 4 GiB or more is a [`Bail`]: the notes keep positions as `u32`.
-    fn reset(&mut self, body: &'a [u8]) -> Result<(), Bail> {
+    fn reset(&mut self, body: &'a [u8], attr_key: u8) -> Result<(), Bail> {
         u32::try_from(body.len()).map_err(|_| Bail)?;
         self.body = body;
+        self.attr_key = attr_key;
         self.names.clear();
         self.name_text = &[];
         self.kind = 0;
@@ -233,7 +258,7 @@ impl<'a> LeanSpan<'a> {
         mut pos: usize,
         mut other: impl FnMut(&mut Self, u32, u8, (usize, usize), &'a [u8]) -> Result<(), Bail>,
     ) -> Result<(), Bail> {
-        debug_assert_eq!(u32::from(ATTR >> 3), plan.level.attributes(), "the walk's attribute field is its steps' level's");
+        debug_assert_eq!(ATTR, self.attr_key, "the walk's attribute field is the message's");
         let body = self.body;
         // Kept here, not in `self`, while the loop runs: a store per
         // attribute otherwise.
@@ -807,8 +832,12 @@ impl<'a> LeanSpan<'a> {
     fn write_attr(&self, plan: &Steps, slot: &Slot, out: &mut Vec<u8>) {
         match &slot.value {
             Val::Set(op) => match &plan.ops[*op].0 {
-                // Written under its own key: the field as encoded at load.
-                Op::SetAttr { key, field, .. } if *key == slot.id => out.extend_from_slice(field),
+                // Written under its own key: the field as encoded at load,
+                // its key byte the message's (a data point's varies).
+                Op::SetAttr { key, field, .. } if *key == slot.id => {
+                    out.push(self.attr_key);
+                    out.extend_from_slice(field.get(1..).unwrap_or_default());
+                }
                 // Copied to another key.
                 Op::SetAttr { any, .. } => self.put_attr(plan, slot, any, out),
                 _ => {}
@@ -839,7 +868,7 @@ impl<'a> LeanSpan<'a> {
     fn put_attr(&self, plan: &Steps, slot: &Slot, any: &[u8], out: &mut Vec<u8>) {
         let key = key_bytes(self.body, plan, slot);
         let field = |len: usize| 1 + prost::encoding::encoded_len_varint(len as u64) + len;
-        prost::encoding::encode_key(plan.level.attributes(), prost::encoding::WireType::LengthDelimited, out);
+        out.push(self.attr_key);
         prost::encoding::encode_varint((field(key.len()) + field(any.len())) as u64, out);
         put_len(out, 1, key);
         put_len(out, 2, any);

@@ -31,6 +31,8 @@ pub mod filter;
 mod filter_tests;
 mod frame;
 mod gate;
+#[cfg(test)]
+mod item_plan_tests;
 mod lean;
 mod log;
 #[cfg(test)]
@@ -52,8 +54,9 @@ use solder_syntax::ottl::{ErrorMode, RunError};
 
 use super::Group;
 use crate::otlp::wire::WireError;
-use frame::{Pass, Splices};
+use frame::{Item, Pass, Splices};
 use lean::{Bail, LeanSpan};
+use plan::Level;
 pub use plan::{FilterPlan, Plan};
 use span::{Above, WireSpan, WireSpanContext};
 
@@ -92,7 +95,7 @@ pub fn transform_traces(blocks: &[WireBlock<'_>], request: &[u8], errors: &mut V
 /// plan cannot run exactly; the caller runs a general path instead
 /// ([`transform_traces`] if [`supports`], else decoding).
 pub fn run_plan(plan: &Plan, request: &[u8]) -> Result<Option<Vec<u8>>, Bail> {
-    frame::rewrite(request, &mut Planned { plan, span: LeanSpan::default(), resource: LeanSpan::default() })
+    frame::rewrite(request, &mut Planned { plan, item: LeanSpan::default(), resource: LeanSpan::default() })
 }
 
 /// The evaluator over each span.
@@ -122,32 +125,49 @@ impl<'a> Pass<'a> for Evaluated<'_, '_, 'a> {
     }
 }
 
-/// A plan over each span and each resource.
+/// A plan over each item (span, log record or data point) and each
+/// resource.
 struct Planned<'p, 'a> {
     plan: &'p Plan,
-    span: LeanSpan<'a>,
+    item: LeanSpan<'a>,
     resource: LeanSpan<'a>,
 }
 
 impl<'a> Pass<'a> for Planned<'_, 'a> {
     type Error = Bail;
 
+    /// A span, or a log record (which lies where spans do).
     fn span(&mut self, body: &'a [u8], _above: &Above<'a>) -> Result<bool, Bail> {
-        let Some(steps) = &self.plan.span else { return Ok(false) };
-        self.span.read(steps, body)?;
-        self.span.run(steps)?;
-        Ok(self.span.changed())
+        let Some(steps) = &self.plan.items else { return Ok(false) };
+        match steps.level {
+            Level::Span => self.item.read(steps, body)?,
+            Level::Log => self.item.read_item(steps, body, Item::LOG)?,
+            Level::Resource | Level::Point => return Err(Bail),
+        }
+        self.item.run(steps)?;
+        Ok(self.item.changed())
     }
 
     fn write(&mut self, splices: &mut Splices<'_>) {
-        if let Some(steps) = &self.plan.span {
-            self.span.write(steps, splices);
+        if let Some(steps) = &self.plan.items {
+            self.item.write(steps, splices);
         }
     }
 
-    /// Only for span steps that copy from the resource's attributes.
+    fn points(&self) -> bool {
+        self.plan.items.as_ref().is_some_and(|s| s.level == Level::Point)
+    }
+
+    fn point(&mut self, body: &'a [u8], item: Item, _above: &Above<'a>) -> Result<bool, Bail> {
+        let Some(steps) = &self.plan.items else { return Ok(false) };
+        self.item.read_item(steps, body, item)?;
+        self.item.run(steps)?;
+        Ok(self.item.changed())
+    }
+
+    /// Only for item steps that copy from the resource's attributes.
     fn reads_above(&self) -> bool {
-        self.plan.span.as_ref().is_some_and(|s| !s.outer.is_empty())
+        self.plan.items.as_ref().is_some_and(|s| !s.outer.is_empty())
     }
 
     fn edits_resources(&self) -> bool {
@@ -166,10 +186,10 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
     /// The resource's attributes span steps read: as its steps left them
     /// when those come first, else as received.
     fn begin(&mut self, above: &Above<'a>) -> Result<(), Bail> {
-        let Some(steps) = self.plan.span.as_ref().filter(|s| !s.outer.is_empty()) else { return Ok(()) };
+        let Some(steps) = self.plan.items.as_ref().filter(|s| !s.outer.is_empty()) else { return Ok(()) };
         match &self.plan.resource {
-            Some(resource) if !self.plan.outer_after_resource.is_empty() => self.span.outer_after(&self.resource, resource, &self.plan.outer_after_resource),
-            _ => self.span.outer_as_received(steps, &above.resource_attributes),
+            Some(resource) if !self.plan.outer_after_resource.is_empty() => self.item.outer_after(&self.resource, resource, &self.plan.outer_after_resource),
+            _ => self.item.outer_as_received(steps, &above.resource_attributes),
         }
     }
 

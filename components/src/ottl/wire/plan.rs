@@ -1,10 +1,11 @@
-//! Trace statements compiled to operations on the wire bytes ([`lean`]):
-//! when every statement of every trace block is one of the plain steps
+//! Statements compiled to operations on the wire bytes ([`lean`]): when
+//! every statement of every block of a signal is one of the plain steps
 //! [`Statements::steps`] recognises, in the `span` context over the span's
-//! name, kind, status code and `attributes["key"]`, or in the `resource`
+//! name, kind, status code and `attributes["key"]`, in the `log` and
+//! `datapoint` contexts over `attributes["key"]`, or in the `resource`
 //! context over `attributes["key"]`, the program is compiled once per load
-//! to a [`Plan`]: the span blocks' steps and the resource blocks' steps,
-//! each in block order. Attribute keys become small numbers matched while
+//! to a [`Plan`]: the item blocks' steps (spans, log records or data
+//! points) and the resource blocks' steps, each in block order. Attribute keys become small numbers matched while
 //! the span or resource is walked, literal values are encoded to their
 //! wire bytes here, and the walk finds only what the steps read.
 //!
@@ -30,15 +31,18 @@ use solder_syntax::ottl::{Key, Statements, Value};
 
 use super::gate::Gate;
 use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
-use crate::ottl::schema::{locate, Part, ResourceField, SpanField, RESOURCE, RESOURCE_PARTS, SPAN, SPAN_PARTS};
+use crate::ottl::schema::{
+    locate, LogField, Part, PointField, ResourceField, SpanField, DATAPOINT, DATAPOINT_PARTS, LOG, LOG_PARTS, RESOURCE, RESOURCE_PARTS, SPAN, SPAN_PARTS,
+};
 use crate::ottl::{value, Group};
 
 /// An attribute key's number: its index in [`Steps::keys`].
 pub(super) type KeyId = u16;
 
-/// The compiled program: its span steps and its resource steps.
+/// The compiled program: its item steps (of one level: spans, log
+/// records or data points) and its resource steps.
 pub struct Plan {
-    pub(super) span: Option<Steps>,
+    pub(super) items: Option<Steps>,
     pub(super) resource: Option<Steps>,
     /// When span steps read the resource's attributes after resource
     /// steps (their blocks come later): for each of the span steps'
@@ -56,6 +60,13 @@ pub(super) enum Level {
     Span,
     /// `Resource.attributes` is field 1.
     Resource,
+    /// `LogRecord.attributes` is field 6.
+    Log,
+    /// A data point of any type: its attributes are field 7 of a
+    /// `NumberDataPoint` or `SummaryDataPoint`, 9 of a
+    /// `HistogramDataPoint`, 1 of an `ExponentialHistogramDataPoint`. The
+    /// walk of each point is told which ([`super::frame`]).
+    Point,
 }
 
 impl Level {
@@ -63,6 +74,10 @@ impl Level {
         match self {
             Level::Span => 9,
             Level::Resource => 1,
+            Level::Log => 6,
+            // Steps encode a set attribute's field under this one; a
+            // point of another type gets its own key byte when written.
+            Level::Point => 7,
         }
     }
 }
@@ -203,41 +218,48 @@ enum Field {
 }
 
 impl Plan {
-    /// The plan for these trace blocks, if each runs in the `span` or the
-    /// `resource` context and every statement is a step it can run.
+    /// The plan for these blocks of one signal, if each runs in the
+    /// `resource` context or in one item context (`span`, `log` or
+    /// `datapoint`), and every statement is a step it can run.
     pub fn compile<'g>(blocks: impl IntoIterator<Item = &'g Group>) -> Option<Plan> {
-        let (mut span, mut resource) = (Steps::new(Level::Span), Steps::new(Level::Resource));
-        // Block numbers: of span blocks that read the resource, of
+        let (mut items, mut resource) = (None::<Steps>, Steps::new(Level::Resource));
+        // Block numbers: of item blocks that read the resource, of
         // resource blocks with steps.
         let (mut readers, mut writers) = (Vec::new(), Vec::new());
         for (i, group) in blocks.into_iter().enumerate() {
-            match group.schema.name {
-                "span" => {
-                    let before = span.outer_reads;
-                    span.add(&group.statements)?;
-                    if span.outer_reads > before {
-                        readers.push(i);
-                    }
-                }
+            let level = match group.schema.name {
                 "resource" => {
                     let before = resource.ops.len();
                     resource.add(&group.statements)?;
                     if resource.ops.len() > before {
                         writers.push(i);
                     }
+                    continue;
                 }
+                "span" => Level::Span,
+                "log" => Level::Log,
+                "datapoint" => Level::Point,
                 _ => return None,
+            };
+            let steps = items.get_or_insert_with(|| Steps::new(level));
+            if steps.level != level {
+                return None;
+            }
+            let before = steps.outer_reads;
+            steps.add(&group.statements)?;
+            if steps.outer_reads > before {
+                readers.push(i);
             }
         }
-        // Each resource's steps run before its spans' (resource steps read
-        // nothing of the spans, so that order is theirs to choose). Span
+        // Each resource's steps run before its items' (resource steps read
+        // nothing of the items, so that order is theirs to choose). Item
         // steps that read the resource see it as its steps left it if
         // their blocks all come after those steps', as received if all
         // before; blocks in between would need both: no plan.
         let mut outer_after_resource = Vec::new();
-        if let (Some(first_reader), Some(last_writer)) = (readers.first(), writers.last()) {
+        if let (Some(first_reader), Some(last_writer), Some(items)) = (readers.first(), writers.last(), &items) {
             if first_reader > last_writer {
-                for key in &span.outer {
+                for key in &items.outer {
                     outer_after_resource.push(resource.key(String::from_utf8(key.to_vec()).ok()?)?);
                 }
             } else if readers.last() > writers.first() {
@@ -245,8 +267,8 @@ impl Plan {
             }
         }
         let some = |s: Steps| (!s.ops.is_empty()).then_some(s);
-        let plan = Plan { span: some(span), resource: some(resource), outer_after_resource };
-        (plan.span.is_some() || plan.resource.is_some()).then_some(plan)
+        let plan = Plan { items: items.and_then(some), resource: some(resource), outer_after_resource };
+        (plan.items.is_some() || plan.resource.is_some()).then_some(plan)
     }
 }
 
@@ -390,7 +412,7 @@ impl Steps {
         Some(id)
     }
 
-    /// The index of a resource attribute key span steps read, given one
+    /// The index of a resource attribute key item steps read, given one
     /// if new.
     fn outer_key(&mut self, k: String) -> usize {
         self.outer_reads += 1;
@@ -411,25 +433,31 @@ impl Steps {
     }
 
     /// What a path of this level's context is, if a plan models it: the
-    /// level's own fields, and for span steps `resource.attributes["key"]`
-    /// (which only a copy takes).
+    /// level's own fields (a log record's and a data point's attributes
+    /// alone), and for item steps `resource.attributes["key"]` (which
+    /// only a copy or a condition takes).
     fn field(&self, p: &Path<'_>) -> Option<Field> {
         use SpanField as F;
-        let own = match self.level {
-            Level::Span => match locate(&SPAN, SPAN_PARTS, p.id, p.keys).ok()? {
-                (Part::Span, i) => SpanField::ALL[i],
-                (Part::Resource, i) if ResourceField::ALL[i] == ResourceField::Attributes => {
-                    return match p.keys {
-                        [Key::Str(k)] => Some(Field::Outer(k.clone())),
-                        _ => None,
-                    };
-                }
-                _ => return None,
-            },
-            Level::Resource => match locate(&RESOURCE, RESOURCE_PARTS, p.id, p.keys).ok()? {
-                (Part::Resource, i) if ResourceField::ALL[i] == ResourceField::Attributes => F::Attributes,
-                _ => return None,
-            },
+        let (schema, parts) = match self.level {
+            Level::Span => (&SPAN, SPAN_PARTS),
+            Level::Resource => (&RESOURCE, RESOURCE_PARTS),
+            Level::Log => (&LOG, LOG_PARTS),
+            Level::Point => (&DATAPOINT, DATAPOINT_PARTS),
+        };
+        let attributes = |i: usize| ResourceField::ALL[i] == ResourceField::Attributes;
+        let own = match (self.level, locate(schema, parts, p.id, p.keys).ok()?) {
+            (Level::Resource, (Part::Resource, i)) if attributes(i) => F::Attributes,
+            (Level::Resource, _) => return None,
+            (_, (Part::Resource, i)) if attributes(i) => {
+                return match p.keys {
+                    [Key::Str(k)] => Some(Field::Outer(k.clone())),
+                    _ => None,
+                };
+            }
+            (Level::Span, (Part::Span, i)) => SpanField::ALL[i],
+            (Level::Log, (Part::Log, i)) if LogField::ALL[i] == LogField::Attributes => F::Attributes,
+            (Level::Point, (Part::Point, i)) if PointField::ALL[i] == PointField::Attributes => F::Attributes,
+            _ => return None,
         };
         Some(match (own, p.keys) {
             (F::Attributes, [Key::Str(k)]) => Field::Attr(k.clone()),

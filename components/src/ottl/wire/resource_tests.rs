@@ -20,7 +20,7 @@ use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, 
 use crate::ottl::{self, Group};
 
 /// A program: its blocks, each a context and its statements.
-type Program = &'static [(&'static str, &'static [&'static str])];
+pub(super) type Program = &'static [(&'static str, &'static [&'static str])];
 
 const CHART: &[&str] = &[r#"set(attributes["k8s.cluster.name"], "prod-eu-1")"#, r#"delete_key(attributes, "telemetry.sdk.language")"#];
 
@@ -137,11 +137,14 @@ fn schema(context: &str) -> &'static Schema {
         "scope" => &ottl::SCOPE,
         "span" => &ottl::SPAN,
         "spanevent" => &ottl::SPANEVENT,
+        "metric" => &ottl::METRIC,
+        "datapoint" => &ottl::DATAPOINT,
+        "log" => &ottl::LOG,
         other => panic!("no context {other}"),
     }
 }
 
-fn groups(program: Program) -> Vec<Group> {
+pub(super) fn groups(program: Program) -> Vec<Group> {
     program
         .iter()
         .map(|(context, statements)| {
@@ -363,14 +366,20 @@ fn other_signals() -> (ExportLogsServiceRequest, ExportMetricsServiceRequest) {
 
 /// Runs `program` as a plan over `bytes` and through `decoded`, which
 /// decodes, transforms and encodes again; whether the plan ran.
-fn plan_agrees<M: Message + Default + PartialEq + std::fmt::Debug>(program: Program, bytes: &[u8], decoded: impl Fn(&[Group], &mut M)) -> bool {
+pub(super) fn plan_agrees<M: Message + Default + PartialEq + std::fmt::Debug>(program: Program, bytes: &[u8], decoded: impl Fn(&[Group], &mut M)) -> bool {
     let gs = groups(program);
     let plan = Plan::compile(&gs).unwrap_or_else(|| panic!("{program:?} should compile to a plan"));
     let mut want = M::decode(bytes).expect("valid request");
     decoded(&gs, &mut want);
     let Ok(out) = run_plan(&plan, bytes) else { return false };
     let got = M::decode(out.as_deref().unwrap_or(bytes)).unwrap_or_else(|e| panic!("{program:?}: the plan wrote an undecodable request: {e}"));
-    assert_eq!(got, want, "{program:?}");
+    if got != want {
+        // The requests are long: where they part is what tells.
+        let (got, want) = (format!("{got:?}"), format!("{want:?}"));
+        let at = got.bytes().zip(want.bytes()).take_while(|(a, b)| a == b).count();
+        let around = |s: &str| s.get(at.saturating_sub(300)..(at + 300).min(s.len())).unwrap_or_default().to_string();
+        panic!("{program:?}: the plan's request parts from decoding's at {at}:\nplan:     {}\ndecoding: {}", around(&got), around(&want));
+    }
     true
 }
 

@@ -6,6 +6,9 @@ use crate::component::Options;
 use crate::consumer::ErrorKind;
 use crate::harness::{build_error, evaluate, Harness, Recorder};
 use crate::otelcol::processor::testing::{attrs, compiled, Attrs};
+use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use crate::otlp::proto::metrics::v1::{Metric, ResourceMetrics, ScopeMetrics};
+use crate::otlp::proto::resource::v1::Resource;
 use crate::otlp::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use crate::otlp::Traces;
 
@@ -234,46 +237,88 @@ output { traces = [sink] }"#;
 #[tokio::test]
 async fn resource_blocks_of_metrics_and_logs_run_on_the_bytes() {
     use crate::otlp::proto::common::v1::any_value::Value as V;
-    use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-    use crate::otlp::proto::metrics::v1::{metric::Data, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics};
-    use crate::otlp::proto::resource::v1::Resource;
-    use crate::otlp::{Logs, Metrics};
-    use prost::Message;
+    use crate::otlp::proto::metrics::v1::{metric::Data, Gauge, NumberDataPoint};
     let rec = Recorder::new();
     let block = |signal: &str| {
         format!("{signal}_statements {{\n  context = \"resource\"\n  statements = [`set(attributes[\"k8s.cluster.name\"], \"prod-eu-1\")`, `delete_key(attributes, \"host.name\")`]\n}}\n")
     };
     let body = format!("{}{}output {{\n  metrics = [sink]\n  logs = [sink]\n}}", block("metric"), block("log"));
     let h = Harness::start(&REGISTRATION, &body, &rec.scope("sink")).unwrap();
-    let resource = || Some(Resource { attributes: attrs(&[("host.name", V::StringValue("node-1".into()))]), ..Default::default() });
-    let unknown = [0xc8, 0x01, 0x07]; // field 25, varint 7
-    let with_unknown = |mut bytes: Vec<u8>| {
-        bytes.extend_from_slice(&unknown);
-        bytes
+    let resource = Some(Resource { attributes: attrs(&[("host.name", V::StringValue("node-1".into()))]), ..Default::default() });
+    let metric = Metric { name: "up".into(), data: Some(Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default()] })), ..Default::default() };
+    send_metric_and_log(&h, resource, metric, LogRecord { severity_number: 9, ..Default::default() }).await;
+    let keys = |r: Option<&Resource>| r.map(|r| r.attributes.iter().map(|kv| kv.key.clone()).collect::<Vec<_>>()).unwrap_or_default();
+    let (m, l) = (rec.metrics(), rec.logs());
+    assert_eq!(keys(m[0].decode().unwrap().resource_metrics[0].resource.as_ref()), ["k8s.cluster.name"]);
+    assert_eq!(keys(l[0].decode().unwrap().resource_logs[0].resource.as_ref()), ["k8s.cluster.name"]);
+    assert!(m[0].bytes().ends_with(&UNKNOWN) && l[0].bytes().ends_with(&UNKNOWN), "the unknown fields are kept: neither request was decoded");
+    assert_eq!((m[0].items(), l[0].items()), (1, 1));
+    h.stop().await;
+}
+
+/// Resource attributes copied onto every data point (so Prometheus gets
+/// them as labels) and onto every log record, in `datapoint` and `log`
+/// blocks: plans on the bytes too. The unknown field at the top goes on
+/// as it came; the point and the record carry the copies.
+#[tokio::test]
+async fn datapoint_and_log_blocks_of_plain_steps_run_on_the_bytes() {
+    use crate::otlp::proto::common::v1::any_value::Value as V;
+    use crate::otlp::proto::metrics::v1::{metric::Data, Histogram, HistogramDataPoint};
+    let rec = Recorder::new();
+    let block = |signal: &str, context: &str| {
+        format!(
+            "{signal}_statements {{\n  context = \"{context}\"\n  statements = [`set(attributes[\"k8s.namespace.name\"], resource.attributes[\"k8s.namespace.name\"])`]\n}}\n"
+        )
     };
-    let point = NumberDataPoint::default();
-    let metric = Metric { name: "up".into(), data: Some(Data::Gauge(Gauge { data_points: vec![point] })), ..Default::default() };
+    let body = format!("{}{}output {{\n  metrics = [sink]\n  logs = [sink]\n}}", block("metric", "datapoint"), block("log", "log"));
+    let h = Harness::start(&REGISTRATION, &body, &rec.scope("sink")).unwrap();
+    let resource = Some(Resource { attributes: attrs(&[("k8s.namespace.name", V::StringValue("shop".into()))]), ..Default::default() });
+    let point = HistogramDataPoint { count: 2, bucket_counts: vec![1, 1], explicit_bounds: vec![0.1], ..Default::default() };
+    let metric = Metric {
+        name: "latency".into(),
+        data: Some(Data::Histogram(Histogram { data_points: vec![point; 2], aggregation_temporality: 2 })),
+        ..Default::default()
+    };
+    send_metric_and_log(&h, resource, metric, LogRecord { severity_number: 9, ..Default::default() }).await;
+    let (m, l) = (rec.metrics(), rec.logs());
+    let got = m[0].decode().unwrap();
+    let Some(Data::Histogram(histogram)) = &got.resource_metrics[0].scope_metrics[0].metrics[0].data else { panic!("a histogram") };
+    for p in &histogram.data_points {
+        assert_eq!(p.attributes, attrs(&[("k8s.namespace.name", V::StringValue("shop".into()))]));
+        assert_eq!(p.bucket_counts, [1, 1], "the rest of the point as it came");
+    }
+    assert_eq!(
+        l[0].decode().unwrap().resource_logs[0].scope_logs[0].log_records[0].attributes,
+        attrs(&[("k8s.namespace.name", V::StringValue("shop".into()))])
+    );
+    assert!(m[0].bytes().ends_with(&UNKNOWN) && l[0].bytes().ends_with(&UNKNOWN), "the unknown fields are kept: neither request was decoded");
+    assert_eq!((m[0].items(), l[0].items()), (2, 1));
+    h.stop().await;
+}
+
+/// Field 25, varint 7: a field the agent does not know, which a plan on
+/// the bytes keeps and decoding and encoding again would drop.
+const UNKNOWN: [u8; 3] = [0xc8, 0x01, 0x07];
+
+/// A metric request of `metric` and a log request of `record`, each under
+/// `resource` and with [`UNKNOWN`] at the top, sent to the harness.
+async fn send_metric_and_log(h: &Harness, resource: Option<Resource>, metric: Metric, record: LogRecord) {
+    use crate::otlp::{Logs, Metrics};
+    use prost::Message;
     let metrics = ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
-            resource: resource(),
+            resource: resource.clone(),
             scope_metrics: vec![ScopeMetrics { metrics: vec![metric], ..Default::default() }],
             ..Default::default()
         }],
     };
     let logs = ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: resource(),
-            scope_logs: vec![ScopeLogs { log_records: vec![LogRecord { severity_number: 9, ..Default::default() }], ..Default::default() }],
-            ..Default::default()
-        }],
+        resource_logs: vec![ResourceLogs { resource, scope_logs: vec![ScopeLogs { log_records: vec![record], ..Default::default() }], ..Default::default() }],
+    };
+    let with_unknown = |mut bytes: Vec<u8>| {
+        bytes.extend_from_slice(&UNKNOWN);
+        bytes
     };
     h.input().0.consume_metrics(Metrics::from_bytes(with_unknown(metrics.encode_to_vec()).into()).unwrap()).await.unwrap();
     h.input().0.consume_logs(Logs::from_bytes(with_unknown(logs.encode_to_vec()).into()).unwrap()).await.unwrap();
-    let keys = |r: Option<&Resource>| r.map(|r| r.attributes.iter().map(|kv| kv.key.clone()).collect::<Vec<_>>()).unwrap_or_default();
-    let (m, l) = (rec.metrics(), rec.logs());
-    assert_eq!(keys(m[0].decode().unwrap().resource_metrics[0].resource.as_ref()), ["k8s.cluster.name"]);
-    assert_eq!(keys(l[0].decode().unwrap().resource_logs[0].resource.as_ref()), ["k8s.cluster.name"]);
-    assert!(m[0].bytes().ends_with(&unknown) && l[0].bytes().ends_with(&unknown), "the unknown fields are kept: neither request was decoded");
-    assert_eq!((m[0].items(), l[0].items()), (1, 1));
-    h.stop().await;
 }
