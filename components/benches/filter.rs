@@ -19,7 +19,9 @@
 //! of an instrumented service (five points each, three attributes a
 //! point; a third of them the runtime's `go_*` metrics): `go_runtime`
 //! drops those by `IsMatch(name, "^go_")`, `one_name` drops one metric by
-//! its name.
+//! its name. `datapoint` lists on the same request: `one_route` drops the
+//! points of one route (a fifth), `route_of_one_metric` the points of one
+//! metric with one method, both as plans on the wire.
 //!
 //! `cargo bench -p solder-components --bench filter`
 
@@ -44,6 +46,9 @@ const HEALTH_BODY: &str = r#"IsMatch(body, "^GET /health")"#;
 const GO_RUNTIME: &str = r#"IsMatch(name, "^go_")"#;
 const ONE_NAME: &str = r#"name == "http.server.active_requests""#;
 
+const ONE_ROUTE: &str = r#"attributes["http.route"] == "/api/v0/orders""#;
+const ROUTE_OF_ONE_METRIC: &str = r#"metric.name == "http.server.active_requests" and attributes["http.request.method"] == "POST""#;
+
 fn rules(span: &[&str]) -> Rules {
     compile(Some(TraceConditions { span: strings(span), spanevent: vec![] }), None, None)
 }
@@ -54,6 +59,10 @@ fn log_rules(log_record: &[&str]) -> Rules {
 
 fn metric_rules(metric: &[&str]) -> Rules {
     compile(None, Some(MetricConditions { metric: strings(metric), datapoint: vec![] }), None)
+}
+
+fn point_rules(datapoint: &[&str]) -> Rules {
+    compile(None, Some(MetricConditions { metric: vec![], datapoint: strings(datapoint) }), None)
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -91,6 +100,11 @@ fn filter(c: &mut Criterion) {
     group.throughput(Throughput::Elements(SPANS as u64));
     for (name, list) in [("go_runtime", GO_RUNTIME), ("one_name", ONE_NAME)] {
         let rules = metric_rules(&[list]);
+        group.bench_function(format!("{name}_on_wire_100_metrics"), |b| b.iter(|| process(&rules, metrics.clone(), |r| rules.try_metrics(r)).expect("runs")));
+        group.bench_function(format!("decoded_{name}_100_metrics"), |b| b.iter(|| try_rewrite(metrics.clone(), |r| rules.try_metrics(r)).expect("runs")));
+    }
+    for (name, list) in [("one_route", ONE_ROUTE), ("route_of_one_metric", ROUTE_OF_ONE_METRIC)] {
+        let rules = point_rules(&[list]);
         group.bench_function(format!("{name}_on_wire_100_metrics"), |b| b.iter(|| process(&rules, metrics.clone(), |r| rules.try_metrics(r)).expect("runs")));
         group.bench_function(format!("decoded_{name}_100_metrics"), |b| b.iter(|| try_rewrite(metrics.clone(), |r| rules.try_metrics(r)).expect("runs")));
     }

@@ -16,11 +16,11 @@
 use solder_syntax::ottl::{Conditions, ErrorMode, RunError};
 
 use super::fields::{self, Field};
-use super::frame::{rewrite, Pass, Splices};
+use super::frame::{rewrite, Item, Pass, Splices};
 use super::lean::{Bail, LeanSpan};
 use super::log::{self, WireLog, WireLogContext};
 use super::metric::{self, WireMetric, WireMetricContext};
-use super::plan::FilterPlan;
+use super::plan::{FilterPlan, Level};
 use super::span::{self, Above, WireSpan, WireSpanContext};
 use super::WireFailure;
 use crate::otlp::wire::WireError;
@@ -101,6 +101,63 @@ pub fn filter_metrics(conditions: &Conditions, mode: ErrorMode, request: &[u8], 
     outcome(request, &matched, dropped)
 }
 
+/// Drops every data point of a metric request that `plan` (the
+/// `datapoint` conditions' [`FilterPlan`]) matches, and every metric with
+/// a data field that is left with no points (as the decoded filter does,
+/// one that had none too), with the scopes and resources left empty;
+/// `dropped` counts the points. `Err`: a point the plan's notes cannot
+/// say exactly, or a request the walk finds odd; decoding takes it.
+pub fn filter_points(plan: &FilterPlan, request: &[u8]) -> Result<Outcome, Bail> {
+    let mut tests = Planned { plan, span: LeanSpan::default(), matched: Vec::new(), metrics: Vec::new() };
+    rewrite(request, &mut tests)?;
+    let (matched, metrics) = (tests.matched, tests.metrics);
+    let range = |i: usize| {
+        let from = if i == 0 { 0 } else { metrics[i - 1].0 };
+        from..metrics[i].0
+    };
+    let gone: Vec<bool> = (0..metrics.len()).map(|i| metrics[i].1 && matched[range(i)].iter().all(|m| *m)).collect();
+    let dropped = matched.iter().filter(|m| **m).count();
+    if dropped == 0 && !gone.contains(&true) {
+        return Ok(Outcome::Unchanged);
+    }
+    let (bytes, kept) = without(request, &gone, |i, metric, splices| {
+        let points = &matched[range(i)];
+        if points.contains(&true) {
+            without_points(request, metric, points, splices)?;
+        }
+        Ok(())
+    })?;
+    Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes, dropped } })
+}
+
+/// Takes the points `matched` says (in order) out of a metric kept, and
+/// writes the lengths of its data and of it again.
+fn without_points(request: &[u8], metric: &Field<'_>, matched: &[bool], splices: &mut Splices<'_>) -> Result<(), WireError> {
+    let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
+    let open = splices.open(offset(metric.whole));
+    let mut next = 0;
+    fields::each(metric.payload, |d: Field<'_>| {
+        // The first walk found one data field, of the right wire type.
+        if !matches!(d.tag, 5 | 7 | 9..=11) {
+            return Ok(());
+        }
+        let data = splices.open(offset(d.whole));
+        fields::each(d.payload, |p: Field<'_>| {
+            if p.tag == DATA_POINTS {
+                if matched.get(next).copied().unwrap_or(false) {
+                    splices.remove(offset(p.whole), offset(p.whole) + p.whole.len());
+                }
+                next += 1;
+            }
+            Ok::<(), WireError>(())
+        })?;
+        splices.close(data, d.tag, offset(d.payload), d.payload.len());
+        Ok(())
+    })?;
+    splices.close(open, SPANS, offset(metric.payload), metric.payload.len());
+    Ok(())
+}
+
 /// Which items of `request` any of `conditions` matches, in request order,
 /// each read into `item`; and how many of the request's items those hold.
 fn tested<'a, R: Record<'a>>(
@@ -121,7 +178,7 @@ fn outcome(request: &[u8], matched: &[bool], dropped: usize) -> Result<Outcome, 
     if !matched.contains(&true) {
         return Ok(Outcome::Unchanged);
     }
-    let (bytes, kept) = without(request, matched)?;
+    let (bytes, kept) = without(request, matched, |_, _, _| Ok(()))?;
     Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes, dropped } })
 }
 
@@ -205,17 +262,21 @@ impl<'a, R: Record<'a>> Pass<'a> for Tests<'_, R> {
 /// Which spans `plan` matches, in request order; `None` if a span is one
 /// its notes cannot say exactly.
 pub(super) fn planned(plan: &FilterPlan, request: &[u8]) -> Option<Vec<bool>> {
-    let mut tests = Planned { plan, span: LeanSpan::default(), matched: Vec::new() };
+    let mut tests = Planned { plan, span: LeanSpan::default(), matched: Vec::new(), metrics: Vec::new() };
     rewrite(request, &mut tests).ok().map(|_| tests.matched)
 }
 
 /// The first walk by a plan: the conditions' comparisons answered from
-/// the lean walk's notes. A span they cannot say exactly is a [`Bail`]:
-/// the request is tested by the evaluator instead.
+/// the lean walk's notes, for each span or (a plan of `datapoint`
+/// conditions) each data point. A span they cannot say exactly is a
+/// [`Bail`]: the request is tested by the evaluator instead.
 struct Planned<'p, 'a> {
     plan: &'p FilterPlan,
     span: LeanSpan<'a>,
     matched: Vec<bool>,
+    /// For points, each metric in order: where its points end in
+    /// `matched`, and whether it has a data field.
+    metrics: Vec<(usize, bool)>,
 }
 
 impl<'a> Pass<'a> for Planned<'_, 'a> {
@@ -228,6 +289,20 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
     }
 
     fn write(&mut self, _splices: &mut Splices<'_>) {}
+
+    fn points(&self) -> bool {
+        self.plan.steps.level == Level::Point
+    }
+
+    fn point(&mut self, body: &'a [u8], item: Item, metric: &'a [u8], _above: &Above<'a>) -> Result<bool, Bail> {
+        self.span.read_item(&self.plan.steps, body, item, metric)?;
+        self.matched.push(self.span.any(&self.plan.steps, &self.plan.conds)?);
+        Ok(false)
+    }
+
+    fn metric_done(&mut self, has_data: bool) {
+        self.metrics.push((self.matched.len(), has_data));
+    }
 
     fn reads_above(&self) -> bool {
         !self.plan.steps.outer.is_empty()
@@ -247,12 +322,19 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
 const RESOURCE_SPANS: u32 = 1;
 const SCOPE_SPANS: u32 = 2;
 const SPANS: u32 = 2;
+/// `Gauge.data_points` and its kin.
+const DATA_POINTS: u32 = 1;
 
 /// The second walk: `request` without the spans `matched` says (by their
 /// order in the first), and without the scopes and resources that keeps
-/// no span of; with how many spans are kept. The first walk checked the
-/// fields' types.
-fn without(request: &[u8], matched: &[bool]) -> Result<(Vec<u8>, usize), WireError> {
+/// no span of; with how many spans are kept. `inside` edits each span
+/// kept (a metric, from whose data points go), given its number. The
+/// first walk checked the fields' types.
+fn without(
+    request: &[u8],
+    matched: &[bool],
+    mut inside: impl FnMut(usize, &Field<'_>, &mut Splices<'_>) -> Result<(), WireError>,
+) -> Result<(Vec<u8>, usize), WireError> {
     let mut splices = Splices::for_request(request);
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     let end = |f: &Field<'_>| offset(f.whole) + f.whole.len();
@@ -292,6 +374,8 @@ fn without(request: &[u8], matched: &[bool]) -> Result<(Vec<u8>, usize), WireErr
                 if sp.tag == SPANS {
                     if matched.get(next).copied().unwrap_or(false) {
                         splices.remove(offset(sp.whole), end(&sp));
+                    } else {
+                        inside(next, &sp, &mut splices)?;
                     }
                     next += 1;
                 }

@@ -55,11 +55,14 @@ pub(super) trait Pass<'a> {
         false
     }
 
-    /// Runs on one data point's bytes (`item` says of which type);
-    /// whether it changed.
-    fn point(&mut self, _body: &'a [u8], _item: Item, _above: &Above<'a>) -> Result<bool, Self::Error> {
+    /// Runs on one data point's bytes (`item` says of which type, `metric`
+    /// is its metric's name as written); whether it changed.
+    fn point(&mut self, _body: &'a [u8], _item: Item, _metric: &'a [u8], _above: &Above<'a>) -> Result<bool, Self::Error> {
         Ok(false)
     }
+
+    /// Called after each metric's points: whether it has a data field.
+    fn metric_done(&mut self, _has_data: bool) {}
 
     /// Whether `span` reads the resource's attributes and the scope's
     /// name and version; if not, they are not read for it.
@@ -353,6 +356,14 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
 fn metric_points<'a, P: Pass<'a>>(request: &'a [u8], metric: &Field<'a>, splices: &mut Splices<'_>, pass: &mut P, above: &Above<'a>) -> Result<(), P::Error> {
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     let refused = |f: &Field<'_>, what: &str| WireError { offset: offset(f.whole), message: format!("{what} (field {})", f.tag) };
+    // The name first, wherever it lies (prost keeps the last one).
+    let mut name: &'a [u8] = &[];
+    fields::each(metric.payload, |f: Field<'a>| {
+        if f.tag == 1 {
+            name = f.payload;
+        }
+        Ok::<(), WireError>(())
+    })?;
     let open = splices.open(offset(metric.whole));
     let mut data = false;
     fields::each(metric.payload, |d: Field<'a>| {
@@ -368,7 +379,7 @@ fn metric_points<'a, P: Pass<'a>>(request: &'a [u8], metric: &Field<'a>, splices
             if !data_schema.fits(p.tag, p.wire_type) {
                 return Err(refused(&p, "a metric data field of the wrong wire type").into());
             }
-            if p.tag == DATA_POINTS && pass.point(p.payload, item, above)? {
+            if p.tag == DATA_POINTS && pass.point(p.payload, item, name, above)? {
                 splices.message(DATA_POINTS, (offset(p.whole), offset(p.payload), p.payload.len()), |s| pass.write(s));
             }
             Ok::<(), P::Error>(())
@@ -377,6 +388,7 @@ fn metric_points<'a, P: Pass<'a>>(request: &'a [u8], metric: &Field<'a>, splices
         Ok::<(), P::Error>(())
     })?;
     splices.close(open, SPANS, offset(metric.payload), metric.payload.len());
+    pass.metric_done(data);
     Ok(())
 }
 

@@ -51,6 +51,16 @@ const POINT_PROGRAMS: &[Program] = &[
     &[("datapoint", &[r#"keep_keys(attributes, ["http.route", "dup", "n"])"#, r#"set(attributes["kept"], 1)"#])],
     &[("datapoint", &[r#"delete_matching_keys(attributes, "^(tmp|drop)\\.")"#])],
     &[("datapoint", &[r#"truncate_all(attributes, 4)"#])],
+    // Conditions on the metric's name (written twice in some layouts:
+    // the last counts).
+    &[(
+        "datapoint",
+        &[
+            r#"set(attributes["is_sum"], true) where metric.name == "sum""#,
+            r#"delete_key(attributes, "dup") where metric.name != "histogram" and attributes["n"] < 3"#,
+            r#"set(attributes["late"], 1) where metric.name == "late_1""#,
+        ],
+    )],
     // Nothing to do on most points: the request goes on as it came.
     &[("datapoint", &[r#"delete_key(attributes, "never")"#])],
     // Resource steps first: the copies see what they left.
@@ -71,7 +81,7 @@ const LOG_PROGRAMS: &[Program] = &[
 /// body, fields other than attributes.
 const NOT_PLANNED: &[Program] = &[
     &[("datapoint", &[r#"set(attributes["metric"], metric.name)"#])],
-    &[("datapoint", &[r#"set(attributes["a"], "b") where metric.name == "up""#])],
+    &[("datapoint", &[r#"set(attributes["a"], "b") where metric.unit == "s""#])],
     &[("datapoint", &[r#"set(attributes["a"], "b") where flags == 0"#])],
     &[("metric", &[r#"set(description, "d")"#])],
     &[("log", &[r#"set(body, "redacted")"#])],
@@ -115,7 +125,7 @@ fn resource(service: &str) -> Option<Resource> {
 /// Metrics of every data type, with points that carry exemplars (whose
 /// own attributes no step touches), over resources with and without
 /// attributes, and without a resource.
-fn metrics() -> ExportMetricsServiceRequest {
+pub(super) fn metrics() -> ExportMetricsServiceRequest {
     let exemplar = Exemplar { filtered_attributes: vec![text("drop.me", "kept")], value: Some(exemplar::Value::AsInt(3)), ..Default::default() };
     let number = |i: usize| NumberDataPoint {
         attributes: attributes(i),
@@ -207,7 +217,7 @@ fn shuffled_fields(bytes: &[u8], next: &mut dyn FnMut() -> u64) -> Vec<u8> {
 /// fields shuffled (attributes among the rest), then every level above
 /// shuffled as [`shuffled_levels`] does (a metric's name now and then
 /// written twice).
-fn shuffled_metrics(req: &ExportMetricsServiceRequest, seed: u64) -> Vec<u8> {
+pub(super) fn shuffled_metrics(req: &ExportMetricsServiceRequest, seed: u64) -> Vec<u8> {
     let mut next = rng(seed);
     let mut bytes = Vec::new();
     for rm in &req.resource_metrics {

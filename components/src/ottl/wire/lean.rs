@@ -212,10 +212,12 @@ impl<'a> LeanSpan<'a> {
     /// Walks a log record's or a data point's fields (`item`: its
     /// message, and the number its attributes have there), noting the
     /// attributes `plan` needs. Its other fields are kept as they are; one
-    /// of a wire type decoding refuses is a [`Bail`].
-    pub fn read_item(&mut self, plan: &Steps, body: &'a [u8], item: Item) -> Result<(), Bail> {
+    /// of a wire type decoding refuses is a [`Bail`]. `name` is what
+    /// conditions on the name read: a point's metric's name.
+    pub fn read_item(&mut self, plan: &Steps, body: &'a [u8], item: Item, name: &'a [u8]) -> Result<(), Bail> {
         let key = (item.attributes << 3) as u8 | WT_LEN;
         self.reset(body, key)?;
+        self.name_text = name;
         let other = |_: &mut Self, tag, wire_type, _, _: &[u8]| if item.schema.fits(tag, wire_type) { Ok(()) } else { Err(Bail) };
         match key {
             LOG_ATTRIBUTE => self.walk::<LOG_ATTRIBUTE>(plan, 0, other),

@@ -21,8 +21,10 @@
 //! Metric and log requests nest under the same field numbers as trace
 //! requests, so the same frame serves them: the filter's `metric` and
 //! `log_record` lists test each metric or record where it lies
-//! ([`metric`], [`log`], [`filter`]), and a transform's `resource` blocks
-//! of plain steps run as a [`Plan`] over their resources.
+//! ([`metric`], [`log`], [`filter`]), and a transform's `resource`,
+//! `log` and `datapoint` blocks of plain steps run as a [`Plan`] over
+//! their resources, records and points ([`frame`] goes down into each
+//! metric's data for the points).
 
 mod attrs;
 mod fields;
@@ -44,6 +46,8 @@ mod outer;
 mod plan;
 #[cfg(test)]
 mod plan_tests;
+#[cfg(test)]
+mod point_filter_tests;
 #[cfg(test)]
 mod resource_tests;
 mod span;
@@ -141,7 +145,7 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         let Some(steps) = &self.plan.items else { return Ok(false) };
         match steps.level {
             Level::Span => self.item.read(steps, body)?,
-            Level::Log => self.item.read_item(steps, body, Item::LOG)?,
+            Level::Log => self.item.read_item(steps, body, Item::LOG, &[])?,
             Level::Resource | Level::Point => return Err(Bail),
         }
         self.item.run(steps)?;
@@ -158,9 +162,9 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         self.plan.items.as_ref().is_some_and(|s| s.level == Level::Point)
     }
 
-    fn point(&mut self, body: &'a [u8], item: Item, _above: &Above<'a>) -> Result<bool, Bail> {
+    fn point(&mut self, body: &'a [u8], item: Item, metric: &'a [u8], _above: &Above<'a>) -> Result<bool, Bail> {
         let Some(steps) = &self.plan.items else { return Ok(false) };
-        self.item.read_item(steps, body, item)?;
+        self.item.read_item(steps, body, item, metric)?;
         self.item.run(steps)?;
         Ok(self.item.changed())
     }

@@ -32,7 +32,8 @@ use solder_syntax::ottl::{Key, Statements, Value};
 use super::gate::Gate;
 use crate::otlp::proto::common::v1::{AnyValue, KeyValue};
 use crate::ottl::schema::{
-    locate, LogField, Part, PointField, ResourceField, SpanField, DATAPOINT, DATAPOINT_PARTS, LOG, LOG_PARTS, RESOURCE, RESOURCE_PARTS, SPAN, SPAN_PARTS,
+    locate, LogField, MetricField, Part, PointField, ResourceField, SpanField, DATAPOINT, DATAPOINT_PARTS, LOG, LOG_PARTS, RESOURCE, RESOURCE_PARTS, SPAN,
+    SPAN_PARTS,
 };
 use crate::ottl::{value, Group};
 
@@ -206,15 +207,19 @@ pub(super) enum Operand {
     Lit(Value),
 }
 
-/// What a path is in the span context, for a plan.
+/// What a path is in a level's context, for a plan.
 enum Field {
     Attr(String),
-    /// `resource.attributes["key"]`, read from a span step.
+    /// `resource.attributes["key"]`, read from an item step.
     Outer(String),
     Attributes,
     Name,
     Kind,
     StatusCode,
+    /// A data point's `metric.name`: read in conditions (as the name
+    /// operand, the walk of each point being given its metric's name),
+    /// never written.
+    MetricName,
 }
 
 impl Plan {
@@ -283,8 +288,19 @@ pub struct FilterPlan {
 }
 
 impl FilterPlan {
+    /// For `span` conditions.
     pub fn compile(conditions: &solder_syntax::ottl::Conditions) -> Option<FilterPlan> {
-        let mut steps = Steps::new(Level::Span);
+        FilterPlan::compile_at(Level::Span, conditions)
+    }
+
+    /// For `datapoint` conditions: comparisons of the point's attributes,
+    /// its metric's name and the resource's attributes.
+    pub fn compile_points(conditions: &solder_syntax::ottl::Conditions) -> Option<FilterPlan> {
+        FilterPlan::compile_at(Level::Point, conditions)
+    }
+
+    fn compile_at(level: Level, conditions: &solder_syntax::ottl::Conditions) -> Option<FilterPlan> {
+        let mut steps = Steps::new(level);
         let conds = conditions.conds()?.iter().map(|c| steps.cond(c)).collect::<Option<Vec<_>>>()?;
         Some(FilterPlan { steps, conds })
     }
@@ -392,6 +408,7 @@ impl Steps {
                 Field::Kind => Operand::Kind,
                 Field::StatusCode => Operand::StatusCode,
                 Field::Outer(k) => Operand::Outer(self.outer_key(k)),
+                Field::MetricName => Operand::Name,
                 Field::Attributes => return None,
             },
         })
@@ -434,8 +451,9 @@ impl Steps {
 
     /// What a path of this level's context is, if a plan models it: the
     /// level's own fields (a log record's and a data point's attributes
-    /// alone), and for item steps `resource.attributes["key"]` (which
-    /// only a copy or a condition takes).
+    /// alone, and a point's `metric.name`), and for item steps
+    /// `resource.attributes["key"]` (which only a copy or a condition
+    /// takes).
     fn field(&self, p: &Path<'_>) -> Option<Field> {
         use SpanField as F;
         let (schema, parts) = match self.level {
@@ -457,6 +475,7 @@ impl Steps {
             (Level::Span, (Part::Span, i)) => SpanField::ALL[i],
             (Level::Log, (Part::Log, i)) if LogField::ALL[i] == LogField::Attributes => F::Attributes,
             (Level::Point, (Part::Point, i)) if PointField::ALL[i] == PointField::Attributes => F::Attributes,
+            (Level::Point, (Part::Metric, i)) if MetricField::ALL[i] == MetricField::Name && p.keys.is_empty() => return Some(Field::MetricName),
             _ => return None,
         };
         Some(match (own, p.keys) {

@@ -135,6 +135,11 @@ pub struct Rules {
     /// what the wire metric context serves, and there is no `datapoint`
     /// list.
     metrics_on_wire: bool,
+    /// The `datapoint` list as a plan's conditions, when there is no
+    /// `metric` list and they are plain comparisons (of the point's
+    /// attributes, its metric's name, the resource's attributes): it
+    /// runs on the wire bytes.
+    point_plan: Option<FilterPlan>,
     /// How the `log_record` list runs on the wire bytes, when it reads
     /// only what the wire log context serves.
     logs_on_wire: Option<wire::LogReader>,
@@ -225,6 +230,7 @@ impl Rewrite for Rules {
             log_record,
             spanevent,
             metrics_on_wire: datapoint.is_none() && metric.as_ref().is_some_and(|l| wire::supports_metrics(&l.conditions)),
+            point_plan: datapoint.as_ref().filter(|_| metric.is_none()).and_then(|l| FilterPlan::compile_points(&l.conditions)),
             metric,
             datapoint,
             blank: Blank::compile()?,
@@ -245,6 +251,7 @@ impl Rewrite for Rules {
             spans_on_wire: self.spans_on_wire,
             span_plan: self.span_plan,
             metrics_on_wire: self.metrics_on_wire,
+            point_plan: self.point_plan,
             logs_on_wire: self.logs_on_wire,
             span: attach(self.span),
             spanevent: attach(self.spanevent),
@@ -258,10 +265,11 @@ impl Rewrite for Rules {
         }
     }
 
-    /// A `span` list alone, a `metric` list alone or a `log_record` list,
-    /// on the wire: the items that match are taken out of the request's
-    /// bytes (a metric with its points, which are what is counted). A
-    /// request the wire walk finds odd is decoded instead (`None`).
+    /// A `span` list alone, a `metric` or a `datapoint` list alone or a
+    /// `log_record` list, on the wire: the items that match are taken out
+    /// of the request's bytes (a metric with its points, which are what
+    /// is counted; a metric whose points all matched). A request the wire
+    /// walk finds odd is decoded instead (`None`).
     fn on_wire(&self, signal: Signal, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
         let mode = FailureLog::run_mode(self.mode);
         let mut errors = Vec::new();
@@ -273,6 +281,12 @@ impl Rewrite for Rules {
             Signal::Metrics if self.metrics_on_wire => {
                 let list = self.metric.as_ref()?;
                 (list, &self.datapoints_filtered, wire::filter_metrics(&list.conditions, mode, bytes, &mut errors))
+            }
+            Signal::Metrics => {
+                let (list, plan) = (self.datapoint.as_ref()?, self.point_plan.as_ref()?);
+                // Plain comparisons cannot fail; a point the plan cannot
+                // read exactly sends the request to decoding.
+                (list, &self.datapoints_filtered, Ok(wire::filter_points(plan, bytes).ok()?))
             }
             Signal::Logs => {
                 let (list, reader) = (self.log_record.as_ref()?, self.logs_on_wire?);

@@ -153,20 +153,24 @@ fn gauges(list: &[(&str, usize)]) -> crate::otlp::Metrics {
     crate::otlp::Metrics::from_message(ExportMetricsServiceRequest { resource_metrics: vec![rm] })
 }
 
-/// A `metric` list alone runs on the request's bytes; with a `datapoint`
-/// list beside it the request is decoded. Both drop the same metrics, and
-/// what is counted (and taken from the request's count) is their data
-/// points. Sent = delivered + filtered, in points.
-#[tokio::test]
-async fn metrics_filtered_on_the_wire_are_those_decoding_filters() {
+/// Three gauges of 1, 3 and 5 points: the `go_` ones go, in every
+/// filter below.
+fn go_and_http() -> crate::otlp::Metrics {
+    gauges(&[("go_goroutines", 1), ("http.server.active_requests", 3), ("go_gc_duration_seconds", 5)])
+}
+
+/// Runs a processor of `lists` (a `metrics` block's body) over
+/// [`go_and_http`], then over `then` (2 points, all dropped): one request
+/// goes on, the HTTP gauge alone; 8 points are counted as filtered, so
+/// sent = delivered + filtered. Then runs `wire` (these lists, on the
+/// wire) and `decoded` (the same beside a list that has the request
+/// decoded) over the first request: the same request left, and its count.
+async fn drops_the_go_metrics(id: &str, lists: &str, then: crate::otlp::Metrics, decoded: &str) -> (Rules, Rules) {
     let rec = Recorder::new();
-    let id = "otelcol.processor.filter.metrics_on_wire";
-    let list = "`IsMatch(name, \"^go_\")`";
-    let body = format!("metrics {{\nmetric = [{list}]\n}}\noutput {{ metrics = [sink] }}");
+    let body = format!("metrics {{\n{lists}\n}}\noutput {{ metrics = [sink] }}");
     let h = Harness::start_with(&REGISTRATION, Options::standalone(id), &body, &rec.scope("sink")).unwrap();
-    let sent = || gauges(&[("go_goroutines", 1), ("http.server.active_requests", 3), ("go_gc_duration_seconds", 5)]);
-    h.input().0.consume_metrics(sent()).await.unwrap();
-    h.input().0.consume_metrics(gauges(&[("go_threads", 2)])).await.unwrap();
+    h.input().0.consume_metrics(go_and_http()).await.unwrap();
+    h.input().0.consume_metrics(then).await.unwrap();
     let got = rec.metrics();
     assert_eq!(got.len(), 1, "an emptied request is not forwarded");
     let left = got[0].decode().unwrap();
@@ -175,11 +179,36 @@ async fn metrics_filtered_on_the_wire_are_those_decoding_filters() {
     assert_eq!(counted(DATAPOINTS.trim_end_matches("_total"), id), Some(8), "11 points sent = 3 delivered + 8 filtered");
     h.stop().await;
 
-    let wire = rules(&format!("metrics {{\nmetric = [{list}]\n}}")).unwrap();
-    let decoded = rules(&format!("metrics {{\nmetric = [{list}]\ndatapoint = [`false`]\n}}")).unwrap();
-    assert!(wire.metrics_on_wire && !decoded.metrics_on_wire);
-    let run = |r: &Rules| process(r, sent(), |req| r.try_metrics(req)).unwrap().unwrap();
+    let wire = rules(&format!("metrics {{\n{lists}\n}}")).unwrap();
+    let decoded = rules(&format!("metrics {{\n{lists}\n{decoded}\n}}")).unwrap();
+    let run = |r: &Rules| process(r, go_and_http(), |req| r.try_metrics(req)).unwrap().unwrap();
     let (a, b) = (run(&wire), run(&decoded));
     assert_eq!(a.decode().unwrap(), b.decode().unwrap());
     assert_eq!((a.items(), b.items()), (3, 3));
+    (wire, decoded)
+}
+
+/// A `datapoint` list of plain comparisons alone runs on the request's
+/// bytes as a plan; with a `metric` list beside it the request is
+/// decoded. Both drop the same points and the metrics left without any,
+/// and count the points.
+#[tokio::test]
+async fn datapoints_filtered_on_the_wire_are_those_decoding_filters() {
+    let list = "datapoint = [`metric.name == \"go_goroutines\"`, `metric.name == \"go_gc_duration_seconds\" and attributes[\"absent\"] == nil`]";
+    let id = "otelcol.processor.filter.points_on_wire";
+    let (wire, decoded) = drops_the_go_metrics(id, list, gauges(&[("go_goroutines", 2)]), "metric = [`false`]").await;
+    assert!(decoded.point_plan.is_none());
+    let plan = wire.point_plan.as_ref().expect("a plan");
+    assert!(matches!(wire::filter_points(plan, go_and_http().bytes()), Ok(Outcome::Changed { dropped: 6, .. })), "the plan runs on these bytes");
+}
+
+/// A `metric` list alone runs on the request's bytes; with a `datapoint`
+/// list beside it the request is decoded. Both drop the same metrics, and
+/// what is counted (and taken from the request's count) is their data
+/// points.
+#[tokio::test]
+async fn metrics_filtered_on_the_wire_are_those_decoding_filters() {
+    let id = "otelcol.processor.filter.metrics_on_wire";
+    let (wire, decoded) = drops_the_go_metrics(id, "metric = [`IsMatch(name, \"^go_\")`]", gauges(&[("go_threads", 2)]), "datapoint = [`false`]").await;
+    assert!(wire.metrics_on_wire && !decoded.metrics_on_wire);
 }
