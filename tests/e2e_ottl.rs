@@ -244,3 +244,106 @@ otelcol.exporter.otlp "sink" {{
     assert_eq!(delivered_logs.len() as f64 + filtered_logs, accepted_logs, "acknowledged = delivered + filtered");
     assert_eq!((accepted_points, filtered_points, delivered_points), (4.0, 2.0, 2.0), "acknowledged = delivered + filtered, in points");
 }
+
+/// The Kubernetes monitoring setup for metrics, with the real binary and
+/// a real Prometheus: `otelcol.processor.transform` copies the
+/// resource's namespace onto every data point (a `datapoint` block), so
+/// it becomes a label; `otelcol.processor.filter` drops one metric's
+/// points of one attribute value (a `datapoint` list). Both run on the
+/// requests' bytes. Every point sent is at the sink or counted as
+/// filtered.
+#[test]
+fn resource_attributes_copied_onto_points_are_prometheus_labels_and_points_filter() {
+    const ORDERS: u32 = 12;
+    let python = support::python();
+    let prometheus = prometheus_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink(&python, dir.path(), 0);
+    let (grpc, expose) = (free_port(), free_port());
+    let scrape =
+        format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: solder\n    static_configs:\n      - targets: ['127.0.0.1:{expose}']\n");
+    let prom = Prometheus::start(&prometheus, &scrape);
+    let cfg = dir.path().join("pipeline.alloy");
+    let pipeline = format!(
+        r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		metrics = [otelcol.processor.transform.labels.input]
+	}}
+}}
+
+otelcol.processor.transform "labels" {{
+	error_mode = "ignore"
+	metric_statements {{
+		context    = "datapoint"
+		statements = [`set(attributes["k8s.namespace.name"], resource.attributes["k8s.namespace.name"])`]
+	}}
+	output {{
+		metrics = [otelcol.processor.filter.cash.input]
+	}}
+}}
+
+otelcol.processor.filter "cash" {{
+	error_mode = "ignore"
+	metrics {{
+		datapoint = [`metric.name == "orders.paid" and attributes["method"] == "cash"`]
+	}}
+	output {{
+		metrics = [otelcol.exporter.otlp.sink.input, otelcol.exporter.prometheus.default.input]
+	}}
+}}
+
+otelcol.exporter.otlp "sink" {{
+	client {{
+		endpoint = "127.0.0.1:{sink}"
+		tls {{
+			insecure = true
+		}}
+	}}
+}}
+
+otelcol.exporter.prometheus "default" {{
+	forward_to = [prometheus.expose.default.receiver]
+}}
+
+prometheus.expose "default" {{
+	listen_address = "127.0.0.1:{expose}"
+}}
+"#,
+        sink = sink.port
+    );
+    std::fs::write(&cfg, pipeline).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+
+    let status = Command::new(&python)
+        .arg(e2e_dir().join("noisy_app.py"))
+        .args([format!("http://127.0.0.1:{grpc}"), ORDERS.to_string()])
+        .env("OTEL_RESOURCE_ATTRIBUTES", "k8s.namespace.name=shop")
+        .status()
+        .unwrap();
+    assert!(status.success(), "noisy app failed ({status}); solder logs:\n{}", agent.logs());
+
+    // The card orders, labelled with the namespace; the cash point is gone.
+    let paid = || -> Vec<(String, String, f64)> {
+        prom.query(r#"orders_paid_total{job="solder"}"#)
+            .into_iter()
+            .map(|(l, v)| {
+                let label = |k: &str| l.get(k).and_then(|n| n.as_str()).unwrap_or_default().to_string();
+                (label("method"), label("k8s_namespace_name"), v)
+            })
+            .collect()
+    };
+    let card = f64::from(ORDERS - ORDERS.div_ceil(3));
+    prom.wait_for("the card orders, labelled with their namespace", || paid() == [("card".to_string(), "shop".to_string(), card)]);
+
+    let metrics = sink.record.with_extension("jsonl.metrics");
+    agent.wait_for("the orders metric at the sink", || read_jsonl(&metrics).iter().any(|m| m["name"] == "orders.paid"));
+    let delivered_points: f64 = read_jsonl(&metrics).iter().filter_map(|m| m["points"].as_f64()).sum();
+    let text = agent.get("/metrics").1;
+    let accepted = metric_sum(&text, "otelcol_receiver_accepted_metric_points_total{");
+    let filtered = metric_sum(&text, r#"otelcol_processor_filter_datapoints_filtered_total{component_id="otelcol.processor.filter.cash""#);
+    assert_eq!((accepted, filtered, delivered_points), (4.0, 1.0, 3.0), "acknowledged = delivered + filtered, in points");
+}
