@@ -17,6 +17,7 @@ pub(super) struct Field<'a> {
 }
 
 /// Calls `each` for every field of `msg`, in order.
+#[inline(always)]
 pub(super) fn each<'a, E: From<WireError>>(msg: &'a [u8], mut each: impl FnMut(Field<'a>) -> Result<(), E>) -> Result<(), E> {
     let mut pos = 0;
     while pos < msg.len() {

@@ -836,10 +836,13 @@ impl<'a> LeanSpan<'a> {
             Val::Set(op) => match &plan.ops[*op].0 {
                 // Written under its own key: the field as encoded at load,
                 // its key byte the message's (a data point's varies).
-                Op::SetAttr { key, field, .. } if *key == slot.id => {
-                    out.push(self.attr_key);
-                    out.extend_from_slice(field.get(1..).unwrap_or_default());
-                }
+                Op::SetAttr { key, field, .. } if *key == slot.id => match field.split_first() {
+                    Some((&first, rest)) if first != self.attr_key => {
+                        out.push(self.attr_key);
+                        out.extend_from_slice(rest);
+                    }
+                    _ => out.extend_from_slice(field),
+                },
                 // Copied to another key.
                 Op::SetAttr { any, .. } => self.put_attr(plan, slot, any, out),
                 _ => {}
@@ -869,6 +872,17 @@ impl<'a> LeanSpan<'a> {
     /// buffer for the `KeyValue` on the way.
     fn put_attr(&self, plan: &Steps, slot: &Slot, any: &[u8], out: &mut Vec<u8>) {
         let key = key_bytes(self.body, plan, slot);
+        // Nearly always every length takes one byte: the headers are
+        // written as bytes, not through prost's varint writer.
+        let inner = 4 + key.len() + any.len();
+        if inner < 0x80 {
+            out.reserve(inner + 2);
+            out.extend_from_slice(&[self.attr_key, inner as u8, 0x0a, key.len() as u8]);
+            out.extend_from_slice(key);
+            out.extend_from_slice(&[0x12, any.len() as u8]);
+            out.extend_from_slice(any);
+            return;
+        }
         let field = |len: usize| 1 + prost::encoding::encoded_len_varint(len as u64) + len;
         out.push(self.attr_key);
         prost::encoding::encode_varint((field(key.len()) + field(any.len())) as u64, out);

@@ -141,6 +141,7 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
     type Error = Bail;
 
     /// A span, or a log record (which lies where spans do).
+    #[inline]
     fn span(&mut self, body: &'a [u8], _above: &Above<'a>) -> Result<bool, Bail> {
         let Some(steps) = &self.plan.items else { return Ok(false) };
         match steps.level {
