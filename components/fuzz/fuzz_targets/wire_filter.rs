@@ -4,7 +4,8 @@
 //! decoding, filtering and encoding again does: the same items left, the
 //! same count dropped (data points, for metrics), the same number of errors
 //! reported. The first byte picks the signal (as `otlp_wire`'s seeds have
-//! it) and, divided by three, the list of conditions.
+//! it) and, divided by three, the list of conditions; for metrics, every
+//! other list is a `datapoint` list run as a plan ([`filter_points`]).
 
 #![no_main]
 
@@ -12,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use solder_components::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 use solder_components::otlp::{self, wire, Signal};
-use solder_components::ottl::wire::filter::{filter_logs, filter_metrics, filter_spans, log_reader, Outcome};
+use solder_components::ottl::wire::filter::{filter_logs, filter_metrics, filter_points, filter_spans, log_reader, Outcome};
 use solder_components::ottl::wire::FilterPlan;
 use solder_components::ottl::{self, wire::WireFailure};
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode, Schema};
@@ -25,6 +26,11 @@ const SPAN: &[&str] = &[
 ];
 const LOG: &[&str] =
     &[r#"severity_number < SEVERITY_NUMBER_INFO"#, r#"IsMatch(body, "h")"#, r#"body["level"] == "debug""#, r#"attributes["a"] != nil or flags == 1"#];
+const DATAPOINT: &[&str] = &[
+    r#"attributes["http.route"] == "/health""#,
+    r#"metric.name == "m" and attributes["n"] > 1"#,
+    r#"resource.attributes["service.name"] != nil or not (attributes["a"] == "b")"#,
+];
 const METRIC: &[&str] =
     &[r#"IsMatch(name, "^go_")"#, r#"type == METRIC_DATA_TYPE_SUM and is_monotonic == true"#, r#"aggregation_temporality == 1"#, r#"metadata["k"] != nil"#];
 
@@ -46,6 +52,20 @@ fuzz_target!(|data: &[u8]| {
             let none = Conditions::compile(&ottl::SPANEVENT, funcs::table(), &[]).expect("no conditions");
             let decoded = ottl::filter_traces(&conds, &none, &mut req, mode, &mut decoded_errors).map(|f| f.spans);
             agree(on_wire, decoded, &req, req.resource_spans.is_empty(), wire_errors.len(), decoded_errors.len());
+        }
+        1 if (pick / 3) % 2 == 1 => {
+            let conds = conditions(&ottl::DATAPOINT, DATAPOINT, pick / 2);
+            let plan = FilterPlan::compile_points(&conds).expect("comparisons are a plan");
+            let on_wire = filter_points(&plan, body);
+            let Some(mut req) = receivable::<ExportMetricsServiceRequest>(Signal::Metrics, body) else { return };
+            let Ok(on_wire) = on_wire else { return };
+            let none = Conditions::compile(&ottl::METRIC, funcs::table(), &[]).expect("no conditions");
+            let before = points(&req);
+            let decoded = ottl::filter_metrics(&none, &conds, &mut req, mode, &mut decoded_errors).map(|f| (f.metrics, before - points(&req)));
+            if let (Outcome::Unchanged, Ok((metrics, _))) = (&on_wire, &decoded) {
+                assert_eq!(*metrics, 0, "decoding dropped metrics the wire kept");
+            }
+            agree(Ok(on_wire), decoded.map(|(_, p)| p), &req, req.resource_metrics.is_empty(), 0, decoded_errors.len());
         }
         1 => {
             let conds = conditions(&ottl::METRIC, METRIC, pick);
