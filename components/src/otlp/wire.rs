@@ -83,10 +83,6 @@ fn message(buf: &[u8], base: usize, schema: &'static Message, budget: u32) -> Re
 fn known(r: &mut Reader<'_>, field: &'static Field, wire_type: u8, budget: u32, schema: &'static Message) -> Result<usize, WireError> {
     let at = r.offset();
     let expected = match field.kind {
-        Kind::Varint => WT_VARINT,
-        Kind::I64 => WT_I64,
-        Kind::I32 => WT_I32,
-        Kind::Str | Kind::Bytes | Kind::Msg(_) => WT_LEN,
         // Repeated numbers come packed (length-delimited) or one by one.
         Kind::RepVarint if wire_type == WT_LEN => {
             let (body, body_at) = r.delimited()?;
@@ -103,8 +99,7 @@ fn known(r: &mut Reader<'_>, field: &'static Field, wire_type: u8, budget: u32, 
             }
             return Ok(0);
         }
-        Kind::RepVarint => WT_VARINT,
-        Kind::RepI64 => WT_I64,
+        kind => kind.wire_type(),
     };
     if wire_type != expected {
         return Err(wrong_wire_type(at, schema, field, wire_type, expected));

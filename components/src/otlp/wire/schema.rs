@@ -63,15 +63,22 @@ impl Message {
     /// walks that pass fields over without reading them, yet must refuse
     /// what decoding refuses.
     pub(crate) fn fits(&self, tag: u32, wire_type: u8) -> bool {
-        use super::{WT_I32, WT_I64, WT_LEN, WT_VARINT};
         let Some(field) = self.field(tag) else { return true };
-        match field.kind {
-            Kind::Varint => wire_type == WT_VARINT,
-            Kind::I64 => wire_type == WT_I64,
-            Kind::I32 => wire_type == WT_I32,
-            Kind::Str | Kind::Bytes | Kind::Msg(_) => wire_type == WT_LEN,
-            Kind::RepVarint => wire_type == WT_LEN || wire_type == WT_VARINT,
-            Kind::RepI64 => wire_type == WT_LEN || wire_type == WT_I64,
+        let packed = matches!(field.kind, Kind::RepVarint | Kind::RepI64) && wire_type == super::WT_LEN;
+        packed || wire_type == field.kind.wire_type()
+    }
+}
+
+impl Kind {
+    /// The wire type of one value of this kind (repeated numbers may also
+    /// come packed, length-delimited).
+    pub(super) fn wire_type(self) -> u8 {
+        use super::{WT_I32, WT_I64, WT_LEN, WT_VARINT};
+        match self {
+            Kind::Varint | Kind::RepVarint => WT_VARINT,
+            Kind::I64 | Kind::RepI64 => WT_I64,
+            Kind::I32 => WT_I32,
+            Kind::Str | Kind::Bytes | Kind::Msg(_) => WT_LEN,
         }
     }
 }

@@ -16,7 +16,7 @@
 use solder_syntax::ottl::{Conditions, ErrorMode, RunError};
 
 use super::fields::{self, Field};
-use super::frame::{rewrite, Item, Pass, Splices};
+use super::frame::{rewrite, Item, Pass, Splices, DATA_POINTS};
 use super::lean::{Bail, LeanSpan};
 use super::log::{self, WireLog, WireLogContext};
 use super::metric::{self, WireMetric, WireMetricContext};
@@ -138,7 +138,7 @@ fn without_points(request: &[u8], metric: &Field<'_>, matched: &[bool], splices:
     let mut next = 0;
     fields::each(metric.payload, |d: Field<'_>| {
         // The first walk found one data field, of the right wire type.
-        if !matches!(d.tag, 5 | 7 | 9..=11) {
+        if Item::of_metric_data(d.tag).is_none() {
             return Ok(());
         }
         let data = splices.open(offset(d.whole));
@@ -304,6 +304,10 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         self.metrics.push((self.matched.len(), has_data));
     }
 
+    fn reads_metric_name(&self) -> bool {
+        self.plan.steps.reads_metric_name
+    }
+
     fn reads_above(&self) -> bool {
         !self.plan.steps.outer.is_empty()
     }
@@ -322,8 +326,6 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
 const RESOURCE_SPANS: u32 = 1;
 const SCOPE_SPANS: u32 = 2;
 const SPANS: u32 = 2;
-/// `Gauge.data_points` and its kin.
-const DATA_POINTS: u32 = 1;
 
 /// The second walk: `request` without the spans `matched` says (by their
 /// order in the first), and without the scopes and resources that keeps

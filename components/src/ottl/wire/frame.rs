@@ -25,7 +25,7 @@ impl Item {
 
     /// The message of a metric's data field (`Metric.gauge` to
     /// `Metric.summary`), and of the data points in it.
-    fn of_metric_data(tag: u32) -> Option<(&'static Message, Item)> {
+    pub(super) fn of_metric_data(tag: u32) -> Option<(&'static Message, Item)> {
         let number = Item { attributes: 7, schema: &schema::NUMBER_POINT };
         Some(match tag {
             5 => (&schema::GAUGE, number),
@@ -63,6 +63,12 @@ pub(super) trait Pass<'a> {
 
     /// Called after each metric's points: whether it has a data field.
     fn metric_done(&mut self, _has_data: bool) {}
+
+    /// Whether [`Self::point`] reads its metric's name: if not, the
+    /// metric's fields are not searched for it.
+    fn reads_metric_name(&self) -> bool {
+        false
+    }
 
     /// Whether `span` reads the resource's attributes and the scope's
     /// name and version; if not, they are not read for it.
@@ -376,14 +382,16 @@ pub(super) fn rewrite<'a, P: Pass<'a>>(request: &'a [u8], pass: &mut P) -> Resul
 fn metric_points<'a, P: Pass<'a>>(request: &'a [u8], metric: &Field<'a>, splices: &mut Splices<'_>, pass: &mut P, above: &Above<'a>) -> Result<(), P::Error> {
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     let refused = |f: &Field<'_>, what: &str| WireError { offset: offset(f.whole), message: format!("{what} (field {})", f.tag) };
-    // The name first, wherever it lies (prost keeps the last one).
+    // The name first, if read, wherever it lies (prost keeps the last).
     let mut name: &'a [u8] = &[];
-    fields::each(metric.payload, |f: Field<'a>| {
-        if f.tag == 1 {
-            name = f.payload;
-        }
-        Ok::<(), WireError>(())
-    })?;
+    if pass.reads_metric_name() {
+        fields::each(metric.payload, |f: Field<'a>| {
+            if f.tag == 1 {
+                name = f.payload;
+            }
+            Ok::<(), WireError>(())
+        })?;
+    }
     let open = splices.open(offset(metric.whole));
     let mut data = false;
     fields::each(metric.payload, |d: Field<'a>| {
@@ -413,7 +421,7 @@ fn metric_points<'a, P: Pass<'a>>(request: &'a [u8], metric: &Field<'a>, splices
 }
 
 /// `Gauge.data_points` and its kin in the other data messages.
-const DATA_POINTS: u32 = 1;
+pub(super) const DATA_POINTS: u32 = 1;
 
 /// How many bytes `n` takes as a varint.
 #[inline]

@@ -170,6 +170,10 @@ impl<'a> Pass<'a> for Planned<'_, 'a> {
         Ok(self.item.changed())
     }
 
+    fn reads_metric_name(&self) -> bool {
+        self.plan.items.as_ref().is_some_and(|s| s.reads_metric_name)
+    }
+
     /// Only for item steps that copy from the resource's attributes.
     fn reads_above(&self) -> bool {
         self.plan.items.as_ref().is_some_and(|s| !s.outer.is_empty())

@@ -94,6 +94,8 @@ pub(super) struct Steps {
     pub(super) outer: Vec<Box<[u8]>>,
     /// How many times a step or condition reads one of [`Self::outer`].
     pub(super) outer_reads: usize,
+    /// Whether a condition reads a data point's `metric.name`.
+    pub(super) reads_metric_name: bool,
     /// A bit per key length below 64 that some key has: most attributes
     /// are told apart from every key by their length alone.
     pub(super) key_lengths: u64,
@@ -308,7 +310,7 @@ impl FilterPlan {
 
 impl Steps {
     pub(super) fn new(level: Level) -> Steps {
-        Steps { level, ops: Vec::new(), keys: Vec::new(), outer: Vec::new(), outer_reads: 0, key_lengths: 0, long: usize::MAX }
+        Steps { level, ops: Vec::new(), keys: Vec::new(), outer: Vec::new(), outer_reads: 0, reads_metric_name: false, key_lengths: 0, long: usize::MAX }
     }
 
     /// Adds a block's statements, if every one is a step a plan runs.
@@ -408,7 +410,10 @@ impl Steps {
                 Field::Kind => Operand::Kind,
                 Field::StatusCode => Operand::StatusCode,
                 Field::Outer(k) => Operand::Outer(self.outer_key(k)),
-                Field::MetricName => Operand::Name,
+                Field::MetricName => {
+                    self.reads_metric_name = true;
+                    Operand::Name
+                }
                 Field::Attributes => return None,
             },
         })
