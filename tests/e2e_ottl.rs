@@ -49,14 +49,7 @@ otelcol.processor.transform "names" {{
 	}}
 }}
 
-otelcol.exporter.otlp "sink" {{
-	client {{
-		endpoint = "127.0.0.1:{sink}"
-		tls {{
-			insecure = true
-		}}
-	}}
-}}
+{sink_exporter}
 
 otelcol.connector.spanmetrics "default" {{
 	histogram {{
@@ -68,7 +61,31 @@ otelcol.connector.spanmetrics "default" {{
 	}}
 }}
 
-otelcol.exporter.prometheus "default" {{
+{exposition}"#,
+        sink_exporter = sink_exporter(sink),
+        exposition = exposition(expose)
+    )
+}
+
+/// `otelcol.exporter.otlp.sink`: OTLP/gRPC to the test's sink on `sink`.
+fn sink_exporter(sink: u16) -> String {
+    format!(
+        r#"otelcol.exporter.otlp "sink" {{
+	client {{
+		endpoint = "127.0.0.1:{sink}"
+		tls {{
+			insecure = true
+		}}
+	}}
+}}"#
+    )
+}
+
+/// `otelcol.exporter.prometheus.default` into `prometheus.expose.default`
+/// on `expose`.
+fn exposition(expose: u16) -> String {
+    format!(
+        r#"otelcol.exporter.prometheus "default" {{
 	forward_to = [prometheus.expose.default.receiver]
 }}
 
@@ -77,6 +94,11 @@ prometheus.expose "default" {{
 }}
 "#
     )
+}
+
+/// A Prometheus config scraping `expose` every second, as job `solder`.
+fn scrape_config(expose: u16) -> String {
+    format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: solder\n    static_configs:\n      - targets: ['127.0.0.1:{expose}']\n")
 }
 
 /// The sum of every series of `metric` (a name with `{` or a full
@@ -97,9 +119,7 @@ fn run(statement: &str, route: bool) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), 0);
     let (grpc, expose) = (free_port(), free_port());
-    let scrape =
-        format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: solder\n    static_configs:\n      - targets: ['127.0.0.1:{expose}']\n");
-    let prom = Prometheus::start(&prometheus, &scrape);
+    let prom = Prometheus::start(&prometheus, &scrape_config(expose));
 
     let cfg = dir.path().join("pipeline.alloy");
     std::fs::write(&cfg, pipeline(grpc, sink.port, expose, statement)).unwrap();
@@ -205,16 +225,9 @@ otelcol.processor.filter "noise" {{
 	}}
 }}
 
-otelcol.exporter.otlp "sink" {{
-	client {{
-		endpoint = "127.0.0.1:{sink}"
-		tls {{
-			insecure = true
-		}}
-	}}
-}}
+{sink_exporter}
 "#,
-        sink = sink.port
+        sink_exporter = sink_exporter(sink.port)
     );
     std::fs::write(&cfg, pipeline).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
@@ -260,9 +273,7 @@ fn resource_attributes_copied_onto_points_are_prometheus_labels_and_points_filte
     let dir = tempfile::tempdir().unwrap();
     let sink = start_sink(&python, dir.path(), 0);
     let (grpc, expose) = (free_port(), free_port());
-    let scrape =
-        format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: solder\n    static_configs:\n      - targets: ['127.0.0.1:{expose}']\n");
-    let prom = Prometheus::start(&prometheus, &scrape);
+    let prom = Prometheus::start(&prometheus, &scrape_config(expose));
     let cfg = dir.path().join("pipeline.alloy");
     let pipeline = format!(
         r#"otelcol.receiver.otlp "default" {{
@@ -295,24 +306,11 @@ otelcol.processor.filter "cash" {{
 	}}
 }}
 
-otelcol.exporter.otlp "sink" {{
-	client {{
-		endpoint = "127.0.0.1:{sink}"
-		tls {{
-			insecure = true
-		}}
-	}}
-}}
+{sink_exporter}
 
-otelcol.exporter.prometheus "default" {{
-	forward_to = [prometheus.expose.default.receiver]
-}}
-
-prometheus.expose "default" {{
-	listen_address = "127.0.0.1:{expose}"
-}}
-"#,
-        sink = sink.port
+{exposition}"#,
+        sink_exporter = sink_exporter(sink.port),
+        exposition = exposition(expose)
     );
     std::fs::write(&cfg, pipeline).unwrap();
     let agent = Agent::start(&[&cfg.display().to_string()]);
