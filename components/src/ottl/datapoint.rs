@@ -4,8 +4,9 @@
 use std::mem::take;
 
 use solder_syntax::ottl::context::edit_whole_map;
-use solder_syntax::ottl::{Context, Key, MapEdit, PathId, RunError, Value};
+use solder_syntax::ottl::{Context, Key, MapEdit, MetricEdit, PathId, RunError, Value};
 
+use super::metric_edit::{self, Added};
 use super::resource::{ResourceView, ScopeView};
 use super::schema::{locate, MetricField, Part, PointField, DATAPOINT, DATAPOINT_PARTS};
 use super::walk::try_retain;
@@ -31,6 +32,9 @@ pub struct DatapointContext<'a> {
     pub scope: ScopeView<'a>,
     pub metric: &'a mut Metric,
     pub point: Point<'a>,
+    /// As [`super::MetricContext`]'s: where the summary conversions put
+    /// what they make.
+    pub(crate) added: Option<&'a mut Added>,
 }
 
 /// Applies `$body` to whichever point it is, for the fields all kinds share.
@@ -74,6 +78,13 @@ impl Context for DatapointContext<'_> {
                 Ok(())
             }
             _ => edit_whole_map(self, path, keys, edit),
+        }
+    }
+
+    fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
+        match self.added.as_deref_mut() {
+            Some(added) => metric_edit::on_point(self.metric, &mut self.point, edit, added),
+            None => Err(format!("{} cannot run here", edit.function())),
         }
     }
 }

@@ -100,12 +100,14 @@ pub(crate) fn metrics<P: Predicate>(
         return Ok(out);
     }
     out.metrics = retain_items(&mut req.resource_metrics, |mut resource, mut scope, m| {
-        if !metric.is_empty() && metric.test(&mut MetricContext { resource: resource.reborrow(), scope: scope.reborrow(), metric: m }, mode, errors)? {
+        if !metric.is_empty()
+            && metric.test(&mut MetricContext { resource: resource.reborrow(), scope: scope.reborrow(), metric: m, added: None }, mode, errors)?
+        {
             return Ok(false);
         }
         if !datapoint.is_empty() {
             out.datapoints += retain_points(m, |metric, point| {
-                let mut ctx = DatapointContext { resource: resource.reborrow(), scope: scope.reborrow(), metric, point };
+                let mut ctx = DatapointContext { resource: resource.reborrow(), scope: scope.reborrow(), metric, point, added: None };
                 datapoint.test(&mut ctx, mode, errors).map(|matched| !matched)
             })?;
             // A metric of no type has no points to lose, and is kept.

@@ -1,7 +1,8 @@
 //! The `metric` context: one metric of any type, with its scope and resource.
 
-use solder_syntax::ottl::{Context, Key, PathId, Value};
+use solder_syntax::ottl::{Context, Key, MetricEdit, PathId, Value};
 
+use super::metric_edit::{self, Added};
 use super::resource::{ResourceView, ScopeView};
 use super::schema::{locate, MetricField, Part, METRIC, METRIC_PARTS};
 use super::{typed, value};
@@ -13,6 +14,9 @@ pub struct MetricContext<'a> {
     pub resource: ResourceView<'a>,
     pub scope: ScopeView<'a>,
     pub metric: &'a mut Metric,
+    /// Where the metric functions put the metrics they make: `None` where
+    /// no function may make one (the filter's conditions).
+    pub(crate) added: Option<&'a mut Added>,
 }
 
 impl Context for MetricContext<'_> {
@@ -29,6 +33,13 @@ impl Context for MetricContext<'_> {
             (Part::Metric, i) => set(self.metric, MetricField::ALL[i], keys, value),
             (Part::Resource, i) => self.resource.set(i, keys, value),
             (_, i) => self.scope.set(i, keys, value),
+        }
+    }
+
+    fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
+        match self.added.as_deref_mut() {
+            Some(added) => metric_edit::on_metric(self.metric, edit, added),
+            None => Err(format!("{} cannot run here", edit.function())),
         }
     }
 }

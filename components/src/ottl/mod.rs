@@ -19,6 +19,7 @@ mod datapoint;
 mod filter;
 mod log;
 mod metric;
+mod metric_edit;
 mod resource;
 mod schema;
 mod span;

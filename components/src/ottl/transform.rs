@@ -12,7 +12,7 @@ use super::metric::MetricContext;
 use super::resource::{ResourceContext, ScopeContext};
 use super::span::SpanContext;
 use super::spanevent::{retain_events, SpanEventContext};
-use super::walk::{each_resource, each_scope, retain_items, ResourceLevel};
+use super::walk::{each_metric, each_resource, each_scope, retain_items, ResourceLevel};
 use super::Group;
 use crate::otlp::proto::{ExportLogsServiceRequest, ExportMetricsServiceRequest, ExportTraceServiceRequest};
 
@@ -78,13 +78,16 @@ pub(crate) fn metrics<S: Stage>(groups: &[S], req: &mut ExportMetricsServiceRequ
             continue;
         }
         match g.schema().name {
-            "metric" => retain_items(list, |resource, scope, metric| g.run(&mut MetricContext { resource, scope, metric }, mode, errors).map(|_| true))?,
-            "datapoint" => retain_items(list, |mut resource, mut scope, metric| {
+            "metric" => {
+                each_metric(list, |resource, scope, metric, added| g.run(&mut MetricContext { resource, scope, metric, added: Some(added) }, mode, errors))?
+            }
+            "datapoint" => each_metric(list, |mut resource, mut scope, metric, added| {
                 retain_points(metric, |metric, point| {
-                    let mut ctx = DatapointContext { resource: resource.reborrow(), scope: scope.reborrow(), metric, point };
+                    let mut ctx = DatapointContext { resource: resource.reborrow(), scope: scope.reborrow(), metric, point, added: Some(&mut *added) };
                     g.run(&mut ctx, mode, errors).map(|_| true)
-                })
-                .map(|_| true)
+                })?;
+                added.finish_points(metric);
+                Ok(())
             })?,
             other => return Err(misplaced(other, "metrics")),
         };

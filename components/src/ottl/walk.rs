@@ -7,6 +7,7 @@
 
 use solder_syntax::ottl::RunError;
 
+use super::metric_edit::Added;
 use super::resource::{ResourceView, ScopeView};
 use crate::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use crate::otlp::proto::metrics::v1::{Metric, ResourceMetrics, ScopeMetrics};
@@ -77,6 +78,30 @@ pub(crate) fn retain_items<R: ResourceLevel>(
         }
     }
     Ok(removed)
+}
+
+/// Calls `f` once per metric, in order, with its resource and scope and
+/// what the metric functions may add to the scope; each added metric is
+/// appended after the scope's metrics once `f` is done with the metric in
+/// hand, and is called in its turn. Stops at the first error.
+pub(crate) fn each_metric(
+    list: &mut [ResourceMetrics],
+    mut f: impl FnMut(ResourceView<'_>, ScopeView<'_>, &mut Metric, &mut Added) -> Result<(), RunError>,
+) -> Result<(), RunError> {
+    for r in list {
+        let (mut resource, scopes) = r.split();
+        for s in scopes {
+            let (mut scope, metrics) = s.split();
+            let mut added = Added::for_scope(metrics.len());
+            let mut i = 0;
+            while let Some(metric) = metrics.get_mut(i) {
+                f(resource.reborrow(), scope.reborrow(), metric, &mut added)?;
+                metrics.append(&mut added.metrics);
+                i += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Removes scopes left without items and resources left without scopes,

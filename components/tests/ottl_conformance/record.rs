@@ -7,8 +7,11 @@ use serde_json::{json, Map, Value};
 use solder_components::otlp::proto::common::v1::any_value::Value as V;
 use solder_components::otlp::proto::common::v1::{AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
 use solder_components::otlp::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use solder_components::otlp::proto::metrics::v1::exponential_histogram_data_point::Buckets;
+use solder_components::otlp::proto::metrics::v1::summary_data_point::ValueAtQuantile;
 use solder_components::otlp::proto::metrics::v1::{
-    metric::Data, number_data_point::Value as N, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    metric::Data, number_data_point::Value as N, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric,
+    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
 };
 use solder_components::otlp::proto::resource::v1::Resource;
 use solder_components::otlp::proto::trace::v1::{span::Event, ResourceSpans, ScopeSpans, Span, Status};
@@ -174,58 +177,171 @@ pub fn read_logs(req: &ExportLogsServiceRequest) -> Option<Value> {
     Some(Value::Object(out))
 }
 
-/// A gauge, or a sum when the row gives `"type": "sum"`.
+/// A metric of the row's `"type"`: a gauge unless it says `sum`,
+/// `histogram`, `exponential_histogram` or `summary`, with its points in
+/// the shape [`read_metrics`] gives them back.
 pub fn metrics(v: &Value) -> ExportMetricsServiceRequest {
-    let points = v.get("points").and_then(Value::as_array).into_iter().flatten();
-    let data_points: Vec<NumberDataPoint> = points
-        .map(|p| NumberDataPoint {
-            attributes: attrs(p.get("attributes").unwrap_or(&Value::Null)),
-            time_unix_nano: int(p, "time_unix_nano"),
-            start_time_unix_nano: int(p, "start_time_unix_nano"),
-            value: p.get("value").and_then(|x| x.as_i64().map(N::AsInt).or_else(|| x.as_f64().map(N::AsDouble))),
-            ..Default::default()
-        })
-        .collect();
-    let data = if text(v, "type") == "sum" {
-        Data::Sum(Sum {
-            data_points,
-            aggregation_temporality: int(v, "aggregation_temporality") as i32,
+    let points: Vec<&Value> = v.get("points").and_then(Value::as_array).into_iter().flatten().collect();
+    let temporality = int(v, "aggregation_temporality") as i32;
+    let data = match text(v, "type").as_str() {
+        "sum" => Data::Sum(Sum {
+            data_points: points.iter().map(|p| number(p)).collect(),
+            aggregation_temporality: temporality,
             is_monotonic: v.get("is_monotonic").and_then(Value::as_bool).unwrap_or(false),
-        })
-    } else {
-        Data::Gauge(Gauge { data_points })
+        }),
+        "histogram" => Data::Histogram(Histogram { data_points: points.iter().map(|p| histogram(p)).collect(), aggregation_temporality: temporality }),
+        "exponential_histogram" => Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: points.iter().map(|p| exponential(p)).collect(),
+            aggregation_temporality: temporality,
+        }),
+        "summary" => Data::Summary(Summary { data_points: points.iter().map(|p| summary(p)).collect() }),
+        _ => Data::Gauge(Gauge { data_points: points.iter().map(|p| number(p)).collect() }),
     };
     let metric = Metric { name: text(v, "name"), description: text(v, "description"), unit: text(v, "unit"), data: Some(data), ..Default::default() };
     let sm = ScopeMetrics { scope: scope(v), metrics: vec![metric], ..Default::default() };
     ExportMetricsServiceRequest { resource_metrics: vec![ResourceMetrics { resource: resource(v), scope_metrics: vec![sm], ..Default::default() }] }
 }
 
+fn number(p: &Value) -> NumberDataPoint {
+    NumberDataPoint {
+        attributes: attrs(p.get("attributes").unwrap_or(&Value::Null)),
+        time_unix_nano: int(p, "time_unix_nano"),
+        start_time_unix_nano: int(p, "start_time_unix_nano"),
+        value: p.get("value").and_then(|x| x.as_i64().map(N::AsInt).or_else(|| x.as_f64().map(N::AsDouble))),
+        ..Default::default()
+    }
+}
+
+fn float(p: &Value, key: &str) -> Option<f64> {
+    p.get(key).and_then(Value::as_f64)
+}
+
+fn counts(p: &Value, key: &str) -> Vec<u64> {
+    p.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_u64).collect()
+}
+
+fn histogram(p: &Value) -> HistogramDataPoint {
+    HistogramDataPoint {
+        attributes: attrs(p.get("attributes").unwrap_or(&Value::Null)),
+        time_unix_nano: int(p, "time_unix_nano"),
+        start_time_unix_nano: int(p, "start_time_unix_nano"),
+        count: int(p, "count"),
+        sum: float(p, "sum"),
+        bucket_counts: counts(p, "bucket_counts"),
+        explicit_bounds: p.get("explicit_bounds").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_f64).collect(),
+        min: float(p, "min"),
+        max: float(p, "max"),
+        ..Default::default()
+    }
+}
+
+fn buckets(p: &Value, key: &str) -> Option<Buckets> {
+    let b = p.get(key)?;
+    Some(Buckets { offset: b.get("offset").and_then(Value::as_i64).unwrap_or_default() as i32, bucket_counts: counts(b, "bucket_counts") })
+}
+
+fn exponential(p: &Value) -> ExponentialHistogramDataPoint {
+    ExponentialHistogramDataPoint {
+        attributes: attrs(p.get("attributes").unwrap_or(&Value::Null)),
+        time_unix_nano: int(p, "time_unix_nano"),
+        start_time_unix_nano: int(p, "start_time_unix_nano"),
+        count: int(p, "count"),
+        sum: float(p, "sum"),
+        scale: p.get("scale").and_then(Value::as_i64).unwrap_or_default() as i32,
+        zero_count: int(p, "zero_count"),
+        positive: buckets(p, "positive"),
+        negative: buckets(p, "negative"),
+        ..Default::default()
+    }
+}
+
+fn summary(p: &Value) -> SummaryDataPoint {
+    let quantiles = p.get("quantiles").and_then(Value::as_array).into_iter().flatten();
+    SummaryDataPoint {
+        attributes: attrs(p.get("attributes").unwrap_or(&Value::Null)),
+        time_unix_nano: int(p, "time_unix_nano"),
+        start_time_unix_nano: int(p, "start_time_unix_nano"),
+        count: int(p, "count"),
+        sum: float(p, "sum").unwrap_or_default(),
+        quantile_values: quantiles
+            .map(|q| ValueAtQuantile { quantile: float(q, "quantile").unwrap_or_default(), value: float(q, "value").unwrap_or_default() })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// The first metric left, its resource and scope, and the scope's other
+/// metrics (those the metric functions added) as `"added"`.
 pub fn read_metrics(req: &ExportMetricsServiceRequest) -> Option<Value> {
     let rm = req.resource_metrics.first()?;
     let sm = rm.scope_metrics.first()?;
     let m = sm.metrics.first()?;
+    let mut out = metric(m);
+    out.insert("added".into(), Value::Array(sm.metrics.iter().skip(1).map(|m| Value::Object(metric(m))).collect()));
+    parents(&mut out, rm.resource.as_ref(), sm.scope.as_ref());
+    Some(Value::Object(out))
+}
+
+fn metric(m: &Metric) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("name".into(), json!(m.name));
     out.insert("description".into(), json!(m.description));
     out.insert("unit".into(), json!(m.unit));
-    let (kind, points) = match &m.data {
-        Some(Data::Gauge(g)) => ("gauge", &g.data_points),
-        Some(Data::Sum(s)) => ("sum", &s.data_points),
-        _ => return Some(Value::Object(out)),
+    let times =
+        |attributes: &[KeyValue], time: u64, start: u64| json!({ "attributes": from_attrs(attributes), "time_unix_nano": time, "start_time_unix_nano": start });
+    let with = |mut base: Value, more: Value| {
+        if let (Some(b), Value::Object(m)) = (base.as_object_mut(), more) {
+            b.extend(m);
+        }
+        base
+    };
+    let numbers = |points: &[NumberDataPoint]| -> Vec<Value> {
+        points
+            .iter()
+            .map(|p| {
+                let value = match p.value {
+                    Some(N::AsInt(i)) => json!(i),
+                    Some(N::AsDouble(d)) => json!(d),
+                    None => Value::Null,
+                };
+                with(times(&p.attributes, p.time_unix_nano, p.start_time_unix_nano), json!({ "value": value }))
+            })
+            .collect()
+    };
+    let (kind, points): (&str, Vec<Value>) = match &m.data {
+        Some(Data::Gauge(g)) => ("gauge", numbers(&g.data_points)),
+        Some(Data::Sum(s)) => {
+            out.insert("aggregation_temporality".into(), json!(s.aggregation_temporality));
+            out.insert("is_monotonic".into(), json!(s.is_monotonic));
+            ("sum", numbers(&s.data_points))
+        }
+        Some(Data::Histogram(h)) => {
+            out.insert("aggregation_temporality".into(), json!(h.aggregation_temporality));
+            let points = h.data_points.iter().map(|p| {
+                let more = json!({ "count": p.count, "sum": p.sum, "bucket_counts": p.bucket_counts, "explicit_bounds": p.explicit_bounds, "min": p.min, "max": p.max });
+                with(times(&p.attributes, p.time_unix_nano, p.start_time_unix_nano), more)
+            });
+            ("histogram", points.collect())
+        }
+        Some(Data::ExponentialHistogram(h)) => {
+            out.insert("aggregation_temporality".into(), json!(h.aggregation_temporality));
+            let side = |b: &Option<Buckets>| b.as_ref().map(|b| json!({ "offset": b.offset, "bucket_counts": b.bucket_counts }));
+            let points = h.data_points.iter().map(|p| {
+                let more = json!({ "count": p.count, "sum": p.sum, "scale": p.scale, "zero_count": p.zero_count, "positive": side(&p.positive), "negative": side(&p.negative) });
+                with(times(&p.attributes, p.time_unix_nano, p.start_time_unix_nano), more)
+            });
+            ("exponential_histogram", points.collect())
+        }
+        Some(Data::Summary(s)) => {
+            let points = s.data_points.iter().map(|p| {
+                let quantiles: Vec<Value> = p.quantile_values.iter().map(|q| json!({ "quantile": q.quantile, "value": q.value })).collect();
+                with(times(&p.attributes, p.time_unix_nano, p.start_time_unix_nano), json!({ "count": p.count, "sum": p.sum, "quantiles": quantiles }))
+            });
+            ("summary", points.collect())
+        }
+        None => return out,
     };
     out.insert("type".into(), json!(kind));
-    let points: Vec<Value> = points
-        .iter()
-        .map(|p| {
-            let value = match p.value {
-                Some(N::AsInt(i)) => json!(i),
-                Some(N::AsDouble(d)) => json!(d),
-                None => Value::Null,
-            };
-            json!({ "attributes": from_attrs(&p.attributes), "time_unix_nano": p.time_unix_nano, "start_time_unix_nano": p.start_time_unix_nano, "value": value })
-        })
-        .collect();
     out.insert("points".into(), Value::Array(points));
-    parents(&mut out, rm.resource.as_ref(), sm.scope.as_ref());
-    Some(Value::Object(out))
+    out
 }

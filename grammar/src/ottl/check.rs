@@ -13,6 +13,7 @@ use super::context::{Key, Schema};
 use super::error::OttlError;
 use super::eval::{CArg, CallSite, KeyNode, Keys, Node, PathRef, Target};
 use super::function::{CompileArgs, FunctionDef, Param, ParamKind};
+use super::program::SPECIFICITY;
 use super::value::Value;
 use crate::span::Span;
 use crate::suggest::did_you_mean;
@@ -254,7 +255,7 @@ impl Checker {
         for (i, (param, slot)) in def.params.iter().zip(&slots).enumerate() {
             if let ParamKind::Context(name) = param.kind {
                 literals.push(None);
-                args.push(CArg::Path(self.implicit_path(def, name, c)?));
+                args.push(CArg::Path(self.implicit_path(def, param, name, c)?));
                 continue;
             }
             let Some(arg) = slot else {
@@ -275,9 +276,15 @@ impl Checker {
 
     /// The context path a [`ParamKind::Context`] parameter names; a
     /// context without it does not have the function.
-    fn implicit_path(&self, def: &FunctionDef, name: &str, c: &Call) -> Checked<PathRef> {
+    fn implicit_path(&self, def: &FunctionDef, param: &Param, name: &str, c: &Call) -> Checked<PathRef> {
         match self.schema.path(name) {
             Some(id) => Ok(PathRef { target: Target::Ctx(id), keys: Keys::Static(Vec::new()) }),
+            // A parameter named after a context (the metric functions')
+            // says where the function runs; others name what it needs.
+            None if SPECIFICITY.contains(&param.name) => {
+                Err(err(c.name_span, format!("undefined function \"{}\" in the {} context", def.name, self.schema.name))
+                    .with_help(format!("{} is a function of the `{}` context: run it in a block with `context = \"{}\"`", def.name, param.name, param.name)))
+            }
             None => Err(err(c.name_span, format!("undefined function \"{}\" in the {} context", def.name, self.schema.name))
                 .with_help(format!("{} works on what has a `{name}`: run it in a context that does", def.name))),
         }
@@ -362,6 +369,15 @@ impl Checker {
                     (Some(Value::List(out.clone())), CArg::Lit(Value::List(out)))
                 }
                 _ => return Err(bad("expected a list of string literals")),
+            },
+            ParamKind::Bool => match &e.kind {
+                ExprKind::Bool(b) => (Some(Value::Bool(*b)), CArg::Lit(Value::Bool(*b))),
+                _ => return Err(bad("expected true or false")),
+            },
+            ParamKind::Float => match &e.kind {
+                ExprKind::Float(f) => (Some(Value::Double(*f)), CArg::Lit(Value::Double(*f))),
+                ExprKind::Int(n) => (Some(Value::Double(*n as f64)), CArg::Lit(Value::Double(*n as f64))),
+                _ => return Err(bad("expected a number literal")),
             },
             // The factory and the function get the symbol's name, not a
             // number: function-specific symbols are not in the schema.

@@ -3,6 +3,7 @@
 //! did-you-mean at load time; a [`Context`] is one item (a span, a data
 //! point, ...) those paths read and write.
 
+use super::metric_edit::MetricEdit;
 use super::value::Value;
 
 /// A path's index in its schema's [`Schema::paths`].
@@ -68,6 +69,14 @@ pub trait Context {
     /// copying every attribute twice.
     fn edit_map(&mut self, path: PathId, keys: &[Key], edit: MapEdit<'_>) -> Result<(), String> {
         edit_whole_map(self, path, keys, edit)
+    }
+
+    /// Carries out a metric function's change to the metric as a whole.
+    /// Only the contexts over a metric or its points override it; the
+    /// checker keeps the functions out of the others, so this default
+    /// answers only a context that forgot to.
+    fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
+        Err(format!("{} has no metric to change here", edit.function()))
     }
 }
 

@@ -3,6 +3,7 @@
 //! runs, and how it reads and writes its arguments when it does run.
 
 use super::context::{expect_map, MapEdit};
+use super::metric_edit::MetricEdit;
 use super::value::Value;
 
 /// How an argument must be written.
@@ -20,6 +21,10 @@ pub enum ParamKind {
     Int,
     /// A list of string literals known at load time (`keep_keys`).
     StrList,
+    /// A `true` or `false` literal (`extract_sum_metric`'s monotonicity).
+    Bool,
+    /// A number literal, int or float (`scale_metric`'s factor).
+    Float,
     /// An enum symbol of the context or function, such as `SPAN_KIND_SERVER`
     /// or `upper`-like words some functions take.
     Enum,
@@ -82,6 +87,11 @@ pub trait Args {
             self.set(i, Value::Map(map))?;
         }
         Ok(())
+    }
+    /// Hands a metric function's change to the context
+    /// ([`crate::ottl::Context::edit_metric`]).
+    fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
+        Err(format!("{} has no metric to change here", edit.function()))
     }
 }
 

@@ -33,6 +33,7 @@ mod error;
 pub mod eval;
 pub mod funcs;
 pub mod function;
+pub mod metric_edit;
 pub mod parse;
 pub mod plan;
 pub mod program;
@@ -42,6 +43,7 @@ pub mod value;
 pub use context::{Context, Key, MapEdit, PathId, PathSpec, Schema};
 pub use eval::uses::PathUse;
 pub use function::{Args, CompileArgs, FunctionDef, Param, ParamKind};
+pub use metric_edit::MetricEdit;
 pub use program::{infer_context, Conditions, OttlError, RunError, Statements};
 pub use value::Value;
 

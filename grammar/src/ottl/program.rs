@@ -6,7 +6,7 @@ use super::check::{Checker, CompiledStatement};
 use super::context::{Context, Schema};
 use super::eval::uses::{self, PathUse};
 use super::eval::{Eval, Node};
-use super::function::FunctionDef;
+use super::function::{FunctionDef, ParamKind};
 use super::parse::{parse_condition, parse_statement};
 use super::plan;
 use super::ErrorMode;
@@ -188,7 +188,7 @@ impl Conditions {
 /// The contexts from most to least specific, as the Collector's inference
 /// ranks them: a statement list that mentions `span.` and `resource.`
 /// paths runs in the span context, where both are reachable.
-const SPECIFICITY: [&str; 7] = ["log", "datapoint", "metric", "spanevent", "span", "scope", "resource"];
+pub(super) const SPECIFICITY: [&str; 7] = ["log", "datapoint", "metric", "spanevent", "span", "scope", "resource"];
 
 /// Which context a statement list needs, from its path prefixes (the flat
 /// form `statements = [...]` with `span.name`, `resource.attributes[...]`):
@@ -199,6 +199,12 @@ pub fn infer_context(sources: &[&str], candidates: &[&'static Schema]) -> Result
         let stmt = parse_statement(src).map_err(|e| e.at_index(i))?;
         let mut prefixes = Vec::new();
         statement_prefixes(&stmt, &mut prefixes);
+        // A function of one context (`convert_sum_to_gauge()`, with no
+        // path at all) names it too.
+        if let Some(def) = super::funcs::table().iter().find(|f| f.name == stmt.editor.name) {
+            let own = def.params.iter().filter(|p| matches!(p.kind, ParamKind::Context(_)) && SPECIFICITY.contains(&p.name));
+            prefixes.extend(own.map(|p| p.name));
+        }
         for p in prefixes {
             let p = if p == "instrumentation_scope" { "scope" } else { p };
             if let Some(rank) = SPECIFICITY.iter().position(|c| *c == p) {

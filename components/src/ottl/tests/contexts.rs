@@ -58,7 +58,7 @@ fn metric_paths_follow_the_metric_type() {
     let mut above = Above::new();
     let mut m = sum();
     let (resource, scope) = above.views();
-    let mut ctx = MetricContext { resource, scope, metric: &mut m };
+    let mut ctx = MetricContext { resource, scope, metric: &mut m, added: None };
     for (name, want) in [
         ("name", Value::str("requests")),
         ("description", Value::str("d")),
@@ -83,7 +83,7 @@ fn metric_paths_follow_the_metric_type() {
 
     let mut gauge = Metric { data: Some(Data::Gauge(Gauge::default())), ..Default::default() };
     let (resource, scope) = above.views();
-    let mut ctx = MetricContext { resource, scope, metric: &mut gauge };
+    let mut ctx = MetricContext { resource, scope, metric: &mut gauge, added: None };
     assert_eq!(get(&ctx, &METRIC, "aggregation_temporality", &[]), Ok(Value::Nil));
     assert_eq!(get(&ctx, &METRIC, "is_monotonic", &[]), Ok(Value::Nil));
     assert_eq!(set(&mut ctx, &METRIC, "aggregation_temporality", &[], Value::Int(1)), Ok(()));
@@ -99,7 +99,7 @@ fn number_points_and_their_metric() {
         _ => unreachable!(),
     };
     let (resource, scope) = above.views();
-    let mut ctx = DatapointContext { resource, scope, metric: &mut m, point: Point::Number(&mut points[0]) };
+    let mut ctx = DatapointContext { resource, scope, metric: &mut m, point: Point::Number(&mut points[0]), added: None };
     for (name, want) in [
         ("attributes", Value::Map(vec![("p".into(), Value::str("1"))])),
         ("start_time_unix_nano", Value::Int(10)),
@@ -134,7 +134,7 @@ fn histogram_exponential_and_summary_points() {
     let mut m = Metric::default();
     let mut h = HistogramDataPoint { count: 3, sum: Some(6.0), bucket_counts: vec![1, 2], explicit_bounds: vec![5.0], ..Default::default() };
     let (resource, scope) = above.views();
-    let mut ctx = DatapointContext { resource, scope, metric: &mut m, point: Point::Histogram(&mut h) };
+    let mut ctx = DatapointContext { resource, scope, metric: &mut m, point: Point::Histogram(&mut h), added: None };
     assert_eq!(get(&ctx, &DATAPOINT, "count", &[]), Ok(Value::Int(3)));
     assert_eq!(get(&ctx, &DATAPOINT, "sum", &[]), Ok(Value::Double(6.0)));
     assert_eq!(get(&ctx, &DATAPOINT, "bucket_counts", &[]), Ok(Value::List(vec![Value::Int(1), Value::Int(2)])));
@@ -150,7 +150,7 @@ fn histogram_exponential_and_summary_points() {
 
     let mut e = ExponentialHistogramDataPoint { scale: 2, zero_count: 1, positive: Some(Buckets { offset: -1, bucket_counts: vec![4] }), ..Default::default() };
     let (resource, scope) = above.views();
-    let mut ctx = DatapointContext { resource, scope, metric: &mut m, point: Point::Exponential(&mut e) };
+    let mut ctx = DatapointContext { resource, scope, metric: &mut m, point: Point::Exponential(&mut e), added: None };
     assert_eq!(get(&ctx, &DATAPOINT, "scale", &[]), Ok(Value::Int(2)));
     assert_eq!(get(&ctx, &DATAPOINT, "zero_count", &[]), Ok(Value::Int(1)));
     assert_eq!(get(&ctx, &DATAPOINT, "positive.offset", &[]), Ok(Value::Int(-1)));
@@ -164,7 +164,7 @@ fn histogram_exponential_and_summary_points() {
 
     let mut s = SummaryDataPoint { count: 2, sum: 1.5, ..Default::default() };
     let (resource, scope) = above.views();
-    let mut ctx = DatapointContext { resource, scope, metric: &mut m, point: Point::Summary(&mut s) };
+    let mut ctx = DatapointContext { resource, scope, metric: &mut m, point: Point::Summary(&mut s), added: None };
     assert_eq!(get(&ctx, &DATAPOINT, "sum", &[]), Ok(Value::Double(1.5)));
     assert_eq!(get(&ctx, &DATAPOINT, "explicit_bounds", &[]), Ok(Value::Nil));
     set(&mut ctx, &DATAPOINT, "count", &[], Value::Int(5)).unwrap();

@@ -3,6 +3,7 @@
 use super::{CArg, CallSite, Eval, Keys, Target};
 use crate::ottl::context::{expect_map, MapEdit};
 use crate::ottl::function::Args;
+use crate::ottl::metric_edit::MetricEdit;
 use crate::ottl::value::Value;
 
 /// A call site's arguments, evaluated lazily: a function that never reads
@@ -54,6 +55,10 @@ impl Args for SiteArgs<'_, '_> {
             self.set(i, Value::Map(map))?;
         }
         Ok(())
+    }
+
+    fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
+        self.ev.ctx.edit_metric(edit)
     }
 }
 

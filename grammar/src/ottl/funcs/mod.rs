@@ -16,6 +16,7 @@ mod format;
 mod hash;
 mod json;
 mod maps;
+mod metrics;
 mod parse;
 mod patterns;
 mod semconv;
@@ -54,6 +55,7 @@ pub fn table() -> &'static [FunctionDef] {
             time::DEFS,
             parse::DEFS,
             semconv::DEFS,
+            metrics::DEFS,
             useragent::DEFS,
         ]
         .concat()

@@ -4,6 +4,7 @@
 //! from [`super::table`].
 
 use super::super::function::{Args, CompileArgs, Function, ParamKind};
+use super::super::metric_edit::MetricEdit;
 use super::super::value::Value;
 use super::table;
 
@@ -12,6 +13,8 @@ pub(super) struct FakeArgs {
     pub args: Vec<Option<Value>>,
     /// Every `set`, in order.
     pub sets: Vec<(usize, Value)>,
+    /// Every metric edit handed to the context, in order.
+    pub edits: Vec<MetricEdit>,
 }
 
 impl Args for FakeArgs {
@@ -30,7 +33,11 @@ impl Args for FakeArgs {
         let Some(Some(Value::Str(name))) = self.args.get(i) else { return Err("no function argument".into()) };
         let name = name.clone();
         let f = compile(&name, &args.iter().cloned().map(Some).collect::<Vec<_>>()).map_err(|e| e.1)?;
-        f.call(&mut FakeArgs { args: args.into_iter().map(Some).collect(), sets: Vec::new() })
+        f.call(&mut FakeArgs { args: args.into_iter().map(Some).collect(), sets: Vec::new(), edits: Vec::new() })
+    }
+    fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
+        self.edits.push(edit);
+        Ok(())
     }
 }
 
@@ -54,7 +61,7 @@ pub(super) fn compile(name: &str, args: &[Option<Value>]) -> Result<Box<dyn Func
 /// (so `args[0]` is an editor's target as written).
 pub(super) fn run_opt(name: &str, args: Vec<Option<Value>>) -> (Result<Value, String>, FakeArgs) {
     let f = compile(name, &args).unwrap_or_else(|e| panic!("{name} did not compile: {e:?}"));
-    let mut fake = FakeArgs { args, sets: Vec::new() };
+    let mut fake = FakeArgs { args, sets: Vec::new(), edits: Vec::new() };
     let out = f.call(&mut fake);
     (out, fake)
 }

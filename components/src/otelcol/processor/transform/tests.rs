@@ -322,3 +322,75 @@ async fn send_metric_and_log(h: &Harness, resource: Option<Resource>, metric: Me
     h.input().0.consume_metrics(Metrics::from_bytes(with_unknown(metrics.encode_to_vec()).into()).unwrap()).await.unwrap();
     h.input().0.consume_logs(Logs::from_bytes(with_unknown(logs.encode_to_vec()).into()).unwrap()).await.unwrap();
 }
+
+/// The metric functions as a config writes them, in the flat form whose
+/// context is inferred (from `metric.` paths, or from the function alone):
+/// a sum becomes a gauge, and a histogram's counts become a new sum that
+/// the sink receives beside it, counted as items.
+#[tokio::test]
+async fn metric_functions_change_and_add_metrics_in_the_flat_form() {
+    use crate::otlp::proto::metrics::v1::{metric::Data, number_data_point::Value as N, Histogram, HistogramDataPoint, NumberDataPoint, Sum};
+    use crate::otlp::Metrics;
+    let rec = Recorder::new();
+    let body = r#"statements {
+  metric = [
+    `convert_sum_to_gauge() where metric.name == "requests"`,
+    `extract_count_metric(true)`,
+  ]
+}
+error_mode = "ignore"
+output { metrics = [sink] }"#;
+    let h = Harness::start(&REGISTRATION, body, &rec.scope("sink")).unwrap();
+    let sum = Metric {
+        name: "requests".into(),
+        data: Some(Data::Sum(Sum {
+            data_points: vec![NumberDataPoint { value: Some(N::AsInt(3)), ..Default::default() }],
+            aggregation_temporality: 2,
+            is_monotonic: true,
+        })),
+        ..Default::default()
+    };
+    let point = HistogramDataPoint { count: 4, bucket_counts: vec![1, 3], explicit_bounds: vec![0.1], ..Default::default() };
+    let histogram = Metric {
+        name: "latency".into(),
+        data: Some(Data::Histogram(Histogram { data_points: vec![point], aggregation_temporality: 2 })),
+        ..Default::default()
+    };
+    let req = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics { metrics: vec![sum, histogram], ..Default::default() }],
+            ..Default::default()
+        }],
+    };
+    h.input().0.consume_metrics(Metrics::from_message(req)).await.unwrap();
+    let got = rec.metrics();
+    let metrics = &got[0].decode().unwrap().resource_metrics[0].scope_metrics[0].metrics;
+    let shapes: Vec<(&str, Option<i64>)> = metrics
+        .iter()
+        .map(|m| match &m.data {
+            Some(Data::Gauge(g)) => (m.name.as_str(), g.data_points[0].value.map(|v| if let N::AsInt(i) = v { i } else { -1 })),
+            Some(Data::Sum(s)) => (m.name.as_str(), s.data_points[0].value.map(|v| if let N::AsInt(i) = v { i } else { -1 })),
+            _ => (m.name.as_str(), None),
+        })
+        .collect();
+    // The gauge and the new sum; extract_count_metric fails on the gauge
+    // and on the sum it made itself (ignored), as in the Collector.
+    assert_eq!(shapes, [("requests", Some(3)), ("latency", None), ("latency_count", Some(4))]);
+    assert_eq!(got[0].items(), 3, "the added point is counted as an item");
+    h.stop().await;
+}
+
+/// A function of the `metric` context in a statement list that names a
+/// data point path infers the `datapoint` context, where the function is
+/// not: refused at load, pointing at the function, saying where it runs.
+#[test]
+fn a_metric_function_beside_a_datapoint_path_is_refused_at_its_name() {
+    let (message, at) = pointed_at("statements {\nmetric = [`convert_sum_to_gauge()`, `limit(datapoint.attributes, 100, [])`]\n}");
+    assert_eq!(at, "convert_sum_to_gauge", "{message}");
+    assert!(message.contains("in the datapoint context"), "{message}");
+    // Alone, with no path to go by, the function names its context.
+    let r = rules("statements {\nmetric = [`convert_sum_to_gauge()`]\n}").unwrap();
+    assert_eq!(r.metrics[0].group.schema.name, "metric");
+    let r = rules("statements {\nmetric = [`merge_histogram_buckets(0.5)`]\n}").unwrap();
+    assert_eq!(r.metrics[0].group.schema.name, "datapoint");
+}

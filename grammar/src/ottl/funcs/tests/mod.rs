@@ -4,6 +4,7 @@
 mod collections;
 mod convert;
 mod editors;
+mod metrics;
 mod parse;
 mod patterns;
 mod robust;
@@ -39,7 +40,19 @@ fn table_names_are_unique_and_cased_by_kind() {
             "replace_all_matches",
             "delete_index",
             "stringify_all",
-            "set_semconv_span_name"
+            "set_semconv_span_name",
+            "convert_sum_to_gauge",
+            "convert_gauge_to_sum",
+            "extract_sum_metric",
+            "extract_count_metric",
+            "convert_summary_sum_val_to_sum",
+            "convert_summary_count_val_to_sum",
+            "convert_summary_quantile_val_to_gauge",
+            "copy_metric",
+            "scale_metric",
+            "aggregate_on_attributes",
+            "aggregate_on_attribute_value",
+            "merge_histogram_buckets"
         ]
     );
 }
@@ -70,6 +83,11 @@ fn every_function_compiles_with_typical_literals() {
         "Decode",
         "FormatTime",
         "set_semconv_span_name",
+        "convert_gauge_to_sum",
+        "convert_summary_sum_val_to_sum",
+        "convert_summary_count_val_to_sum",
+        "aggregate_on_attributes",
+        "aggregate_on_attribute_value",
     ];
     for d in table().iter().filter(|d| !needs_literals.contains(&d.name)) {
         assert!(compile(d.name, &[]).is_ok(), "{}", d.name);
@@ -90,4 +108,14 @@ fn parameter_names_follow_the_reference() {
     assert_eq!(names("Time"), ["target", "format", "location", "locale"]);
     assert_eq!(names("UnixNano"), ["value"]);
     assert_eq!(names("ParseKeyValue"), ["target", "delimiter", "pair_delimiter"]);
+    // The metric functions, and the context each is kept to.
+    assert_eq!(names("convert_gauge_to_sum"), ["aggregation_temporality", "is_monotonic", "metric"]);
+    assert_eq!(names("extract_count_metric"), ["is_monotonic", "suffix", "metric"]);
+    assert_eq!(names("convert_summary_count_val_to_sum"), ["aggregation_temporality", "is_monotonic", "suffix", "datapoint"]);
+    assert_eq!(names("convert_summary_quantile_val_to_gauge"), ["attributeKey", "suffix", "metric"]);
+    assert_eq!(names("copy_metric"), ["name", "description", "unit", "metric"]);
+    assert_eq!(names("scale_metric"), ["factor", "unit", "metric"]);
+    assert_eq!(names("aggregate_on_attributes"), ["function", "attributes", "metric"]);
+    assert_eq!(names("aggregate_on_attribute_value"), ["function", "attribute", "values", "newValue", "metric"]);
+    assert_eq!(names("merge_histogram_buckets"), ["target_value", "method", "datapoint"]);
 }
