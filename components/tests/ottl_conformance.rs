@@ -136,8 +136,16 @@ fn run_rules<R: Rewrite>(c: &Case, rules: &R, err: fn(ConsumeError) -> String) -
         }
         "metric" => {
             let mut req = record::metrics(&c.given);
-            rules.try_metrics(&mut req).map_err(err)?;
-            Ok(record::read_metrics(&req))
+            // As for traces: the bytes' way and decoding's must agree.
+            let processed = process(rules, Encoded::from_message(req.clone()), |r| rules.try_metrics(r))
+                .map_err(err)
+                .and_then(|out| out.map(|out| out.decode().map(|r| record::read_metrics(&r)).map_err(|e| e.to_string())).transpose())
+                .map(Option::flatten);
+            let decoded = rules.try_metrics(&mut req).map_err(err).map(|_| record::read_metrics(&req));
+            if processed != decoded {
+                return Err(format!("the processor gave {processed:?} where the decoded path gave {decoded:?}"));
+            }
+            decoded
         }
         _ => {
             let mut req = record::logs(&c.given);

@@ -1,5 +1,6 @@
 //! The `metric` context: one metric of any type, with its scope and resource.
 
+use solder_syntax::ottl::metric_edit::PointQuery;
 use solder_syntax::ottl::{Context, Key, MetricEdit, PathId, Value};
 
 use super::metric_edit::{self, Added};
@@ -34,6 +35,10 @@ impl Context for MetricContext<'_> {
             (Part::Resource, i) => self.resource.set(i, keys, value),
             (_, i) => self.scope.set(i, keys, value),
         }
+    }
+
+    fn query_points(&self, query: PointQuery<'_>) -> Result<bool, String> {
+        metric_edit::query_points(self.metric, query)
     }
 
     fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {

@@ -3,7 +3,7 @@
 //! did-you-mean at load time; a [`Context`] is one item (a span, a data
 //! point, ...) those paths read and write.
 
-use super::metric_edit::MetricEdit;
+use super::metric_edit::{MetricEdit, PointQuery};
 use super::value::Value;
 
 /// A path's index in its schema's [`Schema::paths`].
@@ -77,6 +77,13 @@ pub trait Context {
     /// answers only a context that forgot to.
     fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
         Err(format!("{} has no metric to change here", edit.function()))
+    }
+
+    /// Answers a question about the metric's data points, for the
+    /// `metric` context's converters that ask one. Only the metric
+    /// contexts override it.
+    fn query_points(&self, query: PointQuery<'_>) -> Result<bool, String> {
+        Err(format!("no data points to look for {:?} in here", query.key()))
     }
 }
 

@@ -3,7 +3,7 @@
 //! runs, and how it reads and writes its arguments when it does run.
 
 use super::context::{expect_map, MapEdit};
-use super::metric_edit::MetricEdit;
+use super::metric_edit::{MetricEdit, PointQuery};
 use super::value::Value;
 
 /// How an argument must be written.
@@ -92,6 +92,11 @@ pub trait Args {
     /// ([`crate::ottl::Context::edit_metric`]).
     fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
         Err(format!("{} has no metric to change here", edit.function()))
+    }
+    /// Asks the context about the metric's data points
+    /// ([`crate::ottl::Context::query_points`]).
+    fn query_points(&mut self, query: PointQuery<'_>) -> Result<bool, String> {
+        Err(format!("no data points to look for {:?} in here", query.key()))
     }
 }
 

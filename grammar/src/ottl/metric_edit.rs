@@ -120,3 +120,32 @@ impl MetricEdit {
         }
     }
 }
+
+/// A question about a metric's data points that no path can ask: the
+/// filter processor's `HasAttrKeyOnDatapoint` and `HasAttrOnDatapoint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointQuery<'q> {
+    /// Whether any point has the attribute.
+    HasKey(&'q str),
+    /// Whether any point has the attribute with this string value.
+    Has { key: &'q str, value: &'q str },
+}
+
+impl PointQuery<'_> {
+    /// Whether a point whose attribute `key` reads `found` (`None`:
+    /// absent; a value of another type reads as the empty string, as
+    /// pdata's `Str()` gives it) answers yes.
+    pub fn matches(&self, found: Option<&str>) -> bool {
+        match (self, found) {
+            (_, None) => false,
+            (PointQuery::HasKey(_), Some(_)) => true,
+            (PointQuery::Has { value, .. }, Some(v)) => *value == v,
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        match self {
+            PointQuery::HasKey(k) | PointQuery::Has { key: k, .. } => k,
+        }
+    }
+}

@@ -17,9 +17,12 @@ mod scale;
 #[cfg(test)]
 mod tests;
 
+use solder_syntax::ottl::metric_edit::PointQuery;
 use solder_syntax::ottl::MetricEdit;
 
 use super::datapoint::Point;
+use crate::otlp::proto::common::v1::any_value::Value as V;
+use crate::otlp::proto::common::v1::KeyValue;
 use crate::otlp::proto::metrics::v1::metric::Data;
 use crate::otlp::proto::metrics::v1::Metric;
 
@@ -135,6 +138,29 @@ pub(crate) fn on_point(metric: &Metric, point: &mut Point<'_>, edit: MetricEdit,
         }
         _ => Err(format!("{function} runs on whole metrics, not data points")),
     }
+}
+
+/// Whether any of the metric's points answers `query` (the filter's
+/// `HasAttrKeyOnDatapoint` and `HasAttrOnDatapoint`). The Collector's
+/// code stops at the first point that has the key, value or not; its
+/// documentation says any point, and so does this.
+pub(crate) fn query_points(metric: &Metric, query: PointQuery<'_>) -> Result<bool, String> {
+    let answers = |attrs: &[KeyValue]| {
+        let found = attrs.iter().find(|kv| kv.key == query.key()).map(|kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+            Some(V::StringValue(s)) => s.as_str(),
+            // pdata reads a value of another type as the empty string.
+            _ => "",
+        });
+        query.matches(found)
+    };
+    Ok(match &metric.data {
+        Some(Data::Gauge(g)) => g.data_points.iter().any(|p| answers(&p.attributes)),
+        Some(Data::Sum(s)) => s.data_points.iter().any(|p| answers(&p.attributes)),
+        Some(Data::Histogram(h)) => h.data_points.iter().any(|p| answers(&p.attributes)),
+        Some(Data::ExponentialHistogram(h)) => h.data_points.iter().any(|p| answers(&p.attributes)),
+        Some(Data::Summary(s)) => s.data_points.iter().any(|p| answers(&p.attributes)),
+        None => return Err("unknown metric type".into()),
+    })
 }
 
 /// The metric's type as pdata names it in errors.

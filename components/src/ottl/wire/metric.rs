@@ -8,10 +8,12 @@
 //! metric request is mostly data points that decoding would copy out and
 //! encoding copy back.
 
+use solder_syntax::ottl::metric_edit::PointQuery;
 use solder_syntax::ottl::{Context, Key, PathId, Value};
 
-use super::attrs::Attrs;
+use super::attrs::{string_bytes, Attrs};
 use super::fields::{self, Field};
+use super::frame::{Item, DATA_POINTS};
 use super::span::{above_serves, Above};
 use crate::otlp::wire::{Reader, WireError, WT_I32, WT_I64, WT_LEN, WT_VARINT};
 use crate::ottl::schema::{locate, MetricField, Part, METRIC, METRIC_PARTS};
@@ -45,6 +47,8 @@ pub(super) struct WireMetric<'a> {
     unit: &'a [u8],
     /// The data field's number (one of [`DATA`]); 0 without data.
     data: u32,
+    /// The data message, whose points `HasAttrOnDatapoint` looks into.
+    data_bytes: &'a [u8],
     temporality: i32,
     monotonic: bool,
     points: usize,
@@ -80,6 +84,7 @@ impl<'a> WireMetric<'a> {
                         return Err(WireError { offset: start, message: "a metric's data written twice".into() });
                     }
                     self.data = tag;
+                    self.data_bytes = data;
                     self.read_data(tag, data)?;
                 }
                 (1..=3 | 5 | 7 | 9..=12, _) => return Err(WireError { offset: start, message: format!("metric field {tag} has wire type {wire_type}") }),
@@ -120,6 +125,30 @@ impl<'a> WireMetric<'a> {
         self.points
     }
 
+    /// Whether any point answers `query`: each point's attributes (the
+    /// field its type numbers them by) read for the key's first entry.
+    fn query_points(&self, query: PointQuery<'_>) -> Result<bool, String> {
+        let Some((_, item)) = Item::of_metric_data(self.data) else { return Err("unknown metric type".into()) };
+        let mut attrs = Attrs::default();
+        let mut found = false;
+        fields::each(self.data_bytes, |point: Field<'a>| {
+            if found || point.tag != DATA_POINTS || point.wire_type != WT_LEN {
+                return Ok(());
+            }
+            attrs.clear();
+            fields::each(
+                point.payload,
+                |f: Field<'a>| if f.tag == item.attributes && f.wire_type == WT_LEN { attrs.push(f.whole, f.payload) } else { Ok(()) },
+            )?;
+            let any = attrs.first_raw(query.key().as_bytes()).map_err(|()| WireError { offset: 0, message: "an attribute of an unusual shape".into() })?;
+            // pdata reads a value of another type as the empty string.
+            found = query.matches(any.map(|any| string_bytes(any).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()));
+            Ok::<(), WireError>(())
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(found)
+    }
+
     fn get(&self, field: MetricField, keys: &[Key]) -> Result<Value, String> {
         use MetricField as F;
         let text = |bytes| fields::text(bytes).map(Value::str).map_err(|e| e.to_string());
@@ -153,5 +182,9 @@ impl Context for WireMetricContext<'_, '_> {
 
     fn set(&mut self, _path: PathId, _keys: &[Key], _value: Value) -> Result<(), String> {
         Err("conditions do not write".into())
+    }
+
+    fn query_points(&self, query: PointQuery<'_>) -> Result<bool, String> {
+        self.metric.query_points(query)
     }
 }

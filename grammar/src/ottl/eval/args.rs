@@ -3,7 +3,7 @@
 use super::{CArg, CallSite, Eval, Keys, Target};
 use crate::ottl::context::{expect_map, MapEdit};
 use crate::ottl::function::Args;
-use crate::ottl::metric_edit::MetricEdit;
+use crate::ottl::metric_edit::{MetricEdit, PointQuery};
 use crate::ottl::value::Value;
 
 /// A call site's arguments, evaluated lazily: a function that never reads
@@ -59,6 +59,10 @@ impl Args for SiteArgs<'_, '_> {
 
     fn edit_metric(&mut self, edit: MetricEdit) -> Result<(), String> {
         self.ev.ctx.edit_metric(edit)
+    }
+
+    fn query_points(&mut self, query: PointQuery<'_>) -> Result<bool, String> {
+        self.ev.ctx.query_points(query)
     }
 }
 

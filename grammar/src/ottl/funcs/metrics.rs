@@ -8,10 +8,12 @@
 //! whole metric, and only in the `metric` context (a path every metric
 //! context has and no other does, `type`, keeps them there); the two
 //! summary conversions and `merge_histogram_buckets` are the `datapoint`
-//! context's (`bucket_counts`).
+//! context's (`bucket_counts`). The filter processor's two converters
+//! that look into a metric's points, `HasAttrKeyOnDatapoint` and
+//! `HasAttrOnDatapoint`, live here too.
 
 use super::super::function::{Args, CompileArgs, FunctionDef, Param, ParamKind, ParamKind::*};
-use super::super::metric_edit::{Aggregation, BucketMerge, MetricEdit, Part, Temporality};
+use super::super::metric_edit::{Aggregation, BucketMerge, MetricEdit, Part, PointQuery, Temporality};
 use super::super::value::Value;
 use super::common::{func, lit_str, lit_str_list, opt_str, Made};
 
@@ -105,6 +107,22 @@ pub(super) const DEFS: &[FunctionDef] = &[
                 values: lit_str_list(c, 2),
                 new_value: lit_str(c, 3).unwrap_or_default().to_string(),
             })
+        },
+    },
+    FunctionDef {
+        name: "HasAttrKeyOnDatapoint",
+        params: &[Param::required("key", Str), METRIC],
+        make: |c| {
+            let key = lit_str(c, 0).unwrap_or_default().to_string();
+            func(move |args| args.query_points(PointQuery::HasKey(&key)).map(Value::Bool))
+        },
+    },
+    FunctionDef {
+        name: "HasAttrOnDatapoint",
+        params: &[Param::required("key", Str), Param::required("expectedVal", Str), METRIC],
+        make: |c| {
+            let (key, value) = (lit_str(c, 0).unwrap_or_default().to_string(), lit_str(c, 1).unwrap_or_default().to_string());
+            func(move |args| args.query_points(PointQuery::Has { key: &key, value: &value }).map(Value::Bool))
         },
     },
     FunctionDef {

@@ -118,4 +118,5 @@ fn parameter_names_follow_the_reference() {
     assert_eq!(names("aggregate_on_attributes"), ["function", "attributes", "metric"]);
     assert_eq!(names("aggregate_on_attribute_value"), ["function", "attribute", "values", "newValue", "metric"]);
     assert_eq!(names("merge_histogram_buckets"), ["target_value", "method", "datapoint"]);
+    assert_eq!(names("HasAttrOnDatapoint"), ["key", "expectedVal", "metric"]);
 }
