@@ -13,8 +13,9 @@ mod record;
 use serde_json::Value;
 use solder_components::consumer::ConsumeError;
 use solder_components::otelcol::output::Output;
-use solder_components::otelcol::processor::rewrite::{process, Rewrite};
+use solder_components::otelcol::processor::rewrite::{process, Edit, Rewrite};
 use solder_components::otelcol::processor::{filter, transform};
+use solder_components::otlp::encoded::Request;
 use solder_components::otlp::Encoded;
 
 /// One row of the table.
@@ -120,39 +121,35 @@ fn run(c: &Case) -> Result<Option<Value>, String> {
 
 fn run_rules<R: Rewrite>(c: &Case, rules: &R, err: fn(ConsumeError) -> String) -> Result<Option<Value>, String> {
     match signal(c) {
-        "trace" => {
-            let mut req = record::traces(&c.given);
-            // What the processor does (on the wire where it can) must be
-            // what the decoded path does.
-            let processed = process(rules, Encoded::from_message(req.clone()), |r| rules.try_traces(r))
-                .map_err(err)
-                .and_then(|out| out.map(|out| out.decode().map(|r| record::read_traces(&r)).map_err(|e| e.to_string())).transpose())
-                .map(Option::flatten);
-            let decoded = rules.try_traces(&mut req).map_err(err).map(|_| record::read_traces(&req));
-            if processed != decoded {
-                return Err(format!("the processor gave {processed:?} where the decoded path gave {decoded:?}"));
-            }
-            decoded
-        }
-        "metric" => {
-            let mut req = record::metrics(&c.given);
-            // As for traces: the bytes' way and decoding's must agree.
-            let processed = process(rules, Encoded::from_message(req.clone()), |r| rules.try_metrics(r))
-                .map_err(err)
-                .and_then(|out| out.map(|out| out.decode().map(|r| record::read_metrics(&r)).map_err(|e| e.to_string())).transpose())
-                .map(Option::flatten);
-            let decoded = rules.try_metrics(&mut req).map_err(err).map(|_| record::read_metrics(&req));
-            if processed != decoded {
-                return Err(format!("the processor gave {processed:?} where the decoded path gave {decoded:?}"));
-            }
-            decoded
-        }
+        "trace" => both_ways(record::traces(&c.given), |r| rules.try_traces(r), record::read_traces, rules, err),
+        "metric" => both_ways(record::metrics(&c.given), |r| rules.try_metrics(r), record::read_metrics, rules, err),
         _ => {
             let mut req = record::logs(&c.given);
             rules.try_logs(&mut req).map_err(err)?;
             Ok(record::read_logs(&req))
         }
     }
+}
+
+/// Runs the rules over `req` the way the processor does (on the wire where
+/// it can) and decoded: the two must agree, and the decoded item is the
+/// row's outcome.
+fn both_ways<M: Request + Clone, R: Rewrite>(
+    mut req: M,
+    edit: impl Fn(&mut M) -> Result<Edit, ConsumeError>,
+    read: fn(&M) -> Option<Value>,
+    rules: &R,
+    err: fn(ConsumeError) -> String,
+) -> Result<Option<Value>, String> {
+    let processed = process(rules, Encoded::from_message(req.clone()), &edit)
+        .map_err(err)
+        .and_then(|out| out.map(|out| out.decode().map(|r| read(&r)).map_err(|e| e.to_string())).transpose())
+        .map(Option::flatten);
+    let decoded = edit(&mut req).map_err(err).map(|_| read(&req));
+    if processed != decoded {
+        return Err(format!("the processor gave {processed:?} where the decoded path gave {decoded:?}"));
+    }
+    decoded
 }
 
 /// Why a row does not pass, or `None` if it does.
