@@ -379,6 +379,20 @@ impl Checker {
                 ExprKind::Int(n) => (Some(Value::Double(*n as f64)), CArg::Lit(Value::Double(*n as f64))),
                 _ => return Err(bad("expected a number literal")),
             },
+            ParamKind::FloatList => match &e.kind {
+                ExprKind::List(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        match &item.kind {
+                            ExprKind::Float(f) => out.push(Value::Double(*f)),
+                            ExprKind::Int(n) => out.push(Value::Double(*n as f64)),
+                            _ => return Err(err(item.span, format!("invalid argument at position {i}: expected a list of number literals"))),
+                        }
+                    }
+                    (Some(Value::List(out.clone())), CArg::Lit(Value::List(out)))
+                }
+                _ => return Err(bad("expected a list of number literals")),
+            },
             // The factory and the function get the symbol's name, not a
             // number: function-specific symbols are not in the schema.
             ParamKind::Enum => match &e.kind {

@@ -25,6 +25,9 @@ pub enum ParamKind {
     Bool,
     /// A number literal, int or float (`scale_metric`'s factor).
     Float,
+    /// A list of number literals (`convert_exponential_histogram_to_histogram`'s
+    /// bounds).
+    FloatList,
     /// An enum symbol of the context or function, such as `SPAN_KIND_SERVER`
     /// or `upper`-like words some functions take.
     Enum,

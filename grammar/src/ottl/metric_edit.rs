@@ -66,6 +66,33 @@ pub enum BucketMerge {
     Limit(u64),
 }
 
+/// How `convert_exponential_histogram_to_histogram` spreads an
+/// exponential bucket's count over the explicit buckets it overlaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Distribution {
+    /// All of it where the bucket's upper bound falls.
+    Upper,
+    /// All of it where the bucket's midpoint falls.
+    Midpoint,
+    /// Evenly over the buckets it overlaps.
+    Uniform,
+    /// In proportion to the overlap, the rest at random.
+    Random,
+}
+
+impl Distribution {
+    pub fn parse(word: &str) -> Result<Distribution, String> {
+        Ok(match word {
+            "upper" => Distribution::Upper,
+            "midpoint" => Distribution::Midpoint,
+            "uniform" => Distribution::Uniform,
+            // The Collector's default when the argument is empty.
+            "random" | "" => Distribution::Random,
+            other => return Err(format!("invalid conversion function: {other}, must be one of [upper, midpoint, random, uniform]")),
+        })
+    }
+}
+
 /// One change to the metric in hand (or, for the `datapoint` context's
 /// functions, to its point or its metric).
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +126,8 @@ pub enum MetricEdit {
     AggregateOnAttributeValue { function: Aggregation, attribute: String, values: Vec<String>, new_value: String },
     /// `merge_histogram_buckets(target, method)` on a histogram point.
     MergeBuckets(BucketMerge),
+    /// `convert_exponential_histogram_to_histogram(distribution, bounds)`.
+    ExponentialToExplicit { distribution: Distribution, bounds: Vec<f64> },
 }
 
 impl MetricEdit {
@@ -117,6 +146,7 @@ impl MetricEdit {
             MetricEdit::AggregateOnAttributes { .. } => "aggregate_on_attributes",
             MetricEdit::AggregateOnAttributeValue { .. } => "aggregate_on_attribute_value",
             MetricEdit::MergeBuckets(_) => "merge_histogram_buckets",
+            MetricEdit::ExponentialToExplicit { .. } => "convert_exponential_histogram_to_histogram",
         }
     }
 }

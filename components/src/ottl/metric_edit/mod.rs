@@ -11,6 +11,7 @@
 mod aggregate;
 mod buckets;
 mod convert;
+mod exponential;
 mod extract;
 mod scale;
 
@@ -109,6 +110,7 @@ pub(crate) fn on_metric(metric: &mut Metric, edit: MetricEdit, added: &mut Added
                 metric.unit = unit;
             }
         }
+        MetricEdit::ExponentialToExplicit { distribution, bounds } => exponential::to_explicit(metric, distribution, &bounds),
         MetricEdit::AggregateOnAttributes { function: how, keep } => aggregate::on_attributes(metric, how, keep.as_deref())?,
         MetricEdit::AggregateOnAttributeValue { function: how, attribute, values, new_value } => {
             aggregate::on_attribute_value(metric, how, &attribute, &values, &new_value)?

@@ -2,7 +2,7 @@
 //! metrics, points that disagree with their own shape, numbers at their
 //! limits, and the Collector's per-point summary conversion.
 
-use solder_syntax::ottl::metric_edit::{Aggregation, BucketMerge, Part, Temporality};
+use solder_syntax::ottl::metric_edit::{Aggregation, BucketMerge, Distribution, Part, Temporality};
 use solder_syntax::ottl::{ErrorMode, MetricEdit};
 
 use super::*;
@@ -177,4 +177,57 @@ fn a_histogram_without_temporality_has_nothing_to_extract_into() {
     let err = extract::extract(&m, Part::Count, true, "_count", "extract_count_metric").unwrap_err();
     assert!(err.contains("got Histogram"), "{err}");
     assert!(extract::summary_to_sum(&m, Part::Sum, Temporality::Delta, true, "_sum").is_none());
+}
+
+fn exponential(point: ExponentialHistogramDataPoint) -> Metric {
+    let data = ExponentialHistogram { data_points: vec![point], aggregation_temporality: 2 };
+    Metric { name: "e".into(), data: Some(Data::ExponentialHistogram(data)), ..Default::default() }
+}
+
+fn converted(m: &mut Metric, distribution: Distribution, bounds: &[f64]) -> Vec<u64> {
+    let edit = MetricEdit::ExponentialToExplicit { distribution, bounds: bounds.to_vec() };
+    on_metric(m, edit, &mut Added::for_scope(1)).unwrap();
+    match &m.data {
+        Some(Data::Histogram(h)) => h.data_points[0].bucket_counts.clone(),
+        _ => panic!("a histogram"),
+    }
+}
+
+/// `random` places every count, in proportion to the overlap, and only in
+/// buckets the exponential bucket overlaps; a count of billions costs no
+/// more than a count of one (the Collector places the remainder one unit
+/// at a time).
+#[test]
+fn random_distribution_places_every_count_where_it_overlaps() {
+    // Scale 0: (4, 8] overlaps (2.5, 7] by 3 and (7, 10] by 1.
+    let point =
+        |count: u64| ExponentialHistogramDataPoint { count, scale: 0, positive: Some(Buckets { offset: 2, bucket_counts: vec![count] }), ..Default::default() };
+    let counts = converted(&mut exponential(point(1000)), Distribution::Random, &[0.0, 2.5, 7.0, 10.0]);
+    assert_eq!(counts.iter().sum::<u64>(), 1000);
+    assert_eq!((counts[0], counts[1], counts[4]), (0, 0, 0));
+    assert!((749..=751).contains(&counts[2]) && (249..=251).contains(&counts[3]), "{counts:?}");
+    let big = u64::MAX / 3;
+    let counts = converted(&mut exponential(point(big)), Distribution::Random, &[0.0, 2.5, 7.0, 10.0]);
+    assert_eq!(counts.iter().fold(0u64, |a, b| a.wrapping_add(*b)), big);
+}
+
+/// Scales and offsets at their extremes give buckets of zero or infinite
+/// width; every count still lands, in the first or the overflow bucket.
+#[test]
+fn extreme_scales_still_place_every_count() {
+    for (scale, offset) in [(20, i32::MAX - 4), (-10, 3), (20, i32::MIN), (-10, -40)] {
+        let point = ExponentialHistogramDataPoint {
+            count: 12,
+            scale,
+            zero_count: 2,
+            positive: Some(Buckets { offset, bucket_counts: vec![1, 2, 3] }),
+            negative: Some(Buckets { offset, bucket_counts: vec![4, 2] }),
+            ..Default::default()
+        };
+        for how in [Distribution::Upper, Distribution::Midpoint, Distribution::Uniform, Distribution::Random] {
+            let counts = converted(&mut exponential(point.clone()), how, &[-1.0, 0.0, 1.0]);
+            assert_eq!(counts.len(), 4);
+            assert_eq!(counts.iter().sum::<u64>(), 14, "scale {scale} offset {offset} {how:?}: {counts:?}");
+        }
+    }
 }

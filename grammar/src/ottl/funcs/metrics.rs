@@ -13,7 +13,7 @@
 //! `HasAttrOnDatapoint`, live here too.
 
 use super::super::function::{Args, CompileArgs, FunctionDef, Param, ParamKind, ParamKind::*};
-use super::super::metric_edit::{Aggregation, BucketMerge, MetricEdit, Part, PointQuery, Temporality};
+use super::super::metric_edit::{Aggregation, BucketMerge, Distribution, MetricEdit, Part, PointQuery, Temporality};
 use super::super::value::Value;
 use super::common::{func, lit_str, lit_str_list, opt_str, Made};
 
@@ -107,6 +107,25 @@ pub(super) const DEFS: &[FunctionDef] = &[
                 values: lit_str_list(c, 2),
                 new_value: lit_str(c, 3).unwrap_or_default().to_string(),
             })
+        },
+    },
+    FunctionDef {
+        name: "convert_exponential_histogram_to_histogram",
+        params: &[Param::required("distribution", Str), Param::required("explicitBounds", FloatList), METRIC],
+        make: |c| {
+            let distribution = Distribution::parse(lit_str(c, 0).unwrap_or_default()).map_err(|e| (0, e))?;
+            let bounds: Vec<f64> = match c.literals.get(1) {
+                Some(Some(Value::List(items))) => items.iter().filter_map(|v| if let Value::Double(f) = v { Some(*f) } else { None }).collect(),
+                _ => Vec::new(),
+            };
+            if bounds.is_empty() {
+                return Err((1, "explicit bounds cannot be empty: []".into()));
+            }
+            // Bounds out of order would make a histogram no reader can use.
+            if !bounds.windows(2).all(|w| w[0] < w[1]) || bounds.iter().any(|b| !b.is_finite()) {
+                return Err((1, format!("explicit bounds must be finite and strictly increasing: {bounds:?}")));
+            }
+            fixed(MetricEdit::ExponentialToExplicit { distribution, bounds })
         },
     },
     FunctionDef {

@@ -4,7 +4,7 @@
 //! `solder-components` (the conformance table's metric rows).
 
 use super::super::testing::{compile, run_opt, s, strs};
-use crate::ottl::metric_edit::{Aggregation, BucketMerge, MetricEdit, Part, Temporality};
+use crate::ottl::metric_edit::{Aggregation, BucketMerge, Distribution, MetricEdit, Part, Temporality};
 use crate::ottl::value::Value;
 
 /// The one edit a call hands over.
@@ -84,4 +84,17 @@ fn merge_histogram_buckets_reads_its_target_by_method() {
     let (out, _) = run_opt("merge_histogram_buckets", vec![Some(Value::Nil)]);
     assert_eq!(out, Err("target_value must not be nil".into()));
     assert_eq!(load_error("merge_histogram_buckets", vec![None, Some(s("halve"))]).0, 1);
+}
+
+#[test]
+fn exponential_conversion_checks_its_bounds_at_load() {
+    let bounds = |b: &[f64]| Some(Value::List(b.iter().map(|f| Value::Double(*f)).collect()));
+    let made = edit("convert_exponential_histogram_to_histogram", vec![Some(s("uniform")), bounds(&[1.0, 2.0])]);
+    assert_eq!(made, MetricEdit::ExponentialToExplicit { distribution: Distribution::Uniform, bounds: vec![1.0, 2.0] });
+    // The Collector's default for an empty word.
+    let made = edit("convert_exponential_histogram_to_histogram", vec![Some(s("")), bounds(&[1.0])]);
+    assert_eq!(made, MetricEdit::ExponentialToExplicit { distribution: Distribution::Random, bounds: vec![1.0] });
+    for bad in [&[][..], &[2.0, 1.0], &[1.0, 1.0], &[f64::INFINITY]] {
+        assert_eq!(load_error("convert_exponential_histogram_to_histogram", vec![Some(s("upper")), bounds(bad)]).0, 1, "{bad:?}");
+    }
 }

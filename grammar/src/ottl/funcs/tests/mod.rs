@@ -52,6 +52,7 @@ fn table_names_are_unique_and_cased_by_kind() {
             "scale_metric",
             "aggregate_on_attributes",
             "aggregate_on_attribute_value",
+            "convert_exponential_histogram_to_histogram",
             "merge_histogram_buckets"
         ]
     );
@@ -88,6 +89,7 @@ fn every_function_compiles_with_typical_literals() {
         "convert_summary_count_val_to_sum",
         "aggregate_on_attributes",
         "aggregate_on_attribute_value",
+        "convert_exponential_histogram_to_histogram",
     ];
     for d in table().iter().filter(|d| !needs_literals.contains(&d.name)) {
         assert!(compile(d.name, &[]).is_ok(), "{}", d.name);
@@ -119,4 +121,5 @@ fn parameter_names_follow_the_reference() {
     assert_eq!(names("aggregate_on_attribute_value"), ["function", "attribute", "values", "newValue", "metric"]);
     assert_eq!(names("merge_histogram_buckets"), ["target_value", "method", "datapoint"]);
     assert_eq!(names("HasAttrOnDatapoint"), ["key", "expectedVal", "metric"]);
+    assert_eq!(names("convert_exponential_histogram_to_histogram"), ["distribution", "explicitBounds", "metric"]);
 }
