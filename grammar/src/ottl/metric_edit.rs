@@ -128,6 +128,9 @@ pub enum MetricEdit {
     MergeBuckets(BucketMerge),
     /// `convert_exponential_histogram_to_histogram(distribution, bounds)`.
     ExponentialToExplicit { distribution: Distribution, bounds: Vec<f64> },
+    /// `extract_percentile_metric(percentile, suffix)`: a new gauge of each
+    /// point's estimated percentile (0 to 100).
+    Percentile { percentile: f64, suffix: String },
 }
 
 impl MetricEdit {
@@ -147,6 +150,7 @@ impl MetricEdit {
             MetricEdit::AggregateOnAttributeValue { .. } => "aggregate_on_attribute_value",
             MetricEdit::MergeBuckets(_) => "merge_histogram_buckets",
             MetricEdit::ExponentialToExplicit { .. } => "convert_exponential_histogram_to_histogram",
+            MetricEdit::Percentile { .. } => "extract_percentile_metric",
         }
     }
 }

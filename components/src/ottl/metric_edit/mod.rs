@@ -13,6 +13,7 @@ mod buckets;
 mod convert;
 mod exponential;
 mod extract;
+mod percentile;
 mod scale;
 
 #[cfg(test)]
@@ -108,6 +109,11 @@ pub(crate) fn on_metric(metric: &mut Metric, edit: MetricEdit, added: &mut Added
             scale::scale(metric, factor)?;
             if let Some(unit) = unit {
                 metric.unit = unit;
+            }
+        }
+        MetricEdit::Percentile { percentile, suffix } => {
+            if let Some(made) = percentile::extract(metric, percentile, &suffix)? {
+                added.push(function, made)?;
             }
         }
         MetricEdit::ExponentialToExplicit { distribution, bounds } => exponential::to_explicit(metric, distribution, &bounds),

@@ -231,3 +231,35 @@ fn extreme_scales_still_place_every_count() {
         }
     }
 }
+
+/// The zero bucket is read linearly between the thresholds (from 0 when
+/// only positive buckets exist); negative buckets, counted first from the
+/// one nearest zero as the Collector counts them, logarithmically.
+#[test]
+fn exponential_percentiles_in_the_zero_and_negative_buckets() {
+    let point = |zero: u64, negative: Option<Vec<u64>>, positive: Option<Vec<u64>>, count: u64| ExponentialHistogramDataPoint {
+        count,
+        scale: 0,
+        zero_count: zero,
+        zero_threshold: 0.5,
+        negative: negative.map(|b| Buckets { offset: 0, bucket_counts: b }),
+        positive: positive.map(|b| Buckets { offset: 0, bucket_counts: b }),
+        ..Default::default()
+    };
+    let p = |m: &Metric, percentile: f64| -> f64 {
+        let made = percentile::extract(m, percentile, "_p").unwrap().unwrap();
+        match made.data {
+            Some(Data::Gauge(g)) => match g.data_points[0].value {
+                Some(N::AsDouble(d)) => d,
+                _ => f64::NAN,
+            },
+            _ => f64::NAN,
+        }
+    };
+    let m = exponential(point(2, None, Some(vec![2]), 4));
+    assert_eq!(p(&m, 25.0), 0.25, "halfway through a zero bucket from 0 to 0.5");
+    let m = exponential(point(0, Some(vec![4]), None, 4));
+    assert_eq!(p(&m, 50.0), -std::f64::consts::SQRT_2);
+    let m = exponential(point(2, Some(vec![2]), Some(vec![2]), 6));
+    assert_eq!(p(&m, 50.0), 0.0, "the zero bucket from -0.5 to 0.5, halfway");
+}

@@ -15,7 +15,7 @@
 use super::super::function::{Args, CompileArgs, FunctionDef, Param, ParamKind, ParamKind::*};
 use super::super::metric_edit::{Aggregation, BucketMerge, Distribution, MetricEdit, Part, PointQuery, Temporality};
 use super::super::value::Value;
-use super::common::{func, lit_str, lit_str_list, opt_str, Made};
+use super::common::{func, go_float, lit_str, lit_str_list, opt_str, Made};
 
 /// The path that makes a function the `metric` context's.
 const METRIC: Param = Param::optional("metric", Context("type"));
@@ -126,6 +126,18 @@ pub(super) const DEFS: &[FunctionDef] = &[
                 return Err((1, format!("explicit bounds must be finite and strictly increasing: {bounds:?}")));
             }
             fixed(MetricEdit::ExponentialToExplicit { distribution, bounds })
+        },
+    },
+    FunctionDef {
+        name: "extract_percentile_metric",
+        params: &[Param::required("percentile", Float), Param::optional("suffix", Str), METRIC],
+        make: |c| {
+            let percentile = lit_float(c, 0);
+            if !(0.0..=100.0).contains(&percentile) {
+                return Err((0, format!("percentile must be between 0 and 100, got {percentile:.6}")));
+            }
+            let suffix = lit_str(c, 1).map_or_else(|| format!("_p{}", go_float(percentile)), str::to_string);
+            fixed(MetricEdit::Percentile { percentile, suffix })
         },
     },
     FunctionDef {

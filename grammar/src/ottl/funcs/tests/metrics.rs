@@ -98,3 +98,11 @@ fn exponential_conversion_checks_its_bounds_at_load() {
         assert_eq!(load_error("convert_exponential_histogram_to_histogram", vec![Some(s("upper")), bounds(bad)]).0, 1, "{bad:?}");
     }
 }
+
+#[test]
+fn percentile_suffixes_print_as_go_prints_the_number() {
+    let made = |p: f64| edit("extract_percentile_metric", vec![Some(Value::Double(p))]);
+    assert_eq!(made(50.0), MetricEdit::Percentile { percentile: 50.0, suffix: "_p50".into() });
+    assert_eq!(made(99.9), MetricEdit::Percentile { percentile: 99.9, suffix: "_p99.9".into() });
+    assert_eq!(load_error("extract_percentile_metric", vec![Some(Value::Double(-1.0))]).1, "percentile must be between 0 and 100, got -1.000000");
+}

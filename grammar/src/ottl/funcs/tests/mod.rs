@@ -53,6 +53,7 @@ fn table_names_are_unique_and_cased_by_kind() {
             "aggregate_on_attributes",
             "aggregate_on_attribute_value",
             "convert_exponential_histogram_to_histogram",
+            "extract_percentile_metric",
             "merge_histogram_buckets"
         ]
     );
@@ -122,4 +123,5 @@ fn parameter_names_follow_the_reference() {
     assert_eq!(names("merge_histogram_buckets"), ["target_value", "method", "datapoint"]);
     assert_eq!(names("HasAttrOnDatapoint"), ["key", "expectedVal", "metric"]);
     assert_eq!(names("convert_exponential_histogram_to_histogram"), ["distribution", "explicitBounds", "metric"]);
+    assert_eq!(names("extract_percentile_metric"), ["percentile", "suffix", "metric"]);
 }
