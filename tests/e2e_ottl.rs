@@ -3,7 +3,9 @@
 //! checks; `otelcol.processor.filter` drops the health checks,
 //! `otelcol.processor.transform` normalises the names, and span metrics
 //! reach a real Prometheus as one series per route. Every span sent is
-//! either at the sink or counted as filtered.
+//! either at the sink or counted as filtered. Metrics go through the
+//! data point plans and the transform's metric functions to the same
+//! Prometheus.
 
 mod support;
 
@@ -344,4 +346,98 @@ otelcol.processor.filter "cash" {{
     let accepted = metric_sum(&text, "otelcol_receiver_accepted_metric_points_total{");
     let filtered = metric_sum(&text, r#"otelcol_processor_filter_datapoints_filtered_total{component_id="otelcol.processor.filter.cash""#);
     assert_eq!((accepted, filtered, delivered_points), (4.0, 1.0, 3.0), "acknowledged = delivered + filtered, in points");
+}
+
+/// The transform's metric functions, end to end: the Python SDK app times
+/// requests in milliseconds by route and method. `scale_metric` makes the
+/// histogram seconds, `aggregate_on_attributes` keeps only the method
+/// (three route series become one GET series), `extract_percentile_metric`
+/// adds each method's median as a gauge, and `convert_sum_to_gauge` makes
+/// the CPU counter a gauge. A real Prometheus sees each of those changes
+/// under the names the Collector's exposition gives them.
+#[test]
+fn metric_functions_rescale_aggregate_and_extract_at_a_real_prometheus() {
+    let python = support::python();
+    let prometheus = prometheus_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink(&python, dir.path(), 0);
+    let (grpc, expose) = (free_port(), free_port());
+    let prom = Prometheus::start(&prometheus, &scrape_config(expose));
+    let cfg = dir.path().join("pipeline.alloy");
+    let pipeline = format!(
+        r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		metrics = [otelcol.processor.transform.shape.input]
+	}}
+}}
+
+otelcol.processor.transform "shape" {{
+	error_mode = "ignore"
+	metric_statements {{
+		context    = "metric"
+		statements = [
+			`scale_metric(0.001, "s") where name == "http.server.request.duration"`,
+			`aggregate_on_attributes("sum", ["http.request.method"]) where name == "http.server.request.duration"`,
+			`extract_percentile_metric(50.0) where name == "http.server.request.duration"`,
+			`convert_sum_to_gauge() where name == "process.cpu.time"`,
+		]
+	}}
+	output {{
+		metrics = [otelcol.exporter.otlp.sink.input, otelcol.exporter.prometheus.default.input]
+	}}
+}}
+
+{sink_exporter}
+
+{exposition}"#,
+        sink_exporter = sink_exporter(sink.port),
+        exposition = exposition(expose)
+    );
+    std::fs::write(&cfg, pipeline).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+    let status = Command::new(&python).arg(e2e_dir().join("latency_app.py")).arg(format!("http://127.0.0.1:{grpc}")).status().unwrap();
+    assert!(status.success(), "latency app failed ({status}); solder logs:\n{}", agent.logs());
+
+    // Series by method alone, in seconds: the route label is gone, and the
+    // unit suffix is the new unit's.
+    let by_method = |promql: &str| -> BTreeMap<String, f64> {
+        prom.query(promql)
+            .into_iter()
+            .map(|(l, v)| {
+                assert!(!l.contains_key("http_route"), "the route was aggregated away: {l:?}");
+                (l.get("http_request_method").and_then(|m| m.as_str()).unwrap_or_default().to_string(), v)
+            })
+            .collect()
+    };
+    let counts = || by_method(r#"http_server_request_duration_seconds_count{job="solder"}"#);
+    let want = BTreeMap::from([("GET".to_string(), 3.0), ("POST".to_string(), 1.0)]);
+    prom.wait_for("one histogram series per method, in seconds", || counts() == want);
+    // The bounds were scaled too: 20 and 22 ms fall at or under 0.025 s.
+    assert_eq!(by_method(r#"http_server_request_duration_seconds_bucket{job="solder", le="0.025"}"#).get("GET"), Some(&2.0));
+    // The medians, interpolated in the scaled buckets.
+    let medians = by_method(r#"http_server_request_duration_p50_seconds{job="solder"}"#);
+    let near = |m: &str, want: f64| medians.get(m).is_some_and(|v| (v - want).abs() < 1e-9);
+    assert!(near("GET", 0.025) && near("POST", 0.5), "{medians:?}");
+    // The counter is a gauge now: no `_total`, and Prometheus says gauge.
+    assert_eq!(prom.query(r#"process_cpu_time_seconds{job="solder"}"#).first().map(|(_, v)| *v), Some(0.5));
+    assert!(prom.query(r#"process_cpu_time_seconds_total{job="solder"}"#).is_empty());
+    prom.wait_for("the types in Prometheus's metadata", || {
+        let types = prom.api("/api/v1/metadata");
+        let kind = |name: &str| types[name][0]["type"].clone();
+        (kind("process_cpu_time_seconds"), kind("http_server_request_duration_p50_seconds")) == ("gauge".into(), "gauge".into())
+    });
+
+    // The sink got the same: three histogram points merged into two, two
+    // medians added, the gauge.
+    let metrics = sink.record.with_extension("jsonl.metrics");
+    agent.wait_for("the medians at the sink", || read_jsonl(&metrics).iter().any(|m| m["name"] == "http.server.request.duration_p50"));
+    let points = |name: &str| -> f64 { read_jsonl(&metrics).iter().filter(|m| m["name"] == name).filter_map(|m| m["points"].as_f64()).sum() };
+    let shapes = (points("http.server.request.duration"), points("http.server.request.duration_p50"), points("process.cpu.time"));
+    assert_eq!(shapes, (2.0, 2.0, 1.0));
+    let accepted = metric_sum(&agent.get("/metrics").1, "otelcol_receiver_accepted_metric_points_total{");
+    assert_eq!(accepted, 4.0, "three histogram points and the counter's one were acknowledged");
 }
