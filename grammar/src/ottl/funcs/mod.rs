@@ -11,6 +11,7 @@
 
 mod collections;
 mod common;
+mod csv;
 mod edit;
 mod format;
 mod hash;
@@ -54,6 +55,7 @@ pub fn table() -> &'static [FunctionDef] {
             hash::DEFS,
             time::DEFS,
             parse::DEFS,
+            csv::DEFS,
             semconv::DEFS,
             metrics::DEFS,
             useragent::DEFS,

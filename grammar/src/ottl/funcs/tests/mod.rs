@@ -3,6 +3,7 @@
 
 mod collections;
 mod convert;
+mod csv;
 mod editors;
 mod metrics;
 mod parse;
