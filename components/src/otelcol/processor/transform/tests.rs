@@ -394,3 +394,22 @@ fn a_metric_function_beside_a_datapoint_path_is_refused_at_its_name() {
     let r = rules("statements {\nmetric = [`merge_histogram_buckets(0.5)`]\n}").unwrap();
     assert_eq!(r.metrics[0].group.schema.name, "datapoint");
 }
+
+/// A metric function's literal that its factory refuses is a load error
+/// at that argument, in the Collector's words.
+#[test]
+fn a_metric_functions_bad_literal_points_at_the_argument() {
+    let block = |statement: &str| format!("metric_statements {{\ncontext = \"metric\"\nstatements = [`{statement}`]\n}}");
+    let cases = [
+        (r#"convert_gauge_to_sum("weekly", true)"#, r#""weekly""#, "unknown aggregation temporality: weekly"),
+        (r#"aggregate_on_attributes("avg", ["a"])"#, r#""avg""#, "valid options: sum, mean, min, max, median, count"),
+        (r#"extract_percentile_metric(101)"#, "101", "percentile must be between 0 and 100"),
+        (r#"convert_exponential_histogram_to_histogram("upper", [2.0, 1.0])"#, "[2.0, 1.0]", "strictly increasing"),
+        (r#"extract_sum_metric("yes")"#, r#""yes""#, "expected true or false"),
+    ];
+    for (statement, at, says) in cases {
+        let (message, pointed) = pointed_at(&block(statement));
+        assert_eq!(pointed, at, "{statement}: {message}");
+        assert!(message.contains(says), "{statement}: {message}");
+    }
+}
