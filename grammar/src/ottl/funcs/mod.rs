@@ -16,8 +16,10 @@ mod edit;
 mod format;
 mod hash;
 mod json;
+mod luhn;
 mod maps;
 mod metrics;
+mod murmur;
 mod parse;
 mod patterns;
 mod semconv;
@@ -53,6 +55,8 @@ pub fn table() -> &'static [FunctionDef] {
             format::DEFS,
             types::DEFS,
             hash::DEFS,
+            murmur::DEFS,
+            luhn::DEFS,
             time::DEFS,
             parse::DEFS,
             csv::DEFS,

@@ -5,6 +5,7 @@ mod collections;
 mod convert;
 mod csv;
 mod editors;
+mod hashes;
 mod metrics;
 mod parse;
 mod patterns;

@@ -1,0 +1,33 @@
+//! `Murmur3Hash`, `Murmur3Hash128` and `IsValidLuhn`: known vectors
+//! (MurmurHash3's reference outputs for seed 0, as Python's `mmh3` gives
+//! them) and the Collector's edge rules.
+
+use super::super::super::value::Value;
+use super::super::testing::{conv, s};
+
+#[test]
+fn murmur3_matches_the_reference_vectors() {
+    let cases = [
+        ("", "00000000", "00000000000000000000000000000000"),
+        ("hello", "47fa8b24", "029bbd41b3a7d8cb191dae486a901e5b"),
+        ("abc", "fa93ddb3", "6778ad3f3f3f96b4522dca264174a23b"),
+        ("abcd1234efgh", "251457d1", "6fb5107b67b7aa986d565e0398e0133d"),
+        ("The quick brown fox jumps over the lazy dog", "23f74f2e", "6c1b07bc7bbc4be347939ac4a93c437a"),
+    ];
+    for (text, h32, h128) in cases {
+        assert_eq!(conv("Murmur3Hash", vec![s(text)]), Ok(s(h32)), "{text:?}");
+        assert_eq!(conv("Murmur3Hash128", vec![s(text)]), Ok(s(h128)), "{text:?}");
+    }
+    assert!(conv("Murmur3Hash", vec![Value::Int(1)]).is_err(), "a string only");
+}
+
+#[test]
+fn luhn_checks_digits_as_the_collector_does() {
+    assert_eq!(conv("IsValidLuhn", vec![s("17893729974")]), Ok(Value::Bool(true)));
+    assert_eq!(conv("IsValidLuhn", vec![s("4539 3195 0343 6467")]), Ok(Value::Bool(true)), "spaces are left out");
+    assert_eq!(conv("IsValidLuhn", vec![s("17893729975")]), Ok(Value::Bool(false)));
+    assert_eq!(conv("IsValidLuhn", vec![Value::Int(79927398713)]), Ok(Value::Bool(true)), "an int reads as its digits");
+    assert_eq!(conv("IsValidLuhn", vec![s("")]), Ok(Value::Bool(false)));
+    assert_eq!(conv("IsValidLuhn", vec![s("12a4")]), Err("strconv.Atoi: parsing \"a\": invalid syntax".into()));
+    assert_eq!(conv("IsValidLuhn", vec![Value::Nil]), Err("invalid input: <nil>".into()));
+}
