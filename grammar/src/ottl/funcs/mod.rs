@@ -28,6 +28,7 @@ mod strptime;
 mod time;
 mod types;
 mod useragent;
+mod uuid;
 mod zone;
 
 pub use maps::truncated;
@@ -57,6 +58,7 @@ pub fn table() -> &'static [FunctionDef] {
             hash::DEFS,
             murmur::DEFS,
             luhn::DEFS,
+            uuid::DEFS,
             time::DEFS,
             parse::DEFS,
             csv::DEFS,

@@ -31,3 +31,20 @@ fn luhn_checks_digits_as_the_collector_does() {
     assert_eq!(conv("IsValidLuhn", vec![s("12a4")]), Err("strconv.Atoi: parsing \"a\": invalid syntax".into()));
     assert_eq!(conv("IsValidLuhn", vec![Value::Nil]), Err("invalid input: <nil>".into()));
 }
+
+#[test]
+fn uuids_are_new_each_call_and_of_their_version() {
+    let one = |name: &str| match conv(name, vec![]) {
+        Ok(Value::Str(u)) => u,
+        other => panic!("{name}: {other:?}"),
+    };
+    for (name, version) in [("UUID", '4'), ("UUIDv7", '7')] {
+        let (a, b) = (one(name), one(name));
+        assert_ne!(a, b, "{name}");
+        let parts: Vec<&str> = a.split('-').collect();
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{a}");
+        assert!(a.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{a}");
+        assert_eq!(parts[2].chars().next(), Some(version), "{a}");
+        assert!(matches!(parts[3].chars().next(), Some('8' | '9' | 'a' | 'b')), "the RFC 4122 variant: {a}");
+    }
+}
