@@ -393,6 +393,10 @@ impl Checker {
                 }
                 _ => return Err(bad("expected a list of number literals")),
             },
+            ParamKind::MapLit => match self.expr(e)? {
+                Node::Lit(map @ Value::Map(_)) => (Some(map.clone()), CArg::Lit(map)),
+                _ => return Err(bad("expected a map literal")),
+            },
             // The factory and the function get the symbol's name, not a
             // number: function-specific symbols are not in the schema.
             ParamKind::Enum => match &e.kind {

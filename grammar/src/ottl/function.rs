@@ -28,6 +28,9 @@ pub enum ParamKind {
     /// A list of number literals (`convert_exponential_histogram_to_histogram`'s
     /// bounds).
     FloatList,
+    /// A map literal, nested lists and maps of literals included
+    /// (`ParseSeverity`'s mapping).
+    MapLit,
     /// An enum symbol of the context or function, such as `SPAN_KIND_SERVER`
     /// or `upper`-like words some functions take.
     Enum,

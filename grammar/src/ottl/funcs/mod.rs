@@ -23,6 +23,7 @@ mod murmur;
 mod parse;
 mod patterns;
 mod semconv;
+mod severity;
 mod strings;
 mod strptime;
 mod time;
@@ -62,6 +63,7 @@ pub fn table() -> &'static [FunctionDef] {
             time::DEFS,
             parse::DEFS,
             csv::DEFS,
+            severity::DEFS,
             semconv::DEFS,
             metrics::DEFS,
             useragent::DEFS,

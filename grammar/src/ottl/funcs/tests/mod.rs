@@ -10,6 +10,7 @@ mod metrics;
 mod parse;
 mod patterns;
 mod robust;
+mod severity;
 mod time;
 
 use super::super::value::Value;
@@ -93,6 +94,7 @@ fn every_function_compiles_with_typical_literals() {
         "aggregate_on_attributes",
         "aggregate_on_attribute_value",
         "convert_exponential_histogram_to_histogram",
+        "ParseSeverity",
     ];
     for d in table().iter().filter(|d| !needs_literals.contains(&d.name)) {
         assert!(compile(d.name, &[]).is_ok(), "{}", d.name);
