@@ -11,6 +11,7 @@
 
 mod collections;
 mod common;
+mod community;
 mod csv;
 mod edit;
 mod format;
@@ -60,6 +61,7 @@ pub fn table() -> &'static [FunctionDef] {
             murmur::DEFS,
             luhn::DEFS,
             uuid::DEFS,
+            community::DEFS,
             time::DEFS,
             parse::DEFS,
             csv::DEFS,

@@ -48,3 +48,26 @@ fn uuids_are_new_each_call_and_of_their_version() {
         assert!(matches!(parts[3].chars().next(), Some('8' | '9' | 'a' | 'b')), "the RFC 4122 variant: {a}");
     }
 }
+
+/// The Community ID specification's vector and the Collector's own: both
+/// directions of a flow hash alike, IPv4 before IPv6, equal addresses
+/// ordered by port.
+#[test]
+fn community_id_matches_the_published_vectors() {
+    let id = |src: &str, sport: i64, dst: &str, dport: i64, proto: Option<&str>, seed: Option<i64>| {
+        let args = vec![Some(s(src)), Some(Value::Int(sport)), Some(s(dst)), Some(Value::Int(dport)), proto.map(s), seed.map(Value::Int)];
+        super::super::testing::run_opt("CommunityID", args).0
+    };
+    let want = |v: &str| Ok(s(v));
+    assert_eq!(id("128.232.110.120", 34855, "66.35.250.204", 80, None, None), want("1:LQU9qZlK+B5F3KDmev6m5PMibrg="));
+    assert_eq!(id("66.35.250.204", 80, "128.232.110.120", 34855, Some("tcp"), None), want("1:LQU9qZlK+B5F3KDmev6m5PMibrg="));
+    assert_eq!(id("1.2.3.4", 12345, "5.6.7.8", 80, Some("TCP"), Some(0)), want("1:0by3b/tE95hcOzccyt6d4kjgbZc="));
+    assert_eq!(id("192.168.1.1", 12345, "192.168.1.2", 80, Some("TCP"), Some(1234)), want("1:v1n8p4IZW9jXIJnFANLbRU2ahdU="));
+    assert_eq!(id("2001:db8::1", 8080, "10.1.1.1", 443, Some("TCP"), None), want("1:T1e3va6jTSWaSKkG3k4dnZq5VM8="));
+    assert_eq!(id("10.1.1.2", 8081, "10.1.1.2", 8080, Some("TCP"), None), want("1:3byUvmBpOu8KHoTRr4eN5AjTQEU="));
+    assert_eq!(id("10.1.1.2", 8080, "10.1.1.2", 8081, Some("TCP"), None), want("1:3byUvmBpOu8KHoTRr4eN5AjTQEU="));
+    assert_eq!(id("10.10.10.10", 53000, "192.168.1.1", 53, Some("ICMP"), None), want("1:9TGPWejPFuBlKrHuVcM3iaA8hf8="));
+    assert!(id("invalid-ip", 80, "10.0.0.1", 1, None, None).is_err_and(|e| e == "invalid source IP: invalid-ip"));
+    assert!(id("10.0.0.1", 80, "10.0.0.2", 1, Some("GRE"), None).is_err_and(|e| e == "unsupported protocol: GRE"));
+    assert!(id("10.0.0.1", 70000, "10.0.0.2", 1, None, None).is_err_and(|e| e.contains("between 0 and 65535")));
+}
