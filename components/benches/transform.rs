@@ -21,7 +21,9 @@
 //! programs took before). The `other_signals` group runs the same
 //! `resource` block over a log request of 100 records and a metric
 //! request of 100 metrics (`support/requests.rs`): as a plan on the bytes,
-//! and decoded (the path those took before).
+//! and decoded (the path those took before); and two metric functions
+//! over the same metrics (`aggregate_on_attributes`,
+//! `convert_sum_to_gauge`), which always decode.
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -227,6 +229,16 @@ fn transform(c: &mut Criterion) {
     let record_rules = rules_for(&records, Signal::Logs);
     group.bench_function("log_copy_labels_100_records", |b| b.iter(|| process(&record_rules, logs.clone(), |r| record_rules.try_logs(r)).expect("runs")));
     group.bench_function("decoded_log_copy_labels_100_records", |b| b.iter(|| try_rewrite(logs.clone(), |r| record_rules.try_logs(r)).expect("runs")));
+    // Metric functions, which always decode: the route label aggregated
+    // away (five points to one on every metric), and every sum a gauge.
+    let aggregate: [(&str, &[&str]); 1] = [("metric", &[r#"aggregate_on_attributes("sum", ["http.request.method"])"#])];
+    let aggregate = rules_for(&aggregate, Signal::Metrics);
+    group.bench_function("aggregate_on_attributes_100_metrics", |b| {
+        b.iter(|| process(&aggregate, metrics.clone(), |r| aggregate.try_metrics(r)).expect("runs"))
+    });
+    let gauge: [(&str, &[&str]); 1] = [("metric", &["convert_sum_to_gauge()"])];
+    let gauge = rules_for(&gauge, Signal::Metrics);
+    group.bench_function("convert_sum_to_gauge_100_metrics", |b| b.iter(|| process(&gauge, metrics.clone(), |r| gauge.try_metrics(r)).expect("runs")));
     group.finish();
 }
 
