@@ -23,7 +23,9 @@
 //! request of 100 metrics (`support/requests.rs`): as a plan on the bytes,
 //! and decoded (the path those took before); and two metric functions
 //! over the same metrics (`aggregate_on_attributes`,
-//! `convert_sum_to_gauge`), which always decode.
+//! `convert_sum_to_gauge`), which always decode; and two log statements
+//! beyond the plain steps (`log_functions`), through the evaluator on the
+//! records' bytes and decoded.
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -229,6 +231,14 @@ fn transform(c: &mut Criterion) {
     let record_rules = rules_for(&records, Signal::Logs);
     group.bench_function("log_copy_labels_100_records", |b| b.iter(|| process(&record_rules, logs.clone(), |r| record_rules.try_logs(r)).expect("runs")));
     group.bench_function("decoded_log_copy_labels_100_records", |b| b.iter(|| try_rewrite(logs.clone(), |r| record_rules.try_logs(r)).expect("runs")));
+    // Log statements beyond the plain steps (a function on the body, a
+    // severity set where a pattern matches): through the evaluator on the
+    // records' bytes, and decoded, as they ran before.
+    let functions: [(&str, &[&str]); 1] =
+        [("log", &[r#"replace_pattern(body, "user=u-[0-9]+", "user=***")"#, r#"set(severity_text, "WARN") where IsMatch(body, "^POST")"#])];
+    let function_rules = rules_for(&functions, Signal::Logs);
+    group.bench_function("log_functions_100_records", |b| b.iter(|| process(&function_rules, logs.clone(), |r| function_rules.try_logs(r)).expect("runs")));
+    group.bench_function("decoded_log_functions_100_records", |b| b.iter(|| try_rewrite(logs.clone(), |r| function_rules.try_logs(r)).expect("runs")));
     // Metric functions, which always decode: the route label aggregated
     // away (five points to one on every metric), and every sum a gauge.
     let aggregate: [(&str, &[&str]); 1] = [("metric", &[r#"aggregate_on_attributes("sum", ["http.request.method"])"#])];

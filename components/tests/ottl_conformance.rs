@@ -123,11 +123,7 @@ fn run_rules<R: Rewrite>(c: &Case, rules: &R, err: fn(ConsumeError) -> String) -
     match signal(c) {
         "trace" => both_ways(record::traces(&c.given), |r| rules.try_traces(r), record::read_traces, rules, err),
         "metric" => both_ways(record::metrics(&c.given), |r| rules.try_metrics(r), record::read_metrics, rules, err),
-        _ => {
-            let mut req = record::logs(&c.given);
-            rules.try_logs(&mut req).map_err(err)?;
-            Ok(record::read_logs(&req))
-        }
+        _ => both_ways(record::logs(&c.given), |r| rules.try_logs(r), record::read_logs, rules, err),
     }
 }
 

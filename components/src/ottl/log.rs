@@ -82,15 +82,7 @@ pub(crate) fn body_get(body: Option<&AnyValue>, field: LogField, keys: &[Key]) -
 fn set(r: &mut LogRecord, field: LogField, keys: &[Key], v: Value) -> Result<(), String> {
     use LogField as F;
     match field {
-        // A whole body takes any value; nil leaves it empty.
-        F::Body if keys.is_empty() => r.body = Some(AnyValue { value: value::from_value(v) }),
-        // Only a map or list body can be indexed, and its first key must
-        // suit it; deeper missing keys are created.
-        F::Body => match &mut r.body {
-            Some(b @ AnyValue { value: Some(V::KvlistValue(_) | V::ArrayValue(_)) }) => value::slot_in(b, keys)?.value = value::from_value(v),
-            other => return Err(unindexable(other.as_ref().and_then(|b| b.value.as_ref()))),
-        },
-        F::BodyString => r.body = Some(AnyValue { value: Some(V::StringValue(typed::string(v)?)) }),
+        F::Body | F::BodyString => body_set(&mut r.body, field, keys, v)?,
         F::Attributes => value::map_set(&mut r.attributes, keys, v)?,
         F::DroppedAttributesCount => r.dropped_attributes_count = typed::uint32(v)?,
         F::TimeUnixNano => r.time_unix_nano = typed::int(v)? as u64,
@@ -105,6 +97,24 @@ fn set(r: &mut LogRecord, field: LogField, keys: &[Key], v: Value) -> Result<(),
         F::SpanId => typed::set_id::<8>(&mut r.span_id, v, "pcommon.SpanID")?,
         F::SpanIdString => typed::set_id_hex::<8>(&mut r.span_id, v, "span")?,
         F::EventName => r.event_name = typed::string(v)?,
+    }
+    Ok(())
+}
+
+/// Writes `body`, `body[...]` or `body.string` of a record whose body is
+/// `body`: shared with the wire log context, which holds only the body
+/// decoded.
+pub(crate) fn body_set(body: &mut Option<AnyValue>, field: LogField, keys: &[Key], v: Value) -> Result<(), String> {
+    match field {
+        // A whole body takes any value; nil leaves it empty.
+        LogField::Body if keys.is_empty() => *body = Some(AnyValue { value: value::from_value(v) }),
+        // Only a map or list body can be indexed, and its first key must
+        // suit it; deeper missing keys are created.
+        LogField::Body => match body {
+            Some(b @ AnyValue { value: Some(V::KvlistValue(_) | V::ArrayValue(_)) }) => value::slot_in(b, keys)?.value = value::from_value(v),
+            other => return Err(unindexable(other.as_ref().and_then(|b| b.value.as_ref()))),
+        },
+        _ => *body = Some(AnyValue { value: Some(V::StringValue(typed::string(v)?)) }),
     }
     Ok(())
 }

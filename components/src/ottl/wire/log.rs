@@ -1,21 +1,24 @@
-//! One log record on the wire as the `log` context, for the filter: its
-//! fields found in one walk of its bytes and read from there, its body
-//! decoded only if a condition reads it. Nothing is written: the filter
-//! keeps a record as received or drops it whole.
+//! One log record on the wire as the `log` context: its fields found in
+//! one walk of its bytes and read from there, its body decoded only if a
+//! statement or condition reads it. The filter keeps a record as received
+//! or drops it whole; the transform writes a record again only if a
+//! statement changed its severity, body or attributes, copying every
+//! other field as it came.
 //!
 //! Logs are where filters drop the most (debug lines, health-check access
 //! logs), and a log request is mostly bodies and attributes that decoding
 //! copies into strings only to be encoded again.
 
 use prost::Message;
-use solder_syntax::ottl::{Context, Key, PathId, Value};
+use solder_syntax::ottl::context::edit_whole_map;
+use solder_syntax::ottl::{Context, Key, MapEdit, PathId, Value};
 
 use super::attrs::Attrs;
-use super::fields;
-use super::span::{above_serves, Above};
+use super::fields::{self, put_len};
+use super::span::{above_serves, changed_tags, note_spot, unsupported, write_changed, Above, Spot};
 use crate::otlp::proto::common::v1::AnyValue;
 use crate::otlp::wire::{Reader, WireError, WT_I32, WT_I64, WT_LEN, WT_VARINT};
-use crate::ottl::log::body_get;
+use crate::ottl::log::{body_get, body_set};
 use crate::ottl::schema::{locate, LogField, Part, LOG, LOG_PARTS};
 use crate::ottl::typed;
 
@@ -26,6 +29,18 @@ pub(super) fn supports(path: PathId) -> bool {
     match locate(&LOG, LOG_PARTS, path, &[]) {
         Ok((Part::Log, _)) => true,
         Ok((part, i)) => above_serves(part, i),
+        Err(_) => false,
+    }
+}
+
+/// Whether the wire log context serves a use of `path` by a statement:
+/// any read it serves, and writes of the severity, the body and the
+/// attributes.
+pub(super) fn supports_use(path: PathId, written: bool) -> bool {
+    use LogField as F;
+    match locate(&LOG, LOG_PARTS, path, &[]) {
+        Ok((Part::Log, i)) => !written || matches!(LogField::ALL[i], F::SeverityNumber | F::SeverityText | F::Body | F::BodyString | F::Attributes),
+        Ok((part, i)) => !written && above_serves(part, i),
         Err(_) => false,
     }
 }
@@ -57,6 +72,31 @@ pub(super) struct WireLog<'a> {
     trace_id: &'a [u8],
     span_id: &'a [u8],
     event_name: &'a [u8],
+    /// The record as received.
+    record: &'a [u8],
+    /// What statements changed, for a reader that statements write
+    /// ([`WireLog::editor`]); boxed so that the filter's reader, which
+    /// never writes, stays as small to reset as it was.
+    edits: Option<Box<LogEdits>>,
+}
+
+/// A record's changes, and where its rewritable fields lie.
+#[derive(Default)]
+struct LogEdits {
+    spots: Vec<Spot>,
+    severity: Option<i32>,
+    severity_text: Option<String>,
+    /// The body a statement wrote (`None` inside: none at all).
+    body: Option<Option<AnyValue>>,
+}
+
+impl LogEdits {
+    fn clear(&mut self) {
+        self.spots.clear();
+        self.severity = None;
+        self.severity_text = None;
+        self.body = None;
+    }
 }
 
 impl<'a> WireLog<'a> {
@@ -66,11 +106,40 @@ impl<'a> WireLog<'a> {
         WireLog { skip_attributes, ..WireLog::default() }
     }
 
+    /// A reader for statements, which may write the record.
+    pub fn editor() -> WireLog<'a> {
+        WireLog { edits: Some(Box::default()), ..WireLog::default() }
+    }
+
+    /// Notes where a rewritable field lies, for a reader that writes.
+    #[inline]
+    fn spot(&mut self, tag: u32, start: usize, end: usize) {
+        if let Some(e) = &mut self.edits {
+            note_spot(&mut e.spots, tag, start, end);
+        }
+    }
+
     /// Reads a record's fields into this one, reusing its attribute list.
     pub fn read(&mut self, record: &'a [u8]) -> Result<(), WireError> {
+        self.read_as::<false>(record)
+    }
+
+    /// [`Self::read`] for statements, noting where each rewritable field
+    /// lies. A separate instance of the walk, so the filter's carries no
+    /// trace of it.
+    pub fn read_to_write(&mut self, record: &'a [u8]) -> Result<(), WireError> {
+        self.read_as::<true>(record)
+    }
+
+    #[inline(always)]
+    fn read_as<const WRITES: bool>(&mut self, record: &'a [u8]) -> Result<(), WireError> {
         let mut attrs = std::mem::take(&mut self.attrs);
+        let mut edits = self.edits.take();
         attrs.clear();
-        *self = WireLog { attrs, skip_attributes: self.skip_attributes, ..WireLog::default() };
+        if let Some(e) = &mut edits {
+            e.clear();
+        }
+        *self = WireLog { attrs, edits, record, skip_attributes: self.skip_attributes, ..WireLog::default() };
         let mut r = Reader::new(record, 0);
         while !r.done() {
             let start = r.offset();
@@ -80,6 +149,9 @@ impl<'a> WireLog<'a> {
                     let kv = r.delimited()?.0;
                     if !self.skip_attributes {
                         self.attrs.push(&record[start..r.offset()], kv)?;
+                    }
+                    if WRITES {
+                        self.spot(6, start, r.offset());
                     }
                 }
                 (3 | 5 | 9 | 10 | 12, WT_LEN) => {
@@ -92,13 +164,21 @@ impl<'a> WireLog<'a> {
                         10 => self.span_id = payload,
                         _ => self.event_name = payload,
                     }
+                    if WRITES && (tag == 3 || tag == 5) {
+                        self.spot(tag, start, r.offset());
+                    }
                 }
                 (1 | 11, WT_I64) => {
                     let v = r.fixed64()?;
                     *(if tag == 1 { &mut self.time } else { &mut self.observed }) = v;
                 }
                 // An enum and a uint32, as prost reads them.
-                (2, WT_VARINT) => self.severity = r.varint()? as i32,
+                (2, WT_VARINT) => {
+                    self.severity = r.varint()? as i32;
+                    if WRITES {
+                        self.spot(2, start, r.offset());
+                    }
+                }
                 (7, WT_VARINT) => self.dropped_attributes = r.varint()? as u32,
                 (8, WT_I32) => {
                     let at = r.offset();
@@ -115,21 +195,104 @@ impl<'a> WireLog<'a> {
         Ok(())
     }
 
+    /// The body as statements left it, decoded.
+    fn body(&self) -> Result<Option<AnyValue>, String> {
+        match self.edits.as_ref().and_then(|e| e.body.as_ref()) {
+            Some(body) => Ok(body.clone()),
+            None => self.body.map(AnyValue::decode).transpose().map_err(|e| e.to_string()),
+        }
+    }
+
+    fn severity(&self) -> i32 {
+        self.edits.as_ref().and_then(|e| e.severity).unwrap_or(self.severity)
+    }
+
+    fn severity_text(&self) -> Result<&str, String> {
+        match self.edits.as_ref().and_then(|e| e.severity_text.as_deref()) {
+            Some(t) => Ok(t),
+            None => text(self.severity_text),
+        }
+    }
+
+    /// Whether a statement changed the record.
+    pub fn changed(&self) -> bool {
+        self.attrs.changed || self.edits.as_ref().is_some_and(|e| e.severity.is_some() || e.severity_text.is_some() || e.body.is_some())
+    }
+
+    /// Writes the changed record: the fields no statement changed as they
+    /// came, each changed one where it first lay.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let Some(e) = &self.edits else { return out.extend_from_slice(self.record) };
+        let (tags, n) = changed_tags([(2, e.severity.is_some()), (3, e.severity_text.is_some()), (5, e.body.is_some()), (6, self.attrs.changed)]);
+        write_changed(self.record, &e.spots, &tags[..n], |tag, out| self.write_field(e, tag, out), out);
+    }
+
+    /// A changed field as prost encodes it: nothing for a default
+    /// severity, an empty text or no body.
+    fn write_field(&self, e: &LogEdits, tag: u32, out: &mut Vec<u8>) {
+        match tag {
+            2 => {
+                if let Some(n) = e.severity.filter(|n| *n != 0) {
+                    prost::encoding::int32::encode(2, &n, out);
+                }
+            }
+            3 => {
+                if let Some(t) = e.severity_text.as_deref().filter(|t| !t.is_empty()) {
+                    put_len(out, 3, t.as_bytes());
+                }
+            }
+            5 => {
+                if let Some(Some(body)) = &e.body {
+                    prost::encoding::message::encode(5, body, out);
+                }
+            }
+            _ => self.attrs.write(6, self.record, out),
+        }
+    }
+
+    fn set(&mut self, field: LogField, keys: &[Key], v: Value) -> Result<(), String> {
+        use LogField as F;
+        match field {
+            F::SeverityNumber => {
+                let n = typed::int(v)? as i32;
+                if n != self.severity() {
+                    self.edits()?.severity = Some(n);
+                }
+            }
+            F::SeverityText => {
+                let t = typed::string(v)?;
+                if t != self.severity_text()? {
+                    self.edits()?.severity_text = Some(t);
+                }
+            }
+            F::Body | F::BodyString => {
+                let mut body = self.body()?;
+                body_set(&mut body, field, keys, v)?;
+                self.edits()?.body = Some(body);
+            }
+            F::Attributes => self.attrs.set(keys, v)?,
+            other => return Err(unsupported(other)),
+        }
+        Ok(())
+    }
+
+    /// The changes of a reader made to be written.
+    fn edits(&mut self) -> Result<&mut LogEdits, String> {
+        self.edits.as_deref_mut().ok_or_else(|| "conditions do not write".to_string())
+    }
+
     fn get(&self, field: LogField, keys: &[Key]) -> Result<Value, String> {
         use LogField as F;
         Ok(match field {
-            F::Body | F::BodyString => {
-                let body = self.body.map(AnyValue::decode).transpose().map_err(|e| e.to_string())?;
-                return body_get(body.as_ref(), field, keys);
-            }
+            F::Body | F::BodyString => return body_get(self.body()?.as_ref(), field, keys),
             F::Attributes => return self.attrs.get(keys),
             F::DroppedAttributesCount => Value::Int(i64::from(self.dropped_attributes)),
             F::TimeUnixNano => Value::Int(self.time as i64),
             F::ObservedTimeUnixNano => Value::Int(self.observed as i64),
             F::Time => Value::Time(self.time as i64),
             F::ObservedTime => Value::Time(self.observed as i64),
-            F::SeverityNumber => Value::Int(i64::from(self.severity)),
-            F::SeverityText => Value::str(text(self.severity_text)?),
+            F::SeverityNumber => Value::Int(i64::from(self.severity())),
+            F::SeverityText => Value::str(self.severity_text()?),
             F::Flags => Value::Int(i64::from(self.flags)),
             F::TraceId => typed::id::<16>(self.trace_id),
             F::TraceIdString => typed::id_hex::<16>(self.trace_id),
@@ -149,6 +312,32 @@ fn text(bytes: &[u8]) -> Result<&str, String> {
 pub(super) struct WireLogContext<'s, 'a> {
     pub record: &'s WireLog<'a>,
     pub above: &'s Above<'a>,
+}
+
+/// The `log` context over a [`WireLog`] that statements write.
+pub(super) struct WireLogEditor<'s, 'a> {
+    pub record: &'s mut WireLog<'a>,
+    pub above: &'s Above<'a>,
+}
+
+impl Context for WireLogEditor<'_, '_> {
+    fn get(&self, path: PathId, keys: &[Key]) -> Result<Value, String> {
+        WireLogContext { record: self.record, above: self.above }.get(path, keys)
+    }
+
+    fn set(&mut self, path: PathId, keys: &[Key], value: Value) -> Result<(), String> {
+        match locate(&LOG, LOG_PARTS, path, keys)? {
+            (Part::Log, i) => self.record.set(LogField::ALL[i], keys, value),
+            (part, i) => Err(unsupported((part, i))),
+        }
+    }
+
+    fn edit_map(&mut self, path: PathId, keys: &[Key], edit: MapEdit<'_>) -> Result<(), String> {
+        match locate(&LOG, LOG_PARTS, path, keys)? {
+            (Part::Log, i) if keys.is_empty() && LogField::ALL[i] == LogField::Attributes => self.record.attrs.edit(edit),
+            _ => edit_whole_map(self, path, keys, edit),
+        }
+    }
 }
 
 impl Context for WireLogContext<'_, '_> {

@@ -39,6 +39,8 @@ mod lean;
 mod log;
 #[cfg(test)]
 mod log_filter_tests;
+#[cfg(test)]
+mod log_tests;
 mod metric;
 #[cfg(test)]
 mod metric_filter_tests;
@@ -60,6 +62,7 @@ use super::Group;
 use crate::otlp::wire::WireError;
 use frame::{Item, Pass, Splices};
 use lean::{Bail, LeanSpan};
+use log::{WireLog, WireLogEditor};
 use plan::Level;
 pub use plan::{FilterPlan, Plan};
 use span::{Above, WireSpan, WireSpanContext};
@@ -67,6 +70,12 @@ use span::{Above, WireSpan, WireSpanContext};
 /// Whether every group can run on the wire.
 pub fn supports(groups: &[&Group]) -> bool {
     groups.iter().all(|g| g.schema.name == "span" && g.statements.path_uses().iter().all(|u| span::supports(u.path, u.written)))
+}
+
+/// Whether every group of log statements can run on the wire: `log`
+/// blocks that write only the severity, the body and the attributes.
+pub fn supports_logs(groups: &[&Group]) -> bool {
+    groups.iter().all(|g| g.schema.name == "log" && g.statements.path_uses().iter().all(|u| log::supports_use(u.path, u.written)))
 }
 
 /// Why the wire path did not finish.
@@ -79,6 +88,10 @@ pub enum WireFailure {
     Decode(WireError),
 }
 
+/// [`transform_traces`] or [`transform_logs`]: statements run over every
+/// item of a request where it lies.
+pub type WireTransform = fn(&[WireBlock<'_>], &[u8], &mut Vec<(usize, RunError)>) -> Result<Option<Vec<u8>>, WireFailure>;
+
 /// One group with the error mode it runs under.
 pub struct WireBlock<'g> {
     pub group: &'g Group,
@@ -89,7 +102,13 @@ pub struct WireBlock<'g> {
 /// `None`: nothing changed, the request goes on as it came. Errors of
 /// blocks under `ignore` are pushed to `errors` with their block's index.
 pub fn transform_traces(blocks: &[WireBlock<'_>], request: &[u8], errors: &mut Vec<(usize, RunError)>) -> Result<Option<Vec<u8>>, WireFailure> {
-    frame::rewrite(request, &mut Evaluated { blocks, errors, span: WireSpan::default() })
+    frame::rewrite(request, &mut Evaluated { blocks, errors, item: WireSpan::default() })
+}
+
+/// [`transform_traces`] for log statements ([`supports_logs`]) over every
+/// record of a log request, which lie where spans do.
+pub fn transform_logs(blocks: &[WireBlock<'_>], request: &[u8], errors: &mut Vec<(usize, RunError)>) -> Result<Option<Vec<u8>>, WireFailure> {
+    frame::rewrite(request, &mut Evaluated { blocks, errors, item: WireLog::editor() })
 }
 
 /// Runs a [`Plan`] over every span and resource of a trace request, or
@@ -102,30 +121,73 @@ pub fn run_plan(plan: &Plan, request: &[u8]) -> Result<Option<Vec<u8>>, Bail> {
     frame::rewrite(request, &mut Planned { plan, item: LeanSpan::default(), resource: LeanSpan::default() })
 }
 
-/// The evaluator over each span.
-struct Evaluated<'b, 'g, 'a> {
-    blocks: &'b [WireBlock<'g>],
-    errors: &'b mut Vec<(usize, RunError)>,
-    span: WireSpan<'a>,
+/// An item statements run over where it lies: a span or a log record.
+trait Edited<'a> {
+    fn read(&mut self, body: &'a [u8]) -> Result<(), WireError>;
+    fn execute(&mut self, above: &Above<'a>, block: &WireBlock<'_>, found: &mut Vec<RunError>) -> Result<(), RunError>;
+    fn changed(&self) -> bool;
+    fn write(&self, out: &mut Vec<u8>);
 }
 
-impl<'a> Pass<'a> for Evaluated<'_, '_, 'a> {
+impl<'a> Edited<'a> for WireSpan<'a> {
+    fn read(&mut self, body: &'a [u8]) -> Result<(), WireError> {
+        WireSpan::read(self, body)
+    }
+
+    fn execute(&mut self, above: &Above<'a>, block: &WireBlock<'_>, found: &mut Vec<RunError>) -> Result<(), RunError> {
+        block.group.statements.execute(&mut WireSpanContext { span: self, above }, block.mode, found)
+    }
+
+    fn changed(&self) -> bool {
+        WireSpan::changed(self)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        WireSpan::write(self, out)
+    }
+}
+
+impl<'a> Edited<'a> for WireLog<'a> {
+    fn read(&mut self, body: &'a [u8]) -> Result<(), WireError> {
+        self.read_to_write(body)
+    }
+
+    fn execute(&mut self, above: &Above<'a>, block: &WireBlock<'_>, found: &mut Vec<RunError>) -> Result<(), RunError> {
+        block.group.statements.execute(&mut WireLogEditor { record: self, above }, block.mode, found)
+    }
+
+    fn changed(&self) -> bool {
+        WireLog::changed(self)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        WireLog::write(self, out)
+    }
+}
+
+/// The evaluator over each span or log record.
+struct Evaluated<'b, 'g, T> {
+    blocks: &'b [WireBlock<'g>],
+    errors: &'b mut Vec<(usize, RunError)>,
+    item: T,
+}
+
+impl<'a, T: Edited<'a>> Pass<'a> for Evaluated<'_, '_, T> {
     type Error = WireFailure;
 
     fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, WireFailure> {
-        self.span.read(body)?;
-        let mut ctx = WireSpanContext { span: &mut self.span, above };
+        self.item.read(body)?;
         for (b, block) in self.blocks.iter().enumerate() {
             let mut found = Vec::new();
-            let result = block.group.statements.execute(&mut ctx, block.mode, &mut found);
+            let result = self.item.execute(above, block, &mut found);
             self.errors.extend(found.into_iter().map(|e| (b, e)));
             result.map_err(|e| WireFailure::Run(b, e))?;
         }
-        Ok(self.span.changed())
+        Ok(self.item.changed())
     }
 
     fn write(&mut self, splices: &mut Splices<'_>) {
-        splices.replace_all(|out| self.span.write(out));
+        splices.replace_all(|out| self.item.write(out));
     }
 }
 

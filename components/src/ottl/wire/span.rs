@@ -89,12 +89,61 @@ pub(super) struct WireSpan<'a> {
     status_changed: bool,
 }
 
-/// One rewritable field of a span: its number and byte range.
+/// One rewritable field of a span or log record: its number and byte
+/// range.
 #[derive(Clone, Copy)]
-struct Spot {
+pub(super) struct Spot {
     tag: u32,
     start: usize,
     end: usize,
+}
+
+/// Notes a rewritable field; one run of the same field (attributes
+/// usually come together) is one spot.
+#[inline]
+pub(super) fn note_spot(spots: &mut Vec<Spot>, tag: u32, start: usize, end: usize) {
+    match spots.last_mut() {
+        Some(last) if last.tag == tag && last.end == start => last.end = end,
+        _ => spots.push(Spot { tag, start, end }),
+    }
+}
+
+/// The tags of the fields marked changed, in a fixed array (no
+/// allocation per item), and how many there are.
+pub(super) fn changed_tags(fields: [(u32, bool); 4]) -> ([u32; 4], usize) {
+    let mut tags = [0; 4];
+    let mut n = 0;
+    for (tag, changed) in fields {
+        if changed {
+            tags[n] = tag;
+            n += 1;
+        }
+    }
+    (tags, n)
+}
+
+/// Writes an item again: its bytes as received, but each field whose tag
+/// `changed` lists written anew by `field` in the place of its first
+/// occurrence (its other occurrences dropped), or at the end if the item
+/// had none.
+pub(super) fn write_changed(body: &[u8], spots: &[Spot], changed: &[u32], mut field: impl FnMut(u32, &mut Vec<u8>), out: &mut Vec<u8>) {
+    let mut done = 0u32; // bit i: `changed[i]` written
+    let mut from = 0;
+    for spot in spots {
+        let Some(i) = changed.iter().position(|t| *t == spot.tag) else { continue };
+        out.extend_from_slice(&body[from..spot.start]);
+        from = spot.end;
+        if done & (1 << i) == 0 {
+            field(spot.tag, out);
+            done |= 1 << i;
+        }
+    }
+    out.extend_from_slice(&body[from..]);
+    for (i, tag) in changed.iter().enumerate() {
+        if done & (1 << i) == 0 {
+            field(*tag, out);
+        }
+    }
 }
 
 impl<'a> WireSpan<'a> {
@@ -154,14 +203,9 @@ impl<'a> WireSpan<'a> {
         Ok(())
     }
 
-    /// Notes a rewritable field; one run of the same field (attributes
-    /// usually come together) is one spot.
     #[inline]
     fn spot(&mut self, tag: u32, start: usize, end: usize) {
-        match self.writable.last_mut() {
-            Some(last) if last.tag == tag && last.end == start => last.end = end,
-            _ => self.writable.push(Spot { tag, start, end }),
-        }
+        note_spot(&mut self.writable, tag, start, end);
     }
 
     /// Whether a statement changed the span.
@@ -173,64 +217,29 @@ impl<'a> WireSpan<'a> {
     /// were, each changed one in the place of its first occurrence (or at
     /// the end, if the span had none).
     pub fn write(&self, out: &mut Vec<u8>) {
-        let (mut name, mut kind, mut status, mut attrs) = (self.new_name.is_none(), self.new_kind.is_none(), !self.status_changed, !self.attrs.changed);
-        let mut from = 0;
-        for spot in &self.writable {
-            let replaced = match spot.tag {
-                5 => self.new_name.is_some(),
-                6 => self.new_kind.is_some(),
-                15 => self.status_changed,
-                _ => self.attrs.changed,
-            };
-            if !replaced {
-                continue;
-            }
-            out.extend_from_slice(&self.body[from..spot.start]);
-            from = spot.end;
-            match spot.tag {
-                5 => self.write_name(&mut name, out),
-                6 => self.write_kind(&mut kind, out),
-                15 => self.write_status(&mut status, out),
-                _ => self.write_attrs(&mut attrs, out),
-            }
-        }
-        out.extend_from_slice(&self.body[from..]);
-        self.write_name(&mut name, out);
-        self.write_kind(&mut kind, out);
-        self.write_status(&mut status, out);
-        self.write_attrs(&mut attrs, out);
+        let (tags, n) = changed_tags([(5, self.new_name.is_some()), (6, self.new_kind.is_some()), (15, self.status_changed), (9, self.attrs.changed)]);
+        write_changed(self.body, &self.writable, &tags[..n], |tag, out| self.write_field(tag, out), out);
     }
 
-    fn write_name(&self, done: &mut bool, out: &mut Vec<u8>) {
-        if let (false, Some(n)) = (*done, &self.new_name) {
-            if !n.is_empty() {
-                put_len(out, 5, n.as_bytes());
+    fn write_field(&self, tag: u32, out: &mut Vec<u8>) {
+        match tag {
+            5 => {
+                if let Some(n) = self.new_name.as_deref().filter(|n| !n.is_empty()) {
+                    put_len(out, 5, n.as_bytes());
+                }
             }
-        }
-        *done = true;
-    }
-
-    fn write_kind(&self, done: &mut bool, out: &mut Vec<u8>) {
-        if let (false, Some(k)) = (*done, self.new_kind) {
-            if k != 0 {
-                prost::encoding::int32::encode(6, &k, out);
+            6 => {
+                if let Some(k) = self.new_kind.filter(|k| *k != 0) {
+                    prost::encoding::int32::encode(6, &k, out);
+                }
             }
+            15 => {
+                if let Some(s) = &self.status {
+                    prost::encoding::message::encode(15, s, out);
+                }
+            }
+            _ => self.attrs.write(9, self.body, out),
         }
-        *done = true;
-    }
-
-    fn write_status(&self, done: &mut bool, out: &mut Vec<u8>) {
-        if let (false, Some(s)) = (*done, &self.status) {
-            prost::encoding::message::encode(15, s, out);
-        }
-        *done = true;
-    }
-
-    fn write_attrs(&self, done: &mut bool, out: &mut Vec<u8>) {
-        if !*done {
-            self.attrs.write(9, self.body, out);
-        }
-        *done = true;
     }
 
     /// The name; a received one as text (validated upstream, so the

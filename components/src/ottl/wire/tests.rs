@@ -195,6 +195,28 @@ pub(super) fn rng(seed: u64) -> impl FnMut() -> u64 {
     }
 }
 
+/// A message's fields, each as its own encoding.
+pub(super) fn fields_of(whole: &[u8]) -> Vec<Vec<u8>> {
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while at < whole.len() {
+        let start = at;
+        let mut buf = &whole[at..];
+        let (tag, wire_type) = prost::encoding::decode_key(&mut buf).expect("key");
+        prost::encoding::skip_field(wire_type, tag, &mut buf, Default::default()).expect("field");
+        at = whole.len() - buf.len();
+        fields.push(whole[start..at].to_vec());
+    }
+    fields
+}
+
+/// Fisher-Yates, by the test's generator.
+pub(super) fn shuffle<T>(items: &mut [T], next: &mut impl FnMut() -> u64) {
+    for i in (1..items.len()).rev() {
+        items.swap(i, (next() % (i as u64 + 1)) as usize);
+    }
+}
+
 /// The request's spans written field by field in a shuffled order, as any
 /// sender may write them: attributes in several runs with other fields
 /// between them, now and then a name written twice or an unknown field.
@@ -211,19 +233,8 @@ pub(super) fn shuffled_bytes(req: &ExportTraceServiceRequest, seed: u64) -> Vec<
         let mut fields: Vec<Vec<u8>> = span.attributes.iter().map(|kv| Span { attributes: vec![kv.clone()], ..Default::default() }.encode_to_vec()).collect();
         let mut rest = span.clone();
         rest.attributes.clear();
-        let whole = rest.encode_to_vec();
-        let mut at = 0;
-        while at < whole.len() {
-            let start = at;
-            let mut buf = &whole[at..];
-            let (tag, wire_type) = prost::encoding::decode_key(&mut buf).expect("key");
-            prost::encoding::skip_field(wire_type, tag, &mut buf, Default::default()).expect("field");
-            at = whole.len() - buf.len();
-            fields.push(whole[start..at].to_vec());
-        }
-        for i in (1..fields.len()).rev() {
-            fields.swap(i, (next() % (i as u64 + 1)) as usize);
-        }
+        fields.extend(fields_of(&rest.encode_to_vec()));
+        shuffle(&mut fields, &mut next);
         match next() % 4 {
             0 => fields.push(Span { name: format!("late name {}", next() % 10), ..Default::default() }.encode_to_vec()),
             1 => {

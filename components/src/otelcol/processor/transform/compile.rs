@@ -36,7 +36,8 @@ pub(super) fn rules(args: &Arguments) -> Result<Rules, ArgumentError> {
     // Metric and log requests nest as trace requests do: `resource` blocks
     // of plain steps alone run as the same plan over their resources.
     let plan = |blocks: &[Block]| ottl::wire::Plan::compile(blocks.iter().map(|b| &b.group));
-    Ok(Rules { traces_on_wire, traces_plan, metrics_plan: plan(&metrics), logs_plan: plan(&logs), traces, metrics, logs })
+    let logs_on_wire = ottl::wire::supports_logs(&logs.iter().map(|b| &b.group).collect::<Vec<_>>());
+    Ok(Rules { traces_on_wire, logs_on_wire, traces_plan, metrics_plan: plan(&metrics), logs_plan: plan(&logs), traces, metrics, logs })
 }
 
 /// Where one signal's statements are written and which contexts it allows.

@@ -112,6 +112,9 @@ pub struct Rules {
     logs: Vec<Block>,
     /// Whether the trace blocks run on the wire ([`ottl::wire::supports`]).
     traces_on_wire: bool,
+    /// Whether the log blocks run on the wire
+    /// ([`ottl::wire::supports_logs`]).
+    logs_on_wire: bool,
     /// The trace blocks compiled to wire operations, when each is a
     /// `span` or `resource` block of plain steps ([`ottl::wire::Plan`]).
     traces_plan: Option<ottl::wire::Plan>,
@@ -200,17 +203,19 @@ impl Rewrite for Rules {
                 return Some(Ok(result.into()));
             }
         }
-        if signal != Signal::Traces || !self.traces_on_wire {
-            return None;
-        }
-        let blocks: Vec<WireBlock<'_>> = self.traces.iter().map(|b| WireBlock { group: &b.group, mode: FailureLog::run_mode(b.mode) }).collect();
+        let (own, run): (&[Block], ottl::wire::WireTransform) = match signal {
+            Signal::Traces if self.traces_on_wire => (&self.traces, ottl::wire::transform_traces),
+            Signal::Logs if self.logs_on_wire => (&self.logs, ottl::wire::transform_logs),
+            _ => return None,
+        };
+        let blocks: Vec<WireBlock<'_>> = own.iter().map(|b| WireBlock { group: &b.group, mode: FailureLog::run_mode(b.mode) }).collect();
         let mut errors = Vec::new();
-        let result = ottl::wire::transform_traces(&blocks, bytes, &mut errors);
+        let result = run(&blocks, bytes, &mut errors);
         if let Err(WireFailure::Decode(_)) = result {
             // Decoding runs the statements again, and reports their errors.
             return None;
         }
-        for (i, b) in self.traces.iter().enumerate() {
+        for (i, b) in own.iter().enumerate() {
             let mine: Vec<RunError> = errors.iter().filter(|(at, _)| *at == i).map(|(_, e)| e.clone()).collect();
             if !mine.is_empty() {
                 b.log.report(&mine, b.mode);
@@ -219,7 +224,7 @@ impl Rewrite for Rules {
         Some(match result {
             Ok(bytes) => Ok(bytes.into()),
             Err(WireFailure::Run(i, e)) => {
-                if let Some(b) = self.traces.get(i) {
+                if let Some(b) = own.get(i) {
                     b.log.report(std::slice::from_ref(&e), ErrorMode::Propagate);
                 }
                 Err(ConsumeError::permanent(e.to_string()))

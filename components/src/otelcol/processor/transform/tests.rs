@@ -413,3 +413,38 @@ fn a_metric_functions_bad_literal_points_at_the_argument() {
         assert!(message.contains(says), "{statement}: {message}");
     }
 }
+
+/// Log statements beyond the plain steps (a function on the body, a
+/// severity set) run on the request's bytes too: the unknown top-level
+/// field comes through, so the request was not decoded, and the record
+/// changed as decoding would change it.
+#[tokio::test]
+async fn log_statements_with_functions_run_on_the_bytes() {
+    use crate::otlp::proto::common::v1::any_value::Value as V;
+    use crate::otlp::proto::common::v1::AnyValue;
+    use crate::otlp::Logs;
+    use prost::Message;
+    let rec = Recorder::new();
+    let body = r#"log_statements {
+  context    = "log"
+  statements = [
+    `replace_pattern(body, "token=[a-z0-9]+", "token=***")`,
+    `set(severity_text, "ERROR") where IsMatch(body, "failed")`,
+  ]
+}
+output { logs = [sink] }"#;
+    let h = Harness::start(&REGISTRATION, body, &rec.scope("sink")).unwrap();
+    let record = LogRecord { body: Some(AnyValue { value: Some(V::StringValue("login failed token=abc123".into())) }), ..Default::default() };
+    let logs = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs { scope_logs: vec![ScopeLogs { log_records: vec![record], ..Default::default() }], ..Default::default() }],
+    };
+    let mut bytes = logs.encode_to_vec();
+    bytes.extend_from_slice(&UNKNOWN);
+    h.input().0.consume_logs(Logs::from_bytes(bytes.into()).unwrap()).await.unwrap();
+    let got = rec.logs();
+    assert!(got[0].bytes().ends_with(&UNKNOWN), "the unknown field is kept: the request was not decoded");
+    let out = &got[0].decode().unwrap().resource_logs[0].scope_logs[0].log_records[0];
+    assert_eq!(out.body, Some(AnyValue { value: Some(V::StringValue("login failed token=***".into())) }));
+    assert_eq!(out.severity_text, "ERROR");
+    h.stop().await;
+}
