@@ -109,6 +109,53 @@ fn metric_sum(text: &str, prefix: &str) -> f64 {
     text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
 }
 
+/// A metrics pipeline on the real binary, with its peers: the receiver
+/// on a free port sends metrics to `first`, the first of `processors`,
+/// whose last sends to `otelcol.exporter.otlp.sink` (the test's sink) and
+/// to the exposition a real Prometheus scrapes.
+struct MetricsRun {
+    python: std::path::PathBuf,
+    sink: support::peers::Sink,
+    prom: Prometheus,
+    agent: Agent,
+    grpc: u16,
+    /// Holds the sink's records and the config until the test ends.
+    _dir: tempfile::TempDir,
+}
+
+impl MetricsRun {
+    fn start(first: &str, processors: &str) -> MetricsRun {
+        let python = support::python();
+        let dir = tempfile::tempdir().unwrap();
+        let sink = start_sink(&python, dir.path(), 0);
+        let (grpc, expose) = (free_port(), free_port());
+        let prom = Prometheus::start(&prometheus_binary(), &scrape_config(expose));
+        let cfg = dir.path().join("pipeline.alloy");
+        let pipeline = format!(
+            r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		metrics = [{first}.input]
+	}}
+}}
+
+{processors}
+
+{sink_exporter}
+
+{exposition}"#,
+            sink_exporter = sink_exporter(sink.port),
+            exposition = exposition(expose)
+        );
+        std::fs::write(&cfg, pipeline).unwrap();
+        let agent = Agent::start(&[&cfg.display().to_string()]);
+        agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+        MetricsRun { python, sink, prom, agent, grpc, _dir: dir }
+    }
+}
+
 /// Runs the users app (its lookups with `http.route` when `route`)
 /// through the pipeline with `statement`; asserts what every run must
 /// show: one span-metrics series for the route at Prometheus counting every
@@ -270,53 +317,27 @@ otelcol.processor.filter "noise" {{
 #[test]
 fn resource_attributes_copied_onto_points_are_prometheus_labels_and_points_filter() {
     const ORDERS: u32 = 12;
-    let python = support::python();
-    let prometheus = prometheus_binary();
-    let dir = tempfile::tempdir().unwrap();
-    let sink = start_sink(&python, dir.path(), 0);
-    let (grpc, expose) = (free_port(), free_port());
-    let prom = Prometheus::start(&prometheus, &scrape_config(expose));
-    let cfg = dir.path().join("pipeline.alloy");
-    let pipeline = format!(
-        r#"otelcol.receiver.otlp "default" {{
-	grpc {{
-		endpoint = "127.0.0.1:{grpc}"
-	}}
-	output {{
-		metrics = [otelcol.processor.transform.labels.input]
-	}}
-}}
-
-otelcol.processor.transform "labels" {{
+    let processors = r#"otelcol.processor.transform "labels" {
 	error_mode = "ignore"
-	metric_statements {{
+	metric_statements {
 		context    = "datapoint"
 		statements = [`set(attributes["k8s.namespace.name"], resource.attributes["k8s.namespace.name"])`]
-	}}
-	output {{
+	}
+	output {
 		metrics = [otelcol.processor.filter.cash.input]
-	}}
-}}
+	}
+}
 
-otelcol.processor.filter "cash" {{
+otelcol.processor.filter "cash" {
 	error_mode = "ignore"
-	metrics {{
+	metrics {
 		datapoint = [`metric.name == "orders.paid" and attributes["method"] == "cash"`]
-	}}
-	output {{
+	}
+	output {
 		metrics = [otelcol.exporter.otlp.sink.input, otelcol.exporter.prometheus.default.input]
-	}}
-}}
-
-{sink_exporter}
-
-{exposition}"#,
-        sink_exporter = sink_exporter(sink.port),
-        exposition = exposition(expose)
-    );
-    std::fs::write(&cfg, pipeline).unwrap();
-    let agent = Agent::start(&[&cfg.display().to_string()]);
-    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+	}
+}"#;
+    let MetricsRun { python, sink, prom, agent, grpc, _dir } = MetricsRun::start("otelcol.processor.transform.labels", processors);
 
     let status = Command::new(&python)
         .arg(e2e_dir().join("noisy_app.py"))
@@ -357,26 +378,9 @@ otelcol.processor.filter "cash" {{
 /// under the names the Collector's exposition gives them.
 #[test]
 fn metric_functions_rescale_aggregate_and_extract_at_a_real_prometheus() {
-    let python = support::python();
-    let prometheus = prometheus_binary();
-    let dir = tempfile::tempdir().unwrap();
-    let sink = start_sink(&python, dir.path(), 0);
-    let (grpc, expose) = (free_port(), free_port());
-    let prom = Prometheus::start(&prometheus, &scrape_config(expose));
-    let cfg = dir.path().join("pipeline.alloy");
-    let pipeline = format!(
-        r#"otelcol.receiver.otlp "default" {{
-	grpc {{
-		endpoint = "127.0.0.1:{grpc}"
-	}}
-	output {{
-		metrics = [otelcol.processor.transform.shape.input]
-	}}
-}}
-
-otelcol.processor.transform "shape" {{
+    let processors = r#"otelcol.processor.transform "shape" {
 	error_mode = "ignore"
-	metric_statements {{
+	metric_statements {
 		context    = "metric"
 		statements = [
 			`scale_metric(0.001, "s") where name == "http.server.request.duration"`,
@@ -384,21 +388,12 @@ otelcol.processor.transform "shape" {{
 			`extract_percentile_metric(50.0) where name == "http.server.request.duration"`,
 			`convert_sum_to_gauge() where name == "process.cpu.time"`,
 		]
-	}}
-	output {{
+	}
+	output {
 		metrics = [otelcol.exporter.otlp.sink.input, otelcol.exporter.prometheus.default.input]
-	}}
-}}
-
-{sink_exporter}
-
-{exposition}"#,
-        sink_exporter = sink_exporter(sink.port),
-        exposition = exposition(expose)
-    );
-    std::fs::write(&cfg, pipeline).unwrap();
-    let agent = Agent::start(&[&cfg.display().to_string()]);
-    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+	}
+}"#;
+    let MetricsRun { python, sink, prom, agent, grpc, _dir } = MetricsRun::start("otelcol.processor.transform.shape", processors);
     let status = Command::new(&python).arg(e2e_dir().join("latency_app.py")).arg(format!("http://127.0.0.1:{grpc}")).status().unwrap();
     assert!(status.success(), "latency app failed ({status}); solder logs:\n{}", agent.logs());
 

@@ -126,7 +126,7 @@ fn count(n: u64) -> Number {
     Number::AsInt(n as i64)
 }
 
-fn point(attributes: &[KeyValue], start: u64, time: u64, value: Number) -> NumberDataPoint {
+pub(super) fn point(attributes: &[KeyValue], start: u64, time: u64, value: Number) -> NumberDataPoint {
     NumberDataPoint { attributes: attributes.to_vec(), start_time_unix_nano: start, time_unix_nano: time, value: Some(value), ..Default::default() }
 }
 

@@ -18,19 +18,14 @@ use crate::otlp::proto::metrics::v1::metric::Data;
 use crate::otlp::proto::metrics::v1::number_data_point::Value as Number;
 use crate::otlp::proto::metrics::v1::{ExponentialHistogramDataPoint, Gauge, HistogramDataPoint, Metric, NumberDataPoint, SummaryDataPoint};
 
+use super::extract::point;
 use super::type_name;
 
 const FUNCTION: &str = "extract_percentile_metric";
 
 /// The gauge, or `None` when the metric has no points.
 pub(super) fn extract(metric: &Metric, percentile: f64, suffix: &str) -> Result<Option<Metric>, String> {
-    let point = |attributes: &[_], start, time, value| NumberDataPoint {
-        attributes: attributes.to_vec(),
-        start_time_unix_nano: start,
-        time_unix_nano: time,
-        value: Some(Number::AsDouble(value)),
-        ..Default::default()
-    };
+    let point = |attributes: &[_], start, time, value| point(attributes, start, time, Number::AsDouble(value));
     let data_points: Vec<NumberDataPoint> = match &metric.data {
         Some(Data::Histogram(h)) => h
             .data_points
