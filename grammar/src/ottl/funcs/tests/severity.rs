@@ -21,6 +21,8 @@ fn words_and_numbers_map_to_their_level() {
     assert_eq!(parse(s("inf"), mapping()), Ok(s("info")));
     assert_eq!(parse(Value::Int(204), mapping()), Ok(s("info")));
     assert_eq!(parse(Value::Int(503), mapping()), Ok(s("error")), "the 5xx placeholder");
+    assert_eq!(parse(Value::Int(299), mapping()), Ok(s("info")), "both ends of a range are in it");
+    assert_eq!(parse(Value::Int(599), mapping()), Ok(s("error")));
     assert_eq!(parse(s("err"), mapping()), Ok(s("error")));
     assert_eq!(parse(s("foo"), mapping()), Err("could not map log level: no matching log level found for value 'foo'".into()));
     assert_eq!(parse(Value::Int(404), mapping()), Err("could not map log level: no matching log level found for value '404'".into()));
