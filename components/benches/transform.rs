@@ -25,7 +25,8 @@
 //! over the same metrics (`aggregate_on_attributes`,
 //! `convert_sum_to_gauge`), which always decode; and two log statements
 //! beyond the plain steps (`log_functions`), through the evaluator on the
-//! records' bytes and decoded.
+//! records' bytes and decoded; and two that write the records' times and
+//! ids (`log_times`), the same two ways.
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -239,6 +240,14 @@ fn transform(c: &mut Criterion) {
     let function_rules = rules_for(&functions, Signal::Logs);
     group.bench_function("log_functions_100_records", |b| b.iter(|| process(&function_rules, logs.clone(), |r| function_rules.try_logs(r)).expect("runs")));
     group.bench_function("decoded_log_functions_100_records", |b| b.iter(|| try_rewrite(logs.clone(), |r| function_rules.try_logs(r)).expect("runs")));
+    // The record's times and ids written (every record's observed time set
+    // from its time, the span id cleared on the health checks): fields
+    // beyond severity, body and attributes, on the bytes and decoded.
+    let times: [(&str, &[&str]); 1] =
+        [("log", &[r#"set(observed_time, time)"#, r#"set(span_id.string, "0000000000000000") where attributes["http.route"] == "/health""#])];
+    let time_rules = rules_for(&times, Signal::Logs);
+    group.bench_function("log_times_100_records", |b| b.iter(|| process(&time_rules, logs.clone(), |r| time_rules.try_logs(r)).expect("runs")));
+    group.bench_function("decoded_log_times_100_records", |b| b.iter(|| try_rewrite(logs.clone(), |r| time_rules.try_logs(r)).expect("runs")));
     // Metric functions, which always decode: the route label aggregated
     // away (five points to one on every metric), and every sum a gauge.
     let aggregate: [(&str, &[&str]); 1] = [("metric", &[r#"aggregate_on_attributes("sum", ["http.request.method"])"#])];

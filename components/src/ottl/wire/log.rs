@@ -2,8 +2,8 @@
 //! one walk of its bytes and read from there, its body decoded only if a
 //! statement or condition reads it. The filter keeps a record as received
 //! or drops it whole; the transform writes a record again only if a
-//! statement changed its severity, body or attributes, copying every
-//! other field as it came.
+//! statement changed one of its fields, writing each changed field where
+//! it lay and copying every other field as it came.
 //!
 //! Logs are where filters drop the most (debug lines, health-check access
 //! logs), and a log request is mostly bodies and attributes that decoding
@@ -34,12 +34,11 @@ pub(super) fn supports(path: PathId) -> bool {
 }
 
 /// Whether the wire log context serves a use of `path` by a statement:
-/// any read it serves, and writes of the severity, the body and the
-/// attributes.
+/// any read it serves, and writes of any field of the record's own (the
+/// resource and scope above it are read only).
 pub(super) fn supports_use(path: PathId, written: bool) -> bool {
-    use LogField as F;
     match locate(&LOG, LOG_PARTS, path, &[]) {
-        Ok((Part::Log, i)) => !written || matches!(LogField::ALL[i], F::SeverityNumber | F::SeverityText | F::Body | F::BodyString | F::Attributes),
+        Ok((Part::Log, _)) => true,
         Ok((part, i)) => !written && above_serves(part, i),
         Err(_) => false,
     }
@@ -80,22 +79,48 @@ pub(super) struct WireLog<'a> {
     edits: Option<Box<LogEdits>>,
 }
 
-/// A record's changes, and where its rewritable fields lie.
+/// A record's changes, and where its rewritable fields lie: each field a
+/// statement wrote, as it wrote it (`None`: as received).
 #[derive(Default)]
 struct LogEdits {
     spots: Vec<Spot>,
+    time: Option<u64>,
+    observed: Option<u64>,
     severity: Option<i32>,
     severity_text: Option<String>,
     /// The body a statement wrote (`None` inside: none at all).
     body: Option<Option<AnyValue>>,
+    dropped_attributes: Option<u32>,
+    flags: Option<u32>,
+    trace_id: Option<Vec<u8>>,
+    span_id: Option<Vec<u8>>,
+    event_name: Option<String>,
 }
 
 impl LogEdits {
+    /// Forgets the last record's changes, keeping the spots' buffer.
     fn clear(&mut self) {
-        self.spots.clear();
-        self.severity = None;
-        self.severity_text = None;
-        self.body = None;
+        let mut spots = std::mem::take(&mut self.spots);
+        spots.clear();
+        *self = LogEdits { spots, ..LogEdits::default() };
+    }
+
+    /// Each field's tag in the record, and whether a statement wrote it;
+    /// the attributes (6) are the record's own [`Attrs`] to tell.
+    fn written(&self, attributes: bool) -> [(u32, bool); 11] {
+        [
+            (1, self.time.is_some()),
+            (2, self.severity.is_some()),
+            (3, self.severity_text.is_some()),
+            (5, self.body.is_some()),
+            (6, attributes),
+            (7, self.dropped_attributes.is_some()),
+            (8, self.flags.is_some()),
+            (9, self.trace_id.is_some()),
+            (10, self.span_id.is_some()),
+            (11, self.observed.is_some()),
+            (12, self.event_name.is_some()),
+        ]
     }
 }
 
@@ -150,9 +175,6 @@ impl<'a> WireLog<'a> {
                     if !self.skip_attributes {
                         self.attrs.push(&record[start..r.offset()], kv)?;
                     }
-                    if WRITES {
-                        self.spot(6, start, r.offset());
-                    }
                 }
                 (3 | 5 | 9 | 10 | 12, WT_LEN) => {
                     let payload = r.delimited()?.0;
@@ -164,21 +186,13 @@ impl<'a> WireLog<'a> {
                         10 => self.span_id = payload,
                         _ => self.event_name = payload,
                     }
-                    if WRITES && (tag == 3 || tag == 5) {
-                        self.spot(tag, start, r.offset());
-                    }
                 }
                 (1 | 11, WT_I64) => {
                     let v = r.fixed64()?;
                     *(if tag == 1 { &mut self.time } else { &mut self.observed }) = v;
                 }
                 // An enum and a uint32, as prost reads them.
-                (2, WT_VARINT) => {
-                    self.severity = r.varint()? as i32;
-                    if WRITES {
-                        self.spot(2, start, r.offset());
-                    }
-                }
+                (2, WT_VARINT) => self.severity = r.varint()? as i32,
                 (7, WT_VARINT) => self.dropped_attributes = r.varint()? as u32,
                 (8, WT_I32) => {
                     let at = r.offset();
@@ -190,6 +204,10 @@ impl<'a> WireLog<'a> {
                 (_, WT_LEN) => drop(r.delimited()?),
                 (_, WT_VARINT | WT_I64 | WT_I32) => r.scalar(wire_type)?,
                 _ => return Err(WireError { offset: start, message: "groups are not filtered on the wire".into() }),
+            }
+            // Every field of the record's own a statement may write.
+            if WRITES && matches!(tag, 1..=3 | 5..=12) {
+                self.spot(tag, start, r.offset());
             }
         }
         Ok(())
@@ -203,8 +221,10 @@ impl<'a> WireLog<'a> {
         }
     }
 
-    fn severity(&self) -> i32 {
-        self.edits.as_ref().and_then(|e| e.severity).unwrap_or(self.severity)
+    /// A field as statements left it: `written` picks its edit, `received`
+    /// is its value as it came.
+    fn now<T: Copy>(&self, written: impl Fn(&LogEdits) -> Option<T>, received: T) -> T {
+        self.edits.as_deref().and_then(written).unwrap_or(received)
     }
 
     fn severity_text(&self) -> Result<&str, String> {
@@ -214,36 +234,59 @@ impl<'a> WireLog<'a> {
         }
     }
 
+    fn event_name(&self) -> Result<&str, String> {
+        match self.edits.as_ref().and_then(|e| e.event_name.as_deref()) {
+            Some(t) => Ok(t),
+            None => text(self.event_name),
+        }
+    }
+
+    fn trace_id(&self) -> &[u8] {
+        self.edits.as_ref().and_then(|e| e.trace_id.as_deref()).unwrap_or(self.trace_id)
+    }
+
+    fn span_id(&self) -> &[u8] {
+        self.edits.as_ref().and_then(|e| e.span_id.as_deref()).unwrap_or(self.span_id)
+    }
+
     /// Whether a statement changed the record.
     pub fn changed(&self) -> bool {
-        self.attrs.changed || self.edits.as_ref().is_some_and(|e| e.severity.is_some() || e.severity_text.is_some() || e.body.is_some())
+        self.edits.as_ref().map_or(self.attrs.changed, |e| e.written(self.attrs.changed).iter().any(|(_, w)| *w))
     }
 
     /// Writes the changed record: the fields no statement changed as they
     /// came, each changed one where it first lay.
     pub fn write(&self, out: &mut Vec<u8>) {
         let Some(e) = &self.edits else { return out.extend_from_slice(self.record) };
-        let (tags, n) = changed_tags([(2, e.severity.is_some()), (3, e.severity_text.is_some()), (5, e.body.is_some()), (6, self.attrs.changed)]);
+        let (tags, n) = changed_tags(e.written(self.attrs.changed));
         write_changed(self.record, &e.spots, &tags[..n], |tag, out| self.write_field(e, tag, out), out);
     }
 
-    /// A changed field as prost encodes it: nothing for a default
-    /// severity, an empty text or no body.
+    /// A changed field as prost encodes it: nothing for a field at its
+    /// default (zero, empty, no body).
     fn write_field(&self, e: &LogEdits, tag: u32, out: &mut Vec<u8>) {
+        use prost::encoding::{fixed32, fixed64, int32, message, uint32};
+        let nonzero = |v: Option<u64>| v.filter(|v| *v != 0);
         match tag {
-            2 => {
-                if let Some(n) = e.severity.filter(|n| *n != 0) {
-                    prost::encoding::int32::encode(2, &n, out);
-                }
-            }
-            3 => {
-                if let Some(t) = e.severity_text.as_deref().filter(|t| !t.is_empty()) {
-                    put_len(out, 3, t.as_bytes());
+            1 => nonzero(e.time).into_iter().for_each(|t| fixed64::encode(1, &t, out)),
+            11 => nonzero(e.observed).into_iter().for_each(|t| fixed64::encode(11, &t, out)),
+            2 => e.severity.filter(|n| *n != 0).into_iter().for_each(|n| int32::encode(2, &n, out)),
+            7 => e.dropped_attributes.filter(|n| *n != 0).into_iter().for_each(|n| uint32::encode(7, &n, out)),
+            8 => e.flags.filter(|n| *n != 0).into_iter().for_each(|n| fixed32::encode(8, &n, out)),
+            3 | 9 | 10 | 12 => {
+                let bytes = match tag {
+                    3 => e.severity_text.as_deref().map(str::as_bytes),
+                    9 => e.trace_id.as_deref(),
+                    10 => e.span_id.as_deref(),
+                    _ => e.event_name.as_deref().map(str::as_bytes),
+                };
+                if let Some(b) = bytes.filter(|b| !b.is_empty()) {
+                    put_len(out, tag, b);
                 }
             }
             5 => {
                 if let Some(Some(body)) = &e.body {
-                    prost::encoding::message::encode(5, body, out);
+                    message::encode(5, body, out);
                 }
             }
             _ => self.attrs.write(6, self.record, out),
@@ -253,9 +296,15 @@ impl<'a> WireLog<'a> {
     fn set(&mut self, field: LogField, keys: &[Key], v: Value) -> Result<(), String> {
         use LogField as F;
         match field {
+            F::Body | F::BodyString => {
+                let mut body = self.body()?;
+                body_set(&mut body, field, keys, v)?;
+                self.edits()?.body = Some(body);
+            }
+            F::Attributes => self.attrs.set(keys, v)?,
             F::SeverityNumber => {
                 let n = typed::int(v)? as i32;
-                if n != self.severity() {
+                if n != self.now(|e| e.severity, self.severity) {
                     self.edits()?.severity = Some(n);
                 }
             }
@@ -265,13 +314,25 @@ impl<'a> WireLog<'a> {
                     self.edits()?.severity_text = Some(t);
                 }
             }
-            F::Body | F::BodyString => {
-                let mut body = self.body()?;
-                body_set(&mut body, field, keys, v)?;
-                self.edits()?.body = Some(body);
+            F::TimeUnixNano => self.edits()?.time = Some(typed::int(v)? as u64),
+            F::Time => self.edits()?.time = Some(typed::time(v)?),
+            F::ObservedTimeUnixNano => self.edits()?.observed = Some(typed::int(v)? as u64),
+            F::ObservedTime => self.edits()?.observed = Some(typed::time(v)?),
+            F::DroppedAttributesCount => self.edits()?.dropped_attributes = Some(typed::uint32(v)?),
+            F::Flags => self.edits()?.flags = Some(typed::uint32(v)?),
+            F::EventName => self.edits()?.event_name = Some(typed::string(v)?),
+            F::TraceId | F::TraceIdString | F::SpanId | F::SpanIdString => {
+                let trace = matches!(field, F::TraceId | F::TraceIdString);
+                let mut id = if trace { self.trace_id() } else { self.span_id() }.to_vec();
+                match field {
+                    F::TraceId => typed::set_id::<16>(&mut id, v, "pcommon.TraceID")?,
+                    F::TraceIdString => typed::set_id_hex::<16>(&mut id, v, "trace")?,
+                    F::SpanId => typed::set_id::<8>(&mut id, v, "pcommon.SpanID")?,
+                    _ => typed::set_id_hex::<8>(&mut id, v, "span")?,
+                }
+                let edits = self.edits()?;
+                *(if trace { &mut edits.trace_id } else { &mut edits.span_id }) = Some(id);
             }
-            F::Attributes => self.attrs.set(keys, v)?,
-            other => return Err(unsupported(other)),
         }
         Ok(())
     }
@@ -283,22 +344,23 @@ impl<'a> WireLog<'a> {
 
     fn get(&self, field: LogField, keys: &[Key]) -> Result<Value, String> {
         use LogField as F;
+        let (time, observed) = (self.now(|e| e.time, self.time), self.now(|e| e.observed, self.observed));
         Ok(match field {
             F::Body | F::BodyString => return body_get(self.body()?.as_ref(), field, keys),
             F::Attributes => return self.attrs.get(keys),
-            F::DroppedAttributesCount => Value::Int(i64::from(self.dropped_attributes)),
-            F::TimeUnixNano => Value::Int(self.time as i64),
-            F::ObservedTimeUnixNano => Value::Int(self.observed as i64),
-            F::Time => Value::Time(self.time as i64),
-            F::ObservedTime => Value::Time(self.observed as i64),
-            F::SeverityNumber => Value::Int(i64::from(self.severity())),
+            F::DroppedAttributesCount => Value::Int(i64::from(self.now(|e| e.dropped_attributes, self.dropped_attributes))),
+            F::TimeUnixNano => Value::Int(time as i64),
+            F::ObservedTimeUnixNano => Value::Int(observed as i64),
+            F::Time => Value::Time(time as i64),
+            F::ObservedTime => Value::Time(observed as i64),
+            F::SeverityNumber => Value::Int(i64::from(self.now(|e| e.severity, self.severity))),
             F::SeverityText => Value::str(self.severity_text()?),
-            F::Flags => Value::Int(i64::from(self.flags)),
-            F::TraceId => typed::id::<16>(self.trace_id),
-            F::TraceIdString => typed::id_hex::<16>(self.trace_id),
-            F::SpanId => typed::id::<8>(self.span_id),
-            F::SpanIdString => typed::id_hex::<8>(self.span_id),
-            F::EventName => Value::str(text(self.event_name)?),
+            F::Flags => Value::Int(i64::from(self.now(|e| e.flags, self.flags))),
+            F::TraceId => typed::id::<16>(self.trace_id()),
+            F::TraceIdString => typed::id_hex::<16>(self.trace_id()),
+            F::SpanId => typed::id::<8>(self.span_id()),
+            F::SpanIdString => typed::id_hex::<8>(self.span_id()),
+            F::EventName => Value::str(self.event_name()?),
         })
     }
 }

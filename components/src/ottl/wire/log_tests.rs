@@ -32,6 +32,17 @@ const PROGRAMS: &[&[&str]] = &[
     &[r#"set(attributes["trace"], trace_id.string)"#, r#"set(attributes["at"], time_unix_nano)"#],
     &[r#"set(severity_number, "not an int")"#, r#"set(attributes["after"], true)"#],
     &[r#"set(severity_text, "INFO") where severity_text == "INFO""#, r#"set(body, body)"#],
+    // Times, ids and the rest of the record's own fields.
+    &[r#"set(time, observed_time) where time_unix_nano == 0"#, r#"set(observed_time_unix_nano, time_unix_nano + 5)"#],
+    &[
+        r#"set(observed_time, Time("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S")) where observed_time_unix_nano == 0"#,
+        r#"set(attributes["late"], true) where time_unix_nano < observed_time_unix_nano"#,
+    ],
+    &[r#"set(trace_id.string, "0102030405060708090a0b0c0d0e0f10") where IsMatch(body, "(?i)error")"#, r#"set(span_id.string, "0102030405060708")"#],
+    &[r#"set(attributes["t"], trace_id.string)"#, r#"set(trace_id, span_id)"#, r#"set(span_id.string, "00000000000000ff") where flags == 0"#],
+    &[r#"set(flags, 1)"#, r#"set(dropped_attributes_count, 3)"#, r#"set(event_name, Concat(["event", severity_text], "."))"#],
+    &[r#"set(flags, 0)"#, r#"set(event_name, "")"#, r#"set(time_unix_nano, 0)"#, r#"set(trace_id.string, "00000000000000000000000000000000")"#],
+    &[r#"set(time_unix_nano, "soon")"#, r#"set(flags, -1)"#, r#"set(attributes["ran"], flags)"#],
 ];
 
 fn record(i: usize) -> LogRecord {
@@ -53,7 +64,11 @@ fn record(i: usize) -> LogRecord {
             kv("n", Some(V::IntValue(i as i64))),
         ],
         trace_id: vec![i as u8; 16],
-        ..Default::default()
+        observed_time_unix_nano: if i.is_multiple_of(3) { 0 } else { 1_700_000_000_000_000_100 },
+        span_id: if i.is_multiple_of(2) { vec![] } else { vec![7; 8] },
+        flags: (i % 2) as u32,
+        event_name: if i.is_multiple_of(4) { String::new() } else { format!("e{i}") },
+        dropped_attributes_count: (i % 3) as u32,
     }
 }
 
@@ -147,7 +162,7 @@ fn a_log_request_nothing_changes_goes_on_as_its_bytes() {
 
 #[test]
 fn log_programs_beyond_what_the_wire_writes_are_left_to_decoding() {
-    for program in [&[r#"set(time_unix_nano, 1)"#][..], &[r#"set(resource.attributes["x"], "y")"#], &[r#"set(trace_id.string, "01")"#], &[r#"set(flags, 1)"#]] {
+    for program in [&[r#"set(resource.attributes["x"], "y")"#][..], &[r#"set(instrumentation_scope.name, "y")"#]] {
         assert!(!supports_logs(&groups(program).iter().collect::<Vec<_>>()), "{program:?} should be decoded");
     }
 }

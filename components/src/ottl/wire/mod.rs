@@ -73,7 +73,7 @@ pub fn supports(groups: &[&Group]) -> bool {
 }
 
 /// Whether every group of log statements can run on the wire: `log`
-/// blocks that write only the severity, the body and the attributes.
+/// blocks that write only fields of the record's own.
 pub fn supports_logs(groups: &[&Group]) -> bool {
     groups.iter().all(|g| g.schema.name == "log" && g.statements.path_uses().iter().all(|u| log::supports_use(u.path, u.written)))
 }

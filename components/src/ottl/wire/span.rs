@@ -110,8 +110,8 @@ pub(super) fn note_spot(spots: &mut Vec<Spot>, tag: u32, start: usize, end: usiz
 
 /// The tags of the fields marked changed, in a fixed array (no
 /// allocation per item), and how many there are.
-pub(super) fn changed_tags(fields: [(u32, bool); 4]) -> ([u32; 4], usize) {
-    let mut tags = [0; 4];
+pub(super) fn changed_tags<const N: usize>(fields: [(u32, bool); N]) -> ([u32; N], usize) {
+    let mut tags = [0; N];
     let mut n = 0;
     for (tag, changed) in fields {
         if changed {
