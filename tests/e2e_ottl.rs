@@ -5,7 +5,8 @@
 //! reach a real Prometheus as one series per route. Every span sent is
 //! either at the sink or counted as filtered. Metrics go through the
 //! data point plans and the transform's metric functions to the same
-//! Prometheus.
+//! Prometheus, and log lines through the filter and the transform's log
+//! statements to the sink.
 
 mod support;
 
@@ -305,6 +306,92 @@ otelcol.processor.filter "noise" {{
     assert_eq!(filtered_logs, f64::from(ORDERS + ORDERS / 2), "the DEBUG and health lines are counted as filtered");
     assert_eq!(delivered_logs.len() as f64 + filtered_logs, accepted_logs, "acknowledged = delivered + filtered");
     assert_eq!((accepted_points, filtered_points, delivered_points), (4.0, 2.0, 2.0), "acknowledged = delivered + filtered, in points");
+}
+
+/// Log statements with the real binary on the records the Python SDK
+/// encodes: `otelcol.processor.transform` pulls the order number out of
+/// each order line into an attribute and names the event, raises the
+/// cache misses to WARN, and stamps a trace id on the health lines, all
+/// on the records' bytes (log statements that write only the record's own
+/// fields). Every line sent reaches the sink, changed as the statements
+/// say and no other way.
+#[test]
+fn log_lines_are_parsed_raised_and_stamped_on_their_bytes() {
+    const ORDERS: u32 = 6;
+    let python = support::python();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = start_sink(&python, dir.path(), 0);
+    let grpc = free_port();
+    let cfg = dir.path().join("pipeline.alloy");
+    let pipeline = format!(
+        r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		logs = [otelcol.processor.transform.lines.input]
+	}}
+}}
+
+otelcol.processor.transform "lines" {{
+	error_mode = "propagate"
+	log_statements {{
+		context = "log"
+		statements = [
+			`merge_maps(attributes, ExtractPatterns(body, "^order (?P<order>[0-9]+) paid$"), "upsert") where IsMatch(body, "^order ")`,
+			`set(event_name, "order.paid") where attributes["order"] != nil`,
+			`set(severity_number, SEVERITY_NUMBER_WARN) where IsMatch(body, "^cache miss")`,
+			`set(severity_text, "WARN") where severity_number == SEVERITY_NUMBER_WARN`,
+			`set(trace_id.string, "0af7651916cd43dd8448eb211c80319c") where IsMatch(body, "^GET /health")`,
+		]
+	}}
+	output {{
+		logs = [otelcol.exporter.otlp.sink.input]
+	}}
+}}
+
+{sink_exporter}
+"#,
+        sink_exporter = sink_exporter(sink.port)
+    );
+    std::fs::write(&cfg, pipeline).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+
+    let status = Command::new(&python).arg(e2e_dir().join("noisy_app.py")).args([format!("http://127.0.0.1:{grpc}"), ORDERS.to_string()]).status().unwrap();
+    assert!(status.success(), "noisy app failed ({status}); solder logs:\n{}", agent.logs());
+
+    let sent = ORDERS * 2 + ORDERS / 2;
+    let logs = sink.record.with_extension("jsonl.logs");
+    agent.wait_for("every line at the sink", || read_jsonl(&logs).len() >= sent as usize);
+    let lines = read_jsonl(&logs);
+    let kind = |l: &serde_json::Value, prefix: &str| l["body"].as_str().is_some_and(|b| b.starts_with(prefix));
+    let orders: Vec<_> = lines.iter().filter(|l| kind(l, "order ")).collect();
+    let misses: Vec<_> = lines.iter().filter(|l| kind(l, "cache miss")).collect();
+    let health: Vec<_> = lines.iter().filter(|l| kind(l, "GET /health")).collect();
+    assert_eq!((orders.len(), misses.len(), health.len()), (ORDERS as usize, ORDERS as usize, ORDERS as usize / 2), "{lines:?}");
+    for (i, line) in orders.iter().enumerate() {
+        assert_eq!(line["attributes"]["order"], i.to_string(), "the order number, extracted: {line}");
+        assert_eq!(line["event_name"], "order.paid", "{line}");
+        assert_eq!((&line["severity"], &line["severity_text"]), (&serde_json::json!(9), &serde_json::json!("INFO")), "left as the SDK sent it: {line}");
+        assert_eq!(line["trace_id"], "", "{line}");
+    }
+    for line in &misses {
+        assert_eq!((&line["severity"], &line["severity_text"]), (&serde_json::json!(13), &serde_json::json!("WARN")), "raised: {line}");
+        assert_eq!((&line["event_name"], line["attributes"].get("order")), (&serde_json::json!(""), None), "{line}");
+    }
+    for line in &health {
+        assert_eq!(line["trace_id"], "0af7651916cd43dd8448eb211c80319c", "stamped: {line}");
+        assert_eq!(line["severity"], 9, "{line}");
+    }
+    // The SDK's own attributes (the logger's code location) came through
+    // beside the extracted one.
+    assert!(orders.iter().all(|l| l["attributes"].as_object().is_some_and(|a| a.len() > 1)), "{orders:?}");
+
+    let text = agent.get("/metrics").1;
+    let accepted = metric_sum(&text, "otelcol_receiver_accepted_log_records_total{");
+    let exported = metric_sum(&text, "otelcol_exporter_sent_log_records_total{");
+    assert_eq!((accepted, exported, lines.len() as f64), (f64::from(sent), f64::from(sent), f64::from(sent)), "acknowledged = delivered");
 }
 
 /// The Kubernetes monitoring setup for metrics, with the real binary and

@@ -74,7 +74,15 @@ class LogsSink(logs_service_pb2_grpc.LogsServiceServicer):
             for rl in request.resource_logs:
                 for sl in rl.scope_logs:
                     for r in sl.log_records:
-                        logs_out.write(json.dumps({"body": attr_value(r.body), "severity": r.severity_number}) + "\n")
+                        line = {
+                            "body": attr_value(r.body),
+                            "severity": r.severity_number,
+                            "severity_text": r.severity_text,
+                            "attributes": {kv.key: attr_value(kv.value) for kv in r.attributes},
+                            "event_name": r.event_name,
+                            "trace_id": r.trace_id.hex(),
+                        }
+                        logs_out.write(json.dumps(line) + "\n")
             logs_out.flush()
         return logs_service_pb2.ExportLogsServiceResponse()
 
