@@ -130,6 +130,21 @@ pub fn filter_points(plan: &FilterPlan, request: &[u8]) -> Result<Outcome, Bail>
     Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes, dropped } })
 }
 
+/// [`filter_points`] over what a `metric` list's pass (`first`, over
+/// `request`) left: the two lists in the order the decoded filter runs
+/// them, metrics first, with the points both dropped counted together.
+pub fn filter_points_after(first: Outcome, plan: &FilterPlan, request: &[u8]) -> Result<Outcome, Bail> {
+    Ok(match first {
+        Outcome::Emptied { .. } => first,
+        Outcome::Unchanged => filter_points(plan, request)?,
+        Outcome::Changed { bytes, dropped } => match filter_points(plan, &bytes)? {
+            Outcome::Unchanged => Outcome::Changed { bytes, dropped },
+            Outcome::Changed { bytes, dropped: more } => Outcome::Changed { bytes, dropped: dropped + more },
+            Outcome::Emptied { dropped: more } => Outcome::Emptied { dropped: dropped + more },
+        },
+    })
+}
+
 /// Takes the points `matched` says (in order) out of a metric kept, and
 /// writes the lengths of its data and of it again.
 fn without_points(request: &[u8], metric: &Field<'_>, matched: &[bool], splices: &mut Splices<'_>) -> Result<(), WireError> {

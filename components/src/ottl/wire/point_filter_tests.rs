@@ -8,7 +8,7 @@
 use prost::Message;
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode};
 
-use super::filter::{filter_points, Outcome};
+use super::filter::{filter_metrics, filter_points, filter_points_after, Outcome};
 use super::filter_tests::one_item;
 use super::item_plan_tests::{metrics, shuffled_metrics};
 use super::plan::FilterPlan;
@@ -138,4 +138,48 @@ fn mutated_requests_never_panic_and_valid_ones_agree() {
     }
     eprintln!("{valid} valid mutations, {ran} run by the plan");
     assert!(valid >= 100 && ran >= 50, "{valid} valid mutations, {ran} run by the plan");
+}
+
+/// A `metric` list and a `datapoint` list together, as the filter
+/// processor runs them on the wire: the metric list's pass, then the
+/// points' plan over what it left. Both must drop what the decoded
+/// filter's two passes drop, and count the same points.
+#[test]
+fn metric_and_datapoint_lists_together_drop_what_decoding_drops() {
+    let metric_lists: &[&[&str]] = &[&[r#"name == "sum""#], &[r#"IsMatch(name, "^late")"#, r#"type == METRIC_DATA_TYPE_SUMMARY"#], &[r#"name == "absent""#]];
+    let req = metrics();
+    let none = |schema| Conditions::compile(schema, funcs::table(), &[]).expect("no conditions");
+    for metric_list in metric_lists {
+        let by_metric = Conditions::compile(&ottl::METRIC, funcs::table(), metric_list).expect("valid conditions");
+        for list in LISTS {
+            let by_point = conditions(list);
+            let plan = FilterPlan::compile_points(&by_point).expect("a plan");
+            for (seed, bytes) in std::iter::once(req.encode_to_vec()).chain((1..=24).map(|seed| shuffled_metrics(&req, seed))).enumerate() {
+                let mut decoded = ExportMetricsServiceRequest::decode(&bytes[..]).expect("valid request");
+                let before = points(&decoded);
+                ottl::filter_metrics(&by_metric, &none(&ottl::DATAPOINT), &mut decoded, ErrorMode::Propagate, &mut Vec::new()).expect("runs");
+                ottl::filter_metrics(&none(&ottl::METRIC), &by_point, &mut decoded, ErrorMode::Propagate, &mut Vec::new()).expect("runs");
+                let dropped = before - points(&decoded);
+                let first = filter_metrics(&by_metric, ErrorMode::Propagate, &bytes, &mut Vec::new()).expect("the metric list runs on the wire");
+                let Ok(outcome) = filter_points_after(first, &plan, &bytes) else {
+                    panic!("{metric_list:?} then {list:?}, layout {seed}: the plan should run")
+                };
+                let what = format!("{metric_list:?} then {list:?}, layout {seed}");
+                match outcome {
+                    Outcome::Unchanged => {
+                        assert_eq!(dropped, 0, "{what}");
+                        assert_eq!(ExportMetricsServiceRequest::decode(&bytes[..]).expect("valid"), decoded, "{what}");
+                    }
+                    Outcome::Emptied { dropped: wire } => {
+                        assert!(decoded.resource_metrics.is_empty(), "{what}: decoding kept some");
+                        assert_eq!(wire as u64, dropped, "{what}");
+                    }
+                    Outcome::Changed { bytes: out, dropped: wire } => {
+                        assert_eq!(ExportMetricsServiceRequest::decode(&out[..]).expect("decodes"), decoded, "{what}");
+                        assert_eq!(wire as u64, dropped, "{what}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -132,13 +132,13 @@ pub struct Rules {
     /// comparisons.
     span_plan: Option<FilterPlan>,
     /// Whether the `metric` list runs on the wire bytes: it reads only
-    /// what the wire metric context serves, and there is no `datapoint`
-    /// list.
+    /// what the wire metric context serves, and a `datapoint` list beside
+    /// it, if any, has a plan (which then runs over what it left).
     metrics_on_wire: bool,
-    /// The `datapoint` list as a plan's conditions, when there is no
-    /// `metric` list and they are plain comparisons (of the point's
-    /// attributes, its metric's name, the resource's attributes): it
-    /// runs on the wire bytes.
+    /// The `datapoint` list as a plan's conditions, when they are plain
+    /// comparisons (of the point's attributes, its metric's name, the
+    /// resource's attributes): it runs on the wire bytes, alone or after
+    /// a `metric` list that does.
     point_plan: Option<FilterPlan>,
     /// How the `log_record` list runs on the wire bytes, when it reads
     /// only what the wire log context serves.
@@ -221,6 +221,7 @@ impl Rewrite for Rules {
         let (metric, datapoint) =
             (List::compile(&ottl::METRIC, &metrics.metric, "metrics.metric")?, List::compile(&ottl::DATAPOINT, &metrics.datapoint, "metrics.datapoint")?);
         let log_record = List::compile(&ottl::LOG, &logs.log_record, "logs.log_record")?;
+        let point_plan = datapoint.as_ref().and_then(|l| FilterPlan::compile_points(&l.conditions));
         Ok(Rules {
             mode,
             spans_on_wire: spanevent.is_none() && span.as_ref().is_some_and(|l| wire::supports(&l.conditions)),
@@ -229,8 +230,8 @@ impl Rewrite for Rules {
             logs_on_wire: log_record.as_ref().and_then(|l| wire::log_reader(&l.conditions)),
             log_record,
             spanevent,
-            metrics_on_wire: datapoint.is_none() && metric.as_ref().is_some_and(|l| wire::supports_metrics(&l.conditions)),
-            point_plan: datapoint.as_ref().filter(|_| metric.is_none()).and_then(|l| FilterPlan::compile_points(&l.conditions)),
+            metrics_on_wire: (datapoint.is_none() || point_plan.is_some()) && metric.as_ref().is_some_and(|l| wire::supports_metrics(&l.conditions)),
+            point_plan,
             metric,
             datapoint,
             blank: Blank::compile()?,
@@ -265,8 +266,9 @@ impl Rewrite for Rules {
         }
     }
 
-    /// A `span` list alone, a `metric` or a `datapoint` list alone or a
-    /// `log_record` list, on the wire: the items that match are taken out
+    /// A `span` list alone, a `metric` list, a `datapoint` list's plan
+    /// (alone or after a `metric` list) or a `log_record` list, on the
+    /// wire: the items that match are taken out
     /// of the request's bytes (a metric with its points, which are what
     /// is counted; a metric whose points all matched). A request the wire
     /// walk finds odd is decoded instead (`None`).
@@ -280,9 +282,16 @@ impl Rewrite for Rules {
             }
             Signal::Metrics if self.metrics_on_wire => {
                 let list = self.metric.as_ref()?;
-                (list, &self.datapoints_filtered, wire::filter_metrics(&list.conditions, mode, bytes, &mut errors))
+                let result = match (wire::filter_metrics(&list.conditions, mode, bytes, &mut errors), &self.point_plan) {
+                    // Then the `datapoint` list's plan over what it left; a
+                    // point the plan cannot read sends the request to
+                    // decoding, which runs both lists again.
+                    (Ok(first), Some(plan)) if self.datapoint.is_some() => Ok(wire::filter_points_after(first, plan, bytes).ok()?),
+                    (result, _) => result,
+                };
+                (list, &self.datapoints_filtered, result)
             }
-            Signal::Metrics => {
+            Signal::Metrics if self.metric.is_none() => {
                 let (list, plan) = (self.datapoint.as_ref()?, self.point_plan.as_ref()?);
                 // Plain comparisons cannot fail; a point the plan cannot
                 // read exactly sends the request to decoding.

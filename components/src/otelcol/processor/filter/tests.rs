@@ -189,17 +189,35 @@ async fn drops_the_go_metrics(id: &str, lists: &str, then: crate::otlp::Metrics,
 }
 
 /// A `datapoint` list of plain comparisons alone runs on the request's
-/// bytes as a plan; with a `metric` list beside it the request is
-/// decoded. Both drop the same points and the metrics left without any,
-/// and count the points.
+/// bytes as a plan; with a `metric` list beside it that needs the request
+/// decoded, it is decoded. Both drop the same points and the metrics left
+/// without any, and count the points.
 #[tokio::test]
 async fn datapoints_filtered_on_the_wire_are_those_decoding_filters() {
     let list = "datapoint = [`metric.name == \"go_goroutines\"`, `metric.name == \"go_gc_duration_seconds\" and attributes[\"absent\"] == nil`]";
     let id = "otelcol.processor.filter.points_on_wire";
-    let (wire, decoded) = drops_the_go_metrics(id, list, gauges(&[("go_goroutines", 2)]), "metric = [`false`]").await;
-    assert!(decoded.point_plan.is_none());
+    let (wire, decoded) = drops_the_go_metrics(id, list, gauges(&[("go_goroutines", 2)]), "metric = [`resource.dropped_attributes_count > 0`]").await;
+    assert!(!decoded.metrics_on_wire && decoded.on_wire(Signal::Metrics, go_and_http().bytes()).is_none());
     let plan = wire.point_plan.as_ref().expect("a plan");
     assert!(matches!(wire::filter_points(plan, go_and_http().bytes()), Ok(Outcome::Changed { dropped: 6, .. })), "the plan runs on these bytes");
+}
+
+/// A `metric` list and a `datapoint` list of plain comparisons run on
+/// the request's bytes together: the metrics first, then the points of
+/// those left, as decoding runs them. Both ways drop the same, and the
+/// points of both are counted.
+#[tokio::test]
+async fn metric_and_datapoint_lists_run_on_the_wire_together() {
+    let (by_metric, by_point) = ("metric = [`IsMatch(name, \"^go_gc\")`]", "datapoint = [`metric.name == \"go_goroutines\"`]");
+    let id = "otelcol.processor.filter.both_on_wire";
+    let (wire, _) = drops_the_go_metrics(id, &format!("{by_metric}\n{by_point}"), gauges(&[("go_goroutines", 2)]), "").await;
+    assert!(wire.metrics_on_wire);
+    let Some(Ok(WireEdit::Changed { removed: 6, .. })) = wire.on_wire(Signal::Metrics, go_and_http().bytes()) else { panic!("both lists run on the bytes") };
+    // The same lists, the metric one made to need the request decoded.
+    let decoded = rules(&format!("metrics {{\nmetric = [`IsMatch(name, \"^go_gc\") or resource.dropped_attributes_count > 0`]\n{by_point}\n}}")).unwrap();
+    assert!(!decoded.metrics_on_wire);
+    let run = |r: &Rules| process(r, go_and_http(), |req| r.try_metrics(req)).unwrap().unwrap();
+    assert_eq!(run(&wire).decode().unwrap(), run(&decoded).decode().unwrap());
 }
 
 /// A `metric` list alone runs on the request's bytes; with a `datapoint`
