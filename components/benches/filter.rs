@@ -21,7 +21,9 @@
 //! drops those by `IsMatch(name, "^go_")`, `one_name` drops one metric by
 //! its name. `datapoint` lists on the same request: `one_route` drops the
 //! points of one route (a fifth), `route_of_one_metric` the points of one
-//! metric with one method, both as plans on the wire.
+//! metric with one method, both as plans on the wire;
+//! `go_runtime_then_one_route` runs both kinds of list, on the wire and
+//! decoded.
 //!
 //! `cargo bench -p solder-components --bench filter`
 
@@ -108,6 +110,13 @@ fn filter(c: &mut Criterion) {
         group.bench_function(format!("{name}_on_wire_100_metrics"), |b| b.iter(|| process(&rules, metrics.clone(), |r| rules.try_metrics(r)).expect("runs")));
         group.bench_function(format!("decoded_{name}_100_metrics"), |b| b.iter(|| try_rewrite(metrics.clone(), |r| rules.try_metrics(r)).expect("runs")));
     }
+    // Both lists: the runtime's metrics, then one route's points of what
+    // is left.
+    let both = compile(None, Some(MetricConditions { metric: strings(&[GO_RUNTIME]), datapoint: strings(&[ONE_ROUTE]) }), None);
+    group.bench_function("go_runtime_then_one_route_on_wire_100_metrics", |b| {
+        b.iter(|| process(&both, metrics.clone(), |r| both.try_metrics(r)).expect("runs"))
+    });
+    group.bench_function("decoded_go_runtime_then_one_route_100_metrics", |b| b.iter(|| try_rewrite(metrics.clone(), |r| both.try_metrics(r)).expect("runs")));
     group.finish();
 }
 
