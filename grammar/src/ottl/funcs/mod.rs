@@ -31,6 +31,7 @@ mod time;
 mod types;
 mod useragent;
 mod uuid;
+mod xxh;
 mod zone;
 
 pub use maps::truncated;
@@ -59,6 +60,7 @@ pub fn table() -> &'static [FunctionDef] {
             types::DEFS,
             hash::DEFS,
             murmur::DEFS,
+            xxh::DEFS,
             luhn::DEFS,
             uuid::DEFS,
             community::DEFS,
