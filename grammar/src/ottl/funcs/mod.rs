@@ -31,6 +31,8 @@ mod time;
 mod types;
 mod useragent;
 mod uuid;
+mod xml;
+mod xml_tree;
 mod xxh;
 mod zone;
 
@@ -67,6 +69,7 @@ pub fn table() -> &'static [FunctionDef] {
             time::DEFS,
             parse::DEFS,
             csv::DEFS,
+            xml::DEFS,
             severity::DEFS,
             semconv::DEFS,
             metrics::DEFS,

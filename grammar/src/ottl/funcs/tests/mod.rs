@@ -12,6 +12,7 @@ mod patterns;
 mod robust;
 mod severity;
 mod time;
+mod xml;
 
 use super::super::value::Value;
 use super::table;
