@@ -32,6 +32,9 @@ mod types;
 mod useragent;
 mod uuid;
 mod xml;
+mod xml_dom;
+mod xml_edit;
+mod xml_path;
 mod xml_tree;
 mod xxh;
 mod zone;
@@ -70,6 +73,7 @@ pub fn table() -> &'static [FunctionDef] {
             parse::DEFS,
             csv::DEFS,
             xml::DEFS,
+            xml_edit::DEFS,
             severity::DEFS,
             semconv::DEFS,
             metrics::DEFS,

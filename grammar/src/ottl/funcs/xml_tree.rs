@@ -106,6 +106,7 @@ pub(super) fn parse(text: &str, extent: Extent) -> Result<Vec<Node>, String> {
         config.expand_empty_elements = false;
         config.trim_text(false);
         loop {
+            let before = base + reader.buffer_position() as usize;
             let event = match reader.read_event() {
                 Ok(event) => event,
                 Err(e) => {
@@ -123,6 +124,14 @@ pub(super) fn parse(text: &str, extent: Extent) -> Result<Vec<Node>, String> {
             };
             if let Event::Eof = event {
                 break 'segments;
+            }
+            if let Event::DocType(_) = event {
+                // Go keeps a directive as written between `<!` and `>`.
+                let raw = text.get(before..base + reader.buffer_position() as usize).unwrap_or_default();
+                let inner = raw.trim_start().strip_prefix("<!").and_then(|r| r.strip_suffix('>')).unwrap_or(raw);
+                tree.flush()?;
+                tree.add(Node::Directive(inner.to_owned()));
+                continue;
             }
             if let Flow::Done = tree.event(event)? {
                 if base + reader.buffer_position() as usize != text.len() {
@@ -234,10 +243,7 @@ impl Builder {
                 let target = p.target().to_owned();
                 self.add(Node::Instruction { target, content: p.content().trim_start().to_owned() });
             }
-            Event::DocType(d) => {
-                self.flush()?;
-                self.add(Node::Directive(format!("DOCTYPE {}", &*d)));
-            }
+            Event::DocType(_) => {}
             Event::Eof => {}
         }
         Ok(Flow::More)
