@@ -1,6 +1,7 @@
 //! The XML converters that return XML text: `GetXML`, `InsertXML`,
 //! `RemoveXML`, `ConvertAttributesToElementsXML` and
-//! `ConvertTextToElementsXML`. Each parses the text into the Collector's
+//! `ConvertTextToElementsXML` (also under their older names,
+//! `ElementizeAttributesXML` and `ElementizeValuesXML`). Each parses the text into the Collector's
 //! `xmlquery` tree ([`Dom`]), selects with an XPath compiled at load
 //! ([`XPath`]; a bad or unsupported one is a load error on that argument),
 //! edits the tree as the Collector's code does, and prints it back.
@@ -27,6 +28,14 @@ pub(super) const DEFS: &[FunctionDef] = &[
     },
     FunctionDef {
         name: "ConvertTextToElementsXML",
+        params: &[Param::required("target", Value), Param::optional("xpath", Str), Param::optional("elementName", Str)],
+        make: text_to_elements,
+    },
+    // The names these two had before the Collector renamed them; its code
+    // for them was the same.
+    FunctionDef { name: "ElementizeAttributesXML", params: &[Param::required("target", Value), Param::optional("xpath", Str)], make: attributes_to_elements },
+    FunctionDef {
+        name: "ElementizeValuesXML",
         params: &[Param::required("target", Value), Param::optional("xpath", Str), Param::optional("elementName", Str)],
         make: text_to_elements,
     },

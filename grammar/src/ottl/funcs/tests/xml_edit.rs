@@ -143,3 +143,10 @@ fn insertions_print_under_every_target_within_a_bound() {
     let big = format!("<s>{}</s>", "<x/>".repeat(1000));
     assert!(call("InsertXML", &[&many, "//t", &big]).is_err_and(|e| e.contains("XML output over")));
 }
+
+#[test]
+fn the_older_names_do_the_same() {
+    let doc = "<a k=\"v\">x<b/>y</a>";
+    assert_eq!(ok("ElementizeAttributesXML", &[doc]), ok("ConvertAttributesToElementsXML", &[doc]));
+    assert_eq!(ok("ElementizeValuesXML", &[doc, "/a", "w"]), "<a k=\"v\"><w>x</w><b></b><w>y</w></a>");
+}
