@@ -31,6 +31,12 @@ mod time;
 mod types;
 mod useragent;
 mod uuid;
+mod xml;
+mod xml_dom;
+mod xml_edit;
+mod xml_path;
+mod xml_tree;
+mod xxh;
 mod zone;
 
 pub use maps::truncated;
@@ -59,12 +65,15 @@ pub fn table() -> &'static [FunctionDef] {
             types::DEFS,
             hash::DEFS,
             murmur::DEFS,
+            xxh::DEFS,
             luhn::DEFS,
             uuid::DEFS,
             community::DEFS,
             time::DEFS,
             parse::DEFS,
             csv::DEFS,
+            xml::DEFS,
+            xml_edit::DEFS,
             severity::DEFS,
             semconv::DEFS,
             metrics::DEFS,

@@ -1,4 +1,4 @@
-//! `Murmur3Hash`, `Murmur3Hash128` and `IsValidLuhn`: known vectors
+//! `Murmur3Hash`, `Murmur3Hash128`, `XXH3`, `XXH128` and `IsValidLuhn`: known vectors
 //! (MurmurHash3's reference outputs for seed 0, as Python's `mmh3` gives
 //! them) and the Collector's edge rules.
 
@@ -70,4 +70,34 @@ fn community_id_matches_the_published_vectors() {
     assert!(id("invalid-ip", 80, "10.0.0.1", 1, None, None).is_err_and(|e| e == "invalid source IP: invalid-ip"));
     assert!(id("10.0.0.1", 80, "10.0.0.2", 1, Some("GRE"), None).is_err_and(|e| e == "unsupported protocol: GRE"));
     assert!(id("10.0.0.1", 70000, "10.0.0.2", 1, None, None).is_err_and(|e| e.contains("between 0 and 65535")));
+}
+
+/// XXH3 (64-bit) and XXH128, seed 0. The expected hex was computed apart
+/// from this code, with Python's `xxhash` package 4.1.0 (libxxhash 0.8.4):
+/// `xxh3_64(t).hexdigest()` and `xxh3_128(t).hexdigest()`. The lengths
+/// reach every branch of XXH3: 0, 1-3, 4-8, 9-16, 17-128, 129-240 bytes,
+/// and past 240 both within one 1,024-byte block and across blocks.
+#[test]
+fn xxh3_and_xxh128_match_the_reference_vectors() {
+    let a200 = "a".repeat(200);
+    let b300 = "b".repeat(300);
+    let c2000 = "c".repeat(2000);
+    let cases = [
+        ("", "2d06800538d394c2", "99aa06d3014798d86001c324468d497f"),
+        ("abc", "78af5f94892f3950", "06b05ab6733a618578af5f94892f3950"),
+        ("name", "0c354ecdc24a77d5", "c96a918390b153ff53816205aaaa5e4a"),
+        ("hello world", "d447b1ea40e6988b", "df8d09e93f874900a99b8775cc15b6c7"),
+        ("The quick brown fox jumps over the lazy dog", "ce7d19a5418fb365", "ddd650205ca3e7fa24a1cc2e3a8a7651"),
+        (&a200, "ac2bd404bce6c995", "cffe968d25cc79dac8654f5c46034008"),
+        (&b300, "c2d12c5729084172", "2ef65158369a6f13c2d12c5729084172"),
+        (&c2000, "ba59a268d734563f", "425393c9d4e68881ba59a268d734563f"),
+    ];
+    for (text, h64, h128) in cases {
+        assert_eq!(conv("XXH3", vec![s(text)]), Ok(s(h64)), "{}", text.len());
+        assert_eq!(conv("XXH128", vec![s(text)]), Ok(s(h128)), "{}", text.len());
+    }
+    for name in ["XXH3", "XXH128"] {
+        assert_eq!(conv(name, vec![Value::Int(10)]), Err("expected string but got int64".into()), "{name}");
+        assert!(conv(name, vec![Value::Nil]).is_err(), "{name}: nil is an error");
+    }
 }

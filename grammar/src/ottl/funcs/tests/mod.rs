@@ -12,6 +12,8 @@ mod patterns;
 mod robust;
 mod severity;
 mod time;
+mod xml;
+mod xml_edit;
 
 use super::super::value::Value;
 use super::table;
@@ -95,6 +97,9 @@ fn every_function_compiles_with_typical_literals() {
         "aggregate_on_attribute_value",
         "convert_exponential_histogram_to_histogram",
         "ParseSeverity",
+        "GetXML",
+        "InsertXML",
+        "RemoveXML",
     ];
     for d in table().iter().filter(|d| !needs_literals.contains(&d.name)) {
         assert!(compile(d.name, &[]).is_ok(), "{}", d.name);
