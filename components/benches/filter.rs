@@ -6,7 +6,8 @@
 //! (`health_on_wire`) or, with a function in them, through the evaluator
 //! (`health_regex_on_wire`, `IsMatch` for the same spans);
 //! `health_decoded` forces the path filters took before (decode, filter,
-//! encode again), as a list beside a `spanevent` one still does.
+//! encode again). `exception_events` drops one of the two events on every
+//! span (a `spanevent` list), on the wire and decoded.
 //!
 //! The `logs` group does the same for a `log_record` list on 100 log
 //! records as an SDK's log bridge sends them (a one-line body, five
@@ -31,6 +32,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use solder_components::otelcol::output::Output;
 use solder_components::otelcol::processor::filter::{Arguments, LogConditions, MetricConditions, Rules, TraceConditions};
 use solder_components::otelcol::processor::rewrite::{process, try_rewrite, Rewrite};
+use solder_components::otlp::proto::common::v1::any_value::Value as V;
+use solder_components::otlp::proto::common::v1::{AnyValue, KeyValue};
+use solder_components::otlp::proto::trace::v1::span::Event;
+use solder_components::otlp::proto::ExportTraceServiceRequest;
 use solder_components::otlp::{synthetic, Encoded};
 
 #[path = "support/requests.rs"]
@@ -41,6 +46,26 @@ const SPANS: usize = 100;
 
 const HEALTH: &str = r#"attributes["http.route"] == "/health""#;
 const HEALTH_REGEX: &str = r#"IsMatch(attributes["http.route"], "^/health$")"#;
+
+const EXCEPTION: &str = r#"name == "exception" and attributes["exception.type"] == "TimeoutError""#;
+
+/// `req` with two events on each span: an exception and a retry.
+fn with_events(mut req: ExportTraceServiceRequest) -> ExportTraceServiceRequest {
+    let text = |k: &str, v: &str| KeyValue { key: k.into(), value: Some(AnyValue { value: Some(V::StringValue(v.into())) }), ..Default::default() };
+    for span in req.resource_spans.iter_mut().flat_map(|r| &mut r.scope_spans).flat_map(|s| &mut s.spans) {
+        let at = span.start_time_unix_nano + 1_000;
+        span.events = vec![
+            Event {
+                name: "exception".into(),
+                time_unix_nano: at,
+                attributes: vec![text("exception.type", "TimeoutError"), text("exception.message", "upstream timed out")],
+                ..Default::default()
+            },
+            Event { name: "retry".into(), time_unix_nano: at + 500, attributes: vec![text("attempt", "2")], ..Default::default() },
+        ];
+    }
+    req
+}
 
 const DEBUG: &str = r#"severity_number < SEVERITY_NUMBER_INFO"#;
 const HEALTH_BODY: &str = r#"IsMatch(body, "^GET /health")"#;
@@ -85,6 +110,14 @@ fn filter(c: &mut Criterion) {
     let regex = rules(&[HEALTH_REGEX]);
     group.bench_function("health_regex_on_wire_100_spans", |b| b.iter(|| process(&regex, data.clone(), |r| regex.try_traces(r)).expect("runs")));
     group.bench_function("health_decoded_100_spans", |b| b.iter(|| try_rewrite(data.clone(), |r| health.try_traces(r)).expect("runs")));
+    // Span events: every span with an exception and a retry event; the
+    // exceptions go, the spans stay.
+    let with_events = Encoded::from_message(with_events(synthetic::request(7, SPANS)));
+    let exceptions = compile(Some(TraceConditions { span: vec![], spanevent: strings(&[EXCEPTION]) }), None, None);
+    group.bench_function("exception_events_on_wire_100_spans", |b| {
+        b.iter(|| process(&exceptions, with_events.clone(), |r| exceptions.try_traces(r)).expect("runs"))
+    });
+    group.bench_function("exception_events_decoded_100_spans", |b| b.iter(|| try_rewrite(with_events.clone(), |r| exceptions.try_traces(r)).expect("runs")));
     group.finish();
 
     let logs = Encoded::from_message(log_request());

@@ -27,6 +27,9 @@
 //! metric's data for the points).
 
 mod attrs;
+mod event;
+#[cfg(test)]
+mod event_filter_tests;
 mod fields;
 pub mod filter;
 #[cfg(test)]

@@ -255,7 +255,7 @@ impl<'a> WireSpan<'a> {
         self.new_kind.unwrap_or(self.kind)
     }
 
-    fn get(&self, field: SpanField, keys: &[Key]) -> Result<Value, String> {
+    pub(super) fn get(&self, field: SpanField, keys: &[Key]) -> Result<Value, String> {
         use SpanField as F;
         let status = self.status.as_ref();
         Ok(match field {

@@ -125,8 +125,8 @@ pub struct Rules {
     datapoint: Option<List>,
     log_record: Option<List>,
     blank: Blank,
-    /// Whether the `span` list runs on the wire bytes: it reads only what
-    /// the wire span context serves, and there is no `spanevent` list.
+    /// Whether the `span` and `spanevent` lists (either or both) run on
+    /// the wire bytes: each reads only what its wire context serves.
     spans_on_wire: bool,
     /// The `span` list as a plan's conditions, when they are plain
     /// comparisons.
@@ -156,6 +156,55 @@ impl Rules {
 
     fn lists(&self) -> impl Iterator<Item = &List> {
         [&self.span, &self.spanevent, &self.metric, &self.datapoint, &self.log_record].into_iter().flatten()
+    }
+
+    /// The `span` list, then the `spanevent` list over the spans it left,
+    /// on the wire, as [`Self::try_traces`] runs them decoded. Each list's
+    /// errors are reported against it; a request either walk finds odd
+    /// is decoded instead (`None`), and nothing of the walks is reported.
+    fn traces_on_wire(&self, mode: ErrorMode, bytes: &[u8]) -> Option<Result<WireEdit, ConsumeError>> {
+        let refuse = |list: &List, e: RunError| {
+            list.log.report(std::slice::from_ref(&e), ErrorMode::Propagate);
+            Some(Err(ConsumeError::permanent(e.to_string())))
+        };
+        let (mut span_errors, mut event_errors) = (Vec::new(), Vec::new());
+        let spans = match &self.span {
+            None => Outcome::Unchanged,
+            Some(list) => match wire::filter_spans(&list.conditions, self.span_plan.as_ref(), mode, bytes, &mut span_errors) {
+                Ok(outcome) => outcome,
+                Err(WireFailure::Decode(_)) => return None,
+                Err(WireFailure::Run(_, e)) => return refuse(list, e),
+            },
+        };
+        let left = match &spans {
+            Outcome::Emptied { .. } => None,
+            Outcome::Changed { bytes, .. } => Some(&bytes[..]),
+            Outcome::Unchanged => Some(bytes),
+        };
+        let events = match (&self.spanevent, left) {
+            (Some(list), Some(left)) => match wire::filter_events(&list.conditions, mode, left, &mut event_errors) {
+                Ok(events) => events,
+                Err(WireFailure::Decode(_)) => return None,
+                Err(WireFailure::Run(_, e)) => return refuse(list, e),
+            },
+            _ => None,
+        };
+        for (list, errors) in [(&self.span, &span_errors), (&self.spanevent, &event_errors)] {
+            if let Some(list) = list {
+                list.log.report(errors, self.mode);
+            }
+        }
+        Some(Ok(match (spans, events) {
+            (Outcome::Emptied { dropped }, _) => {
+                self.spans_filtered.add(dropped as u64);
+                WireEdit::Emptied
+            }
+            (Outcome::Changed { bytes, dropped }, events) => {
+                self.spans_filtered.add(dropped as u64);
+                WireEdit::Changed { bytes: events.unwrap_or(bytes), removed: dropped }
+            }
+            (Outcome::Unchanged, events) => WireEdit::from(events),
+        }))
     }
 
     /// The failures counted so far, over every list.
@@ -224,7 +273,9 @@ impl Rewrite for Rules {
         let point_plan = datapoint.as_ref().and_then(|l| FilterPlan::compile_points(&l.conditions));
         Ok(Rules {
             mode,
-            spans_on_wire: spanevent.is_none() && span.as_ref().is_some_and(|l| wire::supports(&l.conditions)),
+            spans_on_wire: (span.is_some() || spanevent.is_some())
+                && span.as_ref().is_none_or(|l| wire::supports(&l.conditions))
+                && spanevent.as_ref().is_none_or(|l| wire::supports_events(&l.conditions)),
             span_plan: span.as_ref().and_then(|l| FilterPlan::compile(&l.conditions)),
             span,
             logs_on_wire: log_record.as_ref().and_then(|l| wire::log_reader(&l.conditions)),
@@ -266,7 +317,7 @@ impl Rewrite for Rules {
         }
     }
 
-    /// A `span` list alone, a `metric` list, a `datapoint` list's plan
+    /// A `span` or `spanevent` list ([`Self::traces_on_wire`]), a `metric` list, a `datapoint` list's plan
     /// (alone or after a `metric` list) or a `log_record` list, on the
     /// wire: the items that match are taken out
     /// of the request's bytes (a metric with its points, which are what
@@ -276,10 +327,7 @@ impl Rewrite for Rules {
         let mode = FailureLog::run_mode(self.mode);
         let mut errors = Vec::new();
         let (list, counter, result) = match signal {
-            Signal::Traces if self.spans_on_wire => {
-                let list = self.span.as_ref()?;
-                (list, &self.spans_filtered, wire::filter_spans(&list.conditions, self.span_plan.as_ref(), mode, bytes, &mut errors))
-            }
+            Signal::Traces if self.spans_on_wire => return self.traces_on_wire(mode, bytes),
             Signal::Metrics if self.metrics_on_wire => {
                 let list = self.metric.as_ref()?;
                 let result = match (wire::filter_metrics(&list.conditions, mode, bytes, &mut errors), &self.point_plan) {

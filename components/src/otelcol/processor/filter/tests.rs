@@ -85,13 +85,14 @@ async fn drops_and_counts_what_a_condition_matches() {
     h.stop().await;
 }
 
-/// A `span` list alone runs on the request's bytes; with a `spanevent`
-/// list beside it the request is decoded. Both drop the same spans.
+/// A `span` list runs on the request's bytes; with a `spanevent` list
+/// beside it that needs the request decoded, it is decoded. Both drop
+/// the same spans.
 #[tokio::test]
 async fn spans_filtered_on_the_wire_are_those_decoding_filters() {
     let span = "span = [`attributes[\"http.route\"] == \"/healthz\"`]";
     let wire = rules(&format!("traces {{\n{span}\n}}")).unwrap();
-    let decoded = rules(&format!("traces {{\n{span}\nspanevent = [`name == \"never\"`]\n}}")).unwrap();
+    let decoded = rules(&format!("traces {{\n{span}\nspanevent = [`resource.dropped_attributes_count > 0`]\n}}")).unwrap();
     assert!(wire.spans_on_wire && !decoded.spans_on_wire);
     let health = || ("GET /healthz", vec![("http.route", s("/healthz"))]);
     let t = spans(&[health(), ("GET /users/1", vec![("http.route", s("/users/{id}"))]), health()]);
@@ -100,6 +101,36 @@ async fn spans_filtered_on_the_wire_are_those_decoding_filters() {
     assert_eq!(names(&a), names(&b));
     assert_eq!((a.items(), b.items()), (1, 1));
     assert_eq!(wire.filtered().0, 2);
+}
+
+/// A `span` list and a `spanevent` list run on the request's bytes
+/// together: the health checks go, then the exception events of the
+/// spans left, as decoding runs the two. Both ways leave the same
+/// request; only spans are counted as filtered.
+#[tokio::test]
+async fn span_and_spanevent_lists_run_on_the_wire_together() {
+    use crate::otlp::proto::trace::v1::span::Event;
+    let (span, event) = ("span = [`attributes[\"http.route\"] == \"/healthz\"`]", "`name == \"exception\" and span.name != \"POST /orders\"`");
+    let wire = rules(&format!("traces {{\n{span}\nspanevent = [{event}]\n}}")).unwrap();
+    // The same lists, the event one made to need the request decoded.
+    let decoded = rules(&format!("traces {{\n{span}\nspanevent = [{event}, `resource.dropped_attributes_count > 0`]\n}}")).unwrap();
+    assert!(wire.spans_on_wire && !decoded.spans_on_wire);
+    let health = || ("GET /healthz", vec![("http.route", s("/healthz"))]);
+    let mut req = (*spans(&[health(), ("GET /users/1", vec![("http.route", s("/users/{id}"))]), health(), ("POST /orders", vec![])]).decode().unwrap()).clone();
+    for span in req.resource_spans.iter_mut().flat_map(|r| &mut r.scope_spans).flat_map(|s| &mut s.spans) {
+        span.events = ["exception", "retry", "exception"].iter().map(|name| Event { name: name.to_string(), ..Default::default() }).collect();
+    }
+    let t = Traces::from_message(req);
+    let Some(Ok(WireEdit::Changed { removed: 2, .. })) = wire.on_wire(Signal::Traces, t.bytes()) else { panic!("both lists run on the bytes") };
+    let run = |r: &Rules| process(r, t.clone(), |req| r.try_traces(req)).unwrap().unwrap();
+    let (a, b) = (run(&wire), run(&decoded));
+    let left = a.decode().unwrap();
+    assert_eq!(left, b.decode().unwrap());
+    let events: Vec<Vec<String>> =
+        left.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans).map(|s| s.events.iter().map(|e| e.name.clone()).collect()).collect();
+    assert_eq!(events, [vec!["retry"], vec!["exception", "retry", "exception"]], "the users span loses its exceptions, the orders span keeps them");
+    assert_eq!((a.items(), b.items()), (2, 2));
+    assert_eq!(wire.filtered().0, 2 + 2, "the health checks, twice (on_wire and the run); events are not counted");
 }
 
 fn logs(list: &[(i32, &str)]) -> crate::otlp::Logs {
