@@ -1,12 +1,13 @@
-//! Any bytes as an OTLP trace or log request through the transform's
-//! evaluator on the wire ([`transform_traces`], [`transform_logs`]): the
-//! statements beyond plain steps (functions, conditions on any field,
-//! writes of a log record's times, ids and body) that run on the items'
-//! bytes without decoding the request. It must never panic, and on a
-//! request the receiver would pass on, what it gives (a request, or the
-//! statement that failed) must be what decoding, transforming and
-//! encoding again gives. The first byte picks the signal (even: traces)
-//! and, halved, the program.
+//! Any bytes as an OTLP trace or log request through the evaluator on the
+//! wire: the transform's statements beyond plain steps ([`transform_traces`],
+//! [`transform_logs`]: functions, conditions on any field, writes of a log
+//! record's times, ids and body) and the filter's `spanevent` lists
+//! ([`filter_events`]), which run on the items' bytes without decoding
+//! the request. It must never panic, and on a request the receiver would
+//! pass on, what it gives (a request, or the statement that failed) must
+//! be what decoding, running and encoding again gives. The first byte
+//! picks the path (by its remainder by three) and, divided by three, the
+//! program.
 
 #![no_main]
 
@@ -14,9 +15,10 @@ use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use solder_components::otlp::proto::{ExportLogsServiceRequest, ExportTraceServiceRequest};
 use solder_components::otlp::{wire, Signal};
+use solder_components::ottl::wire::filter::{filter_events, supports_events};
 use solder_components::ottl::wire::{supports, supports_logs, transform_logs, transform_traces, WireBlock, WireFailure};
 use solder_components::ottl::{self, Group};
-use solder_syntax::ottl::{funcs, ErrorMode, RunError, Schema, Statements};
+use solder_syntax::ottl::{funcs, Conditions, ErrorMode, RunError, Schema, Statements};
 
 const SPAN: &[&[&str]] = &[
     &[r#"set(name, Concat([name, attributes["http.route"]], " ")) where IsString(attributes["http.route"])"#, r#"set(kind, 2) where status.code == 2"#],
@@ -35,8 +37,15 @@ const LOG: &[&[&str]] = &[
     &[r#"set(body["seen"], true) where IsMap(body)"#, r#"set(body.string, event_name) where body == nil"#, r#"set(dropped_attributes_count, Len(attributes))"#],
 ];
 
+const EVENT: &[&str] = &[
+    r#"name == "exception""#,
+    r#"IsMatch(name, "^r") or attributes["a"] != nil"#,
+    r#"span.name == "GET" and time_unix_nano > 5"#,
+    r#"Substring(name, 0, 3) == "exc" and resource.attributes["service.name"] != nil"#,
+];
+
 fn groups(schema: &'static Schema, programs: &[&[&str]], pick: u8) -> Vec<Group> {
-    let program = programs[usize::from(pick / 2) % programs.len()];
+    let program = programs[usize::from(pick / 3) % programs.len()];
     let groups = vec![Group { schema, statements: Statements::compile(schema, funcs::table(), program).expect("valid statements") }];
     let all: Vec<&Group> = groups.iter().collect();
     assert!(supports(&all) || supports_logs(&all), "{program:?} runs on the wire");
@@ -49,12 +58,16 @@ type Wire = fn(&[WireBlock<'_>], &[u8], &mut Vec<(usize, RunError)>) -> Result<O
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else { return };
     for mode in [ErrorMode::Ignore, ErrorMode::Propagate] {
-        if pick % 2 == 0 {
-            let run: Run<ExportTraceServiceRequest> = |gs, r, mode, errors| ottl::transform_traces(gs, r, mode, errors);
-            check(Signal::Traces, &groups(&ottl::SPAN, SPAN, pick), mode, body, transform_traces, run);
-        } else {
-            let run: Run<ExportLogsServiceRequest> = |gs, r, mode, errors| ottl::transform_logs(gs, r, mode, errors);
-            check(Signal::Logs, &groups(&ottl::LOG, LOG, pick), mode, body, transform_logs, run);
+        match pick % 3 {
+            0 => {
+                let run: Run<ExportTraceServiceRequest> = |gs, r, mode, errors| ottl::transform_traces(gs, r, mode, errors);
+                check(Signal::Traces, &groups(&ottl::SPAN, SPAN, pick), mode, body, transform_traces, run);
+            }
+            1 => {
+                let run: Run<ExportLogsServiceRequest> = |gs, r, mode, errors| ottl::transform_logs(gs, r, mode, errors);
+                check(Signal::Logs, &groups(&ottl::LOG, LOG, pick), mode, body, transform_logs, run);
+            }
+            _ => check_events(EVENT[usize::from(pick / 3) % EVENT.len()], mode, body),
         }
     }
 });
@@ -77,4 +90,26 @@ fn check<M: Message + Default + PartialEq + std::fmt::Debug>(signal: Signal, gro
         Err(WireFailure::Decode(_)) => return,
     };
     assert_eq!(fast, slow, "the wire path and decoding part");
+}
+
+/// A `spanevent` list over `body` on the wire, against decoding's: the
+/// same request left, or the same failure, and as many errors reported.
+fn check_events(list: &str, mode: ErrorMode, body: &[u8]) {
+    let conds = Conditions::compile(&ottl::SPANEVENT, funcs::table(), &[list]).expect("valid conditions");
+    assert!(supports_events(&conds), "{list} runs on the wire");
+    let (mut wire_errors, mut decoded_errors) = (Vec::new(), Vec::new());
+    let fast = filter_events(&conds, mode, body, &mut wire_errors);
+    if wire::validate(Signal::Traces, body).is_err() {
+        return;
+    }
+    let Ok(mut want) = ExportTraceServiceRequest::decode(body) else { return };
+    let none = Conditions::compile(&ottl::SPAN, funcs::table(), &[]).expect("no conditions");
+    let slow = ottl::filter_traces(&none, &conds, &mut want, mode, &mut decoded_errors).map(|_| want).map_err(|e| e.message);
+    let fast = match fast {
+        Ok(out) => Ok(ExportTraceServiceRequest::decode(out.as_deref().unwrap_or(body)).expect("the wire path's request decodes")),
+        Err(WireFailure::Run(_, e)) => Err(e.message),
+        Err(WireFailure::Decode(_)) => return,
+    };
+    assert_eq!(fast, slow, "the wire path and decoding part");
+    assert_eq!(wire_errors.len(), decoded_errors.len(), "errors reported");
 }
