@@ -15,6 +15,8 @@ mod community;
 mod csv;
 mod edit;
 mod format;
+mod grok;
+mod grok_patterns;
 mod hash;
 mod json;
 mod luhn;
@@ -71,6 +73,7 @@ pub fn table() -> &'static [FunctionDef] {
             community::DEFS,
             time::DEFS,
             parse::DEFS,
+            grok::DEFS,
             csv::DEFS,
             xml::DEFS,
             xml_edit::DEFS,
