@@ -16,6 +16,7 @@ mod csv;
 mod edit;
 mod format;
 mod grok;
+mod grok_expand;
 mod grok_patterns;
 mod hash;
 mod json;
