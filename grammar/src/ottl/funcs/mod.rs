@@ -7,7 +7,9 @@
 //! checker resolves names against. Literal arguments (regexes, modes, glob
 //! patterns, formats) are prepared by each function's factory at load, so
 //! a bad regex is a load error pointing at that argument, and running a
-//! statement never compiles anything.
+//! statement never compiles anything. The one exception is
+//! `ExtractGrokPatterns`, which also takes a pattern that is not a literal
+//! (as the Collector does) and compiles that one when it runs.
 
 mod collections;
 mod common;
