@@ -8,7 +8,9 @@
 //!   Unicode in the crate;
 //! - inside a class, `[`, `&&`, `--` and `~~` are set syntax in the crate
 //!   and plain characters in RE2;
-//! - `\Q...\E` quotes a literal in RE2 and is unknown to the crate.
+//! - `\Q...\E` quotes a literal in RE2 and is unknown to the crate;
+//! - a `{` that does not open a repetition (`{n}`, `{n,}`, `{n,m}`) is a
+//!   literal in RE2 and an error in the crate (grok's `%{NAME}`).
 
 /// `pattern` with RE2's meaning in the crate's syntax.
 pub fn translate(pattern: &str) -> String {
@@ -68,10 +70,27 @@ pub fn translate(pattern: &str) -> String {
                 out.push(']');
             }
             c if class => push_class_literal(&mut out, c),
+            '{' if !opens_repetition(chars.clone()) => out.push_str("\\{"),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Whether the text after a `{` completes a repetition: digits, then
+/// optionally a comma and more digits, then `}`.
+fn opens_repetition(mut rest: impl Iterator<Item = char>) -> bool {
+    let mut digits = 0;
+    let mut comma = false;
+    for c in rest.by_ref() {
+        match c {
+            '0'..='9' => digits += 1,
+            ',' if !comma && digits > 0 => comma = true,
+            '}' => return digits > 0,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// A character inside a class, escaped where the crate would read it as

@@ -338,6 +338,14 @@ impl Checker {
         Ok(match kind {
             ParamKind::Context(_) => return Err(bad("no argument is given here")),
             ParamKind::Value => (None, CArg::Expr(self.expr(e)?)),
+            ParamKind::MaybeLiteral => {
+                let node = self.expr(e)?;
+                let literal = match &node {
+                    Node::Lit(v) => Some(v.clone()),
+                    _ => None,
+                };
+                (literal, CArg::Expr(node))
+            }
             ParamKind::Path => {
                 let ExprKind::Path(p) = &e.kind else { return Err(bad("must be a path")) };
                 let r = self.path(p)?;

@@ -13,6 +13,11 @@ pub enum ParamKind {
     /// `Getter`, `StringGetter`, `PMapGetter`, ...; the type is checked
     /// when the value is known).
     Value,
+    /// Any expression, as [`ParamKind::Value`]; when it is a literal the
+    /// factory also gets its value, to prepare it once at load (the
+    /// Collector's `GetLiteralValue`: `ExtractGrokPatterns` compiles a
+    /// literal pattern at load and any other at run time).
+    MaybeLiteral,
     /// A path the function writes (the Collector's `GetSetter`).
     Path,
     /// A string literal, known at load time, such as a regex pattern.
@@ -67,7 +72,8 @@ impl Param {
 /// The arguments as the checker knows them at load time, in parameter
 /// order. Literal parameters ([`ParamKind::Str`], [`ParamKind::Int`],
 /// [`ParamKind::StrList`], [`ParamKind::Enum`], [`ParamKind::Function`]
-/// as its name) have their value here; the others are `None`, as is an
+/// as its name, and a [`ParamKind::MaybeLiteral`] written as a literal)
+/// have their value here; the others are `None`, as is an
 /// optional argument that was left out.
 pub struct CompileArgs<'a> {
     pub literals: &'a [Option<Value>],

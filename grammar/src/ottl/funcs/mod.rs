@@ -7,7 +7,9 @@
 //! checker resolves names against. Literal arguments (regexes, modes, glob
 //! patterns, formats) are prepared by each function's factory at load, so
 //! a bad regex is a load error pointing at that argument, and running a
-//! statement never compiles anything.
+//! statement never compiles anything. The one exception is
+//! `ExtractGrokPatterns`, which also takes a pattern that is not a literal
+//! (as the Collector does) and compiles that one when it runs.
 
 mod collections;
 mod common;
@@ -15,6 +17,9 @@ mod community;
 mod csv;
 mod edit;
 mod format;
+mod grok;
+mod grok_expand;
+mod grok_patterns;
 mod hash;
 mod json;
 mod luhn;
@@ -71,6 +76,7 @@ pub fn table() -> &'static [FunctionDef] {
             community::DEFS,
             time::DEFS,
             parse::DEFS,
+            grok::DEFS,
             csv::DEFS,
             xml::DEFS,
             xml_edit::DEFS,

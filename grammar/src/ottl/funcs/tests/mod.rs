@@ -5,6 +5,8 @@ mod collections;
 mod convert;
 mod csv;
 mod editors;
+mod grok;
+mod grok_patterns;
 mod hashes;
 mod metrics;
 mod parse;

@@ -120,4 +120,11 @@ fn regexes_read_as_re2() {
     assert!(m("^[[:alpha:]]+$", "abc"));
     assert!(m("(?i)^HÉ$", "hé"), "case folding stays Unicode, as in RE2");
     assert_eq!(re2("a\\d"), "a[0-9]");
+    // A brace that opens no repetition is a character.
+    assert!(m("^%\\{a}$", "%{a}"), "escaped");
+    assert!(m("^%{a}$", "%{a}"));
+    assert!(m("^x{a,1}$", "x{a,1}"));
+    assert!(m("^x{,2}$", "x{,2}"));
+    assert!(m("^x{2}$", "xx") && !m("^x{2}$", "x{2}"));
+    assert!(m("^x{1,}$", "xxx") && m("^x{1,2}$", "xx"));
 }
