@@ -12,6 +12,7 @@ use solder_syntax::ottl::{Conditions, Context, ErrorMode, Key, PathId, RunError,
 
 use super::attrs::Attrs;
 use super::fields;
+use super::filter::without;
 use super::frame::{rewrite, Pass, Splices};
 use super::span::{above_serves, Above, WireSpan};
 use super::WireFailure;
@@ -100,14 +101,19 @@ impl Context for WireEventContext<'_, '_> {
 }
 
 /// Drops every span event of a trace request for which any of
-/// `conditions` is true, keeping the spans. `None`: no event matched, the
-/// request goes on as it came. Errors of conditions under `ignore` are
-/// pushed to `errors`; under `propagate` the first one is
-/// [`WireFailure::Run`].
+/// `conditions` is true, keeping the spans; a request that lost events
+/// also loses its scopes and resources without spans, as the decoded
+/// filter prunes them. `None`: no event matched, the request goes on as
+/// it came. Errors of conditions under `ignore` are pushed to `errors`;
+/// under `propagate` the first one is [`WireFailure::Run`].
 pub fn filter_events(conditions: &Conditions, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Option<Vec<u8>>, WireFailure> {
     let reads_span = conditions.path_uses().iter().any(|u| matches!(locate(&SPANEVENT, SPANEVENT_PARTS, u.path, &[]), Ok((Part::Span, _))));
-    let mut pass = Events { conditions, mode, errors, reads_span, span: WireSpan::default(), event: WireEvent::default(), body: &[], matched: Vec::new() };
-    rewrite(request, &mut pass)
+    let mut pass =
+        Events { conditions, mode, errors, reads_span, span: WireSpan::default(), event: WireEvent::default(), body: &[], matched: Vec::new(), spans: 0 };
+    let Some(changed) = rewrite(request, &mut pass)? else { return Ok(None) };
+    // Every span kept: `without` takes out only the empty scopes and
+    // resources (a copy when there are none).
+    Ok(Some(without(&changed, &vec![false; pass.spans], |_, _, _| Ok(()))?.0))
 }
 
 /// The walk over each span: its events tested, the matched ones' ranges
@@ -124,6 +130,8 @@ struct Events<'c, 'a> {
     body: &'a [u8],
     /// The byte ranges in `body` of the span's events that matched.
     matched: Vec<(usize, usize)>,
+    /// The spans walked so far.
+    spans: usize,
 }
 
 impl<'a> Pass<'a> for Events<'_, 'a> {
@@ -132,6 +140,7 @@ impl<'a> Pass<'a> for Events<'_, 'a> {
     fn span(&mut self, body: &'a [u8], above: &Above<'a>) -> Result<bool, WireFailure> {
         self.body = body;
         self.matched.clear();
+        self.spans += 1;
         let mut read = false;
         let mut r = Reader::new(body, 0);
         while !r.done() {

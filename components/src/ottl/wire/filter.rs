@@ -356,7 +356,7 @@ const SPANS: u32 = 2;
 /// no span of; with how many spans are kept. `inside` edits each span
 /// kept (a metric, from whose data points go), given its number. The
 /// first walk checked the fields' types.
-fn without(
+pub(super) fn without(
     request: &[u8],
     matched: &[bool],
     mut inside: impl FnMut(usize, &Field<'_>, &mut Splices<'_>) -> Result<(), WireError>,
