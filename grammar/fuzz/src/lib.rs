@@ -95,3 +95,34 @@ pub fn check_ottl(src: &str) {
         Err(e) => span_ok(&e),
     }
 }
+
+/// The converters that parse text of their own (XML documents and XPath
+/// selections, grok patterns) over any text: no panic, nothing past their
+/// bounds, whatever the text. The first byte picks the function; for
+/// `ExtractGrokPatterns` a NUL byte splits the pattern (read at run time,
+/// as one from a path is) from the target.
+pub fn check_text_functions(data: &[u8]) {
+    use solder_syntax::ottl::testing::{Item, SPAN};
+    use solder_syntax::ottl::{funcs, ErrorMode, Statements, Value};
+
+    const PROGRAMS: &[&str] = &[
+        r#"set(attributes["out"], ParseXML(name))"#,
+        r#"set(attributes["out"], ParseSimplifiedXML(name))"#,
+        r#"set(attributes["out"], GetXML(name, "//a[@b='c']/text()"))"#,
+        r#"set(attributes["out"], RemoveXML(name, "//b"))"#,
+        r#"set(attributes["out"], InsertXML(name, "//a", name))"#,
+        r#"set(attributes["out"], ConvertAttributesToElementsXML(name))"#,
+        r#"set(attributes["out"], ConvertTextToElementsXML(name, "/a"))"#,
+        r#"set(attributes["out"], ExtractGrokPatterns(name, attributes["pattern"], false, ["X=%{WORD}[.]%{INT:n:int}"]))"#,
+    ];
+    let Some((&pick, rest)) = data.split_first() else { return };
+    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let program = PROGRAMS[usize::from(pick) % PROGRAMS.len()];
+    let (pattern, target) = text.split_once('\0').unwrap_or(("%{X}", text));
+    let statements = Statements::compile(&SPAN, funcs::table(), &[program]).unwrap_or_else(|e| panic!("{program}: {e:?}"));
+    let mut item = Item::named(target).with_attribute("pattern", Value::str(pattern));
+    let _ = statements.execute(&mut item, ErrorMode::Ignore, &mut Vec::new());
+    if let Some(Value::Str(out)) = item.attribute("out") {
+        assert!(out.len() <= 16 << 20, "{program}: {} bytes out", out.len());
+    }
+}
