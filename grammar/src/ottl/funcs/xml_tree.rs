@@ -156,10 +156,12 @@ pub(super) fn parse(text: &str, extent: Extent) -> Result<Vec<Node>, String> {
 
 /// A `<!...>` declaration other than a comment or CDATA at the start of
 /// `text`, read as Go reads one (to the `>` that balances its `<`, quoted
-/// text skipped): what is inside, and the length of the whole.
+/// text skipped): what is inside, and the length of the whole. As in Go,
+/// `<!-` and `<![` open only a comment and a CDATA section: anything else
+/// after them is not a directive but an error.
 fn directive(text: &str) -> Option<(&str, usize)> {
     let rest = text.strip_prefix("<!")?;
-    if rest.starts_with("--") || rest.starts_with("[CDATA[") {
+    if rest.starts_with('-') || rest.starts_with('[') {
         return None;
     }
     let (mut depth, mut quote) = (1usize, None);

@@ -114,6 +114,10 @@ fn directives_are_passed_over_as_go_does() {
     assert_eq!(parse_xml("<a>x<!ELEMENT y '>'>z</a>"), Ok(map(&[("tag", s("a")), ("content", s("xz"))])), "a directive ends a run; quoted > is inside");
     assert_eq!(parse_xml("<!DOCTYPE a [<!ENTITY x \"y\">]><a>1</a>"), Ok(map(&[("tag", s("a")), ("content", s("1"))])));
     assert!(parse_xml("<a><!ELEMENT y</a>").is_err(), "an unclosed directive");
+    // Go refuses a `<!-` that opens no comment and a `<![` that opens no
+    // CDATA section rather than reading them as directives.
+    assert!(parse_xml("<a><!-x></a>").is_err(), "<!- not part of <!--");
+    assert!(parse_xml("<a><![foo]></a>").is_err(), "<![ not part of <![CDATA[");
     assert_eq!(parse_xml("<a></b>"), Err("unmarshal xml: XML syntax error: element <a> closed by </b>".into()));
 }
 
