@@ -15,7 +15,7 @@ use libfuzzer_sys::fuzz_target;
 use prost::Message;
 use solder_components::otlp::proto::{ExportLogsServiceRequest, ExportTraceServiceRequest};
 use solder_components::otlp::{wire, Signal};
-use solder_components::ottl::wire::filter::{filter_events, supports_events};
+use solder_components::ottl::wire::filter::{event_reader, filter_events};
 use solder_components::ottl::wire::{supports, supports_logs, transform_logs, transform_traces, WireBlock, WireFailure};
 use solder_components::ottl::{self, Group};
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode, RunError, Schema, Statements};
@@ -96,9 +96,9 @@ fn check<M: Message + Default + PartialEq + std::fmt::Debug>(signal: Signal, gro
 /// same request left, or the same failure, and as many errors reported.
 fn check_events(list: &str, mode: ErrorMode, body: &[u8]) {
     let conds = Conditions::compile(&ottl::SPANEVENT, funcs::table(), &[list]).expect("valid conditions");
-    assert!(supports_events(&conds), "{list} runs on the wire");
+    let reader = event_reader(&conds).expect("the list runs on the wire");
     let (mut wire_errors, mut decoded_errors) = (Vec::new(), Vec::new());
-    let fast = filter_events(&conds, mode, body, &mut wire_errors);
+    let fast = filter_events(&conds, reader, mode, body, &mut wire_errors);
     if wire::validate(Signal::Traces, body).is_err() {
         return;
     }

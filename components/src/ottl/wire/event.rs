@@ -25,12 +25,31 @@ const EVENTS: u32 = 11;
 /// Whether the wire `spanevent` context serves a read of `path`: every
 /// field of the event and of its span; of the resource and scope above,
 /// the attributes, the name and the version.
-pub(super) fn supports(path: PathId) -> bool {
+fn supports(path: PathId) -> bool {
     match locate(&SPANEVENT, SPANEVENT_PARTS, path, &[]) {
         Ok((Part::Event | Part::Span, _)) => true,
         Ok((part, i)) => above_serves(part, i),
         Err(_) => false,
     }
+}
+
+/// How the wire walk reads span events for one list of `spanevent`
+/// conditions, worked out once per load ([`event_reader`]), not per
+/// request.
+#[derive(Debug, Clone, Copy)]
+pub struct EventReader {
+    /// A condition reads the span (`span.` paths): if not, its fields are
+    /// not read (nothing asks for them).
+    reads_span: bool,
+}
+
+/// The reader for `spanevent` conditions, if they read only what the wire
+/// `spanevent` context serves; `None`: they need the request decoded.
+pub fn event_reader(conditions: &Conditions) -> Option<EventReader> {
+    let uses = conditions.path_uses();
+    uses.iter()
+        .all(|u| supports(u.path))
+        .then(|| EventReader { reads_span: uses.iter().any(|u| matches!(locate(&SPANEVENT, SPANEVENT_PARTS, u.path, &[]), Ok((Part::Span, _)))) })
 }
 
 /// An event's fields as received, by prost's rules: the last of a
@@ -106,8 +125,14 @@ impl Context for WireEventContext<'_, '_> {
 /// filter prunes them. `None`: no event matched, the request goes on as
 /// it came. Errors of conditions under `ignore` are pushed to `errors`;
 /// under `propagate` the first one is [`WireFailure::Run`].
-pub fn filter_events(conditions: &Conditions, mode: ErrorMode, request: &[u8], errors: &mut Vec<RunError>) -> Result<Option<Vec<u8>>, WireFailure> {
-    let reads_span = conditions.path_uses().iter().any(|u| matches!(locate(&SPANEVENT, SPANEVENT_PARTS, u.path, &[]), Ok((Part::Span, _))));
+pub fn filter_events(
+    conditions: &Conditions,
+    reader: EventReader,
+    mode: ErrorMode,
+    request: &[u8],
+    errors: &mut Vec<RunError>,
+) -> Result<Option<Vec<u8>>, WireFailure> {
+    let reads_span = reader.reads_span;
     let mut pass =
         Events { conditions, mode, errors, reads_span, span: WireSpan::default(), event: WireEvent::default(), body: &[], matched: Vec::new(), spans: 0 };
     let Some(changed) = rewrite(request, &mut pass)? else { return Ok(None) };
@@ -122,8 +147,7 @@ struct Events<'c, 'a> {
     conditions: &'c Conditions,
     mode: ErrorMode,
     errors: &'c mut Vec<RunError>,
-    /// Whether a condition reads the span (`span.` paths): if not, its
-    /// fields are not read (nothing asks for them).
+    /// [`EventReader::reads_span`].
     reads_span: bool,
     span: WireSpan<'a>,
     event: WireEvent<'a>,

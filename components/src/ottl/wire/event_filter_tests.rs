@@ -8,7 +8,7 @@
 use prost::Message;
 use solder_syntax::ottl::{funcs, Conditions, ErrorMode};
 
-use super::filter::{filter_events, supports_events};
+use super::filter::{event_reader, filter_events};
 use super::filter_tests::{one_item, over_mutations, shuffled_levels};
 use super::plan_tests::receivable;
 use super::tests::{kv, request};
@@ -66,6 +66,10 @@ fn events(i: usize) -> Vec<Event> {
     all.into_iter().skip(i % 4).collect()
 }
 
+fn reader(conditions: &Conditions) -> super::filter::EventReader {
+    event_reader(conditions).expect("the list runs on the wire")
+}
+
 fn conditions(list: &[&str]) -> Conditions {
     Conditions::compile(&ottl::SPANEVENT, funcs::table(), list).unwrap_or_else(|e| panic!("{list:?}: {e:?}"))
 }
@@ -77,7 +81,7 @@ fn same_as_decoded(list: &[&str], bytes: &[u8], mode: ErrorMode) -> bool {
     let mut decoded = ExportTraceServiceRequest::decode(bytes).expect("valid request");
     let (mut decoded_errors, mut wire_errors) = (Vec::new(), Vec::new());
     let by_decoding = ottl::filter_traces(&none, &conds, &mut decoded, mode, &mut decoded_errors);
-    match (by_decoding, filter_events(&conds, mode, bytes, &mut wire_errors)) {
+    match (by_decoding, filter_events(&conds, reader(&conds), mode, bytes, &mut wire_errors)) {
         (_, Err(WireFailure::Decode(_))) => return false,
         (Err(_), Err(WireFailure::Run(..))) => {}
         // Nothing dropped: the processor passes the request on as it came
@@ -103,7 +107,7 @@ fn another_event(next: &mut dyn FnMut() -> u64) -> Vec<u8> {
 fn every_spanevent_list_drops_what_decoding_drops() {
     let req = with_events();
     let layouts = std::iter::once(req.encode_to_vec()).chain((1..=12).map(|seed| shuffled_levels(&req.encode_to_vec(), seed, another_event)));
-    assert!(LISTS.iter().all(|list| supports_events(&conditions(list))), "every list should run on the wire");
+    assert!(LISTS.iter().all(|list| event_reader(&conditions(list)).is_some()), "every list should run on the wire");
     for (i, bytes) in layouts.enumerate() {
         for list in LISTS {
             for mode in [ErrorMode::Ignore, ErrorMode::Silent, ErrorMode::Propagate] {
@@ -129,7 +133,7 @@ fn an_events_fields_are_read_in_any_order() {
     for list in LISTS {
         assert!(same_as_decoded(list, &bytes, ErrorMode::Ignore), "{list:?}");
     }
-    let dropped = filter_events(&conditions(LISTS[1]), ErrorMode::Propagate, &bytes, &mut Vec::new()).expect("runs");
+    let dropped = filter_events(&conditions(LISTS[1]), reader(&conditions(LISTS[1])), ErrorMode::Propagate, &bytes, &mut Vec::new()).expect("runs");
     assert!(dropped.is_some(), "the event goes by its last name, a retry");
 }
 
@@ -138,7 +142,7 @@ fn an_events_fields_are_read_in_any_order() {
 #[test]
 fn conditions_beyond_the_wire_context_are_not_supported() {
     for list in [&[r#"resource.dropped_attributes_count > 0"#][..], &[r#"instrumentation_scope.attributes["a"] == "b""#]] {
-        assert!(!supports_events(&conditions(list)), "{list:?}");
+        assert!(event_reader(&conditions(list)).is_none(), "{list:?}");
     }
 }
 
@@ -146,6 +150,6 @@ fn conditions_beyond_the_wire_context_are_not_supported() {
 fn mutated_requests_never_panic_and_valid_ones_agree_with_decoding() {
     let req = with_events();
     let seeds = [req.encode_to_vec(), shuffled_levels(&req.encode_to_vec(), 3, another_event)];
-    let run = |list: &[&str], bytes: &[u8]| drop(filter_events(&conditions(list), ErrorMode::Ignore, bytes, &mut Vec::new()));
+    let run = |list: &[&str], bytes: &[u8]| drop(filter_events(&conditions(list), reader(&conditions(list)), ErrorMode::Ignore, bytes, &mut Vec::new()));
     over_mutations(&seeds, 0xE7E7_5EED, LISTS, run, receivable, same_as_decoded);
 }

@@ -15,7 +15,6 @@
 
 use solder_syntax::ottl::{Conditions, ErrorMode, RunError};
 
-use super::event;
 use super::fields::{self, Field};
 use super::frame::{rewrite, Item, Pass, Splices, DATA_POINTS};
 use super::lean::{Bail, LeanSpan};
@@ -31,13 +30,7 @@ pub fn supports(conditions: &Conditions) -> bool {
     conditions.path_uses().iter().all(|u| span::supports(u.path, false))
 }
 
-pub use super::event::filter_events;
-
-/// Whether `spanevent` conditions read only what the wire `spanevent`
-/// context serves.
-pub fn supports_events(conditions: &Conditions) -> bool {
-    conditions.path_uses().iter().all(|u| event::supports(u.path))
-}
+pub use super::event::{event_reader, filter_events, EventReader};
 
 /// How the wire walk reads log records for one list of conditions,
 /// worked out once per load ([`log_reader`]), not per request.

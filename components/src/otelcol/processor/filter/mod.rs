@@ -128,6 +128,9 @@ pub struct Rules {
     /// Whether the `span` and `spanevent` lists (either or both) run on
     /// the wire bytes: each reads only what its wire context serves.
     spans_on_wire: bool,
+    /// How the `spanevent` list runs on the wire bytes, when it reads
+    /// only what the wire spanevent context serves.
+    event_reader: Option<wire::EventReader>,
     /// The `span` list as a plan's conditions, when they are plain
     /// comparisons.
     span_plan: Option<FilterPlan>,
@@ -182,7 +185,7 @@ impl Rules {
             Outcome::Unchanged => Some(bytes),
         };
         let events = match (&self.spanevent, left) {
-            (Some(list), Some(left)) => match wire::filter_events(&list.conditions, mode, left, &mut event_errors) {
+            (Some(list), Some(left)) => match wire::filter_events(&list.conditions, self.event_reader?, mode, left, &mut event_errors) {
                 Ok(events) => events,
                 Err(WireFailure::Decode(_)) => return None,
                 Err(WireFailure::Run(_, e)) => return refuse(list, e),
@@ -271,11 +274,13 @@ impl Rewrite for Rules {
             (List::compile(&ottl::METRIC, &metrics.metric, "metrics.metric")?, List::compile(&ottl::DATAPOINT, &metrics.datapoint, "metrics.datapoint")?);
         let log_record = List::compile(&ottl::LOG, &logs.log_record, "logs.log_record")?;
         let point_plan = datapoint.as_ref().and_then(|l| FilterPlan::compile_points(&l.conditions));
+        let event_reader = spanevent.as_ref().and_then(|l| wire::event_reader(&l.conditions));
         Ok(Rules {
             mode,
             spans_on_wire: (span.is_some() || spanevent.is_some())
                 && span.as_ref().is_none_or(|l| wire::supports(&l.conditions))
-                && spanevent.as_ref().is_none_or(|l| wire::supports_events(&l.conditions)),
+                && spanevent.as_ref().is_none_or(|_| event_reader.is_some()),
+            event_reader,
             span_plan: span.as_ref().and_then(|l| FilterPlan::compile(&l.conditions)),
             span,
             logs_on_wire: log_record.as_ref().and_then(|l| wire::log_reader(&l.conditions)),
@@ -301,6 +306,7 @@ impl Rewrite for Rules {
         Rules {
             mode: self.mode,
             spans_on_wire: self.spans_on_wire,
+            event_reader: self.event_reader,
             span_plan: self.span_plan,
             metrics_on_wire: self.metrics_on_wire,
             point_plan: self.point_plan,
