@@ -234,6 +234,49 @@ fn set_semconv_span_name_names_lookups_by_route_and_keeps_the_old_name() {
     assert_eq!(spans.iter().filter(|s| s["attributes"]["original_span_name"].is_string()).count(), USERS as usize, "{spans:?}");
 }
 
+/// The noisy app (`noisy_app.py`, `orders` orders) run once through the
+/// real binary: the receiver sends what `outputs` says (its `output`
+/// block's lines), `processors` are the components between, and the sink
+/// exporter ends the pipeline. Holds what the test reads afterwards.
+struct NoisyRun {
+    sink: support::peers::Sink,
+    agent: Agent,
+    /// Holds the sink's records and the config until the test ends.
+    _dir: tempfile::TempDir,
+}
+
+impl NoisyRun {
+    fn run(outputs: &str, processors: &str, orders: u32) -> NoisyRun {
+        let python = support::python();
+        let dir = tempfile::tempdir().unwrap();
+        let sink = start_sink(&python, dir.path(), 0);
+        let grpc = free_port();
+        let cfg = dir.path().join("pipeline.alloy");
+        let pipeline = format!(
+            r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		{outputs}
+	}}
+}}
+
+{processors}
+
+{sink_exporter}
+"#,
+            sink_exporter = sink_exporter(sink.port)
+        );
+        std::fs::write(&cfg, pipeline).unwrap();
+        let agent = Agent::start(&[&cfg.display().to_string()]);
+        agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+        let status = Command::new(&python).arg(e2e_dir().join("noisy_app.py")).args([format!("http://127.0.0.1:{grpc}"), orders.to_string()]).status().unwrap();
+        assert!(status.success(), "noisy app failed ({status}); solder logs:\n{}", agent.logs());
+        NoisyRun { sink, agent, _dir: dir }
+    }
+}
+
 /// An app on the Python SDK logs through `logging` and counts through a
 /// meter; `otelcol.processor.filter` drops its DEBUG lines and health-check
 /// access lines, and its `process.*` runtime metrics, on the requests'
@@ -242,50 +285,24 @@ fn set_semconv_span_name_names_lookups_by_route_and_keeps_the_old_name() {
 #[test]
 fn debug_logs_health_lines_and_runtime_metrics_are_filtered_and_balance() {
     const ORDERS: u32 = 12;
-    let python = support::python();
-    let dir = tempfile::tempdir().unwrap();
-    let sink = start_sink(&python, dir.path(), 0);
-    let grpc = free_port();
-    let cfg = dir.path().join("pipeline.alloy");
-    let pipeline = format!(
-        r#"otelcol.receiver.otlp "default" {{
-	grpc {{
-		endpoint = "127.0.0.1:{grpc}"
-	}}
-	output {{
-		logs    = [otelcol.processor.filter.noise.input]
-		metrics = [otelcol.processor.filter.noise.input]
-	}}
-}}
-
-otelcol.processor.filter "noise" {{
+    let processors = r#"otelcol.processor.filter "noise" {
 	error_mode = "ignore"
-	logs {{
+	logs {
 		log_record = [
 			`severity_number < SEVERITY_NUMBER_INFO`,
 			`IsMatch(body, "^GET /health")`,
 		]
-	}}
-	metrics {{
+	}
+	metrics {
 		metric = [`IsMatch(name, "^process[.]")`]
-	}}
-	output {{
+	}
+	output {
 		logs    = [otelcol.exporter.otlp.sink.input]
 		metrics = [otelcol.exporter.otlp.sink.input]
-	}}
-}}
-
-{sink_exporter}
-"#,
-        sink_exporter = sink_exporter(sink.port)
-    );
-    std::fs::write(&cfg, pipeline).unwrap();
-    let agent = Agent::start(&[&cfg.display().to_string()]);
-    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
-
-    let status = Command::new(&python).arg(e2e_dir().join("noisy_app.py")).args([format!("http://127.0.0.1:{grpc}"), ORDERS.to_string()]).status().unwrap();
-    assert!(status.success(), "noisy app failed ({status}); solder logs:\n{}", agent.logs());
-
+	}
+}"#;
+    let outputs = "logs    = [otelcol.processor.filter.noise.input]\n\t\tmetrics = [otelcol.processor.filter.noise.input]";
+    let NoisyRun { sink, agent, .. } = &NoisyRun::run(outputs, processors, ORDERS);
     let (logs, metrics) = (sink.record.with_extension("jsonl.logs"), sink.record.with_extension("jsonl.metrics"));
     agent.wait_for("every paid order's line at the sink", || read_jsonl(&logs).len() >= ORDERS as usize);
     agent.wait_for("the orders metric at the sink", || read_jsonl(&metrics).iter().any(|m| m["name"] == "orders.paid"));
@@ -318,24 +335,9 @@ otelcol.processor.filter "noise" {{
 #[test]
 fn log_lines_are_parsed_raised_and_stamped_on_their_bytes() {
     const ORDERS: u32 = 6;
-    let python = support::python();
-    let dir = tempfile::tempdir().unwrap();
-    let sink = start_sink(&python, dir.path(), 0);
-    let grpc = free_port();
-    let cfg = dir.path().join("pipeline.alloy");
-    let pipeline = format!(
-        r#"otelcol.receiver.otlp "default" {{
-	grpc {{
-		endpoint = "127.0.0.1:{grpc}"
-	}}
-	output {{
-		logs = [otelcol.processor.transform.lines.input]
-	}}
-}}
-
-otelcol.processor.transform "lines" {{
+    let processors = r#"otelcol.processor.transform "lines" {
 	error_mode = "propagate"
-	log_statements {{
+	log_statements {
 		context = "log"
 		statements = [
 			`merge_maps(attributes, ExtractPatterns(body, "^order (?P<order>[0-9]+) paid$"), "upsert") where IsMatch(body, "^order ")`,
@@ -344,23 +346,12 @@ otelcol.processor.transform "lines" {{
 			`set(severity_text, "WARN") where severity_number == SEVERITY_NUMBER_WARN`,
 			`set(trace_id.string, "0af7651916cd43dd8448eb211c80319c") where IsMatch(body, "^GET /health")`,
 		]
-	}}
-	output {{
+	}
+	output {
 		logs = [otelcol.exporter.otlp.sink.input]
-	}}
-}}
-
-{sink_exporter}
-"#,
-        sink_exporter = sink_exporter(sink.port)
-    );
-    std::fs::write(&cfg, pipeline).unwrap();
-    let agent = Agent::start(&[&cfg.display().to_string()]);
-    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
-
-    let status = Command::new(&python).arg(e2e_dir().join("noisy_app.py")).args([format!("http://127.0.0.1:{grpc}"), ORDERS.to_string()]).status().unwrap();
-    assert!(status.success(), "noisy app failed ({status}); solder logs:\n{}", agent.logs());
-
+	}
+}"#;
+    let NoisyRun { sink, agent, .. } = &NoisyRun::run("logs = [otelcol.processor.transform.lines.input]", processors, ORDERS);
     let sent = ORDERS * 2 + ORDERS / 2;
     let logs = sink.record.with_extension("jsonl.logs");
     agent.wait_for("every line at the sink", || read_jsonl(&logs).len() >= sent as usize);
