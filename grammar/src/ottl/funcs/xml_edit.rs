@@ -13,6 +13,11 @@ use super::xml_dom::{blank, Dom, Id, Kind, DOC};
 use super::xml_path::{Hit, XPath};
 use super::xml_tree::local;
 
+/// The parameters of the two conversions, which they share with their
+/// older names.
+const TO_ELEMENTS: &[Param] = &[Param::required("target", Value), Param::optional("xpath", Str)];
+const TEXT_TO_ELEMENTS: &[Param] = &[Param::required("target", Value), Param::optional("xpath", Str), Param::optional("elementName", Str)];
+
 pub(super) const DEFS: &[FunctionDef] = &[
     FunctionDef { name: "GetXML", params: &[Param::required("target", Value), Param::required("xpath", Str)], make: get_xml },
     FunctionDef {
@@ -21,24 +26,12 @@ pub(super) const DEFS: &[FunctionDef] = &[
         make: insert_xml,
     },
     FunctionDef { name: "RemoveXML", params: &[Param::required("target", Value), Param::required("xpath", Str)], make: remove_xml },
-    FunctionDef {
-        name: "ConvertAttributesToElementsXML",
-        params: &[Param::required("target", Value), Param::optional("xpath", Str)],
-        make: attributes_to_elements,
-    },
-    FunctionDef {
-        name: "ConvertTextToElementsXML",
-        params: &[Param::required("target", Value), Param::optional("xpath", Str), Param::optional("elementName", Str)],
-        make: text_to_elements,
-    },
+    FunctionDef { name: "ConvertAttributesToElementsXML", params: TO_ELEMENTS, make: attributes_to_elements },
+    FunctionDef { name: "ConvertTextToElementsXML", params: TEXT_TO_ELEMENTS, make: text_to_elements },
     // The names these two had before the Collector renamed them; its code
     // for them was the same.
-    FunctionDef { name: "ElementizeAttributesXML", params: &[Param::required("target", Value), Param::optional("xpath", Str)], make: attributes_to_elements },
-    FunctionDef {
-        name: "ElementizeValuesXML",
-        params: &[Param::required("target", Value), Param::optional("xpath", Str), Param::optional("elementName", Str)],
-        make: text_to_elements,
-    },
+    FunctionDef { name: "ElementizeAttributesXML", params: TO_ELEMENTS, make: attributes_to_elements },
+    FunctionDef { name: "ElementizeValuesXML", params: TEXT_TO_ELEMENTS, make: text_to_elements },
 ];
 
 /// The XPath literal at parameter 1, `default` when left out or empty.
