@@ -124,6 +124,30 @@ struct MetricsRun {
     _dir: tempfile::TempDir,
 }
 
+/// Starts the agent on a pipeline written to `dir`: an OTLP gRPC receiver
+/// on `grpc` whose `output` block holds `outputs`, then `rest` (the
+/// components after it); returns once the pipeline has loaded.
+fn start_agent(dir: &std::path::Path, grpc: u16, outputs: &str, rest: &str) -> Agent {
+    let cfg = dir.join("pipeline.alloy");
+    let pipeline = format!(
+        r#"otelcol.receiver.otlp "default" {{
+	grpc {{
+		endpoint = "127.0.0.1:{grpc}"
+	}}
+	output {{
+		{outputs}
+	}}
+}}
+
+{rest}
+"#
+    );
+    std::fs::write(&cfg, pipeline).unwrap();
+    let agent = Agent::start(&[&cfg.display().to_string()]);
+    agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+    agent
+}
+
 impl MetricsRun {
     fn start(first: &str, processors: &str) -> MetricsRun {
         let python = support::python();
@@ -131,28 +155,8 @@ impl MetricsRun {
         let sink = start_sink(&python, dir.path(), 0);
         let (grpc, expose) = (free_port(), free_port());
         let prom = Prometheus::start(&prometheus_binary(), &scrape_config(expose));
-        let cfg = dir.path().join("pipeline.alloy");
-        let pipeline = format!(
-            r#"otelcol.receiver.otlp "default" {{
-	grpc {{
-		endpoint = "127.0.0.1:{grpc}"
-	}}
-	output {{
-		metrics = [{first}.input]
-	}}
-}}
-
-{processors}
-
-{sink_exporter}
-
-{exposition}"#,
-            sink_exporter = sink_exporter(sink.port),
-            exposition = exposition(expose)
-        );
-        std::fs::write(&cfg, pipeline).unwrap();
-        let agent = Agent::start(&[&cfg.display().to_string()]);
-        agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+        let rest = format!("{processors}\n\n{}\n\n{}", sink_exporter(sink.port), exposition(expose));
+        let agent = start_agent(dir.path(), grpc, &format!("metrics = [{first}.input]"), &rest);
         MetricsRun { python, sink, prom, agent, grpc, _dir: dir }
     }
 }
@@ -251,26 +255,7 @@ impl NoisyRun {
         let dir = tempfile::tempdir().unwrap();
         let sink = start_sink(&python, dir.path(), 0);
         let grpc = free_port();
-        let cfg = dir.path().join("pipeline.alloy");
-        let pipeline = format!(
-            r#"otelcol.receiver.otlp "default" {{
-	grpc {{
-		endpoint = "127.0.0.1:{grpc}"
-	}}
-	output {{
-		{outputs}
-	}}
-}}
-
-{processors}
-
-{sink_exporter}
-"#,
-            sink_exporter = sink_exporter(sink.port)
-        );
-        std::fs::write(&cfg, pipeline).unwrap();
-        let agent = Agent::start(&[&cfg.display().to_string()]);
-        agent.wait_for("the pipeline to load", || agent.get("/-/ready").0 == 200);
+        let agent = start_agent(dir.path(), grpc, outputs, &format!("{processors}\n\n{}", sink_exporter(sink.port)));
         let status = Command::new(&python).arg(e2e_dir().join("noisy_app.py")).args([format!("http://127.0.0.1:{grpc}"), orders.to_string()]).status().unwrap();
         assert!(status.success(), "noisy app failed ({status}); solder logs:\n{}", agent.logs());
         NoisyRun { sink, agent, _dir: dir }
