@@ -137,8 +137,9 @@ pub fn filter_events(
         Events { conditions, mode, errors, reads_span, span: WireSpan::default(), event: WireEvent::default(), body: &[], matched: Vec::new(), spans: 0 };
     let Some(changed) = rewrite(request, &mut pass)? else { return Ok(None) };
     // Every span kept: `without` takes out only the empty scopes and
-    // resources (a copy when there are none).
-    Ok(Some(without(&changed, &vec![false; pass.spans], |_, _, _| Ok(()))?.0))
+    // resources, if there are any.
+    let pruned = without(&changed, &vec![false; pass.spans], |_, _, _| Ok(()))?.0;
+    Ok(Some(pruned.unwrap_or(changed)))
 }
 
 /// The walk over each span: its events tested, the matched ones' ranges

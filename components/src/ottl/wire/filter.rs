@@ -129,7 +129,7 @@ pub fn filter_points(plan: &FilterPlan, request: &[u8]) -> Result<Outcome, Bail>
         }
         Ok(())
     })?;
-    Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes, dropped } })
+    Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes: bytes.unwrap_or_else(|| request.to_vec()), dropped } })
 }
 
 /// [`filter_points`] over what a `metric` list's pass (`first`, over
@@ -196,7 +196,7 @@ fn outcome(request: &[u8], matched: &[bool], dropped: usize) -> Result<Outcome, 
         return Ok(Outcome::Unchanged);
     }
     let (bytes, kept) = without(request, matched, |_, _, _| Ok(()))?;
-    Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes, dropped } })
+    Ok(if kept == 0 { Outcome::Emptied { dropped } } else { Outcome::Changed { bytes: bytes.unwrap_or_else(|| request.to_vec()), dropped } })
 }
 
 /// An item the evaluator tests on the wire: a span or a log record.
@@ -346,14 +346,15 @@ const SPANS: u32 = 2;
 
 /// The second walk: `request` without the spans `matched` says (by their
 /// order in the first), and without the scopes and resources that keeps
-/// no span of; with how many spans are kept. `inside` edits each span
-/// kept (a metric, from whose data points go), given its number. The
-/// first walk checked the fields' types.
+/// no span of (`None`: nothing to take out, the request as it is); with
+/// how many spans are kept. `inside` edits each span kept (a metric, from
+/// whose data points go), given its number. The first walk checked the
+/// fields' types.
 pub(super) fn without(
     request: &[u8],
     matched: &[bool],
     mut inside: impl FnMut(usize, &Field<'_>, &mut Splices<'_>) -> Result<(), WireError>,
-) -> Result<(Vec<u8>, usize), WireError> {
+) -> Result<(Option<Vec<u8>>, usize), WireError> {
     let mut splices = Splices::for_request(request);
     let offset = |part: &[u8]| part.as_ptr() as usize - request.as_ptr() as usize;
     let end = |f: &Field<'_>| offset(f.whole) + f.whole.len();
@@ -406,7 +407,7 @@ pub(super) fn without(
         splices.close(resource_spans, RESOURCE_SPANS, offset(rs.payload), rs.payload.len());
         Ok(())
     })?;
-    Ok((splices.finish().unwrap_or_else(|| request.to_vec()), kept))
+    Ok((splices.finish(), kept))
 }
 
 /// Each `scope_spans` field of a `ResourceSpans`.
